@@ -1,0 +1,231 @@
+"""From input tables to the columns the programs read: joins, register counts, contribution runs.
+
+Everything here is vectorized (NumPy sorts, bincounts and fancy indexing) and is the single place
+where facts are derived, for one case and for a registry alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from xiangchuang.engine.dates import years_of
+from xiangchuang.engine.facts import FACTS, NO_REF, Col, Table
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+# Tables a case or a batch may leave out entirely; then the facts they carry are unknown.
+OPTIONAL_LONG: Final = ("business_years", "contributions", "other_loans", "received")
+
+PERSON_FIELDS: Final = (
+    "birth_date", "gender", "groups", "returning_entrepreneur", "graduation_date", "startup_intention",
+    "first_business", "second_time_founder_stable", "honour_city_level", "has_licence", "licence_date",
+    "hukou_district",
+)
+BUSINESS_FIELDS: Final = (
+    "district", "kind", "size_class", "status", "founded_by_returning", "staff_count", "new_eligible_hires",
+    "honour_city_level", "credit_rated", "registration_date",
+)
+
+
+@dataclass
+class Facts:
+    """The input tables, and which optional tables were supplied at all."""
+
+    tables: dict[str, Table]
+    supplied: set[str] = field(default_factory=set)
+
+    def __getitem__(self, name: str) -> Table:
+        return self.tables[name]
+
+
+def empty_table(name: str) -> Table:
+    t = Table(name, 0)
+    for fname in FACTS[name]:
+        t[fname] = t[fname]
+    return t
+
+
+def _join(dst: Table, src: Table, ref: str, fields: tuple[str, ...], prefix: str) -> None:
+    idx = dst[ref].values.astype(np.int64)
+    valid = dst[ref].known & (idx != NO_REF)
+    for f in fields:
+        dst.cols[f"{prefix}__{f}"] = src[f].take(idx, valid)
+
+
+def _count(rows: IntArray, n: int, weights: IntArray | None = None) -> IntArray:
+    ok = (rows >= 0) & (rows < n)
+    if not ok.all():
+        rows = rows[ok]
+        weights = None if weights is None else weights[ok]
+    if rows.size == 0:
+        return np.zeros(n, dtype=np.int64)
+    return np.bincount(rows, weights=weights, minlength=n).astype(np.int64)
+
+
+def _received(facts: Facts, program: str, target: Table, row_col: str = "subject_row") -> tuple[IntArray, Col]:
+    """Rows of the register for ``program`` (as row numbers of the subject table), and a count column."""
+    rec = facts.tables.get("received")
+    n = target.n
+    known = np.full(n, "received" in facts.supplied, dtype=bool)
+    if rec is None or rec.n == 0:
+        return np.zeros(0, dtype=np.int64), Col(np.zeros(n, dtype=np.int64), known)
+    sel = rec["program"].values == program
+    rows = rec[row_col].values[sel].astype(np.int64)
+    return np.flatnonzero(sel), Col(_count(rows, n), known)
+
+
+def contribution_runs(
+    hire_rows: IntArray, months: npt.NDArray[np.int32], n_hires: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Per hire: the last paid month, the length of the unbroken run of paid months ending there,
+    and the number of distinct paid months (all -1/0 where a hire has no contributions)."""
+    last = np.full(n_hires, -1, dtype=np.int64)
+    run = np.zeros(n_hires, dtype=np.int64)
+    count = np.zeros(n_hires, dtype=np.int64)
+    if hire_rows.size == 0:
+        return last, run, count
+    h = hire_rows.astype(np.int64)
+    m = months.astype(np.int64)
+    if not (np.all(h[1:] >= h[:-1]) and np.all((h[1:] > h[:-1]) | (m[1:] >= m[:-1]))):
+        order = np.lexsort((m, h))
+        h, m = h[order], m[order]
+    keep = np.ones(h.size, dtype=bool)
+    keep[1:] = (h[1:] != h[:-1]) | (m[1:] != m[:-1])
+    if not keep.all():
+        h, m = h[keep], m[keep]
+    pos = np.arange(h.size)
+    starts = np.ones(h.size, dtype=bool)
+    starts[1:] = (h[1:] != h[:-1]) | (m[1:] != m[:-1] + 1)
+    start_pos = np.maximum.accumulate(np.where(starts, pos, 0))
+    run_len = pos - start_pos + 1
+    is_last = np.ones(h.size, dtype=bool)
+    is_last[:-1] = h[1:] != h[:-1]
+    last[h[is_last]] = m[is_last]
+    run[h[is_last]] = run_len[is_last]
+    count[:] = _count(h, n_hires)
+    return last, run, count
+
+
+def assemble(facts: Facts, on: int) -> dict[str, Table]:
+    """Add the derived columns to every subject table (in place) and return the tables."""
+    T = facts.tables
+    for name in FACTS:
+        if name not in T:
+            T[name] = empty_table(name)
+    persons, businesses, hires, loans = T["persons"], T["businesses"], T["hires"], T["loans"]
+
+    # Claim and sales years default to the last completed calendar year.
+    last_year = int(years_of(np.asarray([on], dtype=np.int32))[0]) - 1
+    for year_col in ("claim_year", "sales_year"):
+        c = businesses[year_col]
+        businesses.cols[year_col] = Col(np.where(c.known, c.values, last_year).astype(np.int64),
+                                        np.ones(businesses.n, dtype=bool))
+
+    # Businesses: founder facts, the year rows for the claim and sales years.
+    _join(businesses, persons, "founder_id", PERSON_FIELDS, "founder")
+    _join(businesses, T["carriers"], "carrier_id", ("kind", "level", "schedule"), "carrier")
+    by = T["business_years"]
+    yk = "business_years" in facts.supplied
+    for year_col, fields in (
+        ("claim_year", ("employer_si_paid_fen",)),
+        ("sales_year", ("online_revenue_fen", "online_orders", "courier_fees_fen")),
+    ):
+        year_row = np.full(businesses.n, NO_REF, dtype=np.int64)
+        if by.n:
+            b = by["business_id"].values.astype(np.int64)
+            y = by["year"].values.astype(np.int64)
+            want = businesses[year_col].values.astype(np.int64)
+            okb = (b >= 0) & (b < businesses.n)
+            match = okb & (y == np.where(okb, want[np.where(okb, b, 0)], -1))
+            year_row[b[match]] = np.flatnonzero(match)
+        has_row = year_row != NO_REF
+        for f in fields:
+            col = by[f].take(year_row, has_row)
+            # A year not in the supplied table is a known zero only when the whole table was supplied.
+            col.known = np.where(has_row, col.known, yk & businesses[year_col].known)
+            businesses.cols[f] = col
+
+    # Register of what was already granted.
+    businesses.cols["startup_years_claimed"] = _received(facts, "startup_subsidy", businesses)[1]
+    businesses.cols["startup_claimed_this_year"] = _claimed_in_year(facts, "startup_subsidy", businesses)
+    businesses.cols["workshop_claimed_this_year"] = _claimed_in_year(facts, "workshop_award", businesses)
+    businesses.cols["online_sales_received"] = _received(facts, "online_sales_subsidy", businesses)[1]
+    businesses.cols["workshop_award_received"] = _received(facts, "workshop_award", businesses)[1]
+
+    # Persons: register and other loans.
+    for prog in ("training_syb", "training_online", "training_iyb", "job_subsidy", "free_workstation"):
+        persons.cols[f"{prog}_received"] = _received(facts, prog, persons)[1]
+    sel_si, col_si = _received(facts, "social_insurance_subsidy", persons)
+    months_si = np.zeros(persons.n, dtype=np.int64)
+    if sel_si.size:
+        rec = T["received"]
+        months_si = _count(rec["subject_row"].values[sel_si].astype(np.int64), persons.n,
+                           rec["months"].values[sel_si].astype(np.int64))
+    persons.cols["si_months_received"] = Col(months_si, col_si.known)
+    ol = T["other_loans"]
+    olk = "other_loans" in facts.supplied
+    persons.cols["other_loans_count"] = Col(_count(ol["person_id"].values.astype(np.int64), persons.n),
+                                            np.full(persons.n, olk, dtype=bool))
+
+    # Hires: the hired person's and the employer's facts; contribution runs.
+    _join(hires, persons, "person_id", PERSON_FIELDS, "person")
+    _join(hires, businesses, "business_id", ("district", "founded_by_returning"), "business")
+    hires.cols["job_subsidy_received"] = persons["job_subsidy_received"].take(
+        hires["person_id"].values.astype(np.int64), hires["person_id"].known & (hires["person_id"].values >= 0)
+    )
+    hires.cols["si_months_received"] = persons["si_months_received"].take(
+        hires["person_id"].values.astype(np.int64), hires["person_id"].known & (hires["person_id"].values >= 0)
+    )
+    con = T["contributions"]
+    ck = np.full(hires.n, "contributions" in facts.supplied, dtype=bool)
+    h_rows = con["hire_id"].values.astype(np.int64)
+    c_months = con["month"].values.astype(np.int32)
+    last, run, count = contribution_runs(h_rows, c_months, hires.n)
+    hires.cols["si_last_month"] = Col(last, ck.copy())
+    hires.cols["si_run_months"] = Col(run, ck.copy())
+    hires.cols["si_paid_months"] = Col(count, ck.copy())
+    facts.tables["contributions"] = con
+
+    # Loans: the borrower's and the business's facts.
+    _join(loans, persons, "borrower_id", PERSON_FIELDS, "borrower")
+    _join(loans, businesses, "business_id", BUSINESS_FIELDS, "business")
+    d = loans["district"]
+    bd = loans["business__district"]
+    loans.cols["district"] = Col(np.where(d.known, d.values, bd.values).astype(np.int32), d.known | bd.known)
+
+    # Trainings: the trainee's facts and register.
+    _join(T["trainings"], persons, "person_id",
+          ("returning_entrepreneur", "startup_intention", "has_licence", "licence_date",
+           "training_syb_received", "training_online_received", "training_iyb_received", "hukou_district"),
+          "person")
+    for name, prog in (("carriers", "carrier_award"), ("mentor_services", "mentor_service_subsidy"),
+                       ("onjob_trainings", "onjob_training_subsidy")):
+        T[name].cols[f"{prog}_received"] = _received(facts, prog, T[name])[1]
+    return T
+
+
+def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = "claim_year") -> Col:
+    """Whether the register holds ``program`` for the row's claim year (period = the year)."""
+    sel, col = _received(facts, program, target)
+    claimed = np.zeros(target.n, dtype=bool)
+    if sel.size:
+        rec = facts.tables["received"]
+        rows = rec["subject_row"].values[sel].astype(np.int64)
+        ok = (rows >= 0) & (rows < target.n)
+        periods = np.asarray([_int_or(-1, p) for p in rec["period"].values[sel]], dtype=np.int64)
+        claim = target[year_col].values.astype(np.int64)
+        hit = ok & (periods == claim[np.where(ok, rows, 0)])
+        claimed[rows[hit]] = True
+    return Col(claimed, col.known.copy())
+
+
+def _int_or(default: int, text: object) -> int:
+    try:
+        return int(str(text))
+    except ValueError:
+        return default

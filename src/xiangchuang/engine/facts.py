@@ -1,0 +1,280 @@
+"""The facts the engine reads: documented input tables, and columns with a 'known' mask.
+
+Every fact is a column of values plus a boolean ``known`` column. A missing fact is *unknown*,
+never zero or false (PROVISIONS §0). The same tables serve one case (length-1 columns, built by
+``case.case_to_tables``) and a registry (built from Parquet/CSV by the CLI), so every program has
+one definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+Kind = Literal["id", "ref", "date", "month", "int", "fen", "bool", "code", "enum", "groups", "text"]
+
+# Key groups (重点群体), PROVISIONS §0. A bit each in a person's ``groups`` column.
+GROUPS: Final[dict[str, tuple[int, str]]] = {
+    "college_graduate": (0, "高校毕业生"),
+    "veteran": (1, "退役军人"),
+    "returning_migrant_worker": (2, "返乡农民工"),
+    "poverty_registered": (3, "农村建档立卡贫困人员（脱贫人口）"),
+    "registered_unemployed": (4, "登记失业人员"),
+    "dibao": (5, "低保家庭人员"),
+    "hard_to_employ": (6, "就业困难人员"),
+    "disabled": (7, "残疾人"),
+    "released_prisoner": (8, "刑满释放人员"),
+    "overcapacity_worker": (9, "化解过剩产能企业职工"),
+    "online_merchant": (10, "网络商户"),
+    "farmer": (11, "农民"),
+    "age_4050": (12, "“4050”人员"),
+    "zero_employment_family": (13, "零就业家庭成员"),
+}
+
+
+def group_mask(names: tuple[str, ...] | list[str]) -> int:
+    """Bit mask of group names; unknown names raise ValueError (in Chinese)."""
+    mask = 0
+    for n in names:
+        if n not in GROUPS:
+            raise ValueError(f"未知的人员类别：{n}")
+        mask |= 1 << GROUPS[n][0]
+    return mask
+
+
+def group_labels(mask: int) -> list[str]:
+    return [label for _, (bit, label) in GROUPS.items() if mask >> bit & 1]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A documented input column."""
+
+    name: str
+    kind: Kind
+    label: str
+    choices: tuple[str, ...] = ()
+    ref: str | None = None  # for kind 'ref': the table the id points to
+    description: str = ""
+
+    def code_of(self, text: str) -> int:
+        try:
+            return self.choices.index(text)
+        except ValueError:
+            allowed = "、".join(self.choices)
+            raise ValueError(f"{self.label}（{self.name}）：取值 {text!r} 不在允许范围内（{allowed}）") from None
+
+
+def F(name: str, kind: Kind, label: str, *choices: str, ref: str | None = None, description: str = "") -> Fact:
+    return Fact(name, kind, label, tuple(choices), ref, description)
+
+
+# The input tables. Column names are the documented names of the batch files (Parquet or CSV) and
+# of the keys of a case document's sections.
+TABLES: Final[dict[str, tuple[Fact, ...]]] = {
+    "persons": (
+        F("id", "id", "人员编号"),
+        F("birth_date", "date", "出生日期"),
+        F("gender", "enum", "性别", "M", "F"),
+        F("hukou_district", "code", "户籍所在区县", description="仅作记录：任何规则都不读取户籍（1.1 同等待遇）"),
+        F("groups", "groups", "人员类别", description="重点群体列表；缺省为未知，空列表为“不属于任何类别”"),
+        F("returning_entrepreneur", "bool", "返乡入乡创业人员"),
+        F("graduation_date", "date", "毕业（离校）日期"),
+        F("startup_intention", "bool", "有创业意愿"),
+        F("first_business", "bool", "首次创业（此前未创办过企业或个体工商户）"),
+        F("second_time_founder_stable", "bool", "经营稳定守信的二次创业者"),
+        F("honour_city_level", "bool", "获得设区的市级以上荣誉称号"),
+        F("has_licence", "bool", "已取得营业执照"),
+        F("licence_date", "date", "营业执照取得日期"),
+        F("holds_free_workstation", "bool", "正在使用免费创业工位"),
+    ),
+    "businesses": (
+        F("id", "id", "经营主体编号"),
+        F("district", "code", "所在区县"),
+        F("kind", "enum", "主体类型", "enterprise", "individual_business", "farmer_cooperative", "other"),
+        F("size_class", "enum", "规模", "small_micro", "medium", "large"),
+        F("registration_date", "date", "登记日期"),
+        F("status", "enum", "经营状态", "normal", "abnormal", "deregistered", "revoked"),
+        F("founder_id", "ref", "创办人（法定代表人/经营者）", ref="persons"),
+        F("founded_by_returning", "bool", "由返乡入乡创业人员创办"),
+        F("staff_count", "int", "现有职工人数（含当年新招用）"),
+        F("new_eligible_hires", "int", "当年新招用符合条件人员数（劳动合同1年以上）"),
+        F("honour_city_level", "bool", "主体或项目获得设区的市级以上荣誉称号"),
+        F("recommended_by", "enum", "推荐机构", "none", "national_incubator_demo", "credit_community"),
+        F("credit_rated", "bool", "经金融机构评估认定为信用主体"),
+        F("workshop_recognised", "bool", "认定为扶贫（就业帮扶）车间"),
+        F("workshop_employed", "int", "车间吸纳脱贫人口等就业困难人员人数"),
+        F("workshop_new_build", "bool", "新建车间（申请建设补助）"),
+        F("workshop_build_cost_fen", "fen", "车间建设投入（分）"),
+        F("carrier_id", "ref", "入驻载体", ref="carriers"),
+        F("tenancy_start", "date", "入驻日期"),
+        F("rent_fen", "fen", "当期场租（分）"),
+        F("property_fee_fen", "fen", "当期物业费（分）"),
+        F("utilities_fen", "fen", "当期水电费（分）"),
+        F("claim_year", "int", "创业补助申领年度"),
+        F("sales_year", "int", "线上销售年度"),
+        F("online_route", "enum", "线上销售补助申领方式", "auto", "revenue", "orders"),
+    ),
+    "business_years": (
+        F("business_id", "ref", "经营主体编号", ref="businesses"),
+        F("year", "int", "年度"),
+        F("employer_si_paid_fen", "fen", "当年实际缴纳社保费单位部分（分）"),
+        F("online_revenue_fen", "fen", "线上年销售收入（分）"),
+        F("online_orders", "int", "线上年销售单数"),
+        F("courier_fees_fen", "fen", "当年快递费用（分）"),
+    ),
+    "hires": (
+        F("id", "id", "招用记录编号"),
+        F("business_id", "ref", "用人单位", ref="businesses"),
+        F("person_id", "ref", "招用人员", ref="persons"),
+        F("hire_date", "date", "招用日期"),
+        F("contract", "bool", "已签订劳动合同"),
+        F("si_period_start", "month", "社保补贴申领期起（月）"),
+        F("si_period_end", "month", "社保补贴申领期止（月）"),
+    ),
+    "contributions": (
+        F("hire_id", "ref", "招用记录编号", ref="hires"),
+        F("month", "month", "缴费月份"),
+        F("employer_fen", "fen", "单位缴纳部分（养老、医疗含大额、生育、失业、工伤，分）"),
+    ),
+    "loans": (
+        F("id", "id", "贷款编号"),
+        F("kind", "enum", "贷款类型", "individual", "partnership", "small_micro"),
+        F("borrower_id", "ref", "借款人（个人）", ref="persons"),
+        F("business_id", "ref", "借款主体（小微企业）", ref="businesses"),
+        F("district", "code", "贷款所在区县"),
+        F("contract_date", "date", "贷款合同日期"),
+        F("amount_fen", "fen", "申请/合同金额（分）"),
+        F("partners", "int", "合伙人数"),
+        F("term_months", "int", "贷款期限（月）"),
+        F("rate_bp", "int", "合同利率（基点，1% = 100）"),
+        F("lpr_bp", "int", "合同签订时一年期LPR（基点）"),
+        F("new_loan", "bool", "新发放贷款"),
+        F("recommended_by", "enum", "项目推荐机构", "none", "national_incubator_demo", "credit_community"),
+        F("credit_rated", "bool", "借款主体经金融机构评估认定为信用主体"),
+        F("settle_start", "date", "贴息结算期起"),
+        F("settle_end", "date", "贴息结算期止"),
+        F("principal_fen", "fen", "结算期内贷款余额（分）"),
+        F("excluded_days", "int", "结算期内展期、逾期天数"),
+    ),
+    "other_loans": (
+        F("person_id", "ref", "借款人", ref="persons"),
+        F("kind", "enum", "贷款种类", "student", "housing", "car", "consumer", "business", "other"),
+        F("amount_fen", "fen", "贷款余额（分）"),
+    ),
+    "trainings": (
+        F("id", "id", "培训记录编号"),
+        F("person_id", "ref", "学员", ref="persons"),
+        F("kind", "enum", "培训类别", "syb", "iyb", "online"),
+        F("start_date", "date", "培训开始日期"),
+        F("completion_date", "date", "结业日期"),
+    ),
+    "mentor_services": (
+        F("id", "id", "服务记录编号"),
+        F("mentor_id", "text", "导师编号"),
+        F("district", "code", "服务所在区县"),
+        F("level", "enum", "导师层级", "city", "district"),
+        F("activity", "enum", "服务类型", "lecture", "assessment", "pairing", "other"),
+        F("units", "int", "服务工作量（次/场/对）"),
+        F("rating", "enum", "服务实效评价", "excellent", "good", "pass", "poor"),
+        F("confirmed", "bool", "组织单位已确认"),
+    ),
+    "carriers": (
+        F("id", "id", "载体编号"),
+        F("kind", "enum", "载体类型", "incubator", "returning_park", "station", "ecommerce_center", "logistics_park"),
+        F("level", "enum", "载体级别", "national", "municipal", "district"),
+        F("district", "code", "所在区县"),
+        F("municipal_date", "date", "认定为市级载体日期"),
+        F("national_date", "date", "认定为国家级载体日期"),
+        F("award_year", "int", "申请奖补年度"),
+        F("rating", "enum", "年度绩效评估等次", "A", "B", "C", "none"),
+        F("schedule", "text", "载体减免方案（如 1:100/50/0;2:50/50/0，入驻年次:场租/物业/水电减免%）"),
+    ),
+    "onjob_trainings": (
+        F("id", "id", "培训补贴申请编号"),
+        F("provider_kind", "enum", "培训主体", "business", "cooperative", "association", "artisan"),
+        F("founded_by_returning", "bool", "返乡入乡创业主体"),
+        F("district", "code", "所在区县"),
+        F("course_level", "enum", "培训等级", "junior", "intermediate", "senior", "special"),
+        F("trainees", "int", "培训合格人数"),
+        F("skilled_post", "bool", "技能岗位（企业在职职工培训须为技能岗位）"),
+        F("completion_date", "date", "培训结业日期"),
+    ),
+    "received": (
+        F("program", "text", "已享受项目"),
+        F("subject_id", "text", "享受主体编号"),
+        F("person_id", "text", "对应人员编号"),
+        F("period", "text", "所属期间"),
+        F("months", "int", "补贴月数"),
+        F("amount_fen", "fen", "金额（分）"),
+        F("district", "code", "发放区县"),
+    ),
+}
+
+FACTS: Final[dict[str, dict[str, Fact]]] = {t: {f.name: f for f in fs} for t, fs in TABLES.items()}
+NO_REF: Final = -1
+
+Values = npt.NDArray[np.generic]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass
+class Col:
+    """A fact column: values, and where they are known."""
+
+    values: npt.NDArray[np.int64] | npt.NDArray[np.int32] | npt.NDArray[np.bool_] | npt.NDArray[np.object_]
+    known: BoolArray
+
+    def take(self, idx: npt.NDArray[np.int64], valid: BoolArray) -> Col:
+        """Rows idx of this column; rows where ``valid`` is False become unknown."""
+        safe = np.where(valid, idx, 0)
+        if len(self.values) == 0:
+            return Col(np.zeros(len(idx), dtype=self.values.dtype), np.zeros(len(idx), dtype=bool))
+        return Col(self.values[safe], self.known[safe] & valid)
+
+
+class Table:
+    """Columns of equal length. Missing columns read as all-unknown."""
+
+    def __init__(self, name: str, n: int, cols: Mapping[str, Col] | None = None) -> None:
+        self.name = name
+        self.n = n
+        self.cols: dict[str, Col] = dict(cols or {})
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.cols
+
+    def __getitem__(self, key: str) -> Col:
+        col = self.cols.get(key)
+        if col is None:
+            col = self._unknown(key)
+            self.cols[key] = col
+        return col
+
+    def __setitem__(self, key: str, col: Col) -> None:
+        if len(col.values) != self.n:
+            raise ValueError(f"column {key} has {len(col.values)} rows, table {self.name} has {self.n}")
+        self.cols[key] = col
+
+    def _unknown(self, key: str) -> Col:
+        fact = FACTS.get(self.name, {}).get(key)
+        kind = fact.kind if fact else "int"
+        dtype: type[np.generic] = {
+            "bool": np.bool_,
+            "date": np.int32,
+            "month": np.int32,
+            "code": np.int32,
+            "enum": np.int32,
+            "ref": np.int64,
+            "id": np.object_,
+            "text": np.object_,
+        }.get(kind, np.int64)
+        values = np.zeros(self.n, dtype=dtype) if dtype is not np.object_ else np.full(self.n, "", dtype=object)
+        return Col(values, np.zeros(self.n, dtype=bool))

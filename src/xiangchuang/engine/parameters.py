@@ -1,0 +1,374 @@
+"""Dated policy parameters with references, status and per-district overrides.
+
+Each parameter lives in ``xiangchuang/policy/parameters/*.yaml``::
+
+    loan_individual.ceiling:
+      label: 个人创业担保贷款额度上限
+      unit: yuan
+      clause: "1.2"
+      reference: 财金〔2020〕21号
+      status: confirmed
+      values:
+        - {since: 2020-04-01, value: 200000}
+        - {since: 2024-05-01, value: 300000, status: secondary, reference: ...}
+      districts:
+        500101:
+          - {since: 2024-06-01, value: 350000, paid_by: 区县财政, status: assumed}
+
+Lookups take a column of district codes and a column of dates and return a column of version
+indices (vectorized: one ``searchsorted`` and one fancy index, no Python loop over rows). The
+version tells value, effective date, reference, status and who pays a district's difference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+import yaml
+
+from xiangchuang.engine.dates import parse_date, to_day
+
+Status = Literal["confirmed", "secondary", "assumed"]
+STATUSES: Final = ("confirmed", "secondary", "assumed")
+STATUS_LABELS: Final = {"confirmed": "已核实", "secondary": "二手来源，参数待核实", "assumed": "假设值，参数待核实"}
+UNITS: Final = ("yuan", "ratio", "count", "days", "months", "years", "bp", "list", "bool", "table", "date")
+CITY: Final = 0
+NO_VERSION: Final = -1
+_CODE_BASE: Final = 500000
+_CODE_SPAN: Final = 1000
+
+
+class ParameterError(ValueError):
+    """A parameter file is malformed (message in Chinese, names the parameter and field)."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """One dated value of a parameter, for the city or for one district."""
+
+    index: int
+    name: str
+    since: dt.date
+    value: Any
+    reference: str
+    status: Status
+    district: int | None = None
+    paid_by: str | None = None
+    note: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """True when the value is not confirmed: shown as 「参数待核实」."""
+        return self.status != "confirmed"
+
+    def as_dict(self, unit: str) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": _jsonable(self.value),
+            "unit": unit,
+            "since": self.since.isoformat(),
+            "reference": self.reference,
+            "status": self.status,
+            "district": self.district,
+            "paid_by": self.paid_by,
+            "pending": self.pending,
+        }
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Fraction):
+        return str(Decimal(v.numerator) / Decimal(v.denominator))
+    if isinstance(v, tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
+@dataclass
+class Parameter:
+    """A named parameter with its city timeline, district overrides and a compiled lookup grid."""
+
+    name: str
+    label: str
+    unit: str
+    clause: str
+    versions: list[Version]
+    description: str = ""
+    _breaks: npt.NDArray[np.int32] = field(init=False, repr=False)
+    _grid: npt.NDArray[np.int32] = field(init=False, repr=False)
+    _row_of_code: npt.NDArray[np.int32] = field(init=False, repr=False)
+    _num: npt.NDArray[np.int64] = field(init=False, repr=False)
+    _den: npt.NDArray[np.int64] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._compile()
+
+    @property
+    def has_overrides(self) -> bool:
+        return any(v.district is not None for v in self.versions)
+
+    def city_versions(self) -> list[Version]:
+        return [v for v in self.versions if v.district is None]
+
+    def district_versions(self, code: int) -> list[Version]:
+        return [v for v in self.versions if v.district == code]
+
+    def _compile(self) -> None:
+        districts = sorted({v.district for v in self.versions if v.district is not None})
+        breaks = sorted({to_day(v.since) for v in self.versions})
+        self._breaks = np.asarray(breaks, dtype=np.int32)
+        grid = np.full((1 + len(districts), len(breaks)), NO_VERSION, dtype=np.int32)
+        timelines: list[list[Version]] = [self.city_versions()] + [
+            self.district_versions(d) for d in districts
+        ]
+        for row, timeline in enumerate(timelines):
+            for col, day in enumerate(breaks):
+                current = [v for v in timeline if to_day(v.since) <= day]
+                if current:
+                    grid[row, col] = max(current, key=lambda v: v.since).index
+                elif row > 0:
+                    grid[row, col] = grid[0, col]
+        self._grid = grid
+        row_of_code = np.zeros(_CODE_SPAN, dtype=np.int32)
+        for row, code in enumerate(districts, start=1):
+            row_of_code[code - _CODE_BASE] = row
+        self._row_of_code = row_of_code
+        nums, dens = [], []
+        for v in self.versions:
+            n, d = _as_ratio(v.value)
+            nums.append(n)
+            dens.append(d)
+        self._num = np.asarray(nums, dtype=np.int64)
+        self._den = np.asarray(dens, dtype=np.int64)
+
+    def lookup(
+        self, districts: npt.NDArray[np.int32] | None, days: npt.NDArray[np.int32], *, city_only: bool = False
+    ) -> npt.NDArray[np.int32]:
+        """Version index in force for each (district, day); NO_VERSION before the first value."""
+        col = np.searchsorted(self._breaks, days, side="right").astype(np.int64) - 1
+        col_ok = col >= 0
+        col = np.where(col_ok, col, 0)
+        if districts is None or city_only or self._grid.shape[0] == 1:
+            rows: npt.NDArray[np.int32] | int = 0
+        else:
+            offs = districts.astype(np.int64) - _CODE_BASE
+            inside = (offs >= 0) & (offs < _CODE_SPAN)
+            rows = np.where(inside, self._row_of_code[np.where(inside, offs, 0)], 0)
+        out = self._grid[rows, col]
+        return np.where(col_ok, out, NO_VERSION).astype(np.int32)
+
+    def numbers(self, version: npt.NDArray[np.int32]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(numerator, denominator) columns for numeric parameters (fen for yuan amounts)."""
+        safe = np.where(version >= 0, version, 0)
+        return self._num[safe], self._den[safe]
+
+    def ints(self, version: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+        num, den = self.numbers(version)
+        return num // den
+
+    def value_at(self, on: dt.date, district: int | None = None) -> Any:
+        v = self.version_at(on, district)
+        return None if v is None else v.value
+
+    def value_at_day(self, day: int) -> Any:
+        """City value in force at a day number (for list and table parameters used whole)."""
+        idx = int(self.lookup(None, np.asarray([day], dtype=np.int32))[0])
+        return None if idx < 0 else self.versions[idx].value
+
+    def version_at(self, on: dt.date, district: int | None = None) -> Version | None:
+        d = np.asarray([district if district is not None else 0], dtype=np.int32)
+        idx = int(self.lookup(d, np.asarray([to_day(on)], dtype=np.int32))[0])
+        return None if idx < 0 else self.versions[idx]
+
+
+def _as_ratio(value: Any) -> tuple[int, int]:
+    if isinstance(value, bool):
+        return int(value), 1
+    if isinstance(value, int):
+        return value, 1
+    if isinstance(value, Fraction):
+        return value.numerator, value.denominator
+    return 0, 1
+
+
+def _convert(name: str, unit: str, raw: Any) -> Any:
+    where = f"参数 {name}"
+    try:
+        if unit == "yuan":
+            d = Decimal(str(raw)) * 100
+            if d != d.to_integral_value():
+                raise ParameterError(f"{where}：金额必须精确到分")
+            return int(d)
+        if unit == "ratio":
+            if isinstance(raw, float):
+                raise ParameterError(f"{where}：比例须写成带引号的小数（如 \"0.05\"），避免二进制浮点")
+            return Fraction(Decimal(str(raw)))
+        if unit in ("count", "days", "months", "years", "bp"):
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                raise ParameterError(f"{where}：单位 {unit} 须为整数")
+            return raw
+        if unit == "list":
+            if not isinstance(raw, list):
+                raise ParameterError(f"{where}：单位 list 须为列表")
+            return tuple(str(x) for x in raw)
+        if unit == "bool":
+            return bool(raw)
+        if unit == "date":
+            return parse_date(raw)
+        if unit == "table":
+            return _freeze(raw)
+    except (ArithmeticError, TypeError, ValueError) as exc:
+        if isinstance(exc, ParameterError):
+            raise
+        raise ParameterError(f"{where}：取值 {raw!r} 不符合单位 {unit}") from exc
+    raise ParameterError(f"{where}：未知单位 {unit}")
+
+
+def _freeze(raw: Any) -> Any:
+    if isinstance(raw, dict):
+        return tuple(sorted((str(k), _freeze(v)) for k, v in raw.items()))
+    if isinstance(raw, list):
+        return tuple(_freeze(x) for x in raw)
+    return raw
+
+
+def thaw(value: Any) -> Any:
+    """Table parameters are stored frozen (hashable); turn them back into dicts and lists."""
+    if isinstance(value, tuple):
+        if value and all(isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str) for x in value):
+            return {k: thaw(v) for k, v in value}
+        return [thaw(x) for x in value]
+    return value
+
+
+class ParameterSet(Mapping[str, Parameter]):
+    """All parameters, with a content hash as ``version`` so a determination can name them."""
+
+    def __init__(self, params: dict[str, Parameter], digest: str, sources: tuple[str, ...]) -> None:
+        self._params = params
+        self.digest = digest
+        self.sources = sources
+
+    @property
+    def version(self) -> str:
+        return self.digest[:16]
+
+    def __getitem__(self, name: str) -> Parameter:
+        try:
+            return self._params[name]
+        except KeyError:
+            raise KeyError(f"未定义的参数：{name}") from None
+
+    def __iter__(self) -> Any:
+        return iter(self._params)
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+    def version_of(self, index: int, name: str) -> Version:
+        return self._params[name].versions[index]
+
+
+def _parse_versions(
+    name: str, spec: Mapping[str, Any], entries: Any, district: int | None, start: int, unit: str
+) -> list[Version]:
+    if not isinstance(entries, list) or not entries:
+        raise ParameterError(f"参数 {name}：values 须为非空列表")
+    out: list[Version] = []
+    for offset, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "since" not in entry or "value" not in entry:
+            raise ParameterError(f"参数 {name}：每个取值须有 since 和 value")
+        status = entry.get("status", spec.get("status"))
+        if status not in STATUSES:
+            raise ParameterError(f"参数 {name}：status 须为 confirmed/secondary/assumed，而不是 {status!r}")
+        reference = entry.get("reference", spec.get("reference"))
+        if not reference:
+            raise ParameterError(f"参数 {name}：缺少 reference（文号及条款）")
+        paid_by = entry.get("paid_by")
+        if district is not None and not paid_by:
+            raise ParameterError(f"参数 {name}：区县 {district} 的调整值须写明 paid_by（差额由谁承担）")
+        out.append(
+            Version(
+                index=start + offset,
+                name=name,
+                since=parse_date(entry["since"]),
+                value=_convert(name, unit, entry["value"]),
+                reference=str(reference),
+                status=status,
+                district=district,
+                paid_by=paid_by,
+                note=entry.get("note"),
+            )
+        )
+    return out
+
+
+def parse_parameters(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> ParameterSet:
+    """Build a ParameterSet from parsed YAML documents (later documents overlay earlier ones)."""
+    specs: dict[str, dict[str, Any]] = {}
+    digest = hashlib.sha256()
+    sources: list[str] = []
+    for source, doc in docs:
+        sources.append(source)
+        digest.update(source.encode())
+        digest.update(yaml.safe_dump(doc, sort_keys=True, allow_unicode=True).encode())
+        for name, spec in doc.items():
+            if not isinstance(spec, dict):
+                raise ParameterError(f"参数 {name}：定义须为映射")
+            if name in specs and set(spec) - {"districts"}:
+                raise ParameterError(f"参数 {name}：在 {source} 中重复定义（叠加文件只能添加 districts）")
+            if name in specs:
+                specs[name].setdefault("districts", {}).update(spec.get("districts") or {})
+            else:
+                specs[name] = dict(spec)
+    params: dict[str, Parameter] = {}
+    for name, spec in specs.items():
+        unit = spec.get("unit")
+        if unit not in UNITS:
+            raise ParameterError(f"参数 {name}：unit 须为 {', '.join(UNITS)} 之一")
+        versions = _parse_versions(name, spec, spec.get("values"), None, 0, unit)
+        for code, entries in sorted((spec.get("districts") or {}).items()):
+            code_int = int(code)
+            if not _CODE_BASE <= code_int < _CODE_BASE + _CODE_SPAN:
+                raise ParameterError(f"参数 {name}：区县代码 {code} 不在重庆市范围（500xxx）")
+            versions += _parse_versions(name, spec, entries, code_int, len(versions), unit)
+        params[name] = Parameter(
+            name=name,
+            label=str(spec.get("label", name)),
+            unit=unit,
+            clause=str(spec.get("clause", "")),
+            versions=versions,
+            description=str(spec.get("description", "")),
+        )
+    return ParameterSet(params, digest.hexdigest(), tuple(sources))
+
+
+def _builtin_docs() -> list[tuple[str, Mapping[str, Any]]]:
+    root = resources.files("xiangchuang.policy").joinpath("parameters")
+    docs = []
+    for entry in sorted(root.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".yaml"):
+            docs.append((f"parameters/{entry.name}", yaml.safe_load(entry.read_text(encoding="utf-8")) or {}))
+    return docs
+
+
+@cache
+def load_parameters(*overlays: str) -> ParameterSet:
+    """The built-in parameters, plus overlay files (district overrides) in the order given."""
+    docs = _builtin_docs()
+    for path in overlays:
+        text = Path(path).read_text(encoding="utf-8")
+        docs.append((Path(path).name, yaml.safe_load(text) or {}))
+    return parse_parameters(docs)

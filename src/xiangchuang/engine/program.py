@@ -1,0 +1,157 @@
+"""Programs and conditions, written over columns.
+
+A :class:`Condition` is a function from a context (the subject table, the evaluation date and the
+parameters) to a :class:`CondOut`: a tri-state column, optionally the date from which it will pass
+(for 「即将符合」) and columns of values that its Chinese messages quote. A :class:`Program` is a
+list of conditions that must all pass, optionally a group of grounds of which one must pass
+(``any_of``), and an amount formula. The same definition serves one case and a million rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from xiangchuang.engine.facts import GROUPS, Table, group_mask
+from xiangchuang.engine.money import FenArray
+from xiangchuang.engine.parameters import NO_VERSION, Parameter, ParameterSet
+from xiangchuang.engine.tri import TriArray
+
+IntArray = npt.NDArray[np.int64]
+DayArray = npt.NDArray[np.int32]
+Info = dict[str, npt.NDArray[Any]]
+
+
+@dataclass
+class CondOut:
+    state: TriArray
+    passes_on: DayArray | None = None
+    info: Info = field(default_factory=dict)
+
+
+@dataclass
+class AmountOut:
+    amount: FenArray
+    info: Info = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Condition:
+    id: str
+    clause: str
+    test: Callable[[Ctx], CondOut]
+    pass_msg: str
+    fail_msg: str
+    unknown_msg: str = "缺少事实，无法判断：{missing}"
+    facts: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    gap_msg: str | None = None  # distance to passing, for a failed condition
+
+
+@dataclass(frozen=True)
+class Program:
+    id: str
+    clause: str
+    title: str
+    subject: str  # the table whose rows are the subjects
+    conditions: tuple[Condition, ...]
+    amount: Callable[[Ctx, Mapping[str, TriArray]], AmountOut]
+    amount_msg: str
+    amount_params: tuple[str, ...] = ()
+    any_of: tuple[Condition, ...] = ()
+    any_of_label: str = ""
+    benefit: str = "补贴"
+    paid_to: str = "申请主体"
+    summary: str = ""
+    applies: Callable[[Ctx], npt.NDArray[np.bool_]] | None = None
+
+
+class Ctx:
+    """What a condition sees: the subject table, the date, the parameters, and parameter usage."""
+
+    def __init__(
+        self,
+        params: ParameterSet,
+        table: Table,
+        on: int,
+        *,
+        tables: Mapping[str, Table] | None = None,
+        supplied: frozenset[str] | set[str] = frozenset(),
+        city_only: bool = False,
+    ) -> None:
+        self._supplied = supplied
+        self._cache: dict[str, Any] = {}
+        self.params = params
+        self.t = table
+        self.on = on
+        self.n = table.n
+        self.tables = tables or {}
+        self.city_only = city_only
+        self.used: dict[str, npt.NDArray[np.int32]] = {}
+        self._memo: dict[tuple[str, int, int], npt.NDArray[np.int32]] = {}
+        self._on_col: DayArray | None = None
+
+    @property
+    def on_col(self) -> DayArray:
+        if self._on_col is None:
+            self._on_col = np.full(self.n, self.on, dtype=np.int32)
+        return self._on_col
+
+    def district(self) -> npt.NDArray[np.int32] | None:
+        for name in ("district", "business__district"):
+            if name in self.t:
+                return self.t[name].values  # type: ignore[return-value]
+        return None
+
+    def version(
+        self, name: str, days: DayArray | None = None, districts: npt.NDArray[np.int32] | None = None
+    ) -> npt.NDArray[np.int32]:
+        """Version index of a parameter for each row (at ``days``, default the evaluation date)."""
+        key = (name, id(days), id(districts))
+        got = self._memo.get(key)
+        if got is None:
+            param = self.params[name]
+            d = districts if districts is not None else self.district()
+            got = param.lookup(d, days if days is not None else self.on_col, city_only=self.city_only)
+            self._memo[key] = got
+        self.used[name] = got
+        return got
+
+    def supplied(self, table: str) -> bool:
+        """Whether an optional table (other_loans, received, …) was supplied at all."""
+        return table in self._supplied
+
+    def memo(self, key: str, make: Callable[[], Any]) -> Any:
+        """Compute a shared column once per program evaluation."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def param(self, name: str) -> Parameter:
+        return self.params[name]
+
+    def ratio(self, name: str, days: DayArray | None = None) -> tuple[IntArray, IntArray]:
+        return self.params[name].numbers(self.version(name, days))
+
+    def ints(self, name: str, days: DayArray | None = None) -> IntArray:
+        return self.params[name].ints(self.version(name, days))
+
+    def in_force(self, name: str, days: DayArray | None = None) -> npt.NDArray[np.bool_]:
+        return self.version(name, days) != NO_VERSION
+
+    def groups_mask(self, name: str, days: DayArray | None = None) -> IntArray:
+        """Bit mask of a list-of-groups parameter, per row (district extensions included)."""
+        param = self.params[name]
+        ver = self.version(name, days)
+        masks = np.asarray([group_mask([g for g in v.value if g in GROUPS]) for v in param.versions], dtype=np.int64)
+        return masks[np.where(ver >= 0, ver, 0)]
+
+    def value(self, name: str) -> Any:
+        """A scalar (city) value at the evaluation date, for tables and lists used as a whole."""
+        ver = self.version(name)
+        idx = int(ver[0]) if self.n else int(self.params[name].lookup(None, np.asarray([self.on], dtype=np.int32))[0])
+        return self.params[name].versions[idx].value if idx >= 0 else None

@@ -1,0 +1,72 @@
+"""Every computable program of 渝人社发〔2020〕74号 (PROVISIONS.md §1), with the fixed ids."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from xiangchuang.engine.facts import FACTS
+from xiangchuang.engine.program import Ctx, Program
+from xiangchuang.engine.programs import carriers, employment, loans, mentors, online_sales, startup, training
+
+
+def _loan_kinds(*kinds: str):  # type: ignore[no-untyped-def]
+    codes = [FACTS["loans"]["kind"].code_of(k) for k in kinds]
+
+    def applies(ctx: Ctx) -> np.ndarray:
+        k = ctx.t["kind"]
+        return k.known & np.isin(k.values, codes)
+    return applies
+
+
+def _contracted(ctx: Ctx) -> np.ndarray:
+    return ctx.t["contract_date"].known
+
+
+def _training_kind(kind: str):  # type: ignore[no-untyped-def]
+    code = FACTS["trainings"]["kind"].code_of(kind)
+
+    def applies(ctx: Ctx) -> np.ndarray:
+        k = ctx.t["kind"]
+        return k.known & (k.values == code)
+    return applies
+
+
+def _applicants(ctx: Ctx) -> np.ndarray:
+    if "__applicant" in ctx.t:
+        return ctx.t["__applicant"].values.astype(bool)
+    return np.ones(ctx.n, dtype=bool)
+
+
+def _workshops(ctx: Ctx) -> np.ndarray:
+    w = ctx.t["workshop_recognised"]
+    return w.known & w.values.astype(bool) | ctx.t["workshop_employed"].known
+
+
+def _tenants(ctx: Ctx) -> np.ndarray:
+    return ctx.t["carrier_id"].known | ctx.t["tenancy_start"].known
+
+
+PROGRAMS: tuple[Program, ...] = (
+    startup.PROGRAM,
+    online_sales.PROGRAM,
+    dataclasses.replace(carriers.CARRIER_RENT_REDUCTION, applies=_tenants),
+    dataclasses.replace(carriers.FREE_WORKSTATION, applies=_applicants),
+    dataclasses.replace(loans.LOAN_INDIVIDUAL, applies=_loan_kinds("individual", "partnership")),
+    dataclasses.replace(loans.LOAN_SMALL_MICRO, applies=_loan_kinds("small_micro")),
+    loans.COUNTER_GUARANTEE_WAIVER,
+    dataclasses.replace(loans.LOAN_INTEREST_SUBSIDY, applies=_contracted),
+    employment.JOB_SUBSIDY,
+    employment.SOCIAL_INSURANCE_SUBSIDY,
+    dataclasses.replace(employment.WORKSHOP_AWARD, applies=_workshops),
+    dataclasses.replace(training.TRAINING_SYB, applies=_training_kind("syb")),
+    dataclasses.replace(training.TRAINING_ONLINE, applies=_training_kind("online")),
+    dataclasses.replace(training.TRAINING_IYB, applies=_training_kind("iyb")),
+    mentors.PROGRAM,
+    carriers.CARRIER_AWARD,
+    training.ONJOB_TRAINING_SUBSIDY,
+)
+
+PROGRAM_IDS: tuple[str, ...] = tuple(p.id for p in PROGRAMS)
+BY_ID: dict[str, Program] = {p.id: p for p in PROGRAMS}

@@ -1,0 +1,304 @@
+"""创业载体 — clauses 1.1 and 3.8: carrier_rent_reduction, free_workstation, carrier_award."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from xiangchuang.engine.dates import anniversary, completed_years, years_of
+from xiangchuang.engine.facts import FACTS
+from xiangchuang.engine.money import mul_rate_half_up
+from xiangchuang.engine.parameters import thaw
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.programs.common import (
+    and3,
+    enum_codes_mask,
+    enum_in,
+    enum_is,
+    in_groups,
+    is_false,
+    is_true,
+    or3,
+)
+from xiangchuang.engine.tri import FAIL, PASS, TriArray, tri
+
+PERMYRIAD = 10000
+
+
+class ScheduleError(ValueError):
+    pass
+
+
+def parse_schedule(text: str) -> list[tuple[int, int, int, int]]:
+    """'1:100/50/0;2:50/0/0' → [(year, rent‱, property‱, utilities‱), …] (percent → per-myriad)."""
+    out = []
+    for part in str(text).split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            year_s, pcts = part.split(":")
+            vals = [round(float(x) * 100) for x in pcts.split("/")]
+            if len(vals) != 3 or any(not 0 <= v <= PERMYRIAD for v in vals):
+                raise ValueError
+            out.append((int(year_s), vals[0], vals[1], vals[2]))
+        except ValueError:
+            raise ScheduleError(f"载体减免方案格式错误：{part!r}（应为 入驻年次:场租%/物业%/水电%）") from None
+    return out
+
+
+# ---- carrier_rent_reduction ------------------------------------------------------------------------
+
+def small_micro(ctx: Ctx) -> CondOut:
+    return CondOut(enum_is(ctx.t["size_class"], "businesses", "size_class", "small_micro"))
+
+
+def founded_by_returning(ctx: Ctx) -> CondOut:
+    return is_true(ctx.t["founded_by_returning"])
+
+
+def in_carrier(ctx: Ctx) -> CondOut:
+    mask = enum_codes_mask(ctx, "carrier_rent_reduction.carrier_kinds", "carriers", "kind")
+    state = enum_in(ctx.t["carrier__kind"], mask)
+    start = ctx.t["tenancy_start"]
+    return CondOut(and3(state, tri(start.values <= ctx.on, start.known)))
+
+
+def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: tenancy year, and the rent / property / utilities reduction in per-myriad."""
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        t = ctx.t
+        start = t["tenancy_start"].values.astype(np.int32)
+        year = completed_years(start, ctx.on_col).astype(np.int64) + 1
+        sched = t["carrier__schedule"]
+        default = [(int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"]))
+                   for r in thaw(ctx.value("carrier_rent_reduction.default_schedule"))]
+        texts = np.where(sched.known & (sched.values != ""), sched.values, "")
+        uniq, inv = np.unique(texts.astype(str), return_inverse=True)
+        max_year = 1
+        parsed = []
+        for u in uniq:
+            rows = parse_schedule(u) if u else default
+            parsed.append(rows)
+            max_year = max([max_year] + [r[0] for r in rows])
+        grid = np.zeros((len(uniq), max_year + 2, 3), dtype=np.int64)
+        for i, rows in enumerate(parsed):
+            for y, a, b, c in rows:
+                grid[i, y] = (a, b, c)
+        y = np.clip(year, 0, max_year + 1)
+        rates = grid[inv.reshape(-1), y]
+        return year, rates[:, 0], rates[:, 1], rates[:, 2]
+    result: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = ctx.memo("schedule", make)
+    return result
+
+
+def within_schedule(ctx: Ctx) -> CondOut:
+    year, r, p, u = _schedule_rates(ctx)
+    any_rate = (r + p + u) > 0
+    start = ctx.t["tenancy_start"]
+    return CondOut(tri(any_rate, start.known), info={"tenancy_year": year, "rent_permyriad": r,
+                                                     "property_permyriad": p, "utilities_permyriad": u})
+
+
+def bills_known(ctx: Ctx) -> CondOut:
+    t = ctx.t
+    known = t["rent_fen"].known & t["property_fee_fen"].known & t["utilities_fen"].known
+    return CondOut(tri(np.ones(ctx.n, dtype=bool), known))
+
+
+def rent_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
+    t = ctx.t
+    year, r, p, u = _schedule_rates(ctx)
+    den = np.full(ctx.n, PERMYRIAD, dtype=np.int64)
+    rent = mul_rate_half_up(t["rent_fen"].values.astype(np.int64), r, den)
+    prop = mul_rate_half_up(t["property_fee_fen"].values.astype(np.int64), p, den)
+    util = mul_rate_half_up(t["utilities_fen"].values.astype(np.int64), u, den)
+    return AmountOut(rent + prop + util, info={"rent_cut_fen": rent, "property_cut_fen": prop,
+                                               "utilities_cut_fen": util, "tenancy_year": year})
+
+
+CARRIER_RENT_REDUCTION = Program(
+    id="carrier_rent_reduction", clause="1.1", title="载体场租、物业费、水电费减免", subject="businesses",
+    benefit="当期场租、物业费、水电费减免", paid_to="入驻企业（由载体减收）",
+    summary="返乡入乡创业人员创办的小微企业入驻创业孵化基地、返乡创业园的，按载体的减免方案减免场租、物业费、水电费。",
+    conditions=(
+        Condition("small_micro", "1.1", small_micro, "入驻主体为小微企业", "入驻主体不是小微企业", facts=("size_class",)),
+        Condition("founded_by_returning", "1.1", founded_by_returning,
+                  "由返乡入乡创业人员创办", "不是返乡入乡创业人员创办", facts=("founded_by_returning",)),
+        Condition("in_carrier", "3.8", in_carrier, "已入驻创业孵化基地或返乡创业园", "未入驻创业孵化基地或返乡创业园",
+                  facts=("carrier__kind", "tenancy_start"), params=("carrier_rent_reduction.carrier_kinds",)),
+        Condition("within_schedule", "3.8", within_schedule,
+                  "入驻第{tenancy_year}年，减免比例：场租{rent_permyriad}、物业{property_permyriad}、水电{utilities_permyriad}",
+                  "入驻第{tenancy_year}年，已超出载体减免方案的期限",
+                  facts=("tenancy_start", "carrier__schedule"), params=("carrier_rent_reduction.default_schedule",)),
+        Condition("bills_known", "3.8", bills_known, "当期场租、物业费、水电费已提供", "当期费用未提供",
+                  facts=("rent_fen", "property_fee_fen", "utilities_fen")),
+    ),
+    amount=rent_amount,
+    amount_msg="减免场租{rent_cut_fen}、物业费{property_cut_fen}、水电费{utilities_cut_fen}",
+    amount_params=("carrier_rent_reduction.default_schedule",),
+)
+
+
+# ---- free_workstation --------------------------------------------------------------------------------
+
+def startup_intention(ctx: Ctx) -> CondOut:
+    return is_true(ctx.t["startup_intention"])
+
+
+def youth(ctx: Ctx) -> CondOut:
+    """青年人才: age ≤ 35 (周岁, inclusive): the evaluation date is before the 36th birthday."""
+    b = ctx.t["birth_date"]
+    max_age = ctx.ints("free_workstation.youth_max_age")
+    limit = anniversary(b.values.astype(np.int32), max_age + 1)
+    return CondOut(tri(ctx.on_col < limit, b.known), info={"max_age": max_age})
+
+
+def poverty(ctx: Ctx) -> CondOut:
+    return CondOut(in_groups(ctx.t["groups"], ctx.groups_mask("free_workstation.poverty_groups")))
+
+
+def not_holding(ctx: Ctx) -> CondOut:
+    return is_false(ctx.t["holds_free_workstation"])
+
+
+def workstation_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
+    return AmountOut(np.zeros(ctx.n, dtype=np.int64), info={"term_months": ctx.ints("free_workstation.term_months")})
+
+
+FREE_WORKSTATION = Program(
+    id="free_workstation", clause="1.1", title="免费创业工位", subject="persons",
+    benefit="免费创业工位", paid_to="申请人（实物）",
+    summary="向有创业意愿的青年人才、农村建档立卡贫困人员提供免费创业工位。",
+    conditions=(
+        Condition("startup_intention", "1.1", startup_intention, "有创业意愿", "未表示创业意愿", facts=("startup_intention",)),
+        Condition("not_holding", "1.1", not_holding, "目前未使用免费工位", "目前已在使用免费工位",
+                  facts=("holds_free_workstation",)),
+    ),
+    any_of=(
+        Condition("youth", "1.1", youth, "为{max_age}周岁及以下青年人才", "年龄超过{max_age}周岁",
+                  facts=("birth_date",), params=("free_workstation.youth_max_age",)),
+        Condition("poverty", "1.1", poverty, "为农村建档立卡贫困人员", "不是农村建档立卡贫困人员",
+                  facts=("groups",), params=("free_workstation.poverty_groups",)),
+    ),
+    any_of_label="青年人才或农村建档立卡贫困人员",
+    amount=workstation_amount,
+    amount_msg="免费工位，期限{term_months}个月（实物支持，无资金）",
+    amount_params=("free_workstation.term_months",),
+)
+
+
+# ---- carrier_award ------------------------------------------------------------------------------------
+
+def _award_register(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per carrier: one-off received, national bonus received, performance received for award_year."""
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = ctx.n
+        oneoff = np.zeros(n, dtype=bool)
+        national = np.zeros(n, dtype=bool)
+        perf = np.zeros(n, dtype=bool)
+        rec = ctx.tables.get("received")
+        if rec is not None and rec.n:
+            sel = np.flatnonzero(rec["program"].values == "carrier_award")
+            rows = rec["subject_row"].values[sel].astype(np.int64)
+            periods = rec["period"].values[sel]
+            award_year = ctx.t["award_year"].values
+            for r, p in zip(rows, periods, strict=True):  # the register of one program: small
+                if not 0 <= r < n:
+                    continue
+                text = str(p)
+                if text == "oneoff":
+                    oneoff[r] = True
+                elif text == "national":
+                    national[r] = True
+                elif text == f"performance:{award_year[r]}":
+                    perf[r] = True
+        return oneoff, national, perf
+    result: tuple[np.ndarray, np.ndarray, np.ndarray] = ctx.memo("award_register", make)
+    return result
+
+
+def award_kind(ctx: Ctx) -> CondOut:
+    mask = enum_codes_mask(ctx, "carrier_award.kinds", "carriers", "kind")
+    return CondOut(enum_in(ctx.t["kind"], mask))
+
+
+def municipal(ctx: Ctx) -> CondOut:
+    d = ctx.t["municipal_date"]
+    return CondOut(tri(d.values <= ctx.on, d.known), info={"municipal_date": d.values})
+
+
+def _received_state(ctx: Ctx, flags: np.ndarray) -> TriArray:
+    return tri(~flags, np.full(ctx.n, ctx.supplied("received"), dtype=bool))
+
+
+def oneoff(ctx: Ctx) -> CondOut:
+    o, _, _ = _award_register(ctx)
+    return CondOut(_received_state(ctx, o))
+
+
+def performance(ctx: Ctx) -> CondOut:
+    t = ctx.t
+    _, _, p = _award_register(ctx)
+    ay, rating, md = t["award_year"], t["rating"], t["municipal_date"]
+    years = ctx.ints("carrier_award.performance_years")
+    first = years_of(md.values.astype(np.int32)).astype(np.int64) + 1
+    in_window = (ay.values >= first) & (ay.values < first + years) & (ay.values < years_of(ctx.on_col))
+    rated = rating.values != FACTS["carriers"]["rating"].code_of("none")
+    state = and3(tri(in_window, ay.known & md.known), tri(rated, rating.known), _received_state(ctx, p))
+    return CondOut(state, info={"award_year": ay.values, "years": years})
+
+
+def national(ctx: Ctx) -> CondOut:
+    _, nat, _ = _award_register(ctx)
+    d = ctx.t["national_date"]
+    lvl = ctx.t["level"]
+    is_nat = enum_is(lvl, "carriers", "level", "national")
+    return CondOut(and3(or3(tri(d.values <= ctx.on, d.known), np.where(is_nat == FAIL, FAIL, is_nat).astype(np.int8)),
+                        _received_state(ctx, nat)))
+
+
+def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
+    t = ctx.t
+    one = np.where(states["oneoff"] == PASS, ctx.ints("carrier_award.municipal_oneoff"), 0)
+    nat = np.where(states["national"] == PASS, ctx.ints("carrier_award.national_bonus"), 0)
+    ver = ctx.version("carrier_award.performance")
+    ratings = FACTS["carriers"]["rating"].choices
+    perf = np.zeros(ctx.n, dtype=np.int64)
+    rating = t["rating"].values.astype(np.int64)
+    for v in np.unique(ver):
+        if v < 0:
+            continue
+        table = thaw(ctx.param("carrier_award.performance").versions[int(v)].value)
+        fen = np.asarray([int(table.get(r, 0)) * 100 for r in ratings], dtype=np.int64)
+        rows = ver == v
+        perf[rows] = fen[rating[rows]]
+    perf = np.where(states["performance"] == PASS, perf, 0)
+    return AmountOut((one + nat + perf).astype(np.int64),
+                     info={"oneoff_fen": one, "performance_fen": perf, "national_fen": nat})
+
+
+CARRIER_AWARD = Program(
+    id="carrier_award", clause="3.8", title="返乡创业园、创业孵化基地奖补", subject="carriers",
+    benefit="载体奖补", paid_to="载体运营主体",
+    summary="认定为市级的创业孵化基地、返乡创业园给予一次性奖补，连续3年按绩效评估给予奖补，晋升国家级的追加奖补。",
+    conditions=(
+        Condition("carrier_kind", "3.8", award_kind, "载体为创业孵化基地或返乡创业园", "载体类型不在奖补范围",
+                  facts=("kind",), params=("carrier_award.kinds",)),
+        Condition("municipal", "3.8", municipal, "已于{municipal_date}认定为市级载体", "尚未认定为市级载体",
+                  facts=("municipal_date",)),
+    ),
+    any_of=(
+        Condition("oneoff", "3.8", oneoff, "尚未领取市级认定一次性奖补", "已领取市级认定一次性奖补", facts=("received",)),
+        Condition("performance", "3.8", performance,
+                  "{award_year}年度在认定后{years}年内且已评定绩效等次", "{award_year}年度不在绩效奖补期内、未评定等次或已领取",
+                  facts=("award_year", "rating", "municipal_date"), params=("carrier_award.performance_years",)),
+        Condition("national", "3.8", national, "已晋升国家级且未领取追加奖补", "未晋升国家级或已领取追加奖补",
+                  facts=("national_date", "level")),
+    ),
+    any_of_label="一次性奖补、年度绩效奖补、国家级追加奖补至少一项",
+    amount=award_amount,
+    amount_msg="一次性奖补{oneoff_fen} + 绩效奖补{performance_fen} + 国家级追加{national_fen}",
+    amount_params=("carrier_award.municipal_oneoff", "carrier_award.performance", "carrier_award.national_bonus"),
+)

@@ -1,0 +1,102 @@
+"""创业导师服务补助 mentor_service_subsidy — 渝人社发〔2020〕74号 二、（六）, clause 2.6.
+
+根据服务工作量、导师层级和服务实效，按规定给予服务补助: amount = units × rate[activity][level]
+× factor[rating], rounded half-up to the fen. The tables are configured (status: assumed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+
+from xiangchuang.engine.facts import FACTS
+from xiangchuang.engine.money import mul_rate_half_up
+from xiangchuang.engine.parameters import thaw
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.programs.common import is_true, none_received
+from xiangchuang.engine.tri import TriArray, tri
+
+CLAUSE = "2.6"
+_ACT = FACTS["mentor_services"]["activity"].choices
+_LVL = FACTS["mentor_services"]["level"].choices
+_RATING = FACTS["mentor_services"]["rating"].choices
+
+
+def _tables(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: rate (fen per unit), factor numerator and denominator (district tables by version)."""
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        t = ctx.t
+        act = t["activity"].values.astype(np.int64)
+        lvl = t["level"].values.astype(np.int64)
+        rat = t["rating"].values.astype(np.int64)
+        rate = np.zeros(ctx.n, dtype=np.int64)
+        fnum = np.zeros(ctx.n, dtype=np.int64)
+        fden = np.ones(ctx.n, dtype=np.int64)
+        vr = ctx.version("mentor_service_subsidy.rates")
+        vf = ctx.version("mentor_service_subsidy.rating_factor")
+        for v in np.unique(vr):
+            if v < 0:
+                continue
+            table = thaw(ctx.param("mentor_service_subsidy.rates").versions[int(v)].value)
+            grid = np.asarray([[int(table.get(a, {}).get(lv, 0)) * 100 for lv in _LVL] for a in _ACT], dtype=np.int64)
+            rows = vr == v
+            rate[rows] = grid[act[rows], lvl[rows]]
+        for v in np.unique(vf):
+            if v < 0:
+                continue
+            table = thaw(ctx.param("mentor_service_subsidy.rating_factor").versions[int(v)].value)
+            fr = [Fraction(Decimal(str(table.get(r, "0")))) for r in _RATING]
+            rows = vf == v
+            fnum[rows] = np.asarray([f.numerator for f in fr], dtype=np.int64)[rat[rows]]
+            fden[rows] = np.asarray([f.denominator for f in fr], dtype=np.int64)[rat[rows]]
+        return rate, fnum, fden
+    result: tuple[np.ndarray, np.ndarray, np.ndarray] = ctx.memo("mentor_tables", make)
+    return result
+
+
+def confirmed(ctx: Ctx) -> CondOut:
+    return is_true(ctx.t["confirmed"])
+
+
+def workload(ctx: Ctx) -> CondOut:
+    u = ctx.t["units"]
+    rate, _, _ = _tables(ctx)
+    known = u.known & ctx.t["activity"].known & ctx.t["level"].known
+    return CondOut(tri((u.values > 0) & (rate > 0), known), info={"units": u.values, "rate_fen": rate})
+
+
+def effective(ctx: Ctx) -> CondOut:
+    _, fnum, _ = _tables(ctx)
+    return CondOut(tri(fnum > 0, ctx.t["rating"].known))
+
+
+def not_received(ctx: Ctx) -> CondOut:
+    return none_received(ctx.t["mentor_service_subsidy_received"])
+
+
+def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
+    rate, fnum, fden = _tables(ctx)
+    base = ctx.t["units"].values.astype(np.int64) * rate
+    return AmountOut(mul_rate_half_up(base, fnum, fden), info={"rate_fen": rate})
+
+
+PROGRAM = Program(
+    id="mentor_service_subsidy", clause=CLAUSE, title="创业导师服务补助", subject="mentor_services",
+    benefit="服务补助", paid_to="创业导师",
+    summary="参加创业讲座、项目论证、结对帮扶等公共服务活动的导师，按工作量、导师层级和服务实效给予补助。",
+    conditions=(
+        Condition("confirmed", CLAUSE, confirmed, "服务已由组织单位确认", "服务尚未经组织单位确认", facts=("confirmed",)),
+        Condition("workload", CLAUSE, workload, "服务工作量{units}（每次/场/对{rate_fen}）", "无有效服务工作量或该类服务未配置标准",
+                  facts=("units", "activity", "level"), params=("mentor_service_subsidy.rates",)),
+        Condition("effective", CLAUSE, effective, "服务实效评价合格", "服务实效评价为差，不予补助",
+                  facts=("rating",), params=("mentor_service_subsidy.rating_factor",)),
+        Condition("not_received", CLAUSE, not_received, "该服务记录尚未领取补助", "该服务记录已领取补助",
+                  facts=("mentor_service_subsidy_received",)),
+    ),
+    amount=amount,
+    amount_msg="工作量 × 每次{rate_fen} × 服务实效系数（{mentor_service_subsidy.rating_factor}）",
+    amount_params=("mentor_service_subsidy.rates", "mentor_service_subsidy.rating_factor"),
+)

@@ -1,0 +1,129 @@
+"""线上销售一次性补助 online_sales_subsidy — 渝人社发〔2020〕74号 一、（一）, clause 1.1.
+
+线上年销售收入达到50万元及以上的，按不超过销售额的5%给予一次性补助，最高不超过20万元；
+线上年销售2000单及以上的，按不超过快递费用的30%给予一次性补助，最高不超过20万元，同一主体不重复享受。
+Both routes are computed and shown; by default the business gets the higher. ``online_route``
+may name the other route, which must then qualify on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from xiangchuang.engine.dates import years_of
+from xiangchuang.engine.facts import FACTS
+from xiangchuang.engine.money import mul_rate_half_up
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.programs.common import is_true, none_received
+from xiangchuang.engine.tri import PASS, TriArray, tri
+
+CLAUSE = "1.1"
+_ROUTES = FACTS["businesses"]["online_route"].choices
+
+
+def founded_by_returning(ctx: Ctx) -> CondOut:
+    return is_true(ctx.t["founded_by_returning"])
+
+
+def not_received_before(ctx: Ctx) -> CondOut:
+    return none_received(ctx.t["online_sales_received"])
+
+
+def sales_year_complete(ctx: Ctx) -> CondOut:
+    sy = ctx.t["sales_year"]
+    return CondOut(tri(sy.values < years_of(ctx.on_col), sy.known), info={"sales_year": sy.values})
+
+
+def revenue_route(ctx: Ctx) -> CondOut:
+    rev = ctx.t["online_revenue_fen"]
+    threshold = ctx.ints("online_sales_subsidy.revenue_threshold")
+    return CondOut(tri(rev.values >= threshold, rev.known),
+                   info={"revenue_fen": rev.values, "threshold_fen": threshold,
+                         "gap_fen": np.maximum(threshold - rev.values, 0)})
+
+
+def orders_route(ctx: Ctx) -> CondOut:
+    orders, fees = ctx.t["online_orders"], ctx.t["courier_fees_fen"]
+    threshold = ctx.ints("online_sales_subsidy.orders_threshold")
+    state = tri(orders.values >= threshold, orders.known)
+    # Qualifying by orders but with unknown courier fees: the amount is unknown.
+    state = np.where((state == PASS) & ~fees.known, np.int8(1), state).astype(np.int8)
+    return CondOut(state, info={"orders": orders.values, "orders_threshold": threshold,
+                                "gap_orders": np.maximum(threshold - orders.values, 0),
+                                "courier_fees_fen": fees.values})
+
+
+def _route_amounts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
+    t = ctx.t
+    cap = ctx.ints("online_sales_subsidy.cap")
+    rn, rd = ctx.ratio("online_sales_subsidy.revenue_rate")
+    cn, cd = ctx.ratio("online_sales_subsidy.courier_rate")
+    a = np.minimum(mul_rate_half_up(t["online_revenue_fen"].values.astype(np.int64), rn, rd), cap)
+    b = np.minimum(mul_rate_half_up(t["courier_fees_fen"].values.astype(np.int64), cn, cd), cap)
+    return a, b
+
+
+def chosen_route(ctx: Ctx) -> CondOut:
+    """The route the applicant chose (default: the higher) must itself qualify."""
+    route = ctx.t["online_route"]
+    choice = np.where(route.known, route.values, 0)
+    a_state = revenue_route(ctx).state
+    b_state = orders_route(ctx).state
+    state = np.where(choice == _ROUTES.index("revenue"), a_state,
+                     np.where(choice == _ROUTES.index("orders"), b_state, np.maximum(a_state, b_state)))
+    return CondOut(state.astype(np.int8))
+
+
+def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
+    a, b = _route_amounts(ctx)
+    a = np.where(states["revenue_route"] == PASS, a, 0)
+    b = np.where(states["orders_route"] == PASS, b, 0)
+    route = ctx.t["online_route"]
+    choice = np.where(route.known, route.values, 0)
+    out = np.where(choice == _ROUTES.index("revenue"), a,
+                   np.where(choice == _ROUTES.index("orders"), b, np.maximum(a, b)))
+    return AmountOut(out.astype(np.int64), info={"route_revenue_fen": a, "route_orders_fen": b})
+
+
+PROGRAM = Program(
+    id="online_sales_subsidy",
+    clause=CLAUSE,
+    title="线上销售一次性补助",
+    subject="businesses",
+    benefit="一次性补助",
+    paid_to="创业主体",
+    summary="返乡入乡创业企业线上年销售额达50万元或年销售2000单的，给予一次性补助，最高20万元，只享受一次。",
+    conditions=(
+        Condition("founded_by_returning", CLAUSE, founded_by_returning,
+                  "主体由返乡入乡创业人员创办", "主体不是返乡入乡创业人员创办", facts=("founded_by_returning",)),
+        Condition("not_received_before", CLAUSE, not_received_before,
+                  "此前未享受过线上销售补助", "已享受过线上销售一次性补助（同一主体不重复享受）",
+                  facts=("online_sales_received",)),
+        Condition("sales_year_complete", CLAUSE, sales_year_complete,
+                  "销售年度{sales_year}年已结束", "销售年度{sales_year}年尚未结束，须按完整年度申请",
+                  facts=("sales_year",)),
+        Condition("chosen_route", CLAUSE, chosen_route,
+                  "所选申领方式符合条件", "所选申领方式不符合条件（可改按另一方式申领）",
+                  facts=("online_route",)),
+    ),
+    any_of=(
+        Condition("revenue_route", CLAUSE, revenue_route,
+                  "线上年销售收入{revenue_fen}，达到{threshold_fen}及以上",
+                  "线上年销售收入{revenue_fen}，未达到{threshold_fen}",
+                  facts=("online_revenue_fen",), params=("online_sales_subsidy.revenue_threshold",),
+                  gap_msg="线上年销售收入还差{gap_fen}"),
+        Condition("orders_route", CLAUSE, orders_route,
+                  "线上年销售{orders}单，达到{orders_threshold}单及以上",
+                  "线上年销售{orders}单，未达到{orders_threshold}单",
+                  facts=("online_orders", "courier_fees_fen"), params=("online_sales_subsidy.orders_threshold",),
+                  gap_msg="线上年销售还差{gap_orders}单"),
+    ),
+    any_of_label="销售额或销售单数满足其一",
+    amount=amount,
+    amount_msg=("按销售额：{route_revenue_fen}；按快递费：{route_orders_fen}；"
+                "默认取较高者，各自最高{online_sales_subsidy.cap}"),
+    amount_params=("online_sales_subsidy.revenue_rate", "online_sales_subsidy.courier_rate",
+                   "online_sales_subsidy.cap"),
+)

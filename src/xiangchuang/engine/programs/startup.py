@@ -1,0 +1,130 @@
+"""创业补助 startup_subsidy — 渝人社发〔2020〕74号 一、（一）, clause 1.1.
+
+高校毕业生、退役军人、返乡农民工等重点群体首次创办企业（含个体工商户）且正常经营1年以上的，
+按企业实际缴纳社保费单位缴纳部分的20%给予创业补助，最长不超过3年。
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from xiangchuang.engine.dates import anniversary, years_of
+from xiangchuang.engine.money import mul_rate_half_up
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.programs.common import enum_codes_mask, enum_in, enum_is, in_groups, is_false, is_true
+from xiangchuang.engine.tri import TriArray, tri
+
+CLAUSE = "1.1"
+
+
+def founder_key_group(ctx: Ctx) -> CondOut:
+    mask = ctx.groups_mask("startup_subsidy.key_groups")
+    return CondOut(in_groups(ctx.t["founder__groups"], mask))
+
+
+def first_business(ctx: Ctx) -> CondOut:
+    return is_true(ctx.t["founder__first_business"])
+
+
+def business_kind(ctx: Ctx) -> CondOut:
+    mask = enum_codes_mask(ctx, "startup_subsidy.business_kinds", "businesses", "kind")
+    return CondOut(enum_in(ctx.t["kind"], mask))
+
+
+def operated_one_year(ctx: Ctx) -> CondOut:
+    """正常经营1年以上: holds on T iff T ≥ anniversary(registration, 1) (民法典 第201条)."""
+    reg = ctx.t["registration_date"]
+    years = ctx.ints("startup_subsidy.min_operation_years")
+    ann = anniversary(reg.values.astype(np.int32), years)
+    return CondOut(
+        tri(ctx.on_col >= ann, reg.known),
+        passes_on=ann,
+        info={"anniversary_date": ann, "gap_days": (ann - ctx.on_col).astype(np.int64), "years": years},
+    )
+
+
+def operating_normally(ctx: Ctx) -> CondOut:
+    return CondOut(enum_is(ctx.t["status"], "businesses", "status", "normal"))
+
+
+def claim_year_valid(ctx: Ctx) -> CondOut:
+    """The claim year is a completed calendar year in which the business existed."""
+    t = ctx.t
+    cy, reg = t["claim_year"], t["registration_date"]
+    reg_year = years_of(reg.values.astype(np.int32))
+    on_year = years_of(ctx.on_col)
+    ok = (cy.values >= reg_year) & (cy.values < on_year)
+    return CondOut(tri(ok, cy.known & reg.known), info={"claim_year": cy.values})
+
+
+def year_not_claimed(ctx: Ctx) -> CondOut:
+    return is_false(ctx.t["startup_claimed_this_year"])
+
+
+def within_max_years(ctx: Ctx) -> CondOut:
+    claimed = ctx.t["startup_years_claimed"]
+    max_years = ctx.ints("startup_subsidy.max_years")
+    return CondOut(tri(claimed.values < max_years, claimed.known),
+                   info={"years_claimed": claimed.values, "max_years": max_years})
+
+
+def contributions_paid(ctx: Ctx) -> CondOut:
+    paid = ctx.t["employer_si_paid_fen"]
+    return CondOut(tri(paid.values > 0, paid.known), info={"paid_fen": paid.values})
+
+
+def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
+    paid = ctx.t["employer_si_paid_fen"].values.astype(np.int64)
+    num, den = ctx.ratio("startup_subsidy.rate")
+    return AmountOut(mul_rate_half_up(paid, num, den), info={"paid_fen": paid})
+
+
+PROGRAM = Program(
+    id="startup_subsidy",
+    clause=CLAUSE,
+    title="创业补助",
+    subject="businesses",
+    benefit="创业补助（按年度申领）",
+    paid_to="创业主体",
+    summary="重点群体首次创业、正常经营满1年的，按单位实际缴纳社保费的20%补助，最长3年。",
+    conditions=(
+        Condition("founder_key_group", CLAUSE, founder_key_group,
+                  "创办人属于重点群体（高校毕业生、退役军人、返乡农民工等）",
+                  "创办人不属于创业补助重点群体（高校毕业生、退役军人、返乡农民工等）",
+                  facts=("founder__groups",), params=("startup_subsidy.key_groups",)),
+        Condition("first_business", CLAUSE, first_business,
+                  "创办人系首次创办企业或个体工商户", "创办人此前已创办过企业或个体工商户，不属于首次创业",
+                  facts=("founder__first_business",)),
+        Condition("business_kind", CLAUSE, business_kind,
+                  "主体为企业或个体工商户", "主体类型不是企业或个体工商户",
+                  facts=("kind",), params=("startup_subsidy.business_kinds",)),
+        Condition("operated_one_year", CLAUSE, operated_one_year,
+                  "自登记之日起正常经营已满{years}年（{anniversary_date}起满足）",
+                  "正常经营未满{years}年",
+                  facts=("registration_date",), params=("startup_subsidy.min_operation_years",),
+                  gap_msg="还差{gap_days}天满{years}年（{anniversary_date}起符合）"),
+        Condition("operating_normally", CLAUSE, operating_normally,
+                  "主体目前正常经营", "主体已注销、吊销或列入经营异常名录，不属于正常经营",
+                  facts=("status",)),
+        Condition("claim_year_valid", CLAUSE, claim_year_valid,
+                  "申领年度{claim_year}年为已结束且主体已登记的年度",
+                  "申领年度{claim_year}年尚未结束或早于主体登记年度",
+                  facts=("claim_year", "registration_date")),
+        Condition("year_not_claimed", CLAUSE, year_not_claimed,
+                  "该年度尚未享受创业补助", "该年度已享受过创业补助，同一年度不得重复申领",
+                  facts=("startup_claimed_this_year",)),
+        Condition("within_max_years", CLAUSE, within_max_years,
+                  "已享受{years_claimed}个年度，未超过最长{max_years}年",
+                  "已享受{years_claimed}个年度，达到最长{max_years}年的上限",
+                  facts=("startup_years_claimed",), params=("startup_subsidy.max_years",)),
+        Condition("contributions_paid", CLAUSE, contributions_paid,
+                  "申领年度企业实际缴纳社保费单位部分{paid_fen}",
+                  "申领年度企业未缴纳社保费单位部分，补助额为零",
+                  facts=("employer_si_paid_fen",)),
+    ),
+    amount=amount,
+    amount_msg="按申领年度单位实际缴纳社保费{paid_fen}的{startup_subsidy.rate}计算（四舍五入到分）",
+    amount_params=("startup_subsidy.rate",),
+)

@@ -1,0 +1,46 @@
+"""Three-valued logic over columns: FAIL < UNKNOWN < PASS.
+
+With that order, Kleene AND is the element-wise minimum and OR the maximum, so an unknown fact
+never turns into a pass or a fail: it stays unknown unless another condition already decides.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+TriArray = npt.NDArray[np.int8]
+BoolArray = npt.NDArray[np.bool_]
+
+FAIL: Final = np.int8(0)
+UNKNOWN: Final = np.int8(1)
+PASS: Final = np.int8(2)
+
+NAMES: Final = {0: "fail", 1: "unknown", 2: "pass"}
+
+
+def tri(holds: BoolArray, known: BoolArray) -> TriArray:
+    """PASS where known and holds, FAIL where known and not, UNKNOWN where not known."""
+    out = np.where(holds, PASS, FAIL).astype(np.int8)
+    out[~known] = UNKNOWN
+    return out
+
+
+def all_of(*parts: TriArray) -> TriArray:
+    out = parts[0]
+    for p in parts[1:]:
+        out = np.minimum(out, p)
+    return out
+
+
+def any_of(*parts: TriArray) -> TriArray:
+    out = parts[0]
+    for p in parts[1:]:
+        out = np.maximum(out, p)
+    return out
+
+
+def negate(t: TriArray) -> TriArray:
+    return (2 - t).astype(np.int8)
