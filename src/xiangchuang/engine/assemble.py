@@ -22,13 +22,30 @@ BoolArray = npt.NDArray[np.bool_]
 OPTIONAL_LONG: Final = ("business_years", "contributions", "other_loans", "received")
 
 PERSON_FIELDS: Final = (
-    "birth_date", "gender", "groups", "returning_entrepreneur", "graduation_date", "startup_intention",
-    "first_business", "second_time_founder_stable", "honour_city_level", "has_licence", "licence_date",
+    "birth_date",
+    "gender",
+    "groups",
+    "returning_entrepreneur",
+    "graduation_date",
+    "startup_intention",
+    "first_business",
+    "second_time_founder_stable",
+    "honour_city_level",
+    "has_licence",
+    "licence_date",
     "hukou_district",
 )
 BUSINESS_FIELDS: Final = (
-    "district", "kind", "size_class", "status", "founded_by_returning", "staff_count", "new_eligible_hires",
-    "honour_city_level", "credit_rated", "registration_date",
+    "district",
+    "kind",
+    "size_class",
+    "status",
+    "founded_by_returning",
+    "staff_count",
+    "new_eligible_hires",
+    "honour_city_level",
+    "credit_rated",
+    "registration_date",
 )
 
 
@@ -67,7 +84,9 @@ def _count(rows: IntArray, n: int, weights: IntArray | None = None) -> IntArray:
     return np.bincount(rows, weights=weights, minlength=n).astype(np.int64)
 
 
-def _received(facts: Facts, program: str, target: Table, row_col: str = "subject_row") -> tuple[IntArray, Col]:
+def _received(
+    facts: Facts, program: str, target: Table, row_col: str = "subject_row"
+) -> tuple[IntArray, Col]:
     """Rows of the register for ``program`` (as row numbers of the subject table), and a count column."""
     rec = facts.tables.get("received")
     n = target.n
@@ -123,14 +142,15 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     last_year = int(years_of(np.asarray([on], dtype=np.int32))[0]) - 1
     for year_col in ("claim_year", "sales_year"):
         c = businesses[year_col]
-        businesses.cols[year_col] = Col(np.where(c.known, c.values, last_year).astype(np.int64),
-                                        np.ones(businesses.n, dtype=bool))
+        businesses.cols[year_col] = Col(
+            np.where(c.known, c.values, last_year).astype(np.int64), np.ones(businesses.n, dtype=bool)
+        )
 
     # Businesses: founder facts, the year rows for the claim and sales years.
     _join(businesses, persons, "founder_id", PERSON_FIELDS, "founder")
     _join(businesses, T["carriers"], "carrier_id", ("kind", "level", "schedule"), "carrier")
     by = T["business_years"]
-    yk = "business_years" in facts.supplied
+    yk = _row_flag(businesses, "__years_supplied", "business_years" in facts.supplied)
     for year_col, fields in (
         ("claim_year", ("employer_si_paid_fen",)),
         ("sales_year", ("online_revenue_fen", "online_orders", "courier_fees_fen")),
@@ -147,6 +167,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
         for f in fields:
             col = by[f].take(year_row, has_row)
             # A year not in the supplied table is a known zero only when the whole table was supplied.
+            col.values = np.where(has_row, col.values, 0)
             col.known = np.where(has_row, col.known, yk & businesses[year_col].known)
             businesses.cols[f] = col
 
@@ -164,25 +185,29 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     months_si = np.zeros(persons.n, dtype=np.int64)
     if sel_si.size:
         rec = T["received"]
-        months_si = _count(rec["subject_row"].values[sel_si].astype(np.int64), persons.n,
-                           rec["months"].values[sel_si].astype(np.int64))
+        months_si = _count(
+            rec["subject_row"].values[sel_si].astype(np.int64),
+            persons.n,
+            rec["months"].values[sel_si].astype(np.int64),
+        )
     persons.cols["si_months_received"] = Col(months_si, col_si.known)
-    ol = T["other_loans"]
-    olk = "other_loans" in facts.supplied
-    persons.cols["other_loans_count"] = Col(_count(ol["person_id"].values.astype(np.int64), persons.n),
-                                            np.full(persons.n, olk, dtype=bool))
+    T["other_loans"]
+    olk = _row_flag(persons, "__other_loans_supplied", "other_loans" in facts.supplied)
+    persons.cols["other_loans_known"] = Col(olk, np.ones(persons.n, dtype=bool))
 
     # Hires: the hired person's and the employer's facts; contribution runs.
     _join(hires, persons, "person_id", PERSON_FIELDS, "person")
     _join(hires, businesses, "business_id", ("district", "founded_by_returning"), "business")
     hires.cols["job_subsidy_received"] = persons["job_subsidy_received"].take(
-        hires["person_id"].values.astype(np.int64), hires["person_id"].known & (hires["person_id"].values >= 0)
+        hires["person_id"].values.astype(np.int64),
+        hires["person_id"].known & (hires["person_id"].values >= 0),
     )
     hires.cols["si_months_received"] = persons["si_months_received"].take(
-        hires["person_id"].values.astype(np.int64), hires["person_id"].known & (hires["person_id"].values >= 0)
+        hires["person_id"].values.astype(np.int64),
+        hires["person_id"].known & (hires["person_id"].values >= 0),
     )
     con = T["contributions"]
-    ck = np.full(hires.n, "contributions" in facts.supplied, dtype=bool)
+    ck = _row_flag(hires, "__contributions_supplied", "contributions" in facts.supplied)
     h_rows = con["hire_id"].values.astype(np.int64)
     c_months = con["month"].values.astype(np.int32)
     last, run, count = contribution_runs(h_rows, c_months, hires.n)
@@ -192,21 +217,43 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     facts.tables["contributions"] = con
 
     # Loans: the borrower's and the business's facts.
-    _join(loans, persons, "borrower_id", PERSON_FIELDS, "borrower")
+    _join(loans, persons, "borrower_id", (*PERSON_FIELDS, "other_loans_known"), "borrower")
     _join(loans, businesses, "business_id", BUSINESS_FIELDS, "business")
     d = loans["district"]
     bd = loans["business__district"]
     loans.cols["district"] = Col(np.where(d.known, d.values, bd.values).astype(np.int32), d.known | bd.known)
 
     # Trainings: the trainee's facts and register.
-    _join(T["trainings"], persons, "person_id",
-          ("returning_entrepreneur", "startup_intention", "has_licence", "licence_date",
-           "training_syb_received", "training_online_received", "training_iyb_received", "hukou_district"),
-          "person")
-    for name, prog in (("carriers", "carrier_award"), ("mentor_services", "mentor_service_subsidy"),
-                       ("onjob_trainings", "onjob_training_subsidy")):
+    _join(
+        T["trainings"],
+        persons,
+        "person_id",
+        (
+            "returning_entrepreneur",
+            "startup_intention",
+            "has_licence",
+            "licence_date",
+            "training_syb_received",
+            "training_online_received",
+            "training_iyb_received",
+            "hukou_district",
+        ),
+        "person",
+    )
+    for name, prog in (
+        ("carriers", "carrier_award"),
+        ("mentor_services", "mentor_service_subsidy"),
+        ("onjob_trainings", "onjob_training_subsidy"),
+    ):
         T[name].cols[f"{prog}_received"] = _received(facts, prog, T[name])[1]
     return T
+
+
+def _row_flag(table: Table, name: str, default: bool) -> BoolArray:
+    """Per-row 'this optional fact was supplied' (a case) or the whole table's presence (a batch)."""
+    if name in table.cols:
+        return table.cols[name].values.astype(bool)
+    return np.full(table.n, default, dtype=bool)
 
 
 def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = "claim_year") -> Col:

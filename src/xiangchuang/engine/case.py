@@ -10,10 +10,12 @@ Bad input raises :class:`CaseError` with the field path and the rule, in Chinese
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import yaml
 
 from xiangchuang.engine.assemble import Facts
 from xiangchuang.engine.dates import parse_date, parse_month, to_day
@@ -39,6 +41,24 @@ RECEIVED_SUBJECT: dict[str, tuple[str, str]] = {
     "loan_interest_subsidy": ("loans", "subject_id"),
     "counter_guarantee_waiver": ("loans", "subject_id"),
 }
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML with only true/false as booleans (so a key ``on:`` stays the string "on")."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse case / worked-case YAML (YAML 1.2 booleans: ``on``, ``yes`` and ``no`` stay strings)."""
+    return yaml.load(text, Loader=_Yaml12Loader)
 
 
 class CaseError(ValueError):
@@ -89,7 +109,9 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
         raise CaseError(path, str(exc).split("：", 1)[-1]) from exc
 
 
-def _build(name: str, rows: Sequence[tuple[str, Mapping[str, Any]]], refs: dict[str, dict[str, int]]) -> Table:
+def _build(
+    name: str, rows: Sequence[tuple[str, Mapping[str, Any]]], refs: dict[str, dict[str, int]]
+) -> Table:
     facts = FACTS[name]
     n = len(rows)
     table = Table(name, n)
@@ -146,8 +168,20 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
     """Convert one case document to engine tables (refs resolved to row numbers)."""
     case = _as_map(case, "案例")
     top = {
-        "person", "business", "hires", "loan", "loans", "trainings", "mentor_services", "carrier",
-        "carriers", "onjob_trainings", "received", "on", "name", "note",
+        "person",
+        "business",
+        "hires",
+        "loan",
+        "loans",
+        "trainings",
+        "mentor_services",
+        "carrier",
+        "carriers",
+        "onjob_trainings",
+        "received",
+        "on",
+        "name",
+        "note",
     }
     for key in case:
         if key not in top:
@@ -242,7 +276,8 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         kind = lm.get("kind")
         if kind in ("individual", "partnership") and founder_id is not None:
             lm.setdefault("borrower_id", founder_id)
-        if kind == "small_micro" and business_id is not None:
+        if business_id is not None:
+            # The applicant's business: its size, honours and credit rating count for the loan.
             lm.setdefault("business_id", business_id)
         if "district" not in lm and business_id is not None and "district" in case["business"]:
             lm["district"] = case["business"]["district"]
@@ -274,13 +309,23 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         "mentor_services": _build("mentor_services", rows["mentor_services"], ids),
         "onjob_trainings": _build("onjob_trainings", rows["onjob_trainings"], ids),
     }
-    # Presence of the optional long tables (absent section → unknown, [] → known none).
-    known_sections = {
-        "contributions": any("contributions" in dict(h) for h in case.get("hires", []) if isinstance(h, Mapping)),
-        "other_loans": "person" in case and isinstance(case["person"], Mapping) and "other_loans" in case["person"],
-        "received": "received" in case,
-        "business_years": "business" in case and isinstance(case["business"], Mapping) and "years" in case["business"],
-    }
+
+    # Which optional facts were given at all (absent → unknown; [] → known none), per row.
+    def flags(table: str, key: str, found: list[bool]) -> None:
+        tables[table].cols[key] = Col(np.asarray(found, dtype=bool), np.ones(len(found), dtype=bool))
+
+    flags(
+        "hires",
+        "__contributions_supplied",
+        [isinstance(h, Mapping) and "contributions" in h for h in case.get("hires", [])],
+    )
+    flags(
+        "persons",
+        "__other_loans_supplied",
+        [pid == founder_id and "other_loans" in case.get("person", {}) for pid in ids["persons"]],
+    )
+    flags("businesses", "__years_supplied", ["years" in case.get("business", {}) for _ in ids["businesses"]])
+    known_sections = {"received": "received" in case}
     received_rows: list[tuple[str, dict[str, Any]]] = []
     for j, r in enumerate(_as_list(case.get("received", []), "received")):
         path = f"received[{j}]"
@@ -303,7 +348,9 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
     tables["received"].cols["subject_row"] = Col(
         np.asarray(
             [
-                ids[RECEIVED_SUBJECT[str(r["program"])][0]].get(str(r[RECEIVED_SUBJECT[str(r["program"])][1]]), NO_REF)
+                ids[RECEIVED_SUBJECT[str(r["program"])][0]].get(
+                    str(r[RECEIVED_SUBJECT[str(r["program"])][1]]), NO_REF
+                )
                 for _, r in received_rows
             ],
             dtype=np.int64,
@@ -316,3 +363,48 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
 def case_date(case: Mapping[str, Any]) -> dt.date | None:
     on = case.get("on")
     return None if on is None else parse_date(on)
+
+
+def combine(parts: Sequence[Facts]) -> Facts:
+    """Concatenate the tables of several cases into one batch (references re-based).
+
+    All parts must agree on which optional tables were supplied (as a batch of files does).
+    """
+    if not parts:
+        raise ValueError("no cases")
+    supplied = parts[0].supplied
+    if any(("received" in p.supplied) != ("received" in supplied) for p in parts):
+        raise ValueError("cases differ in whether they supply the register of received benefits")
+    supplied = set().union(*(p.supplied for p in parts))
+    names = list(parts[0].tables)
+    offsets: dict[str, list[int]] = {}
+    for name in names:
+        acc, offs = 0, []
+        for p in parts:
+            offs.append(acc)
+            acc += p.tables[name].n
+        offsets[name] = offs
+    out: dict[str, Table] = {}
+    for name in names:
+        total = sum(p.tables[name].n for p in parts)
+        table = Table(name, total)
+        cols = set().union(*(set(p.tables[name].cols) for p in parts))
+        for col in sorted(cols):
+            fact = FACTS.get(name, {}).get(col)
+            values, known = [], []
+            for k, p in enumerate(parts):
+                c = p.tables[name][col]
+                v = c.values
+                if fact is not None and fact.kind == "ref" and fact.ref:
+                    v = np.where(c.values >= 0, c.values + offsets[fact.ref][k], c.values)
+                elif name == "received" and col == "subject_row":
+                    progs = p.tables[name]["program"].values
+                    shift = np.asarray(
+                        [offsets[RECEIVED_SUBJECT[str(g)][0]][k] for g in progs], dtype=np.int64
+                    )
+                    v = np.where(c.values >= 0, c.values + shift, c.values)
+                values.append(v)
+                known.append(c.known)
+            table.cols[col] = Col(np.concatenate(values), np.concatenate(known))  # type: ignore[arg-type]
+        out[name] = table
+    return Facts(out, set(supplied))

@@ -66,7 +66,8 @@ def add_months(days: DayArray, months: int | npt.NDArray[np.int64]) -> DayArray:
         np.int64
     )
     out = target_start + np.minimum(day_of_month, target_len - 1).astype("timedelta64[D]")
-    return out.astype(np.int64).astype(np.int32)
+    result: DayArray = out.astype(np.int64).astype(np.int32)
+    return result
 
 
 def anniversary(days: DayArray, years: int | npt.NDArray[np.int64]) -> DayArray:

@@ -67,7 +67,8 @@ def run_program(program: Program, facts: Facts, on: int, params: ParameterSet) -
     amount = np.where(status == PASS, out.amount, 0).astype(np.int64)
 
     # 「即将符合」: every failed condition will pass by itself within the horizon, nothing unknown.
-    horizon = on + int(ctx.ints("general.soon_horizon_days")[0]) if ctx.n else on
+    horizon_param = params["general.soon_horizon_days"]
+    horizon = on + int(horizon_param.ints(horizon_param.lookup(None, np.asarray([on], dtype=np.int32)))[0])
     soon = status == FAIL
     eligible_from = np.zeros(ctx.n, dtype=np.int32)
     for c in program.conditions:

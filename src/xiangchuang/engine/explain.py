@@ -29,7 +29,12 @@ from xiangchuang.engine.program import Condition
 from xiangchuang.engine.tri import NAMES, PASS, UNKNOWN
 
 STATUS = {0: "ineligible", 1: "undetermined", 2: "eligible"}
-STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）", "soon": "即将符合"}
+STATUS_ZH = {
+    "eligible": "符合",
+    "ineligible": "不符合",
+    "undetermined": "待定（缺少信息）",
+    "soon": "即将符合",
+}
 COND_ZH = {"pass": "满足", "fail": "不满足", "unknown": "未知"}
 
 _PREFIX = {
@@ -113,8 +118,17 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
 def _param_doc(params: ParameterSet, name: str, version: int) -> dict[str, Any]:
     p = params[name]
     if version < 0:
-        return {"name": name, "label": p.label, "value": None, "unit": p.unit, "since": None,
-                "reference": None, "status": None, "pending": True, "display": "该日期无有效参数"}
+        return {
+            "name": name,
+            "label": p.label,
+            "value": None,
+            "unit": p.unit,
+            "since": None,
+            "reference": None,
+            "status": None,
+            "pending": True,
+            "display": "该日期无有效参数",
+        }
     v: Version = p.versions[version]
     doc = v.as_dict(p.unit)
     doc["label"] = p.label
@@ -143,8 +157,9 @@ class Explainer:
             out[k] = _format_var(k, a[i] if a.ndim and a.size > i else (a.item() if a.ndim == 0 else a[0]))
         return out
 
-    def condition(self, outcome: Outcome, c: Condition, i: int, base: dict[str, str],
-                  group: str | None) -> dict[str, Any]:
+    def condition(
+        self, outcome: Outcome, c: Condition, i: int, base: dict[str, str], group: str | None
+    ) -> dict[str, Any]:
         co = outcome.conds[c.id]
         state = int(co.state[i])
         variables = self._vars(co.info, i, base)
@@ -237,7 +252,9 @@ class Explainer:
                 v = int(ver[i]) if len(ver) > i else int(ver[0])
                 if v >= 0 and self.params[name].versions[v].paid_by:
                     payer = self.params[name].versions[v].paid_by or payer
-            parts.append({"source": payer, "amount_fen": extra, "reason": "区县提高标准的部分由区县财政承担（1.2）"})
+            parts.append(
+                {"source": payer, "amount_fen": extra, "reason": "区县提高标准的部分由区县财政承担（1.2）"}
+            )
         return parts
 
 

@@ -66,10 +66,14 @@ class Fact:
             return self.choices.index(text)
         except ValueError:
             allowed = "、".join(self.choices)
-            raise ValueError(f"{self.label}（{self.name}）：取值 {text!r} 不在允许范围内（{allowed}）") from None
+            raise ValueError(
+                f"{self.label}（{self.name}）：取值 {text!r} 不在允许范围内（{allowed}）"
+            ) from None
 
 
-def F(name: str, kind: Kind, label: str, *choices: str, ref: str | None = None, description: str = "") -> Fact:
+def F(
+    name: str, kind: Kind, label: str, *choices: str, ref: str | None = None, description: str = ""
+) -> Fact:
     return Fact(name, kind, label, tuple(choices), ref, description)
 
 
@@ -80,7 +84,12 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
         F("id", "id", "人员编号"),
         F("birth_date", "date", "出生日期"),
         F("gender", "enum", "性别", "M", "F"),
-        F("hukou_district", "code", "户籍所在区县", description="仅作记录：任何规则都不读取户籍（1.1 同等待遇）"),
+        F(
+            "hukou_district",
+            "code",
+            "户籍所在区县",
+            description="仅作记录：任何规则都不读取户籍（1.1 同等待遇）",
+        ),
         F("groups", "groups", "人员类别", description="重点群体列表；缺省为未知，空列表为“不属于任何类别”"),
         F("returning_entrepreneur", "bool", "返乡入乡创业人员"),
         F("graduation_date", "date", "毕业（离校）日期"),
@@ -103,9 +112,9 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
         F("founded_by_returning", "bool", "由返乡入乡创业人员创办"),
         F("staff_count", "int", "现有职工人数（含当年新招用）"),
         F("new_eligible_hires", "int", "当年新招用符合条件人员数（劳动合同1年以上）"),
-        F("honour_city_level", "bool", "主体或项目获得设区的市级以上荣誉称号"),
+        F("honour_city_level", "bool", "获得设区的市级以上荣誉称号（主体或项目）"),
         F("recommended_by", "enum", "推荐机构", "none", "national_incubator_demo", "credit_community"),
-        F("credit_rated", "bool", "经金融机构评估认定为信用主体"),
+        F("credit_rated", "bool", "经金融机构评估认定为信用小微企业"),
         F("workshop_recognised", "bool", "认定为扶贫（就业帮扶）车间"),
         F("workshop_employed", "int", "车间吸纳脱贫人口等就业困难人员人数"),
         F("workshop_new_build", "bool", "新建车间（申请建设补助）"),
@@ -185,7 +194,16 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
     ),
     "carriers": (
         F("id", "id", "载体编号"),
-        F("kind", "enum", "载体类型", "incubator", "returning_park", "station", "ecommerce_center", "logistics_park"),
+        F(
+            "kind",
+            "enum",
+            "载体类型",
+            "incubator",
+            "returning_park",
+            "station",
+            "ecommerce_center",
+            "logistics_park",
+        ),
         F("level", "enum", "载体级别", "national", "municipal", "district"),
         F("district", "code", "所在区县"),
         F("municipal_date", "date", "认定为市级载体日期"),
@@ -276,5 +294,7 @@ class Table:
             "id": np.object_,
             "text": np.object_,
         }.get(kind, np.int64)
-        values = np.zeros(self.n, dtype=dtype) if dtype is not np.object_ else np.full(self.n, "", dtype=object)
+        values = (
+            np.zeros(self.n, dtype=dtype) if dtype is not np.object_ else np.full(self.n, "", dtype=object)
+        )
         return Col(values, np.zeros(self.n, dtype=bool))

@@ -29,7 +29,8 @@ def mul_rate_half_up(base: FenArray, num: npt.NDArray[np.int64], den: npt.NDArra
             raise OverflowError("金额超出可精确计算的范围")
     prod = base * num
     sign = np.where(prod < 0, -1, 1)
-    return (sign * ((2 * np.abs(prod) + den) // (2 * den))).astype(np.int64)
+    out: FenArray = (sign * ((2 * np.abs(prod) + den) // (2 * den))).astype(np.int64)
+    return out
 
 
 def mul_rate_scalar(base_fen: int, rate: Fraction) -> int:

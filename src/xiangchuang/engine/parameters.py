@@ -41,7 +41,11 @@ from xiangchuang.engine.dates import parse_date, to_day
 
 Status = Literal["confirmed", "secondary", "assumed"]
 STATUSES: Final = ("confirmed", "secondary", "assumed")
-STATUS_LABELS: Final = {"confirmed": "已核实", "secondary": "二手来源，参数待核实", "assumed": "假设值，参数待核实"}
+STATUS_LABELS: Final = {
+    "confirmed": "已核实",
+    "secondary": "二手来源，参数待核实",
+    "assumed": "假设值，参数待核实",
+}
 UNITS: Final = ("yuan", "ratio", "count", "days", "months", "years", "bp", "list", "bool", "table", "date")
 CITY: Final = 0
 NO_VERSION: Final = -1
@@ -213,7 +217,7 @@ def _convert(name: str, unit: str, raw: Any) -> Any:
             return int(d)
         if unit == "ratio":
             if isinstance(raw, float):
-                raise ParameterError(f"{where}：比例须写成带引号的小数（如 \"0.05\"），避免二进制浮点")
+                raise ParameterError(f'{where}：比例须写成带引号的小数（如 "0.05"），避免二进制浮点')
             return Fraction(Decimal(str(raw)))
         if unit in ("count", "days", "months", "years", "bp"):
             if isinstance(raw, bool) or not isinstance(raw, int):

@@ -141,17 +141,24 @@ class Ctx:
         return self.params[name].ints(self.version(name, days))
 
     def in_force(self, name: str, days: DayArray | None = None) -> npt.NDArray[np.bool_]:
-        return self.version(name, days) != NO_VERSION
+        ok: npt.NDArray[np.bool_] = self.version(name, days) != NO_VERSION
+        return ok
 
     def groups_mask(self, name: str, days: DayArray | None = None) -> IntArray:
         """Bit mask of a list-of-groups parameter, per row (district extensions included)."""
         param = self.params[name]
         ver = self.version(name, days)
-        masks = np.asarray([group_mask([g for g in v.value if g in GROUPS]) for v in param.versions], dtype=np.int64)
+        masks = np.asarray(
+            [group_mask([g for g in v.value if g in GROUPS]) for v in param.versions], dtype=np.int64
+        )
         return masks[np.where(ver >= 0, ver, 0)]
 
     def value(self, name: str) -> Any:
         """A scalar (city) value at the evaluation date, for tables and lists used as a whole."""
         ver = self.version(name)
-        idx = int(ver[0]) if self.n else int(self.params[name].lookup(None, np.asarray([self.on], dtype=np.int32))[0])
+        idx = (
+            int(ver[0])
+            if self.n
+            else int(self.params[name].lookup(None, np.asarray([self.on], dtype=np.int32))[0])
+        )
         return self.params[name].versions[idx].value if idx >= 0 else None

@@ -16,7 +16,9 @@ def _loan_kinds(*kinds: str):  # type: ignore[no-untyped-def]
 
     def applies(ctx: Ctx) -> np.ndarray:
         k = ctx.t["kind"]
-        return k.known & np.isin(k.values, codes)
+        ok: np.ndarray = k.known & np.isin(k.values, codes)
+        return ok
+
     return applies
 
 
@@ -29,7 +31,9 @@ def _training_kind(kind: str):  # type: ignore[no-untyped-def]
 
     def applies(ctx: Ctx) -> np.ndarray:
         k = ctx.t["kind"]
-        return k.known & (k.values == code)
+        ok: np.ndarray = k.known & (k.values == code)
+        return ok
+
     return applies
 
 
@@ -41,7 +45,8 @@ def _applicants(ctx: Ctx) -> np.ndarray:
 
 def _workshops(ctx: Ctx) -> np.ndarray:
     w = ctx.t["workshop_recognised"]
-    return w.known & w.values.astype(bool) | ctx.t["workshop_employed"].known
+    ok: np.ndarray = (w.known & w.values.astype(bool)) | ctx.t["workshop_employed"].known
+    return ok
 
 
 def _tenants(ctx: Ctx) -> np.ndarray:

@@ -44,11 +44,14 @@ def parse_schedule(text: str) -> list[tuple[int, int, int, int]]:
                 raise ValueError
             out.append((int(year_s), vals[0], vals[1], vals[2]))
         except ValueError:
-            raise ScheduleError(f"载体减免方案格式错误：{part!r}（应为 入驻年次:场租%/物业%/水电%）") from None
+            raise ScheduleError(
+                f"载体减免方案格式错误：{part!r}（应为 入驻年次:场租%/物业%/水电%）"
+            ) from None
     return out
 
 
 # ---- carrier_rent_reduction ------------------------------------------------------------------------
+
 
 def small_micro(ctx: Ctx) -> CondOut:
     return CondOut(enum_is(ctx.t["size_class"], "businesses", "size_class", "small_micro"))
@@ -67,13 +70,16 @@ def in_carrier(ctx: Ctx) -> CondOut:
 
 def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per row: tenancy year, and the rent / property / utilities reduction in per-myriad."""
+
     def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         t = ctx.t
         start = t["tenancy_start"].values.astype(np.int32)
         year = completed_years(start, ctx.on_col).astype(np.int64) + 1
         sched = t["carrier__schedule"]
-        default = [(int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"]))
-                   for r in thaw(ctx.value("carrier_rent_reduction.default_schedule"))]
+        default = [
+            (int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"]))
+            for r in thaw(ctx.value("carrier_rent_reduction.default_schedule"))
+        ]
         texts = np.where(sched.known & (sched.values != ""), sched.values, "")
         uniq, inv = np.unique(texts.astype(str), return_inverse=True)
         max_year = 1
@@ -86,9 +92,9 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         for i, rows in enumerate(parsed):
             for y, a, b, c in rows:
                 grid[i, y] = (a, b, c)
-        y = np.clip(year, 0, max_year + 1)
-        rates = grid[inv.reshape(-1), y]
+        rates = grid[inv.reshape(-1), np.clip(year, 0, max_year + 1)]
         return year, rates[:, 0], rates[:, 1], rates[:, 2]
+
     result: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = ctx.memo("schedule", make)
     return result
 
@@ -97,8 +103,10 @@ def within_schedule(ctx: Ctx) -> CondOut:
     year, r, p, u = _schedule_rates(ctx)
     any_rate = (r + p + u) > 0
     start = ctx.t["tenancy_start"]
-    return CondOut(tri(any_rate, start.known), info={"tenancy_year": year, "rent_permyriad": r,
-                                                     "property_permyriad": p, "utilities_permyriad": u})
+    return CondOut(
+        tri(any_rate, start.known),
+        info={"tenancy_year": year, "rent_permyriad": r, "property_permyriad": p, "utilities_permyriad": u},
+    )
 
 
 def bills_known(ctx: Ctx) -> CondOut:
@@ -114,26 +122,68 @@ def rent_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     rent = mul_rate_half_up(t["rent_fen"].values.astype(np.int64), r, den)
     prop = mul_rate_half_up(t["property_fee_fen"].values.astype(np.int64), p, den)
     util = mul_rate_half_up(t["utilities_fen"].values.astype(np.int64), u, den)
-    return AmountOut(rent + prop + util, info={"rent_cut_fen": rent, "property_cut_fen": prop,
-                                               "utilities_cut_fen": util, "tenancy_year": year})
+    return AmountOut(
+        rent + prop + util,
+        info={
+            "rent_cut_fen": rent,
+            "property_cut_fen": prop,
+            "utilities_cut_fen": util,
+            "tenancy_year": year,
+        },
+    )
 
 
 CARRIER_RENT_REDUCTION = Program(
-    id="carrier_rent_reduction", clause="1.1", title="载体场租、物业费、水电费减免", subject="businesses",
-    benefit="当期场租、物业费、水电费减免", paid_to="入驻企业（由载体减收）",
+    id="carrier_rent_reduction",
+    clause="1.1",
+    title="载体场租、物业费、水电费减免",
+    subject="businesses",
+    benefit="当期场租、物业费、水电费减免",
+    paid_to="入驻企业（由载体减收）",
     summary="返乡入乡创业人员创办的小微企业入驻创业孵化基地、返乡创业园的，按载体的减免方案减免场租、物业费、水电费。",
     conditions=(
-        Condition("small_micro", "1.1", small_micro, "入驻主体为小微企业", "入驻主体不是小微企业", facts=("size_class",)),
-        Condition("founded_by_returning", "1.1", founded_by_returning,
-                  "由返乡入乡创业人员创办", "不是返乡入乡创业人员创办", facts=("founded_by_returning",)),
-        Condition("in_carrier", "3.8", in_carrier, "已入驻创业孵化基地或返乡创业园", "未入驻创业孵化基地或返乡创业园",
-                  facts=("carrier__kind", "tenancy_start"), params=("carrier_rent_reduction.carrier_kinds",)),
-        Condition("within_schedule", "3.8", within_schedule,
-                  "入驻第{tenancy_year}年，减免比例：场租{rent_permyriad}、物业{property_permyriad}、水电{utilities_permyriad}",
-                  "入驻第{tenancy_year}年，已超出载体减免方案的期限",
-                  facts=("tenancy_start", "carrier__schedule"), params=("carrier_rent_reduction.default_schedule",)),
-        Condition("bills_known", "3.8", bills_known, "当期场租、物业费、水电费已提供", "当期费用未提供",
-                  facts=("rent_fen", "property_fee_fen", "utilities_fen")),
+        Condition(
+            "small_micro",
+            "1.1",
+            small_micro,
+            "入驻主体为小微企业",
+            "入驻主体不是小微企业",
+            facts=("size_class",),
+        ),
+        Condition(
+            "founded_by_returning",
+            "1.1",
+            founded_by_returning,
+            "由返乡入乡创业人员创办",
+            "不是返乡入乡创业人员创办",
+            facts=("founded_by_returning",),
+        ),
+        Condition(
+            "in_carrier",
+            "3.8",
+            in_carrier,
+            "已入驻创业孵化基地或返乡创业园",
+            "未入驻创业孵化基地或返乡创业园",
+            facts=("carrier__kind", "tenancy_start"),
+            params=("carrier_rent_reduction.carrier_kinds",),
+        ),
+        Condition(
+            "within_schedule",
+            "3.8",
+            within_schedule,
+            "入驻第{tenancy_year}年，减免比例：场租{rent_permyriad}、物业{property_permyriad}、水电{utilities_permyriad}",
+            "入驻第{tenancy_year}年，已超出载体减免方案的期限",
+            facts=("tenancy_start", "carrier__schedule"),
+            params=("carrier_rent_reduction.default_schedule",),
+        ),
+        Condition(
+            "bills_known",
+            "3.8",
+            bills_known,
+            "当期场租、物业费、水电费已提供",
+            "当期费用未提供",
+            facts=("rent_fen", "property_fee_fen", "utilities_fen"),
+        ),
     ),
     amount=rent_amount,
     amount_msg="减免场租{rent_cut_fen}、物业费{property_cut_fen}、水电费{utilities_cut_fen}",
@@ -142,6 +192,7 @@ CARRIER_RENT_REDUCTION = Program(
 
 
 # ---- free_workstation --------------------------------------------------------------------------------
+
 
 def startup_intention(ctx: Ctx) -> CondOut:
     return is_true(ctx.t["startup_intention"])
@@ -164,23 +215,56 @@ def not_holding(ctx: Ctx) -> CondOut:
 
 
 def workstation_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
-    return AmountOut(np.zeros(ctx.n, dtype=np.int64), info={"term_months": ctx.ints("free_workstation.term_months")})
+    return AmountOut(
+        np.zeros(ctx.n, dtype=np.int64), info={"term_months": ctx.ints("free_workstation.term_months")}
+    )
 
 
 FREE_WORKSTATION = Program(
-    id="free_workstation", clause="1.1", title="免费创业工位", subject="persons",
-    benefit="免费创业工位", paid_to="申请人（实物）",
+    id="free_workstation",
+    clause="1.1",
+    title="免费创业工位",
+    subject="persons",
+    benefit="免费创业工位",
+    paid_to="申请人（实物）",
     summary="向有创业意愿的青年人才、农村建档立卡贫困人员提供免费创业工位。",
     conditions=(
-        Condition("startup_intention", "1.1", startup_intention, "有创业意愿", "未表示创业意愿", facts=("startup_intention",)),
-        Condition("not_holding", "1.1", not_holding, "目前未使用免费工位", "目前已在使用免费工位",
-                  facts=("holds_free_workstation",)),
+        Condition(
+            "startup_intention",
+            "1.1",
+            startup_intention,
+            "有创业意愿",
+            "未表示创业意愿",
+            facts=("startup_intention",),
+        ),
+        Condition(
+            "not_holding",
+            "1.1",
+            not_holding,
+            "目前未使用免费工位",
+            "目前已在使用免费工位",
+            facts=("holds_free_workstation",),
+        ),
     ),
     any_of=(
-        Condition("youth", "1.1", youth, "为{max_age}周岁及以下青年人才", "年龄超过{max_age}周岁",
-                  facts=("birth_date",), params=("free_workstation.youth_max_age",)),
-        Condition("poverty", "1.1", poverty, "为农村建档立卡贫困人员", "不是农村建档立卡贫困人员",
-                  facts=("groups",), params=("free_workstation.poverty_groups",)),
+        Condition(
+            "youth",
+            "1.1",
+            youth,
+            "为{max_age}周岁及以下青年人才",
+            "年龄超过{max_age}周岁",
+            facts=("birth_date",),
+            params=("free_workstation.youth_max_age",),
+        ),
+        Condition(
+            "poverty",
+            "1.1",
+            poverty,
+            "为农村建档立卡贫困人员",
+            "不是农村建档立卡贫困人员",
+            facts=("groups",),
+            params=("free_workstation.poverty_groups",),
+        ),
     ),
     any_of_label="青年人才或农村建档立卡贫困人员",
     amount=workstation_amount,
@@ -191,8 +275,10 @@ FREE_WORKSTATION = Program(
 
 # ---- carrier_award ------------------------------------------------------------------------------------
 
+
 def _award_register(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per carrier: one-off received, national bonus received, performance received for award_year."""
+
     def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = ctx.n
         oneoff = np.zeros(n, dtype=bool)
@@ -215,6 +301,7 @@ def _award_register(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 elif text == f"performance:{award_year[r]}":
                     perf[r] = True
         return oneoff, national, perf
+
     result: tuple[np.ndarray, np.ndarray, np.ndarray] = ctx.memo("award_register", make)
     return result
 
@@ -255,8 +342,12 @@ def national(ctx: Ctx) -> CondOut:
     d = ctx.t["national_date"]
     lvl = ctx.t["level"]
     is_nat = enum_is(lvl, "carriers", "level", "national")
-    return CondOut(and3(or3(tri(d.values <= ctx.on, d.known), np.where(is_nat == FAIL, FAIL, is_nat).astype(np.int8)),
-                        _received_state(ctx, nat)))
+    return CondOut(
+        and3(
+            or3(tri(d.values <= ctx.on, d.known), np.where(is_nat == FAIL, FAIL, is_nat).astype(np.int8)),
+            _received_state(ctx, nat),
+        )
+    )
 
 
 def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -275,30 +366,72 @@ def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         rows = ver == v
         perf[rows] = fen[rating[rows]]
     perf = np.where(states["performance"] == PASS, perf, 0)
-    return AmountOut((one + nat + perf).astype(np.int64),
-                     info={"oneoff_fen": one, "performance_fen": perf, "national_fen": nat})
+    return AmountOut(
+        (one + nat + perf).astype(np.int64),
+        info={"oneoff_fen": one, "performance_fen": perf, "national_fen": nat},
+    )
 
 
 CARRIER_AWARD = Program(
-    id="carrier_award", clause="3.8", title="返乡创业园、创业孵化基地奖补", subject="carriers",
-    benefit="载体奖补", paid_to="载体运营主体",
+    id="carrier_award",
+    clause="3.8",
+    title="返乡创业园、创业孵化基地奖补",
+    subject="carriers",
+    benefit="载体奖补",
+    paid_to="载体运营主体",
     summary="认定为市级的创业孵化基地、返乡创业园给予一次性奖补，连续3年按绩效评估给予奖补，晋升国家级的追加奖补。",
     conditions=(
-        Condition("carrier_kind", "3.8", award_kind, "载体为创业孵化基地或返乡创业园", "载体类型不在奖补范围",
-                  facts=("kind",), params=("carrier_award.kinds",)),
-        Condition("municipal", "3.8", municipal, "已于{municipal_date}认定为市级载体", "尚未认定为市级载体",
-                  facts=("municipal_date",)),
+        Condition(
+            "carrier_kind",
+            "3.8",
+            award_kind,
+            "载体为创业孵化基地或返乡创业园",
+            "载体类型不在奖补范围",
+            facts=("kind",),
+            params=("carrier_award.kinds",),
+        ),
+        Condition(
+            "municipal",
+            "3.8",
+            municipal,
+            "已于{municipal_date}认定为市级载体",
+            "尚未认定为市级载体",
+            facts=("municipal_date",),
+        ),
     ),
     any_of=(
-        Condition("oneoff", "3.8", oneoff, "尚未领取市级认定一次性奖补", "已领取市级认定一次性奖补", facts=("received",)),
-        Condition("performance", "3.8", performance,
-                  "{award_year}年度在认定后{years}年内且已评定绩效等次", "{award_year}年度不在绩效奖补期内、未评定等次或已领取",
-                  facts=("award_year", "rating", "municipal_date"), params=("carrier_award.performance_years",)),
-        Condition("national", "3.8", national, "已晋升国家级且未领取追加奖补", "未晋升国家级或已领取追加奖补",
-                  facts=("national_date", "level")),
+        Condition(
+            "oneoff",
+            "3.8",
+            oneoff,
+            "尚未领取市级认定一次性奖补",
+            "已领取市级认定一次性奖补",
+            facts=("received",),
+        ),
+        Condition(
+            "performance",
+            "3.8",
+            performance,
+            "{award_year}年度在认定后{years}年内且已评定绩效等次",
+            "{award_year}年度不在绩效奖补期内、未评定等次或已领取",
+            facts=("award_year", "rating", "municipal_date"),
+            params=("carrier_award.performance_years",),
+        ),
+        Condition(
+            "national",
+            "3.8",
+            national,
+            "已晋升国家级且未领取追加奖补",
+            "未晋升国家级或已领取追加奖补",
+            facts=("national_date", "level"),
+        ),
     ),
     any_of_label="一次性奖补、年度绩效奖补、国家级追加奖补至少一项",
     amount=award_amount,
     amount_msg="一次性奖补{oneoff_fen} + 绩效奖补{performance_fen} + 国家级追加{national_fen}",
-    amount_params=("carrier_award.municipal_oneoff", "carrier_award.performance", "carrier_award.national_bonus"),
+    amount_params=(
+        "carrier_award.municipal_oneoff",
+        "carrier_award.performance",
+        "carrier_award.national_bonus",
+    ),
 )

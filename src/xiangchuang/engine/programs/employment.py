@@ -14,7 +14,16 @@ from xiangchuang.engine.dates import add_months, anniversary, completed_years, m
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
-from xiangchuang.engine.programs.common import and3, bit, has_all, in_groups, is_false, is_true, none_received, or3
+from xiangchuang.engine.programs.common import (
+    and3,
+    bit,
+    has_all,
+    in_groups,
+    is_false,
+    is_true,
+    none_received,
+    or3,
+)
 from xiangchuang.engine.tri import PASS, TriArray, tri
 
 CLAUSE = "1.3"
@@ -29,6 +38,7 @@ def labour_contract(ctx: Ctx) -> CondOut:
 
 
 # ---- job_subsidy ------------------------------------------------------------------------------
+
 
 def job_group(ctx: Ctx) -> CondOut:
     """农村建档立卡贫困人员（脱贫人口）, 登记失业的低保家庭人员, and the districts' extensions."""
@@ -52,9 +62,14 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     missing = np.maximum(need - run_now, 0)
     # If payments go on, the run reaches the minimum in month last + missing.
     target_month = np.where(current, last.values + missing, expected + need)
-    first_day = (target_month.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)).astype(np.int32)
-    return CondOut(tri(ok, run.known), passes_on=np.where(current, first_day, np.int32(2**31 - 1)).astype(np.int32),
-                   info={"run_months": run_now, "min_months": need, "need_months": missing})
+    first_day = (target_month.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)).astype(
+        np.int32
+    )
+    return CondOut(
+        tri(ok, run.known),
+        passes_on=np.where(current, first_day, np.int32(2**31 - 1)).astype(np.int32),
+        info={"run_months": run_now, "min_months": need, "need_months": missing},
+    )
 
 
 def job_not_received(ctx: Ctx) -> CondOut:
@@ -74,23 +89,49 @@ JOB_SUBSIDY = Program(
     paid_to="用人单位",
     summary="返乡入乡创业企业招用脱贫人口、登记失业的低保家庭人员等，签订劳动合同并连续缴纳社保1年以上且仍在缴纳的，每人6000元。",
     conditions=(
-        Condition("employer_founded_by_returning", CLAUSE, employer_founded_by_returning,
-                  "用人单位由返乡入乡创业人员创办", "用人单位不是返乡入乡创业人员创办",
-                  facts=("business__founded_by_returning",)),
-        Condition("hired_group", CLAUSE, job_group,
-                  "招用人员属于脱贫人口、登记失业的低保家庭人员等群体",
-                  "招用人员不属于脱贫人口、登记失业的低保家庭人员等群体",
-                  facts=("person__groups",), params=("job_subsidy.groups", "job_subsidy.extra_groups")),
-        Condition("labour_contract", CLAUSE, labour_contract, "已签订劳动合同", "未签订劳动合同", facts=("contract",)),
-        Condition("consecutive_contributions", CLAUSE, consecutive_contributions,
-                  "已连续缴纳社会保险费{run_months}个月且仍在缴纳（不少于{min_months}个月）",
-                  "连续缴纳社会保险费{run_months}个月，不足{min_months}个月或已中断",
-                  facts=("si_run_months",),
-                  params=("job_subsidy.min_consecutive_months", "job_subsidy.reporting_lag_months"),
-                  gap_msg="还需连续缴纳{need_months}个月"),
-        Condition("not_received", CLAUSE, job_not_received,
-                  "该人员尚未享受过岗位补贴", "该人员已享受过岗位补贴（每人只享受一次）",
-                  facts=("job_subsidy_received",)),
+        Condition(
+            "employer_founded_by_returning",
+            CLAUSE,
+            employer_founded_by_returning,
+            "用人单位由返乡入乡创业人员创办",
+            "用人单位不是返乡入乡创业人员创办",
+            facts=("business__founded_by_returning",),
+        ),
+        Condition(
+            "hired_group",
+            CLAUSE,
+            job_group,
+            "招用人员属于脱贫人口、登记失业的低保家庭人员等群体",
+            "招用人员不属于脱贫人口、登记失业的低保家庭人员等群体",
+            facts=("person__groups",),
+            params=("job_subsidy.groups", "job_subsidy.extra_groups"),
+        ),
+        Condition(
+            "labour_contract",
+            CLAUSE,
+            labour_contract,
+            "已签订劳动合同",
+            "未签订劳动合同",
+            facts=("contract",),
+        ),
+        Condition(
+            "consecutive_contributions",
+            CLAUSE,
+            consecutive_contributions,
+            "已连续缴纳社会保险费{run_months}个月且仍在缴纳（不少于{min_months}个月）",
+            "连续缴纳社会保险费{run_months}个月，不足{min_months}个月或已中断",
+            facts=("si_run_months",),
+            params=("job_subsidy.min_consecutive_months", "job_subsidy.reporting_lag_months"),
+            gap_msg="还需连续缴纳{need_months}个月",
+        ),
+        Condition(
+            "not_received",
+            CLAUSE,
+            job_not_received,
+            "该人员尚未享受过岗位补贴",
+            "该人员已享受过岗位补贴（每人只享受一次）",
+            facts=("job_subsidy_received",),
+        ),
     ),
     amount=job_amount,
     amount_msg="每人{job_subsidy.amount}",
@@ -100,12 +141,16 @@ JOB_SUBSIDY = Program(
 
 # ---- social_insurance_subsidy -------------------------------------------------------------------
 
+
 def si_group(ctx: Ctx) -> CondOut:
     """脱贫人口 (and CQ extensions), or a 登记失业 college graduate hired within 2 years of leaving school."""
     t = ctx.t
     g = t["person__groups"]
-    listed = in_groups(g, ctx.groups_mask("social_insurance_subsidy.groups")
-                       | ctx.groups_mask("social_insurance_subsidy.extra_groups"))
+    listed = in_groups(
+        g,
+        ctx.groups_mask("social_insurance_subsidy.groups")
+        | ctx.groups_mask("social_insurance_subsidy.extra_groups"),
+    )
     grad_unemployed = has_all(g, bit("college_graduate") | bit("registered_unemployed"))
     gd, hd = t["person__graduation_date"], t["hire_date"]
     years = ctx.ints("social_insurance_subsidy.graduate_years")
@@ -125,7 +170,7 @@ def _si_limits(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     retire = anniversary(birth.values.astype(np.int32), age)
     hire_v = hire.values.astype(np.int32)
     years_left = completed_years(hire_v, retire)
-    months_left = (month_index(retire).astype(np.int64) - month_index(hire_v).astype(np.int64))
+    months_left = month_index(retire).astype(np.int64) - month_index(hire_v).astype(np.int64)
     extend = birth.known & gender.known & hire.known & (years_left < near) & (months_left > max_months)
     return np.where(extend, months_left, max_months).astype(np.int64), max_months
 
@@ -141,6 +186,7 @@ def si_period(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
 
 def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     """Employer contributions and months claimable in the claim period, per hire (exact ints)."""
+
     def make() -> tuple[np.ndarray, np.ndarray]:
         t = ctx.t
         con = ctx.tables["contributions"]
@@ -172,6 +218,7 @@ def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
             total[hs[starts]] = np.add.reduceat(fs, starts)
             months[hs[starts]] = np.diff(np.r_[starts, hs.size])
         return total, months
+
     result: tuple[np.ndarray, np.ndarray] = ctx.memo("si_claim", make)
     return result
 
@@ -179,15 +226,19 @@ def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
 def si_months_left(ctx: Ctx) -> CondOut:
     rec = ctx.t["si_months_received"]
     limit, _ = _si_limits(ctx)
-    return CondOut(tri(rec.values < limit, rec.known), info={"months_received": rec.values, "limit_months": limit})
+    return CondOut(
+        tri(rec.values < limit, rec.known), info={"months_received": rec.values, "limit_months": limit}
+    )
 
 
 def si_contributions(ctx: Ctx) -> CondOut:
     total, months = si_claim(ctx)
     known = ctx.t["si_run_months"].known & ctx.t["hire_date"].known
     start, end = si_period(ctx)
-    return CondOut(tri(total > 0, known), info={"claim_fen": total, "claim_months": months,
-                                               "start_month": start, "end_month": end})
+    return CondOut(
+        tri(total > 0, known),
+        info={"claim_fen": total, "claim_months": months, "start_month": start, "end_month": end},
+    )
 
 
 def si_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -204,22 +255,44 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
     paid_to="用人单位",
     summary="招用脱贫人口、登记失业离校2年内高校毕业生等并缴纳社保的，按单位实际缴纳的社会保险费给予补贴，最长3年。",
     conditions=(
-        Condition("hired_group", CLAUSE, si_group,
-                  "招用人员属于脱贫人口、登记失业离校{graduate_years}年内高校毕业生等群体",
-                  "招用人员不属于脱贫人口、登记失业离校{graduate_years}年内高校毕业生等群体",
-                  facts=("person__groups", "person__graduation_date", "hire_date"),
-                  params=("social_insurance_subsidy.groups", "social_insurance_subsidy.extra_groups",
-                          "social_insurance_subsidy.graduate_years")),
-        Condition("labour_contract", CLAUSE, labour_contract, "已签订劳动合同", "未签订劳动合同", facts=("contract",)),
-        Condition("months_left", CLAUSE, si_months_left,
-                  "已享受{months_received}个月，未超过{limit_months}个月",
-                  "已享受{months_received}个月，达到{limit_months}个月上限",
-                  facts=("si_months_received",),
-                  params=("social_insurance_subsidy.max_months", "social_insurance_subsidy.near_retirement_years")),
-        Condition("contributions_in_period", CLAUSE, si_contributions,
-                  "申领期{start_month}至{end_month}单位缴纳社会保险费{claim_fen}（{claim_months}个月）",
-                  "申领期{start_month}至{end_month}无可补贴的单位缴费",
-                  facts=("si_run_months", "hire_date")),
+        Condition(
+            "hired_group",
+            CLAUSE,
+            si_group,
+            "招用人员属于脱贫人口、登记失业离校{graduate_years}年内高校毕业生等群体",
+            "招用人员不属于脱贫人口、登记失业离校{graduate_years}年内高校毕业生等群体",
+            facts=("person__groups", "person__graduation_date", "hire_date"),
+            params=(
+                "social_insurance_subsidy.groups",
+                "social_insurance_subsidy.extra_groups",
+                "social_insurance_subsidy.graduate_years",
+            ),
+        ),
+        Condition(
+            "labour_contract",
+            CLAUSE,
+            labour_contract,
+            "已签订劳动合同",
+            "未签订劳动合同",
+            facts=("contract",),
+        ),
+        Condition(
+            "months_left",
+            CLAUSE,
+            si_months_left,
+            "已享受{months_received}个月，未超过{limit_months}个月",
+            "已享受{months_received}个月，达到{limit_months}个月上限",
+            facts=("si_months_received",),
+            params=("social_insurance_subsidy.max_months", "social_insurance_subsidy.near_retirement_years"),
+        ),
+        Condition(
+            "contributions_in_period",
+            CLAUSE,
+            si_contributions,
+            "申领期{start_month}至{end_month}单位缴纳社会保险费{claim_fen}（{claim_months}个月）",
+            "申领期{start_month}至{end_month}无可补贴的单位缴费",
+            facts=("si_run_months", "hire_date"),
+        ),
     ),
     amount=si_amount,
     amount_msg="按申领期内单位实际缴纳的养老、医疗（含大额）、生育、失业、工伤保险费计{claim_fen}（{claim_months}个月），不含个人缴费",
@@ -228,6 +301,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
 
 
 # ---- workshop_award -------------------------------------------------------------------------------
+
 
 def _tiers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the award for the employed count, and the lowest tier's threshold (district tables)."""
@@ -240,7 +314,9 @@ def _tiers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         if v < 0:
             continue
         rows = ver == v
-        tiers = sorted(thaw(ctx.param("workshop_award.tiers").versions[int(v)].value), key=lambda x: x["min_employed"])
+        tiers = sorted(
+            thaw(ctx.param("workshop_award.tiers").versions[int(v)].value), key=lambda x: x["min_employed"]
+        )
         mins = np.asarray([int(x["min_employed"]) for x in tiers], dtype=np.int64)
         awards = np.asarray([int(x["award"]) * 100 for x in tiers], dtype=np.int64)
         idx = np.searchsorted(mins, employed[rows], side="right") - 1
@@ -255,9 +331,11 @@ def workshop_recognised(ctx: Ctx) -> CondOut:
 
 def workshop_employment(ctx: Ctx) -> CondOut:
     e = ctx.t["workshop_employed"]
-    award, lowest = _tiers(ctx)
-    return CondOut(tri(e.values >= lowest, e.known),
-                   info={"employed": e.values, "lowest_tier": lowest, "need": np.maximum(lowest - e.values, 0)})
+    _award, lowest = _tiers(ctx)
+    return CondOut(
+        tri(e.values >= lowest, e.known),
+        info={"employed": e.values, "lowest_tier": lowest, "need": np.maximum(lowest - e.values, 0)},
+    )
 
 
 def workshop_year_free(ctx: Ctx) -> CondOut:
@@ -277,8 +355,11 @@ def workshop_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     new = nb.known & nb.values.astype(bool)
     num, den = ctx.ratio("workshop_award.build_rate")
     cap = ctx.ints("workshop_award.build_cap")
-    build = np.where(new, np.minimum(mul_rate_half_up(t["workshop_build_cost_fen"].values.astype(np.int64), num, den),
-                                     cap), 0)
+    build = np.where(
+        new,
+        np.minimum(mul_rate_half_up(t["workshop_build_cost_fen"].values.astype(np.int64), num, den), cap),
+        0,
+    )
     return AmountOut(award + build, info={"employment_award_fen": award, "build_fen": build})
 
 
@@ -291,17 +372,40 @@ WORKSHOP_AWARD = Program(
     paid_to="车间经营主体",
     summary="认定的扶贫（就业帮扶）车间吸纳脱贫人口等就业困难人员，按吸纳人数分档给予年度奖补，新建车间另有建设补助。",
     conditions=(
-        Condition("workshop_recognised", CLAUSE, workshop_recognised,
-                  "已认定为扶贫（就业帮扶）车间", "未认定为扶贫（就业帮扶）车间", facts=("workshop_recognised",)),
-        Condition("employment_tier", CLAUSE, workshop_employment,
-                  "吸纳脱贫人口等就业困难人员{employed}人，达到最低档{lowest_tier}人",
-                  "吸纳脱贫人口等就业困难人员{employed}人，未达到最低档{lowest_tier}人",
-                  facts=("workshop_employed",), params=("workshop_award.tiers",),
-                  gap_msg="还需吸纳{need}名脱贫人口等就业困难人员"),
-        Condition("year_not_claimed", CLAUSE, workshop_year_free,
-                  "本年度尚未享受带动就业奖补", "本年度已享受带动就业奖补", facts=("workshop_claimed_this_year",)),
-        Condition("build_facts", CLAUSE, workshop_build_facts,
-                  "建设补助所需信息完整", "新建车间须提供建设投入金额", facts=("workshop_build_cost_fen",)),
+        Condition(
+            "workshop_recognised",
+            CLAUSE,
+            workshop_recognised,
+            "已认定为扶贫（就业帮扶）车间",
+            "未认定为扶贫（就业帮扶）车间",
+            facts=("workshop_recognised",),
+        ),
+        Condition(
+            "employment_tier",
+            CLAUSE,
+            workshop_employment,
+            "吸纳脱贫人口等就业困难人员{employed}人，达到最低档{lowest_tier}人",
+            "吸纳脱贫人口等就业困难人员{employed}人，未达到最低档{lowest_tier}人",
+            facts=("workshop_employed",),
+            params=("workshop_award.tiers",),
+            gap_msg="还需吸纳{need}名脱贫人口等就业困难人员",
+        ),
+        Condition(
+            "year_not_claimed",
+            CLAUSE,
+            workshop_year_free,
+            "本年度尚未享受带动就业奖补",
+            "本年度已享受带动就业奖补",
+            facts=("workshop_claimed_this_year",),
+        ),
+        Condition(
+            "build_facts",
+            CLAUSE,
+            workshop_build_facts,
+            "建设补助所需信息完整",
+            "新建车间须提供建设投入金额",
+            facts=("workshop_build_cost_fen",),
+        ),
     ),
     amount=workshop_amount,
     amount_msg="带动就业奖补{employment_award_fen}（按档次）+ 建设补助{build_fen}（按建设投入的比例，最高{workshop_award.build_cap}）",

@@ -44,10 +44,12 @@ def _kind_is(ctx: Ctx, *codes: int) -> np.ndarray:
 
 def _loan_day(ctx: Ctx) -> np.ndarray:
     """The date that selects dated loan parameters: the contract date, else the evaluation date."""
-    return ctx.memo("loan_day", lambda: date_or_on(ctx, ctx.t["contract_date"]))
+    day: np.ndarray = ctx.memo("loan_day", lambda: date_or_on(ctx, ctx.t["contract_date"]))
+    return day
 
 
 # ---- loan_individual -------------------------------------------------------------------------
+
 
 def borrower_group(ctx: Ctx) -> CondOut:
     """In the borrower list, or a college graduate within N years of leaving school."""
@@ -80,7 +82,10 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
     idx = b.values.astype(np.int64)
     valid = b.known & (idx >= 0) & (idx < max(persons.n, 1))
     count = np.where(valid, per_person[np.where(valid, idx, 0)] if persons.n else 0, 0)
-    return CondOut(tri(count == 0, valid & ctx.supplied("other_loans")), info={"blocking_loans": count})
+    supplied = ctx.t["borrower__other_loans_known"]
+    return CondOut(
+        tri(count == 0, valid & supplied.known & supplied.values.astype(bool)), info={"blocking_loans": count}
+    )
 
 
 def individual_kind(ctx: Ctx) -> CondOut:
@@ -109,16 +114,19 @@ def individual_ceiling(ctx: Ctx) -> np.ndarray:
 def individual_term(ctx: Ctx) -> CondOut:
     term = ctx.t["term_months"]
     limit = ctx.ints("loan_individual.max_term_months", _loan_day(ctx))
-    return CondOut(pass_if_unknown(tri(term.values <= limit, term.known)),
-                   info={"term_months": term.values, "max_term_months": limit})
+    return CondOut(
+        pass_if_unknown(tri(term.values <= limit, term.known)),
+        info={"term_months": term.values, "max_term_months": limit},
+    )
 
 
 def individual_amount_within(ctx: Ctx) -> CondOut:
     """A requested amount above the ceiling is granted only up to the ceiling (never refused)."""
     ceiling = individual_ceiling(ctx)
     req = ctx.t["amount_fen"]
-    return CondOut(np.full(ctx.n, PASS, dtype=np.int8),
-                   info={"ceiling_fen": ceiling, "requested_fen": req.values})
+    return CondOut(
+        np.full(ctx.n, PASS, dtype=np.int8), info={"ceiling_fen": ceiling, "requested_fen": req.values}
+    )
 
 
 def individual_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -137,34 +145,73 @@ LOAN_INDIVIDUAL = Program(
     paid_to="借款人",
     summary="符合条件的个人可申请创业担保贷款，额度按合同日期的上限确定，合伙创业可上浮。",
     conditions=(
-        Condition("individual_kind", CLAUSE, individual_kind, "个人（含合伙）创业担保贷款", "不是个人创业担保贷款",
-                  facts=("kind",)),
-        Condition("borrower_group", CLAUSE, borrower_group,
-                  "借款人属于创业担保贷款扶持范围", "借款人不属于创业担保贷款扶持范围（登记失业、退役军人、离校{graduate_years}年内高校毕业生、返乡农民工、脱贫人口等）",
-                  facts=("borrower__groups", "borrower__graduation_date"),
-                  params=("loan.borrower_groups", "loan.graduate_years")),
-        Condition("no_blocking_loans", CLAUSE, no_blocking_loans,
-                  "除助学、住房、购车及小额消费贷款外无其他未结清贷款",
-                  "有{blocking_loans}笔其他未结清贷款（助学、住房、购车、5万元以下消费贷款除外）",
-                  facts=("borrower_id",),
-                  params=("loan.exempt_loan_kinds", "loan.consumer_loan_exempt_below")),
-        Condition("partners_given", CLAUSE, partners_given,
-                  "合伙人数符合要求", "合伙创业须至少2名合伙人", facts=("partners",)),
-        Condition("term_within_limit", CLAUSE, individual_term,
-                  "贷款期限不超过{max_term_months}个月", "贷款期限{term_months}个月，超过{max_term_months}个月",
-                  params=("loan_individual.max_term_months",)),
-        Condition("amount_within_ceiling", CLAUSE, individual_amount_within,
-                  "额度上限{ceiling_fen}（按合同日期适用）", "额度上限{ceiling_fen}",
-                  params=("loan_individual.ceiling", "loan_individual.partner_uplift",
-                          "loan_individual.partnership_total")),
+        Condition(
+            "individual_kind",
+            CLAUSE,
+            individual_kind,
+            "个人（含合伙）创业担保贷款",
+            "不是个人创业担保贷款",
+            facts=("kind",),
+        ),
+        Condition(
+            "borrower_group",
+            CLAUSE,
+            borrower_group,
+            "借款人属于创业担保贷款扶持范围",
+            "借款人不属于创业担保贷款扶持范围（登记失业、退役军人、离校{graduate_years}年内高校毕业生、返乡农民工、脱贫人口等）",
+            facts=("borrower__groups", "borrower__graduation_date"),
+            params=("loan.borrower_groups", "loan.graduate_years"),
+        ),
+        Condition(
+            "no_blocking_loans",
+            CLAUSE,
+            no_blocking_loans,
+            "除助学、住房、购车及小额消费贷款外无其他未结清贷款",
+            "有{blocking_loans}笔其他未结清贷款（助学、住房、购车、5万元以下消费贷款除外）",
+            facts=("borrower_id",),
+            params=("loan.exempt_loan_kinds", "loan.consumer_loan_exempt_below"),
+        ),
+        Condition(
+            "partners_given",
+            CLAUSE,
+            partners_given,
+            "合伙人数符合要求",
+            "合伙创业须至少2名合伙人",
+            facts=("partners",),
+        ),
+        Condition(
+            "term_within_limit",
+            CLAUSE,
+            individual_term,
+            "贷款期限不超过{max_term_months}个月",
+            "贷款期限{term_months}个月，超过{max_term_months}个月",
+            params=("loan_individual.max_term_months",),
+        ),
+        Condition(
+            "amount_within_ceiling",
+            CLAUSE,
+            individual_amount_within,
+            "额度上限{ceiling_fen}（按合同日期适用）",
+            "额度上限{ceiling_fen}",
+            params=(
+                "loan_individual.ceiling",
+                "loan_individual.partner_uplift",
+                "loan_individual.partnership_total",
+            ),
+        ),
     ),
     amount=individual_amount,
     amount_msg="可贷额度：申请金额与额度上限{ceiling_fen}中的较小者",
-    amount_params=("loan_individual.ceiling", "loan_individual.partner_uplift", "loan_individual.partnership_total"),
+    amount_params=(
+        "loan_individual.ceiling",
+        "loan_individual.partner_uplift",
+        "loan_individual.partnership_total",
+    ),
 )
 
 
 # ---- loan_small_micro ------------------------------------------------------------------------
+
 
 def small_micro_kind(ctx: Ctx) -> CondOut:
     return CondOut(np.where(_kind_is(ctx, SMALL_MICRO), PASS, FAIL).astype(np.int8))
@@ -174,15 +221,25 @@ def is_small_micro(ctx: Ctx) -> CondOut:
     return CondOut(enum_is(ctx.t["business__size_class"], "businesses", "size_class", "small_micro"))
 
 
-def _needed_hires(h: np.ndarray, s: np.ndarray, n1: np.ndarray, d1: np.ndarray, n2: np.ndarray,
-                  d2: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+def _needed_hires(
+    h: np.ndarray,
+    s: np.ndarray,
+    n1: np.ndarray,
+    d1: np.ndarray,
+    n2: np.ndarray,
+    d2: np.ndarray,
+    threshold: np.ndarray,
+) -> np.ndarray:
     """Fewest extra eligible hires k with (h+k)/(s+k) ≥ the ratio for s+k staff (exact)."""
     k1 = np.maximum(ceil_div(n1 * s - d1 * h, d1 - n1), 0)
     k2 = np.maximum(ceil_div(n2 * s - d2 * h, d2 - n2), 0)
     k2 = np.maximum(k2, threshold + 1 - s)
     k1_ok = (s + k1) <= threshold
-    return np.where(s > threshold, np.maximum(ceil_div(n2 * s - d2 * h, d2 - n2), 0),
-                    np.where(k1_ok, np.minimum(k1, k2), k2)).astype(np.int64)
+    return np.where(
+        s > threshold,
+        np.maximum(ceil_div(n2 * s - d2 * h, d2 - n2), 0),
+        np.where(k1_ok, np.minimum(k1, k2), k2),
+    ).astype(np.int64)
 
 
 def hire_ratio(ctx: Ctx) -> CondOut:
@@ -200,16 +257,25 @@ def hire_ratio(ctx: Ctx) -> CondOut:
     ok = (sv > 0) & (hv * den >= num * sv)
     need = _needed_hires(hv, sv, n1, d1, n2, d2, threshold)
     ratio = np.where(sv > 0, (hv * 10000) // np.maximum(sv, 1), 0)
-    return CondOut(tri(ok, h.known & s.known),
-                   info={"hires": hv, "staff": sv, "need_hires": need, "ratio_permyriad": ratio,
-                         "required_permyriad": num * 10000 // den})
+    return CondOut(
+        tri(ok, h.known & s.known),
+        info={
+            "hires": hv,
+            "staff": sv,
+            "need_hires": need,
+            "ratio_permyriad": ratio,
+            "required_permyriad": num * 10000 // den,
+        },
+    )
 
 
 def small_micro_term(ctx: Ctx) -> CondOut:
     term = ctx.t["term_months"]
     limit = ctx.ints("loan_small_micro.max_term_months", _loan_day(ctx))
-    return CondOut(pass_if_unknown(tri(term.values <= limit, term.known)),
-                   info={"term_months": term.values, "max_term_months": limit})
+    return CondOut(
+        pass_if_unknown(tri(term.values <= limit, term.known)),
+        info={"term_months": term.values, "max_term_months": limit},
+    )
 
 
 def small_micro_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -228,20 +294,44 @@ LOAN_SMALL_MICRO = Program(
     paid_to="小微企业",
     summary="当年新招用符合条件人员达到现有职工15%（超过100人的8%）的小微企业，可申请创业担保贷款。",
     conditions=(
-        Condition("small_micro_kind", CLAUSE, small_micro_kind, "小微企业创业担保贷款", "不是小微企业贷款",
-                  facts=("kind",)),
-        Condition("is_small_micro", CLAUSE, is_small_micro, "借款主体为小微企业", "借款主体不是小微企业",
-                  facts=("business__size_class",)),
-        Condition("hire_ratio", CLAUSE, hire_ratio,
-                  "当年新招用符合条件人员{hires}名，占现有职工{staff}名的{ratio_permyriad}，达到{required_permyriad}",
-                  "当年新招用符合条件人员{hires}名，占现有职工{staff}名的{ratio_permyriad}，未达到{required_permyriad}",
-                  facts=("business__new_eligible_hires", "business__staff_count"),
-                  params=("loan_small_micro.hire_ratio", "loan_small_micro.hire_ratio_large",
-                          "loan_small_micro.large_staff_threshold"),
-                  gap_msg="还需新招用{need_hires}名符合条件人员"),
-        Condition("term_within_limit", CLAUSE, small_micro_term,
-                  "贷款期限不超过{max_term_months}个月", "贷款期限{term_months}个月，超过{max_term_months}个月",
-                  params=("loan_small_micro.max_term_months",)),
+        Condition(
+            "small_micro_kind",
+            CLAUSE,
+            small_micro_kind,
+            "小微企业创业担保贷款",
+            "不是小微企业贷款",
+            facts=("kind",),
+        ),
+        Condition(
+            "is_small_micro",
+            CLAUSE,
+            is_small_micro,
+            "借款主体为小微企业",
+            "借款主体不是小微企业",
+            facts=("business__size_class",),
+        ),
+        Condition(
+            "hire_ratio",
+            CLAUSE,
+            hire_ratio,
+            "当年新招用符合条件人员{hires}名，占现有职工{staff}名的{ratio_permyriad}，达到{required_permyriad}",
+            "当年新招用符合条件人员{hires}名，占现有职工{staff}名的{ratio_permyriad}，未达到{required_permyriad}",
+            facts=("business__new_eligible_hires", "business__staff_count"),
+            params=(
+                "loan_small_micro.hire_ratio",
+                "loan_small_micro.hire_ratio_large",
+                "loan_small_micro.large_staff_threshold",
+            ),
+            gap_msg="还需新招用{need_hires}名符合条件人员",
+        ),
+        Condition(
+            "term_within_limit",
+            CLAUSE,
+            small_micro_term,
+            "贷款期限不超过{max_term_months}个月",
+            "贷款期限{term_months}个月，超过{max_term_months}个月",
+            params=("loan_small_micro.max_term_months",),
+        ),
     ),
     amount=small_micro_amount,
     amount_msg="可贷额度：申请金额与额度上限{ceiling_fen}中的较小者",
@@ -251,13 +341,16 @@ LOAN_SMALL_MICRO = Program(
 
 # ---- counter_guarantee_waiver ------------------------------------------------------------------
 
+
 def small_new_individual(ctx: Ctx) -> CondOut:
     t = ctx.t
     amount, new = t["amount_fen"], t["new_loan"]
     limit = ctx.ints("counter_guarantee_waiver.small_loan_max", _loan_day(ctx))
     individual = np.where(_kind_is(ctx, INDIVIDUAL, PARTNERSHIP), PASS, FAIL).astype(np.int8)
-    return CondOut(and3(individual, tri(new.values.astype(bool), new.known), tri(amount.values <= limit, amount.known)),
-                   info={"amount_fen": amount.values, "limit_fen": limit})
+    return CondOut(
+        and3(individual, tri(new.values.astype(bool), new.known), tri(amount.values <= limit, amount.known)),
+        info={"amount_fen": amount.values, "limit_fen": limit},
+    )
 
 
 def recommended(ctx: Ctx) -> CondOut:
@@ -268,7 +361,9 @@ def recommended(ctx: Ctx) -> CondOut:
 
 def honoured(ctx: Ctx) -> CondOut:
     t = ctx.t
-    return CondOut(or3(is_true(t["borrower__honour_city_level"]).state, is_true(t["business__honour_city_level"]).state))
+    return CondOut(
+        or3(is_true(t["borrower__honour_city_level"]).state, is_true(t["business__honour_city_level"]).state)
+    )
 
 
 def credit_rated(ctx: Ctx) -> CondOut:
@@ -297,22 +392,47 @@ COUNTER_GUARANTEE_WAIVER = Program(
     summary="10万元及以下个人新发放贷款、示范基地或信用社区推荐项目、市级以上荣誉、信用主体、稳定守信的二次创业者，免除反担保。",
     conditions=(),
     any_of=(
-        Condition("small_new_individual", CLAUSE, small_new_individual,
-                  "新发放的个人创业担保贷款{amount_fen}，在{limit_fen}及以下",
-                  "不是新发放的{limit_fen}及以下个人创业担保贷款",
-                  facts=("kind", "new_loan", "amount_fen"), params=("counter_guarantee_waiver.small_loan_max",)),
-        Condition("recommended", CLAUSE, recommended,
-                  "项目由全国创业孵化示范基地或信用社区（乡村）推荐", "项目未经全国创业孵化示范基地或信用社区（乡村）推荐",
-                  facts=("recommended_by",)),
-        Condition("honoured", CLAUSE, honoured,
-                  "创业人员、项目或企业获得设区的市级以上荣誉称号", "未获得设区的市级以上荣誉称号",
-                  facts=("borrower__honour_city_level", "business__honour_city_level")),
-        Condition("credit_rated", CLAUSE, credit_rated,
-                  "经金融机构评估认定的信用小微企业、商户或农户", "不是经金融机构评估认定的信用小微企业、商户或农户",
-                  facts=("credit_rated", "business__credit_rated", "borrower__groups")),
-        Condition("second_time_founder", CLAUSE, second_time_founder,
-                  "经营稳定守信的二次创业者", "不是经营稳定守信的二次创业者",
-                  facts=("borrower__second_time_founder_stable",)),
+        Condition(
+            "small_new_individual",
+            CLAUSE,
+            small_new_individual,
+            "新发放的个人创业担保贷款{amount_fen}，在{limit_fen}及以下",
+            "不是新发放的{limit_fen}及以下个人创业担保贷款",
+            facts=("kind", "new_loan", "amount_fen"),
+            params=("counter_guarantee_waiver.small_loan_max",),
+        ),
+        Condition(
+            "recommended",
+            CLAUSE,
+            recommended,
+            "项目由全国创业孵化示范基地或信用社区（乡村）推荐",
+            "项目未经全国创业孵化示范基地或信用社区（乡村）推荐",
+            facts=("recommended_by",),
+        ),
+        Condition(
+            "honoured",
+            CLAUSE,
+            honoured,
+            "创业人员、项目或企业获得设区的市级以上荣誉称号",
+            "未获得设区的市级以上荣誉称号",
+            facts=("borrower__honour_city_level", "business__honour_city_level"),
+        ),
+        Condition(
+            "credit_rated",
+            CLAUSE,
+            credit_rated,
+            "经金融机构评估认定的信用小微企业、商户或农户",
+            "不是经金融机构评估认定的信用小微企业、商户或农户",
+            facts=("credit_rated", "business__credit_rated", "borrower__groups"),
+        ),
+        Condition(
+            "second_time_founder",
+            CLAUSE,
+            second_time_founder,
+            "经营稳定守信的二次创业者",
+            "不是经营稳定守信的二次创业者",
+            facts=("borrower__second_time_founder_stable",),
+        ),
     ),
     any_of_label="符合任一免除反担保情形",
     amount=waiver_amount,
@@ -321,6 +441,7 @@ COUNTER_GUARANTEE_WAIVER = Program(
 
 
 # ---- loan_interest_subsidy -----------------------------------------------------------------------
+
 
 def regime_applies(ctx: Ctx) -> CondOut:
     day = _loan_day(ctx)
@@ -343,8 +464,10 @@ def rate_within_cap(ctx: Ctx) -> CondOut:
     rate, lpr = ctx.t["rate_bp"], ctx.t["lpr_bp"]
     cap = _rate_cap(ctx)
     limit = lpr.values.astype(np.int64) + cap
-    return CondOut(tri(rate.values <= limit, rate.known & lpr.known & ctx.t["district"].known),
-                   info={"rate_bp": rate.values, "limit_bp": limit, "cap_bp": cap})
+    return CondOut(
+        tri(rate.values <= limit, rate.known & lpr.known & ctx.t["district"].known),
+        info={"rate_bp": rate.values, "limit_bp": limit, "cap_bp": cap},
+    )
 
 
 def settlement_period(ctx: Ctx) -> CondOut:
@@ -368,8 +491,12 @@ def interest_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     rate = t["rate_bp"].values.astype(np.int64)
     lpr = t["lpr_bp"].values.astype(np.int64)
     gov_bp = np.maximum(rate - np.maximum(lpr - floor, 0), 0)
-    days = (t["settle_end"].values.astype(np.int64) - t["settle_start"].values.astype(np.int64) + 1
-            - np.where(t["excluded_days"].known, t["excluded_days"].values, 0))
+    days = (
+        t["settle_end"].values.astype(np.int64)
+        - t["settle_start"].values.astype(np.int64)
+        + 1
+        - np.where(t["excluded_days"].known, t["excluded_days"].values, 0)
+    )
     days = np.maximum(days, 0)
     small = ctx.ints("loan_small_micro.ceiling", day)
     ceiling = np.where(_kind_is(ctx, SMALL_MICRO), small, individual_ceiling(ctx))
@@ -387,22 +514,46 @@ LOAN_INTEREST_SUBSIDY = Program(
     paid_to="借款人（经办银行结算）",
     summary="借款人承担LPR减150个基点以下部分，其余利息由财政贴息；展期、逾期期间不贴息。",
     conditions=(
-        Condition("regime_applies", CLAUSE, regime_applies,
-                  "合同日期适用现行贴息规则", "合同日期早于现行贴息规则施行日期（2021-01-01），须按原政策核定",
-                  facts=("contract_date",), params=("loan_interest_subsidy.borrower_max_below_lpr_bp",)),
-        Condition("rate_within_cap", CLAUSE, rate_within_cap,
-                  "合同利率{rate_bp}基点，不超过上限{limit_bp}基点（LPR加{cap_bp}基点）",
-                  "合同利率{rate_bp}基点，超过上限{limit_bp}基点（LPR加{cap_bp}基点）",
-                  facts=("rate_bp", "lpr_bp", "district"),
-                  params=("loan.rate_cap_over_lpr_bp", "loan.rate_cap_high_over_lpr_bp", "loan.rate_cap_high_districts")),
-        Condition("settlement_period", CLAUSE, settlement_period,
-                  "结算期已结束且在合同期内", "结算期尚未结束或早于合同日期",
-                  facts=("settle_start", "settle_end", "contract_date")),
-        Condition("principal_outstanding", CLAUSE, principal_outstanding,
-                  "结算期有贷款余额", "结算期无贷款余额", facts=("principal_fen",)),
+        Condition(
+            "regime_applies",
+            CLAUSE,
+            regime_applies,
+            "合同日期适用现行贴息规则",
+            "合同日期早于现行贴息规则施行日期（2021-01-01），须按原政策核定",
+            facts=("contract_date",),
+            params=("loan_interest_subsidy.borrower_max_below_lpr_bp",),
+        ),
+        Condition(
+            "rate_within_cap",
+            CLAUSE,
+            rate_within_cap,
+            "合同利率{rate_bp}基点，不超过上限{limit_bp}基点（LPR加{cap_bp}基点）",
+            "合同利率{rate_bp}基点，超过上限{limit_bp}基点（LPR加{cap_bp}基点）",
+            facts=("rate_bp", "lpr_bp", "district"),
+            params=(
+                "loan.rate_cap_over_lpr_bp",
+                "loan.rate_cap_high_over_lpr_bp",
+                "loan.rate_cap_high_districts",
+            ),
+        ),
+        Condition(
+            "settlement_period",
+            CLAUSE,
+            settlement_period,
+            "结算期已结束且在合同期内",
+            "结算期尚未结束或早于合同日期",
+            facts=("settle_start", "settle_end", "contract_date"),
+        ),
+        Condition(
+            "principal_outstanding",
+            CLAUSE,
+            principal_outstanding,
+            "结算期有贷款余额",
+            "结算期无贷款余额",
+            facts=("principal_fen",),
+        ),
     ),
     amount=interest_amount,
     amount_msg="贴息 = 贷款余额{principal_fen} × 贴息利率{gov_bp}基点 × {days}天 ÷ 360（展期、逾期天数已扣除）",
     amount_params=("loan_interest_subsidy.borrower_max_below_lpr_bp", "loan_interest_subsidy.day_count"),
 )
-

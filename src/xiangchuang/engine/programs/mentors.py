@@ -27,6 +27,7 @@ _RATING = FACTS["mentor_services"]["rating"].choices
 
 def _tables(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: rate (fen per unit), factor numerator and denominator (district tables by version)."""
+
     def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t = ctx.t
         act = t["activity"].values.astype(np.int64)
@@ -41,7 +42,9 @@ def _tables(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             if v < 0:
                 continue
             table = thaw(ctx.param("mentor_service_subsidy.rates").versions[int(v)].value)
-            grid = np.asarray([[int(table.get(a, {}).get(lv, 0)) * 100 for lv in _LVL] for a in _ACT], dtype=np.int64)
+            grid = np.asarray(
+                [[int(table.get(a, {}).get(lv, 0)) * 100 for lv in _LVL] for a in _ACT], dtype=np.int64
+            )
             rows = vr == v
             rate[rows] = grid[act[rows], lvl[rows]]
         for v in np.unique(vf):
@@ -53,6 +56,7 @@ def _tables(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             fnum[rows] = np.asarray([f.numerator for f in fr], dtype=np.int64)[rat[rows]]
             fden[rows] = np.asarray([f.denominator for f in fr], dtype=np.int64)[rat[rows]]
         return rate, fnum, fden
+
     result: tuple[np.ndarray, np.ndarray, np.ndarray] = ctx.memo("mentor_tables", make)
     return result
 
@@ -84,17 +88,48 @@ def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
 
 
 PROGRAM = Program(
-    id="mentor_service_subsidy", clause=CLAUSE, title="创业导师服务补助", subject="mentor_services",
-    benefit="服务补助", paid_to="创业导师",
+    id="mentor_service_subsidy",
+    clause=CLAUSE,
+    title="创业导师服务补助",
+    subject="mentor_services",
+    benefit="服务补助",
+    paid_to="创业导师",
     summary="参加创业讲座、项目论证、结对帮扶等公共服务活动的导师，按工作量、导师层级和服务实效给予补助。",
     conditions=(
-        Condition("confirmed", CLAUSE, confirmed, "服务已由组织单位确认", "服务尚未经组织单位确认", facts=("confirmed",)),
-        Condition("workload", CLAUSE, workload, "服务工作量{units}（每次/场/对{rate_fen}）", "无有效服务工作量或该类服务未配置标准",
-                  facts=("units", "activity", "level"), params=("mentor_service_subsidy.rates",)),
-        Condition("effective", CLAUSE, effective, "服务实效评价合格", "服务实效评价为差，不予补助",
-                  facts=("rating",), params=("mentor_service_subsidy.rating_factor",)),
-        Condition("not_received", CLAUSE, not_received, "该服务记录尚未领取补助", "该服务记录已领取补助",
-                  facts=("mentor_service_subsidy_received",)),
+        Condition(
+            "confirmed",
+            CLAUSE,
+            confirmed,
+            "服务已由组织单位确认",
+            "服务尚未经组织单位确认",
+            facts=("confirmed",),
+        ),
+        Condition(
+            "workload",
+            CLAUSE,
+            workload,
+            "服务工作量{units}（每次/场/对{rate_fen}）",
+            "无有效服务工作量或该类服务未配置标准",
+            facts=("units", "activity", "level"),
+            params=("mentor_service_subsidy.rates",),
+        ),
+        Condition(
+            "effective",
+            CLAUSE,
+            effective,
+            "服务实效评价合格",
+            "服务实效评价为差，不予补助",
+            facts=("rating",),
+            params=("mentor_service_subsidy.rating_factor",),
+        ),
+        Condition(
+            "not_received",
+            CLAUSE,
+            not_received,
+            "该服务记录尚未领取补助",
+            "该服务记录已领取补助",
+            facts=("mentor_service_subsidy_received",),
+        ),
     ),
     amount=amount,
     amount_msg="工作量 × 每次{rate_fen} × 服务实效系数（{mentor_service_subsidy.rating_factor}）",

@@ -39,9 +39,14 @@ def sales_year_complete(ctx: Ctx) -> CondOut:
 def revenue_route(ctx: Ctx) -> CondOut:
     rev = ctx.t["online_revenue_fen"]
     threshold = ctx.ints("online_sales_subsidy.revenue_threshold")
-    return CondOut(tri(rev.values >= threshold, rev.known),
-                   info={"revenue_fen": rev.values, "threshold_fen": threshold,
-                         "gap_fen": np.maximum(threshold - rev.values, 0)})
+    return CondOut(
+        tri(rev.values >= threshold, rev.known),
+        info={
+            "revenue_fen": rev.values,
+            "threshold_fen": threshold,
+            "gap_fen": np.maximum(threshold - rev.values, 0),
+        },
+    )
 
 
 def orders_route(ctx: Ctx) -> CondOut:
@@ -50,9 +55,15 @@ def orders_route(ctx: Ctx) -> CondOut:
     state = tri(orders.values >= threshold, orders.known)
     # Qualifying by orders but with unknown courier fees: the amount is unknown.
     state = np.where((state == PASS) & ~fees.known, np.int8(1), state).astype(np.int8)
-    return CondOut(state, info={"orders": orders.values, "orders_threshold": threshold,
-                                "gap_orders": np.maximum(threshold - orders.values, 0),
-                                "courier_fees_fen": fees.values})
+    return CondOut(
+        state,
+        info={
+            "orders": orders.values,
+            "orders_threshold": threshold,
+            "gap_orders": np.maximum(threshold - orders.values, 0),
+            "courier_fees_fen": fees.values,
+        },
+    )
 
 
 def _route_amounts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
@@ -71,8 +82,11 @@ def chosen_route(ctx: Ctx) -> CondOut:
     choice = np.where(route.known, route.values, 0)
     a_state = revenue_route(ctx).state
     b_state = orders_route(ctx).state
-    state = np.where(choice == _ROUTES.index("revenue"), a_state,
-                     np.where(choice == _ROUTES.index("orders"), b_state, np.maximum(a_state, b_state)))
+    state = np.where(
+        choice == _ROUTES.index("revenue"),
+        a_state,
+        np.where(choice == _ROUTES.index("orders"), b_state, np.maximum(a_state, b_state)),
+    )
     return CondOut(state.astype(np.int8))
 
 
@@ -82,8 +96,11 @@ def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     b = np.where(states["orders_route"] == PASS, b, 0)
     route = ctx.t["online_route"]
     choice = np.where(route.known, route.values, 0)
-    out = np.where(choice == _ROUTES.index("revenue"), a,
-                   np.where(choice == _ROUTES.index("orders"), b, np.maximum(a, b)))
+    out = np.where(
+        choice == _ROUTES.index("revenue"),
+        a,
+        np.where(choice == _ROUTES.index("orders"), b, np.maximum(a, b)),
+    )
     return AmountOut(out.astype(np.int64), info={"route_revenue_fen": a, "route_orders_fen": b})
 
 
@@ -96,34 +113,70 @@ PROGRAM = Program(
     paid_to="创业主体",
     summary="返乡入乡创业企业线上年销售额达50万元或年销售2000单的，给予一次性补助，最高20万元，只享受一次。",
     conditions=(
-        Condition("founded_by_returning", CLAUSE, founded_by_returning,
-                  "主体由返乡入乡创业人员创办", "主体不是返乡入乡创业人员创办", facts=("founded_by_returning",)),
-        Condition("not_received_before", CLAUSE, not_received_before,
-                  "此前未享受过线上销售补助", "已享受过线上销售一次性补助（同一主体不重复享受）",
-                  facts=("online_sales_received",)),
-        Condition("sales_year_complete", CLAUSE, sales_year_complete,
-                  "销售年度{sales_year}年已结束", "销售年度{sales_year}年尚未结束，须按完整年度申请",
-                  facts=("sales_year",)),
-        Condition("chosen_route", CLAUSE, chosen_route,
-                  "所选申领方式符合条件", "所选申领方式不符合条件（可改按另一方式申领）",
-                  facts=("online_route",)),
+        Condition(
+            "founded_by_returning",
+            CLAUSE,
+            founded_by_returning,
+            "主体由返乡入乡创业人员创办",
+            "主体不是返乡入乡创业人员创办",
+            facts=("founded_by_returning",),
+        ),
+        Condition(
+            "not_received_before",
+            CLAUSE,
+            not_received_before,
+            "此前未享受过线上销售补助",
+            "已享受过线上销售一次性补助（同一主体不重复享受）",
+            facts=("online_sales_received",),
+        ),
+        Condition(
+            "sales_year_complete",
+            CLAUSE,
+            sales_year_complete,
+            "销售年度{sales_year}年已结束",
+            "销售年度{sales_year}年尚未结束，须按完整年度申请",
+            facts=("sales_year",),
+        ),
+        Condition(
+            "chosen_route",
+            CLAUSE,
+            chosen_route,
+            "所选申领方式符合条件",
+            "所选申领方式不符合条件（可改按另一方式申领）",
+            facts=("online_route",),
+        ),
     ),
     any_of=(
-        Condition("revenue_route", CLAUSE, revenue_route,
-                  "线上年销售收入{revenue_fen}，达到{threshold_fen}及以上",
-                  "线上年销售收入{revenue_fen}，未达到{threshold_fen}",
-                  facts=("online_revenue_fen",), params=("online_sales_subsidy.revenue_threshold",),
-                  gap_msg="线上年销售收入还差{gap_fen}"),
-        Condition("orders_route", CLAUSE, orders_route,
-                  "线上年销售{orders}单，达到{orders_threshold}单及以上",
-                  "线上年销售{orders}单，未达到{orders_threshold}单",
-                  facts=("online_orders", "courier_fees_fen"), params=("online_sales_subsidy.orders_threshold",),
-                  gap_msg="线上年销售还差{gap_orders}单"),
+        Condition(
+            "revenue_route",
+            CLAUSE,
+            revenue_route,
+            "线上年销售收入{revenue_fen}，达到{threshold_fen}及以上",
+            "线上年销售收入{revenue_fen}，未达到{threshold_fen}",
+            facts=("online_revenue_fen",),
+            params=("online_sales_subsidy.revenue_threshold",),
+            gap_msg="线上年销售收入还差{gap_fen}",
+        ),
+        Condition(
+            "orders_route",
+            CLAUSE,
+            orders_route,
+            "线上年销售{orders}单，达到{orders_threshold}单及以上",
+            "线上年销售{orders}单，未达到{orders_threshold}单",
+            facts=("online_orders", "courier_fees_fen"),
+            params=("online_sales_subsidy.orders_threshold",),
+            gap_msg="线上年销售还差{gap_orders}单",
+        ),
     ),
     any_of_label="销售额或销售单数满足其一",
     amount=amount,
-    amount_msg=("按销售额：{route_revenue_fen}；按快递费：{route_orders_fen}；"
-                "默认取较高者，各自最高{online_sales_subsidy.cap}"),
-    amount_params=("online_sales_subsidy.revenue_rate", "online_sales_subsidy.courier_rate",
-                   "online_sales_subsidy.cap"),
+    amount_msg=(
+        "按销售额：{route_revenue_fen}；按快递费：{route_orders_fen}；"
+        "默认取较高者，各自最高{online_sales_subsidy.cap}"
+    ),
+    amount_params=(
+        "online_sales_subsidy.revenue_rate",
+        "online_sales_subsidy.courier_rate",
+        "online_sales_subsidy.cap",
+    ),
 )

@@ -1,0 +1,346 @@
+"""Batch input and output for 政策找人: documented tables (Parquet or CSV) ⇄ engine columns.
+
+Input: a directory with one file per table, ``<table>.parquet`` or ``<table>.csv``, columns as in
+``xiangchuang.engine.facts.TABLES`` (see ``xiangchuang schema tables`` and the README). Unknown
+values are nulls. References (founder_id, business_id, …) are resolved to row numbers with Arrow's
+hash lookups; groups are lists (Parquet) or ``|``-joined text (CSV). Extra columns are ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from xiangchuang.engine.assemble import OPTIONAL_LONG, Facts
+from xiangchuang.engine.case import RECEIVED_SUBJECT
+from xiangchuang.engine.dates import from_day, to_day
+from xiangchuang.engine.evaluate import NEVER, Outcome
+from xiangchuang.engine.facts import FACTS, GROUPS, NO_REF, Col, Fact, Table
+
+LOAD_ORDER = (
+    "persons",
+    "carriers",
+    "businesses",
+    "business_years",
+    "hires",
+    "contributions",
+    "loans",
+    "other_loans",
+    "trainings",
+    "mentor_services",
+    "onjob_trainings",
+    "received",
+)
+
+
+class BatchInputError(ValueError):
+    """A batch file is malformed: names the file, the column and the rule, in Chinese."""
+
+
+def find_file(directory: Path, table: str) -> Path | None:
+    for ext in (".parquet", ".csv"):
+        p = directory / f"{table}{ext}"
+        if p.exists():
+            return p
+    return None
+
+
+def read_table(path: Path, table: str) -> pa.Table:
+    if path.suffix == ".parquet":
+        return pq.read_table(path)
+    facts = FACTS[table]
+    types: dict[str, pa.DataType] = {}
+    for name, f in facts.items():
+        types[name] = {
+            "date": pa.date32(),
+            "int": pa.int64(),
+            "fen": pa.int64(),
+            "bool": pa.bool_(),
+            "code": pa.int32(),
+        }.get(f.kind, pa.string())
+    opts = pacsv.ConvertOptions(
+        column_types=types,
+        strings_can_be_null=True,
+        null_values=["", "NULL", "null", "NA"],
+        true_values=["true", "True", "1", "是"],
+        false_values=["false", "False", "0", "否"],
+    )
+    return pacsv.read_csv(path, convert_options=opts)
+
+
+def _np(arr: pa.ChunkedArray | pa.Array, dtype: Any, fill: Any) -> tuple[np.ndarray, np.ndarray]:
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    known = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    values = np.asarray(pc.fill_null(arr, fill).to_numpy(zero_copy_only=False)).astype(dtype)
+    return values, known
+
+
+def _months(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
+    arr = arr.combine_chunks()
+    if pa.types.is_integer(arr.type):
+        v, known = _np(arr, np.int64, 197001)
+        year, month = v // 100, v % 100
+    else:
+        s = pc.cast(arr, pa.string())
+        known = ~np.asarray(s.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        s = pc.fill_null(s, "1970-01")
+        try:
+            year = np.asarray(pc.cast(pc.utf8_slice_codeunits(s, 0, 4), pa.int64()).to_numpy())
+            month = np.asarray(pc.cast(pc.utf8_slice_codeunits(s, 5, 7), pa.int64()).to_numpy())
+        except pa.ArrowInvalid as exc:
+            raise BatchInputError(f"{where}：月份须为 YYYY-MM") from exc
+    if np.any(known & ((month < 1) | (month > 12))):
+        raise BatchInputError(f"{where}：月份须在1至12之间")
+    return ((year - 1970) * 12 + month - 1).astype(np.int32), known
+
+
+def _dates(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
+    arr = arr.combine_chunks()
+    if not pa.types.is_date32(arr.type):
+        try:
+            arr = pc.cast(
+                pc.cast(arr, pa.timestamp("s")) if pa.types.is_string(arr.type) else arr, pa.date32()
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise BatchInputError(f"{where}：日期须为 YYYY-MM-DD") from exc
+    v, known = _np(pc.cast(arr, pa.int32()), np.int32, 0)
+    return v, known
+
+
+def _enum(arr: pa.ChunkedArray, fact: Fact, where: str) -> tuple[np.ndarray, np.ndarray]:
+    s = pc.cast(arr.combine_chunks(), pa.string())
+    idx = pc.index_in(s, value_set=pa.array(list(fact.choices)))
+    bad = pc.and_(pc.is_null(idx), pc.is_valid(s))
+    if pc.any(bad).as_py():
+        first = pc.filter(s, bad)[0].as_py()
+        raise BatchInputError(f"{where}：取值 {first!r} 不在允许范围内（{'、'.join(fact.choices)}）")
+    return _np(idx, np.int32, 0)
+
+
+def _groups(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
+    arr = arr.combine_chunks()
+    known = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        arr = pc.split_pattern(pc.fill_null(arr, ""), "|")
+    n = len(arr)
+    flat = pc.list_flatten(arr)
+    parents = np.asarray(pc.list_parent_indices(arr).to_numpy())
+    names = list(GROUPS)
+    flat_s = pc.utf8_trim_whitespace(pc.cast(flat, pa.string()))
+    nonempty = pc.not_equal(flat_s, "")
+    flat_s = pc.filter(flat_s, nonempty)
+    parents = parents[np.asarray(nonempty.to_numpy(zero_copy_only=False), dtype=bool)]
+    idx = pc.index_in(flat_s, value_set=pa.array(names))
+    if pc.any(pc.is_null(idx)).as_py():
+        first = pc.filter(flat_s, pc.is_null(idx))[0].as_py()
+        raise BatchInputError(f"{where}：未知的人员类别 {first!r}（可选：{'、'.join(names)}）")
+    bits = np.asarray([1 << GROUPS[g][0] for g in names], dtype=np.int64)[np.asarray(idx.to_numpy())]
+    mask = np.zeros(n, dtype=np.int64)
+    np.bitwise_or.at(mask, parents, bits)
+    return mask, known
+
+
+def _ids(arr: pa.ChunkedArray) -> pa.Array:
+    return pc.cast(arr.combine_chunks(), pa.string())
+
+
+def _refs(arr: pa.ChunkedArray, target_ids: pa.Array | None, where: str) -> tuple[np.ndarray, np.ndarray]:
+    s = _ids(arr)
+    given = np.asarray(s.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    if target_ids is None:
+        return np.full(len(s), NO_REF, dtype=np.int64), np.zeros(len(s), dtype=bool)
+    idx = pc.index_in(s, value_set=target_ids)
+    values, found = _np(idx, np.int64, NO_REF)
+    return values, found & given
+
+
+@dataclass
+class LoadReport:
+    rows: dict[str, int]
+    files: dict[str, str]
+    unresolved: dict[str, int]
+
+
+def load_directory(
+    directory: Path, progress: Callable[[str], None] | None = None
+) -> tuple[Facts, LoadReport]:
+    """Read every table present in ``directory`` into engine tables (refs resolved)."""
+    tables: dict[str, Table] = {}
+    ids: dict[str, pa.Array] = {}
+    supplied: set[str] = set()
+    rows: dict[str, int] = {}
+    files: dict[str, str] = {}
+    unresolved: dict[str, int] = {}
+    raw_received: pa.Table | None = None
+    for name in LOAD_ORDER:
+        path = find_file(directory, name)
+        if path is None:
+            continue
+        if progress:
+            progress(name)
+        data = read_table(path, name)
+        files[name] = path.name
+        rows[name] = data.num_rows
+        if name in OPTIONAL_LONG:
+            supplied.add(name)
+        if name == "received":
+            raw_received = data
+        table = Table(name, data.num_rows)
+        for fname, fact in FACTS[name].items():
+            if fname not in data.column_names:
+                continue
+            where = f"{path.name} 列 {fname}（{fact.label}）"
+            col = data.column(fname)
+            if fact.kind in ("id", "text"):
+                arr = _ids(col)
+                if fact.kind == "id":
+                    ids[name] = arr
+                    if pc.count_distinct(arr).as_py() != len(arr) - arr.null_count or arr.null_count:
+                        raise BatchInputError(f"{where}：编号须唯一且不能为空")
+                known = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+                values = np.asarray(pc.fill_null(arr, "").to_numpy(zero_copy_only=False), dtype=object)
+            elif fact.kind == "ref":
+                values, known = _refs(col, ids.get(fact.ref or ""), where)
+                missing = int(
+                    np.count_nonzero(~known & np.asarray(col.is_valid().to_numpy(zero_copy_only=False)))
+                )
+                if missing:
+                    unresolved[f"{name}.{fname}"] = missing
+            elif fact.kind == "date":
+                values, known = _dates(col, where)
+            elif fact.kind == "month":
+                values, known = _months(col, where)
+            elif fact.kind == "enum":
+                values, known = _enum(col, fact, where)
+            elif fact.kind == "groups":
+                values, known = _groups(col, where)
+            elif fact.kind == "bool":
+                values, known = _np(col, np.bool_, False)
+            elif fact.kind == "code":
+                values, known = _np(col, np.int32, 0)
+            else:
+                values, known = _np(col, np.int64, 0)
+                if np.any(known & (values < 0)):
+                    raise BatchInputError(f"{where}：不能为负数")
+            table[fname] = Col(values, known)
+        tables[name] = table
+    if raw_received is not None:
+        rec = tables["received"]
+        subject_row = np.full(rec.n, NO_REF, dtype=np.int64)
+        programs = rec["program"].values
+        for program, (target, id_field) in RECEIVED_SUBJECT.items():
+            sel = np.flatnonzero(programs == program)
+            if not sel.size or target not in ids or id_field not in raw_received.column_names:
+                continue
+            col = raw_received.column(id_field).take(pa.array(sel))
+            vals, found = _refs(col, ids[target], "received")
+            subject_row[sel] = np.where(found, vals, NO_REF)
+        rec.cols["subject_row"] = Col(subject_row, np.ones(rec.n, dtype=bool))
+    return Facts(tables, supplied), LoadReport(rows, files, unresolved)
+
+
+# ---- output ------------------------------------------------------------------------------------
+
+MATCH_COLUMNS = (
+    "program",
+    "subject_table",
+    "subject_id",
+    "district",
+    "status",
+    "amount_fen",
+    "district_part_fen",
+    "eligible_from",
+)
+
+
+def match_rows(outcomes: Iterable[Outcome], include_undetermined: bool = False) -> pa.Table:
+    """One row per (subject, program) that is eligible or soon eligible (optionally undetermined)."""
+    parts: list[pa.Table] = []
+    for o in outcomes:
+        t = o.ctx.t
+        eligible = o.status == 2
+        keep = o.applies & (eligible | o.soon | ((o.status == 1) if include_undetermined else False))
+        idx = np.flatnonzero(keep)
+        if not idx.size:
+            continue
+        status = np.where(eligible[idx], "eligible", np.where(o.soon[idx], "soon", "undetermined"))
+        district = o.ctx.district()
+        dcol = district[idx] if district is not None else np.zeros(idx.size, dtype=np.int32)
+        ef = o.eligible_from[idx]
+        ef_dates = pa.array(np.where(ef < NEVER, ef, 0).astype(np.int32), type=pa.int32()).cast(pa.date32())
+        ef_dates = pc.if_else(pa.array(ef < NEVER), ef_dates, pa.scalar(None, pa.date32()))
+        amount = np.where(eligible[idx], o.amount[idx], o.amount_out.amount[idx])
+        dpart = o.district_part[idx] if o.district_part is not None else np.zeros(idx.size, dtype=np.int64)
+        ids = t["id"].values[idx] if "id" in t else idx.astype(str)
+        parts.append(
+            pa.table(
+                {
+                    "program": pa.array(np.full(idx.size, o.program.id, dtype=object), pa.string()),
+                    "subject_table": pa.array(
+                        np.full(idx.size, o.program.subject, dtype=object), pa.string()
+                    ),
+                    "subject_id": pa.array(ids, pa.string()),
+                    "district": pa.array(dcol.astype(np.int32)),
+                    "status": pa.array(status, pa.string()),
+                    "amount_fen": pa.array(amount.astype(np.int64)),
+                    "district_part_fen": pa.array(dpart.astype(np.int64)),
+                    "eligible_from": ef_dates,
+                }
+            )
+        )
+    if not parts:
+        schema = pa.schema(
+            [
+                ("program", pa.string()),
+                ("subject_table", pa.string()),
+                ("subject_id", pa.string()),
+                ("district", pa.int32()),
+                ("status", pa.string()),
+                ("amount_fen", pa.int64()),
+                ("district_part_fen", pa.int64()),
+                ("eligible_from", pa.date32()),
+            ]
+        )
+        return schema.empty_table()
+    return pa.concat_tables(parts)
+
+
+def write_output(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".parquet":
+        pq.write_table(table, path)
+    elif path.suffix == ".csv":
+        pacsv.write_csv(table, path)
+    else:
+        raise BatchInputError(f"输出文件 {path.name}：扩展名须为 .csv 或 .parquet")
+
+
+def summarize(outcomes: Iterable[Outcome]) -> list[dict[str, Any]]:
+    out = []
+    for o in outcomes:
+        a = o.applies
+        out.append(
+            {
+                "program": o.program.id,
+                "title": o.program.title,
+                "subjects": int(np.count_nonzero(a)),
+                "eligible": int(np.count_nonzero(a & (o.status == 2))),
+                "soon": int(np.count_nonzero(a & o.soon)),
+                "undetermined": int(np.count_nonzero(a & (o.status == 1))),
+                "ineligible": int(np.count_nonzero(a & (o.status == 0) & ~o.soon)),
+                "amount_fen": int(o.amount[a].sum()),
+            }
+        )
+    return out
+
+
+_ = (dt, from_day, to_day)

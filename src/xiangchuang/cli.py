@@ -1,0 +1,354 @@
+"""xiangchuang — 乡创通 command line.
+
+check: 政策体检 for one case; match: 政策找人 over tables; params: the parameter tree;
+provisions: clause coverage; schema: JSON Schemas; synth: synthetic data; demo: the main job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from xiangchuang.engine import ENGINE_VERSION
+from xiangchuang.engine.api import evaluate
+from xiangchuang.engine.case import CaseError, load_yaml
+from xiangchuang.engine.dates import parse_date
+from xiangchuang.engine.explain import STATUS_ZH, format_param
+from xiangchuang.engine.parameters import STATUS_LABELS, ParameterError, ParameterSet, load_parameters
+from xiangchuang.engine.programs import BY_ID, PROGRAMS
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="乡创通：返乡入乡创业政策规则引擎与一网通办（渝人社发〔2020〕74号）",
+)
+console = Console()
+err = Console(stderr=True)
+
+OnOpt = Annotated[str | None, typer.Option("--on", help="评估日期 YYYY-MM-DD（默认：案例中的 on，否则今天）")]
+OverlayOpt = Annotated[
+    list[Path] | None, typer.Option("--params-overlay", help="区县参数叠加文件（YAML，可多次指定）")
+]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]错误：[/]{message}")
+    return typer.Exit(code)
+
+
+def _date(text: str | None, default: dt.date | None = None) -> dt.date:
+    if text is None:
+        return default or dt.date.today()
+    try:
+        return parse_date(text)
+    except ValueError:
+        raise _fail(f"日期 {text!r} 格式错误，应为 YYYY-MM-DD") from None
+
+
+def _params(overlays: list[Path] | None) -> ParameterSet:
+    try:
+        return load_parameters(*[str(p) for p in overlays or []])
+    except (ParameterError, OSError) as exc:
+        raise _fail(str(exc)) from None
+
+
+def _load_case(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        raise _fail(f"无法读取案例文件 {path}") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise _fail(f"案例文件 {path.name} 不是有效的 JSON/YAML：{exc}") from None
+    if not isinstance(data, dict):
+        raise _fail(f"案例文件 {path.name}：顶层须为对象")
+    return data
+
+
+@app.command()
+def check(
+    case_file: Annotated[Path, typer.Argument(help="案例文件（JSON 或 YAML）")],
+    on: OnOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出稳定的 JSON 结果文档")] = False,
+    params_overlay: OverlayOpt = None,
+) -> None:
+    """政策体检：评估一个案例，逐项说明符合与否、金额、条件、依据和所缺信息。"""
+    case = _load_case(case_file)
+    try:
+        default = parse_date(case["on"]) if case.get("on") is not None else None
+    except (TypeError, ValueError):
+        raise _fail(f"字段 on：评估日期 {case.get('on')!r} 须为 YYYY-MM-DD") from None
+    day = _date(on, default)
+    params = _params(params_overlay)
+    try:
+        doc = evaluate(case, day, params)
+    except CaseError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        return
+    print_report(doc)
+
+
+def print_report(doc: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]政策体检结果[/]  评估日期 {doc['on']}  引擎 {doc['engine_version']}  参数版本 {doc['parameters_version']}"
+    )
+    for p in doc["programs"]:
+        colour = {"eligible": "green", "ineligible": "red", "undetermined": "yellow"}[p["status"]]
+        amount = p["amount"] or "—"
+        console.rule(f"[bold]{p['title']}[/]（{p['program']}，第{p['clause']}条）  主体 {p['subject']['id']}")
+        console.print(f"结论：[{colour}]{p['status_label']}[/]    金额：{amount}    {p['benefit']}")
+        if p.get("amount_capital"):
+            console.print(f"大写：{p['amount_capital']}")
+        console.print(f"计算：{p['amount_rule']}")
+        for c in p["conditions"]:
+            mark = {"pass": "[green]✓[/]", "fail": "[red]✗[/]", "unknown": "[yellow]?[/]"}[c["status"]]
+            extra = f"  [red]{c['distance']}[/]" if c.get("distance") else ""
+            grp = "（任一）" if c.get("group") else ""
+            console.print(f"  {mark} {grp}{c['message']}  [dim]〔{c['clause']}〕[/]{extra}")
+        if p["missing"]:
+            console.print("  [yellow]缺少信息：[/]" + "、".join(m["label"] for m in p["missing"]))
+        if p.get("soon"):
+            console.print(f"  [cyan]即将符合：{p['eligible_from']}起[/]")
+        if p.get("funding") and len(p["funding"]) > 1:
+            console.print(
+                "  资金来源："
+                + "；".join(f"{f['source']} {f['amount_fen'] / 100:,.2f}元" for f in p["funding"])
+            )
+        if p["pending_parameters"]:
+            console.print("  [magenta]参数待核实：[/]" + "、".join(p["pending_parameters"]))
+
+
+@app.command()
+def match(
+    tables: Annotated[Path, typer.Argument(help="输入表所在目录（<表名>.parquet 或 .csv，见 README）")],
+    on: OnOpt = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出文件 .csv 或 .parquet")] = Path(
+        "match.csv"
+    ),
+    include_undetermined: Annotated[bool, typer.Option(help="同时输出“待定”行")] = False,
+    params_overlay: OverlayOpt = None,
+) -> None:
+    """政策找人：对整批主体运行全部项目，输出符合及即将符合的（主体, 项目）行和金额。"""
+    from xiangchuang.batchio import BatchInputError, load_directory, match_rows, summarize, write_output
+    from xiangchuang.engine.assemble import assemble
+    from xiangchuang.engine.dates import to_day
+    from xiangchuang.engine.evaluate import run_program
+
+    if not tables.is_dir():
+        raise _fail(f"目录 {tables} 不存在")
+    day = _date(on)
+    params = _params(params_overlay)
+    t0 = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal and False,
+    ) as progress:
+        load = progress.add_task("读取数据表", total=12)
+        try:
+            facts, report = load_directory(tables, lambda name: progress.advance(load))
+        except BatchInputError as exc:
+            raise _fail(str(exc)) from None
+        progress.update(load, completed=12)
+        t1 = time.perf_counter()
+        assemble(facts, to_day(day))
+        task = progress.add_task("评估政策项目", total=len(PROGRAMS))
+        outcomes = []
+        for prog in PROGRAMS:
+            progress.update(task, description=f"评估 {prog.title}")
+            outcomes.append(run_program(prog, facts, to_day(day), params))
+            progress.advance(task)
+        t2 = time.perf_counter()
+    result = match_rows(outcomes, include_undetermined)
+    try:
+        write_output(result, output)
+    except BatchInputError as exc:
+        raise _fail(str(exc)) from None
+    t3 = time.perf_counter()
+    table = RichTable(
+        title=f"政策找人 {day.isoformat()}（{', '.join(f'{k} {v}' for k, v in report.rows.items() if k in ('businesses', 'persons'))}）"
+    )
+    for col in ("项目", "评估对象", "符合", "即将符合", "待定", "不符合", "符合金额（元）"):
+        table.add_column(col, justify="right" if col != "项目" else "left")
+    for s in summarize(outcomes):
+        table.add_row(
+            s["title"],
+            f"{s['subjects']:,}",
+            f"{s['eligible']:,}",
+            f"{s['soon']:,}",
+            f"{s['undetermined']:,}",
+            f"{s['ineligible']:,}",
+            f"{s['amount_fen'] / 100:,.2f}",
+        )
+    console.print(table)
+    for ref, n in report.unresolved.items():
+        console.print(f"[yellow]提示：{ref} 有 {n} 行引用的编号不存在，按“未知”处理[/]")
+    console.print(
+        f"写出 {result.num_rows:,} 行 → {output}；读取 {t1 - t0:.2f}s，评估 {t2 - t1:.2f}s，写出 {t3 - t2:.2f}s"
+    )
+
+
+@app.command()
+def params(
+    name: Annotated[str | None, typer.Argument(help="参数名或前缀，如 loan_individual")] = None,
+    on: OnOpt = None,
+    district: Annotated[int | None, typer.Option("--district", help="区县代码，如 500101")] = None,
+    params_overlay: OverlayOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """参数树：每个参数在某日、某区县的取值、生效日期、依据和核实状态，以及全部历史。"""
+    pset = _params(params_overlay)
+    day = _date(on)
+    names = [n for n in pset if name is None or n == name or n.startswith(name + ".") or n.startswith(name)]
+    if not names:
+        raise _fail(f"没有名为 {name} 的参数")
+    docs = []
+    for n in names:
+        p = pset[n]
+        v = p.version_at(day, district)
+        docs.append(
+            {
+                "name": n,
+                "label": p.label,
+                "unit": p.unit,
+                "clause": p.clause,
+                "in_force": v.as_dict(p.unit) if v else None,
+                "history": [x.as_dict(p.unit) for x in p.versions],
+            }
+        )
+    if as_json:
+        sys.stdout.write(json.dumps(docs, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = RichTable(title=f"参数（{day.isoformat()}{'，区县 ' + str(district) if district else ''}）")
+    for col in ("参数", "说明", "取值", "生效日期", "依据", "状态"):
+        table.add_column(col)
+    for n in names:
+        p = pset[n]
+        v = p.version_at(day, district)
+        if v is None:
+            table.add_row(n, p.label, "（该日无有效值）", "", "", "")
+            continue
+        status = STATUS_LABELS[v.status]
+        where = f"（{v.district}，{v.paid_by}承担差额）" if v.district else ""
+        table.add_row(
+            n,
+            p.label,
+            format_param(v.value, p.unit) + where,
+            v.since.isoformat(),
+            v.reference,
+            status if v.status == "confirmed" else f"[magenta]{status}[/]",
+        )
+    console.print(table)
+
+
+@app.command()
+def provisions(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """条款覆盖表：通知 1.1–5.15 每一条由哪个项目或功能实现、尚未建成的部分。"""
+    data = yaml.safe_load(
+        resources.files("xiangchuang.policy").joinpath("clauses.yaml").read_text(encoding="utf-8")
+    )
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = RichTable(title="渝人社发〔2020〕74号 条款覆盖表", show_lines=True)
+    for col in ("条款", "标题", "实现项目", "状态", "已建成", "尚未建成"):
+        table.add_column(col)
+    labels = {"built": "[green]已建成[/]", "partial": "[yellow]部分建成[/]", "not_built": "[red]未建成[/]"}
+    for clause, c in data.items():
+        progs = "、".join(f"{p}（{BY_ID[p].title}）" for p in c.get("programs") or [])
+        table.add_row(
+            clause, c["title"], progs, labels[c["status"]], c.get("built", ""), c.get("missing", "")
+        )
+    console.print(table)
+
+
+@app.command()
+def schema(which: Annotated[str, typer.Argument(help="case | result | tables")]) -> None:
+    """输出 JSON Schema：case（案例文档）、result（结果文档）或 tables（批量输入表的列）。"""
+    from xiangchuang.engine.facts import TABLES
+    from xiangchuang.engine.schema import case_schema, result_schema
+
+    if which == "case":
+        doc: Any = case_schema()
+    elif which == "result":
+        doc = result_schema()
+    elif which == "tables":
+        doc = {
+            t: [{"name": f.name, "kind": f.kind, "label": f.label, "choices": list(f.choices)} for f in fs]
+            for t, fs in TABLES.items()
+        }
+    else:
+        raise _fail("schema 的参数须为 case、result 或 tables")
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+def synth(
+    businesses: Annotated[int, typer.Option("--businesses", min=1, help="经营主体数量")] = 10000,
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出目录")] = Path("data/synth"),
+    fmt: Annotated[str, typer.Option("--format", help="parquet 或 csv")] = "parquet",
+) -> None:
+    """生成逼真的重庆合成数据（41个区县按人口加权、有效身份证号和统一社会信用代码、社保缴费历史等）。"""
+    from xiangchuang import synth as synth_mod
+
+    if fmt not in ("parquet", "csv"):
+        raise _fail("--format 须为 parquet 或 csv")
+    t0 = time.perf_counter()
+    with console.status(f"生成 {businesses:,} 个经营主体的合成数据……"):
+        tables = synth_mod.generate(businesses, seed)
+        paths = synth_mod.write(tables, output, fmt)  # type: ignore[arg-type]
+    for p in paths:
+        console.print(f"  {p}")
+    console.print(
+        f"完成：{', '.join(f'{k} {v:,}' for k, v in synth_mod.summary(tables).items())}（{time.perf_counter() - t0:.1f}s）"
+    )
+
+
+@app.command()
+def demo(
+    businesses: Annotated[int, typer.Option("--businesses")] = 20000,
+    data_dir: Annotated[Path, typer.Option("--data-dir")] = Path("data/demo"),
+    on: OnOpt = None,
+) -> None:
+    """演示：生成合成数据，运行政策找人，并展示一个案例的完整解释。"""
+    day = _date(on)
+    synth(businesses=businesses, seed=2020, output=data_dir, fmt="parquet")
+    match(
+        tables=data_dir,
+        on=day.isoformat(),
+        output=data_dir / "match.csv",
+        include_undetermined=False,
+        params_overlay=None,
+    )
+    example = resources.files("xiangchuang.policy").joinpath("examples", "returning_founder.yaml")
+    case = load_yaml(example.read_text(encoding="utf-8"))
+    doc = evaluate(case, parse_date(case.get("on") or day))
+    print_report(doc)
+    console.print(
+        f"\n引擎版本 {ENGINE_VERSION}。更多：xiangchuang check CASE.json、xiangchuang params、xiangchuang provisions"
+    )
+
+
+def main() -> None:
+    app()
+
+
+_ = STATUS_ZH

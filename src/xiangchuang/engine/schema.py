@@ -1,0 +1,176 @@
+"""JSON Schema of the case document and of the result document (documented in the README)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xiangchuang.engine.facts import FACTS, GROUPS, Fact
+from xiangchuang.engine.programs import PROGRAM_IDS
+
+SCHEMA_ID = "https://xiangchuang.example/schema"
+
+
+def _fact_schema(f: Fact) -> dict[str, Any]:
+    base: dict[str, Any] = {"description": f.label + (f"。{f.description}" if f.description else "")}
+    if f.kind == "date":
+        base.update(type="string", format="date")
+    elif f.kind == "month":
+        base.update(type="string", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    elif f.kind in ("int", "fen"):
+        base.update(type="integer", minimum=0)
+    elif f.kind == "bool":
+        base.update(type="boolean")
+    elif f.kind == "code":
+        base.update(type=["string", "integer"], pattern=r"^500\d{3}$")
+    elif f.kind == "enum":
+        base.update(type="string", enum=list(f.choices))
+    elif f.kind == "groups":
+        base.update(type="array", items={"type": "string", "enum": list(GROUPS)}, uniqueItems=True)
+    else:
+        base.update(type="string")
+    return base
+
+
+def _object(table: str, extra: dict[str, Any] | None = None, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    props = {name: _fact_schema(f) for name, f in FACTS[table].items() if name not in skip}
+    props.update(extra or {})
+    return {"type": "object", "properties": props, "additionalProperties": False}
+
+
+def case_schema() -> dict[str, Any]:
+    person = _object(
+        "persons", {"other_loans": {"type": "array", "items": _object("other_loans", skip=("person_id",))}}
+    )
+    years = {
+        "type": "object",
+        "patternProperties": {r"^\d{4}$": _object("business_years", skip=("business_id", "year"))},
+        "additionalProperties": False,
+    }
+    business = _object("businesses", {"years": years})
+    hire = _object(
+        "hires",
+        {
+            "person": _object("persons"),
+            "contributions": {"type": "array", "items": _object("contributions", skip=("hire_id",))},
+        },
+    )
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_ID}/case.json",
+        "title": "乡创通 政策体检案例",
+        "description": "一个申请人的已知事实。缺省的键表示“未知”，空列表表示“确知没有”。金额单位为分（整数）。",
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "on": {"type": "string", "format": "date", "description": "评估日期（申请日期）"},
+            "person": person,
+            "business": business,
+            "hires": {"type": "array", "items": hire},
+            "loan": _object("loans"),
+            "loans": {"type": "array", "items": _object("loans")},
+            "trainings": {"type": "array", "items": _object("trainings")},
+            "mentor_services": {"type": "array", "items": _object("mentor_services")},
+            "carrier": _object("carriers"),
+            "carriers": {"type": "array", "items": _object("carriers")},
+            "onjob_trainings": {"type": "array", "items": _object("onjob_trainings")},
+            "received": {"type": "array", "items": _object("received")},
+            "note": {"type": "string"},
+        },
+        "additionalProperties": False,
+    }
+
+
+def result_schema() -> dict[str, Any]:
+    param = {
+        "type": "object",
+        "required": ["name", "value", "since", "reference", "status"],
+        "properties": {
+            "name": {"type": "string"},
+            "label": {"type": "string"},
+            "value": {},
+            "unit": {"type": "string"},
+            "since": {"type": ["string", "null"], "format": "date"},
+            "reference": {"type": ["string", "null"]},
+            "status": {"enum": ["confirmed", "secondary", "assumed", None]},
+            "district": {"type": ["integer", "null"]},
+            "paid_by": {"type": ["string", "null"]},
+            "pending": {"type": "boolean"},
+            "display": {"type": "string"},
+        },
+    }
+    condition = {
+        "type": "object",
+        "required": ["id", "status", "clause", "message", "parameters"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"enum": ["pass", "fail", "unknown"]},
+            "clause": {"type": "string"},
+            "message": {"type": "string"},
+            "distance": {"type": "string"},
+            "passes_on": {"type": "string", "format": "date"},
+            "group": {"enum": ["any_of"]},
+            "parameters": {"type": "array", "items": param},
+        },
+    }
+    program = {
+        "type": "object",
+        "required": [
+            "program",
+            "title",
+            "clause",
+            "subject",
+            "status",
+            "amount_fen",
+            "conditions",
+            "missing",
+        ],
+        "properties": {
+            "program": {"enum": list(PROGRAM_IDS)},
+            "title": {"type": "string"},
+            "clause": {"type": "string"},
+            "subject": {
+                "type": "object",
+                "properties": {"table": {"type": "string"}, "id": {"type": "string"}},
+            },
+            "status": {"enum": ["eligible", "ineligible", "undetermined"]},
+            "status_label": {"type": "string"},
+            "amount_fen": {
+                "type": ["integer", "null"],
+                "description": "符合时为金额（分），不符合为0，待定为null",
+            },
+            "amount": {"type": ["string", "null"]},
+            "amount_capital": {"type": ["string", "null"]},
+            "conditions": {"type": "array", "items": condition},
+            "missing": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"fact": {"type": "string"}, "label": {"type": "string"}},
+                },
+            },
+            "soon": {"type": "boolean"},
+            "eligible_from": {"type": "string", "format": "date"},
+            "funding": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"source": {"type": "string"}, "amount_fen": {"type": "integer"}},
+                },
+            },
+            "pending_parameters": {"type": "array", "items": {"type": "string"}},
+            "parameters": {"type": "array", "items": param},
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_ID}/result.json",
+        "title": "乡创通 政策体检结果",
+        "type": "object",
+        "required": ["on", "engine_version", "parameters_version", "programs"],
+        "properties": {
+            "on": {"type": "string", "format": "date"},
+            "engine_version": {"type": "string"},
+            "parameters_version": {"type": "string"},
+            "programs": {"type": "array", "items": program},
+        },
+    }

@@ -1,0 +1,64 @@
+"""Date periods (民法典 第201–203条) and exact money."""
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xiangchuang.engine.dates import anniversary, anniversary_scalar, completed_years, from_day, to_day
+from xiangchuang.engine.money import fen_to_capital, format_fen, mul_rate_half_up, mul_rate_scalar
+
+
+def test_anniversary_of_29_february_is_28_february_in_common_years():
+    assert anniversary_scalar(dt.date(2020, 2, 29), 1) == dt.date(2021, 2, 28)
+    assert anniversary_scalar(dt.date(2020, 2, 29), 4) == dt.date(2024, 2, 29)
+
+
+def test_anniversary_column_matches_scalar_rule():
+    days = np.asarray(
+        [to_day(dt.date(2021, 3, 10)), to_day(dt.date(2020, 2, 29)), to_day(dt.date(2019, 12, 31))],
+        dtype=np.int32,
+    )
+    got = [from_day(x) for x in anniversary(days, 1)]
+    assert got == [dt.date(2022, 3, 10), dt.date(2021, 2, 28), dt.date(2020, 12, 31)]
+
+
+@given(st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2090, 1, 1)), st.integers(0, 40))
+def test_anniversary_vectorized_equals_scalar(d, n):
+    col = anniversary(np.asarray([to_day(d)], dtype=np.int32), n)
+    assert from_day(int(col[0])) == anniversary_scalar(d, n)
+
+
+@given(
+    st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2060, 1, 1)),
+    st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2090, 1, 1)),
+)
+def test_completed_years_agrees_with_anniversaries(start, on):
+    n = int(completed_years(np.asarray([to_day(start)], np.int32), np.asarray([to_day(on)], np.int32))[0])
+    if on >= start:
+        assert anniversary_scalar(start, n) <= on < anniversary_scalar(start, n + 1)
+
+
+@given(st.integers(0, 10**12), st.integers(0, 10**4), st.integers(1, 10**4))
+def test_rate_times_base_equals_exact_decimal_half_up(base, num, den):
+    expected = int((Decimal(base) * Decimal(num) / Decimal(den)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    got = mul_rate_half_up(np.asarray([base]), np.asarray([num]), np.asarray([den]))[0]
+    assert int(got) == expected == mul_rate_scalar(base, Fraction(num, den))
+
+
+def test_half_up_rounds_half_a_fen_up():
+    assert int(mul_rate_half_up(np.asarray([5]), np.asarray([1]), np.asarray([10]))[0]) == 1  # 0.5 → 1
+    assert int(mul_rate_half_up(np.asarray([12345672]), np.asarray([1]), np.asarray([5]))[0]) == 2469134  # .4
+    assert int(mul_rate_half_up(np.asarray([12345673]), np.asarray([1]), np.asarray([5]))[0]) == 2469135  # .6
+
+
+def test_money_display_and_capitals():
+    assert format_fen(123450) == "¥1,234.50"
+    assert fen_to_capital(123450) == "壹仟贰佰叁拾肆元伍角整"
+    assert fen_to_capital(100010000) == "壹佰万零壹佰元整"
+    assert fen_to_capital(5) == "伍分"
+    assert fen_to_capital(20000000) == "贰拾万元整"
+    assert fen_to_capital(0) == "零元整"
