@@ -352,3 +352,7 @@ def main() -> None:
 
 
 _ = STATUS_ZH
+
+
+if __name__ == "__main__":
+    main()

@@ -57,10 +57,20 @@ def _states(program: Program, ctx: Ctx) -> tuple[dict[str, CondOut], TriArray, T
     return conds, status, grp
 
 
+def _empty(program: Program, ctx: Ctx, applies: npt.NDArray[np.bool_]) -> Outcome:
+    """No row of the subject table is the program's business (e.g. no contracted loan)."""
+    n = ctx.n
+    zeros = np.zeros(n, dtype=np.int64)
+    return Outcome(program, ctx, applies, np.zeros(n, dtype=np.int8), zeros, {}, None, AmountOut(zeros),
+                   np.zeros(n, dtype=bool), np.full(n, NEVER, dtype=np.int32))
+
+
 def run_program(program: Program, facts: Facts, on: int, params: ParameterSet) -> Outcome:
     table = facts.tables[program.subject]
     ctx = Ctx(params, table, on, tables=facts.tables, supplied=facts.supplied)
     applies = program.applies(ctx) if program.applies is not None else np.ones(ctx.n, dtype=bool)
+    if not applies.any():
+        return _empty(program, ctx, applies)
     conds, status, grp = _states(program, ctx)
     states = {k: v.state for k, v in conds.items()}
     out = program.amount(ctx, states)
@@ -110,4 +120,5 @@ def run(
     day = on if isinstance(on, int) else to_day(on)
     if not assembled:
         assemble(facts, day)
-    return [run_program(p, facts, day, params) for p in programs]
+    # A program whose subject table is empty has nothing to say (e.g. no trainings in a case).
+    return [run_program(p, facts, day, params) for p in programs if facts.tables[p.subject].n]

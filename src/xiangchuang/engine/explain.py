@@ -115,7 +115,20 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
+_DOC_CACHE: dict[tuple[str, str, int], dict[str, Any]] = {}
+
+
 def _param_doc(params: ParameterSet, name: str, version: int) -> dict[str, Any]:
+    key = (params.digest, name, version)
+    doc = _DOC_CACHE.get(key)
+    if doc is None:
+        doc = _param_doc_uncached(params, name, version)
+        if len(_DOC_CACHE) < 100_000:
+            _DOC_CACHE[key] = doc
+    return dict(doc)
+
+
+def _param_doc_uncached(params: ParameterSet, name: str, version: int) -> dict[str, Any]:
     p = params[name]
     if version < 0:
         return {

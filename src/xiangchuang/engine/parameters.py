@@ -22,6 +22,7 @@ version tells value, effective date, reference, status and who pays a district's
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
@@ -133,6 +134,8 @@ class Parameter:
         districts = sorted({v.district for v in self.versions if v.district is not None})
         breaks = sorted({to_day(v.since) for v in self.versions})
         self._breaks = np.asarray(breaks, dtype=np.int32)
+        self._breaks_list = list(breaks)
+        self._one: dict[tuple[int | None, int], npt.NDArray[np.int32]] = {}
         grid = np.full((1 + len(districts), len(breaks)), NO_VERSION, dtype=np.int32)
         timelines: list[list[Version]] = [self.city_versions()] + [
             self.district_versions(d) for d in districts
@@ -161,6 +164,8 @@ class Parameter:
         self, districts: npt.NDArray[np.int32] | None, days: npt.NDArray[np.int32], *, city_only: bool = False
     ) -> npt.NDArray[np.int32]:
         """Version index in force for each (district, day); NO_VERSION before the first value."""
+        if days.shape == (1,) and (districts is None or districts.shape == (1,)):
+            return self._lookup_one(None if districts is None or city_only else int(districts[0]), int(days[0]))
         col = np.searchsorted(self._breaks, days, side="right").astype(np.int64) - 1
         col_ok = col >= 0
         col = np.where(col_ok, col, 0)
@@ -172,6 +177,21 @@ class Parameter:
             rows = np.where(inside, self._row_of_code[np.where(inside, offs, 0)], 0)
         out = self._grid[rows, col]
         return np.where(col_ok, out, NO_VERSION).astype(np.int32)
+
+    def _lookup_one(self, district: int | None, day: int) -> npt.NDArray[np.int32]:
+        """The same lookup for one row (the single-case path), without array machinery."""
+        key = (district, day)
+        got = self._one.get(key)
+        if got is None:
+            col = bisect.bisect_right(self._breaks_list, day) - 1
+            row = 0
+            if district is not None and 0 <= district - _CODE_BASE < _CODE_SPAN:
+                row = int(self._row_of_code[district - _CODE_BASE])
+            got = np.asarray([self._grid[row, col] if col >= 0 else NO_VERSION], dtype=np.int32)
+            got.setflags(write=False)
+            if len(self._one) < 4096:
+                self._one[key] = got
+        return got
 
     def numbers(self, version: npt.NDArray[np.int32]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """(numerator, denominator) columns for numeric parameters (fen for yuan amounts)."""
