@@ -70,6 +70,7 @@ def read_table(path: Path, table: str) -> pa.Table:
     opts = pacsv.ConvertOptions(
         column_types=types,
         strings_can_be_null=True,
+        quoted_strings_can_be_null=False,  # unquoted empty = unknown; a quoted "" = known empty
         null_values=["", "NULL", "null", "NA"],
         true_values=["true", "True", "1", "是"],
         false_values=["false", "False", "0", "否"],

@@ -150,7 +150,6 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     _join(businesses, persons, "founder_id", PERSON_FIELDS, "founder")
     _join(businesses, T["carriers"], "carrier_id", ("kind", "level", "schedule"), "carrier")
     by = T["business_years"]
-    yk = _row_flag(businesses, "__years_supplied", "business_years" in facts.supplied)
     for year_col, fields in (
         ("claim_year", ("employer_si_paid_fen",)),
         ("sales_year", ("online_revenue_fen", "online_orders", "courier_fees_fen")),
@@ -167,8 +166,9 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
         for f in fields:
             col = by[f].take(year_row, has_row)
             # A year not in the supplied table is a known zero only when the whole table was supplied.
+            # A year with no row is unknown: nothing says it was zero, even when other years are given.
             col.values = np.where(has_row, col.values, 0)
-            col.known = np.where(has_row, col.known, yk & businesses[year_col].known)
+            col.known = has_row & col.known
             businesses.cols[f] = col
 
     # Register of what was already granted.
@@ -218,6 +218,8 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
 
     # Loans: the borrower's and the business's facts.
     _join(loans, persons, "borrower_id", (*PERSON_FIELDS, "other_loans_known"), "borrower")
+    flag = loans["borrower__other_loans_known"]
+    loans.cols["borrower__other_loans"] = Col(np.zeros(loans.n, dtype=bool), flag.known & flag.values.astype(bool))
     _join(loans, businesses, "business_id", BUSINESS_FIELDS, "business")
     d = loans["district"]
     bd = loans["business__district"]

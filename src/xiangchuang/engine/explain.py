@@ -57,7 +57,7 @@ _DERIVED = {
     "online_orders": "线上年销售单数（business.years）",
     "courier_fees_fen": "当年快递费用（business.years）",
     "received": "已享受政策登记（received）",
-    "borrower_id": "借款人的其他贷款情况（person.other_loans）",
+    "borrower__other_loans": "借款人的其他贷款情况（person.other_loans）",
     "mentor_service_subsidy_received": "服务补助领取记录（received 登记）",
     "onjob_training_subsidy_received": "培训补贴领取记录（received 登记）",
 }

@@ -19,9 +19,8 @@ from xiangchuang.engine.programs.common import (
     in_groups,
     is_false,
     is_true,
-    or3,
 )
-from xiangchuang.engine.tri import FAIL, PASS, TriArray, tri
+from xiangchuang.engine.tri import PASS, TriArray, tri
 
 PERMYRIAD = 10000
 
@@ -312,8 +311,11 @@ def award_kind(ctx: Ctx) -> CondOut:
 
 
 def municipal(ctx: Ctx) -> CondOut:
-    d = ctx.t["municipal_date"]
-    return CondOut(tri(d.values <= ctx.on, d.known), info={"municipal_date": d.values})
+    """Recognised at municipal level or above: the current level decides when known, else the date."""
+    d, lvl = ctx.t["municipal_date"], ctx.t["level"]
+    by_level = tri(lvl.values != FACTS["carriers"]["level"].code_of("district"), lvl.known)
+    by_date = tri(d.values <= ctx.on, d.known)
+    return CondOut(np.where(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_date": d.values})
 
 
 def _received_state(ctx: Ctx, flags: np.ndarray) -> TriArray:
@@ -341,13 +343,10 @@ def national(ctx: Ctx) -> CondOut:
     _, nat, _ = _award_register(ctx)
     d = ctx.t["national_date"]
     lvl = ctx.t["level"]
-    is_nat = enum_is(lvl, "carriers", "level", "national")
-    return CondOut(
-        and3(
-            or3(tri(d.values <= ctx.on, d.known), np.where(is_nat == FAIL, FAIL, is_nat).astype(np.int8)),
-            _received_state(ctx, nat),
-        )
-    )
+    # The current level decides when known; otherwise the date of national recognition.
+    by_level = enum_is(lvl, "carriers", "level", "national")
+    by_date = tri(d.values <= ctx.on, d.known)
+    return CondOut(and3(np.where(lvl.known, by_level, by_date).astype(np.int8), _received_state(ctx, nat)))
 
 
 def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -394,9 +393,9 @@ CARRIER_AWARD = Program(
             "municipal",
             "3.8",
             municipal,
-            "已于{municipal_date}认定为市级载体",
-            "尚未认定为市级载体",
-            facts=("municipal_date",),
+            "已认定为市级及以上载体（认定日期{municipal_date}）",
+            "尚未认定为市级及以上载体",
+            facts=("level", "municipal_date"),
         ),
     ),
     any_of=(

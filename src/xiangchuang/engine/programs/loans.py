@@ -74,7 +74,8 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
     exempt = [kinds.index(k) for k in ctx.param("loan.exempt_loan_kinds").value_at_day(ctx.on) if k in kinds]
     small = int(ctx.param("loan.consumer_loan_exempt_below").value_at_day(ctx.on))
     k = ol["kind"].values
-    blocking = ~np.isin(k, exempt) & ~((k == kinds.index("consumer")) & (ol["amount_fen"].values < small))
+    # 5万元以下 includes 50,000 (以下 includes the bound, PROVISIONS §0).
+    blocking = ~np.isin(k, exempt) & ~((k == kinds.index("consumer")) & (ol["amount_fen"].values <= small))
     rows = ol["person_id"].values.astype(np.int64)[blocking]
     rows = rows[(rows >= 0) & (rows < persons.n)]
     per_person = np.bincount(rows, minlength=persons.n).astype(np.int64)
@@ -82,10 +83,7 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
     idx = b.values.astype(np.int64)
     valid = b.known & (idx >= 0) & (idx < max(persons.n, 1))
     count = np.where(valid, per_person[np.where(valid, idx, 0)] if persons.n else 0, 0)
-    supplied = ctx.t["borrower__other_loans_known"]
-    return CondOut(
-        tri(count == 0, valid & supplied.known & supplied.values.astype(bool)), info={"blocking_loans": count}
-    )
+    return CondOut(tri(count == 0, valid & ctx.t["borrower__other_loans"].known), info={"blocking_loans": count})
 
 
 def individual_kind(ctx: Ctx) -> CondOut:
@@ -168,7 +166,7 @@ LOAN_INDIVIDUAL = Program(
             no_blocking_loans,
             "除助学、住房、购车及小额消费贷款外无其他未结清贷款",
             "有{blocking_loans}笔其他未结清贷款（助学、住房、购车、5万元以下消费贷款除外）",
-            facts=("borrower_id",),
+            facts=("borrower__other_loans",),
             params=("loan.exempt_loan_kinds", "loan.consumer_loan_exempt_below"),
         ),
         Condition(

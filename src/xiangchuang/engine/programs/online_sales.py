@@ -143,7 +143,7 @@ PROGRAM = Program(
             chosen_route,
             "所选申领方式符合条件",
             "所选申领方式不符合条件（可改按另一方式申领）",
-            facts=("online_route",),
+            facts=("online_revenue_fen", "online_orders", "courier_fees_fen"),
         ),
     ),
     any_of=(

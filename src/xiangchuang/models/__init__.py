@@ -1,0 +1,24 @@
+"""All SQLAlchemy models (imported here so Alembic sees the whole metadata)."""
+
+from xiangchuang.models.base import Base
+from xiangchuang.models.businesses import (
+    Business,
+    BusinessTag,
+    BusinessYear,
+    CreditRating,
+    Founder,
+    Honour,
+    Recommendation,
+)
+from xiangchuang.models.carriers import Carrier, Tenancy
+from xiangchuang.models.employment import Contribution, Employment
+from xiangchuang.models.grants import Grant
+from xiangchuang.models.imports import ImportBatch
+from xiangchuang.models.matching import MatchResult, MatchRun
+from xiangchuang.models.people import Person, PersonGroup
+
+__all__ = [
+    "Base", "Business", "BusinessTag", "BusinessYear", "Carrier", "Contribution", "CreditRating", "Employment",
+    "Founder", "Grant", "Honour", "ImportBatch", "MatchResult", "MatchRun", "Person", "PersonGroup",
+    "Recommendation", "Tenancy",
+]
