@@ -34,8 +34,22 @@ def ensure_data(n: int, seed: int) -> Path:
     out = ROOT / "benchmarks" / "data" / f"synth-{n}-{seed}"
     if not (out / "businesses.parquet").exists():
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "xiangchuang.cli", "synth", "--businesses", str(n), "--seed", str(seed),
-                        "-o", str(out)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "xiangchuang.cli",
+                "synth",
+                "--businesses",
+                str(n),
+                "--seed",
+                str(seed),
+                "-o",
+                str(out),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         print(f"synth {n:,} businesses: {time.perf_counter() - t:.1f}s")
     return out
 
@@ -49,7 +63,11 @@ def baseline_numpy(b: Any, h: Any, on: int) -> dict[str, np.ndarray]:
     reg = b["registration_date"]
     g = b["founder__groups"]
     paid = b["employer_si_paid_fen"]
-    ok = (g.known & ((g.values & key) != 0)) & b["founder__first_business"].values & b["founder__first_business"].known
+    ok = (
+        (g.known & ((g.values & key) != 0))
+        & b["founder__first_business"].values
+        & b["founder__first_business"].known
+    )
     ok &= b["kind"].known & (((1 << b["kind"].values.astype(np.int64)) & kinds) != 0)
     ok &= reg.known & (on >= anniversary(reg.values, 1))
     ok &= b["status"].known & (b["status"].values == 0)
@@ -60,9 +78,16 @@ def baseline_numpy(b: Any, h: Any, on: int) -> dict[str, np.ndarray]:
 
     rev, orders, fees = b["online_revenue_fen"], b["online_orders"], b["courier_fees_fen"]
     a = np.where(rev.known & (rev.values >= 50_000_000), np.minimum((rev.values + 10) // 20, 20_000_000), 0)
-    c = np.where(orders.known & (orders.values >= 2000) & fees.known,
-                 np.minimum((3 * fees.values * 2 + 10) // 20, 20_000_000), 0)
-    ok2 = b["founded_by_returning"].values & b["founded_by_returning"].known & (b["online_sales_received"].values == 0)
+    c = np.where(
+        orders.known & (orders.values >= 2000) & fees.known,
+        np.minimum((3 * fees.values * 2 + 10) // 20, 20_000_000),
+        0,
+    )
+    ok2 = (
+        b["founded_by_returning"].values
+        & b["founded_by_returning"].known
+        & (b["online_sales_received"].values == 0)
+    )
     online = np.where(ok2, np.maximum(a, c), 0)
 
     pg = h["person__groups"]
@@ -80,30 +105,70 @@ def naive_loop(b: Any, h: Any, on: int, limit: int) -> tuple[int, float]:
     from xiangchuang.engine.dates import anniversary_scalar, from_day
 
     on_date = from_day(on)
-    cols = {k: b[k].values[:limit].tolist() for k in (
-        "registration_date", "founder__groups", "employer_si_paid_fen", "founder__first_business", "kind", "status",
-        "startup_years_claimed", "online_revenue_fen", "online_orders", "courier_fees_fen", "founded_by_returning",
-        "online_sales_received")}
-    hc = {k: h[k].values[:limit * 2].tolist() for k in (
-        "person__groups", "si_run_months", "si_last_month", "contract", "business__founded_by_returning",
-        "job_subsidy_received")}
+    cols = {
+        k: b[k].values[:limit].tolist()
+        for k in (
+            "registration_date",
+            "founder__groups",
+            "employer_si_paid_fen",
+            "founder__first_business",
+            "kind",
+            "status",
+            "startup_years_claimed",
+            "online_revenue_fen",
+            "online_orders",
+            "courier_fees_fen",
+            "founded_by_returning",
+            "online_sales_received",
+        )
+    }
+    hc = {
+        k: h[k].values[: limit * 2].tolist()
+        for k in (
+            "person__groups",
+            "si_run_months",
+            "si_last_month",
+            "contract",
+            "business__founded_by_returning",
+            "job_subsidy_received",
+        )
+    }
     expected = (on_date.year - 1970) * 12 + on_date.month - 2
     t = time.perf_counter()
     total = 0
     for i in range(len(cols["kind"])):
-        if (cols["founder__groups"][i] & 7) and cols["founder__first_business"][i] and cols["kind"][i] in (0, 1) \
-                and on_date >= anniversary_scalar(from_day(cols["registration_date"][i]), 1) and cols["status"][i] == 0 \
-                and cols["startup_years_claimed"][i] < 3 and cols["employer_si_paid_fen"][i] > 0:
+        if (
+            (cols["founder__groups"][i] & 7)
+            and cols["founder__first_business"][i]
+            and cols["kind"][i] in (0, 1)
+            and on_date >= anniversary_scalar(from_day(cols["registration_date"][i]), 1)
+            and cols["status"][i] == 0
+            and cols["startup_years_claimed"][i] < 3
+            and cols["employer_si_paid_fen"][i] > 0
+        ):
             total += (2 * cols["employer_si_paid_fen"][i] + 5) // 10
         if cols["founded_by_returning"][i] and cols["online_sales_received"][i] == 0:
-            a = min((cols["online_revenue_fen"][i] + 10) // 20, 20_000_000) if cols["online_revenue_fen"][i] >= 50_000_000 else 0
-            c = min((6 * cols["courier_fees_fen"][i] + 10) // 20, 20_000_000) if cols["online_orders"][i] >= 2000 else 0
+            a = (
+                min((cols["online_revenue_fen"][i] + 10) // 20, 20_000_000)
+                if cols["online_revenue_fen"][i] >= 50_000_000
+                else 0
+            )
+            c = (
+                min((6 * cols["courier_fees_fen"][i] + 10) // 20, 20_000_000)
+                if cols["online_orders"][i] >= 2000
+                else 0
+            )
             total += max(a, c)
     for j in range(len(hc["contract"])):
         g = hc["person__groups"][j]
-        if ((g & 0b1001000) or (g & 0b110000) == 0b110000) and hc["contract"][j] \
-                and hc["business__founded_by_returning"][j] and hc["si_last_month"][j] >= expected \
-                and hc["si_run_months"][j] >= 12 and hc["job_subsidy_received"][j] == 0:
+        if (
+            ((g & 0b1001000) or (g & 0b110000) == 0b110000)
+            and hc["contract"][j]
+            and hc["business__founded_by_returning"][j]
+            and hc["si_last_month"][j] >= expected
+            and hc["si_run_months"][j] >= 12
+            and hc["job_subsidy_received"][j] == 0
+        ):
             total += 600_000
     return total, time.perf_counter() - t
 
@@ -114,7 +179,9 @@ def single_case(runs: int) -> dict[str, float]:
     from xiangchuang.engine.parameters import load_parameters
 
     params = load_parameters()
-    case = load_yaml((ROOT / "src/xiangchuang/policy/examples/returning_founder.yaml").read_text(encoding="utf-8"))
+    case = load_yaml(
+        (ROOT / "src/xiangchuang/policy/examples/returning_founder.yaml").read_text(encoding="utf-8")
+    )
     on = dt.date(2024, 3, 20)
     for _ in range(50):
         evaluate(case, on, params)
@@ -124,8 +191,12 @@ def single_case(runs: int) -> dict[str, float]:
         evaluate(case, on, params)
         times.append(time.perf_counter() - t)
     times.sort()
-    return {"runs": runs, "p50_us": times[len(times) // 2] * 1e6, "p99_us": times[int(len(times) * 0.99)] * 1e6,
-            "mean_us": sum(times) / len(times) * 1e6}
+    return {
+        "runs": runs,
+        "p50_us": times[len(times) // 2] * 1e6,
+        "p99_us": times[int(len(times) * 0.99)] * 1e6,
+        "mean_us": sum(times) / len(times) * 1e6,
+    }
 
 
 def main() -> None:
@@ -163,9 +234,14 @@ def main() -> None:
 
     three = ("startup_subsidy", "online_sales_subsidy", "job_subsidy")
     best_engine3 = min(
-        sum((lambda s: (run_program(BY_ID[pid], facts, on, params), time.perf_counter() - s)[1])(time.perf_counter())
-            for pid in three)
-        for _ in range(3))
+        sum(
+            (lambda s: (run_program(BY_ID[pid], facts, on, params), time.perf_counter() - s)[1])(
+                time.perf_counter()
+            )
+            for pid in three
+        )
+        for _ in range(3)
+    )
     b, h = facts.tables["businesses"], facts.tables["hires"]
     best_np = float("inf")
     base: dict[str, np.ndarray] = {}
@@ -174,7 +250,7 @@ def main() -> None:
         base = baseline_numpy(b, h, on)
         best_np = min(best_np, time.perf_counter() - s)
     agree = {pid: bool(np.array_equal(base[pid], outcomes[pid].amount)) for pid in three}
-    naive_total, naive_s = naive_loop(b, h, on, args.naive_rows)
+    _naive_total, naive_s = naive_loop(b, h, on, args.naive_rows)
     naive_rate = args.naive_rows / naive_s
     peak = rss_mb()
     single = single_case(args.single_runs)
@@ -182,42 +258,68 @@ def main() -> None:
     eligible = {pid: int(np.count_nonzero(o.status == 2)) for pid, o in outcomes.items()}
     result = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
-                    "numpy": np.__version__, "platform": platform.platform()},
+        "machine": {
+            "cpus": __import__("os").cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+        },
         "data": {"businesses": n_b, "rows": report.rows},
         "batch": {
-            "load_s": t1 - t0, "assemble_s": t2 - t1, "evaluate_all_programs_s": t3 - t2,
+            "load_s": t1 - t0,
+            "assemble_s": t2 - t1,
+            "evaluate_all_programs_s": t3 - t2,
             "businesses_per_s_evaluate": n_b / (t3 - t2),
             "businesses_per_s_assemble_and_evaluate": n_b / (t3 - t1),
             "per_program_s": per_program,
-            "peak_rss_mb": peak, "rss_before_load_mb": rss0,
+            "peak_rss_mb": peak,
+            "rss_before_load_mb": rss0,
             "eligible": eligible,
         },
         "three_programs": {
-            "engine_s": best_engine3, "numpy_baseline_s": best_np, "engine_over_numpy": best_engine3 / best_np,
-            "naive_python_rows": args.naive_rows, "naive_python_s": naive_s,
+            "engine_s": best_engine3,
+            "numpy_baseline_s": best_np,
+            "engine_over_numpy": best_engine3 / best_np,
+            "naive_python_rows": args.naive_rows,
+            "naive_python_s": naive_s,
             "naive_python_businesses_per_s": naive_rate,
-            "engine_businesses_per_s": n_b / best_engine3, "numpy_businesses_per_s": n_b / best_np,
+            "engine_businesses_per_s": n_b / best_engine3,
+            "numpy_businesses_per_s": n_b / best_np,
             "engine_over_naive_speedup": (n_b / best_engine3) / naive_rate,
             "amounts_equal_to_baseline": agree,
         },
         "single_case": single,
-        "targets": {"all_programs_businesses_per_s": 1_000_000, "engine_over_numpy_max": 2.0, "peak_rss_mb_max": 3072,
-                    "single_p50_us_max": 300, "single_p99_us_max": 2000},
+        "targets": {
+            "all_programs_businesses_per_s": 1_000_000,
+            "engine_over_numpy_max": 2.0,
+            "peak_rss_mb_max": 3072,
+            "single_p50_us_max": 300,
+            "single_p99_us_max": 2000,
+        },
     }
     out = ROOT / "benchmarks" / "results" / "engine.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     bt = result["batch"]
     tp = result["three_programs"]
-    print(f"data: {n_b:,} businesses, {report.rows.get('persons', 0):,} persons, {report.rows.get('hires', 0):,} hires, "
-          f"{report.rows.get('contributions', 0):,} contribution rows")
-    print(f"load {bt['load_s']:.2f}s  assemble {bt['assemble_s']:.2f}s  evaluate all 17 programs {bt['evaluate_all_programs_s']:.2f}s")
-    print(f"throughput: {bt['businesses_per_s_evaluate']:,.0f} businesses/s (evaluate), "
-          f"{bt['businesses_per_s_assemble_and_evaluate']:,.0f}/s (assemble + evaluate); peak RSS {bt['peak_rss_mb']:,.0f} MB")
-    print(f"three programs: engine {tp['engine_s'] * 1000:.0f} ms, hand NumPy {tp['numpy_baseline_s'] * 1000:.0f} ms "
-          f"(ratio {tp['engine_over_numpy']:.2f}), naive Python {tp['naive_python_businesses_per_s']:,.0f} businesses/s "
-          f"(engine {tp['engine_over_naive_speedup']:.0f}× faster); amounts equal: {tp['amounts_equal_to_baseline']}")
-    print(f"single case with explanation: p50 {single['p50_us']:.0f} µs, p99 {single['p99_us']:.0f} µs over {single['runs']} runs")
+    print(
+        f"data: {n_b:,} businesses, {report.rows.get('persons', 0):,} persons, {report.rows.get('hires', 0):,} hires, "
+        f"{report.rows.get('contributions', 0):,} contribution rows"
+    )
+    print(
+        f"load {bt['load_s']:.2f}s  assemble {bt['assemble_s']:.2f}s  evaluate all 17 programs {bt['evaluate_all_programs_s']:.2f}s"
+    )
+    print(
+        f"throughput: {bt['businesses_per_s_evaluate']:,.0f} businesses/s (evaluate), "
+        f"{bt['businesses_per_s_assemble_and_evaluate']:,.0f}/s (assemble + evaluate); peak RSS {bt['peak_rss_mb']:,.0f} MB"
+    )
+    print(
+        f"three programs: engine {tp['engine_s'] * 1000:.0f} ms, hand NumPy {tp['numpy_baseline_s'] * 1000:.0f} ms "
+        f"(ratio {tp['engine_over_numpy']:.2f}), naive Python {tp['naive_python_businesses_per_s']:,.0f} businesses/s "
+        f"(engine {tp['engine_over_naive_speedup']:.0f}× faster); amounts equal: {tp['amounts_equal_to_baseline']}"
+    )
+    print(
+        f"single case with explanation: p50 {single['p50_us']:.0f} µs, p99 {single['p99_us']:.0f} µs over {single['runs']} runs"
+    )
     print(f"written {out}")
 
 

@@ -347,6 +347,16 @@ def demo(
     )
 
 
+def _register_registry_commands() -> None:
+    from xiangchuang.registry import cli_import, cli_match
+
+    cli_import.register(app)
+    cli_match.register(app)
+
+
+_register_registry_commands()
+
+
 def main() -> None:
     app()
 

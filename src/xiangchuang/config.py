@@ -14,7 +14,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("data"), description="数据目录（SQLite 数据库、密钥文件、附件）")
     database_url: str | None = Field(default=None, description="数据库 URL；缺省为数据目录下的 SQLite")
-    keyring_file: Path | None = Field(default=None, description="密钥环文件（JSON：{active, keys: {kid: base64}}）")
+    keyring_file: Path | None = Field(
+        default=None, description="密钥环文件（JSON：{active, keys: {kid: base64}}）"
+    )
     keyring: str | None = Field(default=None, description="密钥环 JSON（优先于 keyring_file）")
     demo: bool = Field(default=False, description="演示模式：允许自动生成本地密钥和演示账号")
 

@@ -11,9 +11,15 @@ from xiangchuang.engine.parameters import ParameterError, load_parameters, parse
 OVERLAY = str(resources.files("xiangchuang.policy").joinpath("overlays", "demo-districts.yaml"))
 
 
-@pytest.mark.parametrize(("contract", "ceiling_yuan"), [
-    ("2023-01-01", 200_000), ("2024-06-01", 300_000), ("2025-07-01", 500_000), ("2024-04-30", 200_000),
-])
+@pytest.mark.parametrize(
+    ("contract", "ceiling_yuan"),
+    [
+        ("2023-01-01", 200_000),
+        ("2024-06-01", 300_000),
+        ("2025-07-01", 500_000),
+        ("2024-04-30", 200_000),
+    ],
+)
 def test_individual_loan_ceiling_follows_the_contract_date(contract, ceiling_yuan):
     p = load_parameters()["loan_individual.ceiling"]
     assert p.value_at(dt.date.fromisoformat(contract)) == ceiling_yuan * 100
@@ -45,8 +51,16 @@ def test_district_raised_ceiling_is_booked_to_the_district():
 
 def test_district_raised_interest_share_is_split():
     params = load_parameters(OVERLAY)
-    case = _loan_case("500154", "2024-07-01", rate_bp=395, lpr_bp=345, settle_start="2024-07-01",
-                      settle_end="2024-09-30", principal_fen=20_000_000, excluded_days=0)
+    case = _loan_case(
+        "500154",
+        "2024-07-01",
+        rate_bp=395,
+        lpr_bp=345,
+        settle_start="2024-07-01",
+        settle_end="2024-09-30",
+        principal_fen=20_000_000,
+        excluded_days=0,
+    )
     doc = evaluate(case, dt.date(2024, 10, 10), params)
     sub = next(p for p in doc["programs"] if p["program"] == "loan_interest_subsidy")
     # City: borrower pays ≤ LPR-150 = 195 bp → 200 bp subsidised; district: ≤ LPR-200 = 145 → 250 bp.
@@ -61,8 +75,14 @@ def test_district_extended_key_groups_make_the_whole_subsidy_the_districts():
     params = load_parameters(OVERLAY)
     case = {
         "person": {"id": "P1", "groups": ["registered_unemployed"], "first_business": True},
-        "business": {"id": "B1", "district": "500101", "kind": "enterprise", "registration_date": "2021-05-01",
-                     "status": "normal", "years": {"2023": {"employer_si_paid_fen": 1_000_000}}},
+        "business": {
+            "id": "B1",
+            "district": "500101",
+            "kind": "enterprise",
+            "registration_date": "2021-05-01",
+            "status": "normal",
+            "years": {"2023": {"employer_si_paid_fen": 1_000_000}},
+        },
         "received": [],
     }
     doc = evaluate(case, dt.date(2024, 3, 1), params)
@@ -79,17 +99,60 @@ def test_unconfirmed_parameters_are_flagged_pending():
     assert "loan_individual.ceiling" in loan["pending_parameters"]
 
 
-@pytest.mark.parametrize(("doc", "fragment"), [
-    ({"x.y": {"unit": "ratio", "status": "confirmed", "reference": "r", "values": [{"since": "2020-01-01", "value": 0.05}]}},
-     "带引号的小数"),
-    ({"x.y": {"unit": "yuan", "status": "maybe", "reference": "r", "values": [{"since": "2020-01-01", "value": 1}]}},
-     "status"),
-    ({"x.y": {"unit": "yuan", "status": "confirmed", "values": [{"since": "2020-01-01", "value": 1}]}}, "reference"),
-    ({"x.y": {"unit": "yuan", "status": "confirmed", "reference": "r", "values": [{"since": "2020-01-01", "value": 1}],
-              "districts": {500101: [{"since": "2021-01-01", "value": 2}]}}}, "paid_by"),
-    ({"x.y": {"unit": "yuan", "status": "confirmed", "reference": "r", "values": [{"since": "2020-01-01", "value": "0.001"}]}},
-     "精确到分"),
-])
+@pytest.mark.parametrize(
+    ("doc", "fragment"),
+    [
+        (
+            {
+                "x.y": {
+                    "unit": "ratio",
+                    "status": "confirmed",
+                    "reference": "r",
+                    "values": [{"since": "2020-01-01", "value": 0.05}],
+                }
+            },
+            "带引号的小数",
+        ),
+        (
+            {
+                "x.y": {
+                    "unit": "yuan",
+                    "status": "maybe",
+                    "reference": "r",
+                    "values": [{"since": "2020-01-01", "value": 1}],
+                }
+            },
+            "status",
+        ),
+        (
+            {"x.y": {"unit": "yuan", "status": "confirmed", "values": [{"since": "2020-01-01", "value": 1}]}},
+            "reference",
+        ),
+        (
+            {
+                "x.y": {
+                    "unit": "yuan",
+                    "status": "confirmed",
+                    "reference": "r",
+                    "values": [{"since": "2020-01-01", "value": 1}],
+                    "districts": {500101: [{"since": "2021-01-01", "value": 2}]},
+                }
+            },
+            "paid_by",
+        ),
+        (
+            {
+                "x.y": {
+                    "unit": "yuan",
+                    "status": "confirmed",
+                    "reference": "r",
+                    "values": [{"since": "2020-01-01", "value": "0.001"}],
+                }
+            },
+            "精确到分",
+        ),
+    ],
+)
 def test_malformed_parameters_are_rejected_in_chinese(doc, fragment):
     with pytest.raises(ParameterError, match=fragment):
         parse_parameters([("t.yaml", doc)])

@@ -42,7 +42,9 @@ class KeyRing:
             active = str(doc["active"])
             index_key = base64.b64decode(doc["index_key"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise KeyRingError(f"密钥环 {source} 格式错误：须为 JSON {{active, keys: {{编号: base64}}, index_key}}") from exc
+            raise KeyRingError(
+                f"密钥环 {source} 格式错误：须为 JSON {{active, keys: {{编号: base64}}, index_key}}"
+            ) from exc
         if active not in keys:
             raise KeyRingError(f"密钥环 {source}：active 指向不存在的密钥 {active}")
         if any(len(k) != 16 for k in keys.values()) or len(index_key) < 32:
@@ -66,8 +68,11 @@ def generate_keyring(path: Path) -> KeyRing:
     if path.exists():
         raise KeyRingError(f"密钥环 {path} 已存在，拒绝覆盖")
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"active": "k1", "keys": {"k1": base64.b64encode(os.urandom(16)).decode()},
-           "index_key": base64.b64encode(os.urandom(32)).decode()}
+    doc = {
+        "active": "k1",
+        "keys": {"k1": base64.b64encode(os.urandom(16)).decode()},
+        "index_key": base64.b64encode(os.urandom(32)).decode(),
+    }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(doc, fh)
@@ -93,10 +98,10 @@ class FieldCipher:
             version, klen = struct.unpack_from("BB", blob)
             if version != FORMAT_VERSION:
                 raise DecryptionError("未知的密文格式版本")
-            kid = blob[2:2 + klen]
+            kid = blob[2 : 2 + klen]
             key = self.ring.keys[kid.decode()]
-            nonce = blob[2 + klen:2 + klen + NONCE_BYTES]
-            body, tag = blob[2 + klen + NONCE_BYTES:-TAG_BYTES], blob[-TAG_BYTES:]
+            nonce = blob[2 + klen : 2 + klen + NONCE_BYTES]
+            body, tag = blob[2 + klen + NONCE_BYTES : -TAG_BYTES], blob[-TAG_BYTES:]
             dec = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
             dec.authenticate_additional_data(field.encode() + b"\0" + kid)
             return (dec.update(body) + dec.finalize()).decode("utf-8")

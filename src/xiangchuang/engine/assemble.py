@@ -219,7 +219,9 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     # Loans: the borrower's and the business's facts.
     _join(loans, persons, "borrower_id", (*PERSON_FIELDS, "other_loans_known"), "borrower")
     flag = loans["borrower__other_loans_known"]
-    loans.cols["borrower__other_loans"] = Col(np.zeros(loans.n, dtype=bool), flag.known & flag.values.astype(bool))
+    loans.cols["borrower__other_loans"] = Col(
+        np.zeros(loans.n, dtype=bool), flag.known & flag.values.astype(bool)
+    )
     _join(loans, businesses, "business_id", BUSINESS_FIELDS, "business")
     d = loans["district"]
     bd = loans["business__district"]

@@ -106,7 +106,7 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
             raise CaseError(path, f"{fact.label}须为有效日期 YYYY-MM-DD") from exc
         if fact.kind == "month":
             raise CaseError(path, f"{fact.label}须为月份 YYYY-MM") from exc
-        raise CaseError(path, str(exc).split("：", 1)[-1]) from exc
+        raise CaseError(path, str(exc)) from exc
 
 
 def _build(

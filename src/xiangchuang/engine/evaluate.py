@@ -61,8 +61,18 @@ def _empty(program: Program, ctx: Ctx, applies: npt.NDArray[np.bool_]) -> Outcom
     """No row of the subject table is the program's business (e.g. no contracted loan)."""
     n = ctx.n
     zeros = np.zeros(n, dtype=np.int64)
-    return Outcome(program, ctx, applies, np.zeros(n, dtype=np.int8), zeros, {}, None, AmountOut(zeros),
-                   np.zeros(n, dtype=bool), np.full(n, NEVER, dtype=np.int32))
+    return Outcome(
+        program,
+        ctx,
+        applies,
+        np.zeros(n, dtype=np.int8),
+        zeros,
+        {},
+        None,
+        AmountOut(zeros),
+        np.zeros(n, dtype=bool),
+        np.full(n, NEVER, dtype=np.int32),
+    )
 
 
 def run_program(program: Program, facts: Facts, on: int, params: ParameterSet) -> Outcome:

@@ -165,7 +165,9 @@ class Parameter:
     ) -> npt.NDArray[np.int32]:
         """Version index in force for each (district, day); NO_VERSION before the first value."""
         if days.shape == (1,) and (districts is None or districts.shape == (1,)):
-            return self._lookup_one(None if districts is None or city_only else int(districts[0]), int(days[0]))
+            return self._lookup_one(
+                None if districts is None or city_only else int(districts[0]), int(days[0])
+            )
         col = np.searchsorted(self._breaks, days, side="right").astype(np.int64) - 1
         col_ok = col >= 0
         col = np.where(col_ok, col, 0)

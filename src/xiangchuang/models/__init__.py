@@ -18,7 +18,22 @@ from xiangchuang.models.matching import MatchResult, MatchRun
 from xiangchuang.models.people import Person, PersonGroup
 
 __all__ = [
-    "Base", "Business", "BusinessTag", "BusinessYear", "Carrier", "Contribution", "CreditRating", "Employment",
-    "Founder", "Grant", "Honour", "ImportBatch", "MatchResult", "MatchRun", "Person", "PersonGroup",
-    "Recommendation", "Tenancy",
+    "Base",
+    "Business",
+    "BusinessTag",
+    "BusinessYear",
+    "Carrier",
+    "Contribution",
+    "CreditRating",
+    "Employment",
+    "Founder",
+    "Grant",
+    "Honour",
+    "ImportBatch",
+    "MatchResult",
+    "MatchRun",
+    "Person",
+    "PersonGroup",
+    "Recommendation",
+    "Tenancy",
 ]

@@ -21,7 +21,9 @@ from xiangchuang.models.base import Base, Fen, Timestamps
 
 class Business(Timestamps, Base):
     __tablename__ = "businesses"
-    __table_args__ = (CheckConstraint("uscc IS NOT NULL OR registration_no IS NOT NULL", name="has_registration"),)
+    __table_args__ = (
+        CheckConstraint("uscc IS NOT NULL OR registration_no IS NOT NULL", name="has_registration"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_no: Mapped[str] = mapped_column(String(40), unique=True)
@@ -98,7 +100,9 @@ class Honour(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
-    business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    business_id: Mapped[int | None] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
     level: Mapped[str] = mapped_column(String(20))  # city | provincial | national | district
     title: Mapped[str] = mapped_column(String(120))
     awarded_on: Mapped[dt.date] = mapped_column(Date)
@@ -128,7 +132,9 @@ class CreditRating(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
-    business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    business_id: Mapped[int | None] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
     institution: Mapped[str] = mapped_column(String(120))
     rated_on: Mapped[dt.date] = mapped_column(Date)
     valid_until: Mapped[dt.date | None] = mapped_column(Date)

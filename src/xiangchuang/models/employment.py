@@ -32,7 +32,9 @@ class Contribution(Base):
     __tablename__ = "contributions"
     __table_args__ = (
         UniqueConstraint("employment_id", "month"),
-        CheckConstraint("month >= 190001 AND month <= 299912 AND month % 100 BETWEEN 1 AND 12", name="month_valid"),
+        CheckConstraint(
+            "month >= 190001 AND month <= 299912 AND month % 100 BETWEEN 1 AND 12", name="month_valid"
+        ),
         CheckConstraint(
             "employer_pension_fen >= 0 AND employer_medical_fen >= 0 AND employer_maternity_fen >= 0 "
             "AND employer_unemployment_fen >= 0 AND employer_injury_fen >= 0 AND individual_fen >= 0",

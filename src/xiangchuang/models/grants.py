@@ -28,11 +28,26 @@ class Grant(Timestamps, Base):
         CheckConstraint("amount_fen >= 0", name="amount_non_negative"),
         CheckConstraint("program <> 'startup_subsidy' OR (slot BETWEEN 1 AND 3)", name="startup_slots"),
         CheckConstraint("program <> 'job_subsidy' OR person_key IS NOT NULL", name="job_person"),
-        Index("uq_grants_once_per_subject", "program", "subject_key", unique=True,
-              sqlite_where=text("program IN ('online_sales_subsidy','training_syb','training_online','training_iyb')"),
-              postgresql_where=text("program IN ('online_sales_subsidy','training_syb','training_online','training_iyb')")),
-        Index("uq_grants_job_once_per_person", "program", "person_key", unique=True,
-              sqlite_where=text("program = 'job_subsidy'"), postgresql_where=text("program = 'job_subsidy'")),
+        Index(
+            "uq_grants_once_per_subject",
+            "program",
+            "subject_key",
+            unique=True,
+            sqlite_where=text(
+                "program IN ('online_sales_subsidy','training_syb','training_online','training_iyb')"
+            ),
+            postgresql_where=text(
+                "program IN ('online_sales_subsidy','training_syb','training_online','training_iyb')"
+            ),
+        ),
+        Index(
+            "uq_grants_job_once_per_person",
+            "program",
+            "person_key",
+            unique=True,
+            sqlite_where=text("program = 'job_subsidy'"),
+            postgresql_where=text("program = 'job_subsidy'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

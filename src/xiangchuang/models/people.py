@@ -30,8 +30,9 @@ class Person(Timestamps, Base):
     second_time_founder_stable: Mapped[bool | None] = mapped_column(Boolean)
     holds_free_workstation: Mapped[bool | None] = mapped_column(Boolean)
 
-    groups: Mapped[list[PersonGroup]] = relationship(back_populates="person", lazy="raise",
-                                                     cascade="all, delete-orphan")
+    groups: Mapped[list[PersonGroup]] = relationship(
+        back_populates="person", lazy="raise", cascade="all, delete-orphan"
+    )
 
 
 class PersonGroup(Base):

@@ -83,7 +83,9 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
     idx = b.values.astype(np.int64)
     valid = b.known & (idx >= 0) & (idx < max(persons.n, 1))
     count = np.where(valid, per_person[np.where(valid, idx, 0)] if persons.n else 0, 0)
-    return CondOut(tri(count == 0, valid & ctx.t["borrower__other_loans"].known), info={"blocking_loans": count})
+    return CondOut(
+        tri(count == 0, valid & ctx.t["borrower__other_loans"].known), info={"blocking_loans": count}
+    )
 
 
 def individual_kind(ctx: Ctx) -> CondOut:

@@ -1,0 +1,129 @@
+"""The command line: check, match, params, provisions, schema — real files, Chinese errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from xiangchuang import synth
+from xiangchuang.cli import app
+from xiangchuang.engine.programs import PROGRAM_IDS
+from xiangchuang.engine.schema import case_schema, result_schema
+
+runner = CliRunner()
+EXAMPLE = Path(__file__).resolve().parents[1] / "src/xiangchuang/policy/examples/returning_founder.yaml"
+
+
+def test_check_prints_a_chinese_report():
+    res = runner.invoke(app, ["check", str(EXAMPLE)])
+    assert res.exit_code == 0, res.output
+    assert "创业补助" in res.output and "符合" in res.output and "〔1.1〕" in res.output
+
+
+def test_check_json_is_the_stable_document():
+    res = runner.invoke(app, ["check", str(EXAMPLE), "--json", "--on", "2024-03-20"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    jsonschema.validate(doc, result_schema())
+    startup = next(p for p in doc["programs"] if p["program"] == "startup_subsidy")
+    assert startup["status"] == "eligible" and startup["amount_fen"] == 1_728_000  # 20% of 86,400.00
+
+
+def test_example_case_matches_the_case_schema():
+    from xiangchuang.engine.case import load_yaml
+
+    case = load_yaml(EXAMPLE.read_text(encoding="utf-8"))
+    case = json.loads(json.dumps(case, default=str))
+    jsonschema.validate(case, case_schema())
+
+
+@pytest.mark.parametrize(("content", "fragment"), [
+    ('{"business": {"registration_date": "2021-02-30"}}', "business.registration_date"),
+    ('{"business": {"staff_count": 1.5}}', "business.staff_count"),
+    ('{"person": {"groups": ["martian"]}}', "未知的人员类别"),
+    ('{"persons": {}}', "persons"),
+    ("{not json", "不是有效的 JSON"),
+])
+def test_malformed_case_gets_a_chinese_error_naming_the_field(tmp_path, content, fragment):
+    f = tmp_path / "case.json"
+    f.write_text(content, encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f)])
+    assert res.exit_code == 2
+    assert fragment in res.output and "错误" in res.output
+
+
+@pytest.fixture(scope="module")
+def synth_dirs(tmp_path_factory):
+    tables = synth.generate(800, seed=11)
+    out = tmp_path_factory.mktemp("synth")
+    synth.write(tables, out / "pq", "parquet")
+    synth.write(tables, out / "csv", "csv")
+    return out
+
+
+def _rows(path: Path) -> list[tuple[str, ...]]:
+    with path.open(encoding="utf-8") as fh:
+        return sorted(tuple(r) for r in csv.reader(fh))
+
+
+def test_match_gives_the_same_rows_from_parquet_and_csv(synth_dirs, tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    for src, out in ((synth_dirs / "pq", a), (synth_dirs / "csv", b)):
+        res = runner.invoke(app, ["match", str(src), "--on", "2025-03-31", "-o", str(out)])
+        assert res.exit_code == 0, res.output
+    rows_a, rows_b = _rows(a), _rows(b)
+    assert rows_a == rows_b and len(rows_a) > 100
+    assert rows_a[-1] and {r[0] for r in rows_a[:-1]} <= set(PROGRAM_IDS) | {"program"}
+
+
+def test_match_writes_parquet_with_soon_rows(synth_dirs, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "m.parquet"
+    res = runner.invoke(app, ["match", str(synth_dirs / "pq"), "--on", "2026-01-10", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    t = pq.read_table(out)
+    statuses = set(t.column("status").to_pylist())
+    assert statuses <= {"eligible", "soon"} and "eligible" in statuses
+    assert t.column("amount_fen").type.bit_width == 64
+
+
+def test_match_rejects_a_bad_enum_naming_file_and_column(synth_dirs, tmp_path):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(synth_dirs / "csv", bad)
+    text = (bad / "businesses.csv").read_text(encoding="utf-8").replace('"small_micro"', '"tiny"', 1)
+    (bad / "businesses.csv").write_text(text, encoding="utf-8")
+    res = runner.invoke(app, ["match", str(bad), "-o", str(tmp_path / "x.csv")])
+    assert res.exit_code == 2
+    assert "businesses.csv" in res.output and "size_class" in res.output and "tiny" in res.output
+
+
+def test_params_shows_dated_values_and_status():
+    res = runner.invoke(app, ["params", "loan_individual.ceiling", "--on", "2024-06-01", "--json"])
+    assert res.exit_code == 0
+    doc = json.loads(res.stdout)
+    assert doc[0]["in_force"]["value"] == 30_000_000 and doc[0]["in_force"]["status"] == "secondary"
+    assert len(doc[0]["history"]) == 3
+
+
+def test_provisions_lists_every_clause():
+    res = runner.invoke(app, ["provisions", "--json"])
+    data = json.loads(res.stdout)
+    assert list(data) == ["1.1", "1.2", "1.3", "2.4", "2.5", "2.6", "3.7", "3.8", "3.9", "3.10", "4.11", "4.12",
+                          "5.13", "5.14", "5.15"]
+    covered = {p for c in data.values() for p in c["programs"]}
+    assert covered == set(PROGRAM_IDS)
+
+
+@pytest.mark.parametrize("which", ["case", "result", "tables"])
+def test_schema_outputs_json(which):
+    res = runner.invoke(app, ["schema", which])
+    assert res.exit_code == 0
+    json.loads(res.stdout)
