@@ -42,13 +42,16 @@ def test_example_case_matches_the_case_schema():
     jsonschema.validate(case, case_schema())
 
 
-@pytest.mark.parametrize(("content", "fragment"), [
-    ('{"business": {"registration_date": "2021-02-30"}}', "business.registration_date"),
-    ('{"business": {"staff_count": 1.5}}', "business.staff_count"),
-    ('{"person": {"groups": ["martian"]}}', "未知的人员类别"),
-    ('{"persons": {}}', "persons"),
-    ("{not json", "不是有效的 JSON"),
-])
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ('{"business": {"registration_date": "2021-02-30"}}', "business.registration_date"),
+        ('{"business": {"staff_count": 1.5}}', "business.staff_count"),
+        ('{"person": {"groups": ["martian"]}}', "未知的人员类别"),
+        ('{"persons": {}}', "persons"),
+        ("{not json", "不是有效的 JSON"),
+    ],
+)
 def test_malformed_case_gets_a_chinese_error_naming_the_field(tmp_path, content, fragment):
     f = tmp_path / "case.json"
     f.write_text(content, encoding="utf-8")
@@ -116,8 +119,23 @@ def test_params_shows_dated_values_and_status():
 def test_provisions_lists_every_clause():
     res = runner.invoke(app, ["provisions", "--json"])
     data = json.loads(res.stdout)
-    assert list(data) == ["1.1", "1.2", "1.3", "2.4", "2.5", "2.6", "3.7", "3.8", "3.9", "3.10", "4.11", "4.12",
-                          "5.13", "5.14", "5.15"]
+    assert list(data) == [
+        "1.1",
+        "1.2",
+        "1.3",
+        "2.4",
+        "2.5",
+        "2.6",
+        "3.7",
+        "3.8",
+        "3.9",
+        "3.10",
+        "4.11",
+        "4.12",
+        "5.13",
+        "5.14",
+        "5.15",
+    ]
     covered = {p for c in data.values() for p in c["programs"]}
     assert covered == set(PROGRAM_IDS)
 

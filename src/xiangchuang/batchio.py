@@ -56,7 +56,11 @@ def find_file(directory: Path, table: str) -> Path | None:
 
 def read_table(path: Path, table: str) -> pa.Table:
     if path.suffix == ".parquet":
-        return pq.read_table(path)
+        # Only the documented columns: PII and registry extras (names, 身份证号 …) are never read.
+        present = set(pq.read_schema(path).names)
+        wanted = [c for c in FACTS[table] if c in present]
+        dictionary = [c for c in wanted if FACTS[table][c].kind in ("month", "enum")]
+        return pq.read_table(path, columns=wanted, read_dictionary=dictionary)
     facts = FACTS[table]
     types: dict[str, pa.DataType] = {}
     for name, f in facts.items():
@@ -78,6 +82,14 @@ def read_table(path: Path, table: str) -> pa.Table:
     return pacsv.read_csv(path, convert_options=opts)
 
 
+def _via_dictionary(arr: pa.ChunkedArray | pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """Apply ``fn`` to the distinct values of a dictionary column only, then expand by index."""
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if pa.types.is_dictionary(arr.type):
+        return fn(arr.dictionary).take(arr.indices)
+    return fn(arr)
+
+
 def _np(arr: pa.ChunkedArray | pa.Array, dtype: Any, fill: Any) -> tuple[np.ndarray, np.ndarray]:
     arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     known = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
@@ -86,22 +98,22 @@ def _np(arr: pa.ChunkedArray | pa.Array, dtype: Any, fill: Any) -> tuple[np.ndar
 
 
 def _months(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
-    arr = arr.combine_chunks()
-    if pa.types.is_integer(arr.type):
-        v, known = _np(arr, np.int64, 197001)
-        year, month = v // 100, v % 100
-    else:
-        s = pc.cast(arr, pa.string())
-        known = ~np.asarray(s.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        s = pc.fill_null(s, "1970-01")
-        try:
-            year = np.asarray(pc.cast(pc.utf8_slice_codeunits(s, 0, 4), pa.int64()).to_numpy())
-            month = np.asarray(pc.cast(pc.utf8_slice_codeunits(s, 5, 7), pa.int64()).to_numpy())
-        except pa.ArrowInvalid as exc:
-            raise BatchInputError(f"{where}：月份须为 YYYY-MM") from exc
-    if np.any(known & ((month < 1) | (month > 12))):
-        raise BatchInputError(f"{where}：月份须在1至12之间")
-    return ((year - 1970) * 12 + month - 1).astype(np.int32), known
+    def parse(values: pa.Array) -> pa.Array:
+        if pa.types.is_integer(values.type):
+            v = pc.cast(values, pa.int64())
+            year, month = pc.divide(v, 100), pc.subtract(v, pc.multiply(pc.divide(v, 100), 100))
+        else:
+            text = pc.cast(values, pa.string())
+            try:
+                year = pc.cast(pc.utf8_slice_codeunits(text, 0, 4), pa.int64())
+                month = pc.cast(pc.utf8_slice_codeunits(text, 5, 7), pa.int64())
+            except pa.ArrowInvalid as exc:
+                raise BatchInputError(f"{where}：月份须为 YYYY-MM") from exc
+        if pc.any(pc.or_(pc.less(month, 1), pc.greater(month, 12))).as_py():
+            raise BatchInputError(f"{where}：月份须在1至12之间")
+        return pc.add(pc.multiply(pc.subtract(year, 1970), 12), pc.subtract(month, 1))
+
+    return _np(_via_dictionary(arr, parse), np.int32, 0)
 
 
 def _dates(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -118,13 +130,16 @@ def _dates(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _enum(arr: pa.ChunkedArray, fact: Fact, where: str) -> tuple[np.ndarray, np.ndarray]:
-    s = pc.cast(arr.combine_chunks(), pa.string())
-    idx = pc.index_in(s, value_set=pa.array(list(fact.choices)))
-    bad = pc.and_(pc.is_null(idx), pc.is_valid(s))
-    if pc.any(bad).as_py():
-        first = pc.filter(s, bad)[0].as_py()
-        raise BatchInputError(f"{where}：取值 {first!r} 不在允许范围内（{'、'.join(fact.choices)}）")
-    return _np(idx, np.int32, 0)
+    def lookup(values: pa.Array) -> pa.Array:
+        text = pc.cast(values, pa.string())
+        idx = pc.index_in(text, value_set=pa.array(list(fact.choices)))
+        bad = pc.and_(pc.is_null(idx), pc.is_valid(text))
+        if pc.any(bad).as_py():
+            first = pc.filter(text, bad)[0].as_py()
+            raise BatchInputError(f"{where}：取值 {first!r} 不在允许范围内（{'、'.join(fact.choices)}）")
+        return idx
+
+    return _np(_via_dictionary(arr, lookup), np.int32, 0)
 
 
 def _groups(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -155,11 +170,11 @@ def _ids(arr: pa.ChunkedArray) -> pa.Array:
 
 
 def _refs(arr: pa.ChunkedArray, target_ids: pa.Array | None, where: str) -> tuple[np.ndarray, np.ndarray]:
-    s = _ids(arr)
-    given = np.asarray(s.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    combined = arr.combine_chunks()
+    given = np.asarray(combined.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     if target_ids is None:
-        return np.full(len(s), NO_REF, dtype=np.int64), np.zeros(len(s), dtype=bool)
-    idx = pc.index_in(s, value_set=target_ids)
+        return np.full(len(combined), NO_REF, dtype=np.int64), np.zeros(len(combined), dtype=bool)
+    idx = _via_dictionary(combined, lambda v: pc.index_in(pc.cast(v, pa.string()), value_set=target_ids))
     values, found = _np(idx, np.int64, NO_REF)
     return values, found & given
 

@@ -68,7 +68,7 @@ def empty_table(name: str) -> Table:
 
 
 def _join(dst: Table, src: Table, ref: str, fields: tuple[str, ...], prefix: str) -> None:
-    idx = dst[ref].values.astype(np.int64)
+    idx = dst[ref].values.astype(np.int64, copy=False)
     valid = dst[ref].known & (idx != NO_REF)
     for f in fields:
         dst.cols[f"{prefix}__{f}"] = src[f].take(idx, valid)
@@ -81,7 +81,7 @@ def _count(rows: IntArray, n: int, weights: IntArray | None = None) -> IntArray:
         weights = None if weights is None else weights[ok]
     if rows.size == 0:
         return np.zeros(n, dtype=np.int64)
-    return np.bincount(rows, weights=weights, minlength=n).astype(np.int64)
+    return np.bincount(rows, weights=weights, minlength=n).astype(np.int64, copy=False)
 
 
 def _received(
@@ -93,40 +93,67 @@ def _received(
     known = np.full(n, "received" in facts.supplied, dtype=bool)
     if rec is None or rec.n == 0:
         return np.zeros(0, dtype=np.int64), Col(np.zeros(n, dtype=np.int64), known)
-    sel = rec["program"].values == program
-    rows = rec[row_col].values[sel].astype(np.int64)
-    return np.flatnonzero(sel), Col(_count(rows, n), known)
+    sel = _register_rows(rec).get(program, np.zeros(0, dtype=np.int64))
+    rows = rec[row_col].values[sel].astype(np.int64, copy=False)
+    return sel, Col(_count(rows, n), known)
+
+
+def _register_rows(rec: Table) -> dict[str, IntArray]:
+    """Row numbers of the register grouped by program (one pass, cached on the table)."""
+    cached = rec.cols.get("__by_program")
+    if cached is not None:
+        got: dict[str, IntArray] = cached.values[0]
+        return got
+    programs = rec["program"].values.astype(str)
+    names, inverse = np.unique(programs, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(names) + 1))
+    groups = {str(name): order[bounds[k] : bounds[k + 1]] for k, name in enumerate(names)}
+    holder = np.empty(1, dtype=object)
+    holder[0] = groups
+    rec.cols["__by_program"] = Col(holder, np.ones(1, dtype=bool))
+    return groups
 
 
 def contribution_runs(
     hire_rows: IntArray, months: npt.NDArray[np.int32], n_hires: int
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Per hire: the last paid month, the length of the unbroken run of paid months ending there,
-    and the number of distinct paid months (all -1/0 where a hire has no contributions)."""
+    and the number of distinct paid months (-1 / 0 / 0 where a hire has no contributions).
+
+    Linear in the number of rows when they come sorted by (hire, month), as the registry and the
+    synthetic data write them; otherwise sorted first."""
     last = np.full(n_hires, -1, dtype=np.int64)
     run = np.zeros(n_hires, dtype=np.int64)
     count = np.zeros(n_hires, dtype=np.int64)
     if hire_rows.size == 0:
         return last, run, count
-    h = hire_rows.astype(np.int64)
-    m = months.astype(np.int64)
-    if not (np.all(h[1:] >= h[:-1]) and np.all((h[1:] > h[:-1]) | (m[1:] >= m[:-1]))):
+    h = hire_rows.astype(np.int64, copy=False)
+    m = months.astype(np.int32, copy=False)
+    ok = (h >= 0) & (h < n_hires)
+    if not ok.all():
+        h, m = h[ok], m[ok]
+    same_hire = h[1:] == h[:-1]
+    step = m[1:] - m[:-1]
+    if not (np.all(h[1:] >= h[:-1]) and np.all(~same_hire | (step >= 0))):
         order = np.lexsort((m, h))
         h, m = h[order], m[order]
-    keep = np.ones(h.size, dtype=bool)
-    keep[1:] = (h[1:] != h[:-1]) | (m[1:] != m[:-1])
-    if not keep.all():
+        same_hire = h[1:] == h[:-1]
+        step = m[1:] - m[:-1]
+    dup = same_hire & (step == 0)
+    if dup.any():
+        keep = np.r_[True, ~dup]
         h, m = h[keep], m[keep]
-    pos = np.arange(h.size)
-    starts = np.ones(h.size, dtype=bool)
-    starts[1:] = (h[1:] != h[:-1]) | (m[1:] != m[:-1] + 1)
-    start_pos = np.maximum.accumulate(np.where(starts, pos, 0))
-    run_len = pos - start_pos + 1
-    is_last = np.ones(h.size, dtype=bool)
-    is_last[:-1] = h[1:] != h[:-1]
-    last[h[is_last]] = m[is_last]
-    run[h[is_last]] = run_len[is_last]
-    count[:] = _count(h, n_hires)
+        same_hire = h[1:] == h[:-1]
+        step = m[1:] - m[:-1]
+    run_start = np.flatnonzero(np.r_[True, ~same_hire | (step != 1)])
+    last_pos = np.flatnonzero(np.r_[~same_hire, True])
+    last_start = run_start[np.searchsorted(run_start, last_pos, side="right") - 1]
+    hires = h[last_pos]
+    last[hires] = m[last_pos]
+    run[hires] = last_pos - last_start + 1
+    first_pos = np.r_[0, last_pos[:-1] + 1]
+    count[hires] = last_pos - first_pos + 1
     return last, run, count
 
 
@@ -156,9 +183,9 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     ):
         year_row = np.full(businesses.n, NO_REF, dtype=np.int64)
         if by.n:
-            b = by["business_id"].values.astype(np.int64)
-            y = by["year"].values.astype(np.int64)
-            want = businesses[year_col].values.astype(np.int64)
+            b = by["business_id"].values.astype(np.int64, copy=False)
+            y = by["year"].values.astype(np.int64, copy=False)
+            want = businesses[year_col].values.astype(np.int64, copy=False)
             okb = (b >= 0) & (b < businesses.n)
             match = okb & (y == np.where(okb, want[np.where(okb, b, 0)], -1))
             year_row[b[match]] = np.flatnonzero(match)
@@ -199,17 +226,17 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     _join(hires, persons, "person_id", PERSON_FIELDS, "person")
     _join(hires, businesses, "business_id", ("district", "founded_by_returning"), "business")
     hires.cols["job_subsidy_received"] = persons["job_subsidy_received"].take(
-        hires["person_id"].values.astype(np.int64),
+        hires["person_id"].values.astype(np.int64, copy=False),
         hires["person_id"].known & (hires["person_id"].values >= 0),
     )
     hires.cols["si_months_received"] = persons["si_months_received"].take(
-        hires["person_id"].values.astype(np.int64),
+        hires["person_id"].values.astype(np.int64, copy=False),
         hires["person_id"].known & (hires["person_id"].values >= 0),
     )
     con = T["contributions"]
     ck = _row_flag(hires, "__contributions_supplied", "contributions" in facts.supplied)
-    h_rows = con["hire_id"].values.astype(np.int64)
-    c_months = con["month"].values.astype(np.int32)
+    h_rows = con["hire_id"].values.astype(np.int64, copy=False)
+    c_months = con["month"].values.astype(np.int32, copy=False)
     last, run, count = contribution_runs(h_rows, c_months, hires.n)
     hires.cols["si_last_month"] = Col(last, ck.copy())
     hires.cols["si_run_months"] = Col(run, ck.copy())
@@ -269,7 +296,7 @@ def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = 
         rows = rec["subject_row"].values[sel].astype(np.int64)
         ok = (rows >= 0) & (rows < target.n)
         periods = np.asarray([_int_or(-1, p) for p in rec["period"].values[sel]], dtype=np.int64)
-        claim = target[year_col].values.astype(np.int64)
+        claim = target[year_col].values.astype(np.int64, copy=False)
         hit = ok & (periods == claim[np.where(ok, rows, 0)])
         claimed[rows[hit]] = True
     return Col(claimed, col.known.copy())

@@ -84,6 +84,8 @@ def run_program(program: Program, facts: Facts, on: int, params: ParameterSet) -
     conds, status, grp = _states(program, ctx)
     states = {k: v.state for k, v in conds.items()}
     out = program.amount(ctx, states)
+    out.amount = ctx.full(np.asarray(out.amount, dtype=np.int64))
+    status = ctx.full(status)
     amount = np.where(status == PASS, out.amount, 0).astype(np.int64)
 
     # 「即将符合」: every failed condition will pass by itself within the horizon, nothing unknown.

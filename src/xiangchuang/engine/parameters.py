@@ -164,10 +164,13 @@ class Parameter:
         self, districts: npt.NDArray[np.int32] | None, days: npt.NDArray[np.int32], *, city_only: bool = False
     ) -> npt.NDArray[np.int32]:
         """Version index in force for each (district, day); NO_VERSION before the first value."""
-        if days.shape == (1,) and (districts is None or districts.shape == (1,)):
-            return self._lookup_one(
-                None if districts is None or city_only else int(districts[0]), int(days[0])
-            )
+        if days.shape == (1,):
+            # One date for every row (the evaluation date): a length-1 column that broadcasts,
+            # unless district overrides make the value differ by row.
+            if districts is None or city_only or self._grid.shape[0] == 1:
+                return self._lookup_one(None, int(days[0]))
+            if districts.shape == (1,):
+                return self._lookup_one(int(districts[0]), int(days[0]))
         col = np.searchsorted(self._breaks, days, side="right").astype(np.int64) - 1
         col_ok = col >= 0
         col = np.where(col_ok, col, 0)

@@ -97,9 +97,14 @@ class Ctx:
 
     @property
     def on_col(self) -> DayArray:
+        """The evaluation date as a length-1 column (broadcasts against every fact column)."""
         if self._on_col is None:
-            self._on_col = np.full(self.n, self.on, dtype=np.int32)
+            self._on_col = np.asarray([self.on], dtype=np.int32)
         return self._on_col
+
+    def full(self, a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """A column broadcast to the table's length (for boolean masks and fancy indexing)."""
+        return np.broadcast_to(a, (self.n,)) if a.shape != (self.n,) else a
 
     def district(self) -> npt.NDArray[np.int32] | None:
         for name in ("district", "business__district"):

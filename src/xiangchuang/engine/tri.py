@@ -23,8 +23,7 @@ NAMES: Final = {0: "fail", 1: "unknown", 2: "pass"}
 
 def tri(holds: BoolArray, known: BoolArray) -> TriArray:
     """PASS where known and holds, FAIL where known and not, UNKNOWN where not known."""
-    out = np.where(holds, PASS, FAIL).astype(np.int8)
-    out[~known] = UNKNOWN
+    out: TriArray = np.where(known, np.where(holds, PASS, FAIL), UNKNOWN).astype(np.int8)
     return out
 
 

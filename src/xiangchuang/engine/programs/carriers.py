@@ -72,15 +72,19 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
     def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         t = ctx.t
-        start = t["tenancy_start"].values.astype(np.int32)
+        start = t["tenancy_start"].values.astype(np.int32, copy=False)
         year = completed_years(start, ctx.on_col).astype(np.int64) + 1
         sched = t["carrier__schedule"]
         default = [
             (int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"]))
             for r in thaw(ctx.value("carrier_rent_reduction.default_schedule"))
         ]
-        texts = np.where(sched.known & (sched.values != ""), sched.values, "")
-        uniq, inv = np.unique(texts.astype(str), return_inverse=True)
+        # Schedules are few: map each distinct text once (only rows that name one), not every row.
+        named = np.flatnonzero(sched.known & (sched.values != ""))
+        uniq_named, inv_named = np.unique(sched.values[named].astype(str), return_inverse=True)
+        uniq = np.concatenate([np.asarray([""]), uniq_named])
+        inv = np.zeros(ctx.n, dtype=np.int64)
+        inv[named] = inv_named.reshape(-1) + 1
         max_year = 1
         parsed = []
         for u in uniq:
@@ -118,9 +122,9 @@ def rent_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     t = ctx.t
     year, r, p, u = _schedule_rates(ctx)
     den = np.full(ctx.n, PERMYRIAD, dtype=np.int64)
-    rent = mul_rate_half_up(t["rent_fen"].values.astype(np.int64), r, den)
-    prop = mul_rate_half_up(t["property_fee_fen"].values.astype(np.int64), p, den)
-    util = mul_rate_half_up(t["utilities_fen"].values.astype(np.int64), u, den)
+    rent = mul_rate_half_up(t["rent_fen"].values.astype(np.int64, copy=False), r, den)
+    prop = mul_rate_half_up(t["property_fee_fen"].values.astype(np.int64, copy=False), p, den)
+    util = mul_rate_half_up(t["utilities_fen"].values.astype(np.int64, copy=False), u, den)
     return AmountOut(
         rent + prop + util,
         info={
@@ -201,7 +205,7 @@ def youth(ctx: Ctx) -> CondOut:
     """青年人才: age ≤ 35 (周岁, inclusive): the evaluation date is before the 36th birthday."""
     b = ctx.t["birth_date"]
     max_age = ctx.ints("free_workstation.youth_max_age")
-    limit = anniversary(b.values.astype(np.int32), max_age + 1)
+    limit = anniversary(b.values.astype(np.int32, copy=False), max_age + 1)
     return CondOut(tri(ctx.on_col < limit, b.known), info={"max_age": max_age})
 
 
@@ -332,7 +336,7 @@ def performance(ctx: Ctx) -> CondOut:
     _, _, p = _award_register(ctx)
     ay, rating, md = t["award_year"], t["rating"], t["municipal_date"]
     years = ctx.ints("carrier_award.performance_years")
-    first = years_of(md.values.astype(np.int32)).astype(np.int64) + 1
+    first = years_of(md.values.astype(np.int32, copy=False)).astype(np.int64) + 1
     in_window = (ay.values >= first) & (ay.values < first + years) & (ay.values < years_of(ctx.on_col))
     rated = rating.values != FACTS["carriers"]["rating"].code_of("none")
     state = and3(tri(in_window, ay.known & md.known), tri(rated, rating.known), _received_state(ctx, p))
@@ -356,13 +360,13 @@ def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     ver = ctx.version("carrier_award.performance")
     ratings = FACTS["carriers"]["rating"].choices
     perf = np.zeros(ctx.n, dtype=np.int64)
-    rating = t["rating"].values.astype(np.int64)
+    rating = t["rating"].values.astype(np.int64, copy=False)
     for v in np.unique(ver):
         if v < 0:
             continue
         table = thaw(ctx.param("carrier_award.performance").versions[int(v)].value)
         fen = np.asarray([int(table.get(r, 0)) * 100 for r in ratings], dtype=np.int64)
-        rows = ver == v
+        rows = ctx.full(ver == v)
         perf[rows] = fen[rating[rows]]
     perf = np.where(states["performance"] == PASS, perf, 0)
     return AmountOut(

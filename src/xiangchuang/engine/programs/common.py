@@ -28,11 +28,11 @@ def is_false(col: Col) -> CondOut:
 
 def in_groups(col: Col, mask: IntArray | int) -> TriArray:
     """Membership of a person's groups in a set of groups (bit mask)."""
-    return tri((col.values.astype(np.int64) & mask) != 0, col.known)
+    return tri((col.values.astype(np.int64, copy=False) & mask) != 0, col.known)
 
 
 def has_all(col: Col, mask: int) -> TriArray:
-    return tri((col.values.astype(np.int64) & mask) == mask, col.known)
+    return tri((col.values.astype(np.int64, copy=False) & mask) == mask, col.known)
 
 
 def enum_codes_mask(ctx: Ctx, param: str, table: str, field: str) -> IntArray:
@@ -51,7 +51,7 @@ def enum_codes_mask(ctx: Ctx, param: str, table: str, field: str) -> IntArray:
 
 
 def enum_in(col: Col, mask: IntArray | int) -> TriArray:
-    return tri(((1 << col.values.astype(np.int64)) & mask) != 0, col.known)
+    return tri(((1 << col.values.astype(np.int64, copy=False)) & mask) != 0, col.known)
 
 
 def enum_is(col: Col, table: str, field: str, choice: str) -> TriArray:

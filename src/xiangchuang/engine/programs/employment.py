@@ -154,12 +154,17 @@ def si_group(ctx: Ctx) -> CondOut:
     grad_unemployed = has_all(g, bit("college_graduate") | bit("registered_unemployed"))
     gd, hd = t["person__graduation_date"], t["hire_date"]
     years = ctx.ints("social_insurance_subsidy.graduate_years")
-    within = tri(hd.values <= anniversary(gd.values.astype(np.int32), years), gd.known & hd.known)
+    within = tri(hd.values <= anniversary(gd.values.astype(np.int32, copy=False), years), gd.known & hd.known)
     return CondOut(or3(listed, and3(grad_unemployed, within)), info={"graduate_years": years})
 
 
 def _si_limits(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     """Months a hire may be subsidised for (36, or up to retirement when < 5 years remain at hire)."""
+    result: tuple[np.ndarray, np.ndarray] = ctx.memo("si_limits", lambda: _si_limits_uncached(ctx))
+    return result
+
+
+def _si_limits_uncached(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     t = ctx.t
     max_months = ctx.ints("social_insurance_subsidy.max_months")
     near = ctx.ints("social_insurance_subsidy.near_retirement_years")
@@ -167,8 +172,8 @@ def _si_limits(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     female_age = ctx.ints("social_insurance_subsidy.retirement_age_female")
     birth, gender, hire = t["person__birth_date"], t["person__gender"], t["hire_date"]
     age = np.where(gender.values == 1, female_age, male_age)
-    retire = anniversary(birth.values.astype(np.int32), age)
-    hire_v = hire.values.astype(np.int32)
+    retire = anniversary(birth.values.astype(np.int32, copy=False), age)
+    hire_v = hire.values.astype(np.int32, copy=False)
     years_left = completed_years(hire_v, retire)
     months_left = month_index(retire).astype(np.int64) - month_index(hire_v).astype(np.int64)
     extend = birth.known & gender.known & hire.known & (years_left < near) & (months_left > max_months)
@@ -191,19 +196,27 @@ def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         t = ctx.t
         con = ctx.tables["contributions"]
         n = t.n
-        h = con["hire_id"].values.astype(np.int64)
+        h = con["hire_id"].values.astype(np.int64, copy=False)
+        m = con["month"].values.astype(np.int64, copy=False)
+        fen = con["employer_fen"].values.astype(np.int64, copy=False)
         ok = (h >= 0) & (h < n)
-        h = np.where(ok, h, 0)
-        m = con["month"].values.astype(np.int64)
-        fen = con["employer_fen"].values.astype(np.int64)
+        if not ok.all():
+            h, m, fen = h[ok], m[ok], fen[ok]
         start, end = si_period(ctx)
         limit, _ = _si_limits(ctx)
         received = np.where(t["si_months_received"].known, t["si_months_received"].values, 0)
-        hire_m = month_index(t["hire_date"].values.astype(np.int32)).astype(np.int64)
-        sel = ok & (m >= start[h]) & (m <= end[h]) & (m >= hire_m[h]) & (m - hire_m[h] < limit[h])
+        hire_m = month_index(t["hire_date"].values.astype(np.int32, copy=False)).astype(np.int64)
+        # Per hire, the first and last claimable month: inside the claim period, not before the hire,
+        # and within the subsidy limit counted from the hire month.
+        lo = np.maximum(start, hire_m)
+        hi = np.minimum(end, hire_m + limit - 1)
+        sel = (m >= lo[h]) & (m <= hi[h])
         hs, ms, fs = h[sel], m[sel], fen[sel]
-        order = np.lexsort((ms, hs))
-        hs, fs = hs[order], fs[order]
+        if hs.size > 1 and not (
+            np.all(hs[1:] >= hs[:-1]) and np.all((hs[1:] > hs[:-1]) | (ms[1:] > ms[:-1]))
+        ):
+            order = np.lexsort((ms, hs))
+            hs, fs = hs[order], fs[order]
         # Rank of each month within its hire: only the months still left under the cap count.
         pos = np.arange(hs.size)
         first = np.ones(hs.size, dtype=bool)
@@ -306,14 +319,14 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
 def _tiers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the award for the employed count, and the lowest tier's threshold (district tables)."""
     t = ctx.t
-    employed = t["workshop_employed"].values.astype(np.int64)
+    employed = t["workshop_employed"].values.astype(np.int64, copy=False)
     ver = ctx.version("workshop_award.tiers")
     award = np.zeros(ctx.n, dtype=np.int64)
     lowest = np.zeros(ctx.n, dtype=np.int64)
     for v in np.unique(ver):
         if v < 0:
             continue
-        rows = ver == v
+        rows = ctx.full(ver == v)
         tiers = sorted(
             thaw(ctx.param("workshop_award.tiers").versions[int(v)].value), key=lambda x: x["min_employed"]
         )
@@ -357,7 +370,9 @@ def workshop_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     cap = ctx.ints("workshop_award.build_cap")
     build = np.where(
         new,
-        np.minimum(mul_rate_half_up(t["workshop_build_cost_fen"].values.astype(np.int64), num, den), cap),
+        np.minimum(
+            mul_rate_half_up(t["workshop_build_cost_fen"].values.astype(np.int64, copy=False), num, den), cap
+        ),
         0,
     )
     return AmountOut(award + build, info={"employment_award_fen": award, "build_fen": build})

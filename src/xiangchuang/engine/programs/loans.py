@@ -60,7 +60,7 @@ def borrower_group(ctx: Ctx) -> CondOut:
     grad = t["borrower__graduation_date"]
     years = ctx.ints("loan.graduate_years", day)
     is_grad = in_groups(groups, bit("college_graduate"))
-    within = tri(day <= anniversary(grad.values.astype(np.int32), years), grad.known)
+    within = tri(day <= anniversary(grad.values.astype(np.int32, copy=False), years), grad.known)
     return CondOut(or3(listed, and3(is_grad, within)), info={"graduate_years": years})
 
 
@@ -76,11 +76,11 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
     k = ol["kind"].values
     # 5万元以下 includes 50,000 (以下 includes the bound, PROVISIONS §0).
     blocking = ~np.isin(k, exempt) & ~((k == kinds.index("consumer")) & (ol["amount_fen"].values <= small))
-    rows = ol["person_id"].values.astype(np.int64)[blocking]
+    rows = ol["person_id"].values.astype(np.int64, copy=False)[blocking]
     rows = rows[(rows >= 0) & (rows < persons.n)]
     per_person = np.bincount(rows, minlength=persons.n).astype(np.int64)
     b = ctx.t["borrower_id"]
-    idx = b.values.astype(np.int64)
+    idx = b.values.astype(np.int64, copy=False)
     valid = b.known & (idx >= 0) & (idx < max(persons.n, 1))
     count = np.where(valid, per_person[np.where(valid, idx, 0)] if persons.n else 0, 0)
     return CondOut(
@@ -106,7 +106,7 @@ def individual_ceiling(ctx: Ctx) -> np.ndarray:
     un, ud = ctx.ratio("loan_individual.partner_uplift", day)
     per_partner = mul_rate_half_up(single, un, ud)
     total = ctx.ints("loan_individual.partnership_total", day)
-    partners = np.maximum(ctx.t["partners"].values.astype(np.int64), 0)
+    partners = np.maximum(ctx.t["partners"].values.astype(np.int64, copy=False), 0)
     partnership = np.minimum(per_partner * partners, total)
     return np.where(_kind_is(ctx, PARTNERSHIP), partnership, single).astype(np.int64)
 
@@ -250,7 +250,7 @@ def hire_ratio(ctx: Ctx) -> CondOut:
     n1, d1 = ctx.ratio("loan_small_micro.hire_ratio", day)
     n2, d2 = ctx.ratio("loan_small_micro.hire_ratio_large", day)
     threshold = ctx.ints("loan_small_micro.large_staff_threshold", day)
-    hv, sv = h.values.astype(np.int64), s.values.astype(np.int64)
+    hv, sv = h.values.astype(np.int64, copy=False), s.values.astype(np.int64, copy=False)
     large = sv > threshold
     num = np.where(large, n2, n1)
     den = np.where(large, d2, d1)
@@ -463,7 +463,7 @@ def _rate_cap(ctx: Ctx) -> np.ndarray:
 def rate_within_cap(ctx: Ctx) -> CondOut:
     rate, lpr = ctx.t["rate_bp"], ctx.t["lpr_bp"]
     cap = _rate_cap(ctx)
-    limit = lpr.values.astype(np.int64) + cap
+    limit = lpr.values.astype(np.int64, copy=False) + cap
     return CondOut(
         tri(rate.values <= limit, rate.known & lpr.known & ctx.t["district"].known),
         info={"rate_bp": rate.values, "limit_bp": limit, "cap_bp": cap},
@@ -488,19 +488,19 @@ def interest_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     day = _loan_day(ctx)
     floor = ctx.ints("loan_interest_subsidy.borrower_max_below_lpr_bp", day)
     basis = ctx.ints("loan_interest_subsidy.day_count", day)
-    rate = t["rate_bp"].values.astype(np.int64)
-    lpr = t["lpr_bp"].values.astype(np.int64)
+    rate = t["rate_bp"].values.astype(np.int64, copy=False)
+    lpr = t["lpr_bp"].values.astype(np.int64, copy=False)
     gov_bp = np.maximum(rate - np.maximum(lpr - floor, 0), 0)
     days = (
-        t["settle_end"].values.astype(np.int64)
-        - t["settle_start"].values.astype(np.int64)
+        t["settle_end"].values.astype(np.int64, copy=False)
+        - t["settle_start"].values.astype(np.int64, copy=False)
         + 1
         - np.where(t["excluded_days"].known, t["excluded_days"].values, 0)
     )
     days = np.maximum(days, 0)
     small = ctx.ints("loan_small_micro.ceiling", day)
     ceiling = np.where(_kind_is(ctx, SMALL_MICRO), small, individual_ceiling(ctx))
-    principal = np.minimum(t["principal_fen"].values.astype(np.int64), ceiling)
+    principal = np.minimum(t["principal_fen"].values.astype(np.int64, copy=False), ceiling)
     amount = mul_rate_half_up(principal * days, gov_bp, 10000 * np.maximum(basis, 1))
     return AmountOut(amount, info={"gov_bp": gov_bp, "days": days, "principal_fen": principal})
 

@@ -30,9 +30,9 @@ def _tables(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t = ctx.t
-        act = t["activity"].values.astype(np.int64)
-        lvl = t["level"].values.astype(np.int64)
-        rat = t["rating"].values.astype(np.int64)
+        act = t["activity"].values.astype(np.int64, copy=False)
+        lvl = t["level"].values.astype(np.int64, copy=False)
+        rat = t["rating"].values.astype(np.int64, copy=False)
         rate = np.zeros(ctx.n, dtype=np.int64)
         fnum = np.zeros(ctx.n, dtype=np.int64)
         fden = np.ones(ctx.n, dtype=np.int64)
@@ -45,14 +45,14 @@ def _tables(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             grid = np.asarray(
                 [[int(table.get(a, {}).get(lv, 0)) * 100 for lv in _LVL] for a in _ACT], dtype=np.int64
             )
-            rows = vr == v
+            rows = ctx.full(vr == v)
             rate[rows] = grid[act[rows], lvl[rows]]
         for v in np.unique(vf):
             if v < 0:
                 continue
             table = thaw(ctx.param("mentor_service_subsidy.rating_factor").versions[int(v)].value)
             fr = [Fraction(Decimal(str(table.get(r, "0")))) for r in _RATING]
-            rows = vf == v
+            rows = ctx.full(vf == v)
             fnum[rows] = np.asarray([f.numerator for f in fr], dtype=np.int64)[rat[rows]]
             fden[rows] = np.asarray([f.denominator for f in fr], dtype=np.int64)[rat[rows]]
         return rate, fnum, fden
@@ -83,7 +83,7 @@ def not_received(ctx: Ctx) -> CondOut:
 
 def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     rate, fnum, fden = _tables(ctx)
-    base = ctx.t["units"].values.astype(np.int64) * rate
+    base = ctx.t["units"].values.astype(np.int64, copy=False) * rate
     return AmountOut(mul_rate_half_up(base, fnum, fden), info={"rate_fen": rate})
 
 

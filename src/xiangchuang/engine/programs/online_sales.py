@@ -71,8 +71,8 @@ def _route_amounts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     cap = ctx.ints("online_sales_subsidy.cap")
     rn, rd = ctx.ratio("online_sales_subsidy.revenue_rate")
     cn, cd = ctx.ratio("online_sales_subsidy.courier_rate")
-    a = np.minimum(mul_rate_half_up(t["online_revenue_fen"].values.astype(np.int64), rn, rd), cap)
-    b = np.minimum(mul_rate_half_up(t["courier_fees_fen"].values.astype(np.int64), cn, cd), cap)
+    a = np.minimum(mul_rate_half_up(t["online_revenue_fen"].values.astype(np.int64, copy=False), rn, rd), cap)
+    b = np.minimum(mul_rate_half_up(t["courier_fees_fen"].values.astype(np.int64, copy=False), cn, cd), cap)
     return a, b
 
 

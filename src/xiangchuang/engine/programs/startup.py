@@ -37,7 +37,7 @@ def operated_one_year(ctx: Ctx) -> CondOut:
     """正常经营1年以上: holds on T iff T ≥ anniversary(registration, 1) (民法典 第201条)."""
     reg = ctx.t["registration_date"]
     years = ctx.ints("startup_subsidy.min_operation_years")
-    ann = anniversary(reg.values.astype(np.int32), years)
+    ann = anniversary(reg.values.astype(np.int32, copy=False), years)
     return CondOut(
         tri(ctx.on_col >= ann, reg.known),
         passes_on=ann,
@@ -53,7 +53,7 @@ def claim_year_valid(ctx: Ctx) -> CondOut:
     """The claim year is a completed calendar year in which the business existed."""
     t = ctx.t
     cy, reg = t["claim_year"], t["registration_date"]
-    reg_year = years_of(reg.values.astype(np.int32))
+    reg_year = years_of(reg.values.astype(np.int32, copy=False))
     on_year = years_of(ctx.on_col)
     ok = (cy.values >= reg_year) & (cy.values < on_year)
     return CondOut(tri(ok, cy.known & reg.known), info={"claim_year": cy.values})
@@ -78,7 +78,7 @@ def contributions_paid(ctx: Ctx) -> CondOut:
 
 
 def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
-    paid = ctx.t["employer_si_paid_fen"].values.astype(np.int64)
+    paid = ctx.t["employer_si_paid_fen"].values.astype(np.int64, copy=False)
     num, den = ctx.ratio("startup_subsidy.rate")
     return AmountOut(mul_rate_half_up(paid, num, den), info={"paid_fen": paid})
 

@@ -46,7 +46,7 @@ def early_stage(ctx: Ctx) -> CondOut:
         t["person__startup_intention"],
     )
     years = ctx.ints("training.licence_window_years")
-    lic_v = lic.values.astype(np.int32)
+    lic_v = lic.values.astype(np.int32, copy=False)
     ann = anniversary(lic_v, years)
     licensed_before = and3(
         tri(has.values.astype(bool), has.known), tri(lic_v <= start.values, lic.known & start.known)
@@ -66,7 +66,7 @@ def established(ctx: Ctx) -> CondOut:
     t = ctx.t
     start, has, lic = t["start_date"], t["person__has_licence"], t["person__licence_date"]
     years = ctx.ints("training.licence_window_years")
-    ann = anniversary(lic.values.astype(np.int32), years)
+    ann = anniversary(lic.values.astype(np.int32, copy=False), years)
     state = and3(tri(has.values.astype(bool), has.known), tri(start.values >= ann, lic.known & start.known))
     return CondOut(
         state,
@@ -102,7 +102,7 @@ def syb_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     num, den = ctx.ratio("training_syb.no_business_share")
     months = ctx.ints("training_syb.business_within_months")
     comp, has, lic = t["completion_date"], t["person__has_licence"], t["person__licence_date"]
-    deadline = add_months(comp.values.astype(np.int32), months)
+    deadline = add_months(comp.values.astype(np.int32, copy=False), months)
     registered = has.known & has.values.astype(bool) & lic.known & (lic.values <= deadline)
     amount = np.where(registered, full, mul_rate_half_up(full, num, den))
     return AmountOut(amount.astype(np.int64), info={"full_fen": full, "deadline_date": deadline})
@@ -261,13 +261,13 @@ def _per_trainee(ctx: Ctx) -> np.ndarray:
     levels = FACTS["onjob_trainings"]["course_level"].choices
     ver = ctx.version("onjob_training_subsidy.per_trainee")
     out = np.zeros(ctx.n, dtype=np.int64)
-    lv = ctx.t["course_level"].values.astype(np.int64)
+    lv = ctx.t["course_level"].values.astype(np.int64, copy=False)
     for v in np.unique(ver):
         if v < 0:
             continue
         table = thaw(ctx.param("onjob_training_subsidy.per_trainee").versions[int(v)].value)
         fen = np.asarray([int(table.get(name, 0)) * 100 for name in levels], dtype=np.int64)
-        rows = ver == v
+        rows = ctx.full(ver == v)
         out[rows] = fen[lv[rows]]
     return out
 
@@ -280,7 +280,9 @@ def level_configured(ctx: Ctx) -> CondOut:
 
 def onjob_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     per = _per_trainee(ctx)
-    return AmountOut(per * ctx.t["trainees"].values.astype(np.int64), info={"per_trainee_fen": per})
+    return AmountOut(
+        per * ctx.t["trainees"].values.astype(np.int64, copy=False), info={"per_trainee_fen": per}
+    )
 
 
 ONJOB_TRAINING_SUBSIDY = Program(
