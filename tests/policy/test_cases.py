@@ -29,9 +29,9 @@ from importlib import resources
 from typing import Any
 
 import pytest
-import yaml
 
 from xiangchuang.engine.api import evaluate
+from xiangchuang.engine.case import load_yaml
 from xiangchuang.engine.programs import PROGRAM_IDS
 
 KEYS = {
@@ -55,13 +55,11 @@ def _load_cases() -> list[dict[str, Any]]:
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".yaml"):
             continue
-        doc = yaml.safe_load(entry.read_text(encoding="utf-8")) or []
+        doc = load_yaml(entry.read_text(encoding="utf-8")) or []
         assert isinstance(doc, list), f"{entry.name}: 须为案例列表"
         for i, case in enumerate(doc):
             assert isinstance(case, dict), f"{entry.name}[{i}]: 案例须为映射"
             case = dict(case)
-            if True in case:  # YAML 1.1 reads a bare `on:` key as the boolean true
-                case["on"] = case.pop(True)
             case["_file"] = entry.name
             cases.append(case)
     return cases
