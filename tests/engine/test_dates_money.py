@@ -62,3 +62,17 @@ def test_money_display_and_capitals():
     assert fen_to_capital(5) == "伍分"
     assert fen_to_capital(20000000) == "贰拾万元整"
     assert fen_to_capital(0) == "零元整"
+
+
+@given(st.lists(st.tuples(st.dates(min_value=dt.date(1850, 1, 1), max_value=dt.date(2250, 1, 1)),
+                          st.integers(-600, 600)), min_size=1, max_size=20))
+def test_add_months_table_and_arithmetic_paths_agree_with_the_scalar_rule(pairs):
+    from xiangchuang.engine.dates import add_months, add_months_scalar
+
+    days = np.asarray([to_day(d) for d, _ in pairs], dtype=np.int32)
+    shifts = np.asarray([k for _, k in pairs], dtype=np.int64)
+    per_row = add_months(days, shifts)  # arithmetic path
+    for i, (d, k) in enumerate(pairs):
+        assert from_day(int(per_row[i])) == add_months_scalar(d, k)
+        one = add_months(days[i : i + 1], k)  # table path when in 1900-2199
+        assert from_day(int(one[0])) == add_months_scalar(d, k)

@@ -115,7 +115,12 @@ def _build(
     facts = FACTS[name]
     n = len(rows)
     table = Table(name, n)
+    if n == 0:
+        return table  # missing columns of an empty table read as empty and unknown
+    present = set().union(*(row.keys() for _, row in rows))
     for fname, fact in facts.items():
+        if fname not in present and fact.kind != "ref":
+            continue  # never given: the table reads it as unknown
         if fact.kind in ("id", "text"):
             vals = np.full(n, "", dtype=object)
         elif fact.kind == "bool":

@@ -8,6 +8,7 @@ day of that month. ``anniversary`` implements exactly that, for scalars and for 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Final
 
 import numpy as np
@@ -111,6 +112,8 @@ def _month_days(y: npt.NDArray[np.int64], m: npt.NDArray[np.int64]) -> npt.NDArr
 # Lookup tables for 1900-01-01 … 2199-12-31 (built once with the arithmetic versions).
 _TABLE_FIRST: Final = -25567  # 1900-01-01
 _TABLE_Y, _TABLE_M, _TABLE_D = _civil_arith(np.arange(_TABLE_FIRST, _TABLE_FIRST + 109574, dtype=np.int64))
+_TABLE_YEAR: npt.NDArray[np.int32] = _TABLE_Y.astype(np.int32)
+_TABLE_MONTH: npt.NDArray[np.int32] = ((_TABLE_Y - 1970) * 12 + _TABLE_M - 1).astype(np.int32)
 _MONTH_FIRST: Final = 1900 * 12
 _ym = np.arange(_MONTH_FIRST, 2200 * 12, dtype=np.int64)
 _MONTH_START: npt.NDArray[np.int64] = np.asarray(
@@ -121,12 +124,32 @@ del _ym
 
 
 def add_months(days: DayArray, months: int | npt.NDArray[np.int64]) -> DayArray:
-    """Column version of :func:`add_months_scalar` (vectorized, no Python loop)."""
+    """Column version of :func:`add_months_scalar` (vectorized, no Python loop).
+
+    With one shift for every row (the usual case: 1 year, 6 months …) and dates in 1900–2199 it is
+    a single lookup in a table built once per shift."""
+    shift = np.asarray(months, dtype=np.int64)
+    d = np.asarray(days)
+    if shift.size == 1 and d.size and _TABLE_FIRST <= int(d.min()) and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size:
+        table = _shift_table(int(shift.reshape(-1)[0]))
+        out_t: DayArray = table[d - _TABLE_FIRST]
+        return out_t
+    return _add_months_arith(d, shift)
+
+
+def _add_months_arith(days: npt.NDArray[np.integer], months: npt.NDArray[np.int64]) -> DayArray:
     y, m, d = civil_from_days(days)
-    idx = y * 12 + (m - 1) + np.asarray(months, dtype=np.int64)
+    idx = y * 12 + (m - 1) + months
     y2 = idx // 12
     m2 = idx % 12 + 1
     return days_from_civil(y2, m2, np.minimum(d, _month_days(y2, m2)))
+
+
+@functools.lru_cache(maxsize=256)
+def _shift_table(months: int) -> DayArray:
+    """For every day of the table's range, the day ``months`` months later (民法典 rule)."""
+    all_days = np.arange(_TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size, dtype=np.int64)
+    return _add_months_arith(all_days, np.asarray(months, dtype=np.int64))
 
 
 def anniversary(days: DayArray, years: int | npt.NDArray[np.int64]) -> DayArray:
@@ -136,6 +159,10 @@ def anniversary(days: DayArray, years: int | npt.NDArray[np.int64]) -> DayArray:
 
 def month_index(days: DayArray) -> npt.NDArray[np.int32]:
     """Months since 1970-01 of each day (a month number usable for consecutive-month runs)."""
+    d = np.asarray(days)
+    if d.size and _TABLE_FIRST <= int(d.min()) and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size:
+        out_t: npt.NDArray[np.int32] = _TABLE_MONTH[d - _TABLE_FIRST]
+        return out_t
     y, m, _ = civil_from_days(days)
     out: npt.NDArray[np.int32] = ((y - 1970) * 12 + m - 1).astype(np.int32)
     return out
@@ -167,15 +194,21 @@ def parse_month(text: str | int) -> int:
 
 def years_of(days: DayArray) -> npt.NDArray[np.int32]:
     """Calendar year of each day."""
+    d = np.asarray(days)
+    if d.size and _TABLE_FIRST <= int(d.min()) and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size:
+        out_t: npt.NDArray[np.int32] = _TABLE_YEAR[d - _TABLE_FIRST]
+        return out_t
     out: npt.NDArray[np.int32] = civil_from_days(days)[0].astype(np.int32)
     return out
 
 
 def completed_years(start: DayArray, on: DayArray) -> npt.NDArray[np.int32]:
-    """Whole years completed from start to on, by the anniversary rule (age, years of tenancy)."""
-    sy = civil_from_days(start)[0]
-    oy = civil_from_days(on)[0]
-    n = oy - sy
-    reached = anniversary(start, n) <= on
-    out: npt.NDArray[np.int32] = (n - (~reached)).astype(np.int32)
+    """Whole years completed from start to on, by the anniversary rule (age, years of tenancy):
+    the n-th year is complete on anniversary(start, n); a 29 Feb start completes on 28 Feb."""
+    sy, sm, sd = civil_from_days(start)
+    oy, om, od = civil_from_days(on)
+    leap = ((oy % 4 == 0) & (oy % 100 != 0)) | (oy % 400 == 0)
+    sd_eff = np.where((sm == 2) & (sd == 29) & ~leap, 28, sd)
+    before = (om < sm) | ((om == sm) & (od < sd_eff))
+    out: npt.NDArray[np.int32] = (oy - sy - before).astype(np.int32)
     return out
