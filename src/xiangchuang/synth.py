@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from xiangchuang.engine.dates import add_months, anniversary, to_day
+from xiangchuang.engine.dates import add_months, anniversary, civil_from_days, month_index, to_day
 from xiangchuang.engine.districts import load_districts
 from xiangchuang.engine.facts import GROUPS, TABLES
 
@@ -191,17 +191,13 @@ def _choices(table: str, column: str) -> tuple[str, ...]:
 
 
 def _ymd(days: I64) -> tuple[I64, I64, I64]:
-    d64 = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
-    mstart = d64.astype("datetime64[M]")
-    year = d64.astype("datetime64[Y]").astype(np.int64) + 1970
-    month = mstart.astype(np.int64) % 12 + 1
-    day = (d64 - mstart.astype("datetime64[D]")).astype(np.int64) + 1
-    return year, month, day
+    y, m, d = civil_from_days(np.asarray(days, dtype=np.int64))
+    return y.astype(np.int64), m.astype(np.int64), d.astype(np.int64)
 
 
 def _month_of(days: I64) -> I64:
     """Months since 1970-01."""
-    return np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return month_index(np.asarray(days, dtype=np.int32)).astype(np.int64)
 
 
 def _month_start(months: I64) -> I64:

@@ -12,6 +12,7 @@ from functools import cache
 from xiangchuang.config import Settings, get_settings
 from xiangchuang.crypto import FieldCipher, KeyRing
 from xiangchuang.ids import (
+    ResidentId,
     check_bank_card,
     mask_bank_card,
     mask_phone,
@@ -19,7 +20,6 @@ from xiangchuang.ids import (
     validate_mobile,
     validate_resident_id,
 )
-from xiangchuang.ids import ResidentId
 
 ID_FIELD = "person.id_number"
 PHONE_FIELD = "person.phone"
@@ -41,8 +41,11 @@ class Pii:
 
     def resident_id(self, text: str) -> ProtectedId:
         parsed = validate_resident_id(text)
-        return ProtectedId(parsed, self.cipher.encrypt(parsed.number, ID_FIELD),
-                           self.cipher.blind_index(parsed.number, ID_FIELD))
+        return ProtectedId(
+            parsed,
+            self.cipher.encrypt(parsed.number, ID_FIELD),
+            self.cipher.blind_index(parsed.number, ID_FIELD),
+        )
 
     def id_index(self, text: str) -> str:
         return self.cipher.blind_index(validate_resident_id(text).number, ID_FIELD)
