@@ -134,15 +134,31 @@ def print_report(doc: dict[str, Any]) -> None:
 
 @app.command()
 def match(
-    tables: Annotated[Path, typer.Argument(help="输入表所在目录（<表名>.parquet 或 .csv，见 README）")],
+    tables: Annotated[
+        Path | None,
+        typer.Argument(help="输入表所在目录（<表名>.parquet 或 .csv，见 README）；或用 --from-db"),
+    ] = None,
     on: OnOpt = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文件 .csv 或 .parquet")] = Path(
         "match.csv"
     ),
     include_undetermined: Annotated[bool, typer.Option(help="同时输出“待定”行")] = False,
     params_overlay: OverlayOpt = None,
+    from_db: Annotated[
+        bool, typer.Option("--from-db", help="从登记库读取并保存匹配结果（同 match-db）")
+    ] = False,
+    district: Annotated[
+        int | None, typer.Option("--district", help="与 --from-db 同用：只评估该区县")
+    ] = None,
 ) -> None:
     """政策找人：对整批主体运行全部项目，输出符合及即将符合的（主体, 项目）行和金额。"""
+    if from_db:
+        from xiangchuang.registry.cli_match import match_from_db
+
+        match_from_db(on=on, district=district, params_overlay=params_overlay)
+        return
+    if tables is None:
+        raise _fail("请指定输入表目录，或使用 --from-db 从登记库读取")
     from xiangchuang.batchio import BatchInputError, load_directory, match_rows, summarize, write_output
     from xiangchuang.engine.assemble import assemble
     from xiangchuang.engine.dates import to_day

@@ -572,6 +572,8 @@ class _Gen:
             "status": _take(status, self.b_status),
             "founder_id": pc.take(self.p_ids, pa.array(self.b_founder)),
             "founded_by_returning": _bool(self.b_returning, self.nulls(n, 0.01)),
+            # Per-business 首次创办 is left to the founder's person-level flag (unknown here).
+            "founder_first_business": pa.nulls(n, pa.bool_()),
             "staff_count": _int(staff, self.nulls(n, 0.01)),
             "new_eligible_hires": _int(new, self.nulls(n, 0.02)),
             "honour_city_level": _bool(rng.random(n) < 0.03, self.nulls(n, 0.01)),

@@ -175,6 +175,12 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
 
     # Businesses: founder facts, the year rows for the claim and sales years.
     _join(businesses, persons, "founder_id", PERSON_FIELDS, "founder")
+    # 首次创办 is about this business: the registry's per-business value wins over the person's flag.
+    own = businesses["founder_first_business"]
+    joined = businesses["founder__first_business"]
+    businesses.cols["founder__first_business"] = Col(
+        np.where(own.known, own.values, joined.values).astype(bool), own.known | joined.known
+    )
     _join(businesses, T["carriers"], "carrier_id", ("kind", "level", "schedule"), "carrier")
     by = T["business_years"]
     for year_col, fields in (

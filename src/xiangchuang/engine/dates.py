@@ -130,7 +130,12 @@ def add_months(days: DayArray, months: int | npt.NDArray[np.int64]) -> DayArray:
     a single lookup in a table built once per shift."""
     shift = np.asarray(months, dtype=np.int64)
     d = np.asarray(days)
-    if shift.size == 1 and d.size and _TABLE_FIRST <= int(d.min()) and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size:
+    if (
+        shift.size == 1
+        and d.size
+        and int(d.min()) >= _TABLE_FIRST
+        and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size
+    ):
         table = _shift_table(int(shift.reshape(-1)[0]))
         out_t: DayArray = table[d - _TABLE_FIRST]
         return out_t
@@ -160,7 +165,7 @@ def anniversary(days: DayArray, years: int | npt.NDArray[np.int64]) -> DayArray:
 def month_index(days: DayArray) -> npt.NDArray[np.int32]:
     """Months since 1970-01 of each day (a month number usable for consecutive-month runs)."""
     d = np.asarray(days)
-    if d.size and _TABLE_FIRST <= int(d.min()) and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size:
+    if d.size and int(d.min()) >= _TABLE_FIRST and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size:
         out_t: npt.NDArray[np.int32] = _TABLE_MONTH[d - _TABLE_FIRST]
         return out_t
     y, m, _ = civil_from_days(days)
@@ -195,7 +200,7 @@ def parse_month(text: str | int) -> int:
 def years_of(days: DayArray) -> npt.NDArray[np.int32]:
     """Calendar year of each day."""
     d = np.asarray(days)
-    if d.size and _TABLE_FIRST <= int(d.min()) and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size:
+    if d.size and int(d.min()) >= _TABLE_FIRST and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size:
         out_t: npt.NDArray[np.int32] = _TABLE_YEAR[d - _TABLE_FIRST]
         return out_t
     out: npt.NDArray[np.int32] = civil_from_days(days)[0].astype(np.int32)

@@ -110,6 +110,12 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
         F("status", "enum", "经营状态", "normal", "abnormal", "deregistered", "revoked"),
         F("founder_id", "ref", "创办人（法定代表人/经营者）", ref="persons"),
         F("founded_by_returning", "bool", "由返乡入乡创业人员创办"),
+        F(
+            "founder_first_business",
+            "bool",
+            "本主体是创办人首次创办的企业或个体工商户",
+            description="缺省时取创办人的“首次创业”（persons.first_business）",
+        ),
         F("staff_count", "int", "现有职工人数（含当年新招用）"),
         F("new_eligible_hires", "int", "当年新招用符合条件人员数（劳动合同1年以上）"),
         F("honour_city_level", "bool", "获得设区的市级以上荣誉称号（主体或项目）"),

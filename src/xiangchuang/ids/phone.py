@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import phonenumbers
@@ -14,6 +15,7 @@ __all__ = ["validate_mobile"]
 
 FIELD: Final = "手机号码"
 _MAX_LENGTH: Final = 64
+_PLAIN_MOBILE: Final = re.compile(r"^1[3-9][0-9]{9}$")
 _MOBILE_TYPES: Final = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
@@ -28,6 +30,12 @@ def validate_mobile(text: str) -> str:
     raw = text.strip()
     if not raw:
         raise IdValidationError(FIELD, "不能为空")
+    if _PLAIN_MOBILE.match(raw):
+        # Fast path for the common plain 11-digit form: phonenumbers.parse(raw, "CN") would give
+        # exactly country code 86 and this national number, so only the validity checks remain.
+        plain = phonenumbers.PhoneNumber(country_code=86, national_number=int(raw))
+        if phonenumbers.is_valid_number(plain) and phonenumbers.number_type(plain) in _MOBILE_TYPES:
+            return "+86" + raw
     masked = mask_phone(raw)
     if len(raw) > _MAX_LENGTH:
         raise IdValidationError(FIELD, "格式无效", masked_value=masked)

@@ -1,9 +1,262 @@
-"""Registry commands (match): registered on the main Typer app by xiangchuang.cli."""
+"""Registry commands (政策找人 over the database): registered on the main Typer app by xiangchuang.cli.
+
+- ``xiangchuang match-db --on DATE [--district CODE]``: run every program over the registry, store the
+  run and its results (one transaction), print a summary and the load / evaluate times.
+- ``xiangchuang match-results [RUN_ID]``: list stored results (with their ids) of a run.
+- ``xiangchuang explain-match RESULT_ID``: re-derive the full explanation of one stored result.
+
+``xiangchuang match --from-db`` delegates to :func:`match_from_db` (see cli.py).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from xiangchuang.config import get_settings
+from xiangchuang.db import make_engine, make_sessionmaker, transaction
+from xiangchuang.engine.dates import parse_date
+from xiangchuang.engine.districts import district_by_code, is_district
+from xiangchuang.engine.explain import STATUS_ZH
+from xiangchuang.engine.money import format_fen
+from xiangchuang.engine.parameters import ParameterError, ParameterSet, load_parameters
+from xiangchuang.engine.programs import BY_ID
+from xiangchuang.registry.matching import MatchError, explain_result, run_match, run_results
+from xiangchuang.registry.repository import RegistryDataError
+
+console = Console()
+err = Console(stderr=True)
+
+OnOpt = Annotated[str | None, typer.Option("--on", help="评估日期 YYYY-MM-DD（默认今天）")]
+DistrictOpt = Annotated[
+    int | None, typer.Option("--district", help="只评估该区县（6位代码，如 500101）；缺省为全市")
+]
+OverlayOpt = Annotated[
+    list[Path] | None, typer.Option("--params-overlay", help="区县参数叠加文件（YAML，可多次指定）")
+]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]错误：[/]{message}")
+    return typer.Exit(code)
+
+
+def _date(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return parse_date(text)
+    except ValueError:
+        raise _fail(f"日期 {text!r} 格式错误，应为 YYYY-MM-DD") from None
+
+
+def _params(overlays: list[Path] | None) -> ParameterSet:
+    try:
+        return load_parameters(*[str(p) for p in overlays or []])
+    except (ParameterError, OSError) as exc:
+        raise _fail(str(exc)) from None
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """One transaction on the configured database (XIANGCHUANG_DATABASE_URL or the data directory)."""
+    engine: Engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            yield session
+    except (OperationalError, ProgrammingError) as exc:
+        raise _fail(f"数据库访问失败（是否已运行数据库迁移？）：{exc.orig}") from None
+    except RegistryDataError as exc:
+        raise _fail(str(exc)) from None
+    except MatchError as exc:
+        raise _fail(str(exc), code=1) from None
+    finally:
+        engine.dispose()
+
+
+def _district_label(code: int | None) -> str:
+    if code is None:
+        return "全市"
+    return f"{district_by_code(code).name}（{code}）"
+
+
+def match_from_db(
+    *, on: str | None, district: int | None, params_overlay: list[Path] | None, workers: int = 2
+) -> None:
+    """政策找人（登记库）: the body of ``match-db`` and of ``match --from-db``."""
+    day = _date(on)
+    if district is not None and not is_district(district):
+        raise _fail(f"区县代码 {district} 不是重庆市的区县（见 xiangchuang params 或 districts.yaml）")
+    params = _params(params_overlay)
+    with (
+        _session() as session,
+        console.status(f"政策找人：读取登记库并评估（{_district_label(district)}）……"),
+    ):
+        report = run_match(session=session, on=day, district=district, params=params, workers=workers)
+    run = report.run
+    counts = "，".join(
+        f"{label} {report.rows.get(name, 0):,}"
+        for name, label in (("businesses", "经营主体"), ("persons", "人员"), ("hires", "招用记录"))
+    )
+    table = RichTable(title=f"政策找人（登记库）{day.isoformat()} {_district_label(district)}（{counts}）")
+    for col in (
+        "项目",
+        "评估对象",
+        "符合",
+        "即将符合",
+        "待定",
+        "不符合",
+        "符合金额（元）",
+        "即将符合金额（元）",
+    ):
+        table.add_column(col, justify="left" if col == "项目" else "right")
+    for s in report.summary:
+        table.add_row(
+            s["title"],
+            f"{s['subjects']:,}",
+            f"{s['eligible']:,}",
+            f"{s['soon']:,}",
+            f"{s['undetermined']:,}",
+            f"{s['ineligible']:,}",
+            f"{s['amount_fen'] / 100:,.2f}",
+            f"{report.soon_amount_fen.get(s['program'], 0) / 100:,.2f}",
+        )
+    console.print(table)
+    console.print(
+        f"已保存匹配运行 {run.id}：{run.results:,} 条结果（符合及即将符合），"
+        f"引擎 {run.engine_version}，参数版本 {run.parameters_version}"
+    )
+    console.print(
+        f"用时：读取登记库 {report.load_seconds:.2f}s，评估 {report.evaluate_seconds:.2f}s，"
+        f"保存 {report.store_seconds:.2f}s"
+    )
+    console.print(
+        f"查看结果：xiangchuang match-results {run.id}；解释某条结果：xiangchuang explain-match 结果编号"
+    )
+
+
+def print_explanation(doc: dict[str, Any], warnings: list[str]) -> None:
+    for w in warnings:
+        console.print(f"[yellow]注意：{w}[/]")
+    console.rule(
+        f"[bold]{doc['title']}[/]（{doc['program']}，第{doc['clause']}条）  主体 {doc['subject']['id']}"
+    )
+    console.print(f"评估日期 {doc['on']}  引擎 {doc['engine_version']}  参数版本 {doc['parameters_version']}")
+    colour = {"eligible": "green", "ineligible": "red", "undetermined": "yellow"}[doc["status"]]
+    amount = "—" if doc.get("soon") else (doc["amount"] or "—")
+    console.print(f"结论：[{colour}]{doc['status_label']}[/]    金额：{amount}    {doc['benefit']}")
+    if doc.get("soon"):
+        console.print(
+            f"即将符合：{doc['eligible_from']}起，预计金额 {format_fen(int(doc['projected_amount_fen']))}"
+        )
+    if doc.get("amount_capital"):
+        console.print(f"大写：{doc['amount_capital']}")
+    console.print(f"计算：{doc['amount_rule']}")
+    for c in doc["conditions"]:
+        mark = {"pass": "[green]✓[/]", "fail": "[red]✗[/]", "unknown": "[yellow]?[/]"}[c["status"]]
+        extra = f"  [red]{c['distance']}[/]" if c.get("distance") else ""
+        grp = "（任一）" if c.get("group") else ""
+        console.print(f"  {mark} {grp}{c['message']}  〔{c['clause']}〕{extra}")
+    if doc["missing"]:
+        console.print("  [yellow]缺少信息：[/]" + "、".join(m["label"] for m in doc["missing"]))
+    if doc.get("funding") and len(doc["funding"]) > 1:
+        console.print(
+            "  资金来源："
+            + "；".join(f"{f['source']} {format_fen(int(f['amount_fen']))}" for f in doc["funding"])
+        )
+    for p in doc["parameters"]:
+        flag = "" if p.get("status") == "confirmed" else "  [magenta]参数待核实[/]"
+        console.print(
+            f"  参数 {p['label']}：{p['display']}（{p.get('since') or '—'}起，{p.get('reference') or '—'}）{flag}"
+        )
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+
+    @app.command("match-db")
+    def match_db(
+        on: OnOpt = None,
+        district: DistrictOpt = None,
+        params_overlay: OverlayOpt = None,
+        workers: Annotated[
+            int,
+            typer.Option("--workers", min=1, max=8, help="并行读取的数据库连接数（仅 PostgreSQL，同一快照）"),
+        ] = 2,
+    ) -> None:
+        """政策找人（登记库）：对登记库中的主体运行全部项目，保存符合及即将符合的结果，并给出汇总和用时。"""
+        match_from_db(on=on, district=district, params_overlay=params_overlay, workers=workers)
+
+    @app.command("match-results")
+    def match_results(
+        run_id: Annotated[int | None, typer.Argument(help="匹配运行编号（默认最近一次）")] = None,
+        program: Annotated[
+            str | None, typer.Option("--program", help="只看某个项目，如 startup_subsidy")
+        ] = None,
+        status: Annotated[
+            str | None, typer.Option("--status", help="eligible（符合）或 soon（即将符合）")
+        ] = None,
+        limit: Annotated[int, typer.Option("--limit", min=1, help="最多显示条数")] = 50,
+    ) -> None:
+        """列出一次匹配运行保存的结果（含结果编号，供 explain-match 使用）。"""
+        if program is not None and program not in BY_ID:
+            raise _fail(f"没有编号为 {program} 的项目（见 xiangchuang provisions）")
+        if status is not None and status not in ("eligible", "soon"):
+            raise _fail("--status 须为 eligible 或 soon")
+        with _session() as session:
+            run, found, total = run_results(
+                session=session, run_id=run_id, program=program, status=status, limit=limit
+            )
+            table = RichTable(
+                title=f"匹配运行 {run.id}：{run.on.isoformat()} {_district_label(run.district)}，共 {total:,} 条结果"
+            )
+            for col in ("结果编号", "项目", "主体", "区县", "结论", "金额", "符合日期"):
+                table.add_column(col)
+            for r in found:
+                table.add_row(
+                    str(r.id),
+                    BY_ID[r.program].title if r.program in BY_ID else r.program,
+                    r.subject_key,
+                    str(r.district),
+                    STATUS_ZH.get(r.status, r.status),
+                    format_fen(r.amount_fen),
+                    r.eligible_from.isoformat() if r.eligible_from else "—",
+                )
+        console.print(table)
+
+    @app.command("explain-match")
+    def explain_match(
+        result_id: Annotated[int, typer.Argument(help="匹配结果编号（见 match-results）")],
+        as_json: Annotated[bool, typer.Option("--json", help="输出稳定的 JSON 结果文档")] = False,
+        params_overlay: OverlayOpt = None,
+    ) -> None:
+        """重新推导一条已保存匹配结果的完整解释（按运行日期从登记库重建该主体的事实）。"""
+        params = _params(params_overlay)
+        with _session() as session:
+            ex = explain_result(session=session, result_id=result_id, params=params)
+        if as_json:
+            doc = dict(
+                ex.document,
+                stored={"run_id": ex.run.id, "status": ex.result.status, "amount_fen": ex.result.amount_fen},
+                warnings=ex.warnings,
+            )
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+            return
+        console.print(
+            f"[bold]匹配结果 {result_id}[/]（运行 {ex.run.id}，{ex.run.on.isoformat()}，"
+            f"{_district_label(ex.run.district)}）：保存的结论 {STATUS_ZH.get(ex.result.status, ex.result.status)}，"
+            f"金额 {format_fen(ex.result.amount_fen)}"
+        )
+        print_explanation(ex.document, ex.warnings)

@@ -41,7 +41,6 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 import openpyxl
-import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -552,26 +551,8 @@ def _parse_schedule(u: Any) -> str:
     return ";".join(out)
 
 
-_PLAIN_MOBILE: Final = re.compile(r"^1[3-9]\d{9}$")
-_MOBILE_TYPES: Final = frozenset(
-    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
-)
-
-
 def mobile_e164(text: str) -> str:
-    """:func:`xiangchuang.ids.validate_mobile`, with a fast path for the common plain 11-digit form.
-
-    For ``1[3-9]`` + 9 digits, ``phonenumbers.parse(text, "CN")`` yields exactly country code 86 and
-    that national number (CN's national-prefix-for-parsing only strips ``0``, ``1[12]xx`` and ``179xx``),
-    so the same validity and type checks can skip the parse (a third of the cost). Anything else, and
-    any number the fast path does not accept, goes through ``validate_mobile`` for its exact result and
-    Chinese message. A test checks both agree.
-    """
-    s = text.strip()
-    if _PLAIN_MOBILE.match(s):
-        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(s))
-        if phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in _MOBILE_TYPES:
-            return "+86" + s
+    """The validated E.164 form (kept as the importer's name; the fast path lives in ids.phone)."""
     return validate_mobile(text)
 
 

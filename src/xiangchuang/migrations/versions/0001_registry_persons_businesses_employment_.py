@@ -1,13 +1,12 @@
 """registry: persons, businesses, employment, contributions, grants, carriers, matching, imports
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 21:48:06.180190
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
