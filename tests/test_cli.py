@@ -145,3 +145,23 @@ def test_schema_outputs_json(which):
     res = runner.invoke(app, ["schema", which])
     assert res.exit_code == 0
     json.loads(res.stdout)
+
+
+def test_demo_main_job_runs_end_to_end_on_sqlite(tmp_path, monkeypatch):
+    from xiangchuang.config import get_settings
+
+    for var in ("XIANGCHUANG_DATA_DIR", "XIANGCHUANG_DATABASE_URL", "XIANGCHUANG_DEMO"):
+        monkeypatch.delenv(var, raising=False)
+    try:
+        res = runner.invoke(app, ["demo", "--businesses", "300", "--data-dir", str(tmp_path / "demo")])
+        assert res.exit_code == 0, res.output
+        assert "政策找人" in res.output and "已保存匹配运行" in res.output and "创业补助" in res.output
+        assert (tmp_path / "demo" / "xiangchuang.db").exists() and (
+            tmp_path / "demo" / "keyring.json"
+        ).exists()
+        again = runner.invoke(app, ["demo", "--businesses", "300", "--data-dir", str(tmp_path / "demo")])
+        assert again.exit_code == 0 and "跳过" in again.output
+    finally:
+        for var in ("XIANGCHUANG_DATA_DIR", "XIANGCHUANG_DATABASE_URL", "XIANGCHUANG_DEMO"):
+            monkeypatch.delenv(var, raising=False)
+        get_settings.cache_clear()

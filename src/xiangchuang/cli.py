@@ -20,7 +20,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from xiangchuang.engine import ENGINE_VERSION
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import CaseError, load_yaml
 from xiangchuang.engine.dates import parse_date
@@ -340,27 +339,76 @@ def synth(
 
 @app.command()
 def demo(
-    businesses: Annotated[int, typer.Option("--businesses")] = 20000,
-    data_dir: Annotated[Path, typer.Option("--data-dir")] = Path("data/demo"),
+    businesses: Annotated[int, typer.Option("--businesses", min=1, help="演示经营主体数量")] = 5000,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="演示数据目录（SQLite 数据库与密钥环）")
+    ] = Path("data/demo"),
     on: OnOpt = None,
+    reset: Annotated[bool, typer.Option("--reset", help="删除已有演示数据库和密钥环后重新生成")] = False,
 ) -> None:
-    """演示：生成合成数据，运行政策找人，并展示一个案例的完整解释。"""
-    day = _date(on)
-    synth(businesses=businesses, seed=2020, output=data_dir, fmt="parquet")
-    match(
-        tables=data_dir,
-        on=day.isoformat(),
-        output=data_dir / "match.csv",
-        include_undetermined=False,
-        params_overlay=None,
-    )
+    """主任务（演示）：在内嵌 SQLite 上生成密钥、迁移数据库、载入合成演示数据（非真实个人信息），
+    运行政策找人并保存结果，再展示一个案例的完整解释。"""
+    import os
+
+    from xiangchuang.config import get_settings
+    from xiangchuang.registry.cli_import import db_upgrade_command, demo_data_command
+    from xiangchuang.registry.cli_match import match_from_db
+
+    data_dir = data_dir.resolve()
+    db_file = data_dir / "xiangchuang.db"
+    if reset:
+        for f in (
+            db_file,
+            db_file.with_name(db_file.name + "-wal"),
+            db_file.with_name(db_file.name + "-shm"),
+            data_dir / "keyring.json",
+        ):
+            f.unlink(missing_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # The demo always runs on its own embedded database, whatever the environment names.
+    os.environ["XIANGCHUANG_DATA_DIR"] = str(data_dir)
+    os.environ["XIANGCHUANG_DATABASE_URL"] = f"sqlite:///{db_file}"
+    os.environ["XIANGCHUANG_DEMO"] = "true"
+    os.environ.pop("XIANGCHUANG_KEYRING", None)
+    os.environ.pop("XIANGCHUANG_KEYRING_FILE", None)
+    get_settings.cache_clear()
+    console.rule("[bold]1. 数据库迁移")
+    db_upgrade_command()
+    console.rule("[bold]2. 载入演示数据（合成数据，经导入校验与 SM4 加密）")
+    if _registry_is_empty(f"sqlite:///{db_file}"):
+        demo_data_command(businesses=businesses, seed=2020)
+    else:
+        console.print("登记库已有数据，跳过（--reset 可重新生成）")
+    console.rule("[bold]3. 政策找人（登记库，结果已保存）")
+    if on is None:
+        on = DEMO_ON
+        console.print(f"合成数据截至2025年底，演示评估日期取 {DEMO_ON}（--on 可改）")
+    match_from_db(on=on, district=None, params_overlay=None)
+    console.rule("[bold]4. 政策体检：一个案例的完整解释")
     example = resources.files("xiangchuang.policy").joinpath("examples", "returning_founder.yaml")
     case = load_yaml(example.read_text(encoding="utf-8"))
-    doc = evaluate(case, parse_date(case.get("on") or day))
-    print_report(doc)
+    print_report(evaluate(case, parse_date(case.get("on") or _date(on))))
     console.print(
-        f"\n引擎版本 {ENGINE_VERSION}。更多：xiangchuang check CASE.json、xiangchuang params、xiangchuang provisions"
+        f"\n演示数据目录：{data_dir}。接着可以试：xiangchuang match-results、xiangchuang explain-match 结果编号、"
+        "xiangchuang check 案例.yaml、xiangchuang params、xiangchuang provisions"
     )
+
+
+DEMO_ON = "2026-01-20"
+
+
+def _registry_is_empty(url: str) -> bool:
+    from sqlalchemy import func, select
+
+    from xiangchuang.db import make_engine
+    from xiangchuang.models import Business
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return not conn.execute(select(func.count()).select_from(Business)).scalar_one()
+    finally:
+        engine.dispose()
 
 
 def _register_registry_commands() -> None:
