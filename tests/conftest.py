@@ -52,7 +52,9 @@ def _pg_engine(schema: str) -> Engine:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def migrated_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def migrated_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     from xiangchuang.db import make_engine
     from xiangchuang.dbmigrate import upgrade
 

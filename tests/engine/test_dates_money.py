@@ -64,8 +64,15 @@ def test_money_display_and_capitals():
     assert fen_to_capital(0) == "零元整"
 
 
-@given(st.lists(st.tuples(st.dates(min_value=dt.date(1850, 1, 1), max_value=dt.date(2250, 1, 1)),
-                          st.integers(-600, 600)), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.tuples(
+            st.dates(min_value=dt.date(1850, 1, 1), max_value=dt.date(2250, 1, 1)), st.integers(-600, 600)
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_add_months_table_and_arithmetic_paths_agree_with_the_scalar_rule(pairs):
     from xiangchuang.engine.dates import add_months, add_months_scalar
 

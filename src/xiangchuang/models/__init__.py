@@ -1,5 +1,6 @@
 """All SQLAlchemy models (imported here so Alembic sees the whole metadata)."""
 
+from xiangchuang.models.audit import AuditEvent, AuditHead
 from xiangchuang.models.base import Base
 from xiangchuang.models.businesses import (
     Business,
@@ -14,10 +15,15 @@ from xiangchuang.models.carriers import Carrier, Tenancy
 from xiangchuang.models.employment import Contribution, Employment
 from xiangchuang.models.grants import Grant
 from xiangchuang.models.imports import ImportBatch
+from xiangchuang.models.ledger import Account, JournalEntry, Posting
 from xiangchuang.models.matching import MatchResult, MatchRun
+from xiangchuang.models.outbox import InboxMessage, OutboxMessage
 from xiangchuang.models.people import Person, PersonGroup
 
 __all__ = [
+    "Account",
+    "AuditEvent",
+    "AuditHead",
     "Base",
     "Business",
     "BusinessTag",
@@ -30,10 +36,14 @@ __all__ = [
     "Grant",
     "Honour",
     "ImportBatch",
+    "InboxMessage",
+    "JournalEntry",
     "MatchResult",
     "MatchRun",
+    "OutboxMessage",
     "Person",
     "PersonGroup",
+    "Posting",
     "Recommendation",
     "Tenancy",
 ]
