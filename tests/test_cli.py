@@ -165,3 +165,42 @@ def test_demo_main_job_runs_end_to_end_on_sqlite(tmp_path, monkeypatch):
         for var in ("XIANGCHUANG_DATA_DIR", "XIANGCHUANG_DATABASE_URL", "XIANGCHUANG_DEMO"):
             monkeypatch.delenv(var, raising=False)
         get_settings.cache_clear()
+
+
+def test_verify_audit_reports_an_intact_chain_and_names_the_first_broken_record(tmp_path, monkeypatch):
+    from sqlalchemy import text
+
+    from xiangchuang.audit.chain import audit_key, record
+    from xiangchuang.config import get_settings
+    from xiangchuang.crypto import generate_keyring
+    from xiangchuang.db import make_engine, make_sessionmaker, transaction
+    from xiangchuang.dbmigrate import upgrade
+
+    db = tmp_path / "a.db"
+    ring = generate_keyring(tmp_path / "keyring.json")
+    monkeypatch.setenv("XIANGCHUANG_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("XIANGCHUANG_KEYRING_FILE", str(tmp_path / "keyring.json"))
+    get_settings.cache_clear()
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    for i in range(3):
+        with transaction(make_sessionmaker(engine)) as s:
+            record(
+                s,
+                key=audit_key(ring),
+                actor="u1",
+                action="application.submit",
+                subject=f"app:{i}",
+                outcome="success",
+                details={},
+            )
+    try:
+        ok = runner.invoke(app, ["verify-audit"])
+        assert ok.exit_code == 0 and "审计链完整" in ok.output
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE audit_events SET subject = 'app:x' WHERE seq = 2"))
+        bad = runner.invoke(app, ["verify-audit"])
+        assert bad.exit_code == 1 and "第 2 条" in bad.output
+    finally:
+        engine.dispose()
+        get_settings.cache_clear()

@@ -394,6 +394,36 @@ def demo(
     )
 
 
+@app.command("verify-audit")
+def verify_audit_command() -> None:
+    """校验审计日志的 HMAC-SM3 哈希链：完整则输出链头（请另行留存），断裂则指出第一条断裂记录并以非零退出。"""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from xiangchuang.audit.chain import verify_audit
+    from xiangchuang.config import get_settings
+    from xiangchuang.crypto import KeyRing, KeyRingError
+    from xiangchuang.db import make_engine
+
+    settings = get_settings()
+    try:
+        ring = KeyRing.load(settings.keyring, settings.resolved_keyring_file)
+    except KeyRingError as exc:
+        raise _fail(str(exc)) from None
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        result = verify_audit(engine=engine, ring=ring)
+    except SQLAlchemyError as exc:
+        raise _fail(
+            f"无法读取审计日志（是否已运行 xiangchuang db upgrade？）：{type(exc).__name__}"
+        ) from None
+    finally:
+        engine.dispose()
+    if not result.ok:
+        err.print(f"[bold red]{result.message}[/]")
+        raise typer.Exit(1)
+    console.print(result.message)
+
+
 DEMO_ON = "2026-01-20"
 
 

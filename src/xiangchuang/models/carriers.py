@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xiangchuang.models.base import Base, Fen
@@ -28,6 +28,7 @@ class Carrier(Base):
 
 class Tenancy(Base):
     __tablename__ = "tenancies"
+    __table_args__ = (UniqueConstraint("business_id", "carrier_id", "start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)

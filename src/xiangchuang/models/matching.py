@@ -18,6 +18,7 @@ class MatchRun(Base):
     district: Mapped[int | None] = mapped_column(Integer)
     engine_version: Mapped[str] = mapped_column(String(20))
     parameters_version: Mapped[str] = mapped_column(String(40))
+    parameter_sources: Mapped[str | None] = mapped_column(String(500))  # parameter files and overlays used
     subjects: Mapped[int] = mapped_column(Integer)
     results: Mapped[int] = mapped_column(Integer)
     load_seconds: Mapped[float] = mapped_column()

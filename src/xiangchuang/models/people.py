@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xiangchuang.models.base import Base, Timestamps
@@ -39,7 +39,18 @@ class PersonGroup(Base):
     """Membership of a key group (重点群体) from ``since`` until ``until`` (inclusive), with evidence."""
 
     __tablename__ = "person_groups"
-    __table_args__ = (UniqueConstraint("person_id", "group_code", "since"),)
+    __table_args__ = (
+        UniqueConstraint("person_id", "group_code", "since"),
+        # The constraint above treats NULL ``since`` values as distinct; this one does not.
+        Index(
+            "uq_person_groups_open_since",
+            "person_id",
+            "group_code",
+            unique=True,
+            sqlite_where=text("since IS NULL"),
+            postgresql_where=text("since IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)

@@ -91,6 +91,7 @@ def run_match(
         district=district,
         engine_version=ENGINE_VERSION,
         parameters_version=params.version,
+        parameter_sources=";".join(params.sources)[:500],
         subjects=facts.tables["businesses"].n,
         results=len(rows),
         load_seconds=round(stats.seconds, 4),
