@@ -173,6 +173,16 @@ def month_index(days: DayArray) -> npt.NDArray[np.int32]:
     return out
 
 
+def month_start(months: npt.NDArray[np.integer]) -> DayArray:
+    """The first day of each month number (months since 1970-01)."""
+    m = np.asarray(months, dtype=np.int64) + 1970 * 12 - _MONTH_FIRST
+    if m.size and int(m.min()) >= 0 and int(m.max()) < _MONTH_START.size:
+        out_t: DayArray = _MONTH_START[m].astype(np.int32)
+        return out_t
+    y, mo = np.divmod(np.asarray(months, dtype=np.int64), 12)
+    return days_from_civil(y + 1970, mo + 1, np.ones_like(y))
+
+
 def month_index_scalar(d: dt.date) -> int:
     return (d.year - 1970) * 12 + d.month - 1
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from xiangchuang.engine.dates import add_months, anniversary, completed_years, month_index
+from xiangchuang.engine.dates import anniversary, completed_years, month_index, month_start
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
@@ -62,9 +62,7 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     missing = np.maximum(need - run_now, 0)
     # If payments go on, the run reaches the minimum in month last + missing.
     target_month = np.where(current, last.values + missing, expected + need)
-    first_day = (target_month.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)).astype(
-        np.int32
-    )
+    first_day = month_start(target_month)
     return CondOut(
         tri(ok, run.known),
         passes_on=np.where(current, first_day, np.int32(2**31 - 1)).astype(np.int32),
@@ -171,8 +169,9 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     male_age = ctx.ints("social_insurance_subsidy.retirement_age_male")
     female_age = ctx.ints("social_insurance_subsidy.retirement_age_female")
     birth, gender, hire = t["person__birth_date"], t["person__gender"], t["hire_date"]
-    age = np.where(gender.values == 1, female_age, male_age)
-    retire = anniversary(birth.values.astype(np.int32, copy=False), age)
+    born = birth.values.astype(np.int32, copy=False)
+    # One anniversary per retirement age (table lookups), then pick by gender.
+    retire = np.where(gender.values == 1, anniversary(born, female_age), anniversary(born, male_age))
     hire_v = hire.values.astype(np.int32, copy=False)
     years_left = completed_years(hire_v, retire)
     months_left = month_index(retire).astype(np.int64) - month_index(hire_v).astype(np.int64)
@@ -197,10 +196,10 @@ def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         con = ctx.tables["contributions"]
         n = t.n
         h = con["hire_id"].values.astype(np.int64, copy=False)
-        m = con["month"].values.astype(np.int64, copy=False)
+        m = con["month"].values.astype(np.int32, copy=False)
         fen = con["employer_fen"].values.astype(np.int64, copy=False)
-        ok = (h >= 0) & (h < n)
-        if not ok.all():
+        if h.size and (int(h.min()) < 0 or int(h.max()) >= n):
+            ok = (h >= 0) & (h < n)
             h, m, fen = h[ok], m[ok], fen[ok]
         start, end = si_period(ctx)
         limit, _ = _si_limits(ctx)
@@ -208,8 +207,8 @@ def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         hire_m = month_index(t["hire_date"].values.astype(np.int32, copy=False)).astype(np.int64)
         # Per hire, the first and last claimable month: inside the claim period, not before the hire,
         # and within the subsidy limit counted from the hire month.
-        lo = np.maximum(start, hire_m)
-        hi = np.minimum(end, hire_m + limit - 1)
+        lo = np.maximum(start, hire_m).astype(np.int32)
+        hi = np.minimum(end, hire_m + limit - 1).astype(np.int32)
         sel = (m >= lo[h]) & (m <= hi[h])
         hs, ms, fs = h[sel], m[sel], fen[sel]
         if hs.size > 1 and not (
@@ -426,5 +425,3 @@ WORKSHOP_AWARD = Program(
     amount_msg="带动就业奖补{employment_award_fen}（按档次）+ 建设补助{build_fen}（按建设投入的比例，最高{workshop_award.build_cap}）",
     amount_params=("workshop_award.tiers", "workshop_award.build_rate", "workshop_award.build_cap"),
 )
-
-_ = add_months
