@@ -6,7 +6,6 @@ provisions: clause coverage; schema: JSON Schemas; synth: synthetic data; demo: 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 import time
@@ -16,15 +15,15 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from xiangchuang.cli_common import OnOpt, OverlayOpt, console, err, fail, parameter_set, to_date
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import CaseError, load_yaml
 from xiangchuang.engine.dates import parse_date
 from xiangchuang.engine.explain import STATUS_ZH, format_param
-from xiangchuang.engine.parameters import STATUS_LABELS, ParameterError, ParameterSet, load_parameters
+from xiangchuang.engine.parameters import STATUS_LABELS
 from xiangchuang.engine.programs import BY_ID, PROGRAMS
 
 app = typer.Typer(
@@ -32,34 +31,9 @@ app = typer.Typer(
     no_args_is_help=True,
     help="乡创通：返乡入乡创业政策规则引擎与一网通办（渝人社发〔2020〕74号）",
 )
-console = Console()
-err = Console(stderr=True)
-
-OnOpt = Annotated[str | None, typer.Option("--on", help="评估日期 YYYY-MM-DD（默认：案例中的 on，否则今天）")]
-OverlayOpt = Annotated[
-    list[Path] | None, typer.Option("--params-overlay", help="区县参数叠加文件（YAML，可多次指定）")
-]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]错误：[/]{message}")
-    return typer.Exit(code)
-
-
-def _date(text: str | None, default: dt.date | None = None) -> dt.date:
-    if text is None:
-        return default or dt.date.today()
-    try:
-        return parse_date(text)
-    except ValueError:
-        raise _fail(f"日期 {text!r} 格式错误，应为 YYYY-MM-DD") from None
-
-
-def _params(overlays: list[Path] | None) -> ParameterSet:
-    try:
-        return load_parameters(*[str(p) for p in overlays or []])
-    except (ParameterError, OSError) as exc:
-        raise _fail(str(exc)) from None
+_fail = fail
+_date = to_date
+_params = parameter_set
 
 
 def _load_case(path: Path) -> dict[str, Any]:

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
+from xiangchuang.cli_common import console, err, fail
 from xiangchuang.config import Settings
 from xiangchuang.crypto import KeyRingError, generate_keyring
 from xiangchuang.db import make_engine
@@ -34,16 +34,12 @@ from xiangchuang.registry.pii import Pii, pii_from_settings
 
 __all__ = ["register"]
 
-console = Console()
-err = Console(stderr=True)
 
 MODES: dict[str, Mode] = {"all-or-nothing": "all_or_nothing", "accept-valid": "accept_valid"}
 KIND_HELP = "记录类别：" + "、".join(f"{k}（{s.label}）" for k, s in KINDS.items())
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]错误：[/]{message}")
-    return typer.Exit(code)
+_fail = fail
 
 
 def _kind(kind: str) -> str:

@@ -19,54 +19,33 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table as RichTable
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from xiangchuang.cli_common import OverlayOpt, console, fail, parameter_set, to_date
 from xiangchuang.config import get_settings
 from xiangchuang.db import make_engine, make_sessionmaker, transaction
-from xiangchuang.engine.dates import parse_date
 from xiangchuang.engine.districts import district_by_code, is_district
 from xiangchuang.engine.explain import STATUS_ZH
 from xiangchuang.engine.money import format_fen
-from xiangchuang.engine.parameters import ParameterError, ParameterSet, load_parameters
 from xiangchuang.engine.programs import BY_ID
 from xiangchuang.registry.matching import MatchError, explain_result, run_match, run_results
 from xiangchuang.registry.repository import RegistryDataError
-
-console = Console()
-err = Console(stderr=True)
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="评估日期 YYYY-MM-DD（默认今天）")]
 DistrictOpt = Annotated[
     int | None, typer.Option("--district", help="只评估该区县（6位代码，如 500101）；缺省为全市")
 ]
-OverlayOpt = Annotated[
-    list[Path] | None, typer.Option("--params-overlay", help="区县参数叠加文件（YAML，可多次指定）")
-]
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]错误：[/]{message}")
-    return typer.Exit(code)
+_fail = fail
+_params = parameter_set
 
 
 def _date(text: str | None) -> dt.date:
-    if text is None:
-        return dt.date.today()
-    try:
-        return parse_date(text)
-    except ValueError:
-        raise _fail(f"日期 {text!r} 格式错误，应为 YYYY-MM-DD") from None
-
-
-def _params(overlays: list[Path] | None) -> ParameterSet:
-    try:
-        return load_parameters(*[str(p) for p in overlays or []])
-    except (ParameterError, OSError) as exc:
-        raise _fail(str(exc)) from None
+    return to_date(text)
 
 
 @contextmanager

@@ -1,0 +1,43 @@
+"""What every command module shares: the consoles, the Chinese error exit, dates, parameter sets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from xiangchuang.engine.dates import parse_date
+from xiangchuang.engine.parameters import ParameterError, ParameterSet, load_parameters
+
+console = Console()
+err = Console(stderr=True)
+
+OnOpt = Annotated[str | None, typer.Option("--on", help="评估日期 YYYY-MM-DD（默认：案例中的 on，否则今天）")]
+OverlayOpt = Annotated[
+    list[Path] | None, typer.Option("--params-overlay", help="区县参数叠加文件（YAML，可多次指定）")
+]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a Chinese error and return the exit to raise."""
+    err.print(f"[bold red]错误：[/]{message}")
+    return typer.Exit(code)
+
+
+def to_date(text: str | None, default: dt.date | None = None) -> dt.date:
+    if text is None:
+        return default or dt.date.today()
+    try:
+        return parse_date(text)
+    except ValueError:
+        raise fail(f"日期 {text!r} 格式错误，应为 YYYY-MM-DD") from None
+
+
+def parameter_set(overlays: list[Path] | None) -> ParameterSet:
+    try:
+        return load_parameters(*[str(p) for p in overlays or []])
+    except (ParameterError, OSError) as exc:
+        raise fail(str(exc)) from None
