@@ -123,9 +123,9 @@ def contribution_runs(
 
     Linear in the number of rows when they come sorted by (hire, month), as the registry and the
     synthetic data write them; otherwise sorted first."""
-    last = np.full(n_hires, -1, dtype=np.int64)
-    run = np.zeros(n_hires, dtype=np.int64)
-    count = np.zeros(n_hires, dtype=np.int64)
+    last = np.full(n_hires, -1, dtype=np.int32)
+    run = np.zeros(n_hires, dtype=np.int32)
+    count = np.zeros(n_hires, dtype=np.int32)
     if hire_rows.size == 0:
         return last, run, count
     h = hire_rows.astype(np.int64, copy=False)

@@ -19,7 +19,7 @@ from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.engine.program import AmountOut, CondOut, Ctx, Program
 from xiangchuang.engine.programs import PROGRAMS
-from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of
+from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of
 
 NEVER = np.int32(2**31 - 1)
 
@@ -86,22 +86,22 @@ def run_program(program: Program, facts: Facts, on: int, params: ParameterSet) -
     out = program.amount(ctx, states)
     out.amount = ctx.full(np.asarray(out.amount, dtype=np.int64))
     status = ctx.full(status)
-    amount = np.where(status == PASS, out.amount, 0).astype(np.int64)
+    amount: npt.NDArray[np.int64] = np.where(status == PASS, out.amount, 0)
 
     # 「即将符合」: every failed condition will pass by itself within the horizon, nothing unknown.
     horizon_param = params["general.soon_horizon_days"]
     horizon = on + int(horizon_param.ints(horizon_param.lookup(None, np.asarray([on], dtype=np.int32)))[0])
-    soon = status == FAIL
+    projected = [c for c in program.conditions if conds[c.id].passes_on is not None]
+    soon = status == FAIL if projected else np.zeros(ctx.n, dtype=bool)
     eligible_from = np.zeros(ctx.n, dtype=np.int32)
-    for c in program.conditions:
+    for c in program.conditions if projected else ():
         co = conds[c.id]
-        failed = co.state == FAIL
         if co.passes_on is None:
-            soon &= ~failed
+            soon &= co.state == PASS  # neither failed nor unknown
         else:
-            soon &= ~failed | ((co.passes_on <= horizon) & (co.passes_on > on))
+            failed = co.state == FAIL
+            soon &= (co.state == PASS) | (failed & (co.passes_on <= horizon) & (co.passes_on > on))
             eligible_from = np.where(failed, np.maximum(eligible_from, co.passes_on), eligible_from)
-        soon &= co.state != UNKNOWN
     if grp is not None:
         soon &= grp == PASS
     eligible_from = np.where(soon, eligible_from, NEVER).astype(np.int32)

@@ -23,10 +23,15 @@ def mul_rate_half_up(base: FenArray, num: npt.NDArray[np.int64], den: npt.NDArra
     base = np.asarray(base, dtype=np.int64)
     num = np.asarray(num, dtype=np.int64)
     den = np.asarray(den, dtype=np.int64)
-    if base.size and num.size:
-        top = int(np.max(np.abs(base))) * int(np.max(np.abs(num)))
-        if top >= _LIMIT // 2:
-            raise OverflowError("金额超出可精确计算的范围")
+    if not (base.size and num.size):
+        return np.zeros(np.broadcast_shapes(base.shape, num.shape, den.shape), dtype=np.int64)
+    bmin, bmax, nmin, nmax = int(base.min()), int(base.max()), int(num.min()), int(num.max())
+    if max(abs(bmin), abs(bmax)) * max(abs(nmin), abs(nmax)) >= _LIMIT // 2:
+        raise OverflowError("金额超出可精确计算的范围")
+    if bmin >= 0 and nmin >= 0:
+        # Money and rates are non-negative: round half up in one integer expression.
+        fast: FenArray = (base * (2 * num) + den) // (2 * den)
+        return fast
     prod = base * num
     sign = np.where(prod < 0, -1, 1)
     out: FenArray = (sign * ((2 * np.abs(prod) + den) // (2 * den))).astype(np.int64)

@@ -23,7 +23,10 @@ NAMES: Final = {0: "fail", 1: "unknown", 2: "pass"}
 
 def tri(holds: BoolArray, known: BoolArray) -> TriArray:
     """PASS where known and holds, FAIL where known and not, UNKNOWN where not known."""
-    out: TriArray = np.where(known, np.where(holds, PASS, FAIL), UNKNOWN).astype(np.int8)
+    # int8 arithmetic, one byte per row: known → 2·holds, unknown → 1.
+    h = np.asarray(holds, dtype=bool).view(np.int8)
+    k = np.asarray(known, dtype=bool).view(np.int8)
+    out: TriArray = (h * np.int8(2) - np.int8(1)) * k + np.int8(1)
     return out
 
 

@@ -55,17 +55,18 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     run, last = t["si_run_months"], t["si_last_month"]
     need = ctx.ints("job_subsidy.min_consecutive_months")
     lag = ctx.ints("job_subsidy.reporting_lag_months")
-    expected = month_index(ctx.on_col).astype(np.int64) - lag
+    expected = (month_index(ctx.on_col) - lag).astype(np.int32)
     current = last.values >= expected
-    run_now = np.where(current, run.values, 0)
-    ok = current & (run_now >= need)
-    missing = np.maximum(need - run_now, 0)
-    # If payments go on, the run reaches the minimum in month last + missing.
-    target_month = np.where(current, last.values + missing, expected + need)
-    first_day = month_start(target_month)
+    run_now = np.where(current, run.values, np.int32(0))
+    need32 = np.asarray(need, dtype=np.int32)
+    ok = run_now >= need32  # run_now is 0 unless current
+    missing = np.maximum(need32 - run_now, np.int32(0))
+    # If payments go on, the run reaches the minimum in month last + missing; not current: never.
+    passes_on = month_start(last.values + missing)
+    passes_on[~current] = np.int32(2**31 - 1)
     return CondOut(
         tri(ok, run.known),
-        passes_on=np.where(current, first_day, np.int32(2**31 - 1)).astype(np.int32),
+        passes_on=passes_on,
         info={"run_months": run_now, "min_months": need, "need_months": missing},
     )
 
