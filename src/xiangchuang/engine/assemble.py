@@ -117,7 +117,7 @@ def _register_rows(rec: Table) -> dict[str, IntArray]:
 
 def contribution_runs(
     hire_rows: IntArray, months: npt.NDArray[np.int32], n_hires: int
-) -> tuple[IntArray, IntArray, IntArray]:
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
     """Per hire: the last paid month, the length of the unbroken run of paid months ending there,
     and the number of distinct paid months (-1 / 0 / 0 where a hire has no contributions).
 
