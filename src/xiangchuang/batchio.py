@@ -123,7 +123,7 @@ def _dates(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
             arr = pc.cast(
                 pc.cast(arr, pa.timestamp("s")) if pa.types.is_string(arr.type) else arr, pa.date32()
             )
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        except pa.ArrowException as exc:
             raise BatchInputError(f"{where}：日期须为 YYYY-MM-DD") from exc
     v, known = _np(pc.cast(arr, pa.int32()), np.int32, 0)
     return v, known
