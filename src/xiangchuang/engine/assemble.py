@@ -115,35 +115,50 @@ def _register_rows(rec: Table) -> dict[str, IntArray]:
     return groups
 
 
+MONTH_KEY_SPAN: Final = 8192  # months per hire in a (hire, month) key: 1799-01 … 2481-12
+MONTH_KEY_OFFSET: Final = 2048
+
+
+def month_keys(hire_rows: IntArray, months: npt.NDArray[np.integer]) -> IntArray:
+    """One sortable int64 per (hire, month)."""
+    out: IntArray = hire_rows.astype(np.int64) * MONTH_KEY_SPAN + (months.astype(np.int64) + MONTH_KEY_OFFSET)
+    return out
+
+
 def contribution_runs(
-    hire_rows: IntArray, months: npt.NDArray[np.int32], n_hires: int
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    hire_rows: IntArray, months: npt.NDArray[np.int32], n_hires: int, fen: IntArray | None = None
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray, IntArray]:
     """Per hire: the last paid month, the length of the unbroken run of paid months ending there,
-    and the number of distinct paid months (-1 / 0 / 0 where a hire has no contributions).
+    and the number of distinct paid months (-1 / 0 / 0 where a hire has no contributions); and the
+    distinct (hire, month) keys in order with each month's employer contributions summed (several
+    rows for one month — e.g. one per insurance type — add up).
 
     Linear in the number of rows when they come sorted by (hire, month), as the registry and the
     synthetic data write them; otherwise sorted first."""
     last = np.full(n_hires, -1, dtype=np.int32)
     run = np.zeros(n_hires, dtype=np.int32)
     count = np.zeros(n_hires, dtype=np.int32)
+    empty = np.zeros(0, dtype=np.int64)
     if hire_rows.size == 0:
-        return last, run, count
+        return last, run, count, empty, empty
     h = hire_rows.astype(np.int64, copy=False)
     m = months.astype(np.int32, copy=False)
-    ok = (h >= 0) & (h < n_hires)
-    if not ok.all():
-        h, m = h[ok], m[ok]
+    f = fen.astype(np.int64, copy=False) if fen is not None else np.zeros(h.size, dtype=np.int64)
+    if h.size and (int(h.min()) < 0 or int(h.max()) >= n_hires):
+        ok = (h >= 0) & (h < n_hires)
+        h, m, f = h[ok], m[ok], f[ok]
     same_hire = h[1:] == h[:-1]
     step = m[1:] - m[:-1]
     if not (np.all(h[1:] >= h[:-1]) and np.all(~same_hire | (step >= 0))):
         order = np.lexsort((m, h))
-        h, m = h[order], m[order]
+        h, m, f = h[order], m[order], f[order]
         same_hire = h[1:] == h[:-1]
         step = m[1:] - m[:-1]
     dup = same_hire & (step == 0)
     if dup.any():
-        keep = np.r_[True, ~dup]
-        h, m = h[keep], m[keep]
+        starts = np.flatnonzero(np.r_[True, ~dup])
+        f = np.add.reduceat(f, starts)
+        h, m = h[starts], m[starts]
         same_hire = h[1:] == h[:-1]
         step = m[1:] - m[:-1]
     run_start = np.flatnonzero(np.r_[True, ~same_hire | (step != 1)])
@@ -154,7 +169,7 @@ def contribution_runs(
     run[hires] = last_pos - last_start + 1
     first_pos = np.r_[0, last_pos[:-1] + 1]
     count[hires] = last_pos - first_pos + 1
-    return last, run, count
+    return last, run, count, month_keys(h, m), f
 
 
 def assemble(facts: Facts, on: int) -> dict[str, Table]:
@@ -243,11 +258,17 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     ck = _row_flag(hires, "__contributions_supplied", "contributions" in facts.supplied)
     h_rows = con["hire_id"].values.astype(np.int64, copy=False)
     c_months = con["month"].values.astype(np.int32, copy=False)
-    last, run, count = contribution_runs(h_rows, c_months, hires.n)
+    last, run, count, keys, month_fen = contribution_runs(
+        h_rows, c_months, hires.n, con["employer_fen"].values.astype(np.int64, copy=False)
+    )
     hires.cols["si_last_month"] = Col(last, ck.copy())
     hires.cols["si_run_months"] = Col(run, ck.copy())
     hires.cols["si_paid_months"] = Col(count, ck.copy())
-    facts.tables["contributions"] = con
+    # The distinct paid months in (hire, month) order: claims over a month range are two searches.
+    always = np.ones(keys.size, dtype=bool)
+    T["contribution_months"] = Table(
+        "contribution_months", keys.size, {"key": Col(keys, always), "employer_fen": Col(month_fen, always)}
+    )
 
     # Loans: the borrower's and the business's facts.
     _join(loans, persons, "borrower_id", (*PERSON_FIELDS, "other_loans_known"), "borrower")

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from xiangchuang.engine.assemble import month_keys
 from xiangchuang.engine.dates import anniversary, completed_years, month_index, month_start
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
@@ -194,43 +195,25 @@ def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
 
     def make() -> tuple[np.ndarray, np.ndarray]:
         t = ctx.t
-        con = ctx.tables["contributions"]
-        n = t.n
-        h = con["hire_id"].values.astype(np.int64, copy=False)
-        m = con["month"].values.astype(np.int32, copy=False)
-        fen = con["employer_fen"].values.astype(np.int64, copy=False)
-        if h.size and (int(h.min()) < 0 or int(h.max()) >= n):
-            ok = (h >= 0) & (h < n)
-            h, m, fen = h[ok], m[ok], fen[ok]
+        cm = ctx.tables["contribution_months"]
+        keys = cm["key"].values.astype(np.int64, copy=False)
+        csum = np.zeros(keys.size + 1, dtype=np.int64)
+        np.cumsum(cm["employer_fen"].values, dtype=np.int64, out=csum[1:])
         start, end = si_period(ctx)
         limit, _ = _si_limits(ctx)
         received = np.where(t["si_months_received"].known, t["si_months_received"].values, 0)
         hire_m = month_index(t["hire_date"].values.astype(np.int32, copy=False)).astype(np.int64)
         # Per hire, the first and last claimable month: inside the claim period, not before the hire,
-        # and within the subsidy limit counted from the hire month.
-        lo = np.maximum(start, hire_m).astype(np.int32)
-        hi = np.minimum(end, hire_m + limit - 1).astype(np.int32)
-        sel = (m >= lo[h]) & (m <= hi[h])
-        hs, ms, fs = h[sel], m[sel], fen[sel]
-        if hs.size > 1 and not (
-            np.all(hs[1:] >= hs[:-1]) and np.all((hs[1:] > hs[:-1]) | (ms[1:] > ms[:-1]))
-        ):
-            order = np.lexsort((ms, hs))
-            hs, fs = hs[order], fs[order]
-        # Rank of each month within its hire: only the months still left under the cap count.
-        pos = np.arange(hs.size)
-        first = np.ones(hs.size, dtype=bool)
-        first[1:] = hs[1:] != hs[:-1]
-        rank = pos - np.maximum.accumulate(np.where(first, pos, 0))
-        keep = rank < np.maximum(limit[hs] - received[hs], 0)
-        hs, fs = hs[keep], fs[keep]
-        total = np.zeros(n, dtype=np.int64)
-        months = np.zeros(n, dtype=np.int64)
-        if hs.size:
-            starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
-            total[hs[starts]] = np.add.reduceat(fs, starts)
-            months[hs[starts]] = np.diff(np.r_[starts, hs.size])
-        return total, months
+        # and within the subsidy limit counted from the hire month; then at most the months still
+        # left under the cap, earliest first.
+        lo = np.maximum(start, hire_m)
+        hi = np.minimum(end, hire_m + limit - 1)
+        rows = np.arange(t.n, dtype=np.int64)
+        first = np.searchsorted(keys, month_keys(rows, lo), side="left")
+        after = np.searchsorted(keys, month_keys(rows, hi), side="right")
+        months = np.where(hi >= lo, np.minimum(after - first, np.maximum(limit - received, 0)), 0)
+        total = csum[first + months] - csum[first]
+        return total.astype(np.int64), months.astype(np.int64)
 
     result: tuple[np.ndarray, np.ndarray] = ctx.memo("si_claim", make)
     return result
