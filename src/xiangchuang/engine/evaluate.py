@@ -75,6 +75,50 @@ def _empty(program: Program, ctx: Ctx, applies: npt.NDArray[np.bool_]) -> Outcom
     )
 
 
+def _soon(
+    program: Program,
+    ctx: Ctx,
+    conds: dict[str, CondOut],
+    status: TriArray,
+    grp: TriArray | None,
+    on: int,
+    horizon: int,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int32]]:
+    """「即将符合」: failed now, but every failed condition passes by itself within the horizon and
+    nothing is unknown. Only rows where a time-based condition will pass within the horizon can
+    qualify, so only they are checked."""
+    soon = np.zeros(ctx.n, dtype=bool)
+    eligible_from = np.full(ctx.n, NEVER, dtype=np.int32)
+    projected = [c for c in program.conditions if conds[c.id].passes_on is not None]
+    if not projected:
+        return soon, eligible_from
+    passing_soon = np.zeros(ctx.n, dtype=bool)
+    for c in projected:
+        co = conds[c.id]
+        assert co.passes_on is not None
+        passing_soon |= ctx.full((co.state == FAIL) & (co.passes_on <= horizon) & (co.passes_on > on))
+    cand = np.flatnonzero(passing_soon & (status == FAIL))
+    if not cand.size:
+        return soon, eligible_from
+    ok = np.ones(cand.size, dtype=bool)
+    when = np.zeros(cand.size, dtype=np.int32)
+    for c in program.conditions:
+        co = conds[c.id]
+        state = ctx.full(co.state)[cand]
+        if co.passes_on is None:
+            ok &= state == PASS  # neither failed nor unknown
+        else:
+            passes_on = ctx.full(co.passes_on)[cand]
+            failed = state == FAIL
+            ok &= (state == PASS) | (failed & (passes_on <= horizon) & (passes_on > on))
+            when = np.where(failed, np.maximum(when, passes_on), when)
+    if grp is not None:
+        ok &= ctx.full(grp)[cand] == PASS
+    soon[cand] = ok
+    eligible_from[cand] = np.where(ok, when, NEVER)
+    return soon, eligible_from
+
+
 def run_program(program: Program, facts: Facts, on: int, params: ParameterSet) -> Outcome:
     table = facts.tables[program.subject]
     ctx = Ctx(params, table, on, tables=facts.tables, supplied=facts.supplied)
@@ -91,20 +135,7 @@ def run_program(program: Program, facts: Facts, on: int, params: ParameterSet) -
     # 「即将符合」: every failed condition will pass by itself within the horizon, nothing unknown.
     horizon_param = params["general.soon_horizon_days"]
     horizon = on + int(horizon_param.ints(horizon_param.lookup(None, np.asarray([on], dtype=np.int32)))[0])
-    projected = [c for c in program.conditions if conds[c.id].passes_on is not None]
-    soon = status == FAIL if projected else np.zeros(ctx.n, dtype=bool)
-    eligible_from = np.zeros(ctx.n, dtype=np.int32)
-    for c in program.conditions if projected else ():
-        co = conds[c.id]
-        if co.passes_on is None:
-            soon &= co.state == PASS  # neither failed nor unknown
-        else:
-            failed = co.state == FAIL
-            soon &= (co.state == PASS) | (failed & (co.passes_on <= horizon) & (co.passes_on > on))
-            eligible_from = np.where(failed, np.maximum(eligible_from, co.passes_on), eligible_from)
-    if grp is not None:
-        soon &= grp == PASS
-    eligible_from = np.where(soon, eligible_from, NEVER).astype(np.int32)
+    soon, eligible_from = _soon(program, ctx, conds, status, grp, on, horizon)
 
     outcome = Outcome(program, ctx, applies, status, amount, conds, grp, out, soon, eligible_from)
     overridden = [n for n in ctx.used if params[n].has_overrides]

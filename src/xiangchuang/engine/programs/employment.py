@@ -63,8 +63,9 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     ok = run_now >= need32  # run_now is 0 unless current
     missing = np.maximum(need32 - run_now, np.int32(0))
     # If payments go on, the run reaches the minimum in month last + missing; not current: never.
-    passes_on = month_start(np.asarray(last.values + missing, dtype=np.int64))
-    passes_on[~current] = np.int32(2**31 - 1)
+    passes_on = np.full(ctx.n, np.int32(2**31 - 1), dtype=np.int32)
+    growing = np.flatnonzero(current & ~ok)
+    passes_on[growing] = month_start(np.asarray(last.values[growing] + missing[growing], dtype=np.int64))
     return CondOut(
         tri(ok, run.known),
         passes_on=passes_on,

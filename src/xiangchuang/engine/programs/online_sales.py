@@ -37,6 +37,11 @@ def sales_year_complete(ctx: Ctx) -> CondOut:
 
 
 def revenue_route(ctx: Ctx) -> CondOut:
+    out: CondOut = ctx.memo("revenue_route", lambda: _revenue_route(ctx))
+    return out
+
+
+def _revenue_route(ctx: Ctx) -> CondOut:
     rev = ctx.t["online_revenue_fen"]
     threshold = ctx.ints("online_sales_subsidy.revenue_threshold")
     return CondOut(
@@ -50,6 +55,11 @@ def revenue_route(ctx: Ctx) -> CondOut:
 
 
 def orders_route(ctx: Ctx) -> CondOut:
+    out: CondOut = ctx.memo("orders_route", lambda: _orders_route(ctx))
+    return out
+
+
+def _orders_route(ctx: Ctx) -> CondOut:
     orders, fees = ctx.t["online_orders"], ctx.t["courier_fees_fen"]
     threshold = ctx.ints("online_sales_subsidy.orders_threshold")
     state = tri(orders.values >= threshold, orders.known)
