@@ -1,5 +1,6 @@
 """All SQLAlchemy models (imported here so Alembic sees the whole metadata)."""
 
+from xiangchuang.models.applications import Application, Determination, Objection, TransitionLog
 from xiangchuang.models.audit import AuditEvent, AuditHead
 from xiangchuang.models.base import Base
 from xiangchuang.models.businesses import (
@@ -22,6 +23,7 @@ from xiangchuang.models.people import Person, PersonGroup
 
 __all__ = [
     "Account",
+    "Application",
     "AuditEvent",
     "AuditHead",
     "Base",
@@ -31,6 +33,7 @@ __all__ = [
     "Carrier",
     "Contribution",
     "CreditRating",
+    "Determination",
     "Employment",
     "Founder",
     "Grant",
@@ -40,10 +43,12 @@ __all__ = [
     "JournalEntry",
     "MatchResult",
     "MatchRun",
+    "Objection",
     "OutboxMessage",
     "Person",
     "PersonGroup",
     "Posting",
     "Recommendation",
     "Tenancy",
+    "TransitionLog",
 ]

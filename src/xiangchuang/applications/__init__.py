@@ -1,0 +1,1 @@
+"""Applications (一网通办): kinds, the readable transition tables, and the workflow service."""

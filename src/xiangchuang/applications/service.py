@@ -1,0 +1,541 @@
+"""The application workflow service: create, submit, and one :func:`transition` for every move.
+
+Services take keyword-only arguments and never commit: the request or command owns the transaction,
+so a state change, its transition log row, its audit record and its notifications commit together or
+not at all.
+
+:func:`transition` checks, in order: the role exists; data scope (an applicant acts on their own
+applications only; staff on their own district's; ``city_admin`` may read everything but acts only
+where the table names it); the version the caller saw (``expected_version``, optimistic locking) is
+current, before anything else, so a caller acting on a stale page gets
+:class:`~xiangchuang.errors.Conflict`; the table has a row for (state, action) that names the role; the
+row's guards. Then it writes the change with ``UPDATE … WHERE version = :seen``: of two concurrent
+transitions exactly one updates the row, the other gets :class:`~xiangchuang.errors.Conflict`.
+
+At each review decision (leaving 初审 or 复审) the engine is re-run on the registry facts of the subject
+on that day and a :class:`~xiangchuang.models.Determination` is stored (facts, engine and parameter
+versions, the result document), with its difference from the applicant's check-up (the determination
+stored when the application was submitted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from xiangchuang.applications import calendar
+from xiangchuang.applications.kinds import KINDS
+from xiangchuang.applications.workflow import (
+    ROLE_LABELS,
+    ROLES,
+    STATE_LABELS,
+    Row,
+    find_row,
+    table_for,
+)
+from xiangchuang.audit import contains_personal_number, record
+from xiangchuang.engine import ENGINE_VERSION
+from xiangchuang.engine.assemble import Facts
+from xiangchuang.engine.explain import STATUS_ZH, Explainer
+from xiangchuang.engine.parameters import ParameterSet, load_parameters
+from xiangchuang.engine.programs import BY_ID
+from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from xiangchuang.models import Application, Determination, Objection, TransitionLog
+from xiangchuang.outbox.service import enqueue
+from xiangchuang.registry import repository as registry_repo
+from xiangchuang.registry.assembler import assemble_facts
+from xiangchuang.registry.matching import evaluate
+from xiangchuang.registry.repository import Scope
+
+CHINA: Final = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+MAX_REASON: Final = 500
+REVIEW_STAGES: Final = ("first_review", "second_review")
+_STATUS_ZH: Final = {**STATUS_ZH, "not_in_registry": "登记库中无此主体"}
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    application: Application
+    row: Row
+    determination: Determination | None = None
+    difference: dict[str, Any] = field(default_factory=dict)  # from the check-up: status / amount
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now if now is not None else dt.datetime.now(dt.UTC)
+
+
+def china_date(moment: dt.datetime) -> dt.date:
+    """The calendar day in China (UTC+8, no daylight saving) of an aware moment."""
+    return moment.astimezone(CHINA).date()
+
+
+def _check_text(value: str, what: str) -> None:
+    if contains_personal_number(value):
+        raise ValidationFailed(f"{what}中不得包含身份证号、手机号或银行卡号")
+
+
+def _check_form(form: Mapping[str, Any]) -> dict[str, Any]:
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            _check_text(value, "申请表")
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(str(k))
+                walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    walk(form)
+    try:
+        return dict(json.loads(json.dumps(dict(form), ensure_ascii=False, allow_nan=False)))
+    except (TypeError, ValueError):
+        raise ValidationFailed("申请表内容须可保存为 JSON（文字、数字、列表）") from None
+
+
+def _live_key(kind: str, subject_key: str, period: str) -> str:
+    return f"{kind}|{subject_key}|{period}"
+
+
+def _check_scope(
+    app: Application, *, actor: str, role: str, actor_district: int | None, acting: bool
+) -> None:
+    if role not in ROLES:
+        raise Forbidden(f"未知角色 {role!r}")
+    if role == "applicant":
+        if app.applicant_user != actor:
+            raise Forbidden("只能查看或办理本人的申请")
+    elif role == "city_admin":
+        if acting:
+            raise Forbidden("市级管理员可查看各区县申请，但不能办理审批环节")
+    elif actor_district != app.district:
+        raise Forbidden(f"无权查看或办理其他区县（{app.district}）的申请")
+
+
+def _load(session: Session, application_id: int) -> Application:
+    app = session.execute(
+        select(Application).where(Application.id == application_id).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if app is None:
+        raise NotFound(f"申请 {application_id} 不存在")
+    return app
+
+
+def get_application(
+    session: Session, *, application_id: int, actor: str, role: str, actor_district: int | None
+) -> Application:
+    """One application, if the actor's scope covers it (404 if it does not exist, 403 if out of scope)."""
+    app = _load(session, application_id)
+    _check_scope(app, actor=actor, role=role, actor_district=actor_district, acting=False)
+    return app
+
+
+def create_application(
+    session: Session,
+    *,
+    kind: str,
+    subject_key: str,
+    period: str,
+    district: int,
+    applicant_user: str,
+    actor: str,
+    role: str,
+    actor_district: int | None,
+    audit_key: bytes,
+    applicant_person_no: str | None = None,
+    form: Mapping[str, Any] | None = None,
+    amount_requested_fen: int | None = None,
+    now: dt.datetime | None = None,
+) -> Application:
+    """A draft application (by the applicant, or by a window clerk on the applicant's behalf — 事务代办).
+
+    The subject's live application for the same kind and period is unique in the database: a second one
+    gets :class:`Conflict` (also when both are created at the same time)."""
+    at = _now(now)
+    if kind not in KINDS:
+        raise ValidationFailed(f"申请类型 {kind!r} 不存在")
+    subject_key, period = subject_key.strip(), period.strip()
+    if not subject_key or len(subject_key) > 64:
+        raise ValidationFailed(f"申请主体编号（{KINDS[kind].subject_key}）不能为空，且不超过 64 个字符")
+    if not period or len(period) > 20:
+        raise ValidationFailed("申请期间不能为空，且不超过 20 个字符")
+    _check_text(subject_key, "申请主体编号")
+    if amount_requested_fen is not None and amount_requested_fen < 0:
+        raise ValidationFailed("申请金额不能为负数")
+    if role == "applicant":
+        if actor != applicant_user:
+            raise Forbidden("申请人只能为本人创建申请；代办请由街道/乡镇经办创建")
+    elif role == "window_clerk":
+        if actor_district != district:
+            raise Forbidden(f"无权为其他区县（{district}）的主体代办申请")
+    else:
+        raise Forbidden(f"{ROLE_LABELS.get(role, role)}不能创建申请")
+    body = _check_form(form or {})
+    app = Application(
+        application_no=f"SQ{china_date(at):%Y%m%d}{secrets.token_hex(5).upper()}",
+        kind=kind,
+        subject_table=KINDS[kind].subject_table,
+        subject_key=subject_key,
+        period=period,
+        district=district,
+        state="draft",
+        live_key=_live_key(kind, subject_key, period),
+        applicant_user=applicant_user,
+        applicant_person_no=applicant_person_no,
+        created_by=actor,
+        on_behalf=role == "window_clerk",
+        form=body,
+        amount_requested_fen=amount_requested_fen,
+        version=1,
+    )
+    try:
+        with session.begin_nested():
+            session.add(app)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"该主体（{subject_key}）已有「{KINDS[kind].title}」{period} 期间的有效申请，不能重复申请"
+        ) from None
+    record(
+        session,
+        key=audit_key,
+        actor=actor,
+        actor_role=role,
+        district=district,
+        action="application.create",
+        subject=f"applications:{app.application_no}",
+        details={"kind": kind, "on_behalf": app.on_behalf},
+        at=at,
+    )
+    return app
+
+
+def submit(
+    session: Session,
+    *,
+    application_id: int,
+    actor: str,
+    role: str,
+    actor_district: int | None,
+    audit_key: bytes,
+    now: dt.datetime | None = None,
+    params: ParameterSet | None = None,
+    expected_version: int | None = None,
+) -> TransitionResult:
+    """Submit a draft (a window clerk submitting is recorded as 代办); stores the check-up determination."""
+    return transition(
+        session,
+        application_id=application_id,
+        action="submit",
+        actor=actor,
+        role=role,
+        actor_district=actor_district,
+        audit_key=audit_key,
+        now=now,
+        params=params,
+        expected_version=expected_version,
+    )
+
+
+def transition(
+    session: Session,
+    *,
+    application_id: int,
+    action: str,
+    actor: str,
+    role: str,
+    actor_district: int | None,
+    audit_key: bytes,
+    reason: str | None = None,
+    now: dt.datetime | None = None,
+    params: ParameterSet | None = None,
+    expected_version: int | None = None,
+) -> TransitionResult:
+    """Move one application by one row of its kind's table (see the module docstring for the checks)."""
+    at = _now(now)
+    today = china_date(at)
+    app = _load(session, application_id)
+    _check_scope(app, actor=actor, role=role, actor_district=actor_district, acting=True)
+    if expected_version is not None and expected_version != app.version:
+        raise Conflict("申请已被他人处理（版本已变化），请刷新后重试")
+    row = find_row(app.kind, app.state, action)
+    if row is None:
+        raise InvalidTransition(
+            f"申请当前状态为「{STATE_LABELS[app.state]}」，不能执行「{_action_label(app.kind, action)}」"
+        )
+    if role not in row.roles:
+        raise Forbidden(f"{ROLE_LABELS[role]}不能执行「{row.staff_label}」")
+    reason = (reason or "").strip() or None
+    if reason is not None:
+        if len(reason) > MAX_REASON:
+            raise ValidationFailed(f"原因不超过 {MAX_REASON} 个字符")
+        _check_text(reason, "原因")
+
+    determination: dict[str, Any] | None = None
+    if app.state in REVIEW_STAGES or row.action in ("submit", "resubmit"):
+        determination = _determine(session, app, on=today, params=params or load_parameters())
+    for guard in row.guards:
+        _check_guard(
+            guard, session=session, app=app, row=row, reason=reason, today=today, determination=determination
+        )
+
+    seen = app.version
+    values: dict[str, Any] = {"state": row.to_state, "version": seen + 1}
+    if row.to_state in ("withdrawn", "not_accepted", "rejected"):
+        values["live_key"] = None
+    if row.action in ("submit", "resubmit"):
+        values["submitted_by"] = actor
+        values["on_behalf"] = role == "window_clerk"
+    if row.action == "return":
+        values["return_note"] = reason
+    if row.action in ("refuse", "reject"):
+        values["decision_reason"] = reason
+    if row.to_state == "publicity" and row.from_state == "second_review":
+        values["publicity_start"] = today
+        values["publicity_end"] = calendar.publicity_end(today)
+    if row.action == "approve":
+        values["amount_approved_fen"] = _latest_amount(session, app.id)
+    result = session.execute(
+        update(Application)
+        .where(Application.id == app.id, Application.version == seen)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise Conflict("申请已被他人同时处理，本次操作未生效，请刷新后重试")
+
+    stored: Determination | None = None
+    difference: dict[str, Any] = {}
+    if determination is not None:
+        stage = app.state if app.state in REVIEW_STAGES else "checkup"
+        if stage != "checkup":
+            difference = _difference(session, app.id, determination)
+            determination["result"]["difference_from_checkup"] = difference
+        stored = Determination(application_id=app.id, stage=stage, **determination)
+        session.add(stored)
+    if row.action == "object":
+        session.add(Objection(application_id=app.id, text=reason or "", raised_by=actor, raised_at=at))
+    if row.action in ("dismiss_objection", "review_again"):
+        session.execute(
+            update(Objection)
+            .where(Objection.application_id == app.id, Objection.resolved_at.is_(None))
+            .values(resolved_at=at, resolved_by=actor, resolution=reason)
+        )
+    session.add(
+        TransitionLog(
+            application_id=app.id,
+            from_state=row.from_state,
+            action=row.action,
+            to_state=row.to_state,
+            actor=actor,
+            role=role,
+            reason=reason,
+            at=at,
+        )
+    )
+    session.flush()
+    _notify(session, app, row, reason)
+    details: dict[str, Any] = {
+        "kind": app.kind,
+        "from": row.from_state,
+        "to": row.to_state,
+        "on_behalf": role == "window_clerk" and row.action in ("submit", "resubmit"),
+        "reason_given": reason is not None,
+    }
+    if stored is not None:
+        details["determination"] = stored.status
+        if difference:
+            details["difference"] = sorted(difference)
+    record(
+        session,
+        key=audit_key,
+        actor=actor,
+        actor_role=role,
+        district=app.district,
+        action=f"application.{row.action}",
+        subject=f"applications:{app.application_no}",
+        details=details,
+        at=at,
+    )
+    session.refresh(app)
+    return TransitionResult(application=app, row=row, determination=stored, difference=difference)
+
+
+def _action_label(kind: str, action: str) -> str:
+    for r in table_for(kind):
+        if r.action == action:
+            return r.staff_label
+    return action
+
+
+def _check_guard(
+    guard: str,
+    *,
+    session: Session,
+    app: Application,
+    row: Row,
+    reason: str | None,
+    today: dt.date,
+    determination: dict[str, Any] | None,
+) -> None:
+    if guard == "reason_required":
+        if reason is None:
+            raise ValidationFailed(f"「{row.staff_label}」须填写原因或说明")
+    elif guard == "determination_eligible":
+        status = determination["status"] if determination else "not_in_registry"
+        if status != "eligible":
+            raise InvalidTransition(
+                f"按登记库当前数据复核，结论为「{_STATUS_ZH.get(status, status)}」，不能审核通过："
+                "请退回补正或不予批准"
+            )
+    elif guard == "publicity_over":
+        if app.publicity_end is None or today <= app.publicity_end:
+            end = app.publicity_end.isoformat() if app.publicity_end else "—"
+            raise InvalidTransition(
+                f"公示期至 {end} 止（{calendar.publicity_working_days(app.publicity_end)}个工作日），期满后方可核准"
+            )
+    elif guard == "objections_resolved":
+        open_count = session.execute(
+            select(func.count())
+            .select_from(Objection)
+            .where(Objection.application_id == app.id, Objection.resolved_at.is_(None))
+        ).scalar_one()
+        if open_count:
+            raise InvalidTransition(f"尚有 {open_count} 条公示异议未处理，处理完毕后方可核准")
+    else:  # pragma: no cover - the table only names known guards (tested)
+        raise AssertionError(f"unknown guard {guard}")
+
+
+def _latest_amount(session: Session, application_id: int) -> int | None:
+    value = session.execute(
+        select(Determination.amount_fen)
+        .where(Determination.application_id == application_id, Determination.stage == "second_review")
+        .order_by(Determination.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def _difference(session: Session, application_id: int, now: dict[str, Any]) -> dict[str, Any]:
+    """How this review's determination differs from the check-up (status and amount, old → new)."""
+    checkup = session.execute(
+        select(Determination.status, Determination.amount_fen)
+        .where(Determination.application_id == application_id, Determination.stage == "checkup")
+        .order_by(Determination.id.desc())
+        .limit(1)
+    ).first()
+    if checkup is None:
+        return {"checkup": "missing"}
+    out: dict[str, Any] = {}
+    if checkup.status != now["status"]:
+        out["status"] = {"checkup": checkup.status, "now": now["status"]}
+    if checkup.amount_fen != now["amount_fen"]:
+        out["amount_fen"] = {"checkup": checkup.amount_fen, "now": now["amount_fen"]}
+    return out
+
+
+def _scope(session: Session, table: str, key: str) -> Scope | None:
+    conn = session.connection()
+    pk = registry_repo.subject_pk(conn, table, key)
+    if pk is None:
+        return None
+    if table == "businesses":
+        return Scope(business_ids=(pk,))
+    if table == "hires":
+        return Scope(business_ids=(registry_repo.employment_business(conn, pk),))
+    if table == "persons":
+        return Scope(person_ids=(pk,))
+    return Scope(carrier_ids=(pk,))
+
+
+def _snapshot(facts: Facts) -> dict[str, Any]:
+    """The registry facts as read (before the engine derives anything): unknown → null."""
+    out: dict[str, Any] = {}
+    for name, table in facts.tables.items():
+        cols: dict[str, Any] = {}
+        for col_name, col in table.cols.items():
+            values = col.values.tolist()
+            known = np.asarray(col.known).tolist()
+            cols[col_name] = [v if k else None for v, k in zip(values, known, strict=True)]
+        out[name] = {"n": table.n, "columns": cols}
+    return dict(json.loads(json.dumps(out, default=str)))
+
+
+def _determine(session: Session, app: Application, *, on: dt.date, params: ParameterSet) -> dict[str, Any]:
+    """The engine's result for the application's subject and program on ``on``, as a Determination row."""
+    base = {"on": on, "engine_version": ENGINE_VERSION, "parameters_version": params.version[:80]}
+    program = BY_ID[app.kind]
+    scope = _scope(session, app.subject_table, app.subject_key)
+    missing = {
+        **base,
+        "status": "not_in_registry",
+        "amount_fen": None,
+        "facts": {},
+        "result": {
+            "program": app.kind,
+            "status": "not_in_registry",
+            "message": "登记库中没有该主体，无法自动判定",
+        },
+    }
+    if scope is None:
+        return missing
+    facts = assemble_facts(session, on=on, district=None, subjects=scope)
+    snapshot = _snapshot(facts)
+    outcomes = evaluate(facts, on=on, params=params, programs=(program,))
+    if not outcomes:
+        return {**missing, "facts": snapshot}
+    outcome = outcomes[0]
+    rows = np.flatnonzero(outcome.ctx.t["id"].values == app.subject_key)
+    if not rows.size:
+        return {**missing, "facts": snapshot}
+    doc = Explainer(params).program(outcome, int(rows[0]))
+    doc["engine_version"] = ENGINE_VERSION
+    doc["parameters_version"] = params.version
+    doc = dict(json.loads(json.dumps(doc, ensure_ascii=False, default=str)))
+    amount = doc.get("amount_fen")
+    return {
+        **base,
+        "status": str(doc["status"]),
+        "amount_fen": None if amount is None else int(amount),
+        "facts": snapshot,
+        "result": doc,
+    }
+
+
+def _notify(session: Session, app: Application, row: Row, reason: str | None) -> None:
+    payload: dict[str, Any] = {
+        "application_no": app.application_no,
+        "kind": app.kind,
+        "title": KINDS[app.kind].title,
+        "state": row.to_state,
+        "state_label": STATE_LABELS[row.to_state],
+        "message": row.applicant_label,
+    }
+    if reason is not None and row.action in ("return", "refuse", "reject"):
+        payload["reason"] = reason
+    enqueue(session, template=f"application.{row.to_state}", payload=payload, user=app.applicant_user)
+    next_roles = sorted(
+        {r for nxt in table_for(app.kind) if nxt.from_state == row.to_state for r in nxt.roles}
+        - {"applicant"}
+    )
+    for role in next_roles:
+        enqueue(
+            session,
+            template="application.task",
+            payload={
+                **payload,
+                "message": f"待办：{KINDS[app.kind].title}申请 {app.application_no}（{STATE_LABELS[row.to_state]}）",
+            },
+            role=role,
+            district=app.district,
+        )

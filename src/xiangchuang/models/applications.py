@@ -1,0 +1,142 @@
+"""Applications (一网通办): the application, its immutable determinations, its transition log and the
+objections raised while it is publicised.
+
+- ``live_key`` is ``kind|subject_key|period`` while the application is live and NULL once it is
+  withdrawn, not accepted or rejected; its unique constraint is what stops a subject from holding two
+  live applications for the same program and period, also under concurrency (no check-then-insert).
+- ``version`` is the optimistic lock: every transition updates ``WHERE version = :seen`` and bumps it.
+- ``form`` holds the form's answers without personal numbers (those live encrypted in the registry).
+- Determinations are written once and never updated (the migration adds a trigger refusing UPDATE).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xiangchuang.models.base import Base, Fen
+
+APPLICATION_STATES = (
+    "draft",
+    "submitted",
+    "accepted",
+    "first_review",
+    "second_review",
+    "publicity",
+    "objection",
+    "approved",
+    "disbursing",
+    "disbursed",
+    "returned",
+    "not_accepted",
+    "rejected",
+    "withdrawn",
+)
+ENDED_STATES = ("not_accepted", "rejected", "withdrawn")  # no longer live: live_key is NULL
+DETERMINATION_STAGES = ("checkup", "first_review", "second_review")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (
+        CheckConstraint(_in("state", APPLICATION_STATES), name="state_known"),
+        CheckConstraint(
+            f"(live_key IS NULL) = ({_in('state', ENDED_STATES)})",
+            name="live_key_iff_live",
+        ),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("amount_requested_fen IS NULL OR amount_requested_fen >= 0", name="requested_nonneg"),
+        CheckConstraint("amount_approved_fen IS NULL OR amount_approved_fen >= 0", name="approved_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_no: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    subject_table: Mapped[str] = mapped_column(String(20))  # businesses | persons | hires | carriers | …
+    subject_key: Mapped[str] = mapped_column(String(64), index=True)  # business_no, person_no, …
+    period: Mapped[str] = mapped_column(String(20))  # claim period: "2024", "once", "202401-202412", …
+    district: Mapped[int] = mapped_column(Integer, index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    live_key: Mapped[str | None] = mapped_column(String(140), unique=True)
+    applicant_user: Mapped[str] = mapped_column(String(64), index=True)  # the applicant's account
+    applicant_person_no: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    submitted_by: Mapped[str | None] = mapped_column(String(64))
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # 事务代办
+    form: Mapped[dict[str, Any]] = mapped_column(JSON)
+    amount_requested_fen: Mapped[int | None] = mapped_column(Fen)
+    amount_approved_fen: Mapped[int | None] = mapped_column(Fen)
+    return_note: Mapped[str | None] = mapped_column(String(500))  # 退回补正: what to fix
+    decision_reason: Mapped[str | None] = mapped_column(String(500))  # 不予受理 / 不予批准
+    publicity_start: Mapped[dt.date | None] = mapped_column(Date)
+    publicity_end: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Determination(Base):
+    """The engine's result for one application at one stage, with the facts and versions it used."""
+
+    __tablename__ = "determinations"
+    __table_args__ = (CheckConstraint(_in("stage", DETERMINATION_STAGES), name="stage_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))  # eligible | ineligible | unknown | not_in_registry
+    amount_fen: Mapped[int | None] = mapped_column(Fen)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    engine_version: Mapped[str] = mapped_column(String(20))
+    parameters_version: Mapped[str] = mapped_column(String(80))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TransitionLog(Base):
+    __tablename__ = "application_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    from_state: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Objection(Base):
+    """An objection raised during 公示; approval waits until every objection is resolved."""
+
+    __tablename__ = "application_objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    text: Mapped[str] = mapped_column(String(1000))
+    raised_by: Mapped[str] = mapped_column(String(64))
+    raised_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolution: Mapped[str | None] = mapped_column(String(1000))

@@ -1,0 +1,149 @@
+"""Helpers for the application workflow tests: a small registry, actors, and a driver that runs each
+service call in its own transaction (as a request would)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from tests.registry.factories import Registry
+from xiangchuang.applications import service
+from xiangchuang.db import make_sessionmaker
+from xiangchuang.engine.parameters import load_parameters
+from xiangchuang.models import Application, AuditEvent
+from xiangchuang.registry.pii import Pii
+
+D1, D2 = 500101, 500102
+KEY = bytes(range(32))
+PARAMS = load_parameters()
+NOW = dt.datetime(2025, 3, 3, 2, 0, tzinfo=dt.UTC)  # Monday 2025-03-03, 10:00 in Chongqing
+LATER = dt.datetime(2025, 3, 20, 2, 0, tzinfo=dt.UTC)  # well after a publicity started on NOW
+ACTORS = {
+    "applicant": "u-applicant",
+    "window_clerk": "u-clerk",
+    "district_reviewer": "u-reviewer",
+    "district_finance": "u-finance",
+    "city_admin": "u-city",
+}
+_periods = itertools.count(1)
+
+
+def registry(conn: Any, pii: Pii) -> None:
+    """B-VET: eligible for 创业补助 on NOW (district D1); B-ONLINE2: already received the one-off online
+    sales subsidy (ineligible); B-OTHER: a D2 business."""
+    reg = Registry(conn, pii)
+    vet = reg.person(no="P-VET", groups=["veteran"])
+    b = reg.business(no="B-VET", founder=vet, registration_date=dt.date(2022, 5, 1))
+    reg.year(b, 2024, employer_si_paid_fen=987_653)
+    o = reg.business(
+        no="B-ONLINE2", founder=reg.person(no="P-ONLINE2"), registration_date=dt.date(2021, 1, 1)
+    )
+    reg.year(o, 2024, online_revenue_fen=60_000_000)
+    reg.grant("online_sales_subsidy", "B-ONLINE2", period="2023", amount_fen=2_500_000)
+    oth = reg.person(no="P-OTHER", groups=["veteran"])
+    ob = reg.business(no="B-OTHER", founder=oth, registration_date=dt.date(2020, 1, 1), district=D2)
+    reg.year(ob, 2024, employer_si_paid_fen=100_000)
+
+
+def setup(engine: Engine, pii: Pii) -> None:
+    with engine.begin() as conn:
+        registry(conn, pii)
+
+
+def district_of(role: str, district: int = D1) -> int | None:
+    return None if role == "city_admin" else district
+
+
+def create(
+    engine: Engine,
+    *,
+    kind: str = "startup_subsidy",
+    subject: str = "B-VET",
+    period: str | None = None,
+    district: int = D1,
+    role: str = "applicant",
+    now: dt.datetime = NOW,
+) -> int:
+    with make_sessionmaker(engine)() as s, s.begin():
+        app = service.create_application(
+            s,
+            kind=kind,
+            subject_key=subject,
+            period=period or f"P{next(_periods)}",
+            district=district,
+            applicant_user=ACTORS["applicant"],
+            actor=ACTORS[role],
+            role=role,
+            actor_district=district_of(role, district),
+            audit_key=KEY,
+            form={"说明": "测试申请"},
+            now=now,
+        )
+        return app.id
+
+
+def act(
+    engine: Engine,
+    app_id: int,
+    action: str,
+    role: str,
+    *,
+    reason: str | None = None,
+    now: dt.datetime = NOW,
+    district: int = D1,
+    actor: str | None = None,
+    expected_version: int | None = None,
+) -> service.TransitionResult:
+    with make_sessionmaker(engine)() as s, s.begin():
+        return service.transition(
+            s,
+            application_id=app_id,
+            action=action,
+            actor=actor or ACTORS[role],
+            role=role,
+            actor_district=district_of(role, district),
+            reason=reason,
+            now=now,
+            params=PARAMS,
+            audit_key=KEY,
+            expected_version=expected_version,
+        )
+
+
+# How to reach each state from a new draft: (action, role, reason, now).
+_R = "请补充材料说明"
+PATHS: dict[str, list[tuple[str, str, str | None, dt.datetime]]] = {"draft": []}
+PATHS["submitted"] = [("submit", "applicant", None, NOW)]
+PATHS["withdrawn"] = [("withdraw", "applicant", None, NOW)]
+PATHS["returned"] = PATHS["submitted"] + [("return", "window_clerk", _R, NOW)]
+PATHS["not_accepted"] = PATHS["submitted"] + [("refuse", "window_clerk", "不属于本辖区受理范围", NOW)]
+PATHS["accepted"] = PATHS["submitted"] + [("accept", "window_clerk", None, NOW)]
+PATHS["first_review"] = PATHS["accepted"] + [("start_first_review", "window_clerk", None, NOW)]
+PATHS["second_review"] = PATHS["first_review"] + [("pass_first_review", "window_clerk", None, NOW)]
+PATHS["rejected"] = PATHS["first_review"] + [("reject", "window_clerk", "不符合申请条件", NOW)]
+PATHS["publicity"] = PATHS["second_review"] + [("pass_second_review", "district_reviewer", None, NOW)]
+PATHS["objection"] = PATHS["publicity"] + [("object", "district_reviewer", "群众反映经营地址不实", NOW)]
+PATHS["approved"] = PATHS["publicity"] + [("approve", "district_reviewer", None, LATER)]
+PATHS["disbursing"] = PATHS["approved"] + [("start_disbursement", "district_finance", None, LATER)]
+PATHS["disbursed"] = PATHS["disbursing"] + [("confirm_disbursement", "district_finance", None, LATER)]
+
+
+def application_in(engine: Engine, state: str, **create_kw: Any) -> int:
+    app_id = create(engine, **create_kw)
+    for action, role, reason, now in PATHS[state]:
+        act(engine, app_id, action, role, reason=reason, now=now)
+    return app_id
+
+
+def state_of(engine: Engine, app_id: int) -> str:
+    with Session(engine) as s:
+        return s.execute(select(Application.state).where(Application.id == app_id)).scalar_one()
+
+
+def audit_count(engine: Engine) -> int:
+    with Session(engine) as s:
+        return int(s.execute(select(func.count()).select_from(AuditEvent)).scalar_one())

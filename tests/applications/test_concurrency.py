@@ -1,0 +1,171 @@
+"""Concurrency: duplicate submissions and conflicting transitions, each thread on its own connection."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from tests.applications import ACTORS, D1, KEY, NOW, PARAMS, application_in, setup
+from xiangchuang.applications import service
+from xiangchuang.audit.chain import verify
+from xiangchuang.db import make_engine, make_sessionmaker
+from xiangchuang.errors import DomainError
+from xiangchuang.models import Application, TransitionLog
+
+THREADS = 50
+
+
+def _own_connections(engine: Engine) -> Engine:
+    """An engine on the same database that opens a new connection for every session (no pool)."""
+    fresh = make_engine(engine.url.render_as_string(hide_password=False), poolclass=NullPool)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            path = conn.execute(text("SHOW search_path")).scalar_one()
+
+        @event.listens_for(fresh, "connect")
+        def _search_path(dbapi_conn: Any, _rec: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute(f"SET search_path TO {path}")
+            cur.close()
+            dbapi_conn.commit()
+
+    return fresh
+
+
+def _race(engine: Engine, jobs: list[Callable[[Session], Any]]) -> Counter[str]:
+    """Run each job in its own thread, connection and transaction, all released at once."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+    factory = make_sessionmaker(engine)
+
+    def run(job: Callable[[Session], Any]) -> None:
+        barrier.wait()
+        try:
+            with factory() as s, s.begin():
+                job(s)
+            outcome = "ok"
+        except DomainError as exc:
+            outcome = type(exc).__name__
+        except Exception as exc:  # a raw database error would be a bug: count it
+            outcome = f"error:{type(exc).__name__}"
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return Counter(outcomes)
+
+
+def _submit_new(s: Session) -> None:
+    app = service.create_application(
+        s,
+        kind="startup_subsidy",
+        subject_key="B-VET",
+        period="2024",
+        district=D1,
+        applicant_user=ACTORS["applicant"],
+        actor=ACTORS["applicant"],
+        role="applicant",
+        actor_district=None,
+        audit_key=KEY,
+        now=NOW,
+    )
+    service.submit(
+        s,
+        application_id=app.id,
+        actor=ACTORS["applicant"],
+        role="applicant",
+        actor_district=None,
+        audit_key=KEY,
+        now=NOW,
+        params=PARAMS,
+    )
+
+
+def test_fifty_concurrent_duplicate_submissions_leave_exactly_one_live_application(db_engine, pii):
+    setup(db_engine, pii)
+    engine = _own_connections(db_engine)
+    try:
+        outcomes = _race(engine, [_submit_new] * THREADS)
+    finally:
+        engine.dispose()
+    assert outcomes == Counter({"ok": 1, "Conflict": THREADS - 1})
+    with Session(db_engine) as s:
+        live = s.execute(select(Application.state).where(Application.live_key.is_not(None))).scalars().all()
+        assert live == ["submitted"]
+        assert verify(s, KEY) is None
+
+
+def _transition(
+    app_id: int, action: str, reason: str | None, version: int | None
+) -> Callable[[Session], Any]:
+    def job(s: Session) -> None:
+        service.transition(
+            s,
+            application_id=app_id,
+            action=action,
+            actor=ACTORS["window_clerk"],
+            role="window_clerk",
+            actor_district=D1,
+            reason=reason,
+            audit_key=KEY,
+            now=NOW,
+            params=PARAMS,
+            expected_version=version,
+        )
+
+    return job
+
+
+def _version(engine: Engine, app_id: int) -> int:
+    with Session(engine) as s:
+        return int(s.execute(select(Application.version).where(Application.id == app_id)).scalar_one())
+
+
+def test_conflicting_transitions_on_the_same_version_one_wins_the_other_gets_conflict(db_engine, pii):
+    setup(db_engine, pii)
+    app_id = application_in(db_engine, "submitted")
+    seen = _version(db_engine, app_id)
+    engine = _own_connections(db_engine)
+    try:
+        outcomes = _race(
+            engine,
+            [
+                _transition(app_id, "accept", None, seen),
+                _transition(app_id, "refuse", "不属于受理范围", seen),
+            ],
+        )
+    finally:
+        engine.dispose()
+    assert outcomes == Counter({"ok": 1, "Conflict": 1})
+    with Session(db_engine) as s:
+        state = s.execute(select(Application.state).where(Application.id == app_id)).scalar_one()
+        assert state in ("accepted", "not_accepted")
+        logs = s.execute(
+            select(func.count()).select_from(TransitionLog).where(TransitionLog.application_id == app_id)
+        ).scalar_one()
+        assert logs == 2  # submit + the winner
+        assert verify(s, KEY) is None
+
+
+def test_many_concurrent_identical_transitions_apply_once(db_engine, pii):
+    setup(db_engine, pii)
+    app_id = application_in(db_engine, "submitted")
+    engine = _own_connections(db_engine)
+    try:
+        outcomes = _race(engine, [_transition(app_id, "accept", None, None)] * 10)
+    finally:
+        engine.dispose()
+    assert outcomes["ok"] == 1
+    assert set(outcomes) <= {"ok", "Conflict", "InvalidTransition"}  # the loser saw the old or the new state
+    assert _version(db_engine, app_id) == 3
