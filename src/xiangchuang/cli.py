@@ -162,7 +162,7 @@ def match(
         outcomes = []
         for prog in PROGRAMS:
             progress.update(task, description=f"评估 {prog.title}")
-            outcomes.append(run_program(prog, facts, to_day(day), params))
+            outcomes.append(run_program(prog, facts, to_day(day), params, details=False))
             progress.advance(task)
         t2 = time.perf_counter()
     result = match_rows(outcomes, include_undetermined)

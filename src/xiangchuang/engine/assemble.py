@@ -6,6 +6,7 @@ where facts are derived, for one case and for a registry alike.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -68,10 +69,17 @@ def empty_table(name: str) -> Table:
 
 
 def _join(dst: Table, src: Table, ref: str, fields: tuple[str, ...], prefix: str) -> None:
+    """Make ``prefix__field`` columns of dst from the referenced src rows (built on first use)."""
     idx = dst[ref].values.astype(np.int64, copy=False)
     valid = dst[ref].known & (idx != NO_REF)
     for f in fields:
-        dst.cols[f"{prefix}__{f}"] = src[f].take(idx, valid)
+        name = f"{prefix}__{f}"
+        dst.cols.pop(name, None)
+        dst.lazy[name] = functools.partial(_take, src, f, idx, valid)
+
+
+def _take(src: Table, field: str, idx: IntArray, valid: BoolArray) -> Col:
+    return src[field].take(idx, valid)
 
 
 def _count(rows: IntArray, n: int, weights: IntArray | None = None) -> IntArray:
@@ -264,10 +272,17 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     hires.cols["si_last_month"] = Col(last, ck.copy())
     hires.cols["si_run_months"] = Col(run, ck.copy())
     hires.cols["si_paid_months"] = Col(count, ck.copy())
-    # The distinct paid months in (hire, month) order: claims over a month range are two searches.
-    always = np.ones(keys.size, dtype=bool)
+    # The distinct paid months in (hire, month) order with the running total of employer
+    # contributions before each: a claim over a month range is two searches and a subtraction.
+    # A last row with the largest key holds the grand total, so every range has an end row.
+    size = keys.size + 1
+    keys = np.append(keys, np.iinfo(np.int64).max)
+    before = np.zeros(size, dtype=np.int64)
+    np.cumsum(month_fen, dtype=np.int64, out=before[1:])
+    del month_fen
+    always = np.ones(size, dtype=bool)
     T["contribution_months"] = Table(
-        "contribution_months", keys.size, {"key": Col(keys, always), "employer_fen": Col(month_fen, always)}
+        "contribution_months", size, {"key": Col(keys, always), "fen_before": Col(before, always)}
     )
 
     # Loans: the borrower's and the business's facts.

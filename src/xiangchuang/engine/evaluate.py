@@ -119,7 +119,12 @@ def _soon(
     return soon, eligible_from
 
 
-def run_program(program: Program, facts: Facts, on: int, params: ParameterSet) -> Outcome:
+def run_program(
+    program: Program, facts: Facts, on: int, params: ParameterSet, *, details: bool = True
+) -> Outcome:
+    """Evaluate one program over its subject table. With ``details=False`` (registry-wide runs) the
+    per-condition message values are dropped once the result is known, to keep memory flat; a row
+    is explained by evaluating it again with details."""
     table = facts.tables[program.subject]
     ctx = Ctx(params, table, on, tables=facts.tables, supplied=facts.supplied)
     applies = program.applies(ctx) if program.applies is not None else np.ones(ctx.n, dtype=bool)
@@ -137,6 +142,11 @@ def run_program(program: Program, facts: Facts, on: int, params: ParameterSet) -
     horizon = on + int(horizon_param.ints(horizon_param.lookup(None, np.asarray([on], dtype=np.int32)))[0])
     soon, eligible_from = _soon(program, ctx, conds, status, grp, on, horizon)
 
+    if not details:
+        for co in conds.values():
+            co.info = {}
+            co.passes_on = None
+        out.info = {}
     outcome = Outcome(program, ctx, applies, status, amount, conds, grp, out, soon, eligible_from)
     overridden = [n for n in ctx.used if params[n].has_overrides]
     if overridden and ctx.n:

@@ -8,7 +8,7 @@ one definition.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -262,23 +262,27 @@ class Col:
 
 
 class Table:
-    """Columns of equal length. Missing columns read as all-unknown."""
+    """Columns of equal length. Missing columns read as all-unknown. Derived columns may be
+    registered as ``lazy`` and are built on first use (joined facts a program never reads cost
+    neither time nor memory)."""
 
     def __init__(self, name: str, n: int, cols: Mapping[str, Col] | None = None) -> None:
         self.name = name
         self.n = n
         self.cols: dict[str, Col] = dict(cols or {})
+        self.lazy: dict[str, Callable[[], Col]] = {}
 
     def __len__(self) -> int:
         return self.n
 
     def __contains__(self, key: str) -> bool:
-        return key in self.cols
+        return key in self.cols or key in self.lazy
 
     def __getitem__(self, key: str) -> Col:
         col = self.cols.get(key)
         if col is None:
-            col = self._unknown(key)
+            make = self.lazy.pop(key, None)
+            col = make() if make is not None else self._unknown(key)
             self.cols[key] = col
         return col
 

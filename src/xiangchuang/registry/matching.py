@@ -46,12 +46,19 @@ class MatchError(LookupError):
 
 
 def evaluate(
-    facts: Facts, *, on: dt.date, params: ParameterSet, programs: Sequence[Program] = PROGRAMS
+    facts: Facts,
+    *,
+    on: dt.date,
+    params: ParameterSet,
+    programs: Sequence[Program] = PROGRAMS,
+    details: bool = True,
 ) -> list[Outcome]:
     """The engine over registry facts: assemble, then every program with rows."""
     day = to_day(on)
     assemble(facts, day)
-    return [run_program(p, facts, day, params) for p in programs if facts.tables[p.subject].n]
+    return [
+        run_program(p, facts, day, params, details=details) for p in programs if facts.tables[p.subject].n
+    ]
 
 
 @dataclass
@@ -82,7 +89,7 @@ def run_match(
     stats = LoadStats()
     facts = assemble_facts(session, on=on, district=district, method=method, workers=workers, stats=stats)
     t1 = time.perf_counter()
-    outcomes = evaluate(facts, on=on, params=params)
+    outcomes = evaluate(facts, on=on, params=params, details=False)
     t2 = time.perf_counter()
     rows = result_rows(facts, outcomes, district=district)
     run = repo.insert_run(

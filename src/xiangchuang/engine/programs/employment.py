@@ -198,8 +198,8 @@ def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         t = ctx.t
         cm = ctx.tables["contribution_months"]
         keys = cm["key"].values.astype(np.int64, copy=False)
-        csum = np.zeros(keys.size + 1, dtype=np.int64)
-        np.cumsum(cm["employer_fen"].values, dtype=np.int64, out=csum[1:])
+        before = cm["fen_before"].values.astype(np.int64, copy=False)
+
         start, end = si_period(ctx)
         limit, _ = _si_limits(ctx)
         received = np.where(t["si_months_received"].known, t["si_months_received"].values, 0)
@@ -213,7 +213,7 @@ def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         first = np.searchsorted(keys, month_keys(rows, lo), side="left")
         after = np.searchsorted(keys, month_keys(rows, hi), side="right")
         months = np.where(hi >= lo, np.minimum(after - first, np.maximum(limit - received, 0)), 0)
-        total = csum[first + months] - csum[first]
+        total = before[first + months] - before[first]
         return total.astype(np.int64), months.astype(np.int64)
 
     result: tuple[np.ndarray, np.ndarray] = ctx.memo("si_claim", make)
