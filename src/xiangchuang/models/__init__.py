@@ -13,6 +13,7 @@ from xiangchuang.models.businesses import (
     Recommendation,
 )
 from xiangchuang.models.carriers import Carrier, Tenancy
+from xiangchuang.models.disbursement import DisbursementBatch, DisbursementItem
 from xiangchuang.models.employment import Contribution, Employment
 from xiangchuang.models.grants import Grant
 from xiangchuang.models.imports import ImportBatch
@@ -34,6 +35,8 @@ __all__ = [
     "Contribution",
     "CreditRating",
     "Determination",
+    "DisbursementBatch",
+    "DisbursementItem",
     "Employment",
     "Founder",
     "Grant",
