@@ -81,7 +81,7 @@ def _builtin_table() -> HolidayTable:
 def _library_knows(year: int) -> bool:
     try:
         chinese_calendar.is_workday(dt.date(year, 6, 1))
-    except NotImplementedError:
+    except NotImplementedError:  # chinesecalendar's signal for a year it has no data for (not a stub)
         return False
     return True
 

@@ -689,6 +689,18 @@ BUSINESS_YEARS = KindSpec(
     conflict_keys=(("business_id", "year"),),
 )
 
+# Honours and credit ratings belong to a person, a business, or both (at least one).
+_PERSON_OR_BUSINESS: Final = (
+    Ref("person_id", "person", ("id_number", "person_no"), required=False, label="人员"),
+    Ref(
+        "business_id",
+        "business",
+        ("uscc", "registration_no", "business_no"),
+        required=False,
+        label="经营主体",
+    ),
+)
+
 HONOURS = KindSpec(
     name="honours",
     label="荣誉称号",
@@ -721,16 +733,7 @@ HONOURS = KindSpec(
         ),
         _date("awarded_on", "授予日期", "获得日期", required=True),
     ),
-    refs=(
-        Ref("person_id", "person", ("id_number", "person_no"), required=False, label="人员"),
-        Ref(
-            "business_id",
-            "business",
-            ("uscc", "registration_no", "business_no"),
-            required=False,
-            label="经营主体",
-        ),
-    ),
+    refs=_PERSON_OR_BUSINESS,
     key=("person_id", "business_id", "title", "awarded_on"),
     key_note="人员 + 经营主体 + 荣誉名称 + 授予日期（人员与主体至少一项）",
     description="个人、主体或项目获得的设区的市级以上荣誉称号（免除反担保的依据）。",
@@ -783,16 +786,7 @@ CREDIT_RATINGS = KindSpec(
         _date("rated_on", "评定日期", required=True),
         _date("valid_until", "有效期至", "有效期截止日期"),
     ),
-    refs=(
-        Ref("person_id", "person", ("id_number", "person_no"), required=False, label="人员"),
-        Ref(
-            "business_id",
-            "business",
-            ("uscc", "registration_no", "business_no"),
-            required=False,
-            label="经营主体",
-        ),
-    ),
+    refs=_PERSON_OR_BUSINESS,
     key=("person_id", "business_id", "institution", "rated_on"),
     key_note="人员 + 经营主体 + 评定机构 + 评定日期（人员与主体至少一项）",
     description="金融机构对小微企业、个体工商户、农户的信用评定。",
