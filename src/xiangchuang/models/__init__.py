@@ -21,9 +21,11 @@ from xiangchuang.models.ledger import Account, JournalEntry, Posting
 from xiangchuang.models.matching import MatchResult, MatchRun
 from xiangchuang.models.outbox import InboxMessage, OutboxMessage
 from xiangchuang.models.people import Person, PersonGroup
+from xiangchuang.models.users import ApiToken, RateLimitBucket, User, UserSession
 
 __all__ = [
     "Account",
+    "ApiToken",
     "Application",
     "AuditEvent",
     "AuditHead",
@@ -51,7 +53,10 @@ __all__ = [
     "Person",
     "PersonGroup",
     "Posting",
+    "RateLimitBucket",
     "Recommendation",
     "Tenancy",
     "TransitionLog",
+    "User",
+    "UserSession",
 ]
