@@ -20,6 +20,22 @@ class Settings(BaseSettings):
     keyring: str | None = Field(default=None, description="密钥环 JSON（优先于 keyring_file）")
     demo: bool = Field(default=False, description="演示模式：允许自动生成本地密钥和演示账号")
 
+    # Authentication and sessions (SECURITY.md). Defaults follow OWASP ASVS level 2 and 等保2.0.
+    lockout_threshold: int = Field(default=5, ge=1, description="连续登录失败多少次后锁定账号")
+    lockout_window_minutes: int = Field(default=15, ge=1, description="统计登录失败次数的时间窗（分钟）")
+    lockout_minutes: int = Field(default=15, ge=1, description="锁定时长（分钟）")
+    session_idle_minutes: int = Field(default=30, ge=1, description="会话空闲超时（分钟）")
+    session_absolute_hours: int = Field(default=12, ge=1, description="会话绝对超时（小时）")
+    argon2_memory_kib: int = Field(default=19456, ge=19456, description="argon2id 内存（KiB，至少 19 MiB）")
+    argon2_time_cost: int = Field(default=2, ge=2, description="argon2id 迭代次数（至少 2）")
+    password_require_classes: int = Field(
+        default=0, ge=0, le=4, description="密码须包含的字符类别数（等保复杂度要求；0 为不要求，ASVS 建议）"
+    )
+    totp_for_staff: bool = Field(default=True, description="工作人员登录须使用动态口令（TOTP）")
+    cookie_secure: bool = Field(default=False, description="Cookie 仅经 HTTPS 发送（生产环境须为 true）")
+    rate_login: str = Field(default="10/300", description="登录限流：次数/秒数（每个来源地址）")
+    rate_checkup: str = Field(default="60/60", description="公开政策体检限流：次数/秒数（每个来源地址）")
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
