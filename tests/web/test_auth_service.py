@@ -152,7 +152,7 @@ def test_a_new_session_id_at_every_login_and_only_its_hash_is_stored(db_engine, 
 
 def test_disabling_an_account_ends_its_sessions(db_engine, akey, make_user):
     uid, _ = make_user("hank")
-    admin, _ = make_user("root.admin", "sys_admin")
+    make_user("root.admin", "sys_admin")
     with _tx(db_engine) as s:
         raw = svc.start_session(s, user=s.get(User, uid), stage="full", now=T0).raw_id
     with pytest.raises(Forbidden), _tx(db_engine) as s:
@@ -183,10 +183,9 @@ def test_totp_code_is_single_use(db_engine, akey, cipher, make_user):
     assert verify(pyotp.TOTP(secret).at(later), later).ok
 
 
-def test_staff_need_totp_applicants_do_not(db_engine, make_user):
-    with _tx(db_engine) as s:
-        assert svc.needs_totp(User(role="window_clerk"))
-        assert not svc.needs_totp(User(role="applicant"))
+def test_staff_need_totp_applicants_do_not():
+    assert svc.needs_totp(User(role="window_clerk"))
+    assert not svc.needs_totp(User(role="applicant"))
 
 
 def test_api_tokens_are_hashed_scoped_and_expire(db_engine, akey):
@@ -222,8 +221,8 @@ def test_api_tokens_are_hashed_scoped_and_expire(db_engine, akey):
         )
 
 
-def test_scope_levels_by_role(db_engine, make_user):
-    with _tx(db_engine) as s:
+def test_scope_levels_by_role():
+    if True:
         assert svc.scope_for(User(id=1, login="a", role="applicant", business_id=3)).level == "own"
         assert (
             svc.scope_for(
