@@ -63,3 +63,35 @@ def make_user(db_engine, akey, cipher, linked):
             return user.id, secret
 
     return make
+
+
+def ring_json(ring) -> str:
+    import base64
+    import json
+
+    return json.dumps(
+        {
+            "active": ring.active,
+            "keys": {k: base64.b64encode(v).decode() for k, v in ring.keys.items()},
+            "index_key": base64.b64encode(ring.index_key).decode(),
+        }
+    )
+
+
+@pytest.fixture
+def web_settings(pii, tmp_path):
+    from xiangchuang.config import Settings
+
+    return Settings(
+        data_dir=tmp_path, keyring=ring_json(pii.cipher.ring), rate_checkup="1000/60", rate_login="1000/60"
+    )
+
+
+@pytest.fixture
+def client(db_engine, web_settings):
+    from fastapi.testclient import TestClient
+
+    from xiangchuang.web.app import create_app
+
+    with TestClient(create_app(web_settings, engine=db_engine), base_url="http://testserver") as c:
+        yield c

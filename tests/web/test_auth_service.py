@@ -222,21 +222,15 @@ def test_api_tokens_are_hashed_scoped_and_expire(db_engine, akey):
 
 
 def test_scope_levels_by_role():
-    if True:
-        assert svc.scope_for(User(id=1, login="a", role="applicant", business_id=3)).level == "own"
-        assert (
-            svc.scope_for(
-                User(id=1, login="a", role="window_clerk", district=500101, street="龙门浩街道")
-            ).level
-            == "street"
-        )
-        assert svc.scope_for(User(id=1, login="a", role="window_clerk", district=500101)).level == "district"
-        assert (
-            svc.scope_for(User(id=1, login="a", role="district_reviewer", district=500101)).level
-            == "district"
-        )
-        assert svc.scope_for(User(id=1, login="a", role="city_admin")).level == "city"
-        assert svc.scope_for(User(id=1, login="a", role="sys_admin")).level == "own"
+    assert svc.scope_for(User(id=1, login="a", role="applicant", business_id=3)).level == "own"
+    assert (
+        svc.scope_for(User(id=1, login="a", role="window_clerk", district=500101, street="龙门浩街道")).level
+        == "street"
+    )
+    assert svc.scope_for(User(id=1, login="a", role="window_clerk", district=500101)).level == "district"
+    assert svc.scope_for(User(id=1, login="a", role="district_reviewer", district=500101)).level == "district"
+    assert svc.scope_for(User(id=1, login="a", role="city_admin")).level == "city"
+    assert svc.scope_for(User(id=1, login="a", role="sys_admin")).level == "own"
 
 
 def test_demo_accounts_are_not_seeded_outside_demo_mode(db_engine, akey, cipher, linked):

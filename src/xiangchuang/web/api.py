@@ -1,0 +1,202 @@
+"""JSON API v1: 政策体检 and the program catalogue (public), and who the caller is (session or token).
+
+Response models are Pydantic (they are the OpenAPI document other agencies' systems read). The check-up
+result is the engine's stable result document (``xiangchuang schema result``), unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Body, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from xiangchuang.checkup import catalogue
+from xiangchuang.checkup.service import china_today, run_checkup
+from xiangchuang.errors import NotFound
+from xiangchuang.users.service import ROLE_LABELS, scope_for
+from xiangchuang.web.deps import ApiCaller, StateDep
+
+router = APIRouter(prefix="/api/v1", tags=["API v1"])
+
+
+class Parameter(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    label: str | None = None
+    value: Any = None
+    unit: str | None = None
+    since: str | None = None
+    reference: str | None = None
+    status: str | None = None
+    pending: bool | None = None
+    display: str | None = None
+
+
+class ConditionResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    status: Literal["pass", "fail", "unknown"]
+    clause: str
+    message: str = Field(description="中文说明（满足 / 不满足 / 缺少什么）")
+    distance: str | None = Field(None, description="距离满足还差多少（不满足时）")
+    passes_on: str | None = Field(None, description="将于该日满足（时间条件）")
+    group: Literal["any_of"] | None = None
+    parameters: list[Parameter]
+
+
+class Missing(BaseModel):
+    fact: str
+    label: str
+
+
+class Funding(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    source: str
+    amount_fen: int
+
+
+class ProgramResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    program: str
+    title: str
+    clause: str
+    subject: dict[str, str]
+    status: Literal["eligible", "ineligible", "undetermined"]
+    status_label: str
+    amount_fen: int | None = Field(description="符合时为金额（分），不符合为0，待定为null")
+    amount: str | None = None
+    amount_capital: str | None = None
+    benefit: str
+    amount_rule: str
+    conditions: list[ConditionResult]
+    missing: list[Missing]
+    soon: bool | None = Field(None, description="即将符合（时间条件将在期限内满足）")
+    eligible_from: str | None = None
+    funding: list[Funding] | None = None
+    pending_parameters: list[str]
+
+
+class CheckupResult(BaseModel):
+    on: str = Field(description="评估日期")
+    engine_version: str
+    parameters_version: str
+    programs: list[ProgramResult]
+
+
+class CatalogueCondition(BaseModel):
+    id: str
+    clause: str
+    text: str
+    any_of: bool
+    facts: list[Missing]
+    parameters: list[str]
+
+
+class CatalogueParameter(BaseModel):
+    name: str
+    label: str
+    display: str
+    since: str | None
+    reference: str | None
+    status: str | None
+    pending: bool
+
+
+class ProgramSummary(BaseModel):
+    id: str
+    title: str
+    clause: str
+    clause_title: str
+    summary: str
+    benefit: str
+    paid_to: str
+    subject: str
+
+
+class ProgramDetail(ProgramSummary):
+    amount_rule: str
+    conditions: list[CatalogueCondition]
+    any_of_label: str | None
+    prepare: list[Missing]
+    parameters: list[CatalogueParameter]
+    on: str
+
+
+class Me(BaseModel):
+    kind: Literal["user", "api_token"]
+    login: str | None = None
+    display_name: str | None = None
+    role: str | None = None
+    role_label: str | None = None
+    scope: Literal["own", "street", "district", "city"] | None = None
+    district: int | None = None
+    org: str | None = None
+    scopes: list[str] | None = None
+
+
+CASE_EXAMPLE = {
+    "on": "2024-03-20",
+    "person": {"id": "P1", "groups": ["returning_migrant_worker"], "first_business": True},
+    "business": {
+        "id": "B1",
+        "district": "500101",
+        "kind": "enterprise",
+        "registration_date": "2022-03-10",
+        "status": "normal",
+        "years": {"2023": {"employer_si_paid_fen": 8640000}},
+    },
+    "received": [],
+}
+
+
+@router.post(
+    "/checkup",
+    response_model=CheckupResult,
+    response_model_exclude_unset=True,
+    summary="政策体检：评估一个案例",
+    description="案例格式见 `xiangchuang schema case`：缺省的键表示未知，空列表表示确知没有；金额为分。"
+    "不带 `on` 时按今天（北京时间）评估。",
+)
+def checkup(
+    state: StateDep,
+    case: dict[str, Any] = Body(..., examples=[CASE_EXAMPLE]),  # noqa: B008
+) -> dict[str, Any]:
+    return run_checkup(case, params=state.params)
+
+
+@router.get("/programs", response_model=list[ProgramSummary], summary="全部扶持项目")
+def programs(state: StateDep) -> list[dict[str, Any]]:
+    return catalogue.catalogue(state.params, china_today())
+
+
+@router.get(
+    "/programs/{program_id}", response_model=ProgramDetail, summary="一个项目：条件、依据、需准备的信息"
+)
+def program(program_id: str, state: StateDep) -> dict[str, Any]:
+    entry = catalogue.program(program_id, state.params, china_today())
+    if entry is None:
+        raise NotFound(f"项目 {program_id} 不存在")
+    return entry
+
+
+@router.get("/me", response_model=Me, summary="当前调用者（登录用户或 API 令牌）")
+def me(caller: ApiCaller) -> Me:
+    if caller.token is not None:
+        t = caller.token
+        return Me(kind="api_token", org=t.org_name, scopes=sorted(t.scopes), role=t.owner_org)
+    user = caller.user
+    assert user is not None
+    scope = scope_for(user)
+    return Me(
+        kind="user",
+        login=user.login,
+        display_name=user.display_name,
+        role=user.role,
+        role_label=ROLE_LABELS[user.role],
+        scope=scope.level,
+        district=user.district,
+    )
+
+
+_ = Depends

@@ -1,0 +1,263 @@
+"""Request dependencies: the database session, who is asking, their scope, CSRF and rate limits.
+
+- :data:`SessionDep`: one transaction per request, committed when the route function returns (before the
+  response is sent), rolled back if it raises.
+- :data:`CurrentUser`: a fully signed-in user (session cookie after password and, for staff, TOTP).
+  Missing → 401 on ``/api``, a redirect to the login page elsewhere.
+- :func:`require_role`: the user's role is one of those named, else 403.
+- :data:`DistrictScope`: the one dependency that yields the user's data scope (own / street / district
+  / city); routes filter every query through it.
+- :func:`guard` runs on every request (app-wide dependency): the DB-backed rate limit for the routes that
+  have one (in a short transaction of its own, before the request's transaction starts), then CSRF for
+  every unsafe request — with a session cookie the session's token must come back in the ``csrf_token``
+  form field or the ``X-CSRF-Token`` header; an anonymous form post (the login form, the check-up) must
+  echo the ``xc_csrf`` cookie (double submit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Final
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from xiangchuang.config import Settings
+from xiangchuang.crypto import FieldCipher
+from xiangchuang.db import transaction
+from xiangchuang.engine.parameters import ParameterSet
+from xiangchuang.errors import DomainError, Forbidden
+from xiangchuang.models import User
+from xiangchuang.users import ratelimit
+from xiangchuang.users.service import (
+    ROLE_LABELS,
+    ActiveSession,
+    ApiPrincipal,
+    SecurityPolicy,
+    UserScope,
+    authenticate_api_token,
+    load_session,
+    scope_for,
+)
+
+SESSION_COOKIE: Final = "xc_session"
+ANON_CSRF_COOKIE: Final = "xc_csrf"
+CSRF_FIELD: Final = "csrf_token"
+CSRF_HEADER: Final = "x-csrf-token"
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    cipher: FieldCipher
+    audit_key: bytes
+    policy: SecurityPolicy
+    limits: dict[tuple[str, str], ratelimit.Limit]  # (method, path) → limit
+    params: ParameterSet
+
+
+@dataclass(frozen=True)
+class Viewer:
+    login: str
+    display_name: str
+    role: str
+
+
+class LoginRequired(Exception):
+    """No valid session: 401 for the API, a redirect to the login page for pages."""
+
+
+class CsrfFailed(DomainError):
+    status = 403
+
+
+class RateLimited(DomainError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.xc
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_db(state: StateDep) -> Iterator[Session]:
+    with transaction(state.sessions) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _active_session(request: Request, state: AppState, db: Session) -> ActiveSession | None:
+    """The request's session (any stage), looked up once per request."""
+    if hasattr(request.state, "active"):
+        active: ActiveSession | None = request.state.active
+        return active
+    raw = request.cookies.get(SESSION_COOKIE)
+    found = load_session(db, raw_id=raw, policy=state.policy, now=now_utc()) if raw else None
+    request.state.active = found
+    request.state.authenticated = bool(found and found.full)
+    # Plain copies for rendering (an error page is drawn after the transaction has rolled back).
+    request.state.csrf = found.row.csrf_token if found else None
+    request.state.viewer = (
+        Viewer(found.user.login, found.user.display_name, found.user.role) if found and found.full else None
+    )
+    return found
+
+
+def optional_session(request: Request, state: StateDep, db: SessionDep) -> ActiveSession | None:
+    return _active_session(request, state, db)
+
+
+MaybeSession = Annotated[ActiveSession | None, Depends(optional_session)]
+
+
+def current_session(active: MaybeSession) -> ActiveSession:
+    if active is None or not active.full:
+        raise LoginRequired()
+    return active
+
+
+CurrentSession = Annotated[ActiveSession, Depends(current_session)]
+
+
+def current_user(active: CurrentSession) -> User:
+    return active.user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(*roles: str) -> Callable[[User], User]:
+    """A dependency that lets through only users with one of ``roles`` (403 otherwise)."""
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"您的角色（{ROLE_LABELS.get(user.role, user.role)}）无权访问此功能")
+        return user
+
+    return check
+
+
+def district_scope(user: CurrentUser) -> UserScope:
+    return scope_for(user)
+
+
+DistrictScope = Annotated[UserScope, Depends(district_scope)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls the API: a signed-in user (cookie) or another agency's system (bearer token)."""
+
+    user: User | None = None
+    token: ApiPrincipal | None = None
+
+
+def api_caller(request: Request, active: MaybeSession, db: SessionDep) -> Caller:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        principal = authenticate_api_token(db, token=header[7:].strip(), now=now_utc())
+        if principal is None:
+            raise LoginRequired()
+        request.state.authenticated = True
+        return Caller(token=principal)
+    if active is not None and active.full:
+        return Caller(user=active.user)
+    raise LoginRequired()
+
+
+ApiCaller = Annotated[Caller, Depends(api_caller)]
+
+
+def require_scope(scope: str) -> Callable[[Caller], Caller]:
+    def check(caller: ApiCaller) -> Caller:
+        if caller.token is not None and scope not in caller.token.scopes:
+            raise Forbidden(f"API 令牌没有“{scope}”权限")
+        return caller
+
+    return check
+
+
+# --- the app-wide guard: rate limits, then CSRF -------------------------------------------------------
+
+
+def _rate_limit(state: AppState, request: Request) -> None:
+    limit = state.limits.get((request.method, request.url.path))
+    if limit is None:
+        return
+    with transaction(state.sessions) as session:
+        verdict = ratelimit.hit(session, limit=limit, client=client_address(request), now=now_utc())
+    if not verdict.allowed:
+        raise RateLimited(
+            f"请求过于频繁：每 {limit.seconds} 秒最多 {limit.count} 次，请 {verdict.retry_after} 秒后再试",
+            verdict.retry_after,
+        )
+
+
+def anon_csrf_token(request: Request) -> str:
+    """The double-submit token for anonymous forms (set as a cookie by the page that shows the form)."""
+    token = request.cookies.get(ANON_CSRF_COOKIE)
+    if not token or len(token) > 100:
+        token = getattr(request.state, "new_anon_csrf", None) or secrets.token_urlsafe(32)
+        request.state.new_anon_csrf = token
+    return token
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+async def guard(request: Request, state: StateDep, db: SessionDep) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    await run_in_threadpool(_rate_limit, state, request)
+    submitted = request.headers.get(CSRF_HEADER)
+    content_type = request.headers.get("content-type", "")
+    is_form = content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+    if submitted is None and is_form:
+        value = (await request.form()).get(CSRF_FIELD)
+        submitted = value if isinstance(value, str) else None
+    has_cookie = SESSION_COOKIE in request.cookies
+    active = await run_in_threadpool(_active_session, request, state, db) if has_cookie else None
+    if active is not None:
+        if not _same(submitted, active.row.csrf_token):
+            raise CsrfFailed("安全校验失败（CSRF 令牌缺失或不符）：请刷新页面后重试")
+        return
+    # A browser form without a session (login CSRF, forged check-ups): double submit.
+    if is_form and not _same(submitted, request.cookies.get(ANON_CSRF_COOKIE)):
+        raise CsrfFailed("安全校验失败（表单已过期或来源不明）：请刷新页面后重试")
+
+
+def csrf_for(request: Request) -> str:
+    """The token a page embeds in its forms: the session's, or the anonymous double-submit one."""
+    token: str | None = getattr(request.state, "csrf", None)
+    return token or anon_csrf_token(request)

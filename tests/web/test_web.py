@@ -1,0 +1,298 @@
+"""The web app through FastAPI's TestClient, on SQLite and PostgreSQL: sign-in, sessions, CSRF, headers,
+the check-up page and API, rate limits, readiness."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from importlib import resources
+
+import pyotp
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from tests.web.conftest import PASSWORD
+from xiangchuang.engine.api import evaluate
+from xiangchuang.engine.case import load_yaml
+from xiangchuang.engine.dates import parse_date
+from xiangchuang.engine.parameters import load_parameters
+from xiangchuang.models import UserSession
+
+
+def _csrf(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "form has no CSRF field"
+    return m.group(1)
+
+
+def _sign_in(client, login, secret=None):
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"login": login, "password": PASSWORD, "csrf_token": _csrf(page.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    if secret:
+        assert r.headers["location"].startswith("/login/totp")
+        page = client.get("/login/totp")
+        r = client.post(
+            "/login/totp",
+            data={"code": pyotp.TOTP(secret).now(), "csrf_token": _csrf(page.text)},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+    return r
+
+
+def test_applicant_signs_in_sees_own_page_with_no_store(client, make_user):
+    make_user("zhang.san")
+    r = _sign_in(client, "zhang.san")
+    assert r.headers["location"] == "/me"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
+    page = client.get("/me")
+    assert page.status_code == 200 and "测试zhang.san" in page.text and "本人/本机构" in page.text
+    assert page.headers["cache-control"].startswith("no-store")
+    assert (
+        page.headers["x-frame-options"] == "DENY"
+        and "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    )
+    api = client.get("/api/v1/me")
+    assert api.json()["role"] == "applicant" and api.json()["scope"] == "own"
+
+
+def test_staff_need_a_totp_code_before_the_session_is_full(client, make_user):
+    _, secret = make_user("li.clerk", "window_clerk")
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"login": "li.clerk", "password": PASSWORD, "csrf_token": _csrf(page.text)},
+        follow_redirects=False,
+    )
+    assert r.headers["location"].startswith("/login/totp")
+    assert client.get("/api/v1/me").status_code == 401  # password alone is not a session
+    totp = client.get("/login/totp")
+    code = pyotp.TOTP(secret).now()
+    r = client.post(
+        "/login/totp", data={"code": code, "csrf_token": _csrf(totp.text)}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    me = client.get("/api/v1/me").json()
+    assert me["role"] == "window_clerk" and me["scope"] == "district" and me["district"] == 500101
+
+
+def test_totp_code_cannot_be_used_twice_through_the_web(db_engine, web_settings, make_user):
+    from xiangchuang.web.app import create_app
+
+    _, secret = make_user("wang.reviewer", "district_reviewer")
+    code = pyotp.TOTP(secret).now()
+    app = create_app(web_settings, engine=db_engine)
+    outcomes = []
+    for _ in range(2):
+        with TestClient(app) as c:
+            page = c.get("/login")
+            c.post(
+                "/login",
+                data={"login": "wang.reviewer", "password": PASSWORD, "csrf_token": _csrf(page.text)},
+            )
+            totp = c.get("/login/totp")
+            r = c.post(
+                "/login/totp", data={"code": code, "csrf_token": _csrf(totp.text)}, follow_redirects=False
+            )
+            outcomes.append(r.status_code)
+    assert outcomes == [303, 401]
+
+
+def test_logout_invalidates_the_session_server_side(client, make_user):
+    make_user("zhao.liu")
+    _sign_in(client, "zhao.liu")
+    cookie = client.cookies.get("xc_session")
+    page = client.get("/me")
+    r = client.post("/logout", data={"csrf_token": _csrf(page.text)}, follow_redirects=False)
+    assert r.status_code == 303
+    client.cookies.set("xc_session", cookie)  # replaying the old cookie
+    assert client.get("/api/v1/me").status_code == 401
+    r = client.get("/me", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize("expiry", ["idle", "absolute"])
+def test_expired_sessions_get_401_on_the_api_and_a_redirect_on_pages(client, db_engine, make_user, expiry):
+    make_user("sun.qi")
+    _sign_in(client, "sun.qi")
+    now = dt.datetime.now(dt.UTC)
+    values = (
+        {"last_seen_at": now - dt.timedelta(minutes=31)}
+        if expiry == "idle"
+        else {"expires_at": now - dt.timedelta(seconds=1)}
+    )
+    with db_engine.begin() as conn:
+        conn.execute(update(UserSession).values(**values))
+    assert client.get("/api/v1/me").status_code == 401
+    r = client.get("/me", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/me"
+
+
+def test_unsafe_requests_need_the_csrf_token(client, make_user):
+    make_user("zhou.ba")
+    _sign_in(client, "zhou.ba")
+    assert client.post("/logout", follow_redirects=False).status_code == 403  # missing
+    r = client.post("/logout", data={"csrf_token": "forged"}, follow_redirects=False)
+    assert r.status_code == 403 and "CSRF" in r.text  # wrong
+    r = client.post("/api/v1/checkup", json={"person": {"id": "P1"}}, headers={"X-CSRF-Token": "forged"})
+    assert r.status_code == 403 and "CSRF" in r.json()["detail"]
+    assert client.get("/api/v1/me").status_code == 200  # still signed in
+
+
+def test_login_form_without_its_token_is_refused(client, make_user):
+    make_user("wu.jiu")
+    r = client.post("/login", data={"login": "wu.jiu", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_lockout_through_the_login_page(client, make_user, web_settings):
+    make_user("zheng.shi")
+    page = client.get("/login")
+    token = _csrf(page.text)
+    codes = [
+        client.post(
+            "/login", data={"login": "zheng.shi", "password": "wrong-password", "csrf_token": token}
+        ).status_code
+        for _ in range(web_settings.lockout_threshold)
+    ]
+    assert codes == [401] * (web_settings.lockout_threshold - 1) + [423]
+    r = client.post("/login", data={"login": "zheng.shi", "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 423 and "锁定" in r.text
+
+
+def test_checkup_api_returns_the_engine_result_for_the_example(client):
+    text = (
+        resources.files("xiangchuang.policy")
+        .joinpath("examples", "returning_founder.yaml")
+        .read_text(encoding="utf-8")
+    )
+    case = load_yaml(text)
+    expected = evaluate(case, parse_date(case["on"]), load_parameters())
+    import json
+
+    case_json = json.loads(json.dumps(case, default=str))
+    r = client.post("/api/v1/checkup", json=case_json)
+    assert r.status_code == 200, r.text
+    assert r.json() == json.loads(json.dumps(expected, default=str))
+    assert r.headers["cache-control"].startswith("no-store")
+
+
+def test_checkup_api_names_the_bad_field_in_chinese(client):
+    r = client.post("/api/v1/checkup", json={"business": {"id": "B1", "registration_date": "2024-02-30"}})
+    assert r.status_code == 422
+    assert "registration_date" in r.json()["detail"] and "日期" in r.json()["detail"]
+
+
+def test_programs_api_and_pages_are_generated_from_the_definitions(client):
+    from xiangchuang.engine.programs import PROGRAMS
+
+    listing = client.get("/api/v1/programs").json()
+    assert [p["id"] for p in listing] == [p.id for p in PROGRAMS]
+    detail = client.get("/api/v1/programs/startup_subsidy").json()
+    assert any(c["text"] == "自登记之日起正常经营已满1年" for c in detail["conditions"])
+    assert {"登记日期", "经营状态"} <= {f["label"] for f in detail["prepare"]}
+    assert client.get("/api/v1/programs/nope").json()["detail"] == "项目 nope 不存在"
+    page = client.get("/programs/loan_individual")
+    assert page.status_code == 200 and "谁可以享受" in page.text and "需要准备的信息" in page.text
+    assert client.get("/openapi.json").json()["paths"]["/api/v1/checkup"]["post"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_checkup_page_walks_three_steps_and_renders_chinese_results(client):
+    start = client.get("/checkup")
+    assert "第一步" in start.text
+    token = _csrf(start.text)
+    answers = {
+        "csrf_token": token,
+        "step": "1",
+        "action": "next",
+        "birth_date": "1990-06-15",
+        "gender": "M",
+        "groups": "returning_migrant_worker",
+        "returning_entrepreneur": "yes",
+        "first_business": "yes",
+    }
+    step2 = client.post("/checkup", data=answers)
+    assert step2.status_code == 200 and "第二步" in step2.text
+    answers.update(
+        {
+            "step": "2",
+            "has_business": "yes",
+            "kind": "enterprise",
+            "size_class": "small_micro",
+            "registration_date": "2022-03-10",
+            "district": "500101",
+            "si_paid_yuan": "86400",
+        }
+    )
+    step3 = client.post("/checkup", data=answers)
+    assert "第三步" in step3.text
+    answers.update(
+        {
+            "step": "3",
+            "action": "finish",
+            "loan_kind": "individual",
+            "loan_amount_yuan": "300000",
+            "other_loans": "none",
+            "received": "none",
+        }
+    )
+    result = client.post("/checkup", data=answers)
+    assert result.status_code == 200
+    assert "政策体检结果" in result.text and "创业补助" in result.text
+    assert "符合" in result.text and "〔第1.1条〕" in result.text
+    assert "¥17,280.00" in result.text  # 20% of 86,400 yuan
+
+
+def test_checkup_page_names_a_bad_answer(client):
+    start = client.get("/checkup")
+    r = client.post(
+        "/checkup", data={"csrf_token": _csrf(start.text), "step": "1", "birth_date": "2990-01-01"}
+    )
+    assert r.status_code == 422 and "出生日期" in r.text
+
+
+def test_public_checkup_is_rate_limited_in_the_database(db_engine, web_settings):
+    from xiangchuang.web.app import create_app
+
+    settings = web_settings.model_copy(update={"rate_checkup": "3/600"})
+    # two app instances stand for two worker processes: the count is shared through the database
+    a = TestClient(create_app(settings, engine=db_engine))
+    b = TestClient(create_app(settings, engine=db_engine))
+    case = {"person": {"id": "P1"}}
+    codes = [c.post("/api/v1/checkup", json=case).status_code for c in (a, b, a, b)]
+    assert codes == [200, 200, 200, 429]
+    r = b.post("/api/v1/checkup", json=case)
+    assert r.status_code == 429 and "请求过于频繁" in r.json()["detail"] and int(r.headers["retry-after"]) > 0
+
+
+def test_healthz_and_readyz(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    r = client.get("/readyz")
+    assert r.status_code == 200 and r.json()["status"] == "ready"
+
+
+def test_readyz_and_pages_say_503_in_chinese_when_the_database_is_down(web_settings):
+    from xiangchuang.db import make_engine
+    from xiangchuang.web.app import create_app
+
+    down = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    with TestClient(create_app(web_settings, engine=down), raise_server_exceptions=False) as c:
+        r = c.get("/readyz")
+        assert r.status_code == 503 and "数据库" in r.json()["detail"]
+        page = c.get("/login")
+        page = c.post(
+            "/login",
+            data={"login": "a.b", "password": "x" * 10, "csrf_token": c.cookies.get("xc_csrf") or ""},
+        )
+        assert page.status_code == 503 and "数据库暂时无法访问" in page.text
+        assert "Traceback" not in page.text and "psycopg" not in page.text
+        api = c.post("/api/v1/checkup", json={"person": {"id": "P1"}})
+        assert api.status_code == 503 and "数据库暂时无法访问" in api.json()["detail"]
