@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table as RichTable
 from sqlalchemy.exc import SQLAlchemyError
 
 from xiangchuang.cli_common import console, fail
@@ -86,14 +85,12 @@ def demo_accounts_command() -> None:
             "演示账号已存在（密码只在创建时显示一次；xiangchuang demo --reset 会重建演示数据库和账号）"
         )
         return
-    table = RichTable(title="演示账号（密码只显示这一次，请立即记下；仅限演示）")
-    for col in ("角色", "登录名", "密码", "区县", "动态口令密钥（TOTP，工作人员）"):
-        table.add_column(col)
+    console.print("[bold]演示账号（密码只显示这一次，请立即记下；仅限演示）[/]")
     for a in accounts:
-        table.add_row(
-            a.role_label, a.login, a.password, str(a.district or "—"), a.totp_secret or "—（申请人无需）"
-        )
-    console.print(table)
+        line = f"{a.role_label}  登录名 {a.login}  密码 {a.password}"
+        line += f"  区县 {a.district}" if a.district else ""
+        line += f"  动态口令密钥（TOTP）{a.totp_secret}" if a.totp_secret else ""
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(
         "工作人员登录需动态口令：把密钥加入身份验证器（或 python -c \"import pyotp; print(pyotp.TOTP('密钥').now())\"）。"
     )
