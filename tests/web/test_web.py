@@ -296,3 +296,99 @@ def test_readyz_and_pages_say_503_in_chinese_when_the_database_is_down(web_setti
         assert "Traceback" not in page.text and "psycopg" not in page.text
         api = c.post("/api/v1/checkup", json={"person": {"id": "P1"}})
         assert api.status_code == 503 and "数据库暂时无法访问" in api.json()["detail"]
+
+
+@pytest.mark.parametrize(("role", "status"), [("audit_admin", 200), ("sys_admin", 403), ("applicant", 403)])
+def test_require_role_lets_only_the_audit_admin_verify_the_log(client, make_user, role, status):
+    _, secret = make_user(f"x.{role.replace('_', '')}", role)
+    _sign_in(client, f"x.{role.replace('_', '')}", secret)
+    r = client.get("/api/v1/audit/verify")
+    assert r.status_code == status
+    if status == 200:
+        body = r.json()
+        assert body["ok"] and body["checked"] >= 2 and "审计链完整" in body["message"]  # user.create + login
+        page = client.get("/audit")
+        assert page.status_code == 200 and "审计链完整" in page.text
+    else:
+        assert "无权访问" in r.json()["detail"]
+        page = client.get("/audit")
+        assert page.status_code == 403 and "无权访问" in page.text and "<html" in page.text
+
+
+def test_api_tokens_authenticate_by_bearer_header_and_need_no_csrf(client, db_engine, akey):
+    from xiangchuang.db import make_sessionmaker, transaction
+    from xiangchuang.users.service import create_api_token
+
+    with transaction(make_sessionmaker(db_engine)) as s:
+        raw, _ = create_api_token(
+            s,
+            name="农商行",
+            owner_org="bank",
+            org_name="重庆农村商业银行",
+            scopes=["loans:read"],
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+            actor="system",
+            audit_key=akey,
+        )
+    r = client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"})
+    assert r.status_code == 200 and r.json() == {
+        "kind": "api_token",
+        "login": None,
+        "display_name": None,
+        "role": "bank",
+        "role_label": None,
+        "scope": None,
+        "district": None,
+        "org": "重庆农村商业银行",
+        "scopes": ["loans:read"],
+    }
+    assert r.headers["cache-control"].startswith("no-store")
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer xct_wrong"}).status_code == 401
+    ok = client.post(
+        "/api/v1/checkup", json={"person": {"id": "P1"}}, headers={"Authorization": f"Bearer {raw}"}
+    )
+    assert ok.status_code == 200
+
+
+def test_domain_errors_render_as_chinese_html_on_pages_and_json_on_the_api(client):
+    page = client.get("/programs/nope")
+    assert (
+        page.status_code == 404
+        and "text/html" in page.headers["content-type"]
+        and "项目 nope 不存在" in page.text
+    )
+    api = client.get("/api/v1/programs/nope")
+    assert api.status_code == 404 and api.json() == {"detail": "项目 nope 不存在", "status": 404}
+    bad = client.post("/api/v1/checkup", content=b"not json", headers={"content-type": "application/json"})
+    assert bad.status_code == 422 and "JSON" in bad.json()["detail"]
+
+
+def test_login_is_rate_limited(db_engine, web_settings):
+    from xiangchuang.web.app import create_app
+
+    settings = web_settings.model_copy(update={"rate_login": "2/600"})
+    with TestClient(create_app(settings, engine=db_engine)) as c:
+        token = _csrf(c.get("/login").text)
+        codes = [
+            c.post(
+                "/login", data={"login": "nobody.here", "password": "whatever-pass", "csrf_token": token}
+            ).status_code
+            for _ in range(3)
+        ]
+    assert codes == [401, 401, 429]
+
+
+def test_request_logs_are_json_without_query_strings_or_form_values(client, make_user, caplog):
+    import logging
+
+    from xiangchuang.web.logs import JsonFormatter
+
+    make_user("qian.yi")
+    with caplog.at_level(logging.INFO, logger="xiangchuang.web"):
+        client.get("/programs?who=13800138000")
+        token = _csrf(client.get("/login").text)
+        client.post("/login", data={"login": "qian.yi", "password": "secret-wrong-pass", "csrf_token": token})
+    lines = [JsonFormatter().format(r) for r in caplog.records]
+    text = "\n".join(lines)
+    assert '"path": "/programs"' in text and '"path": "/login"' in text
+    assert "13800138000" not in text and "secret-wrong-pass" not in text and "qian.yi" not in text

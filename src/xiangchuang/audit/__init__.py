@@ -9,6 +9,7 @@ from xiangchuang.audit.chain import (
     audit_key,
     contains_personal_number,
     record,
+    verification,
     verify,
     verify_audit,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "audit_key",
     "contains_personal_number",
     "record",
+    "verification",
     "verify",
     "verify_audit",
 ]

@@ -322,6 +322,12 @@ def verify(conn: Connection | Session, key: bytes) -> Broken | None:
     return _walk(conn, key).broken
 
 
+def verification(conn: Connection | Session, key: bytes) -> AuditVerification:
+    """The full result (rows checked, head, first break) read through the caller's connection or session
+    (a web request verifies inside its own transaction)."""
+    return _walk(conn, key)
+
+
 def _walk(conn: Connection | Session, key: bytes) -> AuditVerification:
     head = conn.execute(
         select(AuditHead.seq, AuditHead.hash, AuditHead.mac).where(AuditHead.id == HEAD_ID)

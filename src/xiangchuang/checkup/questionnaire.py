@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from xiangchuang.engine.districts import is_district, load_districts
-from xiangchuang.engine.facts import FACTS, GROUPS
+from xiangchuang.engine.facts import GROUPS
 from xiangchuang.errors import ValidationFailed
 
 STEPS: Final = (
@@ -219,6 +219,3 @@ def build_case(answers: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
     if answers.get("received") == "none":
         case["received"] = []
     return case
-
-
-_ = FACTS

@@ -6,16 +6,18 @@ result is the engine's stable result document (``xiangchuang schema result``), u
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from xiangchuang.audit import verification
 from xiangchuang.checkup import catalogue
 from xiangchuang.checkup.service import china_today, run_checkup
 from xiangchuang.errors import NotFound
+from xiangchuang.models import User
 from xiangchuang.users.service import ROLE_LABELS, scope_for
-from xiangchuang.web.deps import ApiCaller, StateDep
+from xiangchuang.web.deps import ApiCaller, SessionDep, StateDep, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["API v1"])
 
@@ -123,6 +125,15 @@ class ProgramDetail(ProgramSummary):
     on: str
 
 
+class AuditCheck(BaseModel):
+    ok: bool
+    checked: int = Field(description="已校验的审计记录条数")
+    head_seq: int | None
+    head_hash: str | None
+    broken_seq: int | None = Field(None, description="第一条断裂记录的序号")
+    message: str
+
+
 class Me(BaseModel):
     kind: Literal["user", "api_token"]
     login: str | None = None
@@ -199,4 +210,16 @@ def me(caller: ApiCaller) -> Me:
     )
 
 
-_ = Depends
+@router.get("/audit/verify", response_model=AuditCheck, summary="校验审计日志哈希链（审计管理员）")
+def audit_verify(
+    state: StateDep, db: SessionDep, user: Annotated[User, Depends(require_role("audit_admin"))]
+) -> AuditCheck:
+    result = verification(db, state.audit_key)
+    return AuditCheck(
+        ok=result.ok,
+        checked=result.checked,
+        head_seq=result.head_seq,
+        head_hash=result.head_hash,
+        broken_seq=result.broken.seq if result.broken else None,
+        message=result.message,
+    )

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
+from xiangchuang.audit import verification
 from xiangchuang.checkup import catalogue, questionnaire
 from xiangchuang.checkup.service import PUBLIC_STATUS, china_today, run_checkup
 from xiangchuang.engine.districts import district_by_code, is_district
 from xiangchuang.errors import NotFound, ValidationFailed
-from xiangchuang.models import Business
+from xiangchuang.models import Business, User
 from xiangchuang.users import service as users
 from xiangchuang.web.deps import (
     SESSION_COOKIE,
@@ -23,6 +24,7 @@ from xiangchuang.web.deps import (
     SessionDep,
     StateDep,
     now_utc,
+    require_role,
 )
 from xiangchuang.web.render import render
 
@@ -247,6 +249,18 @@ def me(request: Request, active: CurrentSession, scope: DistrictScope, db: Sessi
         "me.html",
         {"scope": scope, "district_name": district, "businesses": businesses, "scope_labels": SCOPE_LABELS},
     )
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    state: StateDep,
+    db: SessionDep,
+    user: Annotated[User, Depends(require_role("audit_admin"))],
+) -> Response:
+    """审计管理员: verify the audit hash chain (the result names the first broken record)."""
+    result = verification(db, state.audit_key)
+    return render(request, "audit.html", {"result": result})
 
 
 SCOPE_LABELS = {"own": "本人/本机构", "street": "本街道/乡镇", "district": "本区县", "city": "全市"}
