@@ -202,7 +202,9 @@ def test_programs_api_and_pages_are_generated_from_the_definitions(client):
     page = client.get("/programs/loan_individual")
     assert page.status_code == 200 and "谁可以享受" in page.text and "需要准备的信息" in page.text
     assert client.get("/openapi.json").json()["paths"]["/api/v1/checkup"]["post"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/swagger/swagger-ui-bundle.js" in docs.text  # vendored, no CDN
+    assert "SwaggerUIBundle" in client.get("/static/swagger/swagger-ui-bundle.js").text
 
 
 def test_checkup_page_walks_three_steps_and_renders_chinese_results(client):

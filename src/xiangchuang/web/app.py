@@ -52,6 +52,9 @@ SECURITY_HEADERS: Final = (
     ),
     (b"cross-origin-opener-policy", b"same-origin"),
 )
+DOCS_HEADERS: Final = tuple(
+    (k, v.replace(b"style-src 'self'", b"style-src 'self' 'unsafe-inline'")) for k, v in SECURITY_HEADERS
+)
 DB_DOWN: Final = "数据库暂时无法访问，请稍后再试（系统已记录，无需重复提交）"
 
 
@@ -78,7 +81,7 @@ class SecurityMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
-                headers.extend(SECURITY_HEADERS)
+                headers.extend(DOCS_HEADERS if scope["path"] == "/docs" else SECURITY_HEADERS)
                 headers.append(
                     (b"cache-control", b"public, max-age=3600" if static else b"no-store, max-age=0")
                 )
@@ -227,13 +230,25 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version=__version__,
         lifespan=lifespan,
         dependencies=[Depends(guard)],
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.xc = state
     _install_handlers(app)
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(pages.router)
+    import swagger_ui_bundle
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> Response:
+        """Swagger UI served from the vendored package (no CDN; no inline script)."""
+        return render(request, "docs.html")
+
     static = resources.files("xiangchuang.web").joinpath("static")
+    app.mount(
+        "/static/swagger", StaticFiles(directory=str(swagger_ui_bundle.swagger_ui_path)), name="swagger"
+    )
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.add_middleware(SecurityMiddleware, hsts=s.cookie_secure)
     logging.getLogger("xiangchuang.web").setLevel(logging.INFO)
