@@ -10,14 +10,14 @@ from importlib import resources
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.web.conftest import PASSWORD
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import load_yaml
 from xiangchuang.engine.dates import parse_date
 from xiangchuang.engine.parameters import load_parameters
-from xiangchuang.models import UserSession
+from xiangchuang.models import AuditEvent, UserSession
 
 
 def _csrf(html: str) -> str:
@@ -105,13 +105,16 @@ def test_totp_code_cannot_be_used_twice_through_the_web(db_engine, web_settings,
     assert outcomes == [303, 401]
 
 
-def test_logout_invalidates_the_session_server_side(client, make_user):
+def test_logout_invalidates_the_session_server_side(client, db_engine, make_user):
     make_user("zhao.liu")
     _sign_in(client, "zhao.liu")
     cookie = client.cookies.get("xc_session")
     page = client.get("/me")
     r = client.post("/logout", data={"csrf_token": _csrf(page.text)}, follow_redirects=False)
     assert r.status_code == 303
+    with db_engine.connect() as conn:
+        actions = conn.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars().all()
+    assert actions[-2:] == ["auth.login", "auth.logout"]
     client.cookies.set("xc_session", cookie)  # replaying the old cookie
     assert client.get("/api/v1/me").status_code == 401
     r = client.get("/me", follow_redirects=False)
@@ -346,9 +349,22 @@ def test_api_tokens_authenticate_by_bearer_header_and_need_no_csrf(client, db_en
     }
     assert r.headers["cache-control"].startswith("no-store")
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer xct_wrong"}).status_code == 401
-    ok = client.post(
-        "/api/v1/checkup", json={"person": {"id": "P1"}}, headers={"Authorization": f"Bearer {raw}"}
-    )
+    # the public check-up takes no token, but a token presented must hold the "checkup" scope
+    case = {"person": {"id": "P1"}}
+    wrong = client.post("/api/v1/checkup", json=case, headers={"Authorization": f"Bearer {raw}"})
+    assert wrong.status_code == 403 and "checkup" in wrong.json()["detail"]
+    with transaction(make_sessionmaker(db_engine)) as s:
+        raw2, _ = create_api_token(
+            s,
+            name="担保基金",
+            owner_org="guarantee_fund",
+            org_name="担保基金",
+            scopes=["checkup"],
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+            actor="system",
+            audit_key=akey,
+        )
+    ok = client.post("/api/v1/checkup", json=case, headers={"Authorization": f"Bearer {raw2}"})
     assert ok.status_code == 200
 
 

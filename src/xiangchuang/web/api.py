@@ -17,7 +17,7 @@ from xiangchuang.checkup.service import china_today, run_checkup
 from xiangchuang.errors import NotFound
 from xiangchuang.models import User
 from xiangchuang.users.service import ROLE_LABELS, scope_for
-from xiangchuang.web.deps import ApiCaller, SessionDep, StateDep, require_role
+from xiangchuang.web.deps import ApiCaller, SessionDep, StateDep, require_role, token_scope_if_presented
 
 router = APIRouter(prefix="/api/v1", tags=["API v1"])
 
@@ -171,6 +171,7 @@ CASE_EXAMPLE = {
 )
 def checkup(
     state: StateDep,
+    _token: Annotated[None, Depends(token_scope_if_presented("checkup"))],
     case: dict[str, Any] = Body(..., examples=[CASE_EXAMPLE]),  # noqa: B008
 ) -> dict[str, Any]:
     return run_checkup(case, params=state.params)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -18,6 +20,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@cache
 def _head() -> str | None:
     from alembic.script import ScriptDirectory
 
