@@ -198,17 +198,6 @@ def api_caller(request: Request, active: MaybeSession, db: SessionDep) -> Caller
 ApiCaller = Annotated[Caller, Depends(api_caller)]
 
 
-def require_scope(scope: str) -> Callable[[Caller], Caller]:
-    """A signed-in user, or a token holding ``scope`` (403 for a token without it)."""
-
-    def check(caller: ApiCaller) -> Caller:
-        if caller.token is not None and scope not in caller.token.scopes:
-            raise Forbidden(f"API 令牌没有“{scope}”权限")
-        return caller
-
-    return check
-
-
 def token_scope_if_presented(scope: str) -> Callable[[Request, Session], None]:
     """For public endpoints: anyone may call; a caller that presents a bearer token must present a valid
     one that holds ``scope`` (401 / 403), so a token issued for other work is not silently accepted."""
