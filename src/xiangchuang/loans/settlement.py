@@ -14,7 +14,9 @@ outstanding each day, times the subsidised share of the rate::
 - Days counted: from the later of the quarter start and the loan's start date, to the earlier of the
   quarter end and the day before the subsidy term ends. The subsidy term is the contract term from the
   start date, and never longer than the maximum term of the loan kind (``loan_*.max_term_months``): an
-  extension (展期) therefore gets nothing. Days inside an overdue (逾期) or extension period are excluded.
+  extension (展期) therefore gets nothing. Days inside an overdue (逾期) or extension period, and days past
+  the subsidy term, are excluded (and counted as such on the statement); days after the loan is repaid
+  in full are not counted at all.
 - City and district: where an overlay raises the ceiling or the subsidised share for the loan's district
   (``paid_by: 区县财政``), the subsidy is computed with the district's values (the total) and with the
   city's values (the city part, never more than the total); the district part is the difference, booked
@@ -83,7 +85,7 @@ class Segment:
     first: dt.date
     last: dt.date
     balance_fen: int
-    excluded: str | None  # None, "overdue" or "extension"
+    excluded: str | None  # None, "overdue", "extension" or "term" (past the subsidy term)
 
     @property
     def days(self) -> int:
@@ -131,14 +133,16 @@ def compute_subsidy(
 ) -> SubsidyCalc:
     """The subsidy of one loan for the days ``start`` … ``end`` (see the module docstring);
     ``subsidy_end`` is the first day without subsidy (exclusive)."""
-    first = max(start, loan_start)
-    last = min(end, subsidy_end - dt.timedelta(days=1))
     segments: list[Segment] = []
     sub_days = exc_days = pd_city = pd_total = 0
-    day = first
-    while day <= last:
+    day = max(start, loan_start)
+    while day <= end:
         balance = amount_fen - sum(p for paid_on, p in repayments if paid_on <= day)
+        if balance <= 0:  # repaid in full: no interest, nothing to subsidise or exclude
+            break
         why = next((k for k, s, e in excluded if s <= day and (e is None or day <= e)), None)
+        if why is None and day >= subsidy_end:
+            why = "term"  # past the subsidy term (e.g. still owed after maturity)
         if why is None:
             sub_days += 1
             pd_city += min(balance, ceiling_city_fen)
