@@ -55,7 +55,12 @@ def registry(conn: Any, pii: Pii) -> None:
     reg.person(no="P-NONE")
     sm = reg.person(no="P-SM", groups=["returning_migrant_worker"])
     reg.business(
-        no="B-SM", founder=sm, registration_date=dt.date(2022, 5, 1), district=D, staff_count=20, new_eligible_hires=3
+        no="B-SM",
+        founder=sm,
+        registration_date=dt.date(2022, 5, 1),
+        district=D,
+        staff_count=20,
+        new_eligible_hires=3,
     )
 
 
@@ -96,8 +101,24 @@ def create(engine: Engine, *, person: str = "P-LOAN", amount_yuan: int = 200_000
 
 
 def submit_and_accept(engine: Engine, loan_id: int) -> None:
-    run(engine, service.act, loan_id=loan_id, action="submit", actor=ACTORS["applicant"], audit_key=KEY, now=APPLY)
-    run(engine, service.act, loan_id=loan_id, action="accept", actor=ACTORS["district_reviewer"], audit_key=KEY, now=APPLY)
+    run(
+        engine,
+        service.act,
+        loan_id=loan_id,
+        action="submit",
+        actor=ACTORS["applicant"],
+        audit_key=KEY,
+        now=APPLY,
+    )
+    run(
+        engine,
+        service.act,
+        loan_id=loan_id,
+        action="accept",
+        actor=ACTORS["district_reviewer"],
+        audit_key=KEY,
+        now=APPLY,
+    )
 
 
 def eligible(engine: Engine, loan_id: int, params: Any = PARAMS) -> service.MoveResult:
@@ -141,7 +162,9 @@ def terms(**kw: Any) -> ContractTerms:
     return ContractTerms(**base)
 
 
-def sign(engine: Engine, loan_id: int, params: Any = PARAMS, actor: Actor | None = None, **kw: Any) -> service.MoveResult:
+def sign(
+    engine: Engine, loan_id: int, params: Any = PARAMS, actor: Actor | None = None, **kw: Any
+) -> service.MoveResult:
     return run(
         engine,
         service.sign_contract,
@@ -162,11 +185,21 @@ def contracted(engine: Engine, *, params: Any = PARAMS, disburse: bool = True, *
     guarantee(engine, loan_id, params=params)
     sign(engine, loan_id, params, **kw)
     if disburse:
-        run(engine, service.act, loan_id=loan_id, action="disburse", actor=ACTORS["bank"], audit_key=KEY, now=SIGN)
+        run(
+            engine,
+            service.act,
+            loan_id=loan_id,
+            action="disburse",
+            actor=ACTORS["bank"],
+            audit_key=KEY,
+            now=SIGN,
+        )
     return loan_id
 
 
-def repay(engine: Engine, loan_id: int, ref: str, paid_on: dt.date, principal: int, interest: int) -> service.MoveResult:
+def repay(
+    engine: Engine, loan_id: int, ref: str, paid_on: dt.date, principal: int, interest: int
+) -> service.MoveResult:
     return run(
         engine,
         service.record_repayment,

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xiangchuang.engine.api import evaluate
+from xiangchuang.errors import ValidationFailed
 from xiangchuang.loans.schedule import build_schedule, level_payment
 from xiangchuang.loans.settlement import compute_subsidy, gov_bp, quarter_bounds
-from xiangchuang.errors import ValidationFailed
 
 METHODS = ("equal_principal", "equal_instalment", "interest_only_bullet")
 
@@ -63,7 +63,11 @@ def test_worked_schedule_equal_principal_and_month_ends():
     # interest: 20,000,000 × 3.5% / 12 = 58,333.33 → 58,333; then 19,166,667 × 3.5% / 12 = 55,902.78 → 55,903
     assert [i.interest_fen for i in plan[:2]] == [58_333, 55_903]
     # 民法典 month arithmetic: 31 January + 1 month = 28 February; + 2 months = 31 March
-    assert [i.due_date for i in plan[:3]] == [dt.date(2026, 2, 28), dt.date(2026, 3, 31), dt.date(2026, 4, 30)]
+    assert [i.due_date for i in plan[:3]] == [
+        dt.date(2026, 2, 28),
+        dt.date(2026, 3, 31),
+        dt.date(2026, 4, 30),
+    ]
 
 
 def test_level_payment_is_exact():
@@ -76,7 +80,12 @@ def test_level_payment_is_exact():
 def test_a_too_small_principal_is_refused():
     with pytest.raises(ValueError, match="本金过小"):
         build_schedule(
-            principal_fen=20, rate_bp=0, start_date=dt.date(2026, 1, 1), method="equal_principal", first_month=1, last_month=36
+            principal_fen=20,
+            rate_bp=0,
+            start_date=dt.date(2026, 1, 1),
+            method="equal_principal",
+            first_month=1,
+            last_month=36,
         )
 
 

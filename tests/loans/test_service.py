@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from tests.loans import (
     ACTORS,
+    APPLY,
     BANK,
-    D,
     D2,
     KEY,
     PARAMS,
     SIGN,
-    APPLY,
+    D,
     at,
     contracted,
     create,
@@ -96,12 +96,29 @@ def test_the_full_path_from_application_to_settled(db_engine, pii):
     plan = _schedule(db_engine, loan_id)
     assert len(plan) == 24 and sum(i.principal_fen for i in plan) == 20_000_000
     assert plan[0].due_date == dt.date(2026, 5, 10)
-    run(db_engine, service.act, loan_id=loan_id, action="disburse", actor=ACTORS["bank"], audit_key=KEY, now=SIGN)
+    run(
+        db_engine,
+        service.act,
+        loan_id=loan_id,
+        action="disburse",
+        actor=ACTORS["bank"],
+        audit_key=KEY,
+        now=SIGN,
+    )
     for k, inst in enumerate(plan[:-1], start=1):
-        assert repay(db_engine, loan_id, f"R{k}", inst.due_date, inst.principal_fen, inst.interest_fen).loan.state == "repaying"
+        assert (
+            repay(
+                db_engine, loan_id, f"R{k}", inst.due_date, inst.principal_fen, inst.interest_fen
+            ).loan.state
+            == "repaying"
+        )
     last = plan[-1]
     final = repay(db_engine, loan_id, "R24", last.due_date, last.principal_fen, last.interest_fen)
-    assert final.loan.state == "settled" and final.loan.live_key is None and final.loan.settled_on == last.due_date
+    assert (
+        final.loan.state == "settled"
+        and final.loan.live_key is None
+        and final.loan.settled_on == last.due_date
+    )
     assert _count(db_engine, LoanPeriod) == 0  # always on time: no overdue period
 
     with Session(db_engine) as s:
@@ -119,12 +136,18 @@ def test_the_full_path_from_application_to_settled(db_engine, pii):
         ]
         assert actions[-1] == "loan.settle"
         notices = list(
-            s.scalars(select(OutboxMessage.template).where(OutboxMessage.recipient_user == ACTORS["applicant"].user))
+            s.scalars(
+                select(OutboxMessage.template).where(OutboxMessage.recipient_user == ACTORS["applicant"].user)
+            )
         )
         assert "loan.contracted" in notices and "loan.settled" in notices
-        tasks = s.scalars(select(OutboxMessage.recipient_role).where(OutboxMessage.template == "loan.task")).all()
+        tasks = s.scalars(
+            select(OutboxMessage.recipient_role).where(OutboxMessage.template == "loan.task")
+        ).all()
         assert {"guarantee_fund", "bank", "district_reviewer"} <= set(tasks)
-    assert _count(db_engine, LoanTransition, LoanTransition.loan_id == loan_id) == 6 + 24  # submit … disburse, then 24 repayments
+    assert (
+        _count(db_engine, LoanTransition, LoanTransition.loan_id == loan_id) == 6 + 24
+    )  # submit … disburse, then 24 repayments
 
 
 def test_small_micro_and_partnership_loans(db_engine, pii):
@@ -132,7 +155,9 @@ def test_small_micro_and_partnership_loans(db_engine, pii):
     sm = create(db_engine, person="P-SM", kind="small_micro", business_no="B-SM", amount_yuan=8_000_000)
     submit_and_accept(db_engine, sm)
     assert eligible(db_engine, sm).loan.max_amount_fen == 600_000_000  # capped at the 2025-06 ceiling
-    part = create(db_engine, person="P-PART", kind="partnership", partners=["P-PART", "P-LOAN"], amount_yuan=2_000_000)
+    part = create(
+        db_engine, person="P-PART", kind="partnership", partners=["P-PART", "P-LOAN"], amount_yuan=2_000_000
+    )
     submit_and_accept(db_engine, part)
     # 550,000 per partner × 2 = 1,100,000 (within the 6,000,000 total)
     assert eligible(db_engine, part).loan.max_amount_fen == 110_000_000
@@ -177,7 +202,15 @@ def test_hrss_cannot_pass_an_ineligible_borrower_and_refuses_with_the_determinat
     assert loan_row(db_engine, loan_id).state == "hrss_review"
     assert _count(db_engine, LoanDetermination) == 0  # the refused move left nothing
     with pytest.raises(ValidationFailed, match="原因"):
-        run(db_engine, service.refuse, loan_id=loan_id, actor=ACTORS["district_reviewer"], audit_key=KEY, reason=" ", now=APPLY)
+        run(
+            db_engine,
+            service.refuse,
+            loan_id=loan_id,
+            actor=ACTORS["district_reviewer"],
+            audit_key=KEY,
+            reason=" ",
+            now=APPLY,
+        )
     result = run(
         db_engine,
         service.refuse,
@@ -208,14 +241,28 @@ def test_guarantee_fund_and_bank_refusals(db_engine, pii):
     submit_and_accept(db_engine, first)
     eligible(db_engine, first)
     refused = run(
-        db_engine, service.refuse, loan_id=first, actor=ACTORS["guarantee_fund"], audit_key=KEY, reason="项目风险过高", now=APPLY
+        db_engine,
+        service.refuse,
+        loan_id=first,
+        actor=ACTORS["guarantee_fund"],
+        audit_key=KEY,
+        reason="项目风险过高",
+        now=APPLY,
     )
     assert refused.loan.state == "refused"
     second = create(db_engine)
     submit_and_accept(db_engine, second)
     eligible(db_engine, second)
     guarantee(db_engine, second)
-    bank = run(db_engine, service.refuse, loan_id=second, actor=ACTORS["bank"], audit_key=KEY, reason="授信不足", now=APPLY)
+    bank = run(
+        db_engine,
+        service.refuse,
+        loan_id=second,
+        actor=ACTORS["bank"],
+        audit_key=KEY,
+        reason="授信不足",
+        now=APPLY,
+    )
     assert bank.loan.state == "refused" and bank.loan.decision_reason == "授信不足"
     with Session(db_engine) as s:
         reasons = s.scalars(
@@ -227,10 +274,34 @@ def test_guarantee_fund_and_bank_refusals(db_engine, pii):
 def test_the_applicant_withdraws_before_review_only(db_engine, pii):
     setup(db_engine, pii)
     loan_id = create(db_engine)
-    run(db_engine, service.act, loan_id=loan_id, action="submit", actor=ACTORS["applicant"], audit_key=KEY, now=APPLY)
-    run(db_engine, service.act, loan_id=loan_id, action="accept", actor=ACTORS["district_reviewer"], audit_key=KEY, now=APPLY)
+    run(
+        db_engine,
+        service.act,
+        loan_id=loan_id,
+        action="submit",
+        actor=ACTORS["applicant"],
+        audit_key=KEY,
+        now=APPLY,
+    )
+    run(
+        db_engine,
+        service.act,
+        loan_id=loan_id,
+        action="accept",
+        actor=ACTORS["district_reviewer"],
+        audit_key=KEY,
+        now=APPLY,
+    )
     with pytest.raises(InvalidTransition, match="人社审核"):
-        run(db_engine, service.act, loan_id=loan_id, action="withdraw", actor=ACTORS["applicant"], audit_key=KEY, now=APPLY)
+        run(
+            db_engine,
+            service.act,
+            loan_id=loan_id,
+            action="withdraw",
+            actor=ACTORS["applicant"],
+            audit_key=KEY,
+            now=APPLY,
+        )
 
 
 # --- counter-guarantee waiver -------------------------------------------------------------------------
@@ -242,8 +313,10 @@ def test_a_waiver_is_recorded_with_its_ground_and_checked_by_the_engine(db_engin
     submit_and_accept(db_engine, loan_id)
     eligible(db_engine, loan_id)
     # 150,000 is above the 100,000 of the small-new-loan ground: refused, naming the ground and the rule
-    with pytest.raises(ValidationFailed, match="small_new_individual.*不成立"):
-        guarantee(db_engine, loan_id, 150_000, counter_guarantee="waived", waiver_ground="small_new_individual")
+    with pytest.raises(ValidationFailed, match=r"small_new_individual.*不成立"):
+        guarantee(
+            db_engine, loan_id, 150_000, counter_guarantee="waived", waiver_ground="small_new_individual"
+        )
     with pytest.raises(ValidationFailed, match="waiver_ground"):
         guarantee(db_engine, loan_id, 100_000, counter_guarantee="waived")
     with pytest.raises(ValidationFailed, match="waiver_ground"):
@@ -252,7 +325,9 @@ def test_a_waiver_is_recorded_with_its_ground_and_checked_by_the_engine(db_engin
         guarantee(db_engine, loan_id, 150_001)
     assert loan_row(db_engine, loan_id).state == "guarantee_review"
     # 100,000 (以下 includes the bound): the ground holds, and is recorded with the engine's evidence
-    result = guarantee(db_engine, loan_id, 100_000, counter_guarantee="waived", waiver_ground="small_new_individual")
+    result = guarantee(
+        db_engine, loan_id, 100_000, counter_guarantee="waived", waiver_ground="small_new_individual"
+    )
     assert (result.loan.counter_guarantee, result.loan.waiver_ground) == ("waived", "small_new_individual")
     det = result.determinations[0]
     assert det.stage == "guarantee" and det.program == "counter_guarantee_waiver"
@@ -309,7 +384,9 @@ def test_a_contract_outside_the_rules_is_refused(db_engine, pii, changes, fragme
 def test_the_lpr_is_the_one_in_force_on_the_contract_date(db_engine, pii):
     loan_id = _at_bank_review(db_engine, pii)
     # a contract dated 2025-05-19 had LPR 310 and the 2023 cap LPR + 150bp: 460 is allowed
-    loan = sign(db_engine, loan_id, contract_date=dt.date(2025, 5, 19), start_date=dt.date(2025, 5, 20), rate_bp=460).loan
+    loan = sign(
+        db_engine, loan_id, contract_date=dt.date(2025, 5, 19), start_date=dt.date(2025, 5, 20), rate_bp=460
+    ).loan
     assert (loan.lpr_bp, loan.rate_bp) == (310, 460)
 
 
@@ -333,22 +410,42 @@ def test_late_repayment_overdue_and_cure(db_engine, pii):
     plan = _schedule(db_engine, loan_id)
     repay(db_engine, loan_id, "R1", plan[0].due_date, plan[0].principal_fen, plan[0].interest_fen)
     with pytest.raises(InvalidTransition, match="没有到期未还"):
-        run(db_engine, service.mark_overdue, loan_id=loan_id, actor=ACTORS["bank"], audit_key=KEY, now=at(plan[1].due_date))
+        run(
+            db_engine,
+            service.mark_overdue,
+            loan_id=loan_id,
+            actor=ACTORS["bank"],
+            audit_key=KEY,
+            now=at(plan[1].due_date),
+        )
     marked = run(
-        db_engine, service.mark_overdue, loan_id=loan_id, actor=ACTORS["bank"], audit_key=KEY, now=at(dt.date(2026, 6, 15))
+        db_engine,
+        service.mark_overdue,
+        loan_id=loan_id,
+        actor=ACTORS["bank"],
+        audit_key=KEY,
+        now=at(dt.date(2026, 6, 15)),
     )
     assert marked.loan.state == "overdue"
     # a partial payment leaves it overdue; paying the arrears cures it
     partial = repay(db_engine, loan_id, "R2a", dt.date(2026, 6, 16), 0, 10_000)
     assert partial.loan.state == "overdue"
     rest = plan[1].principal_fen + plan[1].interest_fen - 10_000
-    cured = repay(db_engine, loan_id, "R2b", dt.date(2026, 6, 18), plan[1].principal_fen, rest - plan[1].principal_fen)
+    cured = repay(
+        db_engine, loan_id, "R2b", dt.date(2026, 6, 18), plan[1].principal_fen, rest - plan[1].principal_fen
+    )
     assert cured.loan.state == "repaying" and cured.details["late"] is True
     with Session(db_engine) as s:
         period = s.scalars(select(LoanPeriod)).one()
-        assert (period.kind, period.start_date, period.end_date) == ("overdue", dt.date(2026, 6, 11), dt.date(2026, 6, 18))
+        assert (period.kind, period.start_date, period.end_date) == (
+            "overdue",
+            dt.date(2026, 6, 11),
+            dt.date(2026, 6, 18),
+        )
     # the bank's transaction number is idempotent: a replay changes nothing, different content conflicts
-    again = repay(db_engine, loan_id, "R2b", dt.date(2026, 6, 18), plan[1].principal_fen, rest - plan[1].principal_fen)
+    again = repay(
+        db_engine, loan_id, "R2b", dt.date(2026, 6, 18), plan[1].principal_fen, rest - plan[1].principal_fen
+    )
     assert again.details == {"replayed": True}
     with pytest.raises(Conflict, match="R2b"):
         repay(db_engine, loan_id, "R2b", dt.date(2026, 6, 18), 1, 0)
@@ -360,7 +457,9 @@ def test_a_late_payment_without_marking_records_its_overdue_days(db_engine, pii)
     setup(db_engine, pii)
     loan_id = contracted(db_engine)
     plan = _schedule(db_engine, loan_id)
-    result = repay(db_engine, loan_id, "R1", dt.date(2026, 5, 13), plan[0].principal_fen, plan[0].interest_fen)
+    result = repay(
+        db_engine, loan_id, "R1", dt.date(2026, 5, 13), plan[0].principal_fen, plan[0].interest_fen
+    )
     assert result.loan.state == "repaying" and result.details["late"] is True
     with Session(db_engine) as s:
         period = s.scalars(select(LoanPeriod)).one()
@@ -373,7 +472,9 @@ def test_extension_reschedules_and_is_limited(db_engine, pii):
     plan = _schedule(db_engine, loan_id)
     for k, inst in enumerate(plan[:3], start=1):
         repay(db_engine, loan_id, f"R{k}", inst.due_date, inst.principal_fen, inst.interest_fen)
-    ext = dict(loan_id=loan_id, actor=ACTORS["bank"], audit_key=KEY, now=at(dt.date(2026, 7, 20)), params=PARAMS)
+    ext = dict(
+        loan_id=loan_id, actor=ACTORS["bank"], audit_key=KEY, now=at(dt.date(2026, 7, 20)), params=PARAMS
+    )
     with pytest.raises(ValidationFailed, match=r"展期月数（months）7 超过上限 6 个月"):
         run(db_engine, service.extend, months=7, reason="经营周期延长", **ext)
     with pytest.raises(ValidationFailed, match="原因"):
@@ -386,7 +487,11 @@ def test_extension_reschedules_and_is_limited(db_engine, pii):
     assert new[-1].due_date == dt.date(2027, 1, 10) and new[-1].principal_fen == 20_000_000
     with Session(db_engine) as s:
         period = s.scalars(select(LoanPeriod)).one()
-        assert (period.kind, period.start_date, period.end_date) == ("extension", dt.date(2026, 10, 10), dt.date(2027, 1, 9))
+        assert (period.kind, period.start_date, period.end_date) == (
+            "extension",
+            dt.date(2026, 10, 10),
+            dt.date(2027, 1, 9),
+        )
     with pytest.raises(InvalidTransition):
         run(db_engine, service.extend, months=1, reason="再次展期", **ext)
 
@@ -399,9 +504,25 @@ def test_scope_refusals(db_engine, pii):
     loan_id = create(db_engine)
     submit_and_accept(db_engine, loan_id)
     with pytest.raises(Forbidden, match="其他区县"):
-        run(db_engine, service.pass_eligibility, loan_id=loan_id, actor=Actor("u-x", "district_reviewer", D2), audit_key=KEY, now=APPLY, params=PARAMS)
+        run(
+            db_engine,
+            service.pass_eligibility,
+            loan_id=loan_id,
+            actor=Actor("u-x", "district_reviewer", D2),
+            audit_key=KEY,
+            now=APPLY,
+            params=PARAMS,
+        )
     with pytest.raises(Forbidden, match="经办银行"):
-        run(db_engine, service.pass_eligibility, loan_id=loan_id, actor=ACTORS["bank"], audit_key=KEY, now=APPLY, params=PARAMS)
+        run(
+            db_engine,
+            service.pass_eligibility,
+            loan_id=loan_id,
+            actor=ACTORS["bank"],
+            audit_key=KEY,
+            now=APPLY,
+            params=PARAMS,
+        )
     eligible(db_engine, loan_id)
     with pytest.raises(Forbidden, match="其他区县"):
         guarantee(db_engine, loan_id, actor=Actor("u-fund2", "guarantee_fund", D2))
@@ -416,7 +537,9 @@ def test_scope_refusals(db_engine, pii):
         sign(db_engine, loan_id, actor=ACTORS["city_admin"])
     with pytest.raises(Forbidden, match="本人"):
         run(db_engine, service.get_loan, loan_id=loan_id, actor=Actor("u-other", "applicant"))
-    assert run(db_engine, service.get_loan, loan_id=loan_id, actor=ACTORS["city_admin"]).state == "bank_review"
+    assert (
+        run(db_engine, service.get_loan, loan_id=loan_id, actor=ACTORS["city_admin"]).state == "bank_review"
+    )
     with pytest.raises(Forbidden, match="不能办理"):
         run(db_engine, service.get_loan, loan_id=loan_id, actor=Actor("u-f", "district_finance", D))
     assert loan_row(db_engine, loan_id).state == "bank_review"
@@ -426,7 +549,16 @@ def test_a_stale_version_is_a_conflict(db_engine, pii):
     setup(db_engine, pii)
     loan_id = create(db_engine)
     with pytest.raises(Conflict, match="版本"):
-        run(db_engine, service.act, loan_id=loan_id, action="submit", actor=ACTORS["applicant"], audit_key=KEY, now=APPLY, expected_version=7)
+        run(
+            db_engine,
+            service.act,
+            loan_id=loan_id,
+            action="submit",
+            actor=ACTORS["applicant"],
+            audit_key=KEY,
+            now=APPLY,
+            expected_version=7,
+        )
 
 
 def test_a_window_clerk_applies_on_behalf(db_engine, pii):
@@ -443,7 +575,15 @@ def test_a_rollback_leaves_no_trace(db_engine, pii):
     loan_id = create(db_engine)
     before = _count(db_engine, AuditEvent)
     with pytest.raises(Forbidden):
-        run(db_engine, service.act, loan_id=loan_id, action="submit", actor=ACTORS["bank"], audit_key=KEY, now=APPLY)
+        run(
+            db_engine,
+            service.act,
+            loan_id=loan_id,
+            action="submit",
+            actor=ACTORS["bank"],
+            audit_key=KEY,
+            now=APPLY,
+        )
     assert _count(db_engine, AuditEvent) == before
     with db_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM loan_transitions")).scalar_one() == 0

@@ -376,7 +376,9 @@ def settle_quarter(
     report = SettlementReport(quarter=quarter, district=scope, bank=bank)
     with factory() as session:
         ids = repo.loans_to_settle(session, start=start, end=end, district=scope, bank=bank)
-        numbers = dict(session.execute(select(Loan.id, Loan.loan_no).where(Loan.id.in_(ids))).tuples().all())
+        numbers = {
+            int(i): str(n) for i, n in session.execute(select(Loan.id, Loan.loan_no).where(Loan.id.in_(ids)))
+        }
     for loan_id in ids:
         work = functools.partial(
             _settle_one,
@@ -435,15 +437,13 @@ def export_statement(
     quarter_bounds(quarter)
     scope = _check_settler(actor, district)
     rows = repo.subsidy_lines(session, quarter=quarter, district=scope, bank=bank)
-    names: dict[str, str] = dict(
-        session.execute(
-            select(Person.person_no, Person.name).where(
-                Person.person_no.in_({loan.borrower_person_no for _, loan in rows})
-            )
+    wanted = {loan.borrower_person_no for _, loan in rows}
+    names = {
+        str(no): str(name)
+        for no, name in session.execute(
+            select(Person.person_no, Person.name).where(Person.person_no.in_(wanted))
         )
-        .tuples()
-        .all()
-    )
+    }
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None
