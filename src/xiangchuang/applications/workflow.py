@@ -24,25 +24,13 @@ from typing import Final
 
 from xiangchuang.applications.kinds import KIND_IDS
 
-# ``guarantee_fund`` and ``bank`` act only on guaranteed loans (xiangchuang.loans.workflow); no row of
-# STANDARD names them, so they cannot move an application.
-ROLES: Final = (
-    "applicant",
-    "window_clerk",
-    "district_reviewer",
-    "district_finance",
-    "city_admin",
-    "guarantee_fund",
-    "bank",
-)
+ROLES: Final = ("applicant", "window_clerk", "district_reviewer", "district_finance", "city_admin")
 ROLE_LABELS: Final = {
     "applicant": "申请人",
     "window_clerk": "街道/乡镇经办",
     "district_reviewer": "区县人社审核",
     "district_finance": "区县财政",
     "city_admin": "市级管理员",
-    "guarantee_fund": "创业担保基金（担保机构）",
-    "bank": "经办银行",
 }
 STATE_LABELS: Final = {
     "draft": "草稿",
