@@ -175,19 +175,21 @@ def test_overdue_days_are_excluded(db_engine, pii):
     assert [s["excluded"] for s in line.detail["segments"]] == [None, None, "overdue", "overdue", None, None]
 
 
-def test_an_open_overdue_period_runs_to_the_quarter_end(db_engine, pii):
+@pytest.mark.parametrize("marked", [True, False], ids=["marked", "unmarked"])
+def test_an_open_overdue_period_runs_to_the_quarter_end(db_engine, pii, marked):
     setup(db_engine, pii)
     budgets(db_engine)
     loan_id = contracted(db_engine)
     _repay_through(db_engine, loan_id, dt.date(2026, 8, 10))  # 10 September is missed
-    run(
-        db_engine,
-        service.mark_overdue,
-        loan_id=loan_id,
-        actor=ACTORS["bank"],
-        audit_key=KEY,
-        now=at(dt.date(2026, 9, 15)),
-    )
+    if marked:  # the bank marks it overdue; unmarked arrears are excluded all the same
+        run(
+            db_engine,
+            service.mark_overdue,
+            loan_id=loan_id,
+            actor=ACTORS["bank"],
+            audit_key=KEY,
+            now=at(dt.date(2026, 9, 15)),
+        )
     _settle(db_engine)
     line = _lines(db_engine)[loan_id]
     # 11–30 September (20 days) excluded; 1 July – 10 September subsidised (72 days)
@@ -215,9 +217,10 @@ def test_an_extended_period_gets_no_subsidy(db_engine, pii):
     _settle(db_engine)
     line = _lines(db_engine)[loan_id]
     # 1–9 July within the term: 9 × 20,000,000 × 200 / 3,600,000 = 10,000 fen exactly; then the extension
-    # (10 July – 9 September, 62 days) and past the extended maturity (10–30 September, 21 days)
+    # (10 July – 9 September, 62 days); the interest due on 10 July and 10 August and the principal due
+    # on 10 September were never paid, so from 10 September on (21 days) the loan is overdue
     assert (line.subsidised_days, line.excluded_days, line.total_fen) == (9, 83, 10_000)
-    assert [s["excluded"] for s in line.detail["segments"]] == [None, "extension", "term"]
+    assert [s["excluded"] for s in line.detail["segments"]] == [None, "extension", "overdue"]
 
 
 def test_only_finance_of_the_district_settles_an_ended_quarter(db_engine, pii):

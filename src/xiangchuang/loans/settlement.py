@@ -14,7 +14,9 @@ outstanding each day, times the subsidised share of the rate::
 - Days counted: from the later of the quarter start and the loan's start date, to the earlier of the
   quarter end and the day before the subsidy term ends. The subsidy term is the contract term from the
   start date, and never longer than the maximum term of the loan kind (``loan_*.max_term_months``): an
-  extension (展期) therefore gets nothing. Days inside an overdue (逾期) or extension period, and days past
+  extension (展期) therefore gets nothing. Days inside an overdue (逾期) or extension period — including
+  arrears the bank has not marked: from the day after the due date of the first instalment still
+  uncovered when the quarter is settled — and days past
   the subsidy term, are excluded (and counted as such on the statement); days after the loan is repaid
   in full are not counted at all.
 - City and district: where an overlay raises the ceiling or the subsidised share for the loan's district
@@ -189,6 +191,13 @@ def subsidy_for(session: Session, loan: Loan, quarter: str, params: ParameterSet
         raise ValidationFailed(
             f"贷款 {loan.loan_no} 的合同日期 {cd} 早于现行贴息规则施行日期，不按本规则贴息"
         )
+    # Arrears the bank has not marked are overdue all the same: an instalment due in or before the
+    # quarter and not covered when the quarter is settled excludes the days after its due date.
+    unpaid: list[tuple[str, dt.date, dt.date | None]] = [
+        ("overdue", i.due_date + dt.timedelta(days=1), None)
+        for i in repo.current_schedule(session, loan.id)
+        if i.covered_on is None and i.due_date < end
+    ][:1]
     return compute_subsidy(
         start=start,
         end=end,
@@ -196,7 +205,7 @@ def subsidy_for(session: Session, loan: Loan, quarter: str, params: ParameterSet
         subsidy_end=subsidy_end,
         amount_fen=loan.contract_amount_fen,
         repayments=[(r.paid_on, r.principal_fen) for r in repo.repayments(session, loan.id)],
-        excluded=[(p.kind, p.start_date, p.end_date) for p in repo.periods(session, loan.id)],
+        excluded=[(p.kind, p.start_date, p.end_date) for p in repo.periods(session, loan.id)] + unpaid,
         rate_bp=loan.rate_bp,
         lpr_bp=loan.lpr_bp,
         below_city_bp=int(city_below),

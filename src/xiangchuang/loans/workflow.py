@@ -34,8 +34,8 @@ from xiangchuang.applications.workflow import ROLE_LABELS
 # 担保机构, district-scoped) and the lending bank (scoped to its own loans in its own district). They
 # are added here, not to applications.workflow.ROLES, so no application table can ever name them.
 LOAN_ROLES: Final = ("applicant", "window_clerk", "district_reviewer", "guarantee_fund", "bank", "city_admin")
-LOAN_ROLE_LABELS: Final = {
-    **{role: ROLE_LABELS[role] for role in LOAN_ROLES if role in ROLE_LABELS},
+LOAN_ROLE_LABELS: Final[dict[str, str]] = {
+    **{role: str(ROLE_LABELS[role]) for role in LOAN_ROLES if role in ROLE_LABELS},
     "district_reviewer": "区县人社",
     "district_finance": ROLE_LABELS["district_finance"],
     "guarantee_fund": "创业担保基金（担保机构）",
