@@ -193,11 +193,13 @@ def subsidy_for(session: Session, loan: Loan, quarter: str, params: ParameterSet
         )
     # Arrears the bank has not marked are overdue all the same: an instalment due in or before the
     # quarter and not covered when the quarter is settled excludes the days after its due date.
-    unpaid: list[tuple[str, dt.date, dt.date | None]] = [
-        ("overdue", i.due_date + dt.timedelta(days=1), None)
-        for i in repo.current_schedule(session, loan.id)
-        if i.covered_on is None and i.due_date < end
-    ][:1]
+    unpaid: list[tuple[str, dt.date, dt.date | None]] = []
+    first_unpaid = next(
+        (i for i in repo.current_schedule(session, loan.id) if i.covered_on is None and i.due_date < end),
+        None,
+    )
+    if first_unpaid is not None:
+        unpaid.append(("overdue", first_unpaid.due_date + dt.timedelta(days=1), None))
     return compute_subsidy(
         start=start,
         end=end,
