@@ -161,6 +161,12 @@ def test_small_micro_and_partnership_loans(db_engine, pii):
     submit_and_accept(db_engine, part)
     # 550,000 per partner × 2 = 1,100,000 (within the 6,000,000 total)
     assert eligible(db_engine, part).loan.max_amount_fen == 110_000_000
+    ghost = create(
+        db_engine, person="P-NONE", kind="partnership", partners=["P-NONE", "P-GHOST"], amount_yuan=300_000
+    )
+    submit_and_accept(db_engine, ghost)
+    with pytest.raises(InvalidTransition, match="P-GHOST"):
+        eligible(db_engine, ghost)
 
 
 def test_one_live_loan_per_borrower(db_engine, pii):

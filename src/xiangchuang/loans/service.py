@@ -28,6 +28,8 @@ Choices where PROVISIONS.md is silent (also in the README's list):
   force then; at signing it is decided again on the contract date with the contract rate (rate cap).
 - The LPR of a contract is the 1-year LPR in force on the contract date (``loan.lpr_1y_bp``); the bank
   does not type it.
+- A partnership's partners must be persons in the registry; the engine checks the borrower (the partner
+  who signs) and counts the partners for the ceiling — each partner's own eligibility is not modelled.
 - One live guaranteed loan per borrowing subject (person for individual/partnership, business for
   small/micro), enforced by a unique key.
 - An instalment is covered when the repayments so far (principal + interest, in order) reach the
@@ -648,6 +650,12 @@ def pass_eligibility(
         session, loan_id=loan_id, action="pass_eligibility", actor=actor, expected_version=expected_version
     )
     program = LOAN_PROGRAM[loan.kind]
+    conn = session.connection()
+    unknown = [p for p in loan.partners if registry_repo.subject_pk(conn, "persons", str(p)) is None]
+    if unknown:
+        raise InvalidTransition(
+            f"合伙人（partners）{'、'.join(map(str, unknown))} 不在登记库中，无法核实，不能审核通过"
+        )
     terms = {
         "amount_fen": loan.amount_requested_fen,
         "term_months": loan.term_months_requested,
