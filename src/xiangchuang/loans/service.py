@@ -36,6 +36,10 @@ Choices where PROVISIONS.md is silent (also in the README's list):
   cumulative scheduled amount; covered after its due date it was late. An overdue period runs from the
   day after the missed due date to the day the arrears are repaid, both included (the repayment day is
   counted as overdue: no subsidy for it).
+- A contract repays at least 1 yuan of principal per instalment (amount ≥ term × 100 fen), so the
+  equal-principal schedule's last instalment never goes negative after rounding.
+- 受理 and the eligibility review are 人社's (role ``district_reviewer``); a window clerk may create and
+  submit on the applicant's behalf (事务代办), recorded as such.
 - One extension (展期) per loan, requested on or before maturity with no arrears, of at most the original
   term (short-term loans, ≤ 12 months) or half of it (longer loans) — 贷款通则 第十二条; the unpaid
   instalments are replaced by a new schedule of the outstanding principal, by the same method, over the

@@ -29,6 +29,11 @@ non-zero part a ledger ``approve`` then ``disburse`` (to the bank that settles w
 idempotency keys ``LS<quarter>:<loan_no>:<source>:a|p``, the audit record and the borrower's notice.
 Settling a quarter again finds the line and pays nothing; two settlements at the same time collide on
 the line's unique key (and on the ledger keys), so each loan is paid once. A settled quarter is final.
+
+Who and when (assumptions): 区县财政 (``district_finance``) settles its own district, ``city_admin`` any
+district (the command line acts as city_admin); a quarter can be settled from the day after it ends
+(China time). The subsidy is paid to the lending bank (``payee_ref = bank:<code>``), which credits the
+borrower per the contract; the borrower is notified through the outbox.
 """
 
 from __future__ import annotations
