@@ -416,11 +416,14 @@ def _registry_is_empty(url: str) -> bool:
 
 
 def _register_registry_commands() -> None:
+    from xiangchuang.loans import cli_loans
     from xiangchuang.registry import cli_import, cli_match
+    from xiangchuang.web import cli_web
 
     cli_import.register(app)
     cli_match.register(app)
-    __import__("xiangchuang.web.cli_web", fromlist=["register"]).register(app)
+    cli_web.register(app)
+    cli_loans.register(app)
 
 
 _register_registry_commands()

@@ -76,3 +76,17 @@ def test_different_programs_and_subjects_do_not_collide(db_engine):
                 _grant(program="training_syb", subject_key="P1", slot=None),
             ],
         )
+
+
+def test_alembic_config_keeps_percent_signs_in_the_database_url() -> None:
+    """An encoded password or ``options=-csearch_path%3D…`` must not trip configparser interpolation."""
+    from sqlalchemy import create_engine
+
+    from xiangchuang.dbmigrate import alembic_config
+
+    url = "postgresql+psycopg://u:p%40ss@127.0.0.1:5432/test?options=-csearch_path%3Dx"
+    engine = create_engine(url)
+    try:
+        assert alembic_config(engine).get_main_option("sqlalchemy.url") == url
+    finally:
+        engine.dispose()

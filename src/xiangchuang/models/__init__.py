@@ -18,6 +18,15 @@ from xiangchuang.models.employment import Contribution, Employment
 from xiangchuang.models.grants import Grant
 from xiangchuang.models.imports import ImportBatch
 from xiangchuang.models.ledger import Account, JournalEntry, Posting
+from xiangchuang.models.loans import (
+    Loan,
+    LoanDetermination,
+    LoanInstalment,
+    LoanPeriod,
+    LoanRepayment,
+    LoanSubsidyLine,
+    LoanTransition,
+)
 from xiangchuang.models.matching import MatchResult, MatchRun
 from xiangchuang.models.outbox import InboxMessage, OutboxMessage
 from xiangchuang.models.people import Person, PersonGroup
@@ -46,6 +55,13 @@ __all__ = [
     "ImportBatch",
     "InboxMessage",
     "JournalEntry",
+    "Loan",
+    "LoanDetermination",
+    "LoanInstalment",
+    "LoanPeriod",
+    "LoanRepayment",
+    "LoanSubsidyLine",
+    "LoanTransition",
     "MatchResult",
     "MatchRun",
     "Objection",
