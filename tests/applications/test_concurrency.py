@@ -11,7 +11,7 @@ from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from tests.applications import ACTORS, D1, KEY, NOW, PARAMS, application_in, setup
+from tests.applications import ACTORS, D1, KEY, NOW, PARAMS, application_in, setup, upload_required
 from xiangchuang.applications import service
 from xiangchuang.audit.chain import verify
 from xiangchuang.db import make_engine, make_sessionmaker
@@ -80,6 +80,7 @@ def _submit_new(s: Session) -> None:
         audit_key=KEY,
         now=NOW,
     )
+    upload_required(s, app.id)
     service.submit(
         s,
         application_id=app.id,

@@ -1,6 +1,13 @@
 """All SQLAlchemy models (imported here so Alembic sees the whole metadata)."""
 
-from xiangchuang.models.applications import Application, Determination, Objection, TransitionLog
+from xiangchuang.models.applications import (
+    Application,
+    Attachment,
+    Determination,
+    Invitation,
+    Objection,
+    TransitionLog,
+)
 from xiangchuang.models.audit import AuditEvent, AuditHead
 from xiangchuang.models.base import Base
 from xiangchuang.models.businesses import (
@@ -21,10 +28,12 @@ from xiangchuang.models.ledger import Account, JournalEntry, Posting
 from xiangchuang.models.matching import MatchResult, MatchRun
 from xiangchuang.models.outbox import InboxMessage, OutboxMessage
 from xiangchuang.models.people import Person, PersonGroup
+from xiangchuang.models.publicity import PublicityBatch, PublicityLine
 
 __all__ = [
     "Account",
     "Application",
+    "Attachment",
     "AuditEvent",
     "AuditHead",
     "Base",
@@ -43,6 +52,7 @@ __all__ = [
     "Honour",
     "ImportBatch",
     "InboxMessage",
+    "Invitation",
     "JournalEntry",
     "MatchResult",
     "MatchRun",
@@ -51,6 +61,8 @@ __all__ = [
     "Person",
     "PersonGroup",
     "Posting",
+    "PublicityBatch",
+    "PublicityLine",
     "Recommendation",
     "Tenancy",
     "TransitionLog",
