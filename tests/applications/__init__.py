@@ -167,11 +167,11 @@ PATHS["disbursing"] = PATHS["approved"] + [("start_disbursement", "district_fina
 PATHS["disbursed"] = PATHS["disbursing"] + [("confirm_disbursement", "district_finance", None, LATER)]
 
 
-def stored_run(engine: Engine, results: list[tuple[str, str, int]], *, on: dt.date = NOW.date()) -> int:
+def stored_run(engine: Engine, results: list[tuple[str, str, int]], *, on: dt.date | None = None) -> int:
     """A stored 政策找人 run with eligible results (program, subject, amount) in D1."""
     with make_sessionmaker(engine)() as s, s.begin():
         run = MatchRun(
-            on=on,
+            on=on or NOW.date(),
             district=D1,
             engine_version="t",
             parameters_version=PARAMS.version[:40],
