@@ -75,6 +75,8 @@ def create(
     role: str = "applicant",
     now: dt.datetime = NOW,
     materials: bool = True,
+    form: dict[str, Any] | None = None,
+    street: str | None = None,
 ) -> int:
     with make_sessionmaker(engine)() as s, s.begin():
         app = service.create_application(
@@ -88,7 +90,8 @@ def create(
             role=role,
             actor_district=district_of(role, district),
             audit_key=KEY,
-            form={"说明": "测试申请"},
+            form=form or {"说明": "测试申请"},
+            street=street,
             now=now,
         )
         if materials:

@@ -376,7 +376,7 @@ class QueueFilter:
     states: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     district: int | None = None  # city_admin only; staff always see their own district
-    street: str | None = None  # form['街道'] (the window where the application was made)
+    street: str | None = None  # 街道/乡镇 (the window where the application was made)
     subject_key: str | None = None
     application_no: str | None = None
     created_from: dt.date | None = None
@@ -435,10 +435,11 @@ def _queue_conditions(
         where.append(Application.application_no == flt.application_no.strip())
     china = dt.timezone(dt.timedelta(hours=8))
     if flt.created_from is not None:
-        start = dt.datetime.combine(flt.created_from, dt.time(), china)
+        # bound in UTC: SQLite keeps CURRENT_TIMESTAMP as UTC text, PostgreSQL compares instants
+        start = dt.datetime.combine(flt.created_from, dt.time(), china).astimezone(dt.UTC)
         where.append(Application.created_at >= start)
     if flt.created_to is not None:
-        end = dt.datetime.combine(flt.created_to + dt.timedelta(days=1), dt.time(), china)
+        end = dt.datetime.combine(flt.created_to + dt.timedelta(days=1), dt.time(), china).astimezone(dt.UTC)
         where.append(Application.created_at < end)
     if flt.on_behalf is not None:
         where.append(Application.on_behalf.is_(flt.on_behalf))
@@ -453,10 +454,7 @@ def _queue_conditions(
 
 
 def _street(street: str) -> ColumnElement[bool]:
-    # The street is a form answer; both databases read a JSON member as text with ->> / json_extract,
-    # which SQLAlchemy's JSON type renders per dialect.
-    condition: ColumnElement[bool] = Application.form["街道"].as_string() == street
-    return condition
+    return Application.street == street.strip()
 
 
 def work_queue(

@@ -162,6 +162,7 @@ def create_application(
     applicant_person_no: str | None = None,
     form: Mapping[str, Any] | None = None,
     amount_requested_fen: int | None = None,
+    street: str | None = None,
     now: dt.datetime | None = None,
 ) -> Application:
     """A draft application (by the applicant, or by a window clerk on the applicant's behalf — 事务代办).
@@ -179,6 +180,9 @@ def create_application(
     _check_text(subject_key, "申请主体编号")
     if amount_requested_fen is not None and amount_requested_fen < 0:
         raise ValidationFailed("申请金额不能为负数")
+    street = (street or "").strip() or None
+    if street is not None and len(street) > 60:
+        raise ValidationFailed("街道/乡镇名称不超过 60 个字符")
     if role == "applicant":
         if actor != applicant_user:
             raise Forbidden("申请人只能为本人创建申请；代办请由街道/乡镇经办创建")
@@ -196,6 +200,7 @@ def create_application(
         subject_key=subject_key,
         period=period,
         district=district,
+        street=street,
         state="draft",
         live_key=_live_key(kind, subject_key, period),
         exclusive_key=exclusive,

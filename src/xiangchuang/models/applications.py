@@ -87,6 +87,7 @@ class Application(Base):
     subject_key: Mapped[str] = mapped_column(String(64), index=True)  # business_no, person_no, …
     period: Mapped[str] = mapped_column(String(20))  # claim period: "2024", "once", "202401-202412", …
     district: Mapped[int] = mapped_column(Integer, index=True)
+    street: Mapped[str | None] = mapped_column(String(60), index=True)  # 街道/乡镇 where it was made
     state: Mapped[str] = mapped_column(String(20), index=True)
     live_key: Mapped[str | None] = mapped_column(String(140), unique=True)
     exclusive_key: Mapped[str | None] = mapped_column(String(140), unique=True)

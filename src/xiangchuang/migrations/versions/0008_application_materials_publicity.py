@@ -4,7 +4,7 @@
 - ``publicity_batches`` / ``publicity_lines``: 公示 lists per district and publication day;
 - ``application_objections.publicity_line_id``: the line an objection was raised against;
 - ``application_invitations``: 免申即享 invitations, one per (match run, subject, program);
-- ``applications``: states ``invited`` / ``declined`` / ``expired``; ``exclusive_key`` (unique) for the
+- ``applications``: ``street`` (街道/乡镇, for the work queue); states ``invited`` / ``declined`` / ``expired``; ``exclusive_key`` (unique) for the
   notice's once-only rules across periods and subjects.
 
 On SQLite the applications table is rebuilt (batch mode) to change its CHECK constraints; foreign keys
@@ -138,6 +138,8 @@ def upgrade() -> None:
     _defer_foreign_keys()
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("exclusive_key", sa.String(length=140), nullable=True))
+        batch_op.add_column(sa.Column("street", sa.String(length=60), nullable=True))
+        batch_op.create_index(batch_op.f("ix_applications_street"), ["street"], unique=False)
         batch_op.create_unique_constraint(batch_op.f("uq_applications_exclusive_key"), ["exclusive_key"])
         batch_op.drop_constraint(batch_op.f("ck_applications_state_known"), type_="check")
         batch_op.drop_constraint(batch_op.f("ck_applications_live_key_iff_live"), type_="check")
@@ -231,6 +233,8 @@ def downgrade() -> None:
         )
         batch_op.drop_constraint(batch_op.f("uq_applications_exclusive_key"), type_="unique")
         batch_op.drop_column("exclusive_key")
+        batch_op.drop_index(batch_op.f("ix_applications_street"))
+        batch_op.drop_column("street")
 
     with op.batch_alter_table("application_attachments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_application_attachments_sha256"))
