@@ -111,7 +111,8 @@ def founder_of(session: Session, business_id: int) -> Person | None:
         select(Person)
         .join(Founder, Founder.person_id == Person.id)
         .where(Founder.business_id == business_id)
-        .order_by(Founder.role != "legal_rep", Founder.since.is_(None), Founder.since, Founder.id)
+        .where(Founder.role.in_(("legal_representative", "operator")))
+        .order_by(Founder.since.is_(None), Founder.since, Founder.id)
         .limit(1)
     ).scalar_one_or_none()
 
