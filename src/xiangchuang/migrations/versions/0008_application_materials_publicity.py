@@ -7,9 +7,10 @@
 - ``applications``: ``street`` (街道/乡镇, for the work queue); states ``invited`` / ``declined`` / ``expired``; ``exclusive_key`` (unique) for the
   notice's once-only rules across periods and subjects.
 
-On SQLite the applications table is rebuilt (batch mode) to change its CHECK constraints; foreign keys
-from the tables that reference it are deferred to the commit (``PRAGMA defer_foreign_keys``), so the
-rebuild works on a populated database.
+On SQLite the applications table is rebuilt (batch mode) to change its CHECK constraints; that works
+on a populated database because :mod:`xiangchuang.dbmigrate` runs migrations with foreign-key
+enforcement off and checks ``PRAGMA foreign_key_check`` before commit (tested with rows that reference
+the applications).
 
 Revision ID: 0008
 Revises: 0005
@@ -35,11 +36,6 @@ _NEW_STATES = (
 )
 _OLD_ENDED = "'not_accepted', 'rejected', 'withdrawn'"
 _NEW_ENDED = "'not_accepted', 'rejected', 'withdrawn', 'declined', 'expired'"
-
-
-def _defer_foreign_keys() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("PRAGMA defer_foreign_keys = ON")
 
 
 def upgrade() -> None:
@@ -135,7 +131,6 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_application_attachments_sha256"), ["sha256"], unique=False)
 
-    _defer_foreign_keys()
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("exclusive_key", sa.String(length=140), nullable=True))
         batch_op.add_column(sa.Column("street", sa.String(length=60), nullable=True))
@@ -220,7 +215,6 @@ def downgrade() -> None:
         "UPDATE applications SET state = 'withdrawn', live_key = NULL, exclusive_key = NULL "
         "WHERE state IN ('invited', 'declined', 'expired')"
     )
-    _defer_foreign_keys()
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_applications_exclusive_only_live"), type_="check")
         batch_op.drop_constraint(batch_op.f("ck_applications_live_key_iff_live"), type_="check")
