@@ -194,7 +194,7 @@ def upload(
     _check_upload_scope(app, actor=actor, role=role, actor_district=actor_district)
     if app.state not in UPLOAD_STATES:
         raise InvalidTransition(
-            f"申请当前状态为「{STATE_LABELS[app.state]}」，不能再上传材料（仅草稿、退回补正时可上传）"
+            f"申请当前状态为「{STATE_LABELS[app.state]}」，不能再上传材料（仅草稿、退回补正、免申即享邀请待确认时可上传）"
         )
     kind = KINDS[app.kind]
     spec = kind.material(material)
