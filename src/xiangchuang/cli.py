@@ -420,6 +420,7 @@ def _register_registry_commands() -> None:
 
     cli_import.register(app)
     cli_match.register(app)
+    __import__("xiangchuang.applications.cli_applications", fromlist=["register"]).register(app)
 
 
 _register_registry_commands()
