@@ -290,3 +290,35 @@ def test_a_withdrawn_exclusive_application_frees_the_key_and_the_message_names_t
         )
     with factory() as s, s.begin():
         _submit_exclusive("online_sales_subsidy", "B-WEB", "2024", "按快递费用")(s)
+
+
+def test_concurrent_invitation_runs_for_the_same_match_run_invite_once(db_engine, pii):
+    from tests.applications import stored_run
+    from xiangchuang.applications import invitations
+    from xiangchuang.models import Invitation
+
+    setup(db_engine, pii)
+    run_id = stored_run(db_engine, [("startup_subsidy", "B-VET", 197_531)])
+
+    def job(s: Session) -> None:
+        invitations.create_invitations(
+            s,
+            run_id=run_id,
+            actor="u-reviewer",
+            role="district_reviewer",
+            actor_district=D1,
+            audit_key=KEY,
+            params=PARAMS,
+            now=NOW,
+        )
+
+    engine = _own_connections(db_engine)
+    try:
+        outcomes = _race(engine, [job] * 10)
+    finally:
+        engine.dispose()
+    assert outcomes == Counter({"ok": 10})
+    with Session(db_engine) as s:
+        assert s.execute(select(func.count()).select_from(Invitation)).scalar_one() == 1
+        assert s.execute(select(func.count()).select_from(Application)).scalar_one() == 1
+        assert verify(s, KEY) is None
