@@ -16,6 +16,14 @@ At each review decision (leaving 初审 or 复审) the engine is re-run on the r
 on that day and a :class:`~xiangchuang.models.Determination` is stored (facts, engine and parameter
 versions, the result document), with its difference from the applicant's check-up (the determination
 stored when the application was submitted).
+
+Also in the same transaction: passing 复审 lists the application on its district's 公示 batch of the
+day (:mod:`~xiangchuang.applications.publicity`), an objection is recorded against that line and an
+upheld one takes the line off; submitting checks the required materials
+(:mod:`~xiangchuang.applications.attachments`). :func:`create_application` also sets the kind's
+``exclusive_key`` (one online-sales subsidy per business ever; one job subsidy per hired person), whose
+unique constraint refuses a second live application across periods and employers under concurrency.
+Queries live in :mod:`~xiangchuang.applications.repository`.
 """
 
 from __future__ import annotations
