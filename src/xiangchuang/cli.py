@@ -416,6 +416,7 @@ def _registry_is_empty(url: str) -> bool:
 
 
 def _register_registry_commands() -> None:
+    from xiangchuang.applications import cli_applications
     from xiangchuang.loans import cli_loans
     from xiangchuang.registry import cli_import, cli_match
     from xiangchuang.web import cli_web
@@ -424,6 +425,7 @@ def _register_registry_commands() -> None:
     cli_match.register(app)
     cli_web.register(app)
     cli_loans.register(app)
+    cli_applications.register(app)
 
 
 _register_registry_commands()

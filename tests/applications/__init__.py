@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from tests.registry.factories import Registry
-from xiangchuang.applications import service
+from xiangchuang.applications import attachments, invitations, service
+from xiangchuang.applications.kinds import KINDS
 from xiangchuang.db import make_sessionmaker
 from xiangchuang.engine.parameters import load_parameters
-from xiangchuang.models import Application, AuditEvent
+from xiangchuang.models import Application, AuditEvent, MatchResult, MatchRun
 from xiangchuang.registry.pii import Pii
 
 D1, D2 = 500101, 500102
@@ -22,14 +25,18 @@ KEY = bytes(range(32))
 PARAMS = load_parameters()
 NOW = dt.datetime(2025, 3, 3, 2, 0, tzinfo=dt.UTC)  # Monday 2025-03-03, 10:00 in Chongqing
 LATER = dt.datetime(2025, 3, 20, 2, 0, tzinfo=dt.UTC)  # well after a publicity started on NOW
+EXPIRED = dt.datetime(2025, 5, 1, 2, 0, tzinfo=dt.UTC)  # after an invitation made on NOW has lapsed
 ACTORS = {
-    "applicant": "u-applicant",
+    "applicant": "P-VET",  # an applicant's account is their registry person number
     "window_clerk": "u-clerk",
     "district_reviewer": "u-reviewer",
     "district_finance": "u-finance",
     "city_admin": "u-city",
+    "system": "system:test",
 }
 _periods = itertools.count(1)
+DATA_DIR = Path(tempfile.mkdtemp(prefix="xc-attachments-"))
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def registry(conn: Any, pii: Pii) -> None:
@@ -67,6 +74,9 @@ def create(
     district: int = D1,
     role: str = "applicant",
     now: dt.datetime = NOW,
+    materials: bool = True,
+    form: dict[str, Any] | None = None,
+    street: str | None = None,
 ) -> int:
     with make_sessionmaker(engine)() as s, s.begin():
         app = service.create_application(
@@ -80,10 +90,35 @@ def create(
             role=role,
             actor_district=district_of(role, district),
             audit_key=KEY,
-            form={"说明": "测试申请"},
+            form=form or {"说明": "测试申请"},
+            street=street,
             now=now,
         )
+        if materials:
+            upload_required(s, app.id, role=role, district=district, now=now)
         return app.id
+
+
+def upload_required(
+    s: Session, app_id: int, *, role: str = "applicant", district: int = D1, now: dt.datetime = NOW
+) -> None:
+    """Upload a small PDF for every required material of the application's kind."""
+    app = s.get(Application, app_id)
+    assert app is not None
+    for material in KINDS[app.kind].required_materials:
+        attachments.upload(
+            s,
+            application_id=app_id,
+            material=material.id,
+            filename=f"{material.label}.pdf",
+            content=PDF,
+            actor=ACTORS[role],
+            role=role,
+            actor_district=district_of(role, district),
+            audit_key=KEY,
+            data_dir=DATA_DIR,
+            now=now,
+        )
 
 
 def act(
@@ -116,7 +151,10 @@ def act(
 
 # How to reach each state from a new draft: (action, role, reason, now).
 _R = "请补充材料说明"
-PATHS: dict[str, list[tuple[str, str, str | None, dt.datetime]]] = {"draft": []}
+PATHS: dict[str, list[tuple[str, str, str | None, dt.datetime]]] = {"draft": [], "invited": []}
+INVITED = ("invited", "declined", "expired")  # start from a 免申即享 invitation, not a draft
+PATHS["declined"] = [("decline", "applicant", None, NOW)]
+PATHS["expired"] = [("expire", "system", None, EXPIRED)]
 PATHS["submitted"] = [("submit", "applicant", None, NOW)]
 PATHS["withdrawn"] = [("withdraw", "applicant", None, NOW)]
 PATHS["returned"] = PATHS["submitted"] + [("return", "window_clerk", _R, NOW)]
@@ -132,8 +170,60 @@ PATHS["disbursing"] = PATHS["approved"] + [("start_disbursement", "district_fina
 PATHS["disbursed"] = PATHS["disbursing"] + [("confirm_disbursement", "district_finance", None, LATER)]
 
 
+def stored_run(engine: Engine, results: list[tuple[str, str, int]], *, on: dt.date | None = None) -> int:
+    """A stored 政策找人 run with eligible results (program, subject, amount) in D1."""
+    with make_sessionmaker(engine)() as s, s.begin():
+        run = MatchRun(
+            on=on or NOW.date(),
+            district=D1,
+            engine_version="t",
+            parameters_version=PARAMS.version[:40],
+            subjects=len(results),
+            results=len(results),
+            load_seconds=0.0,
+            evaluate_seconds=0.0,
+        )
+        s.add(run)
+        s.flush()
+        for program, subject, amount in results:
+            table = KINDS[program].subject_table
+            s.add(
+                MatchResult(
+                    run_id=run.id,
+                    program=program,
+                    subject_table=table,
+                    subject_key=subject,
+                    district=D1,
+                    status="eligible",
+                    amount_fen=amount,
+                    district_part_fen=0,
+                )
+            )
+        return run.id
+
+
+def invite(
+    engine: Engine, *, kind: str = "startup_subsidy", subject: str = "B-VET", now: dt.datetime = NOW
+) -> int:
+    """An application in 'invited' made from a stored run (one result)."""
+    run_id = stored_run(engine, [(kind, subject, 197_531)])
+    with make_sessionmaker(engine)() as s, s.begin():
+        report = invitations.create_invitations(
+            s,
+            run_id=run_id,
+            actor=ACTORS["district_reviewer"],
+            role="district_reviewer",
+            actor_district=D1,
+            audit_key=KEY,
+            params=PARAMS,
+            now=now,
+        )
+    assert len(report.created) == 1, report
+    return report.created[0]
+
+
 def application_in(engine: Engine, state: str, **create_kw: Any) -> int:
-    app_id = create(engine, **create_kw)
+    app_id = invite(engine) if state in INVITED else create(engine, **create_kw)
     for action, role, reason, now in PATHS[state]:
         act(engine, app_id, action, role, reason=reason, now=now)
     return app_id

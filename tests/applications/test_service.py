@@ -254,6 +254,7 @@ def test_each_transition_writes_one_audit_row_and_one_log_row_and_the_chain_veri
         events = s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
         assert [e.action for e in events] == [
             "application.create",
+            *["attachment.upload"] * 4,  # the four required materials of 创业补助
             "application.submit",
             "application.accept",
             "application.start_first_review",
@@ -302,7 +303,7 @@ def test_notifications_go_to_the_applicant_and_the_next_role_in_the_district(db_
         msgs = s.execute(select(OutboxMessage).where(OutboxMessage.id > before)).scalars().all()
     recipients = {(m.recipient_user, m.recipient_role, m.recipient_district, m.template) for m in msgs}
     assert recipients == {
-        ("u-applicant", None, None, "application.second_review"),
+        (ACTORS["applicant"], None, None, "application.second_review"),
         (None, "district_reviewer", D1, "application.task"),
     }
 

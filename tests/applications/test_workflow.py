@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.applications import (
+    EXPIRED,
     LATER,
     NOW,
     PATHS,
@@ -79,7 +80,7 @@ def test_every_allowed_transition_works(db_engine, pii, row, role):
     setup(db_engine, pii)
     app_id = application_in(db_engine, row.from_state)
     reason = "说明理由" if "reason_required" in row.guards else None
-    now = LATER if row.action == "approve" else NOW
+    now = {"approve": LATER, "expire": EXPIRED}.get(row.action, NOW)
     before = audit_count(db_engine)
     result = act(db_engine, app_id, row.action, role, reason=reason, now=now)
     assert result.application.state == row.to_state

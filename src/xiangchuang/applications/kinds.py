@@ -1,8 +1,15 @@
 """Application kinds: one per program of the notice that a person or business applies for.
 
 Each kind names its engine program (the same id), the registry table its subject is a row of and the
-number that identifies the subject there, and how its claim period is written. Loans are not here:
-创业担保贷款 has its own flow (guarantee fund, bank), see issue 4.
+number that identifies the subject there, how its claim period is written, and the materials
+(attachments) an application of that kind carries. Loans are not here: 创业担保贷款 has its own flow
+(guarantee fund, bank), see issue 4.
+
+Materials follow what each program's conditions have to be shown by (PROVISIONS.md §1): the licence
+for 首次创办 / 正常经营, the key-group proof for 重点群体, the contribution record for the amounts based on
+social insurance, the online sales ledger for 线上销售, the labour contract for 岗位/社保补贴, the training
+certificate for 创业培训, the lease for 场租减免. The lists are the system's (the notice names no
+materials); a district adds to them here. Sizes are upload limits of the system, not policy values.
 """
 
 from __future__ import annotations
@@ -12,6 +19,59 @@ from typing import Final
 
 from xiangchuang.engine.programs import BY_ID
 
+FILE_TYPES: Final = {
+    "pdf": "PDF",
+    "jpeg": "JPEG 图片",
+    "png": "PNG 图片",
+    "xlsx": "Excel（.xlsx）",
+    "docx": "Word（.docx）",
+    "ofd": "OFD 版式文件",
+}
+EXTENSIONS: Final = {
+    ".pdf": "pdf",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".png": "png",
+    ".xlsx": "xlsx",
+    ".docx": "docx",
+    ".ofd": "ofd",
+}
+MB: Final = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Material:
+    id: str  # material type id
+    label: str  # shown to the applicant and the reviewer
+    types: tuple[str, ...]  # allowed file types (keys of FILE_TYPES)
+    max_bytes: int
+    required: bool
+
+    @property
+    def rule(self) -> str:
+        """The rule in Chinese: allowed types and size limit."""
+        kinds = "、".join(FILE_TYPES[t] for t in self.types)
+        return f"限 {kinds}，不超过 {self.max_bytes // MB} MB"
+
+
+_SCAN = ("pdf", "jpeg", "png", "ofd")  # a scanned or photographed certificate
+_DOC = ("pdf", "docx", "ofd")
+_SHEET = ("xlsx", "pdf")
+
+LICENCE = Material("business_licence", "营业执照", _SCAN, 10 * MB, True)
+IDENTITY = Material("identity", "身份证明", ("jpeg", "png", "pdf"), 5 * MB, True)
+KEY_GROUP = Material(
+    "key_group_proof", "重点群体身份证明（退役证、毕业证书、返乡证明等）", _SCAN, 10 * MB, True
+)
+SI_RECORD = Material("social_insurance_record", "社保缴费证明", ("pdf", "xlsx", "ofd"), 10 * MB, True)
+CONTRACT = Material("labour_contract", "劳动合同", (*_SCAN, "docx"), 20 * MB, True)
+HIRED_ID = Material("hired_identity", "被招用人员身份证明", ("jpeg", "png", "pdf"), 5 * MB, True)
+ONLINE_SALES = Material("online_sales_ledger", "网络销售流水", _SHEET, 20 * MB, True)
+COURIER = Material("courier_fees", "快递费用凭证", _SHEET, 20 * MB, False)
+CERTIFICATE = Material("training_certificate", "培训合格证", _SCAN, 10 * MB, True)
+ROSTER = Material("training_roster", "培训花名册", _SHEET, 10 * MB, True)
+LEASE = Material("lease_contract", "租赁合同", (*_SCAN, "docx"), 20 * MB, True)
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -19,6 +79,18 @@ class Kind:
     subject_table: str  # engine/registry table of the subject
     subject_key: str  # the registry number that identifies the subject
     period: str  # how the claim period is written (shown to the applicant)
+    materials: tuple[Material, ...] = ()
+    # The notice's once-only rule across periods (and subjects), held by applications.exclusive_key:
+    # "subject" — once per subject ever (线上销售补助：一次性，同一主体不重复享受，either route);
+    # "hired_person" — once per hired person across employers (岗位补贴, PROVISIONS §1 job_subsidy [A]).
+    once_per: str | None = None
+
+    def material(self, material_id: str) -> Material | None:
+        return next((m for m in self.materials if m.id == material_id), None)
+
+    @property
+    def required_materials(self) -> tuple[Material, ...]:
+        return tuple(m for m in self.materials if m.required)
 
     @property
     def title(self) -> str:
@@ -30,19 +102,104 @@ class Kind:
 
 
 _KINDS: Final = (
-    Kind("startup_subsidy", "businesses", "business_no", "年度，如 2024"),
-    Kind("online_sales_subsidy", "businesses", "business_no", "一次性：once"),
-    Kind("job_subsidy", "hires", "employment_no", "年度，如 2024"),
-    Kind("social_insurance_subsidy", "hires", "employment_no", "年度，如 2024"),
-    Kind("training_syb", "trainings", "training_no", "培训期次"),
-    Kind("training_online", "trainings", "training_no", "培训期次"),
-    Kind("training_iyb", "trainings", "training_no", "培训期次"),
-    Kind("free_workstation", "persons", "person_no", "一次性：once"),
-    Kind("carrier_rent_reduction", "businesses", "business_no", "年度，如 2024"),
-    Kind("workshop_award", "businesses", "business_no", "年度，如 2024"),
-    Kind("carrier_award", "carriers", "carrier_no", "年度，如 2024"),
-    Kind("mentor_service_subsidy", "mentor_services", "service_no", "服务期，如 2024"),
-    Kind("onjob_training_subsidy", "onjob_trainings", "training_no", "培训期次"),
+    Kind(
+        "startup_subsidy",
+        "businesses",
+        "business_no",
+        "年度，如 2024",
+        (LICENCE, IDENTITY, KEY_GROUP, SI_RECORD),
+    ),
+    Kind(
+        "online_sales_subsidy",
+        "businesses",
+        "business_no",
+        "一次性：once",
+        (
+            LICENCE,
+            IDENTITY,
+            ONLINE_SALES,
+            COURIER,
+            Material("returning_proof", "返乡入乡创业证明", _SCAN, 10 * MB, False),
+        ),
+        once_per="subject",
+    ),
+    Kind(
+        "job_subsidy",
+        "hires",
+        "employment_no",
+        "年度，如 2024",
+        (LICENCE, CONTRACT, SI_RECORD, HIRED_ID),
+        once_per="hired_person",
+    ),
+    Kind(
+        "social_insurance_subsidy",
+        "hires",
+        "employment_no",
+        "年度，如 2024",
+        (
+            LICENCE,
+            CONTRACT,
+            SI_RECORD,
+            HIRED_ID,
+            Material("graduation_certificate", "毕业证书", _SCAN, 10 * MB, False),
+        ),
+    ),
+    Kind("training_syb", "trainings", "training_no", "培训期次", (CERTIFICATE, IDENTITY, ROSTER)),
+    Kind("training_online", "trainings", "training_no", "培训期次", (CERTIFICATE, IDENTITY, ROSTER)),
+    Kind("training_iyb", "trainings", "training_no", "培训期次", (CERTIFICATE, IDENTITY, ROSTER, LICENCE)),
+    Kind(
+        "free_workstation",
+        "persons",
+        "person_no",
+        "一次性：once",
+        (
+            IDENTITY,
+            Material("business_plan", "创业计划书", _DOC, 20 * MB, True),
+            Material("poverty_proof", "建档立卡贫困人员证明", _SCAN, 10 * MB, False),
+        ),
+    ),
+    Kind(
+        "carrier_rent_reduction",
+        "businesses",
+        "business_no",
+        "年度，如 2024",
+        (LICENCE, LEASE, Material("tenancy_agreement", "入驻协议", (*_SCAN, "docx"), 20 * MB, False)),
+    ),
+    Kind(
+        "workshop_award",
+        "businesses",
+        "business_no",
+        "年度，如 2024",
+        (
+            LICENCE,
+            Material("workshop_recognition", "就业帮扶车间认定文件", _SCAN, 10 * MB, True),
+            Material("staff_roster", "用工花名册", _SHEET, 10 * MB, True),
+        ),
+    ),
+    Kind(
+        "carrier_award",
+        "carriers",
+        "carrier_no",
+        "年度，如 2024",
+        (
+            Material("carrier_recognition", "载体认定文件", _SCAN, 10 * MB, True),
+            Material("performance_report", "绩效评估报告", _DOC, 20 * MB, True),
+            Material("tenant_roster", "入驻企业名册", _SHEET, 10 * MB, True),
+        ),
+    ),
+    Kind(
+        "mentor_service_subsidy",
+        "mentor_services",
+        "service_no",
+        "服务期，如 2024",
+        (
+            Material("mentor_appointment", "导师聘书", _SCAN, 10 * MB, True),
+            Material("service_record", "服务记录", (*_SHEET, "docx"), 10 * MB, True),
+        ),
+    ),
+    Kind(
+        "onjob_training_subsidy", "onjob_trainings", "training_no", "培训期次", (LICENCE, ROSTER, CERTIFICATE)
+    ),
 )
 
 KINDS: Final[dict[str, Kind]] = {k.id: k for k in _KINDS}

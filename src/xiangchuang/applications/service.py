@@ -16,6 +16,14 @@ At each review decision (leaving 初审 or 复审) the engine is re-run on the r
 on that day and a :class:`~xiangchuang.models.Determination` is stored (facts, engine and parameter
 versions, the result document), with its difference from the applicant's check-up (the determination
 stored when the application was submitted).
+
+Also in the same transaction: passing 复审 lists the application on its district's 公示 batch of the
+day (:mod:`~xiangchuang.applications.publicity`), an objection is recorded against that line and an
+upheld one takes the line off; submitting checks the required materials
+(:mod:`~xiangchuang.applications.attachments`). :func:`create_application` also sets the kind's
+``exclusive_key`` (one online-sales subsidy per business ever; one job subsidy per hired person), whose
+unique constraint refuses a second live application across periods and employers under concurrency.
+Queries live in :mod:`~xiangchuang.applications.repository`.
 """
 
 from __future__ import annotations
@@ -28,15 +36,17 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from xiangchuang.applications import calendar
+from xiangchuang.applications import calendar, publicity
+from xiangchuang.applications import repository as repo
+from xiangchuang.applications.attachments import missing_required
 from xiangchuang.applications.kinds import KINDS
+from xiangchuang.applications.scope import check_scope
 from xiangchuang.applications.workflow import (
     ROLE_LABELS,
-    ROLES,
     STATE_LABELS,
     Row,
     find_row,
@@ -48,8 +58,9 @@ from xiangchuang.engine.assemble import Facts
 from xiangchuang.engine.explain import STATUS_ZH, Explainer
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.engine.programs import BY_ID
-from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from xiangchuang.models import Application, Determination, Objection, TransitionLog
+from xiangchuang.models.applications import ENDED_STATES
 from xiangchuang.outbox.service import enqueue
 from xiangchuang.registry import repository as registry_repo
 from xiangchuang.registry.assembler import assemble_facts
@@ -110,25 +121,29 @@ def _live_key(kind: str, subject_key: str, period: str) -> str:
 def _check_scope(
     app: Application, *, actor: str, role: str, actor_district: int | None, acting: bool
 ) -> None:
-    if role not in ROLES:
-        raise Forbidden(f"未知角色 {role!r}")
-    if role == "applicant":
-        if app.applicant_user != actor:
-            raise Forbidden("只能查看或办理本人的申请")
-    elif role == "city_admin":
-        if acting:
-            raise Forbidden("市级管理员可查看各区县申请，但不能办理审批环节")
-    elif actor_district != app.district:
-        raise Forbidden(f"无权查看或办理其他区县（{app.district}）的申请")
+    check_scope(app, actor=actor, role=role, actor_district=actor_district, acting=acting)
 
 
 def _load(session: Session, application_id: int) -> Application:
-    app = session.execute(
-        select(Application).where(Application.id == application_id).execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if app is None:
-        raise NotFound(f"申请 {application_id} 不存在")
-    return app
+    return repo.load(session, application_id)
+
+
+def exclusive_key(session: Session, kind: str, subject_key: str) -> str | None:
+    """The key of the notice's once-only rule for this kind and subject (None: no such rule, or the
+    hired person is not in the registry — the review will not pass then either)."""
+    once = KINDS[kind].once_per
+    if once == "subject":
+        return f"{kind}|{subject_key}"
+    if once == "hired_person":
+        person = repo.hired_person_no(session, subject_key)
+        return None if person is None else f"{kind}|person:{person}"
+    return None
+
+
+def _exclusive_message(kind: str, subject_key: str) -> str:
+    if KINDS[kind].once_per == "subject":
+        return f"该主体（{subject_key}）已有「{KINDS[kind].title}」的有效申请或已享受：同一主体只能享受一次，不能重复申请"
+    return f"该招用人员已有「{KINDS[kind].title}」的有效申请或已享受：同一人员只能享受一次，不能重复申请"
 
 
 def get_application(
@@ -155,6 +170,7 @@ def create_application(
     applicant_person_no: str | None = None,
     form: Mapping[str, Any] | None = None,
     amount_requested_fen: int | None = None,
+    street: str | None = None,
     now: dt.datetime | None = None,
 ) -> Application:
     """A draft application (by the applicant, or by a window clerk on the applicant's behalf — 事务代办).
@@ -172,6 +188,9 @@ def create_application(
     _check_text(subject_key, "申请主体编号")
     if amount_requested_fen is not None and amount_requested_fen < 0:
         raise ValidationFailed("申请金额不能为负数")
+    street = (street or "").strip() or None
+    if street is not None and len(street) > 60:
+        raise ValidationFailed("街道/乡镇名称不超过 60 个字符")
     if role == "applicant":
         if actor != applicant_user:
             raise Forbidden("申请人只能为本人创建申请；代办请由街道/乡镇经办创建")
@@ -181,6 +200,7 @@ def create_application(
     else:
         raise Forbidden(f"{ROLE_LABELS.get(role, role)}不能创建申请")
     body = _check_form(form or {})
+    exclusive = exclusive_key(session, kind, subject_key)
     app = Application(
         application_no=f"SQ{china_date(at):%Y%m%d}{secrets.token_hex(5).upper()}",
         kind=kind,
@@ -188,8 +208,10 @@ def create_application(
         subject_key=subject_key,
         period=period,
         district=district,
+        street=street,
         state="draft",
         live_key=_live_key(kind, subject_key, period),
+        exclusive_key=exclusive,
         applicant_user=applicant_user,
         applicant_person_no=applicant_person_no,
         created_by=actor,
@@ -202,7 +224,9 @@ def create_application(
         with session.begin_nested():
             session.add(app)
             session.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
+        if exclusive is not None and "exclusive_key" in str(exc.orig):
+            raise Conflict(_exclusive_message(kind, subject_key)) from None
         raise Conflict(
             f"该主体（{subject_key}）已有「{KINDS[kind].title}」{period} 期间的有效申请，不能重复申请"
         ) from None
@@ -282,8 +306,8 @@ def transition(
         _check_text(reason, "原因")
 
     determination: dict[str, Any] | None = None
-    if app.state in REVIEW_STAGES or row.action in ("submit", "resubmit"):
-        determination = _determine(session, app, on=today, params=params or load_parameters())
+    if app.state in REVIEW_STAGES or row.action in ("submit", "resubmit", "confirm"):
+        determination = determine(session, app, on=today, params=params or load_parameters())
     for guard in row.guards:
         _check_guard(
             guard, session=session, app=app, row=row, reason=reason, today=today, determination=determination
@@ -291,20 +315,27 @@ def transition(
 
     seen = app.version
     values: dict[str, Any] = {"state": row.to_state, "version": seen + 1}
-    if row.to_state in ("withdrawn", "not_accepted", "rejected"):
+    if row.to_state in ENDED_STATES:
         values["live_key"] = None
-    if row.action in ("submit", "resubmit"):
+        values["exclusive_key"] = None
+    if row.action in ("submit", "resubmit", "confirm"):
         values["submitted_by"] = actor
         values["on_behalf"] = role == "window_clerk"
     if row.action == "return":
         values["return_note"] = reason
     if row.action in ("refuse", "reject"):
         values["decision_reason"] = reason
+    line = None
     if row.to_state == "publicity" and row.from_state == "second_review":
-        values["publicity_start"] = today
-        values["publicity_end"] = calendar.publicity_end(today)
+        amount = None if determination is None else determination["amount_fen"]
+        line = publicity.list_application(
+            session, app=app, today=today, amount_fen=amount, actor=actor, at=at
+        )
+        batch = repo.publicity_batch(session, batch_id=line.batch_id)
+        values["publicity_start"] = batch.start_date
+        values["publicity_end"] = batch.end_date
     if row.action == "approve":
-        values["amount_approved_fen"] = _latest_amount(session, app.id)
+        values["amount_approved_fen"] = repo.latest_amount(session, app.id)
     result = session.execute(
         update(Application)
         .where(Application.id == app.id, Application.version == seen)
@@ -324,7 +355,18 @@ def transition(
         stored = Determination(application_id=app.id, stage=stage, **determination)
         session.add(stored)
     if row.action == "object":
-        session.add(Objection(application_id=app.id, text=reason or "", raised_by=actor, raised_at=at))
+        current = repo.current_line(session, app.id)
+        session.add(
+            Objection(
+                application_id=app.id,
+                text=reason or "",
+                raised_by=actor,
+                raised_at=at,
+                publicity_line_id=None if current is None else current.id,
+            )
+        )
+    if row.action == "review_again":
+        publicity.withdraw_line(session, app)
     if row.action in ("dismiss_objection", "review_again"):
         session.execute(
             update(Objection)
@@ -352,6 +394,8 @@ def transition(
         "on_behalf": role == "window_clerk" and row.action in ("submit", "resubmit"),
         "reason_given": reason is not None,
     }
+    if line is not None:
+        details["publicity_line"] = line.id
     if stored is not None:
         details["determination"] = stored.status
         if difference:
@@ -405,42 +449,37 @@ def _check_guard(
                 f"公示期至 {end} 止（{calendar.publicity_working_days(app.publicity_end)}个工作日），期满后方可核准"
             )
     elif guard == "objections_resolved":
-        open_count = session.execute(
-            select(func.count())
-            .select_from(Objection)
-            .where(Objection.application_id == app.id, Objection.resolved_at.is_(None))
-        ).scalar_one()
+        open_count = repo.open_objections(session, app.id)
         if open_count:
             raise InvalidTransition(f"尚有 {open_count} 条公示异议未处理，处理完毕后方可核准")
+    elif guard == "materials_complete":
+        missing = missing_required(session, app)
+        if missing:
+            first = missing[0]
+            more = f"等 {len(missing)} 项" if len(missing) > 1 else ""
+            raise ValidationFailed(f"缺少必需材料「{first.label}」{more}（{first.rule}），请上传后再提交")
+    elif guard in ("invitation_open", "invitation_expired"):
+        invitation = repo.invitation_of(session, app.id)
+        expires = invitation.expires_on if invitation is not None else None
+        if guard == "invitation_open" and (expires is None or today > expires):
+            raise InvalidTransition(f"申请邀请已于 {expires} 过期，不能再确认；如仍需申请，请重新提交申请")
+        if guard == "invitation_expired" and (expires is None or today <= expires):
+            raise InvalidTransition(f"申请邀请有效期至 {expires}，尚未过期")
     else:  # pragma: no cover - the table only names known guards (tested)
         raise AssertionError(f"unknown guard {guard}")
 
 
-def _latest_amount(session: Session, application_id: int) -> int | None:
-    value = session.execute(
-        select(Determination.amount_fen)
-        .where(Determination.application_id == application_id, Determination.stage == "second_review")
-        .order_by(Determination.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    return None if value is None else int(value)
-
-
 def _difference(session: Session, application_id: int, now: dict[str, Any]) -> dict[str, Any]:
     """How this review's determination differs from the check-up (status and amount, old → new)."""
-    checkup = session.execute(
-        select(Determination.status, Determination.amount_fen)
-        .where(Determination.application_id == application_id, Determination.stage == "checkup")
-        .order_by(Determination.id.desc())
-        .limit(1)
-    ).first()
+    checkup = repo.latest_checkup(session, application_id)
     if checkup is None:
         return {"checkup": "missing"}
+    status, amount = checkup
     out: dict[str, Any] = {}
-    if checkup.status != now["status"]:
-        out["status"] = {"checkup": checkup.status, "now": now["status"]}
-    if checkup.amount_fen != now["amount_fen"]:
-        out["amount_fen"] = {"checkup": checkup.amount_fen, "now": now["amount_fen"]}
+    if status != now["status"]:
+        out["status"] = {"checkup": status, "now": now["status"]}
+    if amount != now["amount_fen"]:
+        out["amount_fen"] = {"checkup": amount, "now": now["amount_fen"]}
     return out
 
 
@@ -471,7 +510,7 @@ def _snapshot(facts: Facts) -> dict[str, Any]:
     return dict(json.loads(json.dumps(out, default=str)))
 
 
-def _determine(session: Session, app: Application, *, on: dt.date, params: ParameterSet) -> dict[str, Any]:
+def determine(session: Session, app: Application, *, on: dt.date, params: ParameterSet) -> dict[str, Any]:
     """The engine's result for the application's subject and program on ``on``, as a Determination row."""
     base = {"on": on, "engine_version": ENGINE_VERSION, "parameters_version": params.version[:80]}
     program = BY_ID[app.kind]

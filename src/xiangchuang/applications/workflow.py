@@ -15,6 +15,15 @@ Guards (checked by :mod:`xiangchuang.applications.service`):
 - ``publicity_over``: the publicity period (working days, see :mod:`~xiangchuang.applications.calendar`)
   has ended.
 - ``objections_resolved``: no objection is open.
+- ``materials_complete``: every required material of the kind has a file
+  (:mod:`~xiangchuang.applications.attachments`); the refusal names the first missing one.
+- ``invitation_open`` / ``invitation_expired``: the invitation's last day
+  (``applications.invitation_valid_days`` after it was made) has / has not passed.
+
+免申即享 invitations start in ``invited`` (made from a 政策找人 result, see
+:mod:`~xiangchuang.applications.invitations`): the applicant (or a clerk for them) confirms — the
+application is then submitted and reviewed like any other, without materials, the registry being the
+evidence — or declines; an invitation nobody answered is expired by the scheduled job (role ``system``).
 """
 
 from __future__ import annotations
@@ -24,15 +33,17 @@ from typing import Final
 
 from xiangchuang.applications.kinds import KIND_IDS
 
-ROLES: Final = ("applicant", "window_clerk", "district_reviewer", "district_finance", "city_admin")
+ROLES: Final = ("applicant", "window_clerk", "district_reviewer", "district_finance", "city_admin", "system")
 ROLE_LABELS: Final = {
     "applicant": "申请人",
     "window_clerk": "街道/乡镇经办",
     "district_reviewer": "区县人社审核",
     "district_finance": "区县财政",
     "city_admin": "市级管理员",
+    "system": "系统（定时任务）",
 }
 STATE_LABELS: Final = {
+    "invited": "待确认（免申即享邀请）",
     "draft": "草稿",
     "submitted": "已提交",
     "accepted": "已受理",
@@ -47,10 +58,20 @@ STATE_LABELS: Final = {
     "not_accepted": "不予受理",
     "rejected": "不予批准",
     "withdrawn": "已撤回",
+    "declined": "已谢绝邀请",
+    "expired": "邀请已过期",
 }
-GUARDS: Final = ("reason_required", "determination_eligible", "publicity_over", "objections_resolved")
+GUARDS: Final = (
+    "reason_required",
+    "determination_eligible",
+    "publicity_over",
+    "objections_resolved",
+    "materials_complete",
+    "invitation_open",
+    "invitation_expired",
+)
 
-A, C, R, F = "applicant", "window_clerk", "district_reviewer", "district_finance"
+A, C, R, F, S = "applicant", "window_clerk", "district_reviewer", "district_finance", "system"
 
 
 @dataclass(frozen=True)
@@ -67,13 +88,16 @@ class Row:
 # fmt: off
 STANDARD: Final[tuple[Row, ...]] = (
     #   from             action                 to               roles     guards                                          staff label               applicant label
-    Row("draft",         "submit",              "submitted",     (A, C),   (),                                             "提交申请",               "您的申请已提交，等待受理"),
+    Row("invited",       "confirm",             "submitted",     (A, C),   ("invitation_open",),                           "确认申请（免申即享）",   "您已确认申请，等待受理"),
+    Row("invited",       "decline",             "declined",      (A, C),   (),                                             "谢绝邀请",               "您已谢绝本次申请邀请"),
+    Row("invited",       "expire",              "expired",       (S,),     ("invitation_expired",),                        "邀请过期",               "申请邀请已过期，如需申请请重新提交"),
+    Row("draft",         "submit",              "submitted",     (A, C),   ("materials_complete",),                        "提交申请",               "您的申请已提交，等待受理"),
     Row("draft",         "withdraw",            "withdrawn",     (A, C),   (),                                             "撤回申请",               "您已撤回申请"),
     Row("submitted",     "accept",              "accepted",      (C,),     (),                                             "受理",                   "您的申请已受理"),
     Row("submitted",     "refuse",              "not_accepted",  (C,),     ("reason_required",),                           "不予受理",               "您的申请不予受理，请查看原因"),
     Row("submitted",     "return",              "returned",      (C,),     ("reason_required",),                           "退回补正",               "您的申请需要补正，请按提示修改后重新提交"),
     Row("submitted",     "withdraw",            "withdrawn",     (A, C),   (),                                             "撤回申请",               "您已撤回申请"),
-    Row("returned",      "resubmit",            "submitted",     (A, C),   (),                                             "补正后重新提交",         "您已补正并重新提交，等待受理"),
+    Row("returned",      "resubmit",            "submitted",     (A, C),   ("materials_complete",),                        "补正后重新提交",         "您已补正并重新提交，等待受理"),
     Row("returned",      "withdraw",            "withdrawn",     (A, C),   (),                                             "撤回申请",               "您已撤回申请"),
     Row("accepted",      "start_first_review",  "first_review",  (C,),     (),                                             "开始初审",               "您的申请正在初审（街道/乡镇）"),
     Row("accepted",      "withdraw",            "withdrawn",     (A, C),   (),                                             "撤回申请",               "您已撤回申请"),

@@ -7,7 +7,7 @@ masked.
 
 from __future__ import annotations
 
-__all__ = ["mask_bank_card", "mask_name", "mask_phone", "mask_resident_id", "mask_uscc"]
+__all__ = ["mask_bank_card", "mask_name", "mask_name_middle", "mask_phone", "mask_resident_id", "mask_uscc"]
 
 _MASK = "*"
 _SEPARATORS = " \t\r\n\u3000-"
@@ -70,3 +70,12 @@ def mask_name(text: str) -> str:
 def mask_uscc(text: str) -> str:
     """Unified social credit code: first 6 and last 4 kept, ``915001**********1234``-style."""
     return _keep_ends(_compact(text), 6, 4, 15)
+
+
+def mask_name_middle(text: str) -> str:
+    """Publicity-list style, first and last character kept: ``张三明`` → ``张*明``, ``欧阳娜娜`` →
+    ``欧**娜``; two characters keep the first (``张三`` → ``张*``), one is fully masked."""
+    name = _text(text)
+    if len(name) <= 2:
+        return mask_name(name)
+    return name[0] + _MASK * (len(name) - 2) + name[-1]

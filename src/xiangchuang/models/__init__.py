@@ -1,6 +1,13 @@
 """All SQLAlchemy models (imported here so Alembic sees the whole metadata)."""
 
-from xiangchuang.models.applications import Application, Determination, Objection, TransitionLog
+from xiangchuang.models.applications import (
+    Application,
+    Attachment,
+    Determination,
+    Invitation,
+    Objection,
+    TransitionLog,
+)
 from xiangchuang.models.audit import AuditEvent, AuditHead
 from xiangchuang.models.base import Base
 from xiangchuang.models.businesses import (
@@ -30,12 +37,14 @@ from xiangchuang.models.loans import (
 from xiangchuang.models.matching import MatchResult, MatchRun
 from xiangchuang.models.outbox import InboxMessage, OutboxMessage
 from xiangchuang.models.people import Person, PersonGroup
+from xiangchuang.models.publicity import PublicityBatch, PublicityLine
 from xiangchuang.models.users import ApiToken, RateLimitBucket, User, UserSession
 
 __all__ = [
     "Account",
     "ApiToken",
     "Application",
+    "Attachment",
     "AuditEvent",
     "AuditHead",
     "Base",
@@ -54,6 +63,7 @@ __all__ = [
     "Honour",
     "ImportBatch",
     "InboxMessage",
+    "Invitation",
     "JournalEntry",
     "Loan",
     "LoanDetermination",
@@ -69,6 +79,8 @@ __all__ = [
     "Person",
     "PersonGroup",
     "Posting",
+    "PublicityBatch",
+    "PublicityLine",
     "RateLimitBucket",
     "Recommendation",
     "Tenancy",

@@ -1,10 +1,13 @@
-"""Applications (一网通办): the application, its immutable determinations, its transition log and the
-objections raised while it is publicised.
+"""Applications (一网通办): the application, its immutable determinations, its transition log, the
+objections raised while it is publicised, its attachments (materials) and the invitation it came from.
 
 - ``live_key`` is ``kind|subject_key|period`` while the application is live and NULL once it is
   withdrawn, not accepted or rejected; its unique constraint is what stops a subject from holding two
   live applications for the same program and period, also under concurrency (no check-then-insert).
 - ``version`` is the optimistic lock: every transition updates ``WHERE version = :seen`` and bumps it.
+- ``exclusive_key`` carries the notice's once-only rules across periods and subjects (e.g. one
+  online-sales subsidy per business ever, by either route; one job subsidy per hired person across
+  employers): unique, NULL when the kind has no such rule or the application has ended.
 - ``form`` holds the form's answers without personal numbers (those live encrypted in the registry).
 - Determinations are written once and never updated (the migration adds a trigger refusing UPDATE).
 """
@@ -23,6 +26,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,6 +34,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from xiangchuang.models.base import Base, Fen
 
 APPLICATION_STATES = (
+    "invited",
     "draft",
     "submitted",
     "accepted",
@@ -44,8 +49,16 @@ APPLICATION_STATES = (
     "not_accepted",
     "rejected",
     "withdrawn",
+    "declined",
+    "expired",
 )
-ENDED_STATES = ("not_accepted", "rejected", "withdrawn")  # no longer live: live_key is NULL
+ENDED_STATES = (
+    "not_accepted",
+    "rejected",
+    "withdrawn",
+    "declined",
+    "expired",
+)  # no longer live: live_key is NULL
 DETERMINATION_STAGES = ("checkup", "first_review", "second_review")
 
 
@@ -62,6 +75,7 @@ class Application(Base):
             name="live_key_iff_live",
         ),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("exclusive_key IS NULL OR live_key IS NOT NULL", name="exclusive_only_live"),
         CheckConstraint("amount_requested_fen IS NULL OR amount_requested_fen >= 0", name="requested_nonneg"),
         CheckConstraint("amount_approved_fen IS NULL OR amount_approved_fen >= 0", name="approved_nonneg"),
     )
@@ -73,8 +87,10 @@ class Application(Base):
     subject_key: Mapped[str] = mapped_column(String(64), index=True)  # business_no, person_no, …
     period: Mapped[str] = mapped_column(String(20))  # claim period: "2024", "once", "202401-202412", …
     district: Mapped[int] = mapped_column(Integer, index=True)
+    street: Mapped[str | None] = mapped_column(String(60), index=True)  # 街道/乡镇 where it was made
     state: Mapped[str] = mapped_column(String(20), index=True)
     live_key: Mapped[str | None] = mapped_column(String(140), unique=True)
+    exclusive_key: Mapped[str | None] = mapped_column(String(140), unique=True)
     applicant_user: Mapped[str] = mapped_column(String(64), index=True)  # the applicant's account
     applicant_person_no: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(64))
@@ -140,3 +156,44 @@ class Objection(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolution: Mapped[str | None] = mapped_column(String(1000))
+    publicity_line_id: Mapped[int | None] = mapped_column(ForeignKey("publicity_lines.id"), index=True)
+
+
+class Attachment(Base):
+    """One uploaded material. The file lives under the data directory at a path made of its SHA-256
+    (content-addressed); the user's file name is kept, sanitised, only as metadata here."""
+
+    __tablename__ = "application_attachments"
+    __table_args__ = (
+        UniqueConstraint("application_id", "material", "sha256"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint("file_type IN ('pdf', 'jpeg', 'png', 'xlsx', 'docx', 'ofd')", name="file_type_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    material: Mapped[str] = mapped_column(String(40))
+    original_name: Mapped[str] = mapped_column(String(120))
+    file_type: Mapped[str] = mapped_column(String(10))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploader_role: Mapped[str] = mapped_column(String(30))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Invitation(Base):
+    """免申即享: an application pre-filled from one stored 政策找人 result. One per (run, subject, program)."""
+
+    __tablename__ = "application_invitations"
+    __table_args__ = (UniqueConstraint("run_id", "subject_key", "program"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_runs.id"), index=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("match_results.id"))
+    program: Mapped[str] = mapped_column(String(40))
+    subject_key: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    expires_on: Mapped[dt.date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
