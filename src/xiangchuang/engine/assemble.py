@@ -70,16 +70,38 @@ def empty_table(name: str) -> Table:
 
 def _join(dst: Table, src: Table, ref: str, fields: tuple[str, ...], prefix: str) -> None:
     """Make ``prefix__field`` columns of dst from the referenced src rows (built on first use)."""
-    idx = dst[ref].values.astype(np.int64, copy=False)
-    valid = dst[ref].known & (idx != NO_REF)
+    index = _JoinIndex(dst[ref])
     for f in fields:
         name = f"{prefix}__{f}"
         dst.cols.pop(name, None)
-        dst.lazy[name] = functools.partial(_take, src, f, idx, valid)
+        dst.lazy[name] = functools.partial(_take, src, f, index)
 
 
-def _take(src: Table, field: str, idx: IntArray, valid: BoolArray) -> Col:
-    return src[field].take(idx, valid)
+class _JoinIndex:
+    """The referenced row of each row, resolved once per join and shared by its columns."""
+
+    def __init__(self, ref: Col) -> None:
+        self._ref = ref
+        self._resolved: tuple[IntArray, BoolArray, bool] | None = None
+
+    def resolve(self) -> tuple[IntArray, BoolArray, bool]:
+        if self._resolved is None:
+            idx = self._ref.values.astype(np.int64, copy=False)
+            valid = self._ref.known & (idx != NO_REF)
+            everywhere = bool(valid.all())
+            self._resolved = (idx if everywhere else np.where(valid, idx, 0), valid, everywhere)
+        return self._resolved
+
+
+def _take(src: Table, field: str, index: _JoinIndex) -> Col:
+    col = src[field]
+    safe, valid, everywhere = index.resolve()
+    if len(col.values) == 0:
+        return Col(np.zeros(len(safe), dtype=col.values.dtype), np.zeros(len(safe), dtype=bool))
+    known = col.known[safe]
+    if not everywhere:
+        known &= valid
+    return Col(col.values[safe], known)
 
 
 def _count(rows: IntArray, n: int, weights: IntArray | None = None) -> IntArray:
@@ -123,32 +145,37 @@ def _register_rows(rec: Table) -> dict[str, IntArray]:
     return groups
 
 
-MONTH_KEY_SPAN: Final = 8192  # months per hire in a (hire, month) key: 1799-01 … 2481-12
-MONTH_KEY_OFFSET: Final = 2048
+@dataclass
+class Runs:
+    """Per hire: the last and first paid month, the length of the unbroken run of paid months ending
+    at the last, the number of distinct paid months (-1 / 0 / 0 / 0 where a hire has no
+    contributions; then ``last - first + 1 == count == 0``) and where the hire's months start in ``months``; and the distinct paid months in
+    (hire, month) order with each month's employer contributions summed (several rows for one month
+    — e.g. one per insurance type — add up)."""
 
-
-def month_keys(hire_rows: IntArray, months: npt.NDArray[np.integer]) -> IntArray:
-    """One sortable int64 per (hire, month)."""
-    out: IntArray = hire_rows.astype(np.int64) * MONTH_KEY_SPAN + (months.astype(np.int64) + MONTH_KEY_OFFSET)
-    return out
+    last: npt.NDArray[np.int32]
+    first: npt.NDArray[np.int32]
+    run: npt.NDArray[np.int32]
+    count: npt.NDArray[np.int32]
+    start: IntArray
+    months: npt.NDArray[np.int32]
+    fen: IntArray
 
 
 def contribution_runs(
     hire_rows: IntArray, months: npt.NDArray[np.int32], n_hires: int, fen: IntArray | None = None
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray, IntArray]:
-    """Per hire: the last paid month, the length of the unbroken run of paid months ending there,
-    and the number of distinct paid months (-1 / 0 / 0 where a hire has no contributions); and the
-    distinct (hire, month) keys in order with each month's employer contributions summed (several
-    rows for one month — e.g. one per insurance type — add up).
+) -> Runs:
+    """The contribution runs of every hire (see :class:`Runs`).
 
     Linear in the number of rows when they come sorted by (hire, month), as the registry and the
     synthetic data write them; otherwise sorted first."""
     last = np.full(n_hires, -1, dtype=np.int32)
+    first = np.zeros(n_hires, dtype=np.int32)
     run = np.zeros(n_hires, dtype=np.int32)
     count = np.zeros(n_hires, dtype=np.int32)
-    empty = np.zeros(0, dtype=np.int64)
+    start = np.zeros(n_hires, dtype=np.int64)
     if hire_rows.size == 0:
-        return last, run, count, empty, empty
+        return Runs(last, first, run, count, start, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64))
     h = hire_rows.astype(np.int64, copy=False)
     m = months.astype(np.int32, copy=False)
     f = fen.astype(np.int64, copy=False) if fen is not None else np.zeros(h.size, dtype=np.int64)
@@ -177,7 +204,9 @@ def contribution_runs(
     run[hires] = last_pos - last_start + 1
     first_pos = np.r_[0, last_pos[:-1] + 1]
     count[hires] = last_pos - first_pos + 1
-    return last, run, count, month_keys(h, m), f
+    first[hires] = m[first_pos]
+    start[hires] = first_pos
+    return Runs(last, first, run, count, start, m, f)
 
 
 def assemble(facts: Facts, on: int) -> dict[str, Table]:
@@ -266,24 +295,29 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     ck = _row_flag(hires, "__contributions_supplied", "contributions" in facts.supplied)
     h_rows = con["hire_id"].values.astype(np.int64, copy=False)
     c_months = con["month"].values.astype(np.int32, copy=False)
-    last, run, count, keys, month_fen = contribution_runs(
+    runs = contribution_runs(
         h_rows, c_months, hires.n, con["employer_fen"].values.astype(np.int64, copy=False)
     )
-    hires.cols["si_last_month"] = Col(last, ck.copy())
-    hires.cols["si_run_months"] = Col(run, ck.copy())
-    hires.cols["si_paid_months"] = Col(count, ck.copy())
+    hires.cols["si_last_month"] = Col(runs.last, ck.copy())
+    hires.cols["si_run_months"] = Col(runs.run, ck.copy())
+    hires.cols["si_paid_months"] = Col(runs.count, ck.copy())
+    # Where each hire's paid months start among the distinct paid months, and the first of them:
+    # a hire whose months are one unbroken run finds a month range by subtraction alone.
+    hires.cols["si_first_month"] = Col(runs.first, ck.copy())
+    hires.cols["si_months_start"] = Col(runs.start, ck.copy())
     # The distinct paid months in (hire, month) order with the running total of employer
-    # contributions before each: a claim over a month range is two searches and a subtraction.
-    # A last row with the largest key holds the grand total, so every range has an end row.
-    size = keys.size + 1
-    keys = np.append(keys, np.iinfo(np.int64).max)
+    # contributions before each: a claim over a month range is a subtraction. A last row holds
+    # the grand total, so every range has an end row.
+    size = runs.months.size + 1
     before = np.zeros(size, dtype=np.int64)
-    np.cumsum(month_fen, dtype=np.int64, out=before[1:])
-    del month_fen
+    np.cumsum(runs.fen, dtype=np.int64, out=before[1:])
     always = np.ones(size, dtype=bool)
     T["contribution_months"] = Table(
-        "contribution_months", size, {"key": Col(keys, always), "fen_before": Col(before, always)}
+        "contribution_months",
+        size,
+        {"month": Col(np.append(runs.months, np.int32(-1)), always), "fen_before": Col(before, always)},
     )
+    del runs
 
     # Loans: the borrower's and the business's facts.
     _join(loans, persons, "borrower_id", (*PERSON_FIELDS, "other_loans_known"), "borrower")
