@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from xiangchuang.engine.dates import years_of
 from xiangchuang.engine.facts import FACTS, NO_REF, Col, Table
+from xiangchuang.engine.vec import pick
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -89,7 +90,7 @@ class _JoinIndex:
             idx = self._ref.values.astype(np.int64, copy=False)
             valid = self._ref.known & (idx != NO_REF)
             everywhere = bool(valid.all())
-            self._resolved = (idx if everywhere else np.where(valid, idx, 0), valid, everywhere)
+            self._resolved = (idx if everywhere else pick(valid, idx, 0), valid, everywhere)
         return self._resolved
 
 
@@ -222,7 +223,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     for year_col in ("claim_year", "sales_year"):
         c = businesses[year_col]
         businesses.cols[year_col] = Col(
-            np.where(c.known, c.values, last_year).astype(np.int64), np.ones(businesses.n, dtype=bool)
+            pick(c.known, c.values, last_year).astype(np.int64), np.ones(businesses.n, dtype=bool)
         )
 
     # Businesses: founder facts, the year rows for the claim and sales years.
@@ -231,7 +232,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     own = businesses["founder_first_business"]
     joined = businesses["founder__first_business"]
     businesses.cols["founder__first_business"] = Col(
-        np.where(own.known, own.values, joined.values).astype(bool), own.known | joined.known
+        pick(own.known, own.values, joined.values).astype(bool), own.known | joined.known
     )
     _join(businesses, T["carriers"], "carrier_id", ("kind", "level", "schedule"), "carrier")
     by = T["business_years"]
@@ -245,14 +246,14 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
             y = by["year"].values.astype(np.int64, copy=False)
             want = businesses[year_col].values.astype(np.int64, copy=False)
             okb = (b >= 0) & (b < businesses.n)
-            match = okb & (y == np.where(okb, want[np.where(okb, b, 0)], -1))
+            match = okb & (y == pick(okb, want[pick(okb, b, 0)], -1))
             year_row[b[match]] = np.flatnonzero(match)
         has_row = year_row != NO_REF
         for f in fields:
             col = by[f].take(year_row, has_row)
             # A year not in the supplied table is a known zero only when the whole table was supplied.
             # A year with no row is unknown: nothing says it was zero, even when other years are given.
-            col.values = np.where(has_row, col.values, 0)
+            col.values = pick(has_row, col.values, 0)
             col.known = has_row & col.known
             businesses.cols[f] = col
 
@@ -328,7 +329,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     _join(loans, businesses, "business_id", BUSINESS_FIELDS, "business")
     d = loans["district"]
     bd = loans["business__district"]
-    loans.cols["district"] = Col(np.where(d.known, d.values, bd.values).astype(np.int32), d.known | bd.known)
+    loans.cols["district"] = Col(pick(d.known, d.values, bd.values).astype(np.int32), d.known | bd.known)
 
     # Trainings: the trainee's facts and register.
     _join(
@@ -373,7 +374,7 @@ def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = 
         ok = (rows >= 0) & (rows < target.n)
         periods = np.asarray([_int_or(-1, p) for p in rec["period"].values[sel]], dtype=np.int64)
         claim = target[year_col].values.astype(np.int64, copy=False)
-        hit = ok & (periods == claim[np.where(ok, rows, 0)])
+        hit = ok & (periods == claim[pick(ok, rows, 0)])
         claimed[rows[hit]] = True
     return Col(claimed, col.known.copy())
 

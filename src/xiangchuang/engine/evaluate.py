@@ -20,6 +20,7 @@ from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.engine.program import AmountOut, CondOut, Ctx, Program
 from xiangchuang.engine.programs import PROGRAMS
 from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of
+from xiangchuang.engine.vec import pick
 
 NEVER = np.int32(2**31 - 1)
 
@@ -111,11 +112,11 @@ def _soon(
             passes_on = ctx.full(co.passes_on)[cand]
             failed = state == FAIL
             ok &= (state == PASS) | (failed & (passes_on <= horizon) & (passes_on > on))
-            when = np.where(failed, np.maximum(when, passes_on), when)
+            when = pick(failed, np.maximum(when, passes_on), when)
     if grp is not None:
         ok &= ctx.full(grp)[cand] == PASS
     soon[cand] = ok
-    eligible_from[cand] = np.where(ok, when, NEVER)
+    eligible_from[cand] = pick(ok, when, NEVER)
     return soon, eligible_from
 
 
@@ -135,7 +136,7 @@ def run_program(
     out = program.amount(ctx, states)
     out.amount = ctx.full(np.asarray(out.amount, dtype=np.int64))
     status = ctx.full(status)
-    amount: npt.NDArray[np.int64] = np.where(status == PASS, out.amount, 0)
+    amount: npt.NDArray[np.int64] = pick(status == PASS, out.amount, 0)
 
     # 「即将符合」: every failed condition will pass by itself within the horizon, nothing unknown.
     horizon_param = params["general.soon_horizon_days"]
@@ -154,7 +155,7 @@ def run_program(
         city = Ctx(params, table, on, tables=facts.tables, supplied=facts.supplied, city_only=True)
         _, c_status, _ = _states(program, city)
         c_amount = program.amount(city, {k: v.state for k, v in _states(program, city)[0].items()}).amount
-        c_amount = np.where(c_status == PASS, c_amount, 0)
+        c_amount = pick(c_status == PASS, c_amount, 0)
         outcome.district_part = np.maximum(amount - np.minimum(c_amount, amount), 0).astype(np.int64)
         outcome.city_used = city.used
     return outcome

@@ -39,6 +39,7 @@ import numpy.typing as npt
 import yaml
 
 from xiangchuang.engine.dates import parse_date, to_day
+from xiangchuang.engine.vec import pick
 
 Status = Literal["confirmed", "secondary", "assumed"]
 STATUSES: Final = ("confirmed", "secondary", "assumed")
@@ -173,15 +174,15 @@ class Parameter:
                 return self._lookup_one(int(districts[0]), int(days[0]))
         col = np.searchsorted(self._breaks, days, side="right").astype(np.int64) - 1
         col_ok = col >= 0
-        col = np.where(col_ok, col, 0)
+        col = pick(col_ok, col, 0)
         if districts is None or city_only or self._grid.shape[0] == 1:
             rows: npt.NDArray[np.int32] | int = 0
         else:
             offs = districts.astype(np.int64) - _CODE_BASE
             inside = (offs >= 0) & (offs < _CODE_SPAN)
-            rows = np.where(inside, self._row_of_code[np.where(inside, offs, 0)], 0)
+            rows = pick(inside, self._row_of_code[pick(inside, offs, 0)], 0)
         out = self._grid[rows, col]
-        return np.where(col_ok, out, NO_VERSION).astype(np.int32)
+        return pick(col_ok, out, NO_VERSION).astype(np.int32)
 
     def _lookup_one(self, district: int | None, day: int) -> npt.NDArray[np.int32]:
         """The same lookup for one row (the single-case path), without array machinery."""
@@ -200,7 +201,7 @@ class Parameter:
 
     def numbers(self, version: npt.NDArray[np.int32]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """(numerator, denominator) columns for numeric parameters (fen for yuan amounts)."""
-        safe = np.where(version >= 0, version, 0)
+        safe = pick(version >= 0, version, 0)
         return self._num[safe], self._den[safe]
 
     def ints(self, version: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:

@@ -20,6 +20,7 @@ from xiangchuang.engine.facts import GROUPS, Table, group_mask
 from xiangchuang.engine.money import FenArray
 from xiangchuang.engine.parameters import NO_VERSION, Parameter, ParameterSet
 from xiangchuang.engine.tri import TriArray
+from xiangchuang.engine.vec import pick
 
 IntArray = npt.NDArray[np.int64]
 DayArray = npt.NDArray[np.int32]
@@ -156,7 +157,8 @@ class Ctx:
         masks = np.asarray(
             [group_mask([g for g in v.value if g in GROUPS]) for v in param.versions], dtype=np.int64
         )
-        return masks[np.where(ver >= 0, ver, 0)]
+        out: IntArray = masks[pick(ver >= 0, ver, 0)]
+        return out
 
     def value(self, name: str) -> Any:
         """A scalar (city) value at the evaluation date, for tables and lists used as a whole."""

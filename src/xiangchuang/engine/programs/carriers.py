@@ -21,6 +21,7 @@ from xiangchuang.engine.programs.common import (
     is_true,
 )
 from xiangchuang.engine.tri import PASS, TriArray, tri
+from xiangchuang.engine.vec import pick
 
 PERMYRIAD = 10000
 
@@ -319,7 +320,7 @@ def municipal(ctx: Ctx) -> CondOut:
     d, lvl = ctx.t["municipal_date"], ctx.t["level"]
     by_level = tri(lvl.values != FACTS["carriers"]["level"].code_of("district"), lvl.known)
     by_date = tri(d.values <= ctx.on, d.known)
-    return CondOut(np.where(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_date": d.values})
+    return CondOut(pick(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_date": d.values})
 
 
 def _received_state(ctx: Ctx, flags: np.ndarray) -> TriArray:
@@ -350,13 +351,13 @@ def national(ctx: Ctx) -> CondOut:
     # The current level decides when known; otherwise the date of national recognition.
     by_level = enum_is(lvl, "carriers", "level", "national")
     by_date = tri(d.values <= ctx.on, d.known)
-    return CondOut(and3(np.where(lvl.known, by_level, by_date).astype(np.int8), _received_state(ctx, nat)))
+    return CondOut(and3(pick(lvl.known, by_level, by_date).astype(np.int8), _received_state(ctx, nat)))
 
 
 def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     t = ctx.t
-    one = np.where(states["oneoff"] == PASS, ctx.ints("carrier_award.municipal_oneoff"), 0)
-    nat = np.where(states["national"] == PASS, ctx.ints("carrier_award.national_bonus"), 0)
+    one = pick(states["oneoff"] == PASS, ctx.ints("carrier_award.municipal_oneoff"), 0)
+    nat = pick(states["national"] == PASS, ctx.ints("carrier_award.national_bonus"), 0)
     ver = ctx.version("carrier_award.performance")
     ratings = FACTS["carriers"]["rating"].choices
     perf = np.zeros(ctx.n, dtype=np.int64)
@@ -368,7 +369,7 @@ def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         fen = np.asarray([int(table.get(r, 0)) * 100 for r in ratings], dtype=np.int64)
         rows = ctx.full(ver == v)
         perf[rows] = fen[rating[rows]]
-    perf = np.where(states["performance"] == PASS, perf, 0)
+    perf = pick(states["performance"] == PASS, perf, 0)
     return AmountOut(
         (one + nat + perf).astype(np.int64),
         info={"oneoff_fen": one, "performance_fen": perf, "national_fen": nat},

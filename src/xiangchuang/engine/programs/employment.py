@@ -25,6 +25,7 @@ from xiangchuang.engine.programs.common import (
     or3,
 )
 from xiangchuang.engine.tri import PASS, TriArray, tri
+from xiangchuang.engine.vec import pick
 
 CLAUSE = "1.3"
 
@@ -57,7 +58,7 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     lag = ctx.ints("job_subsidy.reporting_lag_months")
     expected = (month_index(ctx.on_col) - lag).astype(np.int32)
     current = last.values >= expected
-    run_now = np.where(current, run.values, np.int32(0))
+    run_now = pick(current, run.values, np.int32(0))
     need32 = np.asarray(need, dtype=np.int32)
     ok = run_now >= need32  # run_now is 0 unless current
     missing = np.maximum(need32 - run_now, np.int32(0))
@@ -173,7 +174,7 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     birth, gender, hire = t["person__birth_date"], t["person__gender"], t["hire_date"]
     born = birth.values.astype(np.int32, copy=False)
     # One anniversary per retirement age (table lookups), then pick by gender.
-    retire = np.where(gender.values == 1, anniversary(born, female_age), anniversary(born, male_age))
+    retire = pick(gender.values == 1, anniversary(born, female_age), anniversary(born, male_age))
     hire_v = hire.values.astype(np.int32, copy=False)
     # Fewer than ``near`` whole years from hire to retirement: the near-th anniversary of the hire
     # falls after the retirement date (the anniversary rule of completed years, 29 Feb included).
@@ -182,7 +183,7 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     if near_rows.size:
         cap = ctx.full(max_months)[near_rows]
         months_left = month_index(retire[near_rows]).astype(np.int64) - month_index(hire_v[near_rows])
-        limit[near_rows] = np.where(months_left > cap, months_left, cap)
+        limit[near_rows] = pick(months_left > cap, months_left, cap)
     return limit, max_months
 
 
@@ -193,8 +194,8 @@ def si_period(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         t = ctx.t
         on_month = month_index(ctx.on_col)
         s, e = t["si_period_start"], t["si_period_end"]
-        start = np.where(s.known, s.values, on_month - 6).astype(np.int32, copy=False)
-        end = np.where(e.known, e.values, on_month - 1).astype(np.int32, copy=False)
+        start = pick(s.known, s.values, on_month - 6).astype(np.int32, copy=False)
+        end = pick(e.known, e.values, on_month - 1).astype(np.int32, copy=False)
         return start, end
 
     result: tuple[np.ndarray, np.ndarray] = ctx.memo("si_period", make)
@@ -241,7 +242,7 @@ def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         start, end = si_period(ctx)
         limit, _ = _si_limits(ctx)
         rec = t["si_months_received"]
-        received = np.where(rec.known, rec.values, 0)
+        received = pick(rec.known, rec.values, 0)
         hire_m = month_index(t["hire_date"].values.astype(np.int32, copy=False))
         # Per hire, the first and last claimable month: inside the claim period, not before the hire,
         # and within the subsidy limit counted from the hire month; then at most the months still
@@ -250,7 +251,7 @@ def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         hi = np.minimum(end, hire_m + limit - 1)
         below_lo = _paid_before(month, seg, count, first, broken, lo)
         up_to_hi = _paid_before(month, seg, count, first, broken, hi + 1)
-        months = np.where(hi >= lo, np.minimum(up_to_hi - below_lo, np.maximum(limit - received, 0)), 0)
+        months = pick(hi >= lo, np.minimum(up_to_hi - below_lo, np.maximum(limit - received, 0)), 0)
         at = seg + below_lo
         total = before[at + months] - before[at]
         return total, months
@@ -356,7 +357,7 @@ def _tiers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         mins = np.asarray([int(x["min_employed"]) for x in tiers], dtype=np.int64)
         awards = np.asarray([int(x["award"]) * 100 for x in tiers], dtype=np.int64)
         idx = np.searchsorted(mins, employed[rows], side="right") - 1
-        award[rows] = np.where(idx >= 0, awards[np.maximum(idx, 0)], 0)
+        award[rows] = pick(idx >= 0, awards[np.maximum(idx, 0)], 0)
         lowest[rows] = mins[0]
     return award, lowest
 
@@ -381,7 +382,7 @@ def workshop_year_free(ctx: Ctx) -> CondOut:
 def workshop_build_facts(ctx: Ctx) -> CondOut:
     nb, cost = ctx.t["workshop_new_build"], ctx.t["workshop_build_cost_fen"]
     new = nb.known & nb.values.astype(bool)
-    return CondOut(np.where(new, tri(cost.values >= 0, cost.known), PASS).astype(np.int8))
+    return CondOut(pick(new, tri(cost.values >= 0, cost.known), PASS).astype(np.int8))
 
 
 def workshop_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -391,7 +392,7 @@ def workshop_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     new = nb.known & nb.values.astype(bool)
     num, den = ctx.ratio("workshop_award.build_rate")
     cap = ctx.ints("workshop_award.build_cap")
-    build = np.where(
+    build = pick(
         new,
         np.minimum(
             mul_rate_half_up(t["workshop_build_cost_fen"].values.astype(np.int64, copy=False), num, den), cap
