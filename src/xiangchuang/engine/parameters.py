@@ -160,6 +160,21 @@ class Parameter:
             dens.append(d)
         self._num = np.asarray(nums, dtype=np.int64)
         self._den = np.asarray(dens, dtype=np.int64)
+        # Length-1 columns (one date, one district: the single case) for every version, built once.
+        self._one_numbers: dict[
+            int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
+        ] = {}
+        for index in range(NO_VERSION, len(self.versions)):
+            k = max(index, 0)
+            if k < len(nums):
+                cols = (
+                    self._num[k : k + 1].copy(),
+                    self._den[k : k + 1].copy(),
+                    self._num[k : k + 1] // self._den[k : k + 1],
+                )
+                for c in cols:
+                    c.setflags(write=False)
+                self._one_numbers[index] = cols
 
     def lookup(
         self, districts: npt.NDArray[np.int32] | None, days: npt.NDArray[np.int32], *, city_only: bool = False
@@ -201,10 +216,18 @@ class Parameter:
 
     def numbers(self, version: npt.NDArray[np.int32]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """(numerator, denominator) columns for numeric parameters (fen for yuan amounts)."""
+        if version.shape == (1,):
+            got = self._one_numbers.get(int(version[0]))
+            if got is not None:
+                return got[0], got[1]
         safe = pick(version >= 0, version, 0)
         return self._num[safe], self._den[safe]
 
     def ints(self, version: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+        if version.shape == (1,):
+            got = self._one_numbers.get(int(version[0]))
+            if got is not None:
+                return got[2]
         num, den = self.numbers(version)
         return num // den
 

@@ -154,9 +154,7 @@ class Ctx:
         """Bit mask of a list-of-groups parameter, per row (district extensions included)."""
         param = self.params[name]
         ver = self.version(name, days)
-        masks = np.asarray(
-            [group_mask([g for g in v.value if g in GROUPS]) for v in param.versions], dtype=np.int64
-        )
+        masks = _group_masks(param)
         out: IntArray = masks[pick(ver >= 0, ver, 0)]
         return out
 
@@ -169,3 +167,19 @@ class Ctx:
             else int(self.params[name].lookup(None, np.asarray([self.on], dtype=np.int32))[0])
         )
         return self.params[name].versions[idx].value if idx >= 0 else None
+
+
+_GROUP_MASKS: dict[int, tuple[Parameter, IntArray]] = {}
+
+
+def _group_masks(param: Parameter) -> IntArray:
+    """The group bit mask of every version of a list-of-groups parameter (computed once)."""
+    got = _GROUP_MASKS.get(id(param))
+    if got is None or got[0] is not param:
+        masks = np.asarray(
+            [group_mask([g for g in v.value if g in GROUPS]) for v in param.versions], dtype=np.int64
+        )
+        masks.setflags(write=False)
+        got = (param, masks)
+        _GROUP_MASKS[id(param)] = got
+    return got[1]

@@ -16,8 +16,11 @@ import numpy.typing as npt
 
 def pick(cond: Any, a: Any, b: Any) -> npt.NDArray[Any]:
     """Exactly ``np.where(cond, a, b)`` (same values, dtype and shape) for integer and bool columns."""
-    dtype = np.result_type(a, b)
     c = np.asarray(cond)
+    if c.size < _SMALL:
+        small: npt.NDArray[Any] = np.where(c, a, b)  # one case: fewer calls win
+        return small
+    dtype = np.result_type(a, b)
     if c.dtype != np.bool_:
         c = c.astype(bool)
     if dtype == np.bool_:
@@ -26,11 +29,13 @@ def pick(cond: Any, a: Any, b: Any) -> npt.NDArray[Any]:
     if dtype.kind not in "iu":
         where: npt.NDArray[Any] = np.where(c, a, b)
         return where
-    diff = np.subtract(a, b, dtype=dtype)
-    with np.errstate(over="ignore"):
-        out: npt.NDArray[Any] = np.multiply(diff, c, dtype=dtype)
-        np.add(out, b, out=out, dtype=dtype, casting="unsafe")
+    # Array integer arithmetic wraps silently (no overflow warning), which is what makes it exact.
+    out: npt.NDArray[Any] = np.multiply(np.subtract(a, b, dtype=dtype), c, dtype=dtype)
+    np.add(out, b, out=out, dtype=dtype, casting="unsafe")
     return out
+
+
+_SMALL = 256
 
 
 def keep(cond: Any, a: Any) -> npt.NDArray[Any]:

@@ -40,7 +40,11 @@ INDIVIDUAL, PARTNERSHIP, SMALL_MICRO = (_KINDS.index(k) for k in ("individual", 
 
 def _kind_is(ctx: Ctx, *codes: int) -> np.ndarray:
     k = ctx.t["kind"]
-    return k.known & np.isin(k.values, codes)
+    hit: np.ndarray = k.values == codes[0]
+    for c in codes[1:]:
+        hit |= k.values == c
+    out: np.ndarray = k.known & hit
+    return out
 
 
 def _loan_day(ctx: Ctx) -> np.ndarray:
