@@ -13,7 +13,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.dates import years_of
+from xiangchuang.engine.dates import from_day
 from xiangchuang.engine.facts import FACTS, NO_REF, Col, Table
 from xiangchuang.engine.vec import pick
 
@@ -99,9 +99,12 @@ def _take(src: Table, field: str, index: _JoinIndex) -> Col:
     safe, valid, everywhere = index.resolve()
     if len(col.values) == 0:
         return Col(np.zeros(len(safe), dtype=col.values.dtype), np.zeros(len(safe), dtype=bool))
-    known = col.known[safe]
-    if not everywhere:
-        known &= valid
+    if col.known.all():
+        known = valid.copy()  # every source row known: known where the reference is valid
+    else:
+        known = col.known[safe]
+        if not everywhere:
+            known &= valid
     return Col(col.values[safe], known)
 
 
@@ -219,7 +222,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     persons, businesses, hires, loans = T["persons"], T["businesses"], T["hires"], T["loans"]
 
     # Claim and sales years default to the last completed calendar year.
-    last_year = int(years_of(np.asarray([on], dtype=np.int32))[0]) - 1
+    last_year = from_day(on).year - 1
     for year_col in ("claim_year", "sales_year"):
         c = businesses[year_col]
         businesses.cols[year_col] = Col(

@@ -150,12 +150,15 @@ def run_program(
         out.info = {}
     outcome = Outcome(program, ctx, applies, status, amount, conds, grp, out, soon, eligible_from)
     overridden = [n for n in ctx.used if params[n].has_overrides]
-    if overridden and ctx.n:
+    if overridden and ctx.n and not ctx.district_differs:
+        # Every row got the city's values: nothing for a district to pay.
+        outcome.district_part = np.zeros(ctx.n, dtype=np.int64)
+    elif overridden and ctx.n:
         # What the city's own values would give; the rest is the district's (区县财政) to pay.
         city = Ctx(params, table, on, tables=facts.tables, supplied=facts.supplied, city_only=True)
-        _, c_status, _ = _states(program, city)
-        c_amount = program.amount(city, {k: v.state for k, v in _states(program, city)[0].items()}).amount
-        c_amount = pick(c_status == PASS, c_amount, 0)
+        c_conds, c_status, _ = _states(program, city)
+        c_amount = program.amount(city, {k: v.state for k, v in c_conds.items()}).amount
+        c_amount = pick(ctx.full(c_status) == PASS, c_amount, 0)
         outcome.district_part = np.maximum(amount - np.minimum(c_amount, amount), 0).astype(np.int64)
         outcome.city_used = city.used
     return outcome

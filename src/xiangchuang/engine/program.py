@@ -95,6 +95,7 @@ class Ctx:
         self.used: dict[str, npt.NDArray[np.int32]] = {}
         self._memo: dict[tuple[str, int, int], npt.NDArray[np.int32]] = {}
         self._on_col: DayArray | None = None
+        self.district_differs = False
 
     @property
     def on_col(self) -> DayArray:
@@ -122,8 +123,12 @@ class Ctx:
         if got is None:
             param = self.params[name]
             d = districts if districts is not None else self.district()
-            got = param.lookup(d, days if days is not None else self.on_col, city_only=self.city_only)
+            at = days if days is not None else self.on_col
+            got = param.lookup(d, at, city_only=self.city_only)
             self._memo[key] = got
+            if not self.city_only and not self.district_differs and d is not None and param.has_overrides:
+                # Whether any row gets a district's own value (then the district pays a difference).
+                self.district_differs = bool(np.any(got != param.lookup(None, at, city_only=True)))
         self.used[name] = got
         return got
 
