@@ -123,7 +123,7 @@ class Parameter:
 
     @property
     def has_overrides(self) -> bool:
-        return any(v.district is not None for v in self.versions)
+        return self._has_overrides
 
     def city_versions(self) -> list[Version]:
         return [v for v in self.versions if v.district is None]
@@ -132,6 +132,7 @@ class Parameter:
         return [v for v in self.versions if v.district == code]
 
     def _compile(self) -> None:
+        self._has_overrides = any(v.district is not None for v in self.versions)
         districts = sorted({v.district for v in self.versions if v.district is not None})
         breaks = sorted({to_day(v.since) for v in self.versions})
         self._breaks = np.asarray(breaks, dtype=np.int32)

@@ -96,6 +96,7 @@ class Ctx:
         self._memo: dict[tuple[str, int, int], npt.NDArray[np.int32]] = {}
         self._on_col: DayArray | None = None
         self.district_differs = False
+        self._district: tuple[npt.NDArray[np.int32] | None] | None = None
 
     @property
     def on_col(self) -> DayArray:
@@ -109,10 +110,15 @@ class Ctx:
         return np.broadcast_to(a, (self.n,)) if a.shape != (self.n,) else a
 
     def district(self) -> npt.NDArray[np.int32] | None:
-        for name in ("district", "business__district"):
-            if name in self.t:
-                return self.t[name].values  # type: ignore[return-value]
-        return None
+        got = self._district
+        if got is None:
+            got = (None,)
+            for name in ("district", "business__district"):
+                if name in self.t:
+                    got = (self.t[name].values,)  # type: ignore[assignment]
+                    break
+            self._district = got
+        return got[0]
 
     def version(
         self, name: str, days: DayArray | None = None, districts: npt.NDArray[np.int32] | None = None
