@@ -25,7 +25,7 @@ from xiangchuang.engine.evaluate import NEVER, Outcome
 from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
-from xiangchuang.engine.program import Condition
+from xiangchuang.engine.program import Condition, Later
 from xiangchuang.engine.tri import NAMES, PASS, UNKNOWN
 
 STATUS = {0: "ineligible", 1: "undetermined", 2: "eligible"}
@@ -117,6 +117,10 @@ def _fill(template: str, values: Mapping[str, str] | _Vars) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
+def _resolve(value: Any) -> Any:
+    return value.make() if isinstance(value, Later) else value
+
+
 class _Vars:
     """The values a message may quote, formatted only when a placeholder asks for one: the
     condition's own values (``info``), then the evaluation date and the parameters used."""
@@ -133,7 +137,7 @@ class _Vars:
             return self.extra[key]
         i = self._i
         if key in self._info:
-            a = np.asarray(self._info[key])
+            a = np.asarray(_resolve(self._info[key]))
             return _format_var(key, a[i] if a.ndim and a.size > i else (a.item() if a.ndim == 0 else a[0]))
         if key == "on":
             return from_day(self._outcome.ctx.on).isoformat()
@@ -262,8 +266,8 @@ class Explainer:
             doc["funding"] = self._funding(outcome, i, amount)
         if prog.id == "online_sales_subsidy":
             doc["alternatives"] = {
-                "revenue": int(outcome.amount_out.info["route_revenue_fen"][i]),
-                "orders": int(outcome.amount_out.info["route_orders_fen"][i]),
+                "revenue": int(_resolve(outcome.amount_out.info["route_revenue_fen"])[i]),
+                "orders": int(_resolve(outcome.amount_out.info["route_orders_fen"])[i]),
             }
         return doc
 

@@ -24,7 +24,17 @@ from xiangchuang.engine.vec import pick
 
 IntArray = npt.NDArray[np.int64]
 DayArray = npt.NDArray[np.int32]
-Info = dict[str, npt.NDArray[Any]]
+Info = dict[str, "npt.NDArray[Any] | Later"]
+
+
+class Later:
+    """A value a message may quote that costs a pass over the rows: computed only when an
+    explanation asks for it (registry-wide runs never do)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], npt.NDArray[Any]]) -> None:
+        self.make = make
 
 
 @dataclass

@@ -13,7 +13,7 @@ import numpy as np
 from xiangchuang.engine.dates import anniversary, month_index, month_start
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
     and3,
     bit,
@@ -371,7 +371,11 @@ def workshop_employment(ctx: Ctx) -> CondOut:
     _award, lowest = _tiers(ctx)
     return CondOut(
         tri(e.values >= lowest, e.known),
-        info={"employed": e.values, "lowest_tier": lowest, "need": np.maximum(lowest - e.values, 0)},
+        info={
+            "employed": e.values,
+            "lowest_tier": lowest,
+            "need": Later(lambda: np.maximum(lowest - e.values, 0)),
+        },
     )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from xiangchuang.engine.dates import years_of
 from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.money import mul_rate_half_up
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import is_true, none_received
 from xiangchuang.engine.tri import PASS, TriArray, tri
 from xiangchuang.engine.vec import pick
@@ -50,7 +50,7 @@ def _revenue_route(ctx: Ctx) -> CondOut:
         info={
             "revenue_fen": rev.values,
             "threshold_fen": threshold,
-            "gap_fen": np.maximum(threshold - rev.values, 0),
+            "gap_fen": Later(lambda: np.maximum(threshold - rev.values, 0)),
         },
     )
 
@@ -71,7 +71,7 @@ def _orders_route(ctx: Ctx) -> CondOut:
         info={
             "orders": orders.values,
             "orders_threshold": threshold,
-            "gap_orders": np.maximum(threshold - orders.values, 0),
+            "gap_orders": Later(lambda: np.maximum(threshold - orders.values, 0)),
             "courier_fees_fen": fees.values,
         },
     )

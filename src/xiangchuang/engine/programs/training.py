@@ -16,7 +16,7 @@ from xiangchuang.engine.dates import add_months, anniversary
 from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import and3, enum_codes_mask, enum_in, is_true, none_received, or3
 from xiangchuang.engine.tri import FAIL, PASS, TriArray, tri
 from xiangchuang.engine.vec import pick
@@ -74,7 +74,7 @@ def established(ctx: Ctx) -> CondOut:
         info={
             "years": years,
             "licence_anniversary_date": ann,
-            "gap_days": (ann - start.values).astype(np.int64),
+            "gap_days": Later(lambda: (ann - start.values).astype(np.int64)),
         },
     )
 
