@@ -161,6 +161,8 @@ def run_program(
         c_amount = pick(ctx.full(c_status) == PASS, c_amount, 0)
         outcome.district_part = np.maximum(amount - np.minimum(c_amount, amount), 0).astype(np.int64)
         outcome.city_used = city.used
+    if not details:
+        ctx.release()
     return outcome
 
 

@@ -148,6 +148,12 @@ class Ctx:
         self.used[name] = got
         return got
 
+    def release(self) -> None:
+        """Drop the intermediate columns shared between conditions (kept: the parameter versions
+        used, which explanations and district payments cite)."""
+        self._cache.clear()
+        self._memo.clear()
+
     def supplied(self, table: str) -> bool:
         """Whether an optional table (other_loans, received, …) was supplied at all."""
         return table in self._supplied
