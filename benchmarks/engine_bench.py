@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -185,18 +186,32 @@ def single_case(runs: int) -> dict[str, float]:
     on = dt.date(2024, 3, 20)
     for _ in range(50):
         evaluate(case, on, params)
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
+        c = time.thread_time()
         t = time.perf_counter()
         evaluate(case, on, params)
         times.append(time.perf_counter() - t)
+        cpu.append(time.thread_time() - c)
     times.sort()
+    cpu.sort()
     return {
         "runs": runs,
         "p50_us": times[len(times) // 2] * 1e6,
         "p99_us": times[int(len(times) * 0.99)] * 1e6,
         "mean_us": sum(times) / len(times) * 1e6,
+        "cpu_p50_us": cpu[len(cpu) // 2] * 1e6,
+        "cpu_p99_us": cpu[int(len(cpu) * 0.99)] * 1e6,
     }
+
+
+def timed(fn: Any) -> tuple[Any, float, float]:
+    """Result, wall seconds and CPU seconds of this process (CPU time is what other processes on a
+    shared machine disturb least)."""
+    c = time.process_time()
+    t = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t, time.process_time() - c
 
 
 def main() -> None:
@@ -205,6 +220,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--single-runs", type=int, default=3000)
     ap.add_argument("--naive-rows", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3, help="assemble + evaluate passes (best is reported)")
+    ap.add_argument("--three-runs", type=int, default=7, help="interleaved engine / NumPy runs")
     args = ap.parse_args()
 
     from xiangchuang.batchio import load_directory
@@ -217,41 +234,54 @@ def main() -> None:
     data = ensure_data(args.businesses, args.seed)
     params = load_parameters()
     on = to_day(ON)
+    load_avg_start = os.getloadavg()
     rss0 = rss_mb()
     t0 = time.perf_counter()
     facts, report = load_directory(data)
     t1 = time.perf_counter()
-    assemble(facts, on)
-    t2 = time.perf_counter()
-    per_program = {}
-    outcomes = {}
-    for p in PROGRAMS:
-        s = time.perf_counter()
-        outcomes[p.id] = run_program(p, facts, on, params, details=False)
-        per_program[p.id] = time.perf_counter() - s
-    t3 = time.perf_counter()
+    # Assemble and evaluate every program ``--repeat`` times from scratch (assembling again drops
+    # the joined columns, so every pass pays for its joins); the best pass is the figure, all are kept.
+    passes = []
+    outcomes: dict[str, Any] = {}
+    for _ in range(args.repeat):
+        outcomes = {}
+        _, a_wall, a_cpu = timed(lambda: assemble(facts, on))
+        per_program = {}
+        e_cpu0 = time.process_time()
+        e_wall0 = time.perf_counter()
+        for p in PROGRAMS:
+            s = time.perf_counter()
+            outcomes[p.id] = run_program(p, facts, on, params, details=False)
+            per_program[p.id] = time.perf_counter() - s
+        passes.append(
+            {
+                "assemble_s": a_wall,
+                "assemble_cpu_s": a_cpu,
+                "evaluate_s": time.perf_counter() - e_wall0,
+                "evaluate_cpu_s": time.process_time() - e_cpu0,
+                "per_program_s": per_program,
+            }
+        )
+    best = min(passes, key=lambda x: x["evaluate_s"])
     n_b = facts.tables["businesses"].n
 
     three = ("startup_subsidy", "online_sales_subsidy", "job_subsidy")
-    best_engine3 = min(
-        sum(
-            (
-                lambda s: (
-                    run_program(BY_ID[pid], facts, on, params, details=False),
-                    time.perf_counter() - s,
-                )[1]
-            )(time.perf_counter())
-            for pid in three
-        )
-        for _ in range(3)
-    )
     b, h = facts.tables["businesses"], facts.tables["hires"]
-    best_np = float("inf")
+
+    def engine3() -> None:
+        for pid in three:
+            run_program(BY_ID[pid], facts, on, params, details=False)
+
+    engine_runs, numpy_runs = [], []
     base: dict[str, np.ndarray] = {}
-    for _ in range(3):
-        s = time.perf_counter()
-        base = baseline_numpy(b, h, on)
-        best_np = min(best_np, time.perf_counter() - s)
+    for _ in range(args.three_runs):  # interleaved, so both see the same machine
+        engine_runs.append(timed(engine3)[1:])
+        base, wall, cpu = timed(lambda: baseline_numpy(b, h, on))
+        numpy_runs.append((wall, cpu))
+    best_engine3 = min(w for w, _ in engine_runs)
+    best_np = min(w for w, _ in numpy_runs)
+    best_engine3_cpu = min(c for _, c in engine_runs)
+    best_np_cpu = min(c for _, c in numpy_runs)
     agree = {pid: bool(np.array_equal(base[pid], outcomes[pid].amount)) for pid in three}
     _naive_total, naive_s = naive_loop(b, h, on, args.naive_rows)
     naive_rate = args.naive_rows / naive_s
@@ -262,7 +292,7 @@ def main() -> None:
     result = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {
-            "cpus": __import__("os").cpu_count(),
+            "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "numpy": np.__version__,
             "platform": platform.platform(),
@@ -270,11 +300,16 @@ def main() -> None:
         "data": {"businesses": n_b, "rows": report.rows},
         "batch": {
             "load_s": t1 - t0,
-            "assemble_s": t2 - t1,
-            "evaluate_all_programs_s": t3 - t2,
-            "businesses_per_s_evaluate": n_b / (t3 - t2),
-            "businesses_per_s_assemble_and_evaluate": n_b / (t3 - t1),
-            "per_program_s": per_program,
+            "assemble_s": best["assemble_s"],
+            "evaluate_all_programs_s": best["evaluate_s"],
+            "evaluate_all_programs_cpu_s": best["evaluate_cpu_s"],
+            "businesses_per_s_evaluate": n_b / best["evaluate_s"],
+            "businesses_per_s_evaluate_cpu": n_b / best["evaluate_cpu_s"],
+            "businesses_per_s_assemble_and_evaluate": n_b / (best["assemble_s"] + best["evaluate_s"]),
+            "first_pass_evaluate_s": passes[0]["evaluate_s"],
+            "first_pass_businesses_per_s": n_b / passes[0]["evaluate_s"],
+            "per_program_s": best["per_program_s"],
+            "passes": passes,
             "peak_rss_mb": peak,
             "rss_before_load_mb": rss0,
             "eligible": eligible,
@@ -283,6 +318,10 @@ def main() -> None:
             "engine_s": best_engine3,
             "numpy_baseline_s": best_np,
             "engine_over_numpy": best_engine3 / best_np,
+            "engine_cpu_s": best_engine3_cpu,
+            "numpy_baseline_cpu_s": best_np_cpu,
+            "engine_over_numpy_cpu": best_engine3_cpu / best_np_cpu,
+            "runs": args.three_runs,
             "naive_python_rows": args.naive_rows,
             "naive_python_s": naive_s,
             "naive_python_businesses_per_s": naive_rate,
@@ -292,6 +331,7 @@ def main() -> None:
             "amounts_equal_to_baseline": agree,
         },
         "single_case": single,
+        "load_average": {"start": load_avg_start, "end": os.getloadavg()},
         "targets": {
             "all_programs_businesses_per_s": 1_000_000,
             "engine_over_numpy_max": 2.0,
@@ -308,21 +348,29 @@ def main() -> None:
         f"data: {n_b:,} businesses, {report.rows.get('persons', 0):,} persons, {report.rows.get('hires', 0):,} hires, "
         f"{report.rows.get('contributions', 0):,} contribution rows"
     )
+    first = bt["passes"][0]
     print(
-        f"load {bt['load_s']:.2f}s  assemble {bt['assemble_s']:.2f}s  evaluate all 17 programs {bt['evaluate_all_programs_s']:.2f}s"
+        f"load {bt['load_s']:.2f}s  assemble {bt['assemble_s']:.2f}s  evaluate all 17 programs "
+        f"{bt['evaluate_all_programs_s']:.2f}s (CPU {bt['evaluate_all_programs_cpu_s']:.2f}s; best of {args.repeat}); "
+        f"first pass {first['evaluate_s']:.2f}s ({n_b / first['evaluate_s']:,.0f}/s, CPU {first['evaluate_cpu_s']:.2f}s)"
     )
     print(
-        f"throughput: {bt['businesses_per_s_evaluate']:,.0f} businesses/s (evaluate), "
+        f"throughput: {bt['businesses_per_s_evaluate']:,.0f} businesses/s (evaluate; "
+        f"{bt['businesses_per_s_evaluate_cpu']:,.0f}/s by CPU time), "
         f"{bt['businesses_per_s_assemble_and_evaluate']:,.0f}/s (assemble + evaluate); peak RSS {bt['peak_rss_mb']:,.0f} MB"
     )
     print(
         f"three programs: engine {tp['engine_s'] * 1000:.0f} ms, hand NumPy {tp['numpy_baseline_s'] * 1000:.0f} ms "
-        f"(ratio {tp['engine_over_numpy']:.2f}), naive Python {tp['naive_python_businesses_per_s']:,.0f} businesses/s "
-        f"(engine {tp['engine_over_naive_speedup']:.0f}× faster); amounts equal: {tp['amounts_equal_to_baseline']}"
+        f"(ratio {tp['engine_over_numpy']:.2f}; by CPU time {tp['engine_over_numpy_cpu']:.2f}), naive Python "
+        f"{tp['naive_python_businesses_per_s']:,.0f} businesses/s (engine {tp['engine_over_naive_speedup']:.0f}× faster); "
+        f"amounts equal: {tp['amounts_equal_to_baseline']}"
     )
     print(
-        f"single case with explanation: p50 {single['p50_us']:.0f} µs, p99 {single['p99_us']:.0f} µs over {single['runs']} runs"
+        f"single case with explanation: p50 {single['p50_us']:.0f} µs, p99 {single['p99_us']:.0f} µs "
+        f"(CPU p50 {single['cpu_p50_us']:.0f} µs) over {single['runs']} runs"
     )
+    la = result["load_average"]
+    print(f"load average at start {la['start'][0]:.2f}, at end {la['end'][0]:.2f} (2 cores shared)")
     print(f"written {out}")
 
 

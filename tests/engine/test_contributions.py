@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from xiangchuang.engine.api import evaluate
 
 
@@ -62,3 +65,78 @@ def test_the_36_month_cap_counts_months_already_received():
     case["hires"][0]["si_period_end"] = "2024-12"
     si = _program(evaluate(case, dt.date(2025, 1, 10)), "social_insurance_subsidy")
     assert si["status"] == "eligible" and si["amount_fen"] == 3 * 10_000  # 36 - 33 months left
+
+
+def _month(m: int) -> str:
+    return f"{2020 + m // 12}-{m % 12 + 1:02d}"
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.sets(st.integers(0, 59), max_size=30),  # paid months (with gaps), 2020-01 … 2024-12
+            st.integers(0, 59),  # hire month
+            st.integers(0, 59),  # claim period start
+            st.integers(0, 12),  # claim period length - 1
+            st.integers(0, 40),  # months already received
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_social_insurance_claims_equal_a_month_by_month_count(hires, rnd):
+    """Several hires in one case, paid months with and without gaps, rows in any order, one month
+    sometimes split over two rows: each claim is the earliest months paid in the period, from the
+    hire month on, within 36 months of the hire and the months left under the cap."""
+    case = _case([])
+    case["hires"], case["received"] = [], []
+    expected = {}
+    for j, (paid, hire_m, start, length, received) in enumerate(hires):
+        rows = []
+        for m in paid:
+            fen = 10_000 + 137 * m + j
+            if m % 5 == 0:
+                rows += [
+                    {"month": _month(m), "employer_fen": fen - 1_000},
+                    {"month": _month(m), "employer_fen": 1_000},
+                ]
+            else:
+                rows.append({"month": _month(m), "employer_fen": fen})
+        rnd.shuffle(rows)
+        end = start + length
+        hire = {
+            "id": f"H{j}",
+            "hire_date": f"{_month(hire_m)}-15",
+            "contract": True,
+            "si_period_start": _month(start),
+            "si_period_end": _month(end),
+            "person": {
+                "id": f"E{j}",
+                "groups": ["poverty_registered"],
+                "birth_date": "1990-01-01",
+                "gender": "M",
+            },
+            "contributions": rows,
+        }
+        case["hires"].append(hire)
+        if received:
+            case["received"].append(
+                {
+                    "program": "social_insurance_subsidy",
+                    "person_id": f"E{j}",
+                    "period": "2019",
+                    "months": received,
+                }
+            )
+        months = [m for m in sorted(paid) if max(start, hire_m) <= m <= min(end, hire_m + 35)]
+        months = months[: max(36 - received, 0)]
+        expected[f"H{j}"] = sum(10_000 + 137 * m + j for m in months)
+    doc = evaluate(case, dt.date(2025, 6, 1))
+    got = {
+        p["subject"]["id"]: (p["amount_fen"] if p["status"] == "eligible" else 0)
+        for p in doc["programs"]
+        if p["program"] == "social_insurance_subsidy"
+    }
+    assert got == expected

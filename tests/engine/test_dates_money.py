@@ -83,3 +83,19 @@ def test_add_months_table_and_arithmetic_paths_agree_with_the_scalar_rule(pairs)
         assert from_day(int(per_row[i])) == add_months_scalar(d, k)
         one = add_months(days[i : i + 1], k)  # table path when in 1900-2199
         assert from_day(int(one[0])) == add_months_scalar(d, k)
+
+
+@given(
+    st.lists(st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2060, 1, 1)), min_size=1, max_size=20),
+    st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2090, 1, 1)),
+    st.integers(0, 12),
+)
+def test_completed_years_of_a_column_equal_the_scalar_rule(starts, on, n):
+    """The per-date table (used for long columns) and the arithmetic agree; 'fewer than n whole
+    years' is 'the n-th anniversary comes after on' (how the near-retirement rule is tested)."""
+    days = np.asarray([to_day(d) for d in starts] * 300, dtype=np.int32)  # long enough for the table
+    on_col = np.asarray([to_day(on)], np.int32)
+    col = completed_years(days, on_col)
+    short = completed_years(days[: len(starts)], on_col)
+    assert col.tolist() == short.tolist() * 300
+    assert ((col < n) == (anniversary(days, n) > on_col)).all()

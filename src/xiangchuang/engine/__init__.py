@@ -4,4 +4,8 @@
 definitions over columns for a whole registry.
 """
 
+from xiangchuang.engine.memory import prefer_small_pages
+
 ENGINE_VERSION = "0.1.0"
+
+prefer_small_pages()  # see memory.py: large columns without huge-page compaction stalls

@@ -13,8 +13,9 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.dates import years_of
+from xiangchuang.engine.dates import from_day
 from xiangchuang.engine.facts import FACTS, NO_REF, Col, Table
+from xiangchuang.engine.vec import pick
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -70,16 +71,41 @@ def empty_table(name: str) -> Table:
 
 def _join(dst: Table, src: Table, ref: str, fields: tuple[str, ...], prefix: str) -> None:
     """Make ``prefix__field`` columns of dst from the referenced src rows (built on first use)."""
-    idx = dst[ref].values.astype(np.int64, copy=False)
-    valid = dst[ref].known & (idx != NO_REF)
+    index = _JoinIndex(dst[ref])
     for f in fields:
         name = f"{prefix}__{f}"
         dst.cols.pop(name, None)
-        dst.lazy[name] = functools.partial(_take, src, f, idx, valid)
+        dst.lazy[name] = functools.partial(_take, src, f, index)
 
 
-def _take(src: Table, field: str, idx: IntArray, valid: BoolArray) -> Col:
-    return src[field].take(idx, valid)
+class _JoinIndex:
+    """The referenced row of each row, resolved once per join and shared by its columns."""
+
+    def __init__(self, ref: Col) -> None:
+        self._ref = ref
+        self._resolved: tuple[IntArray, BoolArray, bool] | None = None
+
+    def resolve(self) -> tuple[IntArray, BoolArray, bool]:
+        if self._resolved is None:
+            idx = self._ref.values.astype(np.int64, copy=False)
+            valid = self._ref.known & (idx != NO_REF)
+            everywhere = bool(valid.all())
+            self._resolved = (idx if everywhere else pick(valid, idx, 0), valid, everywhere)
+        return self._resolved
+
+
+def _take(src: Table, field: str, index: _JoinIndex) -> Col:
+    col = src[field]
+    safe, valid, everywhere = index.resolve()
+    if len(col.values) == 0:
+        return Col(np.zeros(len(safe), dtype=col.values.dtype), np.zeros(len(safe), dtype=bool))
+    if col.known.all():
+        known = valid.copy()  # every source row known: known where the reference is valid
+    else:
+        known = col.known[safe]
+        if not everywhere:
+            known &= valid
+    return Col(col.values[safe], known)
 
 
 def _count(rows: IntArray, n: int, weights: IntArray | None = None) -> IntArray:
@@ -123,32 +149,37 @@ def _register_rows(rec: Table) -> dict[str, IntArray]:
     return groups
 
 
-MONTH_KEY_SPAN: Final = 8192  # months per hire in a (hire, month) key: 1799-01 … 2481-12
-MONTH_KEY_OFFSET: Final = 2048
+@dataclass
+class Runs:
+    """Per hire: the last and first paid month, the length of the unbroken run of paid months ending
+    at the last, the number of distinct paid months (-1 / 0 / 0 / 0 where a hire has no
+    contributions; then ``last - first + 1 == count == 0``) and where the hire's months start in ``months``; and the distinct paid months in
+    (hire, month) order with each month's employer contributions summed (several rows for one month
+    — e.g. one per insurance type — add up)."""
 
-
-def month_keys(hire_rows: IntArray, months: npt.NDArray[np.integer]) -> IntArray:
-    """One sortable int64 per (hire, month)."""
-    out: IntArray = hire_rows.astype(np.int64) * MONTH_KEY_SPAN + (months.astype(np.int64) + MONTH_KEY_OFFSET)
-    return out
+    last: npt.NDArray[np.int32]
+    first: npt.NDArray[np.int32]
+    run: npt.NDArray[np.int32]
+    count: npt.NDArray[np.int32]
+    start: IntArray
+    months: npt.NDArray[np.int32]
+    fen: IntArray
 
 
 def contribution_runs(
     hire_rows: IntArray, months: npt.NDArray[np.int32], n_hires: int, fen: IntArray | None = None
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray, IntArray]:
-    """Per hire: the last paid month, the length of the unbroken run of paid months ending there,
-    and the number of distinct paid months (-1 / 0 / 0 where a hire has no contributions); and the
-    distinct (hire, month) keys in order with each month's employer contributions summed (several
-    rows for one month — e.g. one per insurance type — add up).
+) -> Runs:
+    """The contribution runs of every hire (see :class:`Runs`).
 
     Linear in the number of rows when they come sorted by (hire, month), as the registry and the
     synthetic data write them; otherwise sorted first."""
     last = np.full(n_hires, -1, dtype=np.int32)
+    first = np.zeros(n_hires, dtype=np.int32)
     run = np.zeros(n_hires, dtype=np.int32)
     count = np.zeros(n_hires, dtype=np.int32)
-    empty = np.zeros(0, dtype=np.int64)
+    start = np.zeros(n_hires, dtype=np.int64)
     if hire_rows.size == 0:
-        return last, run, count, empty, empty
+        return Runs(last, first, run, count, start, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64))
     h = hire_rows.astype(np.int64, copy=False)
     m = months.astype(np.int32, copy=False)
     f = fen.astype(np.int64, copy=False) if fen is not None else np.zeros(h.size, dtype=np.int64)
@@ -177,7 +208,9 @@ def contribution_runs(
     run[hires] = last_pos - last_start + 1
     first_pos = np.r_[0, last_pos[:-1] + 1]
     count[hires] = last_pos - first_pos + 1
-    return last, run, count, month_keys(h, m), f
+    first[hires] = m[first_pos]
+    start[hires] = first_pos
+    return Runs(last, first, run, count, start, m, f)
 
 
 def assemble(facts: Facts, on: int) -> dict[str, Table]:
@@ -189,11 +222,11 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     persons, businesses, hires, loans = T["persons"], T["businesses"], T["hires"], T["loans"]
 
     # Claim and sales years default to the last completed calendar year.
-    last_year = int(years_of(np.asarray([on], dtype=np.int32))[0]) - 1
+    last_year = from_day(on).year - 1
     for year_col in ("claim_year", "sales_year"):
         c = businesses[year_col]
         businesses.cols[year_col] = Col(
-            np.where(c.known, c.values, last_year).astype(np.int64), np.ones(businesses.n, dtype=bool)
+            pick(c.known, c.values, last_year).astype(np.int64), np.ones(businesses.n, dtype=bool)
         )
 
     # Businesses: founder facts, the year rows for the claim and sales years.
@@ -202,7 +235,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     own = businesses["founder_first_business"]
     joined = businesses["founder__first_business"]
     businesses.cols["founder__first_business"] = Col(
-        np.where(own.known, own.values, joined.values).astype(bool), own.known | joined.known
+        pick(own.known, own.values, joined.values).astype(bool), own.known | joined.known
     )
     _join(businesses, T["carriers"], "carrier_id", ("kind", "level", "schedule"), "carrier")
     by = T["business_years"]
@@ -216,14 +249,14 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
             y = by["year"].values.astype(np.int64, copy=False)
             want = businesses[year_col].values.astype(np.int64, copy=False)
             okb = (b >= 0) & (b < businesses.n)
-            match = okb & (y == np.where(okb, want[np.where(okb, b, 0)], -1))
+            match = okb & (y == pick(okb, want[pick(okb, b, 0)], -1))
             year_row[b[match]] = np.flatnonzero(match)
         has_row = year_row != NO_REF
         for f in fields:
             col = by[f].take(year_row, has_row)
             # A year not in the supplied table is a known zero only when the whole table was supplied.
             # A year with no row is unknown: nothing says it was zero, even when other years are given.
-            col.values = np.where(has_row, col.values, 0)
+            col.values = pick(has_row, col.values, 0)
             col.known = has_row & col.known
             businesses.cols[f] = col
 
@@ -266,24 +299,29 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     ck = _row_flag(hires, "__contributions_supplied", "contributions" in facts.supplied)
     h_rows = con["hire_id"].values.astype(np.int64, copy=False)
     c_months = con["month"].values.astype(np.int32, copy=False)
-    last, run, count, keys, month_fen = contribution_runs(
+    runs = contribution_runs(
         h_rows, c_months, hires.n, con["employer_fen"].values.astype(np.int64, copy=False)
     )
-    hires.cols["si_last_month"] = Col(last, ck.copy())
-    hires.cols["si_run_months"] = Col(run, ck.copy())
-    hires.cols["si_paid_months"] = Col(count, ck.copy())
+    hires.cols["si_last_month"] = Col(runs.last, ck.copy())
+    hires.cols["si_run_months"] = Col(runs.run, ck.copy())
+    hires.cols["si_paid_months"] = Col(runs.count, ck.copy())
+    # Where each hire's paid months start among the distinct paid months, and the first of them:
+    # a hire whose months are one unbroken run finds a month range by subtraction alone.
+    hires.cols["si_first_month"] = Col(runs.first, ck.copy())
+    hires.cols["si_months_start"] = Col(runs.start, ck.copy())
     # The distinct paid months in (hire, month) order with the running total of employer
-    # contributions before each: a claim over a month range is two searches and a subtraction.
-    # A last row with the largest key holds the grand total, so every range has an end row.
-    size = keys.size + 1
-    keys = np.append(keys, np.iinfo(np.int64).max)
+    # contributions before each: a claim over a month range is a subtraction. A last row holds
+    # the grand total, so every range has an end row.
+    size = runs.months.size + 1
     before = np.zeros(size, dtype=np.int64)
-    np.cumsum(month_fen, dtype=np.int64, out=before[1:])
-    del month_fen
+    np.cumsum(runs.fen, dtype=np.int64, out=before[1:])
     always = np.ones(size, dtype=bool)
     T["contribution_months"] = Table(
-        "contribution_months", size, {"key": Col(keys, always), "fen_before": Col(before, always)}
+        "contribution_months",
+        size,
+        {"month": Col(np.append(runs.months, np.int32(-1)), always), "fen_before": Col(before, always)},
     )
+    del runs
 
     # Loans: the borrower's and the business's facts.
     _join(loans, persons, "borrower_id", (*PERSON_FIELDS, "other_loans_known"), "borrower")
@@ -294,7 +332,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     _join(loans, businesses, "business_id", BUSINESS_FIELDS, "business")
     d = loans["district"]
     bd = loans["business__district"]
-    loans.cols["district"] = Col(np.where(d.known, d.values, bd.values).astype(np.int32), d.known | bd.known)
+    loans.cols["district"] = Col(pick(d.known, d.values, bd.values).astype(np.int32), d.known | bd.known)
 
     # Trainings: the trainee's facts and register.
     _join(
@@ -339,7 +377,7 @@ def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = 
         ok = (rows >= 0) & (rows < target.n)
         periods = np.asarray([_int_or(-1, p) for p in rec["period"].values[sel]], dtype=np.int64)
         claim = target[year_col].values.astype(np.int64, copy=False)
-        hit = ok & (periods == claim[np.where(ok, rows, 0)])
+        hit = ok & (periods == claim[pick(ok, rows, 0)])
         claimed[rows[hit]] = True
     return Col(claimed, col.known.copy())
 

@@ -219,7 +219,34 @@ def years_of(days: DayArray) -> npt.NDArray[np.int32]:
 
 def completed_years(start: DayArray, on: DayArray) -> npt.NDArray[np.int32]:
     """Whole years completed from start to on, by the anniversary rule (age, years of tenancy):
-    the n-th year is complete on anniversary(start, n); a 29 Feb start completes on 28 Feb."""
+    the n-th year is complete on anniversary(start, n); a 29 Feb start completes on 28 Feb.
+
+    With one ``on`` for many rows (the evaluation date) it is one lookup in a table built once
+    per date."""
+    s = np.asarray(start)
+    o = np.asarray(on)
+    if (
+        o.size == 1
+        and s.size >= _COLUMN
+        and int(s.min()) >= _TABLE_FIRST
+        and int(s.max()) < _TABLE_FIRST + _TABLE_Y.size
+    ):
+        out_t: npt.NDArray[np.int32] = _years_to_table(int(o.reshape(-1)[0]))[s - _TABLE_FIRST]
+        return out_t
+    return _completed_years_arith(start, on)
+
+
+_COLUMN: Final = 4096  # below this many rows, arithmetic beats building a table for a new date
+
+
+@functools.lru_cache(maxsize=16)
+def _years_to_table(on: int) -> npt.NDArray[np.int32]:
+    """For every day of the table's range, the whole years completed from it to day ``on``."""
+    all_days = np.arange(_TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size, dtype=np.int32)
+    return _completed_years_arith(all_days, np.asarray([on], dtype=np.int32))
+
+
+def _completed_years_arith(start: DayArray, on: DayArray) -> npt.NDArray[np.int32]:
     sy, sm, sd = civil_from_days(start)
     oy, om, od = civil_from_days(on)
     leap = ((oy % 4 == 0) & (oy % 100 != 0)) | (oy % 400 == 0)

@@ -20,6 +20,7 @@ from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.engine.program import AmountOut, CondOut, Ctx, Program
 from xiangchuang.engine.programs import PROGRAMS
 from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of
+from xiangchuang.engine.vec import pick
 
 NEVER = np.int32(2**31 - 1)
 
@@ -111,11 +112,11 @@ def _soon(
             passes_on = ctx.full(co.passes_on)[cand]
             failed = state == FAIL
             ok &= (state == PASS) | (failed & (passes_on <= horizon) & (passes_on > on))
-            when = np.where(failed, np.maximum(when, passes_on), when)
+            when = pick(failed, np.maximum(when, passes_on), when)
     if grp is not None:
         ok &= ctx.full(grp)[cand] == PASS
     soon[cand] = ok
-    eligible_from[cand] = np.where(ok, when, NEVER)
+    eligible_from[cand] = pick(ok, when, NEVER)
     return soon, eligible_from
 
 
@@ -135,7 +136,7 @@ def run_program(
     out = program.amount(ctx, states)
     out.amount = ctx.full(np.asarray(out.amount, dtype=np.int64))
     status = ctx.full(status)
-    amount: npt.NDArray[np.int64] = np.where(status == PASS, out.amount, 0)
+    amount: npt.NDArray[np.int64] = pick(status == PASS, out.amount, 0)
 
     # 「即将符合」: every failed condition will pass by itself within the horizon, nothing unknown.
     horizon_param = params["general.soon_horizon_days"]
@@ -149,14 +150,19 @@ def run_program(
         out.info = {}
     outcome = Outcome(program, ctx, applies, status, amount, conds, grp, out, soon, eligible_from)
     overridden = [n for n in ctx.used if params[n].has_overrides]
-    if overridden and ctx.n:
+    if overridden and ctx.n and not ctx.district_differs:
+        # Every row got the city's values: nothing for a district to pay.
+        outcome.district_part = np.zeros(ctx.n, dtype=np.int64)
+    elif overridden and ctx.n:
         # What the city's own values would give; the rest is the district's (区县财政) to pay.
         city = Ctx(params, table, on, tables=facts.tables, supplied=facts.supplied, city_only=True)
-        _, c_status, _ = _states(program, city)
-        c_amount = program.amount(city, {k: v.state for k, v in _states(program, city)[0].items()}).amount
-        c_amount = np.where(c_status == PASS, c_amount, 0)
+        c_conds, c_status, _ = _states(program, city)
+        c_amount = program.amount(city, {k: v.state for k, v in c_conds.items()}).amount
+        c_amount = pick(ctx.full(c_status) == PASS, c_amount, 0)
         outcome.district_part = np.maximum(amount - np.minimum(c_amount, amount), 0).astype(np.int64)
         outcome.city_used = city.used
+    if not details:
+        ctx.release()
     return outcome
 
 

@@ -25,7 +25,7 @@ from xiangchuang.engine.evaluate import NEVER, Outcome
 from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
-from xiangchuang.engine.program import Condition
+from xiangchuang.engine.program import Condition, Later
 from xiangchuang.engine.tri import NAMES, PASS, UNKNOWN
 
 STATUS = {0: "ineligible", 1: "undetermined", 2: "eligible"}
@@ -111,8 +111,42 @@ def _format_var(key: str, value: Any) -> str:
     return str(value)
 
 
-def _fill(template: str, values: Mapping[str, str]) -> str:
+def _fill(template: str, values: Mapping[str, str] | _Vars) -> str:
+    if "{" not in template:
+        return template
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def _resolve(value: Any) -> Any:
+    return value.make() if isinstance(value, Later) else value
+
+
+class _Vars:
+    """The values a message may quote, formatted only when a placeholder asks for one: the
+    condition's own values (``info``), then the evaluation date and the parameters used."""
+
+    def __init__(self, explainer: Explainer, outcome: Outcome, i: int, info: Mapping[str, Any]) -> None:
+        self._ex = explainer
+        self._outcome = outcome
+        self._i = i
+        self._info = info
+        self.extra: dict[str, str] = {}
+
+    def get(self, key: str, default: str) -> str:
+        if key in self.extra:
+            return self.extra[key]
+        i = self._i
+        if key in self._info:
+            a = np.asarray(_resolve(self._info[key]))
+            return _format_var(key, a[i] if a.ndim and a.size > i else (a.item() if a.ndim == 0 else a[0]))
+        if key == "on":
+            return from_day(self._outcome.ctx.on).isoformat()
+        ver = self._outcome.ctx.used.get(key)
+        if ver is not None:
+            v = int(ver[i]) if len(ver) > i else int(ver[0])
+            p = self._ex.params[key]
+            return format_param(p.versions[v].value if v >= 0 else None, p.unit)
+        return default
 
 
 _DOC_CACHE: dict[tuple[str, str, int], dict[str, Any]] = {}
@@ -155,30 +189,13 @@ class Explainer:
     def __init__(self, params: ParameterSet) -> None:
         self.params = params
 
-    def _param_values(self, outcome: Outcome, i: int) -> dict[str, str]:
-        vals = {}
-        for name, ver in outcome.ctx.used.items():
-            v = int(ver[i]) if len(ver) > i else int(ver[0])
-            p = self.params[name]
-            vals[name] = format_param(p.versions[v].value if v >= 0 else None, p.unit)
-        return vals
-
-    def _vars(self, info: Mapping[str, Any], i: int, base: dict[str, str]) -> dict[str, str]:
-        out = dict(base)
-        for k, arr in info.items():
-            a = np.asarray(arr)
-            out[k] = _format_var(k, a[i] if a.ndim and a.size > i else (a.item() if a.ndim == 0 else a[0]))
-        return out
-
-    def condition(
-        self, outcome: Outcome, c: Condition, i: int, base: dict[str, str], group: str | None
-    ) -> dict[str, Any]:
+    def condition(self, outcome: Outcome, c: Condition, i: int, group: str | None) -> dict[str, Any]:
         co = outcome.conds[c.id]
         state = int(co.state[i])
-        variables = self._vars(co.info, i, base)
+        variables = _Vars(self, outcome, i, co.info)
         table = outcome.program.subject
         missing = [n for n in c.facts if not outcome.ctx.t[n].known[i]] if state == UNKNOWN else []
-        variables["missing"] = "、".join(fact_label(table, n) for n in missing) or "所需信息"
+        variables.extra["missing"] = "、".join(fact_label(table, n) for n in missing) or "所需信息"
         template = c.pass_msg if state == PASS else (c.unknown_msg if state == UNKNOWN else c.fail_msg)
         doc: dict[str, Any] = {
             "id": c.id,
@@ -204,10 +221,8 @@ class Explainer:
         prog = outcome.program
         t = outcome.ctx.t
         status = STATUS[int(outcome.status[i])]
-        base = self._param_values(outcome, i)
-        base["on"] = from_day(outcome.ctx.on).isoformat()
-        conditions = [self.condition(outcome, c, i, base, None) for c in prog.conditions]
-        conditions += [self.condition(outcome, c, i, base, "any_of") for c in prog.any_of]
+        conditions = [self.condition(outcome, c, i, None) for c in prog.conditions]
+        conditions += [self.condition(outcome, c, i, "any_of") for c in prog.any_of]
         missing: list[dict[str, str]] = []
         seen = set()
         for c in conditions:
@@ -216,7 +231,7 @@ class Explainer:
                     seen.add(n)
                     missing.append({"fact": n, "label": fact_label(prog.subject, n)})
         amount = int(outcome.amount[i]) if status == "eligible" else (0 if status == "ineligible" else None)
-        amount_vars = self._vars(outcome.amount_out.info, i, base)
+        amount_vars = _Vars(self, outcome, i, outcome.amount_out.info)
         used_names = sorted(set(outcome.ctx.used))
         params_docs = [self._used_param(outcome, n, i) for n in used_names]
         doc: dict[str, Any] = {
@@ -251,8 +266,8 @@ class Explainer:
             doc["funding"] = self._funding(outcome, i, amount)
         if prog.id == "online_sales_subsidy":
             doc["alternatives"] = {
-                "revenue": int(outcome.amount_out.info["route_revenue_fen"][i]),
-                "orders": int(outcome.amount_out.info["route_orders_fen"][i]),
+                "revenue": int(_resolve(outcome.amount_out.info["route_revenue_fen"])[i]),
+                "orders": int(_resolve(outcome.amount_out.info["route_orders_fen"])[i]),
             }
         return doc
 

@@ -15,6 +15,8 @@ from typing import Final, Literal
 import numpy as np
 import numpy.typing as npt
 
+from xiangchuang.engine.vec import pick
+
 Kind = Literal["id", "ref", "date", "month", "int", "fen", "bool", "code", "enum", "groups", "text"]
 
 # Key groups (重点群体), PROVISIONS §0. A bit each in a person's ``groups`` column.
@@ -255,7 +257,7 @@ class Col:
 
     def take(self, idx: npt.NDArray[np.int64], valid: BoolArray) -> Col:
         """Rows idx of this column; rows where ``valid`` is False become unknown."""
-        safe = np.where(valid, idx, 0)
+        safe = pick(valid, idx, 0)
         if len(self.values) == 0:
             return Col(np.zeros(len(idx), dtype=self.values.dtype), np.zeros(len(idx), dtype=bool))
         return Col(self.values[safe], self.known[safe] & valid)

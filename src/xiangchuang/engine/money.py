@@ -30,7 +30,11 @@ def mul_rate_half_up(base: FenArray, num: npt.NDArray[np.int64], den: npt.NDArra
         raise OverflowError("金额超出可精确计算的范围")
     if bmin >= 0 and nmin >= 0:
         # Money and rates are non-negative: round half up in one integer expression.
-        fast: FenArray = (base * (2 * num) + den) // (2 * den)
+        fast: FenArray = base * (2 * num)
+        if fast.shape != np.broadcast_shapes(fast.shape, den.shape):
+            fast = np.broadcast_to(fast, np.broadcast_shapes(fast.shape, den.shape)).copy()
+        fast += den  # in place: one temporary instead of three
+        fast //= 2 * den
         return fast
     prod = base * num
     sign = np.where(prod < 0, -1, 1)

@@ -39,6 +39,7 @@ import numpy.typing as npt
 import yaml
 
 from xiangchuang.engine.dates import parse_date, to_day
+from xiangchuang.engine.vec import pick
 
 Status = Literal["confirmed", "secondary", "assumed"]
 STATUSES: Final = ("confirmed", "secondary", "assumed")
@@ -122,7 +123,7 @@ class Parameter:
 
     @property
     def has_overrides(self) -> bool:
-        return any(v.district is not None for v in self.versions)
+        return self._has_overrides
 
     def city_versions(self) -> list[Version]:
         return [v for v in self.versions if v.district is None]
@@ -131,6 +132,7 @@ class Parameter:
         return [v for v in self.versions if v.district == code]
 
     def _compile(self) -> None:
+        self._has_overrides = any(v.district is not None for v in self.versions)
         districts = sorted({v.district for v in self.versions if v.district is not None})
         breaks = sorted({to_day(v.since) for v in self.versions})
         self._breaks = np.asarray(breaks, dtype=np.int32)
@@ -159,6 +161,21 @@ class Parameter:
             dens.append(d)
         self._num = np.asarray(nums, dtype=np.int64)
         self._den = np.asarray(dens, dtype=np.int64)
+        # Length-1 columns (one date, one district: the single case) for every version, built once.
+        self._one_numbers: dict[
+            int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
+        ] = {}
+        for index in range(NO_VERSION, len(self.versions)):
+            k = max(index, 0)
+            if k < len(nums):
+                cols = (
+                    self._num[k : k + 1].copy(),
+                    self._den[k : k + 1].copy(),
+                    self._num[k : k + 1] // self._den[k : k + 1],
+                )
+                for c in cols:
+                    c.setflags(write=False)
+                self._one_numbers[index] = cols
 
     def lookup(
         self, districts: npt.NDArray[np.int32] | None, days: npt.NDArray[np.int32], *, city_only: bool = False
@@ -173,15 +190,15 @@ class Parameter:
                 return self._lookup_one(int(districts[0]), int(days[0]))
         col = np.searchsorted(self._breaks, days, side="right").astype(np.int64) - 1
         col_ok = col >= 0
-        col = np.where(col_ok, col, 0)
+        col = pick(col_ok, col, 0)
         if districts is None or city_only or self._grid.shape[0] == 1:
             rows: npt.NDArray[np.int32] | int = 0
         else:
             offs = districts.astype(np.int64) - _CODE_BASE
             inside = (offs >= 0) & (offs < _CODE_SPAN)
-            rows = np.where(inside, self._row_of_code[np.where(inside, offs, 0)], 0)
+            rows = pick(inside, self._row_of_code[pick(inside, offs, 0)], 0)
         out = self._grid[rows, col]
-        return np.where(col_ok, out, NO_VERSION).astype(np.int32)
+        return pick(col_ok, out, NO_VERSION).astype(np.int32)
 
     def _lookup_one(self, district: int | None, day: int) -> npt.NDArray[np.int32]:
         """The same lookup for one row (the single-case path), without array machinery."""
@@ -200,10 +217,18 @@ class Parameter:
 
     def numbers(self, version: npt.NDArray[np.int32]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """(numerator, denominator) columns for numeric parameters (fen for yuan amounts)."""
-        safe = np.where(version >= 0, version, 0)
+        if version.shape == (1,):
+            got = self._one_numbers.get(int(version[0]))
+            if got is not None:
+                return got[0], got[1]
+        safe = pick(version >= 0, version, 0)
         return self._num[safe], self._den[safe]
 
     def ints(self, version: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+        if version.shape == (1,):
+            got = self._one_numbers.get(int(version[0]))
+            if got is not None:
+                return got[2]
         num, den = self.numbers(version)
         return num // den
 

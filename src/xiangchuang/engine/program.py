@@ -20,10 +20,21 @@ from xiangchuang.engine.facts import GROUPS, Table, group_mask
 from xiangchuang.engine.money import FenArray
 from xiangchuang.engine.parameters import NO_VERSION, Parameter, ParameterSet
 from xiangchuang.engine.tri import TriArray
+from xiangchuang.engine.vec import pick
 
 IntArray = npt.NDArray[np.int64]
 DayArray = npt.NDArray[np.int32]
-Info = dict[str, npt.NDArray[Any]]
+Info = dict[str, "npt.NDArray[Any] | Later"]
+
+
+class Later:
+    """A value a message may quote that costs a pass over the rows: computed only when an
+    explanation asks for it (registry-wide runs never do)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], npt.NDArray[Any]]) -> None:
+        self.make = make
 
 
 @dataclass
@@ -94,6 +105,8 @@ class Ctx:
         self.used: dict[str, npt.NDArray[np.int32]] = {}
         self._memo: dict[tuple[str, int, int], npt.NDArray[np.int32]] = {}
         self._on_col: DayArray | None = None
+        self.district_differs = False
+        self._district: tuple[npt.NDArray[np.int32] | None] | None = None
 
     @property
     def on_col(self) -> DayArray:
@@ -107,10 +120,15 @@ class Ctx:
         return np.broadcast_to(a, (self.n,)) if a.shape != (self.n,) else a
 
     def district(self) -> npt.NDArray[np.int32] | None:
-        for name in ("district", "business__district"):
-            if name in self.t:
-                return self.t[name].values  # type: ignore[return-value]
-        return None
+        got = self._district
+        if got is None:
+            got = (None,)
+            for name in ("district", "business__district"):
+                if name in self.t:
+                    got = (self.t[name].values,)  # type: ignore[assignment]
+                    break
+            self._district = got
+        return got[0]
 
     def version(
         self, name: str, days: DayArray | None = None, districts: npt.NDArray[np.int32] | None = None
@@ -121,10 +139,20 @@ class Ctx:
         if got is None:
             param = self.params[name]
             d = districts if districts is not None else self.district()
-            got = param.lookup(d, days if days is not None else self.on_col, city_only=self.city_only)
+            at = days if days is not None else self.on_col
+            got = param.lookup(d, at, city_only=self.city_only)
             self._memo[key] = got
+            if not self.city_only and not self.district_differs and d is not None and param.has_overrides:
+                # Whether any row gets a district's own value (then the district pays a difference).
+                self.district_differs = bool(np.any(got != param.lookup(None, at, city_only=True)))
         self.used[name] = got
         return got
+
+    def release(self) -> None:
+        """Drop the intermediate columns shared between conditions (kept: the parameter versions
+        used, which explanations and district payments cite)."""
+        self._cache.clear()
+        self._memo.clear()
 
     def supplied(self, table: str) -> bool:
         """Whether an optional table (other_loans, received, …) was supplied at all."""
@@ -153,10 +181,9 @@ class Ctx:
         """Bit mask of a list-of-groups parameter, per row (district extensions included)."""
         param = self.params[name]
         ver = self.version(name, days)
-        masks = np.asarray(
-            [group_mask([g for g in v.value if g in GROUPS]) for v in param.versions], dtype=np.int64
-        )
-        return masks[np.where(ver >= 0, ver, 0)]
+        masks = _group_masks(param)
+        out: IntArray = masks[pick(ver >= 0, ver, 0)]
+        return out
 
     def value(self, name: str) -> Any:
         """A scalar (city) value at the evaluation date, for tables and lists used as a whole."""
@@ -167,3 +194,19 @@ class Ctx:
             else int(self.params[name].lookup(None, np.asarray([self.on], dtype=np.int32))[0])
         )
         return self.params[name].versions[idx].value if idx >= 0 else None
+
+
+_GROUP_MASKS: dict[int, tuple[Parameter, IntArray]] = {}
+
+
+def _group_masks(param: Parameter) -> IntArray:
+    """The group bit mask of every version of a list-of-groups parameter (computed once)."""
+    got = _GROUP_MASKS.get(id(param))
+    if got is None or got[0] is not param:
+        masks = np.asarray(
+            [group_mask([g for g in v.value if g in GROUPS]) for v in param.versions], dtype=np.int64
+        )
+        masks.setflags(write=False)
+        got = (param, masks)
+        _GROUP_MASKS[id(param)] = got
+    return got[1]

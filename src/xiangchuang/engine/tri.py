@@ -23,6 +23,9 @@ NAMES: Final = {0: "fail", 1: "unknown", 2: "pass"}
 
 def tri(holds: BoolArray, known: BoolArray) -> TriArray:
     """PASS where known and holds, FAIL where known and not, UNKNOWN where not known."""
+    if np.size(holds) == 1 and np.size(known) == 1 and np.ndim(holds) == np.ndim(known) == 1:
+        # One row (a single case): plain Python, one small array.
+        return np.asarray([(2 if holds[0] else 0) if known[0] else 1], dtype=np.int8)
     # int8 arithmetic, one byte per row: known → 2·holds, unknown → 1.
     h = np.asarray(holds, dtype=bool).view(np.int8)
     k = np.asarray(known, dtype=bool).view(np.int8)

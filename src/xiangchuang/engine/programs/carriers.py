@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from xiangchuang.engine.dates import anniversary, completed_years, years_of
-from xiangchuang.engine.facts import FACTS
+from xiangchuang.engine.facts import FACTS, NO_REF
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
@@ -21,6 +21,7 @@ from xiangchuang.engine.programs.common import (
     is_true,
 )
 from xiangchuang.engine.tri import PASS, TriArray, tri
+from xiangchuang.engine.vec import keep, pick
 
 PERMYRIAD = 10000
 
@@ -74,17 +75,11 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         t = ctx.t
         start = t["tenancy_start"].values.astype(np.int32, copy=False)
         year = completed_years(start, ctx.on_col).astype(np.int64) + 1
-        sched = t["carrier__schedule"]
         default = [
             (int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"]))
             for r in thaw(ctx.value("carrier_rent_reduction.default_schedule"))
         ]
-        # Schedules are few: map each distinct text once (only rows that name one), not every row.
-        named = np.flatnonzero(sched.known & (sched.values != ""))
-        uniq_named, inv_named = np.unique(sched.values[named].astype(str), return_inverse=True)
-        uniq = np.concatenate([np.asarray([""]), uniq_named])
-        inv = np.zeros(ctx.n, dtype=np.int64)
-        inv[named] = inv_named.reshape(-1) + 1
+        uniq, inv = _schedule_codes(ctx)
         max_year = 1
         parsed = []
         for u in uniq:
@@ -100,6 +95,27 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
     result: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = ctx.memo("schedule", make)
     return result
+
+
+def _schedule_codes(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
+    """The carrier's schedule (``carrier__schedule``) of each row as a code: 0 for none (the default
+    schedule), k for the k-th of the distinct schedule texts ``uniq[k]``. Schedules are few and
+    belong to carriers, so each distinct text is found once among the carriers rows refer to, not
+    once per row."""
+    ref = ctx.t["carrier_id"]
+    carriers = ctx.tables.get("carriers")
+    idx = ref.values.astype(np.int64, copy=False)
+    valid = ref.known & (idx != NO_REF)
+    if carriers is None or carriers.n == 0 or not valid.any():
+        return np.asarray([""]), np.zeros(ctx.n, dtype=np.int64)
+    safe = keep(valid, idx)
+    referred = np.bincount(safe[valid], minlength=carriers.n) > 0
+    sched = carriers["schedule"]
+    named = np.flatnonzero(referred & sched.known & (sched.values != ""))
+    uniq_named, inv_named = np.unique(sched.values[named].astype(str), return_inverse=True)
+    code = np.zeros(carriers.n, dtype=np.int64)
+    code[named] = inv_named.reshape(-1) + 1
+    return np.concatenate([np.asarray([""]), uniq_named]), keep(valid, code[safe])
 
 
 def within_schedule(ctx: Ctx) -> CondOut:
@@ -319,7 +335,7 @@ def municipal(ctx: Ctx) -> CondOut:
     d, lvl = ctx.t["municipal_date"], ctx.t["level"]
     by_level = tri(lvl.values != FACTS["carriers"]["level"].code_of("district"), lvl.known)
     by_date = tri(d.values <= ctx.on, d.known)
-    return CondOut(np.where(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_date": d.values})
+    return CondOut(pick(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_date": d.values})
 
 
 def _received_state(ctx: Ctx, flags: np.ndarray) -> TriArray:
@@ -350,13 +366,13 @@ def national(ctx: Ctx) -> CondOut:
     # The current level decides when known; otherwise the date of national recognition.
     by_level = enum_is(lvl, "carriers", "level", "national")
     by_date = tri(d.values <= ctx.on, d.known)
-    return CondOut(and3(np.where(lvl.known, by_level, by_date).astype(np.int8), _received_state(ctx, nat)))
+    return CondOut(and3(pick(lvl.known, by_level, by_date).astype(np.int8), _received_state(ctx, nat)))
 
 
 def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     t = ctx.t
-    one = np.where(states["oneoff"] == PASS, ctx.ints("carrier_award.municipal_oneoff"), 0)
-    nat = np.where(states["national"] == PASS, ctx.ints("carrier_award.national_bonus"), 0)
+    one = pick(states["oneoff"] == PASS, ctx.ints("carrier_award.municipal_oneoff"), 0)
+    nat = pick(states["national"] == PASS, ctx.ints("carrier_award.national_bonus"), 0)
     ver = ctx.version("carrier_award.performance")
     ratings = FACTS["carriers"]["rating"].choices
     perf = np.zeros(ctx.n, dtype=np.int64)
@@ -368,7 +384,7 @@ def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         fen = np.asarray([int(table.get(r, 0)) * 100 for r in ratings], dtype=np.int64)
         rows = ctx.full(ver == v)
         perf[rows] = fen[rating[rows]]
-    perf = np.where(states["performance"] == PASS, perf, 0)
+    perf = pick(states["performance"] == PASS, perf, 0)
     return AmountOut(
         (one + nat + perf).astype(np.int64),
         info={"oneoff_fen": one, "performance_fen": perf, "national_fen": nat},

@@ -8,6 +8,7 @@ import numpy.typing as npt
 from xiangchuang.engine.facts import FACTS, GROUPS, Col
 from xiangchuang.engine.program import CondOut, Ctx
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, tri
+from xiangchuang.engine.vec import pick
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -47,7 +48,8 @@ def enum_codes_mask(ctx: Ctx, param: str, table: str, field: str) -> IntArray:
                 m |= 1 << fact.choices.index(name)
         masks.append(m)
     ver = ctx.version(param)
-    return np.asarray(masks, dtype=np.int64)[np.where(ver >= 0, ver, 0)]
+    out: IntArray = np.asarray(masks, dtype=np.int64)[pick(ver >= 0, ver, 0)]
+    return out
 
 
 def enum_in(col: Col, mask: IntArray | int) -> TriArray:
@@ -70,7 +72,7 @@ def date_not_after(date: Col, limit: npt.NDArray[np.int32]) -> TriArray:
 def in_force(ctx: Ctx, name: str, days: npt.NDArray[np.int32] | None = None) -> TriArray:
     """PASS where the parameter has a value at the date, FAIL before its first effective date."""
     ok = ctx.in_force(name, days)
-    return np.where(ok, PASS, FAIL).astype(np.int8)
+    return pick(ok, PASS, FAIL).astype(np.int8)
 
 
 def and3(*parts: TriArray) -> TriArray:
@@ -93,12 +95,12 @@ def known_positive(col: Col) -> TriArray:
 
 def pass_if_unknown(state: TriArray) -> TriArray:
     """Only for limits on a requested loan's own terms (see loans.py): absent → no limit broken."""
-    return np.where(state == UNKNOWN, PASS, state).astype(np.int8)
+    return pick(state == UNKNOWN, PASS, state).astype(np.int8)
 
 
 def date_or_on(ctx: Ctx, col: Col) -> npt.NDArray[np.int32]:
     """The fact's date where known, otherwise the evaluation date (e.g. a loan not yet contracted)."""
-    return np.where(col.known, col.values, ctx.on).astype(np.int32)
+    return pick(col.known, col.values, ctx.on).astype(np.int32)
 
 
 def ceil_div(a: IntArray, b: IntArray) -> IntArray:

@@ -10,11 +10,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from xiangchuang.engine.assemble import month_keys
-from xiangchuang.engine.dates import anniversary, completed_years, month_index, month_start
+from xiangchuang.engine.dates import anniversary, month_index, month_start
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
     and3,
     bit,
@@ -26,6 +25,7 @@ from xiangchuang.engine.programs.common import (
     or3,
 )
 from xiangchuang.engine.tri import PASS, TriArray, tri
+from xiangchuang.engine.vec import pick
 
 CLAUSE = "1.3"
 
@@ -58,7 +58,7 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     lag = ctx.ints("job_subsidy.reporting_lag_months")
     expected = (month_index(ctx.on_col) - lag).astype(np.int32)
     current = last.values >= expected
-    run_now = np.where(current, run.values, np.int32(0))
+    run_now = pick(current, run.values, np.int32(0))
     need32 = np.asarray(need, dtype=np.int32)
     ok = run_now >= need32  # run_now is 0 unless current
     missing = np.maximum(need32 - run_now, np.int32(0))
@@ -174,21 +174,55 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     birth, gender, hire = t["person__birth_date"], t["person__gender"], t["hire_date"]
     born = birth.values.astype(np.int32, copy=False)
     # One anniversary per retirement age (table lookups), then pick by gender.
-    retire = np.where(gender.values == 1, anniversary(born, female_age), anniversary(born, male_age))
+    retire = pick(gender.values == 1, anniversary(born, female_age), anniversary(born, male_age))
     hire_v = hire.values.astype(np.int32, copy=False)
-    years_left = completed_years(hire_v, retire)
-    months_left = month_index(retire).astype(np.int64) - month_index(hire_v).astype(np.int64)
-    extend = birth.known & gender.known & hire.known & (years_left < near) & (months_left > max_months)
-    return np.where(extend, months_left, max_months).astype(np.int64), max_months
+    # Fewer than ``near`` whole years from hire to retirement: the near-th anniversary of the hire
+    # falls after the retirement date (the anniversary rule of completed years, 29 Feb included).
+    near_rows = np.flatnonzero(birth.known & gender.known & hire.known & (anniversary(hire_v, near) > retire))
+    limit = np.broadcast_to(max_months, (ctx.n,)).astype(np.int64)
+    if near_rows.size:
+        cap = ctx.full(max_months)[near_rows]
+        months_left = month_index(retire[near_rows]).astype(np.int64) - month_index(hire_v[near_rows])
+        limit[near_rows] = pick(months_left > cap, months_left, cap)
+    return limit, max_months
 
 
 def si_period(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
-    t = ctx.t
-    on_month = month_index(ctx.on_col).astype(np.int64)
-    s, e = t["si_period_start"], t["si_period_end"]
-    start = np.where(s.known, s.values, on_month - 6)
-    end = np.where(e.known, e.values, on_month - 1)
-    return start.astype(np.int64), end.astype(np.int64)
+    """The claim period's first and last month per hire (default: the six months before ``on``)."""
+
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        t = ctx.t
+        on_month = month_index(ctx.on_col)
+        s, e = t["si_period_start"], t["si_period_end"]
+        start = pick(s.known, s.values, on_month - 6).astype(np.int32, copy=False)
+        end = pick(e.known, e.values, on_month - 1).astype(np.int32, copy=False)
+        return start, end
+
+    result: tuple[np.ndarray, np.ndarray] = ctx.memo("si_period", make)
+    return result
+
+
+def _paid_before(
+    month: np.ndarray,
+    seg: np.ndarray,
+    count: np.ndarray,
+    first: np.ndarray,
+    broken: np.ndarray,
+    bound: np.ndarray,
+) -> np.ndarray:
+    """Per hire, how many of its paid months come before month ``bound``. A hire's months are
+    ``month[seg : seg + count]``, distinct and ascending. When they are one unbroken run from
+    ``first`` that is a subtraction; for the hires listed in ``broken`` they are compared one by one."""
+    out = np.asarray(bound - first, dtype=np.int64)
+    np.maximum(out, 0, out=out)
+    np.minimum(out, count, out=out)
+    if broken.size:
+        lens = count[broken].astype(np.int64)
+        offsets = np.cumsum(lens) - lens
+        pos = np.repeat(seg[broken] - offsets, lens) + np.arange(int(lens.sum()), dtype=np.int64)
+        below = month[pos] < np.repeat(bound[broken], lens)
+        out[broken] = np.add.reduceat(below.astype(np.int64), offsets)
+    return out
 
 
 def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
@@ -197,24 +231,30 @@ def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     def make() -> tuple[np.ndarray, np.ndarray]:
         t = ctx.t
         cm = ctx.tables["contribution_months"]
-        keys = cm["key"].values.astype(np.int64, copy=False)
+        month = cm["month"].values
         before = cm["fen_before"].values.astype(np.int64, copy=False)
+        count = t["si_paid_months"].values
+        first = t["si_first_month"].values
+        seg = t["si_months_start"].values.astype(np.int64, copy=False)
+        # Hires whose paid months have a gap (last - first + 1 months spanned, fewer paid).
+        broken = np.flatnonzero(t["si_last_month"].values - first + 1 != count)
 
         start, end = si_period(ctx)
         limit, _ = _si_limits(ctx)
-        received = np.where(t["si_months_received"].known, t["si_months_received"].values, 0)
-        hire_m = month_index(t["hire_date"].values.astype(np.int32, copy=False)).astype(np.int64)
+        rec = t["si_months_received"]
+        received = pick(rec.known, rec.values, 0)
+        hire_m = month_index(t["hire_date"].values.astype(np.int32, copy=False))
         # Per hire, the first and last claimable month: inside the claim period, not before the hire,
         # and within the subsidy limit counted from the hire month; then at most the months still
         # left under the cap, earliest first.
         lo = np.maximum(start, hire_m)
         hi = np.minimum(end, hire_m + limit - 1)
-        rows = np.arange(t.n, dtype=np.int64)
-        first = np.searchsorted(keys, month_keys(rows, lo), side="left")
-        after = np.searchsorted(keys, month_keys(rows, hi), side="right")
-        months = np.where(hi >= lo, np.minimum(after - first, np.maximum(limit - received, 0)), 0)
-        total = before[first + months] - before[first]
-        return total.astype(np.int64), months.astype(np.int64)
+        below_lo = _paid_before(month, seg, count, first, broken, lo)
+        up_to_hi = _paid_before(month, seg, count, first, broken, hi + 1)
+        months = pick(hi >= lo, np.minimum(up_to_hi - below_lo, np.maximum(limit - received, 0)), 0)
+        at = seg + below_lo
+        total = before[at + months] - before[at]
+        return total, months
 
     result: tuple[np.ndarray, np.ndarray] = ctx.memo("si_claim", make)
     return result
@@ -317,7 +357,7 @@ def _tiers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         mins = np.asarray([int(x["min_employed"]) for x in tiers], dtype=np.int64)
         awards = np.asarray([int(x["award"]) * 100 for x in tiers], dtype=np.int64)
         idx = np.searchsorted(mins, employed[rows], side="right") - 1
-        award[rows] = np.where(idx >= 0, awards[np.maximum(idx, 0)], 0)
+        award[rows] = pick(idx >= 0, awards[np.maximum(idx, 0)], 0)
         lowest[rows] = mins[0]
     return award, lowest
 
@@ -331,7 +371,11 @@ def workshop_employment(ctx: Ctx) -> CondOut:
     _award, lowest = _tiers(ctx)
     return CondOut(
         tri(e.values >= lowest, e.known),
-        info={"employed": e.values, "lowest_tier": lowest, "need": np.maximum(lowest - e.values, 0)},
+        info={
+            "employed": e.values,
+            "lowest_tier": lowest,
+            "need": Later(lambda: np.maximum(lowest - e.values, 0)),
+        },
     )
 
 
@@ -342,7 +386,7 @@ def workshop_year_free(ctx: Ctx) -> CondOut:
 def workshop_build_facts(ctx: Ctx) -> CondOut:
     nb, cost = ctx.t["workshop_new_build"], ctx.t["workshop_build_cost_fen"]
     new = nb.known & nb.values.astype(bool)
-    return CondOut(np.where(new, tri(cost.values >= 0, cost.known), PASS).astype(np.int8))
+    return CondOut(pick(new, tri(cost.values >= 0, cost.known), PASS).astype(np.int8))
 
 
 def workshop_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -352,7 +396,7 @@ def workshop_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     new = nb.known & nb.values.astype(bool)
     num, den = ctx.ratio("workshop_award.build_rate")
     cap = ctx.ints("workshop_award.build_cap")
-    build = np.where(
+    build = pick(
         new,
         np.minimum(
             mul_rate_half_up(t["workshop_build_cost_fen"].values.astype(np.int64, copy=False), num, den), cap

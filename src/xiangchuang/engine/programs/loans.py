@@ -31,6 +31,7 @@ from xiangchuang.engine.programs.common import (
     pass_if_unknown,
 )
 from xiangchuang.engine.tri import FAIL, PASS, TriArray, tri
+from xiangchuang.engine.vec import pick
 
 CLAUSE = "1.2"
 _KINDS = FACTS["loans"]["kind"].choices
@@ -39,7 +40,11 @@ INDIVIDUAL, PARTNERSHIP, SMALL_MICRO = (_KINDS.index(k) for k in ("individual", 
 
 def _kind_is(ctx: Ctx, *codes: int) -> np.ndarray:
     k = ctx.t["kind"]
-    return k.known & np.isin(k.values, codes)
+    hit: np.ndarray = k.values == codes[0]
+    for c in codes[1:]:
+        hit |= k.values == c
+    out: np.ndarray = k.known & hit
+    return out
 
 
 def _loan_day(ctx: Ctx) -> np.ndarray:
@@ -82,21 +87,21 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
     b = ctx.t["borrower_id"]
     idx = b.values.astype(np.int64, copy=False)
     valid = b.known & (idx >= 0) & (idx < max(persons.n, 1))
-    count = np.where(valid, per_person[np.where(valid, idx, 0)] if persons.n else 0, 0)
+    count = pick(valid, per_person[pick(valid, idx, 0)] if persons.n else 0, 0)
     return CondOut(
         tri(count == 0, valid & ctx.t["borrower__other_loans"].known), info={"blocking_loans": count}
     )
 
 
 def individual_kind(ctx: Ctx) -> CondOut:
-    return CondOut(np.where(_kind_is(ctx, INDIVIDUAL, PARTNERSHIP), PASS, FAIL).astype(np.int8))
+    return CondOut(pick(_kind_is(ctx, INDIVIDUAL, PARTNERSHIP), PASS, FAIL).astype(np.int8))
 
 
 def partners_given(ctx: Ctx) -> CondOut:
     """A partnership names at least two partners."""
     p = ctx.t["partners"]
     is_p = _kind_is(ctx, PARTNERSHIP)
-    state = np.where(is_p, tri(p.values >= 2, p.known), PASS)
+    state = pick(is_p, tri(p.values >= 2, p.known), PASS)
     return CondOut(state.astype(np.int8), info={"partners": p.values})
 
 
@@ -108,7 +113,7 @@ def individual_ceiling(ctx: Ctx) -> np.ndarray:
     total = ctx.ints("loan_individual.partnership_total", day)
     partners = np.maximum(ctx.t["partners"].values.astype(np.int64, copy=False), 0)
     partnership = np.minimum(per_partner * partners, total)
-    return np.where(_kind_is(ctx, PARTNERSHIP), partnership, single).astype(np.int64)
+    return pick(_kind_is(ctx, PARTNERSHIP), partnership, single).astype(np.int64)
 
 
 def individual_term(ctx: Ctx) -> CondOut:
@@ -132,7 +137,7 @@ def individual_amount_within(ctx: Ctx) -> CondOut:
 def individual_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     ceiling = individual_ceiling(ctx)
     req = ctx.t["amount_fen"]
-    granted = np.where(req.known, np.minimum(req.values, ceiling), ceiling)
+    granted = pick(req.known, np.minimum(req.values, ceiling), ceiling)
     return AmountOut(granted.astype(np.int64), info={"ceiling_fen": ceiling})
 
 
@@ -214,7 +219,7 @@ LOAN_INDIVIDUAL = Program(
 
 
 def small_micro_kind(ctx: Ctx) -> CondOut:
-    return CondOut(np.where(_kind_is(ctx, SMALL_MICRO), PASS, FAIL).astype(np.int8))
+    return CondOut(pick(_kind_is(ctx, SMALL_MICRO), PASS, FAIL).astype(np.int8))
 
 
 def is_small_micro(ctx: Ctx) -> CondOut:
@@ -235,10 +240,10 @@ def _needed_hires(
     k2 = np.maximum(ceil_div(n2 * s - d2 * h, d2 - n2), 0)
     k2 = np.maximum(k2, threshold + 1 - s)
     k1_ok = (s + k1) <= threshold
-    return np.where(
+    return pick(
         s > threshold,
         np.maximum(ceil_div(n2 * s - d2 * h, d2 - n2), 0),
-        np.where(k1_ok, np.minimum(k1, k2), k2),
+        pick(k1_ok, np.minimum(k1, k2), k2),
     ).astype(np.int64)
 
 
@@ -252,11 +257,11 @@ def hire_ratio(ctx: Ctx) -> CondOut:
     threshold = ctx.ints("loan_small_micro.large_staff_threshold", day)
     hv, sv = h.values.astype(np.int64, copy=False), s.values.astype(np.int64, copy=False)
     large = sv > threshold
-    num = np.where(large, n2, n1)
-    den = np.where(large, d2, d1)
+    num = pick(large, n2, n1)
+    den = pick(large, d2, d1)
     ok = (sv > 0) & (hv * den >= num * sv)
     need = _needed_hires(hv, sv, n1, d1, n2, d2, threshold)
-    ratio = np.where(sv > 0, (hv * 10000) // np.maximum(sv, 1), 0)
+    ratio = pick(sv > 0, (hv * 10000) // np.maximum(sv, 1), 0)
     return CondOut(
         tri(ok, h.known & s.known),
         info={
@@ -281,7 +286,7 @@ def small_micro_term(ctx: Ctx) -> CondOut:
 def small_micro_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     ceiling = ctx.ints("loan_small_micro.ceiling", _loan_day(ctx))
     req = ctx.t["amount_fen"]
-    granted = np.where(req.known, np.minimum(req.values, ceiling), ceiling)
+    granted = pick(req.known, np.minimum(req.values, ceiling), ceiling)
     return AmountOut(granted.astype(np.int64), info={"ceiling_fen": ceiling})
 
 
@@ -346,7 +351,7 @@ def small_new_individual(ctx: Ctx) -> CondOut:
     t = ctx.t
     amount, new = t["amount_fen"], t["new_loan"]
     limit = ctx.ints("counter_guarantee_waiver.small_loan_max", _loan_day(ctx))
-    individual = np.where(_kind_is(ctx, INDIVIDUAL, PARTNERSHIP), PASS, FAIL).astype(np.int8)
+    individual = pick(_kind_is(ctx, INDIVIDUAL, PARTNERSHIP), PASS, FAIL).astype(np.int8)
     return CondOut(
         and3(individual, tri(new.values.astype(bool), new.known), tri(amount.values <= limit, amount.known)),
         info={"amount_fen": amount.values, "limit_fen": limit},
@@ -369,7 +374,7 @@ def honoured(ctx: Ctx) -> CondOut:
 def credit_rated(ctx: Ctx) -> CondOut:
     t = ctx.t
     rated = or3(is_true(t["credit_rated"]).state, is_true(t["business__credit_rated"]).state)
-    sm = np.where(_kind_is(ctx, SMALL_MICRO), PASS, FAIL).astype(np.int8)
+    sm = pick(_kind_is(ctx, SMALL_MICRO), PASS, FAIL).astype(np.int8)
     merchant_or_farmer = in_groups(t["borrower__groups"], bit("online_merchant") | bit("farmer"))
     return CondOut(and3(rated, or3(sm, merchant_or_farmer)))
 
@@ -457,7 +462,7 @@ def _rate_cap(ctx: Ctx) -> np.ndarray:
     codes = [int(c) for c in ctx.param("loan.rate_cap_high_districts").value_at_day(ctx.on)]
     ctx.version("loan.rate_cap_high_districts", day)
     d = ctx.t["district"].values
-    return np.where(np.isin(d, codes), high, normal).astype(np.int64)
+    return pick(np.isin(d, codes), high, normal).astype(np.int64)
 
 
 def rate_within_cap(ctx: Ctx) -> CondOut:
@@ -495,11 +500,11 @@ def interest_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         t["settle_end"].values.astype(np.int64, copy=False)
         - t["settle_start"].values.astype(np.int64, copy=False)
         + 1
-        - np.where(t["excluded_days"].known, t["excluded_days"].values, 0)
+        - pick(t["excluded_days"].known, t["excluded_days"].values, 0)
     )
     days = np.maximum(days, 0)
     small = ctx.ints("loan_small_micro.ceiling", day)
-    ceiling = np.where(_kind_is(ctx, SMALL_MICRO), small, individual_ceiling(ctx))
+    ceiling = pick(_kind_is(ctx, SMALL_MICRO), small, individual_ceiling(ctx))
     principal = np.minimum(t["principal_fen"].values.astype(np.int64, copy=False), ceiling)
     amount = mul_rate_half_up(principal * days, gov_bp, 10000 * np.maximum(basis, 1))
     return AmountOut(amount, info={"gov_bp": gov_bp, "days": days, "principal_fen": principal})

@@ -15,9 +15,10 @@ import numpy as np
 from xiangchuang.engine.dates import years_of
 from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.money import mul_rate_half_up
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import is_true, none_received
 from xiangchuang.engine.tri import PASS, TriArray, tri
+from xiangchuang.engine.vec import pick
 
 CLAUSE = "1.1"
 _ROUTES = FACTS["businesses"]["online_route"].choices
@@ -49,7 +50,7 @@ def _revenue_route(ctx: Ctx) -> CondOut:
         info={
             "revenue_fen": rev.values,
             "threshold_fen": threshold,
-            "gap_fen": np.maximum(threshold - rev.values, 0),
+            "gap_fen": Later(lambda: np.maximum(threshold - rev.values, 0)),
         },
     )
 
@@ -64,13 +65,13 @@ def _orders_route(ctx: Ctx) -> CondOut:
     threshold = ctx.ints("online_sales_subsidy.orders_threshold")
     state = tri(orders.values >= threshold, orders.known)
     # Qualifying by orders but with unknown courier fees: the amount is unknown.
-    state = np.where((state == PASS) & ~fees.known, np.int8(1), state).astype(np.int8)
+    state = pick((state == PASS) & ~fees.known, np.int8(1), state).astype(np.int8)
     return CondOut(
         state,
         info={
             "orders": orders.values,
             "orders_threshold": threshold,
-            "gap_orders": np.maximum(threshold - orders.values, 0),
+            "gap_orders": Later(lambda: np.maximum(threshold - orders.values, 0)),
             "courier_fees_fen": fees.values,
         },
     )
@@ -89,27 +90,27 @@ def _route_amounts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
 def chosen_route(ctx: Ctx) -> CondOut:
     """The route the applicant chose (default: the higher) must itself qualify."""
     route = ctx.t["online_route"]
-    choice = np.where(route.known, route.values, 0)
+    choice = pick(route.known, route.values, 0)
     a_state = revenue_route(ctx).state
     b_state = orders_route(ctx).state
-    state = np.where(
+    state = pick(
         choice == _ROUTES.index("revenue"),
         a_state,
-        np.where(choice == _ROUTES.index("orders"), b_state, np.maximum(a_state, b_state)),
+        pick(choice == _ROUTES.index("orders"), b_state, np.maximum(a_state, b_state)),
     )
     return CondOut(state.astype(np.int8))
 
 
 def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     a, b = _route_amounts(ctx)
-    a = np.where(states["revenue_route"] == PASS, a, 0)
-    b = np.where(states["orders_route"] == PASS, b, 0)
+    a = pick(states["revenue_route"] == PASS, a, 0)
+    b = pick(states["orders_route"] == PASS, b, 0)
     route = ctx.t["online_route"]
-    choice = np.where(route.known, route.values, 0)
-    out = np.where(
+    choice = pick(route.known, route.values, 0)
+    out = pick(
         choice == _ROUTES.index("revenue"),
         a,
-        np.where(choice == _ROUTES.index("orders"), b, np.maximum(a, b)),
+        pick(choice == _ROUTES.index("orders"), b, np.maximum(a, b)),
     )
     return AmountOut(out.astype(np.int64), info={"route_revenue_fen": a, "route_orders_fen": b})
 

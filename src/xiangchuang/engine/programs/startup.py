@@ -12,7 +12,7 @@ import numpy as np
 
 from xiangchuang.engine.dates import anniversary, years_of
 from xiangchuang.engine.money import mul_rate_half_up
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import enum_codes_mask, enum_in, enum_is, in_groups, is_false, is_true
 from xiangchuang.engine.tri import TriArray, tri
 
@@ -41,7 +41,11 @@ def operated_one_year(ctx: Ctx) -> CondOut:
     return CondOut(
         tri(ctx.on_col >= ann, reg.known),
         passes_on=ann,
-        info={"anniversary_date": ann, "gap_days": (ann - ctx.on_col).astype(np.int64), "years": years},
+        info={
+            "anniversary_date": ann,
+            "gap_days": Later(lambda: (ann - ctx.on_col).astype(np.int64)),
+            "years": years,
+        },
     )
 
 

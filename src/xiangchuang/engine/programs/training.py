@@ -16,9 +16,10 @@ from xiangchuang.engine.dates import add_months, anniversary
 from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import and3, enum_codes_mask, enum_in, is_true, none_received, or3
 from xiangchuang.engine.tri import FAIL, PASS, TriArray, tri
+from xiangchuang.engine.vec import pick
 
 CLAUSE = "2.4"
 _KINDS = FACTS["trainings"]["kind"].choices
@@ -27,7 +28,7 @@ _KINDS = FACTS["trainings"]["kind"].choices
 def _kind(code: str):  # type: ignore[no-untyped-def]
     def test(ctx: Ctx) -> CondOut:
         k = ctx.t["kind"]
-        return CondOut(np.where(k.known & (k.values == _KINDS.index(code)), PASS, FAIL).astype(np.int8))
+        return CondOut(pick(k.known & (k.values == _KINDS.index(code)), PASS, FAIL).astype(np.int8))
 
     return test
 
@@ -73,7 +74,7 @@ def established(ctx: Ctx) -> CondOut:
         info={
             "years": years,
             "licence_anniversary_date": ann,
-            "gap_days": (ann - start.values).astype(np.int64),
+            "gap_days": Later(lambda: (ann - start.values).astype(np.int64)),
         },
     )
 
@@ -104,7 +105,7 @@ def syb_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     comp, has, lic = t["completion_date"], t["person__has_licence"], t["person__licence_date"]
     deadline = add_months(comp.values.astype(np.int32, copy=False), months)
     registered = has.known & has.values.astype(bool) & lic.known & (lic.values <= deadline)
-    amount = np.where(registered, full, mul_rate_half_up(full, num, den))
+    amount = pick(registered, full, mul_rate_half_up(full, num, den))
     return AmountOut(amount.astype(np.int64), info={"full_fen": full, "deadline_date": deadline})
 
 
@@ -239,9 +240,9 @@ def skilled_post(ctx: Ctx) -> CondOut:
     pk, sp = ctx.t["provider_kind"], ctx.t["skilled_post"]
     business = pk.known & (pk.values == FACTS["onjob_trainings"]["provider_kind"].code_of("business"))
     return CondOut(
-        np.where(
-            business, tri(sp.values.astype(bool), sp.known), np.where(pk.known, PASS, np.int8(1))
-        ).astype(np.int8)
+        pick(business, tri(sp.values.astype(bool), sp.known), pick(pk.known, PASS, np.int8(1))).astype(
+            np.int8
+        )
     )
 
 

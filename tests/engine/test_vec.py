@@ -1,0 +1,35 @@
+"""vec.pick is np.where for integer and bool columns: same values, dtype and shape, overflow included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xiangchuang.engine.vec import keep, pick
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.bool_])
+@given(seed=st.integers(0, 2**32 - 1), n=st.sampled_from([1, 3, 255, 256, 1000]))
+def test_pick_equals_where(dtype, seed, n):
+    rng = np.random.default_rng(seed)
+    c = rng.random(n) < 0.5
+    if dtype is np.bool_:
+        a, b = rng.random(n) < 0.5, rng.random(n) < 0.5
+        scalars: list[object] = [True, False]
+    else:
+        info = np.iinfo(dtype)
+        a = rng.integers(info.min, info.max, size=n, dtype=dtype, endpoint=True)
+        b = rng.integers(info.min, info.max, size=n, dtype=dtype, endpoint=True)
+        scalars = [0, int(info.max), int(info.min)]
+    for x, y in [(a, b), (a[:1], b), (a, b[:1])] + [(a, s) for s in scalars] + [(s, b) for s in scalars]:
+        want, got = np.where(c, x, y), pick(c, x, y)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(got, want)
+
+
+def test_keep_is_where_zero():
+    c = np.arange(600) % 3 == 0
+    v = np.arange(600, dtype=np.int64) * 7
+    assert np.array_equal(keep(c, v), np.where(c, v, 0))
