@@ -21,6 +21,7 @@ from xiangchuang.models.ledger import Account, JournalEntry, Posting
 from xiangchuang.models.matching import MatchResult, MatchRun
 from xiangchuang.models.outbox import InboxMessage, OutboxMessage
 from xiangchuang.models.people import Person, PersonGroup
+from xiangchuang.models.stats import StatAlert, StatFigure, StatPublication
 
 __all__ = [
     "Account",
@@ -52,6 +53,9 @@ __all__ = [
     "PersonGroup",
     "Posting",
     "Recommendation",
+    "StatAlert",
+    "StatFigure",
+    "StatPublication",
     "Tenancy",
     "TransitionLog",
 ]

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     func,
@@ -115,6 +116,7 @@ class Determination(Base):
 
 class TransitionLog(Base):
     __tablename__ = "application_transitions"
+    __table_args__ = (Index("ix_application_transitions_action_at", "action", "at"),)  # statistics
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
