@@ -27,9 +27,8 @@ def test_close_freezes_and_a_later_change_is_a_dated_revision(db_engine, pii):
         assert live.status == "provisional"
         pub = close_quarter(s, quarter=Q3, actor="admin1", audit_key=key, now=AFTER)
         assert pub.revision == 0 and pub.figure_count == len(live.figures)
-    with Session(db_engine) as s, s.begin():
-        with pytest.raises(Conflict):
-            close_quarter(s, quarter=Q3, actor="admin2", audit_key=key, now=AFTER)
+    with Session(db_engine) as s, s.begin(), pytest.raises(Conflict):
+        close_quarter(s, quarter=Q3, actor="admin2", audit_key=key, now=AFTER)
     # Nothing changed: recomputing stores no revision.
     with Session(db_engine) as s, s.begin():
         assert revise_quarter(s, quarter=Q3, actor="admin1", audit_key=key, now=AFTER) is None

@@ -304,7 +304,7 @@ class QuarterReport:
         for ind in registry.all_indicators():
             rows = []
             for (i, d, dim), v in sorted(self.figures.items()):
-                if i != ind.id or (district is not None and d not in (district,)):
+                if i != ind.id or (district is not None and d not in (district, CITY)):
                     continue
                 rows.append(
                     {
@@ -355,13 +355,15 @@ def quarter_report(
     """Closed: the published figures (revision 0) and the revisions beside them. Open: live, provisional."""
     pubs = publications(session, quarter)
     if not pubs:
-        figures = compute(session, window=Window((quarter,)), district=district)[quarter.label]
+        figures = compute(session, window=Window((quarter,)))[quarter.label]
+        if district is not None:
+            figures = {k: v for k, v in figures.items() if k[1] in (district, CITY)}
         return QuarterReport(quarter, "provisional", figures, computed_at=_now(now))
     original = pubs[0]
     figures = {
         (f.indicator, f.district, f.dim): int(f.value)
         for f in _figures_of(session, original.id)
-        if district is None or f.district in (district,)
+        if district is None or f.district in (district, CITY)
     }
     revisions = []
     for pub in pubs[1:]:
@@ -375,7 +377,7 @@ def quarter_report(
                 "revised": int(f.value),
             }
             for f in sorted(_figures_of(session, pub.id), key=lambda f: (f.indicator, f.district, f.dim))
-            if district is None or f.district == district
+            if district is None or f.district in (district, CITY)
         ]
         revisions.append(Revision(pub.revision, pub.published_at, pub.published_by, pub.note or "", changes))
     return QuarterReport(
