@@ -95,7 +95,7 @@ _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 def write_xlsx(report: QuarterReport, path: Path, *, district: int | None = None) -> Path:
     wb = openpyxl.Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
+    wb.remove(wb.active)
     rows = _rows(district)
     for group in registry.groups():
         inds = registry.all_indicators(group.id)
