@@ -417,9 +417,11 @@ def _registry_is_empty(url: str) -> bool:
 
 def _register_registry_commands() -> None:
     from xiangchuang.registry import cli_import, cli_match
+    from xiangchuang.stats import cli_stats
 
     cli_import.register(app)
     cli_match.register(app)
+    cli_stats.register(app)
 
 
 _register_registry_commands()
