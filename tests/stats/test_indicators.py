@@ -179,3 +179,65 @@ def test_drill_down_from_city_to_district_to_applications(db_engine, world):
         assert paid["application_ids"] == [world["app3"]] and [r["amount"] for r in paid["records"]] == [
             300_025
         ]
+
+
+def test_json_for_the_dashboard_and_the_api(db_engine, world):
+    import json
+
+    from xiangchuang.stats.indicators import catalogue
+    from xiangchuang.stats.service import quarter_report, trend
+
+    with Session(db_engine) as s:
+        series = trend(s, indicator="amount_paid", first=Q2, last=Q4)
+        doc = quarter_report(s, quarter=Q3).as_json()
+        one = quarter_report(s, quarter=Q3, district=B).as_json(district=B)
+    assert [p["quarter"] for p in series["series"]] == ["2026Q2", "2026Q3", "2026Q4"]
+    assert series["series"][1]["values"] == {"startup_subsidy": 13000.25}  # 元
+    assert series["series"][2]["values"] == {"startup_subsidy": 2000.25}
+    assert {p["status"] for p in series["series"]} == {"provisional"}
+    json.dumps(doc, ensure_ascii=False)  # JSON-ready
+    assert doc["status"] == "provisional" and doc["quarter_label"] == "2026年第三季度"
+    received = next(i for i in doc["indicators"] if i["id"] == "applications_received")
+    assert {(r["district_name"], r["dim"], r["value"]) for r in received["rows"]} >= {
+        ("万州区", "job_subsidy", 1),
+        ("全市", "job_subsidy", 2),
+    }
+    rows = next(i for i in one["indicators"] if i["id"] == "applications_received")["rows"]
+    assert {r["district"] for r in rows} == {B, CITY}
+    cat = catalogue()
+    assert len(cat) == len(registry.all_indicators()) and all(c["definition"] for c in cat)
+
+
+def test_a_module_adds_its_indicators_by_registering_them(db_engine, world):
+    from sqlalchemy import literal
+    from sqlalchemy import select as sql_select
+
+    from xiangchuang.models import Application
+    from xiangchuang.stats.indicators import Group, Indicator, register, register_group
+
+    register_group(Group("test_module", "测试模块", 99))
+
+    def source(_w):
+        return sql_select(
+            Application.id.label("entity"),
+            Application.district.label("district"),
+            Application.created_at.label("at"),
+            literal("").label("dim"),
+            literal(1).label("amount"),
+            Application.id.label("application_id"),
+        )
+
+    ind = register(
+        Indicator("test_applications_created", "测试：创建申请", "件", "test_module", source, "instant")
+    )
+    try:
+        with Session(db_engine) as s:
+            now_q = Quarter.of_instant(dt.datetime.now(dt.UTC))
+            figs = compute(s, window=Window((now_q,)), indicators=[ind])
+        assert figs[now_q.label][("test_applications_created", CITY, "")] == 5
+        assert figs[now_q.label][("test_applications_created", A, "")] == 2
+    finally:
+        from xiangchuang.stats import indicators as mod
+
+        mod._INDICATORS.pop("test_applications_created")
+        mod._GROUPS.pop("test_module")

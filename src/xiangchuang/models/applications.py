@@ -116,7 +116,10 @@ class Determination(Base):
 
 class TransitionLog(Base):
     __tablename__ = "application_transitions"
-    __table_args__ = (Index("ix_application_transitions_action_at", "action", "at"),)  # statistics
+    __table_args__ = (  # statistics: events by action and time; steps left in a period
+        Index("ix_application_transitions_action_at", "action", "at"),
+        Index("ix_application_transitions_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)

@@ -113,6 +113,7 @@ class Window:
     """Consecutive quarters over which indicators are aggregated (GROUP BY district, quarter)."""
 
     quarters: tuple[Quarter, ...]
+    open_start: bool = False  # cumulative figures: everything before the first quarter counts too
 
     def __post_init__(self) -> None:
         if not self.quarters:
@@ -137,6 +138,13 @@ class Window:
     def bounds(self, kind: TimeKind) -> tuple[object, object]:
         """(lower inclusive, upper exclusive) of the window for a column of ``kind``."""
         return _bound(self.first, kind, end=False), _bound(self.last, kind, end=True)
+
+    def since(self, kind: TimeKind) -> object | None:
+        """The lower bound a source may filter on early (None for cumulative figures)."""
+        return None if self.open_start else _bound(self.first, kind, end=False)
+
+    def until(self, kind: TimeKind) -> object:
+        return _bound(self.last, kind, end=True)
 
     def bucket(self, column: ColumnElement[object], kind: TimeKind, *, cumulative: bool = False) -> _CE[str]:
         """The quarter label of ``column`` (a CASE over the quarter ends). With ``cumulative`` everything

@@ -5,6 +5,7 @@ SQLite (≥ 3.25, window functions) and PostgreSQL run the same statements.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -25,7 +26,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import FunctionElement
 
 from xiangchuang.models import (
@@ -40,7 +41,7 @@ from xiangchuang.models import (
     TransitionLog,
 )
 from xiangchuang.stats.indicators import Indicator
-from xiangchuang.stats.periods import Window
+from xiangchuang.stats.periods import TimeKind, Window
 
 # --- portable helpers -----------------------------------------------------------------------------------
 
@@ -85,34 +86,54 @@ def _no_app() -> ColumnElement[Any]:
 # --- who counts ------------------------------------------------------------------------------------------
 
 
-def returning_business_ids() -> Select[Any]:
-    """Businesses founded by returning / incoming entrepreneurs: flagged on the business, or with a founder
+def is_returning(business: Any = Business) -> ColumnElement[bool]:
+    """A business founded by returning / incoming entrepreneurs: flagged on the business, or with a founder
     flagged as 返乡入乡创业人员."""
     flagged_founder = exists(
         select(Founder.id)
         .join(Person, Person.id == Founder.person_id)
-        .where(Founder.business_id == Business.id, Person.returning_entrepreneur.is_(True))
+        .where(Founder.business_id == business.id, Person.returning_entrepreneur.is_(True))
     )
-    return select(Business.id).where(or_(Business.founded_by_returning.is_(True), flagged_founder))
+    return or_(business.founded_by_returning.is_(True), flagged_founder)
 
 
-def _first_foundings() -> Any:
-    """Each returning / incoming entrepreneur's first founding: (person, business district, start date)."""
-    start = func.coalesce(Founder.since, Business.registration_date)
-    ranked = (
-        select(
-            Founder.person_id.label("person_id"),
-            Business.district.label("district"),
-            start.label("start"),
-            func.row_number().over(partition_by=Founder.person_id, order_by=(start, Business.id)).label("rn"),
+def _in_window(column: Any, w: Window, kind: TimeKind) -> list[ColumnElement[bool]]:
+    """The window's bounds as early filters in a source (no lower bound for cumulative figures)."""
+    lo = w.since(kind)
+    out = [column < w.until(kind)]
+    if lo is not None:
+        out.append(column >= lo)
+    return out
+
+
+def _first_foundings(w: Window) -> Any:
+    """Each returning / incoming entrepreneur's first founding — (person, district of that business, start)
+    — the earliest by (start, business id, founder row id) among the person's qualifying foundings, where
+    start is the founder's 起始日期, or else the business's registration date. Candidates are the foundings
+    starting in the window; NOT EXISTS an earlier qualifying founding of the same person."""
+    f, b, p = aliased(Founder), aliased(Business), aliased(Person)
+    f2, b2 = aliased(Founder), aliased(Business)
+    start = func.coalesce(f.since, b.registration_date)
+    start2 = func.coalesce(f2.since, b2.registration_date)
+    earlier = exists(
+        select(f2.id)
+        .join(b2, b2.id == f2.business_id)
+        .where(
+            f2.person_id == f.person_id,
+            or_(p.returning_entrepreneur.is_(True), b2.founded_by_returning.is_(True)),
+            or_(
+                start2 < start,
+                and_(start2 == start, or_(b2.id < b.id, and_(b2.id == b.id, f2.id < f.id))),
+            ),
         )
-        .join(Business, Business.id == Founder.business_id)
-        .join(Person, Person.id == Founder.person_id)
-        .where(or_(Person.returning_entrepreneur.is_(True), Business.founded_by_returning.is_(True)))
-        .subquery("ranked_foundings")
     )
     return (
-        select(ranked.c.person_id, ranked.c.district, ranked.c.start).where(ranked.c.rn == 1).subquery("ff")
+        select(f.person_id.label("person_id"), b.district.label("district"), start.label("start"))
+        .join(b, b.id == f.business_id)
+        .join(p, p.id == f.person_id)
+        .where(or_(p.returning_entrepreneur.is_(True), b.founded_by_returning.is_(True)))
+        .where(*_in_window(start, w, "date"), ~earlier)
+        .subquery("ff")
     )
 
 
@@ -126,8 +147,8 @@ def _group_valid_on(day: Any) -> ColumnElement[bool]:
 # --- sources: registry -----------------------------------------------------------------------------------
 
 
-def src_entrepreneurs(_w: Window) -> Select[Any]:
-    ff = _first_foundings()
+def src_entrepreneurs(w: Window) -> Select[Any]:
+    ff = _first_foundings(w)
     return select(
         ff.c.person_id.label("entity"),
         ff.c.district.label("district"),
@@ -138,8 +159,8 @@ def src_entrepreneurs(_w: Window) -> Select[Any]:
     )
 
 
-def src_entrepreneurs_by_group(_w: Window) -> Select[Any]:
-    ff = _first_foundings()
+def src_entrepreneurs_by_group(w: Window) -> Select[Any]:
+    ff = _first_foundings(w)
     return (
         select(
             ff.c.person_id.label("entity"),
@@ -156,7 +177,7 @@ def src_entrepreneurs_by_group(_w: Window) -> Select[Any]:
 
 
 def src_businesses(dim: str) -> Any:
-    def source(_w: Window) -> Select[Any]:
+    def source(w: Window) -> Select[Any]:
         if dim == "kind":
             d: Any = Business.kind
         elif dim == "industry":
@@ -170,13 +191,13 @@ def src_businesses(dim: str) -> Any:
             d.label("dim"),
             _one().label("amount"),
             _no_app().label("application_id"),
-        ).where(Business.id.in_(returning_business_ids()))
+        ).where(*_in_window(Business.registration_date, w, "date"), is_returning())
 
     return source
 
 
 def src_jobs(*, key_groups: bool) -> Any:
-    def source(_w: Window) -> Select[Any]:
+    def source(w: Window) -> Select[Any]:
         stmt = (
             select(
                 Employment.id.label("entity"),
@@ -187,7 +208,7 @@ def src_jobs(*, key_groups: bool) -> Any:
                 _no_app().label("application_id"),
             )
             .join(Business, Business.id == Employment.business_id)
-            .where(Business.id.in_(returning_business_ids()))
+            .where(*_in_window(Employment.hire_date, w, "date"), is_returning())
         )
         if key_groups:
             stmt = stmt.where(
@@ -202,32 +223,28 @@ def src_jobs(*, key_groups: bool) -> Any:
     return source
 
 
-def src_insured_new(_w: Window) -> Select[Any]:
-    """Jobs proven by social insurance: an employment's first contribution month."""
-    first = (
-        select(Contribution.employment_id.label("employment_id"), func.min(Contribution.month).label("month"))
-        .group_by(Contribution.employment_id)
-        .subquery("first_month")
-    )
+def src_insured_new(w: Window) -> Select[Any]:
+    """Jobs proven by social insurance: an employment's first contribution month (no earlier month)."""
+    c, c2 = aliased(Contribution), aliased(Contribution)
+    earlier = exists(select(c2.id).where(c2.employment_id == c.employment_id, c2.month < c.month))
     return (
         select(
-            first.c.employment_id.label("entity"),
+            c.employment_id.label("entity"),
             Business.district.label("district"),
-            first.c.month.label("at"),
+            c.month.label("at"),
             _text(_NO_DIM).label("dim"),
             _one().label("amount"),
             _no_app().label("application_id"),
         )
-        .join(Employment, Employment.id == first.c.employment_id)
+        .join(Employment, Employment.id == c.employment_id)
         .join(Business, Business.id == Employment.business_id)
-        .where(Business.id.in_(returning_business_ids()))
+        .where(*_in_window(c.month, w, "month"), ~earlier, is_returning())
     )
 
 
 def src_insured_at_quarter_end(w: Window) -> Select[Any]:
     """Employments insured in the last month of a quarter (季末参保在岗)."""
     ends = [q.last_month for q in w.quarters]
-    lo, _hi = w.bounds("month")
     return (
         select(
             Contribution.employment_id.label("entity"),
@@ -239,92 +256,79 @@ def src_insured_at_quarter_end(w: Window) -> Select[Any]:
         )
         .join(Employment, Employment.id == Contribution.employment_id)
         .join(Business, Business.id == Employment.business_id)
-        .where(Contribution.month.in_(ends), Contribution.month >= lo)
-        .where(Business.id.in_(returning_business_ids()))
+        .where(Contribution.month.in_(ends), is_returning())
     )
 
 
 # --- sources: applications -------------------------------------------------------------------------------
 
 
-def _first_action(action: str) -> Any:
-    """Each application's first transition by ``action`` (so an application is counted once)."""
-    return (
-        select(TransitionLog.application_id.label("application_id"), func.min(TransitionLog.at).label("at"))
-        .where(TransitionLog.action == action)
-        .group_by(TransitionLog.application_id)
-        .subquery(f"first_{action}")
-    )
-
-
 def src_application_event(action: str, *, amount: str = "one", once: bool = True) -> Any:
     """Applications by their ``action`` transition, dimension = the application kind (program).
 
-    ``once``: only the first such transition counts (received = first submission; a resubmission after
-    补正 is the same application). Otherwise every transition, still counted once per quarter by
-    ``COUNT(DISTINCT application)`` (returned twice in one quarter → once)."""
+    ``once``: only the application's first such transition counts (NOT EXISTS an earlier one): received
+    = first submission; a resubmission after 补正 is the same application. Otherwise every transition,
+    still counted once per quarter by ``COUNT(DISTINCT application)`` (returned twice in a quarter → once).
+    Candidates come from the (action, at) index over the window only."""
 
-    def source(_w: Window) -> Select[Any]:
+    def source(w: Window) -> Select[Any]:
+        t, t2 = aliased(TransitionLog), aliased(TransitionLog)
+        stmt = (
+            select()
+            .select_from(t)
+            .join(Application, Application.id == t.application_id)
+            .where(t.action == action, *_in_window(t.at, w, "instant"))
+        )
         if once:
-            ev = _first_action(action)
-            app_id, at = ev.c.application_id, ev.c.at
-            base = select().select_from(ev).join(Application, Application.id == app_id)
-        else:
-            app_id, at = TransitionLog.application_id, TransitionLog.at
-            base = (
-                select()
-                .select_from(TransitionLog)
-                .join(Application, Application.id == app_id)
-                .where(TransitionLog.action == action)
+            stmt = stmt.where(
+                ~exists(
+                    select(t2.id).where(
+                        t2.application_id == t.application_id,
+                        t2.action == action,
+                        or_(t2.at < t.at, and_(t2.at == t.at, t2.id < t.id)),
+                    )
+                )
             )
         if amount == "approved":
             value: ColumnElement[Any] = func.coalesce(Application.amount_approved_fen, 0)
         else:
             value = _one()
-        entity: ColumnElement[Any] = app_id
+        entity: Any = t.application_id
         if amount == "subject":
             entity = Application.kind + _text("|") + Application.subject_key
-        return base.add_columns(
+        return stmt.add_columns(
             entity.label("entity"),
             Application.district.label("district"),
-            at.label("at"),
+            t.at.label("at"),
             Application.kind.label("dim"),
             value.label("amount"),
-            app_id.label("application_id"),
+            t.application_id.label("application_id"),
         )
 
     return source
 
 
-def src_step_durations(w: Window) -> Select[Any]:
-    """Time spent in each workflow step: from the transition that entered the state to the one that left
-    it (the state history), dimension = the step (the state left), at = when it was left."""
-    _lo, hi = w.bounds("instant")
-    entered = func.lag(TransitionLog.at).over(
-        partition_by=TransitionLog.application_id, order_by=(TransitionLog.at, TransitionLog.id)
-    )
-    steps = (
-        select(
-            TransitionLog.id.label("id"),
-            TransitionLog.application_id.label("application_id"),
-            TransitionLog.from_state.label("step"),
-            TransitionLog.at.label("left_at"),
-            entered.label("entered_at"),
-        )
-        .where(TransitionLog.at < hi)
-        .subquery("steps")
+def src_step_durations(w: Window) -> Any:
+    """Time spent in each workflow step, from the state history: a transition leaving a step in the window,
+    and the transition before it (the one that entered the step: the latest earlier by (at, id)).
+    Dimension = the step (the state left); at = when it was left."""
+    t, t2 = aliased(TransitionLog), aliased(TransitionLog)
+    entered = (
+        select(func.max(t2.at))
+        .where(t2.application_id == t.application_id, or_(t2.at < t.at, and_(t2.at == t.at, t2.id < t.id)))
+        .scalar_subquery()
     )
     return (
         select(
-            steps.c.id.label("entity"),
+            t.id.label("entity"),
             Application.district.label("district"),
-            steps.c.left_at.label("at"),
-            steps.c.step.label("dim"),
-            seconds_between(steps.c.entered_at, steps.c.left_at).label("amount"),
-            steps.c.application_id.label("application_id"),
+            t.at.label("at"),
+            t.from_state.label("dim"),
+            seconds_between(entered, t.at).label("amount"),
+            t.application_id.label("application_id"),
         )
-        .join(Application, Application.id == steps.c.application_id)
-        .where(steps.c.entered_at.is_not(None), steps.c.step.in_(TIMED_STEPS))
+        .join(Application, Application.id == t.application_id)
+        .where(*_in_window(t.at, w, "instant"), t.from_state.in_(TIMED_STEPS))
     )
 
 
@@ -346,7 +350,7 @@ TIMED_STEPS = (
 def src_paid(dim: str) -> Any:
     """Money paid out: the ledger's ``disburse`` entries (not the applications' own amounts)."""
 
-    def source(_w: Window) -> Select[Any]:
+    def source(w: Window) -> Select[Any]:
         if dim == "source":
             d: Any = JournalEntry.funding_source
         else:
@@ -362,7 +366,7 @@ def src_paid(dim: str) -> Any:
             )
             .select_from(JournalEntry)
             .outerjoin(Application, Application.application_no == JournalEntry.application_ref)
-            .where(JournalEntry.operation == "disburse")
+            .where(JournalEntry.operation == "disburse", *_in_window(JournalEntry.created_at, w, "instant"))
         )
 
     return source
@@ -372,7 +376,7 @@ def src_paid(dim: str) -> Any:
 
 
 def _bucketed(ind: Indicator, w: Window) -> Any:
-    src = ind.source(w).subquery("src")
+    src = ind.source(replace(w, open_start=ind.cumulative)).subquery("src")
     lo, hi = w.bounds(ind.time)
     cond = [src.c.at < hi]
     if not ind.cumulative:
@@ -404,7 +408,7 @@ def aggregate(ind: Indicator, w: Window, *, city: bool, district: int | None = N
             b.c.amount,
             func.row_number().over(partition_by=keys, order_by=b.c.amount).label("rn"),
             func.count().over(partition_by=keys).label("cnt"),
-        )
+        ).where(b.c.amount.is_not(None))
         if district is not None:
             ranked = ranked.where(b.c.district == district)
         r = ranked.subquery("r")

@@ -96,6 +96,9 @@ def upgrade() -> None:
     # Statistics read applications by their transitions and the ledger by operation and time.
     with op.batch_alter_table("application_transitions", schema=None) as batch_op:
         batch_op.create_index("ix_application_transitions_action_at", ["action", "at"], unique=False)
+        batch_op.create_index("ix_application_transitions_at", ["at"], unique=False)
+    with op.batch_alter_table("contributions", schema=None) as batch_op:
+        batch_op.create_index("ix_contributions_month", ["month"], unique=False)
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.create_index(
             "ix_ledger_entries_operation_created_at", ["operation", "created_at"], unique=False
@@ -105,7 +108,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_ledger_entries_operation_created_at")
+    with op.batch_alter_table("contributions", schema=None) as batch_op:
+        batch_op.drop_index("ix_contributions_month")
     with op.batch_alter_table("application_transitions", schema=None) as batch_op:
+        batch_op.drop_index("ix_application_transitions_at")
         batch_op.drop_index("ix_application_transitions_action_at")
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_persons_bank_account_bidx"))
