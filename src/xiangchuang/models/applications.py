@@ -117,8 +117,8 @@ class Determination(Base):
 class TransitionLog(Base):
     __tablename__ = "application_transitions"
     __table_args__ = (  # statistics: events by action and time; steps left in a period
-        Index("ix_application_transitions_action_at", "action", "at"),
-        Index("ix_application_transitions_at", "at"),
+        Index("ix_application_transitions_action_at", "action", "at", "application_id"),
+        Index("ix_application_transitions_at", "at", "application_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

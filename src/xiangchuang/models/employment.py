@@ -40,7 +40,9 @@ class Contribution(Base):
             "AND employer_unemployment_fen >= 0 AND employer_injury_fen >= 0 AND individual_fen >= 0",
             name="amounts_non_negative",
         ),
-        Index("ix_contributions_month", "month"),  # statistics: contributions of a quarter's months
+        Index(
+            "ix_contributions_month", "month", "employment_id"
+        ),  # statistics: contributions of a quarter's months
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
@@ -310,25 +311,37 @@ def src_application_event(action: str, *, amount: str = "one", once: bool = True
 
 def src_step_durations(w: Window) -> Any:
     """Time spent in each workflow step, from the state history: a transition leaving a step in the window,
-    and the transition before it (the one that entered the step: the latest earlier by (at, id)).
-    Dimension = the step (the state left); at = when it was left."""
-    t, t2 = aliased(TransitionLog), aliased(TransitionLog)
-    entered = (
-        select(func.max(t2.at))
-        .where(t2.application_id == t.application_id, or_(t2.at < t.at, and_(t2.at == t.at, t2.id < t.id)))
-        .scalar_subquery()
+    and the transition before it (LAG by (at, id): the one that entered the step). Only the histories of
+    applications with a transition in the window are read. Dimension = the step (the state left); at =
+    when it was left."""
+    t = aliased(TransitionLog)
+    active = select(TransitionLog.application_id).where(*_in_window(TransitionLog.at, w, "instant"))
+    steps = (
+        select(
+            t.id.label("id"),
+            t.application_id.label("application_id"),
+            t.from_state.label("step"),
+            t.at.label("left_at"),
+            func.lag(t.at).over(partition_by=t.application_id, order_by=(t.at, t.id)).label("entered_at"),
+        )
+        .where(t.application_id.in_(active), t.at < w.until("instant"))
+        .subquery("steps")
     )
     return (
         select(
-            t.id.label("entity"),
+            steps.c.id.label("entity"),
             Application.district.label("district"),
-            t.at.label("at"),
-            t.from_state.label("dim"),
-            seconds_between(entered, t.at).label("amount"),
-            t.application_id.label("application_id"),
+            steps.c.left_at.label("at"),
+            steps.c.step.label("dim"),
+            seconds_between(steps.c.entered_at, steps.c.left_at).label("amount"),
+            steps.c.application_id.label("application_id"),
         )
-        .join(Application, Application.id == t.application_id)
-        .where(*_in_window(t.at, w, "instant"), t.from_state.in_(TIMED_STEPS))
+        .join(Application, Application.id == steps.c.application_id)
+        .where(
+            *_in_window(steps.c.left_at, w, "instant"),
+            steps.c.entered_at.is_not(None),
+            steps.c.step.in_(TIMED_STEPS),
+        )
     )
 
 
@@ -375,29 +388,28 @@ def src_paid(dim: str) -> Any:
 # --- the aggregation -------------------------------------------------------------------------------------
 
 
-def _bucketed(ind: Indicator, w: Window) -> Any:
+def _bucketed_select(ind: Indicator, w: Window) -> Select[Any]:
     src = ind.source(replace(w, open_start=ind.cumulative)).subquery("src")
     lo, hi = w.bounds(ind.time)
     cond = [src.c.at < hi]
     if not ind.cumulative:
         cond.append(src.c.at >= lo)
-    return (
-        select(
-            src.c.entity,
-            src.c.district,
-            w.bucket(src.c.at, ind.time, cumulative=ind.cumulative).label("quarter"),
-            src.c.dim,
-            src.c.amount,
-            src.c.application_id,
-        )
-        .where(*cond)
-        .subquery("b")
-    )
+    return select(
+        src.c.entity,
+        src.c.district,
+        w.bucket(src.c.at, ind.time, cumulative=ind.cumulative).label("quarter"),
+        src.c.dim,
+        src.c.amount,
+        src.c.application_id,
+    ).where(*cond)
 
 
-def aggregate(ind: Indicator, w: Window, *, city: bool, district: int | None = None) -> Select[Any]:
-    """Rows (district, quarter, dim, value): one per group, district 0 for the city-wide figure."""
-    b = _bucketed(ind, w)
+def _bucketed(ind: Indicator, w: Window) -> Any:
+    return _bucketed_select(ind, w).subquery("b")
+
+
+def _grouped(ind: Indicator, b: Any, *, city: bool, district: int | None = None) -> Select[Any]:
+    """GROUP BY (district,) quarter, dim over the bucketed rows ``b``; district 0 for the city."""
     keys: list[ColumnElement[Any]] = [b.c.quarter, b.c.dim]
     if not city:
         keys.insert(0, b.c.district)
@@ -411,7 +423,7 @@ def aggregate(ind: Indicator, w: Window, *, city: bool, district: int | None = N
         ).where(b.c.amount.is_not(None))
         if district is not None:
             ranked = ranked.where(b.c.district == district)
-        r = ranked.subquery("r")
+        r = ranked.subquery("r_city" if city else "r_district")
         rkeys = [r.c.quarter, r.c.dim] if city else [r.c.district, r.c.quarter, r.c.dim]
         return (
             select(
@@ -430,6 +442,19 @@ def aggregate(ind: Indicator, w: Window, *, city: bool, district: int | None = N
     return stmt
 
 
+def aggregate(ind: Indicator, w: Window, *, city: bool, district: int | None = None) -> Select[Any]:
+    """Rows (district, quarter, dim, value): one per group, district 0 for the city-wide figure."""
+    return _grouped(ind, _bucketed(ind, w), city=city, district=district)
+
+
+def aggregate_both(ind: Indicator, w: Window) -> Any:
+    """Per district and city-wide in one statement: the bucketed source is a MATERIALIZED CTE read by two
+    GROUP BYs (the city figure is its own aggregation — COUNT DISTINCT over the city, the city median —
+    not a sum of the district rows)."""
+    b = _bucketed_select(ind, w).cte("b").prefix_with("MATERIALIZED")
+    return union_all(_grouped(ind, b, city=False), _grouped(ind, b, city=True))
+
+
 def drill_rows(
     ind: Indicator, w: Window, *, district: int | None, dim: str | None, limit: int
 ) -> Select[Any]:
@@ -443,5 +468,5 @@ def drill_rows(
     return stmt.order_by(b.c.district, b.c.entity).limit(limit)
 
 
-def run(session: Session, stmt: Select[Any]) -> list[Any]:
+def run(session: Session, stmt: Any) -> list[Any]:
     return list(session.execute(stmt).all())

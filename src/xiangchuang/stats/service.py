@@ -72,9 +72,12 @@ def compute(
     out: dict[str, dict[Key, int]] = {q.label: {} for q in window.quarters}
     order = [q.label for q in window.quarters]
     for ind in inds:
-        scopes = [False] if district is not None else [False, True]
-        for city in scopes:
-            rows = repo.run(session, repo.aggregate(ind, window, city=city, district=district))
+        if district is not None:
+            queries = [repo.aggregate(ind, window, city=False, district=district)]
+        else:
+            queries = [repo.aggregate_both(ind, window)]
+        for stmt in queries:
+            rows = repo.run(session, stmt)
             if ind.cumulative:
                 flows: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
                 for d, q, dim, value in rows:
@@ -432,6 +435,8 @@ def drill_down(
     ind = registry.get(indicator)
     if dim is not None and ind.dims is not None and dim not in {c for c, _ in ind.dims}:
         raise ValidationFailed(f"指标「{ind.label}」没有维度值 {dim!r}")
+    if ind.cumulative:
+        raise ValidationFailed("累计指标请按对应的新增指标下钻")
     window = Window((quarter,))
     if district is None:
         rows = repo.run(session, repo.aggregate(ind, window, city=False))
@@ -439,8 +444,6 @@ def drill_down(
         for d, _q, dm, value in rows:
             if dim is None or dm == dim:
                 by_district[int(d)] += int(value or 0)
-        if ind.cumulative:
-            raise ValidationFailed("累计指标请按新增指标下钻")
         return {
             "indicator": ind.id,
             "label": ind.label,
@@ -454,8 +457,6 @@ def drill_down(
                 if v
             ],
         }
-    if ind.cumulative:
-        raise ValidationFailed("累计指标请按新增指标下钻")
     rows = repo.run(session, repo.drill_rows(ind, window, district=district, dim=dim, limit=limit + 1))
     truncated = len(rows) > limit
     rows = rows[:limit]

@@ -95,10 +95,12 @@ def upgrade() -> None:
 
     # Statistics read applications by their transitions and the ledger by operation and time.
     with op.batch_alter_table("application_transitions", schema=None) as batch_op:
-        batch_op.create_index("ix_application_transitions_action_at", ["action", "at"], unique=False)
-        batch_op.create_index("ix_application_transitions_at", ["at"], unique=False)
+        batch_op.create_index(
+            "ix_application_transitions_action_at", ["action", "at", "application_id"], unique=False
+        )
+        batch_op.create_index("ix_application_transitions_at", ["at", "application_id"], unique=False)
     with op.batch_alter_table("contributions", schema=None) as batch_op:
-        batch_op.create_index("ix_contributions_month", ["month"], unique=False)
+        batch_op.create_index("ix_contributions_month", ["month", "employment_id"], unique=False)
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.create_index(
             "ix_ledger_entries_operation_created_at", ["operation", "created_at"], unique=False
