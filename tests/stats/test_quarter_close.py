@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tests.stats.scenario import A, B, build
 from xiangchuang.audit.chain import audit_key, verify
-from xiangchuang.errors import Conflict, NotFound, ValidationFailed
+from xiangchuang.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xiangchuang.models import Application, AuditEvent, StatFigure, StatPublication
 from xiangchuang.stats.periods import Quarter
 from xiangchuang.stats.service import CITY, close_quarter, quarter_report, revise_quarter
@@ -88,3 +88,5 @@ def test_an_unfinished_quarter_cannot_be_closed_and_an_open_one_has_nothing_to_r
             )
         with pytest.raises(NotFound):
             revise_quarter(s, quarter=Q3, actor="a", audit_key=key, now=AFTER)
+        with pytest.raises(Forbidden):
+            close_quarter(s, quarter=Q3, actor="r", audit_key=key, role="district_reviewer", now=AFTER)

@@ -90,12 +90,12 @@ def _no_app() -> ColumnElement[Any]:
 def is_returning(business: Any = Business) -> ColumnElement[bool]:
     """A business founded by returning / incoming entrepreneurs: flagged on the business, or with a founder
     flagged as 返乡入乡创业人员."""
-    flagged_founder = exists(
-        select(Founder.id)
+    flagged_founder = (  # uncorrelated: one hashed set, not a probe per business
+        select(Founder.business_id)
         .join(Person, Person.id == Founder.person_id)
-        .where(Founder.business_id == business.id, Person.returning_entrepreneur.is_(True))
+        .where(Person.returning_entrepreneur.is_(True))
     )
-    return or_(business.founded_by_returning.is_(True), flagged_founder)
+    return or_(business.founded_by_returning.is_(True), business.id.in_(flagged_founder))
 
 
 def _in_window(column: Any, w: Window, kind: TimeKind) -> list[ColumnElement[bool]]:

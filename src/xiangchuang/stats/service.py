@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from xiangchuang.audit.chain import record
 from xiangchuang.engine.districts import district_by_code, load_districts
-from xiangchuang.errors import Conflict, NotFound, ValidationFailed
+from xiangchuang.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xiangchuang.models import StatFigure, StatPublication
 from xiangchuang.stats import indicators as registry
 from xiangchuang.stats import repository as repo
@@ -148,7 +148,7 @@ def close_quarter(
     if Quarter.of_instant(at) <= quarter:
         raise ValidationFailed(f"{quarter.zh}尚未结束（按北京时间），不能关账")
     if role != "city_admin":
-        raise ValidationFailed("季度关账须由市级管理员执行")
+        raise Forbidden("季度关账须由市级管理员执行")
     figures = compute_quarter(session, quarter=quarter)
     pub = StatPublication(
         quarter=quarter.label,
@@ -210,6 +210,8 @@ def revise_quarter(
 ) -> StatPublication | None:
     """Recompute a closed quarter; store the differences as a new dated revision (None: nothing changed)."""
     at = _now(now)
+    if role != "city_admin":
+        raise Forbidden("季度数据修订须由市级管理员执行")
     current = current_figures(session, quarter)
     if current is None:
         raise NotFound(f"{quarter.zh}尚未关账，没有可修订的发布数")
