@@ -419,6 +419,7 @@ def _register_registry_commands() -> None:
     from xiangchuang.applications import cli_applications
     from xiangchuang.loans import cli_loans
     from xiangchuang.registry import cli_import, cli_match
+    from xiangchuang.stats import cli_stats
     from xiangchuang.web import cli_web
 
     cli_import.register(app)
@@ -426,6 +427,7 @@ def _register_registry_commands() -> None:
     cli_web.register(app)
     cli_loans.register(app)
     cli_applications.register(app)
+    cli_stats.register(app)
 
 
 _register_registry_commands()

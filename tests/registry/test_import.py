@@ -639,6 +639,8 @@ def test_changed_rows_count_as_updated(db_engine, pii, tmp_path):
     assert new.phone_bidx != old.phone_bidx
     assert new.id_number_enc == old.id_number_enc and new.bank_account_enc == old.bank_account_enc
     assert pii.cipher.decrypt(new.bank_account_enc, BANK_FIELD) == BANK
+    # the account's blind index (monitoring: one account across many applicants)
+    assert new.bank_account_bidx == old.bank_account_bidx == pii.cipher.blind_index(BANK, BANK_FIELD)
     # A file without a column leaves that column alone.
     res = run(
         db_engine, "persons", write_file(tmp_path / "p3", ["姓名", "身份证号"], [["张三", ID1]], "csv"), pii

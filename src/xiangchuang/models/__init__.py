@@ -38,6 +38,7 @@ from xiangchuang.models.matching import MatchResult, MatchRun
 from xiangchuang.models.outbox import InboxMessage, OutboxMessage
 from xiangchuang.models.people import Person, PersonGroup
 from xiangchuang.models.publicity import PublicityBatch, PublicityLine
+from xiangchuang.models.stats import StatAlert, StatFigure, StatPublication
 from xiangchuang.models.users import ApiToken, RateLimitBucket, User, UserSession
 
 __all__ = [
@@ -83,6 +84,9 @@ __all__ = [
     "PublicityLine",
     "RateLimitBucket",
     "Recommendation",
+    "StatAlert",
+    "StatFigure",
+    "StatPublication",
     "Tenancy",
     "TransitionLog",
     "User",

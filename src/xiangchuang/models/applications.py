@@ -24,6 +24,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -131,6 +132,10 @@ class Determination(Base):
 
 class TransitionLog(Base):
     __tablename__ = "application_transitions"
+    __table_args__ = (  # statistics: events by action and time; steps left in a period
+        Index("ix_application_transitions_action_at", "action", "at", "application_id"),
+        Index("ix_application_transitions_at", "at", "application_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)

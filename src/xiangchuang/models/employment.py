@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xiangchuang.models.base import Base, Fen
@@ -40,6 +40,9 @@ class Contribution(Base):
             "AND employer_unemployment_fen >= 0 AND employer_injury_fen >= 0 AND individual_fen >= 0",
             name="amounts_non_negative",
         ),
+        Index(
+            "ix_contributions_month", "month", "employment_id"
+        ),  # statistics: contributions of a quarter's months
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

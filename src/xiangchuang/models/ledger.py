@@ -19,7 +19,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xiangchuang.models.base import Base, Fen
@@ -64,6 +74,7 @@ class JournalEntry(Base):
         CheckConstraint(
             "operation IN ('open_budget', 'approve', 'release', 'disburse')", name="operation_known"
         ),
+        Index("ix_ledger_entries_operation_created_at", "operation", "created_at"),  # statistics
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

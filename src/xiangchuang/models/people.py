@@ -21,6 +21,7 @@ class Person(Timestamps, Base):
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     bank_account_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    bank_account_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     birth_date: Mapped[dt.date] = mapped_column(Date)
     gender: Mapped[str] = mapped_column(String(1))
     hukou_district: Mapped[int | None] = mapped_column(Integer)

@@ -1765,6 +1765,9 @@ def _persons_pii(
             changed[i] |= bool(matched[i])
             benc.append(cipher.encrypt(banks[i], BANK_FIELD))
         rows = rows.append_column("bank_account_enc", pa.array(benc, type=pa.binary()))
+        # Blind index of the account (monitoring: the same account across many applicants).
+        bank_bidx = [None if b is None else cipher.blind_index(b, BANK_FIELD) for b in banks]
+        rows = rows.append_column("bank_account_bidx", pa.array(bank_bidx, type=pa.string()))
     return rows, changed
 
 

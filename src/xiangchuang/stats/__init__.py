@@ -1,0 +1,1 @@
+"""Quarterly statistics, monitoring and reports (clause 5.13)."""

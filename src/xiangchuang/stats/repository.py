@@ -1,0 +1,472 @@
+"""The SQL of the statistics: indicator sources over the registry, applications and ledger, and the one
+aggregation (GROUP BY district, quarter, dim) around them. Everything here is set-based and portable:
+SQLite (≥ 3.25, window functions) and PostgreSQL run the same statements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    cast,
+    distinct,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import FunctionElement
+
+from xiangchuang.models import (
+    Application,
+    Business,
+    Contribution,
+    Employment,
+    Founder,
+    JournalEntry,
+    Person,
+    PersonGroup,
+    TransitionLog,
+)
+from xiangchuang.stats.indicators import Indicator
+from xiangchuang.stats.periods import TimeKind, Window
+
+# --- portable helpers -----------------------------------------------------------------------------------
+
+
+class seconds_between(FunctionElement[int]):
+    """Whole seconds from the first timestamp to the second."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_pg(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    a, b = list(element.clauses)
+    return f"CAST(ROUND(EXTRACT(EPOCH FROM ({compiler.process(b, **kw)} - {compiler.process(a, **kw)}))) AS BIGINT)"
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_sqlite(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    a, b = list(element.clauses)
+    return (
+        f"CAST(ROUND((julianday({compiler.process(b, **kw)}) - julianday({compiler.process(a, **kw)}))"
+        " * 86400.0) AS BIGINT)"
+    )
+
+
+def _text(value: str) -> ColumnElement[str]:
+    return literal(value, String())
+
+
+_NO_DIM = ""
+
+
+def _one() -> ColumnElement[int]:
+    return literal(1, Integer())
+
+
+def _no_app() -> ColumnElement[Any]:
+    return cast(null(), Integer())
+
+
+# --- who counts ------------------------------------------------------------------------------------------
+
+
+def is_returning(business: Any = Business) -> ColumnElement[bool]:
+    """A business founded by returning / incoming entrepreneurs: flagged on the business, or with a founder
+    flagged as 返乡入乡创业人员."""
+    flagged_founder = (  # uncorrelated: one hashed set, not a probe per business
+        select(Founder.business_id)
+        .join(Person, Person.id == Founder.person_id)
+        .where(Person.returning_entrepreneur.is_(True))
+    )
+    return or_(business.founded_by_returning.is_(True), business.id.in_(flagged_founder))
+
+
+def _in_window(column: Any, w: Window, kind: TimeKind) -> list[ColumnElement[bool]]:
+    """The window's bounds as early filters in a source (no lower bound for cumulative figures)."""
+    lo = w.since(kind)
+    out = [column < w.until(kind)]
+    if lo is not None:
+        out.append(column >= lo)
+    return out
+
+
+def _first_foundings(w: Window) -> Any:
+    """Each returning / incoming entrepreneur's first founding — (person, district of that business, start)
+    — the earliest by (start, business id, founder row id) among the person's qualifying foundings, where
+    start is the founder's 起始日期, or else the business's registration date. Candidates are the foundings
+    starting in the window; NOT EXISTS an earlier qualifying founding of the same person."""
+    f, b, p = aliased(Founder), aliased(Business), aliased(Person)
+    f2, b2 = aliased(Founder), aliased(Business)
+    start = func.coalesce(f.since, b.registration_date)
+    start2 = func.coalesce(f2.since, b2.registration_date)
+    earlier = exists(
+        select(f2.id)
+        .join(b2, b2.id == f2.business_id)
+        .where(
+            f2.person_id == f.person_id,
+            or_(p.returning_entrepreneur.is_(True), b2.founded_by_returning.is_(True)),
+            or_(
+                start2 < start,
+                and_(start2 == start, or_(b2.id < b.id, and_(b2.id == b.id, f2.id < f.id))),
+            ),
+        )
+    )
+    return (
+        select(f.person_id.label("person_id"), b.district.label("district"), start.label("start"))
+        .join(b, b.id == f.business_id)
+        .join(p, p.id == f.person_id)
+        .where(or_(p.returning_entrepreneur.is_(True), b.founded_by_returning.is_(True)))
+        .where(*_in_window(start, w, "date"), ~earlier)
+        .subquery("ff")
+    )
+
+
+def _group_valid_on(day: Any) -> ColumnElement[bool]:
+    return and_(
+        or_(PersonGroup.since.is_(None), PersonGroup.since <= day),
+        or_(PersonGroup.until.is_(None), PersonGroup.until >= day),
+    )
+
+
+# --- sources: registry -----------------------------------------------------------------------------------
+
+
+def src_entrepreneurs(w: Window) -> Select[Any]:
+    ff = _first_foundings(w)
+    return select(
+        ff.c.person_id.label("entity"),
+        ff.c.district.label("district"),
+        ff.c.start.label("at"),
+        _text(_NO_DIM).label("dim"),
+        _one().label("amount"),
+        _no_app().label("application_id"),
+    )
+
+
+def src_entrepreneurs_by_group(w: Window) -> Select[Any]:
+    ff = _first_foundings(w)
+    return (
+        select(
+            ff.c.person_id.label("entity"),
+            ff.c.district.label("district"),
+            ff.c.start.label("at"),
+            PersonGroup.group_code.label("dim"),
+            _one().label("amount"),
+            _no_app().label("application_id"),
+        )
+        .join(PersonGroup, PersonGroup.person_id == ff.c.person_id)
+        .where(_group_valid_on(ff.c.start))
+        .distinct()
+    )
+
+
+def src_businesses(dim: str) -> Any:
+    def source(w: Window) -> Select[Any]:
+        if dim == "kind":
+            d: Any = Business.kind
+        elif dim == "industry":
+            d = func.coalesce(func.nullif(Business.industry, ""), "未填写")
+        else:
+            d = _text(_NO_DIM)
+        return select(
+            Business.id.label("entity"),
+            Business.district.label("district"),
+            Business.registration_date.label("at"),
+            d.label("dim"),
+            _one().label("amount"),
+            _no_app().label("application_id"),
+        ).where(*_in_window(Business.registration_date, w, "date"), is_returning())
+
+    return source
+
+
+def src_jobs(*, key_groups: bool) -> Any:
+    def source(w: Window) -> Select[Any]:
+        stmt = (
+            select(
+                Employment.id.label("entity"),
+                Business.district.label("district"),
+                Employment.hire_date.label("at"),
+                _text(_NO_DIM).label("dim"),
+                _one().label("amount"),
+                _no_app().label("application_id"),
+            )
+            .join(Business, Business.id == Employment.business_id)
+            .where(*_in_window(Employment.hire_date, w, "date"), is_returning())
+        )
+        if key_groups:
+            stmt = stmt.where(
+                exists(
+                    select(PersonGroup.id).where(
+                        PersonGroup.person_id == Employment.person_id, _group_valid_on(Employment.hire_date)
+                    )
+                )
+            )
+        return stmt
+
+    return source
+
+
+def src_insured_new(w: Window) -> Select[Any]:
+    """Jobs proven by social insurance: an employment's first contribution month (no earlier month)."""
+    c, c2 = aliased(Contribution), aliased(Contribution)
+    earlier = exists(select(c2.id).where(c2.employment_id == c.employment_id, c2.month < c.month))
+    return (
+        select(
+            c.employment_id.label("entity"),
+            Business.district.label("district"),
+            c.month.label("at"),
+            _text(_NO_DIM).label("dim"),
+            _one().label("amount"),
+            _no_app().label("application_id"),
+        )
+        .join(Employment, Employment.id == c.employment_id)
+        .join(Business, Business.id == Employment.business_id)
+        .where(*_in_window(c.month, w, "month"), ~earlier, is_returning())
+    )
+
+
+def src_insured_at_quarter_end(w: Window) -> Select[Any]:
+    """Employments insured in the last month of a quarter (季末参保在岗)."""
+    ends = [q.last_month for q in w.quarters]
+    return (
+        select(
+            Contribution.employment_id.label("entity"),
+            Business.district.label("district"),
+            Contribution.month.label("at"),
+            _text(_NO_DIM).label("dim"),
+            _one().label("amount"),
+            _no_app().label("application_id"),
+        )
+        .join(Employment, Employment.id == Contribution.employment_id)
+        .join(Business, Business.id == Employment.business_id)
+        .where(Contribution.month.in_(ends), is_returning())
+    )
+
+
+# --- sources: applications -------------------------------------------------------------------------------
+
+
+def src_application_event(action: str, *, amount: str = "one", once: bool = True) -> Any:
+    """Applications by their ``action`` transition, dimension = the application kind (program).
+
+    ``once``: only the application's first such transition counts (NOT EXISTS an earlier one): received
+    = first submission; a resubmission after 补正 is the same application. Otherwise every transition,
+    still counted once per quarter by ``COUNT(DISTINCT application)`` (returned twice in a quarter → once).
+    Candidates come from the (action, at) index over the window only."""
+
+    def source(w: Window) -> Select[Any]:
+        t, t2 = aliased(TransitionLog), aliased(TransitionLog)
+        stmt = (
+            select()
+            .select_from(t)
+            .join(Application, Application.id == t.application_id)
+            .where(t.action == action, *_in_window(t.at, w, "instant"))
+        )
+        if once:
+            stmt = stmt.where(
+                ~exists(
+                    select(t2.id).where(
+                        t2.application_id == t.application_id,
+                        t2.action == action,
+                        or_(t2.at < t.at, and_(t2.at == t.at, t2.id < t.id)),
+                    )
+                )
+            )
+        if amount == "approved":
+            value: ColumnElement[Any] = func.coalesce(Application.amount_approved_fen, 0)
+        else:
+            value = _one()
+        entity: Any = t.application_id
+        if amount == "subject":
+            entity = Application.kind + _text("|") + Application.subject_key
+        return stmt.add_columns(
+            entity.label("entity"),
+            Application.district.label("district"),
+            t.at.label("at"),
+            Application.kind.label("dim"),
+            value.label("amount"),
+            t.application_id.label("application_id"),
+        )
+
+    return source
+
+
+def src_step_durations(w: Window) -> Any:
+    """Time spent in each workflow step, from the state history: a transition leaving a step in the window,
+    and the transition before it (LAG by (at, id): the one that entered the step). Only the histories of
+    applications with a transition in the window are read. Dimension = the step (the state left); at =
+    when it was left."""
+    t = aliased(TransitionLog)
+    active = select(TransitionLog.application_id).where(*_in_window(TransitionLog.at, w, "instant"))
+    steps = (
+        select(
+            t.id.label("id"),
+            t.application_id.label("application_id"),
+            t.from_state.label("step"),
+            t.at.label("left_at"),
+            func.lag(t.at).over(partition_by=t.application_id, order_by=(t.at, t.id)).label("entered_at"),
+        )
+        .where(t.application_id.in_(active), t.at < w.until("instant"))
+        .subquery("steps")
+    )
+    return (
+        select(
+            steps.c.id.label("entity"),
+            Application.district.label("district"),
+            steps.c.left_at.label("at"),
+            steps.c.step.label("dim"),
+            seconds_between(steps.c.entered_at, steps.c.left_at).label("amount"),
+            steps.c.application_id.label("application_id"),
+        )
+        .join(Application, Application.id == steps.c.application_id)
+        .where(
+            *_in_window(steps.c.left_at, w, "instant"),
+            steps.c.entered_at.is_not(None),
+            steps.c.step.in_(TIMED_STEPS),
+        )
+    )
+
+
+TIMED_STEPS = (
+    "submitted",
+    "accepted",
+    "first_review",
+    "second_review",
+    "publicity",
+    "objection",
+    "approved",
+    "disbursing",
+)
+
+
+# --- sources: ledger -------------------------------------------------------------------------------------
+
+
+def src_paid(dim: str) -> Any:
+    """Money paid out: the ledger's ``disburse`` entries (not the applications' own amounts)."""
+
+    def source(w: Window) -> Select[Any]:
+        if dim == "source":
+            d: Any = JournalEntry.funding_source
+        else:
+            d = func.coalesce(Application.kind, _text("other"))
+        return (
+            select(
+                JournalEntry.id.label("entity"),
+                JournalEntry.district.label("district"),
+                JournalEntry.created_at.label("at"),
+                d.label("dim"),
+                JournalEntry.amount_fen.label("amount"),
+                Application.id.label("application_id"),
+            )
+            .select_from(JournalEntry)
+            .outerjoin(Application, Application.application_no == JournalEntry.application_ref)
+            .where(JournalEntry.operation == "disburse", *_in_window(JournalEntry.created_at, w, "instant"))
+        )
+
+    return source
+
+
+# --- the aggregation -------------------------------------------------------------------------------------
+
+
+def _bucketed_select(ind: Indicator, w: Window) -> Select[Any]:
+    src = ind.source(replace(w, open_start=ind.cumulative)).subquery("src")
+    lo, hi = w.bounds(ind.time)
+    cond = [src.c.at < hi]
+    if not ind.cumulative:
+        cond.append(src.c.at >= lo)
+    return select(
+        src.c.entity,
+        src.c.district,
+        w.bucket(src.c.at, ind.time, cumulative=ind.cumulative).label("quarter"),
+        src.c.dim,
+        src.c.amount,
+        src.c.application_id,
+    ).where(*cond)
+
+
+def _bucketed(ind: Indicator, w: Window) -> Any:
+    return _bucketed_select(ind, w).subquery("b")
+
+
+def _grouped(ind: Indicator, b: Any, *, city: bool, district: int | None = None) -> Select[Any]:
+    """GROUP BY (district,) quarter, dim over the bucketed rows ``b``; district 0 for the city."""
+    keys: list[ColumnElement[Any]] = [b.c.quarter, b.c.dim]
+    if not city:
+        keys.insert(0, b.c.district)
+    dcol = literal_column("0") if city else b.c.district
+    if ind.measure == "median":
+        ranked = select(
+            *keys,
+            b.c.amount,
+            func.row_number().over(partition_by=keys, order_by=b.c.amount).label("rn"),
+            func.count().over(partition_by=keys).label("cnt"),
+        ).where(b.c.amount.is_not(None))
+        if district is not None:
+            ranked = ranked.where(b.c.district == district)
+        r = ranked.subquery("r_city" if city else "r_district")
+        rkeys = [r.c.quarter, r.c.dim] if city else [r.c.district, r.c.quarter, r.c.dim]
+        return (
+            select(
+                (literal_column("0") if city else r.c.district).label("district"),
+                r.c.quarter,
+                r.c.dim,
+                cast(func.round(func.avg(r.c.amount)), BigInteger).label("value"),
+            )
+            .where(or_(r.c.rn == (r.c.cnt + 1) // 2, r.c.rn == (r.c.cnt + 2) // 2))
+            .group_by(*rkeys)
+        )
+    value = func.count(distinct(b.c.entity)) if ind.measure == "count" else func.sum(b.c.amount)
+    stmt = select(dcol.label("district"), b.c.quarter, b.c.dim, value.label("value")).group_by(*keys)
+    if district is not None:
+        stmt = stmt.where(b.c.district == district)
+    return stmt
+
+
+def aggregate(ind: Indicator, w: Window, *, city: bool, district: int | None = None) -> Select[Any]:
+    """Rows (district, quarter, dim, value): one per group, district 0 for the city-wide figure."""
+    return _grouped(ind, _bucketed(ind, w), city=city, district=district)
+
+
+def aggregate_both(ind: Indicator, w: Window) -> Any:
+    """Per district and city-wide in one statement: the bucketed source is a MATERIALIZED CTE read by two
+    GROUP BYs (the city figure is its own aggregation — COUNT DISTINCT over the city, the city median —
+    not a sum of the district rows)."""
+    b = _bucketed_select(ind, w).cte("b").prefix_with("MATERIALIZED")
+    return union_all(_grouped(ind, b, city=False), _grouped(ind, b, city=True))
+
+
+def drill_rows(
+    ind: Indicator, w: Window, *, district: int | None, dim: str | None, limit: int
+) -> Select[Any]:
+    """The rows behind a figure: entity, district, quarter, dim, amount, application id."""
+    b = _bucketed(ind, w)
+    stmt = select(b.c.entity, b.c.district, b.c.quarter, b.c.dim, b.c.amount, b.c.application_id)
+    if district is not None:
+        stmt = stmt.where(b.c.district == district)
+    if dim is not None:
+        stmt = stmt.where(b.c.dim == dim)
+    return stmt.order_by(b.c.district, b.c.entity).limit(limit)
+
+
+def run(session: Session, stmt: Any) -> list[Any]:
+    return list(session.execute(stmt).all())
