@@ -265,7 +265,8 @@ def test_demo_accounts_one_per_role_once(db_engine, akey, cipher, linked):
 
 
 def test_workflow_roles_are_user_roles():
-    from xiangchuang.applications.workflow import ROLES
+    from xiangchuang.applications.workflow import MACHINE_ROLES, ROLES
     from xiangchuang.models.users import USER_ROLES
 
-    assert set(ROLES) <= set(USER_ROLES)
+    assert set(ROLES) - set(MACHINE_ROLES) <= set(USER_ROLES)
+    assert not set(MACHINE_ROLES) & set(USER_ROLES)  # nobody signs in as the scheduler

@@ -34,6 +34,7 @@ from typing import Final
 from xiangchuang.applications.kinds import KIND_IDS
 
 ROLES: Final = ("applicant", "window_clerk", "district_reviewer", "district_finance", "city_admin", "system")
+MACHINE_ROLES: Final = ("system",)  # scheduled jobs act in this role; no user account can hold it
 ROLE_LABELS: Final = {
     "applicant": "申请人",
     "window_clerk": "街道/乡镇经办",
