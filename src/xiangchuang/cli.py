@@ -416,10 +416,12 @@ def _registry_is_empty(url: str) -> bool:
 
 
 def _register_registry_commands() -> None:
+    from xiangchuang.mentors import cli_mentors
     from xiangchuang.registry import cli_import, cli_match
 
     cli_import.register(app)
     cli_match.register(app)
+    cli_mentors.register(app)
 
 
 _register_registry_commands()

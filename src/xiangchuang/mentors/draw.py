@@ -20,7 +20,8 @@ How a draw works
    before the draw and reveals ``secret`` (64 hex digits, made with :mod:`secrets`) after the inputs are
    fixed. ``lp(x)`` = 4-byte big-endian length ‖ UTF-8 bytes of ``x``.
 3. **Seed** = SHA-256("xiangchuang-draw-seed-v1\\0" ‖ inputs_sha256 (32 bytes) ‖ for each party in
-   code-point order: lp(party) ‖ lp(secret) ‖ lp(public value, "" if none)).
+   code-point order: lp(party) ‖ lp(secret) ‖ lp(public value, "" if none) ‖ lp(drawn_at, "" if none)).
+   The draw time is bound into the seed so that the recorded time cannot be changed afterwards.
 4. **Eligibility** (hard filters, every applicable reason code recorded): ``unavailable``, ``applicant``
    (the mentor is a party of a project), ``employer`` (same employer as an applicant or an applicant
    business), ``relation`` (declared relative of an applicant), ``prior_involvement`` (mentored,
@@ -163,12 +164,15 @@ def inputs_sha256(inputs: Mapping[str, Any]) -> str:
     return sha256_hex(canonical_json(inputs))
 
 
-def derive_seed(inputs_hash: str, reveals: Mapping[str, str], public_value: str | None) -> bytes:
+def derive_seed(
+    inputs_hash: str, reveals: Mapping[str, str], public_value: str | None, drawn_at: str | None = None
+) -> bytes:
     data = bytearray(_SEED_DOMAIN)
     data += bytes.fromhex(inputs_hash)
     for party in sorted(reveals):
         data += _lp(party) + _lp(reveals[party])
     data += _lp(public_value or "")
+    data += _lp(drawn_at or "")
     return hashlib.sha256(bytes(data)).digest()
 
 
@@ -736,7 +740,7 @@ def run(
         drawn_at = when.isoformat()
     decl = _norm_declines(list(declines))
     ih = inputs_sha256(norm)
-    seed = derive_seed(ih, rev, public_value)
+    seed = derive_seed(ih, rev, public_value, drawn_at)
     result = _draw(norm, seed, decl)
     return {
         "format": FORMAT,
