@@ -19,10 +19,26 @@ from xiangchuang.models.grants import Grant
 from xiangchuang.models.imports import ImportBatch
 from xiangchuang.models.ledger import Account, JournalEntry, Posting
 from xiangchuang.models.matching import MatchResult, MatchRun
+from xiangchuang.models.mentors import (
+    AccelerationSelection,
+    AccelerationSupport,
+    DrawCommitment,
+    Mentor,
+    MentorDraw,
+    MentorDrawSlot,
+    MentorEvent,
+    MentorEventProject,
+    MentorInvolvement,
+    MentorRelation,
+    MentorScore,
+    MentorService,
+)
 from xiangchuang.models.outbox import InboxMessage, OutboxMessage
 from xiangchuang.models.people import Person, PersonGroup
 
 __all__ = [
+    "AccelerationSelection",
+    "AccelerationSupport",
     "Account",
     "Application",
     "AuditEvent",
@@ -37,6 +53,7 @@ __all__ = [
     "Determination",
     "DisbursementBatch",
     "DisbursementItem",
+    "DrawCommitment",
     "Employment",
     "Founder",
     "Grant",
@@ -46,6 +63,15 @@ __all__ = [
     "JournalEntry",
     "MatchResult",
     "MatchRun",
+    "Mentor",
+    "MentorDraw",
+    "MentorDrawSlot",
+    "MentorEvent",
+    "MentorEventProject",
+    "MentorInvolvement",
+    "MentorRelation",
+    "MentorScore",
+    "MentorService",
     "Objection",
     "OutboxMessage",
     "Person",
