@@ -54,7 +54,7 @@ def _public_value_declines() -> dict[str, Any]:
     ev = event([("finance", "district", 2), ("law", "city", 1)], eid="E2024-002", backups=1)
     inp, rev = inputs(ev, pool, public_value_source="2024-06-06 福彩3D开奖号码")
     first = D.run(inp, rev, public_value="381")
-    law = [p["mentor"] for p in first["result"]["panel"] if p["stratum"] == "law/city"][0]
+    law = next(p["mentor"] for p in first["result"]["panel"] if p["stratum"] == "law/city")
     law_backup = first["result"]["backups"]["law/city"][0]
     declines = [
         {"mentor": law, "at": "2024-06-08T09:00:00+08:00"},
