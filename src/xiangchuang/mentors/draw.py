@@ -382,23 +382,59 @@ _SPECIALTY_SET = frozenset(SPECIALTIES)
 _LEVEL_SET = frozenset(LEVELS)
 _RELATION_SET = frozenset(RELATIONS)
 _INVOLVEMENT_SET = frozenset(INVOLVEMENTS)
+_REL_KEYS = frozenset(("person", "relation"))
+_INV_KEYS = frozenset(("party", "kind", "date"))
 
 
 def _ok_text(v: Any) -> bool:
     return type(v) is str and 0 < len(v) <= 200
 
 
+_DATE_SEEN: dict[str, bool] = {}
+
+
 def _ok_date(v: Any) -> bool:
-    if type(v) is not str or len(v) != 10:
+    """A canonical YYYY-MM-DD date (results memoized: dates repeat across a pool)."""
+    if type(v) is not str:
         return False
-    try:
-        return dt.date.fromisoformat(v).isoformat() == v
-    except ValueError:
-        return False
+    ok = _DATE_SEEN.get(v)
+    if ok is None:
+        try:
+            ok = len(v) == 10 and dt.date.fromisoformat(v).isoformat() == v
+        except ValueError:
+            ok = False
+        if len(_DATE_SEEN) < 100_000:
+            _DATE_SEEN[v] = ok
+    return ok
+
+
+def _rel_ok(r: Any) -> bool:
+    return (
+        type(r) is dict and r.keys() == _REL_KEYS and _ok_text(r["person"]) and r["relation"] in _RELATION_SET
+    )
+
+
+def _inv_ok(v: Any) -> bool:
+    return (
+        type(v) is dict
+        and v.keys() == _INV_KEYS
+        and _ok_text(v["party"])
+        and v["kind"] in _INVOLVEMENT_SET
+        and _ok_date(v["date"])
+    )
+
+
+def _rel_sort(r: dict[str, str]) -> tuple[str, str]:
+    return (r["person"], r["relation"])
+
+
+def _inv_sort(v: dict[str, str]) -> tuple[str, str, str]:
+    return (v["party"], v["date"], v["kind"])
 
 
 def _norm_mentor(raw: Any, i: int) -> dict[str, Any]:
-    """One pool entry; the fast path checks a well-formed entry with few calls (10,000 per draw)."""
+    """One pool entry; the fast path checks a well-formed entry with few calls (10,000 per draw) and
+    copies it (entries are copied, never shared with the caller)."""
     if type(raw) is dict and raw.keys() == _MENTOR_KEYSET:
         m = raw
         rel, inv = m["relations"], m["involvements"]
@@ -414,43 +450,13 @@ def _norm_mentor(raw: Any, i: int) -> dict[str, Any]:
             and type(m["available"]) is bool
             and type(rel) is list
             and type(inv) is list
-            and all(
-                type(r) is dict
-                and len(r) == 2
-                and _ok_text(r.get("person"))
-                and r.get("relation") in _RELATION_SET
-                for r in rel
-            )
-            and all(
-                type(v) is dict
-                and len(v) == 3
-                and _ok_text(v.get("party"))
-                and v.get("kind") in _INVOLVEMENT_SET
-                and _ok_date(v.get("date"))
-                for v in inv
-            )
+            and all(map(_rel_ok, rel))
+            and all(map(_inv_ok, inv))
         ):
-            return {
-                "mentor": m["mentor"],
-                "person": m["person"],
-                "specialty": m["specialty"],
-                "level": m["level"],
-                "employer": emp,
-                "district": dist,
-                "available": m["available"],
-                "relations": sorted(
-                    ({"person": r["person"], "relation": r["relation"]} for r in rel),
-                    key=lambda r: (r["person"], r["relation"]),
-                )
-                if len(rel) > 0
-                else [],
-                "involvements": sorted(
-                    ({"party": v["party"], "kind": v["kind"], "date": v["date"]} for v in inv),
-                    key=lambda v: (v["party"], v["date"], v["kind"]),
-                )
-                if len(inv) > 0
-                else [],
-            }
+            out = dict(m)
+            out["relations"] = sorted(map(dict, rel), key=_rel_sort) if rel else []
+            out["involvements"] = sorted(map(dict, inv), key=_inv_sort) if inv else []
+            return out
     return _norm_mentor_slow(raw, i)
 
 
