@@ -20,8 +20,10 @@ How a draw works
    before the draw and reveals ``secret`` (64 hex digits, made with :mod:`secrets`) after the inputs are
    fixed. ``lp(x)`` = 4-byte big-endian length ‖ UTF-8 bytes of ``x``.
 3. **Seed** = SHA-256("xiangchuang-draw-seed-v1\\0" ‖ inputs_sha256 (32 bytes) ‖ for each party in
-   code-point order: lp(party) ‖ lp(secret) ‖ lp(public value, "" if none) ‖ lp(drawn_at, "" if none)).
-   The draw time is bound into the seed so that the recorded time cannot be changed afterwards.
+   code-point order: lp(party) ‖ lp(secret) ‖ lp(public value, "" if none)). Nothing chosen at draw
+   time enters the seed (not even the clock): once the inputs are frozen and the secrets revealed the
+   outcome is fixed, so nobody can retry for a better one. The draw time and the earliest-draw-time
+   check belong to the service and its audit chain, not to the manifest.
 4. **Eligibility** (hard filters, every applicable reason code recorded): ``unavailable``, ``applicant``
    (the mentor is a party of a project), ``employer`` (same employer as an applicant or an applicant
    business), ``relation`` (declared relative of an applicant), ``prior_involvement`` (mentored,
@@ -164,15 +166,12 @@ def inputs_sha256(inputs: Mapping[str, Any]) -> str:
     return sha256_hex(canonical_json(inputs))
 
 
-def derive_seed(
-    inputs_hash: str, reveals: Mapping[str, str], public_value: str | None, drawn_at: str | None = None
-) -> bytes:
+def derive_seed(inputs_hash: str, reveals: Mapping[str, str], public_value: str | None) -> bytes:
     data = bytearray(_SEED_DOMAIN)
     data += bytes.fromhex(inputs_hash)
     for party in sorted(reveals):
         data += _lp(party) + _lp(reveals[party])
     data += _lp(public_value or "")
-    data += _lp(drawn_at or "")
     return hashlib.sha256(bytes(data)).digest()
 
 
@@ -726,7 +725,6 @@ def run(
     reveals: Sequence[Mapping[str, str]],
     public_value: str | None = None,
     declines: Sequence[Mapping[str, str]] = (),
-    drawn_at: str | None = None,
 ) -> dict[str, Any]:
     """Run the draw and return the manifest. Malformed inputs or a bad reveal raise DrawInputError;
     an infeasible draw returns a manifest whose result has status ``failed`` and the reason."""
@@ -738,15 +736,9 @@ def run(
         raise DrawInputError("未事先公告公开随机值来源，不得使用公开随机值")
     if public_value is not None:
         public_value = _text(public_value, "public_value")
-    earliest = norm["event"]["earliest_draw_time"]
-    if drawn_at is not None:
-        when = _datetime(drawn_at, "drawn_at")
-        if earliest is not None and when < dt.datetime.fromisoformat(earliest):
-            raise DrawInputError(f"抽取时间 {drawn_at} 早于最早可抽取时间 {earliest}")
-        drawn_at = when.isoformat()
     decl = _norm_declines(list(declines))
     ih = inputs_sha256(norm)
-    seed = derive_seed(ih, rev, public_value, drawn_at)
+    seed = derive_seed(ih, rev, public_value)
     result = _draw(norm, seed, decl)
     return {
         "format": FORMAT,
@@ -754,7 +746,6 @@ def run(
         "inputs_sha256": ih,
         "reveals": [{"party": p, "secret": rev[p]} for p in sorted(rev)],
         "public_value": public_value,
-        "drawn_at": drawn_at,
         "declines": decl,
         "result": result,
     }
@@ -923,7 +914,6 @@ def verify(manifest: Mapping[str, Any]) -> VerifyResult:
             manifest["reveals"],
             manifest.get("public_value"),
             manifest.get("declines", []),
-            manifest.get("drawn_at"),
         )
     except DrawInputError as exc:
         return VerifyResult(False, f"清单无法复算：{exc}")

@@ -45,7 +45,7 @@ def _basic() -> dict[str, Any]:
         {"event": "E2023-050", "date": "2023-09-01", "mentors": ["m00010"], "applicants": ["p-a3"]},
     ]
     inp, rev = inputs(ev, pool, history=history)
-    return D.run(inp, rev, drawn_at="2024-06-06T10:00:00+08:00")
+    return D.run(inp, rev)
 
 
 def _public_value_declines() -> dict[str, Any]:

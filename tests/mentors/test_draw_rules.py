@@ -43,15 +43,12 @@ def test_public_value_announced_in_advance_enters_the_seed() -> None:
         D.run(inp2, rev2, public_value="381")
 
 
-def test_draw_time_not_before_the_earliest_and_bound_into_the_seed() -> None:
+def test_nothing_chosen_at_draw_time_enters_the_seed() -> None:
+    """Once inputs are frozen and secrets revealed the outcome is fixed: no retry for a better seed."""
     ev = event([("law", "city", 1)])
-    ev["earliest_draw_time"] = "2024-06-06T00:00:00+08:00"
     inp, rev = inputs(ev, _pool())
-    with pytest.raises(D.DrawInputError, match="早于最早可抽取时间"):
-        D.run(inp, rev, drawn_at="2024-06-05T23:59:59+08:00")
-    a = D.run(inp, rev, drawn_at="2024-06-06T09:00:00+08:00")
-    b = D.run(inp, rev, drawn_at="2024-06-06T09:00:01+08:00")
-    assert a["result"]["seed"] != b["result"]["seed"]
+    assert D.run(inp, rev) == D.run(copy.deepcopy(inp), list(reversed(rev)))
+    assert "drawn_at" not in D.run(inp, rev)
 
 
 def test_competition_final_panel_is_odd_and_at_least_the_minimum() -> None:

@@ -924,13 +924,11 @@ def run_draw(
     if missing:
         raise InvalidTransition(f"尚未揭示秘密：{'、'.join(sorted(missing))}")
     inputs = json.loads(keys.cipher.decrypt(ev.inputs_enc, INPUTS_FIELD))
-    drawn_at = t.astimezone(CHINA).replace(microsecond=0).isoformat()
     try:
         man = D.run(
             inputs,
             [{"party": c.party, "secret": c.secret or ""} for c in commits],
             ev.public_value,
-            drawn_at=drawn_at,
         )
     except D.DrawInputError as exc:
         raise ValidationFailed(str(exc)) from None
@@ -1140,7 +1138,7 @@ def respond(
         *man["declines"],
         {"mentor": me, "at": t.astimezone(CHINA).replace(microsecond=0).isoformat()},
     ]
-    again = D.run(man["inputs"], man["reveals"], man["public_value"], declines, man["drawn_at"])
+    again = D.run(man["inputs"], man["reveals"], man["public_value"], declines)
     res = again["result"]
     last = res["replacements"][-1]
     _seal(keys, d, again)
