@@ -316,6 +316,8 @@ def test_draw_lifecycle_recusal_and_role_matrix(db_engine: Engine, pii: Pii, tmp
         assert all(x.name is None for x in rev.slots)
         man = S.export_manifest(s, keys=keys, actor="u-sup", role="supervisor", event_no="E1", now=AFTER)
         assert D.verify(man).ok
+        with pytest.raises(Forbidden):
+            S.export_manifest(s, keys=keys, actor=new_user, role="mentor", event_no="E1", now=AFTER)
         with pytest.raises(InvalidTransition):
             S.respond(s, keys=keys, actor=new_user, event_no="E1", accept=False, now=AFTER)
         with pytest.raises(Conflict):
