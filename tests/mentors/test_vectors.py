@@ -54,12 +54,13 @@ def test_package_reproduces_vector(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_standalone_reproduces_vector_without_the_package(name: str, tmp_path: Path) -> None:
+    """Run with -I -S: no site-packages, so nothing installed is importable, only the standard library."""
     tool = tmp_path / "verify_draw.py"
     shutil.copy(STANDALONE, tool)
     manifest = tmp_path / "m.json"
     shutil.copy(VECTORS / f"{name}.json", manifest)
     ok = subprocess.run(
-        [sys.executable, "-I", str(tool), str(manifest)], cwd=tmp_path, capture_output=True, text=True
+        [sys.executable, "-I", "-S", str(tool), str(manifest)], cwd=tmp_path, capture_output=True, text=True
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "通过" in ok.stdout
@@ -67,7 +68,7 @@ def test_standalone_reproduces_vector_without_the_package(name: str, tmp_path: P
     doc["result"]["seed"] = "0" * 64
     manifest.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     bad = subprocess.run(
-        [sys.executable, "-I", str(tool), str(manifest)], cwd=tmp_path, capture_output=True, text=True
+        [sys.executable, "-I", "-S", str(tool), str(manifest)], cwd=tmp_path, capture_output=True, text=True
     )
     assert bad.returncode == 1
     assert "未通过" in bad.stdout and "result.seed" in bad.stdout
