@@ -9,13 +9,14 @@ from typing import Any
 
 import openpyxl
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from tests.registry.factories import Registry
 from xiangchuang.audit.chain import verify as verify_audit
 from xiangchuang.crypto import FieldCipher
 from xiangchuang.engine.api import evaluate
+from xiangchuang.engine.parameters import load_parameters
 from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from xiangchuang.mentors import draw as D
 from xiangchuang.mentors import service as S
@@ -28,6 +29,7 @@ from xiangchuang.models import (
     MentorDrawSlot,
     MentorScore,
     OutboxMessage,
+    Person,
 )
 from xiangchuang.registry.importer import import_file, write_error_report
 from xiangchuang.registry.pii import Pii
@@ -519,3 +521,31 @@ def test_mentor_maintains_only_their_own_profile(db_engine: Engine, pii: Pii, tm
             S.update_own_profile(s, keys=keys, actor="u-nobody", changes={"available": True})
         prof = S.my_profile(s, keys=keys, actor="u-m05")
     assert prof["mentor_no"] == "T05" and prof["available"] is False
+
+
+def test_applicant_employer_from_employment_records_recuses_by_uscc_or_name(
+    db_engine: Engine, pii: Pii, tmp_path: Path
+) -> None:
+    """T04 gives the applicant's employer by name only, T05 by USCC: both are recused; T06 (another
+    employer) is not."""
+    _setup(db_engine, pii, tmp_path)
+    keys = _keys(pii)
+    with db_engine.begin() as conn:
+        reg = Registry(conn, pii)
+        app_person = conn.execute(select(Person.id).where(Person.person_no == "P-APP")).scalar_one()
+        emp = reg.business(no="B-EMP", founder=None, registration_date=dt.date(2015, 1, 1))
+        reg.hire(emp, app_person, dt.date(2020, 1, 1))
+        name, uscc = conn.execute(select(Business.name, Business.uscc).where(Business.id == emp)).one()
+        conn.execute(update(Mentor).where(Mentor.mentor_no == "T04").values(employer_name=f" {name} "))
+        conn.execute(update(Mentor).where(Mentor.mentor_no == "T05").values(employer_uscc=uscc))
+        conn.execute(update(Mentor).where(Mentor.mentor_no == "T06").values(employer_name="另一家单位"))
+    with Session(db_engine) as s, s.begin():
+        _event(s, keys)
+        ev = S._event(s, "E1")
+        inputs = D.normalize_inputs(S._draft_inputs(s, keys, ev, load_parameters(), commitments=False))
+    ex = D.exclusions(inputs)
+    p = {no: S.mentor_pseudonym(keys.cipher, no) for no in ("T04", "T05", "T06")}
+    assert {r["code"] for r in ex[p["T04"]]} == {"employer"}
+    assert {r["code"] for r in ex[p["T05"]]} == {"employer"}
+    assert p["T06"] not in ex
+    assert inputs["event"]["earliest_draw_time"] == "2025-06-10T00:00:00+08:00"  # 2 working days before

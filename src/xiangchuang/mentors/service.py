@@ -85,7 +85,10 @@ class Keys:
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
-    return now if now is not None else dt.datetime.now(dt.UTC)
+    """An aware moment in UTC (what is stored: SQLite keeps no offset)."""
+    if now is not None and now.tzinfo is None:
+        raise ValidationFailed("时间须带时区")
+    return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
 
 
 def _aware(t: dt.datetime) -> dt.datetime:
@@ -474,8 +477,11 @@ def create_event(
     ps = _params(params)
     n_days = int(ps["mentor_draw.earliest_working_days"].value_at(event_date))
     earliest_day = working_days_before(event_date, n_days)
-    earliest = dt.datetime.combine(earliest_day, dt.time(0, 0), CHINA)
-    unseal_at = _aware(unseal_at)
+    # Stored in UTC: SQLite keeps no offset, and everything read back is taken as UTC.
+    earliest = dt.datetime.combine(earliest_day, dt.time(0, 0), CHINA).astimezone(dt.UTC)
+    if unseal_at.tzinfo is None:
+        raise ValidationFailed("揭封时间须带时区")
+    unseal_at = unseal_at.astimezone(dt.UTC)
     if unseal_at < earliest:
         raise ValidationFailed("揭封时间不得早于最早抽取时间")
     q = [{"specialty": s, "level": lv, "count": int(c)} for s, lv, c in quotas]
