@@ -418,6 +418,7 @@ def _registry_is_empty(url: str) -> bool:
 def _register_registry_commands() -> None:
     from xiangchuang.applications import cli_applications
     from xiangchuang.loans import cli_loans
+    from xiangchuang.mentors import cli_mentors
     from xiangchuang.registry import cli_import, cli_match
     from xiangchuang.stats import cli_stats
     from xiangchuang.web import cli_web
@@ -428,6 +429,7 @@ def _register_registry_commands() -> None:
     cli_loans.register(app)
     cli_applications.register(app)
     cli_stats.register(app)
+    cli_mentors.register(app)
 
 
 _register_registry_commands()

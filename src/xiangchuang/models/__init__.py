@@ -35,6 +35,20 @@ from xiangchuang.models.loans import (
     LoanTransition,
 )
 from xiangchuang.models.matching import MatchResult, MatchRun
+from xiangchuang.models.mentors import (
+    AccelerationSelection,
+    AccelerationSupport,
+    DrawCommitment,
+    Mentor,
+    MentorDraw,
+    MentorDrawSlot,
+    MentorEvent,
+    MentorEventProject,
+    MentorInvolvement,
+    MentorRelation,
+    MentorScore,
+    MentorService,
+)
 from xiangchuang.models.outbox import InboxMessage, OutboxMessage
 from xiangchuang.models.people import Person, PersonGroup
 from xiangchuang.models.publicity import PublicityBatch, PublicityLine
@@ -42,6 +56,8 @@ from xiangchuang.models.stats import StatAlert, StatFigure, StatPublication
 from xiangchuang.models.users import ApiToken, RateLimitBucket, User, UserSession
 
 __all__ = [
+    "AccelerationSelection",
+    "AccelerationSupport",
     "Account",
     "ApiToken",
     "Application",
@@ -58,6 +74,7 @@ __all__ = [
     "Determination",
     "DisbursementBatch",
     "DisbursementItem",
+    "DrawCommitment",
     "Employment",
     "Founder",
     "Grant",
@@ -75,6 +92,15 @@ __all__ = [
     "LoanTransition",
     "MatchResult",
     "MatchRun",
+    "Mentor",
+    "MentorDraw",
+    "MentorDrawSlot",
+    "MentorEvent",
+    "MentorEventProject",
+    "MentorInvolvement",
+    "MentorRelation",
+    "MentorScore",
+    "MentorService",
     "Objection",
     "OutboxMessage",
     "Person",

@@ -31,6 +31,7 @@ from xiangchuang.models import (
     Founder,
     Grant,
     Honour,
+    Mentor,
     Person,
     PersonGroup,
     Recommendation,
@@ -961,6 +962,75 @@ GRANTS = KindSpec(
     conflict_keys=(("program", "subject_key", "period"),),
 )
 
+MENTOR_SPECIALTY_CHOICES: Final = (
+    Choice("agriculture", "农业种养", ("农业", "种养殖", "农业种养殖")),
+    Choice("ecommerce", "电子商务", ("电商",)),
+    Choice("finance", "财务金融", ("金融", "财务")),
+    Choice("law", "法律"),
+    Choice("marketing", "市场营销", ("营销",)),
+    Choice("management", "企业管理", ("管理",)),
+    Choice("technology", "技术创新", ("技术",)),
+    Choice("culture_tourism", "文化旅游", ("乡村旅游", "文旅")),
+    Choice("manufacturing", "加工制造", ("制造",)),
+    Choice("services", "生活服务", ("服务业",)),
+)
+
+MENTORS = KindSpec(
+    name="mentors",
+    label="创业导师",
+    table=Mentor.__table__,  # type: ignore[arg-type]
+    columns=(
+        Column("mentor_no", "导师编号", "text", required=True, max_len=40, example="T0001"),
+        *_person_ref_columns(True),
+        Column(
+            "level",
+            "导师层级",
+            "enum",
+            required=True,
+            aliases=("层级", "级别"),
+            choices=(
+                Choice("city", "市级", ("市级导师",)),
+                Choice("district", "区县级", ("区县级导师", "区级")),
+            ),
+            example="市级",
+        ),
+        Column(
+            "specialty",
+            "主专业",
+            "enum",
+            required=True,
+            aliases=("专业领域", "专长"),
+            choices=MENTOR_SPECIALTY_CHOICES,
+            note="抽选按“主专业×导师层级”分层",
+            example="农业种养",
+        ),
+        Column("other_specialties", "其他专长", "text", max_len=200, example="电子商务、市场营销"),
+        Column("employer_uscc", "工作单位统一社会信用代码", "uscc", store=True, note="用于同单位回避"),
+        Column("employer_name", "工作单位", "text", max_len=120, aliases=("单位",), example="重庆某某大学"),
+        Column("district", "所在区县", "district", required=True, aliases=("区县",), note=DISTRICT_NOTE),
+        Column("available", "可参加抽选", "bool", default=True, note=BOOL_NOTE + "；空为是", example="是"),
+        Column(
+            "status",
+            "状态",
+            "enum",
+            default="active",
+            choices=(
+                Choice("active", "在库", ("正常",)),
+                Choice("suspended", "暂停"),
+                Choice("retired", "退出", ("出库",)),
+            ),
+            example="在库",
+        ),
+        Column("user_id", "登录账号", "text", max_len=60, note="导师本人登录用，查看本人资料与抽中通知"),
+    ),
+    refs=(PERSON_REF,),
+    key=("mentor_no",),
+    key_note="导师编号",
+    description="市级、区县级创业导师：主专业、工作单位（回避）、所在区县、可参加抽选与状态。",
+    unique=("person_id", "user_id"),
+    conflict_keys=(("mentor_no",),),
+)
+
 KINDS: Final[dict[str, KindSpec]] = {
     k.name: k
     for k in (
@@ -978,6 +1048,7 @@ KINDS: Final[dict[str, KindSpec]] = {
         RECOMMENDATIONS,
         CREDIT_RATINGS,
         GRANTS,
+        MENTORS,
     )
 }
 KIND_ORDER: Final = tuple(KINDS)
