@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.stats.scenario import A, B, C, build
+from xiangchuang.chinatime import CHINA
 from xiangchuang.models import Account, DisbursementItem, JournalEntry
 from xiangchuang.stats import indicators as registry
-from xiangchuang.stats.periods import CHINA, Quarter, Window
+from xiangchuang.stats.periods import Quarter, Window
 from xiangchuang.stats.service import CITY, compute, drill_down
 
 Q2, Q3, Q4 = Quarter(2026, 2), Quarter(2026, 3), Quarter(2026, 4)

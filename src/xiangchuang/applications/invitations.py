@@ -37,6 +37,7 @@ from xiangchuang.applications import repository as repo
 from xiangchuang.applications import service
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.audit import record
+from xiangchuang.chinatime import china_date
 from xiangchuang.engine.money import format_fen
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.errors import Forbidden
@@ -84,7 +85,7 @@ def create_invitations(
     """Invite the eligible subjects of a run (a district reviewer: their district's results; the
     scheduled job, role ``system``: all)."""
     at = now if now is not None else dt.datetime.now(dt.UTC)
-    today = service.china_date(at)
+    today = china_date(at)
     if role == "district_reviewer":
         if actor_district is None:
             raise Forbidden("区县人社审核人员须属于一个区县")
@@ -142,7 +143,7 @@ def _invite(
         return "登记库中找不到该主体的申请人（个人或经营主体的法定代表人）"
     period = default_period(kind.id, run.on)
     app = Application(
-        application_no=f"SQ{service.china_date(at):%Y%m%d}{secrets.token_hex(5).upper()}",
+        application_no=f"SQ{china_date(at):%Y%m%d}{secrets.token_hex(5).upper()}",
         kind=kind.id,
         subject_table=kind.subject_table,
         subject_key=result.subject_key,
@@ -228,7 +229,7 @@ def expire_invitations(
 ) -> list[int]:
     """Move every invitation not answered by its last day to ``expired`` (the scheduled job)."""
     at = now if now is not None else dt.datetime.now(dt.UTC)
-    expired = repo.expired_invitations(session, today=service.china_date(at))
+    expired = repo.expired_invitations(session, today=china_date(at))
     for app_id in expired:
         service.transition(
             session,

@@ -53,6 +53,7 @@ from xiangchuang.applications.workflow import (
     table_for,
 )
 from xiangchuang.audit import contains_personal_number, record
+from xiangchuang.chinatime import china_date
 from xiangchuang.engine import ENGINE_VERSION
 from xiangchuang.engine.assemble import Facts
 from xiangchuang.engine.explain import STATUS_ZH, Explainer
@@ -67,7 +68,6 @@ from xiangchuang.registry.assembler import assemble_facts
 from xiangchuang.registry.matching import evaluate
 from xiangchuang.registry.repository import Scope
 
-CHINA: Final = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 MAX_REASON: Final = 500
 REVIEW_STAGES: Final = ("first_review", "second_review")
 _STATUS_ZH: Final = {**STATUS_ZH, "not_in_registry": "登记库中无此主体"}
@@ -83,11 +83,6 @@ class TransitionResult:
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now if now is not None else dt.datetime.now(dt.UTC)
-
-
-def china_date(moment: dt.datetime) -> dt.date:
-    """The calendar day in China (UTC+8, no daylight saving) of an aware moment."""
-    return moment.astimezone(CHINA).date()
 
 
 def _check_text(value: str, what: str) -> None:

@@ -6,13 +6,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Final
 
+from xiangchuang.chinatime import CHINA
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import CaseError
 from xiangchuang.engine.dates import parse_date
 from xiangchuang.engine.parameters import ParameterSet
 from xiangchuang.errors import ValidationFailed
 
-CHINA: Final = dt.timezone(dt.timedelta(hours=8))
 # What the public pages say for each status (the engine's own labels are for staff).
 PUBLIC_STATUS: Final = {"eligible": "符合", "ineligible": "暂不符合", "undetermined": "待确定"}
 

@@ -62,7 +62,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xiangchuang.applications.workflow import Row
 from xiangchuang.audit import contains_personal_number, record
+from xiangchuang.chinatime import china_date
 from xiangchuang.engine import ENGINE_VERSION
 from xiangchuang.engine.assemble import Facts
 from xiangchuang.engine.dates import add_months_scalar, to_day
@@ -74,7 +76,7 @@ from xiangchuang.engine.programs import BY_ID
 from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from xiangchuang.loans import repository as repo
 from xiangchuang.loans.schedule import METHOD_LABELS, build_schedule
-from xiangchuang.loans.workflow import LOAN_ROLE_LABELS, LOAN_ROLES, LOAN_TABLE, STATE_LABELS, Row, find_row
+from xiangchuang.loans.workflow import LOAN_ROLE_LABELS, LOAN_ROLES, LOAN_TABLE, STATE_LABELS, find_row
 from xiangchuang.models import (
     Loan,
     LoanDetermination,
@@ -90,7 +92,6 @@ from xiangchuang.registry.assembler import assemble_facts
 from xiangchuang.registry.matching import evaluate
 from xiangchuang.registry.repository import Scope
 
-CHINA: Final = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 MAX_REASON: Final = 500
 KIND_LABELS: Final = {
     "individual": "个人创业担保贷款",
@@ -156,10 +157,6 @@ class MoveResult:
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now if now is not None else dt.datetime.now(dt.UTC)
-
-
-def china_date(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(CHINA).date()
 
 
 def _text(value: str, what: str, limit: int) -> str:

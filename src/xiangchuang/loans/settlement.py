@@ -54,6 +54,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from xiangchuang.audit import record
+from xiangchuang.chinatime import CHINA
 from xiangchuang.engine.dates import add_months_scalar
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
@@ -69,7 +70,7 @@ from xiangchuang.ledger.service import (
 )
 from xiangchuang.loans import repository as repo
 from xiangchuang.loans.schedule import half_up
-from xiangchuang.loans.service import CHINA, KIND_LABELS, Actor, max_term_months
+from xiangchuang.loans.service import KIND_LABELS, Actor, max_term_months
 from xiangchuang.models import Loan, LoanSubsidyLine, Person
 from xiangchuang.outbox.service import enqueue
 

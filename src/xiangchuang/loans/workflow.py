@@ -25,10 +25,9 @@ Guards (checked by :mod:`xiangchuang.loans.service`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
-from xiangchuang.applications.workflow import ROLE_LABELS
+from xiangchuang.applications.workflow import ROLE_LABELS, Row  # one row type for every workflow table
 
 # The application workflow's roles plus the two only loans need: the guarantee fund (创业担保基金 /
 # 担保机构, district-scoped) and the lending bank (scoped to its own loans in its own district). They
@@ -68,17 +67,6 @@ GUARDS: Final = (
 )
 
 A, C, R, G, B = "applicant", "window_clerk", "district_reviewer", "guarantee_fund", "bank"
-
-
-@dataclass(frozen=True)
-class Row:
-    from_state: str
-    action: str
-    to_state: str
-    roles: tuple[str, ...]
-    guards: tuple[str, ...]
-    staff_label: str
-    applicant_label: str
 
 
 # fmt: off

@@ -20,6 +20,7 @@ import yaml
 from rich.table import Table as RichTable
 from sqlalchemy.exc import SQLAlchemyError
 
+from xiangchuang.chinatime import CHINA
 from xiangchuang.cli_common import console, fail
 from xiangchuang.config import Settings
 from xiangchuang.crypto import KeyRing, KeyRingError
@@ -178,7 +179,7 @@ def register(app: typer.Typer) -> None:
                 public_value_source=doc.get("public_value_source"),
                 tie_rule=str(doc.get("tie_rule", "higher_median")),
             )
-            return ev.event_no, S._aware(ev.earliest_draw_at).astimezone(S.CHINA), ev.trim_threshold
+            return ev.event_no, S._aware(ev.earliest_draw_at).astimezone(CHINA), ev.trim_threshold
 
         no, earliest, trim = _run(go)
         console.print(

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from xiangchuang.applications.calendar import is_working_day
 from xiangchuang.audit.chain import audit_key, record
+from xiangchuang.chinatime import CHINA
 from xiangchuang.crypto import FieldCipher, KeyRing
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -57,7 +58,6 @@ from xiangchuang.models import (
 from xiangchuang.models.mentors import SUPPORT_KINDS
 from xiangchuang.outbox import enqueue
 
-CHINA: Final = dt.timezone(dt.timedelta(hours=8))
 STAFF_ROLES: Final = ("city_admin", "district_reviewer", "organiser", "supervisor", "chair", "auditor")
 ROLES: Final = (*STAFF_ROLES, "mentor")
 EVENT_ADMINS: Final = ("city_admin", "organiser")

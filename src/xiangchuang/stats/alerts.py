@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.applications.workflow import ROLE_LABELS, STATE_LABELS, table_for
 from xiangchuang.audit.chain import record
+from xiangchuang.chinatime import CHINA
 from xiangchuang.engine.parameters import ParameterSet, load_parameters, thaw
 from xiangchuang.errors import Forbidden, NotFound, ValidationFailed
 from xiangchuang.ledger.service import SOURCE_LABELS
@@ -42,7 +43,6 @@ from xiangchuang.models import (
     TransitionLog,
 )
 from xiangchuang.outbox.service import enqueue
-from xiangchuang.stats.periods import CHINA
 from xiangchuang.stats.service import district_codes, district_name
 
 SYSTEM: Final = "system"

@@ -18,9 +18,9 @@ from typing import Final, Literal
 from sqlalchemy import ColumnElement, case, null
 from sqlalchemy.sql.elements import ColumnElement as _CE
 
+from xiangchuang.chinatime import CHINA
 from xiangchuang.errors import ValidationFailed
 
-CHINA: Final = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 _QUARTER = re.compile(r"(\d{4})\s*[Qq]([1-4])")
 _ZH_Q: Final = {1: "一", 2: "二", 3: "三", 4: "四"}
 

@@ -51,7 +51,7 @@ def _status_line(report: QuarterReport) -> str:
 
 
 def _china() -> Any:
-    from xiangchuang.stats.periods import CHINA
+    from xiangchuang.chinatime import CHINA
 
     return CHINA
 

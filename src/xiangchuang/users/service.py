@@ -31,6 +31,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from xiangchuang.audit import record
+from xiangchuang.chinatime import CHINA as _CHINA
 from xiangchuang.config import Settings
 from xiangchuang.crypto import FieldCipher
 from xiangchuang.engine.districts import is_district
@@ -289,9 +290,6 @@ class AuthResult:
         if self.outcome == "disabled":
             return "账号已停用，请联系系统管理员"
         return "登录名或密码错误"
-
-
-_CHINA: Final = dt.timezone(dt.timedelta(hours=8))
 
 
 def _audit_login(
