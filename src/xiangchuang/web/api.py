@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Header
 from pydantic import BaseModel, ConfigDict, Field
 
 from xiangchuang.audit import verification
@@ -20,6 +20,31 @@ from xiangchuang.users.service import ROLE_LABELS, scope_for
 from xiangchuang.web.deps import ApiCaller, SessionDep, StateDep, require_role, token_scope_if_presented
 
 router = APIRouter(prefix="/api/v1", tags=["API v1"])
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(description="中文错误说明（指明字段与规则）")
+    status: int
+
+
+# Documented here, handled by web/idempotency.py (before the route runs).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[!-~]{1,200}$",
+        description="幂等键（建议 UUID）：同一请求重发只处理一次，跨工作进程有效",
+    ),
+]
+IDEMPOTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "幂等键格式错误"},
+    401: {"model": ErrorBody, "description": "令牌无效"},
+    403: {"model": ErrorBody, "description": "令牌无此权限"},
+    409: {"model": ErrorBody, "description": "幂等键已用于不同的请求，或首次请求仍在处理"},
+    422: {"model": ErrorBody, "description": "案例格式错误（中文说明指明字段）"},
+    429: {"model": ErrorBody, "description": "请求过于频繁"},
+    503: {"model": ErrorBody, "description": "数据库暂时无法访问"},
+}
 
 
 class Parameter(BaseModel):
@@ -167,11 +192,14 @@ CASE_EXAMPLE = {
     response_model_exclude_unset=True,
     summary="政策体检：评估一个案例",
     description="案例格式见 `xiangchuang schema case`：缺省的键表示未知，空列表表示确知没有；金额为分。"
-    "不带 `on` 时按今天（北京时间）评估。",
+    "不带 `on` 时按今天（北京时间）评估。可带 `Idempotency-Key` 请求头：同一调用者以同一键重发同一请求时"
+    "返回首次的结果（`Idempotency-Replayed: true`），同一键用于不同请求时返回 409。",
+    responses=IDEMPOTENT_RESPONSES,
 )
 def checkup(
     state: StateDep,
     _token: Annotated[None, Depends(token_scope_if_presented("checkup"))],
+    _key: IdempotencyKey = None,
     case: dict[str, Any] = Body(..., examples=[CASE_EXAMPLE]),  # noqa: B008
 ) -> dict[str, Any]:
     return run_checkup(case, params=state.params)

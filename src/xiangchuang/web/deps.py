@@ -45,6 +45,7 @@ from xiangchuang.users.service import (
     load_session,
     scope_for,
 )
+from xiangchuang.web.proxy import parse_trusted, real_client
 
 SESSION_COOKIE: Final = "xc_session"
 ANON_CSRF_COOKIE: Final = "xc_csrf"
@@ -109,7 +110,13 @@ SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The real client address (``X-Forwarded-For`` honoured only from trusted proxies: web/proxy.py)."""
+    settings: Settings = request.app.state.xc.settings
+    return real_client(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        parse_trusted(settings.trusted_proxies),
+    )
 
 
 def is_api(request: Request) -> bool:
