@@ -421,6 +421,7 @@ def _register_registry_commands() -> None:
     cli_import.register(app)
     cli_match.register(app)
     __import__("xiangchuang.web.cli_web", fromlist=["register"]).register(app)
+    __import__("xiangchuang.cli_backup", fromlist=["register"]).register(app)
 
 
 _register_registry_commands()
