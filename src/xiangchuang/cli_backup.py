@@ -6,16 +6,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from xiangchuang.cli_common import console, fail
+from xiangchuang.config import Settings
+from xiangchuang.crypto import KeyRing
 
 __all__ = ["register"]
 
 
-def _context():  # type: ignore[no-untyped-def]
+def _context() -> tuple[Settings, KeyRing, Engine]:
     from xiangchuang.config import get_settings
-    from xiangchuang.crypto import KeyRing, KeyRingError
+    from xiangchuang.crypto import KeyRingError
     from xiangchuang.db import make_engine
 
     settings = get_settings()
