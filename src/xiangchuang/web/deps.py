@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Final
 
@@ -93,7 +93,7 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:  # async: no thread-pool hop for a field read
     state: AppState = request.app.state.xc
     return state
 
@@ -205,15 +205,21 @@ def api_caller(request: Request, active: MaybeSession, db: SessionDep) -> Caller
 ApiCaller = Annotated[Caller, Depends(api_caller)]
 
 
-def token_scope_if_presented(scope: str) -> Callable[[Request, Session], None]:
+def token_scope_if_presented(scope: str) -> Callable[[Request, AppState], Awaitable[None]]:
     """For public endpoints: anyone may call; a caller that presents a bearer token must present a valid
-    one that holds ``scope`` (401 / 403), so a token issued for other work is not silently accepted."""
+    one that holds ``scope`` (401 / 403), so a token issued for other work is not silently accepted.
+    Without a token this costs nothing (no database session, no thread-pool hop: the public check-up's
+    hot path); with one, the token is checked in a short transaction of its own."""
 
-    def check(request: Request, db: SessionDep) -> None:
+    def lookup(state: AppState, raw: str) -> ApiPrincipal | None:
+        with transaction(state.sessions) as db:
+            return authenticate_api_token(db, token=raw, now=now_utc())
+
+    async def check(request: Request, state: StateDep) -> None:
         header = request.headers.get("authorization", "")
         if not header.lower().startswith("bearer "):
             return
-        principal = authenticate_api_token(db, token=header[7:].strip(), now=now_utc())
+        principal = await run_in_threadpool(lookup, state, header[7:].strip())
         if principal is None:
             raise LoginRequired()
         if scope not in principal.scopes:
