@@ -47,6 +47,9 @@ def serve_command(
         log_config=None,
         # X-Forwarded-For is read by the app, and only from XIANGCHUANG_TRUSTED_PROXIES (web/proxy.py).
         proxy_headers=False,
+        # Longer than nginx's upstream keep-alive (60 s), so the proxy, not the worker, closes idle
+        # connections: otherwise a request sent just as the worker closes fails (seen in the load benchmark).
+        timeout_keep_alive=75,
         server_header=False,
     )
 
