@@ -383,13 +383,9 @@ def _restore_sqlite(engine: Engine, dump: Path) -> None:
 def _restore_pg(engine: Engine, dump: Path, *, force: bool) -> None:
     url, env, schema = _pg_target(engine)
     engine.dispose()
-    with engine.begin() as conn:  # the dump recreates its schema
-        if force:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        elif schema != "public":
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}"'))  # empty (checked): no CASCADE
-        if schema == "public":
-            conn.execute(text('CREATE SCHEMA IF NOT EXISTS "public"'))
+    with engine.begin() as conn:  # the dump recreates its schema (``public`` included)
+        cascade = " CASCADE" if force else ""  # without --force the schema holds no table (checked)
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}"{cascade}'))
     engine.dispose()
     args = [_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={url}"]
     _run([*args, "--single-transaction", str(dump)], env, "pg_restore 恢复数据库")
