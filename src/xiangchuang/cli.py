@@ -416,6 +416,7 @@ def _registry_is_empty(url: str) -> bool:
 
 
 def _register_registry_commands() -> None:
+    from xiangchuang import cli_backup
     from xiangchuang.applications import cli_applications
     from xiangchuang.loans import cli_loans
     from xiangchuang.mentors import cli_mentors
@@ -430,6 +431,7 @@ def _register_registry_commands() -> None:
     cli_applications.register(app)
     cli_stats.register(app)
     cli_mentors.register(app)
+    cli_backup.register(app)
 
 
 _register_registry_commands()

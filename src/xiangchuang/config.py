@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(default=False, description="Cookie 仅经 HTTPS 发送（生产环境须为 true）")
     rate_login: str = Field(default="10/300", description="登录限流：次数/秒数（每个来源地址）")
     rate_checkup: str = Field(default="60/60", description="公开政策体检限流：次数/秒数（每个来源地址）")
+    trusted_proxies: str = Field(
+        default="",
+        description="可信反向代理的地址或网段（逗号分隔，如 127.0.0.1,10.0.0.0/24）；只有来自这些地址的请求才采用"
+        " X-Forwarded-For 中的客户端地址（限流按真实客户端计数）；缺省为空，即不信任任何代理头",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -23,6 +23,7 @@ from xiangchuang.models.carriers import Carrier, Tenancy
 from xiangchuang.models.disbursement import DisbursementBatch, DisbursementItem
 from xiangchuang.models.employment import Contribution, Employment
 from xiangchuang.models.grants import Grant
+from xiangchuang.models.idempotency import IdempotencyRecord
 from xiangchuang.models.imports import ImportBatch
 from xiangchuang.models.ledger import Account, JournalEntry, Posting
 from xiangchuang.models.loans import (
@@ -79,6 +80,7 @@ __all__ = [
     "Founder",
     "Grant",
     "Honour",
+    "IdempotencyRecord",
     "ImportBatch",
     "InboxMessage",
     "Invitation",

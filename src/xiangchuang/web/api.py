@@ -6,20 +6,67 @@ result is the engine's stable result document (``xiangchuang schema result``), u
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Header
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from xiangchuang.audit import verification
 from xiangchuang.checkup import catalogue
 from xiangchuang.checkup.service import china_today, run_checkup
+from xiangchuang.engine.schema import case_schema
 from xiangchuang.errors import NotFound
 from xiangchuang.models import User
 from xiangchuang.users.service import ROLE_LABELS, scope_for
 from xiangchuang.web.deps import ApiCaller, SessionDep, StateDep, require_role, token_scope_if_presented
 
-router = APIRouter(prefix="/api/v1", tags=["API v1"])
+
+class FieldProblem(BaseModel):
+    field: str
+    rule: str
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(description="中文错误说明（指明字段与规则）")
+    status: int
+    errors: list[FieldProblem] | None = Field(None, description="逐项的字段与规则（请求格式错误时）")
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    labels = {
+        401: "未登录或令牌无效",
+        403: "无权访问",
+        404: "不存在",
+        422: "请求格式错误（中文说明指明字段与规则）",
+        503: "数据库暂时无法访问",
+    }
+    return {c: {"model": ErrorBody, "description": labels[c]} for c in codes}
+
+
+# Every API error is the same small Chinese JSON body (web/app.py's handlers), documented here.
+router = APIRouter(prefix="/api/v1", tags=["API v1"], responses=_errors(422, 503))
+
+
+# Documented here, handled by web/idempotency.py (before the route runs).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[!-~]{1,200}$",
+        description="幂等键（建议 UUID）：同一请求重发只处理一次，跨工作进程有效",
+    ),
+]
+IDEMPOTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "幂等键格式错误"},
+    401: {"model": ErrorBody, "description": "令牌无效"},
+    403: {"model": ErrorBody, "description": "令牌无此权限"},
+    409: {"model": ErrorBody, "description": "幂等键已用于不同的请求，或首次请求仍在处理"},
+    422: {"model": ErrorBody, "description": "案例格式错误（中文说明指明字段）"},
+    429: {"model": ErrorBody, "description": "请求过于频繁"},
+    503: {"model": ErrorBody, "description": "数据库暂时无法访问"},
+}
 
 
 class Parameter(BaseModel):
@@ -146,6 +193,21 @@ class Me(BaseModel):
     scopes: list[str] | None = None
 
 
+def _district_numbers_too(node: Any) -> Any:
+    """The case schema's district codes may be a string or a number; its pattern (500xxx) only binds the
+    string form, so the number form gets the same range (the engine accepts 500000–500999 either way)."""
+    if isinstance(node, dict):
+        out = {k: _district_numbers_too(v) for k, v in node.items()}
+        if out.get("pattern") == r"^500\d{3}$" and "integer" in (out.get("type") or ()):
+            out.update(minimum=500000, maximum=500999)
+        return out
+    if isinstance(node, list):
+        return [_district_numbers_too(v) for v in node]
+    return node
+
+
+# The request body is the engine's case document (`xiangchuang schema case`), unknown keys refused.
+CASE_SCHEMA = _district_numbers_too({k: v for k, v in case_schema().items() if not k.startswith("$")})
 CASE_EXAMPLE = {
     "on": "2024-03-20",
     "person": {"id": "P1", "groups": ["returning_migrant_worker"], "first_business": True},
@@ -167,14 +229,23 @@ CASE_EXAMPLE = {
     response_model_exclude_unset=True,
     summary="政策体检：评估一个案例",
     description="案例格式见 `xiangchuang schema case`：缺省的键表示未知，空列表表示确知没有；金额为分。"
-    "不带 `on` 时按今天（北京时间）评估。",
+    "不带 `on` 时按今天（北京时间）评估。可带 `Idempotency-Key` 请求头：同一调用者以同一键重发同一请求时"
+    "返回首次的结果（`Idempotency-Replayed: true`），同一键用于不同请求时返回 409。",
+    responses=IDEMPOTENT_RESPONSES,
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": CASE_SCHEMA}}}},
 )
 def checkup(
     state: StateDep,
     _token: Annotated[None, Depends(token_scope_if_presented("checkup"))],
+    _key: IdempotencyKey = None,
     case: dict[str, Any] = Body(..., examples=[CASE_EXAMPLE]),  # noqa: B008
-) -> dict[str, Any]:
-    return run_checkup(case, params=state.params)
+) -> Response:
+    # The engine's document is plain JSON data (str/int/bool/None/list/dict) and already the documented
+    # shape: encode it once here instead of FastAPI's validate-then-serialise pass through the response
+    # model (benchmarks/web_load_bench.py; the model still documents it in the OpenAPI, and
+    # tests/web/test_schemathesis.py checks responses against it).
+    doc = run_checkup(case, params=state.params)
+    return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
 
 
 @router.get("/programs", response_model=list[ProgramSummary], summary="全部扶持项目")
@@ -183,7 +254,10 @@ def programs(state: StateDep) -> list[dict[str, Any]]:
 
 
 @router.get(
-    "/programs/{program_id}", response_model=ProgramDetail, summary="一个项目：条件、依据、需准备的信息"
+    "/programs/{program_id}",
+    response_model=ProgramDetail,
+    summary="一个项目：条件、依据、需准备的信息",
+    responses=_errors(404),
 )
 def program(program_id: str, state: StateDep) -> dict[str, Any]:
     entry = catalogue.program(program_id, state.params, china_today())
@@ -192,7 +266,9 @@ def program(program_id: str, state: StateDep) -> dict[str, Any]:
     return entry
 
 
-@router.get("/me", response_model=Me, summary="当前调用者（登录用户或 API 令牌）")
+@router.get(
+    "/me", response_model=Me, summary="当前调用者（登录用户或 API 令牌）", responses=_errors(401, 403)
+)
 def me(caller: ApiCaller) -> Me:
     if caller.token is not None:
         t = caller.token
@@ -211,7 +287,12 @@ def me(caller: ApiCaller) -> Me:
     )
 
 
-@router.get("/audit/verify", response_model=AuditCheck, summary="校验审计日志哈希链（审计管理员）")
+@router.get(
+    "/audit/verify",
+    response_model=AuditCheck,
+    summary="校验审计日志哈希链（审计管理员）",
+    responses=_errors(401, 403),
+)
 def audit_verify(
     state: StateDep, db: SessionDep, user: Annotated[User, Depends(require_role("audit_admin"))]
 ) -> AuditCheck:

@@ -37,7 +37,9 @@ from xiangchuang.users.ratelimit import Limit
 from xiangchuang.users.service import SecurityPolicy
 from xiangchuang.web import api, health, pages
 from xiangchuang.web.deps import AppState, LoginRequired, RateLimited, guard, is_api
+from xiangchuang.web.idempotency import IdempotencyMiddleware
 from xiangchuang.web.logs import logger
+from xiangchuang.web.proxy import parse_trusted
 from xiangchuang.web.render import render
 
 SECURITY_HEADERS: Final = (
@@ -198,6 +200,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """Build the app for ``settings`` (default: the environment). Opens no connection until a request.
     ``engine`` lets a caller (a test) supply the database engine instead of the settings' URL."""
     s = settings or get_settings()
+    parse_trusted(s.trusted_proxies)  # a bad XIANGCHUANG_TRUSTED_PROXIES fails at start, in Chinese
     ring = KeyRing.load(s.keyring, s.resolved_keyring_file)
     own_engine = engine is None
     engine = engine or make_engine(s.resolved_database_url, hide_parameters=True)
@@ -250,6 +253,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         "/static/swagger", StaticFiles(directory=str(swagger_ui_bundle.swagger_ui_path)), name="swagger"
     )
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.add_middleware(IdempotencyMiddleware)  # inside the security middleware: replays get its headers
     app.add_middleware(SecurityMiddleware, hsts=s.cookie_secure)
     logging.getLogger("xiangchuang.web").setLevel(logging.INFO)
     return app

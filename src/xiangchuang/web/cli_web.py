@@ -28,11 +28,13 @@ def serve_command(
     import uvicorn
 
     from xiangchuang.crypto import KeyRing, KeyRingError
+    from xiangchuang.web.proxy import parse_trusted
 
     settings = get_settings()
     try:
         KeyRing.load(settings.keyring, settings.resolved_keyring_file)
-    except KeyRingError as exc:
+        parse_trusted(settings.trusted_proxies)
+    except (KeyRingError, ValueError) as exc:
         raise fail(str(exc)) from None
     console.print(f"乡创通网页服务：http://{host}:{port}/  （API 文档 /docs；按 Ctrl+C 停止）")
     uvicorn.run(
@@ -43,7 +45,11 @@ def serve_command(
         workers=workers,
         access_log=False,
         log_config=None,
-        proxy_headers=True,
+        # X-Forwarded-For is read by the app, and only from XIANGCHUANG_TRUSTED_PROXIES (web/proxy.py).
+        proxy_headers=False,
+        # Longer than nginx's upstream keep-alive (60 s), so the proxy, not the worker, closes idle
+        # connections: otherwise a request sent just as the worker closes fails (seen in the load benchmark).
+        timeout_keep_alive=75,
         server_header=False,
     )
 
