@@ -307,3 +307,67 @@ def test_messages_page_lists_delivered_messages(world, db_engine):
     assert "您的申请已提交" in page.text
     assert "您的申请已提交" in vet.get(f"/my/applications/{app_id}").text
     _ = dt
+
+
+def _to_publicity(vet, clerk, rev) -> int:
+    app_id = _apply(vet)
+    upload_all(vet, app_id, REQUIRED)
+    assert vet.post(f"/api/v1/applications/{app_id}/actions", json={"action": "submit"}).status_code == 200
+    for action in ("accept", "start_first_review", "pass_first_review"):
+        assert (
+            clerk.post(f"/api/v1/applications/{app_id}/actions", json={"action": action}).status_code == 200
+        )
+    r = rev.post(f"/api/v1/applications/{app_id}/actions", json={"action": "pass_second_review"})
+    assert r.status_code == 200 and r.json()["state"] == "publicity"
+    return app_id
+
+
+def test_objection_recorded_and_resolved_from_the_pages(world, db_engine):
+    from xiangchuang.models import Objection
+
+    vet, clerk, rev = (world.client(n) for n in ("vet", "clerk", "rev"))
+    app_id = _to_publicity(vet, clerk, rev)
+    batch_page = rev.get("/staff/publicity")
+    batch_id = int(re.search(r"/staff/publicity/(\d+)", batch_page.text).group(1))
+    assert f"/staff/applications/{app_id}" in rev.get(f"/staff/publicity/{batch_id}").text
+    _act(clerk, app_id, "object", "群众来电反映经营地址不实")
+    page = rev.get(f"/staff/applications/{app_id}")
+    assert "公示异议处理中" in page.text and 'id="act-dismiss_objection"' in page.text
+    _act(rev, app_id, "dismiss_objection", "经实地核查，经营地址属实")
+    with db_engine.connect() as conn:
+        obj = conn.execute(select(Objection)).one()
+    assert obj.resolved_by == "rev" and obj.resolution == "经实地核查，经营地址属实"
+    assert rev.get(f"/api/v1/staff/applications/{app_id}").json()["state"] == "publicity"
+
+
+def test_finance_of_another_district_cannot_touch_a_batch(world, db_engine, akey, pii):
+    from xiangchuang.db import make_sessionmaker, transaction
+    from xiangchuang.users.service import create_user, new_totp_secret
+
+    secret = new_totp_secret()
+    with transaction(make_sessionmaker(db_engine)) as s:
+        create_user(
+            s,
+            login="fin2",
+            display_name="测试fin2",
+            role="district_finance",
+            password="Lemon-tree-on-the-hill",
+            actor="system",
+            audit_key=akey,
+            district=500102,
+            totp_secret=secret,
+            cipher=pii.cipher,
+        )
+    world.secrets["fin2"] = secret
+    vet, clerk, rev, fin, fin2 = (world.client(n) for n in ("vet", "clerk", "rev", "fin", "fin2"))
+    app_id = _to_publicity(vet, clerk, rev)
+    world.clock.now = LATER
+    fin.post("/finance/budget", data={"amount": "100000"})
+    _act(rev, app_id, "approve")
+    assert app_id and f'id="pay-{app_id}"' not in fin2.get("/finance").text
+    assert fin2.post("/finance/batches", data={"ids": [str(app_id)]}).status_code == 403
+    fin.post("/finance/batches", data={"ids": [str(app_id)]})
+    bid = int(re.search(r'id="run-(\d+)"', fin.get("/finance").text).group(1))
+    assert fin2.post(f"/finance/batches/{bid}/run").status_code == 403
+    assert fin2.get(f"/finance/batches/{bid}/bank.xlsx").status_code == 403
+    assert fin2.post(f"/finance/batches/{bid}/confirm").status_code == 403

@@ -35,7 +35,7 @@ from xiangchuang.engine.parameters import load_parameters
 from xiangchuang.errors import DomainError
 from xiangchuang.users.ratelimit import Limit
 from xiangchuang.users.service import SecurityPolicy
-from xiangchuang.web import api, api_applications, health, pages, pages_applicant, pages_staff
+from xiangchuang.web import api, api_applications, health, pages, pages_applicant, pages_registry, pages_staff
 from xiangchuang.web.deps import AppState, LoginRequired, RateLimited, guard, is_api
 from xiangchuang.web.logs import logger
 from xiangchuang.web.render import render
@@ -240,6 +240,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(pages.router)
     app.include_router(pages_applicant.router)
     app.include_router(pages_staff.router)
+    app.include_router(pages_registry.router)
     app.include_router(api_applications.router)
     import swagger_ui_bundle
 
