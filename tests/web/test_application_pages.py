@@ -371,3 +371,32 @@ def test_finance_of_another_district_cannot_touch_a_batch(world, db_engine, akey
     assert fin2.post(f"/finance/batches/{bid}/run").status_code == 403
     assert fin2.get(f"/finance/batches/{bid}/bank.xlsx").status_code == 403
     assert fin2.post(f"/finance/batches/{bid}/confirm").status_code == 403
+
+
+def test_demo_applicant_actor_is_the_person_invitations_go_to(db_engine, pii, akey):
+    """The one mapping: an applicant account acts as the registry person number of its linked person,
+    which for the demo applicant is the legal representative of its business — the person a 免申即享
+    invitation for that business is addressed to."""
+    from tests.applications import registry
+    from xiangchuang.applications import repository as repo
+    from xiangchuang.config import Settings
+    from xiangchuang.db import make_sessionmaker, transaction
+    from xiangchuang.models import Business, User
+    from xiangchuang.users.demo_accounts import seed_demo_accounts
+    from xiangchuang.web.workbench import actor_for, applicant_actor
+
+    with db_engine.begin() as conn:
+        registry(conn, pii)
+    with transaction(make_sessionmaker(db_engine)) as s:
+        seed_demo_accounts(s, settings=Settings(demo=True), cipher=pii.cipher, audit_key=akey)
+    with transaction(make_sessionmaker(db_engine)) as s:
+        user = s.execute(select(User).where(User.role == "applicant")).scalar_one()
+        business = s.get(Business, user.business_id)
+        assert business is not None
+        expected = repo.person_no_for_subject(s, "businesses", business.business_no)
+        assert expected is not None and applicant_actor(s, user) == expected
+        assert actor_for(s, user).role == "applicant" and actor_for(s, user).district is None
+        # an account linked only to its business acts as the business's representative as well
+        user.person_id = None
+        assert applicant_actor(s, user) == expected
+        s.rollback()
