@@ -130,7 +130,7 @@ def test_full_path_through_the_pages(world, db_engine):
     _act(rev, app_id, "pass_second_review")
     # 公示: approving before the period ends is refused
     r = rev.post(f"/staff/applications/{app_id}/act", data={"action": "approve"})
-    assert r.status_code == 422 and "公示期至" in r.text
+    assert r.status_code == 409 and "公示期至" in r.text
     batches = rev.get("/staff/publicity")
     batch_id = int(re.search(r"/staff/publicity/(\d+)", batches.text).group(1))
     listing = rev.get(f"/staff/publicity/{batch_id}")
@@ -141,7 +141,10 @@ def test_full_path_through_the_pages(world, db_engine):
     world.clock.now = LATER
     # no budget yet: approval refused by the ledger, nothing changes
     r = rev.post(f"/staff/applications/{app_id}/act", data={"action": "approve"})
-    assert r.status_code == 422 and "公示中" in rev.get(f"/staff/applications/{app_id}").text
+    assert r.status_code == 409 and "资金账本" in r.text
+    assert "公示中" in rev.get(f"/staff/applications/{app_id}").text
+    api = rev.post(f"/api/v1/applications/{app_id}/actions", json={"action": "approve"})
+    assert api.status_code == 409 and "资金账本" in api.json()["detail"]
     r = fin.post(
         "/finance/budget", data={"amount": "1000000", "note": "渝财社〔2025〕1号"}, follow_redirects=False
     )
@@ -400,3 +403,27 @@ def test_demo_applicant_actor_is_the_person_invitations_go_to(db_engine, pii, ak
         user.person_id = None
         assert applicant_actor(s, user) == expected
         s.rollback()
+
+
+def test_openapi_documents_the_application_api_with_per_role_models(client):
+    doc = client.get("/openapi.json").json()
+    paths = doc["paths"]
+    for path in (
+        "/api/v1/my/applications",
+        "/api/v1/my/applications/{application_id}",
+        "/api/v1/my/checkup",
+        "/api/v1/staff/queue",
+        "/api/v1/staff/applications/{application_id}",
+        "/api/v1/applications/{application_id}/actions",
+    ):
+        assert path in paths, path
+    schemas = doc["components"]["schemas"]
+    applicant = set(schemas["ApplicantApplication"]["properties"])
+    staff = set(schemas["StaffApplication"]["properties"])
+    assert "subject_key" not in applicant and "determinations" not in applicant
+    assert {"subject_key", "determinations", "actions"} <= staff
+    assert not any(p.startswith("/my") or p.startswith("/staff") for p in paths)  # pages stay out
+    # the pages' routes answer 401 on the API for anonymous callers, and redirect to login on pages
+    assert client.get("/api/v1/staff/queue").status_code == 401
+    r = client.get("/staff/queue", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")

@@ -28,7 +28,7 @@ from xiangchuang.applications import attachments, invitations, publicity, servic
 from xiangchuang.applications import repository as repo
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.applications.workflow import ACTION_LABELS, STATE_LABELS, find_row
-from xiangchuang.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from xiangchuang.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from xiangchuang.ledger.batches import BatchLine, create_batch, export_bank_file, run_batch
 from xiangchuang.models import (
     Application,
@@ -135,7 +135,13 @@ async def queue_batch(request: Request, db: SessionDep, state: StateDep, user: S
 
 
 def _app_page(
-    request: Request, db: Any, state: Any, user: User, app: Application, error: str | None = None
+    request: Request,
+    db: Any,
+    state: Any,
+    user: User,
+    app: Application,
+    error: str | None = None,
+    status: int = 422,
 ) -> Response:
     actor = wb.actor_for(db, user)
     dets = list(repo.determinations(db, app.id))
@@ -160,7 +166,7 @@ def _app_page(
                 "not_in_registry": "登记库中无此主体",
             },
         },
-        status=422 if error else 200,
+        status=status if error else 200,
     )
 
 
@@ -177,14 +183,25 @@ def approve_with_budget(db: Any, state: Any, app: Application) -> None:
     amount = app.amount_approved_fen
     if not amount:
         raise ValidationFailed("核准金额为空：复审时的判定没有金额，不能核准")
-    ledger.approve(
-        db,
-        idempotency_key=f"approve:{app.application_no}",
-        district=app.district,
-        funding_source=FUNDING_SOURCE,
-        application_ref=app.application_no,
-        amount_fen=amount,
-    )
+    try:
+        ledger.approve(
+            db,
+            idempotency_key=f"approve:{app.application_no}",
+            district=app.district,
+            funding_source=FUNDING_SOURCE,
+            application_ref=app.application_no,
+            amount_fen=amount,
+        )
+    except ledger.LedgerError as exc:
+        raise ledger_refusal(exc) from None
+
+
+def ledger_refusal(exc: ledger.LedgerError) -> DomainError:
+    """A ledger refusal as the domain error of the same HTTP status (Chinese message kept)."""
+    text = f"资金账本：{exc.message}"
+    if isinstance(exc, ledger.AccountNotFound):
+        text += "（本区县尚未登记该资金来源的预算：请区县财政先下达预算）"
+    return ValidationFailed(text) if exc.status == 422 else Conflict(text)
 
 
 def act_on(
@@ -231,9 +248,9 @@ def staff_act(
         raise ValidationFailed(f"操作 {action!r} 不正确")
     try:
         act_on(db, state, request, user, app.id, action, reason or None, version)
-    except (DomainError, ledger.LedgerError) as exc:
+    except DomainError as exc:
         db.refresh(app)
-        return _app_page(request, db, state, user, app, getattr(exc, "message", str(exc)))
+        return _app_page(request, db, state, user, app, exc.message, exc.status)
     return RedirectResponse(f"/staff/applications/{app.id}?done={action}", status_code=303)
 
 
@@ -535,7 +552,10 @@ def _my_batch(db: Any, user: User, batch_id: int) -> DisbursementBatch:
 def run_disbursement(batch_id: int, db: SessionDep, state: StateDep, user: Finance) -> Response:
     _my_batch(db, user, batch_id)
     db.commit()  # the batch runner uses one transaction per item of its own
-    result = run_batch(state.sessions, batch_id=batch_id)
+    try:
+        result = run_batch(state.sessions, batch_id=batch_id)
+    except ledger.LedgerError as exc:
+        raise ledger_refusal(exc) from None
     return RedirectResponse(f"/finance?msg=paid{result.paid}", status_code=303)
 
 
