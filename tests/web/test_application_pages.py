@@ -427,3 +427,34 @@ def test_openapi_documents_the_application_api_with_per_role_models(client):
     assert client.get("/api/v1/staff/queue").status_code == 401
     r = client.get("/staff/queue", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_more_scope_publicity_materials_and_api_create(world):
+    vet, other, clerk, rev, rev2, clerk2 = (
+        world.client(n) for n in ("vet", "other", "clerk", "rev", "rev2", "clerk2")
+    )
+    # create through the API: the subject is the account's own business, whatever the caller says
+    made = vet.post("/api/v1/my/applications", json={"kind": "startup_subsidy", "period": "2022"})
+    assert made.status_code == 201 and made.json()["state"] == "draft"
+    bad = vet.post(
+        "/api/v1/my/applications",
+        json={"kind": "startup_subsidy", "period": "2022", "subject_key": "B-OTHER"},
+    )
+    assert bad.status_code == 422  # extra fields are refused
+    draft = made.json()["id"]
+    assert vet.get(f"/api/v1/my/applications/{draft}/missing").json()[0] == "营业执照"
+    # another applicant cannot upload to, edit or view the materials of this application
+    assert upload_all(other, draft, REQUIRED).status_code == 403
+    assert other.post(f"/my/applications/{draft}/edit", data={"amount": "1"}).status_code == 403
+    assert other.get(f"/my/applications/{draft}/materials").status_code == 403
+    # a clerk of another district cannot upload on behalf either
+    assert upload_all(clerk2, draft, REQUIRED, base="/staff/applications").status_code == 403
+    app_id = _to_publicity(vet, clerk, rev)
+    batch_id = int(re.search(r"/staff/publicity/(\d+)", rev.get("/staff/publicity").text).group(1))
+    assert rev2.get(f"/staff/publicity/{batch_id}").status_code == 403
+    assert rev2.get(f"/staff/publicity/{batch_id}/export.xlsx").status_code == 403
+    assert "暂无公示批次" in rev2.get("/staff/publicity").text
+    assert (
+        rev2.post(f"/staff/applications/{app_id}/act", data={"action": "object", "reason": "x"}).status_code
+        == 403
+    )
