@@ -418,6 +418,7 @@ def _registry_is_empty(url: str) -> bool:
 def _register_registry_commands() -> None:
     from xiangchuang.applications import cli_applications
     from xiangchuang.loans import cli_loans
+    from xiangchuang.outbox import cli_outbox
     from xiangchuang.registry import cli_import, cli_match
     from xiangchuang.web import cli_web
 
@@ -426,6 +427,7 @@ def _register_registry_commands() -> None:
     cli_web.register(app)
     cli_loans.register(app)
     cli_applications.register(app)
+    cli_outbox.register(app)
 
 
 _register_registry_commands()

@@ -458,3 +458,26 @@ def test_more_scope_publicity_materials_and_api_create(world):
         rev2.post(f"/staff/applications/{app_id}/act", data={"action": "object", "reason": "x"}).status_code
         == 403
     )
+
+
+def test_deliver_messages_command_fills_the_inbox(world, db_engine, monkeypatch):
+    """The scheduled job (xiangchuang deliver-messages) delivers the workflow's in-app messages; the
+    applicant's messages page then shows them (addressed to the person number)."""
+    from typer.testing import CliRunner
+
+    from xiangchuang.cli import app as cli
+
+    vet = world.client("vet")
+    app_id = _apply(vet)
+    upload_all(vet, app_id, REQUIRED)
+    vet.post(f"/my/applications/{app_id}/act", data={"action": "submit"})
+    assert "暂无消息" in vet.get("/my/messages").text
+    monkeypatch.setattr("xiangchuang.outbox.cli_outbox.make_engine", lambda url: db_engine)
+    monkeypatch.setattr(db_engine, "dispose", lambda: None)
+    result = CliRunner().invoke(cli, ["deliver-messages", "--batch", "1"])
+    assert result.exit_code == 0, result.output
+    assert "投递 2 条" in result.output  # the applicant's and the clerks' task message
+    page = vet.get("/my/messages")
+    assert "您的申请已提交" in page.text and "待办" not in page.text
+    again = CliRunner().invoke(cli, ["deliver-messages"])
+    assert "投递 0 条" in again.output
