@@ -233,6 +233,18 @@ def test_batch_accept_and_api_actions(world):
     assert r.status_code == 200 and r.text.count("成功") == 2
     q = clerk.get("/api/v1/staff/queue", params={"state": "accepted"}).json()
     assert q["total"] == 2 and {i["id"] for i in q["items"]} == set(ids)
+    # paging and sorting: one per page, newest first
+    p1 = clerk.get("/api/v1/staff/queue", params={"page_size": 1, "sort": "created", "desc": True}).json()
+    p2 = clerk.get(
+        "/api/v1/staff/queue", params={"page_size": 1, "page": 2, "sort": "created", "desc": True}
+    ).json()
+    assert p1["pages"] == 2 and [p1["items"][0]["id"], p2["items"][0]["id"]] == [ids[1], ids[0]]
+    page = clerk.get("/staff/queue", params={"size": "1", "sort": "created", "desc": "1"})
+    assert "第 1/2 页" in page.text and "下一页" in page.text
+    assert clerk.get("/staff/queue", params={"sort": "bogus"}).status_code == 422
+    # exactly the allowed transitions are offered, as buttons
+    buttons = set(re.findall(r'id="act-([a-z_]+)"', clerk.get(f"/staff/applications/{ids[0]}").text))
+    assert buttons == {"start_first_review", "withdraw"}
     # the reviewer cannot accept, and a stale version is a conflict
     staff = rev.get(f"/api/v1/staff/applications/{ids[0]}").json()
     assert staff["actions"] == [] and staff["subject_key"] == "B-VET"

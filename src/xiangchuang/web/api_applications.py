@@ -305,7 +305,7 @@ def create_mine(
         role="applicant",
         actor_district=None,
         audit_key=state.audit_key,
-        form=form_answers(body.description, None),
+        form=form_answers(body.description),
         amount_requested_fen=body.amount_requested_fen,
         now=wb.clock(request),
     )

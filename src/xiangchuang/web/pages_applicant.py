@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -24,7 +23,7 @@ from xiangchuang.checkup.service import PUBLIC_STATUS
 from xiangchuang.engine import ENGINE_VERSION
 from xiangchuang.errors import DomainError, NotFound, ValidationFailed
 from xiangchuang.ids.masking import mask_name_middle
-from xiangchuang.models import Application, Business, Person, User
+from xiangchuang.models import Application, Business, User
 from xiangchuang.outbox.service import inbox
 from xiangchuang.web import workbench as wb
 from xiangchuang.web.deps import AppState, SessionDep, StateDep, require_role
@@ -53,7 +52,7 @@ def parse_yuan(text: str | None, field: str = "申请金额") -> int | None:
     return int(value * 100)
 
 
-def form_answers(description: str | None, street: str | None) -> dict[str, Any]:
+def form_answers(description: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if description and description.strip():
         if len(description) > 1000:
@@ -224,19 +223,20 @@ def apply_create(
         return _answers_page(request, kind, values, "您的账号没有关联可申请该项目的主体")
     try:
         with db.begin_nested():
+            actor = wb.applicant_actor(db, user)
             app = service.create_application(
                 db,
                 kind=kind.id,
                 subject_key=subject,
                 period=period,
                 district=_district(db, user),
-                applicant_user=wb.applicant_actor(db, user),
-                applicant_person_no=wb.applicant_actor(db, user),
-                actor=wb.applicant_actor(db, user),
+                applicant_user=actor,
+                applicant_person_no=actor,
+                actor=actor,
                 role="applicant",
                 actor_district=None,
                 audit_key=state.audit_key,
-                form=form_answers(description, None),
+                form=form_answers(description),
                 amount_requested_fen=parse_yuan(amount),
                 now=wb.clock(request),
             )
@@ -273,7 +273,7 @@ def edit_save(
             drafts.update_answers(
                 db,
                 application_id=app.id,
-                form=form_answers(description, None),
+                form=form_answers(description),
                 amount_requested_fen=parse_yuan(amount),
                 audit_key=state.audit_key,
                 now=wb.clock(request),
@@ -465,7 +465,3 @@ def application_page(application_id: int, request: Request, db: SessionDep, user
             "invitation": repo.invitation_of(db, app.id) if app.state == "invited" else None,
         },
     )
-
-
-def person_of(db: Session, person_no: str) -> Person | None:
-    return db.execute(select(Person).where(Person.person_no == person_no)).scalar_one_or_none()
