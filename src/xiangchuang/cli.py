@@ -420,6 +420,7 @@ def _register_registry_commands() -> None:
     from xiangchuang.applications import cli_applications
     from xiangchuang.loans import cli_loans
     from xiangchuang.mentors import cli_mentors
+    from xiangchuang.outbox import cli_outbox
     from xiangchuang.registry import cli_import, cli_match
     from xiangchuang.stats import cli_stats
     from xiangchuang.web import cli_web
@@ -432,6 +433,7 @@ def _register_registry_commands() -> None:
     cli_stats.register(app)
     cli_mentors.register(app)
     cli_backup.register(app)
+    cli_outbox.register(app)
 
 
 _register_registry_commands()

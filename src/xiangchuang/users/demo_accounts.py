@@ -3,7 +3,8 @@
 SECURITY.md: no default accounts. :func:`seed_demo_accounts` refuses unless the settings say demo mode,
 does nothing when demo accounts already exist (their passwords were shown when they were made and are
 stored only as argon2id hashes), puts the district accounts in the district with the most demo
-businesses, and links the applicant to a business of that district and its founder in the registry.
+businesses, and links the applicant to a business of that district and its legal representative in the
+registry (whose person number is the applicant's actor id in applications, invitations and messages).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xiangchuang.applications.repository import founder_of
 from xiangchuang.config import Settings
 from xiangchuang.crypto import FieldCipher
 from xiangchuang.errors import Forbidden, ValidationFailed
@@ -100,6 +102,11 @@ def seed_demo_accounts(
     ).first()
     if linked is None:
         raise ValidationFailed(f"演示区县 {district} 没有带创办人的正常经营主体，无法关联演示申请人")
+    # The applicant's actor id is the registry person number of the person the account speaks for
+    # (xiangchuang.web.workbench); link the business's legal representative, the person 免申即享
+    # invitations for the business go to, so both name the same person.
+    representative = founder_of(session, int(linked.id))
+    person_id = representative.id if representative is not None else int(linked.person_id)
     out: list[DemoAccount] = []
     for role, suffix, name, org in ACCOUNTS:
         password = strong_password()
@@ -116,7 +123,7 @@ def seed_demo_accounts(
             actor="system",
             audit_key=audit_key,
             district=district if in_district else None,
-            person_id=int(linked.person_id) if role == "applicant" else None,
+            person_id=person_id if role == "applicant" else None,
             business_id=int(linked.id) if role == "applicant" else None,
             org_name=org,
             totp_secret=secret,
