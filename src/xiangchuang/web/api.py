@@ -34,11 +34,13 @@ class ErrorBody(BaseModel):
     errors: list[FieldProblem] | None = Field(None, description="逐项的字段与规则（请求格式错误时）")
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     labels = {
         401: "未登录或令牌无效",
         403: "无权访问",
         404: "不存在",
+        409: "与当前状态冲突（已处理、重复提交或版本已变）",
+        429: "请求过于频繁",
         422: "请求格式错误（中文说明指明字段与规则）",
         503: "数据库暂时无法访问",
     }
@@ -46,7 +48,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 # Every API error is the same small Chinese JSON body (web/app.py's handlers), documented here.
-router = APIRouter(prefix="/api/v1", tags=["API v1"], responses=_errors(422, 503))
+router = APIRouter(prefix="/api/v1", tags=["API v1"], responses=error_responses(422, 503))
 
 
 # Documented here, handled by web/idempotency.py (before the route runs).
@@ -257,7 +259,7 @@ def programs(state: StateDep) -> list[dict[str, Any]]:
     "/programs/{program_id}",
     response_model=ProgramDetail,
     summary="一个项目：条件、依据、需准备的信息",
-    responses=_errors(404),
+    responses=error_responses(404),
 )
 def program(program_id: str, state: StateDep) -> dict[str, Any]:
     entry = catalogue.program(program_id, state.params, china_today())
@@ -267,7 +269,7 @@ def program(program_id: str, state: StateDep) -> dict[str, Any]:
 
 
 @router.get(
-    "/me", response_model=Me, summary="当前调用者（登录用户或 API 令牌）", responses=_errors(401, 403)
+    "/me", response_model=Me, summary="当前调用者（登录用户或 API 令牌）", responses=error_responses(401, 403)
 )
 def me(caller: ApiCaller) -> Me:
     if caller.token is not None:
@@ -291,7 +293,7 @@ def me(caller: ApiCaller) -> Me:
     "/audit/verify",
     response_model=AuditCheck,
     summary="校验审计日志哈希链（审计管理员）",
-    responses=_errors(401, 403),
+    responses=error_responses(401, 403),
 )
 def audit_verify(
     state: StateDep, db: SessionDep, user: Annotated[User, Depends(require_role("audit_admin"))]

@@ -18,11 +18,17 @@ from xiangchuang.applications.kinds import KINDS
 from xiangchuang.applications.workflow import ACTIONS, STATE_LABELS
 from xiangchuang.models import Application, User
 from xiangchuang.web import workbench as wb
+from xiangchuang.web.api import error_responses
 from xiangchuang.web.deps import SessionDep, StateDep, require_role
 from xiangchuang.web.pages_applicant import my_subjects, registry_checkup
 from xiangchuang.web.pages_staff import approve_with_budget
 
-router = APIRouter(prefix="/api/v1", tags=["申请办理 / applications"])
+# Every signed-in API answer may be one of these Chinese error bodies (web/app.py's handlers).
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["申请办理 / applications"],
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
 Applicant = Annotated[User, Depends(require_role("applicant"))]
 Worker = Annotated[
     User, Depends(require_role("applicant", "window_clerk", "district_reviewer", "district_finance"))
