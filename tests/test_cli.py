@@ -50,6 +50,8 @@ def test_example_case_matches_the_case_schema():
         ('{"person": {"groups": ["martian"]}}', "未知的人员类别"),
         ('{"persons": {}}', "persons"),
         ("{not json", "不是有效的 JSON"),
+        ('{"business": {"district": 500999.0}}', "行政区划代码"),  # was Python's English int() message
+        ('{"business": {"district": "万州"}}', "不能是小数或文字"),
     ],
 )
 def test_malformed_case_gets_a_chinese_error_naming_the_field(tmp_path, content, fragment):

@@ -483,3 +483,17 @@ def test_migration_0004_upgrades_downgrades_and_matches_the_models(fresh_engine)
     assert not _TABLES & set(inspect(fresh_engine).get_table_names())
     upgrade(fresh_engine, "0004")  # the trigger was dropped with its table: upgrading again works
     assert set(inspect(fresh_engine).get_table_names()) >= _TABLES
+
+
+def test_a_program_that_does_not_apply_to_the_subject_is_determined_not_applicable(db_engine, pii):
+    """B-VET is no carrier's tenant: rent reduction is not about it. The determination says so in Chinese
+    (it used to fail inside the explainer, which only explains rows a program applies to)."""
+    from xiangchuang.db import make_sessionmaker
+
+    setup(db_engine, pii)
+    with make_sessionmaker(db_engine)() as session:
+        probe = Application(kind="carrier_rent_reduction", subject_table="businesses", subject_key="B-VET")
+        det = service.determine(session, probe, on=NOW.date(), params=PARAMS)
+    assert det["status"] == "not_applicable"
+    assert det["result"]["message"].startswith("该主体不属于")
+    assert det["facts"]["businesses"]["n"] == 1

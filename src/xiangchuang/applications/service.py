@@ -70,7 +70,7 @@ from xiangchuang.registry.repository import Scope
 
 MAX_REASON: Final = 500
 REVIEW_STAGES: Final = ("first_review", "second_review")
-_STATUS_ZH: Final = {**STATUS_ZH, "not_in_registry": "登记库中无此主体"}
+_STATUS_ZH: Final = {**STATUS_ZH, "not_in_registry": "登记库中无此主体", "not_applicable": "不适用本项目"}
 
 
 @dataclass(frozen=True)
@@ -532,6 +532,20 @@ def determine(session: Session, app: Application, *, on: dt.date, params: Parame
     rows = np.flatnonzero(outcome.ctx.t["id"].values == app.subject_key)
     if not rows.size:
         return {**missing, "facts": snapshot}
+    if not outcome.applies[int(rows[0])]:
+        # The subject is in the registry but is not what the program is about (e.g. rent reduction for a
+        # business that is not a carrier's tenant): a known "not this program", not an engine failure.
+        return {
+            **base,
+            "status": "not_applicable",
+            "amount_fen": None,
+            "facts": snapshot,
+            "result": {
+                "program": app.kind,
+                "status": "not_applicable",
+                "message": f"该主体不属于「{program.title}」的适用对象",
+            },
+        }
     doc = Explainer(params).program(outcome, int(rows[0]))
     doc["engine_version"] = ENGINE_VERSION
     doc["parameters_version"] = params.version

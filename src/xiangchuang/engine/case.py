@@ -88,7 +88,10 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
                 raise CaseError(path, f"{fact.label}不能为负数")
             return raw
         if fact.kind == "code":
-            code = int(str(raw))
+            text = str(raw)
+            if isinstance(raw, bool) or not (isinstance(raw, int) or (text.isascii() and text.isdigit())):
+                raise CaseError(path, f"{fact.label}须为6位数字的行政区划代码（500xxx），不能是小数或文字")
+            code = int(text)
             if not 500000 <= code < 501000:
                 raise CaseError(path, "区县代码须为重庆市的6位行政区划代码（500xxx）")
             return code
@@ -106,7 +109,10 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
             raise CaseError(path, f"{fact.label}须为有效日期 YYYY-MM-DD") from exc
         if fact.kind == "month":
             raise CaseError(path, f"{fact.label}须为月份 YYYY-MM") from exc
-        raise CaseError(path, str(exc)) from exc
+        message = str(exc)
+        if message.isascii():  # a library's English message (ours are Chinese): say it in Chinese
+            message = f"{fact.label}的取值无法识别（{raw!r}）"
+        raise CaseError(path, message) from exc
 
 
 def _build(

@@ -121,7 +121,9 @@ class Determination(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     stage: Mapped[str] = mapped_column(String(20))
     on: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20))  # eligible | ineligible | unknown | not_in_registry
+    status: Mapped[str] = mapped_column(
+        String(20)
+    )  # eligible | ineligible | unknown | not_in_registry | not_applicable
     amount_fen: Mapped[int | None] = mapped_column(Fen)
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
     engine_version: Mapped[str] = mapped_column(String(20))

@@ -27,7 +27,6 @@ from xiangchuang.models import Application, Business, User
 from xiangchuang.outbox.service import inbox
 from xiangchuang.web import workbench as wb
 from xiangchuang.web.deps import AppState, SessionDep, StateDep, require_role
-from xiangchuang.web.logs import logger
 from xiangchuang.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -104,11 +103,7 @@ def registry_checkup(db: Session, state: AppState, user: User, on: dt.date) -> d
         if key is None:
             continue
         probe = Application(kind=kind.id, subject_table=kind.subject_table, subject_key=key)
-        try:
-            det = service.determine(db, probe, on=on, params=state.params)
-        except KeyError:  # the explainer cannot explain this program for one subject (engine issue)
-            logger().warning("registry checkup skipped", extra={"event": "checkup_skip", "program": kind.id})
-            continue
+        det = service.determine(db, probe, on=on, params=state.params)
         result = dict(det["result"])
         if result.get("status") not in PUBLIC_STATUS:
             continue

@@ -164,6 +164,7 @@ def _app_page(
                 "ineligible": "不符合",
                 "undetermined": "待定",
                 "not_in_registry": "登记库中无此主体",
+                "not_applicable": "不适用本项目",
             },
         },
         status=status if error else 200,
