@@ -36,6 +36,7 @@ from xiangchuang.models.loans import (
 )
 from xiangchuang.models.matching import MatchResult, MatchRun
 from xiangchuang.models.outbox import InboxMessage, OutboxMessage
+from xiangchuang.models.parameter_changes import ParameterChange
 from xiangchuang.models.people import Person, PersonGroup
 from xiangchuang.models.publicity import PublicityBatch, PublicityLine
 from xiangchuang.models.users import ApiToken, RateLimitBucket, User, UserSession
@@ -76,6 +77,7 @@ __all__ = [
     "MatchRun",
     "Objection",
     "OutboxMessage",
+    "ParameterChange",
     "Person",
     "PersonGroup",
     "Posting",

@@ -17,7 +17,14 @@ from xiangchuang.checkup.service import china_today, run_checkup
 from xiangchuang.errors import NotFound
 from xiangchuang.models import User
 from xiangchuang.users.service import ROLE_LABELS, scope_for
-from xiangchuang.web.deps import ApiCaller, SessionDep, StateDep, require_role, token_scope_if_presented
+from xiangchuang.web.deps import (
+    ApiCaller,
+    ParamsDep,
+    SessionDep,
+    StateDep,
+    require_role,
+    token_scope_if_presented,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["API v1"])
 
@@ -170,23 +177,23 @@ CASE_EXAMPLE = {
     "不带 `on` 时按今天（北京时间）评估。",
 )
 def checkup(
-    state: StateDep,
+    params: ParamsDep,
     _token: Annotated[None, Depends(token_scope_if_presented("checkup"))],
     case: dict[str, Any] = Body(..., examples=[CASE_EXAMPLE]),  # noqa: B008
 ) -> dict[str, Any]:
-    return run_checkup(case, params=state.params)
+    return run_checkup(case, params=params)
 
 
 @router.get("/programs", response_model=list[ProgramSummary], summary="全部扶持项目")
-def programs(state: StateDep) -> list[dict[str, Any]]:
-    return catalogue.catalogue(state.params, china_today())
+def programs(params: ParamsDep) -> list[dict[str, Any]]:
+    return catalogue.catalogue(params, china_today())
 
 
 @router.get(
     "/programs/{program_id}", response_model=ProgramDetail, summary="一个项目：条件、依据、需准备的信息"
 )
-def program(program_id: str, state: StateDep) -> dict[str, Any]:
-    entry = catalogue.program(program_id, state.params, china_today())
+def program(program_id: str, params: ParamsDep) -> dict[str, Any]:
+    entry = catalogue.program(program_id, params, china_today())
     if entry is None:
         raise NotFound(f"项目 {program_id} 不存在")
     return entry

@@ -108,6 +108,16 @@ def get_db(state: StateDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
+def current_params(state: StateDep, db: SessionDep) -> ParameterSet:
+    """The parameters in force: the YAML files plus the city's approved (four-eyes) changes."""
+    from xiangchuang.paramchanges.service import effective_parameters
+
+    return effective_parameters(db, state.params)
+
+
+ParamsDep = Annotated[ParameterSet, Depends(current_params)]
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
