@@ -1,4 +1,4 @@
-"""city parameter changes (four-eyes)
+"""city parameter changes (four-eyes); bank code and district on users and API tokens
 
 Revision ID: 0012
 Revises: 0008
@@ -41,9 +41,19 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_parameter_changes_name"), "parameter_changes", ["name"], unique=False)
     op.create_index(op.f("ix_parameter_changes_state"), "parameter_changes", ["state"], unique=False)
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("org_code", sa.String(length=20), nullable=True))
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.add_column(sa.Column("org_code", sa.String(length=20), nullable=True))
+        batch.add_column(sa.Column("district", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.drop_column("district")
+        batch.drop_column("org_code")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("org_code")
     op.drop_index(op.f("ix_parameter_changes_state"), table_name="parameter_changes")
     op.drop_index(op.f("ix_parameter_changes_name"), table_name="parameter_changes")
     op.drop_table("parameter_changes")
