@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from xiangchuang.audit import record
@@ -359,7 +359,7 @@ def audit_log(
     until: dt.date | None = None,
 ) -> AuditPage:
     _require(admin, "audit_admin")
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if action:
         conds.append(AuditEvent.action.like(f"{action.strip()[:60]}%"))
     if actor:
