@@ -148,3 +148,19 @@ def test_audit_log_is_paged_filtered_and_shows_no_personal_values(as_role, db_en
     assert "***" in page.text
     filtered = aud.get("/admin/audit?action=test.event&page=2")
     assert filtered.status_code == 200 and "共 60 条" in filtered.text and "第 2/2 页" in filtered.text
+
+
+def test_disable_follows_the_separation_and_ends_sessions(as_role, db_engine):
+    admins = _three(as_role)
+    clerk = as_role("clerk.two", "window_clerk", 500101)
+    assert admins["sec_admin"].post(f"/admin/users/{clerk.user_id}/disable").status_code == 403
+    assert (
+        admins["sys_admin"].post(f"/admin/users/{admins['audit_admin'].user_id}/disable").status_code == 403
+    )
+    assert admins["sys_admin"].post(f"/admin/users/{clerk.user_id}/disable").status_code == 303
+    assert clerk.get("/me").status_code == 303
+    with db_engine.connect() as conn:
+        assert conn.execute(select(User.disabled).where(User.id == clerk.user_id)).scalar_one() is True
+    assert (
+        admins["sec_admin"].post(f"/admin/users/{admins['audit_admin'].user_id}/disable").status_code == 303
+    )

@@ -148,3 +148,27 @@ def test_district_overview_counts_by_state(as_role, db_engine, linked):
     page = city.get("/city/districts")
     assert page.status_code == 200
     assert "8000.00" in page.text and "3000.00" in page.text and "已拨付" in page.text
+
+
+def test_city_api_changes_parameter_history_and_districts(as_role):
+    a = as_role("city.a", "city_admin")
+    b = as_role("city.b", "city_admin")
+    since = dt.date.today() + dt.timedelta(days=15)
+    a.post(
+        f"/city/parameters/{PARAM}/changes",
+        {"value": "0.25", "since": since.isoformat(), "reason": "理由", "reference": "依据"},
+    )
+    rows = a.get(f"/api/v1/city/parameter-changes?name={PARAM}").json()
+    assert [(r["state"], r["value"]) for r in rows] == [("pending", "0.25")]
+    b.post(f"/city/changes/{rows[0]['id']}/approve")
+    hist = b.get(f"/api/v1/city/parameters/{PARAM}").json()
+    assert hist["versions"][-1]["since"] == since.isoformat() and hist["versions"][-1]["value"] == "0.25"
+    assert b.get("/api/v1/city/districts").status_code == 200
+    assert b.get("/api/v1/city/parameters/no.such").status_code == 404
+    other = as_role("rev.one", "district_reviewer", 500101)
+    for url in (
+        "/api/v1/city/parameter-changes",
+        f"/api/v1/city/parameters/{PARAM}",
+        "/api/v1/city/districts",
+    ):
+        assert other.get(url).status_code == 403

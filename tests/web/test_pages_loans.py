@@ -186,3 +186,105 @@ def test_settlement_and_statement_by_district_finance_only(as_role):
         assert c.get("/loans-settlement").status_code == 403
         assert c.post("/loans-settlement", {"quarter": "2026Q3"}).status_code == 403
         assert c.get("/loans-settlement/2026Q3/statement.xlsx").status_code == 403
+
+
+def _to_guarantee(as_role, applicant, reviewer) -> int:
+    loan_id = _apply(applicant)
+    assert applicant.post(f"/loans/{loan_id}/act/submit").status_code == 303
+    assert reviewer.post(f"/loans/{loan_id}/act/accept").status_code == 303
+    assert reviewer.post(f"/loans/{loan_id}/act/pass_eligibility").status_code == 303
+    return loan_id
+
+
+def test_guarantee_fund_api_waiver_ground_and_refusals(as_role, app, db_engine):
+    from xiangchuang.loans.service import WAIVER_GROUNDS
+
+    applicant = as_role("zhang.san", "applicant")
+    reviewer = as_role("rev.one", "district_reviewer", D)
+    sysadm = as_role("adm.sys", "sys_admin")
+    loan_id = _to_guarantee(as_role, applicant, reviewer)
+    loan_no = applicant.get("/api/v1/loans").json()[0]["loan_no"]
+    token = _token(sysadm, owner_org="guarantee_fund", org_code="", scopes=["loans:read", "guarantees:write"])
+    with TestClient(app) as fund:
+        h = {"authorization": f"Bearer {token}"}
+        # a waiver needs a ground the engine finds satisfied; a missing ground is a 422 naming the field
+        r = fund.post(
+            f"/api/v1/loans/{loan_no}/guarantee",
+            json={"guaranteed_amount_fen": 10_000_000, "counter_guarantee": "waived"},
+            headers=h,
+        )
+        assert r.status_code == 422 and "waiver_ground" in r.json()["detail"]
+        assert set(WAIVER_GROUNDS)  # the grounds exist
+        r = fund.post(
+            f"/api/v1/loans/{loan_no}/guarantee",
+            json={"guaranteed_amount_fen": 10_000_000, "counter_guarantee": "required"},
+            headers=h,
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "bank_review" and r.json()["guaranteed_amount_fen"] == 10_000_000
+        # a bank action with a guarantee-fund token is refused
+        assert fund.post(f"/api/v1/loans/{loan_no}/disburse", headers=h).status_code == 403
+    # refusal needs a reason; the bank refuses with one
+    bank = _bank(as_role, db_engine)
+    assert bank.post(f"/loans/{loan_id}/act/refuse").status_code == 422
+    assert bank.post(f"/loans/{loan_id}/act/refuse", {"reason": "经营流水不足"}).status_code == 303
+    mine = applicant.get(f"/api/v1/loans/{loan_no}").json()
+    assert mine["state"] == "refused" and mine["decision_reason"] == "经营流水不足"
+    assert "经营流水不足" in applicant.get(f"/loans/{loan_id}").text
+
+
+def test_applicant_withdraws_and_moves_not_in_the_table_are_refused(as_role, db_engine):
+    applicant = as_role("zhang.san", "applicant")
+    reviewer = as_role("rev.one", "district_reviewer", D)
+    city = as_role("city.a", "city_admin")
+    loan_id = _apply(applicant)
+    assert applicant.post(f"/loans/{loan_id}/act/submit").status_code == 303
+    assert reviewer.post(f"/loans/{loan_id}/act/sign_contract").status_code in (403, 409)
+    assert reviewer.post(f"/loans/{loan_id}/act/no_such_move").status_code in (403, 409)
+    assert city.get(f"/loans/{loan_id}").status_code == 200  # the city sees every district …
+    assert city.post(f"/loans/{loan_id}/act/accept").status_code == 403  # … but acts on none
+    assert applicant.post(f"/loans/{loan_id}/act/withdraw").status_code == 303
+    with db_engine.connect() as conn:
+        assert conn.execute(select(Loan.state).where(Loan.id == loan_id)).scalar_one() == "withdrawn"
+    page = applicant.get(f"/loans/{loan_id}").text
+    assert "已撤回" in page and "<h2>办理</h2>" not in page
+
+
+def test_bank_marks_overdue_and_extends_through_the_page(as_role, app, db_engine):
+    applicant = as_role("zhang.san", "applicant")
+    reviewer = as_role("rev.one", "district_reviewer", D)
+    fund = as_role("fund.one", "guarantee_fund", D)
+    bank = _bank(as_role, db_engine)
+    loan_id = _to_guarantee(as_role, applicant, reviewer)
+    fund.post(
+        f"/loans/{loan_id}/act/approve_guarantee",
+        {"guaranteed_amount": "100000", "counter_guarantee": "required"},
+    )
+    page = bank.get(f"/loans/{loan_id}").text
+    lpr = int(re.search(r"（(\d+) 基点）", page).group(1))
+    today = china_date(dt.datetime.now(dt.UTC))
+    r = bank.post(
+        f"/loans/{loan_id}/act/sign_contract",
+        {
+            "contract_no": "HT-9",
+            "amount": "100000",
+            "rate_bp": str(lpr),
+            "contract_date": (today - dt.timedelta(days=70)).isoformat(),
+            "start_date": (today - dt.timedelta(days=70)).isoformat(),
+            "term_months": "24",
+            "repayment_method": "equal_principal",
+        },
+    )
+    assert r.status_code == 303, r.text
+    assert bank.post(f"/loans/{loan_id}/act/disburse").status_code == 303
+    # the first instalment fell due before today and is unpaid: overdue
+    r = bank.post(f"/loans/{loan_id}/act/mark_overdue", {"on": today.isoformat()})
+    assert r.status_code == 303, r.text
+    with db_engine.connect() as conn:
+        assert conn.execute(select(Loan.state).where(Loan.id == loan_id)).scalar_one() == "overdue"
+    # an extension is not possible while overdue
+    assert bank.post(f"/loans/{loan_id}/act/extend", {"months": "6", "reason": "经营困难"}).status_code in (
+        403,
+        409,
+    )
+    assert "逾期" in applicant.get(f"/loans/{loan_id}").text

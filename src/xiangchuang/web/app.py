@@ -35,7 +35,17 @@ from xiangchuang.engine.parameters import load_parameters
 from xiangchuang.errors import DomainError
 from xiangchuang.users.ratelimit import Limit
 from xiangchuang.users.service import SecurityPolicy
-from xiangchuang.web import api, api_loans, health, pages, pages_admin, pages_city, pages_contact, pages_loans
+from xiangchuang.web import (
+    api,
+    api_city,
+    api_loans,
+    health,
+    pages,
+    pages_admin,
+    pages_city,
+    pages_contact,
+    pages_loans,
+)
 from xiangchuang.web.deps import AppState, LoginRequired, RateLimited, guard, is_api
 from xiangchuang.web.logs import logger
 from xiangchuang.web.render import render
@@ -238,6 +248,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(api_loans.router)
+    app.include_router(api_city.router)
     app.include_router(pages.router)
     app.include_router(pages_city.router)
     app.include_router(pages_admin.router)
