@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import sessionmaker
 
+from xiangchuang.engine.districts import district_by_code, is_district
 from xiangchuang.errors import Forbidden, InvalidTransition, ValidationFailed
 from xiangchuang.loans import queries, settlement
 from xiangchuang.loans import repository as repo
@@ -149,6 +150,16 @@ def create_loan(
     return RedirectResponse(f"/loans/{loan.id}", status_code=303)
 
 
+def beijing(moment: dt.datetime) -> str:
+    """A stored UTC time (naive on SQLite) as Beijing time for display."""
+    aware = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+    return aware.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+
+
+def _district_name(code: int) -> str:
+    return district_by_code(code).name if is_district(code) else str(code)
+
+
 def _detail_context(db: SessionDep, params: ParamsDep, user: User, loan_id: int) -> dict[str, Any]:
     actor = user_actor(user)
     loan = loans.get_loan(db, loan_id=loan_id, actor=actor)
@@ -176,6 +187,8 @@ def _detail_context(db: SessionDep, params: ParamsDep, user: User, loan_id: int)
         "cap": cap,
         "methods": REPAYMENT_METHODS,
         "today": today.isoformat(),
+        "beijing": beijing,
+        "district_name": _district_name(loan.district),
     }
 
 
