@@ -288,3 +288,35 @@ def test_bank_marks_overdue_and_extends_through_the_page(as_role, app, db_engine
         409,
     )
     assert "逾期" in applicant.get(f"/loans/{loan_id}").text
+
+
+def test_window_clerk_applies_on_behalf_of_a_borrower_of_their_district(as_role, db_engine, linked):
+    from xiangchuang.models import Person
+
+    applicant = as_role("zhang.san", "applicant")
+    clerk = as_role("clerk.one", "window_clerk", D)
+    far_clerk = as_role("clerk.far", "window_clerk", 500102)
+    with db_engine.connect() as conn:
+        person_no = conn.execute(
+            select(Person.person_no).where(Person.id == linked["person_id"])
+        ).scalar_one()
+    form = {
+        "kind": "individual",
+        "borrower_person_no": person_no,
+        "bank_code": BANK,
+        "amount": "80000",
+        "term_months": "12",
+        "purpose": "代办：开办农家乐",
+    }
+    assert clerk.get("/loans/on-behalf").status_code == 200
+    assert applicant.get("/loans/on-behalf").status_code == 403
+    assert far_clerk.post("/loans/on-behalf", form).status_code == 403
+    assert clerk.post("/loans/on-behalf", {**form, "borrower_person_no": "NOPE"}).status_code == 422
+    r = clerk.post("/loans/on-behalf", form)
+    assert r.status_code == 303, r.text
+    loan_id = int(r.headers["location"].rsplit("/", 1)[1])
+    mine = applicant.get("/api/v1/loans").json()
+    assert [x["id"] for x in mine] == [loan_id]
+    with db_engine.connect() as conn:
+        assert conn.execute(select(Loan.on_behalf).where(Loan.id == loan_id)).scalar_one() is True
+    assert far_clerk.get(f"/loans/{loan_id}").status_code == 403

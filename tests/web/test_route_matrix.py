@@ -17,6 +17,7 @@ LOAN_VIEW = {"applicant", "window_clerk", "district_reviewer", "guarantee_fund",
 ROUTES = {
     "/loans": LOAN_VIEW,
     "/loans/new": {"applicant"},
+    "/loans/on-behalf": {"window_clerk"},
     "/loans/{id}": LOAN_VIEW,
     "/api/v1/loans": LOAN_VIEW,
     "/api/v1/loans/{no}": LOAN_VIEW,

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from xiangchuang.engine.districts import district_by_code, is_district
@@ -86,6 +87,7 @@ def loan_list(request: Request, user: LoanUser, db: SessionDep, state: str | Non
             "kind_labels": KIND_LABELS,
             "filter": state,
             "is_applicant": user.role == "applicant",
+            "is_clerk": user.role == "window_clerk",
         },
     )
 
@@ -122,6 +124,8 @@ def create_loan(
         raise ValidationFailed("经营主体：您的账号未关联经营主体，不能申请小微企业贷款")
     borrower = person.person_no if person is not None else ""
     district = business.district if business is not None else None
+    if district is None and person is not None:
+        district = person.hukou_district
     if kind == "small_micro" and business is not None and not borrower:
         borrower = business.business_no
     if district is None:
@@ -142,6 +146,68 @@ def create_loan(
             other_loans=other,
         ),
         applicant_user=me,
+        actor=user_actor(user),
+        audit_key=state.audit_key,
+        params=params,
+        now=now_utc(),
+    )
+    return RedirectResponse(f"/loans/{loan.id}", status_code=303)
+
+
+Clerk = Annotated[User, Depends(require_role("window_clerk"))]
+
+
+@router.get("/loans/on-behalf")
+def on_behalf_page(request: Request, user: Clerk) -> Response:
+    return render(request, "loans/on_behalf.html", {"kinds": KIND_LABELS})
+
+
+@router.post("/loans/on-behalf")
+def create_on_behalf(
+    db: SessionDep,
+    state: StateDep,
+    params: ParamsDep,
+    user: Clerk,
+    kind: Annotated[str, Form(max_length=20)],
+    borrower_person_no: Annotated[str, Form(max_length=64)],
+    bank_code: Annotated[str, Form(max_length=20)],
+    amount: Annotated[str, Form(max_length=20)],
+    term_months: Annotated[str, Form(max_length=4)],
+    purpose: Annotated[str, Form(max_length=200)],
+    business_no: Annotated[str | None, Form(max_length=64)] = None,
+    partners: Annotated[str | None, Form(max_length=400)] = None,
+) -> Response:
+    """事务代办: a 街道/乡镇 clerk makes the application for a borrower of their district who has an account."""
+    person_no = borrower_person_no.strip()
+    account = db.execute(
+        select(User)
+        .join(Person, Person.id == User.person_id)
+        .where(Person.person_no == person_no, User.role == "applicant", User.disabled.is_(False))
+    ).scalar_one_or_none()
+    if account is None:
+        raise ValidationFailed("借款人编号：登记库中没有该人员，或该人员尚未开通申请人账号")
+    person = db.get(Person, account.person_id)
+    business = db.get(Business, account.business_id) if account.business_id is not None else None
+    home = {
+        d for d in (person.hukou_district if person else None, business.district if business else None) if d
+    }
+    if user.district not in home:
+        raise Forbidden("借款人不属于本区县（户籍和经营主体均不在本区县），不能代办")
+    assert user.district is not None
+    loan = loans.create_loan(
+        db,
+        request=loans.LoanRequest(
+            kind=kind,
+            borrower_person_no=person_no,
+            business_no=(business_no or "").strip() or None,
+            district=user.district,
+            bank_code=bank_code.strip(),
+            amount_requested_fen=fen(amount, "申请金额"),
+            term_months=_int(term_months, "申请期限（月）"),
+            purpose=purpose,
+            partners=tuple(p.strip() for p in (partners or "").replace("，", ",").split(",") if p.strip()),
+        ),
+        applicant_user=f"user:{account.id}",
         actor=user_actor(user),
         audit_key=state.audit_key,
         params=params,
