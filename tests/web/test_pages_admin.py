@@ -164,3 +164,21 @@ def test_disable_follows_the_separation_and_ends_sessions(as_role, db_engine):
     assert (
         admins["sec_admin"].post(f"/admin/users/{admins['audit_admin'].user_id}/disable").status_code == 303
     )
+
+
+def test_admin_api_has_no_secrets_and_masks_audit_details(as_role, db_engine, akey):
+    from xiangchuang.audit import record
+    from xiangchuang.db import make_sessionmaker, transaction
+
+    with transaction(make_sessionmaker(db_engine)) as s:
+        record(
+            s, key=akey, actor="system", action="test.pii", subject="t:x", details={"holder_name": "张三丰"}
+        )
+    admins = _three(as_role)
+    rows = admins["sys_admin"].get("/api/v1/admin/users").json()
+    assert {r["login"] for r in rows} >= {"adm.sysadmin", "adm.secadmin", "adm.auditadmin"}
+    assert all(set(r) == set(rows[0]) for r in rows)
+    assert not {"password_hash", "totp_secret_enc", "totp_last_step"} & set(rows[0])
+    assert all(r["totp_enrolled"] for r in rows)
+    events = admins["audit_admin"].get("/api/v1/admin/audit-events?action=test.pii").json()
+    assert events["total"] == 1 and events["events"][0]["details"] == {"holder_name": "***"}

@@ -32,6 +32,8 @@ ROUTES = {
     "/admin/tokens": {"sys_admin", "sec_admin"},
     "/admin/security": {"sec_admin"},
     "/admin/audit": {"audit_admin"},
+    "/api/v1/admin/users": {"sys_admin", "sec_admin"},
+    "/api/v1/admin/audit-events": {"audit_admin"},
     "/me/contact": {"applicant"},
 }
 PII = [

@@ -37,6 +37,7 @@ from xiangchuang.users.ratelimit import Limit
 from xiangchuang.users.service import SecurityPolicy
 from xiangchuang.web import (
     api,
+    api_admin,
     api_city,
     api_loans,
     health,
@@ -249,6 +250,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(api.router)
     app.include_router(api_loans.router)
     app.include_router(api_city.router)
+    app.include_router(api_admin.router)
     app.include_router(pages.router)
     app.include_router(pages_city.router)
     app.include_router(pages_admin.router)
