@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any, Final
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from xiangchuang.audit import record
@@ -156,19 +156,35 @@ def decide(
             raise ValidationFailed("驳回理由：驳回时必须填写")
         if decision == "approve":
             _not_in_past(change.since, now)
-        change.state = "approved" if decision == "approve" else "rejected"
+        new_state = "approved" if decision == "approve" else "rejected"
     elif decision == "withdraw":
         if change.requested_by != me:
             raise Forbidden("撤回：只有提出申请的管理员可以撤回")
-        change.state = "withdrawn"
+        new_state = "withdrawn"
     else:
         raise ValidationFailed(f"操作：{decision!r} 不是 approve/reject/withdraw")
-    change.decided_by = me
-    change.decided_at = now
-    change.decision_note = note
-    change.version += 1
-    if decision == "withdraw":
-        change.decided_by = None  # the four-eyes check constrains only a decision by another admin
+    # Compare-and-set on the version: of two administrators deciding at once, exactly one wins.
+    seen = change.version
+    done = session.execute(
+        update(ParameterChange)
+        .where(
+            ParameterChange.id == change.id,
+            ParameterChange.state == "pending",
+            ParameterChange.version == seen,
+        )
+        .values(
+            state=new_state,
+            # the four-eyes check constrains a decision by another admin; a withdrawal names nobody
+            decided_by=None if decision == "withdraw" else me,
+            decided_at=now,
+            decision_note=note,
+            version=seen + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(done, "rowcount", 0) != 1:
+        raise Conflict(f"参数调整申请 {change_id}：已被他人处理，请刷新页面")
+    session.refresh(change)
     session.flush()
     record(
         session,
