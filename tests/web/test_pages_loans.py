@@ -320,3 +320,39 @@ def test_window_clerk_applies_on_behalf_of_a_borrower_of_their_district(as_role,
     with db_engine.connect() as conn:
         assert conn.execute(select(Loan.on_behalf).where(Loan.id == loan_id)).scalar_one() is True
     assert far_clerk.get(f"/loans/{loan_id}").status_code == 403
+
+
+def test_bank_extends_a_loan_in_good_standing_and_the_applicant_sees_it(as_role, db_engine):
+    applicant = as_role("zhang.san", "applicant")
+    reviewer = as_role("rev.one", "district_reviewer", D)
+    fund = as_role("fund.one", "guarantee_fund", D)
+    bank = _bank(as_role, db_engine)
+    loan_id = _to_guarantee(as_role, applicant, reviewer)
+    fund.post(
+        f"/loans/{loan_id}/act/approve_guarantee",
+        {"guaranteed_amount": "100000", "counter_guarantee": "required"},
+    )
+    page = bank.get(f"/loans/{loan_id}").text
+    lpr = int(re.search(r"（(\d+) 基点）", page).group(1))
+    today = china_date(dt.datetime.now(dt.UTC)).isoformat()
+    contract = {
+        "contract_no": "HT-EXT",
+        "amount": "100000",
+        "rate_bp": str(lpr),
+        "contract_date": today,
+        "start_date": today,
+        "term_months": "24",
+        "repayment_method": "equal_principal",
+    }
+    assert bank.post(f"/loans/{loan_id}/act/sign_contract", contract).status_code == 303
+    assert bank.post(f"/loans/{loan_id}/act/disburse").status_code == 303
+    assert bank.post(f"/loans/{loan_id}/act/extend", {"months": "6"}).status_code == 422  # reason required
+    r = bank.post(f"/loans/{loan_id}/act/extend", {"months": "6", "reason": "受灾减产"})
+    assert r.status_code == 303, r.text
+    with db_engine.connect() as conn:
+        state, extended = conn.execute(
+            select(Loan.state, Loan.extended_maturity_date).where(Loan.id == loan_id)
+        ).one()
+    assert state == "extended" and extended is not None
+    page = applicant.get(f"/loans/{loan_id}").text
+    assert "展期" in page and "受灾减产" in page
