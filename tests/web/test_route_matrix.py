@@ -36,10 +36,11 @@ ROUTES = {
     "/api/v1/admin/audit-events": {"audit_admin"},
     "/me/contact": {"applicant"},
 }
+# Standalone numbers only: a loan number (DK + date + random hex) may hold 18 digits in a row by chance.
 PII = [
-    re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"),  # 身份证号
-    re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"),  # mobile
-    re.compile(r"(?<!\d)\d{16,19}(?!\d)"),  # bank card
+    re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])"),  # 身份证号
+    re.compile(r"(?<![\dA-Za-z])1[3-9]\d{9}(?![\dA-Za-z])"),  # mobile
+    re.compile(r"(?<![\dA-Za-z])\d{16,19}(?![\dA-Za-z])"),  # bank card
 ]
 
 
