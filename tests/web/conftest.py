@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.registry.factories import Registry
+from tests.web.roles import app, as_role  # noqa: F401  (signed-in clients for any role)
 from xiangchuang.audit import audit_key
 from xiangchuang.db import make_sessionmaker, transaction
 from xiangchuang.users.service import create_user, new_totp_secret

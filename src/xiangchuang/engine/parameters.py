@@ -26,7 +26,7 @@ import bisect
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
@@ -426,3 +426,76 @@ def load_parameters(*overlays: str) -> ParameterSet:
         text = Path(path).read_text(encoding="utf-8")
         docs.append((Path(path).name, yaml.safe_load(text) or {}))
     return parse_parameters(docs)
+
+
+@dataclass(frozen=True)
+class DatedValue:
+    """One extra dated value to lay over a ParameterSet (an approved parameter change). ``value`` is
+    written as in the YAML files (yuan as a number, a ratio as a decimal string, a list as a list)."""
+
+    name: str
+    since: dt.date
+    value: Any
+    reference: str
+    status: Status = "confirmed"
+    district: int | None = None
+    paid_by: str | None = None
+    note: str | None = None
+
+
+def convert_value(params: ParameterSet, name: str, raw: Any) -> Any:
+    """``raw`` (YAML-style) converted and checked against the unit of parameter ``name``."""
+    param = params[name]
+    return _convert(name, param.unit, raw)
+
+
+def with_dated_values(params: ParameterSet, extra: Iterable[DatedValue]) -> ParameterSet:
+    """A new ParameterSet: ``params`` plus ``extra`` dated values, applied in the order given. A value
+    dated the same day (and for the same district) as an existing one replaces it; the timeline before
+    the new date is untouched. Pure: the caller reads the values from wherever it keeps them."""
+    extra = list(extra)
+    if not extra:
+        return params
+    by_name: dict[str, list[Version]] = {name: list(p.versions) for name, p in params.items()}
+    digest = hashlib.sha256(params.digest.encode())
+    for item in extra:
+        if item.name not in by_name:
+            raise ParameterError(f"参数 {item.name}：未定义，不能调整")
+        if item.status not in STATUSES:
+            raise ParameterError(f"参数 {item.name}：status 须为 confirmed/secondary/assumed")
+        if not item.reference:
+            raise ParameterError(f"参数 {item.name}：缺少 reference（依据）")
+        value = _convert(item.name, params[item.name].unit, item.value)
+        kept = [v for v in by_name[item.name] if not (v.since == item.since and v.district == item.district)]
+        kept.append(
+            Version(
+                index=0,
+                name=item.name,
+                since=item.since,
+                value=value,
+                reference=item.reference,
+                status=item.status,
+                district=item.district,
+                paid_by=item.paid_by,
+                note=item.note,
+            )
+        )
+        by_name[item.name] = kept
+        digest.update(
+            repr((item.name, item.since.isoformat(), _jsonable(value), item.district, item.status)).encode()
+        )
+    out: dict[str, Parameter] = {}
+    for name, old in params.items():
+        versions = by_name[name]
+        if versions is old.versions or versions == old.versions:
+            out[name] = old
+            continue
+        out[name] = Parameter(
+            name=old.name,
+            label=old.label,
+            unit=old.unit,
+            clause=old.clause,
+            versions=[replace(v, index=i) for i, v in enumerate(versions)],
+            description=old.description,
+        )
+    return ParameterSet(out, digest.hexdigest(), (*params.sources, "db:parameter_changes"))

@@ -36,6 +36,7 @@ from xiangchuang.loans.schedule import METHOD_LABELS
 from xiangchuang.loans.service import KIND_LABELS, Actor, get_by_contract
 from xiangchuang.loans.settlement import export_statement, settle_quarter
 from xiangchuang.loans.workflow import STATE_LABELS
+from xiangchuang.paramchanges.service import effective_parameters
 
 __all__ = ["register"]
 
@@ -85,6 +86,8 @@ def settle_command(
     params = parameter_set(params_overlay)
     key = _key()
     with _engine() as engine:
+        with make_sessionmaker(engine)() as s:  # the YAML plus the city's approved parameter changes
+            params = effective_parameters(s, params)
         report = settle_quarter(
             make_sessionmaker(engine),
             quarter=quarter,

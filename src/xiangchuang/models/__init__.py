@@ -51,6 +51,7 @@ from xiangchuang.models.mentors import (
     MentorService,
 )
 from xiangchuang.models.outbox import InboxMessage, OutboxMessage
+from xiangchuang.models.parameter_changes import ParameterChange
 from xiangchuang.models.people import Person, PersonGroup
 from xiangchuang.models.publicity import PublicityBatch, PublicityLine
 from xiangchuang.models.stats import StatAlert, StatFigure, StatPublication
@@ -105,6 +106,7 @@ __all__ = [
     "MentorService",
     "Objection",
     "OutboxMessage",
+    "ParameterChange",
     "Person",
     "PersonGroup",
     "Posting",

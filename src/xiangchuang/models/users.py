@@ -81,6 +81,7 @@ class User(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"), index=True)
     org_name: Mapped[str | None] = mapped_column(String(80))  # bank / guarantee fund / mentor's unit
+    org_code: Mapped[str | None] = mapped_column(String(20))  # a bank's code (loans.bank_code)
     password_hash: Mapped[str] = mapped_column(String(200))
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -119,6 +120,8 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(80))
     owner_org: Mapped[str] = mapped_column(String(20))
     org_name: Mapped[str] = mapped_column(String(80))
+    org_code: Mapped[str | None] = mapped_column(String(20))  # a bank's code (loans.bank_code)
+    district: Mapped[int | None] = mapped_column(Integer)  # the district the organisation serves
     scopes: Mapped[list[Any]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -20,7 +20,14 @@ from xiangchuang.engine.schema import case_schema
 from xiangchuang.errors import NotFound
 from xiangchuang.models import User
 from xiangchuang.users.service import ROLE_LABELS, scope_for
-from xiangchuang.web.deps import ApiCaller, SessionDep, StateDep, require_role, token_scope_if_presented
+from xiangchuang.web.deps import (
+    ApiCaller,
+    ParamsDep,
+    SessionDep,
+    StateDep,
+    require_role,
+    token_scope_if_presented,
+)
 
 
 class FieldProblem(BaseModel):
@@ -237,7 +244,7 @@ CASE_EXAMPLE = {
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": CASE_SCHEMA}}}},
 )
 def checkup(
-    state: StateDep,
+    params: ParamsDep,
     _token: Annotated[None, Depends(token_scope_if_presented("checkup"))],
     _key: IdempotencyKey = None,
     case: dict[str, Any] = Body(..., examples=[CASE_EXAMPLE]),  # noqa: B008
@@ -246,13 +253,13 @@ def checkup(
     # shape: encode it once here instead of FastAPI's validate-then-serialise pass through the response
     # model (benchmarks/web_load_bench.py; the model still documents it in the OpenAPI, and
     # tests/web/test_schemathesis.py checks responses against it).
-    doc = run_checkup(case, params=state.params)
+    doc = run_checkup(case, params=params)
     return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
 
 
 @router.get("/programs", response_model=list[ProgramSummary], summary="全部扶持项目")
-def programs(state: StateDep) -> list[dict[str, Any]]:
-    return catalogue.catalogue(state.params, china_today())
+def programs(params: ParamsDep) -> list[dict[str, Any]]:
+    return catalogue.catalogue(params, china_today())
 
 
 @router.get(
@@ -261,8 +268,8 @@ def programs(state: StateDep) -> list[dict[str, Any]]:
     summary="一个项目：条件、依据、需准备的信息",
     responses=error_responses(404),
 )
-def program(program_id: str, state: StateDep) -> dict[str, Any]:
-    entry = catalogue.program(program_id, state.params, china_today())
+def program(program_id: str, params: ParamsDep) -> dict[str, Any]:
+    entry = catalogue.program(program_id, params, china_today())
     if entry is None:
         raise NotFound(f"项目 {program_id} 不存在")
     return entry

@@ -35,7 +35,22 @@ from xiangchuang.engine.parameters import load_parameters
 from xiangchuang.errors import DomainError
 from xiangchuang.users.ratelimit import Limit
 from xiangchuang.users.service import SecurityPolicy
-from xiangchuang.web import api, api_applications, health, pages, pages_applicant, pages_registry, pages_staff
+from xiangchuang.web import (
+    api,
+    api_admin,
+    api_applications,
+    api_city,
+    api_loans,
+    health,
+    pages,
+    pages_admin,
+    pages_applicant,
+    pages_city,
+    pages_contact,
+    pages_loans,
+    pages_registry,
+    pages_staff,
+)
 from xiangchuang.web.deps import AppState, LoginRequired, RateLimited, guard, is_api
 from xiangchuang.web.idempotency import IdempotencyMiddleware
 from xiangchuang.web.logs import logger
@@ -240,11 +255,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     _install_handlers(app)
     app.include_router(health.router)
     app.include_router(api.router)
+    app.include_router(api_loans.router)
+    app.include_router(api_city.router)
+    app.include_router(api_admin.router)
     app.include_router(pages.router)
     app.include_router(pages_applicant.router)
     app.include_router(pages_staff.router)
     app.include_router(pages_registry.router)
     app.include_router(api_applications.router)
+    app.include_router(pages_city.router)
+    app.include_router(pages_admin.router)
+    app.include_router(pages_loans.router)
+    app.include_router(pages_contact.router)
     import swagger_ui_bundle
 
     @app.get("/docs", include_in_schema=False)

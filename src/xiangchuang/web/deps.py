@@ -109,6 +109,16 @@ def get_db(state: StateDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
+def current_params(state: StateDep, db: SessionDep) -> ParameterSet:
+    """The parameters in force: the YAML files plus the city's approved (four-eyes) changes."""
+    from xiangchuang.paramchanges.service import effective_parameters
+
+    return effective_parameters(db, state.params)
+
+
+ParamsDep = Annotated[ParameterSet, Depends(current_params)]
+
+
 def client_address(request: Request) -> str:
     """The real client address (``X-Forwarded-For`` honoured only from trusted proxies: web/proxy.py)."""
     settings: Settings = request.app.state.xc.settings

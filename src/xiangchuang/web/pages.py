@@ -21,6 +21,7 @@ from xiangchuang.web.deps import (
     CurrentSession,
     DistrictScope,
     MaybeSession,
+    ParamsDep,
     SessionDep,
     StateDep,
     now_utc,
@@ -42,8 +43,8 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/")
-def home(request: Request, active: MaybeSession, state: StateDep) -> Response:
-    return render(request, "home.html", {"programs": catalogue.catalogue(state.params, china_today())})
+def home(request: Request, active: MaybeSession, params: ParamsDep) -> Response:
+    return render(request, "home.html", {"programs": catalogue.catalogue(params, china_today())})
 
 
 # --- 政策体检 ------------------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ def checkup_start(request: Request, active: MaybeSession) -> Response:
 
 
 @router.post("/checkup")
-async def checkup_step(request: Request, active: MaybeSession, state: StateDep) -> Response:
+async def checkup_step(request: Request, active: MaybeSession, params: ParamsDep) -> Response:
     form = await request.form()
     answers = questionnaire.answers_from_form(form)
     step = int(str(form.get("step", "1"))) if str(form.get("step", "1")).isdigit() else 1
@@ -89,7 +90,7 @@ async def checkup_step(request: Request, active: MaybeSession, state: StateDep) 
         return _checkup_page(request, max(step - 1, 1), answers)
     if action == "next" and step < len(questionnaire.STEPS):
         return _checkup_page(request, step + 1, answers)
-    doc = run_checkup(case, params=state.params, on=today)
+    doc = run_checkup(case, params=params, on=today)
     return render(
         request,
         "checkup_result.html",
@@ -101,13 +102,13 @@ async def checkup_step(request: Request, active: MaybeSession, state: StateDep) 
 
 
 @router.get("/programs")
-def programs(request: Request, active: MaybeSession, state: StateDep) -> Response:
-    return render(request, "programs.html", {"programs": catalogue.catalogue(state.params, china_today())})
+def programs(request: Request, active: MaybeSession, params: ParamsDep) -> Response:
+    return render(request, "programs.html", {"programs": catalogue.catalogue(params, china_today())})
 
 
 @router.get("/programs/{program_id}")
-def program(program_id: str, request: Request, active: MaybeSession, state: StateDep) -> Response:
-    entry = catalogue.program(program_id, state.params, china_today())
+def program(program_id: str, request: Request, active: MaybeSession, params: ParamsDep) -> Response:
+    entry = catalogue.program(program_id, params, china_today())
     if entry is None:
         raise NotFound(f"项目 {program_id} 不存在")
     return render(request, "program.html", {"p": entry})
