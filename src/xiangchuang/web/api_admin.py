@@ -11,9 +11,13 @@ from pydantic import BaseModel
 
 from xiangchuang.models import User
 from xiangchuang.users import admin as svc
+from xiangchuang.web.api import error_responses
 from xiangchuang.web.deps import SessionDep, now_utc, require_role
 
-router = APIRouter(prefix="/api/v1/admin", tags=["三员管理"])
+# Every signed-in API answer may be one of the Chinese error bodies (web/app.py handlers).
+router = APIRouter(
+    prefix="/api/v1/admin", tags=["三员管理"], responses=error_responses(401, 403, 404, 409, 422, 503)
+)
 AccountAdmin = Annotated[User, Depends(require_role("sys_admin", "sec_admin"))]
 AuditAdmin = Annotated[User, Depends(require_role("audit_admin"))]
 

@@ -10,10 +10,14 @@ from pydantic import BaseModel
 
 from xiangchuang.models import User
 from xiangchuang.paramchanges import service as changes
+from xiangchuang.web.api import error_responses
 from xiangchuang.web.deps import ParamsDep, SessionDep, require_role
 from xiangchuang.web.pages_city import district_overview
 
-router = APIRouter(prefix="/api/v1/city", tags=["市级管理"])
+# Every signed-in API answer may be one of the Chinese error bodies (web/app.py handlers).
+router = APIRouter(
+    prefix="/api/v1/city", tags=["市级管理"], responses=error_responses(401, 403, 404, 409, 422, 503)
+)
 CityAdmin = Annotated[User, Depends(require_role("city_admin"))]
 
 

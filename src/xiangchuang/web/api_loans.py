@@ -19,10 +19,14 @@ from xiangchuang.loans import service as loans
 from xiangchuang.loans.service import Actor
 from xiangchuang.loans.workflow import LOAN_ROLES, STATE_LABELS
 from xiangchuang.models import Loan
+from xiangchuang.web.api import error_responses
 from xiangchuang.web.deps import ApiCaller, ParamsDep, SessionDep, StateDep, now_utc
 from xiangchuang.web.loan_actor import token_actor, user_actor
 
-router = APIRouter(prefix="/api/v1/loans", tags=["创业担保贷款"])
+# Every signed-in API answer may be one of the Chinese error bodies (web/app.py handlers).
+router = APIRouter(
+    prefix="/api/v1/loans", tags=["创业担保贷款"], responses=error_responses(401, 403, 404, 409, 422, 503)
+)
 
 
 class Instalment(BaseModel):
