@@ -244,8 +244,10 @@ CASE_EXAMPLE = {
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": CASE_SCHEMA}}}},
 )
 def checkup(
-    params: ParamsDep,
+    # The token check runs first, in a short transaction of its own, before ParamsDep opens the request's
+    # session (on SQLite every transaction takes the write lock: the other order deadlocks → 503).
     _token: Annotated[None, Depends(token_scope_if_presented("checkup"))],
+    params: ParamsDep,
     _key: IdempotencyKey = None,
     case: dict[str, Any] = Body(..., examples=[CASE_EXAMPLE]),  # noqa: B008
 ) -> Response:
