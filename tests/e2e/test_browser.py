@@ -52,6 +52,7 @@ if not _browser_available():
     pytest.skip("chromium / chromedriver / selenium not installed", allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -206,8 +207,21 @@ class Journey:
         WebDriverWait(self.d, timeout).until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), text))
 
     def click(self, css: str) -> None:
-        old = self.d.find_element(By.TAG_NAME, "html")
-        self.d.find_element(By.CSS_SELECTOR, css).click()
+        """Click and wait for the next page. On a loaded machine chromium may still be swapping documents
+        when the element is found ("Node with given id does not belong to the document"): the click was
+        never dispatched then, so find the element again and retry."""
+        for attempt in range(4):
+            try:
+                old = self.d.find_element(By.TAG_NAME, "html")
+                self.d.find_element(By.CSS_SELECTOR, css).click()
+                break
+            except WebDriverException as exc:
+                stale = isinstance(
+                    exc, StaleElementReferenceException
+                ) or "does not belong to the document" in str(exc)
+                if not stale or attempt == 3:
+                    raise
+                time.sleep(0.5)
         WebDriverWait(self.d, 30).until(ec.staleness_of(old))
 
     def sign_in(self, login: str) -> None:
