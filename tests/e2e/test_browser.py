@@ -183,6 +183,22 @@ def browser():
     driver.quit()
 
 
+def _is_stale(exc: WebDriverException) -> bool:
+    # chromium sometimes reports a replaced document as an inspector error, not as a stale element
+    return isinstance(exc, StaleElementReferenceException) or "does not belong to the document" in str(exc)
+
+
+def _gone(element) -> bool:
+    """``ec.staleness_of`` that also understands chromium's inspector wording for a replaced document."""
+    try:
+        element.is_enabled()
+    except WebDriverException as exc:
+        if _is_stale(exc):
+            return True
+        raise
+    return False
+
+
 class Journey:
     def __init__(self, driver, server) -> None:
         self.d = driver
@@ -216,13 +232,10 @@ class Journey:
                 self.d.find_element(By.CSS_SELECTOR, css).click()
                 break
             except WebDriverException as exc:
-                stale = isinstance(
-                    exc, StaleElementReferenceException
-                ) or "does not belong to the document" in str(exc)
-                if not stale or attempt == 3:
+                if not _is_stale(exc) or attempt == 3:
                     raise
                 time.sleep(0.5)
-        WebDriverWait(self.d, 30).until(ec.staleness_of(old))
+        WebDriverWait(self.d, 30).until(lambda _d: _gone(old))
 
     def sign_in(self, login: str) -> None:
         if self.as_user == login:
@@ -321,7 +334,7 @@ def test_startup_subsidy_end_to_end(server, browser, tmp_path):
     j.shot("applicant-apply-form")
     old = d.find_element(By.TAG_NAME, "html")
     d.find_element(By.ID, "apply-next").send_keys(Keys.ENTER)
-    WebDriverWait(d, 30).until(ec.staleness_of(old))
+    WebDriverWait(d, 30).until(lambda _d: _gone(old))
     j.wait_text("上传材料")
     app_id = int(d.current_url.rstrip("/").split("/")[-2])
     for material, path in files.items():

@@ -6,6 +6,10 @@
 - ``xiangchuang expire-invitations``: the scheduled job moving unanswered invitations to 已过期.
 - ``xiangchuang publicity BATCH_NO [-o 公示名单.xlsx]``: print a publicity list as the public sees it
   (masked); with ``-o`` write the Excel file to post (the export is audited).
+- ``xiangchuang disburse budget|batch|run|export|confirm``: district finance (区县财政) in the terminal —
+  open the budget, make a batch of approved applications (拨付中), pay it, write the bank file, confirm
+  已拨付; each acts as the district_finance account named by ``--actor`` in ``--district`` and is audited
+  like the finance pages (rules in :mod:`xiangchuang.applications.disbursement`).
 
 Each command is one transaction; the audit key is derived from the key ring, as for ``verify-audit``.
 """
@@ -20,10 +24,11 @@ from typing import Annotated
 
 import typer
 from rich.table import Table as RichTable
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from xiangchuang.applications import invitations, publicity
+from xiangchuang.applications import disbursement, invitations, publicity
 from xiangchuang.applications import repository as repo
 from xiangchuang.audit import audit_key
 from xiangchuang.cli_common import console, fail
@@ -31,7 +36,9 @@ from xiangchuang.config import get_settings
 from xiangchuang.crypto import FieldCipher, KeyRing, KeyRingError
 from xiangchuang.db import make_engine, make_sessionmaker, transaction
 from xiangchuang.engine.districts import is_district
+from xiangchuang.engine.money import format_fen, yuan_to_fen
 from xiangchuang.errors import DomainError
+from xiangchuang.models import DisbursementItem
 from xiangchuang.registry.pii import Pii
 
 __all__ = ["register"]
@@ -133,7 +140,148 @@ def publicity_command(
         console.print(f"公示期已于 {view.end_date} 结束")
 
 
+# --- disburse (区县财政) ----------------------------------------------------------------------------
+
+DistrictOpt = Annotated[int, typer.Option("--district", help="区县代码（以该区县财政的身份办理）")]
+FinanceActorOpt = Annotated[str, typer.Option("--actor", help="区县财政操作人账号（写入审计日志）")]
+BatchArg = Annotated[int, typer.Argument(help="拨付批次编号（xiangchuang disburse batch 显示）")]
+FINANCE = "district_finance"
+
+
+def _district(district: int) -> int:
+    if not is_district(district):
+        raise fail(f"区县代码 {district} 不是重庆市的区县")
+    return district
+
+
+def _actor(actor: str) -> str:
+    if not actor.strip():
+        raise fail("--actor：须填写区县财政操作人账号")
+    return actor.strip()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def budget_command(
+    district: DistrictOpt,
+    amount_yuan: Annotated[str, typer.Option("--amount-yuan", help="下达预算金额（元，最多两位小数）")],
+    note: Annotated[str, typer.Option("--note", help="备注（如文号）")] = "",
+) -> None:
+    """下达（追加）本区县市级及以上资金预算。"""
+    _district(district)
+    try:
+        fen = yuan_to_fen(amount_yuan.replace(",", "").strip())
+    except (ValueError, ArithmeticError):
+        raise fail(f"--amount-yuan：须为金额数字（元，最多两位小数），不是 {amount_yuan!r}") from None
+    with _session() as s:
+        disbursement.open_budget(s, district=district, amount_fen=fen, at=_now(), note=note)
+    console.print(f"已下达预算 {format_fen(fen)}（区县 {district}）")
+
+
+def batch_command(
+    district: DistrictOpt,
+    ids: Annotated[str, typer.Option("--ids", help="已核准申请的编号，逗号分隔，如 1,2,3")],
+    actor: FinanceActorOpt,
+) -> None:
+    """把已核准的申请转为拨付中，并生成拨付批次。"""
+    _district(district)
+    parts = [p.strip() for p in ids.replace("，", ",").split(",") if p.strip()]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise fail(f"--ids：须为逗号分隔的申请编号，如 1,2,3，不是 {ids!r}")
+    key = audit_key(_ring())
+    with _session() as s:
+        batch = disbursement.start_batch(
+            s,
+            application_ids=[int(p) for p in parts],
+            district=district,
+            at=_now(),
+            params=None,
+            audit_key=key,
+            actor=_actor(actor),
+            role=FINANCE,
+            actor_district=district,
+        )
+        count, total = s.execute(
+            select(func.count(), func.coalesce(func.sum(DisbursementItem.amount_fen), 0)).where(
+                DisbursementItem.batch_id == batch.id
+            )
+        ).one()
+        batch_id, batch_no = batch.id, batch.batch_no
+    console.print(f"拨付批次 {batch_id}（{batch_no}）：{count} 笔，合计 {format_fen(int(total))}")
+
+
+def run_command(batch_id: BatchArg, district: DistrictOpt) -> None:
+    """支付拨付批次中尚未支付的各笔（每笔单独记账，可重复运行，不会重复支付）。"""
+    _district(district)
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        result = disbursement.run_disbursement(
+            make_sessionmaker(engine), batch_id=batch_id, district=district
+        )
+    except (OperationalError, ProgrammingError) as exc:
+        raise fail(f"数据库访问失败（是否已运行 xiangchuang db upgrade？）：{exc.orig}") from None
+    except DomainError as exc:
+        raise fail(exc.message, code=1) from None
+    finally:
+        engine.dispose()
+    console.print(
+        f"本次支付 {result.paid} 笔；此前已支付 {result.already_paid} 笔；合计 {format_fen(result.total_fen)}"
+    )
+
+
+def export_command(
+    batch_id: BatchArg,
+    district: DistrictOpt,
+    actor: FinanceActorOpt,
+    output: Annotated[Path, typer.Option("-o", "--output", help="银行代发文件（Excel）")],
+) -> None:
+    """导出银行代发文件（含完整账号，导出写审计日志）。"""
+    _district(district)
+    ring = _ring()
+    with _session() as s:
+        n = disbursement.export_bank_file(
+            s,
+            batch_id=batch_id,
+            district=district,
+            pii=Pii(FieldCipher(ring)),
+            path=output,
+            actor=_actor(actor),
+            audit_key=audit_key(ring),
+        )
+    console.print(f"已导出 {n} 笔到 {output}")
+
+
+def confirm_command(batch_id: BatchArg, district: DistrictOpt, actor: FinanceActorOpt) -> None:
+    """把批次中已支付各笔对应的申请标记为已拨付。"""
+    _district(district)
+    key = audit_key(_ring())
+    with _session() as s:
+        done = disbursement.confirm_batch(
+            s,
+            batch_id=batch_id,
+            district=district,
+            at=_now(),
+            params=None,
+            audit_key=key,
+            actor=_actor(actor),
+            role=FINANCE,
+            actor_district=district,
+        )
+    console.print(f"已确认拨付 {done} 份申请")
+
+
 def register(app: typer.Typer) -> None:
     app.command("invite")(invite_command)
     app.command("expire-invitations")(expire_command)
     app.command("publicity")(publicity_command)
+    disburse = typer.Typer(
+        help="区县财政：下达预算、拨付批次、支付、银行代发文件、确认拨付", no_args_is_help=True
+    )
+    disburse.command("budget")(budget_command)
+    disburse.command("batch")(batch_command)
+    disburse.command("run")(run_command)
+    disburse.command("export")(export_command)
+    disburse.command("confirm")(confirm_command)
+    app.add_typer(disburse, name="disburse")

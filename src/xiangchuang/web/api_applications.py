@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from xiangchuang.applications import attachments, service
+from xiangchuang.applications import attachments, disbursement, service
 from xiangchuang.applications import repository as repo
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.applications.workflow import ACTIONS, STATE_LABELS
@@ -21,7 +21,6 @@ from xiangchuang.web import workbench as wb
 from xiangchuang.web.api import error_responses
 from xiangchuang.web.deps import SessionDep, StateDep, require_role
 from xiangchuang.web.pages_applicant import my_subjects, registry_checkup
-from xiangchuang.web.pages_staff import approve_with_budget
 
 # Every signed-in API answer may be one of these Chinese error bodies (web/app.py's handlers).
 router = APIRouter(
@@ -389,20 +388,17 @@ def act(
     body: Annotated[ActionRequest, Body()],
 ) -> ApplicantApplication | StaffApplication:
     actor = wb.actor_for(db, user)
-    with db.begin_nested():
-        result = service.transition(
-            db,
-            application_id=application_id,
-            action=body.action,
-            reason=body.reason,
-            audit_key=state.audit_key,
-            now=wb.clock(request),
-            params=state.params,
-            expected_version=body.expected_version,
-            **actor.kw(),
-        )
-        if body.action == "approve":
-            approve_with_budget(db, state, result.application)
+    result = disbursement.act(
+        db,
+        application_id=application_id,
+        action=body.action,
+        reason=body.reason,
+        audit_key=state.audit_key,
+        now=wb.clock(request),
+        params=state.params,
+        expected_version=body.expected_version,
+        **actor.kw(),
+    )
     app = result.application
     return applicant_view(db, app) if actor.role == "applicant" else staff_view(db, app, actor.role)
 

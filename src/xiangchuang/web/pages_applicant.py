@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from xiangchuang.applications import attachments, drafts, service
+from xiangchuang.applications import attachments, disbursement, drafts, service
 from xiangchuang.applications import repository as repo
 from xiangchuang.applications.kinds import KINDS, Kind
 from xiangchuang.applications.workflow import STATE_LABELS
@@ -395,17 +395,16 @@ def act(
     if action not in ("submit", "resubmit", "withdraw", "confirm", "decline"):
         raise ValidationFailed(f"操作 {action!r} 不正确")
     try:
-        with db.begin_nested():
-            service.transition(
-                db,
-                application_id=app.id,
-                action=action,
-                audit_key=state.audit_key,
-                now=wb.clock(request),
-                params=state.params,
-                expected_version=version,
-                **wb.actor_for(db, user).kw(),
-            )
+        disbursement.act(
+            db,
+            application_id=app.id,
+            action=action,
+            audit_key=state.audit_key,
+            now=wb.clock(request),
+            params=state.params,
+            expected_version=version,
+            **wb.actor_for(db, user).kw(),
+        )
     except DomainError as exc:
         db.refresh(app)
         return render(

@@ -24,19 +24,17 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from xiangchuang import ledger
-from xiangchuang.applications import attachments, invitations, publicity, service
+from xiangchuang.applications import attachments, disbursement, invitations, publicity, service
 from xiangchuang.applications import repository as repo
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.applications.workflow import ACTION_LABELS, STATE_LABELS, find_row
-from xiangchuang.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from xiangchuang.ledger.batches import BatchLine, create_batch, export_bank_file, run_batch
+from xiangchuang.errors import DomainError, NotFound, ValidationFailed
 from xiangchuang.models import (
     Application,
     Business,
     DisbursementBatch,
     DisbursementItem,
     MatchRun,
-    Person,
     PublicityBatch,
     User,
 )
@@ -53,7 +51,6 @@ Clerk = Annotated[User, Depends(require_role("window_clerk"))]
 Reviewer = Annotated[User, Depends(require_role("district_reviewer"))]
 Finance = Annotated[User, Depends(require_role("district_finance"))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FUNDING_SOURCE = "city"  # 市级及以上资金 (the notice's subsidies; a district top-up is a separate source)
 
 
 def queue_filter(request: Request) -> repo.QueueFilter:
@@ -115,16 +112,15 @@ async def queue_batch(request: Request, db: SessionDep, state: StateDep, user: S
         out = []
         for app_id in ids[:200]:
             try:
-                with db.begin_nested():
-                    service.transition(
-                        db,
-                        application_id=app_id,
-                        action=action,
-                        audit_key=state.audit_key,
-                        now=wb.clock(request),
-                        params=state.params,
-                        **actor.kw(),
-                    )
+                disbursement.act(
+                    db,
+                    application_id=app_id,
+                    action=action,
+                    audit_key=state.audit_key,
+                    now=wb.clock(request),
+                    params=state.params,
+                    **actor.kw(),
+                )
                 out.append((app_id, "成功"))
             except DomainError as exc:
                 out.append((app_id, exc.message))
@@ -179,32 +175,6 @@ def staff_application(
     return _app_page(request, db, state, user, app)
 
 
-def approve_with_budget(db: Any, state: Any, app: Application) -> None:
-    """核准 reserves the approved amount in the ledger (same transaction as the transition)."""
-    amount = app.amount_approved_fen
-    if not amount:
-        raise ValidationFailed("核准金额为空：复审时的判定没有金额，不能核准")
-    try:
-        ledger.approve(
-            db,
-            idempotency_key=f"approve:{app.application_no}",
-            district=app.district,
-            funding_source=FUNDING_SOURCE,
-            application_ref=app.application_no,
-            amount_fen=amount,
-        )
-    except ledger.LedgerError as exc:
-        raise ledger_refusal(exc) from None
-
-
-def ledger_refusal(exc: ledger.LedgerError) -> DomainError:
-    """A ledger refusal as the domain error of the same HTTP status (Chinese message kept)."""
-    text = f"资金账本：{exc.message}"
-    if isinstance(exc, ledger.AccountNotFound):
-        text += "（本区县尚未登记该资金来源的预算：请区县财政先下达预算）"
-    return ValidationFailed(text) if exc.status == 422 else Conflict(text)
-
-
 def act_on(
     db: Any,
     state: Any,
@@ -215,22 +185,18 @@ def act_on(
     reason: str | None,
     version: int | None,
 ) -> Application:
-    actor = wb.actor_for(db, user)
-    with db.begin_nested():
-        result = service.transition(
-            db,
-            application_id=application_id,
-            action=action,
-            reason=reason,
-            audit_key=state.audit_key,
-            now=wb.clock(request),
-            params=state.params,
-            expected_version=version,
-            **actor.kw(),
-        )
-        if action == "approve":
-            approve_with_budget(db, state, result.application)
-    return result.application
+    """One transition by the signed-in user (核准 reserves the budget: see applications.disbursement)."""
+    return disbursement.act(
+        db,
+        application_id=application_id,
+        action=action,
+        reason=reason,
+        audit_key=state.audit_key,
+        now=wb.clock(request),
+        params=state.params,
+        expected_version=version,
+        **wb.actor_for(db, user).kw(),
+    ).application
 
 
 @router.post("/staff/applications/{application_id}/act")
@@ -448,7 +414,9 @@ def finance(request: Request, db: SessionDep, user: Finance) -> Response:
             .limit(50)
         ).scalars()
     )
-    summary = ledger.budget_summary(db, district=user.district or 0, funding_source=FUNDING_SOURCE)
+    summary = ledger.budget_summary(
+        db, district=user.district or 0, funding_source=disbursement.FUNDING_SOURCE
+    )
     items = {
         b.id: list(
             db.execute(
@@ -493,15 +461,8 @@ def open_budget(
     note: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     fen = parse_yuan(amount, "下达预算金额")
-    if not fen:
-        raise ValidationFailed("下达预算金额：须大于 0")
-    ledger.open_budget(
-        db,
-        idempotency_key=f"budget:{user.district}:{wb.clock(request).isoformat()}",
-        district=user.district or 0,
-        funding_source=FUNDING_SOURCE,
-        amount_fen=fen,
-        description=note[:100],
+    disbursement.open_budget(
+        db, district=user.district or 0, amount_fen=fen or 0, at=wb.clock(request), note=note
     )
     return RedirectResponse("/finance?msg=budget", status_code=303)
 
@@ -510,53 +471,31 @@ def open_budget(
 async def new_batch(request: Request, db: SessionDep, state: StateDep, user: Finance) -> Response:
     form = await request.form()
     ids = [int(str(v)) for v in form.getlist("ids") if str(v).isdigit()]
-    if not ids:
-        raise ValidationFailed("拨付批次：请至少勾选一条已核准的申请")
 
     def run() -> int:
-        lines = []
-        for app_id in ids[:500]:
-            app = act_on(db, state, request, user, app_id, "start_disbursement", None, None)
-            payee = db.execute(select(Person.id).where(Person.person_no == app.applicant_user)).scalar()
-            if payee is None:
-                raise ValidationFailed(f"申请 {app.application_no}：登记库中没有申请人，无法拨付")
-            lines.append(
-                BatchLine(
-                    app.application_no, int(payee), int(app.amount_approved_fen or 0), KINDS[app.kind].title
-                )
-            )
-        at = wb.clock(request)
-        batch = create_batch(
+        return disbursement.start_batch(
             db,
-            batch_no=f"BF{user.district}{at:%Y%m%d%H%M%S%f}"[:40],
+            application_ids=ids,
             district=user.district or 0,
-            funding_source=FUNDING_SOURCE,
-            created_by=user.login,
-            lines=lines,
-        )
-        return batch.id
+            at=wb.clock(request),
+            params=state.params,
+            audit_key=state.audit_key,
+            **wb.actor_for(db, user).kw(),
+        ).id
 
     await run_in_threadpool(run)
     return RedirectResponse("/finance?msg=batch", status_code=303)
 
 
 def _my_batch(db: Any, user: User, batch_id: int) -> DisbursementBatch:
-    batch: DisbursementBatch | None = db.get(DisbursementBatch, batch_id)
-    if batch is None:
-        raise NotFound(f"拨付批次 {batch_id} 不存在")
-    if batch.district != user.district:
-        raise Forbidden(f"无权办理其他区县（{batch.district}）的拨付批次")
-    return batch
+    return disbursement.get_batch(db, batch_id=batch_id, district=user.district)
 
 
 @router.post("/finance/batches/{batch_id}/run")
 def run_disbursement(batch_id: int, db: SessionDep, state: StateDep, user: Finance) -> Response:
     _my_batch(db, user, batch_id)
     db.commit()  # the batch runner uses one transaction per item of its own
-    try:
-        result = run_batch(state.sessions, batch_id=batch_id)
-    except ledger.LedgerError as exc:
-        raise ledger_refusal(exc) from None
+    result = disbursement.run_disbursement(state.sessions, batch_id=batch_id, district=user.district)
     return RedirectResponse(f"/finance?msg=paid{result.paid}", status_code=303)
 
 
@@ -565,8 +504,14 @@ def bank_file(batch_id: int, db: SessionDep, state: StateDep, user: Finance) -> 
     batch = _my_batch(db, user, batch_id)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bank.xlsx"
-        export_bank_file(
-            db, batch_id=batch_id, pii=wb.pii(state), path=path, actor=user.login, audit_key=state.audit_key
+        disbursement.export_bank_file(
+            db,
+            batch_id=batch_id,
+            district=user.district,
+            pii=wb.pii(state),
+            path=path,
+            actor=user.login,
+            audit_key=state.audit_key,
         )
         content = path.read_bytes()
     return Response(
@@ -579,16 +524,13 @@ def bank_file(batch_id: int, db: SessionDep, state: StateDep, user: Finance) -> 
 @router.post("/finance/batches/{batch_id}/confirm")
 def confirm_paid(batch_id: int, request: Request, db: SessionDep, state: StateDep, user: Finance) -> Response:
     """Mark disbursed (已拨付) every application of the batch whose item the ledger has paid."""
-    _my_batch(db, user, batch_id)
-    items = db.execute(select(DisbursementItem).where(DisbursementItem.batch_id == batch_id)).scalars().all()
-    done = 0
-    for item in items:
-        if item.status != "paid":
-            continue
-        app = db.execute(
-            select(Application).where(Application.application_no == item.application_ref)
-        ).scalar_one()
-        if app.state == "disbursing":
-            act_on(db, state, request, user, app.id, "confirm_disbursement", None, None)
-            done += 1
+    done = disbursement.confirm_batch(
+        db,
+        batch_id=batch_id,
+        district=user.district,
+        at=wb.clock(request),
+        params=state.params,
+        audit_key=state.audit_key,
+        **wb.actor_for(db, user).kw(),
+    )
     return RedirectResponse(f"/finance?msg=confirmed{done}", status_code=303)

@@ -1,0 +1,258 @@
+"""Approval reserves the budget; disbursement batches (拨付) from approved applications.
+
+The rules every edge (pages, API, CLI) goes through:
+
+- :func:`act` performs one transition in a savepoint and, for 核准 (``approve``), reserves the approved
+  amount in the ledger in the same savepoint — an approval that the budget cannot cover is refused and
+  leaves the application where it was;
+- :func:`open_budget` opens (or tops up) a district's budget of :data:`FUNDING_SOURCE`;
+- :func:`start_batch` moves approved applications to 拨付中 and lists them in a new batch;
+- :func:`run_disbursement` pays the batch (one transaction per item, see ``ledger.batches.run_batch``);
+- :func:`export_bank_file` writes the bank's file (audited);
+- :func:`confirm_batch` marks 已拨付 every application whose item the ledger has paid.
+
+Keyword-only functions taking a Session; they never commit (except :func:`run_disbursement`, which takes
+a session factory because the batch runner commits each payment on its own). Errors are Chinese
+:class:`~xiangchuang.errors.DomainError`\\ s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from xiangchuang import ledger
+from xiangchuang.applications import service
+from xiangchuang.applications.kinds import KINDS
+from xiangchuang.engine.parameters import ParameterSet
+from xiangchuang.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from xiangchuang.ledger import batches
+from xiangchuang.models import Application, DisbursementBatch, DisbursementItem, Person
+from xiangchuang.registry.pii import Pii
+
+__all__ = [
+    "FUNDING_SOURCE",
+    "MAX_BATCH",
+    "act",
+    "approve_with_budget",
+    "confirm_batch",
+    "export_bank_file",
+    "get_batch",
+    "ledger_refusal",
+    "open_budget",
+    "run_disbursement",
+    "start_batch",
+]
+
+FUNDING_SOURCE = "city"  # 市级及以上资金 (the notice's subsidies; a district top-up is a separate source)
+MAX_BATCH = 500  # applications taken into one batch (the rest of a longer list is left for the next)
+
+
+def ledger_refusal(exc: ledger.LedgerError) -> DomainError:
+    """A ledger refusal as the domain error of the same HTTP status (Chinese message kept)."""
+    text = f"资金账本：{exc.message}"
+    if isinstance(exc, ledger.AccountNotFound):
+        text += "（本区县尚未登记该资金来源的预算：请区县财政先下达预算）"
+    return ValidationFailed(text) if exc.status == 422 else Conflict(text)
+
+
+def approve_with_budget(session: Session, *, application: Application) -> None:
+    """核准 reserves the approved amount in the ledger (same transaction as the transition)."""
+    amount = application.amount_approved_fen
+    if not amount:
+        raise ValidationFailed("核准金额为空：复审时的判定没有金额，不能核准")
+    try:
+        ledger.approve(
+            session,
+            idempotency_key=f"approve:{application.application_no}",
+            district=application.district,
+            funding_source=FUNDING_SOURCE,
+            application_ref=application.application_no,
+            amount_fen=amount,
+        )
+    except ledger.LedgerError as exc:
+        raise ledger_refusal(exc) from None
+
+
+def act(
+    session: Session,
+    *,
+    application_id: int,
+    action: str,
+    actor: str,
+    role: str,
+    actor_district: int | None,
+    audit_key: bytes,
+    reason: str | None = None,
+    now: dt.datetime | None = None,
+    params: ParameterSet | None = None,
+    expected_version: int | None = None,
+) -> service.TransitionResult:
+    """One transition in a savepoint; for ``approve`` the budget reservation is in the same savepoint.
+
+    Every edge that moves an application calls this, so no approval escapes the ledger."""
+    with session.begin_nested():
+        result = service.transition(
+            session,
+            application_id=application_id,
+            action=action,
+            reason=reason,
+            audit_key=audit_key,
+            now=now,
+            params=params,
+            expected_version=expected_version,
+            actor=actor,
+            role=role,
+            actor_district=actor_district,
+        )
+        if action == "approve":
+            approve_with_budget(session, application=result.application)
+    return result
+
+
+def open_budget(
+    session: Session, *, district: int, amount_fen: int, at: dt.datetime, note: str = ""
+) -> ledger.LedgerResult:
+    """下达预算: open (or top up) the district's budget; one posting per moment ``at``."""
+    if amount_fen <= 0:
+        raise ValidationFailed("下达预算金额：须大于 0")
+    try:
+        return ledger.open_budget(
+            session,
+            idempotency_key=f"budget:{district}:{at.isoformat()}",
+            district=district,
+            funding_source=FUNDING_SOURCE,
+            amount_fen=amount_fen,
+            description=note[:100],
+        )
+    except ledger.LedgerError as exc:
+        raise ledger_refusal(exc) from None
+
+
+def start_batch(
+    session: Session,
+    *,
+    application_ids: Sequence[int],
+    district: int,
+    actor: str,
+    role: str,
+    actor_district: int | None,
+    at: dt.datetime,
+    params: ParameterSet | None,
+    audit_key: bytes,
+) -> DisbursementBatch:
+    """Move each approved application to 拨付中 and list it in a new batch of the district."""
+    if not application_ids:
+        raise ValidationFailed("拨付批次：请至少勾选一条已核准的申请")
+    lines = []
+    for app_id in list(application_ids)[:MAX_BATCH]:
+        app = act(
+            session,
+            application_id=app_id,
+            action="start_disbursement",
+            actor=actor,
+            role=role,
+            actor_district=actor_district,
+            audit_key=audit_key,
+            now=at,
+            params=params,
+        ).application
+        payee = session.execute(select(Person.id).where(Person.person_no == app.applicant_user)).scalar()
+        if payee is None:
+            raise ValidationFailed(f"申请 {app.application_no}：登记库中没有申请人，无法拨付")
+        lines.append(
+            batches.BatchLine(
+                app.application_no, int(payee), int(app.amount_approved_fen or 0), KINDS[app.kind].title
+            )
+        )
+    return batches.create_batch(
+        session,
+        batch_no=f"BF{district}{at:%Y%m%d%H%M%S%f}"[:40],
+        district=district,
+        funding_source=FUNDING_SOURCE,
+        created_by=actor,
+        lines=lines,
+    )
+
+
+def get_batch(session: Session, *, batch_id: int, district: int | None) -> DisbursementBatch:
+    """A batch of the actor's district (404 when missing, 403 for another district's)."""
+    batch = session.get(DisbursementBatch, batch_id)
+    if batch is None:
+        raise NotFound(f"拨付批次 {batch_id} 不存在")
+    if batch.district != district:
+        raise Forbidden(f"无权办理其他区县（{batch.district}）的拨付批次")
+    return batch
+
+
+def run_disbursement(
+    factory: sessionmaker[Session], *, batch_id: int, district: int | None
+) -> batches.BatchRun:
+    """Pay the pending items of a batch of the district (each payment commits on its own)."""
+    with factory() as session:
+        get_batch(session, batch_id=batch_id, district=district)
+    try:
+        return batches.run_batch(factory, batch_id=batch_id)
+    except ledger.LedgerError as exc:
+        raise ledger_refusal(exc) from None
+
+
+def export_bank_file(
+    session: Session,
+    *,
+    batch_id: int,
+    district: int | None,
+    pii: Pii,
+    path: Path,
+    actor: str,
+    audit_key: bytes,
+) -> int:
+    """The bank's payment file of a batch of the district (audited); returns the row count."""
+    get_batch(session, batch_id=batch_id, district=district)
+    return batches.export_bank_file(
+        session, batch_id=batch_id, pii=pii, path=path, actor=actor, audit_key=audit_key
+    )
+
+
+def confirm_batch(
+    session: Session,
+    *,
+    batch_id: int,
+    district: int | None,
+    actor: str,
+    role: str,
+    actor_district: int | None,
+    at: dt.datetime,
+    params: ParameterSet | None,
+    audit_key: bytes,
+) -> int:
+    """Mark 已拨付 every application of the batch whose item the ledger has paid; returns how many."""
+    get_batch(session, batch_id=batch_id, district=district)
+    items = (
+        session.execute(select(DisbursementItem).where(DisbursementItem.batch_id == batch_id)).scalars().all()
+    )
+    done = 0
+    for item in items:
+        if item.status != "paid":
+            continue
+        app = session.execute(
+            select(Application).where(Application.application_no == item.application_ref)
+        ).scalar_one()
+        if app.state == "disbursing":
+            act(
+                session,
+                application_id=app.id,
+                action="confirm_disbursement",
+                actor=actor,
+                role=role,
+                actor_district=actor_district,
+                audit_key=audit_key,
+                now=at,
+                params=params,
+            )
+            done += 1
+    return done
