@@ -19,7 +19,7 @@ from xiangchuang.applications.workflow import ACTIONS, STATE_LABELS
 from xiangchuang.models import Application, User
 from xiangchuang.web import workbench as wb
 from xiangchuang.web.api import error_responses
-from xiangchuang.web.deps import SessionDep, StateDep, require_role
+from xiangchuang.web.deps import SessionDep, StateDep, current_params, require_role
 from xiangchuang.web.pages_applicant import my_subjects, registry_checkup
 
 # Every signed-in API answer may be one of these Chinese error bodies (web/app.py's handlers).
@@ -395,7 +395,7 @@ def act(
         reason=body.reason,
         audit_key=state.audit_key,
         now=wb.clock(request),
-        params=state.params,
+        params=current_params(state, db),
         expected_version=body.expected_version,
         **actor.kw(),
     )

@@ -26,7 +26,7 @@ from xiangchuang.ids.masking import mask_name_middle
 from xiangchuang.models import Application, Business, User
 from xiangchuang.outbox.service import inbox
 from xiangchuang.web import workbench as wb
-from xiangchuang.web.deps import AppState, SessionDep, StateDep, require_role
+from xiangchuang.web.deps import AppState, SessionDep, StateDep, current_params, require_role
 from xiangchuang.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -103,7 +103,7 @@ def registry_checkup(db: Session, state: AppState, user: User, on: dt.date) -> d
         if key is None:
             continue
         probe = Application(kind=kind.id, subject_table=kind.subject_table, subject_key=key)
-        det = service.determine(db, probe, on=on, params=state.params)
+        det = service.determine(db, probe, on=on, params=current_params(state, db))
         result = dict(det["result"])
         if result.get("status") not in PUBLIC_STATUS:
             continue
@@ -111,7 +111,7 @@ def registry_checkup(db: Session, state: AppState, user: User, on: dt.date) -> d
     return {
         "on": on.isoformat(),
         "engine_version": ENGINE_VERSION,
-        "parameters_version": state.params.version,
+        "parameters_version": current_params(state, db).version,
         "programs": programs,
     }
 
@@ -401,7 +401,7 @@ def act(
             action=action,
             audit_key=state.audit_key,
             now=wb.clock(request),
-            params=state.params,
+            params=current_params(state, db),
             expected_version=version,
             **wb.actor_for(db, user).kw(),
         )

@@ -39,7 +39,7 @@ from xiangchuang.models import (
     User,
 )
 from xiangchuang.web import workbench as wb
-from xiangchuang.web.deps import SessionDep, StateDep, require_role
+from xiangchuang.web.deps import SessionDep, StateDep, current_params, require_role
 from xiangchuang.web.pages_applicant import parse_yuan, store_uploads, upload_files
 from xiangchuang.web.render import render
 
@@ -118,7 +118,7 @@ async def queue_batch(request: Request, db: SessionDep, state: StateDep, user: S
                     action=action,
                     audit_key=state.audit_key,
                     now=wb.clock(request),
-                    params=state.params,
+                    params=current_params(state, db),
                     **actor.kw(),
                 )
                 out.append((app_id, "成功"))
@@ -193,7 +193,7 @@ def act_on(
         reason=reason,
         audit_key=state.audit_key,
         now=wb.clock(request),
-        params=state.params,
+        params=current_params(state, db),
         expected_version=version,
         **wb.actor_for(db, user).kw(),
     ).application
@@ -391,7 +391,7 @@ def invite(run_id: int, request: Request, db: SessionDep, state: StateDep, user:
         db,
         run_id=run_id,
         audit_key=state.audit_key,
-        params=state.params,
+        params=current_params(state, db),
         now=wb.clock(request),
         **wb.actor_for(db, user).kw(),
     )
@@ -478,7 +478,7 @@ async def new_batch(request: Request, db: SessionDep, state: StateDep, user: Fin
             application_ids=ids,
             district=user.district or 0,
             at=wb.clock(request),
-            params=state.params,
+            params=current_params(state, db),
             audit_key=state.audit_key,
             **wb.actor_for(db, user).kw(),
         ).id
@@ -529,7 +529,7 @@ def confirm_paid(batch_id: int, request: Request, db: SessionDep, state: StateDe
         batch_id=batch_id,
         district=user.district,
         at=wb.clock(request),
-        params=state.params,
+        params=current_params(state, db),
         audit_key=state.audit_key,
         **wb.actor_for(db, user).kw(),
     )
