@@ -18,7 +18,9 @@ def loans_for(session: Session, actor: Actor, *, state: str | None = None) -> li
     if actor.role == "applicant":
         stmt = stmt.where(Loan.applicant_user == actor.user)
     elif actor.role == "bank":
-        stmt = stmt.where(Loan.district == actor.district, Loan.bank_code == (actor.bank or "\x00"))
+        if not actor.bank:
+            return []  # a bank account not yet tied to a bank code sees no loans (a NUL placeholder was a 503)
+        stmt = stmt.where(Loan.district == actor.district, Loan.bank_code == actor.bank)
     elif actor.role in ("window_clerk", "district_reviewer", "guarantee_fund", "district_finance"):
         stmt = stmt.where(Loan.district == actor.district)
     elif actor.role != "city_admin":
