@@ -47,6 +47,8 @@ USER_ROLES = (
     "sys_admin",
     "sec_admin",
     "audit_admin",
+    "training_provider",
+    "carrier_operator",
 )
 DISTRICT_ROLES = ("window_clerk", "district_reviewer", "district_finance")
 API_ORGS = ("bank", "guarantee_fund")

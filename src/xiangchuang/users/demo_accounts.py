@@ -46,6 +46,8 @@ ACCOUNTS: Final = (
     ("sys_admin", "sysadmin", "演示系统管理员", None),
     ("sec_admin", "secadmin", "演示安全管理员", None),
     ("audit_admin", "auditor", "演示审计管理员", None),
+    ("training_provider", "provider", "演示培训机构", "重庆市演示职业培训学校"),
+    ("carrier_operator", "carrier", "演示载体运营方", "演示返乡创业园运营公司"),
 )
 
 

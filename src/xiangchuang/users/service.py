@@ -60,6 +60,8 @@ ROLE_LABELS: Final = {
     "sys_admin": "系统管理员",
     "sec_admin": "安全管理员",
     "audit_admin": "审计管理员",
+    "training_provider": "培训机构",
+    "carrier_operator": "创业载体运营方",
 }
 STAFF_ROLES: Final = tuple(r for r in USER_ROLES if r != "applicant")
 API_SCOPES: Final = {
