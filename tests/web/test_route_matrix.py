@@ -182,3 +182,30 @@ def test_every_get_route_without_parameters_every_role(app, as_role, db_engine, 
                             unexpected.append((route.path, role, "PII", hit.group(0)))
     assert guarded > 15
     assert unexpected == []
+
+
+def test_every_nav_link_opens_for_its_roles(as_role, db_engine, linked):
+    """The main navigation (web/nav.py) shows each role only links that open for it (200), and every page
+    a role opens shows exactly that role's links."""
+    from xiangchuang.web import nav
+
+    problems = []
+    for role in ROLE_LABELS:
+        district = (
+            D
+            if role in ("window_clerk", "district_reviewer", "district_finance", "guarantee_fund", "bank")
+            else None
+        )
+        c = as_role(f"n.{role.replace('_', '')}", role, district)
+        items = nav.for_role(role)
+        home = c.get("/me").text
+        for item in nav.all_items():
+            shown = f'href="{item.href}"' in home
+            if shown != (item in items) and item.href != "/me":
+                problems.append((role, item.href, "shown" if shown else "missing"))
+        for item in items:
+            got = c.get(item.href)
+            if got.status_code != 200:
+                problems.append((role, item.href, got.status_code))
+    assert nav.all_items()
+    assert problems == []

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from xiangchuang.users.service import ROLE_LABELS
+from xiangchuang.web import nav
 from xiangchuang.web.deps import ANON_CSRF_COOKIE, csrf_for
 
 
@@ -18,6 +19,7 @@ from xiangchuang.web.deps import ANON_CSRF_COOKIE, csrf_for
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(resources.files("xiangchuang.web").joinpath("templates")))
     t.env.globals["role_labels"] = ROLE_LABELS
+    t.env.globals["nav_for"] = nav.for_role
     return t
 
 
