@@ -325,7 +325,7 @@ def demo(
     import os
 
     from xiangchuang.config import get_settings
-    from xiangchuang.registry.cli_import import db_upgrade_command, demo_data_command
+    from xiangchuang.registry.cli_import import db_upgrade_command, demo_data_command, demo_services_command
     from xiangchuang.registry.cli_match import match_from_db
 
     data_dir = data_dir.resolve()
@@ -358,7 +358,9 @@ def demo(
         on = DEMO_ON
         console.print(f"合成数据截至2025年底，演示评估日期取 {DEMO_ON}（--on 可改）")
     match_from_db(on=on, district=None, params_overlay=None)
-    console.rule("[bold]4. 政策体检：一个案例的完整解释")
+    console.rule("[bold]4. 各项服务的演示记录（培训、载体、用工、联络等）")
+    demo_services_command(_date(on))
+    console.rule("[bold]5. 政策体检：一个案例的完整解释")
     example = resources.files("xiangchuang.policy").joinpath("examples", "returning_founder.yaml")
     case = load_yaml(example.read_text(encoding="utf-8"))
     print_report(evaluate(case, parse_date(case.get("on") or _date(on))))

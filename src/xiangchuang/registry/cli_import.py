@@ -6,6 +6,7 @@ PostgreSQL), so a killed process or a database error leaves the database exactly
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -311,3 +312,30 @@ def register(app: typer.Typer) -> None:
     db = typer.Typer(no_args_is_help=True, help="数据库管理")
     db.command("upgrade")(db_upgrade_command)
     app.add_typer(db, name="db")
+
+
+def demo_services_command(on: dt.date) -> None:
+    """Run the services' demo seeders (xiangchuang.demo_seed), each in its own transaction."""
+    from xiangchuang.audit import audit_key
+    from xiangchuang.db import make_sessionmaker, transaction
+    from xiangchuang.demo_seed import SeedContext, seeders
+    from xiangchuang.users.demo_accounts import demo_district
+
+    settings = Settings()
+    pii = _pii(settings, allow_demo_keygen=True)
+    engine = _migrated_engine(settings)
+    factory = make_sessionmaker(engine)
+    try:
+        with transaction(factory) as session:
+            district = demo_district(session)
+        ctx = SeedContext(cipher=pii.cipher, audit_key=audit_key(pii.cipher.ring), on=on, district=district)
+        found = seeders()
+        if not found:
+            console.print("（没有需要演示记录的服务）")
+        for _spec, seed in found:
+            with transaction(factory) as session:
+                console.print(seed(session, ctx))
+    except SQLAlchemyError as exc:
+        raise _fail(f"数据库错误，该项演示记录已整体回滚（{_db_reason(exc)}）", 1) from None
+    finally:
+        engine.dispose()

@@ -49,6 +49,9 @@ ACCOUNTS: Final = (
     ("training_provider", "provider", "演示培训机构", "重庆市演示职业培训学校"),
     ("carrier_operator", "carrier", "演示载体运营方", "演示返乡创业园运营公司"),
 )
+# The organisation code a demo account of these roles speaks for (users.org_code); the services' demo
+# seeders (xiangchuang.demo_seed) give their demo provider / carrier these codes.
+DEMO_ORG_CODES: Final = {"training_provider": "DEMOTP01", "carrier_operator": "DEMOCR01"}
 
 
 @dataclass(frozen=True)
@@ -110,13 +113,14 @@ def seed_demo_accounts(
     representative = founder_of(session, int(linked.id))
     person_id = representative.id if representative is not None else int(linked.person_id)
     out: list[DemoAccount] = []
+    made: list[tuple[str, User]] = []
     for role, suffix, name, org in ACCOUNTS:
         password = strong_password()
         login = PREFIX + suffix
         in_district = role in ("window_clerk", "district_reviewer", "district_finance", "applicant")
         probe = User(role=role)
         secret = new_totp_secret() if needs_totp(probe, policy) else None
-        create_user(
+        user = create_user(
             session,
             login=login,
             display_name=name,
@@ -133,6 +137,7 @@ def seed_demo_accounts(
             policy=policy,
             now=now,
         )
+        made.append((role, user))
         out.append(
             DemoAccount(
                 login=login,
@@ -144,4 +149,6 @@ def seed_demo_accounts(
                 totp_uri=totp_uri(secret, login) if secret else None,
             )
         )
+    for role, user in made:
+        user.org_code = DEMO_ORG_CODES.get(role, user.org_code)
     return out
