@@ -4,6 +4,7 @@ persons with the facts the engine reads (returning entrepreneur, intention, busi
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -37,9 +38,10 @@ class World:
     provider_actor: Actor
 
 
-def build(engine: Engine, pii: Pii) -> World:
+def build(engine: Engine, pii: Pii, key: bytes = KEY) -> World:
     with engine.begin() as conn:
         reg = Registry(conn, pii)
+        reg._seq = itertools.count(100)  # clear of other fixtures' synthetic ID numbers
         preparing = reg.person(no="P-PREP", returning_entrepreneur=True, startup_intention=True)
         licensed = reg.person(no="P-LIC", returning_entrepreneur=True, startup_intention=True)
         reg.business(no="B-LIC", founder=licensed, registration_date=dt.date(2024, 3, 3))
@@ -50,11 +52,11 @@ def build(engine: Engine, pii: Pii) -> World:
     with transaction(sessions) as s:
         p = svc.create_provider(
             s, org_code="TP01", name="测试职业培训学校", kind="training_institution", district=D,
-            who=REVIEWER, audit_key=KEY, now=NOW,
+            who=REVIEWER, audit_key=key, now=NOW,
         )  # fmt: skip
         svc.accredit(
             s, provider_id=p.id, accreditation_no="渝人社认〔2025〕1号", course_kinds="syb,iyb,online,skills",
-            valid_from=dt.date(2025, 1, 1), valid_until=dt.date(2027, 12, 31), who=REVIEWER, audit_key=KEY, now=NOW,
+            valid_from=dt.date(2025, 1, 1), valid_until=dt.date(2027, 12, 31), who=REVIEWER, audit_key=key, now=NOW,
         )  # fmt: skip
         courses = {}
         for code, kind, title in (
@@ -64,7 +66,7 @@ def build(engine: Engine, pii: Pii) -> World:
         ):
             courses[kind] = svc.create_course(
                 s, course_code=code, kind=kind, title=title, hours=56, content="创业意识、市场评估、企业计划",
-                who=REVIEWER, audit_key=KEY, now=NOW,
+                who=REVIEWER, audit_key=key, now=NOW,
             ).id  # fmt: skip
         pid = p.id
     return World(

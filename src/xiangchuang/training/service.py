@@ -194,7 +194,7 @@ def _staff_in(who: Actor, district: int, what: str) -> None:
         raise Forbidden(f"无权{what}：不属于您所在区县（{district}）")
 
 
-def _may_run_class(who: Actor, klass: TrainingClass) -> None:
+def may_run_class(who: Actor, klass: TrainingClass) -> None:
     """The provider of the class, or staff of the district where it is held."""
     if who.role == "training_provider":
         if who.provider_id is None or who.provider_id != klass.provider_id:
@@ -528,7 +528,7 @@ def set_class_state(
     """Close (or reopen) enrolment; finishing is :func:`complete_class`."""
     at = _now(now)
     klass = repo.klass(session, class_id)
-    _may_run_class(who, klass)
+    may_run_class(who, klass)
     if state not in ("open", "closed"):
         raise ValidationFailed("报名状态：只能设为报名中或已截止报名")
     if klass.state == "finished":
@@ -614,7 +614,7 @@ def enrol(
         if who.person_id is None or who.person_id != person_id:
             raise Forbidden("申请人只能为本人报名")
     else:
-        _may_run_class(who, klass)
+        may_run_class(who, klass)
     if klass.state != "open":
         raise InvalidTransition(f"培训班 {klass.class_no} {CLASS_STATE_LABELS[klass.state]}，不能报名")
     if klass.start_date < today and who.role == "applicant":
@@ -683,7 +683,7 @@ def withdraw(
         if who.person_id != row.person_id:
             raise Forbidden("只能退出本人的报名")
     else:
-        _may_run_class(who, klass)
+        may_run_class(who, klass)
     if row.state not in ("enrolled", "waiting"):
         raise InvalidTransition(f"报名状态为「{ENROLMENT_LABELS[row.state]}」，不能退出")
     if klass.state == "finished":
@@ -752,7 +752,7 @@ def set_capacity(
     """Change a class's capacity; more places promote from the waiting list (returned)."""
     at = _now(now)
     klass = repo.klass(session, class_id)
-    _may_run_class(who, klass)
+    may_run_class(who, klass)
     if not isinstance(capacity, int) or not 1 <= capacity <= 500:
         raise ValidationFailed("人数：须为 1–500 的整数")
     taken = repo.taken(session, klass.id)
@@ -795,7 +795,7 @@ def record_attendance(
     Every training_no must be an enrolled trainee of the class; all rows are written or none."""
     at = _now(now)
     klass = repo.klass(session, class_id)
-    _may_run_class(who, klass)
+    may_run_class(who, klass)
     if klass.state == "finished":
         raise InvalidTransition("培训班已结业，不能再登记考勤")
     if not isinstance(session_no, int) or not 1 <= session_no <= klass.sessions:
@@ -868,7 +868,7 @@ def complete_class(
     at = _now(now)
     today = china_date(at)
     klass = repo.klass(session, class_id)
-    _may_run_class(who, klass)
+    may_run_class(who, klass)
     if klass.state == "finished":
         raise InvalidTransition(f"培训班 {klass.class_no} 已结业")
     day = completion_date or klass.end_date
@@ -1246,7 +1246,7 @@ def certificate_bytes_for(session: Session, *, enrolment_id: int, who: Actor) ->
         if who.person_id != e.person_id:
             raise Forbidden("只能下载本人的培训证书")
     else:
-        _may_run_class(who, repo.klass(session, e.class_id))
+        may_run_class(who, repo.klass(session, e.class_id))
     if e.state != "completed" or not e.certificate_code:
         raise InvalidTransition("该学员尚未结业，没有培训证书")
     return e, certificate_pdf(session, enrolment_id=e.id)
@@ -1270,7 +1270,7 @@ def import_enrolments(
     from xiangchuang.training.excel import RowErrors, read_enrolments
 
     klass = repo.klass(session, class_id)
-    _may_run_class(who, klass)
+    may_run_class(who, klass)
     rows = read_enrolments(session, content)
     errors = RowErrors()
     made: list[Enrolment] = []
@@ -1311,7 +1311,7 @@ def import_attendance(
     from xiangchuang.training.excel import RowErrors, read_attendance
 
     klass = repo.klass(session, class_id)
-    _may_run_class(who, klass)
+    may_run_class(who, klass)
     rows = read_attendance(content)
     errors = RowErrors()
     enrolled = {e.training_no for e, _ in repo.roster(session, class_id) if e.state == "enrolled"}
