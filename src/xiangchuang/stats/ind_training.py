@@ -5,6 +5,7 @@ class is held) and quarter."""
 from __future__ import annotations
 
 from typing import Any
+from typing import cast as typed
 
 from sqlalchemy import Integer, Select, String, and_, cast, exists, literal, null, select
 
@@ -40,8 +41,8 @@ def _window(column: Any, w: Window, kind: TimeKind) -> list[Any]:
     return out
 
 
-def _base(at: Any, dim: Any) -> Any:
-    return select(
+def _base(at: Any, dim: Any) -> Select[Any]:
+    stmt = select(
         Enrolment.id.label("entity"),
         TrainingClass.district.label("district"),
         at.label("at"),
@@ -49,6 +50,7 @@ def _base(at: Any, dim: Any) -> Any:
         literal(1, Integer()).label("amount"),
         cast(null(), Integer()).label("application_id"),
     ).join(TrainingClass, TrainingClass.id == Enrolment.class_id)
+    return typed("Select[Any]", stmt)
 
 
 def src_trainees(w: Window) -> Select[Any]:
@@ -88,7 +90,7 @@ def src_completers_registered(w: Window) -> Select[Any]:
 
 
 def src_classes(w: Window) -> Select[Any]:
-    return select(
+    stmt = select(
         TrainingClass.id.label("entity"),
         TrainingClass.district.label("district"),
         TrainingClass.start_date.label("at"),
@@ -96,6 +98,7 @@ def src_classes(w: Window) -> Select[Any]:
         literal(1, Integer()).label("amount"),
         cast(null(), Integer()).label("application_id"),
     ).where(*_window(TrainingClass.start_date, w, "date"))
+    return typed("Select[Any]", stmt)
 
 
 _WHERE = "按培训班举办区县计入区县。"
