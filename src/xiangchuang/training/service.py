@@ -1227,12 +1227,16 @@ class NextStep:
 
 def next_steps(session: Session, *, person_id: int, on: dt.date, params: ParameterSet) -> list[NextStep]:
     """For each of SYB / 网络创业 / IYB: whether the person could take it starting today (engine)."""
-    done = {co.kind for e, _, co, _ in repo.person_enrolments(session, person_id) if e.state == "completed"}
+    rows = repo.person_enrolments(session, person_id)
+    done = {co.kind for e, _, co, _ in rows if e.state == "completed"}
+    active = {co.kind for e, _, co, _ in rows if e.state in ("enrolled", "waiting")}
     out = []
     for kind in ("syb", "online", "iyb"):
         elig = eligibility(session, person_id=person_id, kind=kind, start_date=on, on=on, params=params)
         if kind in done:
             elig = Eligibility(elig.program, "ineligible", refused=[f"您已完成{KIND_LABELS[kind]}培训"])
+        elif kind in active:
+            elig = Eligibility(elig.program, "enrolled", passed=[f"您已报名{KIND_LABELS[kind]}培训"])
         out.append(NextStep(kind, KIND_LABELS[kind], elig))
     return out
 
