@@ -181,6 +181,16 @@ def _text(value: str | None, what: str, max_len: int, *, required: bool = True) 
     return v
 
 
+def _insert(session: Session, row: Any, conflict: str) -> None:
+    """Add and flush one row in a savepoint; a unique-constraint clash is a Conflict with ``conflict``."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(conflict) from None
+
+
 def _district(value: int, what: str) -> int:
     if not is_district(value):
         raise ValidationFailed(f"{what}：{value} 不是重庆市的区县代码（6 位行政区划代码）")
@@ -236,12 +246,7 @@ def create_provider(
         uscc=_text(uscc, "统一社会信用代码", 18, required=False),
         active=True,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"机构代码 {code} 已被登记") from None
+    _insert(session, row, f"机构代码 {code} 已被登记")
     _audit(
         session,
         audit_key,
@@ -300,12 +305,7 @@ def accredit(
         district=who.district,
         revoked=False,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"认定文号 {row.accreditation_no} 已存在") from None
+    _insert(session, row, f"认定文号 {row.accreditation_no} 已存在")
     _audit(
         session,
         audit_key,
@@ -387,12 +387,7 @@ def create_course(
         hours=hours,
         content=_text(content, "课程内容", 4000) or "",
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"课程代码 {code} 已存在") from None
+    _insert(session, row, f"课程代码 {code} 已存在")
     _audit(
         session,
         audit_key,
@@ -638,12 +633,7 @@ def enrol(
         eligibility=elig.as_dict(),
         enrolled_by=who.actor,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"该人员已报名培训班 {klass.class_no}，不能重复报名") from None
+    _insert(session, row, f"该人员已报名培训班 {klass.class_no}，不能重复报名")
     _audit(
         session,
         audit_key,
@@ -1179,12 +1169,7 @@ def create_purchase(
         deliver_by=deliver_by,
         created_by=who.actor,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"合同编号 {row.contract_no} 已存在") from None
+    _insert(session, row, f"合同编号 {row.contract_no} 已存在")
     _audit(
         session,
         audit_key,
