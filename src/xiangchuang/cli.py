@@ -425,6 +425,7 @@ def _register_registry_commands() -> None:
     from xiangchuang.outbox import cli_outbox
     from xiangchuang.registry import cli_import, cli_match
     from xiangchuang.stats import cli_stats
+    from xiangchuang.training import cli_training
     from xiangchuang.web import cli_web
 
     cli_import.register(app)
@@ -436,6 +437,7 @@ def _register_registry_commands() -> None:
     cli_mentors.register(app)
     cli_backup.register(app)
     cli_outbox.register(app)
+    cli_training.register(app)
 
 
 _register_registry_commands()

@@ -489,6 +489,8 @@ def _scope(session: Session, table: str, key: str) -> Scope | None:
         return Scope(business_ids=(registry_repo.employment_business(conn, pk),))
     if table == "persons":
         return Scope(person_ids=(pk,))
+    if table == "trainings":  # a training record: its trainee (the assembler reads their trainings)
+        return Scope(person_ids=(registry_repo.training_person(conn, pk),))
     return Scope(carrier_ids=(pk,))
 
 

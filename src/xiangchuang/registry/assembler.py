@@ -26,8 +26,11 @@ Where each fact comes from (on the evaluation date ``on``):
   subject_key → subject_id, person_key → person_id; ``subject_row`` resolved per program through
   ``engine.case.RECEIVED_SUBJECT`` exactly as batchio does). business_years, contributions and received
   are *supplied* tables: a missing row is a known "none".
-- Not in the registry (yet): loans, other_loans, trainings, mentor_services, onjob_trainings — absent,
-  so their programs have no subjects.
+- trainings: the training records of the persons in scope (:func:`_trainings`, read from the training
+  service's enrolments: SYB / IYB / 网络创业 classes, enrolled or finished, ``id`` = ``training_no``,
+  ``start_date`` = the class's start, ``completion_date`` = set for a completed trainee only).
+- Not in the registry (yet): loans, other_loans, mentor_services, onjob_trainings — absent, so their
+  programs have no subjects.
 
 District: the district's businesses, their founders and employees, the employees' contributions, the
 carriers the businesses are tenants of plus the district's own carriers, and every register row about
@@ -93,6 +96,7 @@ _TABLE_ZH: Final = {
     "business_years": "经营主体年度数据",
     "contributions": "社保缴费记录",
     "received": "已享受政策登记",
+    "trainings": "培训记录",
 }
 _NEVER_DAY: Final = np.iinfo(np.int64).max
 
@@ -145,6 +149,7 @@ def assemble_facts(
             "contributions": repo.contributions_query(s),
             "carriers": repo.carriers_query(s),
             "received": repo.grants_query(s),
+            "trainings": repo.trainings_query(s),
         },
         method=method,
         workers=workers,
@@ -279,6 +284,7 @@ def assemble_facts(
     tables["contributions"] = contributions
 
     tables["received"] = _received(g, tables)
+    tables["trainings"] = _trainings(fetched["trainings"][0], p["pk"])
 
     # Where each person founded (else works): only to file person results under a district.
     pdist = np.zeros(persons.n, dtype=np.int32)
@@ -290,6 +296,43 @@ def assemble_facts(
 
     stats.seconds = time.perf_counter() - t0
     return Facts(tables, set(SUPPLIED))
+
+
+# ---- trainings (the training service's records) ----------------------------------------------------
+
+
+def _trainings(t: Columns, person_pks: I64) -> Table:
+    """The engine's ``trainings`` table from the training records read by ``repo.trainings_query``."""
+    t = _by_pk(t)
+    table = _table("trainings", t, ("id", "kind", "start_date", "completion_date"))
+    table["person_id"] = _ref(person_pks, t["person_pk"])
+    return table
+
+
+def trainings_table(
+    *,
+    ids: list[str],
+    person_rows: list[int],
+    kinds: list[str],
+    start_days: list[int],
+    completion_days: list[int | None],
+) -> Table:
+    """A ``trainings`` table from plain values (a training not yet stored: enrolment eligibility)."""
+    n = len(ids)
+    every = np.ones(n, dtype=bool)
+    kind = FACTS["trainings"]["kind"]
+    done = np.asarray([d is not None for d in completion_days], dtype=bool)
+    return Table(
+        "trainings",
+        n,
+        {
+            "id": Col(np.asarray(ids, dtype=object), every.copy()),
+            "person_id": Col(np.asarray(person_rows, dtype=np.int64), every.copy()),
+            "kind": Col(np.asarray([kind.code_of(k) for k in kinds], dtype=np.int32), every.copy()),
+            "start_date": Col(np.asarray(start_days, dtype=np.int32), every.copy()),
+            "completion_date": Col(np.asarray([d or 0 for d in completion_days], dtype=np.int32), done),
+        },
+    )
 
 
 # ---- conversions -----------------------------------------------------------------------------------

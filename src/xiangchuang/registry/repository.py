@@ -66,8 +66,10 @@ from xiangchuang.models import (
     BusinessYear,
     Carrier,
     Contribution,
+    Course,
     CreditRating,
     Employment,
+    Enrolment,
     Founder,
     Grant,
     Honour,
@@ -77,6 +79,7 @@ from xiangchuang.models import (
     PersonGroup,
     Recommendation,
     Tenancy,
+    TrainingClass,
 )
 
 Method = Literal["auto", "columns", "rows"]
@@ -492,6 +495,35 @@ def carriers_query(s: ScopeSql) -> Query:
     return _q(stmt, Carrier.id, text=("id", "schedule"), small=("kind", "level"))
 
 
+TRAINING_KINDS: Final = FACTS["trainings"]["kind"].choices  # the subsidised kinds (syb, iyb, online)
+
+
+def trainings_query(s: ScopeSql) -> Query:
+    """Training records (enrolments) of the persons in scope in SYB / IYB / 网络创业 classes: waiting-list
+    and withdrawn enrolments are not trainings; ``completion_date`` only for a completed trainee."""
+    stmt = (
+        select(
+            Enrolment.id.label("pk"),
+            Enrolment.training_no.label("id"),
+            Enrolment.person_id.label("person_pk"),
+            enum_code(Course.kind, "trainings", "kind").label("kind"),
+            day_number(TrainingClass.start_date).label("start_date"),
+            day_number(case((Enrolment.state == "completed", Enrolment.completion_date), else_=null())).label(
+                "completion_date"
+            ),
+        )
+        .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
+        .join(Course, Course.id == TrainingClass.course_id)
+        .where(
+            Course.kind.in_(TRAINING_KINDS),
+            Enrolment.state.in_(("enrolled", "completed", "not_completed")),
+        )
+    )
+    if s.persons is not None:
+        stmt = stmt.where(Enrolment.person_id.in_(s.persons))
+    return _q(stmt, Enrolment.id, text=("id",), small=("kind",))
+
+
 def grants_query(s: ScopeSql) -> Query:
     stmt = select(
         Grant.id.label("pk"),
@@ -815,11 +847,17 @@ def subject_pk(conn: Connection, table: str, key: str) -> int | None:
         "persons": (Person.id, Person.person_no),
         "hires": (Employment.id, Employment.employment_no),
         "carriers": (Carrier.id, Carrier.carrier_no),
+        "trainings": (Enrolment.id, Enrolment.training_no),
     }.get(table)
     if col is None:
         return None
     value = conn.execute(select(col[0]).where(col[1] == key)).scalar_one_or_none()
     return None if value is None else int(value)
+
+
+def training_person(conn: Connection, enrolment_pk: int) -> int:
+    """The trainee (person pk) of a training record."""
+    return int(conn.execute(select(Enrolment.person_id).where(Enrolment.id == enrolment_pk)).scalar_one())
 
 
 def employment_business(conn: Connection, employment_pk: int) -> int:
