@@ -4,7 +4,8 @@
   cron job) — deletes the register records whose consent was withdrawn or whose retention period
   (``outreach.retention_months``, counted from the consent date) has passed, with their contact log,
   venture links and 乡情 talent records, in one transaction with one audit row (counts and ids, no
-  personal data). On PostgreSQL the purged tables are then vacuumed so no dead row keeps a ciphertext.
+  personal data). Then the storage is scrubbed (SQLite: WAL checkpoint after ``secure_delete``; PostgreSQL:
+  VACUUM) so no old page or dead row keeps a ciphertext.
 - ``xiangchuang outreach talent-pool --district CODE``: the 乡情 talent pool (no personal data).
 """
 
@@ -15,7 +16,6 @@ from typing import Annotated
 
 import typer
 from rich.table import Table as RichTable
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from xiangchuang.audit.chain import audit_key
@@ -29,8 +29,6 @@ from xiangchuang.outreach import service as S
 from xiangchuang.paramchanges.service import effective_parameters
 
 __all__ = ["register"]
-
-PURGED_TABLES = ("outreach_contacts", "outreach_ventures", "hometown_talents", "outreach_people")
 
 
 def _key() -> bytes:
@@ -58,10 +56,8 @@ def purge_command(
     try:
         with transaction(make_sessionmaker(engine)) as session:
             result = S.purge(session, params=effective_parameters(session, base), today=today, audit_key=key)
-        if engine.dialect.name == "postgresql" and result.total:
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                for table in PURGED_TABLES:
-                    conn.execute(text(f'VACUUM "{table}"'))
+        if result.total:
+            S.scrub_storage(engine)
     except (OperationalError, ProgrammingError) as exc:
         raise fail(
             f"数据库访问失败（是否已运行 xiangchuang db upgrade？）：{type(exc.orig).__name__}"

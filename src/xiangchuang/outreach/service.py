@@ -18,11 +18,11 @@ import calendar
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import Select, delete, func, or_, select, text
+from sqlalchemy import Engine, Select, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from xiangchuang.audit import record
@@ -147,6 +147,14 @@ def _person_in_scope(session: Session, actor: Actor, person_id: int) -> Outreach
         or (actor.street is not None and row.home_town != actor.street)
     ):
         raise NotFound(f"外出人员登记 {person_id} 不存在（或不在您的辖区）")
+    return row
+
+
+def person_by_ref(session: Session, *, actor: Actor, ref_no: str) -> OutreachPerson:
+    stmt = scoped_people(select(OutreachPerson), actor).where(OutreachPerson.ref_no == ref_no.strip())
+    row: OutreachPerson | None = session.execute(stmt).scalar_one_or_none()
+    if row is None:
+        raise ValidationFailed("外出人员登记编号：不在本辖区登记中")
     return row
 
 
@@ -808,7 +816,7 @@ def purge(
         actor=actor,
         actor_role="system",
         action="outreach.purge",
-        subject="outreach_people",
+        subject=f"outreach_people:purge-{today.isoformat()}",
         details={
             "on": today.isoformat(),
             "retention_months": retention_months(params, today),
@@ -822,6 +830,27 @@ def purge(
         },
     )
     return result
+
+
+PURGED_TABLES: Final = ("outreach_contacts", "outreach_ventures", "hometown_talents", "outreach_people")
+
+
+def scrub_storage(engine: Engine) -> None:
+    """After a purge has committed: make the storage drop the deleted rows' bytes. SQLite: checkpoint and
+    truncate the write-ahead log (its older frames still hold the deleted pages; ``secure_delete`` zeroed
+    them in the database pages). PostgreSQL: VACUUM the purged tables (dead tuples hold the old rows)."""
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cur.close()
+        finally:
+            raw.close()
+    elif engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in PURGED_TABLES:
+                conn.execute(text(f'VACUUM "{table}"'))
 
 
 # --- introduced talent and their families -----------------------------------------------------------------
@@ -1031,7 +1060,7 @@ def programme_export(session: Session, *, actor: Actor, audit_key: bytes) -> lis
         key=audit_key,
         **actor.audit,
         action="outreach.talent.export",
-        subject="introduced_talents",
+        subject=f"introduced_talents:district-{actor.district}",
         details={"count": len(rows), "ids": [r.id for r in rows]},
     )
     return rows
@@ -1293,7 +1322,7 @@ def import_register(
     *,
     actor: Actor,
     cipher: FieldCipher,
-    rows: list[tuple[int, Mapping[str, str]]],
+    rows: Sequence[tuple[int, Mapping[str, str]]],
     audit_key: bytes,
     today: dt.date,
     max_rows: int = 5000,
@@ -1343,7 +1372,7 @@ def import_register(
         key=audit_key,
         **actor.audit,
         action="outreach.person.import",
-        subject="outreach_people",
+        subject=f"outreach_people:district-{actor.district}",
         details={"inserted": len(made), "ids": [m.id for m in made]},
     )
     return ImportOutcome(len(made), ())

@@ -6,9 +6,8 @@ Revises: 0014
 Create Date: 2026-11-27 03:23:14.026817
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0018"
 down_revision = "0014"
