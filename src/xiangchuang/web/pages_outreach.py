@@ -144,7 +144,12 @@ async def new_person(request: Request, db: SessionDep, state: StateDep, user: St
     )
     if error is not None or row is None:
         values.pop("phone", None)  # a refused form never echoes the mobile back
-        return _new_form(request, {**values, "consent_scope": scope}, error.message if error else None, 422)
+        return _new_form(
+            request,
+            {**values, "consent_scope": scope},
+            error.message if error else None,
+            error.status if error else 422,
+        )
     return RedirectResponse(f"/outreach/people/{row.id}?done=registered", status_code=303)
 
 
@@ -345,7 +350,12 @@ def export_register(
 
 
 def _campaigns(
-    request: Request, db: SessionDep, user: User, error: str | None = None, v: dict[str, str] | None = None
+    request: Request,
+    db: SessionDep,
+    user: User,
+    error: str | None = None,
+    v: dict[str, str] | None = None,
+    status: int = 422,
 ) -> Response:
     actor = S.actor_of(user)
     return _page(
@@ -357,7 +367,7 @@ def _campaigns(
             "error": error,
             "v": v or {},
         },
-        422 if error else 200,
+        status if error else 200,
     )
 
 
@@ -383,7 +393,9 @@ async def campaign_create(request: Request, db: SessionDep, state: StateDep, use
         ),
     )
     if error is not None or row is None:
-        return _campaigns(request, db, user, error.message if error else None, f)
+        return _campaigns(
+            request, db, user, error.message if error else None, f, error.status if error else 422
+        )
     return RedirectResponse(f"/outreach/campaigns/{row.id}", status_code=303)
 
 
@@ -399,7 +411,12 @@ def campaign_page(request: Request, db: SessionDep, user: Staff, campaign_id: in
 
 
 def _talents(
-    request: Request, db: SessionDep, user: User, error: str | None = None, v: dict[str, str] | None = None
+    request: Request,
+    db: SessionDep,
+    user: User,
+    error: str | None = None,
+    v: dict[str, str] | None = None,
+    status: int = 422,
 ) -> Response:
     assert user.district is not None
     S.actor_of(user)
@@ -412,7 +429,7 @@ def _talents(
             "v": v or {},
             "today": _today(request).isoformat(),
         },
-        422 if error else 200,
+        status if error else 200,
     )
 
 
@@ -446,7 +463,7 @@ async def talent_add(request: Request, db: SessionDep, state: StateDep, user: St
 
     _, error = _attempt(db, run)
     if error is not None:
-        return _talents(request, db, user, error.message, f)
+        return _talents(request, db, user, error.message, f, error.status)
     return RedirectResponse("/outreach/talents?done=1", status_code=303)
 
 
