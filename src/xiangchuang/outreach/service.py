@@ -20,7 +20,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol, TypeVar
 
 from sqlalchemy import Engine, Select, delete, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -53,6 +53,13 @@ from xiangchuang.models.outreach import (
     INTRODUCED_CATEGORIES,
     TALENT_KINDS,
 )
+
+
+class _Districted(Protocol):
+    district: Any
+
+
+R = TypeVar("R", bound=_Districted)
 
 NAME_FIELD: Final = "outreach.name"
 PHONE_FIELD: Final = "outreach.phone"
@@ -545,11 +552,17 @@ def campaigns(session: Session, *, actor: Actor) -> list[OutreachCampaign]:
     return list(session.execute(stmt.order_by(OutreachCampaign.starts_on.desc())).scalars())
 
 
-def get_campaign(session: Session, *, actor: Actor, campaign_id: int) -> OutreachCampaign:
-    row = session.get(OutreachCampaign, campaign_id)
+def _in_district(session: Session, model: type[R], row_id: int, actor: Actor, what: str) -> R:
+    """The row of ``model`` with ``row_id`` if it belongs to the actor's district (else 404: another
+    district's records do not exist for them)."""
+    row = session.get(model, row_id)
     if row is None or row.district != actor.district:
-        raise NotFound(f"联络活动 {campaign_id} 不存在（或不在本区县）")
+        raise NotFound(f"{what} {row_id} 不存在（或不在本区县）")
     return row
+
+
+def get_campaign(session: Session, *, actor: Actor, campaign_id: int) -> OutreachCampaign:
+    return _in_district(session, OutreachCampaign, campaign_id, actor, "联络活动")
 
 
 def log_contact(
@@ -942,10 +955,7 @@ def propose_talent(
 
 
 def _talent_in_scope(session: Session, actor: Actor, talent_id: int) -> IntroducedTalent:
-    row = session.get(IntroducedTalent, talent_id)
-    if row is None or row.district != actor.district:
-        raise NotFound(f"引进人才记录 {talent_id} 不存在（或不在本区县）")
-    return row
+    return _in_district(session, IntroducedTalent, talent_id, actor, "引进人才记录")
 
 
 def decide_talent(
@@ -1128,9 +1138,7 @@ def advance_family_request(
     today: dt.date,
 ) -> FamilyServiceRequest:
     """``accept`` (the owner department took it: open → in_progress) or ``answer`` (→ answered)."""
-    row = session.get(FamilyServiceRequest, request_id)
-    if row is None or row.district != actor.district:
-        raise NotFound(f"家庭服务诉求 {request_id} 不存在（或不在本区县）")
+    row = _in_district(session, FamilyServiceRequest, request_id, actor, "家庭服务诉求")
     allowed = {"accept": ("open",), "answer": ("open", "in_progress")}
     if action not in allowed:
         raise ValidationFailed("操作：须为受理或答复")

@@ -5,13 +5,14 @@ withdrawal or retention leave the later counts; a published quarter keeps its st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, select
 
 from xiangchuang.models import IntroducedTalent, OutreachContact, OutreachPerson, OutreachVenture
 from xiangchuang.stats.indicators import Group, Indicator, register, register_group
-from xiangchuang.stats.periods import Window
+from xiangchuang.stats.periods import TimeKind, Window
 from xiangchuang.stats.repository import _in_window, _no_app, _one, _text
 
 NO_DIM = ""
@@ -19,59 +20,48 @@ NO_DIM = ""
 register_group(Group("outreach", "外出人员联络", 70))
 
 
-def src_registered(w: Window) -> Select[Any]:
-    return select(
-        OutreachPerson.id.label("entity"),
-        OutreachPerson.district.label("district"),
-        OutreachPerson.created_at.label("at"),
-        _text(NO_DIM).label("dim"),
-        _one().label("amount"),
-        _no_app().label("application_id"),
-    ).where(*_in_window(OutreachPerson.created_at, w, "instant"))
+def _source(
+    entity: Any, district: Any, at: Any, kind: TimeKind, dim: Any = None, *where: Any
+) -> Callable[[Window], Select[Any]]:
+    """A source over one outreach table: the entity, its district, the moment it counts, an optional
+    dimension and extra filters; the window's bounds are applied on ``at``."""
+
+    def source(w: Window) -> Select[Any]:
+        return select(
+            entity.label("entity"),
+            district.label("district"),
+            at.label("at"),
+            (dim if dim is not None else _text(NO_DIM)).label("dim"),
+            _one().label("amount"),
+            _no_app().label("application_id"),
+        ).where(*where, *_in_window(at, w, kind))
+
+    return source
 
 
-def src_contacted(w: Window) -> Select[Any]:
-    return select(
-        OutreachContact.outreach_person_id.label("entity"),
-        OutreachContact.district.label("district"),
-        OutreachContact.contacted_on.label("at"),
-        _text(NO_DIM).label("dim"),
-        _one().label("amount"),
-        _no_app().label("application_id"),
-    ).where(*_in_window(OutreachContact.contacted_on, w, "date"))
-
-
-def src_returned(w: Window) -> Select[Any]:
-    return select(
-        OutreachPerson.id.label("entity"),
-        OutreachPerson.district.label("district"),
-        OutreachPerson.returned_on.label("at"),
-        _text(NO_DIM).label("dim"),
-        _one().label("amount"),
-        _no_app().label("application_id"),
-    ).where(OutreachPerson.returned_on.is_not(None), *_in_window(OutreachPerson.returned_on, w, "date"))
-
-
-def src_ventures(w: Window) -> Select[Any]:
-    return select(
-        OutreachVenture.business_id.label("entity"),
-        OutreachVenture.district.label("district"),
-        OutreachVenture.started_on.label("at"),
-        _text(NO_DIM).label("dim"),
-        _one().label("amount"),
-        _no_app().label("application_id"),
-    ).where(*_in_window(OutreachVenture.started_on, w, "date"))
-
-
-def src_introduced(w: Window) -> Select[Any]:
-    return select(
-        IntroducedTalent.id.label("entity"),
-        IntroducedTalent.district.label("district"),
-        IntroducedTalent.decided_on.label("at"),
-        IntroducedTalent.category.label("dim"),
-        _one().label("amount"),
-        _no_app().label("application_id"),
-    ).where(IntroducedTalent.state == "recognised", *_in_window(IntroducedTalent.decided_on, w, "date"))
+src_registered = _source(OutreachPerson.id, OutreachPerson.district, OutreachPerson.created_at, "instant")
+src_contacted = _source(
+    OutreachContact.outreach_person_id, OutreachContact.district, OutreachContact.contacted_on, "date"
+)
+src_returned = _source(
+    OutreachPerson.id,
+    OutreachPerson.district,
+    OutreachPerson.returned_on,
+    "date",
+    None,
+    OutreachPerson.returned_on.is_not(None),
+)
+src_ventures = _source(
+    OutreachVenture.business_id, OutreachVenture.district, OutreachVenture.started_on, "date"
+)
+src_introduced = _source(
+    IntroducedTalent.id,
+    IntroducedTalent.district,
+    IntroducedTalent.decided_on,
+    "date",
+    IntroducedTalent.category,
+    IntroducedTalent.state == "recognised",
+)
 
 
 register(
