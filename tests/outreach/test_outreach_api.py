@@ -442,3 +442,37 @@ def test_talent_pool_for_labour_matching(as_role, db_engine, pii, linked):
         conn.execute(update(HometownTalent).values(district=500102))
     with transaction(make_sessionmaker(db_engine)) as session:
         assert S.talent_pool(session, 500101) == []
+
+
+def test_renewed_consent_moves_the_retention_and_the_channels(as_role, db_engine, cipher):
+    clerk = as_role("o.clerk", "window_clerk")
+    old = dt.date(2023, 12, 1)
+    p = clerk.api("POST", "/api/v1/outreach/people", json=person_body(consent_on=old.isoformat())).json()
+    assert p["retain_until"] == "2026-12-01"
+    sms = {"contacted_on": TODAY.isoformat(), "method": "sms", "answer": "interested"}
+    assert clerk.api("POST", f"/api/v1/outreach/people/{p['id']}/contacts", json=sms).status_code == 403
+    bad = clerk.api(
+        "POST",
+        f"/api/v1/outreach/people/{p['id']}/renew-consent",
+        json={"on": TODAY.isoformat(), "consent_scope": []},
+    )
+    assert bad.status_code == 422 and "至少选择一种" in bad.json()["detail"]
+    early = clerk.api(
+        "POST",
+        f"/api/v1/outreach/people/{p['id']}/renew-consent",
+        json={"on": "2023-01-01", "consent_scope": ["sms"]},
+    )
+    assert early.status_code == 422 and "原同意日期" in early.json()["detail"]
+    ok = clerk.api(
+        "POST",
+        f"/api/v1/outreach/people/{p['id']}/renew-consent",
+        json={"on": TODAY.isoformat(), "consent_scope": ["phone", "sms"]},
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["retain_until"] == S.add_months(TODAY, 36).isoformat()
+    assert ok.json()["consent_scope"] == ["phone", "sms"]
+    assert clerk.api("POST", f"/api/v1/outreach/people/{p['id']}/contacts", json=sms).status_code == 201
+    assert "outreach.consent.renew" in audit_actions(db_engine)
+    with transaction(make_sessionmaker(db_engine)) as session:
+        later = S.add_months(old, 36) + dt.timedelta(days=1)
+        assert S.purge(session, params=load_parameters(), today=later, audit_key=_key(cipher)).total == 0

@@ -76,13 +76,27 @@ def test_register_form_refusal_and_success(as_role, db_engine):
         {"contacted_on": TODAY.isoformat(), "method": "visit", "answer": "interested"},
     )
     assert good.status_code == 303
+    renew_bad = clerk.post(f"/outreach/people/{pid}/renew", {"on": TODAY.isoformat()})
+    assert (
+        renew_bad.status_code == 422 and 'role="alert"' in renew_bad.text and "至少选择一种" in renew_bad.text
+    )
+    renew = clerk.post(
+        f"/outreach/people/{pid}/renew", {"on": TODAY.isoformat(), "consent_scope": ["phone", "sms"]}
+    )
+    assert renew.status_code == 303
+    assert "短信" in clerk.get(f"/outreach/people/{pid}").text
     with db_engine.connect() as conn:
         actions = list(
             conn.execute(
                 select(AuditEvent.action).where(AuditEvent.action.like("outreach.%")).order_by(AuditEvent.seq)
             ).scalars()
         )
-    assert actions == ["outreach.person.register", "outreach.person.reveal_contact", "outreach.contact.log"]
+    assert actions == [
+        "outreach.person.register",
+        "outreach.person.reveal_contact",
+        "outreach.contact.log",
+        "outreach.consent.renew",
+    ]
     export = clerk.get("/outreach/export.xlsx")
     assert export.status_code == 200
     ws = load_workbook(io.BytesIO(export.content)).active

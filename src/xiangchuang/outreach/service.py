@@ -479,6 +479,43 @@ def withdraw_consent(
     return row
 
 
+def renew_consent(
+    session: Session,
+    *,
+    actor: Actor,
+    person_id: int,
+    on: str | dt.date,
+    scope: str | Iterable[str],
+    audit_key: bytes,
+    today: dt.date,
+) -> OutreachPerson:
+    """The person confirmed (again) that they may be contacted, by the channels in ``scope``: the consent
+    date moves to ``on`` and the retention period runs from it."""
+    row = _person_in_scope(session, actor, person_id)
+    _active(row)
+    day = _date(on, "同意联系日期")
+    if day > today or day < row.consent_on:
+        raise ValidationFailed("同意联系日期：须在原同意日期与今天之间")
+    try:
+        channels = parse_scope(scope)
+    except ValueError as exc:
+        raise ValidationFailed(f"同意的联系方式：“{exc}”不是可选项（电话、短信、微信、上门走访）") from None
+    if not channels:
+        raise ValidationFailed("同意的联系方式：至少选择一种（电话、短信、微信、上门走访）")
+    row.consent_on = day
+    row.consent_scope = ",".join(channels)
+    row.version += 1
+    record(
+        session,
+        key=audit_key,
+        **actor.audit,
+        action="outreach.consent.renew",
+        subject=f"outreach_people:{row.id}",
+        details={"on": day.isoformat(), "consent_scope": list(channels)},
+    )
+    return row
+
+
 def _active(row: OutreachPerson) -> None:
     if row.consent_withdrawn_on is not None:
         raise Conflict("同意联系：本人已撤回同意，不能再联系或修改（记录将被删除）")

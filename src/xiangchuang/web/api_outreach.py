@@ -92,6 +92,11 @@ class WithdrawIn(Strict):
     on: dt.date
 
 
+class RenewIn(Strict):
+    on: dt.date
+    consent_scope: list[Literal["phone", "sms", "wechat", "visit"]] = Field(max_length=4)
+
+
 class ContactIn(Strict):
     contacted_on: dt.date
     method: Literal["phone", "sms", "wechat", "visit", "event"]
@@ -335,6 +340,30 @@ def withdraw(
     actor, today = S.actor_of(user), _today(request)
     S.withdraw_consent(
         db, actor=actor, person_id=person_id, on=body.on, audit_key=state.audit_key, today=today
+    )
+    return _detail(db, state, params, actor, person_id, today)
+
+
+@router.post("/people/{person_id}/renew-consent", response_model=PersonDetail)
+def renew(
+    request: Request,
+    db: SessionDep,
+    state: StateDep,
+    params: ParamsDep,
+    user: Staff,
+    person_id: int,
+    body: RenewIn,
+) -> PersonDetail:
+    """本人再次确认同意联系（可调整联系方式范围）：保存期限自新的同意日期起算。"""
+    actor, today = S.actor_of(user), _today(request)
+    S.renew_consent(
+        db,
+        actor=actor,
+        person_id=person_id,
+        on=body.on,
+        scope=body.consent_scope,
+        audit_key=state.audit_key,
+        today=today,
     )
     return _detail(db, state, params, actor, person_id, today)
 

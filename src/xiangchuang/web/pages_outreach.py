@@ -227,6 +227,7 @@ async def person_action(
     action: str,
 ) -> Response:
     f = await _form(request)
+    scope = [str(v) for v in (await request.form()).getlist("consent_scope")][:4]
     actor, today, key = S.actor_of(user), _today(request), state.audit_key
 
     def run() -> object:
@@ -263,6 +264,16 @@ async def person_action(
         if action == "ventures":
             return S.record_venture(
                 db, actor=actor, person_id=person_id, business_no=f.get("business_no", ""), audit_key=key
+            )
+        if action == "renew":
+            return S.renew_consent(
+                db,
+                actor=actor,
+                person_id=person_id,
+                on=f.get("on", ""),
+                scope=scope,
+                audit_key=key,
+                today=today,
             )
         if action == "withdraw":
             return S.withdraw_consent(
