@@ -423,6 +423,7 @@ def _register_registry_commands() -> None:
     from xiangchuang.loans import cli_loans
     from xiangchuang.mentors import cli_mentors
     from xiangchuang.outbox import cli_outbox
+    from xiangchuang.outreach import cli_outreach
     from xiangchuang.registry import cli_import, cli_match
     from xiangchuang.stats import cli_stats
     from xiangchuang.training import cli_training
@@ -438,6 +439,7 @@ def _register_registry_commands() -> None:
     cli_backup.register(app)
     cli_outbox.register(app)
     cli_training.register(app)
+    cli_outreach.register(app)
 
 
 _register_registry_commands()

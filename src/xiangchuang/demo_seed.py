@@ -31,7 +31,7 @@ class SeedContext:
 
 Seeder = Callable[[Session, SeedContext], str]
 
-SEEDERS: Final[list[str]] = ["xiangchuang.training.demo:seed"]
+SEEDERS: Final[list[str]] = ["xiangchuang.training.demo:seed", "xiangchuang.outreach.demo:seed"]
 
 
 def seeders() -> list[tuple[str, Seeder]]:

@@ -51,6 +51,15 @@ from xiangchuang.models.mentors import (
     MentorService,
 )
 from xiangchuang.models.outbox import InboxMessage, OutboxMessage
+from xiangchuang.models.outreach import (
+    FamilyServiceRequest,
+    HometownTalent,
+    IntroducedTalent,
+    OutreachCampaign,
+    OutreachContact,
+    OutreachPerson,
+    OutreachVenture,
+)
 from xiangchuang.models.parameter_changes import ParameterChange
 from xiangchuang.models.people import Person, PersonGroup
 from xiangchuang.models.publicity import PublicityBatch, PublicityLine
@@ -93,12 +102,15 @@ __all__ = [
     "DrawCommitment",
     "Employment",
     "Enrolment",
+    "FamilyServiceRequest",
     "Founder",
     "Grant",
+    "HometownTalent",
     "Honour",
     "IdempotencyRecord",
     "ImportBatch",
     "InboxMessage",
+    "IntroducedTalent",
     "Invitation",
     "JournalEntry",
     "Loan",
@@ -121,6 +133,10 @@ __all__ = [
     "MentorService",
     "Objection",
     "OutboxMessage",
+    "OutreachCampaign",
+    "OutreachContact",
+    "OutreachPerson",
+    "OutreachVenture",
     "ParameterChange",
     "Person",
     "PersonGroup",

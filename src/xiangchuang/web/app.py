@@ -42,6 +42,7 @@ from xiangchuang.web import (
     api_city,
     api_loans,
     api_training,
+    api_outreach,
     health,
     pages,
     pages_admin,
@@ -49,6 +50,7 @@ from xiangchuang.web import (
     pages_city,
     pages_contact,
     pages_loans,
+    pages_outreach,
     pages_registry,
     pages_staff,
     pages_training,
@@ -272,6 +274,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(api_training.public)
     app.include_router(api_training.router)
     app.include_router(pages_training.router)
+    app.include_router(api_outreach.router)
+    app.include_router(pages_outreach.router)
     import swagger_ui_bundle
 
     @app.get("/docs", include_in_schema=False)

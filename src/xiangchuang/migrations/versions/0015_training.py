@@ -1,7 +1,7 @@
 """training providers, courses, classes, enrolments, attendance, purchases
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0023
 Create Date: 2026-11-27 03:23:54.319863
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0014"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
