@@ -9,7 +9,8 @@ application, the ledger and the register as they were.
 Who the register row is about is the engine's own definition (``engine.case.RECEIVED_SUBJECT``): a
 business for startup / online-sales / workshop / rent reduction; the hired person for the job and
 social-insurance subsidies (``subject_key`` = ``person_key`` = the person number, as the grant import
-writes them); the carrier for carrier awards.
+writes them); the trainee for the training subsidies (each kind once per person); the carrier for carrier
+awards.
 
 What the database holds, so that two approvals racing each other cannot both pass:
 
@@ -40,7 +41,7 @@ from sqlalchemy.orm import Session
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.engine.parameters import ParameterSet
 from xiangchuang.errors import Conflict, ValidationFailed
-from xiangchuang.models import Application, Carrier, Determination, Employment, Grant, Person
+from xiangchuang.models import Application, Carrier, Determination, Employment, Enrolment, Grant, Person
 
 __all__ = ["SUBJECT_RESOLVERS", "RegisterSubject", "register_approval", "subject_of"]
 
@@ -77,6 +78,18 @@ def _carrier(session: Session, app: Application) -> RegisterSubject:
     return RegisterSubject("carrier", app.subject_key, None)
 
 
+def _trainee(session: Session, app: Application) -> RegisterSubject:
+    """A training record (enrolment): the trainee is the subject — each kind once per person."""
+    person_no = session.execute(
+        select(Person.person_no)
+        .join(Enrolment, Enrolment.person_id == Person.id)
+        .where(Enrolment.training_no == app.subject_key)
+    ).scalar_one_or_none()
+    if person_no is None:
+        raise ValidationFailed(f"已享受登记：没有培训记录 {app.subject_key}，无法登记学员")
+    return RegisterSubject("person", person_no, person_no)
+
+
 def _other(session: Session, app: Application) -> RegisterSubject:
     # A record of a service package (a training, a mentor service, an on-job training): the record
     # itself is the subject, the applicant's person (if any) is the person counted.
@@ -91,6 +104,7 @@ SUBJECT_RESOLVERS: Final[dict[str, Callable[[Session, Application], RegisterSubj
     "persons": _person,
     "hires": _hire,
     "carriers": _carrier,
+    "trainings": _trainee,
 }
 
 
