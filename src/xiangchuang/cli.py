@@ -424,6 +424,7 @@ def _register_registry_commands() -> None:
     from xiangchuang.mentors import cli_mentors
     from xiangchuang.outbox import cli_outbox
     from xiangchuang.registry import cli_import, cli_match
+    from xiangchuang.services import cli_services
     from xiangchuang.stats import cli_stats
     from xiangchuang.web import cli_web
 
@@ -436,6 +437,7 @@ def _register_registry_commands() -> None:
     cli_mentors.register(app)
     cli_backup.register(app)
     cli_outbox.register(app)
+    cli_services.register(app)
 
 
 _register_registry_commands()

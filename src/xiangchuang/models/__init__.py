@@ -54,6 +54,20 @@ from xiangchuang.models.outbox import InboxMessage, OutboxMessage
 from xiangchuang.models.parameter_changes import ParameterChange
 from xiangchuang.models.people import Person, PersonGroup
 from xiangchuang.models.publicity import PublicityBatch, PublicityLine
+from xiangchuang.models.services import (
+    CoordinationMeeting,
+    CoordinationTask,
+    LiaisonAssignment,
+    LiaisonOfficial,
+    LiaisonProblem,
+    LiaisonVisit,
+    ProblemNote,
+    ServiceOffering,
+    ServicePurchase,
+    ServiceRequest,
+    ServiceWindow,
+    StaffTraining,
+)
 from xiangchuang.models.stats import StatAlert, StatFigure, StatPublication
 from xiangchuang.models.users import ApiToken, RateLimitBucket, User, UserSession
 
@@ -72,6 +86,8 @@ __all__ = [
     "BusinessYear",
     "Carrier",
     "Contribution",
+    "CoordinationMeeting",
+    "CoordinationTask",
     "CreditRating",
     "Determination",
     "DisbursementBatch",
@@ -86,6 +102,10 @@ __all__ = [
     "InboxMessage",
     "Invitation",
     "JournalEntry",
+    "LiaisonAssignment",
+    "LiaisonOfficial",
+    "LiaisonProblem",
+    "LiaisonVisit",
     "Loan",
     "LoanDetermination",
     "LoanInstalment",
@@ -110,10 +130,16 @@ __all__ = [
     "Person",
     "PersonGroup",
     "Posting",
+    "ProblemNote",
     "PublicityBatch",
     "PublicityLine",
     "RateLimitBucket",
     "Recommendation",
+    "ServiceOffering",
+    "ServicePurchase",
+    "ServiceRequest",
+    "ServiceWindow",
+    "StaffTraining",
     "StatAlert",
     "StatFigure",
     "StatPublication",
