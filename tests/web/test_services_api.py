@@ -76,10 +76,10 @@ def test_request_is_accepted_completed_and_rated(as_role, db_engine):
             "POST",
             f"{S}/windows",
             json={
-                "name": "渝中区创业服务专门窗口",
+                "name": "万州区创业服务专门窗口",
                 "level": "district",
-                "centre": "渝中区政务服务中心",
-                "address": "渝中区某路1号",
+                "centre": "万州区政务服务中心",
+                "address": "万州区某路1号",
                 "hours": "工作日 9:00–17:00",
                 "handles": ["policy_consult", "on_behalf", "supermarket"],
                 "staff_logins": ["svc.clerk"],
