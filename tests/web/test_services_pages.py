@@ -267,3 +267,21 @@ def test_meeting_and_task_pages(as_role, db_engine):
     )
     assert "已完成（" in reviewer.get(f"/services/meetings/{mno}").text
     assert "没有未完成的任务" in reviewer.get("/services/meetings").text
+
+
+def test_demo_seeder_makes_each_part_once(db_engine, pii, linked, make_user, akey):
+    from sqlalchemy.orm import Session
+
+    from xiangchuang.demo_seed import SeedContext
+    from xiangchuang.models import LiaisonVisit, ServiceRequest
+    from xiangchuang.services.demo import seed
+
+    make_user("demo.clerk", "window_clerk", district=D)
+    ctx = SeedContext(cipher=pii.cipher, audit_key=akey, on=china_date(dt.datetime.now(dt.UTC)), district=D)
+    with Session(db_engine) as s, s.begin():
+        first = seed(s, ctx)
+    with Session(db_engine) as s, s.begin():
+        second = seed(s, ctx)
+    assert "服务超市 7 项" in first and "未重复生成" in second
+    assert _count(db_engine, ServiceWindow) == 2 and _count(db_engine, ServiceRequest) == 1
+    assert _count(db_engine, LiaisonVisit) == 1 and _count(db_engine, CoordinationMeeting) == 1
