@@ -5,6 +5,7 @@ through the service functions, so every record is audited like a real one."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,7 +40,7 @@ def seed(session: Session, ctx: SeedContext) -> str:
     base = {"user_id": 0, "district": d}
     reviewer = UserScope(level="district", login="demo.reviewer", role="district_reviewer", **base)  # type: ignore[arg-type]
     clerk = UserScope(level="district", login=clerk_login or "demo.clerk", role="window_clerk", **base)  # type: ignore[arg-type]
-    kw = {"audit_key": ctx.audit_key, "now": now}
+    kw: dict[str, Any] = {"audit_key": ctx.audit_key, "now": now}
     svc.create_window(
         session, scope=reviewer, **kw, name="创业服务专门窗口（区县）", level="district", district=None, street=None,
         centre="区政务服务中心", address="区政务服务中心一楼 8 号窗口", hours="工作日 9:00–12:00，14:00–17:30",
@@ -63,7 +64,7 @@ def seed(session: Session, ctx: SeedContext) -> str:
             district=None,
             description=f"{title}：为返乡入乡创业人员提供{svc.CATEGORY_LABELS[cat]}服务（演示）",
             fee_note=fee,
-        )  # fmt: skip
+        )
         for cat, title, provider, kind, fee in OFFERINGS
     }
     purchase = svc.create_purchase(
