@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from xiangchuang.chinatime import china_date
+from xiangchuang.chinatime import CHINA, china_date
 from xiangchuang.errors import DomainError, ValidationFailed
 from xiangchuang.ids import mask_name
 from xiangchuang.models import ServicePurchase, User
@@ -116,11 +116,22 @@ def _ctx(request: Request, state: Any, user: User) -> dict[str, Any]:
     return {"scope": scope_for(user), "audit_key": state.audit_key, "now": clock(request)}
 
 
+def _china_time(at: dt.datetime) -> str:
+    return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
 def _page(request: Request, name: str, ctx: dict[str, Any], error: str | None) -> Response:
     return render(
         request,
         f"services/{name}.html",
-        {**LABELS, "district_name": district_name, "mask_name": mask_name, **ctx, "error": error},
+        {
+            **LABELS,
+            "district_name": district_name,
+            "mask_name": mask_name,
+            "china_time": _china_time,
+            **ctx,
+            "error": error,
+        },
         status=422 if error else 200,
     )
 
@@ -799,6 +810,3 @@ def overview_page(request: Request, db: SessionDep, user: StaffView) -> Response
         },
         None,
     )
-
-
-_ = dt
