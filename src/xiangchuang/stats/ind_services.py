@@ -6,6 +6,7 @@ coordination tasks to the district's reviewers through the outbox."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, String, cast, literal, null, select
@@ -56,133 +57,71 @@ def _no_app() -> ColumnElement[Any]:
     return cast(null(), Integer())
 
 
-def src_requests(w: Window) -> Select[Any]:
-    return (
-        select(
-            ServiceRequest.id.label("entity"),
-            ServiceRequest.district.label("district"),
-            ServiceRequest.submitted_at.label("at"),
-            ServiceOffering.category.label("dim"),
-            _one().label("amount"),
+def _source(
+    entity: Any, district: Any, at: Any, kind: TimeKind, dim: Any = None, amount: Any = None, *,
+    where: tuple[Any, ...] = (), join_offering: bool = False,
+) -> Callable[[Window], Select[Any]]:  # fmt: skip
+    """An indicator source over one table: (entity, district, at, dim, amount, application_id) rows in the
+    window, filtered by ``where``; ``join_offering`` adds the request's catalogue offering (its category)."""
+
+    def source(w: Window) -> Select[Any]:
+        stmt = select(
+            entity.label("entity"),
+            district.label("district"),
+            at.label("at"),
+            (_no_dim() if dim is None else dim).label("dim"),
+            (_one() if amount is None else amount).label("amount"),
             _no_app().label("application_id"),
         )
-        .join(ServiceOffering, ServiceOffering.id == ServiceRequest.offering_id)
-        .where(*_window(ServiceRequest.submitted_at, w, "instant"))
-    )
+        if join_offering:
+            stmt = stmt.join(ServiceOffering, ServiceOffering.id == ServiceRequest.offering_id)
+        return stmt.where(*where, *_window(at, w, kind))
+
+    return source
 
 
-def src_requests_completed(w: Window) -> Select[Any]:
-    return (
-        select(
-            ServiceRequest.id.label("entity"),
-            ServiceRequest.district.label("district"),
-            ServiceRequest.closed_at.label("at"),
-            ServiceOffering.category.label("dim"),
-            _one().label("amount"),
-            _no_app().label("application_id"),
-        )
-        .join(ServiceOffering, ServiceOffering.id == ServiceRequest.offering_id)
-        .where(ServiceRequest.state == "completed", *_window(ServiceRequest.closed_at, w, "instant"))
-    )
-
-
-def src_ratings(w: Window) -> Select[Any]:
-    return select(
-        ServiceRequest.id.label("entity"),
-        ServiceRequest.district.label("district"),
-        ServiceRequest.rated_at.label("at"),
-        cast(ServiceRequest.rating, String()).label("dim"),
-        _one().label("amount"),
-        _no_app().label("application_id"),
-    ).where(ServiceRequest.rating.is_not(None), *_window(ServiceRequest.rated_at, w, "instant"))
-
-
-def src_purchased_units(w: Window) -> Select[Any]:
-    return select(
-        ServicePurchase.id.label("entity"),
-        ServicePurchase.district.label("district"),
-        ServicePurchase.start_on.label("at"),
-        _no_dim().label("dim"),
-        ServicePurchase.quantity.label("amount"),
-        _no_app().label("application_id"),
-    ).where(*_window(ServicePurchase.start_on, w, "date"))
-
-
-def src_purchase_delivered(w: Window) -> Select[Any]:
-    return select(
-        ServiceRequest.id.label("entity"),
-        ServiceRequest.district.label("district"),
-        ServiceRequest.closed_at.label("at"),
-        _no_dim().label("dim"),
-        _one().label("amount"),
-        _no_app().label("application_id"),
-    ).where(
-        ServiceRequest.state == "completed",
-        ServiceRequest.purchase_id.is_not(None),
-        *_window(ServiceRequest.closed_at, w, "instant"),
-    )
-
-
-def src_visits(w: Window) -> Select[Any]:
-    return select(
-        LiaisonVisit.id.label("entity"),
-        LiaisonVisit.district.label("district"),
-        LiaisonVisit.visited_on.label("at"),
-        LiaisonVisit.mode.label("dim"),
-        _one().label("amount"),
-        _no_app().label("application_id"),
-    ).where(*_window(LiaisonVisit.visited_on, w, "date"))
-
-
-def src_problems_raised(w: Window) -> Select[Any]:
-    return select(
-        LiaisonProblem.id.label("entity"),
-        LiaisonProblem.district.label("district"),
-        LiaisonProblem.raised_on.label("at"),
-        LiaisonProblem.category.label("dim"),
-        _one().label("amount"),
-        _no_app().label("application_id"),
-    ).where(*_window(LiaisonProblem.raised_on, w, "date"))
-
-
-def src_problems_solved(w: Window) -> Select[Any]:
-    return select(
-        LiaisonProblem.id.label("entity"),
-        LiaisonProblem.district.label("district"),
-        LiaisonProblem.confirmed_on.label("at"),
-        LiaisonProblem.category.label("dim"),
-        _one().label("amount"),
-        _no_app().label("application_id"),
-    ).where(LiaisonProblem.state == "closed", *_window(LiaisonProblem.confirmed_on, w, "date"))
-
-
-def src_problems_overdue(w: Window) -> Select[Any]:
-    """Problems whose deadline fell in the quarter and that were not resolved by it."""
-    return select(
-        LiaisonProblem.id.label("entity"),
-        LiaisonProblem.district.label("district"),
-        LiaisonProblem.due_on.label("at"),
-        LiaisonProblem.category.label("dim"),
-        _one().label("amount"),
-        _no_app().label("application_id"),
-    ).where(
-        (LiaisonProblem.resolved_on.is_(None)) | (LiaisonProblem.resolved_on > LiaisonProblem.due_on),
-        *_window(LiaisonProblem.due_on, w, "date"),
-    )
-
-
-def src_tasks_overdue(w: Window) -> Select[Any]:
-    return select(
-        CoordinationTask.id.label("entity"),
-        CoordinationTask.district.label("district"),
-        CoordinationTask.due_on.label("at"),
-        CoordinationTask.department.label("dim"),
-        _one().label("amount"),
-        _no_app().label("application_id"),
-    ).where(
-        (CoordinationTask.done_on.is_(None)) | (CoordinationTask.done_on > CoordinationTask.due_on),
-        *_window(CoordinationTask.due_on, w, "date"),
-    )
+R, P = ServiceRequest, LiaisonProblem
+_completed = R.state == "completed"
+_late_problem = (P.resolved_on.is_(None)) | (P.resolved_on > P.due_on)
+_late_task = (CoordinationTask.done_on.is_(None)) | (CoordinationTask.done_on > CoordinationTask.due_on)
+src_requests = _source(
+    R.id, R.district, R.submitted_at, "instant", ServiceOffering.category, join_offering=True
+)
+src_requests_completed = _source(
+    R.id,
+    R.district,
+    R.closed_at,
+    "instant",
+    ServiceOffering.category,
+    where=(_completed,),
+    join_offering=True,
+)
+src_ratings = _source(
+    R.id, R.district, R.rated_at, "instant", cast(R.rating, String()), where=(R.rating.is_not(None),)
+)
+src_purchased_units = _source(
+    ServicePurchase.id,
+    ServicePurchase.district,
+    ServicePurchase.start_on,
+    "date",
+    amount=ServicePurchase.quantity,
+)
+src_purchase_delivered = _source(
+    R.id, R.district, R.closed_at, "instant", where=(_completed, R.purchase_id.is_not(None))
+)
+src_visits = _source(
+    LiaisonVisit.id, LiaisonVisit.district, LiaisonVisit.visited_on, "date", LiaisonVisit.mode
+)
+src_problems_raised = _source(P.id, P.district, P.raised_on, "date", P.category)
+src_problems_solved = _source(
+    P.id, P.district, P.confirmed_on, "date", P.category, where=(P.state == "closed",)
+)
+# deadline in the quarter, not resolved by it (or resolved late)
+src_problems_overdue = _source(P.id, P.district, P.due_on, "date", P.category, where=(_late_problem,))
+src_tasks_overdue = _source(
+    CoordinationTask.id, CoordinationTask.district, CoordinationTask.due_on, "date", CoordinationTask.department,
+    where=(_late_task,),
+)  # fmt: skip
 
 
 register_group(Group("services", "创业服务与联系企业", 70))
