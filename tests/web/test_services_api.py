@@ -130,8 +130,23 @@ def test_request_is_accepted_completed_and_rated(as_role, db_engine):
     other = as_role("svc.clerk2", "window_clerk", 500103)
     assert _ok(other.api("GET", f"{S}/requests")) == []
     assert other.api("GET", f"{S}/requests/{no}").status_code == 404
+    # a service taken off the catalogue and a window closed: no new request; history stays
+    assert clerk.api("POST", f"{S}/catalogue/{offering['offering_no']}/withdrawal").status_code == 403
+    _ok(reviewer.api("POST", f"{S}/catalogue/{offering['offering_no']}/withdrawal"))
+    _ok(reviewer.api("POST", f"{S}/windows/{window['window_no']}/withdrawal"))
+    again = reviewer.api("POST", f"{S}/windows/{window['window_no']}/withdrawal")
+    assert again.status_code == 409 and "已撤销" in again.json()["detail"]
+    assert (
+        _ok(applicant.api("GET", f"{S}/catalogue")) == [] and _ok(applicant.api("GET", f"{S}/windows")) == []
+    )
+    r = applicant.api(
+        "POST", f"{S}/requests", json={"offering_no": offering["offering_no"], "detail": "再来一次"}
+    )
+    assert r.status_code == 404 and "已下架" in r.json()["detail"]
+    assert _ok(applicant.api("GET", f"{S}/requests/{no}"))["rating"] == 5
     actions = _audit_actions(db_engine)
-    for a in ("window_create", "offering_create", "request_submit", "request_accept", "request_complete"):
+    for a in ("window_create", "offering_create", "request_submit", "request_accept", "request_complete",
+              "offering_withdraw", "window_withdraw"):  # fmt: skip
         assert f"services.{a}" in actions
     assert actions.count("services.request_rate") == 1
     with db_engine.connect() as conn:

@@ -76,6 +76,10 @@ def test_windows_catalogue_request_and_rating_pages(as_role, db_engine, app):
         and "创业法律咨询" in public.text
     )
 
+    assert (
+        "撤销窗口" in reviewer.get("/services/windows").text
+        and "撤销窗口" not in clerk.get("/services/windows").text
+    )
     page = applicant.get("/services/catalogue")
     assert page.status_code == 200 and "创业法律咨询" in page.text and '<label for="r-detail">' in page.text
     bad = applicant.post("/services/requests/new", {"offering_no": offering_no, "detail": " "})
@@ -97,6 +101,10 @@ def test_windows_catalogue_request_and_rating_pages(as_role, db_engine, app):
     assert re.search(r'id="rating">4 星', detail) and "已办结" in detail
     # the district list and another district's clerk
     assert no in reviewer.get("/services/requests").text
+    assert reviewer.post(f"/services/offerings/{offering_no}/withdraw", {}).status_code == 303
+    assert "创业法律咨询" not in applicant.get("/services/catalogue").text
+    bad = reviewer.post(f"/services/offerings/{offering_no}/withdraw", {})
+    assert bad.status_code == 422 and "已撤销" in bad.text
     other = as_role("pg.clerk3", "window_clerk", 500103)
     assert no not in other.get("/services/requests").text
     assert other.get(f"/services/requests/{no}").status_code == 404

@@ -289,6 +289,41 @@ def create_offering(
     return offering
 
 
+def withdraw(
+    session: Session,
+    *,
+    scope: UserScope,
+    audit_key: bytes,
+    now: dt.datetime,
+    kind: str,
+    number: str,
+) -> ServiceWindow | ServiceOffering:
+    """Close a window or take a service off the catalogue (the record and its requests stay; audited)."""
+    model: type[ServiceWindow] | type[ServiceOffering]
+    if kind == "window":
+        model, label = ServiceWindow, "服务窗口"
+        row: Any = session.execute(select(ServiceWindow).where(ServiceWindow.window_no == number)).scalar()
+    elif kind == "offering":
+        model, label = ServiceOffering, "服务"
+        row = session.execute(select(ServiceOffering).where(ServiceOffering.offering_no == number)).scalar()
+    else:
+        raise ValidationFailed("撤销对象：须为窗口或服务")
+    if row is None or (scope.level != "city" and row.district != scope.district):
+        raise NotFound(f"{label} {number} 不存在")
+    if scope.role not in ("district_reviewer", "city_admin") or (
+        row.district is None and scope.role != "city_admin"
+    ):
+        raise Forbidden(f"只有区县审核人员（本区县）或市级管理员（全市服务）可以撤销{label}")
+    if not row.active:
+        raise InvalidTransition(f"{label} {number} 已撤销")
+    row.active = False
+    session.flush()
+    _audit(
+        session, audit_key, scope, f"{kind}_withdraw", f"{model.__tablename__}:{number}", row.district, now
+    )
+    return row  # type: ignore[no-any-return]
+
+
 def windows(session: Session, *, district: int | None = None) -> list[ServiceWindow]:
     stmt = select(ServiceWindow).where(ServiceWindow.active.is_(True))
     if district is not None:

@@ -501,6 +501,13 @@ def post_window(body: WindowIn, db: SessionDep, state: StateDep, user: Planner, 
     return window_out(svc.create_window(db, **_ctx(state, user, now), **body.model_dump()))
 
 
+@router.post("/windows/{window_no}/withdrawal", response_model=WindowOut)
+def withdraw_window(window_no: str, db: SessionDep, state: StateDep, user: Planner, now: NowDep) -> WindowOut:
+    w = svc.withdraw(db, **_ctx(state, user, now), kind="window", number=window_no)
+    assert isinstance(w, ServiceWindow)
+    return window_out(w)
+
+
 @router.get("/catalogue", response_model=list[OfferingOut])
 def list_catalogue(
     db: SessionDep, district: int | None = None, category: str | None = None
@@ -513,6 +520,15 @@ def post_offering(
     body: OfferingIn, db: SessionDep, state: StateDep, user: Planner, now: NowDep
 ) -> OfferingOut:
     return offering_out(svc.create_offering(db, **_ctx(state, user, now), **body.model_dump()))
+
+
+@router.post("/catalogue/{offering_no}/withdrawal", response_model=OfferingOut)
+def withdraw_offering(
+    offering_no: str, db: SessionDep, state: StateDep, user: Planner, now: NowDep
+) -> OfferingOut:
+    o = svc.withdraw(db, **_ctx(state, user, now), kind="offering", number=offering_no)
+    assert isinstance(o, ServiceOffering)
+    return offering_out(o)
 
 
 # --- requests ----------------------------------------------------------------------------------------------

@@ -231,6 +231,21 @@ async def offerings_create(request: Request, db: SessionDep, state: StateDep, us
     return RedirectResponse("/services/offerings", status_code=303)
 
 
+@router.post("/services/{kind}/{number}/withdraw")
+def withdraw(
+    request: Request, kind: str, number: str, db: SessionDep, state: StateDep, user: Planner
+) -> Response:
+    if kind not in ("windows", "offerings"):
+        raise ValidationFailed(f"撤销对象 {kind!r} 不存在")
+    page = _windows_page if kind == "windows" else _offerings_page
+    _, error = _attempt(
+        db, lambda: svc.withdraw(db, **_ctx(request, state, user), kind=kind[:-1], number=number)
+    )
+    if error:
+        return page(request, db, user, error)
+    return RedirectResponse(f"/services/{kind}", status_code=303)
+
+
 # --- catalogue and requests --------------------------------------------------------------------------------
 
 
