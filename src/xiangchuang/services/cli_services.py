@@ -29,22 +29,32 @@ from xiangchuang.stats.service import district_name
 __all__ = ["register"]
 
 OVERDUE_RULES = ("svc_problem_overdue", "svc_task_overdue")
-COLUMNS = (
-    ("windows", "窗口"),
-    ("requests", "服务请求"),
-    ("requests_completed", "已办结"),
-    ("rating_avg", "平均评价"),
-    ("purchased", "购买次数"),
-    ("delivered", "已交付"),
-    ("staff_trained", "培训人员"),
-    ("officials", "联系干部"),
-    ("businesses_in_contact", "联系企业"),
-    ("visits", "走访"),
-    ("problems_raised", "问题"),
-    ("problems_solved", "已解决"),
-    ("problems_overdue", "逾期"),
-    ("tasks_open", "未完成任务"),
-    ("tasks_overdue", "逾期任务"),
+SECTIONS = (
+    (
+        "创业服务窗口与服务超市",
+        (
+            ("windows", "窗口"),
+            ("requests", "请求"),
+            ("requests_completed", "办结"),
+            ("rating_avg", "评价"),
+            ("purchased", "购买"),
+            ("delivered", "交付"),
+            ("staff_trained", "培训"),
+        ),
+    ),
+    (
+        "领导干部联系企业与会商",
+        (
+            ("officials", "干部"),
+            ("businesses_in_contact", "企业"),
+            ("visits", "走访"),
+            ("problems_raised", "问题"),
+            ("problems_solved", "解决"),
+            ("problems_overdue", "逾期"),
+            ("tasks_open", "任务"),
+            ("tasks_overdue", "逾期任务"),
+        ),
+    ),
 )
 
 
@@ -90,13 +100,18 @@ def register(app: typer.Typer) -> None:
             raise fail(f"数据库访问失败（是否已运行 xiangchuang db upgrade？）：{exc.orig}") from None
         finally:
             engine.dispose()
-        table = RichTable(title="创业服务与联系企业汇总")
-        table.add_column("区县")
-        for _, label in COLUMNS:
-            table.add_column(label, justify="right")
-        for r in rows:
-            table.add_row(
-                district_name(r["district"]),
-                *("—" if r.get(k) is None else str(r.get(k, 0)) for k, _ in COLUMNS),
-            )
-        console.print(table if rows else "暂无记录")
+        if not rows:
+            console.print("暂无记录")
+            return
+        for title, columns in SECTIONS:
+            table = RichTable(title=title)
+            table.add_column("区县")
+            for _, label in columns:
+                table.add_column(label, justify="right")
+            for r in rows:
+                cells = [
+                    ("—" if r.get(k) is None else str(r[k])) if k == "rating_avg" else str(r.get(k, 0))
+                    for k, _ in columns
+                ]
+                table.add_row(district_name(r["district"]), *cells)
+            console.print(table)
