@@ -417,6 +417,12 @@ def test_meeting_task_done_and_bad_input_writes_nothing(as_role, db_engine):
     assert r.status_code == 422 and "议定事项" in r.json()["detail"]
     r = clerk.api("POST", f"{S}/meetings", json={**base, "departments": ["hrss", "nasa"]})
     assert r.status_code == 422 and "参会部门：须为" in r.json()["detail"]
+    r = clerk.api(
+        "POST", f"{S}/meetings", json={**base, "departments": ["hrss", "finance"], "title": "会\x00商"}
+    )
+    assert r.status_code == 422 and "会议名称：不能含有空字符" in r.json()["detail"]
+    r = clerk.api("GET", f"{S}/catalogue", params={"category": "*\x00"})
+    assert r.status_code == 422 and "服务类别" in r.json()["detail"]
     with db_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(CoordinationMeeting)).scalar() == 0
     m = _ok(clerk.api("POST", f"{S}/meetings", json={**base, "departments": ["hrss", "finance"]}), 201)
@@ -441,6 +447,8 @@ def test_meeting_task_done_and_bad_input_writes_nothing(as_role, db_engine):
     assert [x["state"] for x in got["tasks"]] == ["done"]
     assert applicant.api("GET", f"{S}/meetings").status_code == 403
     # a request with no detail, an unknown offering: Chinese reasons, no row
+    r = applicant.api("POST", f"{S}/requests", json={"offering_no": "FW\x00", "detail": "x"})
+    assert r.status_code == 404
     r = applicant.api("POST", f"{S}/requests", json={"offering_no": "FW-0-X", "detail": "x"})
     assert r.status_code == 404 and "不存在" in r.json()["detail"]
     with db_engine.connect() as conn:

@@ -129,6 +129,16 @@ def _text(value: str | None, what: str, limit: int = MAX_TEXT, *, required: bool
         return None
     if len(t) > limit:
         raise ValidationFailed(f"{what}：最多 {limit} 个字")
+    if "\x00" in t:
+        raise ValidationFailed(f"{what}：不能含有空字符")
+    return t
+
+
+def _key(value: str | None, what: str) -> str:
+    """A number or login used for a lookup: trimmed; a control character or an over-long value finds nothing."""
+    t = (value or "").strip()
+    if len(t) > 60 or any(ord(c) < 32 for c in t):
+        raise NotFound(f"{what}：{t[:60]!r} 不存在")
     return t
 
 
@@ -245,7 +255,11 @@ def create_window(
         raise ValidationFailed(f"办理事项：不认识 {'、'.join(bad)}；可选 {'、'.join(MATTERS.values())}")
     logins = sorted({s.strip() for s in staff_logins if s.strip()})
     if logins:
-        found = dict(session.execute(select(User.login, User.role).where(User.login.in_(logins))).all())
+        found = dict(
+            session.execute(
+                select(User.login, User.role).where(User.login.in_([_key(x, "窗口人员账号") for x in logins]))
+            ).all()
+        )
         missing = [x for x in logins if x not in found]
         if missing:
             raise ValidationFailed(f"窗口人员：账号 {'、'.join(missing)} 不存在")
@@ -302,10 +316,14 @@ def withdraw(
     model: type[ServiceWindow] | type[ServiceOffering]
     if kind == "window":
         model, label = ServiceWindow, "服务窗口"
-        row: Any = session.execute(select(ServiceWindow).where(ServiceWindow.window_no == number)).scalar()
+        row: Any = session.execute(
+            select(ServiceWindow).where(ServiceWindow.window_no == _key(number, "窗口编号"))
+        ).scalar()
     elif kind == "offering":
         model, label = ServiceOffering, "服务"
-        row = session.execute(select(ServiceOffering).where(ServiceOffering.offering_no == number)).scalar()
+        row = session.execute(
+            select(ServiceOffering).where(ServiceOffering.offering_no == _key(number, "服务编号"))
+        ).scalar()
     else:
         raise ValidationFailed("撤销对象：须为窗口或服务")
     if row is None or (scope.level != "city" and row.district != scope.district):
@@ -343,19 +361,23 @@ def catalogue(
     if district is not None:
         stmt = stmt.where((ServiceOffering.district.is_(None)) | (ServiceOffering.district == district))
     if category:
-        stmt = stmt.where(ServiceOffering.category == category)
+        stmt = stmt.where(ServiceOffering.category == _choice(category, "服务类别", CATEGORY_LABELS))
     return list(session.execute(stmt.order_by(ServiceOffering.category, ServiceOffering.id)).scalars())
 
 
 def _offering(session: Session, offering_no: str) -> ServiceOffering:
-    o = session.execute(select(ServiceOffering).where(ServiceOffering.offering_no == offering_no)).scalar()
+    o = session.execute(
+        select(ServiceOffering).where(ServiceOffering.offering_no == _key(offering_no, "服务编号"))
+    ).scalar()
     if o is None or not o.active:
         raise NotFound(f"服务 {offering_no} 不存在或已下架")
     return o
 
 
 def business_by_no(session: Session, business_no: str) -> Business:
-    b = session.execute(select(Business).where(Business.business_no == (business_no or "").strip())).scalar()
+    b = session.execute(
+        select(Business).where(Business.business_no == _key(business_no, "经营主体编号"))
+    ).scalar()
     if b is None:
         raise NotFound(f"经营主体编号：登记库中没有 {business_no!r}")
     return b
@@ -400,7 +422,9 @@ def request_service(
         raise ValidationFailed(f"服务 {offering.offering_no} 只面向区县 {offering.district}")
     window = None
     if window_no:
-        window = session.execute(select(ServiceWindow).where(ServiceWindow.window_no == window_no)).scalar()
+        window = session.execute(
+            select(ServiceWindow).where(ServiceWindow.window_no == _key(window_no, "受理窗口"))
+        ).scalar()
         if window is None or window.district != district:
             raise ValidationFailed(f"受理窗口：本区县没有窗口 {window_no}")
     days = _param_days(params, "services.request_deadline_days", today, district, offering.category)
@@ -421,7 +445,9 @@ def request_service(
 
 
 def get_request(session: Session, *, scope: UserScope, request_no: str) -> ServiceRequest:
-    req = session.execute(select(ServiceRequest).where(ServiceRequest.request_no == request_no)).scalar()
+    req = session.execute(
+        select(ServiceRequest).where(ServiceRequest.request_no == _key(request_no, "服务请求编号"))
+    ).scalar()
     if req is None or not can_see_request(scope, req):
         raise NotFound(f"服务请求 {request_no} 不存在")
     return req
@@ -455,14 +481,14 @@ def accept_request(
             f"服务请求 {request_no} 当前为「{REQUEST_STATE_LABELS[req.state]}」，不能受理"
         )
     handler = (handler_login or "").strip() or scope.login
-    h = session.execute(select(User).where(User.login == handler)).scalar()
+    h = session.execute(select(User).where(User.login == _key(handler, "承办人"))).scalar()
     if h is None or h.role not in STAFF_ROLES or h.district != req.district:
         raise ValidationFailed(f"承办人：{handler} 不是本区县的经办或审核人员")
     purchase = None
     if purchase_no:
         purchase = session.execute(
             select(ServicePurchase)
-            .where(ServicePurchase.purchase_no == purchase_no.strip())
+            .where(ServicePurchase.purchase_no == _key(purchase_no, "购买服务合同"))
             .with_for_update()
         ).scalar()
         if purchase is None or purchase.district != req.district:
@@ -583,7 +609,7 @@ def requests_for(session: Session, *, scope: UserScope, state: str | None = None
         if scope.level == "street":
             stmt = stmt.where((ServiceRequest.street.is_(None)) | (ServiceRequest.street == scope.street))
     if state:
-        stmt = stmt.where(ServiceRequest.state == state)
+        stmt = stmt.where(ServiceRequest.state == _choice(state, "状态", REQUEST_STATE_LABELS))
     return list(
         session.execute(stmt.order_by(ServiceRequest.submitted_at.desc(), ServiceRequest.id.desc())).scalars()
     )
@@ -608,8 +634,8 @@ def create_purchase(
         qty = 0
     if not 1 <= qty <= 100000:
         raise ValidationFailed("购买数量：须为 1–100000 的整数（次）")
-    if unit_price_fen < 0:
-        raise ValidationFailed("单价：须为非负金额")
+    if not 0 <= unit_price_fen <= 10**11:
+        raise ValidationFailed("单价：须为 0–10 亿元之间的金额")
     start, end = _date(start_on, "服务期起"), _date(end_on, "服务期止")
     if end < start:
         raise ValidationFailed("服务期止：不能早于服务期起")
@@ -697,7 +723,10 @@ def record_staff_training(
     if not 1 <= h <= 500:
         raise ValidationFailed("学时：须为 1–500 的整数")
     login = (staff_login or "").strip() or None
-    if login is not None and session.execute(select(User.id).where(User.login == login)).first() is None:
+    if (
+        login is not None
+        and session.execute(select(User.id).where(User.login == _key(login, "人员账号"))).first() is None
+    ):
         raise ValidationFailed(f"人员账号：{login} 不存在（没有账号的人员可留空）")
     row = StaffTraining(
         district=scope.district, street=_text(street, "所在镇街", 60, required=False) or scope.street,
@@ -755,7 +784,7 @@ def create_official(
 
 def _official(session: Session, scope: UserScope, official_no: str) -> LiaisonOfficial:
     o = session.execute(
-        select(LiaisonOfficial).where(LiaisonOfficial.official_no == (official_no or "").strip())
+        select(LiaisonOfficial).where(LiaisonOfficial.official_no == _key(official_no, "干部编号"))
     ).scalar()
     if o is None or (scope.level != "city" and o.district != scope.district):
         raise NotFound(f"领导干部 {official_no} 不存在")
@@ -853,7 +882,7 @@ def raise_problem(
     visit = None
     if visit_no:
         visit = session.execute(
-            select(LiaisonVisit).where(LiaisonVisit.visit_no == visit_no.strip())
+            select(LiaisonVisit).where(LiaisonVisit.visit_no == _key(visit_no, "走访编号"))
         ).scalar()
         if visit is None or visit.business_id != business.id:
             raise ValidationFailed(f"走访记录：经营主体 {business_no} 没有走访 {visit_no}")
@@ -882,7 +911,9 @@ def raise_problem(
 
 
 def get_problem(session: Session, *, scope: UserScope, problem_no: str) -> LiaisonProblem:
-    p = session.execute(select(LiaisonProblem).where(LiaisonProblem.problem_no == problem_no)).scalar()
+    p = session.execute(
+        select(LiaisonProblem).where(LiaisonProblem.problem_no == _key(problem_no, "问题编号"))
+    ).scalar()
     if p is None:
         raise NotFound(f"问题 {problem_no} 不存在")
     if scope.role == "applicant":
@@ -995,7 +1026,7 @@ def problems_for(session: Session, *, scope: UserScope, state: str | None = None
         if d is not None:
             stmt = stmt.where(LiaisonProblem.district == d)
     if state:
-        stmt = stmt.where(LiaisonProblem.state == state)
+        stmt = stmt.where(LiaisonProblem.state == _choice(state, "状态", PROBLEM_STATE_LABELS))
     return list(session.execute(stmt.order_by(LiaisonProblem.due_on, LiaisonProblem.id)).scalars())
 
 
@@ -1033,8 +1064,8 @@ def record_meeting(
     items = [t.strip() for t in decisions if t.strip()]
     if not items:
         raise ValidationFailed("议定事项：至少填写一项")
-    if any(len(t) > 500 for t in items):
-        raise ValidationFailed("议定事项：每项最多 500 个字")
+    if any(len(t) > 500 or "\x00" in t for t in items):
+        raise ValidationFailed("议定事项：每项最多 500 个字，不能含有空字符")
     meeting = CoordinationMeeting(
         meeting_no=_number("HS", scope.district, day), district=scope.district, held_on=day,
         title=_req(title, "会议名称", 120), convener=_req(convener, "召集人", 60), departments=depts,
@@ -1049,7 +1080,7 @@ def record_meeting(
 
 def get_meeting(session: Session, *, scope: UserScope, meeting_no: str) -> CoordinationMeeting:
     m = session.execute(
-        select(CoordinationMeeting).where(CoordinationMeeting.meeting_no == meeting_no)
+        select(CoordinationMeeting).where(CoordinationMeeting.meeting_no == _key(meeting_no, "会议编号"))
     ).scalar()
     d = visible_districts(scope)
     if m is None or (d is not None and m.district != d):
@@ -1087,7 +1118,9 @@ def assign_task(
 def complete_task(
     session: Session, *, scope: UserScope, audit_key: bytes, now: dt.datetime, task_no: str, note: str
 ) -> CoordinationTask:
-    task = session.execute(select(CoordinationTask).where(CoordinationTask.task_no == task_no)).scalar()
+    task = session.execute(
+        select(CoordinationTask).where(CoordinationTask.task_no == _key(task_no, "任务编号"))
+    ).scalar()
     d = visible_districts(scope)
     if task is None or (d is not None and task.district != d):
         raise NotFound(f"会商任务 {task_no} 不存在")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from xiangchuang.chinatime import china_date
@@ -50,6 +50,7 @@ def _now(request: Request) -> dt.datetime:
 
 
 NowDep = Annotated[dt.datetime, Depends(_now)]
+DistrictQuery = Annotated[int | None, Query(ge=100000, le=999999, description="区县代码（6位）")]
 
 
 # --- response models ---------------------------------------------------------------------------------------
@@ -111,8 +112,8 @@ class PurchaseOut(BaseModel):
     contract_no: str
     provider_name: str
     offering_title: str
-    quantity: int
-    unit_price_fen: int
+    quantity: int = Field(ge=1, le=100000)
+    unit_price_fen: int = Field(ge=0, le=10**11)
     total_fen: int
     start_on: dt.date
     end_on: dt.date
@@ -492,7 +493,7 @@ def _ctx(state: Any, user: User, now: dt.datetime) -> dict[str, Any]:
 
 
 @router.get("/windows", response_model=list[WindowOut])
-def list_windows(db: SessionDep, district: int | None = None) -> list[WindowOut]:
+def list_windows(db: SessionDep, district: DistrictQuery = None) -> list[WindowOut]:
     return [window_out(w) for w in svc.windows(db, district=district)]
 
 
@@ -510,7 +511,9 @@ def withdraw_window(window_no: str, db: SessionDep, state: StateDep, user: Plann
 
 @router.get("/catalogue", response_model=list[OfferingOut])
 def list_catalogue(
-    db: SessionDep, district: int | None = None, category: str | None = None
+    db: SessionDep,
+    district: DistrictQuery = None,
+    category: Annotated[str | None, Query(max_length=20)] = None,
 ) -> list[OfferingOut]:
     return [offering_out(o) for o in svc.catalogue(db, district=district, category=category)]
 
@@ -535,7 +538,9 @@ def withdraw_offering(
 
 
 @router.get("/requests", response_model=list[RequestOut])
-def list_requests(db: SessionDep, user: Requester, now: NowDep, state: str | None = None) -> list[RequestOut]:
+def list_requests(
+    db: SessionDep, user: Requester, now: NowDep, state: Annotated[str | None, Query(max_length=12)] = None
+) -> list[RequestOut]:
     scope = scope_for(user)
     return requests_out(db, svc.requests_for(db, scope=scope, state=state), china_date(now))
 
@@ -707,7 +712,12 @@ def post_assignment(
 
 @router.post("/assignments/{assignment_id}/end", response_model=AssignmentOut)
 def end_assignment(
-    assignment_id: int, body: TextIn, db: SessionDep, state: StateDep, user: Staff, now: NowDep
+    assignment_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: TextIn,
+    db: SessionDep,
+    state: StateDep,
+    user: Staff,
+    now: NowDep,
 ) -> AssignmentOut:
     a = svc.end_assignment(db, **_ctx(state, user, now), assignment_id=assignment_id, reason=body.text)
     return _assignment_out(db, [a])[0]
@@ -740,7 +750,9 @@ def post_visit(body: VisitIn, db: SessionDep, state: StateDep, user: Staff, now:
 
 
 @router.get("/problems", response_model=list[ProblemOut])
-def list_problems(db: SessionDep, user: Requester, now: NowDep, state: str | None = None) -> list[ProblemOut]:
+def list_problems(
+    db: SessionDep, user: Requester, now: NowDep, state: Annotated[str | None, Query(max_length=12)] = None
+) -> list[ProblemOut]:
     rows = svc.problems_for(db, scope=scope_for(user), state=state)
     return problems_out(db, rows, china_date(now))
 

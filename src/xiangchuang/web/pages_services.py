@@ -19,7 +19,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -534,7 +534,11 @@ async def officials_assign(request: Request, db: SessionDep, state: StateDep, us
 
 @router.post("/services/assignments/{assignment_id}/end")
 async def assignment_end(
-    request: Request, assignment_id: int, db: SessionDep, state: StateDep, user: Staff
+    request: Request,
+    assignment_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    db: SessionDep,
+    state: StateDep,
+    user: Staff,
 ) -> Response:
     f = await _form(request)
     _, error = _attempt(
