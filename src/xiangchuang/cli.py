@@ -425,6 +425,7 @@ def _register_registry_commands() -> None:
     from xiangchuang.outbox import cli_outbox
     from xiangchuang.outreach import cli_outreach
     from xiangchuang.registry import cli_import, cli_match
+    from xiangchuang.services import cli_services
     from xiangchuang.stats import cli_stats
     from xiangchuang.training import cli_training
     from xiangchuang.web import cli_web
@@ -440,6 +441,7 @@ def _register_registry_commands() -> None:
     cli_outbox.register(app)
     cli_training.register(app)
     cli_outreach.register(app)
+    cli_services.register(app)
 
 
 _register_registry_commands()

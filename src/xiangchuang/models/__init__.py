@@ -63,6 +63,20 @@ from xiangchuang.models.outreach import (
 from xiangchuang.models.parameter_changes import ParameterChange
 from xiangchuang.models.people import Person, PersonGroup
 from xiangchuang.models.publicity import PublicityBatch, PublicityLine
+from xiangchuang.models.services import (
+    CoordinationMeeting,
+    CoordinationTask,
+    LiaisonAssignment,
+    LiaisonOfficial,
+    LiaisonProblem,
+    LiaisonVisit,
+    ProblemNote,
+    ServiceOffering,
+    ServicePurchase,
+    ServiceRequest,
+    ServiceWindow,
+    StaffTraining,
+)
 from xiangchuang.models.stats import StatAlert, StatFigure, StatPublication
 from xiangchuang.models.training import (
     Accreditation,
@@ -95,6 +109,8 @@ __all__ = [
     "ClassTeacher",
     "Contribution",
     "Course",
+    "CoordinationMeeting",
+    "CoordinationTask",
     "CreditRating",
     "Determination",
     "DisbursementBatch",
@@ -113,6 +129,10 @@ __all__ = [
     "IntroducedTalent",
     "Invitation",
     "JournalEntry",
+    "LiaisonAssignment",
+    "LiaisonOfficial",
+    "LiaisonProblem",
+    "LiaisonVisit",
     "Loan",
     "LoanDetermination",
     "LoanInstalment",
@@ -141,11 +161,17 @@ __all__ = [
     "Person",
     "PersonGroup",
     "Posting",
+    "ProblemNote",
     "PublicityBatch",
     "PublicityLine",
     "Purchase",
     "RateLimitBucket",
     "Recommendation",
+    "ServiceOffering",
+    "ServicePurchase",
+    "ServiceRequest",
+    "ServiceWindow",
+    "StaffTraining",
     "StatAlert",
     "StatFigure",
     "StatPublication",

@@ -375,6 +375,9 @@ def run_alerts(
     params: ParameterSet | None = None,
 ) -> RunResult:
     """Evaluate the rules (all, or those named) and open / refresh / resolve alerts accordingly."""
+    from xiangchuang.stats.indicators import load
+
+    load()  # the indicator providers also register their services' alert rules (e.g. stats.ind_services)
     at = now or dt.datetime.now(dt.UTC)
     unknown = [r for r in rules or () if r not in RULES]
     if unknown:

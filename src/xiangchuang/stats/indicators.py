@@ -95,6 +95,7 @@ PROVIDERS: Final[list[str]] = [
     "xiangchuang.stats.ind_training",
     "xiangchuang.stats.ind_outreach",
 ]
+PROVIDERS: Final[list[str]] = ["xiangchuang.stats.builtin", "xiangchuang.stats.ind_services"]
 _loaded = [False]
 
 

@@ -43,6 +43,7 @@ from xiangchuang.web import (
     api_loans,
     api_outreach,
     api_training,
+    api_services,
     health,
     pages,
     pages_admin,
@@ -52,6 +53,7 @@ from xiangchuang.web import (
     pages_loans,
     pages_outreach,
     pages_registry,
+    pages_services,
     pages_staff,
     pages_training,
 )
@@ -276,6 +278,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(pages_training.router)
     app.include_router(api_outreach.router)
     app.include_router(pages_outreach.router)
+    app.include_router(api_services.router)
+    app.include_router(pages_services.router)
     import swagger_ui_bundle
 
     @app.get("/docs", include_in_schema=False)
