@@ -20,6 +20,18 @@ from xiangchuang.models.businesses import (
     Recommendation,
 )
 from xiangchuang.models.carriers import Carrier, Tenancy
+from xiangchuang.models.community import (
+    ClosureCase,
+    ClosureFollowup,
+    ClosureReferral,
+    Commendation,
+    Nomination,
+    Place,
+    PlaceDesignation,
+    PlaceTag,
+    ProjectReach,
+    RuralProject,
+)
 from xiangchuang.models.disbursement import DisbursementBatch, DisbursementItem
 from xiangchuang.models.employment import Contribution, Employment
 from xiangchuang.models.grants import Grant
@@ -71,6 +83,10 @@ __all__ = [
     "BusinessTag",
     "BusinessYear",
     "Carrier",
+    "ClosureCase",
+    "ClosureFollowup",
+    "ClosureReferral",
+    "Commendation",
     "Contribution",
     "CreditRating",
     "Determination",
@@ -104,16 +120,22 @@ __all__ = [
     "MentorRelation",
     "MentorScore",
     "MentorService",
+    "Nomination",
     "Objection",
     "OutboxMessage",
     "ParameterChange",
     "Person",
     "PersonGroup",
+    "Place",
+    "PlaceDesignation",
+    "PlaceTag",
     "Posting",
+    "ProjectReach",
     "PublicityBatch",
     "PublicityLine",
     "RateLimitBucket",
     "Recommendation",
+    "RuralProject",
     "StatAlert",
     "StatFigure",
     "StatPublication",

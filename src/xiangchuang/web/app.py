@@ -40,12 +40,14 @@ from xiangchuang.web import (
     api_admin,
     api_applications,
     api_city,
+    api_community,
     api_loans,
     health,
     pages,
     pages_admin,
     pages_applicant,
     pages_city,
+    pages_community,
     pages_contact,
     pages_loans,
     pages_registry,
@@ -267,6 +269,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(pages_admin.router)
     app.include_router(pages_loans.router)
     app.include_router(pages_contact.router)
+    app.include_router(api_community.router)
+    app.include_router(api_community.public_router)
+    app.include_router(pages_community.router)
     import swagger_ui_bundle
 
     @app.get("/docs", include_in_schema=False)
