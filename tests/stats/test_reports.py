@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tests.stats.scenario import A, B, C, build
 from xiangchuang.audit.chain import audit_key
 from xiangchuang.engine.districts import load_districts
+from xiangchuang.stats.indicators import all_indicators
 from xiangchuang.stats.periods import Quarter
 from xiangchuang.stats.reports import CSV_HEADER, PDF_PAGES, write_csv, write_pdf, write_xlsx
 from xiangchuang.stats.service import close_quarter, quarter_report
@@ -56,6 +57,7 @@ def test_the_excel_workbook_has_one_fixed_layout(report, tmp_path):
         "申请办理",
         "补贴金额",
         "办理时长",
+        "创业帮扶与典型",
         "修订记录",
         "指标说明",
     ]
@@ -88,7 +90,7 @@ def test_the_excel_workbook_has_one_fixed_layout(report, tmp_path):
     assert timing.cell(4, fr).value == "天"
     assert timing.cell(timing.max_row, fr).value == 1.5  # city median, not a sum
     assert wb["修订记录"]["A3"].value == "无"
-    assert wb["指标说明"].max_row == 1 + 22
+    assert wb["指标说明"].max_row == 1 + len(all_indicators())
 
 
 def test_the_pdf_renders_in_chinese_with_charts(report, tmp_path):

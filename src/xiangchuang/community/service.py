@@ -624,7 +624,7 @@ def previous_month(day: dt.date) -> int:
     return first.year * 100 + first.month
 
 
-def _small_employers(month: int) -> Any:
+def small_employers(month: int) -> Any:
     """Small businesses (小微 or no size class: individual businesses, cooperatives) open in the month
     with at least one employment running in it: (business id, district, participating)."""
     first, last = month_bounds(month)
@@ -658,7 +658,7 @@ def injury_participation(
     session: Session, *, month: int, district: int | None = None
 ) -> list[dict[str, Any]]:
     """Per district: small employers, those paying the employer's injury insurance part, the ratio."""
-    sub = _small_employers(month)
+    sub = small_employers(month)
     stmt = select(
         sub.c.district,
         func.count().label("employers"),
@@ -685,7 +685,7 @@ def injury_participation(
 def uninsured_employers(session: Session, *, scope: UserScope, month: int) -> list[dict[str, Any]]:
     """The small employers of the scope that paid no injury insurance in the month (staff's to-do)."""
     require_staff(scope)
-    sub = _small_employers(month)
+    sub = small_employers(month)
     stmt = (
         select(Business)
         .join(sub, sub.c.id == Business.id)
