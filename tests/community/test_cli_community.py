@@ -52,17 +52,25 @@ def test_closures_pending_and_tag_report(tmp_path: Path, monkeypatch: pytest.Mon
             district=500102,
             deregistration_date=dt.date(2025, 3, 2),
         )
+        reg.business(
+            founder=reg.person(), no="B-NODATE", registration_date=dt.date(2021, 1, 1), status="deregistered"
+        )
         conn.execute(
             BusinessTag.__table__.insert().values(business_id=b, tag_kind="county_product", tag="榨菜")
         )
     try:
         res = runner.invoke(app, ["closures-pending", "--on", "2025-03-10", "--district", "500101"])
         assert res.exit_code == 0, res.output
-        assert "B-NEW" in res.output and "B-OLD" not in res.output and "B-OTHER" not in res.output
-        assert "待发起帮扶：1 户" in res.output
+        assert (
+            "B-NEW" in res.output
+            and "B-NODATE" in res.output
+            and "B-OLD" not in res.output
+            and "B-OTHER" not in res.output
+        )
+        assert "待发起帮扶：2 户" in res.output
         res = runner.invoke(app, ["closures-pending", "--on", "2025-03-10", "--offer", "--as", "ops"])
         assert res.exit_code == 0, res.output
-        assert "已发起帮扶告知：2 户" in res.output
+        assert "已发起帮扶告知：3 户" in res.output
         res = runner.invoke(app, ["closures-pending", "--on", "2025-03-10"])
         assert "待发起帮扶：0 户" in res.output
         res = runner.invoke(app, ["closures-pending", "--on", "10/03/2025"])
@@ -70,7 +78,11 @@ def test_closures_pending_and_tag_report(tmp_path: Path, monkeypatch: pytest.Mon
         res = runner.invoke(app, ["closures-pending", "--district", "123"])
         assert res.exit_code != 0 and "区县代码" in res.output
         with Session(engine) as s:
-            assert sorted(s.execute(select(ClosureCase.case_no)).scalars()) == ["BF-B-NEW", "BF-B-OTHER"]
+            assert sorted(s.execute(select(ClosureCase.case_no)).scalars()) == [
+                "BF-B-NEW",
+                "BF-B-NODATE",
+                "BF-B-OTHER",
+            ]
             actors = set(
                 s.execute(
                     select(AuditEvent.actor).where(AuditEvent.action == "community.closure_offer")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from xiangchuang.chinatime import CHINA
@@ -48,8 +48,10 @@ def _closures(session: Session, ctx: SeedContext) -> int:
             select(Business)
             .where(
                 Business.district == ctx.district,
-                Business.deregistration_date.is_not(None),
-                Business.deregistration_date <= ctx.on,
+                or_(
+                    and_(Business.deregistration_date.is_not(None), Business.deregistration_date <= ctx.on),
+                    and_(Business.deregistration_date.is_(None), Business.status == "deregistered"),
+                ),
                 exists(select(Founder.id).where(Founder.business_id == Business.id)),
             )
             .order_by(Business.deregistration_date.desc(), Business.id)
@@ -58,8 +60,7 @@ def _closures(session: Session, ctx: SeedContext) -> int:
     )
     key = ctx.audit_key
     for i, b in enumerate(rows):
-        assert b.deregistration_date is not None
-        offered = _before(b.deregistration_date + dt.timedelta(days=5), ctx.on)
+        offered = _before(S.closed_on(b) + dt.timedelta(days=5), ctx.on)
         case = S.offer(session, scope=CITY, audit_key=key, business_no=b.business_no, today=offered)
         if i == 2:
             continue  # waiting for the founder's answer

@@ -23,6 +23,7 @@ from typing import Any, Final
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from xiangchuang.chinatime import CHINA
 from xiangchuang.community.common import (
     STAFF_ROLES,
     audit,
@@ -108,6 +109,15 @@ def _founder(session: Session, business_id: int) -> Person | None:
     return rows[0][0] if rows else None
 
 
+def closed_on(b: Business) -> dt.date:
+    """The closing date: the deregistration date, or — deregistered without a date in the registry —
+    the (China) day the registry record was last updated."""
+    if b.deregistration_date is not None:
+        return b.deregistration_date
+    at = b.updated_at if b.updated_at.tzinfo else b.updated_at.replace(tzinfo=dt.UTC)
+    return at.astimezone(CHINA).date()
+
+
 def closed_without_offer(
     session: Session, *, scope: UserScope, today: dt.date, params: ParameterSet | None = None
 ) -> list[dict[str, Any]]:
@@ -116,12 +126,23 @@ def closed_without_offer(
     ps = _params(params)
     days = int(_value(ps, "community.closure_lookback_days", today))
     since = today - dt.timedelta(days=days)
+    since_at = dt.datetime.combine(since, dt.time(0, 0), CHINA).astimezone(dt.UTC)
     stmt = (
         select(Business)
         .where(
-            Business.deregistration_date.is_not(None),
-            Business.deregistration_date >= since,
-            Business.deregistration_date <= today,
+            or_(
+                and_(
+                    Business.deregistration_date.is_not(None),
+                    Business.deregistration_date >= since,
+                    Business.deregistration_date <= today,
+                ),
+                # deregistered without a date: the day the registry recorded it stands for it
+                and_(
+                    Business.deregistration_date.is_(None),
+                    Business.status == "deregistered",
+                    Business.updated_at >= since_at,
+                ),
+            ),
             ~exists(select(ClosureCase.id).where(ClosureCase.business_id == Business.id)),
         )
         .order_by(Business.deregistration_date.desc(), Business.business_no)
@@ -138,9 +159,9 @@ def closed_without_offer(
                 "name": b.name,
                 "district": b.district,
                 "district_name": district_label(b.district),
-                "closed_on": b.deregistration_date,
+                "closed_on": closed_on(b),
                 "founder_person_no": founder.person_no if founder else None,
-                "days_since": (today - b.deregistration_date).days if b.deregistration_date else None,
+                "days_since": (today - closed_on(b)).days,
             }
         )
     return out
@@ -153,7 +174,7 @@ def offer(
     require_staff(scope)
     b = business_by_no(session, business_no)
     require_district(scope, b.district)
-    if b.deregistration_date is None:
+    if b.deregistration_date is None and b.status != "deregistered":
         raise ValidationFailed(
             f"主体编号：{business_no} 在登记库中未注销，只有已注销的主体才能发起创业失败帮扶"
         )
@@ -165,7 +186,7 @@ def offer(
         business_id=b.id,
         person_id=founder.id if founder else None,
         district=b.district,
-        closed_on=b.deregistration_date,
+        closed_on=closed_on(b),
         offered_on=today,
         offered_by=scope.login,
         state="offered",
