@@ -47,7 +47,6 @@ def _closures(session: Session, ctx: SeedContext) -> int:
         session.execute(
             select(Business)
             .where(
-                Business.district == ctx.district,
                 or_(
                     and_(Business.deregistration_date.is_not(None), Business.deregistration_date <= ctx.on),
                     and_(Business.deregistration_date.is_(None), Business.status == "deregistered"),
@@ -226,19 +225,37 @@ def _typical(session: Session, ctx: SeedContext) -> str:
                 today=nominated_on,
             )
         )
-    mentors = _review_mentors(session, {f[2] for f in founders})
-    if len(mentors) < 3:
-        return "推荐 2 人（导师库人数不足，未送评）"
     event_day = _before(nominated_on + dt.timedelta(days=30), ctx.on)
-    event_no = f"DXPS-{ctx.district}-{event_day.year}"
+    outcome = review_and_publish(
+        session, ctx, noms[0], event_day=event_day, publish_name="刘某某", exclude={f[2] for f in founders}
+    )
+    return f"推荐 2 人，其中 1 人{outcome}"
+
+
+def review_and_publish(
+    session: Session,
+    ctx: SeedContext,
+    n: Nomination,
+    *,
+    event_day: dt.date,
+    publish_name: str,
+    exclude: set[int],
+) -> str:
+    """Review one nomination by a panel drawn with the mentor draw (commitments, reveals, draw, scores,
+    finalisation), then — selected — the person's consent, publication and a city commendation."""
+    key = ctx.audit_key
+    mentors = _review_mentors(session, exclude)
+    if len(mentors) < 3:
+        return "未送评（导师库人数不足）"
+    event_no = f"DXPS-{n.nomination_no}"
     unseal = dt.datetime.combine(event_day, dt.time(8, 0), CHINA)
+    mkeys = M.Keys(ctx.cipher, key)
     T.open_review(
-        session, scope=CITY, audit_key=key, keys=M.Keys(ctx.cipher, key), event_no=event_no,
-        title=f"{event_day.year}年度创业典型评审（演示）", nomination_nos=[noms[0].nomination_no],
+        session, scope=CITY, audit_key=key, keys=mkeys, event_no=event_no,
+        title=f"{event_day.year}年度创业典型评审（演示）", nomination_nos=[n.nomination_no],
         event_date=event_day, unseal_at=unseal, quotas=[(STRATUM[0], STRATUM[1], 3)], backups=0,
         organiser_user=CITY.login, supervisor_user=SUPERVISOR,
     )  # fmt: skip
-    mkeys = M.Keys(ctx.cipher, key)
     secrets = {CITY.login: D.make_secret(), SUPERVISOR: D.make_secret()}
     for actor, party in ((CITY.login, "organiser"), (SUPERVISOR, "supervisor")):
         M.commit(
@@ -249,41 +266,33 @@ def _typical(session: Session, ctx: SeedContext) -> str:
         M.reveal(session, keys=mkeys, actor=actor, role=party, event_no=event_no, secret=secrets[actor])
     d = M.run_draw(session, keys=mkeys, actor=CITY.login, role="organiser", event_no=event_no)
     if d.status == "failed":
-        return f"推荐 2 人；评审组抽取未成功（{d.failure}）"
+        return f"评审组抽取未成功（{d.failure}）"
     view = M.draw_view(session, keys=mkeys, actor=CITY.login, role="city_admin", event_no=event_no)
     seated = [
         session.execute(select(Mentor).where(Mentor.mentor_no == s.mentor_no)).scalar_one()
         for s in view.slots
     ]
     if any(m.user_id is None for m in seated):
-        return "推荐 2 人；评审组已抽取，待专家评分"
+        return "评审组已抽取，待专家评分"
     for m, score in zip(seated, (92, 88, 90), strict=False):
         assert m.user_id is not None
         M.submit_score(
-            session,
-            keys=mkeys,
-            actor=m.user_id,
-            event_no=event_no,
-            project_no=noms[0].nomination_no,
-            score=score,
+            session, keys=mkeys, actor=m.user_id, event_no=event_no, project_no=n.nomination_no, score=score
         )
     M.finalize_scores(session, keys=mkeys, actor=CITY.login, role="city_admin", event_no=event_no)
     T.collect_results(session, scope=CITY, audit_key=key, event_no=event_no)
-    n = noms[0]
     if n.state == "selected":
-        person = UserScope(
-            level="own", user_id=0, login=founders[0][0], role="applicant", person_id=founders[0][2]
-        )
+        person = UserScope(level="own", user_id=0, login="person", role="applicant", person_id=n.person_id)
         T.give_consent(
             session, scope=person, audit_key=key, cipher=ctx.cipher, nomination_no=n.nomination_no,
-            publish_name="刘某某", today=event_day,
+            publish_name=publish_name, today=event_day,
         )  # fmt: skip
         T.publish(session, scope=CITY, audit_key=key, nomination_no=n.nomination_no, today=event_day)
         T.commend(
             session, scope=CITY, audit_key=key, nomination_no=n.nomination_no, title="重庆市返乡创业之星（演示）",
             level="city", awarded_on=event_day, today=ctx.on, reference="渝人社〔演示〕1号",
         )  # fmt: skip
-    return f"推荐 2 人，其中 1 人经随机抽取的评审组评审，{T.STATE_LABELS[n.state]}"
+    return f"经随机抽取的评审组评审，{T.STATE_LABELS[n.state]}"
 
 
 def seed(session: Session, ctx: SeedContext) -> str:
