@@ -647,29 +647,31 @@ def previous_month(day: dt.date) -> int:
 
 def small_employers(month: int) -> Any:
     """Small businesses (小微 or no size class: individual businesses, cooperatives) open in the month
-    with at least one employment running in it: (business id, district, participating)."""
+    with at least one employment running in it: (business id, district, insured). Set-based: the
+    employers of the month and the payers of the employer's injury part are two DISTINCT sets joined to
+    the businesses (the month's contributions come from the (month, employment) index)."""
     first, last = month_bounds(month)
-    active_emp = and_(
-        Employment.business_id == Business.id,
-        Employment.hire_date <= last,
-        or_(Employment.left_on.is_(None), Employment.left_on >= first),
+    active = (
+        select(Employment.business_id.label("bid"))
+        .where(Employment.hire_date <= last, or_(Employment.left_on.is_(None), Employment.left_on >= first))
+        .distinct()
+        .subquery("active")
     )
-    insured = exists(
-        select(Contribution.id)
-        .join(Employment, Employment.id == Contribution.employment_id)
-        .where(
-            Employment.business_id == Business.id,
-            Contribution.month == month,
-            Contribution.employer_injury_fen > 0,
-        )
+    payers = (
+        select(Employment.business_id.label("bid"))
+        .join(Contribution, Contribution.employment_id == Employment.id)
+        .where(Contribution.month == month, Contribution.employer_injury_fen > 0)
+        .distinct()
+        .subquery("payers")
     )
     return (
-        select(Business.id, Business.district, insured.label("insured"))
+        select(Business.id, Business.district, payers.c.bid.is_not(None).label("insured"))
+        .join(active, active.c.bid == Business.id)
+        .outerjoin(payers, payers.c.bid == Business.id)
         .where(
             or_(Business.size_class.is_(None), Business.size_class == "small_micro"),
             Business.registration_date <= last,
             or_(Business.deregistration_date.is_(None), Business.deregistration_date >= first),
-            exists(select(Employment.id).where(active_emp)),
         )
         .subquery()
     )
