@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, and_, case, cast, literal, null, select, union_all
+from sqlalchemy import Integer, Select, and_, case, literal, select, union_all
 
 from xiangchuang.models import (
     Business,
@@ -23,6 +23,7 @@ from xiangchuang.models import (
 )
 from xiangchuang.stats.indicators import Group, Indicator, register, register_group
 from xiangchuang.stats.periods import Window
+from xiangchuang.stats.repository import _NO_DIM, _in_window, _no_app, _one, _text
 
 KIND_DIMS = (
     ("employment_service", "就业服务"),
@@ -55,24 +56,12 @@ CATEGORY_DIMS = (
 register_group(Group("community", "创业帮扶与典型", 70))
 
 
-def _one() -> Any:
-    return literal(1, Integer())
-
-
-def _no_app() -> Any:
-    return cast(null(), Integer())
-
-
 def _nodim() -> Any:
-    return literal("", String())
+    return _text(_NO_DIM)
 
 
-def _window(column: Any, w: Window, kind: str = "date") -> list[Any]:
-    lo = w.since(kind)  # type: ignore[arg-type]
-    out = [column < w.until(kind)]  # type: ignore[arg-type]
-    if lo is not None:
-        out.append(column >= lo)
-    return out
+def _window(column: Any, w: Window) -> list[Any]:
+    return _in_window(column, w, "date")
 
 
 def src_closures_offered(w: Window) -> Select[Any]:
