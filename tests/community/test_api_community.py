@@ -580,3 +580,48 @@ def test_nomination_drawn_panel_scores_consent_publication(as_role, client, db_e
     assert {"mentor_draw.commit", "mentor_draw.draw", "mentor_score.finalize"} <= set(
         _actions(db_engine, "mentor")
     )
+
+
+def test_overdue_followup_alerts_until_followed_up(db_engine, pii):
+    from xiangchuang.audit import audit_key
+    from xiangchuang.community import service as S
+    from xiangchuang.users.service import UserScope
+
+    key = audit_key(pii.cipher.ring)
+    staff = UserScope(level="district", user_id=1, login="t.rev", role="district_reviewer", district=D1)
+    with db_engine.begin() as conn:
+        reg = Registry(conn, pii)
+        reg.business(
+            founder=reg.person(), no="B-X", registration_date=dt.date(2021, 1, 1),
+            deregistration_date=TODAY - dt.timedelta(days=80),
+        )  # fmt: skip
+    start = TODAY - dt.timedelta(days=70)
+    with Session(db_engine) as s, s.begin():
+        S.offer(s, scope=staff, audit_key=key, business_no="B-X", today=start)
+        S.record_consent(
+            s, scope=staff, audit_key=key, case_no="BF-B-X", kinds=["social_relief"], consent_on=start, today=start
+        )  # fmt: skip
+        S.refer(
+            s, scope=staff, audit_key=key, case_no="BF-B-X", kind="social_relief", agency="街道民政办",
+            owner="李", referred_on=start, today=start,
+        )  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    with Session(db_engine) as s, s.begin():
+        res = run_alerts(s, audit_key=key, now=now, rules=["referral_followup_overdue"])
+    assert res.by_rule == {"referral_followup_overdue": 1}
+    with Session(db_engine) as s:
+        alert = s.execute(select(StatAlert)).scalar_one()
+        assert alert.district == D1 and "已逾期 40 天" in alert.message
+    with Session(db_engine) as s, s.begin():
+        S.follow_up(
+            s,
+            scope=staff,
+            audit_key=key,
+            referral_no="BF-B-X-JZ",
+            on=TODAY,
+            note="已受理低保申请",
+            today=TODAY,
+        )
+    with Session(db_engine) as s, s.begin():
+        res = run_alerts(s, audit_key=key, now=now, rules=["referral_followup_overdue"])
+    assert res.resolved and not res.opened

@@ -105,6 +105,7 @@ def test_each_rule_fires_goes_to_its_role_and_opens_once(db_engine, pii):
         "district_spike": 1,
         "import_overdue": 3,  # persons (200 days), businesses and employments (never); contributions arrived
         "injury_participation_low": 0,  # registered by xiangchuang.community.monitoring (RULE_PROVIDERS)
+        "referral_followup_overdue": 0,
     }
     with Session(db_engine) as s:
         alerts = {a["rule"]: a for a in list_alerts(s)}
