@@ -258,6 +258,12 @@ def test_low_injury_participation_alerts_the_district(db_engine, pii):
     with Session(db_engine) as s:
         rows = injury_participation(s, month=month)
         assert [(r["district"], r["employers"], r["insured"]) for r in rows] == [(D1, 4, 1)]
+    with Session(db_engine) as s:
+        from xiangchuang.community.service import uninsured_employers
+        from xiangchuang.users.service import UserScope
+
+        rev = UserScope(level="district", user_id=1, login="t", role="district_reviewer", district=D1)
+        assert len(uninsured_employers(s, scope=rev, month=month)) == 3
     now = dt.datetime.now(dt.UTC)
     with Session(db_engine) as s, s.begin():
         res = run_alerts(s, audit_key=key, now=now, rules=["injury_participation_low"])

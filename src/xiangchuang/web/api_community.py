@@ -337,6 +337,25 @@ def injury(
     return [InjuryRow(**r) for r in S.injury_participation(db, month=m, district=visible_districts(scope))]
 
 
+class UninsuredOut(BaseModel):
+    business_no: str
+    name: str
+    district_name: str
+    staff_count: int | None
+
+
+@router.get(
+    "/injury-participation/uninsured",
+    response_model=list[UninsuredOut],
+    summary="当月有雇工但未缴纳工伤保险的小微经营主体（本区县；市级为全市）",
+)
+def uninsured(
+    db: SessionDep, scope: DistrictScope, user: Staff, day: Today, month: int | None = None
+) -> list[UninsuredOut]:
+    m = month or S.previous_month(day)
+    return [UninsuredOut(**r) for r in S.uninsured_employers(db, scope=scope, month=m)]
+
+
 # ---- places and trades -------------------------------------------------------------------------------
 
 
