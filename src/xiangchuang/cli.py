@@ -420,6 +420,7 @@ def _registry_is_empty(url: str) -> bool:
 def _register_registry_commands() -> None:
     from xiangchuang import cli_backup
     from xiangchuang.applications import cli_applications
+    from xiangchuang.community import cli_community
     from xiangchuang.loans import cli_loans
     from xiangchuang.mentors import cli_mentors
     from xiangchuang.outbox import cli_outbox
@@ -442,6 +443,7 @@ def _register_registry_commands() -> None:
     cli_training.register(app)
     cli_outreach.register(app)
     cli_services.register(app)
+    cli_community.register(app)
 
 
 _register_registry_commands()

@@ -31,7 +31,12 @@ class SeedContext:
 
 Seeder = Callable[[Session, SeedContext], str]
 
-SEEDERS: Final[list[str]] = ["xiangchuang.training.demo:seed", "xiangchuang.outreach.demo:seed", "xiangchuang.services.demo:seed"]
+SEEDERS: Final[list[str]] = [
+    "xiangchuang.training.demo:seed",
+    "xiangchuang.outreach.demo:seed",
+    "xiangchuang.services.demo:seed",
+    "xiangchuang.community.demo:seed",
+]
 
 
 def seeders() -> list[tuple[str, Seeder]]:

@@ -106,6 +106,8 @@ def test_each_rule_fires_goes_to_its_role_and_opens_once(db_engine, pii):
         "import_overdue": 3,  # persons (200 days), businesses and employments (never); contributions arrived
         "svc_problem_overdue": 0,  # stats.ind_services: no 联系企业 problem, no 会商 task in this world
         "svc_task_overdue": 0,
+        "injury_participation_low": 0,  # registered by xiangchuang.community.monitoring (RULE_PROVIDERS)
+        "referral_followup_overdue": 0,
     }
     with Session(db_engine) as s:
         alerts = {a["rule"]: a for a in list_alerts(s)}

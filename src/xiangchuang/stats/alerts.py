@@ -16,6 +16,7 @@ account is named by the applicants' person numbers, never by the number or its b
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,22 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
+# Modules of other services that register rules with :func:`rule` when imported (a new one appends itself).
+RULE_PROVIDERS: Final[list[str]] = ["xiangchuang.community.monitoring"]
+_providers_loaded = [False]
+
+
+def load_rule_providers() -> None:
+    """Import every rule provider module (idempotent): those listed here and the indicator providers
+    (stats/indicators.py PROVIDERS), which may register their services' rules (e.g. stats.ind_services)."""
+    if _providers_loaded[0]:
+        return
+    from xiangchuang.stats.indicators import load
+
+    load()
+    for name in RULE_PROVIDERS:
+        importlib.import_module(name)
+    _providers_loaded[0] = True
 
 
 def rule(rule_id: str, label: str) -> Callable[[Callable[[Session, Context], list[Finding]]], Rule]:
@@ -375,9 +392,7 @@ def run_alerts(
     params: ParameterSet | None = None,
 ) -> RunResult:
     """Evaluate the rules (all, or those named) and open / refresh / resolve alerts accordingly."""
-    from xiangchuang.stats.indicators import load
-
-    load()  # the indicator providers also register their services' alert rules (e.g. stats.ind_services)
+    load_rule_providers()
     at = now or dt.datetime.now(dt.UTC)
     unknown = [r for r in rules or () if r not in RULES]
     if unknown:
@@ -501,6 +516,7 @@ def list_alerts(
     session: Session, *, state: str | None = "open", district: int | None = None, rule_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Alerts as JSON-ready rows (what the monitoring page lists until they are resolved)."""
+    load_rule_providers()
     stmt = select(StatAlert).order_by(StatAlert.first_seen_at.desc(), StatAlert.id.desc())
     if state is not None:
         stmt = stmt.where(StatAlert.state == state)

@@ -94,8 +94,9 @@ PROVIDERS: Final[list[str]] = [
     "xiangchuang.stats.builtin",
     "xiangchuang.stats.ind_training",
     "xiangchuang.stats.ind_outreach",
+    "xiangchuang.stats.ind_services",
+    "xiangchuang.stats.ind_community",
 ]
-PROVIDERS: Final[list[str]] = ["xiangchuang.stats.builtin", "xiangchuang.stats.ind_services"]
 _loaded = [False]
 
 

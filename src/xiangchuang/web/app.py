@@ -40,15 +40,17 @@ from xiangchuang.web import (
     api_admin,
     api_applications,
     api_city,
+    api_community,
     api_loans,
     api_outreach,
-    api_training,
     api_services,
+    api_training,
     health,
     pages,
     pages_admin,
     pages_applicant,
     pages_city,
+    pages_community,
     pages_contact,
     pages_loans,
     pages_outreach,
@@ -280,6 +282,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(pages_outreach.router)
     app.include_router(api_services.router)
     app.include_router(pages_services.router)
+    app.include_router(api_community.router)
+    app.include_router(api_community.public_router)
+    app.include_router(pages_community.router)
     import swagger_ui_bundle
 
     @app.get("/docs", include_in_schema=False)
