@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from xiangchuang.errors import ValidationFailed
 from xiangchuang.outreach.service import (
@@ -25,6 +24,7 @@ from xiangchuang.outreach.service import (
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
 
 
 def _cell(value: Any) -> str:
@@ -46,9 +46,15 @@ def read_register(content: bytes) -> list[tuple[int, dict[str, str]]]:
     if not content.startswith(b"PK"):
         raise ValidationFailed("文件：不是 Excel（.xlsx）文件")
     try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, OSError, ValueError, KeyError) as exc:
-        raise ValidationFailed("文件：无法读取该 Excel 文件") from exc
+        return _rows(content)
+    except ValidationFailed:
+        raise
+    except Exception as exc:  # a damaged or crafted file: openpyxl/zipfile raise many kinds of errors
+        raise ValidationFailed("文件：无法读取该 Excel 文件（文件已损坏或不是 .xlsx）") from exc
+
+
+def _rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
+    wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     try:
@@ -66,6 +72,8 @@ def read_register(content: bytes) -> list[tuple[int, dict[str, str]]]:
         if not any(cells):
             continue
         out.append((number, {k: cells[i] if i < len(cells) else "" for k, i in index.items()}))
+        if len(out) > MAX_ROWS:  # the importer refuses more than MAX_ROWS; read no further
+            break
     wb.close()
     return out
 

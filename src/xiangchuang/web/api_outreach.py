@@ -14,12 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from xiangchuang.chinatime import china_date
 from xiangchuang.models import FamilyServiceRequest, OutreachCampaign, OutreachContact, User
 from xiangchuang.outreach import service as S
-from xiangchuang.web.api import error_responses
+from xiangchuang.web.api import ErrorBody, error_responses
 from xiangchuang.web.deps import ParamsDep, SessionDep, StateDep, require_role
 from xiangchuang.web.workbench import clock
 
+# A body that is not JSON at all is refused by FastAPI before any dependency runs (400, Chinese body).
 router = APIRouter(
-    prefix="/api/v1/outreach", tags=["外出人员联络"], responses=error_responses(401, 403, 404, 409, 422, 503)
+    prefix="/api/v1/outreach",
+    tags=["外出人员联络"],
+    responses={
+        **error_responses(401, 403, 404, 409, 422, 503),
+        400: {"model": ErrorBody, "description": "请求体不是有效的 JSON"},
+    },
 )
 Staff = Annotated[User, Depends(require_role(*S.STAFF_ROLES))]
 
