@@ -25,6 +25,7 @@ from xiangchuang.models.employment import Contribution, Employment
 from xiangchuang.models.grants import Grant
 from xiangchuang.models.idempotency import IdempotencyRecord
 from xiangchuang.models.imports import ImportBatch
+from xiangchuang.models.jobs import JobApplication, JobPost, JobSeeker, OnjobTraining
 from xiangchuang.models.ledger import Account, JournalEntry, Posting
 from xiangchuang.models.loans import (
     Loan,
@@ -85,6 +86,9 @@ __all__ = [
     "ImportBatch",
     "InboxMessage",
     "Invitation",
+    "JobApplication",
+    "JobPost",
+    "JobSeeker",
     "JournalEntry",
     "Loan",
     "LoanDetermination",
@@ -105,6 +109,7 @@ __all__ = [
     "MentorScore",
     "MentorService",
     "Objection",
+    "OnjobTraining",
     "OutboxMessage",
     "ParameterChange",
     "Person",

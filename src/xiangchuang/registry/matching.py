@@ -171,6 +171,8 @@ def explain_result(*, session: Session, result_id: int, params: ParameterSet) ->
         scope = Scope(business_ids=(repo.employment_business(conn, pk),))
     elif result.subject_table == "persons":
         scope = Scope(person_ids=(pk,))
+    elif result.subject_table == "onjob_trainings":
+        scope = Scope(onjob_ids=(pk,))
     else:
         scope = Scope(carrier_ids=(pk,))
     program = BY_ID.get(result.program)

@@ -40,6 +40,7 @@ from xiangchuang.web import (
     api_admin,
     api_applications,
     api_city,
+    api_jobs,
     api_loans,
     health,
     pages,
@@ -47,6 +48,7 @@ from xiangchuang.web import (
     pages_applicant,
     pages_city,
     pages_contact,
+    pages_jobs,
     pages_loans,
     pages_registry,
     pages_staff,
@@ -267,6 +269,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(pages_admin.router)
     app.include_router(pages_loans.router)
     app.include_router(pages_contact.router)
+    app.include_router(api_jobs.router)
+    app.include_router(pages_jobs.router)
     import swagger_ui_bundle
 
     @app.get("/docs", include_in_schema=False)
