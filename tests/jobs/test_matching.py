@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from xiangchuang.engine.parameters import load_parameters
+from xiangchuang.errors import ValidationFailed
 from xiangchuang.jobs import synthetic
 from xiangchuang.jobs.catalogue import parse_skills, skill_mask
 from xiangchuang.jobs.matching import MatchParams, Side, reasons, score_pairs, top_posts, top_seekers
-from xiangchuang.errors import ValidationFailed
 
 ON = dt.date(2026, 11, 1)
 
@@ -56,7 +56,15 @@ def test_parts_of_the_score(mp):
         wage_lo=np.asarray([500000], dtype=np.float32),
         wage_hi=np.asarray([500000], dtype=np.float32),
     )
-    masks = [("welding",), ("welding", "assembly"), ("welding",), ("welding",), ("welding",), ("cooking",), ()]
+    masks = [
+        ("welding",),
+        ("welding", "assembly"),
+        ("welding",),
+        ("welding",),
+        ("welding",),
+        ("cooking",),
+        (),
+    ]
     p = Side(
         mask=np.asarray([skill_mask(m) for m in masks], dtype=np.uint64),
         district=np.asarray([500101, 500101, 500101, 500154, 500103, 500101, 500101]),
@@ -66,8 +74,18 @@ def test_parts_of_the_score(mp):
     )
     ps = score_pairs(s, p, np.zeros(7, dtype=np.int64), np.arange(7), mp)
     assert ps.skill.tolist() == [1.0, 0.5, 1.0, 1.0, 1.0, 0.0, 1.0]
-    assert ps.place_level.tolist() == [3, 3, 2, 1, 0, 3, 3]  # town, town, district, region (渝东北), elsewhere
-    assert ps.wage.tolist()[:6] == [1.0] * 6 and ps.wage[6] == pytest.approx(0.5)  # 15% short of 30% tolerance
+    assert ps.place_level.tolist() == [
+        3,
+        3,
+        2,
+        1,
+        0,
+        3,
+        3,
+    ]  # town, town, district, region (渝东北), elsewhere
+    assert ps.wage.tolist()[:6] == [1.0] * 6 and ps.wage[6] == pytest.approx(
+        0.5
+    )  # 15% short of 30% tolerance
     assert ps.total.tolist()[:5] == pytest.approx([1.0, 0.75, 0.91, 0.82, 0.73])
     assert not ps.eligible[5] and ps.total[5] == -1  # no skill in common: never recommended
     assert ps.eligible[6]  # a post listing no skill is open to everyone
@@ -87,7 +105,11 @@ def test_reasons_in_chinese():
         wage_max_fen=425000,
         expected_fen=500000,
     )
-    assert text == ["技能相符 1/2 项（焊工），尚缺：装配", "地点：同一片区（渝东北）", "月工资最高 4250 元，低于期望 5000 元约 15%"]
+    assert text == [
+        "技能相符 1/2 项（焊工），尚缺：装配",
+        "地点：同一片区（渝东北）",
+        "月工资最高 4250 元，低于期望 5000 元约 15%",
+    ]
 
 
 def test_skills_are_checked_against_the_catalogue():
@@ -100,3 +122,24 @@ def test_empty_sides(mp):
     market = synthetic.population(5, 0)
     r = top_posts(market.seekers, market.posts, mp)
     assert (r.index == -1).all()
+
+
+def test_a_seeker_whose_region_has_no_candidate(mp):
+    # the only post sharing a skill is in another region: found by the second stage
+    s = Side(
+        mask=np.asarray([skill_mask(("cooking",))], dtype=np.uint64),
+        district=np.asarray([500101]),
+        town=np.asarray([1]),
+        wage_lo=np.asarray([0], dtype=np.float32),
+        wage_hi=np.asarray([0], dtype=np.float32),
+    )
+    p = Side(
+        mask=np.asarray([skill_mask(("cooking",)), skill_mask(("welding",))], dtype=np.uint64),
+        district=np.asarray([500103, 500101]),
+        town=np.asarray([2, 1]),
+        wage_lo=np.asarray([300000, 300000], dtype=np.float32),
+        wage_hi=np.asarray([400000, 400000], dtype=np.float32),
+    )
+    r = top_posts(s, p, mp)
+    assert r.index[0].tolist() == [0] + [-1] * 9
+    assert r.score[0, 0] == pytest.approx(0.73)

@@ -218,6 +218,13 @@ def _top(total: F32, k: int, min_score: float) -> tuple[npt.NDArray[np.int64], F
     return idx, np.where(idx >= 0, sc, -np.inf).astype(np.float32)
 
 
+def _ids(columns: I64, idx: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Block columns → post numbers (−1 stays −1)."""
+    if columns.size == 0:
+        return np.full(idx.shape, -1, dtype=np.int64)
+    return np.where(idx >= 0, columns[np.maximum(idx, 0)], -1)
+
+
 def top_posts(
     seekers: Side,
     posts: Side,
@@ -273,13 +280,13 @@ def top_posts(
             p_in, s_in, p_out, s_out, bound = split
             si = order[a:b]
             idx, sc = _top(prep.block(seekers, posts, si, p_in, s_in, steps=2), k, -np.inf)
-            ids = np.where(idx >= 0, p_in[np.maximum(idx, 0)], -1)
+            ids = _ids(p_in, idx)
             need = np.flatnonzero(sc[:, k - 1] < bound + eps)
             if need.size:
                 keep = s_out + w_wage >= sc[need, k - 1].min() - eps
                 p2, s2 = p_out[keep], s_out[keep]
                 idx2, sc2 = _top(prep.block(seekers, posts, si[need], p2, s2, steps=0), k, -np.inf)
-                ids2 = np.where(idx2 >= 0, p2[np.maximum(idx2, 0)], -1)
+                ids2 = _ids(p2, idx2)
                 both_ids = np.concatenate([ids[need], ids2], axis=1)
                 both_sc = np.concatenate([sc[need], sc2], axis=1)
                 key = np.where(both_ids >= 0, both_ids, np.iinfo(np.int64).max)
