@@ -182,6 +182,16 @@ def test_bad_input_is_refused_and_nothing_is_written(as_role, db_engine, pii, li
     assert r.status_code == 409
     with db_engine.connect() as conn:
         assert conn.execute(select(JobPost.state)).scalar_one() == "reported"
+    r = reviewer.api(
+        "POST",
+        f"/api/v1/jobs/posts/{post['post_no']}/verify",
+        json={"decision": "reject", "reason": "工资区间请核实"},
+    )
+    assert r.status_code == 200 and r.json()["state"] == "rejected"
+    r = business.api("PUT", f"/api/v1/jobs/posts/{post['post_no']}", json=_post(positions=0))
+    assert r.status_code == 422  # the correction is validated like the report
+    r = business.api("PUT", f"/api/v1/jobs/posts/{post['post_no']}", json=_post(wage_max_yuan=5500))
+    assert r.status_code == 200 and r.json()["state"] == "reported" and r.json()["reject_reason"] is None
 
     clerk = as_role("clerk", "window_clerk")
     _other_person(db_engine, pii)
@@ -206,6 +216,23 @@ def test_bad_input_is_refused_and_nothing_is_written(as_role, db_engine, pii, li
         assert fragment in r.json()["detail"], (over, r.json())
     assert _count(db_engine, JobSeeker) == 0
     assert _count(db_engine, JobApplication) == 0
+    # by 身份证号 (looked up through the blind index, never echoed), then withdrawn
+    with db_engine.connect() as conn:
+        from xiangchuang.models import Person
+
+        enc = conn.execute(select(Person.id_number_enc).where(Person.person_no == "P7000001")).scalar_one()
+    number = pii.reveal_id(enc)
+    body = {
+        "id_number": number,
+        "category": "graduate",
+        "district": 500101,
+        "town": "龙驹镇",
+        "skills": ["computer"],
+    }
+    r = clerk.api("POST", "/api/v1/jobs/seekers", json=body)
+    assert r.status_code == 201 and number not in r.text
+    r = clerk.api("POST", f"/api/v1/jobs/seekers/{r.json()['seeker_no']}/withdraw")
+    assert r.status_code == 200 and r.json()["state"] == "withdrawn"
 
 
 def test_onjob_training_subsidy_through_the_workflow(as_role, db_engine, pii, linked):

@@ -224,6 +224,28 @@ def report(
     return managed_post(db, post)
 
 
+@router.put(
+    "/posts/{post_no}", response_model=ManagedPost, summary="修改待核实或已退回的用工需求（重新核实）"
+)
+def update(
+    post_no: str,
+    request: Request,
+    db: SessionDep,
+    state: StateDep,
+    user: Reporter,
+    body: Annotated[PostRequest, Body()],
+) -> ManagedPost:
+    post = service.update_post(
+        db,
+        actor=actor_of(user),
+        post_no=post_no,
+        data=post_input(body),
+        audit_key=state.audit_key,
+        now=wb.clock(request),
+    )
+    return managed_post(db, post)
+
+
 class VerifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["publish", "reject"]
@@ -345,6 +367,14 @@ def register(
         pii=wb.pii(state),
         audit_key=state.audit_key,
         now=wb.clock(request),
+    )
+    return seeker_view(db, seeker)
+
+
+@router.post("/seekers/{seeker_no}/withdraw", response_model=SeekerView, summary="撤回求职登记")
+def withdraw(seeker_no: str, request: Request, db: SessionDep, state: StateDep, user: Reporter) -> SeekerView:
+    seeker = service.withdraw_seeker(
+        db, actor=actor_of(user), seeker_no=seeker_no, audit_key=state.audit_key, now=wb.clock(request)
     )
     return seeker_view(db, seeker)
 
