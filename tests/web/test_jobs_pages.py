@@ -71,7 +71,7 @@ def test_need_to_hire_through_the_pages(as_role, db_engine, linked):
     r = business.post(
         "/jobs/seeker",
         {
-            "category": "graduate",
+            "category": "returning_worker",
             "district": "500101",
             "town": "城关镇",
             "skills": ["live_streaming", "graphic_design"],

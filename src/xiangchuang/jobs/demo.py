@@ -15,10 +15,15 @@ from xiangchuang.chinatime import CHINA
 from xiangchuang.demo_seed import SeedContext
 from xiangchuang.engine.parameters import load_parameters
 from xiangchuang.jobs import service
-from xiangchuang.jobs.catalogue import CONTRACT_KINDS, SEEKER_CATEGORIES, SKILLS_BY_TRADE, TRADES
-from xiangchuang.models import Business, Founder, JobPost, Person
+from xiangchuang.jobs.catalogue import CONTRACT_KINDS, SKILLS_BY_TRADE, TRADES
+from xiangchuang.models import Business, Founder, JobPost, Person, PersonGroup
 from xiangchuang.registry.pii import Pii
 
+CATEGORY_GROUPS = (
+    ("unemployed", "registered_unemployed"),
+    ("graduate", "college_graduate"),
+    ("returning_worker", "returning_migrant_worker"),
+)
 TOWNS = ("城关镇", "龙驹镇", "白羊镇", "长岭镇", "高梁镇")
 TITLES = {
     "agriculture": "种植养殖技术员",
@@ -100,8 +105,19 @@ def seed(session: Session, ctx: SeedContext) -> str:
     )
     pii = Pii(ctx.cipher)
     seekers = []
-    categories = list(SEEKER_CATEGORIES)
+    groups: dict[int, set[str]] = {}
+    for pid, code in session.execute(
+        select(PersonGroup.person_id, PersonGroup.group_code).where(
+            PersonGroup.person_id.in_([p.id for p in persons])
+        )
+    ):
+        groups.setdefault(int(pid), set()).add(str(code))
     for i, person in enumerate(persons):
+        mine = groups.get(person.id, set())
+        category = next(
+            (c for c, g in CATEGORY_GROUPS if g in mine or (c == "graduate" and person.graduation_date)),
+            "other",
+        )
         trade = trades[(i * 5) % len(trades)]
         codes = SKILLS_BY_TRADE[trade]
         skills = list(rng.choice(codes, size=min(len(codes), int(rng.integers(1, 4))), replace=False))
@@ -111,7 +127,7 @@ def seed(session: Session, ctx: SeedContext) -> str:
                 actor=clerk,
                 person_no=person.person_no,
                 data=service.SeekerInput(
-                    category=categories[i % 3],
+                    category=category,
                     district=ctx.district,
                     town=TOWNS[i % len(TOWNS)],
                     skills=skills,

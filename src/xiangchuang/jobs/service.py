@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -68,6 +68,7 @@ from xiangchuang.models import (
     JobSeeker,
     OnjobTraining,
     Person,
+    PersonGroup,
 )
 from xiangchuang.outbox import enqueue
 from xiangchuang.registry.pii import Pii
@@ -480,6 +481,36 @@ def _person_for(
     return person
 
 
+# A category other than 其他 must be shown by the registry: the person's key group in force (or, for
+# graduates, a graduation date) — the registry is the record, the seeker's word is not.
+_CATEGORY_GROUP: Final = {
+    "returning_worker": "returning_migrant_worker",
+    "graduate": "college_graduate",
+    "unemployed": "registered_unemployed",
+}
+
+
+def _check_category(session: Session, person: Person, category: str, on: dt.date) -> None:
+    group = _CATEGORY_GROUP.get(category)
+    if group is None or (category == "graduate" and person.graduation_date is not None):
+        return
+    found = session.execute(
+        select(PersonGroup.id)
+        .where(
+            PersonGroup.person_id == person.id,
+            PersonGroup.group_code == group,
+            or_(PersonGroup.since.is_(None), PersonGroup.since <= on),
+            or_(PersonGroup.until.is_(None), PersonGroup.until >= on),
+        )
+        .limit(1)
+    ).first()
+    if found is None:
+        raise ValidationFailed(
+            f"人员类别：登记库中此人没有有效的“{SEEKER_CATEGORIES[category]}”身份；"
+            "请先核实人员登记，或选择“其他求职人员”"
+        )
+
+
 def register_seeker(
     session: Session,
     *,
@@ -520,6 +551,7 @@ def register_seeker(
             phone_enc, phone_bidx = pii.phone(data.phone)
         except ValueError:
             raise ValidationFailed("联系电话：须为有效的手机号码") from None
+    _check_category(session, person, data.category, china_date(at))
     values = {
         "category": data.category,
         "district": district,

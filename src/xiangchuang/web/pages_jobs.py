@@ -187,21 +187,28 @@ def report_form(request: Request, user: Applicant) -> Response:
     return _report_form(request, {"skills": []}, None, "/jobs/my-posts/new", False)
 
 
-@router.post("/jobs/my-posts/new")
-async def report_submit(request: Request, db: SessionDep, state: StateDep, user: Applicant) -> Response:
+async def _report(request: Request, db: Session, state: Any, user: User, action: str) -> Response:
+    """Report a need from the form (the business, or a clerk naming the business); re-render on error."""
     v = _form_dict(await request.form())
+    clerk = user.role == "window_clerk"
     try:
         with db.begin_nested():
             post = service.report_post(
                 db,
                 actor=actor_of(user),
                 data=_post_input(v),
+                business_no=v.get("business_no") if clerk else None,
                 audit_key=state.audit_key,
                 now=wb.clock(request),
             )
     except DomainError as exc:
-        return _report_form(request, v, exc.message, "/jobs/my-posts/new", False, status=exc.status)
+        return _report_form(request, v, exc.message, action, clerk, status=exc.status)
     return RedirectResponse(f"/jobs/manage/{post.post_no}", status_code=303)
+
+
+@router.post("/jobs/my-posts/new")
+async def report_submit(request: Request, db: SessionDep, state: StateDep, user: Applicant) -> Response:
+    return await _report(request, db, state, user, "/jobs/my-posts/new")
 
 
 @router.get("/jobs/staff/report")
@@ -211,20 +218,7 @@ def clerk_report_form(request: Request, user: Clerk) -> Response:
 
 @router.post("/jobs/staff/report")
 async def clerk_report_submit(request: Request, db: SessionDep, state: StateDep, user: Clerk) -> Response:
-    v = _form_dict(await request.form())
-    try:
-        with db.begin_nested():
-            post = service.report_post(
-                db,
-                actor=actor_of(user),
-                data=_post_input(v),
-                business_no=v.get("business_no"),
-                audit_key=state.audit_key,
-                now=wb.clock(request),
-            )
-    except DomainError as exc:
-        return _report_form(request, v, exc.message, "/jobs/staff/report", True, status=exc.status)
-    return RedirectResponse(f"/jobs/manage/{post.post_no}", status_code=303)
+    return await _report(request, db, state, user, "/jobs/staff/report")
 
 
 def _manage_page(
