@@ -77,6 +77,15 @@ def test_need_to_hire_end_to_end(as_role, db_engine, pii, linked):
     r = reviewer.api("POST", f"/api/v1/jobs/posts/{no}/verify", json={"decision": "publish", "version": 1})
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "published"
+    with db_engine.connect() as conn:  # a message to the business's account (its representative's number)
+        from xiangchuang.models import OutboxMessage, Person
+
+        to = conn.execute(
+            select(OutboxMessage.recipient_user).where(OutboxMessage.template == "jobs.post_published")
+        ).scalar_one()
+        assert (
+            to == conn.execute(select(Person.person_no).where(Person.id == linked["person_id"])).scalar_one()
+        )
     board = business.client.get("/api/v1/jobs/posts", params={"district": 500101, "trade": "crafts"}).json()
     assert board["total"] == 1 and board["posts"][0]["skills_label"] == "竹编、木雕"
     assert business.client.get("/api/v1/jobs/posts", params={"min_wage": 7000}).json()["total"] == 0

@@ -294,7 +294,7 @@ def report_post(
     enqueue(
         session,
         template="jobs.post_reported",
-        payload={"post_no": post.post_no, "title": post.title},
+        payload={"post_no": post.post_no, "title": post.title, "message": "新的用工需求待核实"},
         role="district_reviewer",
         district=post.district,
     )
@@ -358,6 +358,14 @@ def get_post(session: Session, *, actor: Actor | None, post_no: str) -> JobPost:
     raise NotFound(f"用工需求 {post_no} 不存在或尚未发布")
 
 
+def _notify_business(session: Session, post: JobPost, template: str, payload: dict[str, Any]) -> None:
+    """A message to the business's account (addressed, as in the workflow, by the legal representative's
+    registry person number); none when the registry names no representative."""
+    founder = founder_of(session, post.business_id)
+    if founder is not None:
+        enqueue(session, template=template, payload=payload, user=founder.person_no)
+
+
 def check_post_reader(actor: Actor, post: JobPost) -> None:
     """The business that owns the post, or staff of its district (the city office reads all)."""
     if actor.role == "applicant":
@@ -412,11 +420,18 @@ def verify_post(
         at,
         state=post.state,
     )
-    enqueue(
+    _notify_business(
         session,
-        template=f"jobs.post_{'published' if decision == 'publish' else 'rejected'}",
-        payload={"post_no": post.post_no, "title": post.title, **({"reason": why} if why else {})},
-        user=post.reported_by,
+        post,
+        f"jobs.post_{'published' if decision == 'publish' else 'rejected'}",
+        {
+            "post_no": post.post_no,
+            "title": post.title,
+            "message": "用工需求已核实，已在招聘岗位中发布"
+            if decision == "publish"
+            else "用工需求被退回，请修改后重新报送",
+            **({"reason": why} if why else {}),
+        },
     )
     return post
 
@@ -812,7 +827,12 @@ def apply(
         post_no=post.post_no,
         seeker_no=seeker.seeker_no,
     )
-    enqueue(session, template="jobs.applied", payload={"post_no": post.post_no}, user=post.reported_by)
+    _notify_business(
+        session,
+        post,
+        "jobs.applied",
+        {"post_no": post.post_no, "title": post.title, "message": "有新的应聘，请及时处理"},
+    )
     return app
 
 
