@@ -128,4 +128,7 @@ def test_staff_pages_and_scope(as_role, db_engine, linked):
     )
     assert r.status_code in (404, 422) and "110101199003077777" not in r.text
     assert city.get("/jobs/staff/queue").status_code == 200
+    for name in ("jobs.matching.regions", "jobs.matching.place_scores", "jobs.matching.weight_skill"):
+        page = city.get(f"/city/parameters/{name}")  # the matching parameters are ordinary dated parameters
+        assert page.status_code == 200, (name, page.text[:300])
     assert city.post("/jobs/staff/queue/GW1", {"decision": "publish"}).status_code == 403
