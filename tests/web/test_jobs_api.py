@@ -178,6 +178,14 @@ def test_bad_input_is_refused_and_nothing_is_written(as_role, db_engine, pii, li
         r = business.api("POST", "/api/v1/jobs/posts", json=_post(**over))
         assert r.status_code == 422, (over, r.text)
         assert fragment in r.json()["detail"], (over, r.json())
+    r = business.client.post(
+        "/api/v1/jobs/posts",
+        content=b"\x19\x0c\xff\xfe",
+        headers={"content-type": "application/json", "x-csrf-token": business.token},
+    )
+    assert (
+        r.status_code == 422 and "JSON" in r.json()["detail"]
+    )  # not UTF-8: the documented 422, not a bare 400
     assert _count(db_engine, JobPost) == 0
 
     post = business.api("POST", "/api/v1/jobs/posts", json=_post()).json()

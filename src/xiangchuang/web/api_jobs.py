@@ -141,7 +141,7 @@ class BoardPage(BaseModel):
 )
 def board(
     db: SessionDep,
-    district: Annotated[int | None, Query(description="区县代码")] = None,
+    district: Annotated[int | None, Query(ge=500000, le=599999, description="区县代码")] = None,
     town: Annotated[str | None, Query(max_length=40)] = None,
     trade: Annotated[str | None, Query(max_length=30)] = None,
     min_wage: Annotated[int | None, Query(ge=0, le=100000, description="月工资（元）不低于")] = None,

@@ -175,6 +175,12 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and is_api(request):
+            # FastAPI's "error parsing the body" (e.g. bytes that are not UTF-8): a malformed request like any
+            # other, answered with the documented 422 body
+            message = "请求体不是有效的 JSON（须为 UTF-8 编码）"
+            problems = [{"field": "", "rule": message}]
+            return JSONResponse({"detail": message, "status": 422, "errors": problems}, status_code=422)
         message = {404: "页面不存在", 405: "不支持该请求方法"}.get(exc.status_code, "请求无法处理")
         return _error(request, exc.status_code, message)
 
