@@ -161,6 +161,21 @@ def test_need_to_hire_end_to_end(as_role, db_engine, pii, linked):
     assert hired["employment_no"] in facts.tables["hires"]["id"].values.tolist()
     assert business.client.get("/api/v1/jobs/posts").json()["total"] == 0  # filled: off the board
 
+    # the quarterly statistics count the post, its positions, the hire and the registration (stats/ind_jobs.py)
+    from sqlalchemy.orm import Session
+
+    from xiangchuang.stats.periods import Quarter, Window
+    from xiangchuang.stats.service import CITY, compute
+
+    q = Quarter.of_date(TODAY)
+    with Session(db_engine) as s:
+        figs = compute(s, window=Window((q,)))[q.label]
+    for district in (500101, CITY):
+        assert figs[("labour_posts_published", district, "")] == 1
+        assert figs[("labour_positions_published", district, "")] == 1
+        assert figs[("labour_hires", district, "returning_worker")] == 1
+        assert figs[("labour_seekers_registered", district, "returning_worker")] == 1
+
 
 def test_bad_input_is_refused_and_nothing_is_written(as_role, db_engine, pii, linked):
     business = as_role("biz", "applicant")
