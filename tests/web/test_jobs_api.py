@@ -306,6 +306,14 @@ def test_onjob_training_subsidy_through_the_workflow(as_role, db_engine, pii, li
     assert det["status"] == "eligible", det["result"]
     assert det["amount_fen"] == 12 * 1500 * 100
     assert det["facts"]["onjob_trainings"]["columns"]["id"] == [training_no]
+    # once paid (the register of what was received), the same training cannot be subsidised again
+    with db_engine.begin() as conn:
+        Registry(conn, pii).grant("onjob_training_subsidy", training_no, period="2026", amount_fen=1_800_000)
+    with transaction(make_sessionmaker(db_engine)) as s:
+        app = s.execute(select(Application)).scalar_one()
+        det = app_service.determine(s, app, on=TODAY, params=load_parameters())
+    assert det["status"] == "ineligible"
+    assert {c["id"]: c["status"] for c in det["result"]["conditions"]}["not_received"] == "fail"
 
     clerk = as_role("clerk", "window_clerk")
     r = clerk.api(
