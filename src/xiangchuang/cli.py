@@ -421,6 +421,7 @@ def _register_registry_commands() -> None:
     from xiangchuang import cli_backup
     from xiangchuang.applications import cli_applications
     from xiangchuang.community import cli_community
+    from xiangchuang.jobs import cli_jobs
     from xiangchuang.loans import cli_loans
     from xiangchuang.mentors import cli_mentors
     from xiangchuang.outbox import cli_outbox
@@ -444,6 +445,7 @@ def _register_registry_commands() -> None:
     cli_outreach.register(app)
     cli_services.register(app)
     cli_community.register(app)
+    cli_jobs.register(app)
 
 
 _register_registry_commands()

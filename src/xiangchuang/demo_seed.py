@@ -36,6 +36,7 @@ SEEDERS: Final[list[str]] = [
     "xiangchuang.outreach.demo:seed",
     "xiangchuang.services.demo:seed",
     "xiangchuang.community.demo:seed",
+    "xiangchuang.jobs.demo:seed",
 ]
 
 

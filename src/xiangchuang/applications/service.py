@@ -491,6 +491,8 @@ def _scope(session: Session, table: str, key: str) -> Scope | None:
         return Scope(person_ids=(pk,))
     if table == "trainings":  # a training record: its trainee (the assembler reads their trainings)
         return Scope(person_ids=(registry_repo.training_person(conn, pk),))
+    if table == "onjob_trainings":
+        return Scope(onjob_ids=(pk,))
     return Scope(carrier_ids=(pk,))
 
 

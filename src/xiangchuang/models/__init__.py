@@ -37,6 +37,7 @@ from xiangchuang.models.employment import Contribution, Employment
 from xiangchuang.models.grants import Grant
 from xiangchuang.models.idempotency import IdempotencyRecord
 from xiangchuang.models.imports import ImportBatch
+from xiangchuang.models.jobs import JobApplication, JobPost, JobSeeker, OnjobTraining
 from xiangchuang.models.ledger import Account, JournalEntry, Posting
 from xiangchuang.models.loans import (
     Loan,
@@ -144,6 +145,9 @@ __all__ = [
     "InboxMessage",
     "IntroducedTalent",
     "Invitation",
+    "JobApplication",
+    "JobPost",
+    "JobSeeker",
     "JournalEntry",
     "LiaisonAssignment",
     "LiaisonOfficial",
@@ -169,6 +173,7 @@ __all__ = [
     "MentorService",
     "Nomination",
     "Objection",
+    "OnjobTraining",
     "OutboxMessage",
     "OutreachCampaign",
     "OutreachContact",

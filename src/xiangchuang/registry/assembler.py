@@ -29,8 +29,12 @@ Where each fact comes from (on the evaluation date ``on``):
 - trainings: the training records of the persons in scope (:func:`_trainings`, read from the training
   service's enrolments: SYB / IYB / 网络创业 classes, enrolled or finished, ``id`` = ``training_no``,
   ``start_date`` = the class's start, ``completion_date`` = set for a completed trainee only).
-- Not in the registry (yet): loans, other_loans, mentor_services, onjob_trainings — absent, so their
-  programs have no subjects.
+- onjob_trainings (岗位培训, clause 4.11): read by :func:`_onjob_trainings` from the jobs service's
+  ``onjob_trainings`` rows in scope (the district's, those of the businesses in scope, those listed in
+  ``Scope.onjob_ids``); ``founded_by_returning`` is the provider business's flag when the provider is a
+  registry business, else the value recorded with the training (associations, artisans).
+- Not in the registry (yet): loans, other_loans, mentor_services — absent, so their programs have no
+  subjects.
 
 District: the district's businesses, their founders and employees, the employees' contributions, the
 carriers the businesses are tenants of plus the district's own carriers, and every register row about
@@ -60,19 +64,20 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from xiangchuang.engine.assemble import Facts
 from xiangchuang.engine.case import RECEIVED_SUBJECT
 from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.facts import FACTS, GROUPS, NO_REF, Col, Table
+from xiangchuang.models import Business, OnjobTraining
 from xiangchuang.registry import repository as repo
 from xiangchuang.registry.repository import (
     BAD_CODE,
@@ -283,6 +288,7 @@ def assemble_facts(
     contributions["employer_fen"] = _col("contributions", "employer_fen", c["employer_fen"], None)
     tables["contributions"] = contributions
 
+    tables["onjob_trainings"] = _onjob_trainings(conn, s)
     tables["received"] = _received(g, tables)
     tables["trainings"] = _trainings(fetched["trainings"][0], p["pk"])
 
@@ -333,6 +339,58 @@ def trainings_table(
             "completion_date": Col(np.asarray([d or 0 for d in completion_days], dtype=np.int32), done),
         },
     )
+
+
+# ---- on-job trainings (clause 4.11) ----------------------------------------------------------------
+
+
+def _onjob_trainings(conn: Connection, s: repo.ScopeSql) -> Table:
+    """The engine's ``onjob_trainings`` table from the jobs service's records (see the module docstring)."""
+    stmt = (
+        select(
+            OnjobTraining.training_no,
+            OnjobTraining.provider_kind,
+            func.coalesce(Business.founded_by_returning, OnjobTraining.founded_by_returning),
+            OnjobTraining.district,
+            OnjobTraining.course_level,
+            OnjobTraining.trainees,
+            OnjobTraining.skilled_post,
+            OnjobTraining.completion_date,
+        )
+        .select_from(OnjobTraining)
+        .outerjoin(Business, Business.id == OnjobTraining.business_id)
+        .order_by(OnjobTraining.id)
+    )
+    if s.onjob is not None:
+        stmt = stmt.where(OnjobTraining.id.in_(s.onjob))
+    rows = conn.execute(stmt).all()
+    n = len(rows)
+    facts = FACTS["onjob_trainings"]
+    table = Table("onjob_trainings", n)
+    every = np.ones(n, dtype=bool)
+
+    def enum(name: str, values: list[str]) -> Col:
+        try:
+            return Col(np.asarray([facts[name].code_of(v) for v in values], dtype=np.int32), every.copy())
+        except ValueError as exc:
+            raise RegistryDataError(
+                f"岗位培训：{facts[name].label}（{name}）取值不在允许范围内：{exc}"
+            ) from None
+
+    def flag(values: list[bool | None]) -> Col:
+        known = np.asarray([v is not None for v in values], dtype=bool)
+        return Col(np.asarray([bool(v) for v in values], dtype=bool), known)
+
+    cols: list[Any] = list(zip(*rows, strict=True)) if rows else [() for _ in range(8)]
+    table["id"] = Col(np.asarray(list(cols[0]), dtype=object), every.copy())
+    table["provider_kind"] = enum("provider_kind", list(cols[1]))
+    table["founded_by_returning"] = flag(list(cols[2]))
+    table["district"] = Col(np.asarray(list(cols[3]), dtype=np.int32), every.copy())
+    table["course_level"] = enum("course_level", list(cols[4]))
+    table["trainees"] = Col(np.asarray(list(cols[5]), dtype=np.int64), every.copy())
+    table["skilled_post"] = flag(list(cols[6]))
+    table["completion_date"] = Col(np.asarray([to_day(d) for d in cols[7]], dtype=np.int32), every.copy())
+    return table
 
 
 # ---- conversions -----------------------------------------------------------------------------------

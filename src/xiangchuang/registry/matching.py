@@ -173,6 +173,8 @@ def explain_result(*, session: Session, result_id: int, params: ParameterSet) ->
         scope = Scope(person_ids=(pk,))
     elif result.subject_table == "trainings":
         scope = Scope(person_ids=(repo.training_person(conn, pk),))
+    elif result.subject_table == "onjob_trainings":
+        scope = Scope(onjob_ids=(pk,))
     else:
         scope = Scope(carrier_ids=(pk,))
     program = BY_ID.get(result.program)

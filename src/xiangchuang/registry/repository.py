@@ -75,6 +75,7 @@ from xiangchuang.models import (
     Honour,
     MatchResult,
     MatchRun,
+    OnjobTraining,
     Person,
     PersonGroup,
     Recommendation,
@@ -182,10 +183,13 @@ class Scope:
     business_ids: tuple[int, ...] = ()
     person_ids: tuple[int, ...] = ()
     carrier_ids: tuple[int, ...] = ()
+    onjob_ids: tuple[int, ...] = ()  # on-job trainings (岗位培训) listed besides the district's
 
     @property
     def whole_city(self) -> bool:
-        return self.district is None and not (self.business_ids or self.person_ids or self.carrier_ids)
+        return self.district is None and not (
+            self.business_ids or self.person_ids or self.carrier_ids or self.onjob_ids
+        )
 
 
 @dataclass
@@ -197,6 +201,7 @@ class ScopeSql:
     hires: AnySelect | None
     carriers: AnySelect | None
     on: dt.date
+    onjob: AnySelect | None = None  # on-job trainings: the district's, the businesses', those listed
 
 
 def scope_sql(scope: Scope, on: dt.date) -> ScopeSql:
@@ -228,7 +233,13 @@ def scope_sql(scope: Scope, on: dt.date) -> ScopeSql:
     if scope.carrier_ids:
         carrier_conds.append(Carrier.id.in_(scope.carrier_ids))
     carriers = select(Carrier.id).where(or_(*carrier_conds))
-    return ScopeSql(biz, persons, hires, carriers, on)
+    onjob_conds: list[ColumnElement[bool]] = [OnjobTraining.business_id.in_(biz)]
+    if scope.district is not None:
+        onjob_conds.append(OnjobTraining.district == scope.district)
+    if scope.onjob_ids:
+        onjob_conds.append(OnjobTraining.id.in_(scope.onjob_ids))
+    onjob = select(OnjobTraining.id).where(or_(*onjob_conds))
+    return ScopeSql(biz, persons, hires, carriers, on, onjob)
 
 
 # ---- the selects ---------------------------------------------------------------------------------
@@ -539,14 +550,17 @@ def grants_query(s: ScopeSql) -> Query:
         business_nos = select(Business.business_no).where(Business.id.in_(s.businesses))
         person_nos = select(Person.person_no).where(Person.id.in_(s.persons))
         carrier_nos = select(Carrier.carrier_no).where(Carrier.id.in_(s.carriers))
-        stmt = stmt.where(
-            or_(
-                Grant.subject_key.in_(business_nos),
-                Grant.subject_key.in_(person_nos),
-                Grant.person_key.in_(person_nos),
-                Grant.subject_key.in_(carrier_nos),
+        subjects = [
+            Grant.subject_key.in_(business_nos),
+            Grant.subject_key.in_(person_nos),
+            Grant.person_key.in_(person_nos),
+            Grant.subject_key.in_(carrier_nos),
+        ]
+        if s.onjob is not None:
+            subjects.append(
+                Grant.subject_key.in_(select(OnjobTraining.training_no).where(OnjobTraining.id.in_(s.onjob)))
             )
-        )
+        stmt = stmt.where(or_(*subjects))
     return _q(stmt, Grant.id, text=("program", "subject_id", "person_id", "period"))
 
 
@@ -848,6 +862,7 @@ def subject_pk(conn: Connection, table: str, key: str) -> int | None:
         "hires": (Employment.id, Employment.employment_no),
         "carriers": (Carrier.id, Carrier.carrier_no),
         "trainings": (Enrolment.id, Enrolment.training_no),
+        "onjob_trainings": (OnjobTraining.id, OnjobTraining.training_no),
     }.get(table)
     if col is None:
         return None

@@ -96,6 +96,7 @@ PROVIDERS: Final[list[str]] = [
     "xiangchuang.stats.ind_outreach",
     "xiangchuang.stats.ind_services",
     "xiangchuang.stats.ind_community",
+    "xiangchuang.stats.ind_jobs",
 ]
 _loaded = [False]
 

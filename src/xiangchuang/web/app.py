@@ -41,6 +41,7 @@ from xiangchuang.web import (
     api_applications,
     api_city,
     api_community,
+    api_jobs,
     api_loans,
     api_outreach,
     api_services,
@@ -52,6 +53,7 @@ from xiangchuang.web import (
     pages_city,
     pages_community,
     pages_contact,
+    pages_jobs,
     pages_loans,
     pages_outreach,
     pages_registry,
@@ -181,6 +183,12 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and is_api(request):
+            # FastAPI's "error parsing the body" (e.g. bytes that are not UTF-8): a malformed request like any
+            # other, answered with the documented 422 body
+            message = "请求体不是有效的 JSON（须为 UTF-8 编码）"
+            problems = [{"field": "", "rule": message}]
+            return JSONResponse({"detail": message, "status": 422, "errors": problems}, status_code=422)
         message = {404: "页面不存在", 405: "不支持该请求方法"}.get(exc.status_code, "请求无法处理")
         return _error(request, exc.status_code, message)
 
@@ -285,6 +293,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(api_community.router)
     app.include_router(api_community.public_router)
     app.include_router(pages_community.router)
+    app.include_router(api_jobs.router)
+    app.include_router(pages_jobs.router)
     import swagger_ui_bundle
 
     @app.get("/docs", include_in_schema=False)
