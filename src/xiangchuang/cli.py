@@ -420,6 +420,7 @@ def _registry_is_empty(url: str) -> bool:
 def _register_registry_commands() -> None:
     from xiangchuang import cli_backup
     from xiangchuang.applications import cli_applications
+    from xiangchuang.carriers import cli_carriers
     from xiangchuang.loans import cli_loans
     from xiangchuang.mentors import cli_mentors
     from xiangchuang.outbox import cli_outbox
@@ -436,6 +437,7 @@ def _register_registry_commands() -> None:
     cli_mentors.register(app)
     cli_backup.register(app)
     cli_outbox.register(app)
+    cli_carriers.register(app)
 
 
 _register_registry_commands()

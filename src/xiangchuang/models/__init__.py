@@ -19,7 +19,14 @@ from xiangchuang.models.businesses import (
     Honour,
     Recommendation,
 )
-from xiangchuang.models.carriers import Carrier, Tenancy
+from xiangchuang.models.carriers import (
+    Carrier,
+    CarrierBill,
+    CarrierRating,
+    Tenancy,
+    Workstation,
+    WorkstationAllocation,
+)
 from xiangchuang.models.disbursement import DisbursementBatch, DisbursementItem
 from xiangchuang.models.employment import Contribution, Employment
 from xiangchuang.models.grants import Grant
@@ -71,6 +78,8 @@ __all__ = [
     "BusinessTag",
     "BusinessYear",
     "Carrier",
+    "CarrierBill",
+    "CarrierRating",
     "Contribution",
     "CreditRating",
     "Determination",
@@ -121,4 +130,6 @@ __all__ = [
     "TransitionLog",
     "User",
     "UserSession",
+    "Workstation",
+    "WorkstationAllocation",
 ]

@@ -39,12 +39,14 @@ from xiangchuang.web import (
     api,
     api_admin,
     api_applications,
+    api_carriers,
     api_city,
     api_loans,
     health,
     pages,
     pages_admin,
     pages_applicant,
+    pages_carriers,
     pages_city,
     pages_contact,
     pages_loans,
@@ -266,6 +268,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(pages_city.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_loans.router)
+    app.include_router(api_carriers.router)
+    app.include_router(pages_carriers.router)
     app.include_router(pages_contact.router)
     import swagger_ui_bundle
 
