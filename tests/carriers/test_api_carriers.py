@@ -246,3 +246,27 @@ def test_scope_and_pages(world):
     assert r.status_code == 303
     listing = city.get("/carriers")
     assert listing.status_code == 200 and "测试返乡创业园" in listing.text
+
+
+def test_quarterly_statistics(world):
+    from sqlalchemy.orm import Session
+
+    from xiangchuang.stats.periods import Quarter, Window
+    from xiangchuang.stats.service import CITY, compute
+
+    _rev, op = _setup(world)
+    assert op.post("/api/v1/carriers/C-T1/bills", json={"month": "2025-05"}).status_code == 201
+    r = op.post(
+        "/api/v1/carriers/C-T1/free-workstations", json={"person_no": "P-YOUNG", "start": "2025-06-10"}
+    )
+    assert r.status_code == 201
+    with Session(world.engine) as s:
+        figs = compute(s, window=Window.of(Quarter(2025, 2)))["2025Q2"]
+    for district in (500101, CITY):
+        assert figs.get(("carriers_total_by_kind", district, "incubator")) == 1
+        assert figs.get(("carriers_total_by_level", district, "municipal")) == 1
+        assert figs.get(("carrier_workstations_total", district, "")) == 10
+        assert figs.get(("carrier_workstations_occupied", district, "")) == 2
+        assert figs.get(("carrier_reductions", district, "incubator")) == 150_000 + 15_001
+        assert figs.get(("carrier_reduction_tenants", district, "incubator")) == 1
+        assert figs.get(("free_workstations_granted", district, "")) == 1
