@@ -153,6 +153,13 @@ def test_free_workstation_decided_by_the_engine(world):
     r = op.post(f"/api/v1/carriers/allocations/{a['allocation_no']}/renew")
     assert r.status_code == 200, r.text
     assert r.json()["end"] == "2027-06-09" and r.json()["renewals"] == 1
+    r = op.post(f"/api/v1/carriers/allocations/{a['allocation_no']}/end", json={"on": "2025-07-31"})
+    assert r.status_code == 200 and r.json()["status"] == "ended" and r.json()["end"] == "2025-07-31"
+    # No longer holding one: the engine allows a new allocation.
+    r = op.post(
+        "/api/v1/carriers/C-T1/free-workstations", json={"person_no": "P-YOUNG", "start": "2025-08-01"}
+    )
+    assert r.status_code == 201, r.text
 
 
 def test_bad_input_is_refused_in_chinese_and_nothing_is_written(world):
@@ -219,7 +226,7 @@ def test_bad_input_is_refused_in_chinese_and_nothing_is_written(world):
 
 
 def test_scope_and_pages(world):
-    _rev, op = _setup(world)
+    rev, op = _setup(world)
     other = world.client("revw2")
     assert other.get("/api/v1/carriers/C-T1").status_code == 403
     assert other.get("/api/v1/carriers").json() == []
@@ -242,6 +249,25 @@ def test_scope_and_pages(world):
     assert r.status_code == 422 and 'role="alert"' in r.text and "月场租（元）：须为金额" in r.text
     r = op.post(
         "/carriers/C-T1/bills", data={"csrf_token": token, "month": "2025-05"}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    # District staff change the carrier's details and level; the capacity cannot fall below the tenants.
+    change = {"name": "测试返乡创业园（新）", "address": "测试区新址", "capacity": 1, "services": ["policy"],
+              "operator": "测试运营公司", "operator_org_code": "ORG1"}  # fmt: skip
+    r = rev.put("/api/v1/carriers/C-T1", json=change)
+    assert r.status_code == 422 and "不能少于目前在驻的 2 家企业" in r.json()["detail"]
+    r = rev.put("/api/v1/carriers/C-T1", json={**change, "capacity": 12})
+    assert r.status_code == 200 and r.json()["name"] == "测试返乡创业园（新）" and r.json()["capacity"] == 12
+    assert op.put("/api/v1/carriers/C-T1", json=change).status_code == 403
+    r = rev.post("/api/v1/carriers/C-T1/level", json={"level": "national", "on": "2025-01-10"})
+    assert r.status_code == 200 and r.json()["national_date"] == "2025-01-10"
+    tid = next(t["tenancy_id"] for t in r.json()["tenant_list"] if t["business_no"] == "B-MED")
+    r = op.post(f"/carriers/C-T1/tenants/{tid}/end", data={"csrf_token": token, "on": "2024-01-01"})
+    assert r.status_code == 422 and "退出日期：不能早于入驻日期" in r.text
+    r = op.post(
+        f"/carriers/C-T1/tenants/{tid}/end",
+        data={"csrf_token": token, "on": "2025-06-30"},
+        follow_redirects=False,
     )
     assert r.status_code == 303
     listing = city.get("/carriers")

@@ -6,14 +6,13 @@ with the app's test clock."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.registry.factories import Registry
-from tests.web.apps_world import Clock, csrf
+from tests.web.apps_world import Clock
+from tests.web.apps_world import World as AppsWorld
 from tests.web.conftest import PASSWORD
 from xiangchuang.db import make_sessionmaker, transaction
 from xiangchuang.models import AuditEvent
@@ -50,46 +49,12 @@ def registry(conn: Any, pii: Any) -> None:
     )
 
 
-@dataclass
-class World:
-    engine: Any
-    app: Any
-    clock: Clock
-    secrets: dict[str, str | None] = field(default_factory=dict)
-    clients: list[TestClient] = field(default_factory=list)
-
-    def client(self, login: str) -> TestClient:
-        import pyotp
-
-        c = TestClient(self.app, base_url="http://testserver")
-        c.__enter__()
-        self.clients.append(c)
-        page = c.get("/login")
-        r = c.post(
-            "/login",
-            data={"login": login, "password": PASSWORD, "csrf_token": csrf(page.text)},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303, r.text
-        secret = self.secrets[login]
-        if secret:
-            page = c.get("/login/totp")
-            r = c.post(
-                "/login/totp",
-                data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf(page.text)},
-                follow_redirects=False,
-            )
-            assert r.status_code == 303, r.text
-        c.headers["x-csrf-token"] = csrf(c.get("/me").text)
-        return c
+class World(AppsWorld):
+    """The application pages' world (signed-in clients, test clock) plus the carriers' audit count."""
 
     def audit_count(self, prefix: str = "carrier.") -> int:
         with make_sessionmaker(self.engine)() as s:
             return int(s.scalar(select(func.count()).where(AuditEvent.action.startswith(prefix))) or 0)
-
-    def close(self) -> None:
-        for c in self.clients:
-            c.__exit__(None, None, None)
 
 
 def build(engine: Any, pii: Any, settings: Any, akey: bytes) -> World:

@@ -384,6 +384,62 @@ def create_carrier(
     return carrier
 
 
+def update_carrier(
+    session: Session,
+    *,
+    carrier_no: str,
+    name: str,
+    address: str,
+    capacity: int,
+    services: Sequence[str],
+    operator: str | None,
+    operator_org_code: str | None,
+    actor: Actor,
+    audit_key: bytes,
+    now: dt.datetime | None = None,
+) -> Carrier:
+    """Change a carrier's name, place, capacity, services and operator (district staff). The capacity
+    cannot fall below the tenants in residence today."""
+    at = _now(now)
+    carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
+    _check_staff(actor, carrier.district)
+    data = CarrierInput(
+        carrier_no=carrier.carrier_no,
+        name=name,
+        kind=carrier.kind,
+        level=carrier.level,
+        district=carrier.district,
+        address=address,
+        capacity=capacity,
+        services=tuple(services),
+        operator=operator,
+        operator_org_code=(operator_org_code or "").strip() or None,
+        municipal_date=carrier.municipal_date,
+        national_date=carrier.national_date,
+    )
+    _validate_carrier(data)
+    tenants = len(repo.tenancies(session, carrier.id, on=china_date(at)))
+    if capacity < tenants:
+        raise ValidationFailed(f"容纳企业数（capacity）：不能少于目前在驻的 {tenants} 家企业")
+    carrier.name, carrier.address, carrier.capacity = name.strip(), address.strip(), capacity
+    carrier.services = ",".join(services) or None
+    carrier.operator = (operator or "").strip() or None
+    carrier.operator_org_code = data.operator_org_code
+    _audit(
+        session,
+        actor,
+        audit_key,
+        "carrier.update",
+        f"carriers:{carrier.carrier_no}",
+        carrier.district,
+        at,
+        capacity=capacity,
+        services=carrier.services,
+        operator_org_code=carrier.operator_org_code,
+    )
+    return carrier
+
+
 def set_level(
     session: Session,
     *,

@@ -161,6 +161,15 @@ class CarrierIn(BaseModel):
     free_workstations: int = 0
 
 
+class CarrierUpdate(BaseModel):
+    name: str = Field(max_length=120)
+    address: str = Field(max_length=200)
+    capacity: int
+    services: list[str] = Field(default_factory=list, max_length=20)
+    operator: str | None = Field(default=None, max_length=120)
+    operator_org_code: str | None = Field(default=None, max_length=20)
+
+
 class LevelIn(BaseModel):
     level: str = Field(max_length=20)
     on: dt.date
@@ -349,6 +358,23 @@ def get_one(
     request: Request, carrier_no: str, db: SessionDep, params: ParamsDep, user: Reader
 ) -> CarrierDetail:
     c = carriers.get_carrier(db, carrier_no=carrier_no, actor=actor_of(user))
+    return detail(db, c, china_day(clock(request)), params)
+
+
+@router.put("/{carrier_no}", response_model=CarrierDetail, summary="修改载体信息（区县人社）")
+def put_carrier(
+    request: Request,
+    carrier_no: str,
+    db: SessionDep,
+    state: StateDep,
+    params: ParamsDep,
+    user: Staff,
+    body: Annotated[CarrierUpdate, Body()],
+) -> CarrierDetail:
+    c = carriers.update_carrier(
+        db, carrier_no=carrier_no, **body.model_dump(), actor=actor_of(user), audit_key=state.audit_key,
+        now=clock(request),
+    )  # fmt: skip
     return detail(db, c, china_day(clock(request)), params)
 
 

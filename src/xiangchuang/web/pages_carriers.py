@@ -197,6 +197,10 @@ def _detail_page(
             "is_manager": is_manager,
             "is_staff": user.role in repo.STAFF_ROLES and user.district == carrier.district,
             "is_operator": user.role == "carrier_operator",
+            "kinds": carriers.KIND_LABELS,
+            "levels": carriers.LEVEL_LABELS,
+            "all_services": carriers.SERVICE_LABELS,
+            "own_services": [s for s in (carrier.services or "").split(",") if s],
             "today": on,
             "this_month": f"{on:%Y-%m}",
             "error": error,
@@ -520,3 +524,88 @@ def submit_award(
         )  # fmt: skip
 
     return _act(request, db, params, user, carrier_no, work, "awards")
+
+
+@router.post("/carriers/{carrier_no}/edit")
+def edit_carrier(
+    request: Request,
+    carrier_no: str,
+    db: SessionDep,
+    state: StateDep,
+    params: ParamsDep,
+    user: Staff,
+    name: Annotated[str, Form(max_length=120)],
+    address: Annotated[str, Form(max_length=200)],
+    capacity: Annotated[str, Form(max_length=6)],
+    operator: Annotated[str | None, Form(max_length=120)] = None,
+    operator_org_code: Annotated[str | None, Form(max_length=20)] = None,
+    services: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    def work(c: Carrier) -> None:
+        carriers.update_carrier(
+            db, carrier_no=c.carrier_no, name=name, address=address, capacity=_int(capacity, "容纳企业数"),
+            services=services or [], operator=operator, operator_org_code=operator_org_code,
+            actor=actor_of(user), audit_key=state.audit_key, now=clock(request),
+        )  # fmt: skip
+
+    return _act(request, db, params, user, carrier_no, work, "info")
+
+
+@router.post("/carriers/{carrier_no}/level")
+def set_level(
+    request: Request,
+    carrier_no: str,
+    db: SessionDep,
+    state: StateDep,
+    params: ParamsDep,
+    user: Staff,
+    level: Annotated[str, Form(max_length=20)],
+    on: Annotated[str, Form(max_length=10)],
+) -> Response:
+    def work(c: Carrier) -> None:
+        carriers.set_level(
+            db, carrier_no=c.carrier_no, level=level, on=carriers.parse_date(on, "认定日期"),
+            actor=actor_of(user), audit_key=state.audit_key, now=clock(request),
+        )  # fmt: skip
+
+    return _act(request, db, params, user, carrier_no, work, "info")
+
+
+@router.post("/carriers/{carrier_no}/tenants/{tenancy_id}/end")
+def end_tenancy(
+    request: Request,
+    carrier_no: str,
+    tenancy_id: int,
+    db: SessionDep,
+    state: StateDep,
+    params: ParamsDep,
+    user: Manager,
+    on: Annotated[str, Form(max_length=10)],
+) -> Response:
+    def work(c: Carrier) -> None:
+        carriers.end_tenancy(
+            db, carrier_no=c.carrier_no, tenancy_id=tenancy_id, end=carriers.parse_date(on, "退出日期"),
+            actor=actor_of(user), audit_key=state.audit_key, now=clock(request),
+        )  # fmt: skip
+
+    return _act(request, db, params, user, carrier_no, work, "tenants")
+
+
+@router.post("/carriers/{carrier_no}/allocations/{allocation_no}/end")
+def end_allocation(
+    request: Request,
+    carrier_no: str,
+    allocation_no: str,
+    db: SessionDep,
+    state: StateDep,
+    params: ParamsDep,
+    user: Manager,
+    on: Annotated[str, Form(max_length=10)],
+) -> Response:
+    def work(c: Carrier) -> None:
+        carriers.end_allocation(
+            db, allocation_no=allocation_no, on=carriers.parse_date(on, "退出日期"), actor=actor_of(user),
+            audit_key=state.audit_key, now=clock(request),
+        )  # fmt: skip
+
+    return _act(request, db, params, user, carrier_no, work, "free")
