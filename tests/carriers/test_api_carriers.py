@@ -94,6 +94,8 @@ def test_carrier_tenant_bill_reduction_and_award(world):
         },
     )
     assert r.status_code == 201, r.text
+    r = op.post("/api/v1/carriers/C-T1/awards", json={"year": 2023})
+    assert r.status_code == 422 and "须为 2024" in r.json()["detail"]
     r = op.post("/api/v1/carriers/C-T1/awards", json={"year": 2024})
     assert r.status_code == 201, r.text
     app_id = r.json()["id"]
@@ -172,6 +174,8 @@ def test_bad_input_is_refused_in_chinese_and_nothing_is_written(world):
                                            "property_fee_fen": 0, "utilities_fen": 0}, "月场租"),
         ("/api/v1/carriers/C-T1/tenants", {"business_no": "B-IMP", "start": "2025-01-01", "workstation": "003",
                                            "rent_fen": 1, "property_fee_fen": 0, "utilities_fen": 0}, "已被占用"),
+        ("/api/v1/carriers/C-T1/tenants", {"business_no": "B-IMP", "start": "2025-01-01", "workstation": "001",
+                                           "rent_fen": 1, "property_fee_fen": 0, "utilities_fen": 0}, "免费创业工位"),
         ("/api/v1/carriers/C-T1/bills", {"month": "2025-13"}, "账单月份"),
         ("/api/v1/carriers/C-T1/bills", {"month": "2025-05", "utilities_fen": {"B-IMP": 5}}, "不是本月待出账"),
     ]  # fmt: skip

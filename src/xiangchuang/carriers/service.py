@@ -575,8 +575,11 @@ def _add_tenant(session: Session, carrier: Carrier, data: TenantInput, taken: di
         raise ValidationFailed(f"入驻企业数已达载体容量（{carrier.capacity} 家）")
     number = (data.workstation or "").strip() or None
     if number is not None:
-        if repo.workstation(session, carrier.id, number) is None:
+        ws = repo.workstation(session, carrier.id, number)
+        if ws is None:
             raise ValidationFailed(f"工位号：{number} 不是本载体的工位")
+        if ws.free:
+            raise ValidationFailed(f"工位号：{number} 是免费创业工位，须经“分配免费工位”（政策引擎判定）使用")
         if number in taken:
             raise ValidationFailed(f"工位号：{number} 已被占用（{taken[number]}）")
     for what, fen in (
@@ -1243,8 +1246,13 @@ def apply_award(
     at = _now(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _operator(actor, carrier)
-    if not 2000 <= year <= china_date(at).year:
-        raise ValidationFailed("申请年度：须为 2000 年至今年之间的年度")
+    last = china_date(at).year - 1
+    if year != last:
+        # The review reads the rating of the last completed year (registry assembler): the application
+        # names that year, so the performance award judged is the one applied for.
+        raise ValidationFailed(
+            f"申请年度：载体奖补按上一完整年度申请，须为 {last}（绩效奖补按该年度的评估等次判定）"
+        )
     return applications.create_application(
         session,
         kind="carrier_award",
