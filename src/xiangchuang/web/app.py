@@ -175,6 +175,10 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and is_api(request):
+            # A body the framework cannot even decode (not UTF-8, broken multipart): a malformed request,
+            # answered like every other malformed API request (documented 422), not an undocumented 400.
+            return _error(request, 422, "请求体无法解析：须为 UTF-8 编码的 JSON 或表单")
         message = {404: "页面不存在", 405: "不支持该请求方法"}.get(exc.status_code, "请求无法处理")
         return _error(request, exc.status_code, message)
 
