@@ -251,6 +251,19 @@ def test_scope_and_pages(world):
               "property_fee": "0", "utilities": "0"},
     )  # fmt: skip
     assert r.status_code == 422 and 'role="alert"' in r.text and "月场租（元）：须为金额" in r.text
+    form = {
+        "csrf_token": token,
+        "rent": ["100", "60", ""],
+        "property_fee": ["50", "", ""],
+        "utilities": ["0", "", ""],
+    }
+    r = op.post("/carriers/C-T1/schedule", data=form)
+    assert r.status_code == 422 and "减免方案第 2 年物业费减免比例" in r.text
+    r = op.post(
+        "/carriers/C-T1/schedule", data={**form, "property_fee": ["50", "0", ""], "utilities": ["0", "0", ""]}
+    )
+    assert r.status_code == 200  # redirected to the page
+    assert [s["rent"] for s in op.get("/api/v1/carriers/C-T1").json()["schedule"]] == [100, 60]
     r = op.post(
         "/carriers/C-T1/bills", data={"csrf_token": token, "month": "2025-05"}, follow_redirects=False
     )
