@@ -288,7 +288,7 @@ def test_scope_and_pages(world):
     )
     assert r.status_code == 303
     listing = city.get("/carriers")
-    assert listing.status_code == 200 and "测试返乡创业园" in listing.text
+    assert listing.status_code == 200 and "测试返乡创业园" in listing.text and "各区县" in listing.text
 
 
 def test_quarterly_statistics(world):

@@ -16,6 +16,7 @@ from xiangchuang.applications.kinds import KINDS
 from xiangchuang.applications.workflow import STATE_LABELS
 from xiangchuang.carriers import repository as repo
 from xiangchuang.carriers import service as carriers
+from xiangchuang.engine.districts import district_by_code
 from xiangchuang.errors import DomainError, ValidationFailed
 from xiangchuang.ids.masking import mask_name
 from xiangchuang.models import Carrier, User
@@ -38,6 +39,13 @@ nav.add("/carriers", "创业载体", repo.READ_ROLES, 35)
 
 def _yuan(fen: int | None) -> str:
     return "—" if fen is None else f"{fen / 100:,.2f}"
+
+
+def _district_name(code: int) -> str:
+    try:
+        return district_by_code(code).name
+    except KeyError:
+        return str(code)
 
 
 def _int(text: str | None, what: str) -> int:
@@ -65,7 +73,17 @@ def _list_page(
     for c in repo.carriers(db, actor):
         occ = carriers.occupancy(db, c, on)
         gross, red = repo.reduction_total(db, c.id)
-        rows.append({"c": c, "occ": occ, "reduced": _yuan(red), "gross": _yuan(gross)})
+        rows.append({"c": c, "occ": occ, "reduced": _yuan(red), "gross": _yuan(gross), "reduced_fen": red})
+    by_district: dict[int, dict[str, int]] = {}
+    for r in rows:
+        d = by_district.setdefault(
+            r["c"].district, {"n": 0, "total": 0, "used": 0, "tenants": 0, "reduced": 0}
+        )
+        d["n"] += 1
+        d["total"] += r["occ"].total
+        d["used"] += r["occ"].used
+        d["tenants"] += r["occ"].tenants
+        d["reduced"] += r["reduced_fen"]
     by_kind = Counter(carriers.KIND_LABELS[r["c"].kind] for r in rows)
     by_level = Counter(carriers.LEVEL_LABELS[r["c"].level] for r in rows)
     return render(
@@ -75,6 +93,9 @@ def _list_page(
             "rows": rows,
             "by_kind": sorted(by_kind.items()),
             "by_level": sorted(by_level.items()),
+            "by_district": sorted(by_district.items()),
+            "district_name": _district_name,
+            "yuan": _yuan,
             "total_ws": sum(r["occ"].total for r in rows),
             "used_ws": sum(r["occ"].used for r in rows),
             "is_staff": user.role in repo.STAFF_ROLES,
