@@ -38,7 +38,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_carrier_workstations")),
-        sa.UniqueConstraint("carrier_id", "number", name=op.f("uq_carrier_workstations_carrier_id")),
+        sa.UniqueConstraint("carrier_id", "number", name=op.f("uq_carrier_workstations_carrier_id_number")),
     )
     with op.batch_alter_table("carrier_workstations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_carrier_workstations_carrier_id"), ["carrier_id"], unique=False)
@@ -145,7 +145,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_carrier_bills")),
         sa.UniqueConstraint("bill_no", name=op.f("uq_carrier_bills_bill_no")),
-        sa.UniqueConstraint("tenancy_id", "month", name=op.f("uq_carrier_bills_tenancy_id")),
+        sa.UniqueConstraint("tenancy_id", "month", name=op.f("uq_carrier_bills_tenancy_id_month")),
     )
     with op.batch_alter_table("carrier_bills", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_carrier_bills_business_id"), ["business_id"], unique=False)
@@ -171,7 +171,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_carrier_ratings")),
-        sa.UniqueConstraint("carrier_id", "year", name=op.f("uq_carrier_ratings_carrier_id")),
+        sa.UniqueConstraint("carrier_id", "year", name=op.f("uq_carrier_ratings_carrier_id_year")),
     )
     with op.batch_alter_table("carrier_ratings", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_carrier_ratings_carrier_id"), ["carrier_id"], unique=False)
