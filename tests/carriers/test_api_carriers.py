@@ -5,6 +5,7 @@ approved; free workstations (engine decides, term, renewal, refusal with the eng
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from openpyxl import Workbook, load_workbook
@@ -278,6 +279,17 @@ def test_scope_and_pages(world):
     assert op.put("/api/v1/carriers/C-T1", json=change).status_code == 403
     r = rev.post("/api/v1/carriers/C-T1/level", json={"level": "national", "on": "2025-01-10"})
     assert r.status_code == 200 and r.json()["national_date"] == "2025-01-10"
+    # The award review now finds the one-off and the national-level uplift (no 2024 rating: performance
+    # unknown, the other two suffice): 600,000 + 500,000.
+    from xiangchuang.applications import service as applications
+    from xiangchuang.engine.parameters import load_parameters
+    from xiangchuang.models import Application
+
+    with make_sessionmaker(world.engine)() as s:
+        probe = Application(kind="carrier_award", subject_table="carriers", subject_key="C-T1")
+        det = applications.determine(s, probe, on=dt.date(2025, 6, 10), params=load_parameters())
+    assert det["status"] == "eligible" and det["amount_fen"] == 110_000_000
+    assert set(det["result"]["any_of"]["satisfied_by"]) == {"oneoff", "national"}
     tid = next(t["tenancy_id"] for t in r.json()["tenant_list"] if t["business_no"] == "B-MED")
     r = op.post(f"/carriers/C-T1/tenants/{tid}/end", data={"csrf_token": token, "on": "2024-01-01"})
     assert r.status_code == 422 and "退出日期：不能早于入驻日期" in r.text
