@@ -132,6 +132,20 @@ def test_carrier_tenant_bill_reduction_and_award(world):
     r = rev.post(f"/api/v1/applications/{app_id}/actions", json={"action": "approve"})
     assert r.status_code == 200 and r.json()["state"] == "approved", r.text
     assert op.get("/api/v1/carriers/C-T1").json()["awards"][0]["state"] == "approved"
+    # The register holds each part paid, as the engine reads it: the one-off and the 2024 performance
+    # award can never be paid again (the next review finds both received).
+    from xiangchuang.applications import service as applications
+    from xiangchuang.engine.parameters import load_parameters
+    from xiangchuang.models import Application, Grant
+
+    with make_sessionmaker(world.engine)() as s:
+        grants = {
+            g.period: g.amount_fen for g in s.scalars(select(Grant).where(Grant.program == "carrier_award"))
+        }
+        assert grants == {"oneoff": 60_000_000, "performance:2024": 30_000_000}
+        probe = Application(kind="carrier_award", subject_table="carriers", subject_key="C-T1")
+        again = applications.determine(s, probe, on=dt.date(2025, 7, 1), params=load_parameters())
+    assert again["status"] == "ineligible"
     assert world.audit_count() >= 7
 
 

@@ -61,10 +61,12 @@ def months(first: int, count: int, skip: Iterable[int] = ()) -> list[int]:
 class Registry:
     """Insert registry rows one at a time (Core inserts on ``conn``; the caller owns the transaction)."""
 
-    def __init__(self, conn: Connection, pii: Pii) -> None:
+    def __init__(self, conn: Connection, pii: Pii, *, start: int = 1) -> None:
+        """``start``: the first sequence number (a second Registry on the same database starts past the
+        first one's numbers, so generated ID numbers and phones stay unique)."""
         self.conn = conn
         self.pii = pii
-        self._seq = itertools.count(1)
+        self._seq = itertools.count(start)
 
     def _id(self, stmt: Any) -> int:
         return int(self.conn.execute(stmt).scalar_one())

@@ -3,8 +3,10 @@
 The rules every edge (pages, API, CLI) goes through:
 
 - :func:`act` performs one transition in a savepoint and, for 核准 (``approve``), reserves the approved
-  amount in the ledger in the same savepoint — an approval that the budget cannot cover is refused and
-  leaves the application where it was;
+  amount in the ledger and writes the register of what was granted (applications/register.py: the
+  startup subsidy's 3-year slots, the social-insurance subsidy's 36 months, once-only programs) in the same
+  savepoint — an approval that the budget cannot cover or the register refuses leaves the application
+  where it was;
 - :func:`open_budget` opens (or tops up) a district's budget of :data:`FUNDING_SOURCE`;
 - :func:`start_batch` moves approved applications to 拨付中 and lists them in a new batch;
 - :func:`run_disbursement` pays the batch (one transaction per item, see ``ledger.batches.run_batch``);
@@ -28,7 +30,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from xiangchuang import ledger
 from xiangchuang.applications import service
 from xiangchuang.applications.kinds import KINDS
-from xiangchuang.engine.parameters import ParameterSet
+from xiangchuang.applications.register import register_approval
+from xiangchuang.chinatime import china_date
+from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from xiangchuang.ledger import batches
 from xiangchuang.models import Application, DisbursementBatch, DisbursementItem, Person
@@ -111,6 +115,12 @@ def act(
         )
         if action == "approve":
             approve_with_budget(session, application=result.application)
+            register_approval(
+                session,
+                application=result.application,
+                on=china_date(now or dt.datetime.now(dt.UTC)),
+                params=params or load_parameters(),
+            )
     return result
 
 

@@ -255,6 +255,15 @@ class Explainer:
             "parameters": params_docs,
             "pending_parameters": [d["name"] for d in params_docs if d.get("pending")],
         }
+        if status == "eligible" and outcome.amount_out.info:
+            # The amount's own figures (e.g. claim_months of the social-insurance subsidy): what the
+            # grant register records beside the amount when the application is approved.
+            info = {k: np.asarray(_resolve(v)) for k, v in outcome.amount_out.info.items()}
+            doc["amount_info"] = {
+                k: int(a[i] if a.ndim and a.size > i else a.reshape(-1)[0])
+                for k, a in info.items()
+                if a.dtype.kind in "iu" and a.size
+            }
         if prog.any_of:
             doc["any_of"] = {
                 "label": prog.any_of_label,

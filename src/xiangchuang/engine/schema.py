@@ -138,6 +138,11 @@ def result_schema() -> dict[str, Any]:
                 "type": ["integer", "null"],
                 "description": "符合时为金额（分），不符合为0，待定为null",
             },
+            "amount_info": {
+                "type": "object",
+                "additionalProperties": {"type": "integer"},
+                "description": "符合时金额的组成数字（如社保补贴的补贴月数 claim_months），核准时记入已享受登记",
+            },
             "amount": {"type": ["string", "null"]},
             "amount_capital": {"type": ["string", "null"]},
             "conditions": {"type": "array", "items": condition},

@@ -41,6 +41,15 @@ class Grant(Timestamps, Base):
             ),
         ),
         Index(
+            "uq_grants_months_chain",
+            "program",
+            "person_key",
+            "months_from",
+            unique=True,
+            sqlite_where=text("months_from IS NOT NULL"),
+            postgresql_where=text("months_from IS NOT NULL"),
+        ),
+        Index(
             "uq_grants_job_once_per_person",
             "program",
             "person_key",
@@ -58,6 +67,7 @@ class Grant(Timestamps, Base):
     period: Mapped[str] = mapped_column(String(40))
     slot: Mapped[int | None] = mapped_column(Integer)
     months: Mapped[int | None] = mapped_column(Integer)
+    months_from: Mapped[int | None] = mapped_column(Integer)  # months registered before this row (workflow)
     amount_fen: Mapped[int] = mapped_column(Fen)
     district: Mapped[int] = mapped_column(Integer, index=True)
     source: Mapped[str] = mapped_column(String(40))  # import:<file> | workflow:<application no>

@@ -2,7 +2,7 @@
 allocations, monthly bills with reductions, yearly ratings
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0023
 Create Date: 2026-11-27 04:00:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,218 @@
+"""核准 writes the register of what was granted, and the register refuses what the notice caps: the
+startup subsidy's 3 years (slots, a database check), the social-insurance subsidy's 36 months per person
+(a unique months chain), once-only programs — on both databases, with the approval left undone when
+refused (application state, ledger and register unchanged)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tests.applications import ACTORS, D1, KEY, LATER, NOW, PARAMS, application_in, setup, state_of
+from tests.registry.factories import Registry
+from xiangchuang import ledger
+from xiangchuang.applications import disbursement
+from xiangchuang.db import make_sessionmaker
+from xiangchuang.errors import Conflict
+from xiangchuang.models import Application, Determination, Grant
+
+AMOUNT = 197_531  # B-VET's 创业补助 (tests.applications.registry)
+
+
+def _budget(engine, amount_fen: int = 100_000_000) -> None:
+    with make_sessionmaker(engine)() as s, s.begin():
+        disbursement.open_budget(s, district=D1, amount_fen=amount_fen, at=NOW, note="测试预算")
+
+
+def _approve(engine, app_id: int) -> None:
+    with make_sessionmaker(engine)() as s, s.begin():
+        disbursement.act(
+            s,
+            application_id=app_id,
+            action="approve",
+            actor=ACTORS["district_reviewer"],
+            role="district_reviewer",
+            actor_district=D1,
+            audit_key=KEY,
+            now=LATER,
+            params=PARAMS,
+        )
+
+
+def _grants(engine, **where: object) -> list[Grant]:
+    with Session(engine) as s:
+        stmt = select(Grant).filter_by(**where).order_by(Grant.id)
+        return list(s.execute(stmt).scalars())
+
+
+def _reserved(engine, app_id: int) -> int:
+    with Session(engine) as s:
+        no = s.get(Application, app_id).application_no  # type: ignore[union-attr]
+        return ledger.approved_outstanding(
+            s, district=D1, funding_source=disbursement.FUNDING_SOURCE, application_ref=no
+        )
+
+
+def test_approval_registers_the_grant_with_the_next_startup_slot(db_engine, pii):
+    setup(db_engine, pii)
+    _budget(db_engine)
+    app_id = application_in(db_engine, "publicity", period="2024")
+    _approve(db_engine, app_id)
+    assert state_of(db_engine, app_id) == "approved"
+    [g] = _grants(db_engine, program="startup_subsidy")
+    with Session(db_engine) as s:
+        no = s.get(Application, app_id).application_no  # type: ignore[union-attr]
+    assert (g.subject_kind, g.subject_key, g.period, g.slot, g.amount_fen) == (
+        "business",
+        "B-VET",
+        "2024",
+        1,
+        AMOUNT,
+    )
+    assert g.source == f"workflow:{no}" and g.district == D1
+    assert g.granted_on == dt.date(2025, 3, 20)  # the approval's date in China
+
+
+def test_a_fourth_startup_year_is_refused_and_the_approval_undone(db_engine, pii):
+    """Three years registered while this application was in publicity (another approval, an import):
+    the approval is refused in Chinese; the application stays in publicity, nothing is reserved."""
+    setup(db_engine, pii)
+    _budget(db_engine)
+    app_id = application_in(db_engine, "publicity", period="2025")
+    with db_engine.begin() as conn:
+        reg = Registry(conn, pii)
+        for slot, year in ((1, "2021"), (2, "2022"), (3, "2023")):
+            reg.grant("startup_subsidy", "B-VET", period=year, amount_fen=AMOUNT, slot=slot)
+    with pytest.raises(Conflict, match="已达最多 3 年的上限"):
+        _approve(db_engine, app_id)
+    assert state_of(db_engine, app_id) == "publicity"
+    assert _reserved(db_engine, app_id) == 0
+    assert len(_grants(db_engine, program="startup_subsidy")) == 3
+
+
+def test_the_database_itself_holds_the_startup_slots(db_engine, pii):
+    setup(db_engine, pii)
+    row = {
+        "program": "startup_subsidy",
+        "subject_kind": "business",
+        "subject_key": "B-VET",
+        "amount_fen": 1,
+        "district": D1,
+        "source": "test",
+    }
+    with db_engine.begin() as conn:
+        conn.execute(insert(Grant).values(**row, period="2021", slot=1))
+    for extra in ({"period": "2022", "slot": 1}, {"period": "2022", "slot": 4}):
+        with pytest.raises(IntegrityError), db_engine.begin() as conn:
+            conn.execute(insert(Grant).values(**row, **extra))
+
+
+def test_the_same_period_twice_is_refused(db_engine, pii):
+    """Another application of the same subject and period was approved first (an application made at a
+    window and one made online): the register refuses the second approval."""
+    setup(db_engine, pii)
+    _budget(db_engine)
+    app_id = application_in(db_engine, "publicity", period="2024")
+    with db_engine.begin() as conn:
+        Registry(conn, pii).grant("startup_subsidy", "B-VET", period="2024", amount_fen=AMOUNT, slot=2)
+    with pytest.raises(Conflict, match="同一主体不重复享受"):
+        _approve(db_engine, app_id)
+    assert state_of(db_engine, app_id) == "publicity" and _reserved(db_engine, app_id) == 0
+
+
+def _si_application(engine, pii) -> int:
+    """A 社保补贴 application for the hire H-POOR (a 脱贫 person hired 2023-07, employer contributions
+    every month since) in publicity, its second review's determination as the engine made it."""
+    with engine.begin() as conn:
+        reg = Registry(conn, pii, start=500)
+        founder = reg.person(no="P-BOSS", groups=["veteran"])
+        b = reg.business(no="B-SI", founder=founder, registration_date=dt.date(2022, 5, 1))
+        worker = reg.person(no="P-POOR", groups=["poverty_registered"], birth_date=dt.date(1985, 4, 1))
+        h = reg.hire(b, worker, dt.date(2023, 7, 1), no="H-POOR")
+        reg.contributions(
+            h, [y * 100 + m for y in (2023, 2024, 2025) for m in range(1, 13) if y * 100 + m >= 202307]
+        )
+    return application_in(
+        engine, "publicity", kind="social_insurance_subsidy", subject="H-POOR", period="2024"
+    )
+
+
+def _si_determination(engine, app_id: int) -> dict:
+    with Session(engine) as s:
+        result = s.execute(
+            select(Determination.result)
+            .where(Determination.application_id == app_id, Determination.stage == "second_review")
+            .order_by(Determination.id.desc())
+        ).scalar()
+    assert result is not None
+    return dict(result)
+
+
+def test_social_insurance_months_are_registered_per_person(db_engine, pii):
+    setup(db_engine, pii)
+    _budget(db_engine)
+    app_id = _si_application(db_engine, pii)
+    doc = _si_determination(db_engine, app_id)
+    assert doc["status"] == "eligible", doc
+    months = doc["amount_info"]["claim_months"]
+    assert months == 6  # the last completed half-year (claimed twice a year)
+    _approve(db_engine, app_id)
+    [g] = _grants(db_engine, program="social_insurance_subsidy")
+    assert (g.subject_kind, g.subject_key, g.person_key, g.months, g.months_from) == (
+        "person",
+        "P-POOR",
+        "P-POOR",
+        6,
+        0,
+    )
+
+
+def test_social_insurance_over_36_months_is_refused(db_engine, pii):
+    """31 months registered for the person after this claim's review (approved elsewhere meanwhile):
+    6 more would make 37 > 36 — refused, nothing changed."""
+    setup(db_engine, pii)
+    _budget(db_engine)
+    app_id = _si_application(db_engine, pii)
+    with db_engine.begin() as conn:
+        Registry(conn, pii).grant(
+            "social_insurance_subsidy",
+            "P-POOR",
+            period="2020-2022",
+            amount_fen=1,
+            person_key="P-POOR",
+            months=31,
+        )
+    with pytest.raises(Conflict, match="已享受 31 个月，本次 6 个月将超过最长 36 个月"):
+        _approve(db_engine, app_id)
+    assert state_of(db_engine, app_id) == "publicity" and _reserved(db_engine, app_id) == 0
+    with Session(db_engine) as s:
+        total = s.execute(select(func.sum(Grant.months)).where(Grant.person_key == "P-POOR")).scalar()
+    assert total == 31
+
+
+def test_the_months_chain_serialises_two_approvals_for_one_person(db_engine, pii):
+    """Two approvals that read the same running total write the same months_from: the unique index lets
+    only the first commit, so the cap cannot be passed by a race."""
+    setup(db_engine, pii)
+    row = {
+        "program": "social_insurance_subsidy",
+        "subject_kind": "person",
+        "subject_key": "P-X",
+        "person_key": "P-X",
+        "amount_fen": 1,
+        "district": D1,
+        "source": "test",
+        "months": 12,
+        "months_from": 24,
+    }
+    with db_engine.begin() as conn:
+        conn.execute(insert(Grant).values(**row, period="2024"))
+    with pytest.raises(IntegrityError), db_engine.begin() as conn:
+        conn.execute(insert(Grant).values(**row, period="2025"))
+    with db_engine.begin() as conn:  # imported rows (no months_from) are not part of the chain
+        conn.execute(insert(Grant).values(**{**row, "months_from": None}, period="2019"))
+        conn.execute(insert(Grant).values(**{**row, "months_from": None}, period="2018"))
