@@ -420,6 +420,7 @@ def _registry_is_empty(url: str) -> bool:
 def _register_registry_commands() -> None:
     from xiangchuang import cli_backup
     from xiangchuang.applications import cli_applications
+    from xiangchuang.carriers import cli_carriers
     from xiangchuang.community import cli_community
     from xiangchuang.jobs import cli_jobs
     from xiangchuang.loans import cli_loans
@@ -446,6 +447,7 @@ def _register_registry_commands() -> None:
     cli_services.register(app)
     cli_community.register(app)
     cli_jobs.register(app)
+    cli_carriers.register(app)
 
 
 _register_registry_commands()

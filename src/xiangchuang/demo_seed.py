@@ -37,6 +37,7 @@ SEEDERS: Final[list[str]] = [
     "xiangchuang.services.demo:seed",
     "xiangchuang.community.demo:seed",
     "xiangchuang.jobs.demo:seed",
+    "xiangchuang.carriers.demo:seed",
 ]
 
 

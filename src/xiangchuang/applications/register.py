@@ -189,13 +189,49 @@ def register_approval(
         source=f"workflow:{application.application_no}"[:40],
         granted_on=on,
     )
+    grants = _carrier_award_parts(session, application, grant) if program == "carrier_award" else [grant]
     try:
         with session.begin_nested():
-            session.add(grant)
+            session.add_all(grants)
             session.flush()
     except IntegrityError:
         raise Conflict(
             f"已享受登记：{kind.title}对 {subject.key}（所属期间 {application.period}）已有登记，"
             "或另一笔同时核准的申请已占用同一名额；同一主体不重复享受，不能核准"
         ) from None
-    return grant
+    return grants[0]
+
+
+# The engine's carrier_award reads its register by part (engine/programs/carriers.py ``_award_register``):
+# the one-off municipal award ("oneoff"), the yearly performance award ("performance:<year>") and the
+# national-level uplift ("national"). An approved award is registered as one row per part it paid (the
+# amounts of the second-review determination), so each part is once-only in the database.
+_AWARD_PARTS: Final = (
+    ("oneoff_fen", "oneoff"),
+    ("performance_fen", "performance:{year}"),
+    ("national_fen", "national"),
+)
+
+
+def _carrier_award_parts(session: Session, app: Application, template: Grant) -> list[Grant]:
+    info = _amount_info(session, app)
+    parts = [(period.format(year=app.period), int(info.get(key) or 0)) for key, period in _AWARD_PARTS]
+    paid = [(period, fen) for period, fen in parts if fen > 0]
+    if not paid:
+        raise ValidationFailed(
+            "载体奖补核准：复审判定中没有奖补构成（一次性/绩效/国家级），请重新复审后再核准"
+        )
+    return [
+        Grant(
+            program=template.program,
+            subject_kind=template.subject_kind,
+            subject_key=template.subject_key,
+            person_key=None,
+            period=period,
+            amount_fen=fen,
+            district=template.district,
+            source=template.source,
+            granted_on=template.granted_on,
+        )
+        for period, fen in paid
+    ]

@@ -371,7 +371,7 @@ def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = 
     """Whether the register holds ``program`` for the row's claim year (period = the year)."""
     sel, col = _received(facts, program, target)
     claimed = np.zeros(target.n, dtype=bool)
-    if sel.size:
+    if sel.size and target.n:  # (no rows: register rows about subjects not read have nothing to mark)
         rec = facts.tables["received"]
         rows = rec["subject_row"].values[sel].astype(np.int64)
         ok = (rows >= 0) & (rows < target.n)

@@ -106,7 +106,10 @@ def _format_var(key: str, value: Any) -> str:
         if key.endswith("_month"):
             return month_label(v)
         if key.endswith("_permyriad"):
-            return f"{Decimal(v) / 100:f}".rstrip("0").rstrip(".") + "%"
+            text = f"{Decimal(v) / 100:f}"
+            if "." in text:  # only fraction digits are trimmed: 10000 → 100%, 1550 → 15.5%, 0 → 0%
+                text = text.rstrip("0").rstrip(".")
+            return text + "%"
         return str(v)
     return str(value)
 

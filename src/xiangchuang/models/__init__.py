@@ -19,7 +19,14 @@ from xiangchuang.models.businesses import (
     Honour,
     Recommendation,
 )
-from xiangchuang.models.carriers import Carrier, Tenancy
+from xiangchuang.models.carriers import (
+    Carrier,
+    CarrierBill,
+    CarrierRating,
+    Tenancy,
+    Workstation,
+    WorkstationAllocation,
+)
 from xiangchuang.models.community import (
     ClosureCase,
     ClosureFollowup,
@@ -119,6 +126,8 @@ __all__ = [
     "BusinessTag",
     "BusinessYear",
     "Carrier",
+    "CarrierBill",
+    "CarrierRating",
     "ClassTeacher",
     "ClosureCase",
     "ClosureFollowup",
@@ -208,4 +217,6 @@ __all__ = [
     "TransitionLog",
     "User",
     "UserSession",
+    "Workstation",
+    "WorkstationAllocation",
 ]

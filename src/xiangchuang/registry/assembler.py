@@ -24,7 +24,10 @@ Where each fact comes from (on the evaluation date ``on``):
   recorded), contributions (``employer_fen`` = pension + medical + maternity + unemployment + injury
   employer parts; never the individual part; month YYYYMM → month number), carriers, received (Grant:
   subject_key → subject_id, person_key → person_id; ``subject_row`` resolved per program through
-  ``engine.case.RECEIVED_SUBJECT`` exactly as batchio does). business_years, contributions and received
+  ``engine.case.RECEIVED_SUBJECT`` exactly as batchio does). carriers: ``award_year`` and ``rating`` =
+  the CarrierRating of the last completed year before ``on`` (recorded by district staff with its
+  evidence; none recorded → both unknown), so a carrier_award review judges the yearly performance
+  award on the recorded 等次. business_years, contributions and received
   are *supplied* tables: a missing row is a known "none".
 - trainings: the training records of the persons in scope (:func:`_trainings`, read from the training
   service's enrolments: SYB / IYB / 网络创业 classes, enrolled or finished, ``id`` = ``training_no``,
@@ -222,7 +225,11 @@ def assemble_facts(
     persons["first_business"] = Col(n_founded <= 1, every.copy())
 
     # Carriers before businesses (businesses refer to them).
-    carriers = _table("carriers", cr, ("id", "kind", "level", "district", "municipal_date", "national_date"))
+    carriers = _table(
+        "carriers",
+        cr,
+        ("id", "kind", "level", "district", "municipal_date", "national_date", "award_year", "rating"),
+    )
     carriers["schedule"] = _text(cr["schedule"])
     tables["carriers"] = carriers
 

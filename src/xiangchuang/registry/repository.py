@@ -65,6 +65,7 @@ from xiangchuang.models import (
     Business,
     BusinessYear,
     Carrier,
+    CarrierRating,
     Contribution,
     Course,
     CreditRating,
@@ -490,7 +491,23 @@ def contributions_query(s: ScopeSql) -> Query:
     return _q(stmt, Contribution.id, weight=30)
 
 
+def _last_year_ratings(on: dt.date) -> Any:
+    """The carriers' performance ratings (CarrierRating) of the last completed year before ``on``: the
+    award year of a carrier_award review and its 等次 (a carrier without a rating for that year: both
+    unknown, as in a batch file without them)."""
+    return (
+        select(
+            CarrierRating.carrier_id.label("carrier_id"),
+            CarrierRating.year.label("year"),
+            CarrierRating.rating.label("rating"),
+        )
+        .where(CarrierRating.year == on.year - 1)
+        .subquery("rating")
+    )
+
+
 def carriers_query(s: ScopeSql) -> Query:
+    rated = _last_year_ratings(s.on)
     stmt = select(
         Carrier.id.label("pk"),
         Carrier.carrier_no.label("id"),
@@ -500,7 +517,9 @@ def carriers_query(s: ScopeSql) -> Query:
         day_number(Carrier.municipal_date).label("municipal_date"),
         day_number(Carrier.national_date).label("national_date"),
         Carrier.schedule.label("schedule"),
-    )
+        rated.c.year.label("award_year"),
+        enum_code(rated.c.rating, "carriers", "rating").label("rating"),
+    ).outerjoin(rated, rated.c.carrier_id == Carrier.id)
     if s.carriers is not None:
         stmt = stmt.where(Carrier.id.in_(s.carriers))
     return _q(stmt, Carrier.id, text=("id", "schedule"), small=("kind", "level"))

@@ -97,6 +97,7 @@ PROVIDERS: Final[list[str]] = [
     "xiangchuang.stats.ind_services",
     "xiangchuang.stats.ind_community",
     "xiangchuang.stats.ind_jobs",
+    "xiangchuang.stats.ind_carriers",
 ]
 _loaded = [False]
 

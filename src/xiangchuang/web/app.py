@@ -39,6 +39,7 @@ from xiangchuang.web import (
     api,
     api_admin,
     api_applications,
+    api_carriers,
     api_city,
     api_community,
     api_jobs,
@@ -50,6 +51,7 @@ from xiangchuang.web import (
     pages,
     pages_admin,
     pages_applicant,
+    pages_carriers,
     pages_city,
     pages_community,
     pages_contact,
@@ -189,6 +191,9 @@ def _install_handlers(app: FastAPI) -> None:
             message = "请求体不是有效的 JSON（须为 UTF-8 编码）"
             problems = [{"field": "", "rule": message}]
             return JSONResponse({"detail": message, "status": 422, "errors": problems}, status_code=422)
+            # A body the framework cannot even decode (not UTF-8, broken multipart): a malformed request,
+            # answered like every other malformed API request (documented 422), not an undocumented 400.
+            return _error(request, 422, "请求体无法解析：须为 UTF-8 编码的 JSON 或表单")
         message = {404: "页面不存在", 405: "不支持该请求方法"}.get(exc.status_code, "请求无法处理")
         return _error(request, exc.status_code, message)
 
@@ -282,6 +287,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(pages_city.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_loans.router)
+    app.include_router(api_carriers.router)
+    app.include_router(pages_carriers.router)
     app.include_router(pages_contact.router)
     app.include_router(api_training.public)
     app.include_router(api_training.router)
