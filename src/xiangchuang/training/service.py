@@ -1024,7 +1024,11 @@ def claim(
                 actor_district=None,
                 audit_key=audit_key,
                 applicant_person_no=person.person_no,
-                form={"class_no": klass.class_no, "provider": provider.org_code, "course": course.course_code},
+                form={
+                    "class_no": klass.class_no,
+                    "provider": provider.org_code,
+                    "course": course.course_code,
+                },
                 now=at,
             )
         except Conflict as exc:  # 每类每人一次: another class's claim for this trainee and kind
