@@ -342,3 +342,23 @@ def test_excel_import_all_or_nothing_and_roster_export(db_engine, pii, world):
         svc.import_enrolments(
             s, class_id=cls, content=b"not excel", who=CLERK, audit_key=KEY, params=PARAMS, now=NOW
         )
+
+
+def test_each_kind_once_per_trainee_across_classes(db_engine, pii, world):
+    """每类每人一次: a second SYB class of the same trainee gets no second claim (database-enforced key)."""
+    claims = []
+    for _ in range(2):
+        cls = new_class(db_engine, pii.cipher, world, world.syb_course)
+        a = _enrol(db_engine, cls, world.preparing)
+        _attend_all(db_engine, cls, world, [a[2]])
+        with _s(db_engine) as s:
+            svc.complete_class(
+                s, class_id=cls, who=world.provider_actor, audit_key=KEY, params=PARAMS, now=AFTER
+            )
+            claims.append(
+                svc.claim(s, class_id=cls, who=world.provider_actor, audit_key=KEY, data_dir=DATA, now=AFTER)
+            )
+    assert len(claims[0].created) == 1 and not claims[1].created
+    assert "每类培训补贴每人只能享受一次" in next(iter(claims[1].skipped.values()))
+    with _s(db_engine) as s:
+        assert s.scalar(select(func.count()).select_from(Application)) == 1

@@ -82,7 +82,8 @@ class Kind:
     materials: tuple[Material, ...] = ()
     # The notice's once-only rule across periods (and subjects), held by applications.exclusive_key:
     # "subject" — once per subject ever (线上销售补助：一次性，同一主体不重复享受，either route);
-    # "hired_person" — once per hired person across employers (岗位补贴, PROVISIONS §1 job_subsidy [A]).
+    # "hired_person" — once per hired person across employers (岗位补贴, PROVISIONS §1 job_subsidy [A]);
+    # "trainee" — once per trainee and kind across classes and providers (创业培训补贴：每类每人一次, 2.4).
     once_per: str | None = None
 
     def material(self, material_id: str) -> Material | None:
@@ -144,9 +145,30 @@ _KINDS: Final = (
             Material("graduation_certificate", "毕业证书", _SCAN, 10 * MB, False),
         ),
     ),
-    Kind("training_syb", "trainings", "training_no", "培训期次", (CERTIFICATE, IDENTITY, ROSTER)),
-    Kind("training_online", "trainings", "training_no", "培训期次", (CERTIFICATE, IDENTITY, ROSTER)),
-    Kind("training_iyb", "trainings", "training_no", "培训期次", (CERTIFICATE, IDENTITY, ROSTER, LICENCE)),
+    Kind(
+        "training_syb",
+        "trainings",
+        "training_no",
+        "培训期次",
+        (CERTIFICATE, IDENTITY, ROSTER),
+        once_per="trainee",
+    ),
+    Kind(
+        "training_online",
+        "trainings",
+        "training_no",
+        "培训期次",
+        (CERTIFICATE, IDENTITY, ROSTER),
+        once_per="trainee",
+    ),
+    Kind(
+        "training_iyb",
+        "trainings",
+        "training_no",
+        "培训期次",
+        (CERTIFICATE, IDENTITY, ROSTER, LICENCE),
+        once_per="trainee",
+    ),
     Kind(
         "free_workstation",
         "persons",

@@ -24,6 +24,7 @@ from xiangchuang.models import (
     Carrier,
     Determination,
     Employment,
+    Enrolment,
     Founder,
     Invitation,
     MatchResult,
@@ -101,6 +102,16 @@ def hired_person_no(session: Session, employment_no: str) -> str | None:
         select(Person.person_no)
         .join(Employment, Employment.person_id == Person.id)
         .where(Employment.employment_no == employment_no)
+    ).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
+def trainee_person_no(session: Session, training_no: str) -> str | None:
+    """The person number of the trainee of a training record (training subsidies: once per kind)."""
+    value = session.execute(
+        select(Person.person_no)
+        .join(Enrolment, Enrolment.person_id == Person.id)
+        .where(Enrolment.training_no == training_no)
     ).scalar_one_or_none()
     return None if value is None else str(value)
 

@@ -132,12 +132,19 @@ def exclusive_key(session: Session, kind: str, subject_key: str) -> str | None:
     if once == "hired_person":
         person = repo.hired_person_no(session, subject_key)
         return None if person is None else f"{kind}|person:{person}"
+    if once == "trainee":
+        person = repo.trainee_person_no(session, subject_key)
+        return None if person is None else f"{kind}|person:{person}"
     return None
 
 
 def _exclusive_message(kind: str, subject_key: str) -> str:
     if KINDS[kind].once_per == "subject":
         return f"该主体（{subject_key}）已有「{KINDS[kind].title}」的有效申请或已享受：同一主体只能享受一次，不能重复申请"
+    if KINDS[kind].once_per == "trainee":
+        return (
+            f"该学员已有「{KINDS[kind].title}」的有效申请或已享受：每类培训补贴每人只能享受一次，不能重复申请"
+        )
     return f"该招用人员已有「{KINDS[kind].title}」的有效申请或已享受：同一人员只能享受一次，不能重复申请"
 
 

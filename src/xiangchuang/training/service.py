@@ -1011,21 +1011,29 @@ def claim(
         if old is not None and old.state == "disbursed":
             skipped[e.training_no] = f"已拨付（申请 {old.application_no}）"
             continue
-        app = applications.create_application(
-            session,
-            kind=program,
-            subject_key=e.training_no,
-            period=klass.class_no,
-            district=klass.district,
-            applicant_user=me,
-            actor=me,
-            role="applicant",
-            actor_district=None,
-            audit_key=audit_key,
-            applicant_person_no=person.person_no,
-            form={"class_no": klass.class_no, "provider": provider.org_code, "course": course.course_code},
-            now=at,
-        )
+        try:
+            app = applications.create_application(
+                session,
+                kind=program,
+                subject_key=e.training_no,
+                period=klass.class_no,
+                district=klass.district,
+                applicant_user=me,
+                actor=me,
+                role="applicant",
+                actor_district=None,
+                audit_key=audit_key,
+                applicant_person_no=person.person_no,
+                form={
+                    "class_no": klass.class_no,
+                    "provider": provider.org_code,
+                    "course": course.course_code,
+                },
+                now=at,
+            )
+        except Conflict as exc:  # 每类每人一次: another class's claim for this trainee and kind
+            skipped[e.training_no] = exc.message
+            continue
         pdf = certificate_pdf(session, enrolment_id=e.id)
         for material, name, content in (
             ("training_certificate", f"{e.certificate_code}.pdf", pdf),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Form, Request, UploadFile
+from fastapi import APIRouter, Body, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -323,7 +323,12 @@ def _claim_out(a: Any) -> ClaimOut:
 
 @public.get("/classes", response_model=list[ClassOut], summary="报名中的培训班（公开）")
 def list_classes(
-    request: Request, db: SessionDep, kind: str | None = None, district: int | None = None
+    request: Request,
+    db: SessionDep,
+    kind: Annotated[
+        str | None, Query(max_length=10, description="培训类别：syb、iyb、online、skills、package")
+    ] = None,
+    district: Annotated[int | None, Query(ge=100000, le=999999, description="举办区县代码（6 位）")] = None,
 ) -> list[dict[str, Any]]:
     today = china_date(clock(request))
     rows = repo.classes(db, open_only=True, district=district)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -227,8 +227,10 @@ def class_page(class_id: int, request: Request, db: SessionDep, active: MaybeSes
 
 
 @router.get("/training/verify")
-def verify_page(request: Request, db: SessionDep, code: str | None = None) -> Response:
-    result = svc.verify_certificate(db, code=code[:40]) if code else None
+def verify_page(
+    request: Request, db: SessionDep, code: Annotated[str | None, Query(max_length=40)] = None
+) -> Response:
+    result = svc.verify_certificate(db, code=code) if code else None
     return render(request, "training/verify.html", {"result": result, "code": code or "", "labels": LABELS})
 
 
