@@ -6,14 +6,25 @@ application workflow to 已拨付; bad input gives a clear Chinese error and wri
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 import subprocess
 
+import openpyxl
 from sqlalchemy import func, select, update
 
 from tests.training.world import PARAMS, build
 from xiangchuang.chinatime import china_date
-from xiangchuang.models import Application, AuditEvent, Enrolment, Person, TrainingClass, User
+from xiangchuang.models import (
+    Application,
+    AuditEvent,
+    DisbursementBatch,
+    DisbursementItem,
+    Enrolment,
+    Person,
+    TrainingClass,
+    User,
+)
 
 D = 500101
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -169,8 +180,40 @@ def test_enrol_attend_complete_certificate_claim_paid(as_role, db_engine, pii, l
         finance.post("/finance/budget", {"amount": "1000000", "note": "渝财社〔2026〕1号"}).status_code == 303
     )
     assert act(reviewer, "approve")["state"] == "approved"
-    act(finance, "start_disbursement")
-    assert act(finance, "confirm_disbursement")["state"] == "disbursed"
+    # paid only as an item of a disbursement batch, to the provider's registered account (对公账户)
+    refused = finance.api(
+        "POST", f"/api/v1/applications/{app_id}/actions", json={"action": "start_disbursement"}
+    )
+    assert refused.status_code == 422 and "拨付须通过拨付批次办理" in refused.text
+    no_account = finance.post("/finance/batches", {"ids": str(app_id)})
+    assert no_account.status_code == 422 and "收款单位 TP01 尚未登记对公账户" in no_account.text
+    r = finance.post(
+        "/finance/payee-accounts",
+        {
+            "org_code": "TP01",
+            "org_name": "测试职业培训学校",
+            "bank_name": "重庆农商行",
+            "account": "310012345678901",
+        },
+    )
+    assert r.status_code == 303, r.text
+    assert finance.post("/finance/batches", {"ids": str(app_id)}).status_code == 303
+    with db_engine.connect() as conn:
+        batch_id = conn.execute(select(func.max(DisbursementBatch.id))).scalar_one()
+    assert finance.post(f"/finance/batches/{batch_id}/run", {}).status_code == 303
+    bank = finance.get(f"/finance/batches/{batch_id}/bank.xlsx")
+    assert bank.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(bank.content)).active
+    row = [c.value for c in sheet[3]]
+    assert row[1:3] == ["测试职业培训学校", "310012345678901"]
+    assert finance.post(f"/finance/batches/{batch_id}/confirm", {}).status_code == 303
+    with db_engine.connect() as conn:
+        assert (
+            conn.execute(select(Application.state).where(Application.id == app_id)).scalar_one()
+            == "disbursed"
+        )
+        item = conn.execute(select(DisbursementItem).where(DisbursementItem.batch_id == batch_id)).one()
+    assert (item.payee_org_code, item.payee_person_id, item.status) == ("TP01", None, "paid")
     with db_engine.connect() as conn:
         amount = conn.execute(
             select(Application.amount_approved_fen).where(Application.id == app_id)

@@ -6,7 +6,7 @@
 - ``xiangchuang expire-invitations``: the scheduled job moving unanswered invitations to 已过期.
 - ``xiangchuang publicity BATCH_NO [-o 公示名单.xlsx]``: print a publicity list as the public sees it
   (masked); with ``-o`` write the Excel file to post (the export is audited).
-- ``xiangchuang disburse budget|batch|run|export|confirm``: district finance (区县财政) in the terminal —
+- ``xiangchuang disburse budget|batch|run|export|confirm|payee-account``: district finance (区县财政) in the terminal —
   open the budget, make a batch of approved applications (拨付中), pay it, write the bank file, confirm
   已拨付; each acts as the district_finance account named by ``--actor`` in ``--district`` and is audited
   like the finance pages (rules in :mod:`xiangchuang.applications.disbursement`).
@@ -212,6 +212,36 @@ def batch_command(
     console.print(f"拨付批次 {batch_id}（{batch_no}）：{count} 笔，合计 {format_fen(int(total))}")
 
 
+def payee_account_command(
+    district: DistrictOpt,
+    org_code: Annotated[str, typer.Option("--org", help="单位代码（申请中 org: 之后的部分）")],
+    org_name: Annotated[str, typer.Option("--name", help="单位名称")],
+    bank_name: Annotated[str, typer.Option("--bank", help="开户银行")],
+    account: Annotated[str, typer.Option("--account", help="对公账号（8–32 位数字）")],
+    actor: FinanceActorOpt,
+) -> None:
+    """登记（或更正）收款单位对公账户：以单位名义申请的补贴（培训机构、载体运营单位）拨付到该账户。"""
+    _district(district)
+    ring = _ring()
+    with _session() as s:
+        row = disbursement.register_payee_account(
+            s,
+            org_code=org_code,
+            org_name=org_name,
+            bank_name=bank_name,
+            account=account,
+            district=district,
+            actor=_actor(actor),
+            role=FINANCE,
+            actor_district=district,
+            cipher=FieldCipher(ring),
+            audit_key=audit_key(ring),
+            at=_now(),
+        )
+        shown = f"{row.org_code} {row.org_name} {row.bank_name} {row.account_masked}"
+    console.print(f"已登记收款单位账户：{shown}")
+
+
 def run_command(batch_id: BatchArg, district: DistrictOpt) -> None:
     """支付拨付批次中尚未支付的各笔（每笔单独记账，可重复运行，不会重复支付）。"""
     _district(district)
@@ -284,4 +314,5 @@ def register(app: typer.Typer) -> None:
     disburse.command("run")(run_command)
     disburse.command("export")(export_command)
     disburse.command("confirm")(confirm_command)
+    disburse.command("payee-account")(payee_account_command)
     app.add_typer(disburse, name="disburse")

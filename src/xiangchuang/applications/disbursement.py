@@ -21,6 +21,7 @@ a session factory because the batch runner commits each payment on its own). Err
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,11 +32,14 @@ from xiangchuang import ledger
 from xiangchuang.applications import service
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.applications.register import register_approval
+from xiangchuang.audit import record
 from xiangchuang.chinatime import china_date
+from xiangchuang.crypto import FieldCipher
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from xiangchuang.ids.masking import mask_bank_card
 from xiangchuang.ledger import batches
-from xiangchuang.models import Application, DisbursementBatch, DisbursementItem, Person
+from xiangchuang.models import Application, DisbursementBatch, DisbursementItem, PayeeAccount, Person
 from xiangchuang.registry.pii import Pii
 
 __all__ = [
@@ -48,12 +52,16 @@ __all__ = [
     "get_batch",
     "ledger_refusal",
     "open_budget",
+    "payee_accounts",
+    "register_payee_account",
     "run_disbursement",
     "start_batch",
 ]
 
 FUNDING_SOURCE = "city"  # 市级及以上资金 (the notice's subsidies; a district top-up is a separate source)
 MAX_BATCH = 500  # applications taken into one batch (the rest of a longer list is left for the next)
+BATCH_ACTIONS = ("start_disbursement", "confirm_disbursement")  # only through the batch functions
+ORG_PREFIX = "org:"  # an organisation's applications (training providers, carrier operators …)
 
 
 def ledger_refusal(exc: ledger.LedgerError) -> DomainError:
@@ -95,10 +103,17 @@ def act(
     now: dt.datetime | None = None,
     params: ParameterSet | None = None,
     expected_version: int | None = None,
+    via_batch: bool = False,
 ) -> service.TransitionResult:
     """One transition in a savepoint; for ``approve`` the budget reservation is in the same savepoint.
 
-    Every edge that moves an application calls this, so no approval escapes the ledger."""
+    Every edge that moves an application calls this, so no approval escapes the ledger. 发起拨付 and
+    确认已拨付 are refused here unless a batch function makes them (``via_batch``): an application is paid
+    only as an item of a disbursement batch, and 已拨付 only once the ledger has paid that item."""
+    if action in BATCH_ACTIONS and not via_batch:
+        raise ValidationFailed(
+            "拨付须通过拨付批次办理：请在“资金拨付”中把已核准的申请编入批次、支付并确认（不能逐件标记已拨付）"
+        )
     with session.begin_nested():
         result = service.transition(
             session,
@@ -170,15 +185,22 @@ def start_batch(
             audit_key=audit_key,
             now=at,
             params=params,
+            via_batch=True,
         ).application
+        amount, purpose = int(app.amount_approved_fen or 0), KINDS[app.kind].title
+        if app.applicant_user.startswith(ORG_PREFIX):
+            code = app.applicant_user[len(ORG_PREFIX) :]
+            if session.execute(select(PayeeAccount.id).where(PayeeAccount.org_code == code)).first() is None:
+                raise ValidationFailed(
+                    f"申请 {app.application_no}：收款单位 {code} 尚未登记对公账户，"
+                    "请区县财政先在“资金拨付”登记收款单位账户"
+                )
+            lines.append(batches.BatchLine(app.application_no, None, amount, purpose, payee_org_code=code))
+            continue
         payee = session.execute(select(Person.id).where(Person.person_no == app.applicant_user)).scalar()
         if payee is None:
             raise ValidationFailed(f"申请 {app.application_no}：登记库中没有申请人，无法拨付")
-        lines.append(
-            batches.BatchLine(
-                app.application_no, int(payee), int(app.amount_approved_fen or 0), KINDS[app.kind].title
-            )
-        )
+        lines.append(batches.BatchLine(app.application_no, int(payee), amount, purpose))
     return batches.create_batch(
         session,
         batch_no=f"BF{district}{at:%Y%m%d%H%M%S%f}"[:40],
@@ -263,6 +285,78 @@ def confirm_batch(
                 audit_key=audit_key,
                 now=at,
                 params=params,
+                via_batch=True,
             )
             done += 1
     return done
+
+
+_ORG_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{1,39}")
+_ACCOUNT = re.compile(r"[0-9]{8,32}")
+
+
+def register_payee_account(
+    session: Session,
+    *,
+    org_code: str,
+    org_name: str,
+    bank_name: str,
+    account: str,
+    district: int,
+    actor: str,
+    role: str,
+    actor_district: int | None,
+    cipher: FieldCipher,
+    audit_key: bytes,
+    at: dt.datetime,
+) -> PayeeAccount:
+    """登记（或更正）收款单位对公账户: subsidies applied for as ``org:<code>`` are paid to it. District
+    finance of the district (or the city). The account number is stored encrypted; audited with the masked
+    number only."""
+    if role not in ("district_finance", "city_admin"):
+        raise Forbidden("只有区县财政或市级管理员可以登记收款单位账户")
+    if actor_district is not None and actor_district != district:
+        raise Forbidden("只能登记本区县的收款单位账户")
+    code, name, bank = org_code.strip(), org_name.strip(), bank_name.strip()
+    number = re.sub(r"[\s-]", "", account)
+    if not _ORG_CODE.fullmatch(code):
+        raise ValidationFailed(
+            "单位代码：须为 2–40 位字母、数字、点、横线或下划线（即申请中的 org: 之后部分）"
+        )
+    if not name or len(name) > 120:
+        raise ValidationFailed("单位名称：必填，不超过 120 个字符")
+    if not bank or len(bank) > 60:
+        raise ValidationFailed("开户银行：必填，不超过 60 个字符")
+    if not _ACCOUNT.fullmatch(number):
+        raise ValidationFailed("对公账号：须为 8–32 位数字")
+    masked = mask_bank_card(number)
+    row = session.execute(select(PayeeAccount).where(PayeeAccount.org_code == code)).scalar_one_or_none()
+    if row is not None and actor_district is not None and row.district != actor_district:
+        raise Forbidden("该单位的收款账户由其他区县登记，不能更正")
+    if row is None:
+        row = PayeeAccount(org_code=code)
+        session.add(row)
+    row.org_name, row.bank_name, row.district = name, bank, district
+    row.account_enc = cipher.encrypt(number, "payee.account")
+    row.account_masked = masked
+    row.registered_by, row.registered_at = actor, at
+    session.flush()
+    record(
+        session,
+        key=audit_key,
+        actor=actor,
+        actor_role=role,
+        action="disbursement.payee_account",
+        subject=f"org:{code}",
+        district=district,
+        details={"account": masked, "bank": bank},
+        at=at,
+    )
+    return row
+
+
+def payee_accounts(session: Session, *, district: int | None) -> list[PayeeAccount]:
+    stmt = select(PayeeAccount).order_by(PayeeAccount.org_code)
+    if district is not None:
+        stmt = stmt.where(PayeeAccount.district == district)
+    return list(session.execute(stmt).scalars())

@@ -24,16 +24,17 @@ from xiangchuang.audit.chain import record
 from xiangchuang.engine.money import fen_to_capital
 from xiangchuang.errors import Conflict, NotFound, ValidationFailed
 from xiangchuang.ledger.service import LedgerResult, PaymentInstruction, disburse, run_in_transaction
-from xiangchuang.models import DisbursementBatch, DisbursementItem, Person
+from xiangchuang.models import DisbursementBatch, DisbursementItem, PayeeAccount, Person
 from xiangchuang.registry.pii import Pii
 
 
 @dataclass(frozen=True)
 class BatchLine:
     application_ref: str
-    payee_person_id: int
+    payee_person_id: int | None  # a registry person, or
     amount_fen: int
     purpose: str
+    payee_org_code: str | None = None  # an organisation with a registered PayeeAccount
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ def create_batch(
                 seq=seq,
                 application_ref=line.application_ref,
                 payee_person_id=line.payee_person_id,
+                payee_org_code=line.payee_org_code,
                 amount_fen=line.amount_fen,
                 purpose=line.purpose,
                 status="pending",
@@ -87,7 +89,11 @@ def _pay_one(session: Session, *, item_id: int) -> LedgerResult | None:
         return None
     batch = session.get(DisbursementBatch, item.batch_id)
     assert batch is not None
-    person = session.get(Person, item.payee_person_id)
+    if item.payee_org_code is not None:
+        payee_ref = f"org:{item.payee_org_code}"
+    else:
+        person = session.get(Person, item.payee_person_id)
+        payee_ref = f"person:{person.person_no if person else item.payee_person_id}"
     result = disburse(
         session,
         instruction=PaymentInstruction(
@@ -96,7 +102,7 @@ def _pay_one(session: Session, *, item_id: int) -> LedgerResult | None:
             funding_source=batch.funding_source,
             application_ref=item.application_ref,
             amount_fen=item.amount_fen,
-            payee_ref=f"person:{person.person_no if person else item.payee_person_id}",
+            payee_ref=payee_ref,
             memo=item.purpose,
         ),
     )
@@ -167,12 +173,17 @@ def export_bank_file(
     if batch is None:
         raise NotFound(f"拨付批次 {batch_id} 不存在")
     rows = session.execute(
-        select(DisbursementItem, Person)
-        .join(Person, Person.id == DisbursementItem.payee_person_id)
+        select(DisbursementItem, Person, PayeeAccount)
+        .outerjoin(Person, Person.id == DisbursementItem.payee_person_id)
+        .outerjoin(PayeeAccount, PayeeAccount.org_code == DisbursementItem.payee_org_code)
         .where(DisbursementItem.batch_id == batch_id)
         .order_by(DisbursementItem.seq)
     ).all()
-    missing = [item.seq for item, person in rows if person.bank_account_enc is None]
+    missing = [
+        item.seq
+        for item, person, org in rows
+        if (person is None or person.bank_account_enc is None) and org is None
+    ]
     if missing:
         raise ValidationFailed(
             f"第{'、'.join(map(str, missing))}笔的收款人没有登记银行账号，无法生成银行拨付文件"
@@ -186,14 +197,18 @@ def export_bank_file(
     for cell in ws[2]:
         cell.font = Font(bold=True)
     total = 0
-    for item, person in rows:
-        assert person.bank_account_enc is not None
-        account = pii.cipher.decrypt(person.bank_account_enc, "person.bank_account")
+    for item, person, org in rows:
+        if org is not None:
+            name, account = org.org_name, pii.cipher.decrypt(org.account_enc, "payee.account")
+        else:
+            assert person is not None and person.bank_account_enc is not None
+            name = person.name
+            account = pii.cipher.decrypt(person.bank_account_enc, "person.bank_account")
         total += item.amount_fen
         ws.append(
             [
                 item.seq,
-                person.name,
+                name,
                 account,
                 item.amount_fen / 100,
                 fen_to_capital(item.amount_fen),

@@ -39,7 +39,7 @@ from xiangchuang.models.community import (
     ProjectReach,
     RuralProject,
 )
-from xiangchuang.models.disbursement import DisbursementBatch, DisbursementItem
+from xiangchuang.models.disbursement import DisbursementBatch, DisbursementItem, PayeeAccount
 from xiangchuang.models.employment import Contribution, Employment
 from xiangchuang.models.grants import Grant
 from xiangchuang.models.idempotency import IdempotencyRecord
@@ -189,6 +189,7 @@ __all__ = [
     "OutreachPerson",
     "OutreachVenture",
     "ParameterChange",
+    "PayeeAccount",
     "Person",
     "PersonGroup",
     "Place",

@@ -448,8 +448,36 @@ def finance(request: Request, db: SessionDep, user: Finance) -> Response:
             "kinds": KINDS,
             "labels": STATE_LABELS,
             "msg": request.query_params.get("msg"),
+            "payees": disbursement.payee_accounts(db, district=user.district),
         },
     )
+
+
+@router.post("/finance/payee-accounts")
+def register_payee(
+    request: Request,
+    db: SessionDep,
+    state: StateDep,
+    user: Finance,
+    org_code: Annotated[str, Form(max_length=40)],
+    org_name: Annotated[str, Form(max_length=120)],
+    bank_name: Annotated[str, Form(max_length=60)],
+    account: Annotated[str, Form(max_length=40)],
+) -> Response:
+    actor = wb.actor_for(db, user)
+    disbursement.register_payee_account(
+        db,
+        org_code=org_code,
+        org_name=org_name,
+        bank_name=bank_name,
+        account=account,
+        district=user.district or 0,
+        **actor.kw(),
+        cipher=state.cipher,
+        audit_key=state.audit_key,
+        at=wb.clock(request),
+    )
+    return RedirectResponse("/finance?msg=payee", status_code=303)
 
 
 @router.post("/finance/budget")

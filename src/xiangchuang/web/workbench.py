@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xiangchuang.applications import repository as repo
+from xiangchuang.applications.disbursement import BATCH_ACTIONS
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.applications.workflow import STATE_LABELS, Row, allowed_actions, table_for
 from xiangchuang.errors import Forbidden
@@ -133,7 +134,9 @@ def materials(db: Session, app: Application) -> list[dict[str, Any]]:
 
 
 def actions_for(app: Application, role: str) -> list[Row]:
-    return allowed_actions(app.kind, app.state, role)
+    """The moves a user may make on this page or API: the table's, less 发起拨付 / 确认已拨付, which
+    happen only through disbursement batches (applications/disbursement.py)."""
+    return [r for r in allowed_actions(app.kind, app.state, role) if r.action not in BATCH_ACTIONS]
 
 
 def subject_label(db: Session, app: Application) -> str:
