@@ -41,6 +41,7 @@ from xiangchuang.web import (
     api_applications,
     api_city,
     api_loans,
+    api_mentors,
     health,
     pages,
     pages_admin,
@@ -48,6 +49,7 @@ from xiangchuang.web import (
     pages_city,
     pages_contact,
     pages_loans,
+    pages_mentors,
     pages_registry,
     pages_staff,
 )
@@ -267,6 +269,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(pages_admin.router)
     app.include_router(pages_loans.router)
     app.include_router(pages_contact.router)
+    app.include_router(pages_mentors.router)
+    app.include_router(api_mentors.router)
     import swagger_ui_bundle
 
     @app.get("/docs", include_in_schema=False)
