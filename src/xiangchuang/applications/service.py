@@ -489,6 +489,8 @@ def _scope(session: Session, table: str, key: str) -> Scope | None:
         return Scope(business_ids=(registry_repo.employment_business(conn, pk),))
     if table == "persons":
         return Scope(person_ids=(pk,))
+    if table == "mentor_services":
+        return Scope(mentor_service_ids=(pk,))
     return Scope(carrier_ids=(pk,))
 
 

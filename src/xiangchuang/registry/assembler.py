@@ -26,8 +26,12 @@ Where each fact comes from (on the evaluation date ``on``):
   subject_key → subject_id, person_key → person_id; ``subject_row`` resolved per program through
   ``engine.case.RECEIVED_SUBJECT`` exactly as batchio does). business_years, contributions and received
   are *supplied* tables: a missing row is a known "none".
-- Not in the registry (yet): loans, other_loans, trainings, mentor_services, onjob_trainings — absent,
-  so their programs have no subjects.
+- mentor_services (:func:`mentor_services_table`): the mentor pool's service records
+  (``models.mentors.MentorService``) with the mentor's level, the organiser's rating and whether the
+  organiser confirmed the record — those in scope: listed in ``Scope.mentor_service_ids`` (an application
+  for ``mentor_service_subsidy`` names its record), rendered in the district, or all for the whole city.
+- Not in the registry (yet): loans, other_loans, trainings, onjob_trainings — absent, so their programs
+  have no subjects.
 
 District: the district's businesses, their founders and employees, the employees' contributions, the
 carriers the businesses are tenants of plus the district's own carriers, and every register row about
@@ -278,6 +282,8 @@ def assemble_facts(
     contributions["employer_fen"] = _col("contributions", "employer_fen", c["employer_fen"], None)
     tables["contributions"] = contributions
 
+    tables["mentor_services"] = mentor_services_table(conn, s)
+    stats.rows["mentor_services"] = tables["mentor_services"].n
     tables["received"] = _received(g, tables)
 
     # Where each person founded (else works): only to file person results under a district.
@@ -290,6 +296,34 @@ def assemble_facts(
 
     stats.seconds = time.perf_counter() - t0
     return Facts(tables, set(SUPPLIED))
+
+
+# ---- the mentor pool's service records (clause 2.6 → mentor_service_subsidy) ------------------------
+
+
+def mentor_services_table(conn: Connection, s: repo.ScopeSql) -> Table:
+    """The engine's ``mentor_services`` table from the mentor pool (few rows: one plain select)."""
+    rows = conn.execute(repo.mentor_services_query(s)).all()
+
+    def ints(i: int) -> npt.NDArray[np.int64]:
+        return np.asarray([NULL_INT if r[i] is None else int(r[i]) for r in rows], dtype=np.int64)
+
+    cols: Columns = {
+        "pk": ints(0),
+        "id": np.asarray([r[1] for r in rows], dtype=object),
+        "mentor_id": np.asarray([r[2] for r in rows], dtype=object),
+        "district": ints(3),
+        "level": ints(4),
+        "activity": ints(5),
+        "units": ints(6),
+        "rating": ints(7),
+        "confirmed": ints(8),
+    }
+    return _table(
+        "mentor_services",
+        cols,
+        ("id", "mentor_id", "district", "level", "activity", "units", "rating", "confirmed"),
+    )
 
 
 # ---- conversions -----------------------------------------------------------------------------------
