@@ -56,6 +56,7 @@ def test_the_excel_workbook_has_one_fixed_layout(report, tmp_path):
         "申请办理",
         "补贴金额",
         "办理时长",
+        "创业导师",
         "修订记录",
         "指标说明",
     ]
@@ -88,7 +89,7 @@ def test_the_excel_workbook_has_one_fixed_layout(report, tmp_path):
     assert timing.cell(4, fr).value == "天"
     assert timing.cell(timing.max_row, fr).value == 1.5  # city median, not a sum
     assert wb["修订记录"]["A3"].value == "无"
-    assert wb["指标说明"].max_row == 1 + 22
+    assert wb["指标说明"].max_row == 1 + 22 + 6  # builtin 22, mentors 6
 
 
 def test_the_pdf_renders_in_chinese_with_charts(report, tmp_path):
