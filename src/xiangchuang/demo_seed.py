@@ -31,7 +31,7 @@ class SeedContext:
 
 Seeder = Callable[[Session, SeedContext], str]
 
-SEEDERS: Final[list[str]] = []
+SEEDERS: Final[list[str]] = ["xiangchuang.mentors.demo:seed"]
 
 
 def seeders() -> list[tuple[str, Seeder]]:

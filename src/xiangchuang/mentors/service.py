@@ -1591,3 +1591,11 @@ def my_scored_projects(session: Session, *, keys: Keys, actor: str, event_no: st
         .where(MentorScore.event_id == ev.id, MentorScore.slot == seat["slot"])
     ).scalars()
     return set(rows)
+
+
+def _seated_users(session: Session, keys: Keys, event_no: str) -> list[str]:
+    """The seated mentors' logins in slot order (for the demo seeder, which scores as each of them)."""
+    d = _draw_of(session, _event(session, event_no))
+    panel = sorted(_manifest(keys, d)["result"]["panel"], key=lambda p: p["slot"])
+    by_p = _mentors_by_pseudonym(session, keys, {p["mentor"] for p in panel})
+    return [by_p[p["mentor"]].user_id or "" for p in panel]
