@@ -290,3 +290,40 @@ def test_pool_import_status_and_services(app, as_role, db_engine, pii, tmp_path)
     assert "已确认" in city.get("/mentors/services").text
     r = city.post("/mentors/services", {"mentor_no": "T04", "activity": "lecture", "units": "0"})
     assert r.status_code == 422 and 'role="alert"' in r.text
+
+
+def test_finished_review_results_and_acceleration_pages(app, as_role, db_engine, pii, akey):
+    """On the demo seeder's records: results with ranks and awards, the manifest after unseal, the
+    渝创渝新 selection with its progress, and support recorded from the page (progress never goes back)."""
+    from xiangchuang.demo_seed import SeedContext
+    from xiangchuang.mentors import demo
+
+    with db_engine.begin() as conn:
+        reg = Registry(conn, pii)
+        reg._seq = itertools.count(300)
+        for i in range(4):
+            reg.business(founder=reg.person(), registration_date=dt.date(2022, 1, 1 + i), district=500101)
+        for _ in range(16):
+            reg.person()
+    with Session(db_engine) as s, s.begin():
+        demo.seed(s, SeedContext(cipher=pii.cipher, audit_key=akey, on=dt.date.today(), district=500101))
+    city = as_role("demo.city", "city_admin")
+    page = city.get("/mentors/events/DEMO-HD1")
+    assert page.status_code == 200 and "一等奖" in page.text and "二等奖" in page.text
+    man = city.get("/mentors/events/DEMO-HD1/manifest.json")
+    assert man.status_code == 200 and D.verify(json.loads(man.content)).ok
+    year = (dt.date.today() - dt.timedelta(days=60)).year
+    acc = city.get(f"/mentors/acceleration?year={year}")
+    assert acc.status_code == 200 and "XM1" in acc.text and "60%" in acc.text
+    sel = re.search(r'<option value="(\d+)">XM1</option>', acc.text).group(1)
+    form = {"year": str(year), "selection_id": sel, "kind": "financing", "on": dt.date.today().isoformat()}
+    back = city.post("/mentors/acceleration/support", {**form, "description": "贷款", "progress": "30"})
+    assert back.status_code == 422 and "倒退" in back.text
+    ok = city.post("/mentors/acceleration/support", {**form, "description": "贷款发放", "progress": "100"})
+    assert ok.status_code == 303
+    assert "100%" in city.get(f"/mentors/acceleration?year={year}").text
+    # the upcoming review stays sealed for the city office too
+    assert "（密封）" in city.get("/mentors/events/DEMO-HD2").text
+    reviewer = as_role("r.other", "district_reviewer", 500102)
+    assert reviewer.get("/mentors/acceleration").status_code == 403
+    assert reviewer.get("/mentors/events/DEMO-HD1").status_code == 403

@@ -67,7 +67,7 @@ T = TypeVar("T")
 nav.add("/mentors/pool", "导师库", STAFF_ROLES, 50)
 nav.add("/mentors/events", "评审抽选", STAFF_ROLES, 51)
 nav.add("/mentors/services", "导师服务记录", STAFF_ROLES, 52)
-nav.add("/mentors/acceleration", "渝创渝新加速", STAFF_ROLES, 53)
+nav.add("/mentors/acceleration", "渝创渝新加速", ("city_admin",), 53)
 nav.add("/mentor/me", "我的导师资料", ("mentor",), 50)
 
 
@@ -106,6 +106,15 @@ def _event_for(db: Any, user: User, event_no: str) -> MentorEvent:
     if d is not None and ev.district != d:
         raise Forbidden("区县审核人员只能查看本区县的评审活动")
     return ev
+
+
+def district_label(code: int | None) -> str:
+    if code is None:
+        return "市级"
+    try:
+        return district_by_code(code).name
+    except KeyError:
+        return str(code)
 
 
 def _china(t: dt.datetime | None) -> str:
@@ -148,7 +157,7 @@ def pool_page(
             f={"q": q, "level": level, "specialty": specialty, "status": status, "district": district},
             is_city=user.role == "city_admin",
             statuses=MENTOR_STATUSES,
-            district_name=district_by_code,
+            district_name=district_label,
         ),
         headers=NO_STORE,
     )
@@ -753,7 +762,7 @@ def services_confirm(
 
 
 @router.get("/mentors/acceleration")
-def acceleration_page(request: Request, db: SessionDep, user: Staff, year: int | None = None) -> Response:
+def acceleration_page(request: Request, db: SessionDep, user: City, year: int | None = None) -> Response:
     y = year if year is not None and 2000 <= year <= 2100 else china_date(wb.clock(request)).year
     return render(
         request,
@@ -800,7 +809,7 @@ def acceleration_support(
     request: Request,
     db: SessionDep,
     state: StateDep,
-    user: Staff,
+    user: City,
     year: Annotated[int, Form()],
     selection_id: Annotated[int, Form()],
     kind: Annotated[str, Form(max_length=20)],
