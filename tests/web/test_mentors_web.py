@@ -197,6 +197,23 @@ def test_event_draw_and_no_sealed_name_for_any_role(app, as_role, db_engine, pii
     assert actions["mentor_draw.own_assignment"] >= 2
     assert actions["mentor_draw.export"] >= 1  # the refused export, kept although it was refused
 
+    # a seated mentor declines from their page: the seat passes to the stratum's backup (notified), the
+    # decliner no longer holds it, and staff see the seat's status only
+    keys = S.Keys(pii.cipher, b"")
+    with Session(db_engine) as s:
+        seated = S._seated_users(s, keys, "E1")
+    decliner = as_role(seated[0], "mentor")
+    page = decliner.get("/mentor/events/E1")
+    assert page.status_code == 200 and 'id="respond-btn"' in page.text
+    r = decliner.post("/mentor/events/E1/respond", {"answer": "decline"})
+    assert r.status_code == 303 and r.headers["location"] == "/mentor/me"
+    assert decliner.get("/api/v1/mentors/me/assignments").json() == []
+    with Session(db_engine) as s:
+        after = S._seated_users(s, keys, "E1")
+    assert seated[0] not in after and after[1:] == seated[1:] and after[0]
+    slots = city.get("/api/v1/mentors/events/E1").json()["slots"]
+    assert slots[0]["status"] == "notified" and all(x["name"] is None for x in slots)
+
     # after the unseal time: the organiser sees names; the manifest verifies
     clock.t = AFTER
     r = city.get("/mentors/events/E1")
