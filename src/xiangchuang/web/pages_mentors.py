@@ -11,6 +11,7 @@ Routes only call :mod:`xiangchuang.mentors.service` (rules, audit) and :mod:`xia
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 import tempfile
@@ -519,6 +520,28 @@ def event_commit(
     return _event_page(request, db, state, user, ev, error=error, secret=None if error else secret)
 
 
+def _act(
+    request: Request, db: Any, state: AppState, user: User, event_no: str, call: Callable[..., object]
+) -> Response:
+    """One event step by the signed-in staff member: ``call(db, keys=, actor=, role=, event_no=, now=)``;
+    a refusal re-renders the event page with the Chinese reason, nothing written."""
+    _event_for(db, user, event_no)
+    _, error = attempt(
+        db,
+        lambda: call(
+            db,
+            keys=keys_of(state),
+            actor=user.login,
+            role=role_of(user),
+            event_no=event_no,
+            now=wb.clock(request),
+        ),
+    )
+    if error:
+        return _event_page(request, db, state, user, _event_for(db, user, event_no), error=error)
+    return RedirectResponse(f"/mentors/events/{event_no}", status_code=303)
+
+
 @router.post("/mentors/events/{event_no}/reveal")
 def event_reveal(
     event_no: str,
@@ -528,22 +551,7 @@ def event_reveal(
     user: Staff,
     secret: Annotated[str, Form(max_length=200)],
 ) -> Response:
-    _event_for(db, user, event_no)
-    _, error = attempt(
-        db,
-        lambda: S.reveal(
-            db,
-            keys=keys_of(state),
-            actor=user.login,
-            role=role_of(user),
-            event_no=event_no,
-            secret=secret.strip(),
-            now=wb.clock(request),
-        ),
-    )
-    if error:
-        return _event_page(request, db, state, user, _event_for(db, user, event_no), error=error)
-    return RedirectResponse(f"/mentors/events/{event_no}", status_code=303)
+    return _act(request, db, state, user, event_no, functools.partial(S.reveal, secret=secret.strip()))
 
 
 @router.post("/mentors/events/{event_no}/public-value")
@@ -555,41 +563,14 @@ def event_public_value(
     user: Staff,
     value: Annotated[str, Form(max_length=200)],
 ) -> Response:
-    _event_for(db, user, event_no)
-    _, error = attempt(
-        db,
-        lambda: S.set_public_value(
-            db,
-            keys=keys_of(state),
-            actor=user.login,
-            role=role_of(user),
-            event_no=event_no,
-            value=value.strip(),
-            now=wb.clock(request),
-        ),
+    return _act(
+        request, db, state, user, event_no, functools.partial(S.set_public_value, value=value.strip())
     )
-    if error:
-        return _event_page(request, db, state, user, _event_for(db, user, event_no), error=error)
-    return RedirectResponse(f"/mentors/events/{event_no}", status_code=303)
 
 
 @router.post("/mentors/events/{event_no}/draw")
 def event_draw(event_no: str, request: Request, db: SessionDep, state: StateDep, user: Staff) -> Response:
-    _event_for(db, user, event_no)
-    _, error = attempt(
-        db,
-        lambda: S.run_draw(
-            db,
-            keys=keys_of(state),
-            actor=user.login,
-            role=role_of(user),
-            event_no=event_no,
-            now=wb.clock(request),
-        ),
-    )
-    if error:
-        return _event_page(request, db, state, user, _event_for(db, user, event_no), error=error)
-    return RedirectResponse(f"/mentors/events/{event_no}", status_code=303)
+    return _act(request, db, state, user, event_no, S.run_draw)
 
 
 @router.get("/mentors/events/{event_no}/manifest.json")
@@ -628,6 +609,17 @@ def event_manifest(event_no: str, request: Request, db: SessionDep, state: State
     )
 
 
+def parse_awards(text: str) -> list[tuple[str, int]]:
+    """Lines "奖项名称 名额" (e.g. 一等奖 1), awarded in rank order."""
+    out = []
+    for i, line in enumerate(x for x in text.splitlines() if x.strip()):
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            raise ValidationFailed(f"奖项第 {i + 1} 行：须为“奖项名称 名额”，如 一等奖 1")
+        out.append((parts[0][:40], int(parts[1])))
+    return out
+
+
 @router.post("/mentors/events/{event_no}/finalize")
 def event_finalize(
     event_no: str,
@@ -637,29 +629,10 @@ def event_finalize(
     user: Staff,
     awards: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
-    _event_for(db, user, event_no)
+    def finalize(db: Any, **kw: Any) -> object:
+        return S.finalize_scores(db, awards=parse_awards(awards), **kw)
 
-    def go() -> Any:
-        parsed = []
-        for i, line in enumerate(x for x in awards.splitlines() if x.strip()):
-            parts = line.split()
-            if len(parts) != 2 or not parts[1].isdigit():
-                raise ValidationFailed(f"奖项第 {i + 1} 行：须为“奖项名称 名额”，如 一等奖 1")
-            parsed.append((parts[0][:40], int(parts[1])))
-        return S.finalize_scores(
-            db,
-            keys=keys_of(state),
-            actor=user.login,
-            role=role_of(user),
-            event_no=event_no,
-            awards=parsed,
-            now=wb.clock(request),
-        )
-
-    _, error = attempt(db, go)
-    if error:
-        return _event_page(request, db, state, user, _event_for(db, user, event_no), error=error)
-    return RedirectResponse(f"/mentors/events/{event_no}", status_code=303)
+    return _act(request, db, state, user, event_no, finalize)
 
 
 # ---- service records -----------------------------------------------------------------------------------
