@@ -19,7 +19,7 @@ from xiangchuang.models import User
 from xiangchuang.web import workbench as wb
 from xiangchuang.web.api import error_responses
 from xiangchuang.web.deps import SessionDep, StateDep, require_role
-from xiangchuang.web.pages_mentors import STAFF_ROLES, _event_for, keys_of, role_of, scope_district
+from xiangchuang.web.pages_mentors import STAFF_ROLES, event_for, keys_of, role_of, scope_district
 
 router = APIRouter(
     prefix="/api/v1/mentors", tags=["创业导师库"], responses=error_responses(401, 403, 404, 409, 422, 503)
@@ -127,7 +127,7 @@ def events(db: SessionDep, user: Staff) -> list[EventSummary]:
     "/events/{event_no}", response_model=EventDetail, summary="评审活动与抽取席位（揭封前无姓名；查看留痕）"
 )
 def event(event_no: str, request: Request, db: SessionDep, state: StateDep, user: Staff) -> EventDetail:
-    ev = _event_for(db, user, event_no)
+    ev = event_for(db, user, event_no)
     d = repo.draw(db, ev.id)
     extra: dict[str, object] = {
         "sealed": None,

@@ -99,7 +99,7 @@ def _ctx(**kw: Any) -> dict[str, Any]:
     return {"labels": LABELS, **kw}
 
 
-def _event_for(db: Any, user: User, event_no: str) -> MentorEvent:
+def event_for(db: Any, user: User, event_no: str) -> MentorEvent:
     ev = repo.event(db, event_no)
     if ev is None:
         raise NotFound(f"评审活动 {event_no} 不存在")
@@ -481,7 +481,7 @@ def _event_page(
 
 @router.get("/mentors/events/{event_no}")
 def event_page(event_no: str, request: Request, db: SessionDep, state: StateDep, user: Staff) -> Response:
-    return _event_page(request, db, state, user, _event_for(db, user, event_no))
+    return _event_page(request, db, state, user, event_for(db, user, event_no))
 
 
 @router.post("/mentors/events/{event_no}/commit")
@@ -496,7 +496,7 @@ def event_commit(
 ) -> Response:
     """Commit: a hash the party made themselves, or — left empty — a secret made here with ``secrets``,
     shown once and never stored (the party keeps it for the reveal)."""
-    ev = _event_for(db, user, event_no)
+    ev = event_for(db, user, event_no)
     secret = None
     value = commitment.strip().lower()
     if not value:
@@ -516,7 +516,7 @@ def event_commit(
             params=params,
         ),
     )
-    ev = _event_for(db, user, event_no)
+    ev = event_for(db, user, event_no)
     return _event_page(request, db, state, user, ev, error=error, secret=None if error else secret)
 
 
@@ -525,7 +525,7 @@ def _act(
 ) -> Response:
     """One event step by the signed-in staff member: ``call(db, keys=, actor=, role=, event_no=, now=)``;
     a refusal re-renders the event page with the Chinese reason, nothing written."""
-    _event_for(db, user, event_no)
+    event_for(db, user, event_no)
     _, error = attempt(
         db,
         lambda: call(
@@ -538,7 +538,7 @@ def _act(
         ),
     )
     if error:
-        return _event_page(request, db, state, user, _event_for(db, user, event_no), error=error)
+        return _event_page(request, db, state, user, event_for(db, user, event_no), error=error)
     return RedirectResponse(f"/mentors/events/{event_no}", status_code=303)
 
 
@@ -576,7 +576,7 @@ def event_draw(event_no: str, request: Request, db: SessionDep, state: StateDep,
 @router.get("/mentors/events/{event_no}/manifest.json")
 def event_manifest(event_no: str, request: Request, db: SessionDep, state: StateDep, user: Staff) -> Response:
     """The pseudonymous manifest (after unseal; a refusal is audited too and shown in Chinese)."""
-    _event_for(db, user, event_no)
+    event_for(db, user, event_no)
     man, error = attempt(
         db,
         lambda: S.export_manifest(
