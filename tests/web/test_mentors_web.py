@@ -344,3 +344,33 @@ def test_finished_review_results_and_acceleration_pages(app, as_role, db_engine,
     reviewer = as_role("r.other", "district_reviewer", 500102)
     assert reviewer.get("/mentors/acceleration").status_code == 403
     assert reviewer.get("/mentors/events/DEMO-HD1").status_code == 403
+
+
+def test_district_reviewer_organises_their_district_event(app, as_role, db_engine, pii, tmp_path):
+    _setup(db_engine, pii, tmp_path)
+    app.state.test_clock = Clock(CREATE_AT)
+    reviewer = as_role("u-rev", "district_reviewer", 500101)
+    form = {
+        "event_no": "QX1",
+        "title": "万州区返乡创业项目评审",
+        "kind": "project_review",
+        "event_date": "2025-06-12",
+        "unseal_at": "2025-06-12T08:30",
+        "quotas": "农业种养 市级 3",
+        "backups": "1",
+        "projects": "PJ1 | 生态养殖 | P-APP | B-APP | 是",
+        "supervisor_user": "u-city",
+        "district": "500102",  # ignored: a district reviewer organises their own district's events
+    }
+    r = reviewer.post("/mentors/events/new", form)
+    assert r.status_code == 303, r.text[:1500]
+    with Session(db_engine) as s:
+        ev = s.execute(select(MentorEvent).where(MentorEvent.event_no == "QX1")).scalar_one()
+        assert (ev.district, ev.organiser_user) == (500101, "u-rev")
+    page = reviewer.get("/mentors/events/QX1")
+    assert page.status_code == 200 and 'id="commit-btn"' in page.text  # the organiser may commit
+    assert "QX1" in reviewer.get("/mentors/events").text
+    other = as_role("u-rev2", "district_reviewer", 500102)
+    assert other.get("/mentors/events/QX1").status_code == 403
+    assert "QX1" not in other.get("/mentors/events").text
+    assert all(m["district"] == 500102 for m in other.get("/api/v1/mentors").json())

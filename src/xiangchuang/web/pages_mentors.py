@@ -374,6 +374,7 @@ async def event_create(
 ) -> Response:
     form = await request.form()
     v = {k: str(form.get(k, "") or "")[:4000] for k in _new_defaults(user, dt.date.today())}
+    v["tie_rule"] = v["tie_rule"] or "higher_median"  # the form's default when the field is not sent
 
     def go() -> MentorEvent:
         try:
