@@ -374,3 +374,36 @@ def test_district_reviewer_organises_their_district_event(app, as_role, db_engin
     assert other.get("/mentors/events/QX1").status_code == 403
     assert "QX1" not in other.get("/mentors/events").text
     assert all(m["district"] == 500102 for m in other.get("/api/v1/mentors").json())
+
+
+def test_window_clerk_applies_for_a_mentor_service_subsidy_on_behalf(app, as_role, db_engine, pii, tmp_path):
+    from xiangchuang.models import Application
+
+    _setup(db_engine, pii, tmp_path)
+    app.state.test_clock = Clock(DRAW_AT)
+    city = as_role("u-city", "city_admin")
+    record = {"activity": "lecture", "units": "3", "district": "500101", "occurred_on": "2025-03-01"}
+    for mentor in ("T04", "T05"):
+        city.post("/mentors/services", {**record, "mentor_no": mentor, "organiser": "万州区就业局"})
+    nos = re.findall(r"<td>(FW\d{8}[0-9A-F]{6})</td><td>(T0[45])</td>", city.get("/mentors/services").text)
+    by_mentor = {m: no for no, m in nos}
+    city.post(f"/mentors/services/{by_mentor['T04']}/confirm", {"rating": "excellent"})
+    clerk = as_role("u-clerk", "window_clerk", 500101)
+    page = clerk.get("/mentors/subsidy-on-behalf")
+    assert page.status_code == 200 and by_mentor["T04"] in page.text and by_mentor["T05"] not in page.text
+    r = clerk.post("/mentors/subsidy-on-behalf", {"service_no": by_mentor["T05"], "period": "2025"})
+    assert r.status_code == 422 and "尚未确认" in r.text
+    r = clerk.post("/mentors/subsidy-on-behalf", {"service_no": by_mentor["T04"], "period": "2025"})
+    assert r.status_code == 303 and r.headers["location"].endswith("/materials")
+    assert clerk.get(r.headers["location"]).status_code == 200
+    with Session(db_engine) as s:
+        a = s.execute(select(Application)).scalar_one()
+        assert (a.kind, a.subject_table, a.subject_key) == (
+            "mentor_service_subsidy",
+            "mentor_services",
+            by_mentor["T04"],
+        )
+        assert a.applicant_person_no == "P-M04" and a.on_behalf
+    other = as_role("u-clerk2", "window_clerk", 500102)
+    r = other.post("/mentors/subsidy-on-behalf", {"service_no": by_mentor["T04"], "period": "2026"})
+    assert r.status_code == 422 and "本区县" in r.text

@@ -179,3 +179,14 @@ def award_candidates(session: Session, year: int) -> list[tuple[MentorEvent, Men
 
 def count_mentors(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(Mentor)).scalar_one())
+
+
+def service_mentor_person(session: Session, service_no: str) -> tuple[MentorService, str] | None:
+    """A service record and its mentor's registry person number (the applicant of the subsidy)."""
+    row = session.execute(
+        select(MentorService, Person.person_no)
+        .join(Mentor, Mentor.id == MentorService.mentor_id)
+        .join(Person, Person.id == Mentor.person_id)
+        .where(MentorService.service_no == service_no)
+    ).first()
+    return None if row is None else (row[0], str(row[1]))

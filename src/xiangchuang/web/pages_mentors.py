@@ -732,6 +732,64 @@ def services_confirm(
     return RedirectResponse("/mentors/services", status_code=303)
 
 
+# ---- 导师服务补助: the window clerk applies on the mentor's behalf (one workflow) -----------------------
+
+Clerk = Annotated[User, Depends(require_role("window_clerk"))]
+nav.add("/mentors/subsidy-on-behalf", "导师服务补助代办", ("window_clerk",), 54)
+
+
+@router.get("/mentors/subsidy-on-behalf")
+def subsidy_form(request: Request, db: SessionDep, user: Clerk) -> Response:
+    rows = [r for r in repo.services(db, district=user.district) if r.confirmed]
+    return render(request, "mentors/subsidy.html", _ctx(rows=rows, error=None, v={}))
+
+
+@router.post("/mentors/subsidy-on-behalf")
+def subsidy_create(
+    request: Request,
+    db: SessionDep,
+    state: StateDep,
+    user: Clerk,
+    service_no: Annotated[str, Form(max_length=40)],
+    period: Annotated[str, Form(max_length=20)],
+) -> Response:
+    """A mentor service subsidy application for a confirmed service record of the clerk's district: the
+    applicant is the mentor (their registry person number, as their own account would be); the rest is
+    the normal workflow (materials, submit, acceptance, reviews with the engine's determination, publicity,
+    approval, disbursement)."""
+    from xiangchuang.applications import service as applications
+
+    def go() -> Any:
+        mentor_person = repo.service_mentor_person(db, service_no.strip())
+        if mentor_person is None:
+            raise NotFound(f"服务记录 {service_no} 不存在")
+        record, person_no = mentor_person
+        if record.district != user.district:
+            raise Forbidden("只能代办本区县的导师服务补助")
+        if record.confirmed_at is None:
+            raise ValidationFailed(f"服务记录 {service_no}：组织单位尚未确认，不能申请补助")
+        return applications.create_application(
+            db,
+            kind="mentor_service_subsidy",
+            subject_key=record.service_no,
+            period=period,
+            district=record.district,
+            street=user.street,
+            applicant_user=person_no,
+            applicant_person_no=person_no,
+            audit_key=state.audit_key,
+            now=wb.clock(request),
+            **wb.actor_for(db, user).kw(),
+        )
+
+    app, error = attempt(db, go)
+    if app is None:
+        rows = [r for r in repo.services(db, district=user.district) if r.confirmed]
+        v = {"service_no": service_no, "period": period}
+        return render(request, "mentors/subsidy.html", _ctx(rows=rows, error=error, v=v), status=422)
+    return RedirectResponse(f"/staff/applications/{app.id}/materials", status_code=303)
+
+
 # ---- 渝创渝新 acceleration (3.9) --------------------------------------------------------------------------
 
 
