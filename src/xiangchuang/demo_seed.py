@@ -38,6 +38,7 @@ SEEDERS: Final[list[str]] = [
     "xiangchuang.community.demo:seed",
     "xiangchuang.jobs.demo:seed",
     "xiangchuang.carriers.demo:seed",
+    "xiangchuang.mentors.demo:seed",
 ]
 
 

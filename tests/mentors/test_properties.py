@@ -5,6 +5,9 @@ decides what each mentor's reasons are.
 CI runs XC_DRAW_EXAMPLES (default 300) instances; the full run is
 
     XC_DRAW_EXAMPLES=100000 .venv/bin/pytest tests/mentors/test_properties.py -q
+
+or, in seeded chunks logged one by one (with the 10^5-seed uniformity check first),
+``bash scripts/mentor_draw_full.sh`` (see the script for its arguments).
 """
 
 from __future__ import annotations

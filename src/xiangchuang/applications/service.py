@@ -500,6 +500,8 @@ def _scope(session: Session, table: str, key: str) -> Scope | None:
         return Scope(person_ids=(registry_repo.training_person(conn, pk),))
     if table == "onjob_trainings":
         return Scope(onjob_ids=(pk,))
+    if table == "mentor_services":
+        return Scope(mentor_service_ids=(pk,))
     return Scope(carrier_ids=(pk,))
 
 

@@ -55,7 +55,7 @@ from xiangchuang.models import (
     MentorService,
     Person,
 )
-from xiangchuang.models.mentors import SUPPORT_KINDS
+from xiangchuang.models.mentors import MENTOR_STATUSES, SUPPORT_KINDS
 from xiangchuang.outbox import enqueue
 
 STAFF_ROLES: Final = ("city_admin", "district_reviewer", "organiser", "supervisor", "chair", "auditor")
@@ -1506,3 +1506,96 @@ def acceleration_report(session: Session, *, year: int) -> list[dict[str, Any]]:
             latest[s.kind] = s.progress
         out.append({"selection_id": sel.id, "project_no": p.project_no, "award": p.award, "progress": latest})
     return out
+
+
+# ---- pool administration (pages and API) -------------------------------------------------------------
+
+
+def set_status(
+    session: Session,
+    *,
+    keys: Keys,
+    actor: str,
+    role: str,
+    mentor_no: str,
+    status: str,
+    now: dt.datetime | None = None,
+) -> Mentor:
+    """The city office sets a mentor's status (在库 / 暂停 / 退出); a retired mentor leaves every later pool."""
+    _role(role)
+    if role != "city_admin":
+        raise Forbidden("只有市级管理员可以变更导师状态")
+    if status not in MENTOR_STATUSES:
+        raise ValidationFailed(f"导师状态 {status} 无效，应为 {'、'.join(MENTOR_STATUSES)} 之一")
+    m = _mentor_by_no(session, mentor_no)
+    if m.status == status:
+        raise Conflict(f"导师 {mentor_no} 已是该状态")
+    before = m.status
+    m.status = status
+    session.flush()
+    _audit(
+        session,
+        keys,
+        actor=actor,
+        role=role,
+        action="mentor.status",
+        subject=f"mentor:{mentor_no}",
+        details={"from": before, "to": status},
+        now=now,
+    )
+    return m
+
+
+def my_relations(session: Session, *, actor: str) -> list[tuple[str, str]]:
+    """The mentor's own declared relatives: (person number, relation code)."""
+    m = _mentor_of_user(session, actor)
+    rows = session.execute(
+        select(Person.person_no, MentorRelation.relation)
+        .join(MentorRelation, MentorRelation.person_id == Person.id)
+        .where(MentorRelation.mentor_id == m.id)
+        .order_by(MentorRelation.id)
+    ).all()
+    return [(str(no), str(rel)) for no, rel in rows]
+
+
+def my_assignments(
+    session: Session, *, keys: Keys, actor: str, now: dt.datetime | None = None
+) -> list[Assignment]:
+    """Every seat the mentor holds (each event's lookup audited as ``mentor_draw.own_assignment``)."""
+    _mentor_of_user(session, actor)
+    events = session.execute(
+        select(MentorEvent.event_no)
+        .join(MentorDraw, MentorDraw.event_id == MentorEvent.id)
+        .order_by(MentorEvent.event_date.desc(), MentorEvent.id.desc())
+    ).scalars()
+    out = []
+    for no in list(events):
+        seat = my_assignment(session, keys=keys, actor=actor, event_no=no, now=now)
+        if seat is not None:
+            out.append(seat)
+    return out
+
+
+def my_scored_projects(session: Session, *, keys: Keys, actor: str, event_no: str) -> set[str]:
+    """The projects the mentor has already scored in the event (their own seat only; no values)."""
+    m = _mentor_of_user(session, actor)
+    ev = _event(session, event_no)
+    d = _draw_of(session, ev)
+    me = mentor_pseudonym(keys.cipher, m.mentor_no)
+    seat = next((p for p in _manifest(keys, d)["result"]["panel"] if p["mentor"] == me), None)
+    if seat is None:
+        return set()
+    rows = session.execute(
+        select(MentorEventProject.project_no)
+        .join(MentorScore, MentorScore.project_id == MentorEventProject.id)
+        .where(MentorScore.event_id == ev.id, MentorScore.slot == seat["slot"])
+    ).scalars()
+    return set(rows)
+
+
+def _seated_users(session: Session, keys: Keys, event_no: str) -> list[str]:
+    """The seated mentors' logins in slot order (for the demo seeder, which scores as each of them)."""
+    d = _draw_of(session, _event(session, event_no))
+    panel = sorted(_manifest(keys, d)["result"]["panel"], key=lambda p: p["slot"])
+    by_p = _mentors_by_pseudonym(session, keys, {p["mentor"] for p in panel})
+    return [by_p[p["mentor"]].user_id or "" for p in panel]

@@ -36,8 +36,12 @@ Where each fact comes from (on the evaluation date ``on``):
   ``onjob_trainings`` rows in scope (the district's, those of the businesses in scope, those listed in
   ``Scope.onjob_ids``); ``founded_by_returning`` is the provider business's flag when the provider is a
   registry business, else the value recorded with the training (associations, artisans).
-- Not in the registry (yet): loans, other_loans, mentor_services — absent, so their programs have no
-  subjects.
+- mentor_services (:func:`mentor_services_table`): the mentor pool's service records
+  (``models.mentors.MentorService``) with the mentor's level, the organiser's rating and whether the
+  organiser confirmed the record — those in scope: listed in ``Scope.mentor_service_ids`` (an application
+  for ``mentor_service_subsidy`` names its record), rendered in the district, or all for the whole city.
+- Not in the registry (yet): loans, other_loans — absent, so their programs have no subjects here (the
+  loan service evaluates its own).
 
 District: the district's businesses, their founders and employees, the employees' contributions, the
 carriers the businesses are tenants of plus the district's own carriers, and every register row about
@@ -296,6 +300,8 @@ def assemble_facts(
     tables["contributions"] = contributions
 
     tables["onjob_trainings"] = _onjob_trainings(conn, s)
+    tables["mentor_services"] = mentor_services_table(conn, s)
+    stats.rows["mentor_services"] = tables["mentor_services"].n
     tables["received"] = _received(g, tables)
     tables["trainings"] = _trainings(fetched["trainings"][0], p["pk"])
 
@@ -398,6 +404,34 @@ def _onjob_trainings(conn: Connection, s: repo.ScopeSql) -> Table:
     table["skilled_post"] = flag(list(cols[6]))
     table["completion_date"] = Col(np.asarray([to_day(d) for d in cols[7]], dtype=np.int32), every.copy())
     return table
+
+
+# ---- the mentor pool's service records (clause 2.6 → mentor_service_subsidy) ------------------------
+
+
+def mentor_services_table(conn: Connection, s: repo.ScopeSql) -> Table:
+    """The engine's ``mentor_services`` table from the mentor pool (few rows: one plain select)."""
+    rows = conn.execute(repo.mentor_services_query(s)).all()
+
+    def ints(i: int) -> npt.NDArray[np.int64]:
+        return np.asarray([NULL_INT if r[i] is None else int(r[i]) for r in rows], dtype=np.int64)
+
+    cols: Columns = {
+        "pk": ints(0),
+        "id": np.asarray([r[1] for r in rows], dtype=object),
+        "mentor_id": np.asarray([r[2] for r in rows], dtype=object),
+        "district": ints(3),
+        "level": ints(4),
+        "activity": ints(5),
+        "units": ints(6),
+        "rating": ints(7),
+        "confirmed": ints(8),
+    }
+    return _table(
+        "mentor_services",
+        cols,
+        ("id", "mentor_id", "district", "level", "activity", "units", "rating", "confirmed"),
+    )
 
 
 # ---- conversions -----------------------------------------------------------------------------------

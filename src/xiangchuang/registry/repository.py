@@ -76,6 +76,8 @@ from xiangchuang.models import (
     Honour,
     MatchResult,
     MatchRun,
+    Mentor,
+    MentorService,
     OnjobTraining,
     Person,
     PersonGroup,
@@ -185,11 +187,16 @@ class Scope:
     person_ids: tuple[int, ...] = ()
     carrier_ids: tuple[int, ...] = ()
     onjob_ids: tuple[int, ...] = ()  # on-job trainings (岗位培训) listed besides the district's
+    mentor_service_ids: tuple[int, ...] = ()  # mentor service records (mentor_service_subsidy)
 
     @property
     def whole_city(self) -> bool:
         return self.district is None and not (
-            self.business_ids or self.person_ids or self.carrier_ids or self.onjob_ids
+            self.business_ids
+            or self.person_ids
+            or self.carrier_ids
+            or self.onjob_ids
+            or self.mentor_service_ids
         )
 
 
@@ -203,6 +210,7 @@ class ScopeSql:
     carriers: AnySelect | None
     on: dt.date
     onjob: AnySelect | None = None  # on-job trainings: the district's, the businesses', those listed
+    mentor_services: AnySelect | None = None
 
 
 def scope_sql(scope: Scope, on: dt.date) -> ScopeSql:
@@ -240,7 +248,38 @@ def scope_sql(scope: Scope, on: dt.date) -> ScopeSql:
     if scope.onjob_ids:
         onjob_conds.append(OnjobTraining.id.in_(scope.onjob_ids))
     onjob = select(OnjobTraining.id).where(or_(*onjob_conds))
-    return ScopeSql(biz, persons, hires, carriers, on, onjob)
+    return ScopeSql(
+        biz, persons, hires, carriers, on, onjob=onjob, mentor_services=mentor_services_scope(scope)
+    )
+
+
+def mentor_services_scope(scope: Scope) -> AnySelect:
+    """Mentor service records in scope: those listed, and those rendered in the district."""
+    conds: list[ColumnElement[bool]] = []
+    if scope.district is not None:
+        conds.append(MentorService.district == scope.district)
+    if scope.mentor_service_ids:
+        conds.append(MentorService.id.in_(scope.mentor_service_ids))
+    return select(MentorService.id).where(or_(*conds) if conds else false())
+
+
+def mentor_services_query(s: ScopeSql) -> AnySelect:
+    """The engine's ``mentor_services`` rows (facts.TABLES): a record, its mentor's level, the organiser's
+    confirmation and rating (enums as codes, NULL = unknown)."""
+    stmt = select(
+        MentorService.id.label("pk"),
+        MentorService.service_no.label("id"),
+        Mentor.mentor_no.label("mentor_id"),
+        MentorService.district.label("district"),
+        enum_code(Mentor.level, "mentor_services", "level").label("level"),
+        enum_code(MentorService.activity, "mentor_services", "activity").label("activity"),
+        MentorService.units.label("units"),
+        enum_code(MentorService.rating, "mentor_services", "rating").label("rating"),
+        case((MentorService.confirmed_at.is_(None), 0), else_=1).label("confirmed"),
+    ).join(Mentor, Mentor.id == MentorService.mentor_id)
+    if s.mentor_services is not None:
+        stmt = stmt.where(MentorService.id.in_(s.mentor_services))
+    return stmt.order_by(MentorService.id)
 
 
 # ---- the selects ---------------------------------------------------------------------------------
@@ -569,17 +608,20 @@ def grants_query(s: ScopeSql) -> Query:
         business_nos = select(Business.business_no).where(Business.id.in_(s.businesses))
         person_nos = select(Person.person_no).where(Person.id.in_(s.persons))
         carrier_nos = select(Carrier.carrier_no).where(Carrier.id.in_(s.carriers))
-        subjects = [
+        about: list[ColumnElement[bool]] = [
             Grant.subject_key.in_(business_nos),
             Grant.subject_key.in_(person_nos),
             Grant.person_key.in_(person_nos),
             Grant.subject_key.in_(carrier_nos),
         ]
         if s.onjob is not None:
-            subjects.append(
+            about.append(
                 Grant.subject_key.in_(select(OnjobTraining.training_no).where(OnjobTraining.id.in_(s.onjob)))
             )
-        stmt = stmt.where(or_(*subjects))
+        if s.mentor_services is not None:
+            service_nos = select(MentorService.service_no).where(MentorService.id.in_(s.mentor_services))
+            about.append(and_(Grant.program == "mentor_service_subsidy", Grant.subject_key.in_(service_nos)))
+        stmt = stmt.where(or_(*about))
     return _q(stmt, Grant.id, text=("program", "subject_id", "person_id", "period"))
 
 
@@ -882,6 +924,7 @@ def subject_pk(conn: Connection, table: str, key: str) -> int | None:
         "carriers": (Carrier.id, Carrier.carrier_no),
         "trainings": (Enrolment.id, Enrolment.training_no),
         "onjob_trainings": (OnjobTraining.id, OnjobTraining.training_no),
+        "mentor_services": (MentorService.id, MentorService.service_no),
     }.get(table)
     if col is None:
         return None

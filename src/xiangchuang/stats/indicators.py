@@ -98,6 +98,7 @@ PROVIDERS: Final[list[str]] = [
     "xiangchuang.stats.ind_community",
     "xiangchuang.stats.ind_jobs",
     "xiangchuang.stats.ind_carriers",
+    "xiangchuang.stats.ind_mentors",
 ]
 _loaded = [False]
 

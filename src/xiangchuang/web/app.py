@@ -44,6 +44,7 @@ from xiangchuang.web import (
     api_community,
     api_jobs,
     api_loans,
+    api_mentors,
     api_outreach,
     api_services,
     api_training,
@@ -57,6 +58,7 @@ from xiangchuang.web import (
     pages_contact,
     pages_jobs,
     pages_loans,
+    pages_mentors,
     pages_outreach,
     pages_registry,
     pages_services,
@@ -302,6 +304,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(pages_community.router)
     app.include_router(api_jobs.router)
     app.include_router(pages_jobs.router)
+    app.include_router(pages_mentors.router)
+    app.include_router(api_mentors.router)
     import swagger_ui_bundle
 
     @app.get("/docs", include_in_schema=False)
