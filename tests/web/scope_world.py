@@ -26,7 +26,19 @@ from tests.web.apps_world import Clock, World, upload_all
 from tests.web.conftest import PASSWORD
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.db import make_sessionmaker, transaction
-from xiangchuang.models import Application, Business, DisbursementBatch, Loan, Person, PublicityBatch, User
+from xiangchuang.models import (
+    Application,
+    Business,
+    DisbursementBatch,
+    DisbursementItem,
+    Loan,
+    MatchResult,
+    MatchRun,
+    Person,
+    PublicityBatch,
+    PublicityLine,
+    User,
+)
 from xiangchuang.users.service import ROLE_LABELS, create_user, new_totp_secret
 
 T0 = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
@@ -85,10 +97,11 @@ def build(engine: Any, pii: Any, settings: Any, akey: bytes) -> ScopeWorld:
 
     with engine.begin() as conn:
         registry(conn, pii)
-        for _, (person_no, _b, name) in PEOPLE.items():
+        for person_no, _b, name in PEOPLE.values():
             conn.execute(update(Person).where(Person.person_no == person_no).values(name=name))
-        enc, _ = pii.bank_account("6217000010001234567")
-        conn.execute(update(Person).where(Person.person_no == "P-VET").values(bank_account_enc=enc))
+        for k, (person_no, _b, _n) in enumerate(PEOPLE.values()):
+            enc, _ = pii.bank_account(f"621700001000123456{k}")
+            conn.execute(update(Person).where(Person.person_no == person_no).values(bank_account_enc=enc))
     factory = make_sessionmaker(engine)
     secrets: dict[str, str | None] = {}
     with transaction(factory) as s:
@@ -211,6 +224,62 @@ def _objects(sw: ScopeWorld, data_dir: Path) -> None:
                 ).scalar_one()
             )
         pub["peer"], disb["peer"] = pub["own"], disb["own"]  # a batch is a district's, not an applicant's
+        # each batch lists its district's applicants: A's batches the own and the peer's, B's the far one's
+        for own, app_id in apps.items():
+            batch = "far" if own == "far" else "own"
+            person_id = conn.execute(select(Person.id).where(Person.person_no == PEOPLE[own][0])).scalar_one()
+            seq = {"own": 1, "peer": 2, "far": 1}[own]
+            conn.execute(
+                insert(PublicityLine).values(
+                    batch_id=int(pub[batch]),
+                    seq=seq,
+                    application_id=int(app_id),
+                    kind="startup_subsidy",
+                    person_id=person_id,
+                    business_name=f"{PEOPLE[own][2]}的店",
+                    amount_fen=1_000_000,
+                    status="listed",
+                )
+            )
+            conn.execute(
+                insert(DisbursementItem).values(
+                    batch_id=int(disb[batch]),
+                    seq=seq,
+                    application_ref=f"A-{app_id}",
+                    payee_person_id=person_id,
+                    amount_fen=1_000_000,
+                    purpose="创业补贴",
+                    status="pending",
+                )
+            )
+        # a 政策找人 run of district B with one eligible result (district A's reviewer must not invite it)
+        run = conn.execute(
+            insert(MatchRun)
+            .values(
+                on=now.date(),
+                district=D2,
+                engine_version="t",
+                parameters_version="t",
+                subjects=1,
+                results=1,
+                load_seconds=0.0,
+                evaluate_seconds=0.0,
+            )
+            .returning(MatchRun.id)
+        ).scalar_one()
+        conn.execute(
+            insert(MatchResult).values(
+                run_id=run,
+                program="startup_subsidy",
+                subject_table="businesses",
+                subject_key="B-OTHER",
+                district=D2,
+                status="eligible",
+                amount_fen=1_000_000,
+                district_part_fen=0,
+            )
+        )
+        sw.ids["run_id"] = {"far": str(run)}
         sw.ids["batch_id"] = pub
         sw.ids["finance_batch_id"] = disb
     # an import error report in each district's folder
