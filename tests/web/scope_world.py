@@ -178,6 +178,11 @@ def _objects(sw: ScopeWorld, data_dir: Path) -> None:
         r = owners[own].post(f"/loans/{loans[own]}/act/submit", follow_redirects=False)
         assert r.status_code == 303, r.text
     sw.ids["application_id"] = apps
+    with sw.engine.connect() as conn:
+        sw.ids["application_no"] = {
+            own: conn.execute(select(Application.application_no).where(Application.id == int(i))).scalar_one()
+            for own, i in apps.items()
+        }
     sw.ids["loan_id"] = loans
     sw.ids["loan_no"] = loan_nos
     with sw.engine.begin() as conn:
