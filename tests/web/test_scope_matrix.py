@@ -33,6 +33,7 @@ from typing import Any
 import openpyxl
 import pytest
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.web.apps_world import upload_all
@@ -469,5 +470,62 @@ def test_post_with_wrong_ownership_or_district_changes_nothing(sworld):
     if got.status_code >= 500 or (got.status_code == 200 and "B-OTHER" in got.text):
         unexpected.append(("district_reviewer", "invite far run", got.status_code, got.text[:200]))
     assert len(attempts) >= 40
+    assert unexpected == []
+    assert _snapshot(w) == before
+
+
+def _token(w: ScopeWorld, owner_org: str, org_code: str, scopes: list[str]) -> str:
+    import re
+
+    form = {
+        "name": f"{owner_org} 系统",
+        "owner_org": owner_org,
+        "org_name": f"机构{org_code}",
+        "org_code": org_code,
+        "district": "500101",
+        "days": "30",
+        "scopes": scopes,
+    }
+    r = w.clients["sys_admin"].post("/admin/tokens", data=form)
+    assert r.status_code == 200, r.text
+    found = re.search(r"<code>(xct_[^<]+)</code>", r.text)
+    assert found
+    return found.group(1)
+
+
+def test_bank_and_fund_tokens_by_ownership(sworld):
+    """The bank's and the guarantee fund's systems (API tokens of district A): the bank's token reads the
+    loans that chose it (own), not another bank's (peer) nor district B's; the fund reads district A's;
+    neither acts on district B's loan, and nothing changes."""
+    from tests.web.scope_world import BANK, FUND
+
+    w = sworld
+    tokens = {
+        "bank": _token(w, "bank", BANK, ["loans:read", "loans:write"]),
+        "guarantee_fund": _token(w, "guarantee_fund", FUND, ["loans:read", "guarantees:write"]),
+    }
+    before = _snapshot(w)
+    unexpected = []
+    with TestClient(w.world.app, base_url="http://testserver") as client:
+        for login, token in tokens.items():
+            h = {"authorization": f"Bearer {token}"}
+            for own in OWNERSHIPS:
+                got = client.get(f"/api/v1/loans/{w.ids['loan_no'][own]}", headers=h)
+                want = {200} if _in_scope(login, login, own) else {403, 404}
+                if got.status_code not in want:
+                    unexpected.append((login, own, got.status_code))
+                unexpected += [(login, own, leak) for leak in _leaks(w, "", login, login, got)]
+            listed = client.get("/api/v1/loans", headers=h)
+            assert listed.status_code == 200
+            unexpected += [(login, "list", leak) for leak in _leaks(w, "", login, login, listed)]
+            far = w.ids["loan_no"]["far"]
+            for step, body in (
+                ("guarantee", {"guaranteed_amount_fen": 1, "counter_guarantee": "required"}),
+                ("overdue", {}),
+                ("disburse", {}),
+            ):
+                got = client.post(f"/api/v1/loans/{far}/{step}", json=body, headers=h)
+                if got.status_code not in (403, 404):
+                    unexpected.append((login, step, got.status_code, got.text[:200]))
     assert unexpected == []
     assert _snapshot(w) == before
