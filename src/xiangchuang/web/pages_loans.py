@@ -25,7 +25,7 @@ from xiangchuang.loans import service as loans
 from xiangchuang.loans.workflow import LOAN_ROLES, STATE_LABELS, allowed_actions, find_row
 from xiangchuang.models import Business, Person, User
 from xiangchuang.models.loans import LOAN_KINDS, REPAYMENT_METHODS
-from xiangchuang.web.deps import ParamsDep, SessionDep, StateDep, now_utc, require_role
+from xiangchuang.web.deps import MAX_ROW_ID, ParamsDep, SessionDep, StateDep, now_utc, require_role
 from xiangchuang.web.loan_actor import user_actor
 from xiangchuang.web.render import render
 
@@ -61,8 +61,8 @@ def fen(text: str | None, what: str) -> int:
 
 def _int(text: str | None, what: str) -> int:
     t = (text or "").strip()
-    if not t.isdigit():
-        raise ValidationFailed(f"{what}：须为正整数")
+    if not t.isdigit() or int(t) > MAX_ROW_ID:  # past a database integer: a 422, not a server error
+        raise ValidationFailed(f"{what}：须为不超过 {MAX_ROW_ID} 的正整数")
     return int(t)
 
 
