@@ -172,6 +172,18 @@ def _fill(route: APIRoute, w: ScopeWorld, own: str) -> tuple[str, bool] | None:
     return url, scoped
 
 
+def _huge_ids(route: APIRoute) -> list[str]:
+    """The route's URL with each integer path parameter set past a PostgreSQL ``integer`` (others: 1)."""
+    ints = [p.alias for p in route.dependant.path_params if p.field_info.annotation is int]
+    out = []
+    for name in ints:
+        url = route.path
+        for param in route.param_convertors:
+            url = url.replace("{" + param + "}", "2147483648" if param == name else "1")
+        out.append(url)
+    return out
+
+
 def _package(route: APIRoute) -> str:
     return route.endpoint.__module__.removeprefix("xiangchuang.").removeprefix("web.")
 
@@ -305,6 +317,11 @@ def test_get_routes_with_parameters_role_by_ownership(sworld, capsys):
                 want = {403} if role not in allowed else {403, 404}
                 if got.status_code not in want:
                     unexpected.append((route.path, login, "missing", got.status_code, got.text[:200]))
+            for huge in _huge_ids(route):  # past the id columns: a 404 like any missing row, not a 5xx
+                got = client.get(huge, follow_redirects=False)
+                checks += 1
+                if got.status_code not in (403, 404):
+                    unexpected.append((huge, login, got.status_code, got.text[:200]))
     with capsys.disabled():
         print(f"\nscope matrix (GET): {covered} routes, {checks} role × ownership checks")
         for line in pending:
@@ -491,6 +508,39 @@ def _token(w: ScopeWorld, owner_org: str, org_code: str, scopes: list[str]) -> s
     found = re.search(r"<code>(xct_[^<]+)</code>", r.text)
     assert found
     return found.group(1)
+
+
+def test_numbers_past_the_id_columns_are_refused_not_errors(sworld):
+    """Ids and versions past a database integer, in the path, in form lists and in version fields: a
+    4xx like any wrong number (PostgreSQL rejects the bound value itself), never a 5xx, nothing changes."""
+    w = sworld
+    c, app, loan = w.clients, w.ids["application_id"], w.ids["loan_id"]
+    huge = "2147483648"
+    before = _snapshot(w)
+    calls = [
+        ("window_clerk", "/staff/queue/batch", {"ids": [huge], "action": "accept"}, None),
+        ("district_finance", "/finance/batches", {"ids": [huge]}, None),
+        ("window_clerk", f"/staff/applications/{app['peer']}/act", {"action": "accept", "version": huge}, None),
+        ("peer", f"/my/applications/{app['peer']}/act", {"action": "withdraw", "version": huge}, None),
+        ("peer", f"/loans/{loan['peer']}/act/withdraw", {"version": huge}, None),
+        ("window_clerk", f"/api/v1/applications/{app['peer']}/actions", None, {"action": "accept", "expected_version": int(huge)}),
+        ("guarantee_fund", f"/api/v1/loans/{w.ids['loan_no']['own']}/guarantee", None,
+         {"guaranteed_amount_fen": 1, "counter_guarantee": "required", "expected_version": int(huge)}),
+        ("window_clerk", f"/staff/applications/{huge}/act", {"action": "accept"}, None),
+        ("district_finance", f"/finance/batches/{huge}/run", {}, None),
+    ]  # fmt: skip
+    problems = []
+    for login, url, data, body in calls:
+        client = c[login]
+        got = (
+            client.post(url, json=body)
+            if body is not None
+            else client.post(url, data=data, follow_redirects=False)
+        )
+        if got.status_code >= 500 or got.status_code in (200, 201, 303):
+            problems.append((login, url, got.status_code, got.text[:200]))
+    assert problems == []
+    assert _snapshot(w) == before
 
 
 def test_bank_and_fund_tokens_by_ownership(sworld):
