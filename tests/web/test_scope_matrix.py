@@ -353,6 +353,7 @@ def test_lists_without_parameters_show_only_what_is_in_scope(sworld):
             if got.status_code == 200:
                 shown += 1
                 unexpected += [(route.path, login, leak) for leak in _leaks(w, route.path, login, role, got)]
+    print(f"\nscope matrix (lists): {len(routes)} routes × {len(CALLERS)} callers, {shown} pages scanned")
     assert shown > 100
     assert unexpected == []
 
@@ -379,6 +380,8 @@ def test_post_routes_with_parameters_refuse_roles_outside_require_role(sworld):
             got = w.clients[login].post(url, data={"action": "submit", "reason": "x"}, follow_redirects=False)
             if got.status_code != 403:
                 unexpected.append((route.path, login, got.status_code))
+    routes = {r.path for r in _param_routes(w.world.app, "POST")}
+    print(f"\nscope matrix (POST, role): {len(routes)} routes, {checked} refusals checked")
     assert checked > 100
     assert unexpected == []
     assert _snapshot(w) == before
@@ -486,6 +489,7 @@ def test_post_with_wrong_ownership_or_district_changes_nothing(sworld):
     got = c["district_reviewer"].post(f"/staff/matches/{ids['run_id']['far']}/invite", follow_redirects=False)
     if got.status_code >= 500 or (got.status_code == 200 and "B-OTHER" in got.text):
         unexpected.append(("district_reviewer", "invite far run", got.status_code, got.text[:200]))
+    print(f"\nscope matrix (POST, wrong owner / district): {len(attempts) + 4} attempts")
     assert len(attempts) >= 40
     assert unexpected == []
     assert _snapshot(w) == before
