@@ -393,7 +393,7 @@ def _snapshot(w: ScopeWorld) -> dict[str, Any]:
         out[f"app.{own}"] = row_state(w.engine, APPLICATION, int(w.ids["application_id"][own]))
         out[f"loan.{own}"] = row_state(w.engine, LOAN, int(w.ids["loan_id"][own]))
     with w.engine.connect() as conn:
-        for model in (Attachment, APPLICATION, Invitation):
+        for model in (Attachment, APPLICATION, Invitation, LOAN):
             out[model.__tablename__] = conn.execute(select(func.count()).select_from(model)).scalar_one()
         out["items"] = sorted(conn.execute(select(DisbursementItem.id, DisbursementItem.status)).all())
         out["changes"] = sorted(conn.execute(select(ParameterChange.id, ParameterChange.state)).all())
@@ -462,6 +462,25 @@ def test_post_with_wrong_ownership_or_district_changes_nothing(sworld):
         "/staff/on-behalf",
         {"kind": "startup_subsidy", "business_no": "B-OTHER", "period": "2024"},
     )
+    # a loan on behalf naming district B's business (the borrower's home district is A) or a business the
+    # borrower did not found
+    on_behalf = {
+        "kind": "small_micro",
+        "bank_code": "CQRCB",
+        "amount": "50000",
+        "term_months": "12",
+        "purpose": "代办",
+    }
+    form(
+        "window_clerk",
+        "/loans/on-behalf",
+        {**on_behalf, "borrower_person_no": "P-OTHER", "business_no": "B-OTHER"},
+    )
+    form(
+        "window_clerk",
+        "/loans/on-behalf",
+        {**on_behalf, "borrower_person_no": "P-VET", "business_no": "B-ONLINE2"},
+    )
     # four eyes: the city administrator who asked for a parameter change cannot approve it
     r = c["city_admin"].post(
         "/city/parameters/startup_subsidy.rate/changes",
@@ -493,6 +512,9 @@ def test_post_with_wrong_ownership_or_district_changes_nothing(sworld):
     assert len(attempts) >= 40
     assert unexpected == []
     assert _snapshot(w) == before
+    # the rules above refuse only what is out of scope: the borrower's own business of district A passes
+    legit = {**on_behalf, "borrower_person_no": "P-VET", "business_no": "B-VET"}
+    assert c["window_clerk"].post("/loans/on-behalf", data=legit, follow_redirects=False).status_code == 303
 
 
 def _token(w: ScopeWorld, owner_org: str, org_code: str, scopes: list[str]) -> str:
