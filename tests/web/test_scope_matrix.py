@@ -22,7 +22,11 @@ routes of :data:`KNOWN_NEW_PACKAGES` (being added in parallel) are printed, not 
 State-changing POSTs with path parameters: every one refuses roles outside ``require_role``; the
 application transitions (page and API), material uploads, the loan steps (page and API) and the finance
 batch steps are also tried by an applicant / staff of the wrong ownership or district: 403/404, and the
-row's (state, version) and the attachment count are unchanged afterwards."""
+row's (state, version) and the attachment count are unchanged afterwards.
+
+Also: every list page (routes without parameters) × role in the same world shows nothing out of scope;
+the bank's and the guarantee fund's API tokens; ids past the database's integer columns (404/422, not
+503)."""
 
 from __future__ import annotations
 
@@ -83,7 +87,7 @@ CALLER_ROLES: dict[str, frozenset[str]] = {
     "/api/v1/programs/{program_id}": ALL_ROLES,  # public
 }
 # (route, role) → why a role the route lets in is refused on a district A object by a rule other than
-# scope (kept explicit so a change shows up here).
+# scope (kept explicit so a change shows up here; an entry that no longer applies fails the test).
 RULE_REFUSALS: dict[tuple[str, str], str] = {}
 
 Fill = Callable[[ScopeWorld, str], str]
@@ -127,6 +131,8 @@ MISSING: dict[str, str] = {
 # Downloads whose purpose is to carry a number the PII scan looks for: the bank payment file of a
 # disbursement batch carries the payees' card numbers (district finance only, its own district's batch).
 PII_PURPOSE: dict[str, frozenset[int]] = {"/finance/batches/{batch_id}/bank.xlsx": frozenset({2})}
+# District A's staff. The window clerk WITH a street has the same scope as one without: applications carry
+# a street only when made at a window (most are made online), and the scope rule is the district's.
 DISTRICT_A_STAFF = {
     "window_clerk",
     "street_clerk",
