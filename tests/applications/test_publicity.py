@@ -198,4 +198,11 @@ def test_another_districts_staff_cannot_view_or_export_the_list(db_engine, pii, 
             s, batch_id=batch.id, pii=pii, role="city_admin", actor_district=None
         )
         assert len(public.lines) == len(staff) == 1
+        with pytest.raises(Forbidden, match="其他区县"):
+            publicity.staff_view(s, batch_id=batch.id, pii=pii, role="district_finance", actor_district=D2)
+        # the district's finance office sees its own district's list (the list page links to it)
+        public, _ = publicity.staff_view(
+            s, batch_id=batch.id, pii=pii, role="district_finance", actor_district=D1
+        )
+        assert len(public.lines) == 1
     assert not (tmp_path / "x.xlsx").exists()

@@ -211,7 +211,8 @@ def staff_view(
     objections. District staff see their own district's batches; the city office all."""
     batch = repo.publicity_batch(session, batch_id=batch_id)
     if role != "city_admin" and (
-        role not in ("window_clerk", "district_reviewer") or actor_district != batch.district
+        role not in ("window_clerk", "district_reviewer", "district_finance")
+        or actor_district != batch.district
     ):
         raise Forbidden(f"无权查看其他区县（{batch.district}）的公示名单")
     rows = repo.batch_lines(session, batch.id)

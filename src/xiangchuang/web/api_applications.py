@@ -19,7 +19,7 @@ from xiangchuang.applications.workflow import ACTIONS, STATE_LABELS
 from xiangchuang.models import Application, User
 from xiangchuang.web import workbench as wb
 from xiangchuang.web.api import error_responses
-from xiangchuang.web.deps import SessionDep, StateDep, current_params, require_role
+from xiangchuang.web.deps import MAX_ROW_ID, SessionDep, StateDep, current_params, require_role
 from xiangchuang.web.pages_applicant import my_subjects, registry_checkup
 
 # Every signed-in API answer may be one of these Chinese error bodies (web/app.py's handlers).
@@ -156,7 +156,9 @@ class ActionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: Literal[ACTIONS]  # type: ignore[valid-type]
     reason: str | None = Field(None, max_length=500)
-    expected_version: int | None = Field(None, ge=1, description="页面上看到的版本号（乐观锁）")
+    expected_version: int | None = Field(
+        None, ge=1, le=MAX_ROW_ID, description="页面上看到的版本号（乐观锁）"
+    )
 
 
 class CreateRequest(BaseModel):

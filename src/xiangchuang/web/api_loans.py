@@ -20,7 +20,7 @@ from xiangchuang.loans.service import Actor
 from xiangchuang.loans.workflow import LOAN_ROLES, STATE_LABELS
 from xiangchuang.models import Loan
 from xiangchuang.web.api import error_responses
-from xiangchuang.web.deps import ApiCaller, ParamsDep, SessionDep, StateDep, now_utc
+from xiangchuang.web.deps import MAX_ROW_ID, ApiCaller, ParamsDep, SessionDep, StateDep, now_utc
 from xiangchuang.web.loan_actor import token_actor, user_actor
 
 # Every signed-in API answer may be one of the Chinese error bodies (web/app.py handlers).
@@ -225,7 +225,7 @@ class GuaranteeDecision(BaseModel):
     guaranteed_amount_fen: int = Field(ge=1)
     counter_guarantee: Literal["required", "waived"]
     waiver_ground: str | None = Field(None, description="免除反担保的依据（waived 时必填）")
-    expected_version: int | None = None
+    expected_version: int | None = Field(None, ge=1, le=MAX_ROW_ID)
 
 
 @router.post(
@@ -265,7 +265,7 @@ class Contract(BaseModel):
     start_date: dt.date
     term_months: int = Field(ge=1)
     repayment_method: str
-    expected_version: int | None = None
+    expected_version: int | None = Field(None, ge=1, le=MAX_ROW_ID)
 
 
 @router.post(

@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, text
@@ -32,7 +32,7 @@ from xiangchuang.config import Settings
 from xiangchuang.crypto import FieldCipher
 from xiangchuang.db import transaction
 from xiangchuang.engine.parameters import ParameterSet
-from xiangchuang.errors import DomainError, Forbidden
+from xiangchuang.errors import DomainError, Forbidden, NotFound
 from xiangchuang.models import User
 from xiangchuang.users import ratelimit
 from xiangchuang.users.service import (
@@ -270,7 +270,40 @@ def _same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
 
 
+# Row ids are PostgreSQL ``integer`` columns: a larger number in a path names no row. Refused before any
+# query, since the database would reject the bound value itself (an error, not "not found").
+MAX_ROW_ID: Final = 2**31 - 1
+
+
+def _int_path_params(dependant: Any) -> Iterator[str]:
+    for param in dependant.path_params:
+        if param.field_info.annotation is int:
+            yield param.alias
+    for sub in dependant.dependencies:
+        yield from _int_path_params(sub)
+
+
+def row_ids(values: Iterable[Any]) -> list[int]:
+    """The row ids among form values (digits within :data:`MAX_ROW_ID`; anything else names no row)."""
+    return [int(v) for v in map(str, values) if v.isdigit() and int(v) <= MAX_ROW_ID]
+
+
+def check_path_ids(request: Request) -> None:
+    """404 for an integer path parameter past any row id (every route, including ones added later)."""
+    if not request.path_params:
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    for name in _int_path_params(dependant):
+        raw = str(request.path_params.get(name, ""))
+        if raw.lstrip("+-").isdigit() and abs(int(raw)) > MAX_ROW_ID:
+            raise NotFound("所请求的记录不存在")
+
+
 async def guard(request: Request, state: StateDep, db: SessionDep) -> None:
+    check_path_ids(request)
     if request.method in SAFE_METHODS:
         return
     await run_in_threadpool(_rate_limit, state, request)

@@ -26,7 +26,7 @@ from xiangchuang.ids.masking import mask_name_middle
 from xiangchuang.models import Application, Business, User
 from xiangchuang.outbox.service import inbox
 from xiangchuang.web import workbench as wb
-from xiangchuang.web.deps import AppState, SessionDep, StateDep, current_params, require_role
+from xiangchuang.web.deps import MAX_ROW_ID, AppState, SessionDep, StateDep, current_params, require_role
 from xiangchuang.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -388,7 +388,7 @@ def act(
     state: StateDep,
     user: Applicant,
     action: Annotated[str, Form(max_length=30)],
-    version: Annotated[int | None, Form()] = None,
+    version: Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)] = None,
 ) -> Response:
     """The applicant's moves: submit / resubmit / withdraw, and confirm / decline an invitation."""
     app = _mine(db, user, application_id)

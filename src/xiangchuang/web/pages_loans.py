@@ -18,14 +18,14 @@ from sqlalchemy.orm import sessionmaker
 
 from xiangchuang.chinatime import china_date
 from xiangchuang.engine.districts import district_by_code, is_district
-from xiangchuang.errors import Forbidden, InvalidTransition, ValidationFailed
+from xiangchuang.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from xiangchuang.loans import queries, settlement
 from xiangchuang.loans import repository as repo
 from xiangchuang.loans import service as loans
 from xiangchuang.loans.workflow import LOAN_ROLES, STATE_LABELS, allowed_actions, find_row
-from xiangchuang.models import Business, Person, User
+from xiangchuang.models import Business, Founder, Person, User
 from xiangchuang.models.loans import LOAN_KINDS, REPAYMENT_METHODS
-from xiangchuang.web.deps import ParamsDep, SessionDep, StateDep, now_utc, require_role
+from xiangchuang.web.deps import MAX_ROW_ID, ParamsDep, SessionDep, StateDep, now_utc, require_role
 from xiangchuang.web.loan_actor import user_actor
 from xiangchuang.web.render import render
 
@@ -61,8 +61,8 @@ def fen(text: str | None, what: str) -> int:
 
 def _int(text: str | None, what: str) -> int:
     t = (text or "").strip()
-    if not t.isdigit():
-        raise ValidationFailed(f"{what}：须为正整数")
+    if not t.isdigit() or int(t) > MAX_ROW_ID:  # past a database integer: a 422, not a server error
+        raise ValidationFailed(f"{what}：须为不超过 {MAX_ROW_ID} 的正整数")
     return int(t)
 
 
@@ -195,6 +195,14 @@ def create_on_behalf(
     if user.district not in home:
         raise Forbidden("借款人不属于本区县（户籍和经营主体均不在本区县），不能代办")
     assert user.district is not None
+    named_no = (business_no or "").strip()
+    if named_no:  # the borrowing business: one of this district's, founded by the borrower
+        named = db.execute(select(Business).where(Business.business_no == named_no)).scalar_one_or_none()
+        if named is None or named.district != user.district:
+            raise NotFound(f"经营主体编号：本区县登记库中没有经营主体 {named_no}")
+        founders = db.scalars(select(Founder.person_id).where(Founder.business_id == named.id)).all()
+        if person is None or person.id not in founders:
+            raise Forbidden(f"经营主体编号：借款人不是经营主体 {named_no} 的创办人，不能以该主体代办贷款")
     loan = loans.create_loan(
         db,
         request=loans.LoanRequest(

@@ -39,7 +39,7 @@ from xiangchuang.models import (
     User,
 )
 from xiangchuang.web import workbench as wb
-from xiangchuang.web.deps import SessionDep, StateDep, current_params, require_role
+from xiangchuang.web.deps import MAX_ROW_ID, SessionDep, StateDep, current_params, require_role, row_ids
 from xiangchuang.web.pages_applicant import parse_yuan, store_uploads, upload_files
 from xiangchuang.web.render import render
 
@@ -100,7 +100,7 @@ def queue(request: Request, db: SessionDep, user: Staff) -> Response:
 @router.post("/staff/queue/batch")
 async def queue_batch(request: Request, db: SessionDep, state: StateDep, user: Staff) -> Response:
     form = await request.form()
-    ids = [int(str(v)) for v in form.getlist("ids") if str(v).isdigit()]
+    ids = row_ids(form.getlist("ids"))
     action = str(form.get("action", ""))
     if action not in ("accept", "start_first_review"):
         raise ValidationFailed("批量操作：只支持「受理」「开始初审」")
@@ -208,7 +208,7 @@ def staff_act(
     user: Staff,
     action: Annotated[str, Form(max_length=30)],
     reason: Annotated[str, Form(max_length=1000)] = "",
-    version: Annotated[int | None, Form()] = None,
+    version: Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)] = None,
 ) -> Response:
     app = service.get_application(db, application_id=application_id, **wb.actor_for(db, user).kw())
     if find_row(app.kind, app.state, action) is None and action not in ACTION_LABELS:
@@ -498,7 +498,7 @@ def open_budget(
 @router.post("/finance/batches")
 async def new_batch(request: Request, db: SessionDep, state: StateDep, user: Finance) -> Response:
     form = await request.form()
-    ids = [int(str(v)) for v in form.getlist("ids") if str(v).isdigit()]
+    ids = row_ids(form.getlist("ids"))
 
     def run() -> int:
         return disbursement.start_batch(
