@@ -46,6 +46,7 @@ from xiangchuang.jobs.catalogue import (
     COURSE_LEVELS,
     PROVIDER_KINDS,
     SEEKER_CATEGORIES,
+    SKILLS,
     TRADES,
     parse_skills,
     skill_mask,
@@ -1125,3 +1126,84 @@ def apply_training_subsidy(
         now=now,
         **kw,
     )
+
+
+# ---- 乡情 talent (clause 4.12) in the matching for a post ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class TalentMatch:
+    """A 乡情 talent (田秀才, 土专家, 乡创客, 能工巧匠) of the post's district whose skills meet the post's:
+    no personal data — staff contact them through the outreach register (``outreach_ref``) or the registry
+    person (``person_no``) with their recorded consent."""
+
+    rank: int
+    kind_label: str
+    town: str
+    trade: str
+    matched: tuple[str, ...]  # the post's skills (labels) the talent has
+    reasons: tuple[str, ...]
+    person_no: str | None
+    outreach_ref: str | None
+    away: bool
+
+
+def _talent_skill_codes(skills: tuple[str, ...]) -> set[str]:
+    """The catalogue codes a talent's free-text skills name: a code, or text that contains a catalogue
+    label or is contained in one (「竹编」 → 竹编; 「柑橘种植技术」 → 种植技术; 「种植」 → 种植技术)."""
+    out: set[str] = set()
+    for skill in skills:
+        text = skill.strip()
+        if not text:
+            continue
+        if text in SKILLS:
+            out.add(text)
+            continue
+        out.update(
+            code for code, label in SKILLS.items() if label in text or (len(text) >= 2 and text in label)
+        )
+    return out
+
+
+def talent_for_post(session: Session, *, actor: Actor, post_no: str) -> list[TalentMatch]:
+    """The district's 乡情 talent (outreach.talent_pool: consented only) that has at least one of the
+    post's required skills, most shared skills first, then those in the post's town, then the register
+    order. The same skill catalogue as the seekers' matching; the talent records carry no wage or
+    availability, so only skills and place are compared (and the reasons say so)."""
+    from xiangchuang.outreach.service import talent_pool
+
+    post = _post(session, post_no)
+    if actor.role == "applicant":
+        if actor.business_id != post.business_id:
+            raise Forbidden("只能查看本单位岗位的推荐人选")
+    elif not _may_read_district(actor, post.district):
+        raise Forbidden("无权查看其他区县岗位的推荐人选")
+    required = [c for c in post.skills.split(",") if c]
+    scored = []
+    for entry in talent_pool(session, post.district):
+        have = _talent_skill_codes(entry.skills)
+        shared = [c for c in required if c in have] if required else sorted(have)
+        if not shared:
+            continue
+        same_town = bool(post.town) and entry.town == post.town
+        reasons = [
+            f"技能相符 {len(shared)}/{len(required) or len(shared)} 项（{'、'.join(SKILLS[c] for c in shared)}）",
+            "地点：同一乡镇" if same_town else "地点：同一区县",
+            "尚在外地务工（经外出人员联络联系）" if entry.away else "已在本地",
+        ]
+        scored.append((-len(shared), not same_town, entry.talent_id, entry, tuple(shared), tuple(reasons)))
+    scored.sort(key=lambda t: (t[0], t[1], t[2]))
+    return [
+        TalentMatch(
+            rank=r + 1,
+            kind_label=e.kind_label,
+            town=e.town,
+            trade=e.trade,
+            matched=tuple(SKILLS[c] for c in shared),
+            reasons=reasons,
+            person_no=e.person_no,
+            outreach_ref=e.outreach_ref,
+            away=e.away,
+        )
+        for r, (_, _, _, e, shared, reasons) in enumerate(scored)
+    ]

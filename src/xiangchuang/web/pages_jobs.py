@@ -239,6 +239,9 @@ def _manage_page(
         ):
             assert m.seeker is not None and m.person is not None
             matches.append({"m": m, "seeker": m.seeker, "name": mask_name(m.person.name)})
+    talents = (
+        service.talent_for_post(db, actor=actor, post_no=post.post_no) if post.state == "published" else []
+    )
     return _page(
         request,
         "jobs/manage.html",
@@ -247,6 +250,7 @@ def _manage_page(
             "p": public_post(post, business.name if business else ""),
             "applications": applications,
             "matches": matches,
+            "talents": talents,
             "error": error,
             "can_act": user.role != "city_admin",
             "today": wb.china_day(wb.clock(request)).isoformat(),
