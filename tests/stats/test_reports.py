@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tests.stats.scenario import A, B, C, build
 from xiangchuang.audit.chain import audit_key
 from xiangchuang.engine.districts import load_districts
+from xiangchuang.stats import indicators as registry
 from xiangchuang.stats.periods import Quarter
 from xiangchuang.stats.reports import CSV_HEADER, PDF_PAGES, write_csv, write_pdf, write_xlsx
 from xiangchuang.stats.service import close_quarter, quarter_report
@@ -49,16 +50,10 @@ def _row_of(ws, name: str) -> int:
 def test_the_excel_workbook_has_one_fixed_layout(report, tmp_path):
     path = write_xlsx(report, tmp_path / "q.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [
-        "创业人员",
-        "经营主体",
-        "带动就业",
-        "申请办理",
-        "补贴金额",
-        "办理时长",
-        "修订记录",
-        "指标说明",
-    ]
+    # one sheet per registered group (other modules add theirs), then the revisions and the definitions
+    assert wb.sheetnames == [*(g.label for g in registry.groups()), "修订记录", "指标说明"]
+    builtin = ["创业人员", "经营主体", "带动就业", "申请办理", "补贴金额", "办理时长"]
+    assert [n for n in wb.sheetnames if n in builtin] == builtin
     ws = wb["申请办理"]
     assert ws["A1"].value == "重庆市返乡入乡创业统计季报（2026年第三季度）— 申请办理"
     assert ws["A2"].value.startswith("状态：已关账发布（admin1，北京时间 2026-10-08 10:00）")
@@ -88,7 +83,7 @@ def test_the_excel_workbook_has_one_fixed_layout(report, tmp_path):
     assert timing.cell(4, fr).value == "天"
     assert timing.cell(timing.max_row, fr).value == 1.5  # city median, not a sum
     assert wb["修订记录"]["A3"].value == "无"
-    assert wb["指标说明"].max_row == 1 + 22
+    assert wb["指标说明"].max_row == 1 + len(registry.all_indicators())
 
 
 def test_the_pdf_renders_in_chinese_with_charts(report, tmp_path):

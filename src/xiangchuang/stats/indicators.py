@@ -90,7 +90,7 @@ _INDICATORS: dict[str, Indicator] = {}
 _order = [0]
 
 # Modules that register indicators when imported (a new module appends itself here).
-PROVIDERS: Final[list[str]] = ["xiangchuang.stats.builtin"]
+PROVIDERS: Final[list[str]] = ["xiangchuang.stats.builtin", "xiangchuang.stats.ind_loans"]
 _loaded = [False]
 
 

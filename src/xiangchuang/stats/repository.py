@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy import text as _sql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -311,21 +313,28 @@ def src_application_event(action: str, *, amount: str = "one", once: bool = True
 
 def src_step_durations(w: Window) -> Any:
     """Time spent in each workflow step, from the state history: a transition leaving a step in the window,
-    and the transition before it (LAG by (at, id): the one that entered the step). Only the histories of
-    applications with a transition in the window are read. Dimension = the step (the state left); at =
-    when it was left."""
-    t = aliased(TransitionLog)
-    active = select(TransitionLog.application_id).where(*_in_window(TransitionLog.at, w, "instant"))
+    and the transition before it (the previous one by (at, id) — the one that entered the step; its
+    ``at`` is the greatest ``at`` among the application's earlier transitions). The candidates come from the
+    ``at`` index over the window only, and each looks up its predecessor through the application_id index
+    (a correlated MAX, not a window function over every history touched by the window). Dimension = the
+    step (the state left); at = when it was left."""
+    t, p = aliased(TransitionLog), aliased(TransitionLog)
+    entered = (
+        select(func.max(p.at))
+        .where(p.application_id == t.application_id, or_(p.at < t.at, and_(p.at == t.at, p.id < t.id)))
+        .scalar_subquery()
+    )
     steps = (
         select(
             t.id.label("id"),
             t.application_id.label("application_id"),
             t.from_state.label("step"),
             t.at.label("left_at"),
-            func.lag(t.at).over(partition_by=t.application_id, order_by=(t.at, t.id)).label("entered_at"),
+            entered.label("entered_at"),
         )
-        .where(t.application_id.in_(active), t.at < w.until("instant"))
-        .subquery("steps")
+        .where(*_in_window(t.at, w, "instant"), t.from_state.in_(TIMED_STEPS))
+        .cte("steps")
+        .prefix_with("MATERIALIZED")
     )
     return (
         select(
@@ -337,11 +346,7 @@ def src_step_durations(w: Window) -> Any:
             steps.c.application_id.label("application_id"),
         )
         .join(Application, Application.id == steps.c.application_id)
-        .where(
-            *_in_window(steps.c.left_at, w, "instant"),
-            steps.c.entered_at.is_not(None),
-            steps.c.step.in_(TIMED_STEPS),
-        )
+        .where(steps.c.entered_at.is_not(None))
     )
 
 
@@ -453,6 +458,96 @@ def aggregate_both(ind: Indicator, w: Window) -> Any:
     not a sum of the district rows)."""
     b = _bucketed_select(ind, w).cte("b").prefix_with("MATERIALIZED")
     return union_all(_grouped(ind, b, city=False), _grouped(ind, b, city=True))
+
+
+# --- medians in Python: the durations streamed once, np.median per group --------------------------------
+
+
+def _group_medians(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(group ids, medians) — the median of each group: the mean of its two middle values when the count is
+    even, rounded half away from zero to an integer, as ``ROUND(AVG(…))`` of the two middle rows in SQL."""
+    if groups.size == 0:
+        return groups, values
+    order = np.lexsort((values, groups))
+    g, v = groups[order], values[order]
+    starts = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
+    counts = np.diff(np.concatenate((starts, [g.size])))
+    two = v[starts + (counts - 1) // 2] + v[starts + counts // 2]
+    return g[starts], np.where(two >= 0, (two + 1) // 2, -((-two + 1) // 2))
+
+
+def median_figures(
+    session: Session, ind: Indicator, w: Window, *, city: bool, district: int | None = None
+) -> list[tuple[int, str, str, int]]:
+    """Rows (district, quarter, dim, median) for a median indicator, per district and — with ``city`` — the
+    city-wide median (district 0), from ONE pass over the bucketed durations: the database returns only
+    (district, quarter, dim, amount), streamed in chunks, and NumPy sorts each group once. The same
+    figures as :func:`aggregate` (window functions in SQL), without sorting the rows twice in the database."""
+    b = _bucketed(ind, w)
+    stmt = select(b.c.district, b.c.quarter, b.c.dim, b.c.amount).where(
+        b.c.amount.is_not(None), b.c.quarter.is_not(None)
+    )
+    if district is not None:
+        stmt = stmt.where(b.c.district == district)
+    keys: dict[tuple[str, str], int] = {}
+    districts: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    amounts: list[np.ndarray] = []
+    result = session.execute(stmt.execution_options(stream_results=True, yield_per=100_000))
+    for part in result.partitions():
+        d, q, dim, amount = zip(*part, strict=True)
+        districts.append(np.fromiter(d, dtype=np.int64, count=len(d)))
+        amounts.append(np.fromiter(amount, dtype=np.int64, count=len(amount)))
+        codes.append(
+            np.fromiter(
+                (keys.setdefault(k, len(keys)) for k in zip(q, dim, strict=True)),
+                dtype=np.int64,
+                count=len(q),
+            )
+        )
+    if not keys:
+        return []
+    dist = np.concatenate(districts)
+    code = np.concatenate(codes)
+    amount_all = np.concatenate(amounts)
+    label = list(keys)
+    out: list[tuple[int, str, str, int]] = []
+    width = len(keys)
+    group, med = _group_medians(dist * width + code, amount_all)
+    for g, m in zip(group.tolist(), med.tolist(), strict=True):
+        q, dim = label[g % width]
+        out.append((g // width, q, dim, int(m)))
+    if city:
+        group, med = _group_medians(code, amount_all)
+        for g, m in zip(group.tolist(), med.tolist(), strict=True):
+            q, dim = label[g]
+            out.append((0, q, dim, int(m)))
+    return out
+
+
+def figures(
+    session: Session, ind: Indicator, w: Window, *, city: bool = True, district: int | None = None
+) -> list[Any]:
+    """Rows (district, quarter, dim, value) of one indicator: per district (only ``district`` if given) and,
+    with ``city``, the city-wide figure (district 0). Medians in Python (:func:`median_figures`), the
+    rest as one SQL aggregation (:func:`aggregate_both` / :func:`aggregate`)."""
+    if ind.measure == "median":
+        return list(median_figures(session, ind, w, city=city, district=district))
+    if city and district is None:
+        return run(session, aggregate_both(ind, w))
+    rows = run(session, aggregate(ind, w, city=False, district=district))
+    if city:
+        rows += run(session, aggregate(ind, w, city=True, district=district))
+    return rows
+
+
+def tune(session: Session) -> None:
+    """Session settings for the statistics' large scans (PostgreSQL, this transaction only): no JIT (it
+    compiles every one of the indicators' statements anew and costs more than it saves on them) and
+    room for the COUNT DISTINCT hashes and sorts in memory."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_sql("SET LOCAL jit = off"))
+        session.execute(_sql("SET LOCAL work_mem = '64MB'"))
 
 
 def drill_rows(
