@@ -41,6 +41,7 @@ from xiangchuang.web import (
     api_applications,
     api_city,
     api_loans,
+    api_stats,
     health,
     pages,
     pages_admin,
@@ -50,6 +51,7 @@ from xiangchuang.web import (
     pages_loans,
     pages_registry,
     pages_staff,
+    pages_stats,
 )
 from xiangchuang.web.deps import AppState, LoginRequired, RateLimited, guard, is_api
 from xiangchuang.web.idempotency import IdempotencyMiddleware
@@ -267,6 +269,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(pages_admin.router)
     app.include_router(pages_loans.router)
     app.include_router(pages_contact.router)
+    app.include_router(pages_stats.router)
+    app.include_router(api_stats.router)
     import swagger_ui_bundle
 
     @app.get("/docs", include_in_schema=False)
