@@ -8,7 +8,7 @@
   var charts = [];
 
   function bar(names, values, unit, horizontal) {
-    var category = { type: "category", data: names, axisLabel: { interval: 0, rotate: horizontal ? 0 : 45 } };
+    var category = { type: "category", data: names, axisLabel: { interval: horizontal ? 0 : "auto", rotate: horizontal ? 0 : 60 } };
     var value = { type: "value", name: unit };
     return {
       tooltip: { trigger: "axis" },
