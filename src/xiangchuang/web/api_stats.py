@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from xiangchuang.errors import Forbidden
 from xiangchuang.models import User
 from xiangchuang.stats import alerts as alert_service
 from xiangchuang.stats import dashboard as dash
@@ -23,6 +22,7 @@ from xiangchuang.web.pages_stats import (
     STATS_ROLES,
     check_district,
     quarter_or_default,
+    resolve_visible,
     scope_district,
     visible_alerts,
 )
@@ -245,16 +245,5 @@ def alerts(user: AlertUser, scope: DistrictScope, db: SessionDep) -> list[dict[s
 def resolve_alert(
     alert_id: int, body: ResolveIn, user: AlertUser, scope: DistrictScope, db: SessionDep, state: StateDep
 ) -> dict[str, Any]:
-    if alert_id not in {a["id"] for a in visible_alerts(db, user, scope)}:
-        raise Forbidden(f"预警 {alert_id} 不在您的处理范围内（或已处理）")
-    alert_service.resolve_alert(
-        db,
-        alert_id=alert_id,
-        actor=user.login,
-        role=user.role,
-        actor_district=scope.district,
-        resolution=body.resolution,
-        audit_key=state.audit_key,
-        now=now_utc(),
-    )
+    resolve_visible(db, user, scope, state, alert_id, body.resolution)
     return next(a for a in alert_service.list_alerts(db, state=None) if a["id"] == alert_id)

@@ -172,6 +172,28 @@ def visible_alerts(
     ]
 
 
+def check_alert(db: SessionDep, user: User, scope: UserScope, alert_id: int) -> None:
+    if alert_id not in {a["id"] for a in visible_alerts(db, user, scope)}:
+        raise Forbidden(f"预警 {alert_id} 不在您的处理范围内（或已处理）")
+
+
+def resolve_visible(
+    db: SessionDep, user: User, scope: UserScope, state: StateDep, alert_id: int, resolution: str
+) -> None:
+    """Resolve an alert the user sees (their role and district; the city any), with the note, audited."""
+    check_alert(db, user, scope, alert_id)
+    alert_service.resolve_alert(
+        db,
+        alert_id=alert_id,
+        actor=user.login,
+        role=user.role,
+        actor_district=scope.district,
+        resolution=resolution,
+        audit_key=state.audit_key,
+        now=now_utc(),
+    )
+
+
 def _alerts(request: Request, db: SessionDep, user: User, scope: UserScope, *, error: str | None = None,
             failed_id: int | None = None, status: int = 200) -> Response:  # fmt: skip
     return render(
@@ -198,20 +220,10 @@ def resolve(
     state: StateDep,
     resolution: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    if alert_id not in {a["id"] for a in visible_alerts(db, user, scope)}:
-        raise Forbidden(f"预警 {alert_id} 不在您的处理范围内（或已处理）")
+    check_alert(db, user, scope, alert_id)
     if not resolution.strip():
         return _alerts(
             request, db, user, scope, error="处理说明：必填，请写明如何处理", failed_id=alert_id, status=422
         )
-    alert_service.resolve_alert(
-        db,
-        alert_id=alert_id,
-        actor=user.login,
-        role=user.role,
-        actor_district=scope.district,
-        resolution=resolution,
-        audit_key=state.audit_key,
-        now=now_utc(),
-    )
+    resolve_visible(db, user, scope, state, alert_id, resolution)
     return RedirectResponse("/stats/alerts", status_code=303)
