@@ -313,28 +313,22 @@ def src_application_event(action: str, *, amount: str = "one", once: bool = True
 
 def src_step_durations(w: Window) -> Any:
     """Time spent in each workflow step, from the state history: a transition leaving a step in the window,
-    and the transition before it (the previous one by (at, id) — the one that entered the step; its
-    ``at`` is the greatest ``at`` among the application's earlier transitions). The candidates come from the
-    ``at`` index over the window only, and each looks up its predecessor through the application_id index
-    (a correlated MAX, not a window function over every history touched by the window). Dimension = the
-    step (the state left); at = when it was left."""
-    t, p = aliased(TransitionLog), aliased(TransitionLog)
-    entered = (
-        select(func.max(p.at))
-        .where(p.application_id == t.application_id, or_(p.at < t.at, and_(p.at == t.at, p.id < t.id)))
-        .scalar_subquery()
-    )
+    and the transition before it (LAG by (at, id): the one that entered the step). Only the histories of
+    applications with a transition in the window are read, in the order of the history index
+    ``(application_id, at, id)`` (no sort for the window function). Dimension = the step (the state left);
+    at = when it was left."""
+    t = aliased(TransitionLog)
+    active = select(TransitionLog.application_id).where(*_in_window(TransitionLog.at, w, "instant"))
     steps = (
         select(
             t.id.label("id"),
             t.application_id.label("application_id"),
             t.from_state.label("step"),
             t.at.label("left_at"),
-            entered.label("entered_at"),
+            func.lag(t.at).over(partition_by=t.application_id, order_by=(t.at, t.id)).label("entered_at"),
         )
-        .where(*_in_window(t.at, w, "instant"), t.from_state.in_(TIMED_STEPS))
-        .cte("steps")
-        .prefix_with("MATERIALIZED")
+        .where(t.application_id.in_(active), t.at < w.until("instant"))
+        .subquery("steps")
     )
     return (
         select(
@@ -346,7 +340,11 @@ def src_step_durations(w: Window) -> Any:
             steps.c.application_id.label("application_id"),
         )
         .join(Application, Application.id == steps.c.application_id)
-        .where(steps.c.entered_at.is_not(None))
+        .where(
+            *_in_window(steps.c.left_at, w, "instant"),
+            steps.c.entered_at.is_not(None),
+            steps.c.step.in_(TIMED_STEPS),
+        )
     )
 
 
@@ -481,7 +479,7 @@ def median_figures(
 ) -> list[tuple[int, str, str, int]]:
     """Rows (district, quarter, dim, median) for a median indicator, per district and — with ``city`` — the
     city-wide median (district 0), from ONE pass over the bucketed durations: the database returns only
-    (district, quarter, dim, amount), streamed in chunks, and NumPy sorts each group once. The same
+    (district, quarter, dim, amount), read in chunks into arrays, and NumPy sorts each group once. The same
     figures as :func:`aggregate` (window functions in SQL), without sorting the rows twice in the database."""
     b = _bucketed(ind, w)
     stmt = select(b.c.district, b.c.quarter, b.c.dim, b.c.amount).where(
@@ -493,8 +491,9 @@ def median_figures(
     districts: list[np.ndarray] = []
     codes: list[np.ndarray] = []
     amounts: list[np.ndarray] = []
-    result = session.execute(stmt.execution_options(stream_results=True, yield_per=100_000))
-    for part in result.partitions():
+    # a client-side result read in chunks: a server-side cursor would be planned for its first rows only
+    # (PostgreSQL's cursor_tuple_fraction) and picks a slower plan for the window function
+    for part in session.execute(stmt).partitions(100_000):
         d, q, dim, amount = zip(*part, strict=True)
         districts.append(np.fromiter(d, dtype=np.int64, count=len(d)))
         amounts.append(np.fromiter(amount, dtype=np.int64, count=len(amount)))
