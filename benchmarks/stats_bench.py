@@ -313,6 +313,9 @@ def load_pg(engine: Engine, tables: dict[str, pa.Table]) -> None:
         raw.commit()
         raw.driver_connection.autocommit = True  # type: ignore[union-attr]
         cur.execute("VACUUM ANALYZE")
+        # back to transactions before the connection returns to the pool (the report streams its
+        # durations through a server-side cursor, which needs a transaction block)
+        raw.driver_connection.autocommit = False  # type: ignore[union-attr]
     finally:
         raw.close()
 

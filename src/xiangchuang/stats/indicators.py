@@ -99,6 +99,7 @@ PROVIDERS: Final[list[str]] = [
     "xiangchuang.stats.ind_jobs",
     "xiangchuang.stats.ind_carriers",
     "xiangchuang.stats.ind_mentors",
+    "xiangchuang.stats.ind_loans",
 ]
 _loaded = [False]
 

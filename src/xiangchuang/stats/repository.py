@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy import text as _sql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -312,8 +314,9 @@ def src_application_event(action: str, *, amount: str = "one", once: bool = True
 def src_step_durations(w: Window) -> Any:
     """Time spent in each workflow step, from the state history: a transition leaving a step in the window,
     and the transition before it (LAG by (at, id): the one that entered the step). Only the histories of
-    applications with a transition in the window are read. Dimension = the step (the state left); at =
-    when it was left."""
+    applications with a transition in the window are read, in the order of the history index
+    ``(application_id, at, id)`` (no sort for the window function). Dimension = the step (the state left);
+    at = when it was left."""
     t = aliased(TransitionLog)
     active = select(TransitionLog.application_id).where(*_in_window(TransitionLog.at, w, "instant"))
     steps = (
@@ -453,6 +456,97 @@ def aggregate_both(ind: Indicator, w: Window) -> Any:
     not a sum of the district rows)."""
     b = _bucketed_select(ind, w).cte("b").prefix_with("MATERIALIZED")
     return union_all(_grouped(ind, b, city=False), _grouped(ind, b, city=True))
+
+
+# --- medians in Python: the durations streamed once, np.median per group --------------------------------
+
+
+def _group_medians(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(group ids, medians) — the median of each group: the mean of its two middle values when the count is
+    even, rounded half away from zero to an integer, as ``ROUND(AVG(…))`` of the two middle rows in SQL."""
+    if groups.size == 0:
+        return groups, values
+    order = np.lexsort((values, groups))
+    g, v = groups[order], values[order]
+    starts = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
+    counts = np.diff(np.concatenate((starts, [g.size])))
+    two = v[starts + (counts - 1) // 2] + v[starts + counts // 2]
+    return g[starts], np.where(two >= 0, (two + 1) // 2, -((-two + 1) // 2))
+
+
+def median_figures(
+    session: Session, ind: Indicator, w: Window, *, city: bool, district: int | None = None
+) -> list[tuple[int, str, str, int]]:
+    """Rows (district, quarter, dim, median) for a median indicator, per district and — with ``city`` — the
+    city-wide median (district 0), from ONE pass over the bucketed durations: the database returns only
+    (district, quarter, dim, amount), read in chunks into arrays, and NumPy sorts each group once. The same
+    figures as :func:`aggregate` (window functions in SQL), without sorting the rows twice in the database."""
+    b = _bucketed(ind, w)
+    stmt = select(b.c.district, b.c.quarter, b.c.dim, b.c.amount).where(
+        b.c.amount.is_not(None), b.c.quarter.is_not(None)
+    )
+    if district is not None:
+        stmt = stmt.where(b.c.district == district)
+    keys: dict[tuple[str, str], int] = {}
+    districts: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    amounts: list[np.ndarray] = []
+    # a client-side result read in chunks: a server-side cursor would be planned for its first rows only
+    # (PostgreSQL's cursor_tuple_fraction) and picks a slower plan for the window function
+    for part in session.execute(stmt).partitions(100_000):
+        d, q, dim, amount = zip(*part, strict=True)
+        districts.append(np.fromiter(d, dtype=np.int64, count=len(d)))
+        amounts.append(np.fromiter(amount, dtype=np.int64, count=len(amount)))
+        codes.append(
+            np.fromiter(
+                (keys.setdefault(k, len(keys)) for k in zip(q, dim, strict=True)),
+                dtype=np.int64,
+                count=len(q),
+            )
+        )
+    if not keys:
+        return []
+    dist = np.concatenate(districts)
+    code = np.concatenate(codes)
+    amount_all = np.concatenate(amounts)
+    label = list(keys)
+    out: list[tuple[int, str, str, int]] = []
+    width = len(keys)
+    group, med = _group_medians(dist * width + code, amount_all)
+    for g, m in zip(group.tolist(), med.tolist(), strict=True):
+        q, dim = label[g % width]
+        out.append((g // width, q, dim, int(m)))
+    if city:
+        group, med = _group_medians(code, amount_all)
+        for g, m in zip(group.tolist(), med.tolist(), strict=True):
+            q, dim = label[g]
+            out.append((0, q, dim, int(m)))
+    return out
+
+
+def figures(
+    session: Session, ind: Indicator, w: Window, *, city: bool = True, district: int | None = None
+) -> list[Any]:
+    """Rows (district, quarter, dim, value) of one indicator: per district (only ``district`` if given) and,
+    with ``city``, the city-wide figure (district 0). Medians in Python (:func:`median_figures`), the
+    rest as one SQL aggregation (:func:`aggregate_both` / :func:`aggregate`)."""
+    if ind.measure == "median":
+        return list(median_figures(session, ind, w, city=city, district=district))
+    if city and district is None:
+        return run(session, aggregate_both(ind, w))
+    rows = run(session, aggregate(ind, w, city=False, district=district))
+    if city:
+        rows += run(session, aggregate(ind, w, city=True, district=district))
+    return rows
+
+
+def tune(session: Session) -> None:
+    """Session settings for the statistics' large scans (PostgreSQL, this transaction only): no JIT (it
+    compiles every one of the indicators' statements anew and costs more than it saves on them) and
+    room for the COUNT DISTINCT hashes and sorts in memory."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_sql("SET LOCAL jit = off"))
+        session.execute(_sql("SET LOCAL work_mem = '64MB'"))
 
 
 def drill_rows(

@@ -71,28 +71,24 @@ def compute(
     inds = list(indicators) if indicators is not None else registry.all_indicators()
     out: dict[str, dict[Key, int]] = {q.label: {} for q in window.quarters}
     order = [q.label for q in window.quarters]
+    repo.tune(session)
     for ind in inds:
-        if district is not None:
-            queries = [repo.aggregate(ind, window, city=False, district=district)]
+        rows = repo.figures(session, ind, window, city=district is None, district=district)
+        if ind.cumulative:
+            flows: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+            for d, q, dim, value in rows:
+                if q is not None:
+                    flows[(int(d), str(dim))][str(q)] = int(value or 0)
+            for (d, dim), by_q in flows.items():
+                running = 0
+                for label in order:
+                    running += by_q.get(label, 0)
+                    if running:
+                        out[label][(ind.id, d, dim)] = running
         else:
-            queries = [repo.aggregate_both(ind, window)]
-        for stmt in queries:
-            rows = repo.run(session, stmt)
-            if ind.cumulative:
-                flows: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
-                for d, q, dim, value in rows:
-                    if q is not None:
-                        flows[(int(d), str(dim))][str(q)] = int(value or 0)
-                for (d, dim), by_q in flows.items():
-                    running = 0
-                    for label in order:
-                        running += by_q.get(label, 0)
-                        if running:
-                            out[label][(ind.id, d, dim)] = running
-            else:
-                for d, q, dim, value in rows:
-                    if q is not None and value:
-                        out[str(q)][(ind.id, int(d), str(dim))] = int(value)
+            for d, q, dim, value in rows:
+                if q is not None and value:
+                    out[str(q)][(ind.id, int(d), str(dim))] = int(value)
     return out
 
 
@@ -441,7 +437,8 @@ def drill_down(
         raise ValidationFailed("累计指标请按对应的新增指标下钻")
     window = Window((quarter,))
     if district is None:
-        rows = repo.run(session, repo.aggregate(ind, window, city=False))
+        repo.tune(session)
+        rows = repo.figures(session, ind, window, city=False)
         by_district: dict[int, int] = defaultdict(int)
         for d, _q, dm, value in rows:
             if dim is None or dm == dim:

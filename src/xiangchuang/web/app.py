@@ -47,6 +47,7 @@ from xiangchuang.web import (
     api_mentors,
     api_outreach,
     api_services,
+    api_stats,
     api_training,
     health,
     pages,
@@ -63,6 +64,7 @@ from xiangchuang.web import (
     pages_registry,
     pages_services,
     pages_staff,
+    pages_stats,
     pages_training,
 )
 from xiangchuang.web.deps import AppState, LoginRequired, RateLimited, guard, is_api
@@ -306,6 +308,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(pages_jobs.router)
     app.include_router(pages_mentors.router)
     app.include_router(api_mentors.router)
+    app.include_router(pages_stats.router)
+    app.include_router(api_stats.router)
     import swagger_ui_bundle
 
     @app.get("/docs", include_in_schema=False)
