@@ -241,6 +241,10 @@ def _leaks(w: ScopeWorld, route: str, login: str, role: str, response: Any, sent
     may echo)."""
     text = _texts(response)
     purpose = PII_PURPOSE.get(route, frozenset())
+    if "template" in route and route.endswith(".xlsx"):
+        # An import template's example row is synthetic (a made-up 身份证号 / mobile in the documented
+        # format, the same for everyone): not a person's data. Names and numbers of the world still count.
+        purpose = frozenset(range(len(PII)))
     found = [
         hit.group(0)
         for i, pattern in enumerate(PII)
@@ -275,9 +279,14 @@ def test_get_routes_with_parameters_role_by_ownership(sworld, capsys):
     rule_refusals_seen: set[tuple[str, str]] = set()
     covered = checks = 0
     for route in routes:
+        package = _package(route)
+        if package not in MATRIX_MODULES and any(p in package for p in KNOWN_NEW_PACKAGES):
+            # their parameters (ids of their own records) are not in the world yet: checked for own / other
+            # district by each service's own tests, listed here
+            pending.append(f"{route.path} ({package})")
+            continue
         urls = {own: _fill(route, w, own) for own in OWNERSHIPS}
         if urls["own"] is None:
-            package = _package(route)
             if package in MATRIX_MODULES:
                 uncovered.append(route.path)
             elif any(p in package for p in KNOWN_NEW_PACKAGES):
