@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -56,12 +56,20 @@ def _month_length(year: int, month: int) -> int:
     return (dt.date(year, month + 1, 1) - dt.date(year, month, 1)).days
 
 
+def _within(a: npt.NDArray[Any], lo: int, hi: int) -> bool:
+    """Whether every value of a non-empty column lies in [lo, hi) (one row: no reductions)."""
+    if a.size == 1:
+        v = int(a.item())
+        return lo <= v < hi
+    return bool(a.size) and int(a.min()) >= lo and int(a.max()) < hi
+
+
 def civil_from_days(days: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.int64], ...]:
     """(year, month, day) of day numbers: a table lookup for 1900–2199, else integer arithmetic.
 
     Both are much faster than NumPy's datetime64 unit conversions on millions of rows."""
     d = np.asarray(days)
-    if d.size and int(d.min()) >= _TABLE_FIRST and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size:
+    if _within(d, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
         i = d - _TABLE_FIRST
         return _TABLE_Y[i], _TABLE_M[i], _TABLE_D[i]
     return _civil_arith(d)
@@ -83,7 +91,7 @@ def _civil_arith(days: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.int64], 
 
 def days_from_civil(y: npt.NDArray[np.int64], m: npt.NDArray[np.int64], d: npt.NDArray[np.int64]) -> DayArray:
     idx = np.asarray(y * 12 + (m - 1) - _MONTH_FIRST)
-    if idx.size and int(idx.min()) >= 0 and int(idx.max()) < _MONTH_START.size:
+    if _within(idx, 0, _MONTH_START.size):
         out_t: DayArray = (_MONTH_START[idx] + d - 1).astype(np.int32)
         return out_t
     y = y - (m <= 2)
@@ -101,7 +109,7 @@ _MONTH_DAYS = np.asarray([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype
 
 def _month_days(y: npt.NDArray[np.int64], m: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     idx = np.asarray(y * 12 + (m - 1) - _MONTH_FIRST)
-    if idx.size and int(idx.min()) >= 0 and int(idx.max()) < _MONTH_LEN.size:
+    if _within(idx, 0, _MONTH_LEN.size):
         out_t: npt.NDArray[np.int64] = _MONTH_LEN[idx]
         return out_t
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
@@ -130,12 +138,7 @@ def add_months(days: DayArray, months: int | npt.NDArray[np.int64]) -> DayArray:
     a single lookup in a table built once per shift."""
     shift = np.asarray(months, dtype=np.int64)
     d = np.asarray(days)
-    if (
-        shift.size == 1
-        and d.size
-        and int(d.min()) >= _TABLE_FIRST
-        and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size
-    ):
+    if shift.size == 1 and _within(d, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
         table = _shift_table(int(shift.reshape(-1)[0]))
         out_t: DayArray = table[d - _TABLE_FIRST]
         return out_t
@@ -165,7 +168,7 @@ def anniversary(days: DayArray, years: int | npt.NDArray[np.int64]) -> DayArray:
 def month_index(days: DayArray) -> npt.NDArray[np.int32]:
     """Months since 1970-01 of each day (a month number usable for consecutive-month runs)."""
     d = np.asarray(days)
-    if d.size and int(d.min()) >= _TABLE_FIRST and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size:
+    if _within(d, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
         out_t: npt.NDArray[np.int32] = _TABLE_MONTH[d - _TABLE_FIRST]
         return out_t
     y, m, _ = civil_from_days(days)
@@ -176,7 +179,7 @@ def month_index(days: DayArray) -> npt.NDArray[np.int32]:
 def month_start(months: npt.NDArray[np.integer]) -> DayArray:
     """The first day of each month number (months since 1970-01)."""
     m = np.asarray(months, dtype=np.int64) + 1970 * 12 - _MONTH_FIRST
-    if m.size and int(m.min()) >= 0 and int(m.max()) < _MONTH_START.size:
+    if _within(m, 0, _MONTH_START.size):
         out_t: DayArray = _MONTH_START[m].astype(np.int32)
         return out_t
     y, mo = np.divmod(np.asarray(months, dtype=np.int64), 12)
@@ -210,7 +213,7 @@ def parse_month(text: str | int) -> int:
 def years_of(days: DayArray) -> npt.NDArray[np.int32]:
     """Calendar year of each day."""
     d = np.asarray(days)
-    if d.size and int(d.min()) >= _TABLE_FIRST and int(d.max()) < _TABLE_FIRST + _TABLE_Y.size:
+    if _within(d, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
         out_t: npt.NDArray[np.int32] = _TABLE_YEAR[d - _TABLE_FIRST]
         return out_t
     out: npt.NDArray[np.int32] = civil_from_days(days)[0].astype(np.int32)
@@ -225,12 +228,7 @@ def completed_years(start: DayArray, on: DayArray) -> npt.NDArray[np.int32]:
     per date."""
     s = np.asarray(start)
     o = np.asarray(on)
-    if (
-        o.size == 1
-        and s.size >= _COLUMN
-        and int(s.min()) >= _TABLE_FIRST
-        and int(s.max()) < _TABLE_FIRST + _TABLE_Y.size
-    ):
+    if o.size == 1 and s.size >= _COLUMN and _within(s, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
         out_t: npt.NDArray[np.int32] = _years_to_table(int(o.reshape(-1)[0]))[s - _TABLE_FIRST]
         return out_t
     return _completed_years_arith(start, on)

@@ -120,6 +120,21 @@ def _soon(
     return soon, eligible_from
 
 
+_HORIZON: dict[tuple[str, int], int] = {}
+
+
+def _horizon_days(params: ParameterSet, on: int) -> int:
+    """「即将符合」's horizon in days at date ``on`` (a city value; kept per parameter set and date)."""
+    key = (params.digest, on)
+    got = _HORIZON.get(key)
+    if got is None:
+        p = params["general.soon_horizon_days"]
+        got = int(p.ints(p.lookup(None, np.asarray([on], dtype=np.int32)))[0])
+        if len(_HORIZON) < 4096:
+            _HORIZON[key] = got
+    return got
+
+
 def run_program(
     program: Program, facts: Facts, on: int, params: ParameterSet, *, details: bool = True
 ) -> Outcome:
@@ -139,8 +154,7 @@ def run_program(
     amount: npt.NDArray[np.int64] = pick(status == PASS, out.amount, 0)
 
     # 「即将符合」: every failed condition will pass by itself within the horizon, nothing unknown.
-    horizon_param = params["general.soon_horizon_days"]
-    horizon = on + int(horizon_param.ints(horizon_param.lookup(None, np.asarray([on], dtype=np.int32)))[0])
+    horizon = on + _horizon_days(params, on)
     soon, eligible_from = _soon(program, ctx, conds, status, grp, on, horizon)
 
     if not details:

@@ -23,6 +23,10 @@ def mul_rate_half_up(base: FenArray, num: npt.NDArray[np.int64], den: npt.NDArra
     base = np.asarray(base, dtype=np.int64)
     num = np.asarray(num, dtype=np.int64)
     den = np.asarray(den, dtype=np.int64)
+    if base.size == 1 and num.size == 1 and den.size == 1:
+        # One row (a single case): the same arithmetic in Python integers, one small array.
+        shape = max(base.shape, num.shape, den.shape, key=len)
+        return np.full(shape, _half_up(int(base.item()), int(num.item()), int(den.item())), dtype=np.int64)
     if not (base.size and num.size):
         return np.zeros(np.broadcast_shapes(base.shape, num.shape, den.shape), dtype=np.int64)
     bmin, bmax, nmin, nmax = int(base.min()), int(base.max()), int(num.min()), int(num.max())
@@ -40,6 +44,16 @@ def mul_rate_half_up(base: FenArray, num: npt.NDArray[np.int64], den: npt.NDArra
     sign = np.where(prod < 0, -1, 1)
     out: FenArray = (sign * ((2 * np.abs(prod) + den) // (2 * den))).astype(np.int64)
     return out
+
+
+def _half_up(base: int, num: int, den: int) -> int:
+    """round_half_up(base * num / den) in Python integers (halves away from zero), with the column
+    version's range check."""
+    if abs(base) * abs(num) >= _LIMIT // 2:
+        raise OverflowError("金额超出可精确计算的范围")
+    prod = base * num
+    q = (2 * abs(prod) + den) // (2 * den)
+    return -q if prod < 0 else q
 
 
 def mul_rate_scalar(base_fen: int, rate: Fraction) -> int:

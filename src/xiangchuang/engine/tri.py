@@ -19,13 +19,14 @@ UNKNOWN: Final = np.int8(1)
 PASS: Final = np.int8(2)
 
 NAMES: Final = {0: "fail", 1: "unknown", 2: "pass"}
+_ONE_ROW: Final = tuple(np.asarray([v], dtype=np.int8) for v in (0, 1, 2))
 
 
 def tri(holds: BoolArray, known: BoolArray) -> TriArray:
     """PASS where known and holds, FAIL where known and not, UNKNOWN where not known."""
-    if np.size(holds) == 1 and np.size(known) == 1 and np.ndim(holds) == np.ndim(known) == 1:
-        # One row (a single case): plain Python, one small array.
-        return np.asarray([(2 if holds[0] else 0) if known[0] else 1], dtype=np.int8)
+    if type(holds) is np.ndarray and type(known) is np.ndarray and holds.shape == known.shape == (1,):
+        # One row (a single case): plain Python, a copy of a ready-made one-row column.
+        return _ONE_ROW[(2 if holds[0] else 0) if known[0] else 1].copy()
     # int8 arithmetic, one byte per row: known → 2·holds, unknown → 1.
     h = np.asarray(holds, dtype=bool).view(np.int8)
     k = np.asarray(known, dtype=bool).view(np.int8)

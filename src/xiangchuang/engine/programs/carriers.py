@@ -12,7 +12,6 @@ from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
 from xiangchuang.engine.programs.common import (
-    and3,
     enum_codes_mask,
     enum_in,
     enum_is,
@@ -20,7 +19,7 @@ from xiangchuang.engine.programs.common import (
     is_false,
     is_true,
 )
-from xiangchuang.engine.tri import PASS, TriArray, tri
+from xiangchuang.engine.tri import PASS, TriArray, all_of, tri
 from xiangchuang.engine.vec import keep, pick
 
 PERMYRIAD = 10000
@@ -65,7 +64,7 @@ def in_carrier(ctx: Ctx) -> CondOut:
     mask = enum_codes_mask(ctx, "carrier_rent_reduction.carrier_kinds", "carriers", "kind")
     state = enum_in(ctx.t["carrier__kind"], mask)
     start = ctx.t["tenancy_start"]
-    return CondOut(and3(state, tri(start.values <= ctx.on, start.known)))
+    return CondOut(all_of(state, tri(start.values <= ctx.on, start.known)))
 
 
 def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -355,7 +354,7 @@ def performance(ctx: Ctx) -> CondOut:
     first = years_of(md.values.astype(np.int32, copy=False)).astype(np.int64) + 1
     in_window = (ay.values >= first) & (ay.values < first + years) & (ay.values < years_of(ctx.on_col))
     rated = rating.values != FACTS["carriers"]["rating"].code_of("none")
-    state = and3(tri(in_window, ay.known & md.known), tri(rated, rating.known), _received_state(ctx, p))
+    state = all_of(tri(in_window, ay.known & md.known), tri(rated, rating.known), _received_state(ctx, p))
     return CondOut(state, info={"award_year": ay.values, "years": years})
 
 
@@ -366,7 +365,7 @@ def national(ctx: Ctx) -> CondOut:
     # The current level decides when known; otherwise the date of national recognition.
     by_level = enum_is(lvl, "carriers", "level", "national")
     by_date = tri(d.values <= ctx.on, d.known)
-    return CondOut(and3(pick(lvl.known, by_level, by_date).astype(np.int8), _received_state(ctx, nat)))
+    return CondOut(all_of(pick(lvl.known, by_level, by_date).astype(np.int8), _received_state(ctx, nat)))
 
 
 def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:

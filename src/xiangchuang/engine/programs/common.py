@@ -75,20 +75,6 @@ def in_force(ctx: Ctx, name: str, days: npt.NDArray[np.int32] | None = None) -> 
     return pick(ok, PASS, FAIL).astype(np.int8)
 
 
-def and3(*parts: TriArray) -> TriArray:
-    out = parts[0]
-    for p in parts[1:]:
-        out = np.minimum(out, p)
-    return out
-
-
-def or3(*parts: TriArray) -> TriArray:
-    out = parts[0]
-    for p in parts[1:]:
-        out = np.maximum(out, p)
-    return out
-
-
 def known_positive(col: Col) -> TriArray:
     return tri(col.values > 0, col.known)
 

@@ -15,16 +15,14 @@ from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
-    and3,
     bit,
     has_all,
     in_groups,
     is_false,
     is_true,
     none_received,
-    or3,
 )
-from xiangchuang.engine.tri import PASS, TriArray, tri
+from xiangchuang.engine.tri import PASS, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import pick
 
 CLAUSE = "1.3"
@@ -46,7 +44,7 @@ def job_group(ctx: Ctx) -> CondOut:
     g = ctx.t["person__groups"]
     listed = in_groups(g, ctx.groups_mask("job_subsidy.groups") | ctx.groups_mask("job_subsidy.extra_groups"))
     unemployed_dibao = has_all(g, bit("registered_unemployed") | bit("dibao"))
-    return CondOut(or3(listed, unemployed_dibao))
+    return CondOut(any_of(listed, unemployed_dibao))
 
 
 def consecutive_contributions(ctx: Ctx) -> CondOut:
@@ -156,7 +154,7 @@ def si_group(ctx: Ctx) -> CondOut:
     gd, hd = t["person__graduation_date"], t["hire_date"]
     years = ctx.ints("social_insurance_subsidy.graduate_years")
     within = tri(hd.values <= anniversary(gd.values.astype(np.int32, copy=False), years), gd.known & hd.known)
-    return CondOut(or3(listed, and3(grad_unemployed, within)), info={"graduate_years": years})
+    return CondOut(any_of(listed, all_of(grad_unemployed, within)), info={"graduate_years": years})
 
 
 def _si_limits(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:

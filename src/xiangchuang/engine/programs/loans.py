@@ -20,17 +20,15 @@ from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
 from xiangchuang.engine.programs.common import (
-    and3,
     bit,
     ceil_div,
     date_or_on,
     enum_is,
     in_groups,
     is_true,
-    or3,
     pass_if_unknown,
 )
-from xiangchuang.engine.tri import FAIL, PASS, TriArray, tri
+from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import pick
 
 CLAUSE = "1.2"
@@ -66,7 +64,7 @@ def borrower_group(ctx: Ctx) -> CondOut:
     years = ctx.ints("loan.graduate_years", day)
     is_grad = in_groups(groups, bit("college_graduate"))
     within = tri(day <= anniversary(grad.values.astype(np.int32, copy=False), years), grad.known)
-    return CondOut(or3(listed, and3(is_grad, within)), info={"graduate_years": years})
+    return CondOut(any_of(listed, all_of(is_grad, within)), info={"graduate_years": years})
 
 
 def no_blocking_loans(ctx: Ctx) -> CondOut:
@@ -353,7 +351,9 @@ def small_new_individual(ctx: Ctx) -> CondOut:
     limit = ctx.ints("counter_guarantee_waiver.small_loan_max", _loan_day(ctx))
     individual = pick(_kind_is(ctx, INDIVIDUAL, PARTNERSHIP), PASS, FAIL).astype(np.int8)
     return CondOut(
-        and3(individual, tri(new.values.astype(bool), new.known), tri(amount.values <= limit, amount.known)),
+        all_of(
+            individual, tri(new.values.astype(bool), new.known), tri(amount.values <= limit, amount.known)
+        ),
         info={"amount_fen": amount.values, "limit_fen": limit},
     )
 
@@ -367,16 +367,18 @@ def recommended(ctx: Ctx) -> CondOut:
 def honoured(ctx: Ctx) -> CondOut:
     t = ctx.t
     return CondOut(
-        or3(is_true(t["borrower__honour_city_level"]).state, is_true(t["business__honour_city_level"]).state)
+        any_of(
+            is_true(t["borrower__honour_city_level"]).state, is_true(t["business__honour_city_level"]).state
+        )
     )
 
 
 def credit_rated(ctx: Ctx) -> CondOut:
     t = ctx.t
-    rated = or3(is_true(t["credit_rated"]).state, is_true(t["business__credit_rated"]).state)
+    rated = any_of(is_true(t["credit_rated"]).state, is_true(t["business__credit_rated"]).state)
     sm = pick(_kind_is(ctx, SMALL_MICRO), PASS, FAIL).astype(np.int8)
     merchant_or_farmer = in_groups(t["borrower__groups"], bit("online_merchant") | bit("farmer"))
-    return CondOut(and3(rated, or3(sm, merchant_or_farmer)))
+    return CondOut(all_of(rated, any_of(sm, merchant_or_farmer)))
 
 
 def second_time_founder(ctx: Ctx) -> CondOut:

@@ -17,8 +17,8 @@ from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
-from xiangchuang.engine.programs.common import and3, enum_codes_mask, enum_in, is_true, none_received, or3
-from xiangchuang.engine.tri import FAIL, PASS, TriArray, tri
+from xiangchuang.engine.programs.common import enum_codes_mask, enum_in, is_true, none_received
+from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import pick
 
 CLAUSE = "2.4"
@@ -49,16 +49,17 @@ def early_stage(ctx: Ctx) -> CondOut:
     years = ctx.ints("training.licence_window_years")
     lic_v = lic.values.astype(np.int32, copy=False)
     ann = anniversary(lic_v, years)
-    licensed_before = and3(
+    licensed_before = all_of(
         tri(has.values.astype(bool), has.known), tri(lic_v <= start.values, lic.known & start.known)
     )
     within = tri(start.values <= ann, lic.known & start.known)
-    no_licence_yet = or3(
+    no_licence_yet = any_of(
         tri(~has.values.astype(bool), has.known), tri(lic_v > start.values, lic.known & start.known)
     )
-    preparing = and3(no_licence_yet, tri(intent.values.astype(bool), intent.known))
+    preparing = all_of(no_licence_yet, tri(intent.values.astype(bool), intent.known))
     return CondOut(
-        or3(preparing, and3(licensed_before, within)), info={"years": years, "licence_anniversary_date": ann}
+        any_of(preparing, all_of(licensed_before, within)),
+        info={"years": years, "licence_anniversary_date": ann},
     )
 
 
@@ -68,7 +69,7 @@ def established(ctx: Ctx) -> CondOut:
     start, has, lic = t["start_date"], t["person__has_licence"], t["person__licence_date"]
     years = ctx.ints("training.licence_window_years")
     ann = anniversary(lic.values.astype(np.int32, copy=False), years)
-    state = and3(tri(has.values.astype(bool), has.known), tri(start.values >= ann, lic.known & start.known))
+    state = all_of(tri(has.values.astype(bool), has.known), tri(start.values >= ann, lic.known & start.known))
     return CondOut(
         state,
         info={
@@ -250,7 +251,7 @@ def trainees_completed(ctx: Ctx) -> CondOut:
     t = ctx.t
     n, c = t["trainees"], t["completion_date"]
     return CondOut(
-        and3(tri(n.values > 0, n.known), tri(c.values <= ctx.on, c.known)), info={"trainees": n.values}
+        all_of(tri(n.values > 0, n.known), tri(c.values <= ctx.on, c.known)), info={"trainees": n.values}
     )
 
 
