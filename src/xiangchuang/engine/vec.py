@@ -29,6 +29,10 @@ def pick(cond: Any, a: Any, b: Any) -> npt.NDArray[Any]:
     if dtype.kind not in "iu":
         where: npt.NDArray[Any] = np.where(c, a, b)
         return where
+    if _zero(b):
+        # ``a`` where the condition holds, else 0: one multiplication by the mask (0 or 1).
+        kept: npt.NDArray[Any] = np.multiply(a, c, dtype=dtype)
+        return kept
     # Array integer arithmetic wraps silently (no overflow warning), which is what makes it exact.
     out: npt.NDArray[Any] = np.multiply(np.subtract(a, b, dtype=dtype), c, dtype=dtype)
     np.add(out, b, out=out, dtype=dtype, casting="unsafe")
@@ -36,6 +40,11 @@ def pick(cond: Any, a: Any, b: Any) -> npt.NDArray[Any]:
 
 
 _SMALL = 256
+
+
+def _zero(v: Any) -> bool:
+    """Whether ``v`` is the integer scalar 0 (a Python int or a NumPy integer)."""
+    return (type(v) is int and v == 0) or (isinstance(v, np.integer) and int(v) == 0)
 
 
 def keep(cond: Any, a: Any) -> npt.NDArray[Any]:
