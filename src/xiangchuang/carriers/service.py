@@ -34,6 +34,7 @@ import numpy as np
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xiangchuang import fields
 from xiangchuang.applications import attachments
 from xiangchuang.applications import service as applications
 from xiangchuang.audit import record
@@ -95,10 +96,6 @@ TENANT_COLUMNS: Final = (
 )
 assert set(KIND_LABELS) == set(CARRIER_KINDS) and set(LEVEL_LABELS) == set(CARRIER_LEVELS)
 assert set(RATING_LABELS) == set(RATINGS)
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now if now is not None else dt.datetime.now(dt.UTC)
 
 
 def _audit(
@@ -342,7 +339,7 @@ def create_carrier(
     session: Session, *, data: CarrierInput, actor: Actor, audit_key: bytes, now: dt.datetime | None = None
 ) -> Carrier:
     """Register a carrier with its workstations (district staff of the carrier's district)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     _validate_carrier(data)
     _check_staff(actor, data.district)
     carrier = Carrier(
@@ -400,7 +397,7 @@ def update_carrier(
 ) -> Carrier:
     """Change a carrier's name, place, capacity, services and operator (district staff). The capacity
     cannot fall below the tenants in residence today."""
-    at = _now(now)
+    at = fields.now_utc(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _check_staff(actor, carrier.district)
     data = CarrierInput(
@@ -451,7 +448,7 @@ def set_level(
     now: dt.datetime | None = None,
 ) -> Carrier:
     """Record a (new) recognition level and its date (区县级 / 市级 / 国家级)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _check_staff(actor, carrier.district)
     if level not in LEVEL_LABELS:
@@ -491,7 +488,7 @@ def set_schedule(
     now: dt.datetime | None = None,
 ) -> Carrier:
     """The carrier's own reduction schedule (operator or district staff)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _check_manage(actor, carrier)
     text = validate_schedule(steps)
@@ -519,7 +516,7 @@ def add_workstations(
     audit_key: bytes,
     now: dt.datetime | None = None,
 ) -> list[Workstation]:
-    at = _now(now)
+    at = fields.now_utc(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _check_manage(actor, carrier)
     existing = repo.workstations(session, carrier.id)
@@ -618,7 +615,7 @@ def add_tenant(
     audit_key: bytes,
     now: dt.datetime | None = None,
 ) -> Tenancy:
-    at = _now(now)
+    at = fields.now_utc(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _check_manage(actor, carrier)
     tenancy = _add_tenant(session, carrier, data, repo.occupied_numbers(session, carrier.id, data.start))
@@ -647,7 +644,7 @@ def end_tenancy(
     audit_key: bytes,
     now: dt.datetime | None = None,
 ) -> Tenancy:
-    at = _now(now)
+    at = fields.now_utc(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _check_manage(actor, carrier)
     tenancy = session.get(Tenancy, tenancy_id)
@@ -691,7 +688,7 @@ def import_tenants(
     checked; any error → nothing is written and every error is reported (row, column, rule)."""
     from openpyxl import load_workbook
 
-    at = _now(now)
+    at = fields.now_utc(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _check_manage(actor, carrier)
     try:
@@ -817,7 +814,7 @@ def generate_bills(
     rent and property fee, the month's utilities (``utilities`` by business number, else the tenancy's
     monthly figure), and the reduction of the engine's ``carrier_rent_reduction`` evaluated on the later
     of the month's first day and the tenancy start (the year of tenancy is counted on that day)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _check_manage(actor, carrier)
     first, last = _month_bounds(month)
@@ -1026,7 +1023,7 @@ def allocate_free_workstation(
 ) -> WorkstationAllocation:
     """Allocate a free workstation if the engine finds the person eligible on ``start``; otherwise
     :class:`ValidationFailed` with the engine's reason. Nothing is written on a refusal."""
-    at = _now(now)
+    at = fields.now_utc(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _check_manage(actor, carrier)
     person = repo.person_by_no(session, person_no)
@@ -1092,7 +1089,7 @@ def renew_allocation(
 ) -> WorkstationAllocation:
     """Extend by one more term from the day after the current end, if the engine (on that day) still
     finds the person eligible."""
-    at = _now(now)
+    at = fields.now_utc(now)
     alloc = repo.allocation_by_no(session, allocation_no)
     if alloc is None:
         raise NotFound(f"工位分配编号：{allocation_no} 不存在")
@@ -1135,7 +1132,7 @@ def end_allocation(
     audit_key: bytes,
     now: dt.datetime | None = None,
 ) -> WorkstationAllocation:
-    at = _now(now)
+    at = fields.now_utc(now)
     alloc = repo.allocation_by_no(session, allocation_no)
     if alloc is None:
         raise NotFound(f"工位分配编号：{allocation_no} 不存在")
@@ -1180,7 +1177,7 @@ def record_rating(
     now: dt.datetime | None = None,
 ) -> CarrierRating:
     """A yearly performance rating with its evidence (district staff). One per carrier and year."""
-    at = _now(now)
+    at = fields.now_utc(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _check_staff(actor, carrier.district)
     today = china_date(at)
@@ -1243,7 +1240,7 @@ def apply_award(
 ) -> Application:
     """A draft ``carrier_award`` application for ``year`` by the carrier's operator (the workflow's
     applicant is the organisation, ``org:<code>``)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _operator(actor, carrier)
     last = china_date(at).year - 1

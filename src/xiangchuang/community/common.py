@@ -9,7 +9,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xiangchuang.audit.chain import contains_personal_number, record
+from xiangchuang.audit.chain import record
 from xiangchuang.engine.districts import district_by_code, is_district
 from xiangchuang.errors import Forbidden, NotFound, ValidationFailed
 from xiangchuang.models import Business, Person
@@ -55,20 +55,6 @@ def visible_districts(scope: UserScope) -> int | None:
     if scope.level in ("district", "street") and scope.district is not None:
         return scope.district
     raise Forbidden("您的账号没有区县范围，不能查看本项业务")
-
-
-def text(value: str | None, field: str, *, max_len: int, required: bool = True) -> str | None:
-    """Trimmed text; a personal number (ID, phone, card) is refused in free text."""
-    v = (value or "").strip()
-    if not v:
-        if required:
-            raise ValidationFailed(f"{field}：必填")
-        return None
-    if len(v) > max_len:
-        raise ValidationFailed(f"{field}：不超过 {max_len} 个字（现 {len(v)} 个）")
-    if contains_personal_number(v):
-        raise ValidationFailed(f"{field}：不得包含身份证号、手机号或银行卡号")
-    return v
 
 
 def not_future(day: dt.date, today: dt.date, field: str) -> dt.date:

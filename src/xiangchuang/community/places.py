@@ -25,10 +25,10 @@ from xiangchuang.community.common import (
     not_future,
     require_district,
     require_staff,
-    text,
     visible_districts,
 )
 from xiangchuang.errors import Conflict, NotFound, ValidationFailed
+from xiangchuang.fields import text
 from xiangchuang.models import (
     Business,
     BusinessTag,

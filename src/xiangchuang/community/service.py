@@ -32,11 +32,11 @@ from xiangchuang.community.common import (
     not_future,
     require_district,
     require_staff,
-    text,
     visible_districts,
 )
 from xiangchuang.engine.parameters import ParameterSet, load_parameters, thaw
 from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from xiangchuang.fields import text
 from xiangchuang.models import (
     Business,
     ClosureCase,

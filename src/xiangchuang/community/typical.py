@@ -30,12 +30,12 @@ from xiangchuang.community.common import (
     person_by_no,
     require_district,
     require_staff,
-    text,
     visible_districts,
 )
 from xiangchuang.crypto import FieldCipher
 from xiangchuang.engine.parameters import ParameterSet, load_parameters, thaw
 from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from xiangchuang.fields import text
 from xiangchuang.mentors import service as mentors
 from xiangchuang.models import (
     Business,

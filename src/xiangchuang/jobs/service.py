@@ -33,9 +33,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xiangchuang import fields
 from xiangchuang.applications import service as applications
 from xiangchuang.applications.repository import founder_of
-from xiangchuang.audit import contains_personal_number, record
+from xiangchuang.audit import record
 from xiangchuang.chinatime import china_date
 from xiangchuang.engine.districts import district_by_code, is_district
 from xiangchuang.engine.parameters import ParameterSet
@@ -90,58 +91,8 @@ class Actor:
     person_id: int | None = None
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or dt.datetime.now(dt.UTC)
-
-
 def _no(prefix: str, at: dt.datetime) -> str:
     return f"{prefix}{china_date(at):%Y%m%d}{secrets.token_hex(4).upper()}"
-
-
-def _text(value: str | None, what: str, *, max_len: int, required: bool = True) -> str | None:
-    v = (value or "").strip()
-    if not v:
-        if required:
-            raise ValidationFailed(f"{what}：不能为空")
-        return None
-    if len(v) > max_len:
-        raise ValidationFailed(f"{what}：不超过 {max_len} 个字符")
-    if contains_personal_number(v):
-        raise ValidationFailed(f"{what}：不得包含身份证号、手机号或银行卡号等个人信息")
-    return v
-
-
-def _int(value: Any, what: str, lo: int, hi: int) -> int:
-    try:
-        n = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{what}：须为 {lo}–{hi} 的整数") from None
-    if not lo <= n <= hi:
-        raise ValidationFailed(f"{what}：须为 {lo}–{hi} 的整数")
-    return n
-
-
-def _district(value: Any, what: str = "区县") -> int:
-    try:
-        code = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{what}：须为重庆市区县代码（如 500101）") from None
-    if not is_district(code):
-        raise ValidationFailed(f"{what}：{code} 不是重庆市的区县代码")
-    return code
-
-
-def _date(value: dt.date | str | None, what: str, *, required: bool = True) -> dt.date | None:
-    if value is None or value == "":
-        if required:
-            raise ValidationFailed(f"{what}：不能为空")
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationFailed(f"{what}：日期格式应为 YYYY-MM-DD") from None
 
 
 def _audit(
@@ -198,20 +149,20 @@ class PostInput:
 
 
 def _post_values(inp: PostInput, business: Business, today: dt.date) -> dict[str, Any]:
-    title = _text(inp.title, "岗位名称", max_len=60)
+    title = fields.text(inp.title, "岗位名称", max_len=60)
     if inp.trade not in TRADES:
         raise ValidationFailed(f"行业/工种：须为 {'、'.join(TRADES.values())} 之一")
     skills = parse_skills(inp.skills, "所需技能")
-    positions = _int(inp.positions, "招聘人数", 1, 500)
-    lo = _int(inp.wage_min_yuan, "月工资下限（元）", 1, MAX_WAGE_YUAN)
-    hi = _int(inp.wage_max_yuan, "月工资上限（元）", 1, MAX_WAGE_YUAN)
+    positions = fields.integer(inp.positions, "招聘人数", 1, 500)
+    lo = fields.integer(inp.wage_min_yuan, "月工资下限（元）", 1, MAX_WAGE_YUAN)
+    hi = fields.integer(inp.wage_max_yuan, "月工资上限（元）", 1, MAX_WAGE_YUAN)
     if hi < lo:
         raise ValidationFailed("月工资上限（元）：不能低于下限")
-    town = _text(inp.town, "工作地点（乡镇/街道）", max_len=40)
+    town = fields.text(inp.town, "工作地点（乡镇/街道）", max_len=40)
     district = (
-        business.district if inp.district in (None, "") else _district(inp.district, "工作地点（区县）")
+        business.district if inp.district in (None, "") else fields.district(inp.district, "工作地点（区县）")
     )
-    start = _date(inp.start_date, "到岗日期")
+    start = fields.date(inp.start_date, "到岗日期")
     assert start is not None
     if start < today - dt.timedelta(days=30) or start > today + dt.timedelta(days=730):
         raise ValidationFailed("到岗日期：须在今天前 30 天至今后 2 年之内")
@@ -219,7 +170,7 @@ def _post_values(inp: PostInput, business: Business, today: dt.date) -> dict[str
         raise ValidationFailed(f"用工形式：须为 {'、'.join(CONTRACT_KINDS.values())} 之一")
     months: int | None = None
     if inp.contract_kind == "fixed_term" or inp.contract_months not in (None, ""):
-        months = _int(inp.contract_months, "合同期限（月）", 1, 120)
+        months = fields.integer(inp.contract_months, "合同期限（月）", 1, 120)
     return {
         "title": title,
         "trade": inp.trade,
@@ -232,7 +183,7 @@ def _post_values(inp: PostInput, business: Business, today: dt.date) -> dict[str
         "start_date": start,
         "contract_kind": inp.contract_kind,
         "contract_months": months,
-        "terms": _text(inp.terms, "其他用工条件", max_len=300, required=False),
+        "terms": fields.text(inp.terms, "其他用工条件", max_len=300, required=False),
     }
 
 
@@ -263,7 +214,7 @@ def report_post(
     now: dt.datetime | None = None,
 ) -> JobPost:
     """A business's labour need (state 待核实), by the business or by a window clerk on its behalf."""
-    at = _now(now)
+    at = fields.now_utc(now)
     business = _business_for(session, actor, business_no)
     if business.status != "normal" or business.deregistration_date is not None:
         raise ValidationFailed(f"经营主体 {business.business_no} 不在正常经营状态，不能报送用工需求")
@@ -312,7 +263,7 @@ def update_post(
     now: dt.datetime | None = None,
 ) -> JobPost:
     """Correct a post that is waiting for verification or was returned (it goes back to 待核实)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     post = _post(session, post_no)
     _owner_or_staff(session, actor, post, "修改用工需求")
     if post.state not in ("reported", "rejected"):
@@ -388,14 +339,14 @@ def verify_post(
     now: dt.datetime | None = None,
 ) -> JobPost:
     """District staff: 核实通过并发布 (``publish``) or 退回 (``reject``, with a reason)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     post = _post(session, post_no)
     _staff_of(actor, post.district, "核实发布用工需求")
     if decision not in ("publish", "reject"):
         raise ValidationFailed("核实结论：须为 publish（核实通过并发布）或 reject（退回）")
     if post.state != "reported":
         raise InvalidTransition(f"用工需求 {post_no} 当前不是待核实状态，不能核实")
-    why = _text(reason, "退回原因", max_len=200, required=decision == "reject")
+    why = fields.text(reason, "退回原因", max_len=200, required=decision == "reject")
     seen = post.version if expected_version is None else expected_version
     values: dict[str, Any] = {
         "verified_by": actor.login,
@@ -441,7 +392,7 @@ def close_post(
     session: Session, *, actor: Actor, post_no: str, audit_key: bytes, now: dt.datetime | None = None
 ) -> JobPost:
     """The business (or district staff) takes a post off the board."""
-    at = _now(now)
+    at = fields.now_utc(now)
     post = _post(session, post_no)
     _owner_or_staff(session, actor, post, "关闭用工需求")
     if post.state in ("closed", "filled"):
@@ -539,14 +490,14 @@ def register_seeker(
     now: dt.datetime | None = None,
 ) -> JobSeeker:
     """Register (or update) a job seeker: a registry person with skills, place and wage expectation."""
-    at = _now(now)
+    at = fields.now_utc(now)
     person = _person_for(session, actor, pii, person_no, id_number)
     if data.category not in SEEKER_CATEGORIES:
         raise ValidationFailed(f"人员类别：须为 {'、'.join(SEEKER_CATEGORIES.values())} 之一")
-    district = _district(data.district, "期望工作区县")
+    district = fields.district(data.district, "期望工作区县")
     if actor.role == "window_clerk" and district != actor.district:
         raise Forbidden("窗口只能为在本区县求职的人员办理登记")
-    town = _text(data.town, "期望工作乡镇/街道", max_len=40)
+    town = fields.text(data.town, "期望工作乡镇/街道", max_len=40)
     skills = parse_skills(data.skills, "技能")
     if not skills:
         raise ValidationFailed("技能：至少填写 1 项（可从技能目录中选择）")
@@ -559,8 +510,8 @@ def register_seeker(
     for t in trades:
         if t not in TRADES:
             raise ValidationFailed(f"意向行业：「{t[:20]}」不在行业目录中")
-    wage = _int(data.wage_expected_yuan or 0, "期望月工资（元）", 0, MAX_WAGE_YUAN)
-    available = _date(data.available_from, "可到岗日期", required=False)
+    wage = fields.integer(data.wage_expected_yuan or 0, "期望月工资（元）", 0, MAX_WAGE_YUAN)
+    available = fields.optional_date(data.available_from, "可到岗日期")
     phone_enc = phone_bidx = None
     if data.phone and data.phone.strip():
         try:
@@ -630,7 +581,7 @@ def get_seeker(session: Session, *, actor: Actor, seeker_no: str) -> JobSeeker:
 def withdraw_seeker(
     session: Session, *, actor: Actor, seeker_no: str, audit_key: bytes, now: dt.datetime | None = None
 ) -> JobSeeker:
-    at = _now(now)
+    at = fields.now_utc(now)
     seeker = get_seeker(session, actor=actor, seeker_no=seeker_no)
     if actor.role == "city_admin":
         raise Forbidden("市级管理员不能办理求职登记")
@@ -777,7 +728,7 @@ def apply(
     now: dt.datetime | None = None,
 ) -> JobApplication:
     """A seeker applies for a published post (or a window clerk for them)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     seeker = get_seeker(session, actor=actor, seeker_no=seeker_no)
     if actor.role not in ("applicant", "window_clerk"):
         raise Forbidden("只有求职者本人或街道/乡镇窗口可以办理应聘")
@@ -859,20 +810,20 @@ def hire(
 ) -> Employment:
     """Record a hire: the application becomes 已录用, the post counts it (已招满 when full), the seeker is
     hired, and the business's employment record for this person is created or updated."""
-    at = _now(now)
+    at = fields.now_utc(now)
     app, post, seeker = _application(session, application_id)
     _owner_or_staff(session, actor, post, "录用")
     if app.state != "applied":
         raise InvalidTransition("只有“已应聘”的记录可以录用")
     if post.hired >= post.positions:
         raise InvalidTransition(f"岗位 {post.post_no} 已招满")
-    day = _date(hire_date, "入职日期")
+    day = fields.date(hire_date, "入职日期")
     assert day is not None
     today = china_date(at)
     if day > today + dt.timedelta(days=90) or day < today - dt.timedelta(days=365):
         raise ValidationFailed("入职日期：须在今天前 1 年至今后 90 天之内")
-    c_start = _date(contract_start, "合同起始日期", required=False)
-    c_end = _date(contract_end, "合同终止日期", required=False)
+    c_start = fields.optional_date(contract_start, "合同起始日期")
+    c_end = fields.optional_date(contract_end, "合同终止日期")
     if c_start is not None and c_end is not None and c_end <= c_start:
         raise ValidationFailed("合同终止日期：须晚于合同起始日期")
     if post.contract_kind == "fixed_term" and c_start is not None and c_end is None and post.contract_months:
@@ -934,7 +885,7 @@ def hire(
 def decline(
     session: Session, *, actor: Actor, application_id: int, audit_key: bytes, now: dt.datetime | None = None
 ) -> JobApplication:
-    at = _now(now)
+    at = fields.now_utc(now)
     app, post, _ = _application(session, application_id)
     _owner_or_staff(session, actor, post, "处理应聘")
     if app.state != "applied":
@@ -984,7 +935,7 @@ def record_training(
     now: dt.datetime | None = None,
 ) -> OnjobTraining:
     """An on-job training course, by its provider (business/cooperative or artisan account) or a clerk."""
-    at = _now(now)
+    at = fields.now_utc(now)
     kind = data.provider_kind
     if kind not in PROVIDER_KINDS:
         raise ValidationFailed(f"培训主体：须为 {'、'.join(PROVIDER_KINDS.values())} 之一")
@@ -1011,7 +962,9 @@ def record_training(
         else:
             raise Forbidden("只有培训主体本人或街道/乡镇窗口可以登记岗位培训")
         district = (
-            _district(data.district, "所在区县") if data.district not in (None, "") else (actor.district or 0)
+            fields.district(data.district, "所在区县")
+            if data.district not in (None, "")
+            else (actor.district or 0)
         )
         if person is not None and not district:
             district = person.hukou_district or 0
@@ -1020,16 +973,16 @@ def record_training(
     else:  # association: no registry row, recorded at the window
         if actor.role != "window_clerk":
             raise Forbidden("专业技术协会的岗位培训请到街道/乡镇窗口登记")
-        name = _text(data.provider_name, "协会名称", max_len=120)
+        name = fields.text(data.provider_name, "协会名称", max_len=120)
         district = actor.district or 0
     if actor.role == "window_clerk" and district != actor.district:
         raise Forbidden("窗口只能登记本区县培训主体的培训")
-    course = _text(data.course, "培训项目", max_len=80)
+    course = fields.text(data.course, "培训项目", max_len=80)
     if data.course_level not in COURSE_LEVELS:
         raise ValidationFailed(f"培训等级：须为 {'、'.join(COURSE_LEVELS.values())} 之一")
-    trainees = _int(data.trainees, "培训合格人数", 1, 1000)
-    start = _date(data.start_date, "培训开始日期")
-    end = _date(data.completion_date, "培训结业日期")
+    trainees = fields.integer(data.trainees, "培训合格人数", 1, 1000)
+    start = fields.date(data.start_date, "培训开始日期")
+    end = fields.date(data.completion_date, "培训结业日期")
     assert start is not None and end is not None
     if end < start:
         raise ValidationFailed("培训结业日期：不能早于开始日期")

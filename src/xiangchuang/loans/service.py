@@ -62,8 +62,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xiangchuang import fields
 from xiangchuang.applications.workflow import Row
-from xiangchuang.audit import contains_personal_number, record
+from xiangchuang.audit import record
 from xiangchuang.chinatime import china_date
 from xiangchuang.engine import ENGINE_VERSION
 from xiangchuang.engine.assemble import Facts
@@ -155,17 +156,9 @@ class MoveResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now if now is not None else dt.datetime.now(dt.UTC)
-
-
 def _text(value: str, what: str, limit: int) -> str:
-    value = (value or "").strip()
-    if len(value) > limit:
-        raise ValidationFailed(f"{what}不超过 {limit} 个字符")
-    if contains_personal_number(value):
-        raise ValidationFailed(f"{what}中不得包含身份证号、手机号或银行卡号")
-    return value
+    """The shared text rule (fields.text); an empty value is "" here (the API's optional strings)."""
+    return fields.text(value, what, limit, required=False) or ""
 
 
 def _positive_int(value: Any, what: str) -> int:
@@ -236,7 +229,7 @@ def create_loan(
     now: dt.datetime | None = None,
 ) -> Loan:
     """A draft loan application (by the applicant, or a window clerk on their behalf — 事务代办)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     params = params or load_parameters()
     r = request
     if r.kind not in LOAN_KINDS:
@@ -460,7 +453,7 @@ def act(
         )
     if action not in ("submit", "withdraw", "accept", "disburse"):
         raise InvalidTransition(f"「{action}」须通过专门的办理功能执行")
-    at = _now(now)
+    at = fields.now_utc(now)
     loan, row = _begin(
         session, loan_id=loan_id, action=action, actor=actor, expected_version=expected_version
     )
@@ -644,7 +637,7 @@ def pass_eligibility(
     and the loan goes to the guarantee fund. Not eligible → :class:`InvalidTransition` naming the failed
     conditions (nothing is written); 人社 then refuses with :func:`refuse`, which stores the
     determination it refused on."""
-    at = _now(now)
+    at = fields.now_utc(now)
     today = china_date(at)
     params = params or load_parameters()
     loan, row = _begin(
@@ -709,7 +702,7 @@ def refuse(
 ) -> MoveResult:
     """不予支持 at any review (人社, guarantee fund, bank), with the reason. At 人社 review the engine's
     determination the refusal rests on is stored with it."""
-    at = _now(now)
+    at = fields.now_utc(now)
     loan, row = _begin(
         session, loan_id=loan_id, action="refuse", actor=actor, expected_version=expected_version
     )
@@ -760,7 +753,7 @@ def approve_guarantee(
     """The guarantee fund agrees to guarantee ``guaranteed_amount_fen`` (≤ the 人社 maximum), with a
     counter-guarantee ``required`` or ``waived``; a waiver names its ground (an id of the
     counter_guarantee_waiver program's grounds), which the engine must find satisfied."""
-    at = _now(now)
+    at = fields.now_utc(now)
     today = china_date(at)
     params = params or load_parameters()
     loan, row = _begin(
@@ -864,7 +857,7 @@ def sign_contract(
 ) -> MoveResult:
     """The bank signs the contract: checks every term against the parameters on the contract date,
     stores the LPR in force, re-runs the subsidy determination with the contract, writes the schedule."""
-    at = _now(now)
+    at = fields.now_utc(now)
     today = china_date(at)
     params = params or load_parameters()
     loan, row = _begin(
@@ -1039,7 +1032,7 @@ def record_repayment(
     with the same content returns the loan unchanged, different content is a conflict). The move is
     chosen by the outcome: 结清 when no principal is left, 逾期已还清 when the arrears are repaid, else
     登记还款. A covered instalment paid after its due date was late: its overdue period is recorded."""
-    at = _now(now)
+    at = fields.now_utc(now)
     today = china_date(at)
     ref = _text(repayment_ref, "还款流水号（repayment_ref）", 40)
     if not ref:
@@ -1159,7 +1152,7 @@ def mark_overdue(
 ) -> MoveResult:
     """The bank marks a loan overdue: an instalment due before ``on`` is not covered. The overdue period
     opens the day after that due date and stays open until the arrears are repaid."""
-    at = _now(now)
+    at = fields.now_utc(now)
     day = on or china_date(at)
     loan, row = _begin(
         session, loan_id=loan_id, action="mark_overdue", actor=actor, expected_version=expected_version
@@ -1217,7 +1210,7 @@ def extend(
     expected_version: int | None = None,
 ) -> MoveResult:
     """展期: the maturity moves ``months`` later; unpaid instalments are replaced by a new schedule."""
-    at = _now(now)
+    at = fields.now_utc(now)
     today = china_date(at)
     params = params or load_parameters()
     loan, row = _begin(

@@ -25,6 +25,7 @@ from typing import Any, Final, Protocol, TypeVar
 from sqlalchemy import Engine, Select, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from xiangchuang import fields
 from xiangchuang.audit import record
 from xiangchuang.crypto import FieldCipher
 from xiangchuang.engine.parameters import ParameterSet
@@ -493,7 +494,7 @@ def renew_consent(
     date moves to ``on`` and the retention period runs from it."""
     row = _person_in_scope(session, actor, person_id)
     _active(row)
-    day = _date(on, "同意联系日期")
+    day = fields.date(on, "同意联系日期")
     if day > today or day < row.consent_on:
         raise ValidationFailed("同意联系日期：须在原同意日期与今天之间")
     try:
@@ -524,15 +525,6 @@ def _active(row: OutreachPerson) -> None:
 # --- campaigns and the contact log ------------------------------------------------------------------------
 
 
-def _date(value: str | dt.date, label: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationFailed(f"{label}：须为日期 YYYY-MM-DD") from None
-
-
 def create_campaign(
     session: Session,
     *,
@@ -552,7 +544,7 @@ def create_campaign(
         raise ValidationFailed("活动名称：2–80 个字")
     if occasion not in OCCASION_LABELS:
         raise ValidationFailed("活动类型：须为春节返乡、中秋国庆、日常联络或其他")
-    start, end = _date(starts_on, "开始日期"), _date(ends_on, "结束日期")
+    start, end = fields.date(starts_on, "开始日期"), fields.date(ends_on, "结束日期")
     if end < start:
         raise ValidationFailed("结束日期：不能早于开始日期")
     if len(description) > 2000:
@@ -619,7 +611,7 @@ def log_contact(
     always allowed); a person who declines further contact has their consent recorded as withdrawn."""
     row = _person_in_scope(session, actor, person_id)
     _active(row)
-    day = _date(contacted_on, "联系日期")
+    day = fields.date(contacted_on, "联系日期")
     if day > today or day < row.consent_on:
         raise ValidationFailed("联系日期：须在同意联系日期与今天之间")
     if method not in METHOD_LABELS:
@@ -712,7 +704,7 @@ def record_return(
     """The person came home; ``person_no`` links them to the registry person (for their businesses)."""
     row = _person_in_scope(session, actor, person_id)
     _active(row)
-    day = _date(returned_on, "返乡日期")
+    day = fields.date(returned_on, "返乡日期")
     if day > today:
         raise ValidationFailed("返乡日期：不能晚于今天")
     if row.status == "returned":
@@ -957,7 +949,7 @@ def propose_talent(
         raise ValidationFailed("职称/学历/技能等级：不超过 120 个字")
     if not 2 <= len(evidence) <= 200:
         raise ValidationFailed("证明材料：须写明（如劳动合同编号、社保缴费证明），不超过 200 个字")
-    day = _date(hired_on, "聘用日期")
+    day = fields.date(hired_on, "聘用日期")
     if day > today or day < business.registration_date:
         raise ValidationFailed("聘用日期：须在主体登记日期与今天之间")
     dup = select(IntroducedTalent.id).where(
@@ -1136,7 +1128,7 @@ def create_family_request(
         raise ValidationFailed("诉求内容：2–1000 个字")
     if not 2 <= len(owner_department) <= 60:
         raise ValidationFailed("责任部门：须填写（如区教委、区住房城乡建委、区医保局），不超过 60 个字")
-    day = _date(received_on, "登记日期")
+    day = fields.date(received_on, "登记日期")
     if day > today:
         raise ValidationFailed("登记日期：不能晚于今天")
     days: int = params[FAMILY_DAYS_PARAM].value_at(day, actor.district)
@@ -1248,7 +1240,7 @@ def add_hometown_talent(
         errors.append(("skills", "技能：至少一项，不超过 400 个字"))
     _raise(errors)
     _street_check(actor, town)
-    day = _date(recognised_on, "认定日期")
+    day = fields.date(recognised_on, "认定日期")
     if day > today:
         raise ValidationFailed("认定日期：不能晚于今天")
     col = HometownTalent.person_id if person_id is not None else HometownTalent.outreach_person_id

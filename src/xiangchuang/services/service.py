@@ -28,6 +28,7 @@ from typing import Any, Final
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from xiangchuang import fields
 from xiangchuang.audit.chain import record
 from xiangchuang.chinatime import china_date
 from xiangchuang.engine.districts import is_district
@@ -121,37 +122,12 @@ MAX_TEXT: Final = 500
 # --- small checks ------------------------------------------------------------------------------------------
 
 
-def _text(value: str | None, what: str, limit: int = MAX_TEXT, *, required: bool = True) -> str | None:
-    t = (value or "").strip()
-    if not t:
-        if required:
-            raise ValidationFailed(f"{what}：必填")
-        return None
-    if len(t) > limit:
-        raise ValidationFailed(f"{what}：最多 {limit} 个字")
-    if "\x00" in t:
-        raise ValidationFailed(f"{what}：不能含有空字符")
-    return t
-
-
 def _key(value: str | None, what: str) -> str:
     """A number or login used for a lookup: trimmed; a control character or an over-long value finds nothing."""
     t = (value or "").strip()
     if len(t) > 60 or any(ord(c) < 32 for c in t):
         raise NotFound(f"{what}：{t[:60]!r} 不存在")
     return t
-
-
-def _req(value: str | None, what: str, limit: int = MAX_TEXT) -> str:
-    out = _text(value, what, limit)
-    assert out is not None
-    return out
-
-
-def _choice(value: str | None, what: str, options: dict[str, str]) -> str:
-    if value not in options:
-        raise ValidationFailed(f"{what}：须为 {'、'.join(options.values())} 之一")
-    return value
 
 
 def _number(prefix: str, district: int | None, on: dt.date) -> str:
@@ -182,15 +158,6 @@ def _deadline(text: str | dt.date | None, default: dt.date, today: dt.date, what
     if day < today:
         raise ValidationFailed(f"{what}：不能早于今天（{today.isoformat()}）")
     return day
-
-
-def _date(value: str | dt.date | None, what: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat((value or "").strip())
-    except ValueError:
-        raise ValidationFailed(f"{what}：须为日期 YYYY-MM-DD") from None
 
 
 def _staff(scope: UserScope, district: int, what: str) -> None:
@@ -243,8 +210,8 @@ def create_window(
     if scope.role not in ("district_reviewer", "city_admin"):
         raise Forbidden("只有区县审核人员或市级管理员可以设立服务窗口")
     d = _district_of(scope, district)
-    level = _choice(level, "窗口层级", LEVEL_LABELS)
-    town = _text(street, "所在镇街", 60, required=level == "town")
+    level = fields.choice(level, "窗口层级", LEVEL_LABELS)
+    town = fields.text(street, "所在镇街", 60, required=level == "town")
     if level == "district":
         town = None
     matters = sorted(set(handles))
@@ -267,9 +234,9 @@ def create_window(
         if wrong:
             raise ValidationFailed(f"窗口人员：账号 {'、'.join(wrong)} 不是经办或审核人员")
     window = ServiceWindow(
-        window_no=_number("CK", d, china_date(now)), name=_req(name, "窗口名称", 120), level=level, district=d,
-        street=town, centre=_req(centre, "所在政务服务中心", 120), address=_req(address, "地址", 200),
-        hours=_req(hours, "办公时间", 120), handles=matters, staff_logins=logins, active=True,
+        window_no=_number("CK", d, china_date(now)), name=fields.required_text(name, "窗口名称", 120), level=level, district=d,
+        street=town, centre=fields.required_text(centre, "所在政务服务中心", 120), address=fields.required_text(address, "地址", 200),
+        hours=fields.required_text(hours, "办公时间", 120), handles=matters, staff_logins=logins, active=True,
     )  # fmt: skip
     session.add(window)
     session.flush()
@@ -291,10 +258,10 @@ def create_offering(
     else:
         raise Forbidden("只有区县审核人员或市级管理员可以维护服务超市目录")
     offering = ServiceOffering(
-        offering_no=_number("FW", d, china_date(now)), category=_choice(category, "服务类别", CATEGORY_LABELS),
-        title=_req(title, "服务名称", 120), provider_name=_req(provider_name, "服务机构", 120),
-        provider_kind=_choice(provider_kind, "机构性质", PROVIDER_KIND_LABELS), district=d,
-        description=_req(description, "服务内容", 500), fee_note=_req(fee_note, "收费说明", 120), active=True,
+        offering_no=_number("FW", d, china_date(now)), category=fields.choice(category, "服务类别", CATEGORY_LABELS),
+        title=fields.required_text(title, "服务名称", 120), provider_name=fields.required_text(provider_name, "服务机构", 120),
+        provider_kind=fields.choice(provider_kind, "机构性质", PROVIDER_KIND_LABELS), district=d,
+        description=fields.required_text(description, "服务内容", 500), fee_note=fields.required_text(fee_note, "收费说明", 120), active=True,
     )  # fmt: skip
     session.add(offering)
     session.flush()
@@ -361,7 +328,7 @@ def catalogue(
     if district is not None:
         stmt = stmt.where((ServiceOffering.district.is_(None)) | (ServiceOffering.district == district))
     if category:
-        stmt = stmt.where(ServiceOffering.category == _choice(category, "服务类别", CATEGORY_LABELS))
+        stmt = stmt.where(ServiceOffering.category == fields.choice(category, "服务类别", CATEGORY_LABELS))
     return list(session.execute(stmt.order_by(ServiceOffering.category, ServiceOffering.id)).scalars())
 
 
@@ -393,7 +360,7 @@ def request_service(
     """An entrepreneur requests a catalogue service; a clerk may file it for a registry business (代办)."""
     today = china_date(now)
     offering = _offering(session, offering_no)
-    text = _req(detail, "需求说明", 500)
+    text = fields.required_text(detail, "需求说明", 500)
     on_behalf = None
     district: int | None
     if scope.role == "applicant":
@@ -525,7 +492,7 @@ def complete_request(
         raise InvalidTransition(
             f"服务请求 {request_no} 当前为「{REQUEST_STATE_LABELS[req.state]}」，须先受理才能办结"
         )
-    req.outcome = _req(outcome, "办理结果", 500)
+    req.outcome = fields.required_text(outcome, "办理结果", 500)
     req.state, req.closed_at = "completed", now
     session.flush()
     _audit(session, audit_key, scope, "request_complete", f"svc_requests:{req.request_no}", req.district, now,
@@ -543,7 +510,7 @@ def reject_request(
         raise InvalidTransition(
             f"服务请求 {request_no} 当前为「{REQUEST_STATE_LABELS[req.state]}」，不能不予办理"
         )
-    req.outcome = _req(reason, "不予办理理由", 500)
+    req.outcome = fields.required_text(reason, "不予办理理由", 500)
     req.state, req.closed_at, req.purchase_id = "rejected", now, None
     session.flush()
     _audit(session, audit_key, scope, "request_reject", f"svc_requests:{req.request_no}", req.district, now)
@@ -588,7 +555,11 @@ def rate_request(
         stars = 0
     if not 1 <= stars <= 5:
         raise ValidationFailed("评价：须为 1–5 的整数（星）")
-    req.rating, req.rating_comment, req.rated_at = stars, _text(comment, "评价意见", 300, required=False), now
+    req.rating, req.rating_comment, req.rated_at = (
+        stars,
+        fields.text(comment, "评价意见", 300, required=False),
+        now,
+    )
     session.flush()
     _audit(session, audit_key, scope, "request_rate", f"svc_requests:{req.request_no}", req.district, now,
            rating=stars)  # fmt: skip
@@ -609,7 +580,7 @@ def requests_for(session: Session, *, scope: UserScope, state: str | None = None
         if scope.level == "street":
             stmt = stmt.where((ServiceRequest.street.is_(None)) | (ServiceRequest.street == scope.street))
     if state:
-        stmt = stmt.where(ServiceRequest.state == _choice(state, "状态", REQUEST_STATE_LABELS))
+        stmt = stmt.where(ServiceRequest.state == fields.choice(state, "状态", REQUEST_STATE_LABELS))
     return list(
         session.execute(stmt.order_by(ServiceRequest.submitted_at.desc(), ServiceRequest.id.desc())).scalars()
     )
@@ -636,12 +607,12 @@ def create_purchase(
         raise ValidationFailed("购买数量：须为 1–100000 的整数（次）")
     if not 0 <= unit_price_fen <= 10**11:
         raise ValidationFailed("单价：须为 0–10 亿元之间的金额")
-    start, end = _date(start_on, "服务期起"), _date(end_on, "服务期止")
+    start, end = fields.date(start_on, "服务期起"), fields.date(end_on, "服务期止")
     if end < start:
         raise ValidationFailed("服务期止：不能早于服务期起")
     purchase = ServicePurchase(
         purchase_no=_number("GM", scope.district, china_date(now)), district=scope.district,
-        contract_no=_req(contract_no, "合同编号", 60), provider_name=_req(provider_name, "服务机构", 120),
+        contract_no=fields.required_text(contract_no, "合同编号", 60), provider_name=fields.required_text(provider_name, "服务机构", 120),
         offering_id=offering.id, quantity=qty, unit_price_fen=unit_price_fen, start_on=start, end_on=end,
         created_by=scope.login,
     )  # fmt: skip
@@ -713,7 +684,7 @@ def record_staff_training(
 ) -> StaffTraining:  # fmt: skip
     if scope.role not in STAFF_ROLES or scope.district is None:
         raise Forbidden("只有经办或区县审核人员可以登记基层服务人员培训")
-    day = _date(trained_on, "培训日期")
+    day = fields.date(trained_on, "培训日期")
     if day > china_date(now):
         raise ValidationFailed("培训日期：不能晚于今天")
     try:
@@ -729,9 +700,9 @@ def record_staff_training(
     ):
         raise ValidationFailed(f"人员账号：{login} 不存在（没有账号的人员可留空）")
     row = StaffTraining(
-        district=scope.district, street=_text(street, "所在镇街", 60, required=False) or scope.street,
-        staff_name=_req(staff_name, "人员姓名", 60), staff_login=login, topic=_req(topic, "培训内容", 120),
-        organiser=_req(organiser, "培训组织单位", 120), trained_on=day, hours=h, passed=bool(passed),
+        district=scope.district, street=fields.text(street, "所在镇街", 60, required=False) or scope.street,
+        staff_name=fields.required_text(staff_name, "人员姓名", 60), staff_login=login, topic=fields.required_text(topic, "培训内容", 120),
+        organiser=fields.required_text(organiser, "培训组织单位", 120), trained_on=day, hours=h, passed=bool(passed),
         recorded_by=scope.login,
     )  # fmt: skip
     session.add(row)
@@ -765,8 +736,8 @@ def create_official(
     if scope.role not in STAFF_ROLES or scope.district is None:
         raise Forbidden("只有经办或区县审核人员可以登记联系企业的领导干部")
     official = LiaisonOfficial(
-        official_no=_number("GB", scope.district, china_date(now)), name=_req(name, "姓名", 60),
-        title=_req(title, "职务", 60), unit=_req(unit, "单位", 120), district=scope.district, active=True,
+        official_no=_number("GB", scope.district, china_date(now)), name=fields.required_text(name, "姓名", 60),
+        title=fields.required_text(title, "职务", 60), unit=fields.required_text(unit, "单位", 120), district=scope.district, active=True,
     )  # fmt: skip
     session.add(official)
     session.flush()
@@ -804,7 +775,7 @@ def assign_official(
     if not official.active:
         raise ValidationFailed(f"领导干部 {official_no} 已停用")
     today = china_date(now)
-    start = _date(since, "联系起始日期") if since else today
+    start = fields.date(since, "联系起始日期") if since else today
     current = session.execute(
         select(LiaisonAssignment)
         .where(LiaisonAssignment.business_id == business.id, LiaisonAssignment.until.is_(None))
@@ -838,7 +809,7 @@ def end_assignment(
     _staff(scope, row.district, "结束联系安排")
     if row.until is not None:
         raise InvalidTransition(f"联系安排 {assignment_id} 已于 {row.until} 结束")
-    row.until, row.end_reason = max(china_date(now), row.since), _req(reason, "结束原因", 200)
+    row.until, row.end_reason = max(china_date(now), row.since), fields.required_text(reason, "结束原因", 200)
     session.flush()
     _audit(session, audit_key, scope, "official_unassign", f"svc_assignments:{row.id}", row.district, now)
     return row
@@ -853,13 +824,13 @@ def record_visit(
     business = business_by_no(session, business_no)
     if business.district != official.district:
         raise ValidationFailed(f"经营主体 {business_no} 不在区县 {official.district}")
-    day = _date(visited_on, "走访日期")
+    day = fields.date(visited_on, "走访日期")
     if day > china_date(now):
         raise ValidationFailed("走访日期：不能晚于今天")
     visit = LiaisonVisit(
         visit_no=_number("ZF", business.district, day), official_id=official.id, business_id=business.id,
-        district=business.district, visited_on=day, mode=_choice(mode, "走访方式", VISIT_MODE_LABELS),
-        summary=_req(summary, "走访情况", 1000), recorded_by=scope.login,
+        district=business.district, visited_on=day, mode=fields.choice(mode, "走访方式", VISIT_MODE_LABELS),
+        summary=fields.required_text(summary, "走访情况", 1000), recorded_by=scope.login,
     )  # fmt: skip
     session.add(visit)
     session.flush()
@@ -898,8 +869,8 @@ def raise_problem(
     problem = LiaisonProblem(
         problem_no=_number("WT", business.district, today), business_id=business.id, district=business.district,
         official_id=official_id, visit_id=visit.id if visit else None,
-        category=_choice(category, "问题类别", PROBLEM_CATEGORIES), description=_req(description, "问题描述", 1000),
-        owner_department=_choice(owner_department, "责任部门", DEPARTMENTS), owner=_req(owner, "责任人", 60),
+        category=fields.choice(category, "问题类别", PROBLEM_CATEGORIES), description=fields.required_text(description, "问题描述", 1000),
+        owner_department=fields.choice(owner_department, "责任部门", DEPARTMENTS), owner=fields.required_text(owner, "责任人", 60),
         raised_on=today, due_on=_deadline(due_on, default, today, "办结时限"), state="open", raised_by=scope.login,
     )  # fmt: skip
     session.add(problem)
@@ -942,7 +913,7 @@ def add_progress(
         raise InvalidTransition(
             f"问题 {problem_no} 当前为「{PROBLEM_STATE_LABELS[p.state]}」，不能再登记进展"
         )
-    text = _req(note, "进展情况", 1000)
+    text = fields.required_text(note, "进展情况", 1000)
     old_due = p.due_on
     if due_on:
         p.due_on = _deadline(due_on, p.due_on, china_date(now), "调整后的办结时限")
@@ -967,7 +938,11 @@ def resolve_problem(
     _staff(scope, p.district, "办结问题")
     if p.state not in ("open", "in_progress"):
         raise InvalidTransition(f"问题 {problem_no} 当前为「{PROBLEM_STATE_LABELS[p.state]}」，不能办结")
-    p.resolution, p.resolved_on, p.state = _req(resolution, "解决情况", 1000), china_date(now), "resolved"
+    p.resolution, p.resolved_on, p.state = (
+        fields.required_text(resolution, "解决情况", 1000),
+        china_date(now),
+        "resolved",
+    )
     _note(session, p, scope.login, "resolution", p.resolution, now)
     session.flush()
     _audit(session, audit_key, scope, "problem_resolve", f"svc_problems:{p.problem_no}", p.district, now,
@@ -1000,11 +975,11 @@ def confirm_resolution(
             p,
             scope.login,
             "confirmed",
-            _text(note, "意见", 500, required=False) or "企业确认问题已解决",
+            fields.text(note, "意见", 500, required=False) or "企业确认问题已解决",
             now,
         )
     else:
-        text = _req(note, "不认可的理由", 500)
+        text = fields.required_text(note, "不认可的理由", 500)
         p.state, p.resolved_on = "in_progress", None
         _note(session, p, scope.login, "rejected", text, now)
         enqueue(session, template="services.problem_reopened", role="district_reviewer", district=p.district,
@@ -1026,7 +1001,7 @@ def problems_for(session: Session, *, scope: UserScope, state: str | None = None
         if d is not None:
             stmt = stmt.where(LiaisonProblem.district == d)
     if state:
-        stmt = stmt.where(LiaisonProblem.state == _choice(state, "状态", PROBLEM_STATE_LABELS))
+        stmt = stmt.where(LiaisonProblem.state == fields.choice(state, "状态", PROBLEM_STATE_LABELS))
     return list(session.execute(stmt.order_by(LiaisonProblem.due_on, LiaisonProblem.id)).scalars())
 
 
@@ -1053,14 +1028,14 @@ def record_meeting(
 ) -> CoordinationMeeting:  # fmt: skip
     if scope.role not in STAFF_ROLES or scope.district is None:
         raise Forbidden("只有经办或区县审核人员可以登记会商会议")
-    day = _date(held_on, "会议日期")
+    day = fields.date(held_on, "会议日期")
     if day > china_date(now):
         raise ValidationFailed("会议日期：不能晚于今天")
     depts = sorted(set(departments))
     if len(depts) < 2:
         raise ValidationFailed("参会部门：会商须至少两个部门参加")
     for d in depts:
-        _choice(d, "参会部门", DEPARTMENTS)
+        fields.choice(d, "参会部门", DEPARTMENTS)
     items = [t.strip() for t in decisions if t.strip()]
     if not items:
         raise ValidationFailed("议定事项：至少填写一项")
@@ -1068,7 +1043,7 @@ def record_meeting(
         raise ValidationFailed("议定事项：每项最多 500 个字，不能含有空字符")
     meeting = CoordinationMeeting(
         meeting_no=_number("HS", scope.district, day), district=scope.district, held_on=day,
-        title=_req(title, "会议名称", 120), convener=_req(convener, "召集人", 60), departments=depts,
+        title=fields.required_text(title, "会议名称", 120), convener=fields.required_text(convener, "召集人", 60), departments=depts,
         decisions=items, recorded_by=scope.login,
     )  # fmt: skip
     session.add(meeting)
@@ -1094,7 +1069,7 @@ def assign_task(
 ) -> CoordinationTask:  # fmt: skip
     m = get_meeting(session, scope=scope, meeting_no=meeting_no)
     _staff(scope, m.district, "分解会商任务")
-    dept = _choice(department, "责任部门", DEPARTMENTS)
+    dept = fields.choice(department, "责任部门", DEPARTMENTS)
     today = china_date(now)
     default = max(
         m.held_on
@@ -1103,7 +1078,7 @@ def assign_task(
     )
     task = CoordinationTask(
         task_no=_number("RW", m.district, today), meeting_id=m.id, district=m.district, department=dept,
-        owner=_req(owner, "责任人", 60), description=_req(description, "任务内容", 500),
+        owner=fields.required_text(owner, "责任人", 60), description=fields.required_text(description, "任务内容", 500),
         due_on=_deadline(due_on, default, today, "完成时限"), state="open",
     )  # fmt: skip
     session.add(task)
@@ -1128,7 +1103,7 @@ def complete_task(
     if task.state != "open":
         raise InvalidTransition(f"会商任务 {task_no} 已于 {task.done_on} 完成")
     task.state, task.done_on, task.done_by = "done", china_date(now), scope.login
-    task.done_note = _req(note, "完成情况", 500)
+    task.done_note = fields.required_text(note, "完成情况", 500)
     session.flush()
     _audit(session, audit_key, scope, "task_done", f"svc_tasks:{task.task_no}", task.district, now,
            on_time=task.done_on <= task.due_on)  # fmt: skip

@@ -37,6 +37,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xiangchuang import fields
 from xiangchuang.applications import attachments
 from xiangchuang.applications import service as applications
 from xiangchuang.applications.workflow import STATE_LABELS
@@ -44,7 +45,6 @@ from xiangchuang.audit import record
 from xiangchuang.chinatime import china_date
 from xiangchuang.crypto import FieldCipher
 from xiangchuang.engine.dates import to_day
-from xiangchuang.engine.districts import is_district
 from xiangchuang.engine.explain import Explainer
 from xiangchuang.engine.parameters import ParameterSet
 from xiangchuang.engine.programs import BY_ID
@@ -141,10 +141,6 @@ class Eligibility:
         return "；".join(self.refused)
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now if now is not None else dt.datetime.now(dt.UTC)
-
-
 def _audit(
     session: Session,
     key: bytes,
@@ -168,19 +164,6 @@ def _audit(
     )
 
 
-def _text(value: str | None, what: str, max_len: int, *, required: bool = True) -> str | None:
-    v = (value or "").strip()
-    if not v:
-        if required:
-            raise ValidationFailed(f"{what}：必填")
-        return None
-    if len(v) > max_len:
-        raise ValidationFailed(f"{what}：不超过 {max_len} 个字符")
-    if any(ord(ch) < 32 for ch in v):
-        raise ValidationFailed(f"{what}：不能包含控制字符")
-    return v
-
-
 def _insert(session: Session, row: Any, conflict: str) -> None:
     """Add and flush one row in a savepoint; a unique-constraint clash is a Conflict with ``conflict``."""
     try:
@@ -189,12 +172,6 @@ def _insert(session: Session, row: Any, conflict: str) -> None:
             session.flush()
     except IntegrityError:
         raise Conflict(conflict) from None
-
-
-def _district(value: int, what: str) -> int:
-    if not is_district(value):
-        raise ValidationFailed(f"{what}：{value} 不是重庆市的区县代码（6 位行政区划代码）")
-    return value
 
 
 def _staff_in(who: Actor, district: int, what: str) -> None:
@@ -230,20 +207,20 @@ def create_provider(
     uscc: str | None = None,
     now: dt.datetime | None = None,
 ) -> TrainingProvider:
-    at = _now(now)
-    _district(district, "所在区县")
+    at = fields.now_utc(now)
+    fields.district(district, "所在区县")
     _staff_in(who, district, "登记培训机构")
-    code = _text(org_code, "机构代码", 20) or ""
+    code = fields.text(org_code, "机构代码", 20) or ""
     if not code.isascii() or not code.replace("-", "").isalnum():
         raise ValidationFailed("机构代码：只能由字母、数字和连字符组成")
     if kind not in PROVIDER_KINDS:
         raise ValidationFailed(f"机构类型：须为{'、'.join(PROVIDER_KIND_LABELS.values())}之一")
     row = TrainingProvider(
         org_code=code,
-        name=_text(name, "机构名称", 120) or "",
+        name=fields.text(name, "机构名称", 120) or "",
         kind=kind,
         district=district,
-        uscc=_text(uscc, "统一社会信用代码", 18, required=False),
+        uscc=fields.text(uscc, "统一社会信用代码", 18, required=False),
         active=True,
     )
     _insert(session, row, f"机构代码 {code} 已被登记")
@@ -286,7 +263,7 @@ def accredit(
     now: dt.datetime | None = None,
 ) -> Accreditation:
     """An accreditation granted by the actor's district (the accrediting district)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     provider = repo.provider(session, provider_id)
     if who.district is None:
         raise Forbidden("只有区县人社审核可以认定培训机构")
@@ -298,7 +275,7 @@ def accredit(
         raise ValidationFailed("有效期：截止日期不能早于起始日期")
     row = Accreditation(
         provider_id=provider.id,
-        accreditation_no=_text(accreditation_no, "认定文号", 40) or "",
+        accreditation_no=fields.text(accreditation_no, "认定文号", 40) or "",
         course_kinds=",".join(kinds),
         valid_from=valid_from,
         valid_until=valid_until,
@@ -322,7 +299,7 @@ def accredit(
 def revoke_accreditation(
     session: Session, *, accreditation_id: int, who: Actor, audit_key: bytes, now: dt.datetime | None = None
 ) -> Accreditation:
-    at = _now(now)
+    at = fields.now_utc(now)
     row = session.get(Accreditation, accreditation_id)
     if row is None:
         raise NotFound(f"认定记录（编号 {accreditation_id}）不存在")
@@ -372,20 +349,20 @@ def create_course(
     audit_key: bytes,
     now: dt.datetime | None = None,
 ) -> Course:
-    at = _now(now)
+    at = fields.now_utc(now)
     if who.role not in (*STAFF_ROLES, "training_provider"):
         raise Forbidden("只有区县人社或培训机构可以登记课程")
     if kind not in COURSE_KINDS:
         raise ValidationFailed(f"课程类别：须为{'、'.join(KIND_LABELS.values())}之一")
     if not isinstance(hours, int) or not 1 <= hours <= 1000:
         raise ValidationFailed("课时：须为 1–1000 的整数")
-    code = _text(course_code, "课程代码", 30) or ""
+    code = fields.text(course_code, "课程代码", 30) or ""
     row = Course(
         course_code=code,
         kind=kind,
-        title=_text(title, "课程名称", 120) or "",
+        title=fields.text(title, "课程名称", 120) or "",
         hours=hours,
-        content=_text(content, "课程内容", 4000) or "",
+        content=fields.text(content, "课程内容", 4000) or "",
     )
     _insert(session, row, f"课程代码 {code} 已存在")
     _audit(
@@ -423,10 +400,10 @@ def create_class(
     purchase_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> TrainingClass:
-    at = _now(now)
+    at = fields.now_utc(now)
     provider = repo.provider(session, provider_id)
     course = repo.course(session, course_id)
-    _district(district, "举办区县")
+    fields.district(district, "举办区县")
     if who.role == "training_provider":
         if who.provider_id != provider.id:
             raise Forbidden("只能为本机构开设培训班")
@@ -460,7 +437,7 @@ def create_class(
         purchase_id=purchase_id,
         mode=mode,
         district=district,
-        place=_text(place, "培训地点", 200) or "",
+        place=fields.text(place, "培训地点", 200) or "",
         start_date=start_date,
         end_date=end_date,
         capacity=capacity,
@@ -488,7 +465,7 @@ def create_class(
 
 
 def _teacher(session: Session, t: TeacherIn, i: int, cipher: FieldCipher) -> ClassTeacher:
-    subject = _text(t.subject, f"第{i}名教师的授课内容", 60, required=False)
+    subject = fields.text(t.subject, f"第{i}名教师的授课内容", 60, required=False)
     if t.mentor_no:
         mentor = session.execute(
             select(Mentor).where(Mentor.mentor_no == t.mentor_no.strip())
@@ -502,7 +479,7 @@ def _teacher(session: Session, t: TeacherIn, i: int, cipher: FieldCipher) -> Cla
             name_masked=f"创业导师 {mentor.mentor_no}",
             subject=subject,
         )
-    name = _text(t.name, f"第{i}名教师姓名", 30)
+    name = fields.text(t.name, f"第{i}名教师姓名", 30)
     assert name is not None
     return ClassTeacher(
         name_enc=cipher.encrypt(name, TEACHER_FIELD),
@@ -521,7 +498,7 @@ def set_class_state(
     now: dt.datetime | None = None,
 ) -> TrainingClass:
     """Close (or reopen) enrolment; finishing is :func:`complete_class`."""
-    at = _now(now)
+    at = fields.now_utc(now)
     klass = repo.klass(session, class_id)
     may_run_class(who, klass)
     if state not in ("open", "closed"):
@@ -601,7 +578,7 @@ def enrol(
     now: dt.datetime | None = None,
 ) -> Enrolment:
     """Enrol a person (eligibility from the engine; a full class → the waiting list)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     today = china_date(at)
     klass = repo.klass(session, class_id)
     course = repo.course(session, klass.course_id)
@@ -666,7 +643,7 @@ def withdraw(
     session: Session, *, enrolment_id: int, who: Actor, audit_key: bytes, now: dt.datetime | None = None
 ) -> tuple[Enrolment, Enrolment | None]:
     """Withdraw an enrolment; a freed place goes to the first on the waiting list (returned second)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     row = repo.enrolment(session, enrolment_id)
     klass = repo.klass(session, row.class_id)
     if who.role == "applicant":
@@ -740,7 +717,7 @@ def set_capacity(
     now: dt.datetime | None = None,
 ) -> list[Enrolment]:
     """Change a class's capacity; more places promote from the waiting list (returned)."""
-    at = _now(now)
+    at = fields.now_utc(now)
     klass = repo.klass(session, class_id)
     may_run_class(who, klass)
     if not isinstance(capacity, int) or not 1 <= capacity <= 500:
@@ -783,7 +760,7 @@ def record_attendance(
 ) -> int:
     """Attendance of one session: ``present`` maps each trainee's ``training_no`` to present / absent.
     Every training_no must be an enrolled trainee of the class; all rows are written or none."""
-    at = _now(now)
+    at = fields.now_utc(now)
     klass = repo.klass(session, class_id)
     may_run_class(who, klass)
     if klass.state == "finished":
@@ -855,7 +832,7 @@ def complete_class(
     now: dt.datetime | None = None,
 ) -> CompletionResult:
     """Finish a class: each enrolled trainee completes when attended sessions / sessions ≥ the parameter."""
-    at = _now(now)
+    at = fields.now_utc(now)
     today = china_date(at)
     klass = repo.klass(session, class_id)
     may_run_class(who, klass)
@@ -978,7 +955,7 @@ def claim(
     from xiangchuang.training.certificate import certificate_pdf
     from xiangchuang.training.excel import roster_xlsx
 
-    at = _now(now)
+    at = fields.now_utc(now)
     klass = repo.klass(session, class_id)
     if who.role != "training_provider" or who.provider_id != klass.provider_id:
         raise Forbidden("只有开班的培训机构可以申领培训补贴")
@@ -1150,7 +1127,7 @@ def create_purchase(
     audit_key: bytes,
     now: dt.datetime | None = None,
 ) -> Purchase:
-    at = _now(now)
+    at = fields.now_utc(now)
     if who.role != "district_reviewer" or who.district is None:
         raise Forbidden("只有区县人社审核可以登记项目制购买合同")
     provider = repo.provider(session, provider_id)
@@ -1167,7 +1144,7 @@ def create_purchase(
             f"培训机构：{provider.name} 在签订日没有有效的「{KIND_LABELS[course_kind]}」培训认定"
         )
     row = Purchase(
-        contract_no=_text(contract_no, "合同编号", 40) or "",
+        contract_no=fields.text(contract_no, "合同编号", 40) or "",
         district=who.district,
         provider_id=provider.id,
         course_kind=course_kind,

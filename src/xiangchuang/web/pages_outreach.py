@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from xiangchuang import fields
 from xiangchuang.audit import record
 from xiangchuang.chinatime import china_date
 from xiangchuang.errors import DomainError, ValidationFailed
@@ -280,7 +281,7 @@ async def person_action(
                 db,
                 actor=actor,
                 person_id=person_id,
-                on=S._date(f.get("on", ""), "撤回日期"),
+                on=fields.date(f.get("on", ""), "撤回日期"),
                 audit_key=key,
                 today=today,
             )
