@@ -9,8 +9,9 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xiangchuang import fields
 from xiangchuang.audit.chain import record
-from xiangchuang.engine.districts import district_by_code, is_district
+from xiangchuang.engine.districts import district_by_code
 from xiangchuang.errors import Forbidden, NotFound, ValidationFailed
 from xiangchuang.models import Business, Person
 from xiangchuang.users.service import UserScope
@@ -43,9 +44,7 @@ def require_district(scope: UserScope, district: int) -> None:
 
 
 def check_district(code: int, field: str = "区县") -> int:
-    if not is_district(code):
-        raise ValidationFailed(f"{field}：{code} 不是重庆市的区县代码")
-    return code
+    return fields.district(code, field)
 
 
 def visible_districts(scope: UserScope) -> int | None:
