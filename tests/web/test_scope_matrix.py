@@ -3,18 +3,22 @@ parameters (tests/web/test_route_matrix.py covers those without).
 
 Routes are discovered from the app; each path parameter is filled from :data:`PARAMS` (param name, or
 "path prefix|param" when a name means different things on different routes) → the id of the world's
-object of each ownership (tests/web/scope_world.py). Expected, per route, role and ownership:
+object of each ownership (tests/web/scope_world.py; the service packages' records — training, carriers,
+jobs, outreach, services, community, mentors — in tests/web/scope_world_services.py). Expected, per route,
+role and ownership:
 
 - a role outside the route's ``require_role`` (or :data:`CALLER_ROLES` for routes that check the caller
   themselves): 403;
 - an applicant: 200 for their own object only; district staff (and a bank / the guarantee fund of the
-  district): 200 for district A objects; the city office: 200 for everything. An object outside the
+  district): 200 for district A objects; a training provider / carrier operator: 200 for its own
+  organisation's (users.org_code); the city office: 200 for everything. An object outside the
   caller's scope must be refused with 403 or 404 (404 does not reveal existence): a 200 is an unexpected
   success;
 - parameters that name no one's object (a program, a kind, a parameter name, a quarter) are checked per
   role only;
 - never a 5xx; no 200 (HTML, JSON or an xlsx download) carries a full 身份证号 / mobile / bank card number,
-  nor the name of a person outside the caller's view (the other applicant's or the other district's).
+  nor a JSON key for a person's number or contact details other than a masked one, nor the name of a
+  person outside the caller's view (the other applicant's or the other district's).
 
 Any GET route of the app whose parameters are not in the table fails the test (a new route must be added
 here with its expected access). Routes whose scope differs from the default (a public page, a record an
@@ -23,7 +27,13 @@ organisation owns, a page of the organiser only) say so in :data:`ROUTE_SCOPE`.
 State-changing POSTs with path parameters: every one refuses roles outside ``require_role``; the
 application transitions (page and API), material uploads, the loan steps (page and API) and the finance
 batch steps are also tried by an applicant / staff of the wrong ownership or district: 403/404, and the
-row's (state, version) and the attachment count are unchanged afterwards.
+row's (state, version) and the attachment count are unchanged afterwards. The service packages' state
+changes (classes, enrolments, carriers, labour needs, seekers, service requests, problems, meetings, the
+outreach register) are tried by an applicant / organisation on another's record and by district A's staff
+on district B's: 403/404, and no row of any table (but the audit log, sessions, users and the outbox)
+changes; the role refusals are checked against the same whole-database snapshot.
+
+The world is built once per database for the module (it is most of the run time).
 
 Also: every list page (routes without parameters) × role in the same world shows nothing out of scope;
 the bank's and the guarantee fund's API tokens; ids past the database's integer columns (404/422, not
