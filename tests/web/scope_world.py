@@ -24,6 +24,7 @@ from sqlalchemy import insert, select, update
 from tests.applications import D1, D2, registry
 from tests.web.apps_world import Clock, World, upload_all
 from tests.web.conftest import PASSWORD
+from tests.web.scope_world_services import build_services
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.db import make_sessionmaker, transaction
 from xiangchuang.models import (
@@ -140,6 +141,7 @@ def build(engine: Any, pii: Any, settings: Any, akey: bytes) -> ScopeWorld:
     sw = ScopeWorld(world, names={k: v[2] for k, v in PEOPLE.items()})
     sw.clients = {login: world.client(login) for login in ACCOUNTS}
     _objects(sw, settings.data_dir)
+    build_services(sw, akey, pii, settings.data_dir)
     return sw
 
 

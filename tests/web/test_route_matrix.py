@@ -40,7 +40,7 @@ ROUTES = {
 PII = [
     re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])"),  # 身份证号
     re.compile(r"(?<![\dA-Za-z])1[3-9]\d{9}(?![\dA-Za-z])"),  # mobile
-    re.compile(r"(?<![\dA-Za-z])\d{16,19}(?![\dA-Za-z])"),  # bank card
+    re.compile(r"(?<![\dA-Za-z.])\d{16,19}(?![\dA-Za-z])"),  # bank card (digits after a "." are a fraction)
 ]
 
 
