@@ -658,7 +658,9 @@ def matches_for_seeker(
         out.append(
             Match(
                 rank=r + 1,
-                score=float(ranking.score[0, r]),
+                score=round(
+                    float(ranking.score[0, r]), 3
+                ),  # float32 → three decimals, as stored (score_milli)
                 reasons=_reasons_for(mp, seeker, post, int(pairs.place_level[r])),
                 post=post,
                 business_name=names.get(post.business_id),
@@ -701,7 +703,9 @@ def matches_for_post(
         out.append(
             Match(
                 rank=r + 1,
-                score=float(ranking.score[0, r]),
+                score=round(
+                    float(ranking.score[0, r]), 3
+                ),  # float32 → three decimals, as stored (score_milli)
                 reasons=_reasons_for(mp, seeker, post, int(pairs.place_level[r])),
                 seeker=seeker,
                 person=person,
