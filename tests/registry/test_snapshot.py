@@ -412,6 +412,41 @@ def test_postgresql_pruning_and_its_horizon(registry, store, monkeypatch):
             conn.execute(text("UPDATE facts_horizon SET pruned_below = 0"))
 
 
+def test_deleting_the_sqlite_version_rows_counts_as_a_change(registry, store):
+    if registry.dialect.name != "sqlite":
+        pytest.skip("SQLite versions")
+    via(store, registry)
+    assert via(store, registry)[1].outcome == "snapshot"
+    with registry.begin() as conn:
+        conn.execute(text("DELETE FROM facts_versions"))
+        assert conn.execute(text("SELECT count(*) FROM facts_versions")).scalar_one() == len(SOURCE_TABLES)
+    assert via(store, registry)[1].outcome == "built"
+
+
+def test_concurrent_builders_leave_a_valid_snapshot(registry, store):
+    import threading
+
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            _, use = via(store, registry, rebuild=True)
+            assert use.outcome == "built"
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert not list(store.root.glob(".tmp-*"))
+    facts, use = via(store, registry)
+    assert use.outcome == "snapshot"
+    assert_same(facts, fresh(registry))
+
+
 # ---- crashes and corruption ----------------------------------------------------------------------------
 
 

@@ -335,6 +335,8 @@ class SnapshotStore:
             for path in candidates:
                 try:
                     manifest = read_manifest(path)
+                except FileNotFoundError:  # removed by a concurrent builder meanwhile
+                    continue
                 except (OSError, SnapshotError):
                     _unlink(path)
                     reason = "快照文件损坏或不完整，已删除"
@@ -347,7 +349,9 @@ class SnapshotStore:
                     continue
                 t1 = time.perf_counter()
                 try:
-                    facts, size = load(path)
+                    facts, size = load(path, {"key": key, "token": manifest["token"]})
+                except FileNotFoundError:
+                    continue
                 except (OSError, SnapshotError, ValueError):
                     _unlink(path)
                     reason = "快照文件损坏（校验不符），已删除"
@@ -373,11 +377,11 @@ class SnapshotStore:
                 # This transaction has its own uncommitted writes, or sees an older state: read it directly.
                 return direct("本事务所见的登记库与刚生成的快照不一致（有未提交的修改或更早的事务快照）")
         t2 = time.perf_counter()
-        path = self._save(key, key_id, token, facts)
+        path, size = self._save(key, key_id, token, facts)
         t3 = time.perf_counter()
         if conn.dialect.name == "postgresql":
             self._pg_prune(conn.engine, token)
-        return facts, SnapshotUse("built", reason, path, t1 - t0, t2 - t1, t3 - t2, bytes=path.stat().st_size)
+        return facts, SnapshotUse("built", reason, path, t1 - t0, t2 - t1, t3 - t2, bytes=size)
 
     # -- building -----------------------------------------------------------------------------------
 
@@ -434,7 +438,9 @@ class SnapshotStore:
         found = [p for p in self.root.glob(f"{key_id}-*{SUFFIX}") if p.is_file()]
         return sorted(found, key=_mtime, reverse=True)
 
-    def _save(self, key: dict[str, Any], key_id: str, token: Any, facts: Facts) -> Path:
+    def _save(self, key: dict[str, Any], key_id: str, token: Any, facts: Facts) -> tuple[Path, int]:
+        """Write the file under a temporary name, flush it to disk, rename it (atomic); returns the path
+        and size (a concurrent builder may already have replaced or removed the file by then)."""
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         final = self.root / f"{key_id}-{_digest(token)}{SUFFIX}"
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=self.root)
@@ -443,6 +449,7 @@ class SnapshotStore:
                 write(f, facts, {"key": key, "token": token})
                 f.flush()
                 os.fsync(f.fileno())
+                size = f.tell()
             os.replace(tmp, final)
         except BaseException:
             _unlink(Path(tmp))
@@ -454,7 +461,7 @@ class SnapshotStore:
             finally:
                 os.close(dfd)
         self._tidy(key_id, final)
-        return final
+        return final, size
 
     def _tidy(self, key_id: str, keep: Path) -> None:
         """Delete this key's older files, old temporary files (a crashed build) and the least recently
@@ -495,6 +502,9 @@ class SnapshotStore:
         for p in sorted(self.root.glob(f"*{SUFFIX}"), key=_mtime, reverse=True):
             try:
                 m = read_manifest(p)
+                size = p.stat().st_size
+            except FileNotFoundError:
+                continue
             except (OSError, SnapshotError):
                 out.append({"path": p, "ok": False})
                 continue
@@ -507,7 +517,7 @@ class SnapshotStore:
                     "district": m["key"]["district"],
                     "db": m["key"]["db"],
                     "rows": {t["name"]: t["n"] for t in m["tables"]},
-                    "bytes": p.stat().st_size,
+                    "bytes": size,
                     "created": m.get("created"),
                     "token": m["token"],
                 }
@@ -644,10 +654,13 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def load(path: Path) -> tuple[Facts, int]:
-    """The facts stored in ``path`` (checked against the manifest's size and SHA-256)."""
+def load(path: Path, expect: dict[str, Any] | None = None) -> tuple[Facts, int]:
+    """The facts stored in ``path`` (checked against the manifest's size and SHA-256; with ``expect``,
+    the manifest's key and token must be those the caller checked)."""
     with path.open("rb") as f:
         manifest, start = _read_header(f)
+        if expect is not None and any(manifest.get(k) != v for k, v in expect.items()):
+            raise SnapshotError("快照文件在校验后被替换")
         size = int(manifest["data_size"])
         f.seek(start)
         buf = bytearray(size)
