@@ -412,6 +412,19 @@ def test_postgresql_pruning_and_its_horizon(registry, store, monkeypatch):
             conn.execute(text("UPDATE facts_horizon SET pruned_below = 0"))
 
 
+def test_postgresql_writes_in_replica_mode_are_tracked_too(registry, store):
+    """Logical replication and some tools write with session_replication_role = replica, where ordinary
+    triggers do not fire: the tracking triggers are ENABLE ALWAYS."""
+    if registry.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL replication role")
+    via(store, registry)
+    with registry.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(update(Business).where(Business.business_no == "B-VET").values(staff_count=66))
+    facts, use = via(store, registry)
+    assert use.outcome == "built" and _vet(facts)[1] == 66
+
+
 def test_deleting_the_sqlite_version_rows_counts_as_a_change(registry, store):
     if registry.dialect.name != "sqlite":
         pytest.skip("SQLite versions")

@@ -126,14 +126,12 @@ class SnapshotError(RuntimeError):
 
 def _triggers_present(conn: Connection) -> bool:
     if conn.dialect.name == "postgresql":
-        names = [f"facts_changes_{t}" for t in SOURCE_TABLES]
         found = conn.execute(
             text(
-                "SELECT count(*) FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid "
-                "WHERE c.oid IN (SELECT to_regclass(t)::oid FROM unnest(CAST(:tables AS text[])) AS t) "
-                "AND tg.tgname = ANY(CAST(:names AS text[])) AND tg.tgenabled <> 'D'"
+                "SELECT count(*) FROM unnest(CAST(:tables AS text[])) AS t WHERE EXISTS (SELECT 1 FROM pg_trigger "
+                "WHERE tgrelid = to_regclass(t) AND tgname = 'facts_changes_' || t AND tgenabled <> 'D')"
             ),
-            {"tables": list(SOURCE_TABLES), "names": names},
+            {"tables": list(SOURCE_TABLES)},
         ).scalar_one()
         return bool(
             int(found) == len(SOURCE_TABLES)

@@ -94,6 +94,8 @@ def upgrade() -> None:
                 f"CREATE TRIGGER facts_changes_{t} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {t} "
                 "FOR EACH STATEMENT EXECUTE FUNCTION facts_note_change()"
             )
+            # Also in sessions with session_replication_role = replica (logical replication, tools).
+            op.execute(f"ALTER TABLE {t} ENABLE ALWAYS TRIGGER facts_changes_{t}")
         return
     for t in TABLES:
         op.execute(f"INSERT INTO facts_versions (table_name, version) VALUES ('{t}', random())")
