@@ -11,10 +11,13 @@ Side by side in the same run, per backend and in fresh databases:
   data already encrypted), written the plainest way: SQLite ``executemany`` of plain INSERTs,
   PostgreSQL ``COPY`` into the same tables. The time to prepare them (no validation) is reported apart.
 
-Each measurement runs in its own process, so peak RSS is its own. Writes benchmarks/results/import.json.
+Each measurement runs in its own process, so peak RSS is its own. With ``--tracking both`` (default) all
+three run twice per backend: on a schema migrated to the revision before the facts snapshot's
+change-tracking triggers (0022) and at head (0025: a trigger on every table the facts assembler reads),
+and ``change_tracking_cost`` is the ratio of the two. Writes benchmarks/results/import.json.
 
     python benchmarks/import_bench.py [--persons 100000] [--businesses 50000] [--contributions 1000000]
-        [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test] [--skip-pg]
+        [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test] [--skip-pg] [--tracking both|on|off]
 """
 
 from __future__ import annotations
@@ -41,6 +44,10 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("persons", "businesses", "employments", "contributions")
 SCHEMA = "xc_import_bench"
+# The schema revision the workers migrate to: "head", or WITHOUT_TRACKING (the revision before the facts
+# snapshot's change-tracking triggers, migration 0025) to measure what the triggers cost.
+WITHOUT_TRACKING = "0022"
+REVISION = ["head"]
 END_MONTH = 2026 * 12 + 8  # 2026-09 as months since year 0 (contributions run up to here)
 
 
@@ -137,7 +144,7 @@ def fresh_engine(backend: str, workdir: Path, pg_url: str) -> Any:
             cur.close()
             dbapi_conn.commit()
 
-    upgrade(engine)
+    upgrade(engine, REVISION[0])
     return engine
 
 
@@ -385,10 +392,17 @@ def main() -> None:
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     ap.add_argument("--skip-pg", action="store_true")
     ap.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "import.json")
+    ap.add_argument(
+        "--tracking",
+        choices=("both", "on", "off"),
+        default="both",
+        help="change-tracking triggers (migration 0025): both = measure with and without, same run",
+    )
     ap.add_argument("--worker", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker is not None:
-        role, backend, data, workdir, pg_url, keyring = args.worker
+        role, backend, data, workdir, pg_url, keyring, revision = args.worker
+        REVISION[0] = revision
         if role == "baseline":
             result = worker_baseline(backend, Path(data), Path(workdir), pg_url, Path(keyring))
         else:
@@ -409,27 +423,40 @@ def main() -> None:
         keyring = work / "keyring.json"
         generate_keyring(keyring)
         for backend in backends:
-            common = [backend, str(data), str(work), args.pg, str(keyring)]
-            print(f"[{backend}] 导入……", flush=True)
-            imp = run_worker(["import", *common])
-            print(f"[{backend}] 重复导入（全部未变）……", flush=True)
-            again = run_worker(["reimport", *common])
-            print(f"[{backend}] 基线……", flush=True)
-            base = run_worker(["baseline", *common])
-            ratio = imp["seconds"] / base["seconds"]
-            results[backend] = {
-                "import": imp,
-                "reimport": again,
-                "baseline": base,
-                "ratio_import_to_baseline": round(ratio, 2),
-                "ratio_import_to_baseline_with_preparation": round(
-                    imp["seconds"] / (base["seconds"] + base["prepare_seconds"]), 2
-                ),
-                "targets": {
-                    "within_3x_of_baseline": ratio <= 3.0,
-                    "under_2_minutes": imp["seconds"] < 120.0,
-                },
-            }
+            passes: dict[str, dict[str, Any]] = {}
+            for tracking in ("off", "on") if args.tracking == "both" else (args.tracking,):
+                revision = "head" if tracking == "on" else WITHOUT_TRACKING
+                common = [backend, str(data), str(work), args.pg, str(keyring), revision]
+                label = "" if tracking == "on" else "（无变更跟踪触发器）"
+                print(f"[{backend}] 导入{label}……", flush=True)
+                imp = run_worker(["import", *common])
+                print(f"[{backend}] 重复导入（全部未变）{label}……", flush=True)
+                again = run_worker(["reimport", *common])
+                print(f"[{backend}] 基线{label}……", flush=True)
+                base = run_worker(["baseline", *common])
+                ratio = imp["seconds"] / base["seconds"]
+                passes[tracking] = {
+                    "import": imp,
+                    "reimport": again,
+                    "baseline": base,
+                    "ratio_import_to_baseline": round(ratio, 2),
+                    "ratio_import_to_baseline_with_preparation": round(
+                        imp["seconds"] / (base["seconds"] + base["prepare_seconds"]), 2
+                    ),
+                    "targets": {
+                        "within_3x_of_baseline": ratio <= 3.0,
+                        "under_2_minutes": imp["seconds"] < 120.0,
+                    },
+                }
+            main_pass = passes.get("on") or passes["off"]
+            results[backend] = dict(main_pass, change_tracking=args.tracking != "off")
+            if "on" in passes and "off" in passes:
+                on, off = passes["on"], passes["off"]
+                results[backend]["without_change_tracking"] = off
+                results[backend]["change_tracking_cost"] = {
+                    k: round(on[k]["seconds"] / off[k]["seconds"], 3)
+                    for k in ("import", "reimport", "baseline")
+                }
         if "postgresql" in backends:
             from sqlalchemy import text
 
@@ -466,6 +493,14 @@ def main() -> None:
         )
         for kind, k in r["import"]["kinds"].items():
             print(f"    {kind:16}{k['rows']:>10,} 行 {k['seconds']:>7.1f}s")
+        if "without_change_tracking" in r:
+            off = r["without_change_tracking"]
+            cost = r["change_tracking_cost"]
+            print(
+                f"    无变更跟踪触发器：导入 {off['import']['seconds']:.1f}s，重复导入 {off['reimport']['seconds']:.1f}s，"
+                f"基线 {off['baseline']['seconds']:.1f}s，倍数 {off['ratio_import_to_baseline']:.2f}×；"
+                f"触发器使之变为 导入 ×{cost['import']}，重复导入 ×{cost['reimport']}，基线 ×{cost['baseline']}"
+            )
     print(f"→ {args.output.relative_to(ROOT)}")
 
 

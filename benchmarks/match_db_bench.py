@@ -6,10 +6,15 @@ schema. Then, per backend and fetch method, the best of ``--repeat`` runs of:
 
 - load: ``registry.assembler.assemble_facts`` for the whole city (every table, one select each);
 - evaluate: ``registry.matching.evaluate`` (the engine's assemble + all programs);
-- a full ``run_match`` (load + evaluate + storing the run and its results, one transaction), once.
+- a full ``run_match`` (load + evaluate + storing the run and its results, one transaction), once;
+- the columnar facts snapshot (``registry.snapshot``): after a write (one UPDATE), the rebuild the next
+  match pays (database read + writing the file); then the warm load (version check + reading the file)
+  and evaluate over the loaded facts — the target is met on this warm path; ``run_match`` through it,
+  and the largest district's snapshot.
 
 For reference the same tables are written to Parquet and run through ``batchio.load_directory`` + the
-engine. Target: load ≤ 3 × evaluate. Writes benchmarks/results/match_db.json and prints the figures.
+engine. Target: load ≤ 3 × evaluate (met on the warm snapshot path; a cold load after a write is not).
+Writes benchmarks/results/match_db.json and prints the figures.
 
     .venv/bin/python benchmarks/match_db_bench.py [--businesses 100000] [--seed 7] [--backends sqlite,postgresql]
 """
@@ -31,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from sqlalchemy import Engine, event, text  # noqa: E402
+from sqlalchemy import Engine, event, text, update  # noqa: E402
 from tests.registry.factories import bulk_load, registry_tables  # noqa: E402
 
 from xiangchuang import synth  # noqa: E402
@@ -41,9 +46,11 @@ from xiangchuang.db import make_engine, make_sessionmaker, transaction  # noqa: 
 from xiangchuang.dbmigrate import upgrade  # noqa: E402
 from xiangchuang.engine.evaluate import run  # noqa: E402
 from xiangchuang.engine.parameters import load_parameters  # noqa: E402
+from xiangchuang.models import Business  # noqa: E402
 from xiangchuang.registry.assembler import LoadStats, assemble_facts  # noqa: E402
 from xiangchuang.registry.matching import evaluate, run_match  # noqa: E402
 from xiangchuang.registry.pii import Pii  # noqa: E402
+from xiangchuang.registry.snapshot import SnapshotStore  # noqa: E402
 
 ON = dt.date(2025, 12, 31)
 PG_URL = os.environ.get("XIANGCHUANG_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -69,7 +76,72 @@ def pg_engine(fresh: bool) -> Engine:
     return engine
 
 
-def measure(engine: Engine, methods: list[str], repeat: int) -> dict[str, Any]:
+def _touch_registry(engine: Engine) -> None:
+    """One real write (an UPDATE of one business through Core): the next match must rebuild."""
+    with engine.begin() as conn:
+        conn.execute(update(Business).where(Business.id == 1).values(staff_count=Business.staff_count))
+
+
+def measure_snapshot(engine: Engine, store: SnapshotStore, params: Any, repeat: int) -> dict[str, Any]:
+    """The columnar facts snapshot: build after a write (the next match pays it once), warm load (version
+    check + reading the file), evaluate over the loaded facts; the target is warm load ≤ 3 × evaluate."""
+    workers = 2 if engine.dialect.name == "postgresql" else 1
+
+    def facts_via_store() -> tuple[Any, Any, float, float]:
+        with engine.connect() as conn, conn.begin():
+            c0, t0 = time.process_time(), time.perf_counter()
+            facts, use = store.facts(conn, on=ON, district=None, workers=workers)
+            return facts, use, time.perf_counter() - t0, time.process_time() - c0
+
+    builds: list[dict[str, float]] = []
+    for _ in range(repeat):
+        _touch_registry(engine)
+        _, use, wall, cpu = facts_via_store()
+        assert use.outcome == "built", use
+        builds.append(
+            {
+                "total_s": wall,
+                "check_s": use.check_seconds,
+                "read_db_s": use.load_seconds,
+                "write_file_s": use.save_seconds,
+                "cpu_s": cpu,
+            }
+        )
+    warm, warm_cpu, evals = [], [], []
+    size = 0
+    for _ in range(repeat + 2):
+        facts, use, wall, cpu = facts_via_store()
+        assert use.outcome == "snapshot", use
+        size = use.bytes
+        warm.append(wall)
+        warm_cpu.append(cpu)
+        t = time.perf_counter()
+        evaluate(facts, on=ON, params=params)
+        evals.append(time.perf_counter() - t)
+    best_build = min(builds, key=lambda b: b["total_s"])
+    best_warm, best_eval = min(warm), min(evals)
+    out = {
+        "file_mb": round(size / 1e6, 1),
+        "build_after_write_s": {k: round(v, 3) for k, v in best_build.items()},
+        "all_build_s": [round(b["total_s"], 3) for b in builds],
+        "warm_load_s": round(best_warm, 4),
+        "warm_load_cpu_s": round(min(warm_cpu), 4),
+        "all_warm_load_s": [round(x, 4) for x in warm],
+        "evaluate_s": round(best_eval, 4),
+        "all_evaluate_s": [round(x, 4) for x in evals],
+        "warm_load_over_evaluate": round(best_warm / best_eval, 2),
+        "target_met": best_warm <= 3 * best_eval,
+    }
+    print(
+        f"  snapshot: build after a write {best_build['total_s']:.2f}s (read {best_build['read_db_s']:.2f}s, "
+        f"write {best_build['write_file_s']:.2f}s, {out['file_mb']} MB); warm load {best_warm:.3f}s "
+        f"(CPU {min(warm_cpu):.3f}s) evaluate {best_eval:.3f}s ratio {best_warm / best_eval:.2f} "
+        f"{'≤3× ✓' if out['target_met'] else '>3× ✗'}"
+    )
+    return out
+
+
+def measure(engine: Engine, methods: list[str], repeat: int, store: SnapshotStore) -> dict[str, Any]:
     params = load_parameters()
     out: dict[str, Any] = {}
     for variant in methods:
@@ -107,6 +179,7 @@ def measure(engine: Engine, methods: list[str], repeat: int) -> dict[str, Any]:
             f"  {variant:10s} load {best_load:6.2f}s  evaluate {best_eval:6.2f}s  "
             f"ratio {best_load / best_eval:4.2f}  {'≤3× ✓' if best_load <= 3 * best_eval else '>3× ✗'}"
         )
+    out["snapshot"] = measure_snapshot(engine, store, params, repeat)
     with transaction(make_sessionmaker(engine)) as session:
         report = run_match(session=session, on=ON, district=None, params=params)
     out["run_match"] = {
@@ -130,16 +203,38 @@ def measure(engine: Engine, methods: list[str], repeat: int) -> dict[str, Any]:
         t = time.perf_counter()
         evaluate(facts, on=ON, params=params)
         ev = time.perf_counter() - t
+        warm = []
+        for _ in range(repeat + 1):
+            with engine.connect() as conn, conn.begin():
+                t = time.perf_counter()
+                _, use = store.facts(conn, on=ON, district=int(district[0]))
+                warm.append((time.perf_counter() - t, use.outcome))
+        warm_s = min(w for w, o in warm if o == "snapshot")
         out["largest_district"] = {
             "district": int(district[0]),
             "businesses": facts.tables["businesses"].n,
             "load_s": round(stats.seconds, 3),
+            "snapshot_warm_load_s": round(warm_s, 4),
             "evaluate_s": round(ev, 3),
         }
         print(
             f"  district {district[0]} ({facts.tables['businesses'].n:,} businesses): "
-            f"load {stats.seconds:.2f}s evaluate {ev:.2f}s"
+            f"load {stats.seconds:.2f}s (snapshot warm {warm_s:.3f}s) evaluate {ev:.3f}s"
         )
+    with transaction(make_sessionmaker(engine)) as session:
+        report = run_match(session=session, on=ON, district=None, params=params, snapshots=store)
+    assert report.snapshot is not None
+    out["run_match_snapshot"] = {
+        "snapshot": report.snapshot.outcome,
+        "load_s": round(report.load_seconds, 3),
+        "evaluate_s": round(report.evaluate_seconds, 3),
+        "store_s": round(report.store_seconds, 3),
+        "results_stored": report.run.results,
+    }
+    print(
+        f"  run_match (snapshot {report.snapshot.outcome}): load {report.load_seconds:.3f}s "
+        f"evaluate {report.evaluate_seconds:.2f}s store {report.store_seconds:.2f}s"
+    )
     return out
 
 
@@ -179,6 +274,14 @@ def main() -> None:
         },
         "data": {"businesses": args.businesses, "seed": args.seed, "on": ON.isoformat(), "rows": rows},
         "target": "load (DB → facts) ≤ 3 × evaluate (engine)",
+        "target_status": (
+            "met on the warm path only: when the registry has not changed since the last match, the facts "
+            "come from the columnar facts snapshot (snapshot.warm_load_s: version check + reading the file); "
+            "the first match after any write to a table the assembler reads pays a rebuild "
+            "(snapshot.build_after_write_s: the cold load plus writing the file), as does the first match "
+            "of a new evaluation date or district; the cold load itself (columns, rows, columns/2) is "
+            "unchanged and still far above 3 × evaluate"
+        ),
         "backends": {},
     }
 
@@ -212,7 +315,7 @@ def main() -> None:
             with engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
         print(f"{backend}: bulk insert {insert_s:.1f}s ({sum(inserted.values()):,} rows)")
-        figures = measure(engine, methods, args.repeat)
+        figures = measure(engine, methods, args.repeat, SnapshotStore(work / f"facts-snapshots-{backend}"))
         figures["bulk_insert_s"] = round(insert_s, 1)
         figures["inserted"] = inserted
         result["backends"][backend] = figures

@@ -3,7 +3,8 @@
 - SQLite: the online backup API (``sqlite3.Connection.backup``), a consistent copy while the server runs.
 - PostgreSQL: ``pg_dump --format=custom`` of the database's current schema, restored with ``pg_restore``
   (the client binaries must be installed; version ≥ the server's).
-- The data directory's files (attachments and other files), except the SQLite database itself and the
+- The data directory's files (attachments and other files), except the SQLite database itself, the
+  facts snapshots (``facts-snapshots/``: a cache derived from the database, rebuilt when used) and the
   key ring: **the key ring is never in a backup** — back it up separately (docs/deployment.md).
 - ``manifest.json``: format, creation time, dialect, migration revision, row counts per table, and every
   member's size and SHA-256; ``manifest.hmac``: HMAC-SM3 of the manifest under a key derived from the key
@@ -43,6 +44,7 @@ from xiangchuang import __version__
 from xiangchuang.crypto import KeyRing
 from xiangchuang.errors import Conflict, ValidationFailed
 from xiangchuang.models import Base
+from xiangchuang.registry.snapshot import DIRNAME as SNAPSHOT_DIR
 
 FORMAT: Final = "xiangchuang-backup"
 VERSION: Final = 1
@@ -158,6 +160,8 @@ def _data_files(data_dir: Path, exclude: set[Path]) -> Iterator[tuple[Path, str]
             continue
         resolved = path.resolve()
         if resolved in exclude or path.name.startswith("keyring") or path.suffix in (".db-wal", ".db-shm"):
+            continue
+        if path.relative_to(data_dir).parts[0] == SNAPSHOT_DIR:  # a derived cache, rebuilt on use
             continue
         yield path, path.relative_to(data_dir).as_posix()
 

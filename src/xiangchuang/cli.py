@@ -123,12 +123,17 @@ def match(
     district: Annotated[
         int | None, typer.Option("--district", help="与 --from-db 同用：只评估该区县")
     ] = None,
+    rebuild_snapshot: Annotated[
+        bool, typer.Option("--rebuild-snapshot", help="与 --from-db 同用：重建事实快照（不使用现有快照）")
+    ] = False,
 ) -> None:
     """政策找人：对整批主体运行全部项目，输出符合及即将符合的（主体, 项目）行和金额。"""
     if from_db:
         from xiangchuang.registry.cli_match import match_from_db
 
-        match_from_db(on=on, district=district, params_overlay=params_overlay)
+        match_from_db(
+            on=on, district=district, params_overlay=params_overlay, rebuild_snapshot=rebuild_snapshot
+        )
         return
     if tables is None:
         raise _fail("请指定输入表目录，或使用 --from-db 从登记库读取")

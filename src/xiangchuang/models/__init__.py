@@ -41,6 +41,7 @@ from xiangchuang.models.community import (
 )
 from xiangchuang.models.disbursement import DisbursementBatch, DisbursementItem, PayeeAccount
 from xiangchuang.models.employment import Contribution, Employment
+from xiangchuang.models.facts_tracking import FactsChange, FactsHorizon, FactsVersion
 from xiangchuang.models.grants import Grant
 from xiangchuang.models.idempotency import IdempotencyRecord
 from xiangchuang.models.imports import ImportBatch
@@ -144,6 +145,9 @@ __all__ = [
     "DrawCommitment",
     "Employment",
     "Enrolment",
+    "FactsChange",
+    "FactsHorizon",
+    "FactsVersion",
     "FamilyServiceRequest",
     "Founder",
     "Grant",

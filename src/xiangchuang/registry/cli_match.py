@@ -4,6 +4,9 @@
   run and its results (one transaction), print a summary and the load / evaluate times.
 - ``xiangchuang match-results [RUN_ID]``: list stored results (with their ids) of a run.
 - ``xiangchuang explain-match RESULT_ID``: re-derive the full explanation of one stored result.
+- ``xiangchuang facts-snapshot [--on DATE] [--district CODE] [--rebuild] [--clear]``: the columnar facts
+  snapshots (``registry.snapshot``): list them with whether each still matches the registry, rebuild one,
+  or delete all.
 
 ``xiangchuang match --from-db`` delegates to :func:`match_from_db` (see cli.py).
 """
@@ -33,6 +36,7 @@ from xiangchuang.engine.money import format_fen
 from xiangchuang.engine.programs import BY_ID
 from xiangchuang.registry.matching import MatchError, explain_result, run_match, run_results
 from xiangchuang.registry.repository import RegistryDataError
+from xiangchuang.registry.snapshot import SnapshotStore
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="评估日期 YYYY-MM-DD（默认今天）")]
 DistrictOpt = Annotated[
@@ -71,8 +75,27 @@ def _district_label(code: int | None) -> str:
     return f"{district_by_code(code).name}（{code}）"
 
 
+RebuildOpt = Annotated[
+    bool, typer.Option("--rebuild-snapshot", help="不使用现有事实快照，从登记库重新读取并重建快照")
+]
+NoSnapshotOpt = Annotated[
+    bool, typer.Option("--no-snapshot", help="不使用也不写入事实快照（每次从登记库读取）")
+]
+
+
+def snapshot_store() -> SnapshotStore:
+    """The facts snapshots of the configured data directory (``<data_dir>/facts-snapshots``)."""
+    return SnapshotStore.in_data_dir(get_settings().data_dir)
+
+
 def match_from_db(
-    *, on: str | None, district: int | None, params_overlay: list[Path] | None, workers: int = 2
+    *,
+    on: str | None,
+    district: int | None,
+    params_overlay: list[Path] | None,
+    workers: int = 2,
+    rebuild_snapshot: bool = False,
+    use_snapshot: bool = True,
 ) -> None:
     """政策找人（登记库）: the body of ``match-db`` and of ``match --from-db``."""
     day = _date(on)
@@ -83,7 +106,15 @@ def match_from_db(
         _session() as session,
         console.status(f"政策找人：读取登记库并评估（{_district_label(district)}）……"),
     ):
-        report = run_match(session=session, on=day, district=district, params=params, workers=workers)
+        report = run_match(
+            session=session,
+            on=day,
+            district=district,
+            params=params,
+            workers=workers,
+            snapshots=snapshot_store() if use_snapshot else None,
+            rebuild_snapshot=rebuild_snapshot,
+        )
     run = report.run
     counts = "，".join(
         f"{label} {report.rows.get(name, 0):,}"
@@ -121,6 +152,10 @@ def match_from_db(
         f"用时：读取登记库 {report.load_seconds:.2f}s，评估 {report.evaluate_seconds:.2f}s，"
         f"保存 {report.store_seconds:.2f}s"
     )
+    if report.snapshot is not None:
+        console.print(f"事实快照：{report.snapshot.message}")
+    else:
+        console.print("事实快照：未使用（--no-snapshot）")
     console.print(
         f"查看结果：xiangchuang match-results {run.id}；解释某条结果：xiangchuang explain-match 结果编号"
     )
@@ -174,9 +209,58 @@ def register(app: typer.Typer) -> None:
             int,
             typer.Option("--workers", min=1, max=8, help="并行读取的数据库连接数（仅 PostgreSQL，同一快照）"),
         ] = 2,
+        rebuild_snapshot: RebuildOpt = False,
+        no_snapshot: NoSnapshotOpt = False,
     ) -> None:
-        """政策找人（登记库）：对登记库中的主体运行全部项目，保存符合及即将符合的结果，并给出汇总和用时。"""
-        match_from_db(on=on, district=district, params_overlay=params_overlay, workers=workers)
+        """政策找人（登记库）：对登记库中的主体运行全部项目，保存符合及即将符合的结果，并给出汇总和用时。
+
+        登记库未变动时从事实快照（数据目录 facts-snapshots/）读取；任何写入后的下一次运行自动重建快照。"""
+        match_from_db(
+            on=on,
+            district=district,
+            params_overlay=params_overlay,
+            workers=workers,
+            rebuild_snapshot=rebuild_snapshot,
+            use_snapshot=not no_snapshot,
+        )
+
+    @app.command("facts-snapshot")
+    def facts_snapshot(
+        on: OnOpt = None,
+        district: DistrictOpt = None,
+        rebuild: Annotated[
+            bool, typer.Option("--rebuild", help="为该日期、范围从登记库重建快照（如在夜间导入后预先生成）")
+        ] = False,
+        clear: Annotated[bool, typer.Option("--clear", help="删除全部事实快照文件")] = False,
+    ) -> None:
+        """事实快照：列出数据目录中的快照及其是否仍与登记库一致；可重建或清除。"""
+        store = snapshot_store()
+        if clear:
+            console.print(f"已删除 {store.clear()} 个事实快照文件（{store.root}）")
+            return
+        if district is not None and not is_district(district):
+            raise _fail(f"区县代码 {district} 不是重庆市的区县（见 xiangchuang params 或 districts.yaml）")
+        with _session() as session:
+            if rebuild:
+                _, use = store.facts(session, on=_date(on), district=district, rebuild=True)
+                console.print(f"{_date(on).isoformat()} {_district_label(district)}：{use.message}")
+            listing = store.status(session)
+        table = RichTable(title=f"事实快照（{store.root}）")
+        for col in ("评估日期", "范围", "主体数", "大小（MB）", "生成时间", "状态"):
+            table.add_column(col)
+        for s in listing:
+            if not s["ok"]:
+                table.add_row("—", "—", "—", "—", "—", "[red]文件损坏（下次使用时重建）[/]")
+                continue
+            table.add_row(
+                s["on"],
+                _district_label(s["district"]),
+                f"{s['rows'].get('businesses', 0):,}",
+                f"{s['bytes'] / 1e6:.1f}",
+                s["created"] or "—",
+                "[green]有效[/]" if s["fresh"] else "[yellow]已过期（下次使用时重建）[/]",
+            )
+        console.print(table)
 
     @app.command("match-results")
     def match_results(

@@ -37,6 +37,7 @@ from xiangchuang.registry.assembler import (
     assemble_facts,
 )
 from xiangchuang.registry.repository import Method, Scope
+from xiangchuang.registry.snapshot import SnapshotStore, SnapshotUse
 
 STORED_STATUSES = ("eligible", "soon")
 
@@ -71,6 +72,7 @@ class MatchReport:
     evaluate_seconds: float
     store_seconds: float
     soon_amount_fen: dict[str, int] = field(default_factory=dict)
+    snapshot: SnapshotUse | None = None  # how the facts were obtained when a snapshot store was given
 
 
 def run_match(
@@ -81,13 +83,29 @@ def run_match(
     params: ParameterSet,
     method: Method = "auto",
     workers: int = 2,
+    snapshots: SnapshotStore | None = None,
+    rebuild_snapshot: bool = False,
 ) -> MatchReport:
     """Load the facts (one district or the city), run all programs, store a new run with its results.
 
     ``workers``: connections reading in parallel on one snapshot (PostgreSQL only; see
-    ``repository.fetch_all``) — safe here because the facts are read before anything is written."""
+    ``repository.fetch_all``) — safe here because the facts are read before anything is written.
+    ``snapshots``: take the facts from the columnar facts snapshot when it is fresh (else rebuild it;
+    see ``registry.snapshot``); None reads the database every time."""
     stats = LoadStats()
-    facts = assemble_facts(session, on=on, district=district, method=method, workers=workers, stats=stats)
+    use: SnapshotUse | None = None
+    if snapshots is not None:
+        facts, use = snapshots.facts(
+            session,
+            on=on,
+            district=district,
+            method=method,
+            workers=workers,
+            stats=stats,
+            rebuild=rebuild_snapshot,
+        )
+    else:
+        facts = assemble_facts(session, on=on, district=district, method=method, workers=workers, stats=stats)
     t1 = time.perf_counter()
     outcomes = evaluate(facts, on=on, params=params, details=False)
     t2 = time.perf_counter()
@@ -120,6 +138,7 @@ def run_match(
         evaluate_seconds=t2 - t1,
         store_seconds=t3 - t2,
         soon_amount_fen=soon,
+        snapshot=use,
     )
 
 
