@@ -299,56 +299,52 @@ class Connection:
 
 
 class Meters:
-    """CPU seconds of the client, the server's workers and the server's PostgreSQL backends."""
+    """CPU seconds of the client, the server's workers and the server's PostgreSQL backends (found by
+    ``application_name`` at each reading; a backend that exits between two readings loses its last
+    increment, so the PostgreSQL figure is a lower bound)."""
 
     def __init__(self, server: subprocess.Popen[bytes]) -> None:
         self.server = psutil.Process(server.pid)
-        self.pg_pids: list[int] = []
-
-    def _procs(self) -> list[psutil.Process]:
-        procs = [self.server, *self.server.children(recursive=True)]
-        return procs
+        self.engine = make_engine(PG_URL)
 
     @staticmethod
-    def _cpu(procs: list[psutil.Process]) -> float:
-        total = 0.0
-        for p in procs:
-            try:
-                t = p.cpu_times()
-                total += t.user + t.system
-            except psutil.Error:
-                pass
-        return total
+    def _cpu(proc: psutil.Process) -> float:
+        try:
+            t = proc.cpu_times()
+            return float(t.user + t.system)
+        except psutil.Error:
+            return 0.0
 
-    def find_pg_backends(self) -> None:
-        engine = make_engine(PG_URL)
-        with engine.connect() as conn:
-            self.pg_pids = [
+    def _pg(self) -> dict[int, float]:
+        with self.engine.connect() as conn:
+            pids = [
                 int(r[0])
                 for r in conn.execute(
                     text("SELECT pid FROM pg_stat_activity WHERE application_name = :n"), {"n": APP_NAME}
                 )
             ]
-        engine.dispose()
-
-    def _pg(self) -> list[psutil.Process]:
-        out = []
-        for pid in self.pg_pids:
+        out = {}
+        for pid in pids:
             with contextlib.suppress(psutil.Error):
-                out.append(psutil.Process(pid))
+                out[pid] = self._cpu(psutil.Process(pid))
         return out
 
-    def snapshot(self) -> tuple[float, float, float, float]:
-        return (time.process_time(), self._cpu(self._procs()), self._cpu(self._pg()), time.perf_counter())
+    def snapshot(self) -> dict[str, Any]:
+        server = sum(self._cpu(p) for p in [self.server, *self.server.children(recursive=True)])
+        return {"client": time.process_time(), "server": server, "pg": self._pg(), "t": time.perf_counter()}
 
 
-def per_request(before: tuple[float, ...], after: tuple[float, ...], n: int) -> dict[str, float]:
-    wall = after[3] - before[3]
+def per_request(before: dict[str, Any], after: dict[str, Any], n: int) -> dict[str, float]:
+    wall = after["t"] - before["t"]
+    used = {
+        "client": after["client"] - before["client"],
+        "server": after["server"] - before["server"],
+        "postgres": sum(cpu - before["pg"].get(pid, 0.0) for pid, cpu in after["pg"].items()),
+    }
     out: dict[str, float] = {}
-    for i, name in enumerate(("client", "server", "postgres")):
-        used = after[i] - before[i]
-        out[f"{name}_cpu_ms_per_req"] = round(1000 * used / max(n, 1), 3)
-        out[f"{name}_cpu_cores"] = round(used / wall, 2) if wall else float("nan")
+    for name, seconds in used.items():
+        out[f"{name}_cpu_ms_per_req"] = round(1000 * seconds / max(n, 1), 3)
+        out[f"{name}_cpu_cores"] = round(seconds / wall, 2) if wall else float("nan")
     return out
 
 
@@ -413,7 +409,7 @@ async def phase(
     stop_at = time.perf_counter() + seconds
     await asyncio.sleep(seconds)
     after = meters.snapshot()
-    elapsed = after[3] - before[3]
+    elapsed = after["t"] - before["t"]
     await asyncio.gather(*tasks)
     latencies.sort()
     result: dict[str, Any] = {
@@ -561,7 +557,6 @@ def main() -> None:
                 raw = make(0)
                 status = run_phase_probe(port, raw)
                 assert status == 200, f"{raw[:60]!r} → {status}"
-            meters.find_pg_backends()
 
             results = []
             for name, fn in (
@@ -571,7 +566,6 @@ def main() -> None:
                 ("page /staff/queue", page("/staff/queue", clerk)),
             ):
                 results.append(run_phase(name, port, args.clients, args.seconds, fn, meters))
-                meters.find_pg_backends()
             # The target as stated: 200 check-ups/s offered by the 50 clients, p95 ≤ 100 ms?
             paced = run_phase(
                 "checkup_api_paced", port, args.clients, args.seconds, checkup, meters, rate=args.rate

@@ -134,8 +134,8 @@ async def get_db(state: StateDep) -> AsyncIterator[Session]:
         yield session
         ok = True
     finally:
-        if session.info.get(CONNECTED):
-            await run_in_threadpool(_end, session, ok)
+        if session.info.get(CONNECTED) or session.new or session.dirty or session.deleted:
+            await run_in_threadpool(_end, session, ok)  # (objects added but not yet flushed: written too)
         else:
             session.close()
 
