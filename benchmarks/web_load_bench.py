@@ -482,7 +482,18 @@ def wrk_phase(
             [binary, "-t1", f"-c{clients}", "-d2s", "-s", script, url], capture_output=True, check=False
         )
         out = subprocess.run(
-            [binary, "-t1", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "-s", script, url],
+            [
+                binary,
+                "-t1",
+                f"-c{clients}",
+                f"-d{int(seconds)}s",
+                "--timeout",
+                "30s",
+                "--latency",
+                "-s",
+                script,
+                url,
+            ],
             capture_output=True,
             text=True,
             check=False,
