@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import delete
+from sqlalchemy import Connection, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -52,12 +52,14 @@ def client_key(limit: Limit, client: str) -> str:
     return f"{limit.name}:{digest}"
 
 
-def hit(session: Session, *, limit: Limit, client: str, now: dt.datetime) -> Verdict:
+def hit(session: Session | Connection, *, limit: Limit, client: str, now: dt.datetime) -> Verdict:
+    """Count one request. ``session`` may be a Core connection in a transaction (the web guard's: no ORM
+    unit of work for two statements)."""
     epoch = int(now.timestamp())
     start_epoch = epoch - epoch % limit.seconds
     start = dt.datetime.fromtimestamp(start_epoch, dt.UTC)
     key = client_key(limit, client)
-    dialect = session.get_bind().dialect.name
+    dialect = session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
     ins = pg_insert(RateLimitBucket) if dialect == "postgresql" else sqlite_insert(RateLimitBucket)
     stmt = (
         ins.values(key=key, window_start=start, count=1)

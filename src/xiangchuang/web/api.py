@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from xiangchuang.audit import verification
 from xiangchuang.checkup import catalogue
@@ -25,6 +26,7 @@ from xiangchuang.web.deps import (
     ParamsDep,
     SessionDep,
     StateDep,
+    current_params,
     require_role,
     token_scope_if_presented,
 )
@@ -243,20 +245,25 @@ CASE_EXAMPLE = {
     responses=IDEMPOTENT_RESPONSES,
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": CASE_SCHEMA}}}},
 )
-def checkup(
-    # The token check runs first, in a short transaction of its own, before ParamsDep opens the request's
-    # session (on SQLite every transaction takes the write lock: the other order deadlocks → 503).
+async def checkup(
+    # The token check runs first, in a short transaction of its own, before the request's session takes a
+    # connection (on SQLite every transaction takes the write lock: the other order deadlocks → 503).
     _token: Annotated[None, Depends(token_scope_if_presented("checkup"))],
-    params: ParamsDep,
+    state: StateDep,
+    db: SessionDep,
     _key: IdempotencyKey = None,
     case: dict[str, Any] = Body(..., examples=[CASE_EXAMPLE]),  # noqa: B008
 ) -> Response:
-    # The engine's document is plain JSON data (str/int/bool/None/list/dict) and already the documented
-    # shape: encode it once here instead of FastAPI's validate-then-serialise pass through the response
-    # model (benchmarks/web_load_bench.py; the model still documents it in the OpenAPI, and
-    # tests/web/test_schemathesis.py checks responses against it).
-    doc = run_checkup(case, params=params)
-    return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+    def work() -> str:
+        # The parameters in force (one small query) and the engine run, in one thread-pool hop
+        # (benchmarks/web_load_bench.py). The engine's document is plain JSON data and already the
+        # documented shape: encoded once here instead of FastAPI's validate-then-serialise pass through the
+        # response model (the model still documents it in the OpenAPI, and tests/web/test_schemathesis.py
+        # checks responses against it).
+        doc = run_checkup(case, params=current_params(state, db))
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+    return Response(await run_in_threadpool(work), media_type="application/json")
 
 
 @router.get("/programs", response_model=list[ProgramSummary], summary="全部扶持项目")

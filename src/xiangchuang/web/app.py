@@ -67,8 +67,9 @@ from xiangchuang.web import (
     pages_stats,
     pages_training,
 )
-from xiangchuang.web.deps import AppState, LoginRequired, RateLimited, guard, is_api
+from xiangchuang.web.deps import AppState, LoginRequired, RateLimited, guard, is_api, track_connection
 from xiangchuang.web.idempotency import IdempotencyMiddleware
+from xiangchuang.web.inflight import InFlightLimit, pool_capacity
 from xiangchuang.web.logs import logger
 from xiangchuang.web.proxy import parse_trusted
 from xiangchuang.web.render import render
@@ -89,6 +90,10 @@ DOCS_HEADERS: Final = tuple(
     (k, v.replace(b"style-src 'self'", b"style-src 'self' 'unsafe-inline'")) for k, v in SECURITY_HEADERS
 )
 DB_DOWN: Final = "数据库暂时无法访问，请稍后再试（系统已记录，无需重复提交）"
+# Connections per worker process (PostgreSQL): 20 at most, so two workers stay well inside the server's
+# default max_connections (100) beside the command-line jobs; also the bound on requests in flight.
+POOL_SIZE: Final = 10
+POOL_OVERFLOW: Final = 10
 
 
 class SecurityMiddleware:
@@ -243,17 +248,21 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     parse_trusted(s.trusted_proxies)  # a bad XIANGCHUANG_TRUSTED_PROXIES fails at start, in Chinese
     ring = KeyRing.load(s.keyring, s.resolved_keyring_file)
     own_engine = engine is None
-    engine = engine or make_engine(s.resolved_database_url, hide_parameters=True)
+    url = s.resolved_database_url
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW} if url.startswith("postgresql") else {}
+    engine = engine or make_engine(url, hide_parameters=True, **pool)
     limits = {
         ("POST", "/login"): Limit.parse("login", s.rate_login),
         ("POST", "/login/totp"): Limit.parse("login", s.rate_login),
         ("POST", "/checkup"): Limit.parse("checkup", s.rate_checkup),
         ("POST", "/api/v1/checkup"): Limit.parse("checkup", s.rate_checkup),
     }
+    sessions = make_sessionmaker(engine)
+    track_connection(sessions)
     state = AppState(
         settings=s,
         engine=engine,
-        sessions=make_sessionmaker(engine),
+        sessions=sessions,
         cipher=FieldCipher(ring),
         audit_key=audit_key(ring),
         policy=SecurityPolicy.from_settings(s),
@@ -323,6 +332,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.add_middleware(IdempotencyMiddleware)  # inside the security middleware: replays get its headers
+    app.add_middleware(InFlightLimit, slots=pool_capacity(engine))  # web/inflight.py: no pool deadlock
     app.add_middleware(SecurityMiddleware, hsts=s.cookie_secure)
     logging.getLogger("xiangchuang.web").setLevel(logging.INFO)
     return app

@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import inspect
+from typing import Annotated, Any, Final
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,6 +18,8 @@ from xiangchuang.cli_common import console, fail
 from xiangchuang.config import Settings, get_settings
 
 __all__ = ["register"]
+
+WORKER_STARTUP_SECONDS: Final = 120
 
 
 def serve_command(
@@ -37,6 +40,12 @@ def serve_command(
     except (KeyRingError, ValueError) as exc:
         raise fail(str(exc)) from None
     console.print(f"乡创通网页服务：http://{host}:{port}/  （API 文档 /docs；按 Ctrl+C 停止）")
+    extra: dict[str, Any] = {}
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.run).parameters:
+        # uvicorn's supervisor kills a worker that does not answer its ping within this many seconds, and
+        # a spawned worker answers only after importing the CLI and the app: 5 s (the default) is less
+        # than that on a busy 2-core machine, and the workers were killed and respawned forever.
+        extra["timeout_worker_healthcheck"] = WORKER_STARTUP_SECONDS
     uvicorn.run(
         "xiangchuang.web.app:app_from_environment",
         factory=True,
@@ -51,6 +60,7 @@ def serve_command(
         # connections: otherwise a request sent just as the worker closes fails (seen in the load benchmark).
         timeout_keep_alive=75,
         server_header=False,
+        **extra,
     )
 
 

@@ -19,12 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -101,9 +101,43 @@ async def get_state(request: Request) -> AppState:  # async: no thread-pool hop 
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_db(state: StateDep) -> Iterator[Session]:
-    with transaction(state.sessions) as session:
+CONNECTED: Final = "xc_connected"
+
+
+def track_connection(sessions: sessionmaker[Session]) -> None:
+    """Mark a session of ``sessions`` once it has taken a database connection (``session.info``), so a
+    request that never touched the database ends without a thread-pool hop (see :func:`get_db`)."""
+
+    @event.listens_for(sessions, "after_begin")
+    def _connected(session: Session, _transaction: Any, _connection: Any) -> None:
+        session.info[CONNECTED] = True
+
+
+def _end(session: Session, ok: bool) -> None:
+    try:
+        if ok:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def get_db(state: StateDep) -> AsyncIterator[Session]:
+    """The request's session. Making it opens no connection (the first query does, in whatever thread
+    runs it); at the end the transaction is committed (or rolled back if the route raised) in the thread
+    pool — or, when the request never used the database (``/healthz``, an anonymous page, a public API
+    call), simply closed on the event loop: no I/O, no thread-pool hop."""
+    session = state.sessions()
+    ok = False
+    try:
         yield session
+        ok = True
+    finally:
+        if session.info.get(CONNECTED) or session.new or session.dirty or session.deleted:
+            await run_in_threadpool(_end, session, ok)  # (objects added but not yet flushed: written too)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
@@ -157,7 +191,7 @@ def optional_session(request: Request, state: StateDep, db: SessionDep) -> Activ
 MaybeSession = Annotated[ActiveSession | None, Depends(optional_session)]
 
 
-def current_session(active: MaybeSession) -> ActiveSession:
+async def current_session(active: MaybeSession) -> ActiveSession:
     if active is None or not active.full:
         raise LoginRequired()
     return active
@@ -166,17 +200,17 @@ def current_session(active: MaybeSession) -> ActiveSession:
 CurrentSession = Annotated[ActiveSession, Depends(current_session)]
 
 
-def current_user(active: CurrentSession) -> User:
+async def current_user(active: CurrentSession) -> User:
     return active.user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require_role(*roles: str) -> Callable[[User], User]:
+def require_role(*roles: str) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets through only users with one of ``roles`` (403 otherwise)."""
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden(f"您的角色（{ROLE_LABELS.get(user.role, user.role)}）无权访问此功能")
         return user
@@ -184,7 +218,7 @@ def require_role(*roles: str) -> Callable[[User], User]:
     return check
 
 
-def district_scope(user: CurrentUser) -> UserScope:
+async def district_scope(user: CurrentUser) -> UserScope:
     return scope_for(user)
 
 
@@ -245,11 +279,11 @@ def _rate_limit(state: AppState, request: Request) -> None:
     limit = state.limits.get((request.method, request.url.path))
     if limit is None:
         return
-    with transaction(state.sessions) as session:
-        if state.engine.dialect.name == "postgresql":
+    with state.engine.begin() as conn:  # Core, not an ORM session: two statements, no unit of work
+        if conn.dialect.name == "postgresql":
             # A counter may lose its last increments in a server crash; not worth a WAL flush per request.
-            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        verdict = ratelimit.hit(session, limit=limit, client=client_address(request), now=now_utc())
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        verdict = ratelimit.hit(conn, limit=limit, client=client_address(request), now=now_utc())
     if not verdict.allowed:
         raise RateLimited(
             f"请求过于频繁：每 {limit.seconds} 秒最多 {limit.count} 次，请 {verdict.retry_after} 秒后再试",

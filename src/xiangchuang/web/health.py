@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Final
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -15,9 +16,12 @@ from xiangchuang.web.deps import AppState
 router = APIRouter(tags=["运行状态"])
 
 
-@router.get("/healthz", summary="存活检查")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+HEALTHY: Final = b'{"status":"ok"}'
+
+
+@router.get("/healthz", summary="存活检查", response_model=dict[str, str])
+async def healthz() -> Response:  # async and pre-encoded: the process answers, nothing else
+    return Response(HEALTHY, media_type="application/json")
 
 
 @cache
