@@ -556,7 +556,7 @@ def test_cli_match_from_db_says_whether_it_used_the_snapshot(registry, monkeypat
         forced = runner.invoke(app, [*args, "--rebuild-snapshot"])
         assert forced.exit_code == 0 and "按要求重建" in forced.output, forced.output
         plain = runner.invoke(app, ["match-db", "--on", ON.isoformat(), "--no-snapshot"])
-        assert plain.exit_code == 0 and "未使用（--no-snapshot）" in plain.output, plain.output
+        assert plain.exit_code == 0 and "未使用事实快照（--no-snapshot）" in plain.output, plain.output
         listing = runner.invoke(app, ["facts-snapshot"])
         assert listing.exit_code == 0 and "有效" in listing.output and ON.isoformat() in listing.output
         built = runner.invoke(

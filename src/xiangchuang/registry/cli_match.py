@@ -153,9 +153,9 @@ def match_from_db(
         f"保存 {report.store_seconds:.2f}s"
     )
     if report.snapshot is not None:
-        console.print(f"事实快照：{report.snapshot.message}")
+        console.print(report.snapshot.message)  # the message names the snapshot itself
     else:
-        console.print("事实快照：未使用（--no-snapshot）")
+        console.print("未使用事实快照（--no-snapshot）")
     console.print(
         f"查看结果：xiangchuang match-results {run.id}；解释某条结果：xiangchuang explain-match 结果编号"
     )
