@@ -79,16 +79,10 @@ def migrated_engine(
 @pytest.fixture
 def db_engine(migrated_engine: Engine) -> Iterator[Engine]:
     """A migrated, empty database (rows from the previous test are removed)."""
-    from xiangchuang.models import Base
+    from tests.db_reset import empty_database
 
     yield migrated_engine
-    with migrated_engine.begin() as conn:
-        names = [t.name for t in reversed(Base.metadata.sorted_tables)]
-        if migrated_engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
-        else:
-            for n in names:
-                conn.execute(text(f'DELETE FROM "{n}"'))
+    empty_database(migrated_engine)
 
 
 @pytest.fixture(scope="session")

@@ -49,8 +49,9 @@ import openpyxl
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from tests.db_reset import empty_database
 from tests.web.apps_world import upload_all
 from tests.web.scope_world import (
     APPLICATION,
@@ -365,7 +366,6 @@ def sworld(migrated_engine, pii, tmp_path_factory):
     from tests.web.conftest import ring_json
     from xiangchuang.audit import audit_key
     from xiangchuang.config import Settings
-    from xiangchuang.models import Base
 
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("scope"),
@@ -376,13 +376,7 @@ def sworld(migrated_engine, pii, tmp_path_factory):
     w = build(migrated_engine, pii, settings, audit_key(pii.cipher.ring))
     yield w
     w.world.close()
-    with migrated_engine.begin() as conn:
-        names = [t.name for t in reversed(Base.metadata.sorted_tables)]
-        if migrated_engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
-        else:
-            for n in names:
-                conn.execute(text(f'DELETE FROM "{n}"'))
+    empty_database(migrated_engine)
 
 
 def test_get_routes_with_parameters_role_by_ownership(sworld, capsys):
