@@ -4,7 +4,7 @@ Phases (each bounded, ``--seconds`` default 20, after a 2 s warm-up), all with 5
 
 1. ``GET /healthz`` — the baseline: the server's ceiling for a request that does no work;
 2. ``POST /api/v1/checkup`` with the README's example case — 政策体检 through the JSON API (rate limit
-   counted in the database, parameters in force, engine run, JSON);
+   counted in the database, the parameters in force (cached ≤ 1 s), engine run, JSON);
 3. ``GET /me`` signed in as an applicant, and ``GET /staff/queue`` signed in as a window clerk (password +
    TOTP) over ``--applications`` applications of the clerk's district — authenticated pages (session
    lookup, scope query, template);

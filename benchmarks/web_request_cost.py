@@ -1,7 +1,7 @@
 """Where a request's time goes, in process: the ASGI app driven directly (no sockets, no HTTP parser, no
 client), one request at a time, on PostgreSQL — per endpoint the wall time and CPU per request, and for
 the check-up the part spent inside the rules engine (``xiangchuang.engine.api.evaluate``, timed around the
-call) against the rest (web layer: middlewares, routing, dependencies, rate limit, parameters query,
+call) against the rest (web layer: middlewares, routing, dependencies, rate-limit statement, cached parameters,
 JSON). ``GET /healthz`` is the baseline measured in the same run.
 
 Same data as benchmarks/web_load_bench.py (an applicant, a window clerk of 500101 and ``--applications``

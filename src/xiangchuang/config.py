@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(default=False, description="Cookie 仅经 HTTPS 发送（生产环境须为 true）")
     rate_login: str = Field(default="10/300", description="登录限流：次数/秒数（每个来源地址）")
     rate_checkup: str = Field(default="60/60", description="公开政策体检限流：次数/秒数（每个来源地址）")
+    public_params_max_age: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="公开政策体检和项目页所用参数的最长缓存秒数：市级参数调整复核通过后，其他工作进程最迟在此"
+        "秒数后采用（本进程立即采用）；存储认定结果的操作始终在本事务内读取；0 表示每次读取",
+    )
     trusted_proxies: str = Field(
         default="",
         description="可信反向代理的地址或网段（逗号分隔，如 127.0.0.1,10.0.0.0/24）；只有来自这些地址的请求才采用"

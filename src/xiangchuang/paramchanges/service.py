@@ -9,6 +9,7 @@ lays the approved changes over the YAML parameters with the engine's pure
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any, Final
 
 import yaml
@@ -184,6 +185,7 @@ def decide(
     )
     if getattr(done, "rowcount", 0) != 1:
         raise Conflict(f"参数调整申请 {change_id}：已被他人处理，请刷新页面")
+    _decisions[0] += 1  # this process's RecentParameters read again
     session.refresh(change)
     session.flush()
     record(
@@ -239,3 +241,35 @@ def effective_parameters(session: Session, base: ParameterSet) -> ParameterSet:
         got = with_dated_values(base, extra)
         _cache[key] = got
     return got
+
+
+_decisions = [0]  # decisions taken in this process (RecentParameters re-reads after one)
+
+
+class RecentParameters:
+    """The effective parameters as read at most ``max_age`` seconds ago, for answers that are shown and
+    never stored: the public check-up and the programme pages. It spares those requests their query (and
+    with it the database connection and the commit). Anything that stores a determination reads the
+    parameters in its own transaction (:func:`effective_parameters`).
+
+    A decision taken in this process is seen by its next request; one taken in another worker process at
+    most ``max_age`` seconds after it committed. ``max_age`` 0 reads every time."""
+
+    def __init__(self, max_age: float) -> None:
+        self.max_age = max_age
+        self._entry: tuple[float, int, ParameterSet, ParameterSet] | None = None
+
+    def get(self, session: Session, base: ParameterSet) -> ParameterSet:
+        entry = self._entry
+        now = time.monotonic()
+        if (
+            entry is not None
+            and entry[1] == _decisions[0]
+            and entry[2] is base
+            and now - entry[0] < self.max_age
+        ):
+            return entry[3]
+        seen = _decisions[0]  # before the read: a decision during it makes the next request read again
+        got = effective_parameters(session, base)
+        self._entry = (now, seen, base, got)
+        return got

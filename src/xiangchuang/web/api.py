@@ -6,9 +6,9 @@ result is the engine's stable result document (``xiangchuang schema result``), u
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,10 +23,10 @@ from xiangchuang.models import User
 from xiangchuang.users.service import ROLE_LABELS, scope_for
 from xiangchuang.web.deps import (
     ApiCaller,
-    ParamsDep,
+    PublicParamsDep,
     SessionDep,
     StateDep,
-    current_params,
+    public_params,
     require_role,
     token_scope_if_presented,
 )
@@ -254,20 +254,19 @@ async def checkup(
     _key: IdempotencyKey = None,
     case: dict[str, Any] = Body(..., examples=[CASE_EXAMPLE]),  # noqa: B008
 ) -> Response:
-    def work() -> str:
-        # The parameters in force (one small query) and the engine run, in one thread-pool hop
+    def work() -> bytes:
+        # The parameters (usually no query: deps.public_params) and the engine run, in one thread-pool hop
         # (benchmarks/web_load_bench.py). The engine's document is plain JSON data and already the
-        # documented shape: encoded once here instead of FastAPI's validate-then-serialise pass through the
-        # response model (the model still documents it in the OpenAPI, and tests/web/test_schemathesis.py
-        # checks responses against it).
-        doc = run_checkup(case, params=current_params(state, db))
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        # documented shape: encoded once here, by orjson, instead of FastAPI's validate-then-serialise pass
+        # through the response model (the model still documents it in the OpenAPI, and
+        # tests/web/test_schemathesis.py checks responses against it).
+        return orjson.dumps(run_checkup(case, params=public_params(state, db)))
 
     return Response(await run_in_threadpool(work), media_type="application/json")
 
 
 @router.get("/programs", response_model=list[ProgramSummary], summary="全部扶持项目")
-def programs(params: ParamsDep) -> list[dict[str, Any]]:
+def programs(params: PublicParamsDep) -> list[dict[str, Any]]:
     return catalogue.catalogue(params, china_today())
 
 
@@ -277,7 +276,7 @@ def programs(params: ParamsDep) -> list[dict[str, Any]]:
     summary="一个项目：条件、依据、需准备的信息",
     responses=error_responses(404),
 )
-def program(program_id: str, params: ParamsDep) -> dict[str, Any]:
+def program(program_id: str, params: PublicParamsDep) -> dict[str, Any]:
     entry = catalogue.program(program_id, params, china_today())
     if entry is None:
         raise NotFound(f"项目 {program_id} 不存在")

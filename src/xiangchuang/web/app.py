@@ -30,9 +30,10 @@ from xiangchuang import __version__
 from xiangchuang.audit import audit_key
 from xiangchuang.config import Settings, get_settings
 from xiangchuang.crypto import FieldCipher, KeyRing
-from xiangchuang.db import make_engine, make_sessionmaker
+from xiangchuang.db import make_counter_engine, make_engine, make_sessionmaker
 from xiangchuang.engine.parameters import load_parameters
 from xiangchuang.errors import DomainError
+from xiangchuang.paramchanges.service import RecentParameters
 from xiangchuang.users.ratelimit import Limit
 from xiangchuang.users.service import SecurityPolicy
 from xiangchuang.web import (
@@ -251,6 +252,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     url = s.resolved_database_url
     pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW} if url.startswith("postgresql") else {}
     engine = engine or make_engine(url, hide_parameters=True, **pool)
+    # Rate-limit counting on PostgreSQL: one autocommit statement on a pool of its own (db.make_counter_engine).
+    counters = make_counter_engine(url, hide_parameters=True, **pool) if own_engine and pool else engine
     limits = {
         ("POST", "/login"): Limit.parse("login", s.rate_login),
         ("POST", "/login/totp"): Limit.parse("login", s.rate_login),
@@ -268,6 +271,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         policy=SecurityPolicy.from_settings(s),
         limits=limits,
         params=load_parameters(),
+        counters=counters,
+        recent_params=RecentParameters(s.public_params_max_age),
     )
 
     @asynccontextmanager
@@ -275,6 +280,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         yield
         if own_engine:
             engine.dispose()
+            counters.dispose()
 
     app = FastAPI(
         title="乡创通 API",

@@ -34,6 +34,7 @@ from xiangchuang.db import transaction
 from xiangchuang.engine.parameters import ParameterSet
 from xiangchuang.errors import DomainError, Forbidden, NotFound
 from xiangchuang.models import User
+from xiangchuang.paramchanges.service import RecentParameters, effective_parameters
 from xiangchuang.users import ratelimit
 from xiangchuang.users.service import (
     ROLE_LABELS,
@@ -64,6 +65,10 @@ class AppState:
     policy: SecurityPolicy
     limits: dict[tuple[str, str], ratelimit.Limit]  # (method, path) → limit
     params: ParameterSet
+    counters: (
+        Engine  # the rate-limit counters' engine (PostgreSQL: autocommit, its own pool; else ``engine``)
+    )
+    recent_params: RecentParameters  # the public pages' parameters, at most a second or so old
 
 
 @dataclass(frozen=True)
@@ -145,12 +150,20 @@ SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 def current_params(state: StateDep, db: SessionDep) -> ParameterSet:
     """The parameters in force: the YAML files plus the city's approved (four-eyes) changes."""
-    from xiangchuang.paramchanges.service import effective_parameters
-
     return effective_parameters(db, state.params)
 
 
 ParamsDep = Annotated[ParameterSet, Depends(current_params)]
+
+
+def public_params(state: StateDep, db: SessionDep) -> ParameterSet:
+    """The parameters for answers that are shown and never stored (the public check-up, the programme
+    pages): at most ``public_params_max_age`` seconds old, usually without a query
+    (:class:`~xiangchuang.paramchanges.service.RecentParameters`)."""
+    return state.recent_params.get(db, state.params)
+
+
+PublicParamsDep = Annotated[ParameterSet, Depends(public_params)]
 
 
 def client_address(request: Request) -> str:
@@ -279,11 +292,7 @@ def _rate_limit(state: AppState, request: Request) -> None:
     limit = state.limits.get((request.method, request.url.path))
     if limit is None:
         return
-    with state.engine.begin() as conn:  # Core, not an ORM session: two statements, no unit of work
-        if conn.dialect.name == "postgresql":
-            # A counter may lose its last increments in a server crash; not worth a WAL flush per request.
-            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        verdict = ratelimit.hit(conn, limit=limit, client=client_address(request), now=now_utc())
+    verdict = ratelimit.count(state.counters, limit=limit, client=client_address(request), now=now_utc())
     if not verdict.allowed:
         raise RateLimited(
             f"请求过于频繁：每 {limit.seconds} 秒最多 {limit.count} 次，请 {verdict.retry_after} 秒后再试",

@@ -21,7 +21,7 @@ from xiangchuang.web.deps import (
     CurrentSession,
     DistrictScope,
     MaybeSession,
-    ParamsDep,
+    PublicParamsDep,
     SessionDep,
     StateDep,
     now_utc,
@@ -43,7 +43,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/")
-def home(request: Request, active: MaybeSession, params: ParamsDep) -> Response:
+def home(request: Request, active: MaybeSession, params: PublicParamsDep) -> Response:
     return render(request, "home.html", {"programs": catalogue.catalogue(params, china_today())})
 
 
@@ -75,7 +75,7 @@ def checkup_start(request: Request, active: MaybeSession) -> Response:
 
 
 @router.post("/checkup")
-async def checkup_step(request: Request, active: MaybeSession, params: ParamsDep) -> Response:
+async def checkup_step(request: Request, active: MaybeSession, params: PublicParamsDep) -> Response:
     form = await request.form()
     answers = questionnaire.answers_from_form(form)
     step = int(str(form.get("step", "1"))) if str(form.get("step", "1")).isdigit() else 1
@@ -102,12 +102,12 @@ async def checkup_step(request: Request, active: MaybeSession, params: ParamsDep
 
 
 @router.get("/programs")
-def programs(request: Request, active: MaybeSession, params: ParamsDep) -> Response:
+def programs(request: Request, active: MaybeSession, params: PublicParamsDep) -> Response:
     return render(request, "programs.html", {"programs": catalogue.catalogue(params, china_today())})
 
 
 @router.get("/programs/{program_id}")
-def program(program_id: str, request: Request, active: MaybeSession, params: ParamsDep) -> Response:
+def program(program_id: str, request: Request, active: MaybeSession, params: PublicParamsDep) -> Response:
     entry = catalogue.program(program_id, params, china_today())
     if entry is None:
         raise NotFound(f"项目 {program_id} 不存在")
