@@ -95,6 +95,9 @@ DB_DOWN: Final = "数据库暂时无法访问，请稍后再试（系统已记�
 # default max_connections (100) beside the command-line jobs; also the bound on requests in flight.
 POOL_SIZE: Final = 10
 POOL_OVERFLOW: Final = 10
+# The rate-limit counters' own pool: each request holds a connection for one statement, so a few stay open;
+# bursts may open more, up to the requests in flight (never a wait for a counter connection).
+COUNTER_POOL_SIZE: Final = 5
 
 
 class SecurityMiddleware:
@@ -253,7 +256,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW} if url.startswith("postgresql") else {}
     engine = engine or make_engine(url, hide_parameters=True, **pool)
     # Rate-limit counting on PostgreSQL: one autocommit statement on a pool of its own (db.make_counter_engine).
-    counters = make_counter_engine(url, hide_parameters=True, **pool) if own_engine and pool else engine
+    counters = (
+        make_counter_engine(
+            url,
+            hide_parameters=True,
+            pool_size=COUNTER_POOL_SIZE,
+            max_overflow=POOL_SIZE + POOL_OVERFLOW - COUNTER_POOL_SIZE,
+        )
+        if own_engine and pool
+        else engine
+    )
     limits = {
         ("POST", "/login"): Limit.parse("login", s.rate_login),
         ("POST", "/login/totp"): Limit.parse("login", s.rate_login),
