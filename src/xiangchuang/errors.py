@@ -33,3 +33,23 @@ class Forbidden(DomainError):
 
 class ValidationFailed(DomainError):
     status = 422
+
+
+class Refusal(str):
+    """The Chinese reason of a refused change that a page shows again with its form, remembering how to
+    answer: 403 / 404 when the record is outside the caller's scope (or does not exist), 422 for anything
+    else (a form to correct). A refusal of access must not look like a form error."""
+
+    status: int
+
+    def __new__(cls, exc: DomainError) -> Refusal:
+        self = super().__new__(cls, exc.message)
+        self.status = exc.status if exc.status in (403, 404) else 422
+        return self
+
+
+def page_status(error: str | None) -> int:
+    """The status of a page shown with ``error`` (200 without one; a :class:`Refusal`'s own; else 422)."""
+    if not error:
+        return 200
+    return error.status if isinstance(error, Refusal) else 422

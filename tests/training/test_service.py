@@ -362,3 +362,26 @@ def test_each_kind_once_per_trainee_across_classes(db_engine, pii, world):
     assert "每类培训补贴每人只能享受一次" in next(iter(claims[1].skipped.values()))
     with _s(db_engine) as s:
         assert s.scalar(select(func.count()).select_from(Application)) == 1
+
+
+def test_only_the_providers_district_accredits_it(db_engine, pii, world):
+    """Regression (scope matrix, issue #7): a district reviewer could accredit a provider registered in
+    another district (the check compared the reviewer's district with itself); now only the reviewer of the
+    provider's district may, and the refusal writes nothing."""
+    from xiangchuang.models import Accreditation
+
+    other = Actor("u-reviewer-b", "district_reviewer", 500102)
+    with _s(db_engine) as s:
+        before = s.execute(select(func.count()).select_from(Accreditation)).scalar_one()
+    with pytest.raises(Forbidden, match="认定培训机构"), _s(db_engine) as s:
+        svc.accredit(
+            s, provider_id=world.provider_id, accreditation_no="外区认〔2025〕9号", course_kinds="syb",
+            valid_from=dt.date(2025, 1, 1), valid_until=dt.date(2026, 12, 31), who=other, audit_key=KEY, now=NOW,
+        )  # fmt: skip
+    with _s(db_engine) as s:
+        assert s.execute(select(func.count()).select_from(Accreditation)).scalar_one() == before
+        svc.accredit(
+            s, provider_id=world.provider_id, accreditation_no="渝人社认〔2025〕9号", course_kinds="syb",
+            valid_from=dt.date(2025, 1, 1), valid_until=dt.date(2026, 12, 31), who=REVIEWER, audit_key=KEY,
+            now=NOW,
+        )  # fmt: skip

@@ -40,6 +40,8 @@ def build_services(sw: Any, akey: bytes, pii: Any, data_dir: Any) -> None:
     _community(sw, akey, pii, now)
     with transaction(factory) as s:
         _mentor_events(s, sw, akey, cipher, now)
+    with transaction(factory) as s:
+        _records_of_the_state_changes(s, sw, akey, now)
     # a mentor import's error report (the city office's only)
     import openpyxl
 
@@ -336,3 +338,200 @@ def _mentor_events(s: Any, sw: Any, key: bytes, cipher: Any, now: dt.datetime) -
         )  # fmt: skip
         events[own] = no
     sw.ids["event_no"] = events
+
+
+def _records_of_the_state_changes(s: Any, sw: Any, key: bytes, now: dt.datetime) -> None:
+    """The records only a state-changing route names (the wrong-owner / wrong-district attempts of
+    tests/web/test_scope_matrix.py need one of each ownership): carrier tenancies, free-workstation
+    allocations and award applications; training claims and providers; closure referrals; the services'
+    windows, offerings, officials, assignments and coordination tasks (from the demo seeds); introduced
+    talents and their families' requests; places and rural projects; job applications; statistics alerts."""
+    from xiangchuang.applications import service as applications
+    from xiangchuang.carriers import service as CS
+    from xiangchuang.carriers.repository import Actor as CarrierActor
+    from xiangchuang.models import (
+        Business,
+        Carrier,
+        ClosureCase,
+        ClosureReferral,
+        CoordinationTask,
+        Enrolment,
+        FamilyServiceRequest,
+        IntroducedTalent,
+        JobApplication,
+        JobPost,
+        JobSeeker,
+        LiaisonAssignment,
+        LiaisonOfficial,
+        Mentor,
+        MentorService,
+        OnjobTraining,
+        Place,
+        RuralProject,
+        ServiceOffering,
+        ServiceWindow,
+        StatAlert,
+        Tenancy,
+        TrainingClass,
+        Workstation,
+        WorkstationAllocation,
+    )
+    from xiangchuang.training.service import ENGINE_PROGRAMS
+
+    today = now.date()
+    ids: dict[str, dict[str, str]] = {k: {} for k in (
+        "tenancy_id", "allocation_no", "award_id", "claim_id", "provider_id", "referral_no", "talent_id",
+        "family_request_id", "place_code", "project_no", "job_application_id", "alert_id", "onjob_training_no",
+        "mentor_service_no",
+    )}  # fmt: skip
+
+    def new(model: Any, **values: Any) -> int:
+        return int(s.execute(insert(model).values(**values).returning(model.id)).scalar_one())
+
+    for own, org in CARRIER_ORGS.items():
+        carrier = s.execute(
+            select(Carrier).where(Carrier.carrier_no == sw.ids["carrier_no"][own])
+        ).scalar_one()
+        ids["tenancy_id"][own] = str(
+            s.execute(select(Tenancy.id).where(Tenancy.carrier_id == carrier.id)).scalars().first()
+        )
+        station = (
+            s.execute(
+                select(Workstation.id)
+                .where(Workstation.carrier_id == carrier.id)
+                .order_by(Workstation.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        no = f"GW-SCOPE-{own.upper()}"
+        new(
+            WorkstationAllocation, allocation_no=no, workstation_id=station, carrier_id=carrier.id,
+            person_id=_person_id(s, own), start=today - dt.timedelta(days=30),
+            end=today + dt.timedelta(days=335), renewals=0, status="active", decision="（测试）",
+        )  # fmt: skip
+        ids["allocation_no"][own] = no
+        operator = CarrierActor(f"scope.{org}", "carrier_operator", None, org)
+        award = CS.apply_award(
+            s, carrier_no=carrier.carrier_no, year=now.year - 1, actor=operator, audit_key=key, now=now
+        )
+        ids["award_id"][own] = str(award.id)
+    for own in ("own", "peer", "far"):
+        e = s.get(Enrolment, int(sw.ids["enrolment_id"][own]))
+        klass = s.get(TrainingClass, e.class_id)
+        ids["provider_id"][own] = str(klass.provider_id)
+        me = f"org:{TRAINING_ORGS[own]}"
+        claim = applications.create_application(
+            s, kind=ENGINE_PROGRAMS["syb"], subject_key=e.training_no, period=klass.class_no,
+            district=klass.district, applicant_user=me, actor=me, role="applicant", actor_district=None,
+            audit_key=key, applicant_person_no=PEOPLE_NO[own][0], form={"class_no": klass.class_no}, now=now,
+        )  # fmt: skip
+        ids["claim_id"][own] = str(claim.id)
+        case = s.execute(
+            select(ClosureCase.id).where(ClosureCase.case_no == sw.ids["case_no"][own])
+        ).scalar_one()
+        no = f"ZJ-SCOPE-{own.upper()}"
+        new(
+            ClosureReferral, referral_no=no, case_id=case, kind="employment_service", agency="区就业服务中心",
+            owner="scope.reviewer", state="referred", referred_on=today,
+            next_followup_on=today + dt.timedelta(days=7),
+        )  # fmt: skip
+        ids["referral_no"][own] = no
+        business = s.execute(
+            select(Business.id).where(Business.business_no == PEOPLE_NO[own][1])
+        ).scalar_one()
+        talent = new(
+            IntroducedTalent, district=DISTRICT[own], business_id=business, person_id=_person_id(s, own),
+            position="技术员", category="technical", hired_on=today - dt.timedelta(days=60), evidence="劳动合同",
+            state="pending", proposed_by="scope.clerk",
+        )  # fmt: skip
+        ids["talent_id"][own] = str(talent)
+        ids["family_request_id"][own] = str(
+            new(
+                FamilyServiceRequest,
+                talent_id=talent,
+                district=DISTRICT[own],
+                kind="schooling",
+                description="子女入学",
+                owner_department="区教委",
+                received_on=today,
+                deadline=today + dt.timedelta(days=20),
+                state="open",
+                recorded_by="scope.clerk",
+            )
+        )
+        post = s.execute(select(JobPost.id).where(JobPost.post_no == sw.ids["post_no"][own])).scalar_one()
+        seeker = s.execute(
+            select(JobSeeker.id).where(JobSeeker.seeker_no == sw.ids["seeker_no"][own])
+        ).scalar_one()
+        no = f"GP-SCOPE-{own.upper()}"
+        new(
+            OnjobTraining, training_no=no, provider_kind="business", business_id=business,
+            district=DISTRICT[own], course="竹编技艺", course_level="junior", trainees=5,
+            start_date=today - dt.timedelta(days=40), completion_date=today - dt.timedelta(days=10),
+            recorded_by="scope.clerk",
+        )  # fmt: skip
+        ids["onjob_training_no"][own] = no
+        ids["job_application_id"][own] = str(
+            new(
+                JobApplication,
+                post_id=post,
+                seeker_id=seeker,
+                state="applied",
+                applied_at=now,
+                applied_by="x",
+            )
+        )
+    mentor = new(
+        Mentor, mentor_no="DS-SCOPE", person_id=_person_id(s, "far"), level="district", specialty="marketing",
+        district=D2, available=True, status="active",
+    )  # fmt: skip
+    for own, district in (("own", D1), ("far", D2)):
+        no = f"FWJL-SCOPE-{own.upper()}"
+        new(
+            MentorService, service_no=no, mentor_id=mentor, activity="pairing", units=1, district=district,
+            occurred_on=today - dt.timedelta(days=3), organiser="区就业局",
+        )  # fmt: skip
+        ids["mentor_service_no"][own] = no
+        code = f"SCOPE{own.upper()}"
+        place = new(Place, place_code=code, name=f"{own}村", kind="village", district=district)
+        ids["place_code"][own] = code
+        no = f"XM-SCOPE-{own.upper()}"
+        new(
+            RuralProject, project_no=no, kind="info_to_village", title=f"益农信息社{own}", district=district,
+            place_id=place, start_on=today - dt.timedelta(days=100),
+        )  # fmt: skip
+        ids["project_no"][own] = no
+        ids["alert_id"][own] = str(
+            new(
+                StatAlert,
+                rule="scope",
+                finding_key=f"scope:{own}",
+                open_key=f"scope:{own}",
+                district=district,
+                role="district_reviewer",
+                subject="businesses:x",
+                message="测试预警",
+                details={},
+                state="open",
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+        )
+    for kind in ("place_code", "project_no", "alert_id", "mentor_service_no"):
+        ids[kind]["peer"] = ids[kind]["own"]  # a district's record, not an applicant's
+    for kind, col, district_col in (
+        ("window_no", ServiceWindow.window_no, ServiceWindow.district),
+        ("offering_no", ServiceOffering.offering_no, ServiceOffering.district),
+        ("official_no", LiaisonOfficial.official_no, LiaisonOfficial.district),
+        ("task_no", CoordinationTask.task_no, CoordinationTask.district),
+        ("assignment_id", LiaisonAssignment.id, LiaisonAssignment.district),
+    ):
+        a, b = (
+            str(s.execute(select(col).where(district_col == d).order_by(col)).scalars().first())
+            for d in (D1, D2)
+        )
+        ids[kind] = {"own": a, "peer": a, "far": b}
+    missing = [(kind, own) for kind, by in ids.items() for own, v in by.items() if v in ("None", "")]
+    assert missing == [], f"the world lacks records: {missing}"  # an attempt on nothing proves nothing
+    sw.ids.update(ids)

@@ -188,7 +188,8 @@ def test_officials_visits_problems_and_confirmation_pages(as_role, db_engine, li
     with db_engine.connect() as conn:
         official_no = conn.execute(select(LiaisonOfficial.official_no)).scalar_one()
     bad = clerk.post("/services/officials/assign", {"official_no": official_no, "business_no": "NOPE"})
-    assert bad.status_code == 422 and "登记库中没有" in bad.text
+    # a record that is not there (or not the caller's to see) answers 404, the form shown again with why
+    assert bad.status_code == 404 and "登记库中没有" in bad.text and 'role="alert"' in bad.text
     assert (
         clerk.post("/services/officials/assign", {"official_no": official_no, "business_no": bno}).status_code
         == 303

@@ -262,12 +262,12 @@ def accredit(
     audit_key: bytes,
     now: dt.datetime | None = None,
 ) -> Accreditation:
-    """An accreditation granted by the actor's district (the accrediting district)."""
+    """An accreditation granted by the district where the provider is registered (its reviewer only)."""
     at = fields.now_utc(now)
     provider = repo.provider(session, provider_id)
     if who.district is None:
         raise Forbidden("只有区县人社审核可以认定培训机构")
-    _staff_in(who, who.district, "认定培训机构")
+    _staff_in(who, provider.district, "认定培训机构")
     if who.role != "district_reviewer":
         raise Forbidden("只有区县人社审核可以认定培训机构")
     kinds = parse_kinds(course_kinds)

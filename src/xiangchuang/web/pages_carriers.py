@@ -17,7 +17,7 @@ from xiangchuang.applications.workflow import STATE_LABELS
 from xiangchuang.carriers import repository as repo
 from xiangchuang.carriers import service as carriers
 from xiangchuang.engine.districts import district_by_code
-from xiangchuang.errors import DomainError, ValidationFailed
+from xiangchuang.errors import DomainError, Refusal, ValidationFailed, page_status
 from xiangchuang.ids.masking import mask_name
 from xiangchuang.models import Carrier, User
 from xiangchuang.web import nav
@@ -227,7 +227,7 @@ def _detail_page(
             "error": error,
             "notice": notice,
         },
-        status=422 if error else 200,
+        status=page_status(error),
         headers=NO_STORE,
     )
 
@@ -247,7 +247,7 @@ def carrier_page(
         try:
             m = carriers.parse_month(month)
         except ValidationFailed as exc:
-            return _detail_page(request, db, params, user, c, error=exc.message)
+            return _detail_page(request, db, params, user, c, error=Refusal(exc))
     return _detail_page(request, db, params, user, c, month=m)
 
 
@@ -290,7 +290,7 @@ def _act(
     except DomainError as exc:
         db.expire_all()
         c = carriers.get_carrier(db, carrier_no=carrier_no, actor=actor_of(user))
-        return _detail_page(request, db, params, user, c, error=exc.message)
+        return _detail_page(request, db, params, user, c, error=Refusal(exc))
     suffix = f"?month={result}" if isinstance(result, str) and result else ""
     return RedirectResponse(f"/carriers/{carrier_no}{suffix}#{notice}", status_code=303)
 

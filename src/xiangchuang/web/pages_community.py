@@ -18,7 +18,7 @@ from xiangchuang.community import places as P
 from xiangchuang.community import service as S
 from xiangchuang.community import typical as T
 from xiangchuang.community.common import visible_districts
-from xiangchuang.errors import DomainError, ValidationFailed
+from xiangchuang.errors import DomainError, Refusal, ValidationFailed, page_status
 from xiangchuang.mentors import draw as mentor_draw
 from xiangchuang.mentors import service as mentors
 from xiangchuang.models import User
@@ -61,13 +61,14 @@ def _int(value: str | None, field: str) -> int:
         raise ValidationFailed(f"{field}：请填写整数") from None
 
 
-def _attempt(db: Session, action: Callable[[], Any]) -> str | None:
-    """Run a change in a savepoint: None when done, else the Chinese reason (nothing written)."""
+def _attempt(db: Session, action: Callable[[], Any]) -> Refusal | None:
+    """Run a change in a savepoint: None when done, else the Chinese reason (nothing written) with the
+    status to answer (403 / 404 for a record out of scope)."""
     try:
         with db.begin_nested():
             action()
     except DomainError as exc:
-        return exc.message
+        return Refusal(exc)
     return None
 
 
@@ -120,7 +121,7 @@ def closure_offer(
 
     error = _attempt(db, act)
     if error:
-        return _closures_page(request, db, scope, params, error, 422)
+        return _closures_page(request, db, scope, params, error, page_status(error))
     return RedirectResponse(f"/community/closures/{holder['no']}", status_code=303)
 
 
@@ -198,7 +199,7 @@ async def closure_action(
 
     error = _attempt(db, act)
     if error:
-        return _case_page(request, db, scope, case_no, error, 422)
+        return _case_page(request, db, scope, case_no, error, page_status(error))
     return RedirectResponse(f"/community/closures/{case_no}", status_code=303)
 
 
@@ -294,7 +295,7 @@ async def places_action(
 
     error = _attempt(db, act)
     if error:
-        return _places_page(request, db, scope, error, 422)
+        return _places_page(request, db, scope, error, page_status(error))
     return RedirectResponse("/community/places", status_code=303)
 
 
@@ -352,7 +353,7 @@ def nominate(
 
     error = _attempt(db, act)
     if error:
-        return _nominations_page(request, db, scope, error, 422)
+        return _nominations_page(request, db, scope, error, page_status(error))
     return RedirectResponse(f"/community/nominations/{holder['no']}", status_code=303)
 
 
@@ -378,7 +379,7 @@ async def open_review(
 
     error = _attempt(db, act)
     if error:
-        return _nominations_page(request, db, scope, error, 422)
+        return _nominations_page(request, db, scope, error, page_status(error))
     return RedirectResponse("/community/nominations", status_code=303)
 
 
@@ -439,7 +440,7 @@ async def nomination_action(
 
     error = _attempt(db, act)
     if error:
-        return _nomination_page(request, db, scope, no, error, 422)
+        return _nomination_page(request, db, scope, no, error, page_status(error))
     return RedirectResponse(f"/community/nominations/{no}", status_code=303)
 
 
@@ -504,7 +505,7 @@ async def mine_action(
 
     error = _attempt(db, act)
     if error:
-        return _mine_page(request, db, scope, error, 422)
+        return _mine_page(request, db, scope, error, page_status(error))
     return RedirectResponse("/me/community", status_code=303)
 
 

@@ -24,7 +24,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from xiangchuang.chinatime import CHINA, china_date
-from xiangchuang.errors import DomainError, ValidationFailed
+from xiangchuang.errors import DomainError, Refusal, ValidationFailed, page_status
 from xiangchuang.ids import mask_name
 from xiangchuang.models import ServicePurchase, User
 from xiangchuang.services import repository as repo
@@ -75,7 +75,7 @@ def _attempt(db: Session, fn: Callable[[], T]) -> tuple[T | None, str | None]:
         with db.begin_nested():
             return fn(), None
     except DomainError as exc:
-        return None, exc.message
+        return None, Refusal(exc)
 
 
 async def _form(request: Request) -> dict[str, Any]:
@@ -132,7 +132,7 @@ def _page(request: Request, name: str, ctx: dict[str, Any], error: str | None) -
             **ctx,
             "error": error,
         },
-        status=422 if error else 200,
+        status=page_status(error),
     )
 
 
