@@ -12,7 +12,11 @@ from xiangchuang.models.base import Base, Fen
 
 class Employment(Base):
     __tablename__ = "employments"
-    __table_args__ = (UniqueConstraint("business_id", "person_id", "hire_date"),)
+    __table_args__ = (
+        UniqueConstraint("business_id", "person_id", "hire_date"),
+        # statistics: the employers with an employment running in a month, from the index alone
+        Index("ix_employments_business_active", "business_id", "hire_date", "left_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employment_no: Mapped[str] = mapped_column(String(40), unique=True)
