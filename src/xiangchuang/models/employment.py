@@ -44,9 +44,8 @@ class Contribution(Base):
             "AND employer_unemployment_fen >= 0 AND employer_injury_fen >= 0 AND individual_fen >= 0",
             name="amounts_non_negative",
         ),
-        Index(
-            "ix_contributions_month", "month", "employment_id"
-        ),  # statistics: contributions of a quarter's months
+        # statistics: contributions of a quarter's months; the month's work-injury payers from the index alone
+        Index("ix_contributions_month", "month", "employment_id", "employer_injury_fen"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

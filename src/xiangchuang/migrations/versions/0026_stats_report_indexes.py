@@ -7,7 +7,9 @@
 - ``employments (business_id, hire_date, left_on)``: the employers with an employment running in a month
   (work-injury participation) from the index alone;
 - the history index ``application_transitions (application_id, at, id)`` (0022) also holds ``from_state``:
-  the step durations read each history in order from the index alone, without a table row per transition.
+  the step durations read each history in order from the index alone, without a table row per transition;
+- the month index ``contributions (month, employment_id)`` also holds ``employer_injury_fen``: the month's
+  payers of the work-injury part come from the index alone, not from ~1 heap page per contribution row.
 
 Revision ID: 0026
 Revises: 0025
@@ -28,18 +30,34 @@ INDEXES = (
 )
 
 
-HISTORY = "ix_application_transitions_history"
+# (index, table, columns before, columns after): indexes widened to cover their queries
+WIDENED = (
+    (
+        "ix_application_transitions_history",
+        "application_transitions",
+        ["application_id", "at", "id"],
+        ["application_id", "at", "id", "from_state"],
+    ),
+    (
+        "ix_contributions_month",
+        "contributions",
+        ["month", "employment_id"],
+        ["month", "employment_id", "employer_injury_fen"],
+    ),
+)
 
 
 def upgrade() -> None:
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
-    op.drop_index(HISTORY, table_name="application_transitions")
-    op.create_index(HISTORY, "application_transitions", ["application_id", "at", "id", "from_state"])
+    for name, table, _before, after in WIDENED:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, after)
 
 
 def downgrade() -> None:
-    op.drop_index(HISTORY, table_name="application_transitions")
-    op.create_index(HISTORY, "application_transitions", ["application_id", "at", "id"])
+    for name, table, before, _after in WIDENED:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, before)
     for name, table, _columns in reversed(INDEXES):
         op.drop_index(name, table_name=table)
