@@ -137,8 +137,11 @@ class TransitionLog(Base):
     __table_args__ = (  # statistics: events by action and time; steps left in a period
         Index("ix_application_transitions_action_at", "action", "at", "application_id"),
         Index("ix_application_transitions_at", "at", "application_id"),
-        # an application's history in order (the step durations: each transition's predecessor)
-        Index("ix_application_transitions_history", "application_id", "at", "id"),
+        # an application's history in order (the step durations: each transition's predecessor and the
+        # step it left, from the index alone)
+        Index("ix_application_transitions_history", "application_id", "at", "id", "from_state"),
+        # "no earlier transition of this action" (first submission, first approval) from the index alone
+        Index("ix_application_transitions_first", "application_id", "action", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,11 @@ from xiangchuang.models.base import Base, Fen
 
 class Employment(Base):
     __tablename__ = "employments"
-    __table_args__ = (UniqueConstraint("business_id", "person_id", "hire_date"),)
+    __table_args__ = (
+        UniqueConstraint("business_id", "person_id", "hire_date"),
+        # statistics: the employers with an employment running in a month, from the index alone
+        Index("ix_employments_business_active", "business_id", "hire_date", "left_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employment_no: Mapped[str] = mapped_column(String(40), unique=True)
@@ -40,9 +44,8 @@ class Contribution(Base):
             "AND employer_unemployment_fen >= 0 AND employer_injury_fen >= 0 AND individual_fen >= 0",
             name="amounts_non_negative",
         ),
-        Index(
-            "ix_contributions_month", "month", "employment_id"
-        ),  # statistics: contributions of a quarter's months
+        # statistics: contributions of a quarter's months; the month's work-injury payers from the index alone
+        Index("ix_contributions_month", "month", "employment_id", "employer_injury_fen"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

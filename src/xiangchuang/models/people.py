@@ -12,6 +12,8 @@ from xiangchuang.models.base import Base, Timestamps
 
 class Person(Timestamps, Base):
     __tablename__ = "persons"
+    # statistics: the returning / incoming entrepreneurs (returning_entrepreneur = true) as an index range
+    __table_args__ = (Index("ix_persons_returning", "returning_entrepreneur", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_no: Mapped[str] = mapped_column(String(40), unique=True)

@@ -12,7 +12,6 @@ from sqlalchemy.types import Integer
 
 from xiangchuang.mentors import labels as L
 from xiangchuang.models import (
-    Application,
     Business,
     Mentor,
     MentorDraw,
@@ -73,8 +72,10 @@ def src_services(*, units: bool) -> Any:
 
 
 def src_subsidies(w: Window) -> Select[Any]:
-    stmt: Select[Any] = r.src_application_event("approve", amount="approved")(w)
-    return stmt.where(Application.kind == "mentor_service_subsidy")
+    stmt: Select[Any] = r.src_application_event("approve", amount="approved", kind="mentor_service_subsidy")(
+        w
+    )
+    return stmt
 
 
 def _event_district() -> Any:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -93,9 +94,28 @@ _THIN = Side(style="thin", color="999999")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
+class _Styles:
+    """Each distinct cell style of the workbook is set up once; the other cells with that style take a copy
+    of its style array (openpyxl hashes the font / fill / border objects on every assignment, which was
+    most of the time spent writing the workbook)."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[object, ...], Any] = {}
+
+    def apply(self, cell: Any, key: tuple[object, ...], **attrs: Any) -> None:
+        proto = self._done.get(key)
+        if proto is not None:
+            cell._style = copy(proto)
+            return
+        for name, value in attrs.items():
+            setattr(cell, name, value)
+        self._done[key] = copy(cell._style)
+
+
 def write_xlsx(report: QuarterReport, path: Path, *, district: int | None = None) -> Path:
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
+    styles = _Styles()
     rows = _rows(district)
     for group in registry.groups():
         inds = registry.all_indicators(group.id)
@@ -113,20 +133,32 @@ def write_xlsx(report: QuarterReport, path: Path, *, district: int | None = None
             ws.cell(4, j, col.unit)
         for r in (3, 4):
             for j in range(1, len(cols) + 3):
-                cell = ws.cell(r, j)
-                cell.font, cell.fill, cell.border = _HEAD, _FILL, _BOX
-                cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+                styles.apply(
+                    ws.cell(r, j),
+                    ("head",),
+                    font=_HEAD,
+                    fill=_FILL,
+                    border=_BOX,
+                    alignment=Alignment(wrap_text=True, vertical="center", horizontal="center"),
+                )
         r = 5
         for code in [*rows, CITY]:
-            ws.cell(r, 1, code if code != CITY else None)
-            ws.cell(r, 2, district_name(code) if code != CITY else TOTAL_LABEL)
+            city = code == CITY
+            ws.cell(r, 1, code if not city else None)
+            ws.cell(r, 2, district_name(code) if not city else TOTAL_LABEL)
+            if city:
+                for j in (1, 2):
+                    styles.apply(ws.cell(r, j), ("total",), font=_HEAD)
             for j, col in enumerate(cols, start=3):
                 cell = ws.cell(r, j, col.value(code))
-                cell.number_format = col.number_format
-                cell.border = _BOX
-            if code == CITY:
-                for j in range(1, len(cols) + 3):
-                    ws.cell(r, j).font = _HEAD
+                bold = {"font": _HEAD} if city else {}
+                styles.apply(
+                    cell,
+                    ("figure", col.number_format, city),
+                    number_format=col.number_format,
+                    border=_BOX,
+                    **bold,
+                )
             r += 1
         ws.freeze_panes = "C5"
         ws.column_dimensions["A"].width = 10

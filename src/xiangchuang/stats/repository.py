@@ -5,7 +5,11 @@ SQLite (≥ 3.25, window functions) and PostgreSQL run the same statements.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import numpy as np
@@ -27,6 +31,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     tuple_,
     union_all,
 )
@@ -89,6 +94,71 @@ def _no_app() -> ColumnElement[Any]:
     return cast(null(), Integer())
 
 
+# --- relations several indicators read -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Shared:
+    """A relation that several indicators' sources read — the window's first approvals (read by the approved
+    count, the beneficiaries, the approved amount, the mentor subsidies), the returning entrepreneurs'
+    first foundings, the businesses founded by returning entrepreneurs … Each indicator's rule is still
+    written once, in its source, as a SELECT over the relation.
+
+    Called with a window, it returns the relation as a FROM item: an ordinary subquery when a source is
+    built on its own (drill-down, trend, one indicator), or — inside :func:`sharing`, when
+    :func:`figures_many` computes the indicators that read it in ONE statement — a MATERIALIZED CTE of
+    that statement, computed once for all of them. ``widen`` names the window the shared relation is built
+    over then (the same for the quarter's flow and the cumulative totals, e.g. everything up to the
+    window's end); a source must therefore keep its own window filters on top of the relation."""
+
+    name: str
+    build: Callable[[Window], Any]
+    widen: Callable[[Window], Window] | None = None
+
+    def __call__(self, w: Window) -> Any:
+        ctx = _SHARING.get()
+        if ctx is None:
+            return self.build(w).subquery(self.name)
+        return ctx.relation(self, w)
+
+
+@dataclass
+class _Sharing:
+    ctes: dict[tuple[str, Window], Any] = field(default_factory=dict)
+    used: set[tuple[str, Window]] = field(default_factory=set)
+    materialize: bool = True
+
+    def relation(self, shared: Shared, w: Window) -> Any:
+        key_w = shared.widen(w) if shared.widen is not None else w
+        key = (shared.name, key_w)
+        self.used.add(key)
+        if not self.materialize:
+            return shared.build(w).subquery(shared.name)
+        if key not in self.ctes:
+            cte = shared.build(key_w).cte(f"sh_{shared.name}_{len(self.ctes)}")
+            self.ctes[key] = cte.prefix_with("MATERIALIZED")
+        return self.ctes[key]
+
+
+_SHARING: ContextVar[_Sharing | None] = ContextVar("stats_sharing", default=None)
+
+
+@contextmanager
+def sharing(*, materialize: bool = True) -> Iterator[_Sharing]:
+    """Shared relations built inside become one MATERIALIZED CTE each (``materialize``) or are only
+    recorded (planning: which indicators read which relation)."""
+    ctx = _Sharing(materialize=materialize)
+    token = _SHARING.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _SHARING.reset(token)
+
+
+def _up_to_end(w: Window) -> Window:
+    return replace(w, open_start=True)
+
+
 # --- who counts ------------------------------------------------------------------------------------------
 
 
@@ -98,7 +168,7 @@ def is_returning(business: Any = Business) -> ColumnElement[bool]:
     flagged_founder = (  # uncorrelated: one hashed set, not a probe per business
         select(Founder.business_id)
         .join(Person, Person.id == Founder.person_id)
-        .where(Person.returning_entrepreneur.is_(True))
+        .where(Person.returning_entrepreneur == true())  # "=": the (returning_entrepreneur, id) index
     )
     return or_(business.founded_by_returning.is_(True), business.id.in_(flagged_founder))
 
@@ -112,11 +182,7 @@ def _in_window(column: Any, w: Window, kind: TimeKind) -> list[ColumnElement[boo
     return out
 
 
-def _first_foundings(w: Window) -> Any:
-    """Each returning / incoming entrepreneur's first founding — (person, district of that business, start)
-    — the earliest by (start, business id, founder row id) among the person's qualifying foundings, where
-    start is the founder's 起始日期, or else the business's registration date. Candidates are the foundings
-    starting in the window; NOT EXISTS an earlier qualifying founding of the same person."""
+def _first_foundings_select(w: Window) -> Any:
     f, b, p = aliased(Founder), aliased(Business), aliased(Person)
     f2, b2 = aliased(Founder), aliased(Business)
     start = func.coalesce(f.since, b.registration_date)
@@ -139,8 +205,21 @@ def _first_foundings(w: Window) -> Any:
         .join(p, p.id == f.person_id)
         .where(or_(p.returning_entrepreneur.is_(True), b.founded_by_returning.is_(True)))
         .where(*_in_window(start, w, "date"), ~earlier)
-        .subquery("ff")
     )
+
+
+FIRST_FOUNDINGS: Final = Shared("first_foundings", _first_foundings_select, widen=_up_to_end)
+
+
+def _first_foundings(w: Window) -> Any:
+    """Each returning / incoming entrepreneur's first founding — (person, district of that business, start)
+    — the earliest by (start, business id, founder row id) among the person's qualifying foundings, where
+    start is the founder's 起始日期, or else the business's registration date. Candidates are the foundings
+    starting in the window; NOT EXISTS an earlier qualifying founding of the same person. Shared by the new
+    and the cumulative figures (everything up to the window's end, so the window's own bounds are applied
+    again here)."""
+    ff = FIRST_FOUNDINGS(w)
+    return select(ff).where(*_in_window(ff.c.start, w, "date")).subquery("ff")
 
 
 def _group_valid_on(day: Any) -> ColumnElement[bool]:
@@ -182,45 +261,72 @@ def src_entrepreneurs_by_group(w: Window) -> Select[Any]:
     )
 
 
+def _returning_businesses_select(w: Window) -> Any:
+    return select(
+        Business.id.label("id"),
+        Business.district.label("district"),
+        Business.registration_date.label("registration_date"),
+        Business.kind.label("kind"),
+        Business.industry.label("industry"),
+    ).where(*_in_window(Business.registration_date, w, "date"), is_returning())
+
+
+RETURNING_BUSINESSES: Final = Shared("returning_businesses", _returning_businesses_select, widen=_up_to_end)
+
+
 def src_businesses(dim: str) -> Any:
     def source(w: Window) -> Select[Any]:
+        rb = RETURNING_BUSINESSES(w)
         if dim == "kind":
-            d: Any = Business.kind
+            d: Any = rb.c.kind
         elif dim == "industry":
-            d = func.coalesce(func.nullif(Business.industry, ""), "未填写")
+            d = func.coalesce(func.nullif(rb.c.industry, ""), "未填写")
         else:
             d = _text(_NO_DIM)
         return select(
-            Business.id.label("entity"),
-            Business.district.label("district"),
-            Business.registration_date.label("at"),
+            rb.c.id.label("entity"),
+            rb.c.district.label("district"),
+            rb.c.registration_date.label("at"),
             d.label("dim"),
             _one().label("amount"),
             _no_app().label("application_id"),
-        ).where(*_in_window(Business.registration_date, w, "date"), is_returning())
+        ).where(*_in_window(rb.c.registration_date, w, "date"))
 
     return source
 
 
+def _returning_hires_select(w: Window) -> Any:
+    return (
+        select(
+            Employment.id.label("id"),
+            Employment.person_id.label("person_id"),
+            Employment.hire_date.label("hire_date"),
+            Business.district.label("district"),
+        )
+        .join(Business, Business.id == Employment.business_id)
+        .where(*_in_window(Employment.hire_date, w, "date"), is_returning())
+    )
+
+
+RETURNING_HIRES: Final = Shared("returning_hires", _returning_hires_select)
+
+
 def src_jobs(*, key_groups: bool) -> Any:
     def source(w: Window) -> Select[Any]:
-        stmt = (
-            select(
-                Employment.id.label("entity"),
-                Business.district.label("district"),
-                Employment.hire_date.label("at"),
-                _text(_NO_DIM).label("dim"),
-                _one().label("amount"),
-                _no_app().label("application_id"),
-            )
-            .join(Business, Business.id == Employment.business_id)
-            .where(*_in_window(Employment.hire_date, w, "date"), is_returning())
+        h = RETURNING_HIRES(w)
+        stmt = select(
+            h.c.id.label("entity"),
+            h.c.district.label("district"),
+            h.c.hire_date.label("at"),
+            _text(_NO_DIM).label("dim"),
+            _one().label("amount"),
+            _no_app().label("application_id"),
         )
         if key_groups:
             stmt = stmt.where(
                 exists(
                     select(PersonGroup.id).where(
-                        PersonGroup.person_id == Employment.person_id, _group_valid_on(Employment.hire_date)
+                        PersonGroup.person_id == h.c.person_id, _group_valid_on(h.c.hire_date)
                     )
                 )
             )
@@ -269,47 +375,79 @@ def src_insured_at_quarter_end(w: Window) -> Select[Any]:
 # --- sources: applications -------------------------------------------------------------------------------
 
 
-def src_application_event(action: str, *, amount: str = "one", once: bool = True) -> Any:
+def _events(action: str, *, once: bool) -> Shared:
+    """The window's ``action`` transitions with their application's district, kind, subject and approved
+    amount (one relation per action: every indicator counting that event reads it). ``once``: only the
+    application's first such transition (NOT EXISTS an earlier one). Candidates come from the
+    (action, at) index over the window only; the earlier one is probed in the (application_id, action,
+    at) index."""
+    key = (action, once)
+    if key not in _EVENTS:
+
+        def build(w: Window) -> Any:
+            t, t2 = aliased(TransitionLog), aliased(TransitionLog)
+            stmt = (
+                select(
+                    t.id.label("transition_id"),
+                    t.application_id.label("application_id"),
+                    t.at.label("at"),
+                    Application.district.label("district"),
+                    Application.kind.label("kind"),
+                    Application.subject_key.label("subject_key"),
+                    Application.amount_approved_fen.label("amount_approved_fen"),
+                )
+                .select_from(t)
+                .join(Application, Application.id == t.application_id)
+                .where(t.action == action, *_in_window(t.at, w, "instant"))
+            )
+            if once:
+                stmt = stmt.where(
+                    ~exists(
+                        select(t2.id).where(
+                            t2.application_id == t.application_id,
+                            t2.action == action,
+                            or_(t2.at < t.at, and_(t2.at == t.at, t2.id < t.id)),
+                        )
+                    )
+                )
+            return stmt
+
+        _EVENTS[key] = Shared(f"ev_{action}" + ("_first" if once else ""), build)
+    return _EVENTS[key]
+
+
+_EVENTS: dict[tuple[str, bool], Shared] = {}
+
+
+def src_application_event(
+    action: str, *, amount: str = "one", once: bool = True, kind: str | None = None
+) -> Any:
     """Applications by their ``action`` transition, dimension = the application kind (program).
 
     ``once``: only the application's first such transition counts (NOT EXISTS an earlier one): received
     = first submission; a resubmission after 补正 is the same application. Otherwise every transition,
     still counted once per quarter by ``COUNT(DISTINCT application)`` (returned twice in a quarter → once).
-    Candidates come from the (action, at) index over the window only."""
+    ``amount``: "one" (a count), "approved" (the approved amount, fen) or "subject" (the entity is the
+    applicant within the program: kind|subject). ``kind``: one program only."""
 
     def source(w: Window) -> Select[Any]:
-        t, t2 = aliased(TransitionLog), aliased(TransitionLog)
-        stmt = (
-            select()
-            .select_from(t)
-            .join(Application, Application.id == t.application_id)
-            .where(t.action == action, *_in_window(t.at, w, "instant"))
-        )
-        if once:
-            stmt = stmt.where(
-                ~exists(
-                    select(t2.id).where(
-                        t2.application_id == t.application_id,
-                        t2.action == action,
-                        or_(t2.at < t.at, and_(t2.at == t.at, t2.id < t.id)),
-                    )
-                )
-            )
+        ev = _events(action, once=once)(w)
         if amount == "approved":
-            value: ColumnElement[Any] = func.coalesce(Application.amount_approved_fen, 0)
+            value: ColumnElement[Any] = func.coalesce(ev.c.amount_approved_fen, 0)
         else:
             value = _one()
-        entity: Any = t.application_id
+        entity: Any = ev.c.application_id
         if amount == "subject":
-            entity = Application.kind + _text("|") + Application.subject_key
-        return stmt.add_columns(
+            entity = ev.c.kind + _text("|") + ev.c.subject_key
+        stmt = select(
             entity.label("entity"),
-            Application.district.label("district"),
-            t.at.label("at"),
-            Application.kind.label("dim"),
+            ev.c.district.label("district"),
+            ev.c.at.label("at"),
+            ev.c.kind.label("dim"),
             value.label("amount"),
-            t.application_id.label("application_id"),
+            ev.c.application_id.label("application_id"),
         )
+        return stmt if kind is None else stmt.where(ev.c.kind == kind)
 
     return source
 
@@ -477,6 +615,20 @@ def _group_medians(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, 
     return g[starts], np.where(two >= 0, (two + 1) // 2, -((-two + 1) // 2))
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while millions of row tuples are made (none of them is part of a
+    cycle; each generation-0 collection would walk the young ones again: ~4/5 of the time of reading the
+    durations). Reference counting still frees everything; the collector resumes afterwards."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def median_figures(
     session: Session, ind: Indicator, w: Window, *, city: bool, district: int | None = None
 ) -> list[tuple[int, str, str, int]]:
@@ -500,20 +652,19 @@ def median_figures(
     districts: list[np.ndarray] = []
     codes: list[np.ndarray] = []
     amounts: list[np.ndarray] = []
-    # the DB-API cursor itself: plain tuples, no Row objects for the (many) durations
+    # the DB-API cursor itself: plain tuples, no Row objects for the (many) durations; the columns are
+    # turned into arrays by C loops (no Python code per row)
     cursor = session.connection().execute(stmt).cursor
     assert cursor is not None
-    while part := cursor.fetchmany(100_000):
-        d, q, dim, amount = zip(*part, strict=True)
-        districts.append(np.fromiter(d, dtype=np.int64, count=len(d)))
-        amounts.append(np.fromiter(amount, dtype=np.int64, count=len(amount)))
-        codes.append(
-            np.fromiter(
-                (keys.setdefault(k, len(keys)) for k in zip(q, dim, strict=True)),
-                dtype=np.int64,
-                count=len(q),
-            )
-        )
+    with _no_cyclic_gc():
+        while part := cursor.fetchmany(200_000):
+            d, q, dim, amount = zip(*part, strict=True)
+            districts.append(np.array(d, dtype=np.int64))
+            amounts.append(np.array(amount, dtype=np.int64))
+            pairs = list(zip(q, dim, strict=True))
+            for k in sorted(set(pairs).difference(keys)):
+                keys[k] = len(keys)
+            codes.append(np.fromiter(map(keys.__getitem__, pairs), dtype=np.int64, count=len(pairs)))
     cursor.close()
     if not keys:
         return []
@@ -566,17 +717,78 @@ def figures(
     return rows
 
 
+def batches(inds: Sequence[Indicator], w: Window) -> list[list[Indicator]]:
+    """The indicators grouped by the shared relations their sources read (:class:`Shared`): those reading
+    a common relation (directly or through another one of the group) form one batch, computed in one
+    statement; an indicator reading none, or the only reader of its relations, is a batch of its own.
+    Medians are always alone (:func:`median_figures`)."""
+    parent = list(range(len(inds)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[tuple[str, Window], int] = {}
+    for n, ind in enumerate(inds):
+        if ind.measure == "median":
+            continue
+        with sharing(materialize=False) as ctx:
+            ind.source(replace(w, open_start=ind.cumulative))
+        for key in ctx.used:
+            if key in first:
+                parent[root(n)] = root(first[key])
+            else:
+                first[key] = n
+    groups: dict[int, list[Indicator]] = {}
+    for n, ind in enumerate(inds):
+        groups.setdefault(root(n), []).append(ind)
+    return list(groups.values())
+
+
+def aggregate_many(inds: Sequence[Indicator], w: Window) -> Any:
+    """Rows (district, quarter, dim, value, n) of several indicators — n their position in ``inds`` — per
+    district and city-wide, in ONE statement: each shared relation their sources read is a MATERIALIZED
+    CTE computed once for all of them; each indicator's bucketed rows are a MATERIALIZED CTE of their own
+    read by its two GROUP BYs (as in :func:`aggregate_both`)."""
+    parts: list[Select[Any]] = []
+    with sharing():
+        for n, ind in enumerate(inds):
+            b = _bucketed_select(ind, w).cte(f"b{n}").prefix_with("MATERIALIZED")
+            for city in (False, True):
+                parts.append(_grouped(ind, b, city=city).add_columns(literal(n, Integer()).label("n")))
+    return union_all(*parts)
+
+
+def figures_many(session: Session, inds: Sequence[Indicator], w: Window) -> dict[str, list[Any]]:
+    """:func:`figures` (per district and city-wide) of many indicators: {indicator id: rows}. Indicators
+    reading a common shared relation are computed together (:func:`batches`, :func:`aggregate_many`)."""
+    out: dict[str, list[Any]] = {}
+    for batch in batches(inds, w):
+        if len(batch) == 1:
+            out[batch[0].id] = figures(session, batch[0], w)
+            continue
+        rows: list[list[Any]] = [[] for _ in batch]
+        for d, q, dim, value, n in session.execute(aggregate_many(batch, w)).all():
+            rows[n].append((d, q, dim, value))
+        for ind, r in zip(batch, rows, strict=True):
+            out[ind.id] = r
+    return out
+
+
 def tune(session: Session) -> None:
     """Session settings for the statistics' large scans.
 
     PostgreSQL (this transaction only): no JIT (it compiles every one of the indicators' statements anew
-    and costs more than it saves on them) and room for the COUNT DISTINCT hashes and sorts in memory.
+    and costs more than it saves on them) and room for the COUNT DISTINCT hashes and sorts in memory (the
+    step durations sort ~75 MB at a million applications; an external merge sort on disk costs seconds).
     SQLite (the connection): a page cache and a memory map large enough for the report's indexes, so the
     scans read pages in place instead of copying them through a 2 MB cache on every pass."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         session.execute(_sql("SET LOCAL jit = off"))
-        session.execute(_sql("SET LOCAL work_mem = '64MB'"))
+        session.execute(_sql("SET LOCAL work_mem = '256MB'"))
     elif dialect == "sqlite":
         session.execute(_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
         session.execute(_sql(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}"))

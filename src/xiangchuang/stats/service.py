@@ -72,8 +72,13 @@ def compute(
     out: dict[str, dict[Key, int]] = {q.label: {} for q in window.quarters}
     order = [q.label for q in window.quarters]
     repo.tune(session)
+    if district is None:
+        together = repo.figures_many(session, inds, window)
     for ind in inds:
-        rows = repo.figures(session, ind, window, city=district is None, district=district)
+        if district is None:
+            rows = together[ind.id]
+        else:
+            rows = repo.figures(session, ind, window, city=False, district=district)
         if ind.cumulative:
             flows: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
             for d, q, dim, value in rows:
