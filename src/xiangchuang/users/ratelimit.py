@@ -79,12 +79,12 @@ def hit(session: Session | Connection, *, limit: Limit, client: str, now: dt.dat
     key = client_key(limit, client)
     dialect = session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
     stmt = _upsert(dialect)
-    count = int(session.execute(stmt, {"key": key, "start": start}).scalar_one())
-    if count == 1:  # first request of a window: drop this client's finished windows
+    seen = int(session.execute(stmt, {"key": key, "start": start}).scalar_one())
+    if seen == 1:  # first request of a window: drop this client's finished windows
         session.execute(
             delete(RateLimitBucket).where(RateLimitBucket.key == key, RateLimitBucket.window_start < start)
         )
-    return Verdict(count <= limit.count, count, start_epoch + limit.seconds - epoch)
+    return Verdict(seen <= limit.count, seen, start_epoch + limit.seconds - epoch)
 
 
 def count(engine: Engine, *, limit: Limit, client: str, now: dt.datetime) -> Verdict:

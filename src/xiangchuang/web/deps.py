@@ -65,9 +65,8 @@ class AppState:
     policy: SecurityPolicy
     limits: dict[tuple[str, str], ratelimit.Limit]  # (method, path) → limit
     params: ParameterSet
-    counters: (
-        Engine  # the rate-limit counters' engine (PostgreSQL: autocommit, its own pool; else ``engine``)
-    )
+    # The rate-limit counters' engine (PostgreSQL: autocommit, a pool of its own; else ``engine``).
+    counters: Engine
     recent_params: RecentParameters  # the public pages' parameters, at most a second or so old
 
 
