@@ -110,9 +110,9 @@ PATHS = [APPROVE, PAID, RETURNED, REJECTED, REFUSED, OPEN]
 PATH_P = [0.30, 0.30, 0.10, 0.10, 0.10, 0.10]
 
 
-def _ts(seconds: np.ndarray) -> pa.Array:
+def _ts(seconds: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
     base = np.datetime64("2025-01-01T00:00:00", "us")
-    return pa.array(base + seconds.astype("timedelta64[s]"), type=pa.timestamp("us", tz="UTC"))
+    return pa.array(base + seconds.astype("timedelta64[s]"), type=pa.timestamp("us", tz="UTC"), mask=mask)
 
 
 def _dates(days: np.ndarray, start: str) -> pa.Array:
@@ -255,6 +255,11 @@ def generate(n_apps: int, n_si: int, seed: int) -> dict[str, pa.Table]:
     gaps[step == 0] = 0
     cs = np.cumsum(gaps)
     at = np.repeat(start, plen) + cs - np.repeat(cs[np.cumsum(plen) - plen], plen)
+    # entered_at = the previous transition's at in (at, id) order: within an application the ids follow
+    # the steps and the times strictly increase, so it is the row before; none for the first step
+    first = step == 0
+    assert np.all(np.diff(at)[~first[1:]] > 0)
+    entered = np.concatenate(([0], at[:-1]))
     transitions = pa.table(
         {
             "id": np.arange(1, t_app.size + 1),
@@ -265,6 +270,7 @@ def generate(n_apps: int, n_si: int, seed: int) -> dict[str, pa.Table]:
             "actor": pa.array(["staff"] * t_app.size),
             "role": pa.array(["x"] * t_app.size),
             "at": _ts(at),
+            "entered_at": _ts(entered, mask=first),
         }
     )
     paid = aid[path == 1]

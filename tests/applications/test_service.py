@@ -233,6 +233,57 @@ def test_the_database_refuses_two_live_rows_for_the_same_live_key(db_engine):
 # --- audit, log, notifications ----------------------------------------------------------------------
 
 
+def _utc(at: dt.datetime | None) -> dt.datetime | None:
+    if at is None:
+        return None
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
+def _lag(engine) -> dict[int, dt.datetime | None]:
+    """{transition id: at of the application's previous transition by (at, id)} — the LAG definition."""
+    with Session(engine) as s:
+        rows = s.execute(
+            select(
+                TransitionLog.id,
+                func.lag(TransitionLog.at, type_=TransitionLog.at.type).over(
+                    partition_by=TransitionLog.application_id, order_by=(TransitionLog.at, TransitionLog.id)
+                ),
+            )
+        ).all()
+    return dict(rows)  # type: ignore[arg-type]
+
+
+def test_a_transition_stores_when_the_step_it_leaves_was_entered(db_engine, pii):
+    """entered_at = the previous transition's at in (at, id) order: NULL first, ties on at by id, and a
+    transition written with an earlier clock than the last one is put in its place (the later one's
+    entered_at follows it)."""
+    setup(db_engine, pii)
+    app_id = create(db_engine)
+    day = dt.timedelta(days=1)
+    for action, role, now in (
+        ("submit", "applicant", NOW),
+        ("accept", "window_clerk", NOW),  # the same instant: after submit by id
+        ("start_first_review", "window_clerk", NOW + 3 * day),
+        ("pass_first_review", "window_clerk", NOW + day),  # a clock set back
+    ):
+        act(db_engine, app_id, action, role, now=now)
+    with Session(db_engine) as s:
+        rows = s.execute(
+            select(TransitionLog.id, TransitionLog.action, TransitionLog.entered_at)
+            .where(TransitionLog.application_id == app_id)
+            .order_by(TransitionLog.id)
+        ).all()
+    got = {action: _utc(at) for _, action, at in rows}
+    assert got == {
+        "submit": None,
+        "accept": NOW,
+        "start_first_review": NOW + day,  # now after pass_first_review in (at, id) order
+        "pass_first_review": NOW,
+    }
+    lag = _lag(db_engine)
+    assert {i: at for i, _, at in rows} == {i: lag[i] for i, _, _ in rows}
+
+
 def test_each_transition_writes_one_audit_row_and_one_log_row_and_the_chain_verifies(db_engine, pii):
     setup(db_engine, pii)
     app_id = create(db_engine)

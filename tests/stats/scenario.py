@@ -4,6 +4,7 @@ China-date quarter boundary, applications with several state changes, payments t
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, update
@@ -66,7 +67,8 @@ def add_application(
             .returning(Application.id)
         ).scalar_one()
     )
-    for action, frm, to, at in steps:
+    entered = entered_at(steps)
+    for (action, frm, to, at), since in zip(steps, entered, strict=True):
         conn.execute(
             insert(TransitionLog).values(
                 application_id=app_id,
@@ -76,9 +78,20 @@ def add_application(
                 actor="staff",
                 role="x",
                 at=at,
+                entered_at=since,
             )
         )
     return app_id
+
+
+def entered_at(steps: list[tuple[str, str, str, dt.datetime]]) -> list[dt.datetime | None]:
+    """Each step's ``entered_at`` as the application writes it: the ``at`` of the step before it in
+    (at, insertion order = id) order, None for the first — whatever order the steps are listed in."""
+    order = sorted(range(len(steps)), key=lambda i: (steps[i][3], i))
+    out: list[dt.datetime | None] = [None] * len(steps)
+    for prev, cur in itertools.pairwise(order):
+        out[cur] = steps[prev][3]
+    return out
 
 
 def path(start: dt.datetime, rows: list[tuple[str, str, str]], *, hours: int = 24) -> list[Any]:

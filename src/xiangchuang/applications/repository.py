@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from xiangchuang.applications.kinds import KINDS
@@ -33,6 +33,7 @@ from xiangchuang.models import (
     Person,
     PublicityBatch,
     PublicityLine,
+    TransitionLog,
 )
 from xiangchuang.models.applications import APPLICATION_STATES
 
@@ -47,6 +48,37 @@ def load(session: Session, application_id: int) -> Application:
     if app is None:
         raise NotFound(f"申请 {application_id} 不存在")
     return app
+
+
+def append_transition(session: Session, row: TransitionLog) -> TransitionLog:
+    """Add one transition to its application's history with ``entered_at`` filled: the ``at`` of the
+    transition before it in (at, id) order — the last one at or before ``row.at`` (a new row has the
+    largest id), NULL if none. Should the history hold a later transition (a clock set back), that one
+    now follows the new row: its ``entered_at`` becomes ``row.at``. Both are probes of the history index
+    (application_id, at, id); the caller holds the application's row (its version update) so no other
+    transition of it is written meanwhile."""
+    history = (TransitionLog.application_id == row.application_id,)
+    row.entered_at = session.execute(
+        select(TransitionLog.at)
+        .where(*history, TransitionLog.at <= row.at)
+        .order_by(TransitionLog.at.desc(), TransitionLog.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    successor = (
+        select(TransitionLog.id)
+        .where(*history, TransitionLog.at > row.at)
+        .order_by(TransitionLog.at, TransitionLog.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(TransitionLog)
+        .where(TransitionLog.id == successor)
+        .values(entered_at=row.at)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(row)
+    return row
 
 
 def open_objections(session: Session, application_id: int) -> int:

@@ -375,7 +375,8 @@ def transition(
             .where(Objection.application_id == app.id, Objection.resolved_at.is_(None))
             .values(resolved_at=at, resolved_by=actor, resolution=reason)
         )
-    session.add(
+    repo.append_transition(
+        session,
         TransitionLog(
             application_id=app.id,
             from_state=row.from_state,
@@ -385,7 +386,7 @@ def transition(
             role=role,
             reason=reason,
             at=at,
-        )
+        ),
     )
     session.flush()
     _notify(session, app, row, reason)

@@ -136,9 +136,10 @@ class TransitionLog(Base):
     __tablename__ = "application_transitions"
     __table_args__ = (  # statistics: events by action and time; steps left in a period
         Index("ix_application_transitions_action_at", "action", "at", "application_id"),
-        Index("ix_application_transitions_at", "at", "application_id"),
-        # an application's history in order (the step durations: each transition's predecessor and the
-        # step it left, from the index alone)
+        # the steps left in a period with when they were entered (the step durations: an index range
+        # over the period, nothing else read from the table)
+        Index("ix_application_transitions_at", "at", "application_id", "from_state", "entered_at", "id"),
+        # an application's history in order (a new transition's predecessor)
         Index("ix_application_transitions_history", "application_id", "at", "id", "from_state"),
         # "no earlier transition of this action" (first submission, first approval) from the index alone
         Index("ix_application_transitions_first", "application_id", "action", "at"),
@@ -153,6 +154,10 @@ class TransitionLog(Base):
     role: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(String(500))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # when the step left here (from_state) was entered: the ``at`` of the application's previous transition
+    # in (at, id) order; NULL for its first transition. Derived, stored when the row is written
+    # (applications.repository.append_transition) so the step durations need no window over histories.
+    entered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Objection(Base):

@@ -453,39 +453,25 @@ def src_application_event(
 
 
 def src_step_durations(w: Window) -> Any:
-    """Time spent in each workflow step, from the state history: a transition leaving a step in the window,
-    and the transition before it (LAG by (at, id): the one that entered the step). Only the histories of
-    applications with a transition in the window are read, in the order of the history index
-    ``(application_id, at, id)`` (no sort for the window function). Dimension = the step (the state left);
-    at = when it was left."""
+    """Time spent in each workflow step: a transition leaving a timed step in the window, from when that
+    step was entered — ``entered_at``, the ``at`` of the application's previous transition in (at, id)
+    order, stored with the row (NULL for an application's first transition: no duration). The window's
+    transitions are a range of the index ``(at, application_id, from_state, entered_at, id)``; each is
+    joined to its application for the district. Dimension = the step (the state left); at = when it was
+    left; amount = whole seconds from entered_at to at."""
     t = aliased(TransitionLog)
-    active = select(TransitionLog.application_id).where(*_in_window(TransitionLog.at, w, "instant"))
-    steps = (
-        select(
-            t.id.label("id"),
-            t.application_id.label("application_id"),
-            t.from_state.label("step"),
-            t.at.label("left_at"),
-            func.lag(t.at).over(partition_by=t.application_id, order_by=(t.at, t.id)).label("entered_at"),
-        )
-        .where(t.application_id.in_(active), t.at < w.until("instant"))
-        .subquery("steps")
-    )
     return (
         select(
-            steps.c.id.label("entity"),
+            t.id.label("entity"),
             Application.district.label("district"),
-            steps.c.left_at.label("at"),
-            steps.c.step.label("dim"),
-            seconds_between(steps.c.entered_at, steps.c.left_at).label("amount"),
-            steps.c.application_id.label("application_id"),
+            t.at.label("at"),
+            t.from_state.label("dim"),
+            seconds_between(t.entered_at, t.at).label("amount"),
+            t.application_id.label("application_id"),
         )
-        .join(Application, Application.id == steps.c.application_id)
-        .where(
-            *_in_window(steps.c.left_at, w, "instant"),
-            steps.c.entered_at.is_not(None),
-            steps.c.step.in_(TIMED_STEPS),
-        )
+        .select_from(t)
+        .join(Application, Application.id == t.application_id)
+        .where(*_in_window(t.at, w, "instant"), t.entered_at.is_not(None), t.from_state.in_(TIMED_STEPS))
     )
 
 
