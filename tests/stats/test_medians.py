@@ -4,6 +4,7 @@ medians, on both databases, and the rounding is ROUND(AVG(two middle values)) ha
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -42,3 +43,8 @@ def test_python_medians_equal_the_sql_medians(db_engine, pii):
             assert fast == slow and len(fast) > 3
             one = sorted(repo.median_figures(s, ind, window, city=False, district=fast[-1][0]))
             assert one == [r for r in fast if r[0] == fast[-1][0]]
+            # the groups made in Python from the labels (any median indicator on SQLite) ...
+            assert sorted(repo._median_figures_labelled(s, ind, window, city=True, district=None)) == fast
+            # ... and used when a row's dim is not among the declared ones (not dropped)
+            fewer = replace(ind, dims=ind.dims[:2])
+            assert sorted(repo.median_figures(s, fewer, window, city=True)) == fast

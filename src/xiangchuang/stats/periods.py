@@ -149,13 +149,26 @@ class Window:
     def bucket(self, column: ColumnElement[object], kind: TimeKind, *, cumulative: bool = False) -> _CE[str]:
         """The quarter label of ``column`` (a CASE over the quarter ends). With ``cumulative`` everything
         before the window falls into its first quarter, so running sums give totals at each quarter end."""
-        whens: list[tuple[ColumnElement[bool], str]] = []
+        conds = self._bucket_conditions(column, kind, cumulative=cumulative)
+        return case(*((c, q.label) for c, q in zip(conds, self.quarters, strict=True)), else_=null())
+
+    def bucket_index(
+        self, column: ColumnElement[object], kind: TimeKind, *, cumulative: bool = False
+    ) -> _CE[int]:
+        """:meth:`bucket` as the quarter's position in the window (0, 1, …) instead of its label."""
+        conds = self._bucket_conditions(column, kind, cumulative=cumulative)
+        return case(*((c, i) for i, c in enumerate(conds)), else_=null())
+
+    def _bucket_conditions(
+        self, column: ColumnElement[object], kind: TimeKind, *, cumulative: bool
+    ) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
         for i, quarter in enumerate(self.quarters):
             cond: ColumnElement[bool] = column < _bound(quarter, kind, end=True)
             if i == 0 and not cumulative:
                 cond = cond & (column >= _bound(quarter, kind, end=False))
-            whens.append((cond, quarter.label))
-        return case(*whens, else_=null())
+            out.append(cond)
+        return out
 
 
 def _bound(quarter: Quarter, kind: TimeKind, *, end: bool) -> object:
