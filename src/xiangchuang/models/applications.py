@@ -135,7 +135,9 @@ class Determination(Base):
 class TransitionLog(Base):
     __tablename__ = "application_transitions"
     __table_args__ = (  # statistics: events by action and time; steps left in a period
-        Index("ix_application_transitions_action_at", "action", "at", "application_id"),
+        # an action's transitions in a period, and "no earlier transition of this action" (first
+        # submission, first approval: (at, id) order), from the index alone
+        Index("ix_application_transitions_action_at", "action", "at", "application_id", "id"),
         # the steps left in a period with when they were entered (the step durations: an index range
         # over the period, nothing else read from the table)
         Index("ix_application_transitions_at", "at", "application_id", "from_state", "entered_at", "id"),
