@@ -647,15 +647,18 @@ def previous_month(day: dt.date) -> int:
 
 def small_employers(month: int) -> Any:
     """Small businesses (小微 or no size class: individual businesses, cooperatives) open in the month
-    with at least one employment running in it: (business id, district, insured). Set-based: the
-    employers of the month and the payers of the employer's injury part are two DISTINCT sets joined to
-    the businesses (the month's contributions come from the (month, employment) index)."""
+    with at least one employment running in it: (business id, district, insured). Set-based: the payers
+    of the employer's injury part are one DISTINCT set joined to the businesses (the month's
+    contributions come from the (month, employment) index); "an employment running in the month" is a
+    semi-join (EXISTS) in the (business_id, hire_date, left_on) index — not a DISTINCT over every
+    employment first (PostgreSQL hashed all of them: ~0.5 s of ~1.7 s at a million applications)."""
     first, last = month_bounds(month)
-    active = (
-        select(Employment.business_id.label("bid"))
-        .where(Employment.hire_date <= last, or_(Employment.left_on.is_(None), Employment.left_on >= first))
-        .distinct()
-        .subquery("active")
+    active = exists(
+        select(Employment.id).where(
+            Employment.business_id == Business.id,
+            Employment.hire_date <= last,
+            or_(Employment.left_on.is_(None), Employment.left_on >= first),
+        )
     )
     payers = (
         select(Employment.business_id.label("bid"))
@@ -666,9 +669,9 @@ def small_employers(month: int) -> Any:
     )
     return (
         select(Business.id, Business.district, payers.c.bid.is_not(None).label("insured"))
-        .join(active, active.c.bid == Business.id)
         .outerjoin(payers, payers.c.bid == Business.id)
         .where(
+            active,
             or_(Business.size_class.is_(None), Business.size_class == "small_micro"),
             Business.registration_date <= last,
             or_(Business.deregistration_date.is_(None), Business.deregistration_date >= first),
