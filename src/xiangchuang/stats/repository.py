@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Connection,
     Integer,
     Numeric,
     Select,
@@ -52,6 +53,7 @@ from xiangchuang.models import (
     TransitionLog,
 )
 from xiangchuang.stats.indicators import Indicator
+from xiangchuang.stats.parallel import readers, readers_possible, run_parallel
 from xiangchuang.stats.periods import TimeKind, Window
 
 # --- portable helpers -----------------------------------------------------------------------------------
@@ -630,7 +632,7 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def median_figures(
-    session: Session, ind: Indicator, w: Window, *, city: bool, district: int | None = None
+    session: Session | Connection, ind: Indicator, w: Window, *, city: bool, district: int | None = None
 ) -> list[tuple[int, str, str, int]]:
     """Rows (district, quarter, dim, median) for a median indicator, per district and — with ``city`` — the
     city-wide median (district 0), from ONE pass over the bucketed durations. The same figures as
@@ -645,7 +647,7 @@ def median_figures(
     cond = [b.c.amount.is_not(None), b.c.quarter.is_not(None)]
     if district is not None:
         cond.append(b.c.district == district)
-    if session.get_bind().dialect.name == "postgresql":
+    if _dialect(session) == "postgresql":
         return _median_figures_sql(session, b, cond, city=city)
     stmt = select(b.c.district, b.c.quarter, b.c.dim, b.c.amount).where(*cond)
     keys: dict[tuple[str, str], int] = {}
@@ -654,7 +656,8 @@ def median_figures(
     amounts: list[np.ndarray] = []
     # the DB-API cursor itself: plain tuples, no Row objects for the (many) durations; the columns are
     # turned into arrays by C loops (no Python code per row)
-    cursor = session.connection().execute(stmt).cursor
+    conn = session if isinstance(session, Connection) else session.connection()
+    cursor = conn.execute(stmt).cursor
     assert cursor is not None
     with _no_cyclic_gc():
         while part := cursor.fetchmany(200_000):
@@ -687,7 +690,7 @@ def median_figures(
 
 
 def _median_figures_sql(
-    session: Session, b: Any, cond: list[ColumnElement[bool]], *, city: bool
+    session: Session | Connection, b: Any, cond: list[ColumnElement[bool]], *, city: bool
 ) -> list[tuple[int, str, str, int]]:
     """PostgreSQL: the medians per district and city-wide as one GROUPING SETS aggregation."""
     median = cast(func.round(cast(func.percentile_cont(0.5).within_group(b.c.amount), Numeric())), BigInteger)
@@ -702,7 +705,12 @@ def _median_figures_sql(
 
 
 def figures(
-    session: Session, ind: Indicator, w: Window, *, city: bool = True, district: int | None = None
+    session: Session | Connection,
+    ind: Indicator,
+    w: Window,
+    *,
+    city: bool = True,
+    district: int | None = None,
 ) -> list[Any]:
     """Rows (district, quarter, dim, value) of one indicator: per district (only ``district`` if given) and,
     with ``city``, the city-wide figure (district 0). Medians in Python (:func:`median_figures`), the
@@ -761,23 +769,40 @@ def aggregate_many(inds: Sequence[Indicator], w: Window) -> Any:
     return union_all(*parts)
 
 
-def figures_many(session: Session, inds: Sequence[Indicator], w: Window) -> dict[str, list[Any]]:
+def figures_many(
+    session: Session, inds: Sequence[Indicator], w: Window, *, workers: int = 1
+) -> dict[str, list[Any]]:
     """:func:`figures` (per district and city-wide) of many indicators: {indicator id: rows}. Indicators
-    reading a common shared relation are computed together (:func:`batches`, :func:`aggregate_many`)."""
-    out: dict[str, list[Any]] = {}
-    for batch in batches(inds, w):
+    reading a common shared relation are computed together (:func:`batches`, :func:`aggregate_many`).
+
+    With ``workers`` > 1 the batches run side by side on that many connections reading the session's own
+    snapshot (:mod:`xiangchuang.stats.parallel`), the medians (the costliest) first; when that cannot be
+    done exactly (the session's transaction has written, an in-memory database), one after another."""
+    todo = sorted(batches(inds, w), key=lambda b: b[0].measure != "median")
+
+    def one(conn: Session | Connection, batch: list[Indicator]) -> list[list[Any]]:
         if len(batch) == 1:
-            out[batch[0].id] = figures(session, batch[0], w)
-            continue
+            return [figures(conn, batch[0], w)]
         rows: list[list[Any]] = [[] for _ in batch]
-        for d, q, dim, value, n in session.execute(aggregate_many(batch, w)).all():
+        for d, q, dim, value, n in conn.execute(aggregate_many(batch, w)).all():
             rows[n].append((d, q, dim, value))
+        return rows
+
+    workers = min(workers, len(todo))
+    if readers_possible(session, workers):
+        with readers(session, workers, tune) as conns:
+            done = run_parallel(conns, todo, one)
+    else:
+        tune(session)
+        done = [one(session, batch) for batch in todo]
+    out: dict[str, list[Any]] = {}
+    for batch, rows in zip(todo, done, strict=True):
         for ind, r in zip(batch, rows, strict=True):
             out[ind.id] = r
     return out
 
 
-def tune(session: Session) -> None:
+def tune(session: Session | Connection) -> None:
     """Session settings for the statistics' large scans.
 
     PostgreSQL (this transaction only): no JIT (it compiles every one of the indicators' statements anew
@@ -785,7 +810,7 @@ def tune(session: Session) -> None:
     step durations sort ~75 MB at a million applications; an external merge sort on disk costs seconds).
     SQLite (the connection): a page cache and a memory map large enough for the report's indexes, so the
     scans read pages in place instead of copying them through a 2 MB cache on every pass."""
-    dialect = session.get_bind().dialect.name
+    dialect = _dialect(session)
     if dialect == "postgresql":
         session.execute(_sql("SET LOCAL jit = off"))
         session.execute(_sql("SET LOCAL work_mem = '256MB'"))
@@ -811,5 +836,9 @@ def drill_rows(
     return stmt.order_by(b.c.district, b.c.entity).limit(limit)
 
 
-def run(session: Session, stmt: Any) -> list[Any]:
+def run(session: Session | Connection, stmt: Any) -> list[Any]:
     return list(session.execute(stmt).all())
+
+
+def _dialect(session: Session | Connection) -> str:
+    return session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
