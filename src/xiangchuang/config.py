@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         description="公开政策体检和项目页所用参数的最长缓存秒数：市级参数调整复核通过后，其他工作进程最迟在此"
         "秒数后采用（本进程立即采用）；存储认定结果的操作始终在本事务内读取；0 表示每次读取",
     )
+    stats_workers: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="统计报表同时使用的数据库连接数：各项指标的查询在同一数据快照上并行执行（数值与逐条执行完全相同）；"
+        "宜不超过数据库服务器的CPU核数；1 表示逐条执行",
+    )
     trusted_proxies: str = Field(
         default="",
         description="可信反向代理的地址或网段（逗号分隔，如 127.0.0.1,10.0.0.0/24）；只有来自这些地址的请求才采用"

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_CHANGES_AT_BEGIN: Final = "xiangchuang.sqlite_changes_at_begin"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -26,7 +28,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # IMMEDIATE (take the write lock now) unless the connection asks for a read transaction
+            # (execution option sqlite_begin="DEFERRED": the statistics' parallel readers).
+            mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            conn.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+            # What the transaction has written so far is the connection's change counter minus this.
+            conn.connection.info[SQLITE_CHANGES_AT_BEGIN] = conn.connection.dbapi_connection.total_changes
 
         return engine
     if url.startswith("postgresql://"):

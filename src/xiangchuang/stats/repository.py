@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Connection,
     Integer,
     Numeric,
     Select,
@@ -52,6 +53,7 @@ from xiangchuang.models import (
     TransitionLog,
 )
 from xiangchuang.stats.indicators import Indicator
+from xiangchuang.stats.parallel import readers, readers_possible, run_parallel
 from xiangchuang.stats.periods import TimeKind, Window
 
 # --- portable helpers -----------------------------------------------------------------------------------
@@ -616,7 +618,7 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def median_figures(
-    session: Session, ind: Indicator, w: Window, *, city: bool, district: int | None = None
+    session: Session | Connection, ind: Indicator, w: Window, *, city: bool, district: int | None = None
 ) -> list[tuple[int, str, str, int]]:
     """Rows (district, quarter, dim, median) for a median indicator, per district and — with ``city`` — the
     city-wide median (district 0), from ONE pass over the bucketed durations. The same figures as
@@ -625,15 +627,16 @@ def median_figures(
     - PostgreSQL: ``percentile_cont(0.5)`` over ``GROUPING SETS`` (per district; city-wide) in the
       database — the mean of the two middle values, exact for integers below 2⁵³, then rounded half away
       from zero as NUMERIC; only the figures cross the wire;
-    - SQLite (no ordered-set aggregates): the database returns the durations with their group, read from
-      the DB-API cursor in chunks into arrays, and NumPy sorts each group once.
+    - SQLite (no ordered-set aggregates): the database returns the durations with their group (as texts
+      of integers, or rows read from the DB-API cursor in chunks) into arrays, and NumPy sorts each
+      group once.
 
     With a fixed dimension (``ind.dims``) the groups are integers — the quarter's position in the window
     and the dim's among the declared ones (:class:`_Coded`) — not the quarter label and the dim text: the
     database sorts (PostgreSQL) or returns (SQLite) integers, ~half the time of the step durations at a
     million applications. A row whose dim (or district) has no code makes it compute the labelled way
     instead, so nothing is dropped; an open dimension is always computed the labelled way."""
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = _dialect(session) == "postgresql"
     if ind.dims is not None:
         coded = _Coded(ind, w, district)
         out = coded.figures_pg(session, city=city) if postgres else coded.figures_sqlite(session, city=city)
@@ -669,7 +672,9 @@ class _Coded:
         self.quarter = w.bucket_index(src.c.at, ind.time, cumulative=ind.cumulative)
         self.dim = case({code: n for n, (code, _label) in enumerate(ind.dims)}, value=src.c.dim, else_=null())
 
-    def figures_pg(self, session: Session, *, city: bool) -> list[tuple[int, str, str, int]] | None:
+    def figures_pg(
+        self, session: Session | Connection, *, city: bool
+    ) -> list[tuple[int, str, str, int]] | None:
         """PostgreSQL: percentile_cont over GROUPING SETS of the integer groups; None if a dim has no code
         or a district is NULL."""
         src, q, d = self.src, self.quarter.label("q"), self.dim.label("d")
@@ -692,7 +697,9 @@ class _Coded:
             out.append((0 if is_city else int(dist), quarter, dim, int(m)))
         return out
 
-    def figures_sqlite(self, session: Session, *, city: bool) -> list[tuple[int, str, str, int]] | None:
+    def figures_sqlite(
+        self, session: Session | Connection, *, city: bool
+    ) -> list[tuple[int, str, str, int]] | None:
         """SQLite: the groups and the amounts as two texts of integers (``group_concat``; group = district ×
         width + quarter position × dims + dim position) parsed by NumPy in C — no Python tuple per row
         (fetching the durations row by row cost ~as much as their query) — and the medians by NumPy.
@@ -727,7 +734,7 @@ class _Coded:
 
 
 def _median_figures_labelled(
-    session: Session, b: Any, cond: list[ColumnElement[bool]], *, city: bool
+    session: Session | Connection, b: Any, cond: list[ColumnElement[bool]], *, city: bool
 ) -> list[tuple[int, str, str, int]]:
     """SQLite, any median indicator: (district, quarter, dim, amount) from the database, the groups made
     in Python."""
@@ -736,7 +743,10 @@ def _median_figures_labelled(
     districts: list[np.ndarray] = []
     codes: list[np.ndarray] = []
     amounts: list[np.ndarray] = []
-    cursor = session.connection().execute(stmt).cursor
+    # the DB-API cursor itself: plain tuples, no Row objects for the (many) durations; the columns are
+    # turned into arrays by C loops (no Python code per row)
+    conn = session if isinstance(session, Connection) else session.connection()
+    cursor = conn.execute(stmt).cursor
     assert cursor is not None
     with _no_cyclic_gc():
         while part := cursor.fetchmany(200_000):
@@ -769,7 +779,7 @@ def _median_figures_labelled(
 
 
 def _median_figures_sql(
-    session: Session, b: Any, cond: list[ColumnElement[bool]], *, city: bool
+    session: Session | Connection, b: Any, cond: list[ColumnElement[bool]], *, city: bool
 ) -> list[tuple[int, str, str, int]]:
     """PostgreSQL, any median indicator: the medians per district and city-wide as one GROUPING SETS
     aggregation over the labels."""
@@ -785,7 +795,12 @@ def _median_figures_sql(
 
 
 def figures(
-    session: Session, ind: Indicator, w: Window, *, city: bool = True, district: int | None = None
+    session: Session | Connection,
+    ind: Indicator,
+    w: Window,
+    *,
+    city: bool = True,
+    district: int | None = None,
 ) -> list[Any]:
     """Rows (district, quarter, dim, value) of one indicator: per district (only ``district`` if given) and,
     with ``city``, the city-wide figure (district 0). Medians in Python (:func:`median_figures`), the
@@ -844,23 +859,40 @@ def aggregate_many(inds: Sequence[Indicator], w: Window) -> Any:
     return union_all(*parts)
 
 
-def figures_many(session: Session, inds: Sequence[Indicator], w: Window) -> dict[str, list[Any]]:
+def figures_many(
+    session: Session, inds: Sequence[Indicator], w: Window, *, workers: int = 1
+) -> dict[str, list[Any]]:
     """:func:`figures` (per district and city-wide) of many indicators: {indicator id: rows}. Indicators
-    reading a common shared relation are computed together (:func:`batches`, :func:`aggregate_many`)."""
-    out: dict[str, list[Any]] = {}
-    for batch in batches(inds, w):
+    reading a common shared relation are computed together (:func:`batches`, :func:`aggregate_many`).
+
+    With ``workers`` > 1 the batches run side by side on that many connections reading the session's own
+    snapshot (:mod:`xiangchuang.stats.parallel`), the medians (the costliest) first; when that cannot be
+    done exactly (the session's transaction has written, an in-memory database), one after another."""
+    todo = sorted(batches(inds, w), key=lambda b: b[0].measure != "median")
+
+    def one(conn: Session | Connection, batch: list[Indicator]) -> list[list[Any]]:
         if len(batch) == 1:
-            out[batch[0].id] = figures(session, batch[0], w)
-            continue
+            return [figures(conn, batch[0], w)]
         rows: list[list[Any]] = [[] for _ in batch]
-        for d, q, dim, value, n in session.execute(aggregate_many(batch, w)).all():
+        for d, q, dim, value, n in conn.execute(aggregate_many(batch, w)).all():
             rows[n].append((d, q, dim, value))
+        return rows
+
+    workers = min(workers, len(todo))
+    if readers_possible(session, workers):
+        with readers(session, workers, tune) as conns:
+            done = run_parallel(conns, todo, one)
+    else:
+        tune(session)
+        done = [one(session, batch) for batch in todo]
+    out: dict[str, list[Any]] = {}
+    for batch, rows in zip(todo, done, strict=True):
         for ind, r in zip(batch, rows, strict=True):
             out[ind.id] = r
     return out
 
 
-def tune(session: Session) -> None:
+def tune(session: Session | Connection) -> None:
     """Session settings for the statistics' large scans.
 
     PostgreSQL (this transaction only): no JIT (it compiles every one of the indicators' statements anew
@@ -868,7 +900,7 @@ def tune(session: Session) -> None:
     step durations sort ~75 MB at a million applications; an external merge sort on disk costs seconds).
     SQLite (the connection): a page cache and a memory map large enough for the report's indexes, so the
     scans read pages in place instead of copying them through a 2 MB cache on every pass."""
-    dialect = session.get_bind().dialect.name
+    dialect = _dialect(session)
     if dialect == "postgresql":
         session.execute(_sql("SET LOCAL jit = off"))
         session.execute(_sql("SET LOCAL work_mem = '256MB'"))
@@ -894,5 +926,9 @@ def drill_rows(
     return stmt.order_by(b.c.district, b.c.entity).limit(limit)
 
 
-def run(session: Session, stmt: Any) -> list[Any]:
+def run(session: Session | Connection, stmt: Any) -> list[Any]:
     return list(session.execute(stmt).all())
+
+
+def _dialect(session: Session | Connection) -> str:
+    return session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xiangchuang.audit.chain import record
+from xiangchuang.config import get_settings
 from xiangchuang.engine.districts import district_by_code, load_districts
 from xiangchuang.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xiangchuang.models import StatFigure, StatPublication
@@ -71,9 +72,10 @@ def compute(
     inds = list(indicators) if indicators is not None else registry.all_indicators()
     out: dict[str, dict[Key, int]] = {q.label: {} for q in window.quarters}
     order = [q.label for q in window.quarters]
-    repo.tune(session)
     if district is None:
-        together = repo.figures_many(session, inds, window)
+        together = repo.figures_many(session, inds, window, workers=get_settings().stats_workers)
+    else:
+        repo.tune(session)
     for ind in inds:
         if district is None:
             rows = together[ind.id]
