@@ -6,6 +6,7 @@ on the session itself (readers could not see its writes)."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -70,7 +71,7 @@ def test_readers_see_the_callers_snapshot(db_engine):
     with Session(db_engine) as s:
         before = _count(s)
         assert parallel.readers_possible(s, 2)
-        with parallel.readers(s, 2, repo.tune) as conns:
+        with parallel.readers(s, 2, partial(repo.tune, side_by_side=True)) as conns:
             if db_engine.dialect.name == "postgresql":
                 # committed by someone else after the snapshot: not seen by the readers
                 with db_engine.begin() as other:
@@ -79,6 +80,10 @@ def test_readers_see_the_callers_snapshot(db_engine):
                 # SQLite: the caller's transaction holds the write lock, so nobody can commit meanwhile
                 assert db_engine.dialect.name == "sqlite"
             assert [_count(c) for c in conns] == [before, before]
+            if db_engine.dialect.name == "postgresql":  # the readers are the parallelism (repo.tune)
+                assert {
+                    c.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() for c in conns
+                } == {"0"}
             with pytest.raises(DBAPIError, match=r"read-only|readonly"):  # read-only transactions
                 conns[0].execute(insert(StatPublication).values(_publication("2031Q2")))
     with db_engine.begin() as conn:
