@@ -85,6 +85,25 @@ def db_engine(migrated_engine: Engine) -> Iterator[Engine]:
     empty_database(migrated_engine)
 
 
+@pytest.fixture
+def fresh_engine(db_engine: Engine, tmp_path: Path) -> Iterator[Engine]:
+    """An empty, unmigrated database of the same kind as ``db_engine`` (a file / schema of its own), for the
+    migration up/down tests."""
+    from xiangchuang.db import make_engine
+
+    if db_engine.dialect.name == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+        yield engine
+        engine.dispose()
+        return
+    schema = f"xc_fresh_{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'w')}"
+    engine = _pg_engine(schema)
+    yield engine
+    engine.dispose()
+    with db_engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
 @pytest.fixture(scope="session")
 def pii(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from xiangchuang.crypto import FieldCipher, generate_keyring

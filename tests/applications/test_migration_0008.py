@@ -4,47 +4,18 @@ exclusivity key, street) without losing rows or the rows that reference it; down
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, insert, inspect, select, text, update
+from sqlalchemy import insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
 
-from xiangchuang.db import make_engine
 from xiangchuang.dbmigrate import downgrade, upgrade
 from xiangchuang.models import Application, Base, Determination, Objection, TransitionLog
 
 AT = dt.datetime(2025, 3, 3, 2, 0, tzinfo=dt.UTC)
 NEW = {"application_attachments", "publicity_batches", "publicity_lines", "application_invitations"}
-
-
-@pytest.fixture
-def fresh_engine(db_engine, tmp_path):
-    if db_engine.dialect.name == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"xc_mig8_{os.getpid()}"
-    with db_engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(db_engine.url.render_as_string(hide_password=False), poolclass=NullPool)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_conn, _rec):  # type: ignore[no-untyped-def]
-        cur = dbapi_conn.cursor()
-        cur.execute(f'SET search_path TO "{schema}"')
-        cur.close()
-        dbapi_conn.commit()
-
-    yield engine
-    engine.dispose()
-    with db_engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 def _app(no: str, state: str, live_key: str | None) -> dict[str, object]:

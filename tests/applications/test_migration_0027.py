@@ -6,46 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import random
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, func, inspect, select, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import func, inspect, select, text
 
-from xiangchuang.db import make_engine
 from xiangchuang.dbmigrate import downgrade, upgrade
 from xiangchuang.models import Base, TransitionLog
 
 T0 = dt.datetime(2026, 6, 30, 15, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def fresh_engine(db_engine, tmp_path):
-    if db_engine.dialect.name == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"xc_mig27_{os.getpid()}"
-    with db_engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(db_engine.url.render_as_string(hide_password=False), poolclass=NullPool)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_conn, _rec):  # type: ignore[no-untyped-def]
-        cur = dbapi_conn.cursor()
-        cur.execute(f'SET search_path TO "{schema}"')
-        cur.close()
-        dbapi_conn.commit()
-
-    yield engine
-    engine.dispose()
-    with db_engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 def _utc(at: dt.datetime | None) -> dt.datetime | None:

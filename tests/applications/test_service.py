@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, func, insert, inspect, select, text, update
+from sqlalchemy import func, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 from tests.applications import (
     ACTORS,
@@ -30,7 +28,7 @@ from tests.applications import (
 )
 from xiangchuang.applications import calendar, service
 from xiangchuang.audit.chain import verify
-from xiangchuang.db import make_engine, make_sessionmaker
+from xiangchuang.db import make_sessionmaker
 from xiangchuang.dbmigrate import downgrade, upgrade
 from xiangchuang.engine import ENGINE_VERSION
 from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -489,33 +487,6 @@ def test_stale_expected_version_is_a_conflict(db_engine, pii):
 
 
 # --- migration 0004 ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fresh_engine(db_engine, tmp_path):
-    """An empty database of the same kind as ``db_engine`` (its own file / schema), for up/down tests."""
-    if db_engine.dialect.name == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"xc_mig_{os.getpid()}"
-    with db_engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(db_engine.url.render_as_string(hide_password=False), poolclass=NullPool)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_conn, _rec):  # type: ignore[no-untyped-def]
-        cur = dbapi_conn.cursor()
-        cur.execute(f'SET search_path TO "{schema}"')
-        cur.close()
-        dbapi_conn.commit()
-
-    yield engine
-    engine.dispose()
-    with db_engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 _TABLES = {"applications", "determinations", "application_transitions", "application_objections"}

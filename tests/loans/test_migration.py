@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, inspect, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import inspect
 
-from xiangchuang.db import make_engine
 from xiangchuang.dbmigrate import downgrade, upgrade
 from xiangchuang.models import Base
 
@@ -23,32 +18,6 @@ _TABLES = {
     "loan_periods",
     "loan_subsidy_lines",
 }
-
-
-@pytest.fixture
-def fresh_engine(db_engine, tmp_path):
-    if db_engine.dialect.name == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"xc_loans_mig_{os.getpid()}"
-    with db_engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(db_engine.url.render_as_string(hide_password=False), poolclass=NullPool)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_conn, _rec):  # type: ignore[no-untyped-def]
-        cur = dbapi_conn.cursor()
-        cur.execute(f'SET search_path TO "{schema}"')
-        cur.close()
-        dbapi_conn.commit()
-
-    yield engine
-    engine.dispose()
-    with db_engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 def test_migration_0007_upgrades_downgrades_and_matches_the_models(fresh_engine):
