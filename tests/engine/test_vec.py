@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xiangchuang.engine.vec import keep, pick
+from xiangchuang.engine.vec import isin, keep, pick
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.bool_])
@@ -33,3 +33,16 @@ def test_keep_is_where_zero():
     c = np.arange(600) % 3 == 0
     v = np.arange(600, dtype=np.int64) * 7
     assert np.array_equal(keep(c, v), np.where(c, v, 0))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.bool_])
+@given(
+    values=st.lists(st.integers(0, 8), min_size=0, max_size=6),
+    codes=st.lists(st.integers(0, 8), max_size=4),
+)
+def test_isin_equals_np_isin(dtype, values, codes):
+    """One row (the single case's Python path) and longer columns both equal np.isin."""
+    v = np.asarray(values, dtype=dtype)
+    want, got = np.isin(v, codes), isin(v, codes)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert np.array_equal(got, want)

@@ -88,6 +88,8 @@ def _soon(
     """「即将符合」: failed now, but every failed condition passes by itself within the horizon and
     nothing is unknown. Only rows where a time-based condition will pass within the horizon can
     qualify, so only they are checked."""
+    if ctx.n == 1:
+        return _soon_one(program, conds, status, grp, on, horizon)
     soon = np.zeros(ctx.n, dtype=bool)
     eligible_from = np.full(ctx.n, NEVER, dtype=np.int32)
     projected = [c for c in program.conditions if conds[c.id].passes_on is not None]
@@ -120,6 +122,44 @@ def _soon(
     return soon, eligible_from
 
 
+def _soon_one(
+    program: Program,
+    conds: dict[str, CondOut],
+    status: TriArray,
+    grp: TriArray | None,
+    on: int,
+    horizon: int,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int32]]:
+    """:func:`_soon` for a table of one row (the single case), in Python ints: the same rule."""
+    when = NEVER_INT
+    if int(status.item()) == FAIL:
+        when = 0
+        projected = False
+        for c in program.conditions:
+            co = conds[c.id]
+            state = int(co.state.item())
+            if co.passes_on is None:
+                if state != PASS:
+                    when = NEVER_INT
+                    break
+                continue
+            passes_on = int(co.passes_on.item())
+            if state == FAIL:
+                if not on < passes_on <= horizon:
+                    when = NEVER_INT
+                    break
+                projected = True
+                when = max(when, passes_on)
+            elif state != PASS:
+                when = NEVER_INT
+                break
+        if not projected or (grp is not None and int(grp.item()) != PASS):
+            when = NEVER_INT
+    soon = np.asarray([when != NEVER_INT], dtype=bool)
+    return soon, np.asarray([when], dtype=np.int32)
+
+
+NEVER_INT = int(NEVER)
 _HORIZON: dict[tuple[str, int], int] = {}
 
 
@@ -151,7 +191,11 @@ def run_program(
     out = program.amount(ctx, states)
     out.amount = ctx.full(np.asarray(out.amount, dtype=np.int64))
     status = ctx.full(status)
-    amount: npt.NDArray[np.int64] = pick(status == PASS, out.amount, 0)
+    amount: npt.NDArray[np.int64]
+    if ctx.n == 1:  # one row (the single case): no NumPy selection for one value
+        amount = out.amount.copy() if status.item() == PASS else np.zeros(1, dtype=np.int64)
+    else:
+        amount = pick(status == PASS, out.amount, 0)
 
     # 「即将符合」: every failed condition will pass by itself within the horizon, nothing unknown.
     horizon = on + _horizon_days(params, on)

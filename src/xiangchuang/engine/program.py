@@ -179,9 +179,11 @@ class Ctx:
 
     def groups_mask(self, name: str, days: DayArray | None = None) -> IntArray:
         """Bit mask of a list-of-groups parameter, per row (district extensions included)."""
-        param = self.params[name]
         ver = self.version(name, days)
-        masks = _group_masks(param)
+        masks, one_row = _group_masks(self.params[name])
+        if ver.shape == (1,):  # one row (the single case): a ready-made read-only column
+            v = ver.item()
+            return one_row[v if v >= 0 else 0]
         out: IntArray = masks[pick(ver >= 0, ver, 0)]
         return out
 
@@ -196,17 +198,26 @@ class Ctx:
         return self.params[name].versions[idx].value if idx >= 0 else None
 
 
-_GROUP_MASKS: dict[int, tuple[Parameter, IntArray]] = {}
+_GROUP_MASKS: dict[int, tuple[Parameter, IntArray, tuple[IntArray, ...]]] = {}
 
 
-def _group_masks(param: Parameter) -> IntArray:
-    """The group bit mask of every version of a list-of-groups parameter (computed once)."""
+def _group_masks(param: Parameter) -> tuple[IntArray, tuple[IntArray, ...]]:
+    """The group bit mask of every version of a list-of-groups parameter, as one column and as
+    one read-only one-row column per version (computed once per parameter)."""
     got = _GROUP_MASKS.get(id(param))
     if got is None or got[0] is not param:
         masks = np.asarray(
             [group_mask([g for g in v.value if g in GROUPS]) for v in param.versions], dtype=np.int64
         )
-        masks.setflags(write=False)
-        got = (param, masks)
+        got = (param, masks, one_row_columns(masks))
         _GROUP_MASKS[id(param)] = got
-    return got[1]
+    return got[1], got[2]
+
+
+def one_row_columns(values: IntArray) -> tuple[IntArray, ...]:
+    """Read-only one-row columns of each value (the single case's path: built once, never written)."""
+    values.setflags(write=False)
+    cols = tuple(values[k : k + 1].copy() for k in range(len(values)))
+    for c in cols:
+        c.setflags(write=False)
+    return cols

@@ -6,6 +6,7 @@ never turns into a pass or a fail: it stays unknown unless another condition alr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
@@ -35,6 +36,10 @@ def tri(holds: BoolArray, known: BoolArray) -> TriArray:
 
 
 def all_of(*parts: TriArray) -> TriArray:
+    """Kleene AND: the element-wise minimum."""
+    low = _one_row_extreme(parts, min)
+    if low is not None:
+        return _ONE_ROW[low].copy()
     out = parts[0]
     for p in parts[1:]:
         out = np.minimum(out, p)
@@ -42,10 +47,25 @@ def all_of(*parts: TriArray) -> TriArray:
 
 
 def any_of(*parts: TriArray) -> TriArray:
+    """Kleene OR: the element-wise maximum."""
+    high = _one_row_extreme(parts, max)
+    if high is not None:
+        return _ONE_ROW[high].copy()
     out = parts[0]
     for p in parts[1:]:
         out = np.maximum(out, p)
     return out
+
+
+def _one_row_extreme(parts: tuple[TriArray, ...], pick: Callable[[list[int]], int]) -> int | None:
+    """For one row (every part a one-row column, the single case): the minimum or maximum state
+    as a Python int, without a NumPy call per part. None when any part has another shape."""
+    values = []
+    for p in parts:
+        if type(p) is not np.ndarray or p.shape != (1,):
+            return None
+        values.append(p.item())
+    return pick(values)
 
 
 def negate(t: TriArray) -> TriArray:

@@ -8,6 +8,7 @@ modulo 2**bits, so the result is exact for every integer dtype, whatever the val
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,18 @@ _SMALL = 256
 def _zero(v: Any) -> bool:
     """Whether ``v`` is the integer scalar 0 (a Python int or a NumPy integer)."""
     return (type(v) is int and v == 0) or (isinstance(v, np.integer) and int(v) == 0)
+
+
+def isin(values: Any, codes: Sequence[int]) -> npt.NDArray[np.bool_]:
+    """Exactly ``np.isin(values, codes)`` for integer columns and a short list of integer codes.
+
+    ``np.isin`` costs about 14 µs whatever the size (it sorts); for one row (the single case) a
+    Python membership test gives the same one-row column in well under a microsecond."""
+    v = np.asarray(values)
+    if v.shape == (1,):
+        return np.asarray([v.item() in codes], dtype=bool)
+    out: npt.NDArray[np.bool_] = np.isin(v, codes)
+    return out
 
 
 def keep(cond: Any, a: Any) -> npt.NDArray[Any]:

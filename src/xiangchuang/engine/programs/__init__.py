@@ -9,6 +9,7 @@ import numpy as np
 from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.program import Ctx, Program
 from xiangchuang.engine.programs import carriers, employment, loans, mentors, online_sales, startup, training
+from xiangchuang.engine.vec import isin
 
 
 def _loan_kinds(*kinds: str):  # type: ignore[no-untyped-def]
@@ -16,7 +17,7 @@ def _loan_kinds(*kinds: str):  # type: ignore[no-untyped-def]
 
     def applies(ctx: Ctx) -> np.ndarray:
         k = ctx.t["kind"]
-        ok: np.ndarray = k.known & np.isin(k.values, codes)
+        ok: np.ndarray = k.known & isin(k.values, codes)
         return ok
 
     return applies

@@ -6,7 +6,8 @@ import numpy as np
 import numpy.typing as npt
 
 from xiangchuang.engine.facts import FACTS, GROUPS, Col
-from xiangchuang.engine.program import CondOut, Ctx
+from xiangchuang.engine.parameters import Parameter
+from xiangchuang.engine.program import CondOut, Ctx, one_row_columns
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, tri
 from xiangchuang.engine.vec import pick
 
@@ -38,18 +39,35 @@ def has_all(col: Col, mask: int) -> TriArray:
 
 def enum_codes_mask(ctx: Ctx, param: str, table: str, field: str) -> IntArray:
     """Per row, a bit mask of the enum codes listed in a list parameter (e.g. allowed kinds)."""
-    fact = FACTS[table][field]
-    p = ctx.param(param)
-    masks = []
-    for v in p.versions:
-        m = 0
-        for name in v.value:
-            if name in fact.choices:
-                m |= 1 << fact.choices.index(name)
-        masks.append(m)
+    masks, one_row = _enum_masks(ctx.param(param), table, field)
     ver = ctx.version(param)
-    out: IntArray = np.asarray(masks, dtype=np.int64)[pick(ver >= 0, ver, 0)]
+    if ver.shape == (1,):  # one row (the single case)
+        v = ver.item()
+        return one_row[v if v >= 0 else 0]
+    out: IntArray = masks[pick(ver >= 0, ver, 0)]
     return out
+
+
+_ENUM_MASKS: dict[tuple[int, str, str], tuple[Parameter, IntArray, tuple[IntArray, ...]]] = {}
+
+
+def _enum_masks(p: Parameter, table: str, field: str) -> tuple[IntArray, tuple[IntArray, ...]]:
+    """Per version of a list parameter, the bit mask of the enum codes it lists (computed once)."""
+    key = (id(p), table, field)
+    got = _ENUM_MASKS.get(key)
+    if got is None or got[0] is not p:
+        choices = FACTS[table][field].choices
+        masks = []
+        for v in p.versions:
+            m = 0
+            for name in v.value:
+                if name in choices:
+                    m |= 1 << choices.index(name)
+            masks.append(m)
+        arr = np.asarray(masks, dtype=np.int64)
+        got = (p, arr, one_row_columns(arr))
+        _ENUM_MASKS[key] = got
+    return got[1], got[2]
 
 
 def enum_in(col: Col, mask: IntArray | int) -> TriArray:

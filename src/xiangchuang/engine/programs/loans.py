@@ -29,7 +29,7 @@ from xiangchuang.engine.programs.common import (
     pass_if_unknown,
 )
 from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of, tri
-from xiangchuang.engine.vec import pick
+from xiangchuang.engine.vec import isin, pick
 
 CLAUSE = "1.2"
 _KINDS = FACTS["loans"]["kind"].choices
@@ -78,7 +78,7 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
     small = int(ctx.param("loan.consumer_loan_exempt_below").value_at_day(ctx.on))
     k = ol["kind"].values
     # 5万元以下 includes 50,000 (以下 includes the bound, PROVISIONS §0).
-    blocking = ~np.isin(k, exempt) & ~((k == kinds.index("consumer")) & (ol["amount_fen"].values <= small))
+    blocking = ~isin(k, exempt) & ~((k == kinds.index("consumer")) & (ol["amount_fen"].values <= small))
     rows = ol["person_id"].values.astype(np.int64, copy=False)[blocking]
     rows = rows[(rows >= 0) & (rows < persons.n)]
     per_person = np.bincount(rows, minlength=persons.n).astype(np.int64)
@@ -464,7 +464,7 @@ def _rate_cap(ctx: Ctx) -> np.ndarray:
     codes = [int(c) for c in ctx.param("loan.rate_cap_high_districts").value_at_day(ctx.on)]
     ctx.version("loan.rate_cap_high_districts", day)
     d = ctx.t["district"].values
-    return pick(np.isin(d, codes), high, normal).astype(np.int64)
+    return pick(isin(d, codes), high, normal).astype(np.int64)
 
 
 def rate_within_cap(ctx: Ctx) -> CondOut:
