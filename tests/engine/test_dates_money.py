@@ -8,7 +8,17 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xiangchuang.engine.dates import anniversary, anniversary_scalar, completed_years, from_day, to_day
+from xiangchuang.engine.dates import (
+    add_months,
+    anniversary,
+    anniversary_scalar,
+    completed_years,
+    from_day,
+    month_index,
+    month_start,
+    to_day,
+    years_of,
+)
 from xiangchuang.engine.money import fen_to_capital, format_fen, mul_rate_half_up, mul_rate_scalar
 
 
@@ -99,3 +109,30 @@ def test_completed_years_of_a_column_equal_the_scalar_rule(starts, on, n):
     short = completed_years(days[: len(starts)], on_col)
     assert col.tolist() == short.tolist() * 300
     assert ((col < n) == (anniversary(days, n) > on_col)).all()
+
+
+@given(
+    day=st.integers(-60_000, 120_000),
+    shift=st.integers(-600, 600),
+    dtype=st.sampled_from([np.int32, np.int64]),
+)
+def test_one_row_date_paths_equal_columns(day, shift, dtype):
+    """The single case's one-row shortcuts (Python ints, inside and outside the lookup tables'
+    1900–2199 range) give the same values, dtype and shape as the column code on two rows."""
+    one, two = np.asarray([day], dtype=dtype), np.asarray([day, day], dtype=dtype)
+    years = np.asarray([shift // 12], dtype=np.int64)
+    pairs = [
+        (add_months(one, shift), add_months(two, shift)),
+        (add_months(one, np.asarray([shift], dtype=np.int64)), add_months(two, np.asarray([shift]))),
+        (anniversary(one, years), anniversary(two, years)),
+        (anniversary(one, shift // 12), anniversary(two, shift // 12)),
+        (month_index(one), month_index(two)),
+        (years_of(one), years_of(two)),
+        (
+            month_start(np.asarray([shift * 3], dtype=dtype)),
+            month_start(np.asarray([shift * 3] * 2, dtype=dtype)),
+        ),
+    ]
+    for got, want in pairs:
+        assert got.dtype == want.dtype and got.shape == (1,)
+        assert got[0] == want[0]

@@ -37,7 +37,7 @@ def test_keep_is_where_zero():
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.bool_])
 @given(
-    values=st.lists(st.integers(0, 8), min_size=0, max_size=6),
+    values=st.lists(st.integers(0, 8), min_size=0, max_size=40),
     codes=st.lists(st.integers(0, 8), max_size=4),
 )
 def test_isin_equals_np_isin(dtype, values, codes):

@@ -56,6 +56,13 @@ def _month_length(year: int, month: int) -> int:
     return (dt.date(year, month + 1, 1) - dt.date(year, month, 1)).days
 
 
+def _one_row(a: Any) -> int | None:
+    """The integer of a one-row integer column (the single case's columns), else None."""
+    if type(a) is np.ndarray and a.shape == (1,) and a.dtype.kind in "iu":
+        return int(a.item())
+    return None
+
+
 def _within(a: npt.NDArray[Any], lo: int, hi: int) -> bool:
     """Whether every value of a non-empty column lies in [lo, hi) (one row: no reductions)."""
     if a.size == 1:
@@ -136,6 +143,13 @@ def add_months(days: DayArray, months: int | npt.NDArray[np.int64]) -> DayArray:
 
     With one shift for every row (the usual case: 1 year, 6 months …) and dates in 1900–2199 it is
     a single lookup in a table built once per shift."""
+    day = _one_row(days)
+    if day is not None and 0 <= day - _TABLE_FIRST < _TABLE_Y.size:
+        # One row (the single case): the same table lookup, without array arithmetic.
+        step = months if type(months) is int else _one_row(months)
+        if step is not None:
+            i = day - _TABLE_FIRST
+            return _shift_table(step)[i : i + 1].copy()
     shift = np.asarray(months, dtype=np.int64)
     d = np.asarray(days)
     if shift.size == 1 and _within(d, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
@@ -162,11 +176,18 @@ def _shift_table(months: int) -> DayArray:
 
 def anniversary(days: DayArray, years: int | npt.NDArray[np.int64]) -> DayArray:
     """Column version of :func:`anniversary_scalar`."""
+    n = years if type(years) is int else _one_row(years)
+    if n is not None:
+        return add_months(days, 12 * n)
     return add_months(days, np.asarray(years, dtype=np.int64) * 12)
 
 
 def month_index(days: DayArray) -> npt.NDArray[np.int32]:
     """Months since 1970-01 of each day (a month number usable for consecutive-month runs)."""
+    day = _one_row(days)
+    if day is not None and 0 <= day - _TABLE_FIRST < _TABLE_Y.size:
+        i = day - _TABLE_FIRST
+        return _TABLE_MONTH[i : i + 1].copy()
     d = np.asarray(days)
     if _within(d, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
         out_t: npt.NDArray[np.int32] = _TABLE_MONTH[d - _TABLE_FIRST]
@@ -178,6 +199,10 @@ def month_index(days: DayArray) -> npt.NDArray[np.int32]:
 
 def month_start(months: npt.NDArray[np.integer]) -> DayArray:
     """The first day of each month number (months since 1970-01)."""
+    one = _one_row(months)
+    if one is not None and 0 <= one + 1970 * 12 - _MONTH_FIRST < _MONTH_START.size:
+        i = one + 1970 * 12 - _MONTH_FIRST
+        return _MONTH_START[i : i + 1].astype(np.int32)
     m = np.asarray(months, dtype=np.int64) + 1970 * 12 - _MONTH_FIRST
     if _within(m, 0, _MONTH_START.size):
         out_t: DayArray = _MONTH_START[m].astype(np.int32)
@@ -212,6 +237,10 @@ def parse_month(text: str | int) -> int:
 
 def years_of(days: DayArray) -> npt.NDArray[np.int32]:
     """Calendar year of each day."""
+    day = _one_row(days)
+    if day is not None and 0 <= day - _TABLE_FIRST < _TABLE_Y.size:
+        i = day - _TABLE_FIRST
+        return _TABLE_YEAR[i : i + 1].copy()
     d = np.asarray(days)
     if _within(d, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
         out_t: npt.NDArray[np.int32] = _TABLE_YEAR[d - _TABLE_FIRST]
