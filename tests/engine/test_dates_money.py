@@ -136,3 +136,17 @@ def test_one_row_date_paths_equal_columns(day, shift, dtype):
     for got, want in pairs:
         assert got.dtype == want.dtype and got.shape == (1,)
         assert got[0] == want[0]
+
+
+def test_empty_columns_keep_their_dtypes():
+    """An empty column takes the lookup path: the same empty results and dtypes as the arithmetic."""
+    from xiangchuang.engine.dates import _add_months_arith, _civil_arith, civil_from_days, days_from_civil
+
+    for dtype in (np.int32, np.int64):
+        e = np.zeros(0, dtype=dtype)
+        assert add_months(e, 3).dtype == _add_months_arith(e, np.asarray(3)).dtype == np.int32
+        assert [a.dtype for a in civil_from_days(e)] == [a.dtype for a in _civil_arith(e)]
+        assert month_start(e).shape == (0,) and month_start(e).dtype == np.int32
+        assert month_index(e).dtype == years_of(e).dtype == np.int32
+        z = np.zeros(0, dtype=np.int64)
+        assert days_from_civil(z, z + 1, z + 1).dtype == np.int32

@@ -22,8 +22,13 @@ def test_pick_equals_where(dtype, seed, n):
         info = np.iinfo(dtype)
         a = rng.integers(info.min, info.max, size=n, dtype=dtype, endpoint=True)
         b = rng.integers(info.min, info.max, size=n, dtype=dtype, endpoint=True)
-        scalars = [0, int(info.max), int(info.min)]
-    for x, y in [(a, b), (a[:1], b), (a, b[:1])] + [(a, s) for s in scalars] + [(s, b) for s in scalars]:
+        scalars = [0, int(info.max), int(info.min), dtype(7), np.int64(3), np.int8(-1)]
+    other = b.astype(np.int64) if dtype is not np.int64 else b.astype(np.int32)
+    for x, y in (
+        [(a, b), (a[:1], b), (a, b[:1]), (a[:1], b[:1]), (a[:1], other[:1]), (other[:1], a[:1])]
+        + [(a, s) for s in scalars]
+        + [(s, b) for s in scalars]
+    ):
         want, got = np.where(c, x, y), pick(c, x, y)
         assert got.dtype == want.dtype and got.shape == want.shape
         assert np.array_equal(got, want)

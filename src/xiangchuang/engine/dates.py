@@ -64,11 +64,14 @@ def _one_row(a: Any) -> int | None:
 
 
 def _within(a: npt.NDArray[Any], lo: int, hi: int) -> bool:
-    """Whether every value of a non-empty column lies in [lo, hi) (one row: no reductions)."""
+    """Whether every value of a column lies in [lo, hi) (one row: no reductions). An empty integer
+    column does (a table lookup of nothing costs nothing; the arithmetic costs ~15 µs of calls)."""
     if a.size == 1:
         v = int(a.item())
         return lo <= v < hi
-    return bool(a.size) and int(a.min()) >= lo and int(a.max()) < hi
+    if not a.size:
+        return a.dtype.kind in "iu"
+    return int(a.min()) >= lo and int(a.max()) < hi
 
 
 def civil_from_days(days: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.int64], ...]:

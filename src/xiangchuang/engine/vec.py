@@ -17,6 +17,10 @@ import numpy.typing as npt
 
 def pick(cond: Any, a: Any, b: Any) -> npt.NDArray[Any]:
     """Exactly ``np.where(cond, a, b)`` (same values, dtype and shape) for integer and bool columns."""
+    if type(cond) is np.ndarray and cond.shape == (1,):
+        one = _pick_one(cond, a, b)
+        if one is not None:
+            return one
     c = np.asarray(cond)
     if c.size < _SMALL:
         small: npt.NDArray[Any] = np.where(c, a, b)  # one case: fewer calls win
@@ -41,6 +45,41 @@ def pick(cond: Any, a: Any, b: Any) -> npt.NDArray[Any]:
 
 
 _SMALL = 256
+
+
+def _pick_one(cond: npt.NDArray[Any], a: Any, b: Any) -> npt.NDArray[Any] | None:
+    """``np.where`` for one row (the single case) in a third of the time, where its dtype is plain:
+    ``a`` and ``b`` one-row columns of one dtype, or one of them a scalar that the other's dtype
+    holds (a NumPy scalar of that dtype, or a Python int within an integer dtype's range).
+    None for anything else (the caller then uses NumPy)."""
+    col, other = (a, b) if type(a) is np.ndarray else (b, a)
+    if type(col) is not np.ndarray or col.shape != (1,):
+        return None
+    dtype = col.dtype
+    if type(other) is np.ndarray:
+        if other.shape != (1,) or other.dtype != dtype:
+            return None
+    elif isinstance(other, np.generic):
+        if other.dtype != dtype:
+            return None
+    elif type(other) is int:
+        bounds = _INT_BOUNDS.get(dtype)
+        if bounds is None or not bounds[0] <= other <= bounds[1]:
+            return None
+    else:
+        return None
+    chosen = a if cond.item() else b
+    if type(chosen) is np.ndarray:
+        return chosen.copy()
+    out = col.copy()
+    out[0] = chosen
+    return out
+
+
+_INT_BOUNDS: dict[np.dtype[Any], tuple[int, int]] = {
+    np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+    for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
+}
 _FEW = 16
 
 
