@@ -185,9 +185,9 @@ class Parameter:
             # One date for every row (the evaluation date): a length-1 column that broadcasts,
             # unless district overrides make the value differ by row.
             if districts is None or city_only or self._grid.shape[0] == 1:
-                return self._lookup_one(None, int(days[0]))
+                return self.lookup_one(None, int(days[0]))
             if districts.shape == (1,):
-                return self._lookup_one(int(districts[0]), int(days[0]))
+                return self.lookup_one(int(districts[0]), int(days[0]))
         col = np.searchsorted(self._breaks, days, side="right").astype(np.int64) - 1
         col_ok = col >= 0
         col = pick(col_ok, col, 0)
@@ -200,7 +200,7 @@ class Parameter:
         out = self._grid[rows, col]
         return pick(col_ok, out, NO_VERSION).astype(np.int32)
 
-    def _lookup_one(self, district: int | None, day: int) -> npt.NDArray[np.int32]:
+    def lookup_one(self, district: int | None, day: int) -> npt.NDArray[np.int32]:
         """The same lookup for one row (the single-case path), without array machinery."""
         key = (district, day)
         got = self._one.get(key)

@@ -104,6 +104,7 @@ class Ctx:
         self.city_only = city_only
         self.used: dict[str, npt.NDArray[np.int32]] = {}
         self._memo: dict[tuple[str, int, int], npt.NDArray[np.int32]] = {}
+        self._at_on: dict[str, npt.NDArray[np.int32]] = {}
         self._on_col: DayArray | None = None
         self.district_differs = False
         self._district: tuple[npt.NDArray[np.int32] | None] | None = None
@@ -134,6 +135,8 @@ class Ctx:
         self, name: str, days: DayArray | None = None, districts: npt.NDArray[np.int32] | None = None
     ) -> npt.NDArray[np.int32]:
         """Version index of a parameter for each row (at ``days``, default the evaluation date)."""
+        if days is None and districts is None and self.n == 1:
+            return self._version_one(name)
         key = (name, id(days), id(districts))
         got = self._memo.get(key)
         if got is None:
@@ -148,11 +151,29 @@ class Ctx:
         self.used[name] = got
         return got
 
+    def _version_one(self, name: str) -> npt.NDArray[np.int32]:
+        """:meth:`version` at the evaluation date for a table of one row (the single case): the
+        same lookup and the same district-difference check, with Python ints."""
+        got = self._at_on.get(name)
+        if got is None:
+            param = self.params[name]
+            d = self.district()
+            if d is None or self.city_only or not param.has_overrides:
+                got = param.lookup_one(None, self.on)
+            else:
+                got = param.lookup_one(int(d.item()), self.on)
+                if not self.district_differs and got.item() != param.lookup_one(None, self.on).item():
+                    self.district_differs = True
+            self._at_on[name] = got
+        self.used[name] = got
+        return got
+
     def release(self) -> None:
         """Drop the intermediate columns shared between conditions (kept: the parameter versions
         used, which explanations and district payments cite)."""
         self._cache.clear()
         self._memo.clear()
+        self._at_on.clear()
 
     def supplied(self, table: str) -> bool:
         """Whether an optional table (other_loans, received, …) was supplied at all."""
