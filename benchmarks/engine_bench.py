@@ -174,9 +174,14 @@ def naive_loop(b: Any, h: Any, on: int, limit: int) -> tuple[int, float]:
     return total, time.perf_counter() - t
 
 
-def single_case(runs: int) -> dict[str, float]:
+def single_case(runs: int) -> dict[str, Any]:
+    """One case (examples/returning_founder.yaml: a founder, a business, a hire, a loan) evaluated
+    with its full explanation ``runs`` times: p50 and p99, and the median of each stage measured
+    apart (parsing the case into tables; joining and running the programs; the explanation)."""
     from xiangchuang.engine.api import evaluate
-    from xiangchuang.engine.case import load_yaml
+    from xiangchuang.engine.case import case_to_tables, load_yaml
+    from xiangchuang.engine.evaluate import run
+    from xiangchuang.engine.explain import result_document
     from xiangchuang.engine.parameters import load_parameters
 
     params = load_parameters()
@@ -195,6 +200,18 @@ def single_case(runs: int) -> dict[str, float]:
         cpu.append(time.thread_time() - c)
     times.sort()
     cpu.sort()
+    stages: dict[str, list[float]] = {"case_to_tables": [], "assemble_and_run": [], "explain": []}
+    for _ in range(max(runs // 2, 1)):
+        t = time.perf_counter()
+        facts = case_to_tables(case)
+        t1 = time.perf_counter()
+        outcomes = run(facts, on, params)
+        t2 = time.perf_counter()
+        result_document(outcomes, params, on)
+        t3 = time.perf_counter()
+        stages["case_to_tables"].append(t1 - t)
+        stages["assemble_and_run"].append(t2 - t1)
+        stages["explain"].append(t3 - t2)
     return {
         "runs": runs,
         "p50_us": times[len(times) // 2] * 1e6,
@@ -202,7 +219,36 @@ def single_case(runs: int) -> dict[str, float]:
         "mean_us": sum(times) / len(times) * 1e6,
         "cpu_p50_us": cpu[len(cpu) // 2] * 1e6,
         "cpu_p99_us": cpu[int(len(cpu) * 0.99)] * 1e6,
+        "stage_p50_us": {k: sorted(v)[len(v) // 2] * 1e6 for k, v in stages.items()},
     }
+
+
+def print_single(single: dict[str, Any]) -> None:
+    st = single["stage_p50_us"]
+    print(
+        f"single case with explanation: p50 {single['p50_us']:.0f} µs, p99 {single['p99_us']:.0f} µs "
+        f"(CPU p50 {single['cpu_p50_us']:.0f} µs) over {single['runs']} runs; stages (p50): case → tables "
+        f"{st['case_to_tables']:.0f} µs, assemble + programs {st['assemble_and_run']:.0f} µs, "
+        f"explanation {st['explain']:.0f} µs"
+    )
+
+
+def single_only(runs: int) -> None:
+    """``--single-only``: the single-case figures alone, to benchmarks/results/engine_single.json."""
+    load = os.getloadavg()
+    single = single_case(runs)
+    result = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__},
+        "single_case": single,
+        "load_average": {"start": load, "end": os.getloadavg()},
+        "targets": {"single_p50_us_max": 300, "single_p99_us_max": 2000},
+    }
+    out = ROOT / "benchmarks" / "results" / "engine_single.json"
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print_single(single)
+    print(f"load average at start {load[0]:.2f}, at end {os.getloadavg()[0]:.2f} (2 cores shared)")
+    print(f"written {out}")
 
 
 def timed(fn: Any) -> tuple[Any, float, float]:
@@ -222,7 +268,11 @@ def main() -> None:
     ap.add_argument("--naive-rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3, help="assemble + evaluate passes (best is reported)")
     ap.add_argument("--three-runs", type=int, default=7, help="interleaved engine / NumPy runs")
+    ap.add_argument("--single-only", action="store_true", help="only the single-case figures")
     args = ap.parse_args()
+    if args.single_only:
+        single_only(args.single_runs)
+        return
 
     from xiangchuang.batchio import load_directory
     from xiangchuang.engine.assemble import assemble
@@ -365,10 +415,7 @@ def main() -> None:
         f"{tp['naive_python_businesses_per_s']:,.0f} businesses/s (engine {tp['engine_over_naive_speedup']:.0f}× faster); "
         f"amounts equal: {tp['amounts_equal_to_baseline']}"
     )
-    print(
-        f"single case with explanation: p50 {single['p50_us']:.0f} µs, p99 {single['p99_us']:.0f} µs "
-        f"(CPU p50 {single['cpu_p50_us']:.0f} µs) over {single['runs']} runs"
-    )
+    print_single(single)
     la = result["load_average"]
     print(f"load average at start {la['start'][0]:.2f}, at end {la['end'][0]:.2f} (2 cores shared)")
     print(f"written {out}")

@@ -184,7 +184,7 @@ def run_program(
     table = facts.tables[program.subject]
     ctx = Ctx(params, table, on, tables=facts.tables, supplied=facts.supplied)
     applies = program.applies(ctx) if program.applies is not None else np.ones(ctx.n, dtype=bool)
-    if not applies.any():
+    if not (applies.item() if applies.shape == (1,) else applies.any()):
         return _empty(program, ctx, applies)
     conds, status, grp = _states(program, ctx)
     states = {k: v.state for k, v in conds.items()}
