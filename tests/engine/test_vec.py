@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, all_of, any_of, tri
 from xiangchuang.engine.vec import isin, keep, pick
 
 
@@ -51,3 +52,20 @@ def test_isin_equals_np_isin(dtype, values, codes):
     want, got = np.isin(v, codes), isin(v, codes)
     assert got.dtype == want.dtype and got.shape == want.shape
     assert np.array_equal(got, want)
+
+
+@given(
+    holds=st.lists(st.booleans(), min_size=0, max_size=40),
+    known_seed=st.integers(0, 2**32 - 1),
+)
+def test_tri_few_rows_equal_column_arithmetic(holds, known_seed):
+    """tri's one-row and few-row Python paths give the column formula's values and dtype."""
+    h = np.asarray(holds, dtype=bool)
+    k = np.random.default_rng(known_seed).random(h.size) < 0.7
+    want = np.where(k, np.where(h, PASS, FAIL), UNKNOWN).astype(np.int8)
+    for hv in (h, h.astype(np.int64), h.astype(np.int32) * 3):
+        got = tri(hv, k)
+        assert got.dtype == np.int8 and got.shape == want.shape
+        assert np.array_equal(got, want)
+    assert np.array_equal(all_of(tri(h, k), tri(~h, k)), np.minimum(tri(h, k), tri(~h, k)))
+    assert np.array_equal(any_of(tri(h, k), tri(~h, k)), np.maximum(tri(h, k), tri(~h, k)))

@@ -71,6 +71,9 @@ def _within(a: npt.NDArray[Any], lo: int, hi: int) -> bool:
         return lo <= v < hi
     if not a.size:
         return a.dtype.kind in "iu"
+    if a.size <= 16:  # a single case's few rows: two NumPy reductions cost more than the list
+        values: list[int] = a.tolist()
+        return min(values) >= lo and max(values) < hi
     return int(a.min()) >= lo and int(a.max()) < hi
 
 

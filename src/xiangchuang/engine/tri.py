@@ -25,9 +25,16 @@ _ONE_ROW: Final = tuple(np.asarray([v], dtype=np.int8) for v in (0, 1, 2))
 
 def tri(holds: BoolArray, known: BoolArray) -> TriArray:
     """PASS where known and holds, FAIL where known and not, UNKNOWN where not known."""
-    if type(holds) is np.ndarray and type(known) is np.ndarray and holds.shape == known.shape == (1,):
-        # One row (a single case): plain Python, a copy of a ready-made one-row column.
-        return _ONE_ROW[(2 if holds[0] else 0) if known[0] else 1].copy()
+    if type(holds) is np.ndarray and type(known) is np.ndarray and holds.shape == known.shape:
+        if holds.shape == (1,):
+            # One row (a single case): plain Python, a copy of a ready-made one-row column.
+            return _ONE_ROW[(2 if holds.item() else 0) if known.item() else 1].copy()
+        if holds.ndim == 1 and holds.size <= 16:
+            # The few rows of a single case (two persons, three hires): a list beats four NumPy calls.
+            return np.asarray(
+                [(2 if h else 0) if k else 1 for h, k in zip(holds.tolist(), known.tolist(), strict=True)],
+                dtype=np.int8,
+            )
     # int8 arithmetic, one byte per row: known → 2·holds, unknown → 1.
     h = np.asarray(holds, dtype=bool).view(np.int8)
     k = np.asarray(known, dtype=bool).view(np.int8)
