@@ -10,7 +10,10 @@ Results do not depend on it. Setting ``NUMPY_MADVISE_HUGEPAGE`` (0 or 1) keeps N
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -25,3 +28,19 @@ def prefer_small_pages() -> bool:
         return False
     setter(False)
     return True
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a piece of work makes many small containers that
+    are not part of reference cycles (a case's tables and explanation, a report's row tuples; the
+    mentor draw keeps its own copy, as its module must stand alone). Each generation-0 collection
+    would walk the young objects that are still alive; reference counting frees them all the same,
+    and the collector resumes (and collects any cycle) afterwards. Nesting is safe: only the outermost pause re-enables it."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

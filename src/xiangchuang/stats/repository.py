@@ -5,7 +5,6 @@ SQLite (≥ 3.25, window functions) and PostgreSQL run the same statements.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -42,6 +41,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import FunctionElement
 
+from xiangchuang.engine.memory import cyclic_gc_paused
 from xiangchuang.models import (
     Application,
     Business,
@@ -604,20 +604,6 @@ def _group_medians(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, 
     return g[starts], np.where(two >= 0, (two + 1) // 2, -((-two + 1) // 2))
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused while millions of row tuples are made (none of them is part of a
-    cycle; each generation-0 collection would walk the young ones again: ~4/5 of the time of reading the
-    durations). Reference counting still frees everything; the collector resumes afterwards."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def median_figures(
     session: Session | Connection, ind: Indicator, w: Window, *, city: bool, district: int | None = None
 ) -> list[tuple[int, str, str, int]]:
@@ -749,7 +735,7 @@ def _median_figures_labelled(
     conn = session if isinstance(session, Connection) else session.connection()
     cursor = conn.execute(stmt).cursor
     assert cursor is not None
-    with _no_cyclic_gc():
+    with cyclic_gc_paused():  # millions of row tuples, none in a cycle
         while part := cursor.fetchmany(200_000):
             d, q, dim, amount = zip(*part, strict=True)
             districts.append(np.array(d, dtype=np.int64))
