@@ -6,6 +6,7 @@ No binary floating point touches a money value. Columns are int64; ``Fraction`` 
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -83,6 +84,7 @@ _UNITS = ["", "拾", "佰", "仟"]
 _SECTIONS = ["", "万", "亿", "万亿"]
 
 
+@functools.lru_cache(maxsize=10_000)  # a section is 0–9999: at most 10,000 short strings
 def _section(n: int) -> str:
     out = ""
     zero = False
