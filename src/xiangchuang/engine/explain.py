@@ -157,6 +157,11 @@ def _capital(fen: int) -> str:
     if yuan:
         if yuan < 10000:
             text = _section_text(yuan)
+        elif yuan < 10**8:  # 万: a zero before a low section under 1000 reads 零
+            high, low = divmod(yuan, 10000)
+            text = _section_text(high) + "万"
+            if low:
+                text += ("零" if low < 1000 else "") + _section_text(low)
         elif yuan >= 10**16:  # beyond 万亿: as money.fen_to_capital has it
             return fen_to_capital(fen)
         else:
@@ -253,17 +258,6 @@ def _compiled(template: str) -> tuple[str, ...]:
     return parts
 
 
-def _fill(template: str, values: Mapping[str, str]) -> str:
-    parts = _compiled(template)
-    if len(parts) == 1:
-        return template
-    out = list(parts)
-    for k in range(1, len(out), 2):
-        name = out[k]
-        out[k] = values.get(name, "{" + name + "}")  # an unknown placeholder stays as written
-    return "".join(out)
-
-
 def _resolve(value: Any) -> Any:
     return value.make() if isinstance(value, Later) else value
 
@@ -297,10 +291,6 @@ def _cited(params: ParameterSet, docs: _ByName, name: str, version: int) -> _Cit
         got = (doc, quoted, doc["name"] if doc.get("pending") else None)
         versions[version] = got
     return got
-
-
-def _param_doc(params: ParameterSet, name: str, version: int) -> dict[str, Any]:
-    return _cited(params, _param_docs(params), name, version)[0].copy()
 
 
 def _param_doc_uncached(params: ParameterSet, name: str, version: int) -> dict[str, Any]:
@@ -350,28 +340,6 @@ class _RowParams(dict[str, _Cited]):
         return got
 
 
-def _value(
-    key: str, outcome: Outcome, i: int, info: Mapping[str, Any], missing: str | None, row: _RowParams
-) -> str:
-    """What a placeholder reads: for a condition the missing facts (``missing``), then the
-    condition's own values (``info``), then the evaluation date and the parameters used; an
-    unknown placeholder stays as written."""
-    if key == "missing" and missing is not None:
-        return missing
-    if key in info:
-        value = info[key]
-        if type(value) is np.ndarray and value.ndim == 1:  # the usual: an integer column
-            x = value.item(i if value.shape[0] > i else 0)
-            if type(x) is int:
-                return str(x) if (_VAR_KINDS.get(key) or _var_kind(key)) == _PLAIN else _format_int(key, x)
-        return _quote(key, value, i)
-    if key == "on":
-        return _day_text(outcome.ctx.on)
-    if key in outcome.ctx.used:
-        return row[key][1]
-    return "{" + key + "}"
-
-
 def _render(
     parts: tuple[str, ...],
     outcome: Outcome,
@@ -380,12 +348,31 @@ def _render(
     missing: str | None,
     row: _RowParams,
 ) -> str:
-    """A compiled message with its placeholders filled, each value formatted only when asked for."""
-    if len(parts) == 3:
-        return parts[0] + _value(parts[1], outcome, i, info, missing, row) + parts[2]
+    """A compiled message with its placeholders filled, each value formatted only when asked for:
+    for a condition the missing facts (``missing``), then the condition's own values (``info``),
+    then the evaluation date and the parameters used; an unknown placeholder stays as written."""
     out = list(parts)
     for k in range(1, len(out), 2):
-        out[k] = _value(out[k], outcome, i, info, missing, row)
+        key = out[k]
+        if key == "missing" and missing is not None:
+            out[k] = missing
+        elif key in info:
+            value = info[key]
+            if type(value) is np.ndarray and value.ndim == 1:  # the usual: an integer column
+                x = value.item(i if value.shape[0] > i else 0)
+                if type(x) is int:
+                    kind = _VAR_KINDS.get(key) or _var_kind(key)
+                    out[k] = (
+                        str(x) if kind == _PLAIN else _fen_text(x) if kind == _FEN else _format_int(key, x)
+                    )
+                    continue
+            out[k] = _quote(key, value, i)
+        elif key == "on":
+            out[k] = _day_text(outcome.ctx.on)
+        elif key in outcome.ctx.used:
+            out[k] = row[key][1]
+        else:
+            out[k] = "{" + key + "}"
     return "".join(out)
 
 
@@ -495,14 +482,10 @@ class Explainer:
                     doc["passes_on"] = _day_text(passes_on)
             docs.append(doc)
 
-    def _used_param(self, outcome: Outcome, name: str, i: int) -> dict[str, Any]:
-        ver = outcome.ctx.used[name]
-        return _param_doc(self.params, name, int(ver[i]) if len(ver) > i else int(ver[0]))
-
     def program(self, outcome: Outcome, i: int) -> dict[str, Any]:
         prog, amount_msg, specs = _spec(outcome.program)
         ctx = outcome.ctx
-        status = STATUS[int(outcome.status[i])]
+        status = STATUS[outcome.status.item(i)]
         row = _RowParams(self.params, self._docs, outcome, i)
         conditions: list[dict[str, Any]] = []
         missing_facts: dict[str, None] = {}
@@ -512,7 +495,7 @@ class Explainer:
         missing = (
             [{"fact": n, "label": fact_label(subject, n)} for n in missing_facts] if missing_facts else []
         )
-        amount = int(outcome.amount[i]) if status == "eligible" else (0 if status == "ineligible" else None)
+        amount = outcome.amount.item(i) if status == "eligible" else (0 if status == "ineligible" else None)
         params_docs: list[dict[str, Any]] = []
         pending: list[str] = []
         for name in sorted(ctx.used):
@@ -546,19 +529,18 @@ class Explainer:
         if status == "eligible" and info:
             # The amount's own figures (e.g. claim_months of the social-insurance subsidy): what the
             # grant register records beside the amount when the application is approved.
-            columns = [(k, np.asarray(_resolve(v))) for k, v in info.items()]
             figures: dict[str, int] = {}
-            for k, a in columns:
+            for k, v in info.items():
+                a = np.asarray(_resolve(v))
                 if a.dtype.kind in "iu" and a.size:
-                    figures[k] = (
-                        a.item(i)
-                        if a.ndim == 1 and a.shape[0] > i
-                        else int(a[i] if a.ndim and a.size > i else a.reshape(-1)[0])
-                    )
+                    if a.ndim == 1:
+                        figures[k] = a.item(i if a.shape[0] > i else 0)
+                    else:
+                        figures[k] = int(a[i] if a.ndim and a.size > i else a.reshape(-1)[0])
             doc["amount_info"] = figures
         if prog.any_of:
             doc["any_of"] = {"label": prog.any_of_label, "satisfied_by": satisfied_by}
-        if outcome.soon[i]:
+        if outcome.soon.item(i):
             doc["soon"] = True
             doc["eligible_from"] = _day_text(int(outcome.eligible_from[i]))
             doc["status_label"] = STATUS_ZH["soon"] + f"（{doc['eligible_from']}起）"
@@ -573,7 +555,7 @@ class Explainer:
         return doc
 
     def _funding(self, outcome: Outcome, i: int, amount: int) -> list[dict[str, Any]]:
-        extra = int(outcome.district_part[i]) if outcome.district_part is not None else 0
+        extra = outcome.district_part.item(i) if outcome.district_part is not None else 0
         parts = [{"source": "市级及以上资金", "amount_fen": amount - extra}]
         if extra:
             payer = "区县财政"
@@ -597,7 +579,12 @@ def result_document(outcomes: list[Outcome], params: ParameterSet, on: dt.date) 
             if applies[0]:
                 programs.append(ex.program(o, 0))
             continue
-        for i in o.rows:
+        rows = (
+            [k for k, x in enumerate(applies.tolist()) if x]
+            if type(applies) is np.ndarray and applies.ndim == 1 and applies.shape[0] <= 64
+            else o.rows
+        )
+        for i in rows:
             programs.append(ex.program(o, int(i)))
     return {
         "on": on.isoformat(),
