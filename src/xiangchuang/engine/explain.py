@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from xiangchuang.engine import ENGINE_VERSION
-from xiangchuang.engine.dates import from_day, month_label
+from xiangchuang.engine.dates import EPOCH, from_day, month_label
 from xiangchuang.engine.evaluate import NEVER, Outcome
 from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
-from xiangchuang.engine.program import Condition, Later
-from xiangchuang.engine.tri import NAMES, PASS, UNKNOWN
+from xiangchuang.engine.program import Condition, Later, Program
+from xiangchuang.engine.tri import NAMES, UNKNOWN
 
 STATUS = {0: "ineligible", 1: "undetermined", 2: "eligible"}
 STATUS_ZH = {
@@ -62,9 +62,23 @@ _DERIVED = {
     "onjob_training_subsidy_received": "培训补贴领取记录（received 登记）",
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_NEVER = int(NEVER)
+_EPOCH_ORDINAL = EPOCH.toordinal()
+
+_LABELS: dict[tuple[str, str], str] = {}
 
 
 def fact_label(table: str, name: str) -> str:
+    key = (table, name)
+    label = _LABELS.get(key)
+    if label is None:
+        label = _fact_label(table, name)
+        if len(_LABELS) < 10_000:  # fact names come from the definitions, not from a case
+            _LABELS[key] = label
+    return label
+
+
+def _fact_label(table: str, name: str) -> str:
     if name in _DERIVED:
         return _DERIVED[name]
     if "__" in name:
@@ -96,73 +110,187 @@ def format_param(value: Any, unit: str) -> str:
     return f"{value}{suffix}"
 
 
+def _day_text(n: int) -> str:
+    """``from_day(n).isoformat()`` without building a timedelta."""
+    try:
+        return dt.date.fromordinal(_EPOCH_ORDINAL + n).isoformat()
+    except (ValueError, OverflowError):
+        return from_day(n).isoformat()  # out of range: fails as from_day does
+
+
+_CENTS = tuple(f".{c:02d}" for c in range(100))
+
+
+def _fen_text(fen: int) -> str:
+    """``format_fen(fen)`` for a Python int (¥1,234.50)."""
+    if fen < 0:
+        return "-" + _fen_text(-fen)
+    yuan, cents = divmod(fen, 100)
+    return f"¥{yuan:,}{_CENTS[cents]}"
+
+
+# Chinese capitals (money.fen_to_capital) by tables of two-digit halves of a four-digit section,
+# taken from fen_to_capital itself: n yuan for 0 < n < 10000 reads "<section>元整".
+_LOW = ("", *(fen_to_capital(n * 100)[:-2] for n in range(1, 100)))  # 1..99
+_HIGH = ("", *(fen_to_capital(n * 10000)[:-2] for n in range(1, 100)))  # 100..9900 by 100
+_SECTION_UNITS = ("", "万", "亿", "万亿")
+_CAP_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+
+
+def _section_text(n: int) -> str:
+    """money._section(n) for 0 < n < 10000: a zero between the halves reads 零 once."""
+    high, low = divmod(n, 100)
+    if not high:
+        return _LOW[low]
+    if not low:
+        return _HIGH[high]
+    return _HIGH[high] + ("零" if high % 10 == 0 or low < 10 else "") + _LOW[low]
+
+
+def _capital(fen: int) -> str:
+    """``fen_to_capital(fen)`` for a Python int, section by section from tables."""
+    if fen < 0:
+        return "负" + _capital(-fen)
+    yuan, cents = divmod(fen, 100)
+    jiao, fen_digit = divmod(cents, 10)
+    text = ""
+    if yuan:
+        if yuan < 10000:
+            text = _section_text(yuan)
+        elif yuan < 10**8:  # 万: a zero before a low section under 1000 reads 零
+            high, low = divmod(yuan, 10000)
+            text = _section_text(high) + "万"
+            if low:
+                text += ("零" if low < 1000 else "") + _section_text(low)
+        elif yuan >= 10**16:  # beyond 万亿: as money.fen_to_capital has it
+            return fen_to_capital(fen)
+        else:
+            sections = []
+            n = yuan
+            while n:
+                n, sec = divmod(n, 10000)
+                sections.append(sec)
+            need_zero = False
+            for idx in range(len(sections) - 1, -1, -1):
+                sec = sections[idx]
+                if sec == 0:
+                    need_zero = bool(text)
+                    continue
+                if text and (need_zero or sec < 1000):
+                    text += "零"
+                text += _section_text(sec) + _SECTION_UNITS[idx]
+                need_zero = False
+        text += "元"
+    if jiao == 0 and fen_digit == 0:
+        return (text or "零元") + "整"
+    if jiao:
+        text += _CAP_DIGITS[jiao] + "角"
+    elif yuan:
+        text += "零"
+    return text + (_CAP_DIGITS[fen_digit] + "分" if fen_digit else "整")
+
+
+_DATE, _FEN, _MONTH, _PERMYRIAD, _PLAIN = range(1, 6)
+_VAR_KINDS: dict[str, int] = {}
+
+
+def _var_kind(key: str) -> int:
+    """How an integer value is shown, by the suffix of its name (a name from the definitions)."""
+    kind = _VAR_KINDS.get(key)
+    if kind is None:
+        kind = _PLAIN
+        for suffix, k in (("_date", _DATE), ("_fen", _FEN), ("_month", _MONTH), ("_permyriad", _PERMYRIAD)):
+            if key.endswith(suffix):
+                kind = k
+                break
+        if len(_VAR_KINDS) < 10_000:
+            _VAR_KINDS[key] = kind
+    return kind
+
+
+def _format_int(key: str, v: int) -> str:
+    kind = _VAR_KINDS.get(key) or _var_kind(key)
+    if kind == _PLAIN:
+        return str(v)
+    if kind == _FEN:
+        return _fen_text(v)
+    if kind == _DATE:
+        return "—" if v >= _NEVER else _day_text(v)
+    if kind == _MONTH:
+        return month_label(v)
+    text = f"{Decimal(v) / 100:f}"  # _PERMYRIAD
+    if "." in text:  # only fraction digits are trimmed: 10000 → 100%, 1550 → 15.5%, 0 → 0%
+        text = text.rstrip("0").rstrip(".")
+    return text + "%"
+
+
 def _format_var(key: str, value: Any) -> str:
     if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
-        v = int(value)
-        if key.endswith("_date"):
-            return "—" if v >= int(NEVER) else from_day(v).isoformat()
-        if key.endswith("_fen"):
-            return format_fen(v)
-        if key.endswith("_month"):
-            return month_label(v)
-        if key.endswith("_permyriad"):
-            text = f"{Decimal(v) / 100:f}"
-            if "." in text:  # only fraction digits are trimmed: 10000 → 100%, 1550 → 15.5%, 0 → 0%
-                text = text.rstrip("0").rstrip(".")
-            return text + "%"
-        return str(v)
+        return _format_int(key, int(value))
     return str(value)
 
 
-def _fill(template: str, values: Mapping[str, str] | _Vars) -> str:
-    if "{" not in template:
-        return template
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+def _quote(key: str, value: Any, i: int) -> str:
+    """Row ``i`` of a value a message quotes (a column, a one-row column or a scalar), formatted."""
+    if isinstance(value, Later):
+        value = value.make()
+    if type(value) is np.ndarray and value.ndim == 1:
+        j = i if value.shape[0] > i else 0
+        x = value.item(j)
+        if type(x) is int:  # an integer column (or a Python int in an object column)
+            return _format_int(key, x)
+        return _format_var(key, value[j])
+    a = np.asarray(value)
+    return _format_var(key, a[i] if a.ndim and a.size > i else (a.item() if a.ndim == 0 else a[0]))
+
+
+_TEMPLATES: dict[str, tuple[str, ...]] = {}
+
+
+def _compiled(template: str) -> tuple[str, ...]:
+    """A message template split once into literal text and placeholder names, alternating:
+    ``(text, name, text, …, text)``; a template without placeholders is ``(template,)``."""
+    parts = _TEMPLATES.get(template)
+    if parts is None:
+        parts = tuple(_PLACEHOLDER.split(template))
+        if len(_TEMPLATES) < 10_000:  # templates come from the program definitions, not from a case
+            _TEMPLATES[template] = parts
+    return parts
 
 
 def _resolve(value: Any) -> Any:
     return value.make() if isinstance(value, Later) else value
 
 
-class _Vars:
-    """The values a message may quote, formatted only when a placeholder asks for one: the
-    condition's own values (``info``), then the evaluation date and the parameters used."""
-
-    def __init__(self, explainer: Explainer, outcome: Outcome, i: int, info: Mapping[str, Any]) -> None:
-        self._ex = explainer
-        self._outcome = outcome
-        self._i = i
-        self._info = info
-        self.extra: dict[str, str] = {}
-
-    def get(self, key: str, default: str) -> str:
-        if key in self.extra:
-            return self.extra[key]
-        i = self._i
-        if key in self._info:
-            a = np.asarray(_resolve(self._info[key]))
-            return _format_var(key, a[i] if a.ndim and a.size > i else (a.item() if a.ndim == 0 else a[0]))
-        if key == "on":
-            return from_day(self._outcome.ctx.on).isoformat()
-        ver = self._outcome.ctx.used.get(key)
-        if ver is not None:
-            v = int(ver[i]) if len(ver) > i else int(ver[0])
-            p = self._ex.params[key]
-            return format_param(p.versions[v].value if v >= 0 else None, p.unit)
-        return default
+# A parameter's document, how a message quotes it and its name if pending, per parameter set
+# (its digest), name and version index: built once; documents are handed out as copies (a result
+# document is its caller's to change).
+_Cited = tuple[dict[str, Any], str, str | None]
+_ByName = dict[str, dict[int, _Cited]]
+_DOC_CACHE: dict[str, _ByName] = {}
 
 
-_DOC_CACHE: dict[tuple[str, str, int], dict[str, Any]] = {}
+def _param_docs(params: ParameterSet) -> _ByName:
+    docs = _DOC_CACHE.get(params.digest)
+    if docs is None:
+        docs = {}
+        if len(_DOC_CACHE) < 64:
+            _DOC_CACHE[params.digest] = docs
+    return docs
 
 
-def _param_doc(params: ParameterSet, name: str, version: int) -> dict[str, Any]:
-    key = (params.digest, name, version)
-    doc = _DOC_CACHE.get(key)
-    if doc is None:
+def _cited(params: ParameterSet, docs: _ByName, name: str, version: int) -> _Cited:
+    versions = docs.get(name)
+    if versions is None:
+        versions = docs[name] = {}
+    got = versions.get(version)
+    if got is None:
+        p = params[name]
         doc = _param_doc_uncached(params, name, version)
-        if len(_DOC_CACHE) < 100_000:
-            _DOC_CACHE[key] = doc
-    return dict(doc)
+        quoted = format_param(p.versions[version].value if version >= 0 else None, p.unit)
+        got = (doc, quoted, doc["name"] if doc.get("pending") else None)
+        versions[version] = got
+    return got
 
 
 def _param_doc_uncached(params: ParameterSet, name: str, version: int) -> dict[str, Any]:
@@ -186,105 +314,248 @@ def _param_doc_uncached(params: ParameterSet, name: str, version: int) -> dict[s
     return doc
 
 
+class _RowParams(dict[str, _Cited]):
+    """The parameters one row used, by name: their (shared) documents and quoted values. Filled
+    with every parameter used when made; one used later (by a message's ``Later`` value) is looked
+    up on first use."""
+
+    __slots__ = ("_docs", "_i", "_params", "_used")
+
+    def __init__(self, params: ParameterSet, docs: _ByName, outcome: Outcome, i: int) -> None:
+        self._params = params
+        self._docs = docs
+        self._used = used = outcome.ctx.used
+        self._i = i
+        for name, ver in used.items():
+            version = ver.item(i) if not i or ver.shape[0] > i else ver.item(0)
+            versions = docs.get(name)
+            got = versions.get(version) if versions is not None else None
+            self[name] = got if got is not None else _cited(params, docs, name, version)
+
+    def __missing__(self, name: str) -> _Cited:
+        ver = self._used[name]
+        i = self._i
+        got = _cited(self._params, self._docs, name, int(ver[i]) if len(ver) > i else int(ver[0]))
+        self[name] = got
+        return got
+
+
+def _render(
+    parts: tuple[str, ...],
+    outcome: Outcome,
+    i: int,
+    info: Mapping[str, Any],
+    missing: str | None,
+    row: _RowParams,
+) -> str:
+    """A compiled message with its placeholders filled, each value formatted only when asked for:
+    for a condition the missing facts (``missing``), then the condition's own values (``info``),
+    then the evaluation date and the parameters used; an unknown placeholder stays as written."""
+    out = list(parts)
+    for k in range(1, len(out), 2):
+        key = out[k]
+        if key == "missing" and missing is not None:
+            out[k] = missing
+        elif key in info:
+            value = info[key]
+            if type(value) is np.ndarray and value.ndim == 1:  # the usual: an integer column
+                x = value.item(i if value.shape[0] > i else 0)
+                if type(x) is int:
+                    kind = _VAR_KINDS.get(key) or _var_kind(key)
+                    out[k] = (
+                        str(x) if kind == _PLAIN else _fen_text(x) if kind == _FEN else _format_int(key, x)
+                    )
+                    continue
+            out[k] = _quote(key, value, i)
+        elif key == "on":
+            out[k] = _day_text(outcome.ctx.on)
+        elif key in outcome.ctx.used:
+            out[k] = row[key][1]
+        else:
+            out[k] = "{" + key + "}"
+    return "".join(out)
+
+
+# Per program (kept by identity): its amount message and, per condition, the group, the
+# beginning of its document and its compiled message by state (fail, unknown, pass), and its
+# compiled distance message.
+_CondSpec = tuple[
+    Condition, str | None, tuple[dict[str, Any], ...], tuple[tuple[str, ...], ...], tuple[str, ...] | None
+]
+_ProgSpec = tuple[Program, tuple[str, ...], tuple[_CondSpec, ...]]
+_SPECS: dict[int, _ProgSpec] = {}
+
+
+def _cond_spec(c: Condition, group: str | None) -> _CondSpec:
+    return (
+        c,
+        group,
+        tuple({"id": c.id, "status": NAMES[state], "clause": c.clause} for state in (0, 1, 2)),
+        (_compiled(c.fail_msg), _compiled(c.unknown_msg), _compiled(c.pass_msg)),
+        _compiled(c.gap_msg) if c.gap_msg else None,
+    )
+
+
+def _spec(prog: Program) -> _ProgSpec:
+    got = _SPECS.get(id(prog))
+    if got is None or got[0] is not prog:
+        conds = tuple(_cond_spec(c, None) for c in prog.conditions)
+        conds += tuple(_cond_spec(c, "any_of") for c in prog.any_of)
+        got = (prog, _compiled(prog.amount_msg), conds)
+        if len(_SPECS) < 10_000:  # programs are definitions (the cache keeps them alive: ids stay unique)
+            _SPECS[id(prog)] = got
+    return got
+
+
 class Explainer:
     """Builds result documents for single rows (the single-case path)."""
 
     def __init__(self, params: ParameterSet) -> None:
         self.params = params
+        self._docs = _param_docs(params)
 
     def condition(self, outcome: Outcome, c: Condition, i: int, group: str | None) -> dict[str, Any]:
-        co = outcome.conds[c.id]
-        state = int(co.state[i])
-        variables = _Vars(self, outcome, i, co.info)
-        table = outcome.program.subject
-        missing = [n for n in c.facts if not outcome.ctx.t[n].known[i]] if state == UNKNOWN else []
-        variables.extra["missing"] = "、".join(fact_label(table, n) for n in missing) or "所需信息"
-        template = c.pass_msg if state == PASS else (c.unknown_msg if state == UNKNOWN else c.fail_msg)
-        doc: dict[str, Any] = {
-            "id": c.id,
-            "status": NAMES[state],
-            "clause": c.clause,
-            "message": _fill(template, variables),
-            "parameters": [self._used_param(outcome, n, i) for n in c.params if n in outcome.ctx.used],
-            "missing": missing,
-        }
-        if group:
-            doc["group"] = group
-        if state == 0 and c.gap_msg:
-            doc["distance"] = _fill(c.gap_msg, variables)
-        if co.passes_on is not None and state != PASS and int(co.passes_on[i]) < int(NEVER):
-            doc["passes_on"] = from_day(int(co.passes_on[i])).isoformat()
-        return doc
+        """One condition's document, with its ``missing`` facts (``program`` gathers those)."""
+        spec = _cond_spec(c, group)
+        row = _RowParams(self.params, self._docs, outcome, i)
+        docs: list[dict[str, Any]] = []
+        self._conditions(outcome, (spec,), i, row, docs, {}, [], with_missing=True)
+        return docs[0]
 
-    def _used_param(self, outcome: Outcome, name: str, i: int) -> dict[str, Any]:
-        ver = outcome.ctx.used[name]
-        return _param_doc(self.params, name, int(ver[i]) if len(ver) > i else int(ver[0]))
+    def _conditions(
+        self,
+        outcome: Outcome,
+        specs: tuple[_CondSpec, ...],
+        i: int,
+        row: _RowParams,
+        docs: list[dict[str, Any]],
+        missing_facts: dict[str, None],
+        satisfied_by: list[str],
+        *,
+        with_missing: bool = False,
+    ) -> None:
+        """The documents of conditions (appended to ``docs``); their missing facts are gathered in
+        ``missing_facts`` (in order, once each) and the grounds (``any_of``) that pass in
+        ``satisfied_by``."""
+        conds = outcome.conds
+        ctx = outcome.ctx
+        used = ctx.used
+        for c, group, heads, messages, gap in specs:
+            co = conds[c.id]
+            state = co.state.item(i)
+            missing: list[str] | tuple[()]
+            if state == 1:  # UNKNOWN
+                t = ctx.t
+                missing = [n for n in c.facts if not t[n].known[i]]
+                table = outcome.program.subject
+                missing_text = "、".join([fact_label(table, n) for n in missing]) or "所需信息"
+                for n in missing:
+                    missing_facts[n] = None
+            else:
+                missing = ()
+                missing_text = "所需信息"
+            doc = heads[state].copy()  # id, status, clause
+            parts = messages[state]
+            doc["message"] = (
+                parts[0] if len(parts) == 1 else _render(parts, outcome, i, co.info, missing_text, row)
+            )
+            cites = c.params
+            if not cites:
+                doc["parameters"] = []
+            elif len(cites) == 1:
+                doc["parameters"] = [row[cites[0]][0].copy()] if cites[0] in used else []
+            else:
+                doc["parameters"] = [row[n][0].copy() for n in cites if n in used]
+            if with_missing:
+                doc["missing"] = list(missing)
+            if group:
+                doc["group"] = group
+                if state == 2:
+                    satisfied_by.append(c.id)
+            if state == 0 and gap is not None:
+                doc["distance"] = (
+                    gap[0] if len(gap) == 1 else _render(gap, outcome, i, co.info, missing_text, row)
+                )
+            if state != 2 and co.passes_on is not None:
+                passes_on = int(co.passes_on[i])
+                if passes_on < _NEVER:
+                    doc["passes_on"] = _day_text(passes_on)
+            docs.append(doc)
 
     def program(self, outcome: Outcome, i: int) -> dict[str, Any]:
-        prog = outcome.program
-        t = outcome.ctx.t
-        status = STATUS[int(outcome.status[i])]
-        conditions = [self.condition(outcome, c, i, None) for c in prog.conditions]
-        conditions += [self.condition(outcome, c, i, "any_of") for c in prog.any_of]
-        missing: list[dict[str, str]] = []
-        seen = set()
-        for c in conditions:
-            for n in c.pop("missing"):
-                if n not in seen:
-                    seen.add(n)
-                    missing.append({"fact": n, "label": fact_label(prog.subject, n)})
-        amount = int(outcome.amount[i]) if status == "eligible" else (0 if status == "ineligible" else None)
-        amount_vars = _Vars(self, outcome, i, outcome.amount_out.info)
-        used_names = sorted(set(outcome.ctx.used))
-        params_docs = [self._used_param(outcome, n, i) for n in used_names]
+        prog, amount_msg, specs = _spec(outcome.program)
+        ctx = outcome.ctx
+        status = STATUS[outcome.status.item(i)]
+        row = _RowParams(self.params, self._docs, outcome, i)
+        conditions: list[dict[str, Any]] = []
+        missing_facts: dict[str, None] = {}
+        satisfied_by: list[str] = []
+        self._conditions(outcome, specs, i, row, conditions, missing_facts, satisfied_by)
+        subject = prog.subject
+        missing = (
+            [{"fact": n, "label": fact_label(subject, n)} for n in missing_facts] if missing_facts else []
+        )
+        amount = outcome.amount.item(i) if status == "eligible" else (0 if status == "ineligible" else None)
+        params_docs: list[dict[str, Any]] = []
+        pending: list[str] = []
+        for name in sorted(ctx.used):
+            cited, _, pending_name = row[name]
+            params_docs.append(cited.copy())
+            if pending_name is not None:
+                pending.append(pending_name)
+        info = outcome.amount_out.info
+        amount_rule = (
+            amount_msg[0] if len(amount_msg) == 1 else _render(amount_msg, outcome, i, info, None, row)
+        )
+        t = ctx.t
         doc: dict[str, Any] = {
             "program": prog.id,
             "title": prog.title,
             "clause": prog.clause,
-            "subject": {"table": prog.subject, "id": str(t["id"].values[i]) if "id" in t else str(i)},
+            "subject": {"table": subject, "id": str(t["id"].values[i]) if "id" in t else str(i)},
             "status": status,
             "status_label": STATUS_ZH[status],
             "amount_fen": amount,
-            "amount": format_fen(amount) if amount is not None else None,
-            "amount_capital": fen_to_capital(amount) if amount else None,
+            "amount": _fen_text(amount) if amount is not None else None,
+            "amount_capital": _capital(amount) if amount else None,
             "benefit": prog.benefit,
             "paid_to": prog.paid_to,
-            "amount_rule": _fill(prog.amount_msg, amount_vars),
+            "amount_rule": amount_rule,
             "conditions": conditions,
             "missing": missing,
             "parameters": params_docs,
-            "pending_parameters": [d["name"] for d in params_docs if d.get("pending")],
+            "pending_parameters": pending,
         }
-        if status == "eligible" and outcome.amount_out.info:
+        if status == "eligible" and info:
             # The amount's own figures (e.g. claim_months of the social-insurance subsidy): what the
             # grant register records beside the amount when the application is approved.
-            info = {k: np.asarray(_resolve(v)) for k, v in outcome.amount_out.info.items()}
-            doc["amount_info"] = {
-                k: int(a[i] if a.ndim and a.size > i else a.reshape(-1)[0])
-                for k, a in info.items()
-                if a.dtype.kind in "iu" and a.size
-            }
+            figures: dict[str, int] = {}
+            for k, v in info.items():
+                a = np.asarray(_resolve(v))
+                if a.dtype.kind in "iu" and a.size:
+                    if a.ndim == 1:
+                        figures[k] = a.item(i if a.shape[0] > i else 0)
+                    else:
+                        figures[k] = int(a[i] if a.ndim and a.size > i else a.reshape(-1)[0])
+            doc["amount_info"] = figures
         if prog.any_of:
-            doc["any_of"] = {
-                "label": prog.any_of_label,
-                "satisfied_by": [c.id for c in prog.any_of if int(outcome.conds[c.id].state[i]) == PASS],
-            }
-        if outcome.soon[i]:
+            doc["any_of"] = {"label": prog.any_of_label, "satisfied_by": satisfied_by}
+        if outcome.soon.item(i):
             doc["soon"] = True
-            doc["eligible_from"] = from_day(int(outcome.eligible_from[i])).isoformat()
+            doc["eligible_from"] = _day_text(int(outcome.eligible_from[i]))
             doc["status_label"] = STATUS_ZH["soon"] + f"（{doc['eligible_from']}起）"
             doc["projected_amount_fen"] = int(outcome.amount_out.amount[i])
         if status == "eligible" and amount is not None:
             doc["funding"] = self._funding(outcome, i, amount)
         if prog.id == "online_sales_subsidy":
             doc["alternatives"] = {
-                "revenue": int(_resolve(outcome.amount_out.info["route_revenue_fen"])[i]),
-                "orders": int(_resolve(outcome.amount_out.info["route_orders_fen"])[i]),
+                "revenue": int(_resolve(info["route_revenue_fen"])[i]),
+                "orders": int(_resolve(info["route_orders_fen"])[i]),
             }
         return doc
 
     def _funding(self, outcome: Outcome, i: int, amount: int) -> list[dict[str, Any]]:
-        extra = int(outcome.district_part[i]) if outcome.district_part is not None else 0
+        extra = outcome.district_part.item(i) if outcome.district_part is not None else 0
         parts = [{"source": "市级及以上资金", "amount_fen": amount - extra}]
         if extra:
             payer = "区县财政"
@@ -303,7 +574,17 @@ def result_document(outcomes: list[Outcome], params: ParameterSet, on: dt.date) 
     ex = Explainer(params)
     programs = []
     for o in outcomes:
-        for i in o.rows:
+        applies = o.applies
+        if type(applies) is np.ndarray and applies.shape == (1,):  # one row: no index array needed
+            if applies[0]:
+                programs.append(ex.program(o, 0))
+            continue
+        rows = (
+            [k for k, x in enumerate(applies.tolist()) if x]
+            if type(applies) is np.ndarray and applies.ndim == 1 and applies.shape[0] <= 64
+            else o.rows
+        )
+        for i in rows:
             programs.append(ex.program(o, int(i)))
     return {
         "on": on.isoformat(),
