@@ -150,3 +150,11 @@ def test_empty_columns_keep_their_dtypes():
         assert month_index(e).dtype == years_of(e).dtype == np.int32
         z = np.zeros(0, dtype=np.int64)
         assert days_from_civil(z, z + 1, z + 1).dtype == np.int32
+
+
+@given(st.integers(-(10**15), 10**15))
+def test_format_fen_is_yuan_with_thousands_and_two_decimals(fen):
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    assert format_fen(fen) == f"{sign}¥{yuan:,}.{cents:02d}"
+    assert format_fen(np.int64(fen)) == format_fen(fen)

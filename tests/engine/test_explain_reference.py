@@ -405,38 +405,6 @@ def test_random_cases_match_the_reference(data: st.DataObject, supplied: Any, on
 
 # ---- the formatting shortcuts against what they stand for ---------------------------------------
 
-_AMOUNTS = st.one_of(
-    st.integers(-(10**6), 10**8),
-    st.integers(0, 10**18 - 1),
-    # sections with zeros in every place: 1 0000 0001 00, 1000 0100 0010 00, …
-    st.lists(st.sampled_from([0, 1, 10, 100, 1000, 1001, 1010, 1100, 9999, 101]), min_size=1, max_size=4).map(
-        lambda secs: sum(s * 10000**k for k, s in enumerate(secs)) * 100
-    ),
-)
-
-
-def test_capital_and_fen_text_match_money_on_every_section() -> None:
-    from xiangchuang.engine.explain import _capital, _fen_text
-
-    for fen in [*range(0, 1_000_000, 100), *range(-3000, 3000), 10**18, 10**20]:
-        try:
-            expected = fen_to_capital(fen)
-        except IndexError:  # beyond 万亿
-            with pytest.raises(IndexError):
-                _capital(fen)
-        else:
-            assert _capital(fen) == expected, fen
-        assert _fen_text(fen) == format_fen(fen), fen
-
-
-@settings(max_examples=1000, deadline=None)
-@given(_AMOUNTS)
-def test_capital_and_fen_text_match_money(fen: int) -> None:
-    from xiangchuang.engine.explain import _capital, _fen_text
-
-    assert _capital(fen) == fen_to_capital(fen)
-    assert _fen_text(fen) == format_fen(fen)
-
 
 @settings(max_examples=1000, deadline=None)
 @given(

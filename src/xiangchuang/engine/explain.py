@@ -118,78 +118,6 @@ def _day_text(n: int) -> str:
         return from_day(n).isoformat()  # out of range: fails as from_day does
 
 
-_CENTS = tuple(f".{c:02d}" for c in range(100))
-
-
-def _fen_text(fen: int) -> str:
-    """``format_fen(fen)`` for a Python int (¥1,234.50)."""
-    if fen < 0:
-        return "-" + _fen_text(-fen)
-    yuan, cents = divmod(fen, 100)
-    return f"¥{yuan:,}{_CENTS[cents]}"
-
-
-# Chinese capitals (money.fen_to_capital) by tables of two-digit halves of a four-digit section,
-# taken from fen_to_capital itself: n yuan for 0 < n < 10000 reads "<section>元整".
-_LOW = ("", *(fen_to_capital(n * 100)[:-2] for n in range(1, 100)))  # 1..99
-_HIGH = ("", *(fen_to_capital(n * 10000)[:-2] for n in range(1, 100)))  # 100..9900 by 100
-_SECTION_UNITS = ("", "万", "亿", "万亿")
-_CAP_DIGITS = "零壹贰叁肆伍陆柒捌玖"
-
-
-def _section_text(n: int) -> str:
-    """money._section(n) for 0 < n < 10000: a zero between the halves reads 零 once."""
-    high, low = divmod(n, 100)
-    if not high:
-        return _LOW[low]
-    if not low:
-        return _HIGH[high]
-    return _HIGH[high] + ("零" if high % 10 == 0 or low < 10 else "") + _LOW[low]
-
-
-def _capital(fen: int) -> str:
-    """``fen_to_capital(fen)`` for a Python int, section by section from tables."""
-    if fen < 0:
-        return "负" + _capital(-fen)
-    yuan, cents = divmod(fen, 100)
-    jiao, fen_digit = divmod(cents, 10)
-    text = ""
-    if yuan:
-        if yuan < 10000:
-            text = _section_text(yuan)
-        elif yuan < 10**8:  # 万: a zero before a low section under 1000 reads 零
-            high, low = divmod(yuan, 10000)
-            text = _section_text(high) + "万"
-            if low:
-                text += ("零" if low < 1000 else "") + _section_text(low)
-        elif yuan >= 10**16:  # beyond 万亿: as money.fen_to_capital has it
-            return fen_to_capital(fen)
-        else:
-            sections = []
-            n = yuan
-            while n:
-                n, sec = divmod(n, 10000)
-                sections.append(sec)
-            need_zero = False
-            for idx in range(len(sections) - 1, -1, -1):
-                sec = sections[idx]
-                if sec == 0:
-                    need_zero = bool(text)
-                    continue
-                if text and (need_zero or sec < 1000):
-                    text += "零"
-                text += _section_text(sec) + _SECTION_UNITS[idx]
-                need_zero = False
-        text += "元"
-    if jiao == 0 and fen_digit == 0:
-        return (text or "零元") + "整"
-    if jiao:
-        text += _CAP_DIGITS[jiao] + "角"
-    elif yuan:
-        text += "零"
-    return text + (_CAP_DIGITS[fen_digit] + "分" if fen_digit else "整")
-
-
 _DATE, _FEN, _MONTH, _PERMYRIAD, _PLAIN = range(1, 6)
 _VAR_KINDS: dict[str, int] = {}
 
@@ -213,7 +141,7 @@ def _format_int(key: str, v: int) -> str:
     if kind == _PLAIN:
         return str(v)
     if kind == _FEN:
-        return _fen_text(v)
+        return format_fen(v)
     if kind == _DATE:
         return "—" if v >= _NEVER else _day_text(v)
     if kind == _MONTH:
@@ -363,7 +291,7 @@ def _render(
                 if type(x) is int:
                     kind = _VAR_KINDS.get(key) or _var_kind(key)
                     out[k] = (
-                        str(x) if kind == _PLAIN else _fen_text(x) if kind == _FEN else _format_int(key, x)
+                        str(x) if kind == _PLAIN else format_fen(x) if kind == _FEN else _format_int(key, x)
                     )
                     continue
             out[k] = _quote(key, value, i)
@@ -516,8 +444,8 @@ class Explainer:
             "status": status,
             "status_label": STATUS_ZH[status],
             "amount_fen": amount,
-            "amount": _fen_text(amount) if amount is not None else None,
-            "amount_capital": _capital(amount) if amount else None,
+            "amount": format_fen(amount) if amount is not None else None,
+            "amount_capital": fen_to_capital(amount) if amount else None,
             "benefit": prog.benefit,
             "paid_to": prog.paid_to,
             "amount_rule": amount_rule,

@@ -74,9 +74,14 @@ def yuan_to_fen(value: Decimal | int | str) -> int:
 
 def format_fen(fen: int) -> str:
     """¥1,234.50"""
-    sign = "-" if fen < 0 else ""
-    yuan, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}¥{yuan:,}.{cents:02d}"
+    fen = int(fen)
+    if fen < 0:
+        return "-" + format_fen(-fen)
+    yuan, cents = divmod(fen, 100)
+    return f"¥{yuan:,}{_CENTS[cents]}"
+
+
+_CENTS = tuple(f".{c:02d}" for c in range(100))
 
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
