@@ -195,3 +195,20 @@ def test_case_catalogue() -> None:
     per_program = Counter(p for c in CASES for p in c["expect"])
     thin = {p: per_program.get(p, 0) for p in PROGRAM_IDS if per_program.get(p, 0) < 2}
     assert not thin, f"programs with fewer than 2 worked cases: {thin}"
+
+
+def test_every_worked_case_evaluates_before_any_parameter_is_in_force() -> None:
+    """A date before the notice (2010, 2019): list and table parameters without a value in force
+    (exempt loan kinds, high-cap districts, the default rent schedule) count as empty — no crash —
+    and the explanation cites them as without a value at that date."""
+    cited_without_value = set()
+    for worked in CASES:
+        for on in (dt.date(2010, 1, 1), dt.date(2019, 6, 1)):
+            doc = evaluate(worked["case"], on)
+            assert doc["on"] == on.isoformat()
+            for row in doc["programs"]:
+                for p in row["parameters"]:
+                    if p["value"] is None:
+                        assert p["display"] == "该日期无有效参数"
+                        cited_without_value.add(p["name"])
+    assert {"loan.exempt_loan_kinds", "carrier_rent_reduction.default_schedule"} <= cited_without_value

@@ -76,7 +76,8 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         year = completed_years(start, ctx.on_col).astype(np.int64) + 1
         default = [
             (int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"]))
-            for r in thaw(ctx.value("carrier_rent_reduction.default_schedule"))
+            # No default schedule in force at the date (before the notice): no default reductions.
+            for r in thaw(ctx.value("carrier_rent_reduction.default_schedule") or ())
         ]
         uniq, inv = _schedule_codes(ctx)
         max_year = 1

@@ -72,10 +72,11 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
     ol = ctx.tables["other_loans"]
     persons = ctx.tables["persons"]
     kinds = FACTS["other_loans"]["kind"].choices
-    ctx.version("loan.exempt_loan_kinds")
-    ctx.version("loan.consumer_loan_exempt_below")
-    exempt = [kinds.index(k) for k in ctx.param("loan.exempt_loan_kinds").value_at_day(ctx.on) if k in kinds]
-    small = int(ctx.param("loan.consumer_loan_exempt_below").value_at_day(ctx.on))
+    # Before a value is in force (an evaluation date before the notice): no kind exempt, and
+    # no consumer loan small enough; the explanation cites the parameters as without a value.
+    exempt = [kinds.index(k) for k in ctx.value("loan.exempt_loan_kinds") or () if k in kinds]
+    small_fen = ctx.value("loan.consumer_loan_exempt_below")
+    small = -1 if small_fen is None else int(small_fen)
     k = ol["kind"].values
     # 5万元以下 includes 50,000 (以下 includes the bound, PROVISIONS §0).
     blocking = ~isin(k, exempt) & ~((k == kinds.index("consumer")) & (ol["amount_fen"].values <= small))
@@ -461,7 +462,7 @@ def _rate_cap(ctx: Ctx) -> np.ndarray:
     day = _loan_day(ctx)
     normal = ctx.ints("loan.rate_cap_over_lpr_bp", day)
     high = ctx.ints("loan.rate_cap_high_over_lpr_bp", day)
-    codes = [int(c) for c in ctx.param("loan.rate_cap_high_districts").value_at_day(ctx.on)]
+    codes = [int(c) for c in ctx.param("loan.rate_cap_high_districts").value_at_day(ctx.on) or ()]
     ctx.version("loan.rate_cap_high_districts", day)
     d = ctx.t["district"].values
     return pick(isin(d, codes), high, normal).astype(np.int64)
