@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -295,18 +295,40 @@ class Table:
 
     def _unknown(self, key: str) -> Col:
         fact = FACTS.get(self.name, {}).get(key)
-        kind = fact.kind if fact else "int"
-        dtype: type[np.generic] = {
-            "bool": np.bool_,
-            "date": np.int32,
-            "month": np.int32,
-            "code": np.int32,
-            "enum": np.int32,
-            "ref": np.int64,
-            "id": np.object_,
-            "text": np.object_,
-        }.get(kind, np.int64)
-        values = (
-            np.zeros(self.n, dtype=dtype) if dtype is not np.object_ else np.full(self.n, "", dtype=object)
-        )
-        return Col(values, np.zeros(self.n, dtype=bool))
+        dtype, fill = UNKNOWN_FILL[fact.kind if fact else "int"]
+        return Col(filled(dtype, fill, self.n), filled(np.bool_, False, self.n))
+
+
+# The dtype of each kind's values and what an unknown value holds.
+UNKNOWN_FILL: Final[dict[str, tuple[type[np.generic], object]]] = {
+    "bool": (np.bool_, False),
+    "date": (np.int32, 0),
+    "month": (np.int32, 0),
+    "code": (np.int32, 0),
+    "enum": (np.int32, 0),
+    "ref": (np.int64, 0),
+    "id": (np.object_, ""),
+    "text": (np.object_, ""),
+    "int": (np.int64, 0),
+    "fen": (np.int64, 0),
+    "groups": (np.int64, 0),
+}
+
+# Columns of at most this many rows (one case) may be shared constants (see ``filled``).
+SHARED_MAX = 64
+_SHARED: dict[tuple[npt.DTypeLike, object, int], npt.NDArray[Any]] = {}
+
+
+def filled(dtype: npt.DTypeLike, value: object, n: int) -> npt.NDArray[Any]:
+    """``np.full(n, value, dtype)``; for a few rows (one case) one shared read-only array per
+    (dtype, value, n), so a case's many constant columns cost no allocations. Nobody writes into
+    a column (derived columns are new arrays); a shared one raises if someone tried."""
+    if n > SHARED_MAX:
+        return np.full(n, value, dtype=dtype)
+    key = (dtype, value, n)
+    got = _SHARED.get(key)
+    if got is None:
+        got = np.full(n, value, dtype=dtype)
+        got.setflags(write=False)
+        _SHARED[key] = got
+    return got
