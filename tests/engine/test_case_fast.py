@@ -443,3 +443,24 @@ def test_contribution_runs_of_a_few_rows_match_the_vectorized_runs(rows, n_hires
     small = runs()
     with general_paths():
         assert small == runs()
+
+
+def test_lazy_columns_are_built_once_on_first_use_by_either_kind_of_maker():
+    t = F.Table("persons", 1)
+    built: list[str] = []
+
+    def make() -> F.Col:
+        built.append("plain")
+        return F.Col(np.array([7], dtype=np.int64), np.array([True]))
+
+    class Both(F.LazyColumns):
+        def column(self, key: str) -> F.Col:
+            built.append(key)
+            return F.Col(np.array([len(key)], dtype=np.int64), np.array([True]))
+
+    t.lazy["a"] = make
+    t.lazy.update(dict.fromkeys(("b", "cc"), Both()))
+    assert "a" in t and "cc" in t and list(t.lazy) == ["a", "b", "cc"]
+    assert t["cc"].values.tolist() == [2] and t["a"].values.tolist() == [7]
+    assert t["cc"] is t["cc"] and built == ["cc", "plain"]
+    assert list(t.lazy) == ["b"]

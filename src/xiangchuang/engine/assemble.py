@@ -7,15 +7,16 @@ where facts are derived, for one case and for a registry alike.
 from __future__ import annotations
 
 import functools
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from itertools import accumulate, repeat
+from itertools import accumulate
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
 from xiangchuang.engine.dates import from_day
-from xiangchuang.engine.facts import FACTS, NO_REF, Col, Table, filled
+from xiangchuang.engine.facts import FACTS, NO_REF, Col, LazyColumns, Table, filled
 from xiangchuang.engine.vec import pick
 
 IntArray = npt.NDArray[np.int64]
@@ -112,28 +113,34 @@ def empty_table(name: str) -> Table:
 
 def _join(dst: Table, src: Table, ref: str, fields: tuple[str, ...], prefix: str) -> None:
     """Make ``prefix__field`` columns of dst from the referenced src rows (built on first use)."""
-    index = _JoinIndex(dst[ref])
-    names = _join_names(prefix, fields)
+    field_of = _join_names(prefix, fields)
     cols = dst.cols
-    if not cols.keys().isdisjoint(names):
-        for name in names:
+    if not cols.keys().isdisjoint(field_of):
+        for name in field_of:
             cols.pop(name, None)
-    dst.lazy.update(
-        zip(names, map(functools.partial, repeat(_take), repeat(src), fields, repeat(index)), strict=True)
-    )
+    dst.lazy.update(dict.fromkeys(field_of, _Join(dst[ref], src, field_of)))
 
 
 @functools.cache
-def _join_names(prefix: str, fields: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(f"{prefix}__{f}" for f in fields)
+def _join_names(prefix: str, fields: tuple[str, ...]) -> dict[str, str]:
+    """The joined column's name → the source column (static: one per join of ``assemble``)."""
+    return {f"{prefix}__{f}": f for f in fields}
 
 
-class _JoinIndex:
-    """The referenced row of each row, resolved once per join and shared by its columns."""
+class _Join(LazyColumns):
+    """The columns of one join; the referenced row of each row is resolved once, on first use,
+    and shared by its columns."""
 
-    def __init__(self, ref: Col) -> None:
+    __slots__ = ("_field_of", "_ref", "_resolved", "_src")
+
+    def __init__(self, ref: Col, src: Table, field_of: dict[str, str]) -> None:
         self._ref = ref
+        self._src = src
+        self._field_of = field_of
         self._resolved: tuple[IntArray, BoolArray, bool] | None = None
+
+    def column(self, key: str) -> Col:
+        return _take(self._src, self._field_of[key], self)
 
     def resolve(self) -> tuple[IntArray, BoolArray, bool]:
         if self._resolved is None:
@@ -156,7 +163,7 @@ class _JoinIndex:
         return np.array([i if v else 0 for i, v in zip(rows, ok, strict=True)], dtype=np.int64), valid, False
 
 
-def _take(src: Table, field: str, index: _JoinIndex) -> Col:
+def _take(src: Table, field: str, index: _Join) -> Col:
     col = src[field]
     safe, valid, everywhere = index.resolve()
     if len(col.values) == 0:
@@ -187,9 +194,14 @@ def _received(
     rec = facts.tables.get("received")
     n = target.n
     supplied = "received" in facts.supplied
-    known = filled(np.bool_, supplied, n) if n <= SMALL else np.full(n, supplied, dtype=bool)
+    if n <= SMALL:
+        known = filled(np.bool_, supplied, n)
+        if rec is None or rec.n == 0:
+            return _NO_ROWS, Col(filled(np.int64, 0, n), known)
+    else:
+        known = np.full(n, supplied, dtype=bool)
     if rec is None or rec.n == 0:
-        return _NO_ROWS, Col(_zeros(n, np.int64), known)
+        return _NO_ROWS, Col(np.zeros(n, dtype=np.int64), known)
     sel = _register_rows(rec).get(program, _NO_ROWS)
     if not sel.size:
         return sel, Col(_zeros(n, np.int64), known)
@@ -286,6 +298,7 @@ def contribution_runs(
 # arithmetic cannot wrap (month differences in int32, sums of up to SMALL amounts in int64).
 _MONTH_LIMIT: Final = 1 << 30
 _FEN_LIMIT: Final = 1 << 56
+_KEY: Final = 1 << 31
 
 
 def _runs_small(
@@ -297,48 +310,67 @@ def _runs_small(
     ):
         return None
     hs: list[int] = hire_rows.tolist()
+    if not hs:
+        none32, none64 = filled(np.int32, 0, n_hires), filled(np.int64, 0, n_hires)
+        return Runs(
+            filled(np.int32, -1, n_hires),
+            none32,
+            none32,
+            none32,
+            none64,
+            filled(np.int32, 0, 0),
+            filled(np.int64, 0, 0),
+        )
     ms: list[int] = months.tolist()
     fs: list[int] = [0] * len(hs) if fen is None else fen.tolist()
-    if ms and not (min(ms) >= -_MONTH_LIMIT and max(ms) < _MONTH_LIMIT):
+    if not (
+        min(ms) >= -_MONTH_LIMIT and max(ms) < _MONTH_LIMIT and min(fs) > -_FEN_LIMIT and max(fs) < _FEN_LIMIT
+    ):
         return None
-    if fs and not (min(fs) > -_FEN_LIMIT and max(fs) < _FEN_LIMIT):
-        return None
-    rows = sorted(
-        (h, m, f) for h, m, f in zip(hs, ms, fs, strict=True) if 0 <= h < n_hires
-    )  # stable order of (hire, month): several rows of one month are added up below
-    if not rows:
-        return None  # (rows about no hire at all: the vectorized path decides)
-    hire: list[int] = []
-    month: list[int] = []
-    amount: list[int] = []
-    for h, m, f in rows:
-        if hire and hire[-1] == h and month[-1] == m:
-            amount[-1] += f
-        else:
-            hire.append(h)
-            month.append(m)
-            amount.append(f)
+    if min(hs) < 0 or max(hs) >= n_hires:  # rows about no hire are left out
+        keep = [i for i, h in enumerate(hs) if 0 <= h < n_hires]
+        if not keep:
+            return None  # (rows, but none about a hire: the vectorized path decides)
+        hs, ms, fs = [hs[i] for i in keep], [ms[i] for i in keep], [fs[i] for i in keep]
+    # (hire, month) as one integer key, in the order of the pair
+    keys = [h * _KEY + m + _MONTH_LIMIT for h, m in zip(hs, ms, strict=True)]
+    if sorted(keys) != keys:
+        order = sorted(range(len(keys)), key=keys.__getitem__)  # stable, as lexsort
+        keys, fs = [keys[i] for i in order], [fs[i] for i in order]
+    if len(set(keys)) == len(keys):
+        distinct, amount = keys, fs
+    else:
+        distinct, amount = [keys[0]], [fs[0]]
+        for key, f in zip(keys[1:], fs[1:], strict=True):
+            if key == distinct[-1]:
+                amount[-1] += f  # several rows of one month add up
+            else:
+                distinct.append(key)
+                amount.append(f)
+    hire = [key // _KEY for key in distinct]
+    month = [key % _KEY - _MONTH_LIMIT for key in distinct]
     last = [-1] * n_hires
     first = [0] * n_hires
     run = [0] * n_hires
     count = [0] * n_hires
     start = [0] * n_hires
-    i, size = 0, len(hire)
+    i, size = 0, len(distinct)
     while i < size:
         h = hire[i]
-        j = i
-        while j + 1 < size and hire[j + 1] == h:
-            j += 1
-        k = j
-        while k > i and month[k] - month[k - 1] == 1:
-            k -= 1
+        j = bisect_right(hire, h, i) - 1  # the hire's months are i..j
+        k = i
+        if month[j] - month[i] != j - i:  # not one unbroken run: where does the last run start?
+            k = j
+            while month[k] - month[k - 1] == 1:
+                k -= 1
         last[h], first[h], run[h], count[h], start[h] = month[j], month[i], j - k + 1, j - i + 1, i
         i = j + 1
+    per_hire = np.array((last, first, run, count), dtype=np.int32)  # (one allocation for four columns)
     return Runs(
-        np.array(last, dtype=np.int32),
-        np.array(first, dtype=np.int32),
-        np.array(run, dtype=np.int32),
-        np.array(count, dtype=np.int32),
+        per_hire[0],
+        per_hire[1],
+        per_hire[2],
+        per_hire[3],
         np.array(start, dtype=np.int64),
         np.array(month, dtype=np.int32),
         np.array(amount, dtype=np.int64),
@@ -358,10 +390,16 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     for year_col in ("claim_year", "sales_year"):
         c = businesses[year_col]
         if businesses.n <= SMALL and c.values.dtype.kind in "iu":
-            values = np.array(
-                [v if k else last_year for v, k in zip(c.values.tolist(), c.known.tolist(), strict=True)],
-                dtype=np.int64,
-            )
+            known = c.known.tolist()
+            if False not in known:
+                values = c.values.astype(np.int64)
+            elif True not in known:
+                values = np.array([last_year] * businesses.n, dtype=np.int64)
+            else:
+                values = np.array(
+                    [v if k else last_year for v, k in zip(c.values.tolist(), known, strict=True)],
+                    dtype=np.int64,
+                )
         else:
             values = pick(c.known, c.values, last_year).astype(np.int64)
         businesses.cols[year_col] = Col(values, _ones(businesses.n))
@@ -371,9 +409,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     # 首次创办 is about this business: the registry's per-business value wins over the person's flag.
     own = businesses["founder_first_business"]
     joined = businesses["founder__first_business"]
-    businesses.cols["founder__first_business"] = Col(
-        pick(own.known, own.values, joined.values).astype(bool), own.known | joined.known
-    )
+    businesses.cols["founder__first_business"] = _prefer(own, joined, np.dtype(np.bool_))
     _join(businesses, T["carriers"], "carrier_id", CARRIER_FIELDS, "carrier")
     _year_facts(businesses, T["business_years"])
 
@@ -411,6 +447,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     safe = pick(valid, idx, 0)
     hires.cols["job_subsidy_received"] = _take_rows(persons["job_subsidy_received"], safe, valid)
     hires.cols["si_months_received"] = _take_rows(persons["si_months_received"], safe, valid)
+    del person_id, idx, valid, safe
     con = T["contributions"]
     ck = _row_flag(hires, "__contributions_supplied", "contributions" in facts.supplied)
     h_rows = con["hire_id"].values.astype(np.int64, copy=False)
@@ -440,7 +477,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     _join(loans, businesses, "business_id", BUSINESS_FIELDS, "business")
     d = loans["district"]
     bd = loans["business__district"]
-    loans.cols["district"] = Col(pick(d.known, d.values, bd.values).astype(np.int32), d.known | bd.known)
+    loans.cols["district"] = _prefer(d, bd, np.dtype(np.int32))
 
     # Trainings: the trainee's facts and register.
     _join(T["trainings"], persons, "person_id", TRAINEE_FIELDS, "person")
@@ -453,6 +490,18 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     return T
 
 
+def _prefer(a: Col, b: Col, dtype: np.dtype[Any]) -> Col:
+    """``a``'s value where known, else ``b``'s (as ``dtype``); known where either is."""
+    if len(a.values) <= SMALL and a.values.dtype == b.values.dtype == dtype:
+        a_known, b_known = a.known.tolist(), b.known.tolist()
+        values: Any = np.array(
+            [x if k else y for x, y, k in zip(a.values.tolist(), b.values.tolist(), a_known, strict=True)],
+            dtype=dtype,
+        )
+        return Col(values, np.array([p or q for p, q in zip(a_known, b_known, strict=True)], dtype=np.bool_))
+    return Col(pick(a.known, a.values, b.values).astype(dtype), a.known | b.known)
+
+
 def _take_rows(col: Col, safe: IntArray, valid: BoolArray) -> Col:
     """``col.take`` with the safe row numbers computed once for several columns."""
     if len(col.values) == 0:
@@ -463,17 +512,27 @@ def _take_rows(col: Col, safe: IntArray, valid: BoolArray) -> Col:
 def _year_facts(businesses: Table, by: Table) -> None:
     """The business-year facts of each business's claim year and sales year."""
     n = businesses.n
+    small = n <= SMALL and by.n <= SMALL and (n or not by.n)
+    rows: list[tuple[int, int]] | None = None
     for year_col, fields in (
         ("claim_year", ("employer_si_paid_fen",)),
         ("sales_year", ("online_revenue_fen", "online_orders", "courier_fees_fen")),
     ):
-        if (
-            n <= SMALL
-            and by.n <= SMALL
-            and (n or not by.n)
-            and _year_facts_small(businesses, by, year_col, fields)
-        ):
-            continue
+        if small:
+            if rows is None:  # (business row, year) of every year row
+                rows = (
+                    list(
+                        zip(
+                            by["business_id"].values.astype(np.int64, copy=False).tolist(),
+                            by["year"].values.astype(np.int64, copy=False).tolist(),
+                            strict=True,
+                        )
+                    )
+                    if by.n
+                    else []
+                )
+            if _year_facts_small(businesses, by, year_col, fields, rows):
+                continue
         year_row = np.full(n, NO_REF, dtype=np.int64)
         if by.n:
             b = by["business_id"].values.astype(np.int64, copy=False)
@@ -492,26 +551,26 @@ def _year_facts(businesses: Table, by: Table) -> None:
             businesses.cols[f] = col
 
 
-def _year_facts_small(businesses: Table, by: Table, year_col: str, fields: tuple[str, ...]) -> bool:
+def _year_facts_small(
+    businesses: Table, by: Table, year_col: str, fields: tuple[str, ...], rows: list[tuple[int, int]]
+) -> bool:
     """_year_facts of one year column for a few rows, with Python integers (the same columns), or
     False where only the vectorized path applies (columns that are not integers)."""
     n = businesses.n
     year_row = [NO_REF] * n
-    if by.n:
-        b = by["business_id"].values.astype(np.int64, copy=False).tolist()
-        y = by["year"].values.astype(np.int64, copy=False).tolist()
+    if rows:
         want = businesses[year_col].values.astype(np.int64, copy=False).tolist()
-        for j, (business, year) in enumerate(zip(b, y, strict=True)):
+        for j, (business, year) in enumerate(rows):
             if 0 <= business < n and year == want[business]:
                 year_row[business] = j  # (the last matching row wins, as in the vectorized path)
     cols = [by[f] for f in fields]
     if any(col.values.dtype.kind not in "iu" for col in cols):
         return False
     if NO_REF not in year_row:  # every business has its year's row
-        rows = np.array(year_row, dtype=np.int64)
+        found = np.array(year_row, dtype=np.int64)
         for f, col in zip(fields, cols, strict=True):
-            businesses.cols[f] = Col(col.values[rows], col.known[rows])
-    elif all(r == NO_REF for r in year_row):  # none has
+            businesses.cols[f] = Col(col.values[found], col.known[found])
+    elif year_row.count(NO_REF) == n:  # none has
         for f, col in zip(fields, cols, strict=True):
             businesses.cols[f] = Col(_zeros(n, col.values.dtype), _zeros(n, np.bool_))
     else:
@@ -527,8 +586,8 @@ def _year_facts_small(businesses: Table, by: Table, year_col: str, fields: tuple
 
 def _contribution_months(runs: Runs) -> Table:
     size = runs.months.size + 1
-    fen = runs.fen.tolist() if size <= SMALL else None
-    if fen is not None and all(-_FEN_LIMIT < f < _FEN_LIMIT for f in fen):
+    fen: list[int] | None = runs.fen.tolist() if size <= SMALL else None
+    if fen is not None and (not fen or (min(fen) > -_FEN_LIMIT and max(fen) < _FEN_LIMIT)):
         before = np.array([0, *accumulate(fen)], dtype=np.int64)
         month = np.array([*runs.months.tolist(), -1], dtype=np.int32)
     else:

@@ -181,8 +181,14 @@ def _fast_groups(raw: Any) -> Any:
 _GROUP_BITS: Final = {name: 1 << bit for name, (bit, _) in GROUPS.items()}
 
 
+def _REF(raw: Any) -> Any:  # (references are resolved by the builders, not parsed)
+    return _SLOW
+
+
 def _fast_parser(fact: Fact) -> Callable[[Any], Any]:
     """The value of a given fact in its common form (what _parse_value returns), else _SLOW."""
+    if fact.kind == "ref":
+        return _REF
     if fact.kind == "enum":
         codes: dict[str, int] = {}
         for i, choice in enumerate(fact.choices):
@@ -260,16 +266,19 @@ def _build_one(
     """``_build`` of one row (one case's person, business, loan…): the same columns, fewer calls."""
     path, row = path_row
     cols = table.cols
+    known = filled(np.bool_, True, 1)
+    unknown_mask = filled(np.bool_, False, 1)
+    array = np.array
     for fname, fact, dtype, unknown, parse in _SPECS[table.name]:
         raw = row.get(fname)
         if raw is None:
-            if fact.kind == "ref":
-                cols[fname] = Col(filled(np.int64, NO_REF, 1), filled(np.bool_, False, 1))
+            if parse is _REF:
+                cols[fname] = Col(filled(np.int64, NO_REF, 1), unknown_mask)
             elif fname in row:
-                cols[fname] = Col(filled(dtype, unknown, 1), filled(np.bool_, False, 1))
+                cols[fname] = Col(filled(dtype, unknown, 1), unknown_mask)
             continue  # else never given: the table reads it as unknown
         value: Any
-        if fact.kind == "ref":
+        if parse is _REF:
             key = str(raw)
             value = refs.get(fact.ref or "", {}).get(key)
             if value is None:
@@ -278,8 +287,8 @@ def _build_one(
             value = parse(raw)
             if value is _SLOW:
                 value = _parse_value(fact, raw, f"{path}.{fname}")
-        values: Any = np.array((value,), dtype=dtype)
-        cols[fname] = Col(values, filled(np.bool_, True, 1))
+        values: Any = array((value,), dtype=dtype)
+        cols[fname] = Col(values, known)
 
 
 def _column(
@@ -345,6 +354,8 @@ _NO_EXTRA: Final[frozenset[str]] = frozenset()
 
 def _check_keys(path: str, row: Mapping[str, Any], table: str, extra: frozenset[str] = _NO_EXTRA) -> None:
     allowed = _ALLOWED[table]
+    if allowed.issuperset(row):
+        return
     for key in row:
         if key not in allowed and key not in extra:
             raise CaseError(f"{path}.{key}", "不是可识别的字段（见 xiangchuang schema case）")
@@ -467,10 +478,12 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         hid = add("hires", path, hm, f"H{j + 1}")
         if "contributions" in hm:
             cpath = f"{path}.contributions"
+            allowed = _ALLOWED["contributions"]
             for k, c in enumerate(_as_list(hm["contributions"], cpath)):
                 rpath = f"{cpath}[{k}]"
-                cm = dict(_as_map(c, rpath))
-                _check_keys(rpath, cm, "contributions")
+                cm = dict(c if type(c) is dict else _as_map(c, rpath))
+                if not allowed.issuperset(cm):
+                    _check_keys(rpath, cm, "contributions")
                 cm["hire_id"] = hid
                 contributions.append((rpath, cm))
 

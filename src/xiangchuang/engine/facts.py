@@ -263,16 +263,26 @@ class Col:
         return Col(self.values[safe], self.known[safe] & valid)
 
 
+class LazyColumns:
+    """The maker of several lazy columns (e.g. all the columns of one join): ``Table.lazy`` maps
+    each of their names to the one object, and ``column(name)`` builds that column."""
+
+    __slots__ = ()
+
+    def column(self, key: str) -> Col:
+        raise NotImplementedError
+
+
 class Table:
     """Columns of equal length. Missing columns read as all-unknown. Derived columns may be
-    registered as ``lazy`` and are built on first use (joined facts a program never reads cost
-    neither time nor memory)."""
+    registered as ``lazy`` (a zero-argument callable, or a :class:`LazyColumns`) and are built on
+    first use (joined facts a program never reads cost neither time nor memory)."""
 
     def __init__(self, name: str, n: int, cols: Mapping[str, Col] | None = None) -> None:
         self.name = name
         self.n = n
         self.cols: dict[str, Col] = dict(cols or {})
-        self.lazy: dict[str, Callable[[], Col]] = {}
+        self.lazy: dict[str, Callable[[], Col] | LazyColumns] = {}
 
     def __len__(self) -> int:
         return self.n
@@ -284,7 +294,12 @@ class Table:
         col = self.cols.get(key)
         if col is None:
             make = self.lazy.pop(key, None)
-            col = make() if make is not None else self._unknown(key)
+            if make is None:
+                col = self._unknown(key)
+            elif isinstance(make, LazyColumns):
+                col = make.column(key)
+            else:
+                col = make()
             self.cols[key] = col
         return col
 
@@ -324,6 +339,8 @@ def filled(dtype: npt.DTypeLike, value: object, n: int) -> npt.NDArray[Any]:
     (dtype, value, n), so a case's many constant columns cost no allocations. Nobody writes into
     a column (derived columns are new arrays); a shared one raises if someone tried."""
     if n > SHARED_MAX:
+        if value is False or (type(value) is int and value == 0):
+            return np.zeros(n, dtype=dtype)  # (calloc: pages never written cost no memory)
         return np.full(n, value, dtype=dtype)
     key = (dtype, value, n)
     got = _SHARED.get(key)
