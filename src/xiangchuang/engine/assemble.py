@@ -443,8 +443,11 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     _join(hires, businesses, "business_id", HIRE_BUSINESS_FIELDS, "business")
     person_id = hires["person_id"]
     idx = person_id.values.astype(np.int64, copy=False)
-    valid = person_id.known & (person_id.values >= 0)
-    safe = pick(valid, idx, 0)
+    if idx.size <= SMALL and False not in person_id.known.tolist() and min(idx.tolist(), default=0) >= 0:
+        valid, safe = _ones(idx.size), idx  # every hire's person is a row (one case)
+    else:
+        valid = person_id.known & (person_id.values >= 0)
+        safe = pick(valid, idx, 0)
     hires.cols["job_subsidy_received"] = _take_rows(persons["job_subsidy_received"], safe, valid)
     hires.cols["si_months_received"] = _take_rows(persons["si_months_received"], safe, valid)
     del person_id, idx, valid, safe
