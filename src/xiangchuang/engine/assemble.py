@@ -155,7 +155,10 @@ class _Join(LazyColumns):
 
     def _resolve_small(self, idx: IntArray) -> tuple[IntArray, BoolArray, bool]:
         rows = idx.tolist()
-        ok = [k and i != NO_REF for i, k in zip(rows, self._ref.known.tolist(), strict=True)]
+        known = self._ref.known.tolist()
+        if NO_REF not in rows and False not in known:
+            return idx, _ones(len(rows)), True
+        ok = [k and i != NO_REF for i, k in zip(rows, known, strict=True)]
         if all(ok):
             return idx, _ones(len(ok)), True
         valid = np.array(ok, dtype=np.bool_)
@@ -496,7 +499,12 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
 def _prefer(a: Col, b: Col, dtype: np.dtype[Any]) -> Col:
     """``a``'s value where known, else ``b``'s (as ``dtype``); known where either is."""
     if len(a.values) <= SMALL and a.values.dtype == b.values.dtype == dtype:
-        a_known, b_known = a.known.tolist(), b.known.tolist()
+        a_known = a.known.tolist()
+        if True not in a_known:  # (e.g. a fact the case does not give)
+            return Col(_own(b.values), _own(b.known))
+        if False not in a_known:
+            return Col(_own(a.values), _ones(len(a_known)))
+        b_known = b.known.tolist()
         values: Any = np.array(
             [x if k else y for x, y, k in zip(a.values.tolist(), b.values.tolist(), a_known, strict=True)],
             dtype=dtype,

@@ -131,10 +131,25 @@ def _fast_date(raw: Any) -> Any:
 
 
 def _fast_month(raw: Any) -> Any:
+    if type(raw) is str:
+        month = _MONTH_TEXT.get(raw)
+        if month is not None:
+            return month
+    elif type(raw) is not int:
+        return _SLOW
     try:
         return parse_month(raw)
     except (TypeError, ValueError, OverflowError):
         return _SLOW
+
+
+# 'YYYY-MM' → month number for the months contributions are paid in (a static table; any other
+# text goes through parse_month, as before).
+_MONTH_TEXT: Final = {
+    f"{year:04d}-{month:02d}": (year - 1970) * 12 + month - 1
+    for year in range(1970, 2100)
+    for month in range(1, 13)
+}
 
 
 def _fast_bool(raw: Any) -> Any:
