@@ -1,7 +1,9 @@
 """From input tables to the columns the programs read: joins, register counts, contribution runs.
 
 Everything here is vectorized (NumPy sorts, bincounts and fancy indexing) and is the single place
-where facts are derived, for one case and for a registry alike.
+where facts are derived, for one case and for a registry alike. Tables of at most ``SMALL`` rows
+(one case) take small paths with Python integers where a dozen NumPy calls per column would cost
+more than the work; they give the same tables (tests/engine/test_case_fast.py).
 """
 
 from __future__ import annotations

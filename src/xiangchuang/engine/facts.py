@@ -331,7 +331,7 @@ UNKNOWN_FILL: Final[dict[str, tuple[type[np.generic], object]]] = {
 
 # Columns of at most this many rows (one case) may be shared constants (see ``filled``).
 SHARED_MAX = 64
-_SHARED: dict[tuple[npt.DTypeLike, object, int], npt.NDArray[Any]] = {}
+_SHARED: dict[tuple[npt.DTypeLike, type, object, int], npt.NDArray[Any]] = {}
 
 
 def filled(dtype: npt.DTypeLike, value: object, n: int) -> npt.NDArray[Any]:
@@ -339,10 +339,10 @@ def filled(dtype: npt.DTypeLike, value: object, n: int) -> npt.NDArray[Any]:
     (dtype, value, n), so a case's many constant columns cost no allocations. Nobody writes into
     a column (derived columns are new arrays); a shared one raises if someone tried."""
     if n > SHARED_MAX:
-        if value is False or (type(value) is int and value == 0):
+        if (value is False or (type(value) is int and value == 0)) and np.dtype(dtype).kind in "biufc":
             return np.zeros(n, dtype=dtype)  # (calloc: pages never written cost no memory)
         return np.full(n, value, dtype=dtype)
-    key = (dtype, value, n)
+    key = (dtype, type(value), value, n)  # (0 and False are equal keys, but not the same fill)
     got = _SHARED.get(key)
     if got is None:
         got = np.full(n, value, dtype=dtype)
