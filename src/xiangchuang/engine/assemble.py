@@ -1,20 +1,24 @@
 """From input tables to the columns the programs read: joins, register counts, contribution runs.
 
 Everything here is vectorized (NumPy sorts, bincounts and fancy indexing) and is the single place
-where facts are derived, for one case and for a registry alike.
+where facts are derived, for one case and for a registry alike. Tables of at most ``SMALL`` rows
+(one case) take small paths with Python integers where a dozen NumPy calls per column would cost
+more than the work; they give the same tables (tests/engine/test_case_fast.py).
 """
 
 from __future__ import annotations
 
 import functools
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Final
+from itertools import accumulate
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
 from xiangchuang.engine.dates import from_day
-from xiangchuang.engine.facts import FACTS, NO_REF, Col, Table
+from xiangchuang.engine.facts import FACTS, NO_REF, Col, LazyColumns, Table, filled
 from xiangchuang.engine.vec import pick
 
 IntArray = npt.NDArray[np.int64]
@@ -37,6 +41,19 @@ PERSON_FIELDS: Final = (
     "licence_date",
     "hukou_district",
 )
+CARRIER_FIELDS: Final = ("kind", "level", "schedule")
+HIRE_BUSINESS_FIELDS: Final = ("district", "founded_by_returning")
+BORROWER_FIELDS: Final = (*PERSON_FIELDS, "other_loans_known")
+TRAINEE_FIELDS: Final = (
+    "returning_entrepreneur",
+    "startup_intention",
+    "has_licence",
+    "licence_date",
+    "training_syb_received",
+    "training_online_received",
+    "training_iyb_received",
+    "hukou_district",
+)
 BUSINESS_FIELDS: Final = (
     "district",
     "kind",
@@ -49,6 +66,33 @@ BUSINESS_FIELDS: Final = (
     "credit_rated",
     "registration_date",
 )
+
+
+# Tables of at most this many rows (one case) take the small paths below: Python over the few
+# values instead of a dozen NumPy calls per column, and shared read-only constant columns. Larger
+# tables (a registry, a batch) take the vectorized paths. Both give the same tables (tests set
+# SMALL = -1 to compare them).
+SMALL = 64
+
+_NO_ROWS: Final = np.zeros(0, dtype=np.int64)
+_NO_ROWS.setflags(write=False)
+
+
+def _own(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """A column's own copy of ``a``; a read-only (shared) array is already safe to share."""
+    return a if not a.flags.writeable else a.copy()
+
+
+def _ones(n: int) -> BoolArray:
+    return filled(np.bool_, True, n) if n <= SMALL else np.ones(n, dtype=bool)
+
+
+def _zeros(n: int, dtype: npt.DTypeLike) -> npt.NDArray[Any]:
+    return filled(dtype, 0, n) if n <= SMALL else np.zeros(n, dtype=dtype)
+
+
+def _all(a: npt.NDArray[Any]) -> bool:
+    return all(a.tolist()) if a.size <= SMALL else bool(a.all())
 
 
 @dataclass
@@ -71,36 +115,66 @@ def empty_table(name: str) -> Table:
 
 def _join(dst: Table, src: Table, ref: str, fields: tuple[str, ...], prefix: str) -> None:
     """Make ``prefix__field`` columns of dst from the referenced src rows (built on first use)."""
-    index = _JoinIndex(dst[ref])
-    for f in fields:
-        name = f"{prefix}__{f}"
-        dst.cols.pop(name, None)
-        dst.lazy[name] = functools.partial(_take, src, f, index)
+    field_of = _join_names(prefix, fields)
+    cols = dst.cols
+    if not cols.keys().isdisjoint(field_of):
+        for name in field_of:
+            cols.pop(name, None)
+    dst.lazy.update(dict.fromkeys(field_of, _Join(dst[ref], src, field_of)))
 
 
-class _JoinIndex:
-    """The referenced row of each row, resolved once per join and shared by its columns."""
+@functools.cache
+def _join_names(prefix: str, fields: tuple[str, ...]) -> dict[str, str]:
+    """The joined column's name → the source column (static: one per join of ``assemble``)."""
+    return {f"{prefix}__{f}": f for f in fields}
 
-    def __init__(self, ref: Col) -> None:
+
+class _Join(LazyColumns):
+    """The columns of one join; the referenced row of each row is resolved once, on first use,
+    and shared by its columns."""
+
+    __slots__ = ("_field_of", "_ref", "_resolved", "_src")
+
+    def __init__(self, ref: Col, src: Table, field_of: dict[str, str]) -> None:
         self._ref = ref
+        self._src = src
+        self._field_of = field_of
         self._resolved: tuple[IntArray, BoolArray, bool] | None = None
+
+    def column(self, key: str) -> Col:
+        return _take(self._src, self._field_of[key], self)
 
     def resolve(self) -> tuple[IntArray, BoolArray, bool]:
         if self._resolved is None:
             idx = self._ref.values.astype(np.int64, copy=False)
-            valid = self._ref.known & (idx != NO_REF)
-            everywhere = bool(valid.all())
-            self._resolved = (idx if everywhere else pick(valid, idx, 0), valid, everywhere)
+            if idx.size <= SMALL:
+                self._resolved = self._resolve_small(idx)
+            else:
+                valid = self._ref.known & (idx != NO_REF)
+                everywhere = bool(valid.all())
+                self._resolved = (idx if everywhere else pick(valid, idx, 0), valid, everywhere)
         return self._resolved
 
+    def _resolve_small(self, idx: IntArray) -> tuple[IntArray, BoolArray, bool]:
+        rows = idx.tolist()
+        known = self._ref.known.tolist()
+        if NO_REF not in rows and False not in known:
+            return idx, _ones(len(rows)), True
+        ok = [k and i != NO_REF for i, k in zip(rows, known, strict=True)]
+        if all(ok):
+            return idx, _ones(len(ok)), True
+        valid = np.array(ok, dtype=np.bool_)
+        valid.setflags(write=False)  # shared by the join's columns
+        return np.array([i if v else 0 for i, v in zip(rows, ok, strict=True)], dtype=np.int64), valid, False
 
-def _take(src: Table, field: str, index: _JoinIndex) -> Col:
+
+def _take(src: Table, field: str, index: _Join) -> Col:
     col = src[field]
     safe, valid, everywhere = index.resolve()
     if len(col.values) == 0:
-        return Col(np.zeros(len(safe), dtype=col.values.dtype), np.zeros(len(safe), dtype=bool))
-    if col.known.all():
-        known = valid.copy()  # every source row known: known where the reference is valid
+        return Col(_zeros(len(safe), col.values.dtype), _zeros(len(safe), np.bool_))
+    if _all(col.known):
+        known = _own(valid)  # every source row known: known where the reference is valid
     else:
         known = col.known[safe]
         if not everywhere:
@@ -114,7 +188,7 @@ def _count(rows: IntArray, n: int, weights: IntArray | None = None) -> IntArray:
         rows = rows[ok]
         weights = None if weights is None else weights[ok]
     if rows.size == 0:
-        return np.zeros(n, dtype=np.int64)
+        return _zeros(n, np.int64)
     return np.bincount(rows, weights=weights, minlength=n).astype(np.int64, copy=False)
 
 
@@ -124,10 +198,18 @@ def _received(
     """Rows of the register for ``program`` (as row numbers of the subject table), and a count column."""
     rec = facts.tables.get("received")
     n = target.n
-    known = np.full(n, "received" in facts.supplied, dtype=bool)
+    supplied = "received" in facts.supplied
+    if n <= SMALL:
+        known = filled(np.bool_, supplied, n)
+        if rec is None or rec.n == 0:
+            return _NO_ROWS, Col(filled(np.int64, 0, n), known)
+    else:
+        known = np.full(n, supplied, dtype=bool)
     if rec is None or rec.n == 0:
-        return np.zeros(0, dtype=np.int64), Col(np.zeros(n, dtype=np.int64), known)
-    sel = _register_rows(rec).get(program, np.zeros(0, dtype=np.int64))
+        return _NO_ROWS, Col(np.zeros(n, dtype=np.int64), known)
+    sel = _register_rows(rec).get(program, _NO_ROWS)
+    if not sel.size:
+        return sel, Col(_zeros(n, np.int64), known)
     rows = rec[row_col].values[sel].astype(np.int64, copy=False)
     return sel, Col(_count(rows, n), known)
 
@@ -173,6 +255,10 @@ def contribution_runs(
 
     Linear in the number of rows when they come sorted by (hire, month), as the registry and the
     synthetic data write them; otherwise sorted first."""
+    if hire_rows.size <= SMALL and n_hires <= SMALL:
+        small = _runs_small(hire_rows, months, n_hires, fen)
+        if small is not None:
+            return small
     last = np.full(n_hires, -1, dtype=np.int32)
     first = np.zeros(n_hires, dtype=np.int32)
     run = np.zeros(n_hires, dtype=np.int32)
@@ -213,6 +299,89 @@ def contribution_runs(
     return Runs(last, first, run, count, start, m, f)
 
 
+# The small path computes with Python integers: it is taken only where the arrays' fixed-width
+# arithmetic cannot wrap (month differences in int32, sums of up to SMALL amounts in int64).
+_MONTH_LIMIT: Final = 1 << 30
+_FEN_LIMIT: Final = 1 << 56
+_KEY: Final = 1 << 31
+
+
+def _runs_small(
+    hire_rows: IntArray, months: npt.NDArray[np.int32], n_hires: int, fen: IntArray | None
+) -> Runs | None:
+    """:func:`contribution_runs` for a few rows (one case), or None where it must not be used."""
+    if not (
+        hire_rows.dtype.kind in "iu" and months.dtype.kind in "iu" and (fen is None or fen.dtype.kind in "iu")
+    ):
+        return None
+    hs: list[int] = hire_rows.tolist()
+    if not hs:
+        none32, none64 = filled(np.int32, 0, n_hires), filled(np.int64, 0, n_hires)
+        return Runs(
+            filled(np.int32, -1, n_hires),
+            none32,
+            none32,
+            none32,
+            none64,
+            filled(np.int32, 0, 0),
+            filled(np.int64, 0, 0),
+        )
+    ms: list[int] = months.tolist()
+    fs: list[int] = [0] * len(hs) if fen is None else fen.tolist()
+    if not (
+        min(ms) >= -_MONTH_LIMIT and max(ms) < _MONTH_LIMIT and min(fs) > -_FEN_LIMIT and max(fs) < _FEN_LIMIT
+    ):
+        return None
+    if min(hs) < 0 or max(hs) >= n_hires:  # rows about no hire are left out
+        keep = [i for i, h in enumerate(hs) if 0 <= h < n_hires]
+        if not keep:
+            return None  # (rows, but none about a hire: the vectorized path decides)
+        hs, ms, fs = [hs[i] for i in keep], [ms[i] for i in keep], [fs[i] for i in keep]
+    # (hire, month) as one integer key, in the order of the pair
+    keys = [h * _KEY + m + _MONTH_LIMIT for h, m in zip(hs, ms, strict=True)]
+    if sorted(keys) != keys:
+        order = sorted(range(len(keys)), key=keys.__getitem__)  # stable, as lexsort
+        keys, fs = [keys[i] for i in order], [fs[i] for i in order]
+    if len(set(keys)) == len(keys):
+        distinct, amount = keys, fs
+    else:
+        distinct, amount = [keys[0]], [fs[0]]
+        for key, f in zip(keys[1:], fs[1:], strict=True):
+            if key == distinct[-1]:
+                amount[-1] += f  # several rows of one month add up
+            else:
+                distinct.append(key)
+                amount.append(f)
+    hire = [key // _KEY for key in distinct]
+    month = [key % _KEY - _MONTH_LIMIT for key in distinct]
+    last = [-1] * n_hires
+    first = [0] * n_hires
+    run = [0] * n_hires
+    count = [0] * n_hires
+    start = [0] * n_hires
+    i, size = 0, len(distinct)
+    while i < size:
+        h = hire[i]
+        j = bisect_right(hire, h, i) - 1  # the hire's months are i..j
+        k = i
+        if month[j] - month[i] != j - i:  # not one unbroken run: where does the last run start?
+            k = j
+            while month[k] - month[k - 1] == 1:
+                k -= 1
+        last[h], first[h], run[h], count[h], start[h] = month[j], month[i], j - k + 1, j - i + 1, i
+        i = j + 1
+    per_hire = np.array((last, first, run, count), dtype=np.int32)  # (one allocation for four columns)
+    return Runs(
+        per_hire[0],
+        per_hire[1],
+        per_hire[2],
+        per_hire[3],
+        np.array(start, dtype=np.int64),
+        np.array(month, dtype=np.int32),
+        np.array(amount, dtype=np.int64),
+    )
+
+
 def assemble(facts: Facts, on: int) -> dict[str, Table]:
     """Add the derived columns to every subject table (in place) and return the tables."""
     T = facts.tables
@@ -225,40 +394,29 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     last_year = from_day(on).year - 1
     for year_col in ("claim_year", "sales_year"):
         c = businesses[year_col]
-        businesses.cols[year_col] = Col(
-            pick(c.known, c.values, last_year).astype(np.int64), np.ones(businesses.n, dtype=bool)
-        )
+        if businesses.n <= SMALL and c.values.dtype.kind in "iu":
+            known = c.known.tolist()
+            if False not in known:
+                values = c.values.astype(np.int64)
+            elif True not in known:
+                values = np.array([last_year] * businesses.n, dtype=np.int64)
+            else:
+                values = np.array(
+                    [v if k else last_year for v, k in zip(c.values.tolist(), known, strict=True)],
+                    dtype=np.int64,
+                )
+        else:
+            values = pick(c.known, c.values, last_year).astype(np.int64)
+        businesses.cols[year_col] = Col(values, _ones(businesses.n))
 
     # Businesses: founder facts, the year rows for the claim and sales years.
     _join(businesses, persons, "founder_id", PERSON_FIELDS, "founder")
     # 首次创办 is about this business: the registry's per-business value wins over the person's flag.
     own = businesses["founder_first_business"]
     joined = businesses["founder__first_business"]
-    businesses.cols["founder__first_business"] = Col(
-        pick(own.known, own.values, joined.values).astype(bool), own.known | joined.known
-    )
-    _join(businesses, T["carriers"], "carrier_id", ("kind", "level", "schedule"), "carrier")
-    by = T["business_years"]
-    for year_col, fields in (
-        ("claim_year", ("employer_si_paid_fen",)),
-        ("sales_year", ("online_revenue_fen", "online_orders", "courier_fees_fen")),
-    ):
-        year_row = np.full(businesses.n, NO_REF, dtype=np.int64)
-        if by.n:
-            b = by["business_id"].values.astype(np.int64, copy=False)
-            y = by["year"].values.astype(np.int64, copy=False)
-            want = businesses[year_col].values.astype(np.int64, copy=False)
-            okb = (b >= 0) & (b < businesses.n)
-            match = okb & (y == pick(okb, want[pick(okb, b, 0)], -1))
-            year_row[b[match]] = np.flatnonzero(match)
-        has_row = year_row != NO_REF
-        for f in fields:
-            col = by[f].take(year_row, has_row)
-            # A year not in the supplied table is a known zero only when the whole table was supplied.
-            # A year with no row is unknown: nothing says it was zero, even when other years are given.
-            col.values = pick(has_row, col.values, 0)
-            col.known = has_row & col.known
-            businesses.cols[f] = col
+    businesses.cols["founder__first_business"] = _prefer(own, joined, np.dtype(np.bool_))
+    _join(businesses, T["carriers"], "carrier_id", CARRIER_FIELDS, "carrier")
+    _year_facts(businesses, T["business_years"])
 
     # Register of what was already granted.
     businesses.cols["startup_years_claimed"] = _received(facts, "startup_subsidy", businesses)[1]
@@ -271,7 +429,6 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     for prog in ("training_syb", "training_online", "training_iyb", "job_subsidy", "free_workstation"):
         persons.cols[f"{prog}_received"] = _received(facts, prog, persons)[1]
     sel_si, col_si = _received(facts, "social_insurance_subsidy", persons)
-    months_si = np.zeros(persons.n, dtype=np.int64)
     if sel_si.size:
         rec = T["received"]
         months_si = _count(
@@ -279,22 +436,26 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
             persons.n,
             rec["months"].values[sel_si].astype(np.int64),
         )
+    else:
+        months_si = _zeros(persons.n, np.int64)
     persons.cols["si_months_received"] = Col(months_si, col_si.known)
     T["other_loans"]
     olk = _row_flag(persons, "__other_loans_supplied", "other_loans" in facts.supplied)
-    persons.cols["other_loans_known"] = Col(olk, np.ones(persons.n, dtype=bool))
+    persons.cols["other_loans_known"] = Col(olk, _ones(persons.n))
 
     # Hires: the hired person's and the employer's facts; contribution runs.
     _join(hires, persons, "person_id", PERSON_FIELDS, "person")
-    _join(hires, businesses, "business_id", ("district", "founded_by_returning"), "business")
-    hires.cols["job_subsidy_received"] = persons["job_subsidy_received"].take(
-        hires["person_id"].values.astype(np.int64, copy=False),
-        hires["person_id"].known & (hires["person_id"].values >= 0),
-    )
-    hires.cols["si_months_received"] = persons["si_months_received"].take(
-        hires["person_id"].values.astype(np.int64, copy=False),
-        hires["person_id"].known & (hires["person_id"].values >= 0),
-    )
+    _join(hires, businesses, "business_id", HIRE_BUSINESS_FIELDS, "business")
+    person_id = hires["person_id"]
+    idx = person_id.values.astype(np.int64, copy=False)
+    if idx.size <= SMALL and False not in person_id.known.tolist() and min(idx.tolist(), default=0) >= 0:
+        valid, safe = _ones(idx.size), idx  # every hire's person is a row (one case)
+    else:
+        valid = person_id.known & (person_id.values >= 0)
+        safe = pick(valid, idx, 0)
+    hires.cols["job_subsidy_received"] = _take_rows(persons["job_subsidy_received"], safe, valid)
+    hires.cols["si_months_received"] = _take_rows(persons["si_months_received"], safe, valid)
+    del person_id, idx, valid, safe
     con = T["contributions"]
     ck = _row_flag(hires, "__contributions_supplied", "contributions" in facts.supplied)
     h_rows = con["hire_id"].values.astype(np.int64, copy=False)
@@ -302,55 +463,32 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     runs = contribution_runs(
         h_rows, c_months, hires.n, con["employer_fen"].values.astype(np.int64, copy=False)
     )
-    hires.cols["si_last_month"] = Col(runs.last, ck.copy())
-    hires.cols["si_run_months"] = Col(runs.run, ck.copy())
-    hires.cols["si_paid_months"] = Col(runs.count, ck.copy())
+    hires.cols["si_last_month"] = Col(runs.last, _own(ck))
+    hires.cols["si_run_months"] = Col(runs.run, _own(ck))
+    hires.cols["si_paid_months"] = Col(runs.count, _own(ck))
     # Where each hire's paid months start among the distinct paid months, and the first of them:
     # a hire whose months are one unbroken run finds a month range by subtraction alone.
-    hires.cols["si_first_month"] = Col(runs.first, ck.copy())
-    hires.cols["si_months_start"] = Col(runs.start, ck.copy())
+    hires.cols["si_first_month"] = Col(runs.first, _own(ck))
+    hires.cols["si_months_start"] = Col(runs.start, _own(ck))
     # The distinct paid months in (hire, month) order with the running total of employer
     # contributions before each: a claim over a month range is a subtraction. A last row holds
     # the grand total, so every range has an end row.
-    size = runs.months.size + 1
-    before = np.zeros(size, dtype=np.int64)
-    np.cumsum(runs.fen, dtype=np.int64, out=before[1:])
-    always = np.ones(size, dtype=bool)
-    T["contribution_months"] = Table(
-        "contribution_months",
-        size,
-        {"month": Col(np.append(runs.months, np.int32(-1)), always), "fen_before": Col(before, always)},
-    )
+    T["contribution_months"] = _contribution_months(runs)
     del runs
 
     # Loans: the borrower's and the business's facts.
-    _join(loans, persons, "borrower_id", (*PERSON_FIELDS, "other_loans_known"), "borrower")
+    _join(loans, persons, "borrower_id", BORROWER_FIELDS, "borrower")
     flag = loans["borrower__other_loans_known"]
     loans.cols["borrower__other_loans"] = Col(
-        np.zeros(loans.n, dtype=bool), flag.known & flag.values.astype(bool)
+        _zeros(loans.n, np.bool_), flag.known & flag.values.astype(bool)
     )
     _join(loans, businesses, "business_id", BUSINESS_FIELDS, "business")
     d = loans["district"]
     bd = loans["business__district"]
-    loans.cols["district"] = Col(pick(d.known, d.values, bd.values).astype(np.int32), d.known | bd.known)
+    loans.cols["district"] = _prefer(d, bd, np.dtype(np.int32))
 
     # Trainings: the trainee's facts and register.
-    _join(
-        T["trainings"],
-        persons,
-        "person_id",
-        (
-            "returning_entrepreneur",
-            "startup_intention",
-            "has_licence",
-            "licence_date",
-            "training_syb_received",
-            "training_online_received",
-            "training_iyb_received",
-            "hukou_district",
-        ),
-        "person",
-    )
+    _join(T["trainings"], persons, "person_id", TRAINEE_FIELDS, "person")
     for name, prog in (
         ("carriers", "carrier_award"),
         ("mentor_services", "mentor_service_subsidy"),
@@ -360,18 +498,139 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     return T
 
 
+def _prefer(a: Col, b: Col, dtype: np.dtype[Any]) -> Col:
+    """``a``'s value where known, else ``b``'s (as ``dtype``); known where either is."""
+    if len(a.values) <= SMALL and a.values.dtype == b.values.dtype == dtype:
+        a_known = a.known.tolist()
+        if True not in a_known:  # (e.g. a fact the case does not give)
+            return Col(_own(b.values), _own(b.known))
+        if False not in a_known:
+            return Col(_own(a.values), _ones(len(a_known)))
+        b_known = b.known.tolist()
+        values: Any = np.array(
+            [x if k else y for x, y, k in zip(a.values.tolist(), b.values.tolist(), a_known, strict=True)],
+            dtype=dtype,
+        )
+        return Col(values, np.array([p or q for p, q in zip(a_known, b_known, strict=True)], dtype=np.bool_))
+    return Col(pick(a.known, a.values, b.values).astype(dtype), a.known | b.known)
+
+
+def _take_rows(col: Col, safe: IntArray, valid: BoolArray) -> Col:
+    """``col.take`` with the safe row numbers computed once for several columns."""
+    if len(col.values) == 0:
+        return Col(np.zeros(len(safe), dtype=col.values.dtype), np.zeros(len(safe), dtype=bool))
+    return Col(col.values[safe], col.known[safe] & valid)
+
+
+def _year_facts(businesses: Table, by: Table) -> None:
+    """The business-year facts of each business's claim year and sales year."""
+    n = businesses.n
+    small = n <= SMALL and by.n <= SMALL and (n or not by.n)
+    rows: list[tuple[int, int]] | None = None
+    for year_col, fields in (
+        ("claim_year", ("employer_si_paid_fen",)),
+        ("sales_year", ("online_revenue_fen", "online_orders", "courier_fees_fen")),
+    ):
+        if small:
+            if rows is None:  # (business row, year) of every year row
+                rows = (
+                    list(
+                        zip(
+                            by["business_id"].values.astype(np.int64, copy=False).tolist(),
+                            by["year"].values.astype(np.int64, copy=False).tolist(),
+                            strict=True,
+                        )
+                    )
+                    if by.n
+                    else []
+                )
+            if _year_facts_small(businesses, by, year_col, fields, rows):
+                continue
+        year_row = np.full(n, NO_REF, dtype=np.int64)
+        if by.n:
+            b = by["business_id"].values.astype(np.int64, copy=False)
+            y = by["year"].values.astype(np.int64, copy=False)
+            want = businesses[year_col].values.astype(np.int64, copy=False)
+            okb = (b >= 0) & (b < n)
+            match = okb & (y == pick(okb, want[pick(okb, b, 0)], -1))
+            year_row[b[match]] = np.flatnonzero(match)
+        has_row = year_row != NO_REF
+        for f in fields:
+            col = by[f].take(year_row, has_row)
+            # A year not in the supplied table is a known zero only when the whole table was supplied.
+            # A year with no row is unknown: nothing says it was zero, even when other years are given.
+            col.values = pick(has_row, col.values, 0)
+            col.known = has_row & col.known
+            businesses.cols[f] = col
+
+
+def _year_facts_small(
+    businesses: Table, by: Table, year_col: str, fields: tuple[str, ...], rows: list[tuple[int, int]]
+) -> bool:
+    """_year_facts of one year column for a few rows, with Python integers (the same columns), or
+    False where only the vectorized path applies (columns that are not integers)."""
+    n = businesses.n
+    year_row = [NO_REF] * n
+    if rows:
+        want = businesses[year_col].values.astype(np.int64, copy=False).tolist()
+        for j, (business, year) in enumerate(rows):
+            if 0 <= business < n and year == want[business]:
+                year_row[business] = j  # (the last matching row wins, as in the vectorized path)
+    cols = [by[f] for f in fields]
+    if any(col.values.dtype.kind not in "iu" for col in cols):
+        return False
+    if NO_REF not in year_row:  # every business has its year's row
+        found = np.array(year_row, dtype=np.int64)
+        for f, col in zip(fields, cols, strict=True):
+            businesses.cols[f] = Col(col.values[found], col.known[found])
+    elif year_row.count(NO_REF) == n:  # none has
+        for f, col in zip(fields, cols, strict=True):
+            businesses.cols[f] = Col(_zeros(n, col.values.dtype), _zeros(n, np.bool_))
+    else:
+        for f, col in zip(fields, cols, strict=True):
+            values: list[Any] = col.values.tolist()
+            known = col.known.tolist()
+            taken: Any = np.array([0 if r == NO_REF else values[r] for r in year_row], dtype=col.values.dtype)
+            businesses.cols[f] = Col(
+                taken, np.array([r != NO_REF and known[r] for r in year_row], dtype=np.bool_)
+            )
+    return True
+
+
+def _contribution_months(runs: Runs) -> Table:
+    size = runs.months.size + 1
+    fen: list[int] | None = runs.fen.tolist() if size <= SMALL else None
+    if fen is not None and (not fen or (min(fen) > -_FEN_LIMIT and max(fen) < _FEN_LIMIT)):
+        before = np.array([0, *accumulate(fen)], dtype=np.int64)
+        month = np.array([*runs.months.tolist(), -1], dtype=np.int32)
+    else:
+        before = np.zeros(size, dtype=np.int64)
+        np.cumsum(runs.fen, dtype=np.int64, out=before[1:])
+        month = np.append(runs.months, np.int32(-1))
+    always = _ones(size)
+    return Table(
+        "contribution_months", size, {"month": Col(month, always), "fen_before": Col(before, always)}
+    )
+
+
 def _row_flag(table: Table, name: str, default: bool) -> BoolArray:
-    """Per-row 'this optional fact was supplied' (a case) or the whole table's presence (a batch)."""
+    """Per-row 'this optional fact was supplied' (a case) or the whole table's presence (a batch).
+    For a few rows the flags are read-only, so the columns that carry them share one array."""
     if name in table.cols:
-        return table.cols[name].values.astype(bool)
+        flag = table.cols[name].values.astype(bool)
+        if flag.size <= SMALL:
+            flag.setflags(write=False)
+        return flag
+    if table.n <= SMALL:
+        return filled(np.bool_, default, table.n)
     return np.full(table.n, default, dtype=bool)
 
 
 def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = "claim_year") -> Col:
     """Whether the register holds ``program`` for the row's claim year (period = the year)."""
     sel, col = _received(facts, program, target)
-    claimed = np.zeros(target.n, dtype=bool)
     if sel.size and target.n:  # (no rows: register rows about subjects not read have nothing to mark)
+        claimed = np.zeros(target.n, dtype=bool)
         rec = facts.tables["received"]
         rows = rec["subject_row"].values[sel].astype(np.int64)
         ok = (rows >= 0) & (rows < target.n)
@@ -379,7 +638,9 @@ def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = 
         claim = target[year_col].values.astype(np.int64, copy=False)
         hit = ok & (periods == claim[pick(ok, rows, 0)])
         claimed[rows[hit]] = True
-    return Col(claimed, col.known.copy())
+    else:
+        claimed = _zeros(target.n, np.bool_)
+    return Col(claimed, _own(col.known))
 
 
 def _int_or(default: int, text: object) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -263,16 +263,26 @@ class Col:
         return Col(self.values[safe], self.known[safe] & valid)
 
 
+class LazyColumns:
+    """The maker of several lazy columns (e.g. all the columns of one join): ``Table.lazy`` maps
+    each of their names to the one object, and ``column(name)`` builds that column."""
+
+    __slots__ = ()
+
+    def column(self, key: str) -> Col:
+        raise NotImplementedError
+
+
 class Table:
     """Columns of equal length. Missing columns read as all-unknown. Derived columns may be
-    registered as ``lazy`` and are built on first use (joined facts a program never reads cost
-    neither time nor memory)."""
+    registered as ``lazy`` (a zero-argument callable, or a :class:`LazyColumns`) and are built on
+    first use (joined facts a program never reads cost neither time nor memory)."""
 
     def __init__(self, name: str, n: int, cols: Mapping[str, Col] | None = None) -> None:
         self.name = name
         self.n = n
         self.cols: dict[str, Col] = dict(cols or {})
-        self.lazy: dict[str, Callable[[], Col]] = {}
+        self.lazy: dict[str, Callable[[], Col] | LazyColumns] = {}
 
     def __len__(self) -> int:
         return self.n
@@ -284,7 +294,12 @@ class Table:
         col = self.cols.get(key)
         if col is None:
             make = self.lazy.pop(key, None)
-            col = make() if make is not None else self._unknown(key)
+            if make is None:
+                col = self._unknown(key)
+            elif isinstance(make, LazyColumns):
+                col = make.column(key)
+            else:
+                col = make()
             self.cols[key] = col
         return col
 
@@ -295,18 +310,42 @@ class Table:
 
     def _unknown(self, key: str) -> Col:
         fact = FACTS.get(self.name, {}).get(key)
-        kind = fact.kind if fact else "int"
-        dtype: type[np.generic] = {
-            "bool": np.bool_,
-            "date": np.int32,
-            "month": np.int32,
-            "code": np.int32,
-            "enum": np.int32,
-            "ref": np.int64,
-            "id": np.object_,
-            "text": np.object_,
-        }.get(kind, np.int64)
-        values = (
-            np.zeros(self.n, dtype=dtype) if dtype is not np.object_ else np.full(self.n, "", dtype=object)
-        )
-        return Col(values, np.zeros(self.n, dtype=bool))
+        dtype, fill = UNKNOWN_FILL[fact.kind if fact else "int"]
+        return Col(filled(dtype, fill, self.n), filled(np.bool_, False, self.n))
+
+
+# The dtype of each kind's values and what an unknown value holds.
+UNKNOWN_FILL: Final[dict[str, tuple[type[np.generic], object]]] = {
+    "bool": (np.bool_, False),
+    "date": (np.int32, 0),
+    "month": (np.int32, 0),
+    "code": (np.int32, 0),
+    "enum": (np.int32, 0),
+    "ref": (np.int64, 0),
+    "id": (np.object_, ""),
+    "text": (np.object_, ""),
+    "int": (np.int64, 0),
+    "fen": (np.int64, 0),
+    "groups": (np.int64, 0),
+}
+
+# Columns of at most this many rows (one case) may be shared constants (see ``filled``).
+SHARED_MAX = 64
+_SHARED: dict[tuple[npt.DTypeLike, type, object, int], npt.NDArray[Any]] = {}
+
+
+def filled(dtype: npt.DTypeLike, value: object, n: int) -> npt.NDArray[Any]:
+    """``np.full(n, value, dtype)``; for a few rows (one case) one shared read-only array per
+    (dtype, value, n), so a case's many constant columns cost no allocations. Nobody writes into
+    a column (derived columns are new arrays); a shared one raises if someone tried."""
+    if n > SHARED_MAX:
+        if (value is False or (type(value) is int and value == 0)) and np.dtype(dtype).kind in "biufc":
+            return np.zeros(n, dtype=dtype)  # (calloc: pages never written cost no memory)
+        return np.full(n, value, dtype=dtype)
+    key = (dtype, type(value), value, n)  # (0 and False are equal keys, but not the same fill)
+    got = _SHARED.get(key)
+    if got is None:
+        got = np.full(n, value, dtype=dtype)
+        got.setflags(write=False)
+        _SHARED[key] = got
+    return got
