@@ -140,3 +140,22 @@ def test_social_insurance_claims_equal_a_month_by_month_count(hires, rnd):
         if p["program"] == "social_insurance_subsidy"
     }
     assert got == expected
+
+
+def test_rows_that_refer_to_no_hire_give_no_runs():
+    """Contribution rows none of which refers to a hire of the table (a batch whose hires were
+    filtered out): every hire has no run, on the small path and the column path alike."""
+    import numpy as np
+
+    from xiangchuang.engine import assemble as asm
+
+    months = np.asarray([600 + k for k in range(100)], dtype=np.int32)
+    for rows in (np.full(100, 7, dtype=np.int64), np.full(100, -1, dtype=np.int64)):
+        for small in (asm.SMALL, -1):
+            saved, asm.SMALL = asm.SMALL, small
+            try:
+                runs = asm.contribution_runs(rows, months, 3, np.ones(100, dtype=np.int64))
+            finally:
+                asm.SMALL = saved
+            assert runs.last.tolist() == [-1, -1, -1] and runs.run.tolist() == [0, 0, 0]
+            assert runs.count.tolist() == [0, 0, 0] and runs.months.size == 0

@@ -235,9 +235,9 @@ def _register_rows(rec: Table) -> dict[str, IntArray]:
 class Runs:
     """Per hire: the last and first paid month, the length of the unbroken run of paid months ending
     at the last, the number of distinct paid months (-1 / 0 / 0 / 0 where a hire has no
-    contributions; then ``last - first + 1 == count == 0``) and where the hire's months start in ``months``; and the distinct paid months in
-    (hire, month) order with each month's employer contributions summed (several rows for one month
-    — e.g. one per insurance type — add up)."""
+    contributions; then ``last - first + 1 == count == 0``) and where the hire's months start in
+    ``months``; and the distinct paid months in (hire, month) order with each month's employer
+    contributions summed (several rows for one month — e.g. one per insurance type — add up)."""
 
     last: npt.NDArray[np.int32]
     first: npt.NDArray[np.int32]
@@ -272,6 +272,10 @@ def contribution_runs(
     if h.size and (int(h.min()) < 0 or int(h.max()) >= n_hires):
         ok = (h >= 0) & (h < n_hires)
         h, m, f = h[ok], m[ok], f[ok]
+        if h.size == 0:  # no row refers to a hire of the table: nobody has a run
+            return Runs(
+                last, first, run, count, start, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+            )
     same_hire = h[1:] == h[:-1]
     step = m[1:] - m[:-1]
     if not (np.all(h[1:] >= h[:-1]) and np.all(~same_hire | (step >= 0))):
