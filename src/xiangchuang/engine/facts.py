@@ -8,6 +8,7 @@ one definition.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -263,14 +264,15 @@ class Col:
         return Col(self.values[safe], self.known[safe] & valid)
 
 
-class LazyColumns:
+class LazyColumns(ABC):
     """The maker of several lazy columns (e.g. all the columns of one join): ``Table.lazy`` maps
     each of their names to the one object, and ``column(name)`` builds that column."""
 
     __slots__ = ()
 
+    @abstractmethod
     def column(self, key: str) -> Col:
-        raise NotImplementedError
+        """Build the column ``key`` (one of the names this maker was registered under)."""
 
 
 class Table:
