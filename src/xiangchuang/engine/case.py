@@ -70,6 +70,11 @@ class CaseError(ValueError):
         super().__init__(f"字段 {field}：{rule}")
 
 
+# Chongqing's district codes (500xxx): the one range both the parser and its fast path check.
+_CODE_FIRST: Final = 500000
+_CODE_END: Final = 501000
+
+
 def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
     try:
         if fact.kind == "date":
@@ -92,7 +97,7 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
             if isinstance(raw, bool) or not (isinstance(raw, int) or (text.isascii() and text.isdigit())):
                 raise CaseError(path, f"{fact.label}须为6位数字的行政区划代码（500xxx），不能是小数或文字")
             code = int(text)
-            if not 500000 <= code < 501000:
+            if not _CODE_FIRST <= code < _CODE_END:
                 raise CaseError(path, "区县代码须为重庆市的6位行政区划代码（500xxx）")
             return code
         if fact.kind == "enum":
@@ -167,7 +172,7 @@ def _fast_code(raw: Any) -> Any:
         code = raw
     else:
         return _SLOW
-    return code if 500000 <= code < 501000 else _SLOW
+    return code if _CODE_FIRST <= code < _CODE_END else _SLOW
 
 
 def _fast_text(raw: Any) -> Any:
