@@ -31,6 +31,57 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def uptime_s() -> float | None:
+    """Seconds since the machine booted (on a freshly booted VM, first touches of memory cost more)."""
+    try:
+        return float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def machine_reference() -> dict[str, float]:
+    """How fast this machine is right now, for reading the figures of runs on different days (the
+    shared 2-core machine has run the same code 2–3× slower from one day to the next): the best of
+    five timings of a fixed pure-Python loop and of fixed NumPy work on 1M rows."""
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 1 << 20, 1_000_000, dtype=np.int64)
+    idx = rng.permutation(1_000_000)
+
+    def py_loop() -> None:
+        s = 0
+        for i in range(1_000_000):
+            s += i
+        if s < 0:  # (keeps the loop from being optimised away; never true)
+            raise AssertionError
+
+    def numpy_work() -> None:
+        b = np.where(a > 1 << 19, a * 3, a // 2)
+        np.minimum(b[idx], a, out=b)
+
+    out = {}
+    for name, fn in (("python_loop_1m_ms", py_loop), ("numpy_1m_rows_ms", numpy_work)):
+        best = float("inf")
+        for _ in range(5):
+            t = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t)
+        out[name] = best * 1000
+    return out
+
+
+def print_reference(ref: dict[str, float]) -> None:
+    print(
+        f"machine reference (best of 5): pure-Python loop of 1M steps {ref['python_loop_1m_ms']:.1f} ms, "
+        f"NumPy work on 1M rows {ref['numpy_1m_rows_ms']:.1f} ms"
+    )
+
+
+def faults() -> tuple[float, int]:
+    """System CPU seconds and minor page faults of this process so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_stime, r.ru_minflt
+
+
 def ensure_data(n: int, seed: int) -> Path:
     out = ROOT / "benchmarks" / "data" / f"synth-{n}-{seed}"
     if not (out / "businesses.parquet").exists():
@@ -236,16 +287,24 @@ def print_single(single: dict[str, Any]) -> None:
 def single_only(runs: int) -> None:
     """``--single-only``: the single-case figures alone, to benchmarks/results/engine_single.json."""
     load = os.getloadavg()
+    ref = machine_reference()
     single = single_case(runs)
     result = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "uptime_s_at_start": uptime_s(),
+            "reference": ref,
+        },
         "single_case": single,
         "load_average": {"start": load, "end": os.getloadavg()},
         "targets": {"single_p50_us_max": 300, "single_p99_us_max": 2000},
     }
     out = ROOT / "benchmarks" / "results" / "engine_single.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print_reference(ref)
     print_single(single)
     print(f"load average at start {load[0]:.2f}, at end {os.getloadavg()[0]:.2f} (2 cores shared)")
     print(f"written {out}")
@@ -285,6 +344,8 @@ def main() -> None:
     params = load_parameters()
     on = to_day(ON)
     load_avg_start = os.getloadavg()
+    uptime_at_start = uptime_s()
+    ref = machine_reference()
     rss0 = rss_mb()
     t0 = time.perf_counter()
     facts, report = load_directory(data)
@@ -297,6 +358,7 @@ def main() -> None:
         outcomes = {}
         _, a_wall, a_cpu = timed(lambda: assemble(facts, on))
         per_program = {}
+        e_sys0, e_flt0 = faults()
         e_cpu0 = time.process_time()
         e_wall0 = time.perf_counter()
         for p in PROGRAMS:
@@ -309,6 +371,8 @@ def main() -> None:
                 "assemble_cpu_s": a_cpu,
                 "evaluate_s": time.perf_counter() - e_wall0,
                 "evaluate_cpu_s": time.process_time() - e_cpu0,
+                "evaluate_sys_s": faults()[0] - e_sys0,
+                "evaluate_minor_faults": faults()[1] - e_flt0,
                 "per_program_s": per_program,
             }
         )
@@ -346,6 +410,8 @@ def main() -> None:
             "python": platform.python_version(),
             "numpy": np.__version__,
             "platform": platform.platform(),
+            "uptime_s_at_start": uptime_at_start,
+            "reference": ref,
         },
         "data": {"businesses": n_b, "rows": report.rows},
         "batch": {
@@ -394,6 +460,7 @@ def main() -> None:
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     bt = result["batch"]
     tp = result["three_programs"]
+    print_reference(ref)
     print(
         f"data: {n_b:,} businesses, {report.rows.get('persons', 0):,} persons, {report.rows.get('hires', 0):,} hires, "
         f"{report.rows.get('contributions', 0):,} contribution rows"
@@ -402,7 +469,9 @@ def main() -> None:
     print(
         f"load {bt['load_s']:.2f}s  assemble {bt['assemble_s']:.2f}s  evaluate all 17 programs "
         f"{bt['evaluate_all_programs_s']:.2f}s (CPU {bt['evaluate_all_programs_cpu_s']:.2f}s; best of {args.repeat}); "
-        f"first pass {first['evaluate_s']:.2f}s ({n_b / first['evaluate_s']:,.0f}/s, CPU {first['evaluate_cpu_s']:.2f}s)"
+        f"first pass {first['evaluate_s']:.2f}s ({n_b / first['evaluate_s']:,.0f}/s, CPU {first['evaluate_cpu_s']:.2f}s, "
+        f"of it system {first['evaluate_sys_s']:.2f}s, {first['evaluate_minor_faults']:,} minor page faults; "
+        f"best pass system {best['evaluate_sys_s']:.2f}s)"
     )
     print(
         f"throughput: {bt['businesses_per_s_evaluate']:,.0f} businesses/s (evaluate; "
