@@ -90,8 +90,10 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         for i, rows in enumerate(parsed):
             for y, a, b, c in rows:
                 grid[i, y] = (a, b, c)
-        rates = grid[inv.reshape(-1), np.clip(year, 0, max_year + 1)]
-        return year, rates[:, 0], rates[:, 1], rates[:, 2]
+        # One flat cell per row (schedule, year), then each rate gathered as its own contiguous column.
+        cell = inv.reshape(-1) * (max_year + 2) + np.clip(year, 0, max_year + 1)
+        rent, prop, util = (np.ascontiguousarray(grid[:, :, k]).reshape(-1)[cell] for k in range(3))
+        return year, rent, prop, util
 
     result: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = ctx.memo("schedule", make)
     return result
@@ -137,7 +139,7 @@ def bills_known(ctx: Ctx) -> CondOut:
 def rent_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     t = ctx.t
     year, r, p, u = _schedule_rates(ctx)
-    den = np.full(ctx.n, PERMYRIAD, dtype=np.int64)
+    den = np.asarray([PERMYRIAD], dtype=np.int64)  # broadcasts against every row
     rent = mul_rate_half_up(t["rent_fen"].values.astype(np.int64, copy=False), r, den)
     prop = mul_rate_half_up(t["property_fee_fen"].values.astype(np.int64, copy=False), p, den)
     util = mul_rate_half_up(t["utilities_fen"].values.astype(np.int64, copy=False), u, den)

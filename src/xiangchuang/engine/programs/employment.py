@@ -206,21 +206,27 @@ def _paid_before(
     count: np.ndarray,
     first: np.ndarray,
     broken: np.ndarray,
-    bound: np.ndarray,
-) -> np.ndarray:
-    """Per hire, how many of its paid months come before month ``bound``. A hire's months are
-    ``month[seg : seg + count]``, distinct and ascending. When they are one unbroken run from
-    ``first`` that is a subtraction; for the hires listed in ``broken`` they are compared one by one."""
-    out = np.asarray(bound - first, dtype=np.int64)
-    np.maximum(out, 0, out=out)
-    np.minimum(out, count, out=out)
+    *bounds: np.ndarray,
+) -> list[np.ndarray]:
+    """Per hire and per bound, how many of its paid months come before month ``bound``. A hire's
+    months are ``month[seg : seg + count]``, distinct and ascending. When they are one unbroken run
+    from ``first`` that is a subtraction; for the hires listed in ``broken`` they are compared one by
+    one (the months of those hires are gathered once for all the bounds)."""
+    outs = []
+    for bound in bounds:
+        out = np.asarray(bound - first, dtype=np.int64)
+        np.maximum(out, 0, out=out)
+        np.minimum(out, count, out=out)
+        outs.append(out)
     if broken.size:
         lens = count[broken].astype(np.int64)
         offsets = np.cumsum(lens) - lens
         pos = np.repeat(seg[broken] - offsets, lens) + np.arange(int(lens.sum()), dtype=np.int64)
-        below = month[pos] < np.repeat(bound[broken], lens)
-        out[broken] = np.add.reduceat(below.astype(np.int64), offsets)
-    return out
+        paid = month[pos]
+        for bound, out in zip(bounds, outs, strict=True):
+            below = paid < np.repeat(bound[broken], lens)
+            out[broken] = np.add.reduceat(below.astype(np.int64), offsets)
+    return outs
 
 
 def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
@@ -247,8 +253,7 @@ def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         # left under the cap, earliest first.
         lo = np.maximum(start, hire_m)
         hi = np.minimum(end, hire_m + limit - 1)
-        below_lo = _paid_before(month, seg, count, first, broken, lo)
-        up_to_hi = _paid_before(month, seg, count, first, broken, hi + 1)
+        below_lo, up_to_hi = _paid_before(month, seg, count, first, broken, lo, hi + 1)
         months = pick(hi >= lo, np.minimum(up_to_hi - below_lo, np.maximum(limit - received, 0)), 0)
         at = seg + below_lo
         total = before[at + months] - before[at]
