@@ -86,13 +86,14 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
             rows = parse_schedule(u) if u else default
             parsed.append(rows)
             max_year = max([max_year] + [r[0] for r in rows])
-        grid = np.zeros((len(uniq), max_year + 2, 3), dtype=np.int64)
+        # One table per rate (rent, property, utilities) of schedule × tenancy year; each row's rates
+        # are read at one flat cell, each as its own contiguous column.
+        grid = np.zeros((3, len(uniq), max_year + 2), dtype=np.int64)
         for i, rows in enumerate(parsed):
             for y, a, b, c in rows:
-                grid[i, y] = (a, b, c)
-        # One flat cell per row (schedule, year), then each rate gathered as its own contiguous column.
+                grid[:, i, y] = (a, b, c)
         cell = inv.reshape(-1) * (max_year + 2) + np.clip(year, 0, max_year + 1)
-        rent, prop, util = (np.ascontiguousarray(grid[:, :, k]).reshape(-1)[cell] for k in range(3))
+        rent, prop, util = (grid[k].reshape(-1)[cell] for k in range(3))
         return year, rent, prop, util
 
     result: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = ctx.memo("schedule", make)
