@@ -85,6 +85,7 @@ def cases(draw: st.DrawFn, supplied: frozenset[str]) -> dict[str, Any]:
             "registration_date": draw(maybe(dates)),
             "status": draw(maybe(st.sampled_from(["normal", "normal", "abnormal", "deregistered"]))),
             "founded_by_returning": draw(maybe(st.booleans())),
+            "online_route": draw(maybe(st.sampled_from(["auto", "revenue", "orders"]))),
             "staff_count": draw(maybe(st.integers(0, 200))),
             "new_eligible_hires": draw(maybe(st.integers(0, 40))),
             "honour_city_level": draw(maybe(st.booleans())),

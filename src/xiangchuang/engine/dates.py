@@ -140,6 +140,7 @@ _ym = np.arange(_MONTH_FIRST, 2200 * 12, dtype=np.int64)
 _MONTH_START: npt.NDArray[np.int64] = np.asarray(
     [(dt.date(int(v) // 12, int(v) % 12 + 1, 1) - EPOCH).days for v in _ym], dtype=np.int64
 )
+_MONTH_START32: DayArray = _MONTH_START.astype(np.int32)
 _MONTH_LEN: npt.NDArray[np.int64] = np.diff(np.append(_MONTH_START, (dt.date(2200, 1, 1) - EPOCH).days))
 del _ym
 
@@ -208,10 +209,12 @@ def month_start(months: npt.NDArray[np.integer]) -> DayArray:
     one = _one_row(months)
     if one is not None and 0 <= one + 1970 * 12 - _MONTH_FIRST < _MONTH_START.size:
         i = one + 1970 * 12 - _MONTH_FIRST
-        return _MONTH_START[i : i + 1].astype(np.int32)
-    m = np.asarray(months, dtype=np.int64) + 1970 * 12 - _MONTH_FIRST
+        return _MONTH_START32[i : i + 1].copy()
+    given = np.asarray(months)
+    # int32 month numbers stay int32 (an index that wraps lands outside the table: the arithmetic).
+    m = (given if given.dtype == np.int32 else given.astype(np.int64)) + (1970 * 12 - _MONTH_FIRST)
     if _within(m, 0, _MONTH_START.size):
-        out_t: DayArray = _MONTH_START[m].astype(np.int32)
+        out_t: DayArray = _MONTH_START32[m]
         return out_t
     y, mo = np.divmod(np.asarray(months, dtype=np.int64), 12)
     return days_from_civil(y + 1970, mo + 1, np.ones_like(y))

@@ -63,7 +63,7 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     # If payments go on, the run reaches the minimum in month last + missing; not current: never.
     passes_on = np.full(ctx.n, np.int32(2**31 - 1), dtype=np.int32)
     growing = np.flatnonzero(current & ~ok)
-    passes_on[growing] = month_start(np.asarray(last.values[growing] + missing[growing], dtype=np.int64))
+    passes_on[growing] = month_start(last.values[growing] + missing[growing])
     return CondOut(
         tri(ok, run.known),
         passes_on=passes_on,

@@ -9,8 +9,10 @@ may name the other route, which must then qualify on its own.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from xiangchuang.engine.dates import years_of
 from xiangchuang.engine.facts import FACTS
@@ -87,32 +89,34 @@ def _route_amounts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
+def _by_route(ctx: Ctx, revenue: npt.NDArray[Any], orders: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Per row, the value of the route the applicant chose: by revenue, by orders, or (「auto」, the
+    default, also where the choice is unknown) the higher of the two. Most rows take the default,
+    so the higher is the column and only the rows with a chosen route are looked at."""
+    route = ctx.t["online_route"]
+    choice: npt.NDArray[Any] = ctx.memo("online_route_choice", lambda: pick(route.known, route.values, 0))
+    out: npt.NDArray[Any] = np.maximum(revenue, orders)
+    chosen = np.flatnonzero(choice != _ROUTES.index("auto"))
+    if chosen.size:
+        out = np.array(ctx.full(out))  # a writable column of its own
+        given = choice[chosen]
+        by_orders = pick(given == _ROUTES.index("orders"), ctx.full(orders)[chosen], out[chosen])
+        out[chosen] = pick(given == _ROUTES.index("revenue"), ctx.full(revenue)[chosen], by_orders)
+    return out
+
+
 def chosen_route(ctx: Ctx) -> CondOut:
     """The route the applicant chose (default: the higher) must itself qualify."""
-    route = ctx.t["online_route"]
-    choice = pick(route.known, route.values, 0)
-    a_state = revenue_route(ctx).state
-    b_state = orders_route(ctx).state
-    state = pick(
-        choice == _ROUTES.index("revenue"),
-        a_state,
-        pick(choice == _ROUTES.index("orders"), b_state, np.maximum(a_state, b_state)),
-    )
-    return CondOut(state.astype(np.int8))
+    state = _by_route(ctx, revenue_route(ctx).state, orders_route(ctx).state)
+    return CondOut(state.astype(np.int8, copy=False))
 
 
 def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     a, b = _route_amounts(ctx)
     a = pick(states["revenue_route"] == PASS, a, 0)
     b = pick(states["orders_route"] == PASS, b, 0)
-    route = ctx.t["online_route"]
-    choice = pick(route.known, route.values, 0)
-    out = pick(
-        choice == _ROUTES.index("revenue"),
-        a,
-        pick(choice == _ROUTES.index("orders"), b, np.maximum(a, b)),
-    )
-    return AmountOut(out.astype(np.int64), info={"route_revenue_fen": a, "route_orders_fen": b})
+    out = _by_route(ctx, a, b)
+    return AmountOut(out.astype(np.int64, copy=False), info={"route_revenue_fen": a, "route_orders_fen": b})
 
 
 PROGRAM = Program(
