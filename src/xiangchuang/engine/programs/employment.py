@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from xiangchuang.engine.dates import anniversary, month_index, month_start, years_of
+from xiangchuang.engine.dates import anniversary, month_index, month_start
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
@@ -171,34 +171,18 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     female_age = ctx.ints("social_insurance_subsidy.retirement_age_female")
     birth, gender, hire = t["person__birth_date"], t["person__gender"], t["hire_date"]
     born = birth.values.astype(np.int32, copy=False)
+    # One anniversary per retirement age (table lookups), then pick by gender.
+    retire = pick(gender.values == 1, anniversary(born, female_age), anniversary(born, male_age))
     hire_v = hire.values.astype(np.int32, copy=False)
-    female = gender.values == 1
     # Fewer than ``near`` whole years from hire to retirement: the near-th anniversary of the hire
     # falls after the retirement date (the anniversary rule of completed years, 29 Feb included).
-    # An anniversary keeps the month, so that needs hire year + near ≥ retirement year: only the
-    # rows that pass this (people hired late in working life) are dated exactly.
-    age = pick(female, female_age, male_age)
-    maybe = years_of(hire_v) + near >= years_of(born) + age
-    rows = np.flatnonzero(birth.known & gender.known & hire.known & maybe)
+    near_rows = np.flatnonzero(birth.known & gender.known & hire.known & (anniversary(hire_v, near) > retire))
     limit = np.broadcast_to(max_months, (ctx.n,)).astype(np.int64)
-    if rows.size:
-        born_r, hire_r = born[rows], hire_v[rows]
-        retire = pick(
-            female[rows],
-            anniversary(born_r, _rows(female_age, rows)),
-            anniversary(born_r, _rows(male_age, rows)),
-        )
-        near_r = anniversary(hire_r, _rows(near, rows)) > retire
-        rows, retire, hire_r = rows[near_r], retire[near_r], hire_r[near_r]
-        cap = ctx.full(max_months)[rows]
-        months_left = month_index(retire).astype(np.int64) - month_index(hire_r)
-        limit[rows] = pick(months_left > cap, months_left, cap)
+    if near_rows.size:
+        cap = ctx.full(max_months)[near_rows]
+        months_left = month_index(retire[near_rows]).astype(np.int64) - month_index(hire_v[near_rows])
+        limit[near_rows] = pick(months_left > cap, months_left, cap)
     return limit, max_months
-
-
-def _rows(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """A parameter's values at some rows: a one-element column (the same value for every row) as is."""
-    return values if values.shape == (1,) else values[rows]
 
 
 def si_period(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
