@@ -95,13 +95,11 @@ def _soon(
     projected = [c for c in program.conditions if conds[c.id].passes_on is not None]
     if not projected:
         return soon, eligible_from
-    passing_soon: npt.NDArray[np.bool_] | None = None
+    passing_soon = np.zeros(ctx.n, dtype=bool)
     for c in projected:
         co = conds[c.id]
         assert co.passes_on is not None
-        later = _within_window(co.passes_on, on, horizon) & (co.state == FAIL)
-        passing_soon = ctx.full(later) if passing_soon is None else passing_soon | later
-    assert passing_soon is not None
+        passing_soon |= ctx.full((co.state == FAIL) & (co.passes_on <= horizon) & (co.passes_on > on))
     cand = np.flatnonzero(passing_soon & (status == FAIL))
     if not cand.size:
         return soon, eligible_from
@@ -122,17 +120,6 @@ def _soon(
     soon[cand] = ok
     eligible_from[cand] = pick(ok, when, NEVER)
     return soon, eligible_from
-
-
-def _within_window(days: npt.NDArray[np.int32], on: int, horizon: int) -> npt.NDArray[np.bool_]:
-    """``(on < days) & (days <= horizon)`` for an int32 column of days, in one pass: subtracting
-    ``on + 1`` modulo 2**32 puts the window at [0, horizon - on - 1] and every other day above it."""
-    if days.dtype != np.int32 or not (-(2**31) <= on < horizon <= 2**31 - 1):
-        both: npt.NDArray[np.bool_] = (days > on) & (days <= horizon)
-        return both
-    shifted = days.view(np.uint32) - np.uint32((on + 1) % 2**32)
-    out: npt.NDArray[np.bool_] = shifted <= np.uint32(horizon - on - 1)
-    return out
 
 
 def _soon_one(
