@@ -62,6 +62,7 @@ def _empty(program: Program, ctx: Ctx, applies: npt.NDArray[np.bool_]) -> Outcom
     """No row of the subject table is the program's business (e.g. no contracted loan)."""
     n = ctx.n
     zeros = np.zeros(n, dtype=np.int64)
+    soon, eligible_from = _none_soon(n)
     return Outcome(
         program,
         ctx,
@@ -71,8 +72,8 @@ def _empty(program: Program, ctx: Ctx, applies: npt.NDArray[np.bool_]) -> Outcom
         {},
         None,
         AmountOut(zeros),
-        np.zeros(n, dtype=bool),
-        np.full(n, NEVER, dtype=np.int32),
+        soon,
+        eligible_from,
     )
 
 
@@ -90,11 +91,9 @@ def _soon(
     qualify, so only they are checked."""
     if ctx.n == 1:
         return _soon_one(program, conds, status, grp, on, horizon)
-    soon = np.zeros(ctx.n, dtype=bool)
-    eligible_from = np.full(ctx.n, NEVER, dtype=np.int32)
     projected = [c for c in program.conditions if conds[c.id].passes_on is not None]
     if not projected:
-        return soon, eligible_from
+        return _none_soon(ctx.n)
     passing_soon = np.zeros(ctx.n, dtype=bool)
     for c in projected:
         co = conds[c.id]
@@ -102,7 +101,9 @@ def _soon(
         passing_soon |= ctx.full((co.state == FAIL) & (co.passes_on <= horizon) & (co.passes_on > on))
     cand = np.flatnonzero(passing_soon & (status == FAIL))
     if not cand.size:
-        return soon, eligible_from
+        return _none_soon(ctx.n)
+    soon = np.zeros(ctx.n, dtype=bool)
+    eligible_from = np.full(ctx.n, NEVER, dtype=np.int32)
     ok = np.ones(cand.size, dtype=bool)
     when = np.zeros(cand.size, dtype=np.int32)
     for c in program.conditions:
@@ -120,6 +121,12 @@ def _soon(
     soon[cand] = ok
     eligible_from[cand] = pick(ok, when, NEVER)
     return soon, eligible_from
+
+
+def _none_soon(n: int) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int32]]:
+    """No row is 「即将符合」: read-only columns that take no memory (most programs have no
+    time-based condition; at 1M rows the filled columns held ~50 MB that a first pass faults in)."""
+    return np.broadcast_to(np.False_, (n,)), np.broadcast_to(NEVER, (n,))
 
 
 def _soon_one(
