@@ -6,6 +6,9 @@ compacts memory synchronously for such requests (``/sys/kernel/mm/transparent_hu
 businesses the first evaluation of all 17 programs spent 0.50-0.57 s of system time in page faults,
 against 0.18-0.20 s with ordinary pages (measured 2026-11-27, wall 1.66-1.96 s → 0.69-0.70 s).
 Results do not depend on it. Setting ``NUMPY_MADVISE_HUGEPAGE`` (0 or 1) keeps NumPy's own choice.
+On another, freshly booted machine of the same kind (2026-11-27 22:40, little fragmentation) huge
+pages were faster instead: first evaluation 1.33 s against 1.85-2.05 s. A long-running server's
+memory is fragmented, which is when compaction stalls, so ordinary pages stay the default.
 """
 
 from __future__ import annotations
