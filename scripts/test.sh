@@ -8,8 +8,10 @@ echo "== ruff"; .venv/bin/ruff check src tests benchmarks
 echo "== mypy"; .venv/bin/mypy
 echo "== import-linter"; .venv/bin/lint-imports
 echo "== pytest"
+# Two worker processes by default (the machines here have 2 cores): ~1.7× faster than one.
+# XIANGCHUANG_TEST_WORKERS=0 runs in this process (for -s, --pdb).
 set +e
-.venv/bin/pytest "$@"
+.venv/bin/pytest -n "${XIANGCHUANG_TEST_WORKERS:-2}" "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

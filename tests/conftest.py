@@ -5,6 +5,9 @@
   (``XIANGCHUANG_TEST_PG_URL``, default 127.0.0.1:5432/test) in a schema of its own, migrated by
   Alembic. Outside CI an unreachable PostgreSQL skips those tests; with CI=true it fails them.
 - ``pii``: a fresh key ring for the test session.
+- pytest-xdist (``scripts/test.sh`` runs two workers): each worker is a process of its own, so the
+  PostgreSQL schemas and the SQLite files below are named per process; a worker inherits
+  COLUMNS=80, which rich would fix as the width of the CLI's consoles (tests set COLUMNS themselves).
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import OperationalError
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 
 settings.register_profile("ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None)
