@@ -38,12 +38,11 @@ def empty_database(engine: Engine) -> None:
 
 
 def _restart_sequences(conn: Connection) -> None:
-    """What RESTART IDENTITY does, for the sequences of the current schema that were used."""
-    used = conn.execute(
+    """What RESTART IDENTITY does, for the sequences of the current schema that were used (one
+    statement)."""
+    conn.execute(
         text(
-            "SELECT format('%I.%I', schemaname, sequencename), start_value FROM pg_sequences "
-            "WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+            "SELECT setval(CAST(format('%I.%I', schemaname, sequencename) AS regclass), start_value, false) "
+            "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
         )
-    ).all()
-    for name, start in used:
-        conn.execute(text("SELECT setval(CAST(:n AS regclass), :s, false)"), {"n": name, "s": start})
+    )
