@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from xiangchuang.engine.assemble import Facts, assemble
 from xiangchuang.engine.dates import to_day
+from xiangchuang.engine.facts import SHARED_MAX, filled
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.engine.program import AmountOut, CondOut, Ctx, Program
 from xiangchuang.engine.programs import PROGRAMS
@@ -54,7 +55,7 @@ def _states(program: Program, ctx: Ctx) -> tuple[dict[str, CondOut], TriArray, T
     required = [conds[c.id].state for c in program.conditions]
     grp = any_of(*[conds[c.id].state for c in program.any_of]) if program.any_of else None
     parts = required + ([grp] if grp is not None else [])
-    status = all_of(*parts) if parts else np.full(ctx.n, PASS, dtype=np.int8)
+    status = all_of(*parts) if parts else filled(np.int8, PASS, ctx.n)
     return conds, status, grp
 
 
@@ -125,7 +126,10 @@ def _soon(
 
 def _none_soon(n: int) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int32]]:
     """No row is 「即将符合」: read-only columns that take no memory (most programs have no
-    time-based condition; at 1M rows the filled columns held ~50 MB that a first pass faults in)."""
+    time-based condition; at 1M rows the filled columns held ~50 MB that a first pass faults in).
+    For a few rows (one case), shared read-only columns: ``np.broadcast_to`` costs ~6 µs a call."""
+    if n <= SHARED_MAX:
+        return filled(np.bool_, False, n), filled(np.int32, NEVER_INT, n)
     return np.broadcast_to(np.False_, (n,)), np.broadcast_to(NEVER, (n,))
 
 
@@ -190,7 +194,7 @@ def run_program(
     is explained by evaluating it again with details."""
     table = facts.tables[program.subject]
     ctx = Ctx(params, table, on, tables=facts.tables, supplied=facts.supplied)
-    applies = program.applies(ctx) if program.applies is not None else np.ones(ctx.n, dtype=bool)
+    applies = program.applies(ctx) if program.applies is not None else filled(np.bool_, True, ctx.n)
     if not (applies.item() if applies.shape == (1,) else applies.any()):
         return _empty(program, ctx, applies)
     conds, status, grp = _states(program, ctx)

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from xiangchuang.engine.facts import FACTS
+from xiangchuang.engine.facts import FACTS, filled
 from xiangchuang.engine.program import Ctx, Program
 from xiangchuang.engine.programs import carriers, employment, loans, mentors, online_sales, startup, training
 from xiangchuang.engine.vec import isin
@@ -41,7 +41,7 @@ def _training_kind(kind: str):  # type: ignore[no-untyped-def]
 def _applicants(ctx: Ctx) -> np.ndarray:
     if "__applicant" in ctx.t:
         return ctx.t["__applicant"].values.astype(bool)
-    return np.ones(ctx.n, dtype=bool)
+    return filled(np.bool_, True, ctx.n)
 
 
 def _workshops(ctx: Ctx) -> np.ndarray:

@@ -177,7 +177,7 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     # Fewer than ``near`` whole years from hire to retirement: the near-th anniversary of the hire
     # falls after the retirement date (the anniversary rule of completed years, 29 Feb included).
     near_rows = np.flatnonzero(birth.known & gender.known & hire.known & (anniversary(hire_v, near) > retire))
-    limit = np.broadcast_to(max_months, (ctx.n,)).astype(np.int64)
+    limit = ctx.full(max_months).astype(np.int64)  # (a copy: written below)
     if near_rows.size:
         cap = ctx.full(max_months)[near_rows]
         months_left = month_index(retire[near_rows]).astype(np.int64) - month_index(hire_v[near_rows])

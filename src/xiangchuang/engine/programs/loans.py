@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from xiangchuang.engine.dates import anniversary
-from xiangchuang.engine.facts import FACTS
+from xiangchuang.engine.facts import FACTS, filled
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
 from xiangchuang.engine.programs.common import (
@@ -128,9 +128,7 @@ def individual_amount_within(ctx: Ctx) -> CondOut:
     """A requested amount above the ceiling is granted only up to the ceiling (never refused)."""
     ceiling = individual_ceiling(ctx)
     req = ctx.t["amount_fen"]
-    return CondOut(
-        np.full(ctx.n, PASS, dtype=np.int8), info={"ceiling_fen": ceiling, "requested_fen": req.values}
-    )
+    return CondOut(filled(np.int8, PASS, ctx.n), info={"ceiling_fen": ceiling, "requested_fen": req.values})
 
 
 def individual_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
