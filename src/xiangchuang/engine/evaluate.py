@@ -190,8 +190,8 @@ def run_program(
     program: Program, facts: Facts, on: int, params: ParameterSet, *, details: bool = True
 ) -> Outcome:
     """Evaluate one program over its subject table. With ``details=False`` (registry-wide runs) the
-    per-condition message values are dropped once the result is known, to keep memory flat; a row
-    is explained by evaluating it again with details."""
+    per-condition states and message values are dropped once the result is known, to keep memory
+    flat; a row is explained by evaluating it again with details."""
     table = facts.tables[program.subject]
     ctx = Ctx(params, table, on, tables=facts.tables, supplied=facts.supplied)
     applies = program.applies(ctx) if program.applies is not None else filled(np.bool_, True, ctx.n)
@@ -213,9 +213,10 @@ def run_program(
     soon, eligible_from = _soon(program, ctx, conds, status, grp, on, horizon)
 
     if not details:
-        for co in conds.values():
-            co.info = {}
-            co.passes_on = None
+        # A registry-wide run keeps what its rows need (status, amounts, 「即将符合」 and the
+        # district part); the conditions' states and values go once the result is known (at 1M
+        # businesses ~60 MB of state columns, which also had to be faulted in on a first pass).
+        conds, states, grp = {}, {}, None
         out.info = {}
     outcome = Outcome(program, ctx, applies, status, amount, conds, grp, out, soon, eligible_from)
     overridden = [n for n in ctx.used if params[n].has_overrides]

@@ -335,6 +335,12 @@ def _spec(prog: Program) -> _ProgSpec:
     return got
 
 
+_NO_DETAILS = (
+    "该结果来自登记库批量运行（details=False），未保留各条件的结论与取值；"
+    "请对该主体重新评估（details=True）后再生成解释"
+)
+
+
 class Explainer:
     """Builds result documents for single rows (the single-case path)."""
 
@@ -344,6 +350,8 @@ class Explainer:
 
     def condition(self, outcome: Outcome, c: Condition, i: int, group: str | None) -> dict[str, Any]:
         """One condition's document, with its ``missing`` facts (``program`` gathers those)."""
+        if not outcome.conds:
+            raise ValueError(_NO_DETAILS)
         spec = _cond_spec(c, group)
         row = _RowParams(self.params, self._docs, outcome, i)
         docs: list[dict[str, Any]] = []
@@ -412,6 +420,8 @@ class Explainer:
 
     def program(self, outcome: Outcome, i: int) -> dict[str, Any]:
         prog, amount_msg, specs = _spec(outcome.program)
+        if specs and not outcome.conds:
+            raise ValueError(_NO_DETAILS)
         ctx = outcome.ctx
         status = STATUS[outcome.status.item(i)]
         row = _RowParams(self.params, self._docs, outcome, i)
