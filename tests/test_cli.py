@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from xiangchuang import synth
 from xiangchuang.cli import app
+from xiangchuang.cli import console as cli_console
 from xiangchuang.engine.programs import PROGRAM_IDS
 from xiangchuang.engine.schema import case_schema, result_schema
 
@@ -116,6 +117,37 @@ def test_params_shows_dated_values_and_status():
     doc = json.loads(res.stdout)
     assert doc[0]["in_force"]["value"] == 30_000_000 and doc[0]["in_force"]["status"] == "secondary"
     assert len(doc[0]["history"]) == 3
+
+
+def test_params_table_is_readable_whole_and_lists_the_history(monkeypatch: pytest.MonkeyPatch):
+    """In a narrow terminal the cells wrap rather than end in "…"; asking for one parameter lists
+    every dated version (district versions with their district and payer) and marks the one in force."""
+    monkeypatch.setattr(cli_console, "width", 80)
+    overlay = Path(__file__).resolve().parents[1] / "src/xiangchuang/policy/overlays/demo-districts.yaml"
+    args = ["params", "loan_individual.ceiling", "--on", "2024-07-01", "--district", "500154"]
+    res = runner.invoke(app, [*args, "--params-overlay", str(overlay)])
+    assert res.exit_code == 0, res.output
+    assert "…" not in res.output
+    # Each column's pieces read top to bottom (a folded cell continues on the next line).
+    columns: dict[int, str] = {}
+    for line in res.output.splitlines():
+        if line.startswith("│"):
+            for k, piece in enumerate(line.strip("│").split("│")):
+                columns[k] = columns.get(k, "") + piece.strip()
+    flat = " ".join(columns.values())
+    assert "历史版本" in res.output
+    for value in ("¥200,000.00", "¥300,000.00", "¥500,000.00", "¥400,000.00"):
+        assert value in flat
+    assert "财金〔2020〕21号" in flat and "开州区" in flat and "区县财政承担差额" in flat
+    hist = res.output[res.output.index("历史版本") :]
+    applied = [line for line in hist.splitlines() if line.rstrip("│ ").endswith("适用")]
+    assert len(applied) == 1 and "2024-06-01" in applied[0]  # the district's own version applies
+    assert "开州" in applied[0] or "500154" in applied[0]
+    # A prefix lists several parameters: the history only with --history.
+    res = runner.invoke(app, ["params", "loan_individual", "--on", "2024-07-01"])
+    assert res.exit_code == 0 and "历史版本" not in res.output and "…" not in res.output
+    res = runner.invoke(app, ["params", "loan_individual", "--on", "2024-07-01", "--history"])
+    assert res.exit_code == 0 and "历史版本" in res.output
 
 
 def test_provisions_lists_every_clause():

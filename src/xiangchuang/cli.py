@@ -23,7 +23,7 @@ from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import CaseError, load_yaml
 from xiangchuang.engine.dates import parse_date
 from xiangchuang.engine.explain import STATUS_ZH, format_param
-from xiangchuang.engine.parameters import STATUS_LABELS
+from xiangchuang.engine.parameters import STATUS_LABELS, Version
 from xiangchuang.engine.programs import BY_ID, PROGRAMS
 
 app = typer.Typer(
@@ -205,6 +205,9 @@ def params(
     on: OnOpt = None,
     district: Annotated[int | None, typer.Option("--district", help="区县代码，如 500101")] = None,
     params_overlay: OverlayOpt = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="列出每个参数的全部历史版本（只查一个参数时自动列出）")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """参数树：每个参数在某日、某区县的取值、生效日期、依据和核实状态，以及全部历史。"""
@@ -230,26 +233,69 @@ def params(
     if as_json:
         sys.stdout.write(json.dumps(docs, ensure_ascii=False, indent=2) + "\n")
         return
+    # Every cell wraps instead of being cut with "…": a reference (文号 + 条款) must be readable whole.
     table = RichTable(title=f"参数（{day.isoformat()}{'，区县 ' + str(district) if district else ''}）")
     for col in ("参数", "说明", "取值", "生效日期", "依据", "状态"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col == "生效日期", overflow="fold")
     for n in names:
         p = pset[n]
         v = p.version_at(day, district)
         if v is None:
             table.add_row(n, p.label, "（该日无有效值）", "", "", "")
             continue
-        status = STATUS_LABELS[v.status]
-        where = f"（{v.district}，{v.paid_by}承担差额）" if v.district else ""
         table.add_row(
             n,
             p.label,
-            format_param(v.value, p.unit) + where,
+            format_param(v.value, p.unit) + _paid_by(v),
             v.since.isoformat(),
             v.reference,
-            status if v.status == "confirmed" else f"[magenta]{status}[/]",
+            _status(v),
         )
     console.print(table)
+    if history or len(names) == 1:
+        several = len(names) > 1
+        hist = RichTable(title="历史版本（按生效日期；「适用」为上表所查日期、区县适用的版本）")
+        if several:
+            hist.add_column("参数", overflow="fold")
+        hist.add_column("生效日期", no_wrap=True)
+        for col in ("适用范围", "取值", "依据", "状态"):
+            hist.add_column(col, overflow="fold")
+        hist.add_column("", no_wrap=True)
+        for n in names:
+            p = pset[n]
+            current = p.version_at(day, district)
+            for k, v in enumerate(sorted(p.versions, key=lambda x: (x.district or 0, x.since))):
+                cells = [n if k == 0 else ""] if several else []
+                hist.add_row(
+                    *cells,
+                    v.since.isoformat(),
+                    _district_label(v.district) if v.district else "全市",
+                    format_param(v.value, p.unit) + _paid_by(v, where=False),
+                    v.reference,
+                    _status(v),
+                    "适用" if v is current else "",
+                )
+        console.print(hist)
+
+
+def _district_label(code: int) -> str:
+    from xiangchuang.engine.districts import district_by_code
+
+    try:
+        return f"{code} {district_by_code(code).name}"
+    except KeyError:
+        return str(code)
+
+
+def _paid_by(v: Version, *, where: bool = True) -> str:
+    if not v.district:
+        return ""
+    return f"（{_district_label(v.district) + '，' if where else ''}{v.paid_by}承担差额）"
+
+
+def _status(v: Version) -> str:
+    status = STATUS_LABELS[v.status]
+    return status if v.status == "confirmed" else f"[magenta]{status}[/]"
 
 
 @app.command()
@@ -263,7 +309,7 @@ def provisions(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         return
     table = RichTable(title="渝人社发〔2020〕74号 条款覆盖表", show_lines=True)
     for col in ("条款", "标题", "实现项目", "状态", "已建成", "尚未建成"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     labels = {"built": "[green]已建成[/]", "partial": "[yellow]部分建成[/]", "not_built": "[red]未建成[/]"}
     for clause, c in data.items():
         progs = "、".join(f"{p}（{BY_ID[p].title}）" for p in c.get("programs") or [])
