@@ -16,9 +16,9 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table as RichTable
 
 from xiangchuang.cli_common import OnOpt, OverlayOpt, console, err, fail, parameter_set, to_date
+from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import CaseError, load_yaml
 from xiangchuang.engine.dates import parse_date
@@ -180,7 +180,7 @@ def match(
         title=f"政策找人 {day.isoformat()}（{', '.join(f'{k} {v}' for k, v in report.rows.items() if k in ('businesses', 'persons'))}）"
     )
     for col in ("项目", "评估对象", "符合", "即将符合", "待定", "不符合", "符合金额（元）"):
-        table.add_column(col, justify="right" if col != "项目" else "left")
+        table.add_column(col, justify="right" if col != "项目" else "left", overflow="fold")
     for s in summarize(outcomes):
         table.add_row(
             s["title"],

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table as _RichTable
 
 from xiangchuang.engine.dates import parse_date
 from xiangchuang.engine.parameters import ParameterError, ParameterSet, load_parameters
 
 console = Console()
 err = Console(stderr=True)
+
+
+class Table(_RichTable):
+    """rich's table whose cells wrap (fold) when the terminal is narrow, instead of ending in "…":
+    a value, a name or a reference (文号 + 条款) cut to a few characters is unreadable. A column
+    may still ask for another overflow or ``no_wrap``."""
+
+    def add_column(self, *args: Any, overflow: Any = "fold", **kwargs: Any) -> None:
+        super().add_column(*args, overflow=overflow, **kwargs)
+
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="评估日期 YYYY-MM-DD（默认：案例中的 on，否则今天）")]
 OverlayOpt = Annotated[

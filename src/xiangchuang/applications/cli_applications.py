@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table as RichTable
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Session
 from xiangchuang.applications import disbursement, invitations, publicity
 from xiangchuang.applications import repository as repo
 from xiangchuang.audit import audit_key
+from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.cli_common import console, fail
 from xiangchuang.config import get_settings
 from xiangchuang.crypto import FieldCipher, KeyRing, KeyRingError

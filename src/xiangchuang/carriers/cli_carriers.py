@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table as RichTable
 from sqlalchemy.exc import SQLAlchemyError
 
 from xiangchuang.audit import audit_key
 from xiangchuang.carriers import repository as repo
 from xiangchuang.carriers import service as S
 from xiangchuang.carriers.repository import Actor
+from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.cli_common import console, fail
 from xiangchuang.config import Settings
 from xiangchuang.crypto import KeyRing, KeyRingError

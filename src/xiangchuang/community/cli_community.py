@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table as RichTable
 from sqlalchemy.exc import SQLAlchemyError
 
 from xiangchuang.audit import audit_key
 from xiangchuang.chinatime import china_date
+from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.cli_common import console, fail
 from xiangchuang.community import places as P
 from xiangchuang.community import service as S

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import typer
-from rich.table import Table as RichTable
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.cli_common import console, fail
 from xiangchuang.config import Settings
 from xiangchuang.db import make_sessionmaker, transaction

@@ -17,10 +17,10 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.table import Table as RichTable
 from sqlalchemy.exc import SQLAlchemyError
 
 from xiangchuang.chinatime import CHINA
+from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.cli_common import console, fail
 from xiangchuang.config import Settings
 from xiangchuang.crypto import KeyRing, KeyRingError

@@ -15,12 +15,12 @@ import datetime as dt
 from typing import Annotated
 
 import typer
-from rich.table import Table as RichTable
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from xiangchuang.audit.chain import audit_key
 from xiangchuang.chinatime import china_date
 from xiangchuang.cli_common import OverlayOpt, console, fail, parameter_set
+from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.config import get_settings
 from xiangchuang.crypto import KeyRing, KeyRingError
 from xiangchuang.db import make_engine, make_sessionmaker, transaction

@@ -12,10 +12,10 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table as RichTable
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
+from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.cli_common import console, err, fail
 from xiangchuang.config import Settings
 from xiangchuang.crypto import KeyRingError, generate_keyring

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table as RichTable
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from xiangchuang.cli_common import OverlayOpt, console, fail, parameter_set, to_date
+from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.config import get_settings
 from xiangchuang.db import make_engine, make_sessionmaker, transaction
 from xiangchuang.engine.districts import district_by_code, is_district

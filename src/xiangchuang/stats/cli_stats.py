@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table as RichTable
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.cli_common import console, fail
 from xiangchuang.config import get_settings
 from xiangchuang.db import make_engine, make_sessionmaker, transaction

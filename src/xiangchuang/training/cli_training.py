@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table as RichTable
 from sqlalchemy.exc import SQLAlchemyError
 
+from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.cli_common import console, fail
 from xiangchuang.config import Settings
 from xiangchuang.db import make_sessionmaker, transaction
