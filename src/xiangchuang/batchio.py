@@ -9,7 +9,7 @@ hash lookups; groups are lists (Parquet) or ``|``-joined text (CSV). Extra colum
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,14 +169,69 @@ def _ids(arr: pa.ChunkedArray) -> pa.Array:
     return pc.cast(arr.combine_chunks(), pa.string())
 
 
-def _refs(arr: pa.ChunkedArray, target_ids: pa.Array | None, where: str) -> tuple[np.ndarray, np.ndarray]:
-    combined = arr.combine_chunks()
+def _refs(arr: pa.ChunkedArray | pa.Array, target_ids: pa.Array | None) -> tuple[np.ndarray, np.ndarray]:
+    """Row numbers of the ids in ``arr`` among ``target_ids``, and where they were found."""
+    combined = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     given = np.asarray(combined.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     if target_ids is None:
         return np.full(len(combined), NO_REF, dtype=np.int64), np.zeros(len(combined), dtype=bool)
+    heads = _run_heads(combined)
+    if heads is not None:
+        # Rows come in runs of one referenced id (a hire's monthly contributions, one after another):
+        # look up each run's id once and repeat it (13.3M contribution rows hold ~2M runs).
+        lengths = np.diff(np.append(heads, len(combined)))
+        idx = pc.index_in(pc.cast(combined.take(pa.array(heads)), pa.string()), value_set=target_ids)
+        head_values, head_found = _np(idx, np.int64, NO_REF)
+        return np.repeat(head_values, lengths), np.repeat(head_found, lengths) & given
     idx = _via_dictionary(combined, lambda v: pc.index_in(pc.cast(v, pa.string()), value_set=target_ids))
     values, found = _np(idx, np.int64, NO_REF)
     return values, found & given
+
+
+def _run_heads(arr: pa.Array) -> np.ndarray | None:
+    """The first row of each run of equal, non-null values (a null is a run of its own), when the
+    runs are at most half as many as the rows; else None (looking every row up costs less)."""
+    n = len(arr)
+    if n < 64 or pa.types.is_dictionary(arr.type):
+        return None
+    same = pc.fill_null(pc.equal(arr.slice(1), arr.slice(0, n - 1)), False)
+    changed = ~np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
+    heads = np.flatnonzero(np.concatenate(([True], changed)))
+    return heads if len(heads) * 2 <= n else None
+
+
+_RefDone = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+
+
+class _RefLookups:
+    """Reference columns gathered while the tables are read and resolved at the end with one id
+    lookup per target table: the hash of a target's ids is built once (about 1 s for 3M persons,
+    which ten reference columns and register rows used to pay each), and a run of equal ids (a hire's
+    monthly contributions) is looked up once."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, list[tuple[pa.Array, _RefDone]]] = {}
+
+    def add(self, target: str, col: pa.ChunkedArray | pa.Array, done: _RefDone) -> None:
+        """Look ``col`` up in ``target``'s ids later; ``done(rows, found, given)`` receives the row
+        numbers, where they were found, and where an id was given at all."""
+        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.dictionary_decode()
+        self._pending.setdefault(target, []).append((pc.cast(arr, pa.string()), done))
+
+    def resolve(self, ids: Mapping[str, pa.Array]) -> None:
+        for target, items in self._pending.items():
+            arrays = [a for a, _ in items]
+            joined = arrays[0] if len(arrays) == 1 else pa.concat_arrays(arrays)
+            values, found = _refs(joined, ids.get(target))
+            given = np.asarray(joined.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+            start = 0
+            for a, done in items:
+                end = start + len(a)
+                done(values[start:end], found[start:end], given[start:end])
+                start = end
+        self._pending.clear()
 
 
 @dataclass
@@ -197,6 +252,7 @@ def load_directory(
     files: dict[str, str] = {}
     unresolved: dict[str, int] = {}
     raw_received: pa.Table | None = None
+    refs = _RefLookups()
     for name in LOAD_ORDER:
         path = find_file(directory, name)
         if path is None:
@@ -225,12 +281,8 @@ def load_directory(
                 known = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
                 values = np.asarray(pc.fill_null(arr, "").to_numpy(zero_copy_only=False), dtype=object)
             elif fact.kind == "ref":
-                values, known = _refs(col, ids.get(fact.ref or ""), where)
-                missing = int(
-                    np.count_nonzero(~known & np.asarray(col.is_valid().to_numpy(zero_copy_only=False)))
-                )
-                if missing:
-                    unresolved[f"{name}.{fname}"] = missing
+                refs.add(fact.ref or "", col, _set_ref(table, fname, f"{name}.{fname}", unresolved))
+                continue
             elif fact.kind == "date":
                 values, known = _dates(col, where)
             elif fact.kind == "month":
@@ -257,11 +309,30 @@ def load_directory(
             sel = np.flatnonzero(programs == program)
             if not sel.size or target not in ids or id_field not in raw_received.column_names:
                 continue
-            col = raw_received.column(id_field).take(pa.array(sel))
-            vals, found = _refs(col, ids[target], "received")
-            subject_row[sel] = np.where(found, vals, NO_REF)
+
+            def done(vals: np.ndarray, found: np.ndarray, _given: np.ndarray, sel: np.ndarray = sel) -> None:
+                subject_row[sel] = np.where(found, vals, NO_REF)
+
+            refs.add(target, raw_received.column(id_field).take(pa.array(sel)), done)
         rec.cols["subject_row"] = Col(subject_row, np.ones(rec.n, dtype=bool))
+    refs.resolve(ids)
+    order = {f"{t}.{c}": (k, j) for k, t in enumerate(LOAD_ORDER) for j, c in enumerate(FACTS[t])}
+    unresolved = dict(sorted(unresolved.items(), key=lambda kv: order.get(kv[0], (len(order), 0))))
     return Facts(tables, supplied), LoadReport(rows, files, unresolved)
+
+
+def _set_ref(
+    table: Table, fname: str, label: str, unresolved: dict[str, int]
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], None]:
+    """Store a resolved reference column and count the given ids that name no row."""
+
+    def done(values: np.ndarray, known: np.ndarray, given: np.ndarray) -> None:
+        table[fname] = Col(values, known)
+        missing = int(np.count_nonzero(~known & given))
+        if missing:
+            unresolved[label] = missing
+
+    return done
 
 
 # ---- output ------------------------------------------------------------------------------------
