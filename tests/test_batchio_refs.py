@@ -11,11 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from xiangchuang.batchio import load_directory
+from xiangchuang.batchio import BatchInputError, load_directory
 from xiangchuang.engine.facts import NO_REF
 
 
@@ -115,3 +116,54 @@ def test_reference_columns_resolve_to_the_rows_a_plain_lookup_gives(tmp_path: Pa
         key=lambda x: ["businesses", "hires", "contributions", "trainings"].index(x.split(".")[0]),
     )
     assert np.count_nonzero(t["contributions"]["hire_id"].known) < len(contrib)
+
+
+@pytest.mark.parametrize("table", ["persons", "businesses", "trainings"])
+def test_duplicate_or_empty_ids_are_refused_naming_the_file_and_column(tmp_path: Path, table: str) -> None:
+    """Duplicate ids are found whether or not another table refers to the table (persons and
+    businesses are referred to here, trainings is not); an empty id is refused too."""
+    ids = {"persons": ["P1", "P2", "P3"], "businesses": ["B1", "B2"], "trainings": ["T1", "T2"]}
+    ids[table] = [*ids[table], ids[table][0]]
+    _write(tmp_path, "persons", {"id": ids["persons"]}, "csv")
+    _write(
+        tmp_path,
+        "businesses",
+        {"id": ids["businesses"], "founder_id": ["P1"] * len(ids["businesses"])},
+        "csv",
+    )
+    _write(
+        tmp_path, "trainings", {"id": ids["trainings"], "person_id": ["P2"] * len(ids["trainings"])}, "csv"
+    )
+    with pytest.raises(BatchInputError, match=rf"{table}\.csv 列 id.*编号须唯一且不能为空"):
+        load_directory(tmp_path)
+    # (An empty id in a one-column CSV would be a blank line, which is skipped: Parquet keeps it.)
+    _write(tmp_path, table, {"id": [None, *ids[table][1:-1]]}, "parquet")
+    with pytest.raises(BatchInputError, match=rf"{table}\.parquet 列 id.*编号须唯一且不能为空"):
+        load_directory(tmp_path)
+
+
+def test_references_resolve_the_same_when_codes_come_in_another_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-pass resolution relies on dictionary_encode numbering values in order of first
+    appearance; were that to change, the ids' codes would not be 0…n-1 and every reference column
+    is looked up with index_in instead — the same rows."""
+    persons = [f"P{k}" for k in range(50)]
+    refs = [persons[k % 50] if k % 7 else "P-NONE" for k in range(200)]
+    _write(tmp_path, "persons", {"id": persons}, "parquet")
+    _write(tmp_path, "trainings", {"id": [f"T{k}" for k in range(200)], "person_id": refs}, "parquet")
+    expected = load_directory(tmp_path)[0].tables["trainings"]["person_id"]
+
+    real = pc.dictionary_encode
+
+    def reversed_codes(arr: pa.Array) -> pa.DictionaryArray:
+        enc = real(arr)
+        last = len(enc.dictionary) - 1
+        indices = pc.subtract(pa.scalar(last, enc.indices.type), enc.indices)
+        return pa.DictionaryArray.from_arrays(indices, enc.dictionary.take(pa.array(range(last, -1, -1))))
+
+    monkeypatch.setattr(pc, "dictionary_encode", reversed_codes)
+    got = load_directory(tmp_path)[0].tables["trainings"]["person_id"]
+    assert got.values.tolist() == expected.values.tolist()
+    assert got.known.tolist() == expected.known.tolist()
+    assert expected.values.tolist() == [persons.index(r) if r in persons else NO_REF for r in refs]
