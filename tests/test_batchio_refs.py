@@ -167,3 +167,41 @@ def test_references_resolve_the_same_when_codes_come_in_another_order(
     assert got.values.tolist() == expected.values.tolist()
     assert got.known.tolist() == expected.known.tolist()
     assert expected.values.tolist() == [persons.index(r) if r in persons else NO_REF for r in refs]
+
+
+def test_ids_are_compact_strings_that_explanations_and_match_rows_read_as_str(tmp_path: Path) -> None:
+    """Ids are NumPy variable-width strings (16 bytes an id, not a Python object each): the result
+    document and the match rows carry them as plain str, equal to the file's."""
+    import datetime as dt
+
+    from xiangchuang.batchio import ID_DTYPE, match_rows
+    from xiangchuang.engine.evaluate import run
+    from xiangchuang.engine.explain import Explainer
+    from xiangchuang.engine.parameters import load_parameters
+
+    _write(
+        tmp_path, "persons", {"id": ["P1", "P2"], "groups": ["veteran", "returning_migrant_worker"]}, "csv"
+    )
+    _write(
+        tmp_path,
+        "businesses",
+        {
+            "id": ["B-甲", "B-乙-一个很长的编号超过十五个字节"],
+            "founder_id": ["P1", "P2"],
+            "kind": ["enterprise", "individual_business"],
+            "registration_date": ["2022-01-10", "2023-05-01"],
+            "status": ["normal", "normal"],
+        },
+        "csv",
+    )
+    facts, _ = load_directory(tmp_path)
+    ids = facts.tables["businesses"]["id"].values
+    assert ids.dtype == ID_DTYPE and facts.tables["persons"]["id"].values.dtype == ID_DTYPE
+    params = load_parameters()
+    outcomes = run(facts, dt.date(2024, 3, 20), params)
+    startup = next(o for o in outcomes if o.program.id == "startup_subsidy")
+    subjects = [Explainer(params).program(startup, i)["subject"]["id"] for i in range(2)]
+    assert subjects == ["B-甲", "B-乙-一个很长的编号超过十五个字节"] and all(type(s) is str for s in subjects)
+    rows = match_rows(outcomes, include_undetermined=True).to_pylist()
+    assert {r["subject_id"] for r in rows if r["subject_table"] == "businesses"} <= set(subjects)
+    assert any(r["subject_id"] == "B-乙-一个很长的编号超过十五个字节" for r in rows)
