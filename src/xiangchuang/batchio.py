@@ -313,16 +313,16 @@ def load_directory(
             col = data.column(fname)
             if fact.kind in ("id", "text"):
                 arr = _ids(col)
+                known = _valid(arr)
                 if fact.kind == "id":
                     ids[name] = arr
-                    refs.add_ids(name, arr, where)
-                known = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-                values = np.asarray(pc.fill_null(arr, "").to_numpy(zero_copy_only=False), dtype=object)
-                if fact.kind == "id":
+                    refs.add_ids(name, arr, where)  # (refuses an empty id)
                     # Ids as NumPy variable-width strings: 16 bytes an id (inline up to 15 bytes)
                     # against ~65 for a Python str in an object column — ~320 MB less at 1M
                     # businesses. Every reader treats an id as an opaque str (indexing, ==, Arrow).
-                    values = values.astype(ID_DTYPE)
+                    values = arr.to_numpy(zero_copy_only=False).astype(ID_DTYPE)
+                else:
+                    values = np.asarray(pc.fill_null(arr, "").to_numpy(zero_copy_only=False), dtype=object)
             elif fact.kind == "ref":
                 refs.add(fact.ref or "", col, _set_ref(table, fname, f"{name}.{fname}", unresolved))
                 continue
@@ -367,9 +367,7 @@ def load_directory(
     return Facts(tables, supplied), LoadReport(rows, files, unresolved)
 
 
-def _set_ref(
-    table: Table, fname: str, label: str, unresolved: dict[str, int]
-) -> Callable[[np.ndarray, np.ndarray, np.ndarray], None]:
+def _set_ref(table: Table, fname: str, label: str, unresolved: dict[str, int]) -> _RefDone:
     """Store a resolved reference column and count the given ids that name no row."""
 
     def done(values: np.ndarray, known: np.ndarray, given: np.ndarray) -> None:

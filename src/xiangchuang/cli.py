@@ -180,7 +180,7 @@ def match(
         title=f"政策找人 {day.isoformat()}（{', '.join(f'{k} {v}' for k, v in report.rows.items() if k in ('businesses', 'persons'))}）"
     )
     for col in ("项目", "评估对象", "符合", "即将符合", "待定", "不符合", "符合金额（元）"):
-        table.add_column(col, justify="right" if col != "项目" else "left", overflow="fold")
+        table.add_column(col, justify="right" if col != "项目" else "left")
     for s in summarize(outcomes):
         table.add_row(
             s["title"],
@@ -233,10 +233,9 @@ def params(
     if as_json:
         sys.stdout.write(json.dumps(docs, ensure_ascii=False, indent=2) + "\n")
         return
-    # Every cell wraps instead of being cut with "…": a reference (文号 + 条款) must be readable whole.
     table = RichTable(title=f"参数（{day.isoformat()}{'，区县 ' + str(district) if district else ''}）")
     for col in ("参数", "说明", "取值", "生效日期", "依据", "状态"):
-        table.add_column(col, no_wrap=col == "生效日期", overflow="fold")
+        table.add_column(col, no_wrap=col == "生效日期")
     for n in names:
         p = pset[n]
         v = p.version_at(day, district)
@@ -256,10 +255,10 @@ def params(
         several = len(names) > 1
         hist = RichTable(title="历史版本（按生效日期；「适用」为上表所查日期、区县适用的版本）")
         if several:
-            hist.add_column("参数", overflow="fold")
+            hist.add_column("参数")
         hist.add_column("生效日期", no_wrap=True)
         for col in ("适用范围", "取值", "依据", "状态"):
-            hist.add_column(col, overflow="fold")
+            hist.add_column(col)
         hist.add_column("", no_wrap=True)
         for n in names:
             p = pset[n]
@@ -309,7 +308,7 @@ def provisions(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         return
     table = RichTable(title="渝人社发〔2020〕74号 条款覆盖表", show_lines=True)
     for col in ("条款", "标题", "实现项目", "状态", "已建成", "尚未建成"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col)
     labels = {"built": "[green]已建成[/]", "partial": "[yellow]部分建成[/]", "not_built": "[red]未建成[/]"}
     for clause, c in data.items():
         progs = "、".join(f"{p}（{BY_ID[p].title}）" for p in c.get("programs") or [])
