@@ -68,6 +68,18 @@ def machine_reference() -> dict[str, float]:
     return out
 
 
+def pages_doc() -> dict[str, Any]:
+    """The page size the engine chose for NumPy's large columns, and why (engine/memory.py)."""
+    from xiangchuang.engine.memory import PAGES
+
+    return {
+        "huge": PAGES.huge,
+        "numpy_madvise_hugepage": bool(np._core.multiarray._get_madvise_hugepage()),
+        "free_huge_bytes": PAGES.free_huge_bytes,
+        "reason": PAGES.reason,
+    }
+
+
 def print_reference(ref: dict[str, float]) -> None:
     print(
         f"machine reference (best of 5): pure-Python loop of 1M steps {ref['python_loop_1m_ms']:.1f} ms, "
@@ -412,6 +424,7 @@ def main() -> None:
             "platform": platform.platform(),
             "uptime_s_at_start": uptime_at_start,
             "reference": ref,
+            "pages": pages_doc(),
         },
         "data": {"businesses": n_b, "rows": report.rows},
         "batch": {
@@ -461,6 +474,7 @@ def main() -> None:
     bt = result["batch"]
     tp = result["three_programs"]
     print_reference(ref)
+    print(f"pages: {result['machine']['pages']['reason']}")
     print(
         f"data: {n_b:,} businesses, {report.rows.get('persons', 0):,} persons, {report.rows.get('hires', 0):,} hires, "
         f"{report.rows.get('contributions', 0):,} contribution rows"

@@ -4,8 +4,6 @@
 definitions over columns for a whole registry.
 """
 
-from xiangchuang.engine.memory import prefer_small_pages
+from xiangchuang.engine import memory as _memory  # noqa: F401  (chooses NumPy's page size: memory.py)
 
 ENGINE_VERSION = "0.1.0"
-
-prefer_small_pages()  # see memory.py: large columns without huge-page compaction stalls

@@ -1,14 +1,25 @@
 """How the engine's large columns get their memory.
 
-NumPy asks the kernel for transparent huge pages (madvise) for every large array. Where the kernel
-compacts memory synchronously for such requests (``/sys/kernel/mm/transparent_hugepage/defrag`` =
-``madvise``, as on this project's 2-core machine), the first touch of each new array stalls: at 1M
-businesses the first evaluation of all 17 programs spent 0.50-0.57 s of system time in page faults,
-against 0.18-0.20 s with ordinary pages (measured 2026-11-27, wall 1.66-1.96 s → 0.69-0.70 s).
-Results do not depend on it. Setting ``NUMPY_MADVISE_HUGEPAGE`` (0 or 1) keeps NumPy's own choice.
-On another, freshly booted machine of the same kind (2026-11-27 22:40, little fragmentation) huge
-pages were faster instead: first evaluation 1.33 s against 1.85-2.05 s. A long-running server's
-memory is fragmented, which is when compaction stalls, so ordinary pages stay the default.
+NumPy asks the kernel for transparent huge pages (madvise) for every large array (4 MB and more).
+Whether that helps depends on the kernel's free memory at the time, not on the machine's kind:
+
+- Where free memory lies in blocks of the huge-page size (2 MB) or larger, a huge page is a block
+  taken from the free lists: one fault instead of 512. On a freshly booted 2-core machine
+  (2026-11-28, 1M businesses, separate processes) the first assembly took 0.68 s against 1.70 s
+  with ordinary pages, and the first evaluation of all 17 programs 0.57 s against 1.55 s
+  (28k faults against 208k in the assembly). The same was seen on 2026-11-27 22:40 (1.33 s
+  against 1.85-2.05 s).
+- Where it does not (fragmented memory), the kernel compacts memory synchronously for such
+  requests (``/sys/kernel/mm/transparent_hugepage/defrag`` = ``madvise``, as here), and the first
+  touch of each new array stalls: on 2026-11-27 the first evaluation spent 0.50-0.57 s of system
+  time in page faults, against 0.18-0.20 s with ordinary pages (wall 1.66-1.96 s → 0.69-0.70 s).
+
+So the engine reads the free lists (``/proc/buddyinfo``) once, when it is imported: NumPy keeps its
+huge pages when at least ``HUGE_FREE_MIN`` bytes are free in blocks of the huge-page size or
+larger (well above the ~2.3 GB the engine holds at its peak for 1M businesses, so its columns need
+no compaction), and uses ordinary pages otherwise, or where the free lists cannot be read. Results do
+not depend on it. Setting ``NUMPY_MADVISE_HUGEPAGE`` (0 or 1) keeps NumPy's own choice.
+``PAGES`` records the choice and why (the benchmark prints it).
 """
 
 from __future__ import annotations
@@ -17,20 +28,77 @@ import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+# Free memory in blocks of the huge-page size or larger above which NumPy keeps its huge pages.
+HUGE_FREE_MIN = 4 << 30
 
-def prefer_small_pages() -> bool:
-    """Stop NumPy's huge-page requests for this process unless NUMPY_MADVISE_HUGEPAGE says otherwise.
-    Returns whether the setting was changed."""
+
+@dataclass(frozen=True)
+class PageChoice:
+    huge: bool | None  # None: NumPy's own choice (NUMPY_MADVISE_HUGEPAGE, or no setter)
+    free_huge_bytes: int | None  # free memory in blocks of the huge-page size or larger
+    reason: str
+
+
+def free_in_blocks(buddyinfo: str, page_size: int, block_size: int) -> int:
+    """Bytes free in blocks of at least ``block_size``, from the text of ``/proc/buddyinfo`` (per
+    zone, the number of free blocks of 2**order pages for order 0, 1, …)."""
+    total = 0
+    for line in buddyinfo.splitlines():
+        fields = line.split()
+        if "zone" not in fields:
+            continue
+        counts = fields[fields.index("zone") + 2 :]
+        for order, count in enumerate(counts):
+            size = page_size << order
+            if size >= block_size:
+                total += int(count) * size
+    return total
+
+
+def _huge_page_size(meminfo: str) -> int | None:
+    for line in meminfo.splitlines():
+        if line.startswith("Hugepagesize:"):
+            value, unit = line.split()[1:3]
+            return int(value) * {"kB": 1024, "MB": 1 << 20}[unit]
+    return None
+
+
+def decide_pages(buddyinfo: str | None, meminfo: str | None, page_size: int) -> PageChoice:
+    """Huge pages when at least ``HUGE_FREE_MIN`` bytes are free in blocks of the huge-page size."""
+    huge_size = _huge_page_size(meminfo) if meminfo else None
+    if buddyinfo is None or huge_size is None:
+        return PageChoice(False, None, "无法读取内核空闲内存分布，使用普通页")
+    free = free_in_blocks(buddyinfo, page_size, huge_size)
+    if free >= HUGE_FREE_MIN:
+        return PageChoice(True, free, f"大页大小及以上的空闲块共 {free >> 20} MB，使用透明大页")
+    return PageChoice(False, free, f"大页大小及以上的空闲块仅 {free >> 20} MB（内存碎片化），使用普通页")
+
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="ascii")
+    except OSError:
+        return None
+
+
+def choose_pages() -> PageChoice:
+    """Apply :func:`decide_pages` to this process's NumPy, unless NUMPY_MADVISE_HUGEPAGE decides."""
     if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
-        return False
+        return PageChoice(None, None, "NUMPY_MADVISE_HUGEPAGE 已设定，由 NumPy 决定")
     setter = getattr(getattr(np, "_core", np).multiarray, "_set_madvise_hugepage", None)
     if setter is None:
-        return False
-    setter(False)
-    return True
+        return PageChoice(None, None, "此 NumPy 不支持设定透明大页")
+    choice = decide_pages(_read("/proc/buddyinfo"), _read("/proc/meminfo"), os.sysconf("SC_PAGE_SIZE"))
+    setter(bool(choice.huge))
+    return choice
+
+
+PAGES = choose_pages()
 
 
 @contextmanager
