@@ -79,3 +79,28 @@ def test_threshold_is_inclusive():
 def test_unreadable_free_lists_mean_ordinary_pages(buddy, meminfo):
     choice = decide_pages(buddy, meminfo, 4096)
     assert choice.huge is False and choice.free_huge_bytes is None
+
+
+def _case_facts():
+    from pathlib import Path
+
+    from xiangchuang.engine.case import case_to_tables, load_yaml
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "src/xiangchuang/policy/examples/returning_founder.yaml").read_text(encoding="utf-8")
+    return case_to_tables(load_yaml(text))  # 13 contribution rows, the largest table
+
+
+def test_registry_wide_assembly_decides_again_and_a_single_case_does_not(monkeypatch):
+    from xiangchuang.engine import memory
+    from xiangchuang.engine.assemble import assemble
+
+    calls = []
+    fresh = memory.PageChoice(False, 0, "重新判断")
+    monkeypatch.setattr(memory, "choose_pages", lambda: calls.append(1) or fresh)
+    monkeypatch.setattr(memory, "PAGES", memory.PageChoice(True, 1, "导入时"))
+    assemble(_case_facts(), 19_800)
+    assert calls == [] and memory.PAGES.reason == "导入时"
+    monkeypatch.setattr(memory, "REFRESH_ROWS", 13)  # the case's largest table counts as registry-wide
+    assemble(_case_facts(), 19_800)
+    assert calls == [1] and memory.PAGES is fresh

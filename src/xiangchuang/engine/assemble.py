@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from xiangchuang.engine.dates import from_day
 from xiangchuang.engine.facts import FACTS, NO_REF, Col, LazyColumns, Table, filled
+from xiangchuang.engine.memory import refresh_pages
 from xiangchuang.engine.vec import pick
 
 IntArray = npt.NDArray[np.int64]
@@ -392,6 +393,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     for name in FACTS:
         if name not in T:
             T[name] = empty_table(name)
+    refresh_pages(max(t.n for t in T.values()))  # registry-wide: huge pages only if memory allows
     persons, businesses, hires, loans = T["persons"], T["businesses"], T["hires"], T["loans"]
 
     # Claim and sales years default to the last completed calendar year.

@@ -14,7 +14,8 @@ Whether that helps depends on the kernel's free memory at the time, not on the m
   touch of each new array stalls: on 2026-11-27 the first evaluation spent 0.50-0.57 s of system
   time in page faults, against 0.18-0.20 s with ordinary pages (wall 1.66-1.96 s → 0.69-0.70 s).
 
-So the engine reads the free lists (``/proc/buddyinfo``) once, when it is imported: NumPy keeps its
+So the engine reads the free lists (``/proc/buddyinfo``) when it is imported and again before each
+registry-wide assembly (:func:`refresh_pages`: a long-running server's memory fragments): NumPy keeps its
 huge pages when at least ``HUGE_FREE_MIN`` bytes are free in blocks of the huge-page size or
 larger (well above the ~2.3 GB the engine holds at its peak for 1M businesses, so its columns need
 no compaction), and uses ordinary pages otherwise, or where the free lists cannot be read. Results do
@@ -99,6 +100,19 @@ def choose_pages() -> PageChoice:
 
 
 PAGES = choose_pages()
+
+# Tables from this many rows up hold columns of 4 MB and more (the size from which NumPy asks for
+# huge pages): their assembly reads the free lists again.
+REFRESH_ROWS = 1 << 19
+
+
+def refresh_pages(rows: int) -> PageChoice:
+    """Decide again from the current free lists before work over ``rows`` rows (a registry-wide run);
+    a single case (a few rows) keeps the last choice."""
+    global PAGES
+    if rows >= REFRESH_ROWS:
+        PAGES = choose_pages()
+    return PAGES
 
 
 @contextmanager
