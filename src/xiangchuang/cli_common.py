@@ -3,15 +3,43 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import rich._wrap
 import typer
 from rich.console import Console
 from rich.table import Table as _RichTable
 
 from xiangchuang.engine.dates import parse_date
 from xiangchuang.engine.parameters import ParameterError, ParameterSet, load_parameters
+
+# Chinese line breaking for everything the CLI prints (reports and table cells). rich breaks lines
+# only at spaces, so a Chinese sentence (no spaces) was folded at the exact width, even inside an
+# amount or a date: 「各自最高¥200,000.」 / 「00」. The rule here is the common core of UAX #14 for
+# zh-CN: a line may break between two Chinese characters, and between a Chinese character and
+# other text, but not inside a run of other text (an amount, a date, an id, a Latin word), not
+# before closing punctuation (，。、；：）」 …) and not after opening punctuation (（「 …); spaces
+# still break. A token longer than the line is folded as before.
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+_OPEN = "（「『【〔《〈“‘"
+_CLOSE = "，。、；：？！）」』】〕》〉”’…％·"
+_TOKEN = re.compile(rf"\s*[{_OPEN}]*(?:[{_CJK}]|[^\s{_CJK}]+)[{_CLOSE}]*\s*")
+
+
+def chinese_words(text: str) -> Iterator[tuple[int, int, str]]:
+    """rich's ``words`` (the units a line may break between) with Chinese line breaking."""
+    match = _TOKEN.match(text)
+    while match is not None:  # (every character but a space starts a token: none is skipped)
+        start, end = match.span()
+        yield start, end, match.group(0)
+        match = _TOKEN.match(text, end)
+
+
+if callable(getattr(rich._wrap, "words", None)):
+    rich._wrap.words = chinese_words  # divide_line, which all wrapping uses, looks it up by name
 
 console = Console()
 err = Console(stderr=True)
