@@ -14,6 +14,14 @@ Whether that helps depends on the kernel's free memory at the time, not on the m
   touch of each new array stalls: on 2026-11-27 the first evaluation spent 0.50-0.57 s of system
   time in page faults, against 0.18-0.20 s with ordinary pages (wall 1.66-1.96 s → 0.69-0.70 s).
 
+On this VM the cost of a fault also depends on whether the host still backs the page: memory never
+touched since boot is backed on first touch (slow in small pages, where huge pages save the most),
+memory used a moment ago is not. Later the same day (2026-11-28 06:00, after a test run; 3.6 GB free
+in such blocks, so the rule below chose ordinary pages) ordinary pages were faster: first evaluation
+0.60/0.65 s against 1.07/1.34 s with NUMPY_MADVISE_HUGEPAGE=1, load 5.1/6.8 s against 9.8 s. Plenty
+of free memory in large blocks went with the case where huge pages won, little with the case where
+they lost, in all four comparisons that day.
+
 So the engine reads the free lists (``/proc/buddyinfo``) when it is imported and again before each
 registry-wide assembly (:func:`refresh_pages`: a long-running server's memory fragments): NumPy keeps its
 huge pages when at least ``HUGE_FREE_MIN`` bytes are free in blocks of the huge-page size or
