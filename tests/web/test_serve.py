@@ -78,3 +78,31 @@ def test_demo_accounts_command_refuses_outside_demo_mode(monkeypatch, tmp_path):
     assert result.exit_code == 2
     assert "演示模式" in result.output
     assert not (tmp_path / "xiangchuang.db").exists()
+
+
+def test_demo_accounts_print_the_totp_command_whole_on_a_narrow_terminal(monkeypatch, tmp_path):
+    from xiangchuang.cli_common import console
+    from xiangchuang.crypto import generate_keyring
+    from xiangchuang.db import make_engine
+    from xiangchuang.dbmigrate import upgrade
+
+    generate_keyring(tmp_path / "keyring.json")
+    engine = make_engine(f"sqlite:///{tmp_path / 'xiangchuang.db'}")
+    upgrade(engine)
+    engine.dispose()
+    for name in ("XIANGCHUANG_DATABASE_URL", "XIANGCHUANG_KEYRING", "XIANGCHUANG_KEYRING_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XIANGCHUANG_DEMO", "true")
+    monkeypatch.setenv("XIANGCHUANG_DATA_DIR", str(tmp_path))
+    seeded = CliRunner().invoke(app, ["demo-data", "--businesses", "20"])
+    assert seeded.exit_code == 0, seeded.output
+    monkeypatch.setattr(console, "width", 40)
+    result = CliRunner().invoke(app, ["demo-accounts"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    # Copied from the terminal as it is: the command on one line of its own, an account's login,
+    # password and TOTP secret on one line each.
+    assert "  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('密钥').now())\"" in lines
+    accounts = [line for line in lines if "登录名" in line]
+    assert accounts and all("密码" in line for line in accounts)
+    assert any("动态口令密钥（TOTP）" in line for line in accounts)

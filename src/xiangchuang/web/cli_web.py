@@ -108,7 +108,14 @@ def demo_accounts_command() -> None:
         line += f"  动态口令密钥（TOTP）{a.totp_secret}" if a.totp_secret else ""
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(
-        "工作人员登录需动态口令：把密钥加入身份验证器（或 python -c \"import pyotp; print(pyotp.TOTP('密钥').now())\"）。"
+        "工作人员登录需动态口令：把密钥加入身份验证器，或用下面的命令显示当前口令（把“密钥”换成上面的密钥）："
+    )
+    # (on a line of its own and never wrapped, so that it can be copied as it is)
+    console.print(
+        "  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('密钥').now())\"",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
     )
 
 
