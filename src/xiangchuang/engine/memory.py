@@ -71,10 +71,10 @@ def free_in_blocks(buddyinfo: str, page_size: int, block_size: int) -> int:
 
 def _huge_page_size(meminfo: str) -> int | None:
     for line in meminfo.splitlines():
-        if line.startswith("Hugepagesize:"):
-            value, unit = line.split()[1:3]
-            return int(value) * {"kB": 1024, "MB": 1 << 20}[unit]
-    return None
+        fields = line.split()
+        if fields[:1] == ["Hugepagesize:"] and len(fields) == 3 and fields[2] == "kB" and fields[1].isdigit():
+            return int(fields[1]) * 1024
+    return None  # (absent or in a form not known here: ordinary pages, never an error at import)
 
 
 def decide_pages(buddyinfo: str | None, meminfo: str | None, page_size: int) -> PageChoice:
