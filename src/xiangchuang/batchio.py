@@ -167,6 +167,16 @@ def _groups(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
     return mask, known
 
 
+def _check_texts(arr: pa.Array, check: Callable[[str], object], where: str) -> None:
+    """Every distinct text of a formatted column reads (e.g. carriers' schedules), else a Chinese error."""
+    for text in pc.unique(arr).to_pylist():
+        if text:
+            try:
+                check(text)
+            except ValueError as exc:
+                raise BatchInputError(f"{where}：{exc}") from None
+
+
 def _ids(arr: pa.ChunkedArray) -> pa.Array:
     return pc.cast(arr.combine_chunks(), pa.string())
 
@@ -322,6 +332,8 @@ def load_directory(
                     # businesses. Every reader treats an id as an opaque str (indexing, ==, Arrow).
                     values = arr.to_numpy(zero_copy_only=False).astype(ID_DTYPE)
                 else:
+                    if fact.check is not None:
+                        _check_texts(arr, fact.check, where)
                     values = np.asarray(pc.fill_null(arr, "").to_numpy(zero_copy_only=False), dtype=object)
             elif fact.kind == "ref":
                 refs.add(fact.ref or "", col, _set_ref(table, fname, f"{name}.{fname}", unresolved))

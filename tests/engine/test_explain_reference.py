@@ -20,13 +20,13 @@ import numpy as np
 
 from xiangchuang.engine import ENGINE_VERSION
 from xiangchuang.engine.dates import from_day, month_label
-from xiangchuang.engine.evaluate import NEVER, Outcome
+from xiangchuang.engine.evaluate import AMOUNT_KNOWN, IN_FORCE, NEVER, Outcome, extra_condition
 from xiangchuang.engine.explain import _DERIVED, _PREFIX, STATUS, STATUS_ZH
 from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
 from xiangchuang.engine.program import Condition, Later
-from xiangchuang.engine.tri import NAMES, PASS, UNKNOWN
+from xiangchuang.engine.tri import FAIL, NAMES, PASS, UNKNOWN
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
@@ -168,7 +168,7 @@ class _RefExplainer:
             doc["group"] = group
         if state == 0 and c.gap_msg:
             doc["distance"] = _fill(c.gap_msg, variables)
-        if co.passes_on is not None and state != PASS and int(co.passes_on[i]) < int(NEVER):
+        if co.passes_on is not None and state == FAIL and int(co.passes_on[i]) < int(NEVER):
             doc["passes_on"] = from_day(int(co.passes_on[i])).isoformat()
         return doc
 
@@ -182,6 +182,13 @@ class _RefExplainer:
         status = STATUS[int(outcome.status[i])]
         conditions = [self.condition(outcome, c, i, None) for c in prog.conditions]
         conditions += [self.condition(outcome, c, i, "any_of") for c in prog.any_of]
+        # The program-wide rules (no parameter in force; an amount resting on an unknown fact),
+        # where they decide the row.
+        conditions += [
+            self.condition(outcome, extra_condition(prog, cid), i, None)
+            for cid in (IN_FORCE, AMOUNT_KNOWN)
+            if cid in outcome.conds and int(outcome.conds[cid].state[i]) != PASS
+        ]
         missing: list[dict[str, str]] = []
         seen = set()
         for c in conditions:

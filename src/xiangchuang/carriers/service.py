@@ -47,7 +47,7 @@ from xiangchuang.engine.explain import Explainer
 from xiangchuang.engine.facts import Col
 from xiangchuang.engine.parameters import ParameterSet
 from xiangchuang.engine.programs import BY_ID
-from xiangchuang.engine.programs.carriers import ScheduleError, parse_schedule
+from xiangchuang.engine.schedule import ScheduleError, parse_schedule
 from xiangchuang.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xiangchuang.models import (
     Application,

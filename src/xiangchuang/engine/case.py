@@ -106,7 +106,13 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
             if not isinstance(raw, list):
                 raise CaseError(path, "人员类别须为列表，如 [college_graduate, veteran]")
             return group_mask([str(x) for x in raw])
-        return str(raw)
+        text = str(raw)
+        if fact.check is not None:
+            try:
+                fact.check(text)
+            except ValueError as exc:
+                raise CaseError(path, str(exc)) from None
+        return text
     except CaseError:
         raise
     except (TypeError, ValueError, OverflowError) as exc:
@@ -179,6 +185,21 @@ def _fast_text(raw: Any) -> Any:
     return raw if type(raw) is str else _SLOW
 
 
+def _fast_checked(check: Callable[[str], object]) -> Callable[[Any], Any]:
+    """Text with a documented format: the text when it reads, else _SLOW (which names the error)."""
+
+    def parse(raw: Any) -> Any:
+        if type(raw) is not str:
+            return _SLOW
+        try:
+            check(raw)
+        except ValueError:
+            return _SLOW
+        return raw
+
+    return parse
+
+
 def _fast_enum(codes: dict[str, int]) -> Callable[[Any], Any]:
     def parse(raw: Any) -> Any:
         return codes.get(raw, _SLOW) if type(raw) is str else _SLOW
@@ -214,6 +235,8 @@ def _fast_parser(fact: Fact) -> Callable[[Any], Any]:
         for i, choice in enumerate(fact.choices):
             codes.setdefault(choice, i)
         return _fast_enum(codes)
+    if fact.check is not None:
+        return _fast_checked(fact.check)
     return {
         "date": _fast_date,
         "month": _fast_month,

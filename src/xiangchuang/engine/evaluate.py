@@ -18,9 +18,9 @@ from xiangchuang.engine.assemble import Facts, assemble
 from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.facts import SHARED_MAX, filled
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
-from xiangchuang.engine.program import AmountOut, CondOut, Ctx, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs import PROGRAMS
-from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of
+from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import pick
 
 NEVER = np.int32(2**31 - 1)
@@ -186,6 +186,97 @@ def _horizon_days(params: ParameterSet, on: int) -> int:
     return got
 
 
+# Two rules every program obeys beside its own conditions; each appears in a row's explanation as
+# a condition of its own when it decides something there.
+IN_FORCE = "parameters_in_force"
+AMOUNT_KNOWN = "amount_facts_known"
+_EXTRA: dict[tuple[str, str], tuple[Program, Condition]] = {}
+
+
+def _not_evaluated(ctx: Ctx) -> CondOut:  # (run_program decides these two itself)
+    raise NotImplementedError
+
+
+def extra_condition(program: Program, cid: str) -> Condition:
+    """The condition document's definition of one of the two program-wide rules."""
+    got = _EXTRA.get((program.id, cid))
+    if got is None or got[0] is not program:
+        if cid == IN_FORCE:
+            cond = Condition(
+                IN_FORCE,
+                program.clause,
+                _not_evaluated,
+                "所需政策参数在该日期均有有效值",
+                "该日期尚无有效的政策参数（{lacking}），不在政策施行期内，不予享受",
+            )
+        else:
+            cond = Condition(
+                AMOUNT_KNOWN,
+                program.clause,
+                _not_evaluated,
+                "计算金额所需的事实齐全",
+                "计算金额所需的事实齐全",
+                unknown_msg="计算金额所需的事实缺失，金额无法确定：{missing}",
+                facts=program.amount_facts,
+            )
+        got = (program, cond)
+        _EXTRA[(program.id, cid)] = got
+    return got[1]
+
+
+def _lacking(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], Later] | None:
+    """Rows for which a parameter the program used has no value in force at the date it was read
+    (before the notice, or a loan contracted before its ceiling existed), with the parameters'
+    labels; None when there is none (the usual case)."""
+    bad: list[tuple[str, npt.NDArray[np.bool_]]] = []
+    for name, ver in ctx.used.items():
+        if ver.shape == (1,):
+            if ver.item() >= 0:
+                continue
+            bad.append((name, filled(np.bool_, True, ctx.n)))
+        else:
+            miss = ver < 0
+            if miss.any():
+                bad.append((name, ctx.full(miss)))
+    if not bad:
+        return None
+    mask = bad[0][1]
+    for _, m in bad[1:]:
+        mask = mask | m
+    params = ctx.params
+
+    def names() -> npt.NDArray[np.object_]:
+        out = np.empty(ctx.n, dtype=object)
+        for i in np.flatnonzero(mask):
+            out[i] = "、".join(params[n].label for n, m in bad if m[i])
+        return out
+
+    return mask, Later(names)
+
+
+def _program_rules(
+    program: Program,
+    ctx: Ctx,
+    conds: dict[str, CondOut],
+    status: TriArray,
+    out: AmountOut,
+    lacking: tuple[npt.NDArray[np.bool_], Later] | None,
+) -> TriArray:
+    """A row is never eligible on a parameter that has no value in force (it fails), and never
+    paid a guessed amount (undetermined where the amount depends on an unknown fact)."""
+    if lacking is not None:
+        mask, names = lacking
+        conds[IN_FORCE] = CondOut(tri(~mask, filled(np.bool_, True, ctx.n)), info={"lacking": names})
+        status = pick(mask, FAIL, status).astype(np.int8)
+    if out.known is not None:
+        known = ctx.full(np.asarray(out.known, dtype=bool))
+        affected = ~known & (status != FAIL)
+        if affected.any():
+            conds[AMOUNT_KNOWN] = CondOut(tri(filled(np.bool_, True, ctx.n), known))
+            status = pick(affected, UNKNOWN, status).astype(np.int8)
+    return status
+
+
 def run_program(
     program: Program, facts: Facts, on: int, params: ParameterSet, *, details: bool = True
 ) -> Outcome:
@@ -202,6 +293,8 @@ def run_program(
     out = program.amount(ctx, states)
     out.amount = ctx.full(np.asarray(out.amount, dtype=np.int64))
     status = ctx.full(status)
+    lacking = _lacking(ctx)
+    status = _program_rules(program, ctx, conds, status, out, lacking)
     amount: npt.NDArray[np.int64]
     if ctx.n == 1:  # one row (the single case): no NumPy selection for one value
         amount = out.amount.copy() if status.item() == PASS else np.zeros(1, dtype=np.int64)
@@ -211,6 +304,9 @@ def run_program(
     # 「即将符合」: every failed condition will pass by itself within the horizon, nothing unknown.
     horizon = on + _horizon_days(params, on)
     soon, eligible_from = _soon(program, ctx, conds, status, grp, on, horizon)
+    if lacking is not None:  # no parameter in force: never 「即将符合」 either
+        soon = pick(lacking[0], False, soon)
+        eligible_from = pick(lacking[0], NEVER, eligible_from).astype(np.int32)
 
     if not details:
         # A registry-wide run keeps what its rows need (status, amounts, 「即将符合」 and the

@@ -21,7 +21,7 @@ import numpy as np
 
 from xiangchuang.engine import ENGINE_VERSION
 from xiangchuang.engine.dates import EPOCH, from_day, month_label
-from xiangchuang.engine.evaluate import NEVER, Outcome
+from xiangchuang.engine.evaluate import AMOUNT_KNOWN, IN_FORCE, NEVER, Outcome, extra_condition
 from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
@@ -412,7 +412,7 @@ class Explainer:
                 doc["distance"] = (
                     gap[0] if len(gap) == 1 else _render(gap, outcome, i, co.info, missing_text, row)
                 )
-            if state != 2 and co.passes_on is not None:
+            if state == 0 and co.passes_on is not None:  # (an unknown fact projects no date)
                 passes_on = int(co.passes_on[i])
                 if passes_on < _NEVER:
                     doc["passes_on"] = _day_text(passes_on)
@@ -422,6 +422,12 @@ class Explainer:
         prog, amount_msg, specs = _spec(outcome.program)
         if specs and not outcome.conds:
             raise ValueError(_NO_DETAILS)
+        if len(outcome.conds) > len(specs):  # a program-wide rule decided something (evaluate.py)
+            specs = specs + tuple(
+                _cond_spec(extra_condition(prog, cid), None)
+                for cid in (IN_FORCE, AMOUNT_KNOWN)
+                if cid in outcome.conds and outcome.conds[cid].state.item(i) != 2  # (where it decides)
+            )
         ctx = outcome.ctx
         status = STATUS[outcome.status.item(i)]
         row = _RowParams(self.params, self._docs, outcome, i)

@@ -16,6 +16,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
+from xiangchuang.engine.schedule import parse_schedule
 from xiangchuang.engine.vec import pick
 
 Kind = Literal["id", "ref", "date", "month", "int", "fen", "bool", "code", "enum", "groups", "text"]
@@ -63,6 +64,8 @@ class Fact:
     choices: tuple[str, ...] = ()
     ref: str | None = None  # for kind 'ref': the table the id points to
     description: str = ""
+    # For kind 'text' with a documented format: raises ValueError (a Chinese message) on bad text.
+    check: Callable[[str], object] | None = None
 
     def code_of(self, text: str) -> int:
         try:
@@ -75,9 +78,15 @@ class Fact:
 
 
 def F(
-    name: str, kind: Kind, label: str, *choices: str, ref: str | None = None, description: str = ""
+    name: str,
+    kind: Kind,
+    label: str,
+    *choices: str,
+    ref: str | None = None,
+    description: str = "",
+    check: Callable[[str], object] | None = None,
 ) -> Fact:
-    return Fact(name, kind, label, tuple(choices), ref, description)
+    return Fact(name, kind, label, tuple(choices), ref, description, check)
 
 
 # The input tables. Column names are the documented names of the batch files (Parquet or CSV) and
@@ -219,7 +228,12 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
         F("national_date", "date", "认定为国家级载体日期"),
         F("award_year", "int", "申请奖补年度"),
         F("rating", "enum", "年度绩效评估等次", "A", "B", "C", "none"),
-        F("schedule", "text", "载体减免方案（如 1:100/50/0;2:50/50/0，入驻年次:场租/物业/水电减免%）"),
+        F(
+            "schedule",
+            "text",
+            "载体减免方案（如 1:100/50/0;2:50/50/0，入驻年次:场租/物业/水电减免%）",
+            check=parse_schedule,
+        ),
     ),
     "onjob_trainings": (
         F("id", "id", "培训补贴申请编号"),

@@ -46,8 +46,14 @@ class CondOut:
 
 @dataclass
 class AmountOut:
+    """An amount per row. ``known`` (optional) is False where the amount depends on a fact that is
+    unknown (e.g. which of two routes is higher when one route's facts are missing): such a row
+    is never paid a guessed amount; the program is undetermined there and the facts the amount
+    reads (``Program.amount_facts``) that are missing are listed (PROVISIONS §0: unknown ≠ zero)."""
+
     amount: FenArray
     info: Info = field(default_factory=dict)
+    known: npt.NDArray[np.bool_] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class Program:
     amount: Callable[[Ctx, Mapping[str, TriArray]], AmountOut]
     amount_msg: str
     amount_params: tuple[str, ...] = ()
+    amount_facts: tuple[str, ...] = ()  # the facts the amount reads (listed when they are missing)
     any_of: tuple[Condition, ...] = ()
     any_of_label: str = ""
     benefit: str = "补贴"

@@ -53,6 +53,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from xiangchuang.engine.dates import add_months_scalar
 from xiangchuang.engine.districts import codes_by_short_names, district_by_code, is_district
+from xiangchuang.engine.schedule import ScheduleError, format_schedule, parse_schedule
 from xiangchuang.ids import (
     IdValidationError,
     check_bank_card,
@@ -368,7 +369,6 @@ _MONTH_RE: Final = re.compile(r"^(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*月?|(\d{2}
 _INT_RE: Final = re.compile(r"^[+-]?\d+(?:\.0*)?$")
 _MONEY_RE: Final = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)$")
 _REGNO_RE: Final = re.compile(r"^[0-9A-Z]{8,30}$")
-_SCHEDULE_RE: Final = re.compile(r"^(\d{1,2}):(\d{1,3})/(\d{1,3})/(\d{1,3})$")
 _SCI_RE: Final = re.compile(r"^\d(?:\.\d+)?[eE]\+?\d+$")
 _EXCEL_EPOCH: Final = dt.date(1899, 12, 30)
 _MIN_DATE: Final = dt.date(1900, 1, 1)
@@ -530,25 +530,14 @@ def _parse_regno(u: Any) -> str:
 
 
 def _parse_schedule(u: Any) -> str:
-    parts = [p.strip() for p in re.split(r"[;；]", str(u)) if p.strip()]
-    out: list[str] = []
-    last = 0
-    for p in parts:
-        m = _SCHEDULE_RE.match(p.replace("：", ":"))
-        if not m:
-            raise _Invalid(
-                "减免方案格式错误：应为 入驻年次:场租%/物业%/水电%，多段用“;”分隔，如 1:100/50/0;2:50/50/0"
-            )
-        year, pcts = int(m[1]), [int(m[2]), int(m[3]), int(m[4])]
-        if year <= last:
-            raise _Invalid("减免方案的入驻年次须从1开始递增")
-        if any(x > 100 for x in pcts):
-            raise _Invalid("减免比例不能超过100%")
-        last = year
-        out.append(f"{year}:{pcts[0]}/{pcts[1]}/{pcts[2]}")
-    if not out:
+    """The engine's reader decides (one definition); the registry stores the canonical text."""
+    try:
+        steps = parse_schedule(str(u))
+    except ScheduleError as exc:
+        raise _Invalid(str(exc)) from None
+    if not steps:
         raise _Invalid("减免方案为空")
-    return ";".join(out)
+    return format_schedule(steps)
 
 
 def mobile_e164(text: str) -> str:

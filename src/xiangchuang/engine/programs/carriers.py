@@ -19,35 +19,9 @@ from xiangchuang.engine.programs.common import (
     is_false,
     is_true,
 )
+from xiangchuang.engine.schedule import PERMYRIAD, parse_schedule
 from xiangchuang.engine.tri import PASS, TriArray, all_of, tri
 from xiangchuang.engine.vec import keep, pick
-
-PERMYRIAD = 10000
-
-
-class ScheduleError(ValueError):
-    pass
-
-
-def parse_schedule(text: str) -> list[tuple[int, int, int, int]]:
-    """'1:100/50/0;2:50/0/0' → [(year, rent‱, property‱, utilities‱), …] (percent → per-myriad)."""
-    out = []
-    for part in str(text).split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            year_s, pcts = part.split(":")
-            vals = [round(float(x) * 100) for x in pcts.split("/")]
-            if len(vals) != 3 or any(not 0 <= v <= PERMYRIAD for v in vals):
-                raise ValueError
-            out.append((int(year_s), vals[0], vals[1], vals[2]))
-        except ValueError:
-            raise ScheduleError(
-                f"载体减免方案格式错误：{part!r}（应为 入驻年次:场租%/物业%/水电%）"
-            ) from None
-    return out
-
 
 # ---- carrier_rent_reduction ------------------------------------------------------------------------
 
@@ -67,6 +41,9 @@ def in_carrier(ctx: Ctx) -> CondOut:
     return CondOut(all_of(state, tri(start.values <= ctx.on, start.known)))
 
 
+_DEFAULT = "carrier_rent_reduction.default_schedule"
+
+
 def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per row: tenancy year, and the rent / property / utilities reduction in per-myriad."""
 
@@ -74,25 +51,26 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         t = ctx.t
         start = t["tenancy_start"].values.astype(np.int32, copy=False)
         year = completed_years(start, ctx.on_col).astype(np.int64) + 1
-        default = [
-            (int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"]))
-            # No default schedule in force at the date (before the notice): no default reductions.
-            for r in thaw(ctx.value("carrier_rent_reduction.default_schedule") or ())
-        ]
+        # The default schedule of each row's own district (a district may set its own): one
+        # schedule per version of the parameter, and none before any is in force (no reductions).
+        param = ctx.param(_DEFAULT)
+        ver = ctx.full(ctx.version(_DEFAULT)).astype(np.int64)
+        defaults = [
+            [(int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"])) for r in thaw(v.value)]
+            for v in param.versions
+        ] + [[]]
         uniq, inv = _schedule_codes(ctx)
-        max_year = 1
-        parsed = []
-        for u in uniq:
-            rows = parse_schedule(u) if u else default
-            parsed.append(rows)
-            max_year = max([max_year] + [r[0] for r in rows])
-        # One table per rate (rent, property, utilities) of schedule × tenancy year; each row's rates
+        # Slots: the carriers' own schedules (code k ≥ 1 → slot k - 1), then the defaults by version.
+        parsed = [parse_schedule(u) for u in uniq[1:]] + defaults
+        slot = pick(inv > 0, inv - 1, len(uniq) - 1 + pick(ver >= 0, ver, len(param.versions)))
+        max_year = max([1] + [r[0] for rows in parsed for r in rows])
+        # One table per rate (rent, property, utilities) of slot × tenancy year; each row's rates
         # are read at one flat cell, each as its own contiguous column.
-        grid = np.zeros((3, len(uniq), max_year + 2), dtype=np.int64)
+        grid = np.zeros((3, len(parsed), max_year + 2), dtype=np.int64)
         for i, rows in enumerate(parsed):
             for y, a, b, c in rows:
                 grid[:, i, y] = (a, b, c)
-        cell = inv.reshape(-1) * (max_year + 2) + np.clip(year, 0, max_year + 1)
+        cell = slot.reshape(-1) * (max_year + 2) + np.clip(year, 0, max_year + 1)
         rent, prop, util = (grid[k].reshape(-1)[cell] for k in range(3))
         return year, rent, prop, util
 
