@@ -24,7 +24,7 @@ from xiangchuang.engine.assemble import OPTIONAL_LONG, Facts
 from xiangchuang.engine.case import RECEIVED_SUBJECT
 from xiangchuang.engine.dates import from_day, to_day
 from xiangchuang.engine.evaluate import NEVER, Outcome
-from xiangchuang.engine.facts import FACTS, GROUPS, NO_REF, Col, Fact, Table
+from xiangchuang.engine.facts import DAY_MAX, DAY_MIN, FACTS, GROUPS, INT_LIMIT, NO_REF, Col, Fact, Table
 
 ID_DTYPE: Final = np.dtypes.StringDType()
 
@@ -128,6 +128,8 @@ def _dates(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
         except pa.ArrowException as exc:
             raise BatchInputError(f"{where}：日期须为 YYYY-MM-DD") from exc
     v, known = _np(pc.cast(arr, pa.int32()), np.int32, 0)
+    if np.any(known & ((v < DAY_MIN) | (v > DAY_MAX))):
+        raise BatchInputError(f"{where}：日期须在1900-01-01至2099-12-31之间")
     return v, known
 
 
@@ -354,6 +356,8 @@ def load_directory(
                 values, known = _np(col, np.int64, 0)
                 if np.any(known & (values < 0)):
                     raise BatchInputError(f"{where}：不能为负数")
+                if np.any(known & (values >= INT_LIMIT)):
+                    raise BatchInputError(f"{where}：数值过大（须小于10^15）")
             table[fname] = Col(values, known)
         tables[name] = table
     if raw_received is not None:

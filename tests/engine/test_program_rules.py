@@ -230,3 +230,88 @@ def test_each_row_gets_its_own_districts_default_schedule(tmp_path: Path) -> Non
 
 def test_every_program_still_has_a_definition() -> None:
     assert len({p.id for p in PROGRAMS}) == 17
+
+
+# ---- table parameters in yuan, awards with an unknown ground, input ranges ----------------------
+
+
+def test_yuan_in_table_parameters_is_converted_exactly() -> None:
+    from xiangchuang.engine.parameters import ParameterError, yuan_to_fen
+
+    assert yuan_to_fen(1200.5, "参数 x") == 120050
+    assert yuan_to_fen("150.5", "参数 x") == 15050 and yuan_to_fen(0, "参数 x") == 0
+    for bad in ("1200.505", "nan", "abc"):
+        with pytest.raises(ParameterError, match="参数 x"):
+            yuan_to_fen(bad, "参数 x")
+
+
+def test_a_mentor_rate_with_half_a_yuan_is_paid_exactly(tmp_path: Path) -> None:
+    overlay = tmp_path / "o.yaml"
+    overlay.write_text(
+        "mentor_service_subsidy.rates:\n"
+        "  districts:\n"
+        "    500101:\n"
+        "      - {since: 2024-01-01, value: {lecture: {city: 150.5, district: 150.5}, assessment: {city: 500, "
+        "district: 300}, pairing: {city: 2000, district: 1200}, other: {city: 300, district: 200}}, "
+        "paid_by: 区县财政, status: assumed, reference: 测试}\n",
+        encoding="utf-8",
+    )
+    case = {
+        "mentor_services": [
+            {
+                "id": "M1",
+                "mentor_id": "T001",
+                "district": 500101,
+                "level": "city",
+                "activity": "lecture",
+                "units": 2,
+                "rating": "good",
+                "confirmed": True,
+            }
+        ],
+        "received": [],
+    }
+    p = _program(evaluate(case, dt.date(2024, 6, 1), load_parameters(str(overlay))), "mentor_service_subsidy")
+    assert p["status"] == "eligible" and p["amount_fen"] == 30100  # 2 × ¥150.50 × 1.0
+    assert p["amount_rule"].startswith("工作量2次 × 每次¥150.50 × 服务实效系数1")
+
+
+def test_a_carrier_award_with_an_unrated_year_is_undetermined_not_paid_without_it() -> None:
+    carrier = {
+        "id": "C1",
+        "kind": "returning_park",
+        "level": "municipal",
+        "district": 500235,
+        "municipal_date": "2021-06-01",
+        "award_year": 2023,
+    }
+    unrated = _program(
+        evaluate({"carrier": carrier, "received": []}, dt.date(2024, 3, 1), PARAMS), "carrier_award"
+    )
+    assert unrated["status"] == "undetermined" and unrated["amount_fen"] is None
+    assert {"fact": "rating", "label": "年度绩效评估等次"} in unrated["missing"]
+    rated = _program(
+        evaluate({"carrier": {**carrier, "rating": "A"}, "received": []}, dt.date(2024, 3, 1), PARAMS),
+        "carrier_award",
+    )
+    assert rated["status"] == "eligible" and rated["amount_fen"] > 0
+
+
+@pytest.mark.parametrize(
+    ("business", "field", "says"),
+    [
+        ({"registration_date": "9999-12-31"}, "business.registration_date", "1900-01-01至2099-12-31"),
+        ({"registration_date": "1899-12-31"}, "business.registration_date", "1900-01-01至2099-12-31"),
+        ({"staff_count": 10**15}, "business.staff_count", "过大"),
+    ],
+)
+def test_values_out_of_range_are_input_errors(business: dict[str, Any], field: str, says: str) -> None:
+    with pytest.raises(CaseError) as err:
+        case_to_tables({"business": {"id": "B1", **business}})
+    assert field in str(err.value) and says in str(err.value)
+    ok = (
+        {"registration_date": "2099-12-31"}
+        if "registration_date" in business
+        else {"staff_count": 10**15 - 1}
+    )
+    case_to_tables({"business": {"id": "B1", **ok}})

@@ -19,7 +19,19 @@ import yaml
 
 from xiangchuang.engine.assemble import Facts
 from xiangchuang.engine.dates import EPOCH, parse_date, parse_month, to_day
-from xiangchuang.engine.facts import FACTS, GROUPS, NO_REF, Col, Fact, Table, filled, group_mask
+from xiangchuang.engine.facts import (
+    DAY_MAX,
+    DAY_MIN,
+    FACTS,
+    GROUPS,
+    INT_LIMIT,
+    NO_REF,
+    Col,
+    Fact,
+    Table,
+    filled,
+    group_mask,
+)
 
 # Which table the subject of a received (already granted) entry lives in, and which id names it.
 RECEIVED_SUBJECT: dict[str, tuple[str, str]] = {
@@ -78,7 +90,10 @@ _CODE_END: Final = 501000
 def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
     try:
         if fact.kind == "date":
-            return to_day(parse_date(raw))
+            day = to_day(parse_date(raw))
+            if not DAY_MIN <= day <= DAY_MAX:
+                raise CaseError(path, f"{fact.label}须在1900-01-01至2099-12-31之间")
+            return day
         if fact.kind == "month":
             return parse_month(raw)
         if fact.kind == "bool":
@@ -91,6 +106,8 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
                 raise CaseError(path, f"{fact.label}须为{unit}，不能是小数或文本")
             if raw < 0:
                 raise CaseError(path, f"{fact.label}不能为负数")
+            if raw >= INT_LIMIT:
+                raise CaseError(path, f"{fact.label}过大（须小于10^15）")
             return raw
         if fact.kind == "code":
             text = str(raw)
@@ -132,13 +149,15 @@ _EPOCH_ORDINAL: Final = EPOCH.toordinal()
 
 def _fast_date(raw: Any) -> Any:
     if type(raw) is dt.date:
-        return raw.toordinal() - _EPOCH_ORDINAL
-    if type(raw) is str:
+        day = raw.toordinal() - _EPOCH_ORDINAL
+    elif type(raw) is str:
         try:
-            return dt.date.fromisoformat(raw.strip()).toordinal() - _EPOCH_ORDINAL
+            day = dt.date.fromisoformat(raw.strip()).toordinal() - _EPOCH_ORDINAL
         except ValueError:
             return _SLOW
-    return _SLOW
+    else:
+        return _SLOW
+    return day if DAY_MIN <= day <= DAY_MAX else _SLOW
 
 
 def _fast_month(raw: Any) -> Any:
@@ -168,7 +187,7 @@ def _fast_bool(raw: Any) -> Any:
 
 
 def _fast_int(raw: Any) -> Any:
-    return raw if type(raw) is int and raw >= 0 else _SLOW
+    return raw if type(raw) is int and 0 <= raw < INT_LIMIT else _SLOW
 
 
 def _fast_code(raw: Any) -> Any:

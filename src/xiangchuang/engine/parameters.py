@@ -257,14 +257,24 @@ def _as_ratio(value: Any) -> tuple[int, int]:
     return 0, 1
 
 
+def yuan_to_fen(raw: Any, where: str) -> int:
+    """An amount written in yuan (a parameter's value, or a cell of a table parameter) as an
+    integer number of fen, exactly: 1200.5 → 120050; a fraction of a fen is refused, never rounded
+    or truncated."""
+    try:
+        d = Decimal(str(raw)) * 100
+    except ArithmeticError:
+        raise ParameterError(f"{where}：金额 {raw!r} 不是数") from None
+    if not d.is_finite() or d != d.to_integral_value():
+        raise ParameterError(f"{where}：金额必须精确到分（{raw!r}）")
+    return int(d)
+
+
 def _convert(name: str, unit: str, raw: Any) -> Any:
     where = f"参数 {name}"
     try:
         if unit == "yuan":
-            d = Decimal(str(raw)) * 100
-            if d != d.to_integral_value():
-                raise ParameterError(f"{where}：金额必须精确到分")
-            return int(d)
+            return yuan_to_fen(raw, where)
         if unit == "ratio":
             if isinstance(raw, float):
                 raise ParameterError(f'{where}：比例须写成带引号的小数（如 "0.05"），避免二进制浮点')

@@ -9,7 +9,7 @@ import numpy as np
 from xiangchuang.engine.dates import anniversary, completed_years, years_of
 from xiangchuang.engine.facts import FACTS, NO_REF
 from xiangchuang.engine.money import mul_rate_half_up
-from xiangchuang.engine.parameters import thaw
+from xiangchuang.engine.parameters import thaw, yuan_to_fen
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
 from xiangchuang.engine.programs.common import (
     enum_codes_mask,
@@ -20,7 +20,7 @@ from xiangchuang.engine.programs.common import (
     is_true,
 )
 from xiangchuang.engine.schedule import PERMYRIAD, parse_schedule
-from xiangchuang.engine.tri import PASS, TriArray, all_of, tri
+from xiangchuang.engine.tri import PASS, UNKNOWN, TriArray, all_of, tri
 from xiangchuang.engine.vec import keep, pick
 
 # ---- carrier_rent_reduction ------------------------------------------------------------------------
@@ -362,13 +362,21 @@ def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         if v < 0:
             continue
         table = thaw(ctx.param("carrier_award.performance").versions[int(v)].value)
-        fen = np.asarray([int(table.get(r, 0)) * 100 for r in ratings], dtype=np.int64)
+        fen = np.asarray(
+            [yuan_to_fen(table.get(r, 0), "参数 carrier_award.performance") for r in ratings], dtype=np.int64
+        )
         rows = ctx.full(ver == v)
         perf[rows] = fen[rating[rows]]
     perf = pick(states["performance"] == PASS, perf, 0)
+    # Each part is paid when its ground passes: a ground that is unknown (e.g. no rating yet) leaves
+    # the amount unknown, never a part counted as zero (PROVISIONS §0).
+    known = (
+        (states["oneoff"] != UNKNOWN) & (states["performance"] != UNKNOWN) & (states["national"] != UNKNOWN)
+    )
     return AmountOut(
         (one + nat + perf).astype(np.int64),
         info={"oneoff_fen": one, "performance_fen": perf, "national_fen": nat},
+        known=known,
     )
 
 
@@ -434,4 +442,5 @@ CARRIER_AWARD = Program(
         "carrier_award.performance",
         "carrier_award.national_bonus",
     ),
+    amount_facts=("received", "award_year", "rating", "municipal_date", "national_date", "level"),
 )

@@ -14,12 +14,13 @@ import numpy as np
 
 from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.money import mul_rate_half_up
-from xiangchuang.engine.parameters import thaw
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.parameters import thaw, yuan_to_fen
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import is_true, none_received
 from xiangchuang.engine.tri import TriArray, tri
 
 CLAUSE = "2.6"
+_RATES_WHERE = "参数 mentor_service_subsidy.rates"
 _ACT = FACTS["mentor_services"]["activity"].choices
 _LVL = FACTS["mentor_services"]["level"].choices
 _RATING = FACTS["mentor_services"]["rating"].choices
@@ -43,7 +44,8 @@ def _tables(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 continue
             table = thaw(ctx.param("mentor_service_subsidy.rates").versions[int(v)].value)
             grid = np.asarray(
-                [[int(table.get(a, {}).get(lv, 0)) * 100 for lv in _LVL] for a in _ACT], dtype=np.int64
+                [[yuan_to_fen(table.get(a, {}).get(lv, 0), _RATES_WHERE) for lv in _LVL] for a in _ACT],
+                dtype=np.int64,
             )
             rows = ctx.full(vr == v)
             rate[rows] = grid[act[rows], lvl[rows]]
@@ -83,8 +85,18 @@ def not_received(ctx: Ctx) -> CondOut:
 
 def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     rate, fnum, fden = _tables(ctx)
-    base = ctx.t["units"].values.astype(np.int64, copy=False) * rate
-    return AmountOut(mul_rate_half_up(base, fnum, fden), info={"rate_fen": rate})
+    units = ctx.t["units"].values.astype(np.int64, copy=False)
+    base = units * rate
+
+    def factor() -> np.ndarray:  # (quoted by the explanation only: the row's own factor, exact)
+        return np.asarray(
+            [f"{(Decimal(int(n)) / Decimal(int(d))).normalize():f}" for n, d in zip(fnum, fden, strict=True)],
+            dtype=object,
+        )
+
+    return AmountOut(
+        mul_rate_half_up(base, fnum, fden), info={"rate_fen": rate, "units": units, "factor": Later(factor)}
+    )
 
 
 PROGRAM = Program(
@@ -132,6 +144,6 @@ PROGRAM = Program(
         ),
     ),
     amount=amount,
-    amount_msg="工作量 × 每次{rate_fen} × 服务实效系数（{mentor_service_subsidy.rating_factor}）",
+    amount_msg="工作量{units}次 × 每次{rate_fen} × 服务实效系数{factor}（四舍五入到分）",
     amount_params=("mentor_service_subsidy.rates", "mentor_service_subsidy.rating_factor"),
 )
