@@ -152,14 +152,29 @@ def baseline_numpy(b: Any, h: Any, on: int) -> dict[str, np.ndarray]:
         & b["founded_by_returning"].known
         & (b["online_sales_received"].values == 0)
     )
-    online = np.where(ok2, np.maximum(a, c), 0)
+    # The higher route is unknown where one route pays below the cap and the other's facts are
+    # missing (the engine leaves such a business undetermined: nothing paid yet).
+    rev_open = ~rev.known
+    ord_open = ~orders.known | (orders.values >= 2000) & ~fees.known
+    open_higher = ((a > 0) & (a < 20_000_000) & ord_open) | ((c > 0) & (c < 20_000_000) & rev_open)
+    online = np.where(ok2 & ~open_higher, np.maximum(a, c), 0)
 
     pg = h["person__groups"]
-    grp = pg.known & (((pg.values & ((1 << 3) | (1 << 6))) != 0) | ((pg.values & 0b110000) == 0b110000))
+    grp = pg.known & (
+        ((pg.values & ((1 << 3) | (1 << 6) | (1 << 7))) != 0) | ((pg.values & 0b110000) == 0b110000)
+    )
     expected = month_index(np.asarray([on], np.int32))[0] - 1
     run = h["si_run_months"].values
     ok3 = grp & h["business__founded_by_returning"].values & h["contract"].values & h["contract"].known
     ok3 &= (h["si_last_month"].values >= expected) & (run >= 12) & (h["job_subsidy_received"].values == 0)
+    # 每人一次 within the run: of one person's eligible hire records only the earliest (hire date,
+    # then row) is paid.
+    multi = np.flatnonzero(ok3 & (h["person_hires"].values > 1))
+    if multi.size:
+        who = h["person_id"].values[multi]
+        order = np.lexsort((multi, h["hire_date"].values[multi], who))
+        w = who[order]
+        ok3[multi[order][np.r_[False, w[1:] == w[:-1]]]] = False
     job = np.where(ok3, 600_000, 0)
     return {"startup_subsidy": startup, "online_sales_subsidy": online, "job_subsidy": job}
 

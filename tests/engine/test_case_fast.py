@@ -372,11 +372,12 @@ BAD = [
         None,
         "Python integer 11999976360 out of bounds for int32",
     ),
+    # A count or an amount from 10^15 is an input error (it used to overflow int64 when stored).
     (
         _at(BASE, (["business", "staff_count"], 2**70)),
-        OverflowError,
-        None,
-        "Python int too large to convert to C long",
+        C.CaseError,
+        "business.staff_count",
+        "现有职工人数（含当年新招用）过大（须小于10^15）",
     ),
 ]
 

@@ -34,15 +34,14 @@ def _loan_case(district: str, contract: str, **loan):
     }
 
 
-def test_district_raised_ceiling_is_booked_to_the_district():
+def test_district_raised_ceiling_raises_the_loan_which_is_not_a_payment():
+    """A district's higher ceiling raises the loan; a loan is credit from the bank, not public money,
+    so it has no funding split (the district pays only the extra interest subsidy, 1.2)."""
     params = load_parameters(OVERLAY)
     doc = evaluate(_loan_case("500154", "2024-07-01", amount_fen=40_000_000), dt.date(2024, 7, 1), params)
     loan = next(p for p in doc["programs"] if p["program"] == "loan_individual")
     assert loan["amount_fen"] == 40_000_000
-    assert loan["funding"] == [
-        {"source": "市级及以上资金", "amount_fen": 30_000_000},
-        {"source": "区县财政", "amount_fen": 10_000_000, "reason": "区县提高标准的部分由区县财政承担（1.2）"},
-    ]
+    assert "funding" not in loan
     # Another district gets the city ceiling only.
     other = evaluate(_loan_case("500101", "2024-07-01", amount_fen=40_000_000), dt.date(2024, 7, 1), params)
     loan = next(p for p in other["programs"] if p["program"] == "loan_individual")

@@ -276,7 +276,9 @@ def test_a_mentor_rate_with_half_a_yuan_is_paid_exactly(tmp_path: Path) -> None:
     assert p["amount_rule"].startswith("工作量2次 × 每次¥150.50 × 服务实效系数1")
 
 
-def test_a_carrier_award_with_an_unrated_year_is_undetermined_not_paid_without_it() -> None:
+def test_a_carrier_award_pays_the_parts_that_are_known_and_lists_what_the_rest_needs() -> None:
+    """The one-off, performance and national parts are separate awards (each in the register): an
+    unrated year leaves the performance part for later, named as missing, never paid as zero."""
     carrier = {
         "id": "C1",
         "kind": "returning_park",
@@ -288,13 +290,15 @@ def test_a_carrier_award_with_an_unrated_year_is_undetermined_not_paid_without_i
     unrated = _program(
         evaluate({"carrier": carrier, "received": []}, dt.date(2024, 3, 1), PARAMS), "carrier_award"
     )
-    assert unrated["status"] == "undetermined" and unrated["amount_fen"] is None
+    assert unrated["status"] == "eligible" and unrated["amount_fen"] == 60_000_000
     assert {"fact": "rating", "label": "年度绩效评估等次"} in unrated["missing"]
+    assert next(c for c in unrated["conditions"] if c["id"] == "performance")["status"] == "unknown"
     rated = _program(
         evaluate({"carrier": {**carrier, "rating": "A"}, "received": []}, dt.date(2024, 3, 1), PARAMS),
         "carrier_award",
     )
-    assert rated["status"] == "eligible" and rated["amount_fen"] > 0
+    assert rated["status"] == "eligible" and rated["amount_fen"] > unrated["amount_fen"]
+    assert rated["missing"] == []
 
 
 @pytest.mark.parametrize(

@@ -135,6 +135,7 @@ def test_constant_balance_agrees_with_the_engine():
             "settle_start": "2023-04-01",
             "settle_end": "2023-06-30",
             "principal_fen": 20_000_000,
+            "excluded_days": 0,
         },
     }
     doc = evaluate(case, dt.date(2023, 7, 5))

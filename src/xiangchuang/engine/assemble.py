@@ -17,7 +17,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.dates import from_day
+from xiangchuang.engine.dates import from_day, month_index_scalar
 from xiangchuang.engine.facts import FACTS, NO_REF, Col, LazyColumns, Table, filled
 from xiangchuang.engine.memory import refresh_pages
 from xiangchuang.engine.vec import pick
@@ -432,19 +432,20 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     businesses.cols["workshop_award_received"] = _received(facts, "workshop_award", businesses)[1]
 
     # Persons: register and other loans.
-    for prog in ("training_syb", "training_online", "training_iyb", "job_subsidy", "free_workstation"):
+    for prog in ("training_syb", "training_online", "training_iyb", "free_workstation"):
         persons.cols[f"{prog}_received"] = _received(facts, prog, persons)[1]
-    sel_si, col_si = _received(facts, "social_insurance_subsidy", persons)
+    # The job and social-insurance subsidies' entries are about the hired person (README choice 16).
+    sel_job, rows_job = _hired_person_rows(facts, "job_subsidy", persons)
+    known_rec = _received(facts, "job_subsidy", persons)[1].known
+    persons.cols["job_subsidy_received"] = Col(
+        _count(rows_job, persons.n) if sel_job.size else _zeros(persons.n, np.int64), known_rec
+    )
+    sel_si, rows_si = _hired_person_rows(facts, "social_insurance_subsidy", persons)
     if sel_si.size:
-        rec = T["received"]
-        months_si = _count(
-            rec["subject_row"].values[sel_si].astype(np.int64),
-            persons.n,
-            rec["months"].values[sel_si].astype(np.int64),
-        )
+        months_si = _count(rows_si, persons.n, T["received"]["months"].values[sel_si].astype(np.int64))
     else:
         months_si = _zeros(persons.n, np.int64)
-    persons.cols["si_months_received"] = Col(months_si, col_si.known)
+    persons.cols["si_months_received"] = Col(months_si, _own(known_rec))
     T["other_loans"]
     olk = _row_flag(persons, "__other_loans_supplied", "other_loans" in facts.supplied)
     persons.cols["other_loans_known"] = Col(olk, _ones(persons.n))
@@ -460,15 +461,29 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
         valid = person_id.known & (person_id.values >= 0)
         safe = pick(valid, idx, 0)
     hires.cols["job_subsidy_received"] = _take_rows(persons["job_subsidy_received"], safe, valid)
+    # How many hire records the table holds for each hire's person (0: person not given): only the
+    # records of persons hired more than once are compared by the job subsidy's 每人一次.
+    hires.cols["person_hires"] = _person_hires(safe, valid, persons.n)
     hires.cols["si_months_received"] = _take_rows(persons["si_months_received"], safe, valid)
     del person_id, idx, valid, safe
     con = T["contributions"]
     ck = _row_flag(hires, "__contributions_supplied", "contributions" in facts.supplied)
-    h_rows = con["hire_id"].values.astype(np.int64, copy=False)
-    c_months = con["month"].values.astype(np.int32, copy=False)
-    runs = contribution_runs(
-        h_rows, c_months, hires.n, con["employer_fen"].values.astype(np.int64, copy=False)
+    fen = con["employer_fen"]
+    # A month after the evaluation month cannot have been paid on the evaluation date: such rows
+    # are left out (the evaluation month itself may already be paid; README choice 4).
+    h_rows, c_months, c_fen, c_fen_known = _paid_by(
+        con["hire_id"].values.astype(np.int64, copy=False),
+        con["month"].values.astype(np.int32, copy=False),
+        fen.values.astype(np.int64, copy=False),
+        fen.known,
+        month_index_scalar(from_day(on)),
     )
+    runs = contribution_runs(h_rows, c_months, hires.n, c_fen)
+    # Months whose employer contribution is not known (a row without ``employer_fen``): the
+    # same runs over a count of such rows give, per distinct month, whether its amount is unknown.
+    unknown_fen = None
+    if not _all(c_fen_known):
+        unknown_fen = contribution_runs(h_rows, c_months, hires.n, (~c_fen_known).astype(np.int64)).fen
     hires.cols["si_last_month"] = Col(runs.last, _own(ck))
     hires.cols["si_run_months"] = Col(runs.run, _own(ck))
     hires.cols["si_paid_months"] = Col(runs.count, _own(ck))
@@ -479,8 +494,9 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     # The distinct paid months in (hire, month) order with the running total of employer
     # contributions before each: a claim over a month range is a subtraction. A last row holds
     # the grand total, so every range has an end row.
-    T["contribution_months"] = _contribution_months(runs)
-    del runs
+    T["contribution_months"] = _contribution_months(runs, unknown_fen)
+    hires.cols["si_employer_fen"] = _unknown_fen_months(T["contribution_months"], runs, hires.n)
+    del runs, unknown_fen
 
     # Loans: the borrower's and the business's facts.
     _join(loans, persons, "borrower_id", BORROWER_FIELDS, "borrower")
@@ -519,6 +535,23 @@ def _prefer(a: Col, b: Col, dtype: np.dtype[Any]) -> Col:
         )
         return Col(values, np.array([p or q for p, q in zip(a_known, b_known, strict=True)], dtype=np.bool_))
     return Col(pick(a.known, a.values, b.values).astype(dtype), a.known | b.known)
+
+
+def _person_hires(safe: IntArray, valid: BoolArray, n_persons: int) -> Col:
+    """Per hire, the number of hires of the same person (0 where the person is not a row)."""
+    n = safe.size
+    ok = valid & (safe >= 0) & (safe < n_persons)
+    if n <= SMALL:
+        rows = [r if k else -1 for r, k in zip(safe.tolist(), ok.tolist(), strict=True)]
+        counts: dict[int, int] = {}
+        for r in rows:
+            counts[r] = counts.get(r, 0) + 1
+        values = np.array([counts[r] if r >= 0 else 0 for r in rows], dtype=np.int64)
+        return Col(values, _ones(n))
+    at = pick(ok, safe, 0)
+    per_person = np.bincount(at, minlength=1)
+    per_person[0] -= n - int(np.count_nonzero(ok))  # (rows without a person were counted at 0)
+    return Col(pick(ok, per_person[at], 0).astype(np.int64), _ones(n))
 
 
 def _take_rows(col: Col, safe: IntArray, valid: BoolArray) -> Col:
@@ -603,7 +636,11 @@ def _year_facts_small(
     return True
 
 
-def _contribution_months(runs: Runs) -> Table:
+def _contribution_months(runs: Runs, unknown: IntArray | None = None) -> Table:
+    """The distinct paid months with the running total of employer contributions before each and,
+    where some month's employer contribution is unknown (``unknown``: per distinct month, the
+    number of its rows without an amount), the running count of such months before each
+    (``unknown_before``; absent when every amount is known)."""
     size = runs.months.size + 1
     fen: list[int] | None = runs.fen.tolist() if size <= SMALL else None
     if fen is not None and (not fen or (min(fen) > -_FEN_LIMIT and max(fen) < _FEN_LIMIT)):
@@ -614,9 +651,47 @@ def _contribution_months(runs: Runs) -> Table:
         np.cumsum(runs.fen, dtype=np.int64, out=before[1:])
         month = np.append(runs.months, np.int32(-1))
     always = _ones(size)
-    return Table(
-        "contribution_months", size, {"month": Col(month, always), "fen_before": Col(before, always)}
-    )
+    cols = {"month": Col(month, always), "fen_before": Col(before, always)}
+    if unknown is not None:
+        if size <= SMALL:
+            ub = np.array([0, *accumulate(int(u > 0) for u in unknown.tolist())], dtype=np.int64)
+        else:
+            ub = np.zeros(size, dtype=np.int64)
+            np.cumsum(unknown > 0, dtype=np.int64, out=ub[1:])
+        cols["unknown_before"] = Col(ub, always)
+    return Table("contribution_months", size, cols)
+
+
+def _unknown_fen_months(months: Table, runs: Runs, n: int) -> Col:
+    """Per hire, the number of its paid months whose employer contribution is unknown; known
+    where there is none (a missing amount is never read as zero, PROVISIONS §0)."""
+    ub = months.cols.get("unknown_before")
+    if ub is None:
+        return Col(_zeros(n, np.int32), _ones(n))
+    start = runs.start
+    count = runs.count.astype(np.int64)
+    values = (ub.values[start + count] - ub.values[start]).astype(np.int32)
+    return Col(values, values == 0)
+
+
+def _paid_by(
+    hire_rows: IntArray,
+    months: npt.NDArray[np.int32],
+    fen: IntArray,
+    fen_known: BoolArray,
+    last: int,
+) -> tuple[IntArray, npt.NDArray[np.int32], IntArray, BoolArray]:
+    """The contribution rows of months up to ``last`` (the evaluation month)."""
+    if months.size <= SMALL:
+        listed: list[int] = months.tolist()
+        if not listed or max(listed) <= last:
+            return hire_rows, months, fen, fen_known
+        keep = np.array([m <= last for m in listed], dtype=np.bool_)
+    else:
+        if not months.size or int(months.max()) <= last:
+            return hire_rows, months, fen, fen_known
+        keep = months <= last
+    return hire_rows[keep], months[keep], fen[keep], fen_known[keep]
 
 
 def _row_flag(table: Table, name: str, default: bool) -> BoolArray:
@@ -633,24 +708,96 @@ def _row_flag(table: Table, name: str, default: bool) -> BoolArray:
 
 
 def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = "claim_year") -> Col:
-    """Whether the register holds ``program`` for the row's claim year (period = the year)."""
+    """Whether the register holds ``program`` for the row's claim year (period = the year).
+
+    An entry of the subject whose period is not a year (missing, 「2023年」, 「2023-01」) may be
+    for any year: unless another entry names the claim year, whether the year was claimed is
+    then unknown (PROVISIONS §0: unknown is not "not claimed")."""
     sel, col = _received(facts, program, target)
+    known = col.known
     if sel.size and target.n:  # (no rows: register rows about subjects not read have nothing to mark)
         claimed = np.zeros(target.n, dtype=bool)
         rec = facts.tables["received"]
         rows = rec["subject_row"].values[sel].astype(np.int64)
         ok = (rows >= 0) & (rows < target.n)
-        periods = np.asarray([_int_or(-1, p) for p in rec["period"].values[sel]], dtype=np.int64)
+        period = rec["period"]
+        years = np.asarray(
+            [
+                _year_or(-1, p) if k else -1
+                for p, k in zip(period.values[sel], period.known[sel], strict=True)
+            ],
+            dtype=np.int64,
+        )
         claim = target[year_col].values.astype(np.int64, copy=False)
-        hit = ok & (periods == claim[pick(ok, rows, 0)])
+        hit = ok & (years == claim[pick(ok, rows, 0)])
         claimed[rows[hit]] = True
+        vague = ok & (years < 0)
+        if vague.any():
+            unsure = np.zeros(target.n, dtype=bool)
+            unsure[rows[vague]] = True
+            known = known & ~(unsure & ~claimed)
     else:
         claimed = _zeros(target.n, np.bool_)
-    return Col(claimed, _own(col.known))
+    return Col(claimed, _own(known))
 
 
-def _int_or(default: int, text: object) -> int:
-    try:
-        return int(str(text))
-    except ValueError:
-        return default
+def _year_or(default: int, text: object) -> int:
+    """The year a register entry's period names (four digits), else ``default``."""
+    s = str(text).strip()
+    return int(s) if len(s) == 4 and s.isdigit() else default
+
+
+def _hired_person_rows(facts: Facts, program: str, persons: Table) -> tuple[IntArray, IntArray]:
+    """The register rows of a job / social-insurance subsidy and the person row each is about.
+
+    Such an entry is about the hired person (README choice 16). ``subject_row`` was resolved from
+    its ``person_id`` (a case fills that in with the applicant when it is missing). Where that names
+    no person, or names the applicant (the founder, never the hired person of their own business),
+    while ``subject_id`` names a person (exactly one row of the persons table), the entry counts
+    for that person: an entry naming the hired person as its subject never counts for the founder.
+    (A registry or batch file may name the employer as the subject: then ``person_id`` says who.)"""
+    rec = facts.tables.get("received")
+    if rec is None or rec.n == 0:
+        return _NO_ROWS, _NO_ROWS
+    sel = _register_rows(rec).get(program, _NO_ROWS)
+    if not sel.size:
+        return sel, _NO_ROWS
+    rows = rec["subject_row"].values[sel].astype(np.int64)  # (a new array: written below)
+    subject = rec.cols.get("subject_id")
+    ids = persons.cols.get("id")
+    if subject is None or ids is None or persons.n == 0:
+        return sel, rows
+    resolved = (rows >= 0) & (rows < persons.n)
+    open_ = ~resolved
+    applicant = persons.cols.get("__applicant")
+    if applicant is not None:
+        open_ |= resolved & applicant.values[pick(resolved, rows, 0)].astype(bool)
+    texts = subject.values[sel]
+    at = np.flatnonzero(open_ & subject.known[sel] & (texts != ""))
+    if at.size:
+        found = _unique_rows(ids.values, texts[at])
+        hit = found != NO_REF
+        rows[at[hit]] = found[hit]
+    return sel, rows
+
+
+def _unique_rows(ids: npt.NDArray[Any], keys: npt.NDArray[Any]) -> IntArray:
+    """The row of each key among ``ids`` where exactly one row has it, else NO_REF (ids repeat
+    only in a batch of cases concatenated for tests, where a text cannot say which case it means)."""
+    wanted = [str(k) for k in keys.tolist()]
+    if ids.size <= SMALL:
+        rows: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        for i, x in enumerate(ids.tolist()):
+            rows.setdefault(str(x), i)
+            counts[str(x)] = counts.get(str(x), 0) + 1
+        return np.asarray([rows[k] if counts.get(k) == 1 else NO_REF for k in wanted], dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    ordered = ids[order]
+    probe = np.asarray(wanted, dtype=ids.dtype)
+    first = np.searchsorted(ordered, probe, side="left")
+    last = np.searchsorted(ordered, probe, side="right")
+    out: IntArray = np.where(last - first == 1, order[np.minimum(first, ids.size - 1)], NO_REF).astype(
+        np.int64
+    )
+    return out

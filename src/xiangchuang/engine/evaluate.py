@@ -315,7 +315,7 @@ def run_program(
         conds, states, grp = {}, {}, None
         out.info = {}
     outcome = Outcome(program, ctx, applies, status, amount, conds, grp, out, soon, eligible_from)
-    overridden = [n for n in ctx.used if params[n].has_overrides]
+    overridden = [n for n in ctx.used if params[n].has_overrides] if program.funded else []
     if overridden and ctx.n and not ctx.district_differs:
         # Every row got the city's values: nothing for a district to pay.
         outcome.district_part = np.zeros(ctx.n, dtype=np.int64)

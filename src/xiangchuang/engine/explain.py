@@ -51,6 +51,7 @@ _DERIVED = {
     "online_sales_received": "线上销售补助享受记录（received 登记）",
     "job_subsidy_received": "岗位补贴享受记录（received 登记）",
     "si_months_received": "已享受社保补贴月数（received 登记）",
+    "si_employer_fen": "各月单位缴费金额（contributions 的 employer_fen）",
     "si_run_months": "社会保险缴费记录（contributions）",
     "employer_si_paid_fen": "申领年度单位缴纳社保费（business.years）",
     "online_revenue_fen": "线上年销售收入（business.years）",
@@ -489,7 +490,7 @@ class Explainer:
             doc["eligible_from"] = _day_text(int(outcome.eligible_from[i]))
             doc["status_label"] = STATUS_ZH["soon"] + f"（{doc['eligible_from']}起）"
             doc["projected_amount_fen"] = int(outcome.amount_out.amount[i])
-        if status == "eligible" and amount is not None:
+        if status == "eligible" and amount is not None and prog.funded:
             doc["funding"] = self._funding(outcome, i, amount)
         if prog.id == "online_sales_subsidy":
             doc["alternatives"] = {

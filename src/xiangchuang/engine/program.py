@@ -84,6 +84,10 @@ class Program:
     any_of_label: str = ""
     benefit: str = "补贴"
     paid_to: str = "申请主体"
+    # Whether the amount is money paid from public funds (a subsidy or an award): then the result
+    # says which part the city and which part a district pays. A loan's amount is credit granted by
+    # a bank, not a payment: no funding split (the district pays only for the interest subsidy, 1.2).
+    funded: bool = True
     summary: str = ""
     applies: Callable[[Ctx], npt.NDArray[np.bool_]] | None = None
 

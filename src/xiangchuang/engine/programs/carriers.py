@@ -20,7 +20,7 @@ from xiangchuang.engine.programs.common import (
     is_true,
 )
 from xiangchuang.engine.schedule import PERMYRIAD, parse_schedule
-from xiangchuang.engine.tri import PASS, UNKNOWN, TriArray, all_of, tri
+from xiangchuang.engine.tri import PASS, TriArray, all_of, tri
 from xiangchuang.engine.vec import keep, pick
 
 # ---- carrier_rent_reduction ------------------------------------------------------------------------
@@ -368,15 +368,12 @@ def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         rows = ctx.full(ver == v)
         perf[rows] = fen[rating[rows]]
     perf = pick(states["performance"] == PASS, perf, 0)
-    # Each part is paid when its ground passes: a ground that is unknown (e.g. no rating yet) leaves
-    # the amount unknown, never a part counted as zero (PROVISIONS §0).
-    known = (
-        (states["oneoff"] != UNKNOWN) & (states["performance"] != UNKNOWN) & (states["national"] != UNKNOWN)
-    )
+    # The three parts are separate awards, each in the register on its own: a part whose ground is
+    # still unknown (e.g. the year not rated yet) is not in this amount and is determined later; the
+    # explanation lists its missing facts (README choice 36).
     return AmountOut(
         (one + nat + perf).astype(np.int64),
         info={"oneoff_fen": one, "performance_fen": perf, "national_fen": nat},
-        known=known,
     )
 
 
@@ -442,5 +439,4 @@ CARRIER_AWARD = Program(
         "carrier_award.performance",
         "carrier_award.national_bonus",
     ),
-    amount_facts=("received", "award_year", "rating", "municipal_date", "national_date", "level"),
 )

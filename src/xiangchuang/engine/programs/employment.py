@@ -2,15 +2,37 @@
 
 job_subsidy (岗位补贴 6000元/人), social_insurance_subsidy (社保补贴) and workshop_award
 (扶贫/就业帮扶车间 带动就业示范奖补). The hired person's facts come from the persons table.
+
+Choices where the notice is not explicit (README “规范不明确处的选择”):
+
+- Contributions: a month after the evaluation month is not counted (it cannot have been paid on
+  the evaluation date; assemble.py leaves such rows out). The evaluation month itself counts when
+  it is on record; the latest month may lag by ``job_subsidy.reporting_lag_months`` (choice 4).
+- 「即将符合」 of the 12-month run: if payments go on and each month is on record by the end of the
+  reporting lag, the run reaches the minimum on the first day of month ``last + missing + lag``
+  (always after the evaluation date).
+- One job subsidy per hired person (每人一次): besides the register (received), among the hire
+  records of one person in the same evaluation (one case, or a whole batch / registry) only one
+  can be paid: the earliest by hire date (then by row order) among those that meet every other
+  condition. A later record fails while an earlier one meets every other condition; it is
+  undetermined while an earlier one is undetermined or when the order is not known (a hire date
+  missing). Hires whose person is not given are not compared.
+- Social-insurance subsidy: a month whose employer contribution is not given makes the amount
+  unknown (never zero). The limit of 36 months extends to retirement when fewer than 5 years
+  remain at hire; without the birth date or gender the limit lies between 36 months and the
+  longest such extension, and the result is undetermined only where it depends on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from xiangchuang.engine.dates import anniversary, month_index, month_start
+from xiangchuang.engine.facts import filled
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
@@ -22,10 +44,11 @@ from xiangchuang.engine.programs.common import (
     is_true,
     none_received,
 )
-from xiangchuang.engine.tri import PASS, TriArray, all_of, any_of, tri
+from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import pick
 
 CLAUSE = "1.3"
+IntArray = npt.NDArray[np.int64]
 
 
 def employer_founded_by_returning(ctx: Ctx) -> CondOut:
@@ -60,10 +83,16 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     need32 = np.asarray(need, dtype=np.int32)
     ok = run_now >= need32  # run_now is 0 unless current
     missing = np.maximum(need32 - run_now, np.int32(0))
-    # If payments go on, the run reaches the minimum in month last + missing; not current: never.
+    # If payments go on, the run reaches the minimum with month last + missing, which is on record
+    # (at the latest) once the reporting lag has passed: from the first day of month
+    # last + missing + lag the condition holds. As last >= expected = on month - lag and missing
+    # >= 1, that day is after the evaluation date. Not current: never.
     passes_on = np.full(ctx.n, np.int32(2**31 - 1), dtype=np.int32)
     growing = np.flatnonzero(current & ~ok)
-    passes_on[growing] = month_start(last.values[growing] + missing[growing])
+    if growing.size:
+        lag_rows = ctx.full(np.asarray(lag, dtype=np.int32))[growing]
+        when = month_start(last.values[growing] + missing[growing] + lag_rows)
+        passes_on[growing] = np.maximum(when, np.int32(ctx.on + 1))
     return CondOut(
         tri(ok, run.known),
         passes_on=passes_on,
@@ -73,6 +102,95 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
 
 def job_not_received(ctx: Ctx) -> CondOut:
     return none_received(ctx.t["job_subsidy_received"])
+
+
+def _memo(test: Callable[[Ctx], CondOut]) -> Callable[[Ctx], CondOut]:
+    """A condition whose outcome is computed once per evaluation (``one_per_person`` reads it too)."""
+    key = f"job_subsidy.{test.__name__}"
+
+    def memoized(ctx: Ctx) -> CondOut:
+        out: CondOut = ctx.memo(key, lambda: test(ctx))
+        return out
+
+    memoized.__name__ = test.__name__
+    return memoized
+
+
+_JOB_TESTS = tuple(
+    _memo(f)
+    for f in (
+        employer_founded_by_returning,
+        job_group,
+        labour_contract,
+        consecutive_contributions,
+        job_not_received,
+    )
+)
+
+
+def one_per_person(ctx: Ctx) -> CondOut:
+    """每人一次 within one evaluation: of the hire records of one person, only the earliest (hire
+    date, then row) of those meeting every other condition can be paid (see the module notes)."""
+    n = ctx.n
+    if n <= 1:
+        return CondOut(filled(np.int8, PASS, n))
+    t = ctx.t
+    who = t["person_id"].values.astype(np.int64, copy=False)
+    state = np.full(n, PASS, dtype=np.int8)
+    # Only the hires of persons with several records are compared (assemble.py counts them).
+    sub = np.flatnonzero(t["person_hires"].values > 1)
+    if not sub.size:
+        return CondOut(state)
+
+    others = all_of(*(ctx.full(f(ctx).state)[sub] for f in _JOB_TESTS))
+    hd = t["hire_date"]
+    dated = hd.known[sub]
+    day = hd.values[sub].astype(np.int64, copy=False)
+    # Per person: the records with a known hire date first, by (date, row); then the others.
+    order = np.lexsort((sub, np.where(dated, day, 0), ~dated, who[sub]))
+    g_who = who[sub][order]
+    g_dated = dated[order]
+    g_pass = others[order] == PASS
+    g_unk = others[order] == UNKNOWN
+    first = np.flatnonzero(np.r_[True, g_who[1:] != g_who[:-1]])
+    group = np.cumsum(np.r_[True, g_who[1:] != g_who[:-1]]) - 1
+
+    def before(x: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+        """Per record, how many records of the same person before it have ``x``."""
+        c = np.cumsum(x, dtype=np.int64) - x
+        out: npt.NDArray[np.int64] = c - c[first][group]
+        return out
+
+    def total(x: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+        out: npt.NDArray[np.int64] = np.bincount(group, weights=x, minlength=first.size).astype(np.int64)
+        return out
+
+    # A dated record: its dated predecessors are the records before it; an undated record of the
+    # person may come before or after it.
+    pass_before = before(g_pass & g_dated)
+    unk_before = before(g_unk & g_dated)
+    undated_open = total(~g_dated & (g_pass | g_unk))[group]
+    dated_state = np.where(
+        pass_before > 0, FAIL, np.where((unk_before > 0) | (undated_open > 0), UNKNOWN, PASS)
+    )
+    # An undated record: any other record that meets or may meet the other conditions may be earlier.
+    open_others = (total(g_pass) + total(g_unk))[group] - (g_pass | g_unk)
+    undated_state = np.where(open_others > 0, UNKNOWN, PASS)
+    state[sub[order]] = np.where(g_dated, dated_state, undated_state).astype(np.int8)
+
+    def earlier() -> npt.NDArray[np.object_]:
+        """Per failed record, the record that is paid instead (the first dated one meeting the rest)."""
+        ids = t["id"].values
+        out = np.full(n, "", dtype=object)
+        winner_pos = np.full(first.size, -1, dtype=np.int64)
+        hits = np.flatnonzero(g_pass & g_dated)
+        groups, at = np.unique(group[hits], return_index=True)  # (the first of each person)
+        winner_pos[groups] = hits[at]
+        failed = np.flatnonzero(dated_state == FAIL)
+        out[sub[order][failed]] = [str(x) for x in ids[sub[order][winner_pos[group[failed]]]].tolist()]
+        return out
+
+    return CondOut(state, info={"earlier_hire": Later(earlier)})
 
 
 def job_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -91,7 +209,7 @@ JOB_SUBSIDY = Program(
         Condition(
             "employer_founded_by_returning",
             CLAUSE,
-            employer_founded_by_returning,
+            _JOB_TESTS[0],
             "用人单位由返乡入乡创业人员创办",
             "用人单位不是返乡入乡创业人员创办",
             facts=("business__founded_by_returning",),
@@ -99,7 +217,7 @@ JOB_SUBSIDY = Program(
         Condition(
             "hired_group",
             CLAUSE,
-            job_group,
+            _JOB_TESTS[1],
             "招用人员属于脱贫人口、登记失业的低保家庭人员等群体",
             "招用人员不属于脱贫人口、登记失业的低保家庭人员等群体",
             facts=("person__groups",),
@@ -108,7 +226,7 @@ JOB_SUBSIDY = Program(
         Condition(
             "labour_contract",
             CLAUSE,
-            labour_contract,
+            _JOB_TESTS[2],
             "已签订劳动合同",
             "未签订劳动合同",
             facts=("contract",),
@@ -116,7 +234,7 @@ JOB_SUBSIDY = Program(
         Condition(
             "consecutive_contributions",
             CLAUSE,
-            consecutive_contributions,
+            _JOB_TESTS[3],
             "已连续缴纳社会保险费{run_months}个月且仍在缴纳（不少于{min_months}个月）",
             "连续缴纳社会保险费{run_months}个月，不足{min_months}个月或已中断",
             facts=("si_run_months",),
@@ -126,10 +244,19 @@ JOB_SUBSIDY = Program(
         Condition(
             "not_received",
             CLAUSE,
-            job_not_received,
+            _JOB_TESTS[4],
             "该人员尚未享受过岗位补贴",
             "该人员已享受过岗位补贴（每人只享受一次）",
             facts=("job_subsidy_received",),
+        ),
+        Condition(
+            "one_per_person",
+            CLAUSE,
+            one_per_person,
+            "该人员在本次评估中没有更早的可享受岗位补贴的招用记录",
+            "该人员更早的招用记录{earlier_hire}已可享受岗位补贴（每人只享受一次）",
+            unknown_msg="该人员另有招用记录尚待判定或招用先后不明，本条能否享受岗位补贴暂无法确定（每人只享受一次）",
+            facts=("hire_date",),
         ),
     ),
     amount=job_amount,
@@ -157,13 +284,15 @@ def si_group(ctx: Ctx) -> CondOut:
     return CondOut(any_of(listed, all_of(grad_unemployed, within)), info={"graduate_years": years})
 
 
-def _si_limits(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
-    """Months a hire may be subsidised for (36, or up to retirement when < 5 years remain at hire)."""
-    result: tuple[np.ndarray, np.ndarray] = ctx.memo("si_limits", lambda: _si_limits_uncached(ctx))
+def _si_limits(ctx: Ctx) -> tuple[IntArray, IntArray]:
+    """Per hire, the fewest and the most months it may be subsidised for: 36, or up to retirement
+    when fewer than 5 years remain at hire. The two differ only where the birth date or gender is
+    missing: then the limit lies between 36 months and the longest extension possible."""
+    result: tuple[IntArray, IntArray] = ctx.memo("si_limits", lambda: _si_limits_uncached(ctx))
     return result
 
 
-def _si_limits_uncached(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
+def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
     t = ctx.t
     max_months = ctx.ints("social_insurance_subsidy.max_months")
     near = ctx.ints("social_insurance_subsidy.near_retirement_years")
@@ -172,17 +301,39 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     birth, gender, hire = t["person__birth_date"], t["person__gender"], t["hire_date"]
     born = birth.values.astype(np.int32, copy=False)
     # One anniversary per retirement age (table lookups), then pick by gender.
-    retire = pick(gender.values == 1, anniversary(born, female_age), anniversary(born, male_age))
+    retire_f, retire_m = anniversary(born, female_age), anniversary(born, male_age)
+    retire = pick(gender.values == 1, retire_f, retire_m)
     hire_v = hire.values.astype(np.int32, copy=False)
     # Fewer than ``near`` whole years from hire to retirement: the near-th anniversary of the hire
     # falls after the retirement date (the anniversary rule of completed years, 29 Feb included).
-    near_rows = np.flatnonzero(birth.known & gender.known & hire.known & (anniversary(hire_v, near) > retire))
+    hire_near = anniversary(hire_v, near)
+    sure = birth.known & gender.known
+    near_rows = np.flatnonzero(sure & hire.known & (hire_near > retire))
     limit = ctx.full(max_months).astype(np.int64)  # (a copy: written below)
     if near_rows.size:
         cap = ctx.full(max_months)[near_rows]
         months_left = month_index(retire[near_rows]).astype(np.int64) - month_index(hire_v[near_rows])
         limit[near_rows] = pick(months_left > cap, months_left, cap)
-    return limit, max_months
+    unsure = np.flatnonzero(hire.known & ~ctx.full(sure))
+    if not unsure.size:
+        return limit, limit
+    lo, hi = limit, limit.copy()
+    cap = ctx.full(max_months)[unsure].astype(np.int64)
+    hire_u, near_u = hire_v[unsure], ctx.full(hire_near)[unsure]
+
+    def extended(ret: npt.NDArray[np.int32]) -> IntArray:
+        left = month_index(ret).astype(np.int64) - month_index(hire_u)
+        out: IntArray = np.where(near_u > ret, np.maximum(left, cap), cap)
+        return out
+
+    # Birth date known, gender not: either retirement age. Birth date unknown: retirement may fall
+    # anywhere, so the limit is at most the whole ``near`` years.
+    by_f, by_m = extended(ctx.full(retire_f)[unsure]), extended(ctx.full(retire_m)[unsure])
+    born_known = ctx.full(birth.known)[unsure]
+    longest = np.maximum(cap, ctx.full(near)[unsure].astype(np.int64) * 12)
+    lo[unsure] = np.where(born_known, np.minimum(by_f, by_m), cap)
+    hi[unsure] = np.where(born_known, np.maximum(by_f, by_m), longest)
+    return lo, hi
 
 
 def si_period(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
@@ -229,61 +380,137 @@ def _paid_before(
     return outs
 
 
-def si_claim(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
+def _claim(
+    ctx: Ctx, limit: IntArray, rows: npt.NDArray[np.int64] | None = None
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Per hire (or per hire of ``rows``) with the subsidy limit ``limit``: the employer contributions
+    claimable in the claim period, the months claimed, and how many of them have no known amount."""
+    t = ctx.t
+    cm = ctx.tables["contribution_months"]
+    month = cm["month"].values
+    before = cm["fen_before"].values.astype(np.int64, copy=False)
+    unknown_before = cm.cols.get("unknown_before")
+
+    def sub(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return a if rows is None else ctx.full(a)[rows]
+
+    count = sub(t["si_paid_months"].values)
+    first = sub(t["si_first_month"].values)
+    seg = sub(t["si_months_start"].values).astype(np.int64, copy=False)
+    # Hires whose paid months have a gap (last - first + 1 months spanned, fewer paid).
+    broken = np.flatnonzero(sub(t["si_last_month"].values) - first + 1 != count)
+
+    start, end = si_period(ctx)
+    start, end = sub(start), sub(end)
+    lim = sub(limit)
+    rec = t["si_months_received"]
+    received = sub(pick(rec.known, rec.values, 0))
+    hire_m = month_index(sub(t["hire_date"].values).astype(np.int32, copy=False))
+    # Per hire, the first and last claimable month: inside the claim period, not before the hire,
+    # and within the subsidy limit counted from the hire month; then at most the months still
+    # left under the cap, earliest first.
+    lo = np.maximum(start, hire_m)
+    hi = np.minimum(end, hire_m + lim - 1)
+    below_lo, up_to_hi = _paid_before(month, seg, count, first, broken, lo, hi + 1)
+    months = pick(hi >= lo, np.minimum(up_to_hi - below_lo, np.maximum(lim - received, 0)), 0)
+    at = seg + below_lo
+    total = before[at + months] - before[at]
+    if unknown_before is None:
+        unknown = np.zeros(total.shape, dtype=np.int64)
+    else:
+        ub = unknown_before.values
+        unknown = ub[at + months] - ub[at]
+    return total, np.asarray(months, dtype=np.int64), unknown
+
+
+class _SiClaim:
+    """The claim per hire with the most months the subsidy limit may allow (``total``, ``months``,
+    ``unknown``: months claimed without a known amount), and where it differs from the claim with
+    the fewest (``depends``: the result rests on a missing birth date or gender)."""
+
+    __slots__ = ("depends", "months", "total", "unknown")
+
+    def __init__(self, total: IntArray, months: IntArray, unknown: IntArray, depends: Any) -> None:
+        self.total, self.months, self.unknown, self.depends = total, months, unknown, depends
+
+
+def si_claim(ctx: Ctx) -> _SiClaim:
     """Employer contributions and months claimable in the claim period, per hire (exact ints)."""
 
-    def make() -> tuple[np.ndarray, np.ndarray]:
-        t = ctx.t
-        cm = ctx.tables["contribution_months"]
-        month = cm["month"].values
-        before = cm["fen_before"].values.astype(np.int64, copy=False)
-        count = t["si_paid_months"].values
-        first = t["si_first_month"].values
-        seg = t["si_months_start"].values.astype(np.int64, copy=False)
-        # Hires whose paid months have a gap (last - first + 1 months spanned, fewer paid).
-        broken = np.flatnonzero(t["si_last_month"].values - first + 1 != count)
+    def make() -> _SiClaim:
+        lo, hi = _si_limits(ctx)
+        total, months, unknown = _claim(ctx, lo)
+        depends: npt.NDArray[np.bool_] | None = None
+        if hi is not lo:
+            rows = np.flatnonzero(hi != lo)
+            if rows.size:
+                t2, m2, u2 = _claim(ctx, hi, rows)
+                depends = np.zeros(ctx.n, dtype=bool)
+                depends[rows] = (t2 != total[rows]) | (m2 != months[rows]) | (u2 != unknown[rows])
+                total, months, unknown = total.copy(), months.copy(), unknown.copy()
+                total[rows], months[rows], unknown[rows] = t2, m2, u2
+        return _SiClaim(total, months, unknown, depends)
 
-        start, end = si_period(ctx)
-        limit, _ = _si_limits(ctx)
-        rec = t["si_months_received"]
-        received = pick(rec.known, rec.values, 0)
-        hire_m = month_index(t["hire_date"].values.astype(np.int32, copy=False))
-        # Per hire, the first and last claimable month: inside the claim period, not before the hire,
-        # and within the subsidy limit counted from the hire month; then at most the months still
-        # left under the cap, earliest first.
-        lo = np.maximum(start, hire_m)
-        hi = np.minimum(end, hire_m + limit - 1)
-        below_lo, up_to_hi = _paid_before(month, seg, count, first, broken, lo, hi + 1)
-        months = pick(hi >= lo, np.minimum(up_to_hi - below_lo, np.maximum(limit - received, 0)), 0)
-        at = seg + below_lo
-        total = before[at + months] - before[at]
-        return total, months
-
-    result: tuple[np.ndarray, np.ndarray] = ctx.memo("si_claim", make)
+    result: _SiClaim = ctx.memo("si_claim", make)
     return result
 
 
 def si_months_left(ctx: Ctx) -> CondOut:
+    """Months left under the limit (with the most months the limit may allow: where that depends
+    on a missing birth date or gender, ``si_limit_known`` is unknown)."""
     rec = ctx.t["si_months_received"]
-    limit, _ = _si_limits(ctx)
+    lo, hi = _si_limits(ctx)
+    # The limit quoted: the fewest months where fewer were received (true whatever the limit).
+    shown = hi if hi is lo else pick(rec.values < lo, lo, hi)
     return CondOut(
-        tri(rec.values < limit, rec.known), info={"months_received": rec.values, "limit_months": limit}
+        tri(rec.values < hi, rec.known), info={"months_received": rec.values, "limit_months": shown}
     )
 
 
+def si_limit_known(ctx: Ctx) -> CondOut:
+    """Unknown where the birth date or gender is missing and the result depends on it: the claim
+    or the months left differ between the fewest and the most months the limit may allow."""
+    lo, hi = _si_limits(ctx)
+    claim = si_claim(ctx)
+    if hi is lo:
+        return CondOut(filled(np.int8, PASS, ctx.n))
+    rec = ctx.t["si_months_received"]
+    differs = rec.known & ((rec.values < lo) != (rec.values < hi))
+    if claim.depends is not None:
+        differs = differs | claim.depends
+    state = np.where(ctx.full(differs), UNKNOWN, PASS).astype(np.int8)
+    return CondOut(state, info={"min_limit_months": lo, "max_limit_months": hi})
+
+
 def si_contributions(ctx: Ctx) -> CondOut:
-    total, months = si_claim(ctx)
-    known = ctx.t["si_run_months"].known & ctx.t["hire_date"].known
+    """Employer contributions in the claim period: some known and positive (pass), none (fail), or
+    only months whose amount is not given (unknown: never read as zero)."""
+    claim = si_claim(ctx)
+    t = ctx.t
+    known = t["si_run_months"].known & t["hire_date"].known
+    open_ = claim.unknown > 0
+    state = pick(claim.total > 0, PASS, pick(open_, UNKNOWN, FAIL)).astype(np.int8)
+    state = pick(ctx.full(known), state, UNKNOWN).astype(np.int8)
     start, end = si_period(ctx)
     return CondOut(
-        tri(total > 0, known),
-        info={"claim_fen": total, "claim_months": months, "start_month": start, "end_month": end},
+        state,
+        info={
+            "claim_fen": claim.total,
+            "claim_months": claim.months,
+            "start_month": start,
+            "end_month": end,
+        },
     )
 
 
 def si_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
-    total, months = si_claim(ctx)
-    return AmountOut(total, info={"claim_fen": total, "claim_months": months})
+    claim = si_claim(ctx)
+    total, months = claim.total, claim.months
+    # A claimed month without a known employer contribution: the amount is unknown.
+    known = claim.unknown == 0
+    return AmountOut(
+        total, info={"claim_fen": total, "claim_months": months}, known=None if bool(known.all()) else known
+    )
 
 
 SOCIAL_INSURANCE_SUBSIDY = Program(
@@ -326,17 +553,36 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             params=("social_insurance_subsidy.max_months", "social_insurance_subsidy.near_retirement_years"),
         ),
         Condition(
+            "limit_known",
+            CLAUSE,
+            si_limit_known,
+            "最长补贴月数可以确定（或不影响本次结果）",
+            "最长补贴月数可以确定（或不影响本次结果）",
+            unknown_msg=(
+                "招用时距退休不足{social_insurance_subsidy.near_retirement_years}的可补贴至退休，"
+                "缺少{missing}，最长补贴月数在{min_limit_months}至{max_limit_months}个月之间，影响本次结果"
+            ),
+            facts=("person__birth_date", "person__gender"),
+            params=(
+                "social_insurance_subsidy.near_retirement_years",
+                "social_insurance_subsidy.retirement_age_male",
+                "social_insurance_subsidy.retirement_age_female",
+            ),
+        ),
+        Condition(
             "contributions_in_period",
             CLAUSE,
             si_contributions,
             "申领期{start_month}至{end_month}单位缴纳社会保险费{claim_fen}（{claim_months}个月）",
             "申领期{start_month}至{end_month}无可补贴的单位缴费",
-            facts=("si_run_months", "hire_date"),
+            unknown_msg="缺少事实，无法判断：{missing}（申领期{start_month}至{end_month}）",
+            facts=("si_run_months", "hire_date", "si_employer_fen"),
         ),
     ),
     amount=si_amount,
     amount_msg="按申领期内单位实际缴纳的养老、医疗（含大额）、生育、失业、工伤保险费计{claim_fen}（{claim_months}个月），不含个人缴费",
     amount_params=("social_insurance_subsidy.max_months",),
+    amount_facts=("si_employer_fen",),
 )
 
 
@@ -406,7 +652,15 @@ def workshop_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         ),
         0,
     )
-    return AmountOut(award + build, info={"employment_award_fen": award, "build_fen": build})
+    # Whether the workshop is newly built decides the construction part: not given, the amount is
+    # unknown (never read as "not new", PROVISIONS §0) unless no construction cost could be paid.
+    cost = t["workshop_build_cost_fen"]
+    known = nb.known | (cost.known & (cost.values == 0))
+    return AmountOut(
+        award + build,
+        info={"employment_award_fen": award, "build_fen": build},
+        known=None if bool(np.all(known)) else known,
+    )
 
 
 WORKSHOP_AWARD = Program(
@@ -456,4 +710,5 @@ WORKSHOP_AWARD = Program(
     amount=workshop_amount,
     amount_msg="带动就业奖补{employment_award_fen}（按档次）+ 建设补助{build_fen}（按建设投入的比例，最高{workshop_award.build_cap}）",
     amount_params=("workshop_award.tiers", "workshop_award.build_rate", "workshop_award.build_cap"),
+    amount_facts=("workshop_new_build",),
 )

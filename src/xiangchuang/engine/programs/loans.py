@@ -4,9 +4,23 @@ loan_individual (incl. partnership), loan_small_micro, counter_guarantee_waiver 
 loan_interest_subsidy. Ceilings, rate caps and the subsidy rule are dated by the loan's contract
 date (a loan contracted 2024-06-01 gets the 300,000 ceiling, one on 2025-07-01 gets 500,000).
 
-Choice documented here and in the README: a loan's own requested terms (amount, term) are not
-facts about the applicant. When absent, the result offers the ceiling and states the maximum term;
-when given, they must be within the limits.
+Choices documented here and in the README:
+
+- A loan's own requested terms (amount, term) are not facts about the applicant. When absent, the
+  result offers the ceiling and states the maximum term; when given, they must be within the limits.
+- Interest subsidy is paid only for a loan that itself meets its program's conditions (the same
+  condition functions as loan_individual / loan_small_micro, each checked for the loan kinds it
+  belongs to) and only for a settlement period that ends within the loan's term: contract date +
+  term months (民法典 month rule), the term counted up to the kind's maximum term and taken as that
+  maximum when not given. Unknown 展期/逾期 days or an unknown number of partners make it
+  undetermined (never taken as 0).
+- Other outstanding loans: one whose kind is unknown (it might be exempt) or a consumer loan whose
+  amount is unknown (it might be under the small-loan bound) makes "no blocking loans" unknown
+  unless another loan already blocks; the borrower's other-loans information then counts as missing.
+- 免除反担保「经金融机构评估认定的信用……商户」: 商户 includes the 个体工商户. A credit-rated loan
+  (loans.credit_rated) or business (businesses.credit_rated) counts for a small/micro-firm loan,
+  an online merchant or a farmer (borrower groups), or a borrower whose business is a 个体工商户
+  (businesses.kind = individual_business).
 """
 
 from __future__ import annotations
@@ -15,10 +29,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from xiangchuang.engine.dates import anniversary
-from xiangchuang.engine.facts import FACTS, filled
+from xiangchuang.engine.dates import add_months, anniversary
+from xiangchuang.engine.facts import FACTS, Col, filled
 from xiangchuang.engine.money import mul_rate_half_up
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
     bit,
     ceil_div,
@@ -28,7 +42,7 @@ from xiangchuang.engine.programs.common import (
     is_true,
     pass_if_unknown,
 )
-from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of, tri
+from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import isin, pick
 
 CLAUSE = "1.2"
@@ -67,29 +81,100 @@ def borrower_group(ctx: Ctx) -> CondOut:
     return CondOut(any_of(listed, all_of(is_grad, within)), info={"graduate_years": years})
 
 
-def no_blocking_loans(ctx: Ctx) -> CondOut:
-    """No other outstanding loans, except student, housing, car and small consumer loans."""
-    ol = ctx.tables["other_loans"]
+# What one of the borrower's other loans does to the application (a code per other-loan row).
+_NO_EFFECT, _BLOCKS, _KIND_UNKNOWN, _AMOUNT_UNKNOWN = range(4)
+_INCOMPLETE = 4  # added where the loan's kind, or a consumer loan's amount, is not given
+
+
+def _per_borrower(ctx: Ctx, code: np.ndarray) -> np.ndarray:
+    """For each loan row, how many of its borrower's other loans have each code (columns 0–7);
+    zeros where the borrower is unknown."""
     persons = ctx.tables["persons"]
+    ol = ctx.tables["other_loans"]
+    who = ol["person_id"]
+    idx = who.values.astype(np.int64, copy=False)
+    ok = who.known & (idx >= 0) & (idx < persons.n)
+    counts = np.bincount(idx[ok] * 8 + code[ok], minlength=persons.n * 8).reshape(persons.n, 8)
+    b = ctx.t["borrower_id"]
+    bi = b.values.astype(np.int64, copy=False)
+    valid = b.known & (bi >= 0) & (bi < persons.n)
+    out: np.ndarray = (
+        counts[pick(valid, bi, 0)] * valid[:, None] if persons.n else np.zeros((ctx.n, 8), np.int64)
+    )
+    return out
+
+
+def no_blocking_loans(ctx: Ctx) -> CondOut:
+    """No other outstanding loans, except student, housing, car and small consumer loans.
+
+    A loan whose kind is unknown (it might be exempt), or a consumer loan whose amount is unknown
+    (it might be small), leaves the condition unknown unless another loan already blocks."""
+    ol = ctx.tables["other_loans"]
     kinds = FACTS["other_loans"]["kind"].choices
+    consumer = kinds.index("consumer")
     # Before a value is in force (an evaluation date before the notice): no kind exempt, and
     # no consumer loan small enough; the explanation cites the parameters as without a value.
     exempt = [kinds.index(k) for k in ctx.value("loan.exempt_loan_kinds") or () if k in kinds]
     small_fen = ctx.value("loan.consumer_loan_exempt_below")
-    small = -1 if small_fen is None else int(small_fen)
-    k = ol["kind"].values
-    # 5万元以下 includes 50,000 (以下 includes the bound, PROVISIONS §0).
-    blocking = ~isin(k, exempt) & ~((k == kinds.index("consumer")) & (ol["amount_fen"].values <= small))
-    rows = ol["person_id"].values.astype(np.int64, copy=False)[blocking]
-    rows = rows[(rows >= 0) & (rows < persons.n)]
-    per_person = np.bincount(rows, minlength=persons.n).astype(np.int64)
     b = ctx.t["borrower_id"]
-    idx = b.values.astype(np.int64, copy=False)
-    valid = b.known & (idx >= 0) & (idx < max(persons.n, 1))
-    count = pick(valid, per_person[pick(valid, idx, 0)] if persons.n else 0, 0)
+    bi = b.values.astype(np.int64, copy=False)
+    valid = b.known & (bi >= 0) & (bi < max(ctx.tables["persons"].n, 1))
+    listed = ctx.t["borrower__other_loans_known"]
+    supplied = listed.known & listed.values.astype(bool)
+    if ol.n:
+        k, a = ol["kind"], ol["amount_fen"]
+        kv, kk = k.values, k.known
+        av, ak = a.values, a.known
+        exempt_kind = kk & isin(kv, exempt)
+        is_consumer = kk & (kv == consumer)
+        if small_fen is None:
+            small = maybe_small = np.zeros(ol.n, dtype=bool)
+        else:
+            # 5万元以下 includes 50,000 (以下 includes the bound, PROVISIONS §0).
+            small = ak & (av <= int(small_fen))
+            maybe_small = ~ak | (av <= int(small_fen))
+        # A loan of unknown kind might be exempt when some kind is, or when it might be a small
+        # consumer loan.
+        could_be_exempt = maybe_small | bool(exempt)
+        blocks = (kk & ~exempt_kind & ~(is_consumer & maybe_small)) | (~kk & ~could_be_exempt)
+        code = (
+            blocks * _BLOCKS
+            + (~kk & could_be_exempt) * _KIND_UNKNOWN
+            + (is_consumer & ~exempt_kind & maybe_small & ~small) * _AMOUNT_UNKNOWN
+            + (~kk | (is_consumer & ~ak)) * _INCOMPLETE
+        ).astype(np.int64)
+        c = _per_borrower(ctx, code)
+        count = c[:, _BLOCKS] + c[:, _BLOCKS + _INCOMPLETE]
+        unclear_kind = c[:, _KIND_UNKNOWN] + c[:, _KIND_UNKNOWN + _INCOMPLETE]
+        unclear_amount = c[:, _AMOUNT_UNKNOWN] + c[:, _AMOUNT_UNKNOWN + _INCOMPLETE]
+        # The borrower's other-loans information is incomplete where a loan's kind, or a consumer
+        # loan's amount, is not given: the explanation names it as the missing fact. Derived from
+        # the listing alone (not from dated parameters), so evaluating again gives the same column.
+        complete = c[:, _INCOMPLETE:].sum(axis=1) == 0
+        ctx.t["borrower__other_loans"] = Col(filled(np.bool_, False, ctx.n), supplied & complete)
+    else:
+        count = unclear_kind = unclear_amount = filled(np.int64, 0, ctx.n)
+    state = pick(
+        valid & (count > 0),
+        FAIL,
+        pick(valid & supplied & (unclear_kind == 0) & (unclear_amount == 0), PASS, UNKNOWN),
+    ).astype(np.int8)
     return CondOut(
-        tri(count == 0, valid & ctx.t["borrower__other_loans"].known), info={"blocking_loans": count}
+        state,
+        info={
+            "blocking_loans": count,
+            "unclear_note": Later(lambda: _unclear_note(unclear_kind, unclear_amount)),
+        },
     )
+
+
+def _unclear_note(kind: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """Which of the borrower's other loans leave the condition open (empty if none)."""
+    notes = []
+    for k, a in zip(kind.tolist(), amount.tolist(), strict=True):
+        parts = ([f"{k}笔贷款种类未知"] if k else []) + ([f"{a}笔消费贷款金额未知"] if a else [])
+        notes.append(f"（{'，'.join(parts)}，可能属于不影响申请的贷款）" if parts else "")
+    return np.asarray(notes, dtype=object)
 
 
 def individual_kind(ctx: Ctx) -> CondOut:
@@ -110,18 +195,24 @@ def individual_ceiling(ctx: Ctx) -> np.ndarray:
     un, ud = ctx.ratio("loan_individual.partner_uplift", day)
     per_partner = mul_rate_half_up(single, un, ud)
     total = ctx.ints("loan_individual.partnership_total", day)
-    partners = np.maximum(ctx.t["partners"].values.astype(np.int64, copy=False), 0)
+    # More partners than the total ceiling can pay for change nothing: clip them to that bound
+    # first, so an implausible count (10**13) cannot overflow int64.
+    bound = total // np.maximum(per_partner, 1) + 1
+    partners = np.clip(ctx.t["partners"].values.astype(np.int64, copy=False), 0, bound)
     partnership = np.minimum(per_partner * partners, total)
     return pick(_kind_is(ctx, PARTNERSHIP), partnership, single).astype(np.int64)
 
 
-def individual_term(ctx: Ctx) -> CondOut:
+def _term_within(ctx: Ctx, limit: np.ndarray) -> CondOut:
     term = ctx.t["term_months"]
-    limit = ctx.ints("loan_individual.max_term_months", _loan_day(ctx))
     return CondOut(
         pass_if_unknown(tri(term.values <= limit, term.known)),
         info={"term_months": term.values, "max_term_months": limit},
     )
+
+
+def individual_term(ctx: Ctx) -> CondOut:
+    return _term_within(ctx, ctx.ints("loan_individual.max_term_months", _loan_day(ctx)))
 
 
 def individual_amount_within(ctx: Ctx) -> CondOut:
@@ -138,7 +229,39 @@ def individual_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     return AmountOut(granted.astype(np.int64), info={"ceiling_fen": ceiling})
 
 
+BORROWER_GROUP = Condition(
+    "borrower_group",
+    CLAUSE,
+    borrower_group,
+    "借款人属于创业担保贷款扶持范围",
+    "借款人不属于创业担保贷款扶持范围（登记失业、退役军人、离校{graduate_years}年内高校毕业生、返乡农民工、脱贫人口等）",
+    facts=("borrower__groups", "borrower__graduation_date"),
+    params=("loan.borrower_groups", "loan.graduate_years"),
+)
+
+NO_BLOCKING_LOANS = Condition(
+    "no_blocking_loans",
+    CLAUSE,
+    no_blocking_loans,
+    "除助学、住房、购车及小额消费贷款外无其他未结清贷款",
+    "有{blocking_loans}笔其他未结清贷款（助学、住房、购车、5万元以下消费贷款除外）",
+    "缺少事实，无法判断：{missing}{unclear_note}",
+    facts=("borrower__other_loans",),
+    params=("loan.exempt_loan_kinds", "loan.consumer_loan_exempt_below"),
+)
+
+PARTNERS_GIVEN = Condition(
+    "partners_given",
+    CLAUSE,
+    partners_given,
+    "合伙人数符合要求",
+    "合伙创业须至少2名合伙人",
+    facts=("partners",),
+)
+
+
 LOAN_INDIVIDUAL = Program(
+    funded=False,  # a loan (or a waiver) is not a payment from public funds
     id="loan_individual",
     clause=CLAUSE,
     title="个人创业担保贷款（含合伙创业）",
@@ -155,32 +278,9 @@ LOAN_INDIVIDUAL = Program(
             "不是个人创业担保贷款",
             facts=("kind",),
         ),
-        Condition(
-            "borrower_group",
-            CLAUSE,
-            borrower_group,
-            "借款人属于创业担保贷款扶持范围",
-            "借款人不属于创业担保贷款扶持范围（登记失业、退役军人、离校{graduate_years}年内高校毕业生、返乡农民工、脱贫人口等）",
-            facts=("borrower__groups", "borrower__graduation_date"),
-            params=("loan.borrower_groups", "loan.graduate_years"),
-        ),
-        Condition(
-            "no_blocking_loans",
-            CLAUSE,
-            no_blocking_loans,
-            "除助学、住房、购车及小额消费贷款外无其他未结清贷款",
-            "有{blocking_loans}笔其他未结清贷款（助学、住房、购车、5万元以下消费贷款除外）",
-            facts=("borrower__other_loans",),
-            params=("loan.exempt_loan_kinds", "loan.consumer_loan_exempt_below"),
-        ),
-        Condition(
-            "partners_given",
-            CLAUSE,
-            partners_given,
-            "合伙人数符合要求",
-            "合伙创业须至少2名合伙人",
-            facts=("partners",),
-        ),
+        BORROWER_GROUP,
+        NO_BLOCKING_LOANS,
+        PARTNERS_GIVEN,
         Condition(
             "term_within_limit",
             CLAUSE,
@@ -232,15 +332,17 @@ def _needed_hires(
     d2: np.ndarray,
     threshold: np.ndarray,
 ) -> np.ndarray:
-    """Fewest extra eligible hires k with (h+k)/(s+k) ≥ the ratio for s+k staff (exact)."""
-    k1 = np.maximum(ceil_div(n1 * s - d1 * h, d1 - n1), 0)
-    k2 = np.maximum(ceil_div(n2 * s - d2 * h, d2 - n2), 0)
-    k2 = np.maximum(k2, threshold + 1 - s)
+    """Fewest extra eligible hires k with (h+k)/(s+k) ≥ the ratio for s+k staff (exact), and at
+    least one member of staff afterwards (a business with no staff has no ratio to meet)."""
+    at_least = np.maximum(1 - s, 0)
+    k1 = np.maximum(ceil_div(n1 * s - d1 * h, d1 - n1), at_least)
+    k2 = np.maximum(ceil_div(n2 * s - d2 * h, d2 - n2), at_least)
+    k2_crossing = np.maximum(k2, threshold + 1 - s)
     k1_ok = (s + k1) <= threshold
     return pick(
         s > threshold,
-        np.maximum(ceil_div(n2 * s - d2 * h, d2 - n2), 0),
-        pick(k1_ok, np.minimum(k1, k2), k2),
+        k2,
+        pick(k1_ok, np.minimum(k1, k2_crossing), k2_crossing),
     ).astype(np.int64)
 
 
@@ -272,12 +374,7 @@ def hire_ratio(ctx: Ctx) -> CondOut:
 
 
 def small_micro_term(ctx: Ctx) -> CondOut:
-    term = ctx.t["term_months"]
-    limit = ctx.ints("loan_small_micro.max_term_months", _loan_day(ctx))
-    return CondOut(
-        pass_if_unknown(tri(term.values <= limit, term.known)),
-        info={"term_months": term.values, "max_term_months": limit},
-    )
+    return _term_within(ctx, ctx.ints("loan_small_micro.max_term_months", _loan_day(ctx)))
 
 
 def small_micro_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -287,7 +384,33 @@ def small_micro_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     return AmountOut(granted.astype(np.int64), info={"ceiling_fen": ceiling})
 
 
+IS_SMALL_MICRO = Condition(
+    "is_small_micro",
+    CLAUSE,
+    is_small_micro,
+    "借款主体为小微企业",
+    "借款主体不是小微企业",
+    facts=("business__size_class",),
+)
+
+HIRE_RATIO = Condition(
+    "hire_ratio",
+    CLAUSE,
+    hire_ratio,
+    "当年新招用符合条件人员{hires}名，占现有职工{staff}名的{ratio_permyriad}，达到{required_permyriad}",
+    "当年新招用符合条件人员{hires}名，占现有职工{staff}名的{ratio_permyriad}，未达到{required_permyriad}",
+    facts=("business__new_eligible_hires", "business__staff_count"),
+    params=(
+        "loan_small_micro.hire_ratio",
+        "loan_small_micro.hire_ratio_large",
+        "loan_small_micro.large_staff_threshold",
+    ),
+    gap_msg="还需新招用{need_hires}名符合条件人员",
+)
+
+
 LOAN_SMALL_MICRO = Program(
+    funded=False,  # a loan (or a waiver) is not a payment from public funds
     id="loan_small_micro",
     clause=CLAUSE,
     title="小微企业创业担保贷款",
@@ -304,28 +427,8 @@ LOAN_SMALL_MICRO = Program(
             "不是小微企业贷款",
             facts=("kind",),
         ),
-        Condition(
-            "is_small_micro",
-            CLAUSE,
-            is_small_micro,
-            "借款主体为小微企业",
-            "借款主体不是小微企业",
-            facts=("business__size_class",),
-        ),
-        Condition(
-            "hire_ratio",
-            CLAUSE,
-            hire_ratio,
-            "当年新招用符合条件人员{hires}名，占现有职工{staff}名的{ratio_permyriad}，达到{required_permyriad}",
-            "当年新招用符合条件人员{hires}名，占现有职工{staff}名的{ratio_permyriad}，未达到{required_permyriad}",
-            facts=("business__new_eligible_hires", "business__staff_count"),
-            params=(
-                "loan_small_micro.hire_ratio",
-                "loan_small_micro.hire_ratio_large",
-                "loan_small_micro.large_staff_threshold",
-            ),
-            gap_msg="还需新招用{need_hires}名符合条件人员",
-        ),
+        IS_SMALL_MICRO,
+        HIRE_RATIO,
         Condition(
             "term_within_limit",
             CLAUSE,
@@ -373,11 +476,13 @@ def honoured(ctx: Ctx) -> CondOut:
 
 
 def credit_rated(ctx: Ctx) -> CondOut:
+    """A credit-rated small/micro firm, merchant (商户: an online merchant or a 个体工商户) or farmer."""
     t = ctx.t
     rated = any_of(is_true(t["credit_rated"]).state, is_true(t["business__credit_rated"]).state)
     sm = pick(_kind_is(ctx, SMALL_MICRO), PASS, FAIL).astype(np.int8)
     merchant_or_farmer = in_groups(t["borrower__groups"], bit("online_merchant") | bit("farmer"))
-    return CondOut(all_of(rated, any_of(sm, merchant_or_farmer)))
+    individual_business = enum_is(t["business__kind"], "businesses", "kind", "individual_business")
+    return CondOut(all_of(rated, any_of(sm, merchant_or_farmer, individual_business)))
 
 
 def second_time_founder(ctx: Ctx) -> CondOut:
@@ -389,6 +494,7 @@ def waiver_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
 
 
 COUNTER_GUARANTEE_WAIVER = Program(
+    funded=False,  # a loan (or a waiver) is not a payment from public funds
     id="counter_guarantee_waiver",
     clause=CLAUSE,
     title="免除反担保",
@@ -427,9 +533,9 @@ COUNTER_GUARANTEE_WAIVER = Program(
             "credit_rated",
             CLAUSE,
             credit_rated,
-            "经金融机构评估认定的信用小微企业、商户或农户",
-            "不是经金融机构评估认定的信用小微企业、商户或农户",
-            facts=("credit_rated", "business__credit_rated", "borrower__groups"),
+            "经金融机构评估认定的信用小微企业、商户（含个体工商户）或农户",
+            "不是经金融机构评估认定的信用小微企业、商户（含个体工商户）或农户",
+            facts=("credit_rated", "business__credit_rated", "borrower__groups", "business__kind"),
         ),
         Condition(
             "second_time_founder",
@@ -476,6 +582,85 @@ def rate_within_cap(ctx: Ctx) -> CondOut:
     )
 
 
+def _max_terms(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
+    """The maximum term (months) of each row's loan kind, as a range: (lowest, highest). One value
+    where the kind is known; the two kinds' limits where it is not. (Both parameters are looked up
+    and cited whatever the rows' kinds, so a row is explained the same alone or in a registry.)"""
+
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        day = _loan_day(ctx)
+        k = ctx.t["kind"]
+        sm = _kind_is(ctx, SMALL_MICRO)
+        ind = ctx.ints("loan_individual.max_term_months", day)
+        small = ctx.ints("loan_small_micro.max_term_months", day)
+        one = pick(sm, small, ind).astype(np.int64)
+        lo = pick(k.known, one, np.minimum(ind, small)).astype(np.int64)
+        hi = pick(k.known, one, np.maximum(ind, small)).astype(np.int64)
+        return lo, hi
+
+    got: tuple[np.ndarray, np.ndarray] = ctx.memo("max_terms", make)
+    return got
+
+
+def loan_term_within_limit(ctx: Ctx) -> CondOut:
+    """The term limit of the loan's own kind (loan_individual / loan_small_micro). Where the kind
+    is unknown: within the lower limit passes, above the higher one fails, between is unknown."""
+    lo, hi = _max_terms(ctx)
+    term = ctx.t["term_months"]
+    state = pick(term.values <= lo, PASS, pick(term.values > hi, FAIL, UNKNOWN))
+    # A loan's own term not given: no limit broken (as in loan_individual / loan_small_micro).
+    return CondOut(
+        pick(term.known, state, PASS).astype(np.int8),
+        info={"term_months": term.values, "max_term_months": lo},
+    )
+
+
+def _only_for(kinds: tuple[int, ...], cond: Condition, pass_text: str) -> Condition:
+    """One of loan_individual's / loan_small_micro's own conditions (the same definition), checked
+    for loans of ``kinds``; loans of another kind pass it as not applicable, an unknown kind leaves
+    it unknown. ``pass_text`` may quote the condition's integer values ({hires})."""
+    labels = {
+        INDIVIDUAL: "个人创业担保贷款",
+        PARTNERSHIP: "合伙创业担保贷款",
+        SMALL_MICRO: "小微企业创业担保贷款",
+    }
+
+    def test(ctx: Ctx) -> CondOut:
+        inner = cond.test(ctx)
+        k = ctx.t["kind"]
+        mine = _kind_is(ctx, *kinds)
+        state = pick(mine, inner.state, pick(k.known, PASS, UNKNOWN)).astype(np.int8)
+        info = dict(inner.info)
+        kind_values = k.values
+        values = {name: np.atleast_1d(v) for name, v in inner.info.items() if isinstance(v, np.ndarray)}
+
+        def texts() -> np.ndarray:
+            out = []
+            for j in range(ctx.n):
+                if mine.item(j if mine.shape[0] > j else 0):
+                    row = {name: v.item(j if v.shape[0] > j else 0) for name, v in values.items()}
+                    out.append(pass_text.format(**row))
+                else:
+                    kind = kind_values.item(j if kind_values.shape[0] > j else 0)
+                    out.append(f"不适用：{labels.get(kind, '该类贷款')}不审查此项")
+            return np.asarray(out, dtype=object)
+
+        info["pass_text"] = Later(texts)
+        return CondOut(state, info=info)
+
+    return Condition(
+        f"loan_{cond.id}",
+        cond.clause,
+        test,
+        "{pass_text}",
+        cond.fail_msg,
+        cond.unknown_msg,
+        facts=("kind", *cond.facts),
+        params=cond.params,
+        gap_msg=cond.gap_msg,
+    )
+
+
 def settlement_period(ctx: Ctx) -> CondOut:
     t = ctx.t
     s, e, cd = t["settle_start"], t["settle_end"], t["contract_date"]
@@ -483,9 +668,36 @@ def settlement_period(ctx: Ctx) -> CondOut:
     return CondOut(tri(ok, s.known & e.known & cd.known))
 
 
+def settlement_within_term(ctx: Ctx) -> CondOut:
+    """The settlement period ends by the end of the loan's term: the contract date plus the term
+    in months (民法典 month rule), the term counted up to its kind's maximum and taken as that
+    maximum when not given (README choice 18)."""
+    t = ctx.t
+    e, cd, term = t["settle_end"], t["contract_date"], t["term_months"]
+    lo, hi = _max_terms(ctx)
+    months = term.values.astype(np.int64, copy=False)
+    lo = pick(term.known, np.minimum(months, lo), lo).astype(np.int64)
+    hi = pick(term.known, np.minimum(months, hi), hi).astype(np.int64)
+    start = cd.values.astype(np.int32, copy=False)
+    end_lo = add_months(start, lo)
+    end_hi = add_months(start, hi)
+    state = pick(e.values <= end_lo, PASS, pick(e.values > end_hi, FAIL, UNKNOWN))
+    state = pick(e.known & cd.known, state, UNKNOWN).astype(np.int8)
+    return CondOut(
+        state,
+        info={"settle_end_date": e.values, "term_end_date": end_hi, "loan_term_months": hi},
+    )
+
+
 def principal_outstanding(ctx: Ctx) -> CondOut:
     p = ctx.t["principal_fen"]
     return CondOut(tri(p.values > 0, p.known))
+
+
+def excluded_days_given(ctx: Ctx) -> CondOut:
+    """展期、逾期 days are not subsidised: how many there were must be known (0 when none)."""
+    x = ctx.t["excluded_days"]
+    return CondOut(tri(x.known, x.known), info={"excluded_days": x.values})
 
 
 def interest_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -497,11 +709,13 @@ def interest_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     rate = t["rate_bp"].values.astype(np.int64, copy=False)
     lpr = t["lpr_bp"].values.astype(np.int64, copy=False)
     gov_bp = np.maximum(rate - np.maximum(lpr - floor, 0), 0)
+    # Unknown 展期/逾期 days leave the result undetermined (excluded_days_given); the amount of
+    # such a row is never paid out.
     days = (
         t["settle_end"].values.astype(np.int64, copy=False)
         - t["settle_start"].values.astype(np.int64, copy=False)
         + 1
-        - pick(t["excluded_days"].known, t["excluded_days"].values, 0)
+        - t["excluded_days"].values.astype(np.int64, copy=False)
     )
     days = np.maximum(days, 0)
     small = ctx.ints("loan_small_micro.ceiling", day)
@@ -511,6 +725,8 @@ def interest_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     return AmountOut(amount, info={"gov_bp": gov_bp, "days": days, "principal_fen": principal})
 
 
+_INDIVIDUAL_KINDS = (INDIVIDUAL, PARTNERSHIP)
+
 LOAN_INTEREST_SUBSIDY = Program(
     id="loan_interest_subsidy",
     clause=CLAUSE,
@@ -518,7 +734,8 @@ LOAN_INTEREST_SUBSIDY = Program(
     subject="loans",
     benefit="按季贴息",
     paid_to="借款人（经办银行结算）",
-    summary="借款人承担LPR减150个基点以下部分，其余利息由财政贴息；展期、逾期期间不贴息。",
+    summary="符合条件的创业担保贷款，借款人承担LPR减150个基点以下部分，其余利息由财政贴息；"
+    "贴息期限为贷款合同期限，展期、逾期期间不贴息。",
     conditions=(
         Condition(
             "regime_applies",
@@ -528,6 +745,25 @@ LOAN_INTEREST_SUBSIDY = Program(
             "合同日期早于现行贴息规则施行日期（2021-01-01），须按原政策核定",
             facts=("contract_date",),
             params=("loan_interest_subsidy.borrower_max_below_lpr_bp",),
+        ),
+        # The loan itself must be eligible: loan_individual's / loan_small_micro's own conditions.
+        _only_for(_INDIVIDUAL_KINDS, BORROWER_GROUP, "借款人属于创业担保贷款扶持范围"),
+        _only_for(_INDIVIDUAL_KINDS, NO_BLOCKING_LOANS, "除助学、住房、购车及小额消费贷款外无其他未结清贷款"),
+        _only_for((PARTNERSHIP,), PARTNERS_GIVEN, "合伙人数{partners}名，符合要求"),
+        _only_for((SMALL_MICRO,), IS_SMALL_MICRO, "借款主体为小微企业"),
+        _only_for(
+            (SMALL_MICRO,),
+            HIRE_RATIO,
+            "当年新招用符合条件人员{hires}名，占现有职工{staff}名，达到小微企业创业担保贷款的比例要求",
+        ),
+        Condition(
+            "loan_term_within_limit",
+            CLAUSE,
+            loan_term_within_limit,
+            "贷款期限不超过{max_term_months}个月",
+            "贷款期限{term_months}个月，超过{max_term_months}个月",
+            facts=("kind",),
+            params=("loan_individual.max_term_months", "loan_small_micro.max_term_months"),
         ),
         Condition(
             "rate_within_cap",
@@ -546,9 +782,19 @@ LOAN_INTEREST_SUBSIDY = Program(
             "settlement_period",
             CLAUSE,
             settlement_period,
-            "结算期已结束且在合同期内",
+            "结算期已结束，且不早于合同日期",
             "结算期尚未结束或早于合同日期",
             facts=("settle_start", "settle_end", "contract_date"),
+        ),
+        Condition(
+            "settlement_within_term",
+            CLAUSE,
+            settlement_within_term,
+            "结算期止于{settle_end_date}，在贴息期限内（合同日期起{loan_term_months}个月，至{term_end_date}）",
+            "结算期止于{settle_end_date}，超出贴息期限（合同日期起{loan_term_months}个月，至{term_end_date}）："
+            "贴息期限为合同期限，且不超过该类贷款最长期限",
+            facts=("settle_end", "contract_date", "kind"),
+            params=("loan_individual.max_term_months", "loan_small_micro.max_term_months"),
         ),
         Condition(
             "principal_outstanding",
@@ -557,6 +803,15 @@ LOAN_INTEREST_SUBSIDY = Program(
             "结算期有贷款余额",
             "结算期无贷款余额",
             facts=("principal_fen",),
+        ),
+        Condition(
+            "excluded_days_given",
+            CLAUSE,
+            excluded_days_given,
+            "结算期内展期、逾期{excluded_days}天，不贴息（从贴息天数中扣除）",
+            "结算期内展期、逾期天数未知",
+            "缺少事实，无法判断：{missing}（展期、逾期期间不贴息；没有展期、逾期的填0）",
+            facts=("excluded_days",),
         ),
     ),
     amount=interest_amount,

@@ -4,6 +4,10 @@
 线上年销售2000单及以上的，按不超过快递费用的30%给予一次性补助，最高不超过20万元，同一主体不重复享受。
 Both routes are computed and shown; by default the business gets the higher. ``online_route``
 may name the other route, which must then qualify on its own.
+
+By default (the higher route), when one route qualifies and the other's facts are unknown, the
+amount is unknown (the other route might pay more: PROVISIONS §0, unknown is not zero) unless the
+qualifying route already reaches the cap, or the other route's amount is known not to be higher.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import is_true, none_received
-from xiangchuang.engine.tri import PASS, TriArray, tri
+from xiangchuang.engine.tri import PASS, UNKNOWN, TriArray, tri
 from xiangchuang.engine.vec import pick
 
 CLAUSE = "1.1"
@@ -112,11 +116,36 @@ def chosen_route(ctx: Ctx) -> CondOut:
 
 
 def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
-    a, b = _route_amounts(ctx)
-    a = pick(states["revenue_route"] == PASS, a, 0)
-    b = pick(states["orders_route"] == PASS, b, 0)
+    a_all, b_all = _route_amounts(ctx)
+    ra, ob = states["revenue_route"], states["orders_route"]
+    a = pick(ra == PASS, a_all, 0)
+    b = pick(ob == PASS, b_all, 0)
     out = _by_route(ctx, a, b)
-    return AmountOut(out.astype(np.int64, copy=False), info={"route_revenue_fen": a, "route_orders_fen": b})
+    # The higher of the two (the default) is unknown where one route qualifies below the cap and
+    # the other is undecided with an amount that is unknown or higher. (The revenue route's amount
+    # reads the revenue, which its own state reads: undecided means unknown. The orders route's
+    # reads the courier fees, which may be known while the order count is not.)
+    cap = ctx.ints("online_sales_subsidy.cap")
+    fees_known = ctx.t["courier_fees_fen"].known
+    open_orders = (ra == PASS) & (ob == UNKNOWN) & (a < cap) & ~(fees_known & (b_all <= a))
+    open_revenue = (ob == PASS) & (ra == UNKNOWN) & (b < cap)
+    unsure = open_orders | open_revenue
+    known = None
+    if bool(np.any(unsure)):
+        known = ~_auto_only(ctx, unsure)
+    return AmountOut(
+        out.astype(np.int64, copy=False),
+        info={"route_revenue_fen": a, "route_orders_fen": b},
+        known=known,
+    )
+
+
+def _auto_only(ctx: Ctx, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """``mask`` on the rows that take the higher route (「auto」 or no choice); False elsewhere."""
+    route = ctx.t["online_route"]
+    choice = ctx.memo("online_route_choice", lambda: pick(route.known, route.values, 0))
+    out: npt.NDArray[np.bool_] = ctx.full(mask) & ctx.full(choice == _ROUTES.index("auto"))
+    return out
 
 
 PROGRAM = Program(
@@ -194,4 +223,5 @@ PROGRAM = Program(
         "online_sales_subsidy.courier_rate",
         "online_sales_subsidy.cap",
     ),
+    amount_facts=("online_revenue_fen", "online_orders", "courier_fees_fen"),
 )

@@ -3,26 +3,43 @@
 SYB and 网络创业培训: a returning/incoming entrepreneur preparing to start, or whose licence was
 obtained within 1 year before the training start (start ≤ anniversary(licence, 1)).
 IYB: licence obtained ≥ 1 year before the start (start ≥ anniversary(licence, 1)). On the exact
-anniversary both hold. Subsidies are paid to the training provider on completion, each kind once.
+anniversary both hold. Subsidies are paid to the training provider on completion.
+
+Each kind at most once per person (PROVISIONS §1): the register (``received``) check
+``not_received``, and within the trainings evaluated together (one case, one batch) the condition
+``once_per_kind``: among the trainings of one person and one kind only the first completed one
+can be paid — the earliest completion date among those completed by the evaluation date (结业日
+known, not before the start, not after the evaluation date), ties broken by the earlier start date,
+then by the row order. Every other training of that person and kind (a later completed one, one not
+yet completed, one whose completion is unknown) fails, naming the first one. Trainings not yet
+completed block nothing; a training whose person is unknown is neither blocked nor blocks (the
+register check stays unknown for it). One case and a batch with the same rows give the same result.
+
+Messages never quote a date computed from an unknown licence date (the fill value): where the
+person has no licence the failure says so (未取得营业执照), and where the licence date is unknown
+the condition is unknown and lists the missing fact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from xiangchuang.engine.dates import add_months, anniversary
-from xiangchuang.engine.facts import FACTS
+from xiangchuang.engine.facts import FACTS, NO_REF, filled
 from xiangchuang.engine.money import mul_rate_half_up
-from xiangchuang.engine.parameters import thaw
+from xiangchuang.engine.parameters import thaw, yuan_to_fen
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import enum_codes_mask, enum_in, is_true, none_received
-from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of, tri
+from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import pick
 
 CLAUSE = "2.4"
 _KINDS = FACTS["trainings"]["kind"].choices
+TextArray = npt.NDArray[np.str_]
 
 
 def _kind(code: str):  # type: ignore[no-untyped-def]
@@ -31,6 +48,50 @@ def _kind(code: str):  # type: ignore[no-untyped-def]
         return CondOut(pick(k.known & (k.values == _KINDS.index(code)), PASS, FAIL).astype(np.int8))
 
     return test
+
+
+# ---- message texts ---------------------------------------------------------------------------------
+# Some failures need a different sentence per row (no licence at all vs. a licence of the wrong age):
+# the sentence is a message value, built for all rows at once and only when an explanation asks.
+
+
+def _once(make: Callable[[], npt.NDArray[Any]]) -> Later:
+    """A :class:`Later` that builds its column once (an explanation may quote it for every row)."""
+    got: list[npt.NDArray[Any]] = []
+
+    def value() -> npt.NDArray[Any]:
+        if not got:
+            got.append(make())
+        return got[0]
+
+    return Later(value)
+
+
+def _iso(days: npt.NDArray[Any]) -> TextArray:
+    """Day numbers as ISO dates (YYYY-MM-DD), as a text column."""
+    out: TextArray = np.datetime_as_string(np.asarray(days, dtype=np.int64).astype("datetime64[D]"), unit="D")
+    return out
+
+
+def _cat(*parts: str | npt.NDArray[Any]) -> TextArray:
+    """Texts and text columns joined row by row (columns broadcast)."""
+    out: TextArray = np.asarray(parts[0], dtype=np.str_)
+    for p in parts[1:]:
+        out = np.char.add(out, np.asarray(p, dtype=np.str_))
+    return out
+
+
+def _choose(
+    n: int, cases: list[tuple[npt.NDArray[np.bool_], str | TextArray]], default: TextArray
+) -> TextArray:
+    """Per row the text of the first case whose mask holds, else ``default``."""
+    out: TextArray = np.broadcast_to(np.asarray(default, dtype=np.str_), (n,))
+    for mask, text in reversed(cases):
+        out = np.where(np.broadcast_to(mask, (n,)), text, out)
+    return out
+
+
+# ---- SYB / 网络创业 / IYB conditions -------------------------------------------------------------
 
 
 def returning_entrepreneur(ctx: Ctx) -> CondOut:
@@ -57,9 +118,35 @@ def early_stage(ctx: Ctx) -> CondOut:
         tri(~has.values.astype(bool), has.known), tri(lic_v > start.values, lic.known & start.known)
     )
     preparing = all_of(no_licence_yet, tri(intent.values.astype(bool), intent.known))
+
+    def why() -> TextArray:
+        # A failed row is one of: no licence (and no intention); a licence obtained after the
+        # start (and no intention); a licence older than the window at the start (with an unknown
+        # has_licence also no intention). Only the last two quote dates, both from a known licence.
+        y = np.asarray(years).astype(str)
+        no_licence = has.known & ~has.values.astype(bool)
+        after_start = lic.known & start.known & (lic_v > start.values)
+        has_true = has.known & has.values.astype(bool)
+        too_old = _cat("培训开始时取得营业执照已超过", y, "年（", _iso(ann), "起应参加IYB培训）")
+        return _choose(
+            ctx.n,
+            [
+                (no_licence, "未取得营业执照且无创业意愿，不属于准备创业或创业初期人员"),
+                (
+                    after_start,
+                    _cat(
+                        "培训开始时尚未取得营业执照（",
+                        _iso(lic_v),
+                        "取得）且无创业意愿，不属于准备创业或创业初期人员",
+                    ),
+                ),
+                (~has_true, _cat(too_old, "，且无创业意愿")),
+            ],
+            too_old,
+        )
+
     return CondOut(
-        any_of(preparing, all_of(licensed_before, within)),
-        info={"years": years, "licence_anniversary_date": ann},
+        any_of(preparing, all_of(licensed_before, within)), info={"years": years, "reason": _once(why)}
     )
 
 
@@ -70,14 +157,30 @@ def established(ctx: Ctx) -> CondOut:
     years = ctx.ints("training.licence_window_years")
     ann = anniversary(lic.values.astype(np.int32, copy=False), years)
     state = all_of(tri(has.values.astype(bool), has.known), tri(start.values >= ann, lic.known & start.known))
-    return CondOut(
-        state,
-        info={
-            "years": years,
-            "licence_anniversary_date": ann,
-            "gap_days": Later(lambda: (ann - start.values).astype(np.int64)),
-        },
-    )
+
+    def no_licence() -> npt.NDArray[np.bool_]:
+        # A failed row either has no licence (the licence date, if any, is not quoted) or a known
+        # licence date less than the window before the start.
+        return ctx.full(has.known & ~has.values.astype(bool))
+
+    def why() -> TextArray:
+        y = np.asarray(years).astype(str)
+        return _choose(
+            ctx.n,
+            [(no_licence(), _cat("未取得营业执照，不属于IYB培训对象（须取得营业执照满", y, "年）"))],
+            _cat("培训开始时取得营业执照未满", y, "年（", _iso(ann), "起可参加IYB）"),
+        )
+
+    def gap() -> TextArray:
+        y = np.asarray(years).astype(str)
+        days = np.asarray(ann - start.values, dtype=np.int64).astype(str)
+        return _choose(
+            ctx.n,
+            [(no_licence(), _cat("须先取得营业执照，并满", y, "年"))],
+            _cat("培训开始日距取得营业执照满", y, "年还差", days, "天"),
+        )
+
+    return CondOut(state, info={"years": years, "reason": _once(why), "gap": _once(gap)})
 
 
 def completed(ctx: Ctx) -> CondOut:
@@ -89,6 +192,48 @@ def completed(ctx: Ctx) -> CondOut:
     )
 
 
+def _once_per_kind(kind: str):  # type: ignore[no-untyped-def]
+    """Among the trainings of one person and this kind, only the first completed one passes (see the
+    module docstring). Columns only: the completed rows sorted by (person, completion, start, row),
+    the first of each person found by binary search."""
+    code = _KINDS.index(kind)
+
+    def test(ctx: Ctx) -> CondOut:
+        n = ctx.n
+        if n == 1:  # one training: nothing to compare with
+            return CondOut(filled(np.int8, PASS, 1))
+        t = ctx.t
+        pid, k, c, s = t["person_id"], t["kind"], t["completion_date"], t["start_date"]
+        person = pid.values.astype(np.int64, copy=False)
+        mine = pid.known & (person != NO_REF) & k.known & (k.values == code)
+        done = mine & c.known & s.known & (c.values <= ctx.on) & (c.values >= s.values)
+        rows = np.flatnonzero(done)
+        if rows.size == 0:
+            return CondOut(filled(np.int8, PASS, n))
+        by = np.lexsort((rows, s.values[rows], c.values[rows], person[rows]))
+        sorted_rows, sorted_person = rows[by], person[rows][by]
+        head = np.ones(sorted_rows.size, dtype=bool)
+        head[1:] = sorted_person[1:] != sorted_person[:-1]
+        first_person, first_row = sorted_person[head], sorted_rows[head]
+        cand = np.flatnonzero(mine)
+        pos = np.minimum(np.searchsorted(first_person, person[cand]), first_person.size - 1)
+        found = first_person[pos] == person[cand]
+        first = np.full(n, -1, dtype=np.int64)
+        first[cand[found]] = first_row[pos[found]]
+        blocked = (first >= 0) & (first != np.arange(n))
+        safe = pick(first >= 0, first, 0)
+        ids = t["id"].values
+        return CondOut(
+            pick(blocked, FAIL, PASS).astype(np.int8),
+            info={
+                "earlier_id": _once(lambda: ids[safe]),
+                "earlier_completion_date": c.values[safe],
+            },
+        )
+
+    return test
+
+
 def _not_received(kind: str):  # type: ignore[no-untyped-def]
     def test(ctx: Ctx) -> CondOut:
         return none_received(ctx.t[f"person__training_{kind}_received"])
@@ -96,18 +241,42 @@ def _not_received(kind: str):  # type: ignore[no-untyped-def]
     return test
 
 
+def syb_registered(ctx: Ctx) -> TriArray:
+    """Whether a business was registered (licence obtained) by the deadline, 6 months after
+    completion (the deadline day included): PASS with a licence dated by then, FAIL without a licence
+    or with a later one, UNKNOWN otherwise — in particular where has_licence is unknown although a
+    licence date by the deadline is known (the eligibility conditions do not infer a licence from
+    its date either: ``early_stage`` needs has_licence for a licence before the start)."""
+    t = ctx.t
+    months = ctx.ints("training_syb.business_within_months")
+    comp, has, lic = t["completion_date"], t["person__has_licence"], t["person__licence_date"]
+    deadline = add_months(comp.values.astype(np.int32, copy=False), months)
+    return all_of(tri(has.values.astype(bool), has.known), tri(lic.values <= deadline, lic.known))
+
+
 def syb_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     """Full subsidy when a business is registered within 6 months of completion; otherwise the
-    reduced share (paid now; the rest follows if a business is registered within the window)."""
+    reduced share (paid now; the rest follows if a business is registered within the window).
+    Where registration is unknown (:func:`syb_registered`) the amount depends on an unknown fact
+    (whether the person holds a licence): undetermined, never the reduced share as if not registered."""
     t = ctx.t
     full = ctx.ints("training_syb.amount")
     num, den = ctx.ratio("training_syb.no_business_share")
     months = ctx.ints("training_syb.business_within_months")
-    comp, has, lic = t["completion_date"], t["person__has_licence"], t["person__licence_date"]
+    comp = t["completion_date"]
     deadline = add_months(comp.values.astype(np.int32, copy=False), months)
-    registered = has.known & has.values.astype(bool) & lic.known & (lic.values <= deadline)
-    amount = pick(registered, full, mul_rate_half_up(full, num, den))
-    return AmountOut(amount.astype(np.int64), info={"full_fen": full, "deadline_date": deadline})
+    registered = syb_registered(ctx)
+    amount = pick(registered == PASS, full, mul_rate_half_up(full, num, den))
+
+    def note() -> TextArray:
+        # The deadline only from a known completion date.
+        return _choose(ctx.n, [(ctx.full(~comp.known), "")], _cat("（", _iso(deadline), "及以前）"))
+
+    return AmountOut(
+        amount.astype(np.int64),
+        info={"full_fen": full, "deadline_date": deadline, "deadline_note": _once(note)},
+        known=registered != UNKNOWN,
+    )
 
 
 def flat_amount(param: str):  # type: ignore[no-untyped-def]
@@ -123,7 +292,7 @@ def _stage_condition() -> Condition:
         CLAUSE,
         early_stage,
         "准备创业或培训前{years}年内取得营业执照",
-        "培训开始时取得营业执照已超过{years}年（{licence_anniversary_date}起应参加IYB培训），或无创业意愿",
+        "{reason}",
         facts=("person__startup_intention", "person__has_licence", "person__licence_date", "start_date"),
         params=("training.licence_window_years",),
     )
@@ -154,11 +323,20 @@ def _tail(kind: str, label: str) -> tuple[Condition, ...]:
             facts=("completion_date",),
         ),
         Condition(
+            "once_per_kind",
+            CLAUSE,
+            _once_per_kind(kind),
+            f"该学员没有更早结业的{label}培训（每类培训每人限享受一次）",
+            f"该学员已有更早结业的{label}培训（{{earlier_id}}，{{earlier_completion_date}}结业），"
+            "每类培训每人限享受一次",
+            facts=("person_id", "completion_date"),
+        ),
+        Condition(
             "not_received",
             CLAUSE,
             _not_received(kind),
             f"此前未享受过{label}培训补贴",
-            f"已享受过{label}培训补贴（每类培训每人一次）",
+            f"已享受过{label}培训补贴（每类培训每人限享受一次）",
             facts=(f"person__training_{kind}_received",),
         ),
     )
@@ -174,12 +352,13 @@ TRAINING_SYB = Program(
     summary="准备创业或培训前1年内取得营业执照的返乡入乡创业人员参加SYB培训并结业的，按人给予培训补贴。",
     conditions=(*_common("syb", "SYB"), _stage_condition(), *_tail("syb", "SYB")),
     amount=syb_amount,
-    amount_msg="每人{training_syb.amount}；结业后{training_syb.business_within_months}个月内（{deadline_date}前）未登记经营主体的按{training_syb.no_business_share}支付",
+    amount_msg="每人{training_syb.amount}；结业后{training_syb.business_within_months}内{deadline_note}未登记经营主体的按{training_syb.no_business_share}支付",
     amount_params=(
         "training_syb.amount",
         "training_syb.no_business_share",
         "training_syb.business_within_months",
     ),
+    amount_facts=("person__has_licence", "person__licence_date", "completion_date"),
 )
 
 TRAINING_ONLINE = Program(
@@ -211,10 +390,10 @@ TRAINING_IYB = Program(
             CLAUSE,
             established,
             "培训开始时取得营业执照已满{years}年",
-            "培训开始时取得营业执照未满{years}年（{licence_anniversary_date}起可参加IYB）",
+            "{reason}",
             facts=("person__has_licence", "person__licence_date", "start_date"),
             params=("training.licence_window_years",),
-            gap_msg="培训开始日距取得营业执照满{years}年还差{gap_days}天",
+            gap_msg="{gap}",
         ),
         *_tail("iyb", "IYB"),
     ),
@@ -268,7 +447,10 @@ def _per_trainee(ctx: Ctx) -> np.ndarray:
         if v < 0:
             continue
         table = thaw(ctx.param("onjob_training_subsidy.per_trainee").versions[int(v)].value)
-        fen = np.asarray([int(table.get(name, 0)) * 100 for name in levels], dtype=np.int64)
+        fen = np.asarray(
+            [yuan_to_fen(table.get(name, 0), "参数 onjob_training_subsidy.per_trainee") for name in levels],
+            dtype=np.int64,
+        )
         rows = ctx.full(ver == v)
         out[rows] = fen[lv[rows]]
     return out
