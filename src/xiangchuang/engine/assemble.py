@@ -44,7 +44,7 @@ PERSON_FIELDS: Final = (
 )
 CARRIER_FIELDS: Final = ("kind", "level", "schedule")
 HIRE_BUSINESS_FIELDS: Final = ("district", "founded_by_returning")
-BORROWER_FIELDS: Final = (*PERSON_FIELDS, "other_loans_known")
+BORROWER_FIELDS: Final = (*PERSON_FIELDS, "other_loans_known", "other_loans_complete")
 TRAINEE_FIELDS: Final = (
     "returning_entrepreneur",
     "startup_intention",
@@ -446,9 +446,13 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     else:
         months_si = _zeros(persons.n, np.int64)
     persons.cols["si_months_received"] = Col(months_si, _own(known_rec))
-    T["other_loans"]
+    ol = T["other_loans"]
     olk = _row_flag(persons, "__other_loans_supplied", "other_loans" in facts.supplied)
     persons.cols["other_loans_known"] = Col(olk, _ones(persons.n))
+    # Whether each person's other loans are described completely: a loan of unknown kind, or a
+    # consumer loan of unknown amount, leaves "no other outstanding loans" open (loans.py), and the
+    # explanation then names the other-loans information as the missing fact.
+    persons.cols["other_loans_complete"] = Col(_other_loans_complete(ol, persons.n), _ones(persons.n))
 
     # Hires: the hired person's and the employer's facts; contribution runs.
     _join(hires, persons, "person_id", PERSON_FIELDS, "person")
@@ -501,8 +505,10 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     # Loans: the borrower's and the business's facts.
     _join(loans, persons, "borrower_id", BORROWER_FIELDS, "borrower")
     flag = loans["borrower__other_loans_known"]
+    complete = loans["borrower__other_loans_complete"]
     loans.cols["borrower__other_loans"] = Col(
-        _zeros(loans.n, np.bool_), flag.known & flag.values.astype(bool)
+        _zeros(loans.n, np.bool_),
+        flag.known & flag.values.astype(bool) & complete.known & complete.values.astype(bool),
     )
     _join(loans, businesses, "business_id", BUSINESS_FIELDS, "business")
     d = loans["district"]
@@ -535,6 +541,19 @@ def _prefer(a: Col, b: Col, dtype: np.dtype[Any]) -> Col:
         )
         return Col(values, np.array([p or q for p, q in zip(a_known, b_known, strict=True)], dtype=np.bool_))
     return Col(pick(a.known, a.values, b.values).astype(dtype), a.known | b.known)
+
+
+def _other_loans_complete(ol: Table, n_persons: int) -> BoolArray:
+    """Per person: no other loan of theirs has an unknown kind, or is a consumer loan of unknown amount."""
+    if not ol.n:
+        return _ones(n_persons)
+    k, a, who = ol["kind"], ol["amount_fen"], ol["person_id"]
+    consumer = FACTS["other_loans"]["kind"].code_of("consumer")
+    incomplete = ~k.known | ((k.values == consumer) & ~a.known)
+    idx = who.values.astype(np.int64, copy=False)
+    ok = who.known & (idx >= 0) & (idx < n_persons) & incomplete
+    out: BoolArray = np.bincount(idx[ok], minlength=n_persons)[:n_persons] == 0
+    return out
 
 
 def _person_hires(safe: IntArray, valid: BoolArray, n_persons: int) -> Col:

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from xiangchuang.engine.dates import add_months, anniversary
-from xiangchuang.engine.facts import FACTS, Col, filled
+from xiangchuang.engine.facts import FACTS, filled
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
@@ -147,11 +147,8 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
         count = c[:, _BLOCKS] + c[:, _BLOCKS + _INCOMPLETE]
         unclear_kind = c[:, _KIND_UNKNOWN] + c[:, _KIND_UNKNOWN + _INCOMPLETE]
         unclear_amount = c[:, _AMOUNT_UNKNOWN] + c[:, _AMOUNT_UNKNOWN + _INCOMPLETE]
-        # The borrower's other-loans information is incomplete where a loan's kind, or a consumer
-        # loan's amount, is not given: the explanation names it as the missing fact. Derived from
-        # the listing alone (not from dated parameters), so evaluating again gives the same column.
-        complete = c[:, _INCOMPLETE:].sum(axis=1) == 0
-        ctx.t["borrower__other_loans"] = Col(filled(np.bool_, False, ctx.n), supplied & complete)
+        # (Where a loan's kind, or a consumer loan's amount, is not given, assemble.py marks the
+        # borrower's other-loans information as not known: the explanation names it as missing.)
     else:
         count = unclear_kind = unclear_amount = filled(np.int64, 0, ctx.n)
     state = pick(
