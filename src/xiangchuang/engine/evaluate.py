@@ -193,8 +193,10 @@ AMOUNT_KNOWN = "amount_facts_known"
 _EXTRA: dict[tuple[str, str], tuple[Program, Condition]] = {}
 
 
-def _not_evaluated(ctx: Ctx) -> CondOut:  # (run_program decides these two itself)
-    raise NotImplementedError
+def _decided_by_run_program(ctx: Ctx) -> CondOut:
+    """The test of the two program-wide rules: they are decided by ``run_program`` from what the
+    program's own conditions and amount used, never evaluated as a condition on their own."""
+    raise RuntimeError("parameters_in_force / amount_facts_known are decided by run_program")
 
 
 def extra_condition(program: Program, cid: str) -> Condition:
@@ -205,7 +207,7 @@ def extra_condition(program: Program, cid: str) -> Condition:
             cond = Condition(
                 IN_FORCE,
                 program.clause,
-                _not_evaluated,
+                _decided_by_run_program,
                 "所需政策参数在该日期均有有效值",
                 "该日期尚无有效的政策参数（{lacking}），不在政策施行期内，不予享受",
             )
@@ -213,7 +215,7 @@ def extra_condition(program: Program, cid: str) -> Condition:
             cond = Condition(
                 AMOUNT_KNOWN,
                 program.clause,
-                _not_evaluated,
+                _decided_by_run_program,
                 "计算金额所需的事实齐全",
                 "计算金额所需的事实齐全",
                 unknown_msg="计算金额所需的事实缺失，金额无法确定：{missing}",
