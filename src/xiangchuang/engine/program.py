@@ -29,12 +29,19 @@ Info = dict[str, "npt.NDArray[Any] | Later"]
 
 class Later:
     """A value a message may quote that costs a pass over the rows: computed only when an
-    explanation asks for it (registry-wide runs never do)."""
+    explanation asks for it (registry-wide runs never do), and then once (an explanation may quote
+    it for every row)."""
 
-    __slots__ = ("make",)
+    __slots__ = ("_fn", "_got")
 
     def __init__(self, make: Callable[[], npt.NDArray[Any]]) -> None:
-        self.make = make
+        self._fn = make
+        self._got: npt.NDArray[Any] | None = None
+
+    def make(self) -> npt.NDArray[Any]:
+        if self._got is None:
+            self._got = self._fn()
+        return self._got
 
 
 @dataclass

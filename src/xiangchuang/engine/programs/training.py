@@ -22,7 +22,7 @@ the condition is unknown and lists the missing fact.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -53,18 +53,6 @@ def _kind(code: str):  # type: ignore[no-untyped-def]
 # ---- message texts ---------------------------------------------------------------------------------
 # Some failures need a different sentence per row (no licence at all vs. a licence of the wrong age):
 # the sentence is a message value, built for all rows at once and only when an explanation asks.
-
-
-def _once(make: Callable[[], npt.NDArray[Any]]) -> Later:
-    """A :class:`Later` that builds its column once (an explanation may quote it for every row)."""
-    got: list[npt.NDArray[Any]] = []
-
-    def value() -> npt.NDArray[Any]:
-        if not got:
-            got.append(make())
-        return got[0]
-
-    return Later(value)
 
 
 def _iso(days: npt.NDArray[Any]) -> TextArray:
@@ -146,7 +134,7 @@ def early_stage(ctx: Ctx) -> CondOut:
         )
 
     return CondOut(
-        any_of(preparing, all_of(licensed_before, within)), info={"years": years, "reason": _once(why)}
+        any_of(preparing, all_of(licensed_before, within)), info={"years": years, "reason": Later(why)}
     )
 
 
@@ -180,7 +168,7 @@ def established(ctx: Ctx) -> CondOut:
             _cat("培训开始日距取得营业执照满", y, "年还差", days, "天"),
         )
 
-    return CondOut(state, info={"years": years, "reason": _once(why), "gap": _once(gap)})
+    return CondOut(state, info={"years": years, "reason": Later(why), "gap": Later(gap)})
 
 
 def completed(ctx: Ctx) -> CondOut:
@@ -226,7 +214,7 @@ def _once_per_kind(kind: str):  # type: ignore[no-untyped-def]
         return CondOut(
             pick(blocked, FAIL, PASS).astype(np.int8),
             info={
-                "earlier_id": _once(lambda: ids[safe]),
+                "earlier_id": Later(lambda: ids[safe]),
                 "earlier_completion_date": c.values[safe],
             },
         )
@@ -274,7 +262,7 @@ def syb_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
 
     return AmountOut(
         amount.astype(np.int64),
-        info={"full_fen": full, "deadline_date": deadline, "deadline_note": _once(note)},
+        info={"full_fen": full, "deadline_date": deadline, "deadline_note": Later(note)},
         known=registered != UNKNOWN,
     )
 
