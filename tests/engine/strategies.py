@@ -149,7 +149,7 @@ def cases(draw: st.DrawFn, supplied: frozenset[str]) -> dict[str, Any]:
             "partners": draw(maybe(st.integers(1, 12))),
             "term_months": draw(maybe(st.integers(6, 48))),
             "rate_bp": draw(maybe(st.integers(300, 700))),
-            "lpr_bp": draw(maybe(st.integers(300, 460))),
+            "lpr_bp": draw(maybe(st.sampled_from([300, 310, 345, 355, 365, 385, 400]))),
             "new_loan": draw(maybe(st.booleans())),
             "recommended_by": draw(
                 maybe(st.sampled_from(["none", "national_incubator_demo", "credit_community"]))

@@ -179,7 +179,11 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
         F("partners", "int", "合伙人数"),
         F("term_months", "int", "贷款期限（月）"),
         F("rate_bp", "int", "合同利率（基点，1% = 100）"),
-        F("lpr_bp", "int", "合同签订时一年期LPR（基点）"),
+        F(
+            "lpr_bp",
+            "int",
+            "合同载明的一年期LPR（基点；可不填，按合同日期适用的公布值计算，填写时须与之一致）",
+        ),
         F("new_loan", "bool", "新发放贷款"),
         F("recommended_by", "enum", "项目推荐机构", "none", "national_incubator_demo", "credit_community"),
         F("credit_rated", "bool", "借款主体经金融机构评估认定为信用主体"),

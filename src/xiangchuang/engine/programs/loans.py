@@ -21,6 +21,10 @@ Choices documented here and in the README:
   (loans.credit_rated) or business (businesses.credit_rated) counts for a small/micro-firm loan,
   an online merchant or a farmer (borrower groups), or a borrower whose business is a 个体工商户
   (businesses.kind = individual_business).
+- The LPR behind the rate cap and the interest subsidy is the published 1-year LPR in force on the
+  contract date (loan.lpr_1y_bp), cited like every parameter. A case's stated ``lpr_bp`` is optional;
+  when given it must equal the published value (lpr_as_published), else no subsidy and a prompt to
+  check the contract: a typed figure is never a second source of the rate.
 """
 
 from __future__ import annotations
@@ -563,18 +567,41 @@ def _rate_cap(ctx: Ctx) -> np.ndarray:
     day = _loan_day(ctx)
     normal = ctx.ints("loan.rate_cap_over_lpr_bp", day)
     high = ctx.ints("loan.rate_cap_high_over_lpr_bp", day)
-    codes = [int(c) for c in ctx.param("loan.rate_cap_high_districts").value_at_day(ctx.on) or ()]
-    ctx.version("loan.rate_cap_high_districts", day)
+    # The list of districts with the higher cap in force on each loan's contract date.
+    param = ctx.param("loan.rate_cap_high_districts")
+    ver = ctx.version("loan.rate_cap_high_districts", day)
     d = ctx.t["district"].values
-    return pick(isin(d, codes), high, normal).astype(np.int64)
+    high_district = np.zeros(d.shape, dtype=bool)
+    for v in np.unique(ver).tolist():
+        if v >= 0:
+            codes = [int(c) for c in param.versions[v].value or ()]
+            high_district |= (ver == v) & isin(d, codes)
+    return pick(high_district, high, normal).astype(np.int64)
+
+
+def _published_lpr(ctx: Ctx) -> np.ndarray:
+    """The 1-year LPR in force on each loan's contract date (loan.lpr_1y_bp): the rate cap and the
+    subsidised rate are computed from it, never from a figure typed into the case."""
+    lpr: np.ndarray = ctx.ints("loan.lpr_1y_bp", _loan_day(ctx))
+    return lpr
+
+
+def lpr_as_published(ctx: Ctx) -> CondOut:
+    """A contract's stated LPR (``lpr_bp``, optional) must be the LPR published for its contract
+    date; a different figure is a contract (or data-entry) error to correct, not a second source
+    of the rate. Not stated: the published LPR is used."""
+    given, cd = ctx.t["lpr_bp"], ctx.t["contract_date"]
+    lpr = _published_lpr(ctx)
+    ok = ~given.known | (given.values.astype(np.int64, copy=False) == lpr)
+    return CondOut(tri(ok, cd.known), info={"lpr_bp": lpr, "stated_lpr_bp": given.values})
 
 
 def rate_within_cap(ctx: Ctx) -> CondOut:
-    rate, lpr = ctx.t["rate_bp"], ctx.t["lpr_bp"]
+    rate = ctx.t["rate_bp"]
     cap = _rate_cap(ctx)
-    limit = lpr.values.astype(np.int64, copy=False) + cap
+    limit = _published_lpr(ctx).astype(np.int64, copy=False) + cap
     return CondOut(
-        tri(rate.values <= limit, rate.known & lpr.known & ctx.t["district"].known),
+        tri(rate.values <= limit, rate.known & ctx.t["contract_date"].known & ctx.t["district"].known),
         info={"rate_bp": rate.values, "limit_bp": limit, "cap_bp": cap},
     )
 
@@ -704,7 +731,7 @@ def interest_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     floor = ctx.ints("loan_interest_subsidy.borrower_max_below_lpr_bp", day)
     basis = ctx.ints("loan_interest_subsidy.day_count", day)
     rate = t["rate_bp"].values.astype(np.int64, copy=False)
-    lpr = t["lpr_bp"].values.astype(np.int64, copy=False)
+    lpr = _published_lpr(ctx).astype(np.int64, copy=False)
     gov_bp = np.maximum(rate - np.maximum(lpr - floor, 0), 0)
     # Unknown 展期/逾期 days leave the result undetermined (excluded_days_given); the amount of
     # such a row is never paid out.
@@ -719,7 +746,10 @@ def interest_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     ceiling = pick(_kind_is(ctx, SMALL_MICRO), small, individual_ceiling(ctx))
     principal = np.minimum(t["principal_fen"].values.astype(np.int64, copy=False), ceiling)
     amount = mul_rate_half_up(principal * days, gov_bp, 10000 * np.maximum(basis, 1))
-    return AmountOut(amount, info={"gov_bp": gov_bp, "days": days, "principal_fen": principal})
+    return AmountOut(
+        amount,
+        info={"gov_bp": gov_bp, "days": days, "principal_fen": principal, "day_count": basis, "lpr_bp": lpr},
+    )
 
 
 _INDIVIDUAL_KINDS = (INDIVIDUAL, PARTNERSHIP)
@@ -763,13 +793,24 @@ LOAN_INTEREST_SUBSIDY = Program(
             params=("loan_individual.max_term_months", "loan_small_micro.max_term_months"),
         ),
         Condition(
+            "lpr_as_published",
+            CLAUSE,
+            lpr_as_published,
+            "按合同日期适用的一年期LPR {lpr_bp}基点计算",
+            "合同载明的LPR {stated_lpr_bp}基点与合同日期适用的一年期LPR {lpr_bp}基点不一致："
+            "利率上限与贴息均按公布的LPR计算，请核对合同后重新申请",
+            facts=("contract_date",),
+            params=("loan.lpr_1y_bp",),
+        ),
+        Condition(
             "rate_within_cap",
             CLAUSE,
             rate_within_cap,
             "合同利率{rate_bp}基点，不超过上限{limit_bp}基点（LPR加{cap_bp}基点）",
             "合同利率{rate_bp}基点，超过上限{limit_bp}基点（LPR加{cap_bp}基点）",
-            facts=("rate_bp", "lpr_bp", "district"),
+            facts=("rate_bp", "contract_date", "district"),
             params=(
+                "loan.lpr_1y_bp",
                 "loan.rate_cap_over_lpr_bp",
                 "loan.rate_cap_high_over_lpr_bp",
                 "loan.rate_cap_high_districts",
@@ -812,6 +853,12 @@ LOAN_INTEREST_SUBSIDY = Program(
         ),
     ),
     amount=interest_amount,
-    amount_msg="贴息 = 贷款余额{principal_fen} × 贴息利率{gov_bp}基点 × {days}天 ÷ 360（展期、逾期天数已扣除）",
-    amount_params=("loan_interest_subsidy.borrower_max_below_lpr_bp", "loan_interest_subsidy.day_count"),
+    amount_msg="贴息 = 贷款余额{principal_fen} × 贴息利率{gov_bp}基点 × {days}天 ÷ {day_count}"
+    "（贴息利率 = 合同利率 − 借款人承担的利率：合同日期适用的LPR {lpr_bp}基点减"
+    "{loan_interest_subsidy.borrower_max_below_lpr_bp}，不低于0；展期、逾期天数已扣除）",
+    amount_params=(
+        "loan_interest_subsidy.borrower_max_below_lpr_bp",
+        "loan_interest_subsidy.day_count",
+        "loan.lpr_1y_bp",
+    ),
 )
