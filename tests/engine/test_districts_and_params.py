@@ -161,3 +161,49 @@ def test_every_parameter_has_reference_and_status():
     for p in load_parameters().values():
         for v in p.versions:
             assert v.reference and v.status in ("confirmed", "secondary", "assumed"), p.name
+
+
+_TRAINING_OVERLAY = """
+training_online.amount:
+  districts:
+    500236:   # 奉节县（测试）：网络创业培训补贴提高到每人1,500元
+      - {since: 2022-01-01, value: 1500, paid_by: 区县财政, status: assumed, reference: 测试数据}
+"""
+
+
+def _online_training(district: str | None) -> dict:
+    training = {"id": "T1", "person_id": "P1", "kind": "online", "start_date": "2023-03-01"}
+    training["completion_date"] = "2023-03-20"
+    if district is not None:
+        training["district"] = district
+    return {
+        "person": {
+            "id": "P1",
+            "returning_entrepreneur": True,
+            "startup_intention": True,
+            "has_licence": False,
+        },
+        "trainings": [training],
+        "received": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("district", "amount", "district_part"),
+    [("500236", 150_000, 20_000), ("500101", 130_000, 0), (None, 130_000, 0)],
+)
+def test_district_raised_training_subsidy_applies_where_the_training_is_held(
+    tmp_path, district, amount, district_part
+):
+    """Trainings carry the district where they are held: that district's raised amount applies to
+    them and the raised part is the district's to pay; elsewhere, or where not known, the city's."""
+    overlay = tmp_path / "training.yaml"
+    overlay.write_text(_TRAINING_OVERLAY, encoding="utf-8")
+    params = load_parameters(str(overlay))
+    doc = evaluate(_online_training(district), dt.date(2023, 4, 1), params)
+    prog = next(p for p in doc["programs"] if p["program"] == "training_online")
+    assert prog["status"] == "eligible"
+    assert prog["amount_fen"] == amount
+    parts = {f["source"]: f["amount_fen"] for f in prog["funding"]}
+    assert parts.get("区县财政", 0) == district_part
+    assert sum(parts.values()) == amount

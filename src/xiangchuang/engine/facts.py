@@ -203,6 +203,9 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
         F("kind", "enum", "培训类别", "syb", "iyb", "online"),
         F("start_date", "date", "培训开始日期"),
         F("completion_date", "date", "结业日期"),
+        # Where the training is held: a district's own (raised) training values apply to its
+        # trainings, and the raised part is the district's to pay (区县财政). Not given: city values.
+        F("district", "code", "培训举办区县（区县提高标准时适用其取值）"),
     ),
     "mentor_services": (
         F("id", "id", "服务记录编号"),

@@ -335,12 +335,15 @@ def trainings_table(
     kinds: list[str],
     start_days: list[int],
     completion_days: list[int | None],
+    districts: list[int | None] | None = None,
 ) -> Table:
-    """A ``trainings`` table from plain values (a training not yet stored: enrolment eligibility)."""
+    """A ``trainings`` table from plain values (a training not yet stored: enrolment eligibility);
+    ``districts``: where each training is held (None: not known, the city's values apply)."""
     n = len(ids)
     every = np.ones(n, dtype=bool)
     kind = FACTS["trainings"]["kind"]
     done = np.asarray([d is not None for d in completion_days], dtype=bool)
+    where = districts if districts is not None else [None] * n
     return Table(
         "trainings",
         n,
@@ -350,6 +353,10 @@ def trainings_table(
             "kind": Col(np.asarray([kind.code_of(k) for k in kinds], dtype=np.int32), every.copy()),
             "start_date": Col(np.asarray(start_days, dtype=np.int32), every.copy()),
             "completion_date": Col(np.asarray([d or 0 for d in completion_days], dtype=np.int32), done),
+            "district": Col(
+                np.asarray([d or 0 for d in where], dtype=np.int32),
+                np.asarray([d is not None for d in where], dtype=bool),
+            ),
         },
     )
 

@@ -580,6 +580,7 @@ def trainings_query(s: ScopeSql) -> Query:
             day_number(case((Enrolment.state == "completed", Enrolment.completion_date), else_=null())).label(
                 "completion_date"
             ),
+            TrainingClass.district.label("district"),
         )
         .join(TrainingClass, TrainingClass.id == Enrolment.class_id)
         .join(Course, Course.id == TrainingClass.course_id)

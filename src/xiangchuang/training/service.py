@@ -525,7 +525,14 @@ def set_class_state(
 
 
 def eligibility(
-    session: Session, *, person_id: int, kind: str, start_date: dt.date, on: dt.date, params: ParameterSet
+    session: Session,
+    *,
+    person_id: int,
+    kind: str,
+    start_date: dt.date,
+    on: dt.date,
+    params: ParameterSet,
+    district: int | None = None,
 ) -> Eligibility:
     """The engine's SYB / 网络创业 / IYB program for the person with a training starting on ``start_date``,
     every condition except 结业 (see the module docstring). Other kinds are open to everyone."""
@@ -544,6 +551,7 @@ def eligibility(
         kinds=[kind],
         start_days=[to_day(start_date)],
         completion_days=[None],
+        districts=[district],
     )
     outcome = evaluate(facts, on=on, params=params, programs=(BY_ID[program_id],))[0]
     doc = Explainer(params).program(outcome, 0)
@@ -595,7 +603,13 @@ def enrol(
     if person is None:
         raise NotFound(f"人员（编号 {person_id}）不在登记库中")
     elig = eligibility(
-        session, person_id=person_id, kind=course.kind, start_date=klass.start_date, on=today, params=params
+        session,
+        person_id=person_id,
+        kind=course.kind,
+        start_date=klass.start_date,
+        on=today,
+        params=params,
+        district=klass.district,
     )
     if elig.status == "ineligible":
         raise ValidationFailed(f"不符合「{KIND_LABELS[course.kind]}」培训条件：{elig.reason}")
