@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from xiangchuang.engine.dates import add_months, anniversary, civil_from_days, month_index, to_day
 from xiangchuang.engine.districts import load_districts
 from xiangchuang.engine.facts import GROUPS, TABLES
+from xiangchuang.engine.parameters import load_parameters
 
 __all__ = [
     "ID_REGION_OF_ZONE",
@@ -160,15 +161,6 @@ _COOP_WORDS: Final = (
 )
 
 # 1-year LPR (bp) from each date on; before 2019-08-20 the last pre-reform value.
-_LPR: Final = (
-    (dt.date(1900, 1, 1), 431), (dt.date(2019, 8, 20), 425), (dt.date(2019, 9, 20), 420),
-    (dt.date(2019, 11, 20), 415), (dt.date(2020, 2, 20), 405), (dt.date(2020, 4, 20), 385),
-    (dt.date(2021, 12, 20), 380), (dt.date(2022, 1, 20), 370), (dt.date(2022, 8, 22), 365),
-    (dt.date(2023, 6, 20), 355), (dt.date(2023, 8, 21), 345), (dt.date(2024, 7, 22), 335),
-    (dt.date(2024, 10, 21), 310), (dt.date(2025, 5, 20), 300),
-)  # fmt: skip
-_RATE_CAP_250: Final = frozenset({"万州", "开州", "黔江", "彭水", "武隆", "丰都", "城口", "云阳", "奉节", "巫山",
-                                  "巫溪", "石柱", "酉阳", "秀山"})  # fmt: skip
 _SCHEDULES: Final = (
     "1:100/50/0;2:50/0/0",
     "1:100/100/50;2:50/50/0;3:30/0/0",
@@ -299,6 +291,15 @@ def _weighted(rng: np.random.Generator, p: Any, n: int) -> I64:
     return np.searchsorted(np.cumsum(p / p.sum()), rng.random(n), side="right").astype(np.int64)
 
 
+def _city_values(name: str, days: I64) -> tuple[npt.NDArray[np.bool_], I64]:
+    """Whether a parameter has a value on each day, and its city value there (0 where none)."""
+    param = load_parameters()[name]
+    ver = param.lookup(None, days.astype(np.int32))
+    ver = np.broadcast_to(ver, days.shape)
+    in_force = ver >= 0
+    return in_force, np.where(in_force, param.ints(ver), 0).astype(np.int64)
+
+
 def _clip_idx(idx: I64, k: int) -> I64:
     return np.minimum(idx, k - 1)
 
@@ -390,7 +391,6 @@ class _Districts:
     shorts: tuple[str, ...]
     weights: npt.NDArray[np.float64]
     id_region: I64
-    rate_cap_bp: I64
 
 
 def _districts() -> _Districts:
@@ -398,9 +398,8 @@ def _districts() -> _Districts:
     codes = np.array([d.code for d in ds], dtype=np.int64)
     pops = np.array([d.population_10k for d in ds], dtype=np.float64)
     id_region = np.array([ID_REGION_OF_ZONE.get(d.code, d.code) for d in ds], dtype=np.int64)
-    cap = np.array([250 if d.short in _RATE_CAP_250 else 150 for d in ds], dtype=np.int64)
     return _Districts(
-        codes, tuple(d.name for d in ds), tuple(d.short for d in ds), pops / pops.sum(), id_region, cap
+        codes, tuple(d.name for d in ds), tuple(d.short for d in ds), pops / pops.sum(), id_region
     )
 
 
@@ -412,6 +411,9 @@ class _Gen:
             raise ValueError("end 必须晚于 start")
         self.n = n
         self.rng = np.random.default_rng(seed)
+        # Columns added after the data set's shape was fixed draw from a stream of their own, so
+        # adding one leaves every other table of a seed as it was.
+        self.rng_late = np.random.default_rng((seed, 1))
         self.start = to_day(start)
         self.end = to_day(end)
         self.end_year = end.year
@@ -936,12 +938,17 @@ class _Gen:
             np.array([12, 24, 24, 36])[rng.integers(0, 4, k)],
             np.array([12, 24, 36, 36, 48])[rng.integers(0, 5, k)],
         )
-        lpr_days = np.array([to_day(x) for x, _ in _LPR], dtype=np.int64)
-        lpr = np.array([v for _, v in _LPR], dtype=np.int64)[
-            np.searchsorted(lpr_days, contract, side="right") - 1
-        ]
+        # The published LPR and the rate caps in force on each contract date (the engine's own
+        # parameters); a contract before the first published LPR states none.
+        lpr_in_force, lpr = _city_values("loan.lpr_1y_bp", contract)
+        lpr = np.where(lpr_in_force, lpr, int(load_parameters()["loan.lpr_1y_bp"].versions[0].value))
         dist = self.b_dist[b]
-        cap = np.where(contract >= t2, 50, d.rate_cap_bp[dist])
+        _, normal_cap = _city_values("loan.rate_cap_over_lpr_bp", contract)
+        _, high_cap = _city_values("loan.rate_cap_high_over_lpr_bp", contract)
+        high_codes = [
+            int(c) for c in load_parameters()["loan.rate_cap_high_districts"].value_at_day(self.end)
+        ]
+        cap = np.where(np.isin(d.codes[dist], high_codes), high_cap, normal_cap)
         spread = np.where(
             rng.random(k) < 0.85,
             np.floor(rng.random(k) * (cap + 1) / 5) * 5,
@@ -974,7 +981,7 @@ class _Gen:
                 "partners": _int(partners, kind != 1),
                 "term_months": _int(term),
                 "rate_bp": _int(lpr + spread),
-                "lpr_bp": _int(lpr),
+                "lpr_bp": _int(lpr, ~lpr_in_force),
                 "new_loan": _bool(rng.random(k) < 0.88, self.nulls(k, 0.01)),
                 "recommended_by": _take(
                     _choices("loans", "recommended_by"), _weighted(rng, [0.88, 0.04, 0.08], k)
@@ -1052,6 +1059,8 @@ class _Gen:
                 "kind": _take(_choices("trainings", "kind"), kind),
                 "start_date": _date(start),
                 "completion_date": _date(completion, self.nulls(t, 0.01)),
+                # Where the training is held (a district's raised training values apply there).
+                "district": _int(self.d.codes[_weighted(self.rng_late, self.d.weights, t)], typ=pa.int32()),
             }
         )
 
