@@ -101,7 +101,11 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
 
 
 def job_not_received(ctx: Ctx) -> CondOut:
-    return none_received(ctx.t["job_subsidy_received"])
+    """Not received yet. The count is what the entries naming the person add up to; it is unknown
+    where an entry naming no one may be the person's (assemble.py), but one entry is enough to fail."""
+    col = ctx.t["job_subsidy_received"]
+    out = none_received(col)
+    return CondOut(pick(col.values > 0, FAIL, out.state).astype(np.int8), info=out.info)
 
 
 def _memo(test: Callable[[Ctx], CondOut]) -> Callable[[Ctx], CondOut]:
@@ -247,6 +251,7 @@ JOB_SUBSIDY = Program(
             _JOB_TESTS[4],
             "该人员尚未享受过岗位补贴",
             "该人员已享受过岗位补贴（每人只享受一次）",
+            unknown_msg="缺少事实，无法判断：{missing}（未提供已享受登记，或登记中有岗位补贴记录未写明被招用人员（person_id），可能就是该人员）",
             facts=("job_subsidy_received",),
         ),
         Condition(
@@ -462,9 +467,10 @@ def si_months_left(ctx: Ctx) -> CondOut:
     lo, hi = _si_limits(ctx)
     # The limit quoted: the fewest months where fewer were received (true whatever the limit).
     shown = hi if hi is lo else pick(rec.values < lo, lo, hi)
-    return CondOut(
-        tri(rec.values < hi, rec.known), info={"months_received": rec.values, "limit_months": shown}
-    )
+    # (Where an entry naming no one may be the person's, the months are unknown but at least the
+    # months of the entries naming the person: at the limit already, the condition fails.)
+    state = pick(rec.values >= hi, FAIL, tri(rec.values < hi, rec.known)).astype(np.int8)
+    return CondOut(state, info={"months_received": rec.values, "limit_months": shown})
 
 
 def si_limit_known(ctx: Ctx) -> CondOut:
@@ -549,6 +555,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             si_months_left,
             "已享受{months_received}个月，未超过{limit_months}个月",
             "已享受{months_received}个月，达到{limit_months}个月上限",
+            unknown_msg="缺少事实，无法判断：{missing}（未提供已享受登记，或登记中有社保补贴记录未写明被招用人员（person_id），可能就是该人员）",
             facts=("si_months_received",),
             params=("social_insurance_subsidy.max_months", "social_insurance_subsidy.near_retirement_years"),
         ),
