@@ -74,12 +74,18 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     """连续缴纳1年以上且仍在缴纳: the current unbroken run, ending no earlier than the latest
     expected month (evaluation month minus the reporting lag), is at least 12 months long."""
     t = ctx.t
-    run, last = t["si_run_months"], t["si_last_month"]
+    run, last, hire = t["si_run_months"], t["si_last_month"], t["hire_date"]
     need = ctx.ints("job_subsidy.min_consecutive_months")
     lag = ctx.ints("job_subsidy.reporting_lag_months")
     expected = (month_index(ctx.on_col) - lag).astype(np.int32)
     current = last.values >= expected
-    run_now = pick(current, run.values, np.int32(0))
+    # Only the months of this employment count: none before the hire month (a month before it is
+    # not paid by this employer for this hire; README proposed choice). Hire date unknown: the run
+    # as recorded, and the condition is unknown where the months before a hire could matter.
+    hire_m = month_index(hire.values.astype(np.int32, copy=False))
+    since_hire = np.maximum(last.values.astype(np.int32) - hire_m + 1, 0).astype(np.int32)
+    run_v = pick(hire.known, np.minimum(run.values.astype(np.int32), since_hire), run.values).astype(np.int32)
+    run_now = pick(current, run_v, np.int32(0))
     need32 = np.asarray(need, dtype=np.int32)
     ok = run_now >= need32  # run_now is 0 unless current
     missing = np.maximum(need32 - run_now, np.int32(0))
@@ -94,7 +100,7 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
         when = month_start(last.values[growing] + missing[growing] + lag_rows)
         passes_on[growing] = np.maximum(when, np.int32(ctx.on + 1))
     return CondOut(
-        tri(ok, run.known),
+        tri(ok, run.known & (hire.known | ~ok)),
         passes_on=passes_on,
         info={"run_months": run_now, "min_months": need, "need_months": missing},
     )
@@ -241,7 +247,7 @@ JOB_SUBSIDY = Program(
             _JOB_TESTS[3],
             "已连续缴纳社会保险费{run_months}个月且仍在缴纳（不少于{min_months}个月）",
             "连续缴纳社会保险费{run_months}个月，不足{min_months}个月或已中断",
-            facts=("si_run_months",),
+            facts=("si_run_months", "hire_date"),
             params=("job_subsidy.min_consecutive_months", "job_subsidy.reporting_lag_months"),
             gap_msg="还需连续缴纳{need_months}个月",
         ),
