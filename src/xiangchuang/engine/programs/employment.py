@@ -34,7 +34,7 @@ import numpy.typing as npt
 from xiangchuang.engine.dates import anniversary, month_index, month_start
 from xiangchuang.engine.facts import filled
 from xiangchuang.engine.money import mul_rate_half_up
-from xiangchuang.engine.parameters import thaw
+from xiangchuang.engine.parameters import ParameterError, thaw, yuan_to_fen
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
     bit,
@@ -616,12 +616,22 @@ def _tiers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         tiers = sorted(
             thaw(ctx.param("workshop_award.tiers").versions[int(v)].value), key=lambda x: x["min_employed"]
         )
-        mins = np.asarray([int(x["min_employed"]) for x in tiers], dtype=np.int64)
-        awards = np.asarray([int(x["award"]) * 100 for x in tiers], dtype=np.int64)
+        mins = np.asarray([_head_count(x["min_employed"]) for x in tiers], dtype=np.int64)
+        # (Yuan exactly to fen: an award of 25000.50 yuan is 2500050 fen, never truncated.)
+        awards = np.asarray(
+            [yuan_to_fen(x["award"], "参数 workshop_award.tiers") for x in tiers], dtype=np.int64
+        )
         idx = np.searchsorted(mins, employed[rows], side="right") - 1
         award[rows] = pick(idx >= 0, awards[np.maximum(idx, 0)], 0)
         lowest[rows] = mins[0]
     return award, lowest
+
+
+def _head_count(raw: Any) -> int:
+    """A tier's 吸纳人数下限: a whole number of persons (never truncated from 5.5)."""
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise ParameterError(f"参数 workshop_award.tiers：吸纳人数下限须为非负整数（{raw!r}）")
+    return raw
 
 
 def workshop_recognised(ctx: Ctx) -> CondOut:
