@@ -435,12 +435,12 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     for prog in ("training_syb", "training_online", "training_iyb", "free_workstation"):
         persons.cols[f"{prog}_received"] = _received(facts, prog, persons)[1]
     # The job and social-insurance subsidies' entries are about the hired person (README choice 16).
-    sel_job, rows_job = _hired_person_rows(facts, "job_subsidy", persons)
+    sel_job, rows_job, may_job = _hired_person_rows(facts, "job_subsidy", persons, hires)
     known_rec = _received(facts, "job_subsidy", persons)[1].known
     persons.cols["job_subsidy_received"] = Col(
         _count(rows_job, persons.n) if sel_job.size else _zeros(persons.n, np.int64), known_rec
     )
-    sel_si, rows_si = _hired_person_rows(facts, "social_insurance_subsidy", persons)
+    sel_si, rows_si, may_si = _hired_person_rows(facts, "social_insurance_subsidy", persons, hires)
     if sel_si.size:
         months_si = _count(rows_si, persons.n, T["received"]["months"].values[sel_si].astype(np.int64))
     else:
@@ -464,11 +464,13 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     else:
         valid = person_id.known & (person_id.values >= 0)
         safe = pick(valid, idx, 0)
-    hires.cols["job_subsidy_received"] = _take_rows(persons["job_subsidy_received"], safe, valid)
+    hires.cols["job_subsidy_received"] = _unsure(
+        _take_rows(persons["job_subsidy_received"], safe, valid), may_job
+    )
     # How many hire records the table holds for each hire's person (0: person not given): only the
     # records of persons hired more than once are compared by the job subsidy's 每人一次.
     hires.cols["person_hires"] = _person_hires(safe, valid, persons.n)
-    hires.cols["si_months_received"] = _take_rows(persons["si_months_received"], safe, valid)
+    hires.cols["si_months_received"] = _unsure(_take_rows(persons["si_months_received"], safe, valid), may_si)
     del person_id, idx, valid, safe
     con = T["contributions"]
     ck = _row_flag(hires, "__contributions_supplied", "contributions" in facts.supplied)
@@ -571,6 +573,14 @@ def _person_hires(safe: IntArray, valid: BoolArray, n_persons: int) -> Col:
     per_person = np.bincount(at, minlength=1)
     per_person[0] -= n - int(np.count_nonzero(ok))  # (rows without a person were counted at 0)
     return Col(pick(ok, per_person[at], 0).astype(np.int64), _ones(n))
+
+
+def _unsure(col: Col, may: BoolArray | None) -> Col:
+    """``col`` unknown where a register entry naming no one may be about the row's person (the
+    values stay what the entries that name the person add up to: a lower bound)."""
+    if may is None:
+        return col
+    return Col(col.values, col.known & ~may)
 
 
 def _take_rows(col: Col, safe: IntArray, valid: BoolArray) -> Col:
@@ -766,38 +776,83 @@ def _year_or(default: int, text: object) -> int:
     return int(s) if len(s) == 4 and s.isdigit() else default
 
 
-def _hired_person_rows(facts: Facts, program: str, persons: Table) -> tuple[IntArray, IntArray]:
-    """The register rows of a job / social-insurance subsidy and the person row each is about.
+def _hired_person_rows(
+    facts: Facts, program: str, persons: Table, hires: Table
+) -> tuple[IntArray, IntArray, BoolArray | None]:
+    """The register rows of a job / social-insurance subsidy, the person row each is about, and
+    the hires whose person such an entry may be about without saying so (None: no such hire).
 
     Such an entry is about the hired person (README choice 16). ``subject_row`` was resolved from
-    its ``person_id`` (a case fills that in with the applicant when it is missing). Where that names
-    no person, or names the applicant (the founder, never the hired person of their own business),
-    while ``subject_id`` names a person (exactly one row of the persons table), the entry counts
-    for that person: an entry naming the hired person as its subject never counts for the founder.
-    (A registry or batch file may name the employer as the subject: then ``person_id`` says who.)"""
+    its ``person_id`` (never defaulted to the applicant). Where that names no person, or names the
+    applicant (the founder, never the hired person of their own business), while ``subject_id``
+    names a person (exactly one row of the persons table), the entry counts for that person: an
+    entry naming the hired person as its subject never counts for the founder. An entry still
+    naming no person of the tables is attributed by its ``subject_id`` if that names a hire record
+    (its person); otherwise it counts for no one, and it may be about
+    - any hire of the business its ``subject_id`` names (a registry or batch file may name the
+      employer; a case names its business when an entry names no one), or
+    - any hire at all when it names neither a person nor a subject;
+    for those hires whether the subsidy was received is unknown (PROVISIONS §0: an entry that may
+    be the hired person's is not "not received"). A ``person_id`` or ``subject_id`` naming someone
+    not in the tables is about someone else."""
     rec = facts.tables.get("received")
     if rec is None or rec.n == 0:
-        return _NO_ROWS, _NO_ROWS
+        return _NO_ROWS, _NO_ROWS, None
     sel = _register_rows(rec).get(program, _NO_ROWS)
     if not sel.size:
-        return sel, _NO_ROWS
+        return sel, _NO_ROWS, None
     rows = rec["subject_row"].values[sel].astype(np.int64)  # (a new array: written below)
     subject = rec.cols.get("subject_id")
     ids = persons.cols.get("id")
-    if subject is None or ids is None or persons.n == 0:
-        return sel, rows
-    resolved = (rows >= 0) & (rows < persons.n)
-    open_ = ~resolved
-    applicant = persons.cols.get("__applicant")
-    if applicant is not None:
-        open_ |= resolved & applicant.values[pick(resolved, rows, 0)].astype(bool)
-    texts = subject.values[sel]
-    at = np.flatnonzero(open_ & subject.known[sel] & (texts != ""))
-    if at.size:
-        found = _unique_rows(ids.values, texts[at])
-        hit = found != NO_REF
-        rows[at[hit]] = found[hit]
-    return sel, rows
+    if subject is not None and ids is not None and persons.n:
+        resolved = (rows >= 0) & (rows < persons.n)
+        open_ = ~resolved
+        applicant = persons.cols.get("__applicant")
+        if applicant is not None:
+            open_ |= resolved & applicant.values[pick(resolved, rows, 0)].astype(bool)
+        texts = subject.values[sel]
+        at = np.flatnonzero(open_ & subject.known[sel] & (texts != ""))
+        if at.size:
+            found = _unique_rows(ids.values, texts[at])
+            hit = found != NO_REF
+            rows[at[hit]] = found[hit]
+    unresolved = (rows < 0) | (rows >= persons.n)
+    pid = rec.cols.get("person_id")
+    if pid is not None:
+        unresolved &= ~(pid.known[sel] & (pid.values[sel] != ""))  # (someone not in the tables)
+    if not unresolved.any():
+        return sel, rows, None
+    may: BoolArray = np.zeros(hires.n, dtype=bool)
+    at = np.flatnonzero(unresolved)
+    if subject is None:
+        named = np.zeros(at.size, dtype=bool)
+    else:
+        named = subject.known[sel][at] & (subject.values[sel][at] != "")
+    if (~named).any():
+        may[:] = True  # names no one: may be any hired person's
+    at = at[named]
+    if at.size and subject is not None:
+        texts = subject.values[sel][at]
+        hire_ids = hires.cols.get("id")
+        if hire_ids is not None and hires.n:
+            h = _unique_rows(hire_ids.values, texts)
+            hit = h != NO_REF
+            if hit.any():
+                hp = hires["person_id"]
+                hrow = h[hit]
+                prow = hp.values[hrow].astype(np.int64)
+                ok = hp.known[hrow] & (prow >= 0) & (prow < persons.n)
+                rows[at[hit][ok]] = prow[ok]
+                may[hrow[~ok]] = True
+            at, texts = at[~hit], texts[~hit]
+        b_ids = facts.tables["businesses"].cols.get("id") if "businesses" in facts.tables else None
+        if at.size and b_ids is not None and len(b_ids.values) and hires.n:
+            b = _unique_rows(b_ids.values, texts)
+            b = b[b != NO_REF]
+            if b.size:
+                hb = hires["business_id"]
+                may |= hb.known & np.isin(hb.values.astype(np.int64, copy=False), b)
+    return sel, rows, (may if may.any() else None)
 
 
 def _unique_rows(ids: npt.NDArray[Any], keys: npt.NDArray[Any]) -> IntArray:

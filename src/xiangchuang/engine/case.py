@@ -616,7 +616,12 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         if rm.get("program") not in RECEIVED_SUBJECT:
             raise CaseError(f"{path}.program", "不是已知的项目编号（见 xiangchuang provisions）")
         subject_table, id_field = RECEIVED_SUBJECT[str(rm["program"])]
-        if id_field not in rm:
+        if id_field == "person_id":
+            # About a hired person (README choice 16), never defaulted to the applicant: an entry
+            # naming no one belongs to this case and may be any of its business's hired persons.
+            if "person_id" not in rm and "subject_id" not in rm and business_id is not None:
+                rm["subject_id"] = business_id
+        elif id_field not in rm:
             default = {"businesses": business_id, "persons": founder_id}.get(subject_table)
             if default is None:
                 raise CaseError(f"{path}.{id_field}", "须写明享受主体的编号")
@@ -631,8 +636,10 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         np.asarray(
             [
                 ids[RECEIVED_SUBJECT[str(r["program"])][0]].get(
-                    str(r[RECEIVED_SUBJECT[str(r["program"])][1]]), NO_REF
+                    str(r.get(RECEIVED_SUBJECT[str(r["program"])][1])), NO_REF
                 )
+                if RECEIVED_SUBJECT[str(r["program"])][1] in r
+                else NO_REF
                 for _, r in received_rows
             ],
             dtype=np.int64,

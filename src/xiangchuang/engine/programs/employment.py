@@ -34,7 +34,7 @@ import numpy.typing as npt
 from xiangchuang.engine.dates import anniversary, month_index, month_start
 from xiangchuang.engine.facts import filled
 from xiangchuang.engine.money import mul_rate_half_up
-from xiangchuang.engine.parameters import thaw
+from xiangchuang.engine.parameters import ParameterError, thaw, yuan_to_fen
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
     bit,
@@ -74,12 +74,18 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     """连续缴纳1年以上且仍在缴纳: the current unbroken run, ending no earlier than the latest
     expected month (evaluation month minus the reporting lag), is at least 12 months long."""
     t = ctx.t
-    run, last = t["si_run_months"], t["si_last_month"]
+    run, last, hire = t["si_run_months"], t["si_last_month"], t["hire_date"]
     need = ctx.ints("job_subsidy.min_consecutive_months")
     lag = ctx.ints("job_subsidy.reporting_lag_months")
     expected = (month_index(ctx.on_col) - lag).astype(np.int32)
     current = last.values >= expected
-    run_now = pick(current, run.values, np.int32(0))
+    # Only the months of this employment count: none before the hire month (a month before it is
+    # not paid by this employer for this hire; README proposed choice). Hire date unknown: the run
+    # as recorded, and the condition is unknown where the months before a hire could matter.
+    hire_m = month_index(hire.values.astype(np.int32, copy=False))
+    since_hire = np.maximum(last.values.astype(np.int32) - hire_m + 1, 0).astype(np.int32)
+    run_v = pick(hire.known, np.minimum(run.values.astype(np.int32), since_hire), run.values).astype(np.int32)
+    run_now = pick(current, run_v, np.int32(0))
     need32 = np.asarray(need, dtype=np.int32)
     ok = run_now >= need32  # run_now is 0 unless current
     missing = np.maximum(need32 - run_now, np.int32(0))
@@ -94,14 +100,18 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
         when = month_start(last.values[growing] + missing[growing] + lag_rows)
         passes_on[growing] = np.maximum(when, np.int32(ctx.on + 1))
     return CondOut(
-        tri(ok, run.known),
+        tri(ok, run.known & (hire.known | ~ok)),
         passes_on=passes_on,
         info={"run_months": run_now, "min_months": need, "need_months": missing},
     )
 
 
 def job_not_received(ctx: Ctx) -> CondOut:
-    return none_received(ctx.t["job_subsidy_received"])
+    """Not received yet. The count is what the entries naming the person add up to; it is unknown
+    where an entry naming no one may be the person's (assemble.py), but one entry is enough to fail."""
+    col = ctx.t["job_subsidy_received"]
+    out = none_received(col)
+    return CondOut(pick(col.values > 0, FAIL, out.state).astype(np.int8), info=out.info)
 
 
 def _memo(test: Callable[[Ctx], CondOut]) -> Callable[[Ctx], CondOut]:
@@ -237,7 +247,7 @@ JOB_SUBSIDY = Program(
             _JOB_TESTS[3],
             "已连续缴纳社会保险费{run_months}个月且仍在缴纳（不少于{min_months}个月）",
             "连续缴纳社会保险费{run_months}个月，不足{min_months}个月或已中断",
-            facts=("si_run_months",),
+            facts=("si_run_months", "hire_date"),
             params=("job_subsidy.min_consecutive_months", "job_subsidy.reporting_lag_months"),
             gap_msg="还需连续缴纳{need_months}个月",
         ),
@@ -247,6 +257,7 @@ JOB_SUBSIDY = Program(
             _JOB_TESTS[4],
             "该人员尚未享受过岗位补贴",
             "该人员已享受过岗位补贴（每人只享受一次）",
+            unknown_msg="缺少事实，无法判断：{missing}（未提供已享受登记，或登记中有岗位补贴记录未写明被招用人员（person_id），可能就是该人员）",
             facts=("job_subsidy_received",),
         ),
         Condition(
@@ -462,9 +473,10 @@ def si_months_left(ctx: Ctx) -> CondOut:
     lo, hi = _si_limits(ctx)
     # The limit quoted: the fewest months where fewer were received (true whatever the limit).
     shown = hi if hi is lo else pick(rec.values < lo, lo, hi)
-    return CondOut(
-        tri(rec.values < hi, rec.known), info={"months_received": rec.values, "limit_months": shown}
-    )
+    # (Where an entry naming no one may be the person's, the months are unknown but at least the
+    # months of the entries naming the person: at the limit already, the condition fails.)
+    state = pick(rec.values >= hi, FAIL, tri(rec.values < hi, rec.known)).astype(np.int8)
+    return CondOut(state, info={"months_received": rec.values, "limit_months": shown})
 
 
 def si_limit_known(ctx: Ctx) -> CondOut:
@@ -549,6 +561,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             si_months_left,
             "已享受{months_received}个月，未超过{limit_months}个月",
             "已享受{months_received}个月，达到{limit_months}个月上限",
+            unknown_msg="缺少事实，无法判断：{missing}（未提供已享受登记，或登记中有社保补贴记录未写明被招用人员（person_id），可能就是该人员）",
             facts=("si_months_received",),
             params=("social_insurance_subsidy.max_months", "social_insurance_subsidy.near_retirement_years"),
         ),
@@ -603,12 +616,22 @@ def _tiers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         tiers = sorted(
             thaw(ctx.param("workshop_award.tiers").versions[int(v)].value), key=lambda x: x["min_employed"]
         )
-        mins = np.asarray([int(x["min_employed"]) for x in tiers], dtype=np.int64)
-        awards = np.asarray([int(x["award"]) * 100 for x in tiers], dtype=np.int64)
+        mins = np.asarray([_head_count(x["min_employed"]) for x in tiers], dtype=np.int64)
+        # (Yuan exactly to fen: an award of 25000.50 yuan is 2500050 fen, never truncated.)
+        awards = np.asarray(
+            [yuan_to_fen(x["award"], "参数 workshop_award.tiers") for x in tiers], dtype=np.int64
+        )
         idx = np.searchsorted(mins, employed[rows], side="right") - 1
         award[rows] = pick(idx >= 0, awards[np.maximum(idx, 0)], 0)
         lowest[rows] = mins[0]
     return award, lowest
+
+
+def _head_count(raw: Any) -> int:
+    """A tier's 吸纳人数下限: a whole number of persons (never truncated from 5.5)."""
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise ParameterError(f"参数 workshop_award.tiers：吸纳人数下限须为非负整数（{raw!r}）")
+    return raw
 
 
 def workshop_recognised(ctx: Ctx) -> CondOut:
