@@ -137,15 +137,30 @@ def match(
         return
     if tables is None:
         raise _fail("请指定输入表目录，或使用 --from-db 从登记库读取")
-    from xiangchuang.batchio import BatchInputError, load_directory, match_rows, summarize, write_output
+    from xiangchuang.batchio import (
+        BatchInputError,
+        check_output,
+        load_directory,
+        match_rows,
+        summarize,
+        write_output,
+    )
     from xiangchuang.engine.assemble import assemble
     from xiangchuang.engine.dates import to_day
     from xiangchuang.engine.evaluate import run_program
 
+    if not tables.exists():
+        raise _fail(f"输入表目录 {tables} 不存在")
     if not tables.is_dir():
-        raise _fail(f"目录 {tables} 不存在")
+        raise _fail(
+            f"{tables} 不是目录：match 的参数是输入表所在的目录（其中每张表一个 .parquet 或 .csv 文件）"
+        )
     day = _date(on)
     params = _params(params_overlay)
+    try:
+        check_output(output)
+    except BatchInputError as exc:
+        raise _fail(str(exc)) from None
     t0 = time.perf_counter()
     with Progress(
         TextColumn("{task.description}"),
