@@ -37,6 +37,8 @@ _params = parameter_set
 
 
 def _load_case(path: Path) -> dict[str, Any]:
+    if path.suffix.lower() not in (".json", ".yaml", ".yml"):
+        raise _fail(f"案例文件 {path.name}：扩展名须为 .json、.yaml 或 .yml")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
@@ -228,6 +230,11 @@ def params(
     """参数树：每个参数在某日、某区县的取值、生效日期、依据和核实状态，以及全部历史。"""
     pset = _params(params_overlay)
     day = _date(on)
+    if district is not None:
+        from xiangchuang.engine.districts import is_district
+
+        if not is_district(district):
+            raise _fail(f"--district {district}：不是重庆市41个区县之一的代码（如 500101 万州区）")
     names = [n for n in pset if name is None or n == name or n.startswith(name + ".") or n.startswith(name)]
     if not names:
         raise _fail(f"没有名为 {name} 的参数")
