@@ -292,3 +292,29 @@ def test_small_generation_is_fast() -> None:
     t0 = time.perf_counter()
     synth.generate(2000, seed=1)
     assert time.perf_counter() - t0 < 2.0
+
+
+def test_ages_and_dates_are_plausible() -> None:
+    """Founders are adults at their earliest registration, employees at least 16 at every hire,
+    licences held from 18, graduates at most 35 at graduation, no contribution before the hire."""
+    t = synth.generate(20_000, seed=7)
+    persons = {p["id"]: p for p in t["persons"].to_pylist()}
+    reg = {b["id"]: b["registration_date"] for b in t["businesses"].to_pylist()}
+
+    def age(birth: date, on: date) -> float:
+        return (on - birth).days / 365.2425
+
+    for b in t["businesses"].to_pylist():
+        p = persons[b["founder_id"]]
+        assert age(p["birth_date"], b["registration_date"]) >= 18, (b["id"], p["id"])
+    hires = {h["id"]: h for h in t["hires"].to_pylist()}
+    for h in hires.values():
+        assert age(persons[h["person_id"]]["birth_date"], h["hire_date"]) >= 16, h["id"]
+        assert h["hire_date"] >= reg[h["business_id"]], h["id"]
+    for p in persons.values():
+        if p["licence_date"] is not None:
+            assert age(p["birth_date"], p["licence_date"]) > 17.99, p["id"]  # (from the 18th birthday)
+        if p["graduation_date"] is not None:
+            assert 18 <= age(p["birth_date"], p["graduation_date"]) <= 35, p["id"]
+    for c in t["contributions"].to_pylist():
+        assert c["month"] >= hires[c["hire_id"]]["hire_date"].strftime("%Y-%m"), c

@@ -8,7 +8,11 @@ hash lookups; groups are lists (Parquet) or ``|``-joined text (CSV). Extra colum
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import os
+import re
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +25,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from xiangchuang.engine.assemble import OPTIONAL_LONG, Facts
+from xiangchuang.engine.case import _CODE_END as CODE_END
+from xiangchuang.engine.case import _CODE_FIRST as CODE_FIRST
 from xiangchuang.engine.case import RECEIVED_SUBJECT
 from xiangchuang.engine.dates import from_day, to_day
 from xiangchuang.engine.evaluate import NEVER, Outcome
@@ -56,32 +62,118 @@ def find_file(directory: Path, table: str) -> Path | None:
     return None
 
 
+# Columns a registry export or the synthetic data carries beside the engine's (names, 身份证号, phone,
+# 统一社会信用代码, industry): documented, never read. Any other column not in the table's schema is
+# refused, so that a misspelt column (``birth_dat``) is not silently read as "unknown" for every row.
+REGISTRY_EXTRAS: Final[dict[str, frozenset[str]]] = {
+    "persons": frozenset({"name", "id_number", "phone"}),
+    "businesses": frozenset({"uscc", "name", "industry"}),
+}
+
+_CSV_TYPES: Final[dict[str, pa.DataType]] = {
+    "date": pa.date32(),
+    "int": pa.int64(),
+    "fen": pa.int64(),
+    "bool": pa.bool_(),
+    "code": pa.int32(),
+}
+_TRUE: Final = ("true", "True", "1", "是")
+_FALSE: Final = ("false", "False", "0", "否")
+_NULLS: Final = ("", "NULL", "null", "NA")
+_KIND_RULE: Final = {
+    "date": "须为有效日期 YYYY-MM-DD",
+    "int": "须为整数",
+    "fen": "须为整数（单位：分）",
+    "bool": "须为 true/false（或 是/否、1/0）",
+    "code": "须为6位数字的行政区划代码（500xxx）",
+}
+
+
+def _check_columns(names: list[str], path: Path, table: str) -> None:
+    allowed = FACTS[table].keys() | REGISTRY_EXTRAS.get(table, frozenset())
+    unknown = [c for c in names if c not in allowed]
+    if unknown:
+        raise BatchInputError(
+            f"{path.name}：列 {'、'.join(unknown)} 不是 {table} 表的列（可用的列见 xiangchuang schema tables："
+            f"{'、'.join(FACTS[table])}）"
+        )
+
+
+def _csv_value_ok(kind: str, text: str) -> bool:
+    """Whether one CSV cell converts to the column's type (the error path only: Python per cell)."""
+    if text in _NULLS:
+        return True
+    if kind == "date":
+        if len(text) != 10 or text[4] != "-" or text[7] != "-":
+            return False
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError:
+            return False
+        return True
+    if kind == "bool":
+        return text in _TRUE or text in _FALSE
+    body = text[1:] if text[:1] in "+-" else text
+    return body.isascii() and body.isdigit()
+
+
+def _csv_error(path: Path, table: str, exc: pa.ArrowInvalid) -> BatchInputError:
+    """The first cell that does not convert, by row and column, in Chinese (pyarrow names neither)."""
+    try:
+        text = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(FACTS[table], pa.string()), strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as exc2:
+        return BatchInputError(f"{path.name}：不是有效的 CSV 文件（{exc2}）")
+    for name in text.column_names:
+        fact = FACTS[table].get(name)
+        if fact is None or fact.kind not in _CSV_TYPES:
+            continue
+        for row, value in enumerate(text.column(name).to_pylist(), start=1):
+            if value is not None and not _csv_value_ok(fact.kind, value):
+                return BatchInputError(
+                    f"{path.name} 第{row}行数据（文件第{row + 1}行）列 {name}（{fact.label}）："
+                    f"{value!r} {_KIND_RULE[fact.kind]}"
+                )
+    return BatchInputError(f"{path.name}：无法读取（{exc}）")
+
+
 def read_table(path: Path, table: str) -> pa.Table:
-    if path.suffix == ".parquet":
-        # Only the documented columns: PII and registry extras (names, 身份证号 …) are never read.
-        present = set(pq.read_schema(path).names)
-        wanted = [c for c in FACTS[table] if c in present]
-        dictionary = [c for c in wanted if FACTS[table][c].kind in ("month", "enum")]
-        return pq.read_table(path, columns=wanted, read_dictionary=dictionary)
-    facts = FACTS[table]
-    types: dict[str, pa.DataType] = {}
-    for name, f in facts.items():
-        types[name] = {
-            "date": pa.date32(),
-            "int": pa.int64(),
-            "fen": pa.int64(),
-            "bool": pa.bool_(),
-            "code": pa.int32(),
-        }.get(f.kind, pa.string())
-    opts = pacsv.ConvertOptions(
-        column_types=types,
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=False,  # unquoted empty = unknown; a quoted "" = known empty
-        null_values=["", "NULL", "null", "NA"],
-        true_values=["true", "True", "1", "是"],
-        false_values=["false", "False", "0", "否"],
-    )
-    return pacsv.read_csv(path, convert_options=opts)
+    try:
+        if path.suffix == ".parquet":
+            present = pq.read_schema(path).names
+            _check_columns(present, path, table)
+            # Only the documented columns: PII and registry extras (names, 身份证号 …) are never read.
+            wanted = [c for c in FACTS[table] if c in present]
+            dictionary = [c for c in wanted if FACTS[table][c].kind in ("month", "enum")]
+            return pq.read_table(path, columns=wanted, read_dictionary=dictionary)
+        facts = FACTS[table]
+        types = {name: _CSV_TYPES.get(f.kind, pa.string()) for name, f in facts.items()}
+        opts = pacsv.ConvertOptions(
+            column_types=types,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,  # unquoted empty = unknown; a quoted "" = known empty
+            null_values=list(_NULLS),
+            true_values=list(_TRUE),
+            false_values=list(_FALSE),
+        )
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f), None)
+        if not header:
+            raise BatchInputError(f"{path.name}：文件为空（第一行须为列名）")
+        _check_columns(header, path, table)
+        try:
+            return pacsv.read_csv(path, convert_options=opts)
+        except pa.ArrowInvalid as exc:
+            raise _csv_error(path, table, exc) from None
+    except BatchInputError:
+        raise
+    except (pa.ArrowException, OSError, UnicodeDecodeError, csv.Error) as exc:
+        kind = "Parquet" if path.suffix == ".parquet" else "CSV"
+        raise BatchInputError(f"{path.name}：不是可读取的 {kind} 文件（{exc}）") from None
 
 
 def _via_dictionary(arr: pa.ChunkedArray | pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
@@ -99,20 +191,40 @@ def _np(arr: pa.ChunkedArray | pa.Array, dtype: Any, fill: Any) -> tuple[np.ndar
     return values, known
 
 
+_MONTH_RE: Final = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _first_row(arr: pa.ChunkedArray | pa.Array, bad: Callable[[Any], bool]) -> tuple[int, Any]:
+    """The first data row (1-based) whose value is bad, and the value (the error path only)."""
+    for row, value in enumerate(arr.to_pylist(), start=1):
+        if value is not None and bad(value):
+            return row, value
+    return 0, None
+
+
+def _at(where: str, row: int) -> str:
+    """``file 列 x（…）`` → ``file 第N行数据 列 x（…）``."""
+    file, _, rest = where.partition(" ")
+    return f"{file} 第{row}行数据 {rest}" if row else where
+
+
 def _months(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
     def parse(values: pa.Array) -> pa.Array:
         if pa.types.is_integer(values.type):
             v = pc.cast(values, pa.int64())
             year, month = pc.divide(v, 100), pc.subtract(v, pc.multiply(pc.divide(v, 100), 100))
+            if pc.any(pc.or_(pc.less(month, 1), pc.greater(month, 12))).as_py():
+                row, value = _first_row(arr, lambda x: not 1 <= x % 100 <= 12)
+                raise BatchInputError(f"{_at(where, row)}：{value!r} 的月份须在1至12之间")
         else:
             text = pc.cast(values, pa.string())
-            try:
-                year = pc.cast(pc.utf8_slice_codeunits(text, 0, 4), pa.int64())
-                month = pc.cast(pc.utf8_slice_codeunits(text, 5, 7), pa.int64())
-            except pa.ArrowInvalid as exc:
-                raise BatchInputError(f"{where}：月份须为 YYYY-MM") from exc
-        if pc.any(pc.or_(pc.less(month, 1), pc.greater(month, 12))).as_py():
-            raise BatchInputError(f"{where}：月份须在1至12之间")
+            if not pc.all(pc.match_substring_regex(text, _MONTH_RE)).as_py():
+                row, value = _first_row(
+                    pc.cast(arr, pa.string()), lambda x: re.fullmatch(_MONTH_RE, x) is None
+                )
+                raise BatchInputError(f"{_at(where, row)}：{value!r} 须为月份 YYYY-MM（月份1至12）")
+            year = pc.cast(pc.utf8_slice_codeunits(text, 0, 4), pa.int64())
+            month = pc.cast(pc.utf8_slice_codeunits(text, 5, 7), pa.int64())
         return pc.add(pc.multiply(pc.subtract(year, 1970), 12), pc.subtract(month, 1))
 
     return _np(_via_dictionary(arr, parse), np.int32, 0)
@@ -128,8 +240,12 @@ def _dates(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
         except pa.ArrowException as exc:
             raise BatchInputError(f"{where}：日期须为 YYYY-MM-DD") from exc
     v, known = _np(pc.cast(arr, pa.int32()), np.int32, 0)
-    if np.any(known & ((v < DAY_MIN) | (v > DAY_MAX))):
-        raise BatchInputError(f"{where}：日期须在1900-01-01至2099-12-31之间")
+    out = known & ((v < DAY_MIN) | (v > DAY_MAX))
+    if np.any(out):
+        row = int(np.flatnonzero(out)[0])
+        raise BatchInputError(
+            f"{_at(where, row + 1)}：{from_day(int(v[row])).isoformat()} 超出范围，日期须在1900-01-01至2099-12-31之间"
+        )
     return v, known
 
 
@@ -139,8 +255,10 @@ def _enum(arr: pa.ChunkedArray, fact: Fact, where: str) -> tuple[np.ndarray, np.
         idx = pc.index_in(text, value_set=pa.array(list(fact.choices)))
         bad = pc.and_(pc.is_null(idx), pc.is_valid(text))
         if pc.any(bad).as_py():
-            first = pc.filter(text, bad)[0].as_py()
-            raise BatchInputError(f"{where}：取值 {first!r} 不在允许范围内（{'、'.join(fact.choices)}）")
+            row, first = _first_row(pc.cast(arr, pa.string()), lambda x: x not in fact.choices)
+            raise BatchInputError(
+                f"{_at(where, row)}：取值 {first!r} 不在允许范围内（{'、'.join(fact.choices)}）"
+            )
         return idx
 
     return _np(_via_dictionary(arr, lookup), np.int32, 0)
@@ -351,13 +469,23 @@ def load_directory(
             elif fact.kind == "bool":
                 values, known = _np(col, np.bool_, False)
             elif fact.kind == "code":
-                values, known = _np(col, np.int32, 0)
+                values, known = _np(col, np.int64, 0)
+                bad = known & ((values < CODE_FIRST) | (values >= CODE_END))
+                if np.any(bad):
+                    row = int(np.flatnonzero(bad)[0])
+                    raise BatchInputError(
+                        f"{_at(where, row + 1)}：{int(values[row])} 不是重庆市的6位行政区划代码（500xxx）"
+                    )
+                values = values.astype(np.int32)
             else:
                 values, known = _np(col, np.int64, 0)
-                if np.any(known & (values < 0)):
-                    raise BatchInputError(f"{where}：不能为负数")
-                if np.any(known & (values >= INT_LIMIT)):
-                    raise BatchInputError(f"{where}：数值过大（须小于10^15）")
+                for bad, rule in (
+                    (known & (values < 0), "不能为负数"),
+                    (known & (values >= INT_LIMIT), "数值过大（须小于10^15）"),
+                ):
+                    if np.any(bad):
+                        row = int(np.flatnonzero(bad)[0])
+                        raise BatchInputError(f"{_at(where, row + 1)}：{int(values[row])} {rule}")
             table[fname] = Col(values, known)
         tables[name] = table
     if raw_received is not None:
@@ -374,6 +502,10 @@ def load_directory(
 
             refs.add(target, raw_received.column(id_field).take(pa.array(sel)), done)
         rec.cols["subject_row"] = Col(subject_row, np.ones(rec.n, dtype=bool))
+    if not files:
+        raise BatchInputError(
+            f"目录 {directory} 中没有任何输入表：须有 <表名>.parquet 或 <表名>.csv，表名为 {'、'.join(LOAD_ORDER)}"
+        )
     refs.resolve()
     # Arrow's allocator (mimalloc) keeps the freed buffers of the files just read: ~540 MB at 1M
     # businesses, which the evaluation (NumPy, another allocator) can never reuse.
@@ -461,14 +593,38 @@ def match_rows(outcomes: Iterable[Outcome], include_undetermined: bool = False) 
     return pa.concat_tables(parts)
 
 
+def check_output(path: Path) -> None:
+    """Refuse an output path before any work: the extension, and a directory that can be written."""
+    if path.suffix not in (".csv", ".parquet"):
+        raise BatchInputError(f"输出文件 {path}：扩展名须为 .csv 或 .parquet")
+    if path.is_dir():
+        raise BatchInputError(f"输出文件 {path}：这是一个目录，须为文件路径")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise BatchInputError(f"输出文件 {path}：目录 {parent} 不存在或不可写入")
+
+
 def write_output(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".parquet":
-        pq.write_table(table, path)
-    elif path.suffix == ".csv":
-        pacsv.write_csv(table, path)
-    else:
-        raise BatchInputError(f"输出文件 {path.name}：扩展名须为 .csv 或 .parquet")
+    """Write the result to ``path`` whole or not at all (a temporary file renamed into place)."""
+    check_output(path)
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        os.close(fd)
+        if path.suffix == ".parquet":
+            pq.write_table(table, tmp)
+        else:
+            pacsv.write_csv(table, tmp)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise BatchInputError(f"输出文件 {path}：无法写入（{exc.strerror or exc}）") from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def summarize(outcomes: Iterable[Outcome]) -> list[dict[str, Any]]:

@@ -37,6 +37,8 @@ _params = parameter_set
 
 
 def _load_case(path: Path) -> dict[str, Any]:
+    if path.suffix.lower() not in (".json", ".yaml", ".yml"):
+        raise _fail(f"案例文件 {path.name}：扩展名须为 .json、.yaml 或 .yml")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
@@ -137,15 +139,30 @@ def match(
         return
     if tables is None:
         raise _fail("请指定输入表目录，或使用 --from-db 从登记库读取")
-    from xiangchuang.batchio import BatchInputError, load_directory, match_rows, summarize, write_output
+    from xiangchuang.batchio import (
+        BatchInputError,
+        check_output,
+        load_directory,
+        match_rows,
+        summarize,
+        write_output,
+    )
     from xiangchuang.engine.assemble import assemble
     from xiangchuang.engine.dates import to_day
     from xiangchuang.engine.evaluate import run_program
 
+    if not tables.exists():
+        raise _fail(f"输入表目录 {tables} 不存在")
     if not tables.is_dir():
-        raise _fail(f"目录 {tables} 不存在")
+        raise _fail(
+            f"{tables} 不是目录：match 的参数是输入表所在的目录（其中每张表一个 .parquet 或 .csv 文件）"
+        )
     day = _date(on)
     params = _params(params_overlay)
+    try:
+        check_output(output)
+    except BatchInputError as exc:
+        raise _fail(str(exc)) from None
     t0 = time.perf_counter()
     with Progress(
         TextColumn("{task.description}"),
@@ -213,6 +230,11 @@ def params(
     """参数树：每个参数在某日、某区县的取值、生效日期、依据和核实状态，以及全部历史。"""
     pset = _params(params_overlay)
     day = _date(on)
+    if district is not None:
+        from xiangchuang.engine.districts import is_district
+
+        if not is_district(district):
+            raise _fail(f"--district {district}：不是重庆市41个区县之一的代码（如 500101 万州区）")
     names = [n for n in pset if name is None or n == name or n.startswith(name + ".") or n.startswith(name)]
     if not names:
         raise _fail(f"没有名为 {name} 的参数")

@@ -658,10 +658,14 @@ class _Gen:
         age = np.empty(m, dtype=np.float64)
         anchor = np.empty(m, dtype=np.int64)
         age[:n] = np.clip(rng.normal(37, 9, n), 19, 62)
-        anchor[:n] = np.where(is_founder, self.b_reg[fb], self.end)
+        # Ages are at the founder's earliest registration and at the employee's earliest hire (a
+        # founder's first listed business, or an employee's first hire record, may not be the earliest).
+        anchor[:n] = np.where(is_founder, lic, self.end)
         age[:n] = np.where(is_founder, age[:n], rng.uniform(19, 45, n))
         age[n:] = np.clip(rng.normal(36, 10, self.emp_n), 18, 59)
-        anchor[n:] = emp_date
+        first_hire = np.full(self.emp_n, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first_hire, self.h_person - n, self.h_date)
+        anchor[n:] = np.minimum(emp_date, first_hire)
         birth = anchor - np.floor(age * 365.2425).astype(np.int64) - rng.integers(0, 365, m)
         male = np.where(founder, rng.random(m) < 0.66, rng.random(m) < 0.5)
 
@@ -706,9 +710,10 @@ class _Gen:
         by, _, _ = _ymd(birth)
         grad_year = by + 22 + rng.integers(-1, 3, m)
         grad = _year_start(grad_year) + np.where(rng.random(m) < 0.5, 180, 181)  # 30 Jun / 1 Jul
-        recent = employee & (rng.random(m) < 0.6)
+        young = age <= 28  # (a graduate hired just after graduating is young)
+        recent = employee & (rng.random(m) < 0.6) & young
         grad = np.where(recent, anchor - rng.integers(0, 900, m), grad)
-        exact = employee & (rng.random(m) < 0.05)
+        exact = employee & (rng.random(m) < 0.05) & young
         grad = np.where(exact, _anniv(anchor, -2), grad)  # hired exactly on the 2nd anniversary
         grad = np.maximum(grad, birth + 365 * 19)
         is_grad = (mask >> _G["college_graduate"] & 1).astype(bool) & (grad <= self.end)
@@ -738,6 +743,8 @@ class _Gen:
             is_founder, lic, self.uniform_days(np.full(n, self.start - 2000), np.full(n, self.end))
         )
         lic_all[n:] = self.uniform_days(np.full(self.emp_n, self.start - 2000), np.full(self.emp_n, self.end))
+        adult = _anniv(birth, 18)  # no licence before the 18th birthday
+        lic_all = np.where(founder, lic_all, np.minimum(np.maximum(lic_all, adult), self.end))
         intention = np.where(
             founder, rng.random(m) < 0.9, np.where(prospect, rng.random(m) < 0.7, rng.random(m) < 0.1)
         )

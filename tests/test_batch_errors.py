@@ -1,0 +1,120 @@
+"""`xiangchuang match` on bad input: a Chinese message naming the file, row and column, a
+non-zero exit, no traceback and no output file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from xiangchuang import synth
+from xiangchuang.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("good")
+    synth.write(synth.generate(2000, seed=5), d, "csv")
+    return d
+
+
+def _edit(src: Path, dst: Path, table: str, line: int, old: str, new: str) -> None:
+    shutil.copytree(src, dst)
+    f = dst / f"{table}.csv"
+    lines = f.read_text(encoding="utf-8").split("\n")
+    assert old in lines[line - 1], lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    f.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _bad_cell(line: str, column: int, value: str) -> tuple[str, str]:
+    cells = line.split(",")
+    return ",".join(cells[: column + 1]), ",".join([*cells[:column], value])
+
+
+def _match(tmp_path: Path, tables: Path, out: str = "out.csv") -> tuple[int, str, Path]:
+    target = tmp_path / out
+    res = runner.invoke(app, ["match", str(tables), "--on", "2026-01-20", "-o", str(target)])
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    return res.exit_code, res.output, target
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "fragments"),
+    [
+        ("persons", 1, "1990-02-30", ["persons.csv 第5000行数据", "birth_date", "1990-02-30", "YYYY-MM-DD"]),
+        ("persons", 1, "abc", ["第5000行数据", "birth_date"]),
+        ("contributions", 1, '"2025-13"', ["contributions.csv 第5000行数据", "month", "2025-13"]),
+        ("contributions", 1, '"2025-07-1"', ["第5000行数据", "month", "YYYY-MM"]),
+        ("contributions", 2, "12.5", ["第5000行数据", "employer_fen", "整数"]),
+        ("contributions", 2, "-5", ["第5000行数据", "employer_fen", "不能为负数"]),
+        ("hires", 4, "maybe", ["hires.csv 第1000行数据", "contract", "true/false"]),
+        ("businesses", 1, "123", ["businesses.csv 第1000行数据", "district", "行政区划代码"]),
+        ("businesses", 2, '"company"', ["第1000行数据", "kind", "company", "不在允许范围内"]),
+    ],
+)
+def test_a_bad_value_is_named_by_file_row_and_column(
+    good: Path, tmp_path: Path, table: str, column: int, value: str, fragments: list[str]
+) -> None:
+    row = 5000 if table in ("persons", "contributions") else 1000
+    line = (good / f"{table}.csv").read_text(encoding="utf-8").split("\n")[row]
+    old, new = _bad_cell(line, column, value)
+    _edit(good, tmp_path / "in", table, row + 1, old, new)
+    code, output, out = _match(tmp_path, tmp_path / "in")
+    assert code != 0
+    assert "Traceback" not in output and "ArrowInvalid" not in output
+    for fragment in fragments:
+        assert fragment in output.replace("\n", ""), (fragment, output)
+    assert not out.exists()
+
+
+def test_an_unknown_column_is_refused_naming_it(good: Path, tmp_path: Path) -> None:
+    _edit(good, tmp_path / "in", "persons", 1, '"birth_date"', '"birth_dat"')
+    code, output, out = _match(tmp_path, tmp_path / "in")
+    assert code != 0 and "birth_dat" in output and "不是 persons 表的列" in output.replace("\n", "")
+    assert not out.exists()
+
+
+def test_registry_extra_columns_are_allowed(good: Path, tmp_path: Path) -> None:
+    code, output, out = _match(tmp_path, good)
+    assert code == 0, output
+    assert out.exists()
+
+
+def test_an_empty_directory_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    code, output, out = _match(tmp_path, tmp_path / "empty")
+    assert code != 0 and "没有任何输入表" in output
+    assert not out.exists()
+
+
+def test_a_file_instead_of_a_directory_is_named(good: Path, tmp_path: Path) -> None:
+    code, output, _ = _match(tmp_path, good / "persons.csv")
+    assert code != 0 and "不是目录" in output
+
+
+def test_an_empty_csv_file_is_an_error(good: Path, tmp_path: Path) -> None:
+    shutil.copytree(good, tmp_path / "in")
+    (tmp_path / "in" / "loans.csv").write_text("", encoding="utf-8")
+    code, output, _ = _match(tmp_path, tmp_path / "in")
+    assert code != 0 and "loans.csv" in output and "文件为空" in output
+
+
+@pytest.mark.parametrize("out", ["out.txt", "persons_dir"])
+def test_a_bad_output_path_is_refused_before_the_work(good: Path, tmp_path: Path, out: str) -> None:
+    if out == "persons_dir":
+        (tmp_path / out).mkdir()
+    code, output, _ = _match(tmp_path, good, out)
+    assert code != 0 and "输出文件" in output
+    assert "评估" not in output  # refused before reading and evaluating
+
+
+def test_an_unwritable_output_leaves_no_file(good: Path, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    code, output, _ = _match(tmp_path, good, "file/out.csv")
+    assert code != 0 and "输出文件" in output and "Traceback" not in output
+    assert (tmp_path / "file").read_text(encoding="utf-8") == "x"
