@@ -170,7 +170,7 @@ def match(
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
         console=err,
-        disable=not err.is_terminal and False,
+        disable=False,  # (Rich animates it on a terminal and prints its last state once elsewhere)
     ) as progress:
         load = progress.add_task("读取数据表", total=12)
         try:
