@@ -6,11 +6,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from xiangchuang.engine.dates import anniversary, completed_years, years_of
+from xiangchuang.engine.dates import anniversary, completed_years, from_day, years_of
 from xiangchuang.engine.facts import FACTS, NO_REF
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw, yuan_to_fen
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
     enum_codes_mask,
     enum_in,
@@ -36,30 +36,53 @@ def founded_by_returning(ctx: Ctx) -> CondOut:
 
 def in_carrier(ctx: Ctx) -> CondOut:
     mask = enum_codes_mask(ctx, "carrier_rent_reduction.carrier_kinds", "carriers", "kind")
-    state = enum_in(ctx.t["carrier__kind"], mask)
+    return CondOut(enum_in(ctx.t["carrier__kind"], mask))
+
+
+_NEVER = np.int32(2**31 - 1)  # (evaluate.NEVER: no date from which it passes by itself)
+
+
+def tenancy_started(ctx: Ctx) -> CondOut:
+    """The tenancy has begun: its first day is day 1 of the first year of tenancy. A tenancy that
+    begins later passes by itself on its first day (「即将符合」 within the horizon)."""
     start = ctx.t["tenancy_start"]
-    return CondOut(all_of(state, tri(start.values <= ctx.on, start.known)))
+    days = start.values.astype(np.int32, copy=False)
+    started = days <= ctx.on_col
+    return CondOut(
+        tri(started, start.known),
+        passes_on=pick(start.known & ~started, days, _NEVER).astype(np.int32),
+        info={
+            "tenancy_start_date": days,
+            "gap_days": Later(lambda: (days - ctx.on_col).astype(np.int64)),
+        },
+    )
 
 
 _DEFAULT = "carrier_rent_reduction.default_schedule"
 
 
 def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: tenancy year, and the rent / property / utilities reduction in per-myriad."""
+    """Per row: tenancy year, and the rent / property / utilities reduction in per-myriad.
+
+    Before the tenancy begins the year is the first (the year that will apply on its first day;
+    ``tenancy_started`` fails meanwhile): there is no year 0."""
 
     def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         t = ctx.t
         start = t["tenancy_start"].values.astype(np.int32, copy=False)
-        year = completed_years(start, ctx.on_col).astype(np.int64) + 1
-        # The default schedule of each row's own district (a district may set its own): one
+        year = np.maximum(completed_years(start, ctx.on_col).astype(np.int64) + 1, 1)
+        uniq, inv = _schedule_codes(ctx)
+        # The default schedule of the district where each row's carrier is (README 27; a district
+        # may set its own and pays the difference), for the rows whose carrier has no schedule of its
+        # own (the others do not use it: it is neither cited nor 「参数待核实」 for them): one
         # schedule per version of the parameter, and none before any is in force (no reductions).
         param = ctx.param(_DEFAULT)
-        ver = ctx.full(ctx.version(_DEFAULT)).astype(np.int64)
+        ver = ctx.full(ctx.version(_DEFAULT, districts=_carrier_districts(ctx))).astype(np.int64)
+        ctx.unused(_DEFAULT, inv > 0)
         defaults = [
             [(int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"])) for r in thaw(v.value)]
             for v in param.versions
         ] + [[]]
-        uniq, inv = _schedule_codes(ctx)
         # Slots: the carriers' own schedules (code k ≥ 1 → slot k - 1), then the defaults by version.
         parsed = [parse_schedule(u) for u in uniq[1:]] + defaults
         slot = pick(inv > 0, inv - 1, len(uniq) - 1 + pick(ver >= 0, ver, len(param.versions)))
@@ -76,6 +99,25 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
     result: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = ctx.memo("schedule", make)
     return result
+
+
+def _carrier_districts(ctx: Ctx) -> np.ndarray | None:
+    """The district of each row's carrier, where the carrier and its district are known; else the
+    business's own district (the only district known for that row)."""
+    own = ctx.district()
+    carriers = ctx.tables.get("carriers")
+    if carriers is None or carriers.n == 0 or "district" not in carriers:
+        return own
+    ref = ctx.t["carrier_id"]
+    idx = ref.values.astype(np.int64, copy=False)
+    valid = ref.known & (idx != NO_REF)
+    safe = keep(valid, idx)
+    dist = carriers["district"]
+    has = valid & dist.known[safe]
+    theirs = dist.values.astype(np.int32, copy=False)[safe]
+    if own is None:
+        return pick(has, theirs, 0).astype(np.int32)
+    return pick(has, theirs, ctx.full(own)).astype(np.int32)
 
 
 def _schedule_codes(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
@@ -103,9 +145,18 @@ def within_schedule(ctx: Ctx) -> CondOut:
     year, r, p, u = _schedule_rates(ctx)
     any_rate = (r + p + u) > 0
     start = ctx.t["tenancy_start"]
+    _, inv = _schedule_codes(ctx)
     return CondOut(
         tri(any_rate, start.known),
-        info={"tenancy_year": year, "rent_permyriad": r, "property_permyriad": p, "utilities_permyriad": u},
+        info={
+            "tenancy_year": year,
+            "rent_permyriad": r,
+            "property_permyriad": p,
+            "utilities_permyriad": u,
+            "schedule_source": Later(
+                lambda: np.where(inv > 0, "载体自定方案", "所在区县默认方案").astype(object)
+            ),
+        },
     )
 
 
@@ -115,13 +166,25 @@ def bills_known(ctx: Ctx) -> CondOut:
     return CondOut(tri(np.ones(ctx.n, dtype=bool), known))
 
 
+_DEN = np.asarray([PERMYRIAD], dtype=np.int64)  # broadcasts against every row
+
+
+def _cut(fee: np.ndarray, permyriad: np.ndarray) -> np.ndarray:
+    """fee × permyriad / 10000, rounded half-up to the fen, exact for every fee in the input range
+    (< 10^15 fen, README 28): the whole ten-thousands of fen are cut exactly, and only the rest
+    (< 10000 fen) is multiplied and rounded, so nothing overflows (fee × 10000 may not fit)."""
+    fee = fee.astype(np.int64, copy=False)
+    whole, rest = np.divmod(fee, PERMYRIAD)
+    cut: np.ndarray = whole * permyriad + mul_rate_half_up(rest, permyriad, _DEN)
+    return cut
+
+
 def rent_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     t = ctx.t
     year, r, p, u = _schedule_rates(ctx)
-    den = np.asarray([PERMYRIAD], dtype=np.int64)  # broadcasts against every row
-    rent = mul_rate_half_up(t["rent_fen"].values.astype(np.int64, copy=False), r, den)
-    prop = mul_rate_half_up(t["property_fee_fen"].values.astype(np.int64, copy=False), p, den)
-    util = mul_rate_half_up(t["utilities_fen"].values.astype(np.int64, copy=False), u, den)
+    rent = _cut(t["rent_fen"].values, r)
+    prop = _cut(t["property_fee_fen"].values, p)
+    util = _cut(t["utilities_fen"].values, u)
     return AmountOut(
         rent + prop + util,
         info={
@@ -162,17 +225,27 @@ CARRIER_RENT_REDUCTION = Program(
             "in_carrier",
             "3.8",
             in_carrier,
-            "已入驻创业孵化基地或返乡创业园",
-            "未入驻创业孵化基地或返乡创业园",
-            facts=("carrier__kind", "tenancy_start"),
+            "入驻载体为创业孵化基地或返乡创业园",
+            "入驻载体不是创业孵化基地或返乡创业园",
+            facts=("carrier__kind",),
             params=("carrier_rent_reduction.carrier_kinds",),
+        ),
+        Condition(
+            "tenancy_started",
+            "3.8",
+            tenancy_started,
+            "入驻日期{tenancy_start_date}，已开始入驻",
+            "入驻日期{tenancy_start_date}尚未到，尚未开始入驻",
+            facts=("tenancy_start",),
+            gap_msg="还差{gap_days}天开始入驻（{tenancy_start_date}起）",
         ),
         Condition(
             "within_schedule",
             "3.8",
             within_schedule,
-            "入驻第{tenancy_year}年，减免比例：场租{rent_permyriad}、物业{property_permyriad}、水电{utilities_permyriad}",
-            "入驻第{tenancy_year}年，已超出载体减免方案的期限",
+            "入驻第{tenancy_year}年，按{schedule_source}减免：场租{rent_permyriad}、物业{property_permyriad}、"
+            "水电{utilities_permyriad}",
+            "入驻第{tenancy_year}年，{schedule_source}对该年次无减免（已超出减免期限或比例为0）",
             facts=("tenancy_start", "carrier__schedule"),
             params=("carrier_rent_reduction.default_schedule",),
         ),
@@ -316,7 +389,12 @@ def municipal(ctx: Ctx) -> CondOut:
     d, lvl = ctx.t["municipal_date"], ctx.t["level"]
     by_level = tri(lvl.values != FACTS["carriers"]["level"].code_of("district"), lvl.known)
     by_date = tri(d.values <= ctx.on, d.known)
-    return CondOut(pick(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_date": d.values})
+    since = Later(
+        lambda: np.where(
+            ctx.full(d.known), [f"（认定日期{from_day(int(x)).isoformat()}）" for x in ctx.full(d.values)], ""
+        ).astype(object)
+    )
+    return CondOut(pick(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_since": since})
 
 
 def _received_state(ctx: Ctx, flags: np.ndarray) -> TriArray:
@@ -399,7 +477,7 @@ CARRIER_AWARD = Program(
             "municipal",
             "3.8",
             municipal,
-            "已认定为市级及以上载体（认定日期{municipal_date}）",
+            "已认定为市级及以上载体{municipal_since}",
             "尚未认定为市级及以上载体",
             facts=("level", "municipal_date"),
         ),
