@@ -217,3 +217,46 @@ def test_municipal_by_level_does_not_quote_an_unknown_date():
     # the one-off award is determined; the performance award waits for its facts (README 36)
     assert r["status"] == "eligible" and r["amount_fen"] == 60000000
     assert {m["fact"] for m in r["missing"]} >= {"award_year", "rating", "municipal_date"}
+
+
+# ---- mentor_service_subsidy: amounts never wrap around in int64 ----
+
+
+def _mentor(units: int, **kw: Any) -> dict[str, Any]:
+    service = {
+        "id": "M1",
+        "mentor_id": "T001",
+        "district": 500101,
+        "level": "city",
+        "activity": "pairing",
+        "units": units,
+        "rating": "excellent",
+        "confirmed": True,
+        **kw,
+    }
+    return {"mentor_services": [service], "received": []}
+
+
+def test_mentor_amount_is_exact_for_a_large_workload():
+    """3 × 10^12 units × ¥2,000 × 1.2 = 7.2 × 10^17 fen fits in an amount; it used to be refused
+    (the intermediate units × rate × 2 × 6 passed 2^61)."""
+    r = _program(evaluate(_mentor(3 * 10**12), dt.date(2024, 6, 1)), "mentor_service_subsidy")
+    assert r["amount_fen"] == 3 * 10**12 * 200000 * 6 // 5
+
+
+def test_mentor_amount_too_large_to_hold_is_an_error_not_a_wrapped_amount():
+    """99,999,999,999,999 units × ¥2,000 wrapped around in int64 and was reported eligible with a
+    wrong amount of ¥15,532,559,262,902,483.84 (then the capitals crashed)."""
+    with pytest.raises(OverflowError, match="units"):
+        evaluate(_mentor(99_999_999_999_999, rating="good"), dt.date(2024, 6, 1))
+
+
+@pytest.mark.parametrize(("units", "rating"), [(1, "pass"), (3, "excellent"), (7, "good"), (13, "pass")])
+def test_mentor_amount_half_up_after_the_factor(units: int, rating: str):
+    factor = {"excellent": (6, 5), "good": (1, 1), "pass": (4, 5)}[rating]
+    r = _program(
+        evaluate(_mentor(units, rating=rating, activity="other", level="district"), dt.date(2024, 6, 1)),
+        "mentor_service_subsidy",
+    )
+    num, den = factor
+    assert r["amount_fen"] == (units * 20000 * num * 2 + den) // (2 * den)
