@@ -349,33 +349,41 @@ FREE_WORKSTATION = Program(
 # ---- carrier_award ------------------------------------------------------------------------------------
 
 
-def _award_register(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per carrier: one-off received, national bonus received, performance received for award_year."""
+def _award_register(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per carrier: one-off received, national bonus received, performance received for award_year,
+    and whether the register holds a carrier award whose period is none of ``oneoff``, ``national``
+    or ``performance:<four-digit year>`` (missing, 「2023」, …): such an entry may be any part, so
+    whether a part not otherwise recorded was received is unknown (as README choice 34)."""
 
-    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         n = ctx.n
         oneoff = np.zeros(n, dtype=bool)
         national = np.zeros(n, dtype=bool)
         perf = np.zeros(n, dtype=bool)
+        unclear = np.zeros(n, dtype=bool)
         rec = ctx.tables.get("received")
         if rec is not None and rec.n:
             sel = np.flatnonzero(rec["program"].values == "carrier_award")
             rows = rec["subject_row"].values[sel].astype(np.int64)
-            periods = rec["period"].values[sel]
+            period = rec["period"]
+            periods, known = period.values[sel], period.known[sel]
             award_year = ctx.t["award_year"].values
-            for r, p in zip(rows, periods, strict=True):  # the register of one program: small
+            for r, p, k in zip(rows, periods, known, strict=True):  # the register of one program: small
                 if not 0 <= r < n:
                     continue
-                text = str(p)
+                text = str(p).strip() if k else ""
+                year = text.removeprefix("performance:")
                 if text == "oneoff":
                     oneoff[r] = True
                 elif text == "national":
                     national[r] = True
-                elif text == f"performance:{award_year[r]}":
-                    perf[r] = True
-        return oneoff, national, perf
+                elif text.startswith("performance:") and len(year) == 4 and year.isdigit():
+                    perf[r] |= int(year) == int(award_year[r])
+                else:
+                    unclear[r] = True
+        return oneoff, national, perf, unclear
 
-    result: tuple[np.ndarray, np.ndarray, np.ndarray] = ctx.memo("award_register", make)
+    result: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = ctx.memo("award_register", make)
     return result
 
 
@@ -398,17 +406,28 @@ def municipal(ctx: Ctx) -> CondOut:
 
 
 def _received_state(ctx: Ctx, flags: np.ndarray) -> TriArray:
-    return tri(~flags, np.full(ctx.n, ctx.supplied("received"), dtype=bool))
+    """Not received: fails where the register records the part; unknown where the register was not
+    supplied or holds an entry of unclear period (which may be this part)."""
+    unclear = _award_register(ctx)[3]
+    return tri(~flags, ctx.supplied("received") & (flags | ~unclear))
+
+
+def register_clear(ctx: Ctx) -> CondOut:
+    """Which parts were already received can be told: the register is supplied and every carrier
+    award entry of the carrier names its part. (Carries the missing fact for the parts it leaves
+    unknown; it never fails.)"""
+    unclear = _award_register(ctx)[3]
+    return CondOut(tri(np.ones(ctx.n, dtype=bool), ctx.supplied("received") & ~unclear))
 
 
 def oneoff(ctx: Ctx) -> CondOut:
-    o, _, _ = _award_register(ctx)
+    o = _award_register(ctx)[0]
     return CondOut(_received_state(ctx, o))
 
 
 def performance(ctx: Ctx) -> CondOut:
     t = ctx.t
-    _, _, p = _award_register(ctx)
+    p = _award_register(ctx)[2]
     ay, rating, md = t["award_year"], t["rating"], t["municipal_date"]
     years = ctx.ints("carrier_award.performance_years")
     first = years_of(md.values.astype(np.int32, copy=False)).astype(np.int64) + 1
@@ -419,7 +438,7 @@ def performance(ctx: Ctx) -> CondOut:
 
 
 def national(ctx: Ctx) -> CondOut:
-    _, nat, _ = _award_register(ctx)
+    nat = _award_register(ctx)[1]
     d = ctx.t["national_date"]
     lvl = ctx.t["level"]
     # The current level decides when known; otherwise the date of national recognition.
@@ -480,6 +499,16 @@ CARRIER_AWARD = Program(
             "已认定为市级及以上载体{municipal_since}",
             "尚未认定为市级及以上载体",
             facts=("level", "municipal_date"),
+        ),
+        Condition(
+            "register_clear",
+            "3.8",
+            register_clear,
+            "已享受政策登记已提供，其中的载体奖补记录均写明构成",
+            "已享受政策登记已提供，其中的载体奖补记录均写明构成",
+            unknown_msg="无法判断已领取哪些奖补：未提供已享受政策登记，或其中有期间不明的载体奖补记录"
+            "（期间应为 oneoff、performance:年度 或 national）",
+            facts=("received",),
         ),
     ),
     any_of=(
