@@ -260,3 +260,19 @@ def test_mentor_amount_half_up_after_the_factor(units: int, rating: str):
     )
     num, den = factor
     assert r["amount_fen"] == (units * 20000 * num * 2 + den) // (2 * den)
+
+
+def test_free_workstation_is_in_kind_and_lists_no_funding_source():
+    """「实物支持，无资金」: the result used to list 「市级及以上资金 ¥0.00」 as its funding."""
+    case = {
+        "person": {
+            "id": "P1",
+            "birth_date": "1990-05-01",
+            "groups": [],
+            "startup_intention": True,
+            "holds_free_workstation": False,
+        }
+    }
+    r = _program(evaluate(case, dt.date(2024, 6, 1)), "free_workstation")
+    assert r["status"] == "eligible"
+    assert "funding" not in r

@@ -342,6 +342,7 @@ FREE_WORKSTATION = Program(
     any_of_label="青年人才或农村建档立卡贫困人员",
     amount=workstation_amount,
     amount_msg="免费工位，期限{term_months}个月（实物支持，无资金）",
+    funded=False,  # in kind: no public money is paid, so no funding source is listed
     amount_params=("free_workstation.term_months",),
 )
 
@@ -431,10 +432,35 @@ def performance(ctx: Ctx) -> CondOut:
     ay, rating, md = t["award_year"], t["rating"], t["municipal_date"]
     years = ctx.ints("carrier_award.performance_years")
     first = years_of(md.values.astype(np.int32, copy=False)).astype(np.int64) + 1
-    in_window = (ay.values >= first) & (ay.values < first + years) & (ay.values < years_of(ctx.on_col))
+    this_year = years_of(ctx.on_col).astype(np.int64)
+    in_years = (ay.values >= first) & (ay.values < first + years)
+    ended = ay.values < this_year
     rated = rating.values != FACTS["carriers"]["rating"].code_of("none")
-    state = all_of(tri(in_window, ay.known & md.known), tri(rated, rating.known), _received_state(ctx, p))
-    return CondOut(state, info={"award_year": ay.values, "years": years})
+    received = _received_state(ctx, p)
+    state = all_of(tri(in_years & ended, ay.known & md.known), tri(rated, rating.known), received)
+
+    def reason() -> np.ndarray:  # (quoted by a failed condition's message only: why, row by row)
+        full = ctx.full
+        a_year, a_known, d_known = full(ay.values).tolist(), full(ay.known).tolist(), full(md.known).tolist()
+        f_year, n_years = full(first).tolist(), full(np.broadcast_to(years, first.shape)).tolist()
+        inside, rated_, r_known = full(in_years).tolist(), full(rated).tolist(), full(rating.known).tolist()
+        got, now = full(received).tolist(), int(this_year.reshape(-1)[0])
+        out = np.empty(ctx.n, dtype=object)
+        for i in range(ctx.n):
+            why = []
+            if a_known[i] and d_known[i] and not inside[i]:
+                last = f_year[i] + n_years[i] - 1
+                why.append(f"不在认定后的{n_years[i]}个完整年度（{f_year[i]}—{last}年度）内")
+            if a_known[i] and a_year[i] >= now:
+                why.append(f"{a_year[i]}年度尚未结束，结束后按评估等次核定")
+            if r_known[i] and not rated_[i]:
+                why.append("该年度未评定绩效等次")
+            if got[i] == 0:
+                why.append("该年度绩效奖补已领取")
+            out[i] = "；".join(why)
+        return out
+
+    return CondOut(state, info={"award_year": ay.values, "years": years, "perf_reason": Later(reason)})
 
 
 def national(ctx: Ctx) -> CondOut:
@@ -525,7 +551,7 @@ CARRIER_AWARD = Program(
             "3.8",
             performance,
             "{award_year}年度在认定后{years}年内且已评定绩效等次",
-            "{award_year}年度不在绩效奖补期内、未评定等次或已领取",
+            "{award_year}年度不能享受绩效奖补：{perf_reason}",
             facts=("award_year", "rating", "municipal_date"),
             params=("carrier_award.performance_years",),
         ),
