@@ -20,7 +20,7 @@ from xiangchuang.engine.programs.common import (
     is_true,
 )
 from xiangchuang.engine.schedule import PERMYRIAD, parse_schedule
-from xiangchuang.engine.tri import PASS, TriArray, all_of, tri
+from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, tri
 from xiangchuang.engine.vec import keep, pick
 
 # ---- carrier_rent_reduction ------------------------------------------------------------------------
@@ -470,7 +470,22 @@ def national(ctx: Ctx) -> CondOut:
     # The current level decides when known; otherwise the date of national recognition.
     by_level = enum_is(lvl, "carriers", "level", "national")
     by_date = tri(d.values <= ctx.on, d.known)
-    return CondOut(all_of(pick(lvl.known, by_level, by_date).astype(np.int8), _received_state(ctx, nat)))
+    promoted = pick(lvl.known, by_level, by_date).astype(np.int8)
+
+    def reason() -> np.ndarray:  # (quoted by a failed condition's message only)
+        not_promoted, got = (ctx.full(promoted) == FAIL).tolist(), ctx.full(nat).tolist()
+        out = np.empty(ctx.n, dtype=object)
+        for i in range(ctx.n):
+            out[i] = "；".join(
+                [
+                    w
+                    for w, x in (("未晋升为国家级载体", not_promoted[i]), ("已领取国家级追加奖补", got[i]))
+                    if x
+                ]
+            )
+        return out
+
+    return CondOut(all_of(promoted, _received_state(ctx, nat)), info={"national_reason": Later(reason)})
 
 
 def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -560,7 +575,7 @@ CARRIER_AWARD = Program(
             "3.8",
             national,
             "已晋升国家级且未领取追加奖补",
-            "未晋升国家级或已领取追加奖补",
+            "不能享受国家级追加奖补：{national_reason}",
             facts=("national_date", "level"),
         ),
     ),
