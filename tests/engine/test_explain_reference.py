@@ -25,7 +25,7 @@ from xiangchuang.engine.explain import _DERIVED, _PREFIX, STATUS, STATUS_ZH
 from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
-from xiangchuang.engine.program import Condition, Later
+from xiangchuang.engine.program import NOT_USED, Condition, Later
 from xiangchuang.engine.tri import FAIL, NAMES, PASS, UNKNOWN
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -114,11 +114,18 @@ class _Vars:
         if key == "on":
             return from_day(self._outcome.ctx.on).isoformat()
         ver = self._outcome.ctx.used.get(key)
-        if ver is not None:
+        if ver is not None and _uses(self._outcome, key, i):
             v = int(ver[i]) if len(ver) > i else int(ver[0])
             p = self._ex.params[key]
             return _format_param(p.versions[v].value if v >= 0 else None, p.unit)
         return default
+
+
+def _uses(outcome: Outcome, name: str, i: int) -> bool:
+    """Whether row ``i`` used parameter ``name`` (read for every row, it may not count for some:
+    ``NOT_USED``, e.g. the default rent schedule for a carrier with its own)."""
+    ver = outcome.ctx.used.get(name)
+    return ver is not None and int(ver[i] if len(ver) > i else ver[0]) != NOT_USED
 
 
 def _param_doc(params: ParameterSet, name: str, version: int) -> dict[str, Any]:
@@ -161,7 +168,7 @@ class _RefExplainer:
             "status": NAMES[state],
             "clause": c.clause,
             "message": _fill(template, variables),
-            "parameters": [self._used_param(outcome, n, i) for n in c.params if n in outcome.ctx.used],
+            "parameters": [self._used_param(outcome, n, i) for n in c.params if _uses(outcome, n, i)],
             "missing": missing,
         }
         if group:
@@ -198,7 +205,7 @@ class _RefExplainer:
                     missing.append({"fact": n, "label": _fact_label(prog.subject, n)})
         amount = int(outcome.amount[i]) if status == "eligible" else (0 if status == "ineligible" else None)
         amount_vars = _Vars(self, outcome, i, outcome.amount_out.info)
-        used_names = sorted(set(outcome.ctx.used))
+        used_names = sorted(n for n in outcome.ctx.used if _uses(outcome, n, i))
         params_docs = [self._used_param(outcome, n, i) for n in used_names]
         doc: dict[str, Any] = {
             "program": prog.id,

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from xiangchuang.engine.assemble import Facts, assemble
 from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.facts import SHARED_MAX, filled
-from xiangchuang.engine.parameters import ParameterSet, load_parameters
+from xiangchuang.engine.parameters import NO_VERSION, ParameterSet, load_parameters
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs import PROGRAMS
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
@@ -233,11 +233,11 @@ def _lacking(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], Later] | None:
     bad: list[tuple[str, npt.NDArray[np.bool_]]] = []
     for name, ver in ctx.used.items():
         if ver.shape == (1,):
-            if ver.item() >= 0:
+            if ver.item() != NO_VERSION:  # (a value, or NOT_USED: the row did not use it)
                 continue
             bad.append((name, filled(np.bool_, True, ctx.n)))
         else:
-            miss = ver < 0
+            miss = ver == NO_VERSION
             if miss.any():
                 bad.append((name, ctx.full(miss)))
     if not bad:

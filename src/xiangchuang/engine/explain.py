@@ -25,7 +25,7 @@ from xiangchuang.engine.evaluate import AMOUNT_KNOWN, IN_FORCE, NEVER, Outcome, 
 from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
-from xiangchuang.engine.program import Condition, Later, Program
+from xiangchuang.engine.program import NOT_USED, Condition, Later, Program
 from xiangchuang.engine.tri import NAMES, UNKNOWN
 
 STATUS = {0: "ineligible", 1: "undetermined", 2: "eligible"}
@@ -246,17 +246,22 @@ def _param_doc_uncached(params: ParameterSet, name: str, version: int) -> dict[s
 class _RowParams(dict[str, _Cited]):
     """The parameters one row used, by name: their (shared) documents and quoted values. Filled
     with every parameter used when made; one used later (by a message's ``Later`` value) is looked
-    up on first use."""
+    up on first use. Parameters read for every row but not used by this one (``NOT_USED``) are in
+    ``skipped``: never cited."""
 
-    __slots__ = ("_docs", "_i", "_params", "_used")
+    __slots__ = ("_docs", "_i", "_params", "_used", "skipped")
 
     def __init__(self, params: ParameterSet, docs: _ByName, outcome: Outcome, i: int) -> None:
         self._params = params
         self._docs = docs
         self._used = used = outcome.ctx.used
         self._i = i
+        self.skipped: frozenset[str] | set[str] = frozenset()
         for name, ver in used.items():
             version = ver.item(i) if not i or ver.shape[0] > i else ver.item(0)
+            if version == NOT_USED:
+                self.skipped = {*self.skipped, name}
+                continue
             versions = docs.get(name)
             got = versions.get(version) if versions is not None else None
             self[name] = got if got is not None else _cited(params, docs, name, version)
@@ -298,7 +303,7 @@ def _render(
             out[k] = _quote(key, value, i)
         elif key == "on":
             out[k] = _day_text(outcome.ctx.on)
-        elif key in outcome.ctx.used:
+        elif key in outcome.ctx.used and key not in row.skipped:
             out[k] = row[key][1]
         else:
             out[k] = "{" + key + "}"
@@ -400,9 +405,10 @@ class Explainer:
             if not cites:
                 doc["parameters"] = []
             elif len(cites) == 1:
-                doc["parameters"] = [row[cites[0]][0].copy()] if cites[0] in used else []
+                cite = cites[0]
+                doc["parameters"] = [row[cite][0].copy()] if cite in used and cite not in row.skipped else []
             else:
-                doc["parameters"] = [row[n][0].copy() for n in cites if n in used]
+                doc["parameters"] = [row[n][0].copy() for n in cites if n in used and n not in row.skipped]
             if with_missing:
                 doc["missing"] = list(missing)
             if group:
@@ -444,6 +450,8 @@ class Explainer:
         params_docs: list[dict[str, Any]] = []
         pending: list[str] = []
         for name in sorted(ctx.used):
+            if name in row.skipped:
+                continue
             cited, _, pending_name = row[name]
             params_docs.append(cited.copy())
             if pending_name is not None:

@@ -26,6 +26,10 @@ IntArray = npt.NDArray[np.int64]
 DayArray = npt.NDArray[np.int32]
 Info = dict[str, "npt.NDArray[Any] | Later"]
 
+# In ``Ctx.used``: a row that read the parameter but whose result it did not decide (e.g. a carrier's
+# own rent schedule instead of the default): not cited, not 「参数待核实」, never "not in force".
+NOT_USED = -2
+
 
 class Later:
     """A value a message may quote that costs a pass over the rows: computed only when an
@@ -185,6 +189,13 @@ class Ctx:
             self._at_on[name] = got
         self.used[name] = got
         return got
+
+    def unused(self, name: str, rows: npt.NDArray[np.bool_]) -> None:
+        """Mark ``rows`` as not using parameter ``name`` (read for every row by :meth:`version`):
+        their explanations neither cite it nor list it as pending, and its having no value in force
+        does not fail them."""
+        ver = self.full(self.used[name])
+        self.used[name] = pick(self.full(rows), NOT_USED, ver).astype(np.int32)
 
     def release(self) -> None:
         """Drop the intermediate columns shared between conditions (kept: the parameter versions

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from xiangchuang.engine.dates import anniversary, completed_years, years_of
+from xiangchuang.engine.dates import anniversary, completed_years, from_day, years_of
 from xiangchuang.engine.facts import FACTS, NO_REF
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw, yuan_to_fen
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
     enum_codes_mask,
     enum_in,
@@ -20,7 +20,7 @@ from xiangchuang.engine.programs.common import (
     is_true,
 )
 from xiangchuang.engine.schedule import PERMYRIAD, parse_schedule
-from xiangchuang.engine.tri import PASS, TriArray, all_of, tri
+from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, tri
 from xiangchuang.engine.vec import keep, pick
 
 # ---- carrier_rent_reduction ------------------------------------------------------------------------
@@ -36,30 +36,53 @@ def founded_by_returning(ctx: Ctx) -> CondOut:
 
 def in_carrier(ctx: Ctx) -> CondOut:
     mask = enum_codes_mask(ctx, "carrier_rent_reduction.carrier_kinds", "carriers", "kind")
-    state = enum_in(ctx.t["carrier__kind"], mask)
+    return CondOut(enum_in(ctx.t["carrier__kind"], mask))
+
+
+_NEVER = np.int32(2**31 - 1)  # (evaluate.NEVER: no date from which it passes by itself)
+
+
+def tenancy_started(ctx: Ctx) -> CondOut:
+    """The tenancy has begun: its first day is day 1 of the first year of tenancy. A tenancy that
+    begins later passes by itself on its first day (「即将符合」 within the horizon)."""
     start = ctx.t["tenancy_start"]
-    return CondOut(all_of(state, tri(start.values <= ctx.on, start.known)))
+    days = start.values.astype(np.int32, copy=False)
+    started = days <= ctx.on_col
+    return CondOut(
+        tri(started, start.known),
+        passes_on=pick(start.known & ~started, days, _NEVER).astype(np.int32),
+        info={
+            "tenancy_start_date": days,
+            "gap_days": Later(lambda: (days - ctx.on_col).astype(np.int64)),
+        },
+    )
 
 
 _DEFAULT = "carrier_rent_reduction.default_schedule"
 
 
 def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: tenancy year, and the rent / property / utilities reduction in per-myriad."""
+    """Per row: tenancy year, and the rent / property / utilities reduction in per-myriad.
+
+    Before the tenancy begins the year is the first (the year that will apply on its first day;
+    ``tenancy_started`` fails meanwhile): there is no year 0."""
 
     def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         t = ctx.t
         start = t["tenancy_start"].values.astype(np.int32, copy=False)
-        year = completed_years(start, ctx.on_col).astype(np.int64) + 1
-        # The default schedule of each row's own district (a district may set its own): one
+        year = np.maximum(completed_years(start, ctx.on_col).astype(np.int64) + 1, 1)
+        uniq, inv = _schedule_codes(ctx)
+        # The default schedule of the district where each row's carrier is (README 27; a district
+        # may set its own and pays the difference), for the rows whose carrier has no schedule of its
+        # own (the others do not use it: it is neither cited nor 「参数待核实」 for them): one
         # schedule per version of the parameter, and none before any is in force (no reductions).
         param = ctx.param(_DEFAULT)
-        ver = ctx.full(ctx.version(_DEFAULT)).astype(np.int64)
+        ver = ctx.full(ctx.version(_DEFAULT, districts=_carrier_districts(ctx))).astype(np.int64)
+        ctx.unused(_DEFAULT, inv > 0)
         defaults = [
             [(int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"])) for r in thaw(v.value)]
             for v in param.versions
         ] + [[]]
-        uniq, inv = _schedule_codes(ctx)
         # Slots: the carriers' own schedules (code k ≥ 1 → slot k - 1), then the defaults by version.
         parsed = [parse_schedule(u) for u in uniq[1:]] + defaults
         slot = pick(inv > 0, inv - 1, len(uniq) - 1 + pick(ver >= 0, ver, len(param.versions)))
@@ -76,6 +99,25 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
     result: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = ctx.memo("schedule", make)
     return result
+
+
+def _carrier_districts(ctx: Ctx) -> np.ndarray | None:
+    """The district of each row's carrier, where the carrier and its district are known; else the
+    business's own district (the only district known for that row)."""
+    own = ctx.district()
+    carriers = ctx.tables.get("carriers")
+    if carriers is None or carriers.n == 0 or "district" not in carriers:
+        return own
+    ref = ctx.t["carrier_id"]
+    idx = ref.values.astype(np.int64, copy=False)
+    valid = ref.known & (idx != NO_REF)
+    safe = keep(valid, idx)
+    dist = carriers["district"]
+    has = valid & dist.known[safe]
+    theirs = dist.values.astype(np.int32, copy=False)[safe]
+    if own is None:
+        return pick(has, theirs, 0).astype(np.int32)
+    return pick(has, theirs, ctx.full(own)).astype(np.int32)
 
 
 def _schedule_codes(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
@@ -103,9 +145,18 @@ def within_schedule(ctx: Ctx) -> CondOut:
     year, r, p, u = _schedule_rates(ctx)
     any_rate = (r + p + u) > 0
     start = ctx.t["tenancy_start"]
+    _, inv = _schedule_codes(ctx)
     return CondOut(
         tri(any_rate, start.known),
-        info={"tenancy_year": year, "rent_permyriad": r, "property_permyriad": p, "utilities_permyriad": u},
+        info={
+            "tenancy_year": year,
+            "rent_permyriad": r,
+            "property_permyriad": p,
+            "utilities_permyriad": u,
+            "schedule_source": Later(
+                lambda: np.where(inv > 0, "载体自定方案", "所在区县默认方案").astype(object)
+            ),
+        },
     )
 
 
@@ -115,13 +166,25 @@ def bills_known(ctx: Ctx) -> CondOut:
     return CondOut(tri(np.ones(ctx.n, dtype=bool), known))
 
 
+_DEN = np.asarray([PERMYRIAD], dtype=np.int64)  # broadcasts against every row
+
+
+def _cut(fee: np.ndarray, permyriad: np.ndarray) -> np.ndarray:
+    """fee × permyriad / 10000, rounded half-up to the fen, exact for every fee in the input range
+    (< 10^15 fen, README 28): the whole ten-thousands of fen are cut exactly, and only the rest
+    (< 10000 fen) is multiplied and rounded, so nothing overflows (fee × 10000 may not fit)."""
+    fee = fee.astype(np.int64, copy=False)
+    whole, rest = np.divmod(fee, PERMYRIAD)
+    cut: np.ndarray = whole * permyriad + mul_rate_half_up(rest, permyriad, _DEN)
+    return cut
+
+
 def rent_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     t = ctx.t
     year, r, p, u = _schedule_rates(ctx)
-    den = np.asarray([PERMYRIAD], dtype=np.int64)  # broadcasts against every row
-    rent = mul_rate_half_up(t["rent_fen"].values.astype(np.int64, copy=False), r, den)
-    prop = mul_rate_half_up(t["property_fee_fen"].values.astype(np.int64, copy=False), p, den)
-    util = mul_rate_half_up(t["utilities_fen"].values.astype(np.int64, copy=False), u, den)
+    rent = _cut(t["rent_fen"].values, r)
+    prop = _cut(t["property_fee_fen"].values, p)
+    util = _cut(t["utilities_fen"].values, u)
     return AmountOut(
         rent + prop + util,
         info={
@@ -162,17 +225,27 @@ CARRIER_RENT_REDUCTION = Program(
             "in_carrier",
             "3.8",
             in_carrier,
-            "已入驻创业孵化基地或返乡创业园",
-            "未入驻创业孵化基地或返乡创业园",
-            facts=("carrier__kind", "tenancy_start"),
+            "入驻载体为创业孵化基地或返乡创业园",
+            "入驻载体不是创业孵化基地或返乡创业园",
+            facts=("carrier__kind",),
             params=("carrier_rent_reduction.carrier_kinds",),
+        ),
+        Condition(
+            "tenancy_started",
+            "3.8",
+            tenancy_started,
+            "入驻日期{tenancy_start_date}，已开始入驻",
+            "入驻日期{tenancy_start_date}尚未到，尚未开始入驻",
+            facts=("tenancy_start",),
+            gap_msg="还差{gap_days}天开始入驻（{tenancy_start_date}起）",
         ),
         Condition(
             "within_schedule",
             "3.8",
             within_schedule,
-            "入驻第{tenancy_year}年，减免比例：场租{rent_permyriad}、物业{property_permyriad}、水电{utilities_permyriad}",
-            "入驻第{tenancy_year}年，已超出载体减免方案的期限",
+            "入驻第{tenancy_year}年，按{schedule_source}减免：场租{rent_permyriad}、物业{property_permyriad}、"
+            "水电{utilities_permyriad}",
+            "入驻第{tenancy_year}年，{schedule_source}对该年次无减免（已超出减免期限或比例为0）",
             facts=("tenancy_start", "carrier__schedule"),
             params=("carrier_rent_reduction.default_schedule",),
         ),
@@ -269,6 +342,7 @@ FREE_WORKSTATION = Program(
     any_of_label="青年人才或农村建档立卡贫困人员",
     amount=workstation_amount,
     amount_msg="免费工位，期限{term_months}个月（实物支持，无资金）",
+    funded=False,  # in kind: no public money is paid, so no funding source is listed
     amount_params=("free_workstation.term_months",),
 )
 
@@ -276,33 +350,41 @@ FREE_WORKSTATION = Program(
 # ---- carrier_award ------------------------------------------------------------------------------------
 
 
-def _award_register(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per carrier: one-off received, national bonus received, performance received for award_year."""
+def _award_register(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per carrier: one-off received, national bonus received, performance received for award_year,
+    and whether the register holds a carrier award whose period is none of ``oneoff``, ``national``
+    or ``performance:<four-digit year>`` (missing, 「2023」, …): such an entry may be any part, so
+    whether a part not otherwise recorded was received is unknown (as README choice 34)."""
 
-    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         n = ctx.n
         oneoff = np.zeros(n, dtype=bool)
         national = np.zeros(n, dtype=bool)
         perf = np.zeros(n, dtype=bool)
+        unclear = np.zeros(n, dtype=bool)
         rec = ctx.tables.get("received")
         if rec is not None and rec.n:
             sel = np.flatnonzero(rec["program"].values == "carrier_award")
             rows = rec["subject_row"].values[sel].astype(np.int64)
-            periods = rec["period"].values[sel]
+            period = rec["period"]
+            periods, known = period.values[sel], period.known[sel]
             award_year = ctx.t["award_year"].values
-            for r, p in zip(rows, periods, strict=True):  # the register of one program: small
+            for r, p, k in zip(rows, periods, known, strict=True):  # the register of one program: small
                 if not 0 <= r < n:
                     continue
-                text = str(p)
+                text = str(p).strip() if k else ""
+                year = text.removeprefix("performance:")
                 if text == "oneoff":
                     oneoff[r] = True
                 elif text == "national":
                     national[r] = True
-                elif text == f"performance:{award_year[r]}":
-                    perf[r] = True
-        return oneoff, national, perf
+                elif text.startswith("performance:") and len(year) == 4 and year.isdigit():
+                    perf[r] |= int(year) == int(award_year[r])
+                else:
+                    unclear[r] = True
+        return oneoff, national, perf, unclear
 
-    result: tuple[np.ndarray, np.ndarray, np.ndarray] = ctx.memo("award_register", make)
+    result: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = ctx.memo("award_register", make)
     return result
 
 
@@ -316,38 +398,94 @@ def municipal(ctx: Ctx) -> CondOut:
     d, lvl = ctx.t["municipal_date"], ctx.t["level"]
     by_level = tri(lvl.values != FACTS["carriers"]["level"].code_of("district"), lvl.known)
     by_date = tri(d.values <= ctx.on, d.known)
-    return CondOut(pick(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_date": d.values})
+    since = Later(
+        lambda: np.where(
+            ctx.full(d.known), [f"（认定日期{from_day(int(x)).isoformat()}）" for x in ctx.full(d.values)], ""
+        ).astype(object)
+    )
+    return CondOut(pick(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_since": since})
 
 
 def _received_state(ctx: Ctx, flags: np.ndarray) -> TriArray:
-    return tri(~flags, np.full(ctx.n, ctx.supplied("received"), dtype=bool))
+    """Not received: fails where the register records the part; unknown where the register was not
+    supplied or holds an entry of unclear period (which may be this part)."""
+    unclear = _award_register(ctx)[3]
+    return tri(~flags, ctx.supplied("received") & (flags | ~unclear))
+
+
+def register_clear(ctx: Ctx) -> CondOut:
+    """Which parts were already received can be told: the register is supplied and every carrier
+    award entry of the carrier names its part. (Carries the missing fact for the parts it leaves
+    unknown; it never fails.)"""
+    unclear = _award_register(ctx)[3]
+    return CondOut(tri(np.ones(ctx.n, dtype=bool), ctx.supplied("received") & ~unclear))
 
 
 def oneoff(ctx: Ctx) -> CondOut:
-    o, _, _ = _award_register(ctx)
+    o = _award_register(ctx)[0]
     return CondOut(_received_state(ctx, o))
 
 
 def performance(ctx: Ctx) -> CondOut:
     t = ctx.t
-    _, _, p = _award_register(ctx)
+    p = _award_register(ctx)[2]
     ay, rating, md = t["award_year"], t["rating"], t["municipal_date"]
     years = ctx.ints("carrier_award.performance_years")
     first = years_of(md.values.astype(np.int32, copy=False)).astype(np.int64) + 1
-    in_window = (ay.values >= first) & (ay.values < first + years) & (ay.values < years_of(ctx.on_col))
+    this_year = years_of(ctx.on_col).astype(np.int64)
+    in_years = (ay.values >= first) & (ay.values < first + years)
+    ended = ay.values < this_year
     rated = rating.values != FACTS["carriers"]["rating"].code_of("none")
-    state = all_of(tri(in_window, ay.known & md.known), tri(rated, rating.known), _received_state(ctx, p))
-    return CondOut(state, info={"award_year": ay.values, "years": years})
+    received = _received_state(ctx, p)
+    state = all_of(tri(in_years & ended, ay.known & md.known), tri(rated, rating.known), received)
+
+    def reason() -> np.ndarray:  # (quoted by a failed condition's message only: why, row by row)
+        full = ctx.full
+        a_year, a_known, d_known = full(ay.values).tolist(), full(ay.known).tolist(), full(md.known).tolist()
+        f_year, n_years = full(first).tolist(), full(np.broadcast_to(years, first.shape)).tolist()
+        inside, rated_, r_known = full(in_years).tolist(), full(rated).tolist(), full(rating.known).tolist()
+        got, now = full(received).tolist(), int(this_year.reshape(-1)[0])
+        out = np.empty(ctx.n, dtype=object)
+        for i in range(ctx.n):
+            why = []
+            if a_known[i] and d_known[i] and not inside[i]:
+                last = f_year[i] + n_years[i] - 1
+                why.append(f"不在认定后的{n_years[i]}个完整年度（{f_year[i]}—{last}年度）内")
+            if a_known[i] and a_year[i] >= now:
+                why.append(f"{a_year[i]}年度尚未结束，结束后按评估等次核定")
+            if r_known[i] and not rated_[i]:
+                why.append("该年度未评定绩效等次")
+            if got[i] == 0:
+                why.append("该年度绩效奖补已领取")
+            out[i] = "；".join(why)
+        return out
+
+    return CondOut(state, info={"award_year": ay.values, "years": years, "perf_reason": Later(reason)})
 
 
 def national(ctx: Ctx) -> CondOut:
-    _, nat, _ = _award_register(ctx)
+    nat = _award_register(ctx)[1]
     d = ctx.t["national_date"]
     lvl = ctx.t["level"]
     # The current level decides when known; otherwise the date of national recognition.
     by_level = enum_is(lvl, "carriers", "level", "national")
     by_date = tri(d.values <= ctx.on, d.known)
-    return CondOut(all_of(pick(lvl.known, by_level, by_date).astype(np.int8), _received_state(ctx, nat)))
+    promoted = pick(lvl.known, by_level, by_date).astype(np.int8)
+
+    def reason() -> np.ndarray:  # (quoted by a failed condition's message only)
+        not_promoted, got = (ctx.full(promoted) == FAIL).tolist(), ctx.full(nat).tolist()
+        out = np.empty(ctx.n, dtype=object)
+        for i in range(ctx.n):
+            out[i] = "；".join(
+                [
+                    w
+                    for w, x in (("未晋升为国家级载体", not_promoted[i]), ("已领取国家级追加奖补", got[i]))
+                    if x
+                ]
+            )
+        return out
+
+    return CondOut(all_of(promoted, _received_state(ctx, nat)), info={"national_reason": Later(reason)})
 
 
 def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -399,9 +537,19 @@ CARRIER_AWARD = Program(
             "municipal",
             "3.8",
             municipal,
-            "已认定为市级及以上载体（认定日期{municipal_date}）",
+            "已认定为市级及以上载体{municipal_since}",
             "尚未认定为市级及以上载体",
             facts=("level", "municipal_date"),
+        ),
+        Condition(
+            "register_clear",
+            "3.8",
+            register_clear,
+            "已享受政策登记已提供，其中的载体奖补记录均写明构成",
+            "已享受政策登记已提供，其中的载体奖补记录均写明构成",
+            unknown_msg="无法判断已领取哪些奖补：未提供已享受政策登记，或其中有期间不明的载体奖补记录"
+            "（期间应为 oneoff、performance:年度 或 national）",
+            facts=("received",),
         ),
     ),
     any_of=(
@@ -418,7 +566,7 @@ CARRIER_AWARD = Program(
             "3.8",
             performance,
             "{award_year}年度在认定后{years}年内且已评定绩效等次",
-            "{award_year}年度不在绩效奖补期内、未评定等次或已领取",
+            "{award_year}年度不能享受绩效奖补：{perf_reason}",
             facts=("award_year", "rating", "municipal_date"),
             params=("carrier_award.performance_years",),
         ),
@@ -427,7 +575,7 @@ CARRIER_AWARD = Program(
             "3.8",
             national,
             "已晋升国家级且未领取追加奖补",
-            "未晋升国家级或已领取追加奖补",
+            "不能享受国家级追加奖补：{national_reason}",
             facts=("national_date", "level"),
         ),
     ),

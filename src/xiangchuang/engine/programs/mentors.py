@@ -83,10 +83,25 @@ def not_received(ctx: Ctx) -> CondOut:
     return none_received(ctx.t["mentor_service_subsidy_received"])
 
 
+_LIMIT = 2**62
+
+
+def _units_amount(units: np.ndarray, per_unit: np.ndarray, fnum: np.ndarray, fden: np.ndarray) -> np.ndarray:
+    """units × per_unit × fnum / fden rounded half-up to the fen, exact: the whole multiples of the
+    denominator are multiplied exactly and only the rest (< fden units) is rounded, so no product
+    wraps around in int64 (a silent wrong amount); an amount that cannot be held in fen at all is
+    an error, never a guess."""
+    num = per_unit * fnum  # (a rate in fen times a small factor numerator)
+    whole, rest = np.divmod(units, fden)
+    if whole.size and int(np.abs(whole).max()) * int(np.abs(num).max()) >= _LIMIT:
+        raise OverflowError("金额超出可精确计算的范围：服务工作量（units）过大")
+    out: np.ndarray = whole * num + mul_rate_half_up(rest, num, fden)
+    return out
+
+
 def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     rate, fnum, fden = _tables(ctx)
     units = ctx.t["units"].values.astype(np.int64, copy=False)
-    base = units * rate
 
     def factor() -> np.ndarray:  # (quoted by the explanation only: the row's own factor, exact)
         return np.asarray(
@@ -95,7 +110,8 @@ def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         )
 
     return AmountOut(
-        mul_rate_half_up(base, fnum, fden), info={"rate_fen": rate, "units": units, "factor": Later(factor)}
+        _units_amount(units, rate, fnum, fden),
+        info={"rate_fen": rate, "units": units, "factor": Later(factor)},
     )
 
 
