@@ -123,6 +123,8 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
             if not isinstance(raw, list):
                 raise CaseError(path, "人员类别须为列表，如 [college_graduate, veteran]")
             return group_mask([str(x) for x in raw])
+        if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+            raise CaseError(path, f"{fact.label}须为文本（或整数），不能是{_TYPE_ZH.get(type(raw), '此类取值')}")
         text = str(raw)
         if fact.check is not None:
             try:
@@ -142,6 +144,8 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
             message = f"{fact.label}的取值无法识别（{raw!r}）"
         raise CaseError(path, message) from exc
 
+
+_TYPE_ZH: Final[dict[type, str]] = {bool: "真假值", float: "小数", list: "列表", dict: "对象"}
 
 _SLOW: Final = object()  # a fast parser's "not the common form: ask _parse_value"
 _EPOCH_ORDINAL: Final = EPOCH.toordinal()

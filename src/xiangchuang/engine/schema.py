@@ -26,8 +26,11 @@ def _fact_schema(f: Fact) -> dict[str, Any]:
         base.update(type="string", enum=list(f.choices))
     elif f.kind == "groups":
         base.update(type="array", items={"type": "string", "enum": list(GROUPS)}, uniqueItems=True)
-    else:
-        base.update(type="string")
+    else:  # id, ref, text: a number is read as its text (e.g. a period 2023)
+        base.update(type=["string", "integer"])
+    # null, like a missing key, means "unknown" (PROVISIONS §0), which the case loader accepts.
+    types = base["type"]
+    base["type"] = [*types, "null"] if isinstance(types, list) else [types, "null"]
     return base
 
 
