@@ -63,8 +63,14 @@ def test_every_worked_case_matches_the_case_schema():
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
-        ('{"business": {"id": "B1"}, "received": [{"program": "startup_subsidy", "period": true}]}', "received[0].period"),
-        ('{"business": {"id": "B1"}, "received": [{"program": "startup_subsidy", "period": 2023.5}]}', "不能是小数"),
+        (
+            '{"business": {"id": "B1"}, "received": [{"program": "startup_subsidy", "period": true}]}',
+            "received[0].period",
+        ),
+        (
+            '{"business": {"id": "B1"}, "received": [{"program": "startup_subsidy", "period": 2023.5}]}',
+            "不能是小数",
+        ),
         ('{"business": {"registration_date": "2021-02-30"}}', "business.registration_date"),
         ('{"business": {"staff_count": 1.5}}', "business.staff_count"),
         ('{"person": {"groups": ["martian"]}}', "未知的人员类别"),

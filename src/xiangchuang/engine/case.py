@@ -124,7 +124,9 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
                 raise CaseError(path, "人员类别须为列表，如 [college_graduate, veteran]")
             return group_mask([str(x) for x in raw])
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-            raise CaseError(path, f"{fact.label}须为文本（或整数），不能是{_TYPE_ZH.get(type(raw), '此类取值')}")
+            raise CaseError(
+                path, f"{fact.label}须为文本（或整数），不能是{_TYPE_ZH.get(type(raw), '此类取值')}"
+            )
         text = str(raw)
         if fact.check is not None:
             try:
