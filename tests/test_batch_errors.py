@@ -53,7 +53,8 @@ def _match(tmp_path: Path, tables: Path, out: str = "out.csv") -> tuple[int, str
         ("contributions", 2, "12.5", ["第5000行数据", "employer_fen", "整数"]),
         ("contributions", 2, "-5", ["第5000行数据", "employer_fen", "不能为负数"]),
         ("hires", 4, "maybe", ["hires.csv 第1000行数据", "contract", "true/false"]),
-        ("businesses", 1, "123", ["businesses.csv 第1000行数据", "district", "行政区划代码"]),
+        ("businesses", 1, "123", ["businesses.csv 第1000行数据", "district", "41个区县之一"]),
+        ("businesses", 1, "500999", ["businesses.csv 第1000行数据", "district", "41个区县之一"]),
         ("businesses", 2, '"company"', ["第1000行数据", "kind", "company", "不在允许范围内"]),
     ],
 )

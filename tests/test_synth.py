@@ -55,6 +55,7 @@ def test_every_engine_column_is_present_with_its_encoding(tables: dict[str, pa.T
         "int": pa.int64(),
         "fen": pa.int64(),
         "code": pa.int32(),
+        "division": pa.int32(),
         "groups": pa.list_(pa.string()),
     }
     for name, facts in TABLES.items():

@@ -25,12 +25,22 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from xiangchuang.engine.assemble import OPTIONAL_LONG, Facts
-from xiangchuang.engine.case import _CODE_END as CODE_END
-from xiangchuang.engine.case import _CODE_FIRST as CODE_FIRST
 from xiangchuang.engine.case import RECEIVED_SUBJECT
 from xiangchuang.engine.dates import from_day, to_day
 from xiangchuang.engine.evaluate import NEVER, Outcome
-from xiangchuang.engine.facts import DAY_MAX, DAY_MIN, FACTS, GROUPS, INT_LIMIT, NO_REF, Col, Fact, Table
+from xiangchuang.engine.facts import (
+    CODE_RULE,
+    DAY_MAX,
+    DAY_MIN,
+    FACTS,
+    GROUPS,
+    INT_LIMIT,
+    NO_REF,
+    Col,
+    Fact,
+    Table,
+    codes_ok,
+)
 
 ID_DTYPE: Final = np.dtypes.StringDType()
 
@@ -76,6 +86,7 @@ _CSV_TYPES: Final[dict[str, pa.DataType]] = {
     "fen": pa.int64(),
     "bool": pa.bool_(),
     "code": pa.int32(),
+    "division": pa.int32(),
 }
 _TRUE: Final = ("true", "True", "1", "是")
 _FALSE: Final = ("false", "False", "0", "否")
@@ -85,7 +96,8 @@ _KIND_RULE: Final = {
     "int": "须为整数",
     "fen": "须为整数（单位：分）",
     "bool": "须为 true/false（或 是/否、1/0）",
-    "code": "须为6位数字的行政区划代码（500xxx）",
+    "code": "须为6位数字的区县代码",
+    "division": "须为6位数字的行政区划代码",
 }
 
 
@@ -468,14 +480,12 @@ def load_directory(
                 values, known = _groups(col, where)
             elif fact.kind == "bool":
                 values, known = _np(col, np.bool_, False)
-            elif fact.kind == "code":
+            elif fact.kind in ("code", "division"):
                 values, known = _np(col, np.int64, 0)
-                bad = known & ((values < CODE_FIRST) | (values >= CODE_END))
+                bad = known & ~codes_ok(fact.kind, values)
                 if np.any(bad):
                     row = int(np.flatnonzero(bad)[0])
-                    raise BatchInputError(
-                        f"{_at(where, row + 1)}：{int(values[row])} 不是重庆市的6位行政区划代码（500xxx）"
-                    )
+                    raise BatchInputError(f"{_at(where, row + 1)}：{int(values[row])} {CODE_RULE[fact.kind]}")
                 values = values.astype(np.int32)
             else:
                 values, known = _np(col, np.int64, 0)

@@ -28,6 +28,7 @@ import xiangchuang.engine.case as C
 import xiangchuang.engine.facts as F
 from tests.engine.strategies import cases, supplied_sets
 from xiangchuang.engine.dates import to_day
+from xiangchuang.engine.facts import CODE_RULE
 
 ON = dt.date(2024, 3, 20)
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -264,19 +265,31 @@ BAD = [
         _at(BASE, (["business", "district"], "万州")),
         C.CaseError,
         "business.district",
-        "所在区县须为6位数字的行政区划代码（500xxx），不能是小数或文字",
+        "所在区县须为6位数字的行政区划代码，不能是小数或文字",
     ),
     (
         _at(BASE, (["business", "district"], "110101")),
         C.CaseError,
         "business.district",
-        "区县代码须为重庆市的6位行政区划代码（500xxx）",
+        "所在区县 110101：" + CODE_RULE["code"],
+    ),
+    (
+        _at(BASE, (["business", "district"], "500999")),  # 500xxx, but no such district
+        C.CaseError,
+        "business.district",
+        "所在区县 500999：" + CODE_RULE["code"],
+    ),
+    (
+        _at(BASE, (["person", "hukou_district"], "990101")),
+        C.CaseError,
+        "person.hukou_district",
+        "户籍所在地 990101：" + CODE_RULE["division"],
     ),
     (
         _at(BASE, (["business", "district"], True)),
         C.CaseError,
         "business.district",
-        "所在区县须为6位数字的行政区划代码（500xxx），不能是小数或文字",
+        "所在区县须为6位数字的行政区划代码，不能是小数或文字",
     ),
     (
         _at(BASE, (["business", "staff_count"], 2.5)),

@@ -20,8 +20,12 @@ import yaml
 from xiangchuang.engine.assemble import Facts
 from xiangchuang.engine.dates import EPOCH, parse_date, parse_month, to_day
 from xiangchuang.engine.facts import (
+    CODE_RULE,
     DAY_MAX,
     DAY_MIN,
+    DISTRICT_CODES,
+    DIVISION_MAX,
+    DIVISION_MIN,
     FACTS,
     GROUPS,
     INT_LIMIT,
@@ -29,6 +33,7 @@ from xiangchuang.engine.facts import (
     Col,
     Fact,
     Table,
+    code_ok,
     filled,
     group_mask,
 )
@@ -82,11 +87,6 @@ class CaseError(ValueError):
         super().__init__(f"字段 {field}：{rule}")
 
 
-# Chongqing's district codes (500xxx): the one range both the parser and its fast path check.
-_CODE_FIRST: Final = 500000
-_CODE_END: Final = 501000
-
-
 def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
     try:
         if fact.kind == "date":
@@ -109,13 +109,13 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
             if raw >= INT_LIMIT:
                 raise CaseError(path, f"{fact.label}过大（须小于10^15）")
             return raw
-        if fact.kind == "code":
+        if fact.kind in ("code", "division"):
             text = str(raw)
             if isinstance(raw, bool) or not (isinstance(raw, int) or (text.isascii() and text.isdigit())):
-                raise CaseError(path, f"{fact.label}须为6位数字的行政区划代码（500xxx），不能是小数或文字")
+                raise CaseError(path, f"{fact.label}须为6位数字的行政区划代码，不能是小数或文字")
             code = int(text)
-            if not _CODE_FIRST <= code < _CODE_END:
-                raise CaseError(path, "区县代码须为重庆市的6位行政区划代码（500xxx）")
+            if not code_ok(fact.kind, code):
+                raise CaseError(path, f"{fact.label} {text}：{CODE_RULE[fact.kind]}")
             return code
         if fact.kind == "enum":
             return fact.code_of(str(raw))
@@ -196,14 +196,20 @@ def _fast_int(raw: Any) -> Any:
     return raw if type(raw) is int and 0 <= raw < INT_LIMIT else _SLOW
 
 
-def _fast_code(raw: Any) -> Any:
+def _int_code(raw: Any) -> Any:
     if type(raw) is str and len(raw) == 6 and raw.isascii() and raw.isdigit():
-        code = int(raw)
-    elif type(raw) is int:
-        code = raw
-    else:
-        return _SLOW
-    return code if _CODE_FIRST <= code < _CODE_END else _SLOW
+        return int(raw)
+    return raw if type(raw) is int else _SLOW
+
+
+def _fast_code(raw: Any) -> Any:
+    code = _int_code(raw)
+    return code if code in DISTRICT_CODES else _SLOW
+
+
+def _fast_division(raw: Any) -> Any:
+    code = _int_code(raw)
+    return code if code is not _SLOW and DIVISION_MIN <= code <= DIVISION_MAX else _SLOW
 
 
 def _fast_text(raw: Any) -> Any:
@@ -269,6 +275,7 @@ def _fast_parser(fact: Fact) -> Callable[[Any], Any]:
         "int": _fast_int,
         "fen": _fast_int,
         "code": _fast_code,
+        "division": _fast_division,
         "groups": _fast_groups,
     }.get(fact.kind, _fast_text)
 

@@ -16,10 +16,13 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
+from xiangchuang.engine.districts import district_codes
 from xiangchuang.engine.schedule import parse_schedule
 from xiangchuang.engine.vec import pick
 
-Kind = Literal["id", "ref", "date", "month", "int", "fen", "bool", "code", "enum", "groups", "text"]
+Kind = Literal[
+    "id", "ref", "date", "month", "int", "fen", "bool", "code", "division", "enum", "groups", "text"
+]
 
 # Key groups (重点群体), PROVISIONS §0. A bit each in a person's ``groups`` column.
 GROUPS: Final[dict[str, tuple[int, str]]] = {
@@ -38,6 +41,36 @@ GROUPS: Final[dict[str, tuple[int, str]]] = {
     "age_4050": (12, "“4050”人员"),
     "zero_employment_family": (13, "零就业家庭成员"),
 }
+
+
+# Codes: a ``code`` fact is one of Chongqing's 41 districts (where a business is registered, a loan
+# or a training takes place: the district whose values apply and whose finance pays); a ``division``
+# fact (户籍) is any county-level division code of China (GB/T 2260: province part 11–82), since a
+# person moving to the countryside (入乡) may come from anywhere. One rule for cases, batch files
+# and the command line.
+DISTRICT_CODES: Final[frozenset[int]] = frozenset(district_codes())
+DIVISION_MIN: Final = 110000
+DIVISION_MAX: Final = 829999
+CODE_RULE: Final[dict[str, str]] = {
+    "code": "须为重庆市41个区县之一的代码（如 500101 万州区；两江新区、重庆高新区、万盛经开区为 500190、500192、500193）",
+    "division": "须为6位县级行政区划代码（GB/T 2260，如 500101、510104）",
+}
+
+
+def code_ok(kind: str, code: int) -> bool:
+    """Whether ``code`` is a valid value of a ``code`` (district) or ``division`` (户籍) fact."""
+    if kind == "code":
+        return code in DISTRICT_CODES
+    return DIVISION_MIN <= code <= DIVISION_MAX
+
+
+def codes_ok(kind: str, codes: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """:func:`code_ok` over a column."""
+    if kind == "code":
+        ok: npt.NDArray[np.bool_] = np.isin(codes, np.fromiter(DISTRICT_CODES, dtype=np.int64))
+        return ok
+    in_range: npt.NDArray[np.bool_] = (codes >= DIVISION_MIN) & (codes <= DIVISION_MAX)
+    return in_range
 
 
 def group_mask(names: tuple[str, ...] | list[str]) -> int:
@@ -98,9 +131,9 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
         F("gender", "enum", "性别", "M", "F"),
         F(
             "hukou_district",
-            "code",
-            "户籍所在区县",
-            description="仅作记录：任何规则都不读取户籍（1.1 同等待遇）",
+            "division",
+            "户籍所在地",
+            description="县级行政区划代码（GB/T 2260），可为市外（入乡创业）；仅作记录：任何规则都不读取户籍（1.1 同等待遇）",
         ),
         F("groups", "groups", "人员类别", description="重点群体列表；缺省为未知，空列表为“不属于任何类别”"),
         F("returning_entrepreneur", "bool", "返乡入乡创业人员"),
@@ -350,6 +383,7 @@ UNKNOWN_FILL: Final[dict[str, tuple[type[np.generic], object]]] = {
     "date": (np.int32, 0),
     "month": (np.int32, 0),
     "code": (np.int32, 0),
+    "division": (np.int32, 0),
     "enum": (np.int32, 0),
     "ref": (np.int64, 0),
     "id": (np.object_, ""),

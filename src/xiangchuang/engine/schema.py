@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xiangchuang.engine.facts import FACTS, GROUPS, Fact
+from xiangchuang.engine.facts import DISTRICT_CODES, DIVISION_MAX, DIVISION_MIN, FACTS, GROUPS, Fact
 from xiangchuang.engine.programs import PROGRAM_IDS
 
 SCHEMA_ID = "https://xiangchuang.example/schema"
@@ -21,7 +21,15 @@ def _fact_schema(f: Fact) -> dict[str, Any]:
     elif f.kind == "bool":
         base.update(type="boolean")
     elif f.kind == "code":
-        base.update(type=["string", "integer"], pattern=r"^500\d{3}$")
+        codes = sorted(DISTRICT_CODES)
+        base.update(type=["string", "integer"], enum=[*codes, *(str(c) for c in codes)])
+    elif f.kind == "division":
+        base.update(
+            type=["string", "integer"],
+            pattern=r"^[1-8]\d{5}$",
+            minimum=DIVISION_MIN,
+            maximum=DIVISION_MAX,
+        )
     elif f.kind == "enum":
         base.update(type="string", enum=list(f.choices))
     elif f.kind == "groups":
@@ -31,6 +39,8 @@ def _fact_schema(f: Fact) -> dict[str, Any]:
     # null, like a missing key, means "unknown" (PROVISIONS §0), which the case loader accepts.
     types = base["type"]
     base["type"] = [*types, "null"] if isinstance(types, list) else [types, "null"]
+    if "enum" in base:
+        base["enum"] = [*base["enum"], None]
     return base
 
 

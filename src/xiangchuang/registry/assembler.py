@@ -491,7 +491,7 @@ def _col(table: str, name: str, raw: npt.NDArray[np.generic], ids: npt.NDArray[n
             f"{_TABLE_ZH.get(table, table)}{who}：{FACTS[table][name].label}（{name}）不能为负数"
         )
     filled = np.where(known, v, 0)
-    if kind in ("date", "month", "code", "enum"):
+    if kind in ("date", "month", "code", "division", "enum"):
         return Col(filled.astype(np.int32), known)
     return Col(filled.astype(np.int64), known)
 
