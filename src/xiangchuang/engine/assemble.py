@@ -741,7 +741,7 @@ def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = 
         rec = facts.tables["received"]
         rows = rec["subject_row"].values[sel].astype(np.int64)
         ok = (rows >= 0) & (rows < target.n)
-        years = _period_years(facts, sel)
+        years = _period_years(facts, program, sel)
         claim = target[year_col].values.astype(np.int64, copy=False)
         hit = ok & (years == claim[pick(ok, rows, 0)])
         claimed[rows[hit]] = True
@@ -755,13 +755,28 @@ def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = 
     return Col(claimed, _own(known))
 
 
-def _period_years(facts: Facts, sel: IntArray) -> IntArray:
-    """The year each of the register rows ``sel`` names (four digits), else -1."""
-    period = facts.tables["received"]["period"]
-    return np.asarray(
-        [_year_or(-1, p) if k else -1 for p, k in zip(period.values[sel], period.known[sel], strict=True)],
-        dtype=np.int64,
-    )
+def _period_years(facts: Facts, program: str, sel: IntArray) -> IntArray:
+    """The year each of ``program``'s register rows ``sel`` names (four digits), else -1 (read once
+    per program: both the per-year and the year-count columns need it)."""
+    rec = facts.tables["received"]
+    cached = rec.cols.get("__period_years")
+    if cached is None:
+        holder = np.empty(1, dtype=object)
+        holder[0] = {}
+        cached = rec.cols["__period_years"] = Col(holder, np.ones(1, dtype=bool))
+    by_program: dict[str, IntArray] = cached.values[0]
+    got = by_program.get(program)
+    if got is None or got.shape != sel.shape:
+        period = rec["period"]
+        got = np.asarray(
+            [
+                _year_or(-1, p) if k else -1
+                for p, k in zip(period.values[sel], period.known[sel], strict=True)
+            ],
+            dtype=np.int64,
+        )
+        by_program[program] = got
+    return got
 
 
 def _years_claimed(facts: Facts, program: str, target: Table) -> tuple[Col, Col]:
@@ -777,7 +792,7 @@ def _years_claimed(facts: Facts, program: str, target: Table) -> tuple[Col, Col]
     if not sel.size or not n:
         return col, col
     rows = facts.tables["received"]["subject_row"].values[sel].astype(np.int64)
-    years = _period_years(facts, sel)
+    years = _period_years(facts, program, sel)
     ok = (rows >= 0) & (rows < n)
     named = ok & (years >= 0)
     pairs = np.unique(rows[named] * 10_000 + years[named])  # (subject, year) once; years are < 10,000
