@@ -42,22 +42,49 @@ STATE = {"fail": FAIL, "unknown": UNKNOWN, "pass": PASS}
 
 
 def reference(rows: list[dict[str, Any]], on: dt.date) -> list[int]:
-    """Per row: FAIL where another training of the same person and kind is the first completed one
-    (earliest completion by ``on``, then earliest start, then the earlier row), else PASS."""
+    """Per row: FAIL where another training of the same person and kind, completed by ``on`` and
+    meeting its own stage condition (``stage``: the row's ``early_stage`` / ``established`` state),
+    comes first (earlier completion, then earlier start, then the earlier row); else UNKNOWN where
+    such a training whose stage condition is unknown comes first; else PASS. A training not
+    completed by ``on`` comes after every completed one."""
     first: dict[tuple[Any, str], tuple[dt.date, dt.date, int]] = {}
+    maybe: dict[tuple[Any, str], tuple[dt.date, dt.date, int]] = {}
+    last = (dt.date.max, dt.date.max, len(rows))
+    keys: list[tuple[dt.date, dt.date, int]] = []
     for i, r in enumerate(rows):
         s, c = r.get("start_date"), r.get("completion_date")
-        if r.get("person") is None or r.get("kind") is None or s is None or c is None:
-            continue
-        if not s <= c <= on:
+        done = r.get("person") is not None and r.get("kind") is not None and s is not None
+        done = done and c is not None and s <= c <= on
+        keys.append((c, s, i) if done else last)
+        if not done:
             continue
         key = (r["person"], r["kind"])
-        if key not in first or (c, s, i) < first[key]:
-            first[key] = (c, s, i)
+        for book, state in ((first, PASS), (maybe, UNKNOWN)):
+            if r["stage"] == state and (key not in book or (c, s, i) < book[key]):
+                book[key] = (c, s, i)
     out = []
     for i, r in enumerate(rows):
-        got = first.get((r.get("person"), r.get("kind"))) if r.get("person") is not None else None
-        out.append(int(FAIL) if got is not None and got[2] != i else int(PASS))
+        key = (r.get("person"), r.get("kind"))
+        f, m = (first.get(key), maybe.get(key)) if r.get("person") is not None else (None, None)
+        if f is not None and f < keys[i]:
+            out.append(int(FAIL))
+        elif m is not None and m < keys[i]:
+            out.append(int(UNKNOWN))
+        else:
+            out.append(int(PASS))
+    return out
+
+
+def _stage_states(outcomes: list[Any]) -> list[int]:
+    """Per training row, the state of its own stage condition (from the program of its kind)."""
+    by_kind = {o.program.id.removeprefix("training_"): o for o in outcomes}
+    kinds = FACTS["trainings"]["kind"].choices
+    t = outcomes[0].ctx.t
+    out = []
+    for i in range(t.n):
+        kind = kinds[int(t["kind"].values[i])]
+        o = by_kind[kind]
+        out.append(int(o.conds["established" if kind == "iyb" else "early_stage"].state[i]))
     return out
 
 
@@ -90,13 +117,17 @@ def _random_case(rng: np.random.Generator, person: str) -> tuple[dict[str, Any],
                 "completion_date": comp,
             }
         )
+    who: dict[str, Any] = {"id": person, "returning_entrepreneur": True}
+    for fact, values in (
+        ("startup_intention", (True, False, None)),
+        ("has_licence", (False, True, True, None)),
+        ("licence_date", (*(d.isoformat() for d in DAYS[:4]), None)),
+    ):
+        v = values[int(rng.integers(0, len(values)))]
+        if v is not None:
+            who[fact] = v
     case = {
-        "person": {
-            "id": person,
-            "returning_entrepreneur": True,
-            "startup_intention": True,
-            "has_licence": False,
-        },
+        "person": who,
         "trainings": trainings,
         "received": [],
     }
@@ -121,12 +152,14 @@ def test_once_per_kind_matches_the_reference_in_a_case_and_in_a_batch(seed: int)
     made = [_random_case(rng, f"P{k}") for k in range(40)]
     expected_all: list[int] = []
     for case, rows in made:
-        expected = reference(rows, ON)
-        expected_all += expected
         if not rows:
             continue
         # The single case: the same rule, and the explanation agrees with the state.
         outcomes = run(case_to_tables(case), ON, PARAMS, programs=PROGRAMS)
+        for r, stage in zip(rows, _stage_states(outcomes), strict=True):
+            r["stage"] = stage
+        expected = reference(rows, ON)
+        expected_all += expected
         assert _once_states(outcomes) == expected, (case, expected)
         doc = evaluate(case, ON, PARAMS)
         by_id = {(r["program"], r["subject"]["id"]): r for r in doc["programs"]}
@@ -143,6 +176,7 @@ def test_once_per_kind_matches_the_reference_in_a_case_and_in_a_batch(seed: int)
     got = _once_states(run(batch, ON, PARAMS, programs=PROGRAMS))
     wrong = [i for i, (a, b) in enumerate(zip(got, expected_all, strict=True)) if a != b]
     assert not wrong, f"rows {wrong[:5]} differ"
+    assert {int(FAIL), int(UNKNOWN), int(PASS)} <= set(expected_all)  # every outcome is exercised
 
 
 def test_once_per_kind_on_a_large_table() -> None:
@@ -160,6 +194,14 @@ def test_once_per_kind_on_a_large_table() -> None:
     persons["id"] = Col(
         np.asarray([f"P{k}" for k in range(n_persons)], dtype=object), np.ones(n_persons, bool)
     )
+    # Person facts that make the trainings' own stage conditions pass, fail or stay unknown.
+    everyone = np.ones(n_persons, dtype=bool)
+    persons["returning_entrepreneur"] = Col(everyone.copy(), everyone.copy())
+    persons["startup_intention"] = Col(rng.random(n_persons) < 0.3, rng.random(n_persons) > 0.05)
+    persons["has_licence"] = Col(rng.random(n_persons) < 0.7, rng.random(n_persons) > 0.05)
+    persons["licence_date"] = Col(
+        (base - 200 + rng.integers(0, 700, n_persons)).astype(np.int32), rng.random(n_persons) > 0.05
+    )
     trainings = Table("trainings", n)
     ones = np.ones(n, dtype=bool)
     trainings["id"] = Col(np.asarray([f"T{k}" for k in range(n)], dtype=object), ones)
@@ -171,10 +213,12 @@ def test_once_per_kind_on_a_large_table() -> None:
     on = to_day(dt.date(2024, 3, 1))
     assemble(facts, on)
     got = np.full(n, -1, dtype=np.int64)
+    stage = np.full(n, -1, dtype=np.int64)
     for k, prog in zip(KINDS, PROGRAMS, strict=True):
         out = run_program(prog, facts, on, PARAMS)
         mine = kind == FACTS["trainings"]["kind"].choices.index(k)
         got[mine] = out.conds["once_per_kind"].state[mine]
+        stage[mine] = out.conds["established" if k == "iyb" else "early_stage"].state[mine]
     day0 = dt.date(1970, 1, 1)
     rows = [
         {
@@ -182,12 +226,15 @@ def test_once_per_kind_on_a_large_table() -> None:
             "kind": int(kind[i]),
             "start_date": day0 + dt.timedelta(days=int(start[i])),
             "completion_date": day0 + dt.timedelta(days=int(comp[i])) if comp_known[i] else None,
+            "stage": int(stage[i]),
         }
         for i in range(n)
     ]
     wrong = np.flatnonzero(got != np.asarray(reference(rows, dt.date(2024, 3, 1))))
     assert wrong.size == 0, f"{wrong.size} rows differ, e.g. {wrong[:5].tolist()}"
     assert (got == FAIL).sum() > 10_000  # the rule decides something here
+    assert (got == UNKNOWN).sum() > 1_000
+    assert (stage == FAIL).sum() > 10_000  # trainings failing their own stage condition block nothing
 
 
 def test_one_training_passes_and_unknown_person_is_unaffected() -> None:

@@ -425,7 +425,9 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     _year_facts(businesses, T["business_years"])
 
     # Register of what was already granted.
-    businesses.cols["startup_years_claimed"] = _received(facts, "startup_subsidy", businesses)[1]
+    years_min, years_max = _years_claimed(facts, "startup_subsidy", businesses)
+    businesses.cols["startup_years_claimed"] = years_min
+    businesses.cols["startup_years_claimed_max"] = years_max
     businesses.cols["startup_claimed_this_year"] = _claimed_in_year(facts, "startup_subsidy", businesses)
     businesses.cols["workshop_claimed_this_year"] = _claimed_in_year(facts, "workshop_award", businesses)
     businesses.cols["online_sales_received"] = _received(facts, "online_sales_subsidy", businesses)[1]
@@ -749,14 +751,7 @@ def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = 
         rec = facts.tables["received"]
         rows = rec["subject_row"].values[sel].astype(np.int64)
         ok = (rows >= 0) & (rows < target.n)
-        period = rec["period"]
-        years = np.asarray(
-            [
-                _year_or(-1, p) if k else -1
-                for p, k in zip(period.values[sel], period.known[sel], strict=True)
-            ],
-            dtype=np.int64,
-        )
+        years = _period_years(facts, program, sel)
         claim = target[year_col].values.astype(np.int64, copy=False)
         hit = ok & (years == claim[pick(ok, rows, 0)])
         claimed[rows[hit]] = True
@@ -768,6 +763,57 @@ def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = 
     else:
         claimed = _zeros(target.n, np.bool_)
     return Col(claimed, _own(known))
+
+
+def _period_years(facts: Facts, program: str, sel: IntArray) -> IntArray:
+    """The year each of ``program``'s register rows ``sel`` names (four digits), else -1 (read once
+    per program: both the per-year and the year-count columns need it)."""
+    rec = facts.tables["received"]
+    cached = rec.cols.get("__period_years")
+    if cached is None:
+        holder = np.empty(1, dtype=object)
+        holder[0] = {}
+        cached = rec.cols["__period_years"] = Col(holder, np.ones(1, dtype=bool))
+    by_program: dict[str, IntArray] = cached.values[0]
+    got = by_program.get(program)
+    if got is None or got.shape != sel.shape:
+        period = rec["period"]
+        got = np.asarray(
+            [
+                _year_or(-1, p) if k else -1
+                for p, k in zip(period.values[sel], period.known[sel], strict=True)
+            ],
+            dtype=np.int64,
+        )
+        by_program[program] = got
+    return got
+
+
+def _years_claimed(facts: Facts, program: str, target: Table) -> tuple[Col, Col]:
+    """Per subject, how many distinct years the register shows ``program`` received for: at least
+    (the first column) and at most (the second).
+
+    Entries naming the same year (a duplicate, or one per district) are one year. An entry whose
+    period is not a year (missing, 「2023年」) is some year, perhaps one already counted: it adds one
+    to the most only (and makes the least 1 where no entry names a year), and the first column is
+    then not known exactly."""
+    sel, col = _received(facts, program, target)
+    n = target.n
+    if not sel.size or not n:
+        return col, col
+    rows = facts.tables["received"]["subject_row"].values[sel].astype(np.int64)
+    years = _period_years(facts, program, sel)
+    ok = (rows >= 0) & (rows < n)
+    named = ok & (years >= 0)
+    pairs = np.unique(rows[named] * 10_000 + years[named])  # (subject, year) once; years are < 10,000
+    distinct = _count(pairs // 10_000, n)
+    vague = _count(rows[ok & (years < 0)], n)
+    least = distinct + ((distinct == 0) & (vague > 0))
+    # The exact number is known only without such entries (the least stays the value to quote).
+    return (
+        Col(least.astype(np.int64), col.known & (vague == 0)),
+        Col((distinct + vague).astype(np.int64), _own(col.known)),
+    )
 
 
 def _year_or(default: int, text: object) -> int:

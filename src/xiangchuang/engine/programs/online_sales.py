@@ -39,8 +39,13 @@ def not_received_before(ctx: Ctx) -> CondOut:
 
 
 def sales_year_complete(ctx: Ctx) -> CondOut:
-    sy = ctx.t["sales_year"]
-    return CondOut(tri(sy.values < years_of(ctx.on_col), sy.known), info={"sales_year": sy.values})
+    """The sales year is a completed calendar year in which the business existed (registered in it
+    or before): sales before its registration are not its own (as the startup subsidy's claim year,
+    README choice 1)."""
+    sy, reg = ctx.t["sales_year"], ctx.t["registration_date"]
+    reg_year = years_of(reg.values.astype(np.int32, copy=False))
+    ok = (sy.values < years_of(ctx.on_col)) & (sy.values >= reg_year)
+    return CondOut(tri(ok, sy.known & reg.known), info={"sales_year": sy.values})
 
 
 def revenue_route(ctx: Ctx) -> CondOut:
@@ -177,9 +182,9 @@ PROGRAM = Program(
             "sales_year_complete",
             CLAUSE,
             sales_year_complete,
-            "销售年度{sales_year}年已结束",
-            "销售年度{sales_year}年尚未结束，须按完整年度申请",
-            facts=("sales_year",),
+            "销售年度{sales_year}年已结束且主体已登记",
+            "销售年度{sales_year}年尚未结束或早于主体登记年度，须按主体登记后已结束的完整年度申请",
+            facts=("sales_year", "registration_date"),
         ),
         Condition(
             "chosen_route",

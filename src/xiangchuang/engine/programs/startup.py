@@ -14,7 +14,8 @@ from xiangchuang.engine.dates import anniversary, years_of
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import enum_codes_mask, enum_in, enum_is, in_groups, is_false, is_true
-from xiangchuang.engine.tri import TriArray, tri
+from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, tri
+from xiangchuang.engine.vec import pick
 
 CLAUSE = "1.1"
 
@@ -68,11 +69,18 @@ def year_not_claimed(ctx: Ctx) -> CondOut:
 
 
 def within_max_years(ctx: Ctx) -> CondOut:
-    claimed = ctx.t["startup_years_claimed"]
+    """不超过3年: the distinct years already received (any district) stay below the maximum.
+
+    Register entries naming the same year count once; an entry whose period is not a year may be a
+    year not yet counted: PASS when even the most possible is below the maximum, FAIL when the least
+    reaches it, UNKNOWN in between (the least is then not known: README choice 34). Without the
+    register (not supplied) both are unknown."""
+    least, most = ctx.t["startup_years_claimed"], ctx.t["startup_years_claimed_max"]
     max_years = ctx.ints("startup_subsidy.max_years")
+    state = pick(least.values >= max_years, FAIL, pick(most.values < max_years, PASS, UNKNOWN))
     return CondOut(
-        tri(claimed.values < max_years, claimed.known),
-        info={"years_claimed": claimed.values, "max_years": max_years},
+        pick(most.known, state, UNKNOWN).astype(np.int8),
+        info={"years_claimed": least.values, "max_years": max_years},
     )
 
 

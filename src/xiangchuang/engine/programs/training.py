@@ -8,12 +8,17 @@ anniversary both hold. Subsidies are paid to the training provider on completion
 Each kind at most once per person (PROVISIONS §1): the register (``received``) check
 ``not_received``, and within the trainings evaluated together (one case, one batch) the condition
 ``once_per_kind``: among the trainings of one person and one kind only the first completed one
-can be paid — the earliest completion date among those completed by the evaluation date (结业日
-known, not before the start, not after the evaluation date), ties broken by the earlier start date,
-then by the row order. Every other training of that person and kind (a later completed one, one not
-yet completed, one whose completion is unknown) fails, naming the first one. Trainings not yet
-completed block nothing; a training whose person is unknown is neither blocked nor blocks (the
-register check stays unknown for it). One case and a batch with the same rows give the same result.
+that meets its own stage condition (``early_stage``, for IYB ``established``) can be paid — the
+earliest completion date among those completed by the evaluation date (结业日 known, not before the
+start, not after the evaluation date), ties broken by the earlier start date, then by the row order.
+Every other training of that person and kind (a later completed one, one not yet completed, one
+whose completion is unknown) fails, naming the first one. A training that fails its own stage
+condition was never paid and blocks nothing (e.g. an IYB begun before the licence's first
+anniversary does not bar the IYB taken after it); where an earlier completed one's stage condition
+is unknown, the later ones are unknown (it may be the one paid), as for the job subsidy (README
+choice 33). Trainings not yet completed block nothing; a training whose person is unknown is neither
+blocked nor blocks (the register check stays unknown for it). One case and a batch with the same
+rows give the same result.
 
 Messages never quote a date computed from an unknown licence date (the fill value): where the
 person has no licence the failure says so (未取得营业执照), and where the licence date is unknown
@@ -180,10 +185,19 @@ def completed(ctx: Ctx) -> CondOut:
     )
 
 
+def _stage(kind: str, ctx: Ctx) -> CondOut:
+    """The training's own stage condition (``early_stage``, for IYB ``established``), computed once
+    per evaluation: the condition itself and ``once_per_kind`` read it."""
+    test = established if kind == "iyb" else early_stage
+    out: CondOut = ctx.memo("stage", lambda: test(ctx))
+    return out
+
+
 def _once_per_kind(kind: str):  # type: ignore[no-untyped-def]
-    """Among the trainings of one person and this kind, only the first completed one passes (see the
-    module docstring). Columns only: the completed rows sorted by (person, completion, start, row),
-    the first of each person found by binary search."""
+    """Among the trainings of one person and this kind, only the first completed one that meets its
+    own stage condition passes (see the module docstring). Columns only: the completed rows sorted
+    by (person, completion, start, row); per person the first whose stage condition passes and the
+    first whose stage condition is unknown, found by binary search."""
     code = _KINDS.index(kind)
 
     def test(ctx: Ctx) -> CondOut:
@@ -200,19 +214,33 @@ def _once_per_kind(kind: str):  # type: ignore[no-untyped-def]
             return CondOut(filled(np.int8, PASS, n))
         by = np.lexsort((rows, s.values[rows], c.values[rows], person[rows]))
         sorted_rows, sorted_person = rows[by], person[rows][by]
-        head = np.ones(sorted_rows.size, dtype=bool)
-        head[1:] = sorted_person[1:] != sorted_person[:-1]
-        first_person, first_row = sorted_person[head], sorted_rows[head]
+        rank = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)  # (not completed: after every other)
+        rank[sorted_rows] = np.arange(sorted_rows.size)
+        stage = ctx.full(_stage(kind, ctx).state)[sorted_rows]
         cand = np.flatnonzero(mine)
-        pos = np.minimum(np.searchsorted(first_person, person[cand]), first_person.size - 1)
-        found = first_person[pos] == person[cand]
-        first = np.full(n, -1, dtype=np.int64)
-        first[cand[found]] = first_row[pos[found]]
-        blocked = (first >= 0) & (first != np.arange(n))
+
+        def first_with(state: np.int8) -> npt.NDArray[np.int64]:
+            """Per row, the first completed training of its person whose stage condition is ``state``
+            (-1: none)."""
+            keep = stage == state
+            heads_row, heads_person = sorted_rows[keep], sorted_person[keep]
+            out = np.full(n, -1, dtype=np.int64)
+            if heads_row.size:
+                head = np.ones(heads_row.size, dtype=bool)
+                head[1:] = heads_person[1:] != heads_person[:-1]
+                fp, fr = heads_person[head], heads_row[head]
+                pos = np.minimum(np.searchsorted(fp, person[cand]), fp.size - 1)
+                found = fp[pos] == person[cand]
+                out[cand[found]] = fr[pos[found]]
+            return out
+
+        first, maybe = first_with(PASS), first_with(UNKNOWN)
         safe = pick(first >= 0, first, 0)
+        blocked = (first >= 0) & (rank[safe] < rank)
+        open_ = ~blocked & (maybe >= 0) & (rank[pick(maybe >= 0, maybe, 0)] < rank)
         ids = t["id"].values
         return CondOut(
-            pick(blocked, FAIL, PASS).astype(np.int8),
+            pick(blocked, FAIL, pick(open_, UNKNOWN, PASS)).astype(np.int8),
             info={
                 "earlier_id": Later(lambda: ids[safe]),
                 "earlier_completion_date": c.values[safe],
@@ -274,14 +302,21 @@ def flat_amount(param: str):  # type: ignore[no-untyped-def]
     return amount
 
 
-def _stage_condition() -> Condition:
+_STAGE_FACTS = {
+    "syb": ("person__startup_intention", "person__has_licence", "person__licence_date"),
+    "online": ("person__startup_intention", "person__has_licence", "person__licence_date"),
+    "iyb": ("person__has_licence", "person__licence_date"),
+}
+
+
+def _stage_condition(kind: str) -> Condition:
     return Condition(
         "early_stage",
         CLAUSE,
-        early_stage,
+        lambda ctx: _stage(kind, ctx),
         "准备创业或培训前{years}年内取得营业执照",
         "{reason}",
-        facts=("person__startup_intention", "person__has_licence", "person__licence_date", "start_date"),
+        facts=(*_STAGE_FACTS[kind], "start_date"),
         params=("training.licence_window_years",),
     )
 
@@ -314,10 +349,11 @@ def _tail(kind: str, label: str) -> tuple[Condition, ...]:
             "once_per_kind",
             CLAUSE,
             _once_per_kind(kind),
-            f"该学员没有更早结业的{label}培训（每类培训每人限享受一次）",
-            f"该学员已有更早结业的{label}培训（{{earlier_id}}，{{earlier_completion_date}}结业），"
+            f"该学员没有更早结业且符合条件的{label}培训（每类培训每人限享受一次）",
+            f"该学员已有更早结业且符合条件的{label}培训（{{earlier_id}}，{{earlier_completion_date}}结业），"
             "每类培训每人限享受一次",
-            facts=("person_id", "completion_date"),
+            # (unknown where an earlier training's own stage condition is: the person's facts)
+            facts=("person_id", "completion_date", *_STAGE_FACTS[kind]),
         ),
         Condition(
             "not_received",
@@ -338,7 +374,7 @@ TRAINING_SYB = Program(
     benefit="培训补贴（拨付培训机构）",
     paid_to="培训机构",
     summary="准备创业或培训前1年内取得营业执照的返乡入乡创业人员参加SYB培训并结业的，按人给予培训补贴。",
-    conditions=(*_common("syb", "SYB"), _stage_condition(), *_tail("syb", "SYB")),
+    conditions=(*_common("syb", "SYB"), _stage_condition("syb"), *_tail("syb", "SYB")),
     amount=syb_amount,
     amount_msg="每人{training_syb.amount}；结业后{training_syb.business_within_months}内{deadline_note}未登记经营主体的按{training_syb.no_business_share}支付",
     amount_params=(
@@ -357,7 +393,7 @@ TRAINING_ONLINE = Program(
     benefit="培训补贴（拨付培训机构）",
     paid_to="培训机构",
     summary="准备创业或培训前1年内取得营业执照的返乡入乡创业人员参加网络创业培训并结业的，按人给予培训补贴。",
-    conditions=(*_common("online", "网络创业"), _stage_condition(), *_tail("online", "网络创业")),
+    conditions=(*_common("online", "网络创业"), _stage_condition("online"), *_tail("online", "网络创业")),
     amount=flat_amount("training_online.amount"),
     amount_msg="每人{training_online.amount}",
     amount_params=("training_online.amount",),
@@ -376,10 +412,10 @@ TRAINING_IYB = Program(
         Condition(
             "established",
             CLAUSE,
-            established,
+            lambda ctx: _stage("iyb", ctx),
             "培训开始时取得营业执照已满{years}年",
             "{reason}",
-            facts=("person__has_licence", "person__licence_date", "start_date"),
+            facts=(*_STAGE_FACTS["iyb"], "start_date"),
             params=("training.licence_window_years",),
             gap_msg="{gap}",
         ),
