@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -25,3 +26,27 @@ def test_check_refuses_a_case_file_with_another_extension(tmp_path: Path) -> Non
     f.write_text("{}", encoding="utf-8")
     res = runner.invoke(app, ["check", str(f)])
     assert res.exit_code != 0 and "扩展名须为 .json、.yaml 或 .yml" in res.output
+
+
+def test_an_amount_too_large_to_compute_exactly_is_a_chinese_error_not_a_wrong_amount(tmp_path: Path) -> None:
+    """99,999,999,999,999 trainees × a per-head amount in fen does not fit in int64: it used to wrap
+    around (a wrong amount) and then crash in the amount-in-capitals step."""
+    f = tmp_path / "onjob.json"
+    trainees = 99_999_999_999_999
+    row = {
+        "id": "O1",
+        "provider_kind": "business",
+        "founded_by_returning": True,
+        "district": "500101",
+        "course_level": "senior",
+        "trainees": trainees,
+        "skilled_post": True,
+        "completion_date": "2024-01-10",
+    }
+    f.write_text(json.dumps({"onjob_trainings": [row]}), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01"])
+    assert res.exit_code == 2, res.output
+    assert "金额超出可精确计算的范围" in res.output and "trainees" in res.output
+    f.write_text(f.read_text(encoding="utf-8").replace(str(trainees), "12"), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01", "--json"])
+    assert res.exit_code == 0, res.output

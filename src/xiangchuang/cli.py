@@ -71,6 +71,8 @@ def check(
         doc = evaluate(case, day, params)
     except CaseError as exc:
         raise _fail(str(exc)) from None
+    except OverflowError as exc:  # an amount the facts make too large to compute exactly
+        raise _fail(str(exc) if not str(exc).isascii() else "金额超出可精确计算的范围") from None
     if as_json:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
@@ -184,7 +186,10 @@ def match(
         outcomes = []
         for prog in PROGRAMS:
             progress.update(task, description=f"评估 {prog.title}")
-            outcomes.append(run_program(prog, facts, to_day(day), params, details=False))
+            try:
+                outcomes.append(run_program(prog, facts, to_day(day), params, details=False))
+            except OverflowError as exc:  # an input so large that an amount cannot be exact
+                raise _fail(f"{prog.title}（{prog.id}）：{exc}") from None
             progress.advance(task)
         t2 = time.perf_counter()
     result = match_rows(outcomes, include_undetermined)

@@ -69,6 +69,8 @@ def test_money_display_and_capitals():
     assert format_fen(123450) == "¥1,234.50"
     assert fen_to_capital(123450) == "壹仟贰佰叁拾肆元伍角整"
     assert fen_to_capital(100010000) == "壹佰万零壹佰元整"
+    # The largest amounts int64 fen can hold read in 亿亿 (it used to fail with an IndexError).
+    assert fen_to_capital(4 * 10**18) == "肆亿亿元整"
     assert fen_to_capital(5) == "伍分"
     assert fen_to_capital(20000000) == "贰拾万元整"
     assert fen_to_capital(0) == "零元整"

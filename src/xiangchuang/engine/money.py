@@ -47,6 +47,17 @@ def mul_rate_half_up(base: FenArray, num: npt.NDArray[np.int64], den: npt.NDArra
     return out
 
 
+def mul_exact(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], what: str) -> FenArray:
+    """``a × b`` (e.g. a count times an amount per head in fen), exact: a product that int64 cannot
+    hold would wrap around into a wrong amount, so it is an error naming ``what`` instead."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    if a.size and b.size and int(np.abs(a).max()) * int(np.abs(b).max()) >= _LIMIT:
+        raise OverflowError(f"金额超出可精确计算的范围：{what}过大")
+    out: FenArray = a * b
+    return out
+
+
 def _half_up(base: int, num: int, den: int) -> int:
     """round_half_up(base * num / den) in Python integers (halves away from zero), with the column
     version's range check."""
@@ -86,7 +97,7 @@ _CENTS = tuple(f".{c:02d}" for c in range(100))
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _UNITS = ["", "拾", "佰", "仟"]
-_SECTIONS = ["", "万", "亿", "万亿"]
+_SECTIONS = ["", "万", "亿", "万亿", "亿亿"]  # (int64 fen < 10^17 元: 亿亿 is the last section)
 
 
 @functools.lru_cache(maxsize=10_000)  # a section is 0–9999: at most 10,000 short strings

@@ -35,7 +35,7 @@ import numpy.typing as npt
 
 from xiangchuang.engine.dates import add_months, anniversary
 from xiangchuang.engine.facts import FACTS, NO_REF, filled
-from xiangchuang.engine.money import mul_rate_half_up
+from xiangchuang.engine.money import mul_exact, mul_rate_half_up
 from xiangchuang.engine.parameters import thaw, yuan_to_fen
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import enum_codes_mask, enum_in, is_true, none_received
@@ -489,7 +489,8 @@ def level_configured(ctx: Ctx) -> CondOut:
 def onjob_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     per = _per_trainee(ctx)
     return AmountOut(
-        per * ctx.t["trainees"].values.astype(np.int64, copy=False), info={"per_trainee_fen": per}
+        mul_exact(ctx.t["trainees"].values.astype(np.int64, copy=False), per, "培训合格人数（trainees）"),
+        info={"per_trainee_fen": per},
     )
 
 
