@@ -207,3 +207,52 @@ def test_district_raised_training_subsidy_applies_where_the_training_is_held(
     parts = {f["source"]: f["amount_fen"] for f in prog["funding"]}
     assert parts.get("区县财政", 0) == district_part
     assert sum(parts.values()) == amount
+
+
+def test_a_district_value_less_generous_than_a_later_city_value_yields_to_it():
+    """开州's own ceiling (400,000 from 2024-06-01, demo overlay) raises the city's 300,000; once the
+    city's ceiling rises to 500,000 (2025-06-01) the district's older value would lower it: the
+    notice lets districts only be more generous (1.2), so the city's value applies there."""
+    p = load_parameters(OVERLAY)["loan_individual.ceiling"]
+    assert p.generous == "higher"
+    assert p.value_at(dt.date(2024, 7, 1), 500154) == 400_000 * 100
+    assert p.value_at(dt.date(2025, 7, 1), 500154) == 500_000 * 100
+    assert p.value_at(dt.date(2025, 7, 1)) == 500_000 * 100
+
+
+def test_generous_direction_is_checked_and_lower_keeps_the_lower_threshold(tmp_path):
+    base = {
+        "x.threshold": {
+            "label": "门槛",
+            "unit": "count",
+            "clause": "1.1",
+            "generous": "lower",
+            "values": [{"since": "2021-01-01", "value": 10, "reference": "测试", "status": "assumed"}],
+            "districts": {
+                "500101": [
+                    {
+                        "since": "2021-01-01",
+                        "value": 8,
+                        "reference": "测试",
+                        "status": "assumed",
+                        "paid_by": "区县财政",
+                    }
+                ],
+                "500102": [
+                    {
+                        "since": "2021-01-01",
+                        "value": 12,
+                        "reference": "测试",
+                        "status": "assumed",
+                        "paid_by": "区县财政",
+                    }
+                ],
+            },
+        }
+    }
+    p = parse_parameters([("t", base)])["x.threshold"]
+    assert p.value_at(dt.date(2022, 1, 1), 500101) == 8  # more generous: the district's
+    assert p.value_at(dt.date(2022, 1, 1), 500102) == 10  # stricter: the city's
+    bad = {"x.threshold": {**base["x.threshold"], "generous": "more"}}
+    with pytest.raises(ParameterError, match="generous"):
+        parse_parameters([("t", bad)])

@@ -49,6 +49,7 @@ STATUS_LABELS: Final = {
     "assumed": "假设值，参数待核实",
 }
 UNITS: Final = ("yuan", "ratio", "count", "days", "months", "years", "bp", "list", "bool", "table", "date")
+_WHOLE_UNITS: Final = ("list", "bool", "table", "date")  # (not compared as numbers)
 CITY: Final = 0
 NO_VERSION: Final = -1
 _CODE_BASE: Final = 500000
@@ -112,6 +113,11 @@ class Parameter:
     clause: str
     versions: list[Version]
     description: str = ""
+    # Which way is more generous to the applicant ("higher" for an amount or a ceiling, "lower" for
+    # a threshold), or None. The notice lets a district set values *more generously* (1.2): where a
+    # district's value is less generous than the city's value in force on the same day (e.g. a city
+    # ceiling raised later past a district's own), the city's value applies there.
+    generous: str | None = None
     _breaks: npt.NDArray[np.int32] = field(init=False, repr=False)
     _grid: npt.NDArray[np.int32] = field(init=False, repr=False)
     _row_of_code: npt.NDArray[np.int32] = field(init=False, repr=False)
@@ -147,6 +153,8 @@ class Parameter:
                 current = [v for v in timeline if to_day(v.since) <= day]
                 if current:
                     grid[row, col] = max(current, key=lambda v: v.since).index
+                    if row > 0 and self._less_generous(int(grid[row, col]), int(grid[0, col])):
+                        grid[row, col] = grid[0, col]
                 elif row > 0:
                     grid[row, col] = grid[0, col]
         self._grid = grid
@@ -176,6 +184,14 @@ class Parameter:
                 for c in cols:
                     c.setflags(write=False)
                 self._one_numbers[index] = cols
+
+    def _less_generous(self, district_index: int, city_index: int) -> bool:
+        """Whether a district's version is less generous than the city's (then the city's applies)."""
+        if self.generous is None or city_index < 0:
+            return False
+        mine = Fraction(*_as_ratio(self.versions[district_index].value))
+        city = Fraction(*_as_ratio(self.versions[city_index].value))
+        return mine < city if self.generous == "higher" else mine > city
 
     def lookup(
         self, districts: npt.NDArray[np.int32] | None, days: npt.NDArray[np.int32], *, city_only: bool = False
@@ -408,6 +424,11 @@ def parse_parameters(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> Parameter
             if not _CODE_BASE <= code_int < _CODE_BASE + _CODE_SPAN:
                 raise ParameterError(f"参数 {name}：区县代码 {code} 不在重庆市范围（500xxx）")
             versions += _parse_versions(name, spec, entries, code_int, len(versions), unit)
+        generous = spec.get("generous")
+        if generous not in (None, "higher", "lower") or (generous is not None and unit in _WHOLE_UNITS):
+            raise ParameterError(
+                f"参数 {name}：generous 须为 higher（越高越优惠）或 lower（越低越优惠），且只用于数值参数"
+            )
         params[name] = Parameter(
             name=name,
             label=str(spec.get("label", name)),
@@ -415,6 +436,7 @@ def parse_parameters(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> Parameter
             clause=str(spec.get("clause", "")),
             versions=versions,
             description=str(spec.get("description", "")),
+            generous=generous,
         )
     return ParameterSet(params, digest.hexdigest(), tuple(sources))
 
@@ -507,5 +529,6 @@ def with_dated_values(params: ParameterSet, extra: Iterable[DatedValue]) -> Para
             clause=old.clause,
             versions=[replace(v, index=i) for i, v in enumerate(versions)],
             description=old.description,
+            generous=old.generous,
         )
     return ParameterSet(out, digest.hexdigest(), (*params.sources, "db:parameter_changes"))
