@@ -50,3 +50,24 @@ def test_an_amount_too_large_to_compute_exactly_is_a_chinese_error_not_a_wrong_a
     f.write_text(f.read_text(encoding="utf-8").replace(str(trainees), "12"), encoding="utf-8")
     res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01", "--json"])
     assert res.exit_code == 0, res.output
+
+
+def test_dates_must_be_written_yyyy_mm_dd_and_exist() -> None:
+    """Python's fromisoformat also reads 20240101 and 2024-W01-1: refused; 2024-02-30 is named as a
+    day that does not exist, not as a format error."""
+    for text, message in (
+        ("20240101", "须写为 YYYY-MM-DD"),
+        ("2024-W01-1", "须写为 YYYY-MM-DD"),
+        ("2024-02-30", "2024-02-30 不存在"),
+    ):
+        res = runner.invoke(app, ["params", "loan_individual.ceiling", "--on", text])
+        assert res.exit_code != 0 and message in res.output, (text, res.output)
+    res = runner.invoke(app, ["params", "loan_individual.ceiling", "--on", "2024-02-29"])
+    assert res.exit_code == 0, res.output
+
+
+def test_a_case_date_in_another_iso_form_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps({"business": {"id": "B1", "registration_date": "20210310"}}), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01"])
+    assert res.exit_code == 2 and "business.registration_date" in res.output, res.output

@@ -71,8 +71,8 @@ def to_date(text: str | None, default: dt.date | None = None) -> dt.date:
         return default or dt.date.today()
     try:
         return parse_date(text)
-    except ValueError:
-        raise fail(f"日期 {text!r} 格式错误，应为 YYYY-MM-DD") from None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
 
 def parameter_set(overlays: list[Path] | None) -> ParameterSet:

@@ -156,9 +156,9 @@ _EPOCH_ORDINAL: Final = EPOCH.toordinal()
 def _fast_date(raw: Any) -> Any:
     if type(raw) is dt.date:
         day = raw.toordinal() - _EPOCH_ORDINAL
-    elif type(raw) is str:
+    elif type(raw) is str and len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
         try:
-            day = dt.date.fromisoformat(raw.strip()).toordinal() - _EPOCH_ORDINAL
+            day = dt.date.fromisoformat(raw).toordinal() - _EPOCH_ORDINAL
         except ValueError:
             return _SLOW
     else:

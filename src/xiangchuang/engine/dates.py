@@ -29,12 +29,20 @@ def from_day(n: int) -> dt.date:
 
 
 def parse_date(text: str | dt.date) -> dt.date:
-    """ISO date (YYYY-MM-DD) or a date object."""
+    """A date written YYYY-MM-DD (only that form: Python's fromisoformat also takes 20240101 and
+    2024-W01-1, which no one here writes on purpose), or a date object. ValueError in Chinese: a
+    malformed text, or a date that does not exist (2024-02-30)."""
     if isinstance(text, dt.datetime):
         return text.date()
     if isinstance(text, dt.date):
         return text
-    return dt.date.fromisoformat(str(text).strip())
+    s = str(text).strip()
+    if len(s) != 10 or s[4] != "-" or s[7] != "-" or not (s[:4] + s[5:7] + s[8:]).isdigit():
+        raise ValueError(f"日期 {s!r} 须写为 YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(s)
+    except ValueError:
+        raise ValueError(f"日期 {s} 不存在（该月没有这一天）") from None
 
 
 def add_months_scalar(d: dt.date, months: int) -> dt.date:
