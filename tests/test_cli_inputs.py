@@ -71,3 +71,10 @@ def test_a_case_date_in_another_iso_form_is_refused(tmp_path: Path) -> None:
     f.write_text(json.dumps({"business": {"id": "B1", "registration_date": "20210310"}}), encoding="utf-8")
     res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01"])
     assert res.exit_code == 2 and "business.registration_date" in res.output, res.output
+
+
+def test_a_case_with_no_subject_says_so(tmp_path: Path) -> None:
+    f = tmp_path / "case.json"
+    f.write_text("{}", encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01"])
+    assert res.exit_code == 0 and "没有适用的项目" in res.output.replace("\n", ""), res.output

@@ -83,6 +83,11 @@ def print_report(doc: dict[str, Any]) -> None:
     console.print(
         f"[bold]政策体检结果[/]  评估日期 {doc['on']}  引擎 {doc['engine_version']}  参数版本 {doc['parameters_version']}"
     )
+    if not doc["programs"]:
+        console.print(
+            "[yellow]没有适用的项目：案例中没有可评估的主体（person、business、hires、loan、trainings、"
+            "mentor_services、carrier、onjob_trainings 之一）[/]"
+        )
     for p in doc["programs"]:
         colour = {"eligible": "green", "ineligible": "red", "undetermined": "yellow"}[p["status"]]
         amount = p["amount"] or "—"
