@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -119,3 +120,21 @@ def test_an_unwritable_output_leaves_no_file(good: Path, tmp_path: Path) -> None
     code, output, _ = _match(tmp_path, good, "file/out.csv")
     assert code != 0 and "输出文件" in output and "Traceback" not in output
     assert (tmp_path / "file").read_text(encoding="utf-8") == "x"
+
+
+def test_a_month_column_with_no_value_at_all_is_all_unknown_not_an_error(tmp_path: Path) -> None:
+    """A column that is present but empty in every row means unknown everywhere (pyarrow's ``all``
+    of no value is null, which was read as "some value is not a month")."""
+    import pyarrow.parquet as pq
+
+    d = tmp_path / "t"
+    d.mkdir()
+    tables = synth.generate(300, seed=2)
+    hires = tables["hires"]
+    idx = hires.schema.get_field_index("si_period_start")
+    tables["hires"] = hires.set_column(idx, "si_period_start", pa.nulls(hires.num_rows, type=pa.string()))
+    synth.write(tables, d, "parquet")
+    assert pq.read_table(d / "hires.parquet").column("si_period_start").null_count == hires.num_rows
+    code, output, target = _match(tmp_path, d)
+    assert code == 0, output
+    assert target.exists()

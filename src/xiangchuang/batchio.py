@@ -230,7 +230,8 @@ def _months(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
                 raise BatchInputError(f"{_at(where, row)}：{value!r} 的月份须在1至12之间")
         else:
             text = pc.cast(values, pa.string())
-            if not pc.all(pc.match_substring_regex(text, _MONTH_RE)).as_py():
+            # (min_count=0: a column of unknowns only is all right; by default pc.all of no value is null)
+            if not pc.all(pc.match_substring_regex(text, _MONTH_RE), min_count=0).as_py():
                 row, value = _first_row(
                     pc.cast(arr, pa.string()), lambda x: re.fullmatch(_MONTH_RE, x) is None
                 )

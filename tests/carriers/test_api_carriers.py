@@ -64,7 +64,7 @@ def test_carrier_tenant_bill_reduction_and_award(world):
     assert (ok["rent_cut_fen"], ok["property_cut_fen"], ok["utilities_cut_fen"]) == (150_000, 15_001, 0)
     assert ok["gross_fen"] == 150_000 + 30_001 + 20_000 and ok["reduction_fen"] == 165_001
     assert ok["due_fen"] == 35_000
-    assert "入驻第1年，减免比例：场租100%、物业50%、水电0%" in ok["reason"]
+    assert "入驻第1年，按载体自定方案减免：场租100%、物业50%、水电0%" in ok["reason"]
     med = bills["B-MED"]
     assert med["status"] == "ineligible" and med["reduction_fen"] == 0 and "不是小微企业" in med["reason"]
     # Billing the same month again makes nothing new.

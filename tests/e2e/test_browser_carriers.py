@@ -105,7 +105,9 @@ def test_carrier_tenant_bill(server, browser):
     assert d.find_element(By.ID, "gross").text == "1,350.50"
     assert d.find_element(By.ID, "reduction").text == "1,100.00"
     assert d.find_element(By.ID, "due").text == "250.50"
-    assert "入驻第1年，减免比例：场租100%、物业50%、水电0%" in d.find_element(By.ID, "reason").text
+    assert (
+        "入驻第1年，按所在区县默认方案减免：场租100%、物业50%、水电0%" in d.find_element(By.ID, "reason").text
+    )
     j.shot("tenant-bill")
 
     # District staff see the carrier and its reduction.
