@@ -82,7 +82,8 @@ def test_a_fourth_startup_year_is_refused_and_the_approval_undone(db_engine, pii
     the approval is refused in Chinese; the application stays in publicity, nothing is reserved."""
     setup(db_engine, pii)
     _budget(db_engine)
-    app_id = application_in(db_engine, "publicity", period="2025")
+    # (The claim year is evaluated: 2024, a completed year on the review date 2025-03-03.)
+    app_id = application_in(db_engine, "publicity", period="2024")
     with db_engine.begin() as conn:
         reg = Registry(conn, pii)
         for slot, year in ((1, "2021"), (2, "2022"), (3, "2023")):
@@ -137,7 +138,7 @@ def _si_application(engine, pii) -> int:
             h, [y * 100 + m for y in (2023, 2024, 2025) for m in range(1, 13) if y * 100 + m >= 202307]
         )
     return application_in(
-        engine, "publicity", kind="social_insurance_subsidy", subject="H-POOR", period="2024"
+        engine, "publicity", kind="social_insurance_subsidy", subject="H-POOR", period="2024-07/2024-12"
     )
 
 

@@ -4,8 +4,10 @@
 ``eligible``; ``soon`` ones are not yet eligible and get none) into applications in state ``invited``:
 
 - pre-filled: kind = the program, subject and district from the result, the claim period by the
-  kind's convention on the run's date (one-off kinds ``once``; yearly kinds the last full calendar year,
-  as the engine assumes; otherwise the run's year), the amount the engine found as the requested amount;
+  kind's convention on the run's date (one-off kinds ``once``; the social-insurance subsidy the engine's
+  default claim months, the six months before the run's month, ``2023-11/2024-04``; yearly kinds the last
+  full calendar year, as the engine assumes; otherwise the run's year), the amount the engine found as the
+  requested amount;
 - the engine's determination attached: the program re-derived on the registry facts at the run's date
   with the current parameters, stored as the application's check-up determination, naming the run and
   result it came from;
@@ -35,11 +37,12 @@ from sqlalchemy.orm import Session
 
 from xiangchuang.applications import repository as repo
 from xiangchuang.applications import service
-from xiangchuang.applications.kinds import KINDS
+from xiangchuang.applications.kinds import KINDS, SI_PERIOD
 from xiangchuang.audit import record
 from xiangchuang.chinatime import china_date
 from xiangchuang.engine.money import format_fen
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
+from xiangchuang.engine.programs.employment import default_claim_period
 from xiangchuang.errors import Forbidden
 from xiangchuang.models import Application, Determination, Invitation, MatchResult, MatchRun
 from xiangchuang.outbox.service import enqueue
@@ -62,7 +65,12 @@ def valid_days(on: dt.date, params: ParameterSet | None = None) -> int:
 
 
 def default_period(kind: str, on: dt.date) -> str:
+    """The claim period offered on ``on``: the engine's own default where the engine reads the
+    period (the social-insurance subsidy's six months before ``on``'s month, the startup subsidy's
+    last completed year), so the invitation claims what the match evaluated."""
     convention = KINDS[kind].period
+    if convention == SI_PERIOD:
+        return default_claim_period(on)
     if convention.endswith("once"):
         return "once"
     if convention.startswith("年度"):

@@ -1,7 +1,9 @@
 """Application kinds: one per program of the notice that a person or business applies for.
 
 Each kind names its engine program (the same id), the registry table its subject is a row of and the
-number that identifies the subject there, how its claim period is written, and the materials
+number that identifies the subject there, how its claim period is written (:func:`check_period`:
+the social-insurance subsidy's claim months 「YYYY-MM/YYYY-MM」, the startup subsidy's claim year — the
+periods the engine evaluates), and the materials
 (attachments) an application of that kind carries. Loans are not here: 创业担保贷款 has its own flow
 (guarantee fund, bank), see issue 4.
 
@@ -17,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from xiangchuang.engine.assemble import MONTH_RANGE_RULE, format_month_range, month_range
 from xiangchuang.engine.programs import BY_ID
+from xiangchuang.errors import ValidationFailed
 
 FILE_TYPES: Final = {
     "pdf": "PDF",
@@ -102,12 +106,34 @@ class Kind:
         return BY_ID[self.id].clause
 
 
+# The claim period conventions the engine reads (service.determine passes the period to it):
+# the social-insurance subsidy's claim months (hires.si_period_start/end; claimed twice a year, in
+# March and September, PROVISIONS §1), the startup subsidy's claim year (businesses.claim_year).
+SI_PERIOD: Final = "月份区间，如 2024-01/2024-06"
+YEAR_PERIOD: Final = "年度，如 2024"
+
+
+def check_period(kind: str, text: str) -> str:
+    """The application's claim period in its kind's convention, written the one way the register
+    and the once-per-period key use: the social-insurance subsidy's claim months are refused (in
+    Chinese, naming the field and the rule) unless the engine can read them. Other kinds keep the
+    text (a startup period that is not a four-digit year leaves the engine's default claim year:
+    not yet refused, see service._claim_period_facts)."""
+    period = text.strip()
+    if kind == "social_insurance_subsidy":
+        months = month_range(period)
+        if months is None:
+            raise ValidationFailed(f"申请期间（社保补贴申领月份）「{period}」{MONTH_RANGE_RULE}")
+        return format_month_range(*months)
+    return period
+
+
 _KINDS: Final = (
     Kind(
         "startup_subsidy",
         "businesses",
         "business_no",
-        "年度，如 2024",
+        YEAR_PERIOD,
         (LICENCE, IDENTITY, KEY_GROUP, SI_RECORD),
     ),
     Kind(
@@ -136,7 +162,7 @@ _KINDS: Final = (
         "social_insurance_subsidy",
         "hires",
         "employment_no",
-        "年度，如 2024",
+        SI_PERIOD,
         (
             LICENCE,
             CONTRACT,

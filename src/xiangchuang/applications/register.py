@@ -19,7 +19,9 @@ What the database holds, so that two approvals racing each other cannot both pas
   check keeps slots within 1..3, so the fourth year is refused by the database even when the code's
   count was read before another approval committed;
 - social_insurance_subsidy: the months are the engine's ``claim_months`` for this claim (the explanation's
-  ``amount_info``); each row records ``months_from``, the months already registered for the person
+  ``amount_info``) and the period is the months claimed, 「YYYY-MM/YYYY-MM」 (``claimed_first_month`` to
+  ``claimed_last_month``: two claims of one year are two periods, and the engine refuses a claim
+  overlapping them); each row records ``months_from``, the months already registered for the person
   before it, and ``(program, person_key, months_from)`` is unique — two concurrent approvals for one person
   compute the same ``months_from`` and the second fails, so the running total can be checked against
   ``social_insurance_subsidy.max_months`` (36) without a lost update;
@@ -39,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xiangchuang.applications.kinds import KINDS
+from xiangchuang.engine.assemble import format_month_range
 from xiangchuang.engine.parameters import ParameterSet
 from xiangchuang.errors import Conflict, ValidationFailed
 from xiangchuang.models import Application, Carrier, Determination, Employment, Enrolment, Grant, Person
@@ -141,6 +144,20 @@ def _startup_slot(session: Session, subject: RegisterSubject, *, on: dt.date, pa
     return free[0]
 
 
+def _si_period(session: Session, app: Application) -> str:
+    """The months this claim pays, as the register's period 「YYYY-MM/YYYY-MM」: the first and last
+    month the engine claimed (``amount_info``; within the application's claim period, from the hire
+    month, up to the review date). The engine reads them back so that no month is paid twice."""
+    info = _amount_info(session, app)
+    first, last = info.get("claimed_first_month"), info.get("claimed_last_month")
+    if not isinstance(first, int) or not isinstance(last, int) or first < 0 or last < first:
+        raise ValidationFailed(
+            "社保补贴核准：复审判定中没有补贴的起止月份（claimed_first_month / claimed_last_month），"
+            "请重新复审后再核准"
+        )
+    return format_month_range(first, last)
+
+
 def _si_months(
     session: Session, app: Application, subject: RegisterSubject, *, on: dt.date, params: ParameterSet
 ) -> tuple[int, int]:
@@ -171,16 +188,18 @@ def register_approval(
     program = kind.id
     subject = subject_of(session, application)
     slot = months = months_from = None
+    period = application.period
     if program == "startup_subsidy":
         slot = _startup_slot(session, subject, on=on, params=params)
     elif program == "social_insurance_subsidy":
         months, months_from = _si_months(session, application, subject, on=on, params=params)
+        period = _si_period(session, application)
     grant = Grant(
         program=program,
         subject_kind=subject.kind,
         subject_key=subject.key,
         person_key=subject.person_key,
-        period=application.period,
+        period=period,
         slot=slot,
         months=months,
         months_from=months_from,
@@ -196,7 +215,7 @@ def register_approval(
             session.flush()
     except IntegrityError:
         raise Conflict(
-            f"已享受登记：{kind.title}对 {subject.key}（所属期间 {application.period}）已有登记，"
+            f"已享受登记：{kind.title}对 {subject.key}（所属期间 {period}）已有登记，"
             "或另一笔同时核准的申请已占用同一名额；同一主体不重复享受，不能核准"
         ) from None
     return grants[0]

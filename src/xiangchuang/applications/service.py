@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from xiangchuang.applications import calendar, publicity
 from xiangchuang.applications import repository as repo
 from xiangchuang.applications.attachments import missing_required
-from xiangchuang.applications.kinds import KINDS
+from xiangchuang.applications.kinds import KINDS, check_period
 from xiangchuang.applications.scope import check_scope
 from xiangchuang.applications.workflow import (
     ROLE_LABELS,
@@ -55,8 +55,9 @@ from xiangchuang.applications.workflow import (
 from xiangchuang.audit import contains_personal_number, record
 from xiangchuang.chinatime import china_date
 from xiangchuang.engine import ENGINE_VERSION
-from xiangchuang.engine.assemble import Facts
+from xiangchuang.engine.assemble import Facts, month_range
 from xiangchuang.engine.explain import STATUS_ZH, Explainer
+from xiangchuang.engine.facts import Col
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.engine.programs import BY_ID
 from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
@@ -187,6 +188,7 @@ def create_application(
         raise ValidationFailed(f"申请主体编号（{KINDS[kind].subject_key}）不能为空，且不超过 64 个字符")
     if not period or len(period) > 20:
         raise ValidationFailed("申请期间不能为空，且不超过 20 个字符")
+    period = check_period(kind, period)  # (the engine evaluates it: in the kind's convention)
     _check_text(subject_key, "申请主体编号")
     if amount_requested_fen is not None and amount_requested_fen < 0:
         raise ValidationFailed("申请金额不能为负数")
@@ -519,8 +521,40 @@ def _snapshot(facts: Facts) -> dict[str, Any]:
     return dict(json.loads(json.dumps(out, default=str)))
 
 
+def _claim_period_facts(facts: Facts, app: Application) -> None:
+    """The application's own claim period as the engine's facts of its subject: the social-insurance
+    subsidy's claim months (``hires.si_period_start``/``si_period_end``), the startup subsidy's claim
+    year (``businesses.claim_year``). Without them the engine would evaluate its default period
+    whatever the application claims. A period the engine cannot read (an application made before
+    periods were checked) is left out: the engine's default applies, as for a match."""
+    values: dict[str, int]
+    if app.kind == "social_insurance_subsidy":
+        months = month_range(app.period)
+        if months is None:
+            return
+        table, values = facts.tables["hires"], {"si_period_start": months[0], "si_period_end": months[1]}
+    elif app.kind == "startup_subsidy":
+        text = app.period.strip()
+        if not (len(text) == 4 and text.isdigit()):
+            return
+        table, values = facts.tables["businesses"], {"claim_year": int(text)}
+    else:
+        return
+    ids = table.cols.get("id")
+    if ids is None or not table.n:
+        return
+    rows = np.asarray(ids.values == app.subject_key, dtype=bool)
+    for name, value in values.items():
+        col = table[name]
+        got: Any = np.array(col.values, copy=True)
+        known = np.array(col.known, dtype=bool, copy=True)
+        got[rows], known[rows] = value, True
+        table.cols[name] = Col(got, known)
+
+
 def determine(session: Session, app: Application, *, on: dt.date, params: ParameterSet) -> dict[str, Any]:
-    """The engine's result for the application's subject and program on ``on``, as a Determination row."""
+    """The engine's result for the application's subject and program on ``on``, as a Determination row:
+    the engine evaluates the application's own claim period (:func:`_claim_period_facts`)."""
     base = {"on": on, "engine_version": ENGINE_VERSION, "parameters_version": params.version[:80]}
     program = BY_ID[app.kind]
     scope = _scope(session, app.subject_table, app.subject_key)
@@ -538,6 +572,7 @@ def determine(session: Session, app: Application, *, on: dt.date, params: Parame
     if scope is None:
         return missing
     facts = assemble_facts(session, on=on, district=None, subjects=scope)
+    _claim_period_facts(facts, app)
     snapshot = _snapshot(facts)
     outcomes = evaluate(facts, on=on, params=params, programs=(program,))
     if not outcomes:

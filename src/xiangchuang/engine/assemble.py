@@ -9,6 +9,7 @@ more than the work; they give the same tables (tests/engine/test_case_fast.py).
 from __future__ import annotations
 
 import functools
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -17,7 +18,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.dates import from_day, month_index_scalar
+from xiangchuang.engine.dates import from_day, month_index_scalar, month_label
 from xiangchuang.engine.facts import FACTS, NO_REF, Col, LazyColumns, Table, filled
 from xiangchuang.engine.memory import refresh_pages
 from xiangchuang.engine.vec import pick
@@ -444,10 +445,10 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     )
     sel_si, rows_si, may_si = _hired_person_rows(facts, "social_insurance_subsidy", persons, hires)
     if sel_si.size:
-        months_si = _count(rows_si, persons.n, T["received"]["months"].values[sel_si].astype(np.int64))
+        months_si, months_known = _si_months(facts, sel_si, rows_si, persons.n)
+        persons.cols["si_months_received"] = Col(months_si, known_rec & months_known)
     else:
-        months_si = _zeros(persons.n, np.int64)
-    persons.cols["si_months_received"] = Col(months_si, _own(known_rec))
+        persons.cols["si_months_received"] = Col(_zeros(persons.n, np.int64), _own(known_rec))
     ol = T["other_loans"]
     olk = _row_flag(persons, "__other_loans_supplied", "other_loans" in facts.supplied)
     persons.cols["other_loans_known"] = Col(olk, _ones(persons.n))
@@ -473,6 +474,20 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     # records of persons hired more than once are compared by the job subsidy's 每人一次.
     hires.cols["person_hires"] = _person_hires(safe, valid, persons.n)
     hires.cols["si_months_received"] = _unsure(_take_rows(persons["si_months_received"], safe, valid), may_si)
+    # The months already subsidised: each social-insurance entry of the hire's person, as a month
+    # range, against the hire (a claim must not pay a month twice; employment.months_not_subsidised).
+    T["si_register"], hires.cols["si_received_periods"] = _si_register(
+        facts, sel_si, rows_si, safe, valid, persons.n
+    )
+    # Whether the register cannot rule out any month for the hire's person: not supplied, or an
+    # entry naming no one may be the person's (``si_months_received`` is then unknown too).
+    if "received" not in facts.supplied:
+        open_ = np.ones(hires.n, dtype=bool)
+    elif may_si is not None:
+        open_ = may_si.copy()
+    else:
+        open_ = _zeros(hires.n, np.bool_)
+    hires.cols["si_register_open"] = Col(open_, _ones(hires.n))
     del person_id, idx, valid, safe
     con = T["contributions"]
     ck = _row_flag(hires, "__contributions_supplied", "contributions" in facts.supplied)
@@ -814,6 +829,136 @@ def _years_claimed(facts: Facts, program: str, target: Table) -> tuple[Col, Col]
         Col(least.astype(np.int64), col.known & (vague == 0)),
         Col((distinct + vague).astype(np.int64), _own(col.known)),
     )
+
+
+# A social-insurance subsidy's register period: the months it paid, 「2023-09/2024-02」 (also
+# 「2023-09至2024-02」, 「2023-09 — 2024-02」 is not accepted). README choice 5.
+_MONTH_RANGE: Final = re.compile(r"\s*(\d{4})-(\d{2})\s*(?:/|至)\s*(\d{4})-(\d{2})\s*")
+MONTH_RANGE_RULE: Final = (
+    "须写作 YYYY-MM/YYYY-MM（如 2023-09/2024-02，也可写 2023-09至2024-02），止月不早于起月"
+)
+
+
+def month_range(text: object) -> tuple[int, int] | None:
+    """The first and last month (month numbers) of a period written 「YYYY-MM/YYYY-MM」 or
+    「YYYY-MM至YYYY-MM」; None for any other text, a month outside 01–12 or 1900–2099, or a last
+    month before the first."""
+    m = _MONTH_RANGE.fullmatch(str(text))
+    if m is None:
+        return None
+    y1, m1, y2, m2 = (int(g) for g in m.groups())
+    if not (1 <= m1 <= 12 and 1 <= m2 <= 12 and 1900 <= y1 <= 2099 and 1900 <= y2 <= 2099):
+        return None
+    first, last = (y1 - 1970) * 12 + m1 - 1, (y2 - 1970) * 12 + m2 - 1
+    return (first, last) if first <= last else None
+
+
+def format_month_range(first: int, last: int) -> str:
+    """「YYYY-MM/YYYY-MM」 for the months ``first`` to ``last`` (month numbers)."""
+    return f"{month_label(first)}/{month_label(last)}"
+
+
+# How an entry's period bounds the months it paid (``si_register.exact``): a month range (exactly
+# those months), a year (some months of that year, README choice 34), anything else or missing
+# (any months at all).
+_ANY_FIRST: Final = -(2**30)
+_ANY_LAST: Final = 2**30
+
+
+def _si_period_ranges(facts: Facts, sel: IntArray) -> tuple[IntArray, IntArray, BoolArray]:
+    """Per register row of ``sel``: the first and last month its period may cover, and whether it
+    covers exactly those (a month range) rather than some months of them (a year, anything else)."""
+    period = facts.tables["received"]["period"]
+    texts = [
+        str(p) if k else ""
+        for p, k in zip(period.values[sel].tolist(), period.known[sel].tolist(), strict=True)
+    ]
+    parsed: dict[str, tuple[int, int, bool]] = {}
+    for text in set(texts):
+        r = month_range(text)
+        if r is not None:
+            parsed[text] = (r[0], r[1], True)
+        else:
+            year = _year_or(-1, text)
+            y0 = (year - 1970) * 12
+            parsed[text] = (y0, y0 + 11, False) if year >= 1900 else (_ANY_FIRST, _ANY_LAST, False)
+    got = [parsed[t] for t in texts]
+    first = np.asarray([g[0] for g in got], dtype=np.int64)
+    last = np.asarray([g[1] for g in got], dtype=np.int64)
+    exact = np.asarray([g[2] for g in got], dtype=np.bool_)
+    return first, last, exact
+
+
+def _si_months(facts: Facts, sel: IntArray, rows: IntArray, n: int) -> tuple[IntArray, BoolArray]:
+    """Per person, the months of social-insurance subsidy the register shows, and whether that is
+    known: an entry's ``months``, else the length of its month-range period; an entry with neither
+    leaves the person's months unknown (never zero, PROVISIONS §0)."""
+    months = facts.tables["received"]["months"]
+    first, last, exact = _si_period_ranges(facts, sel)
+    m_known = months.known[sel]
+    values = pick(m_known, months.values[sel].astype(np.int64), pick(exact, last - first + 1, 0))
+    ok = (rows >= 0) & (rows < n)
+    unknown_rows = rows[ok & ~m_known & ~exact]
+    known = np.ones(n, dtype=bool)
+    known[unknown_rows] = False
+    return _count(rows, n, values.astype(np.int64)), known
+
+
+def _si_register(
+    facts: Facts,
+    sel: IntArray,
+    rows: IntArray,
+    safe: IntArray,
+    valid: BoolArray,
+    n_persons: int,
+) -> tuple[Table, Col]:
+    """The social-insurance register entries per hire: one row per (hire, entry of the hire's
+    person) with the hire row, the first and last month the entry may cover, whether exactly
+    (``exact``) and the entry's register row (``entry``, for its period text); and per hire a
+    column ``si_received_periods`` (the number of such entries), known where
+    the person's entries all name a month range (whether the register was supplied, and whether an
+    entry naming no one may be the person's, is ``si_months_received``'s known mask)."""
+    n = safe.size
+    known = _ones(n)
+    empty = Table(
+        "si_register",
+        0,
+        {
+            k: Col(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
+            for k in ("hire", "first", "last", "entry")
+        }
+        | {"exact": Col(np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))},
+    )
+    ok = (rows >= 0) & (rows < n_persons)
+    if not sel.size or not ok.any() or not n:
+        return empty, Col(np.zeros(n, dtype=np.int64), known)
+    e_sel, e_person = sel[ok], rows[ok]
+    first, last, exact = _si_period_ranges(facts, e_sel)
+    h = np.flatnonzero(valid & (safe >= 0) & (safe < n_persons))
+    order = np.argsort(safe[h], kind="stable")
+    hires_by_person, persons_sorted = h[order], safe[h][order]
+    lo = np.searchsorted(persons_sorted, e_person, side="left")
+    cnt = np.searchsorted(persons_sorted, e_person, side="right") - lo
+    total = int(cnt.sum())
+    entry = np.repeat(np.arange(e_sel.size, dtype=np.int64), cnt)
+    offsets = np.cumsum(cnt) - cnt
+    pos = np.repeat(lo - offsets, cnt) + np.arange(total, dtype=np.int64)
+    hire = hires_by_person[pos].astype(np.int64)
+    always = np.ones(total, dtype=bool)
+    table = Table(
+        "si_register",
+        total,
+        {
+            "hire": Col(hire, always),
+            "first": Col(first[entry], always),
+            "last": Col(last[entry], always),
+            "exact": Col(exact[entry], always),
+            "entry": Col(e_sel[entry].astype(np.int64), always),
+        },
+    )
+    per_hire = np.bincount(hire, minlength=n).astype(np.int64)
+    vague = np.bincount(hire[~exact[entry]], minlength=n) > 0
+    return table, Col(per_hire, known & ~vague)
 
 
 def _year_or(default: int, text: object) -> int:

@@ -51,6 +51,7 @@ _DERIVED = {
     "online_sales_received": "线上销售补助享受记录（received 登记）",
     "job_subsidy_received": "岗位补贴享受记录（received 登记）",
     "si_months_received": "已享受社保补贴月数（received 登记）",
+    "si_received_periods": "已享受社保补贴的所属期间（received 登记的 period，须为月份区间如 2023-09/2024-02）",
     "si_employer_fen": "各月单位缴费金额（contributions 的 employer_fen）",
     "si_run_months": "社会保险缴费记录（contributions）",
     "employer_si_paid_fen": "申领年度单位缴纳社保费（business.years）",

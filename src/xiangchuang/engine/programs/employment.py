@@ -21,17 +21,25 @@ Choices where the notice is not explicit (README “规范不明确处的选择�
   unknown (never zero). The limit of 36 months extends to retirement when fewer than 5 years
   remain at hire; without the birth date or gender the limit lies between 36 months and the
   longest such extension, and the result is undetermined only where it depends on it.
+- Social-insurance subsidy, a month is paid once: the claim period (default: the six months before
+  the evaluation month, ``default_claim_period``) from the hire month up to the evaluation month
+  must not overlap a register entry of the hired person (any employer), whose period is the month
+  range it paid, 「YYYY-MM/YYYY-MM」 (or 「YYYY-MM至YYYY-MM」). An entry written as a year that the
+  claim touches, or without a readable period, leaves the condition unknown. An entry without
+  ``months`` counts the months of its range (neither: the months received are unknown).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.dates import anniversary, month_index, month_start
+from xiangchuang.engine.assemble import format_month_range
+from xiangchuang.engine.dates import anniversary, month_index, month_index_scalar, month_start
 from xiangchuang.engine.facts import filled
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import ParameterError, thaw, yuan_to_fen
@@ -347,6 +355,19 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
     return lo, hi
 
 
+# The default claim period: the six months before the evaluation month (README choice 5).
+DEFAULT_PERIOD_FIRST: Final = 6  # months before the evaluation month
+DEFAULT_PERIOD_LAST: Final = 1
+
+
+def default_claim_period(on: dt.date) -> str:
+    """The social-insurance subsidy's default claim period on ``on``, 「YYYY-MM/YYYY-MM」: the
+    period the engine evaluates when a hire names none (the one definition, used by ``si_period``
+    and offered by the applications module)."""
+    m = month_index_scalar(on)
+    return format_month_range(m - DEFAULT_PERIOD_FIRST, m - DEFAULT_PERIOD_LAST)
+
+
 def si_period(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     """The claim period's first and last month per hire (default: the six months before ``on``)."""
 
@@ -354,8 +375,8 @@ def si_period(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         t = ctx.t
         on_month = month_index(ctx.on_col)
         s, e = t["si_period_start"], t["si_period_end"]
-        start = pick(s.known, s.values, on_month - 6).astype(np.int32, copy=False)
-        end = pick(e.known, e.values, on_month - 1).astype(np.int32, copy=False)
+        start = pick(s.known, s.values, on_month - DEFAULT_PERIOD_FIRST).astype(np.int32, copy=False)
+        end = pick(e.known, e.values, on_month - DEFAULT_PERIOD_LAST).astype(np.int32, copy=False)
         return start, end
 
     result: tuple[np.ndarray, np.ndarray] = ctx.memo("si_period", make)
@@ -393,9 +414,10 @@ def _paid_before(
 
 def _claim(
     ctx: Ctx, limit: IntArray, rows: npt.NDArray[np.int64] | None = None
-) -> tuple[IntArray, IntArray, IntArray]:
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     """Per hire (or per hire of ``rows``) with the subsidy limit ``limit``: the employer contributions
-    claimable in the claim period, the months claimed, and how many of them have no known amount."""
+    claimable in the claim period, the months claimed, how many of them have no known amount, and
+    where the months claimed start among the distinct paid months (``contribution_months``)."""
     t = ctx.t
     cm = ctx.tables["contribution_months"]
     month = cm["month"].values
@@ -431,7 +453,7 @@ def _claim(
     else:
         ub = unknown_before.values
         unknown = ub[at + months] - ub[at]
-    return total, np.asarray(months, dtype=np.int64), unknown
+    return total, np.asarray(months, dtype=np.int64), unknown, np.asarray(at, dtype=np.int64)
 
 
 class _SiClaim:
@@ -439,10 +461,12 @@ class _SiClaim:
     ``unknown``: months claimed without a known amount), and where it differs from the claim with
     the fewest (``depends``: the result rests on a missing birth date or gender)."""
 
-    __slots__ = ("depends", "months", "total", "unknown")
+    __slots__ = ("at", "depends", "months", "total", "unknown")
 
-    def __init__(self, total: IntArray, months: IntArray, unknown: IntArray, depends: Any) -> None:
-        self.total, self.months, self.unknown, self.depends = total, months, unknown, depends
+    def __init__(
+        self, total: IntArray, months: IntArray, unknown: IntArray, at: IntArray, depends: Any
+    ) -> None:
+        self.total, self.months, self.unknown, self.at, self.depends = total, months, unknown, at, depends
 
 
 def si_claim(ctx: Ctx) -> _SiClaim:
@@ -450,17 +474,17 @@ def si_claim(ctx: Ctx) -> _SiClaim:
 
     def make() -> _SiClaim:
         lo, hi = _si_limits(ctx)
-        total, months, unknown = _claim(ctx, lo)
+        total, months, unknown, at = _claim(ctx, lo)
         depends: npt.NDArray[np.bool_] | None = None
         if hi is not lo:
             rows = np.flatnonzero(hi != lo)
             if rows.size:
-                t2, m2, u2 = _claim(ctx, hi, rows)
+                t2, m2, u2, a2 = _claim(ctx, hi, rows)
                 depends = np.zeros(ctx.n, dtype=bool)
                 depends[rows] = (t2 != total[rows]) | (m2 != months[rows]) | (u2 != unknown[rows])
-                total, months, unknown = total.copy(), months.copy(), unknown.copy()
-                total[rows], months[rows], unknown[rows] = t2, m2, u2
-        return _SiClaim(total, months, unknown, depends)
+                total, months, unknown, at = total.copy(), months.copy(), unknown.copy(), at.copy()
+                total[rows], months[rows], unknown[rows], at[rows] = t2, m2, u2, a2
+        return _SiClaim(total, months, unknown, at, depends)
 
     result: _SiClaim = ctx.memo("si_claim", make)
     return result
@@ -494,6 +518,77 @@ def si_limit_known(ctx: Ctx) -> CondOut:
     return CondOut(state, info={"min_limit_months": lo, "max_limit_months": hi})
 
 
+def months_not_subsidised(ctx: Ctx) -> CondOut:
+    """No month of the claim period was subsidised already (a month is paid once): the months
+    evaluated (the claim period from the hire month, up to the evaluation month) against every
+    register entry of the hired person, across employers (``si_register``, assemble.py).
+
+    An entry whose period is a month range that overlaps them fails the condition, naming the
+    overlap and the first month after the overlapping entries. An entry whose period is a year
+    touching those months, or is missing or other text, may cover them: unknown (README choice
+    34). Unknown too where the register was not supplied or an entry naming no one may be the
+    person's (as ``months_left``), and where the hire date is unknown and a range overlaps (the
+    months before the hire are not claimed, and may have been paid to another employer)."""
+    t = ctx.t
+    n = ctx.n
+    start, end = si_period(ctx)
+    hd = t["hire_date"]
+    hire_m = month_index(hd.values.astype(np.int32, copy=False))
+    lo = pick(hd.known, np.maximum(start, hire_m), start).astype(np.int64)
+    hi = np.minimum(end, month_index(ctx.on_col)).astype(np.int64)
+    hi, lo = ctx.full(hi), ctx.full(lo)
+    reg = ctx.tables["si_register"]
+    fail = np.zeros(n, dtype=bool)
+    unsure = np.zeros(n, dtype=bool)
+    over_from = np.zeros(n, dtype=np.int64)
+    over_to = np.zeros(n, dtype=np.int64)
+    next_m = np.zeros(n, dtype=np.int64)
+    entry_of = np.full(n, -1, dtype=np.int64)
+    if reg.n:
+        h = reg["hire"].values.astype(np.int64, copy=False)
+        first, last, exact = reg["first"].values, reg["last"].values, reg["exact"].values
+        hit = (first <= hi[h]) & (last >= lo[h]) & (lo[h] <= hi[h])
+        sure = hit & exact & ctx.full(hd.known)[h]
+        fail[h[sure]] = True
+        unsure[h[hit & ~sure]] = True
+        at = np.flatnonzero(sure)
+        if at.size:
+            # Per failing hire: its earliest overlapping entry (quoted), and the first month after
+            # every overlapping entry.
+            order = at[np.lexsort((first[at], h[at]))[::-1]]  # (the earliest written last)
+            hh = h[order]
+            entry_of[hh] = reg["entry"].values[order]
+            over_from[hh] = np.maximum(first[order], lo[hh])
+            over_to[hh] = np.minimum(last[order], hi[hh])
+            np.maximum.at(next_m, h[at], last[at] + 1)
+    # Where the register itself is open (not supplied, or an entry naming no one may be the
+    # person's: ``si_register_open``, with ``si_months_received`` unknown), unknown whatever the
+    # periods. (``si_received_periods`` is unknown where the person has an entry without a month
+    # range: named as the missing fact when such an entry touches the months, ``unsure``.)
+    open_ = ctx.full(t["si_register_open"].values)
+    state = np.where(fail, FAIL, np.where(unsure | open_, UNKNOWN, PASS)).astype(np.int8)
+
+    def period_text() -> npt.NDArray[np.object_]:
+        out = np.full(n, "", dtype=object)
+        rows = np.flatnonzero(entry_of >= 0)
+        if rows.size:
+            p = ctx.tables["received"]["period"]
+            out[rows] = [str(x) for x in p.values[entry_of[rows]].tolist()]
+        return out
+
+    return CondOut(
+        state,
+        info={
+            "start_month": start,
+            "end_month": end,
+            "overlap_first_month": over_from,
+            "overlap_last_month": over_to,
+            "next_month": next_m,
+            "received_period": Later(period_text),
+        },
+    )
+
+
 def si_contributions(ctx: Ctx) -> CondOut:
     """Employer contributions in the claim period: some known and positive (pass), none (fail), or
     only months whose amount is not given (unknown: never read as zero)."""
@@ -520,8 +615,27 @@ def si_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     total, months = claim.total, claim.months
     # A claimed month without a known employer contribution: the amount is unknown.
     known = claim.unknown == 0
+
+    def claimed(offset: int) -> Callable[[], IntArray]:
+        def make() -> IntArray:
+            """The first (offset 0) or last (-1) month claimed (-1 where none): the months the grant
+            register records for an approved claim (「YYYY-MM/YYYY-MM」)."""
+            month = ctx.tables["contribution_months"]["month"].values.astype(np.int64)
+            pos = claim.at + (0 if offset == 0 else months - 1)
+            out: IntArray = np.where(months > 0, month[np.maximum(pos, 0)], -1).astype(np.int64)
+            return out
+
+        return make
+
     return AmountOut(
-        total, info={"claim_fen": total, "claim_months": months}, known=None if bool(known.all()) else known
+        total,
+        info={
+            "claim_fen": total,
+            "claim_months": months,
+            "claimed_first_month": Later(claimed(0)),
+            "claimed_last_month": Later(claimed(-1)),
+        },
+        known=None if bool(known.all()) else known,
     )
 
 
@@ -564,6 +678,20 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             unknown_msg="缺少事实，无法判断：{missing}（未提供已享受登记，或登记中有社保补贴记录未写明被招用人员（person_id），可能就是该人员）",
             facts=("si_months_received",),
             params=("social_insurance_subsidy.max_months", "social_insurance_subsidy.near_retirement_years"),
+        ),
+        Condition(
+            "months_not_subsidised",
+            CLAUSE,
+            months_not_subsidised,
+            "申领期{start_month}至{end_month}的月份未享受过社保补贴",
+            "申领期{start_month}至{end_month}中{overlap_first_month}至{overlap_last_month}已享受社保补贴"
+            "（已享受登记所属期间{received_period}），同一月份不重复补贴",
+            unknown_msg=(
+                "缺少事实，无法判断：{missing}（申领期{start_month}至{end_month}的月份是否已享受社保补贴："
+                "已享受登记的所属期间须写明月份区间，如 2023-09/2024-02）"
+            ),
+            facts=("si_months_received", "si_received_periods", "hire_date"),
+            gap_msg="可从{next_month}起申领",
         ),
         Condition(
             "limit_known",

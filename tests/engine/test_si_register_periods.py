@@ -1,0 +1,168 @@
+"""The social-insurance subsidy never pays a month twice: register periods as month ranges.
+
+``months_not_subsidised`` reads the hired person's register entries (``YYYY-MM/YYYY-MM`` or
+``YYYY-MM至YYYY-MM``; a year or other text is vague) against the claim period; one case and a batch
+read from files (more rows than the small paths take) give the same results. The default claim
+period offered elsewhere (applications) is the engine's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xiangchuang.batchio import load_directory
+from xiangchuang.engine.api import evaluate
+from xiangchuang.engine.assemble import format_month_range, month_range
+from xiangchuang.engine.dates import parse_month
+from xiangchuang.engine.evaluate import run
+from xiangchuang.engine.parameters import load_parameters
+from xiangchuang.engine.programs import BY_ID
+from xiangchuang.engine.programs.employment import default_claim_period
+
+PARAMS = load_parameters()
+ON = dt.date(2024, 5, 15)  # default claim period 2023-11 .. 2024-04
+SI = BY_ID["social_insurance_subsidy"]
+NAMES = {0: "ineligible", 1: "undetermined", 2: "eligible"}
+STATES = {0: "fail", 1: "unknown", 2: "pass"}
+MONTHS = [f"2023-{m:02d}" for m in range(8, 13)] + [f"2024-{m:02d}" for m in range(1, 5)]
+
+# (the entries of the first hired person, as (period, months); the expected state of the condition
+# for that person's hire)
+VARIANTS: list[tuple[list[tuple[str | None, int | None]], str]] = [
+    ([], "pass"),
+    ([("2023-09/2024-02", 6)], "fail"),
+    ([("2023-09至2024-02", 6)], "fail"),
+    ([("2023-05/2023-10", 6)], "pass"),  # ends just before the claim period
+    ([("2024-04/2024-04", 1)], "fail"),  # the claim period's last month
+    ([("2024", 6)], "unknown"),
+    ([("2022", 6)], "pass"),
+    ([(None, 3)], "unknown"),
+    ([("2024年上半年", 6)], "unknown"),
+    ([("2022", 6), ("2023-12/2024-01", 2)], "fail"),
+    ([("2023-01/2023-06", 6), ("2024", 3)], "unknown"),
+    ([("2023-13/2024-02", 6)], "unknown"),  # not a month: other text
+    ([("2024-02/2023-09", 6)], "unknown"),  # last before first: other text
+]
+
+
+def _case(k: int, entries: list[tuple[str | None, int | None]]) -> dict[str, Any]:
+    hires = [
+        {
+            "id": f"H{k}_{j}",
+            "hire_date": "2023-08-10",
+            "contract": True,
+            "person": {
+                "id": f"E{k}_{j}",
+                "groups": ["poverty_registered"],
+                "birth_date": "1985-04-01",
+                "gender": "M",
+            },
+            "contributions": [{"month": m, "employer_fen": 72_000} for m in MONTHS],
+        }
+        for j in (1, 2)
+    ]
+    received = [
+        {"program": "social_insurance_subsidy", "person_id": f"E{k}_1", "period": p, "months": m}
+        for p, m in entries
+    ]
+    # The second hired person has an entry that never touches the claim period.
+    received.append(
+        {
+            "program": "social_insurance_subsidy",
+            "person_id": f"E{k}_2",
+            "period": "2020-01/2020-06",
+            "months": 6,
+        }
+    )
+    return {
+        "business": {"id": f"B{k}", "district": 500101, "founded_by_returning": True},
+        "hires": hires,
+        "received": [{key: v for key, v in r.items() if v is not None} for r in received],
+    }
+
+
+def _single(doc: dict[str, Any]) -> dict[str, tuple[str, str, int | None]]:
+    out = {}
+    for r in evaluate(doc, ON, PARAMS)["programs"]:
+        if r["program"] == SI.id:
+            cond = next(c for c in r["conditions"] if c["id"] == "months_not_subsidised")
+            out[r["subject"]["id"]] = (r["status"], cond["status"], r.get("amount_fen"))
+    return out
+
+
+@pytest.mark.parametrize(("entries", "state"), VARIANTS)
+def test_one_case(entries: list[tuple[str | None, int | None]], state: str) -> None:
+    got = _single(_case(0, entries))
+    assert got["H0_1"][1] == state, entries
+    assert got["H0_2"][:2] == ("eligible", "pass")
+
+
+def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    lines = [",".join(header)] + [",".join("" if v is None else str(v) for v in r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_batch_files_equal_single_cases(tmp_path: Path) -> None:
+    docs = [_case(k, VARIANTS[k % len(VARIANTS)][0]) for k in range(45)]  # (90 hires)
+    persons, businesses, hires, contributions, received = [], [], [], [], []
+    for doc in docs:
+        businesses.append([doc["business"]["id"], "500101", "true"])
+        for h in doc["hires"]:
+            p = h["person"]
+            persons.append([p["id"], "|".join(p["groups"]), p["birth_date"], p["gender"]])
+            hires.append([h["id"], doc["business"]["id"], p["id"], h["hire_date"], "true"])
+            contributions += [[h["id"], c["month"], c["employer_fen"]] for c in h["contributions"]]
+        for r in doc["received"]:
+            received.append([r["program"], r["person_id"], r.get("period"), r.get("months")])
+    _csv(tmp_path / "persons.csv", ["id", "groups", "birth_date", "gender"], persons)
+    _csv(tmp_path / "businesses.csv", ["id", "district", "founded_by_returning"], businesses)
+    _csv(tmp_path / "hires.csv", ["id", "business_id", "person_id", "hire_date", "contract"], hires)
+    _csv(tmp_path / "contributions.csv", ["hire_id", "month", "employer_fen"], contributions)
+    _csv(tmp_path / "received.csv", ["program", "person_id", "period", "months"], received)
+
+    single: dict[str, tuple[str, str, int | None]] = {}
+    for doc in docs:
+        single.update(_single(doc))
+    facts, _ = load_directory(tmp_path)
+    batch: dict[str, tuple[str, str, int | None]] = {}
+    for o in run(facts, ON, PARAMS, programs=(SI,)):
+        ids = o.ctx.t["id"].values
+        cond = o.conds["months_not_subsidised"].state
+        for i in o.rows:
+            status = NAMES[int(o.status[i])]
+            amount = None if status == "undetermined" else int(o.amount[i])
+            batch[str(ids[i])] = (status, STATES[int(cond[i])], amount)
+    assert batch == single
+    assert {s for _, s, _ in single.values()} == {"pass", "fail", "unknown"}
+
+
+def test_month_range_reads_both_forms_and_refuses_the_rest() -> None:
+    m = parse_month
+    assert month_range("2023-09/2024-02") == (m("2023-09"), m("2024-02"))
+    assert month_range(" 2023-09 至 2024-02 ") == (m("2023-09"), m("2024-02"))
+    assert month_range("2024-03/2024-03") == (m("2024-03"), m("2024-03"))
+    for bad in (
+        "2024",
+        "2024-03",
+        "2024-02/2023-09",
+        "2023-00/2023-05",
+        "2023-9/2024-2",
+        "1899-01/1899-02",
+        "",
+    ):
+        assert month_range(bad) is None, bad
+    assert format_month_range(m("2023-09"), m("2024-02")) == "2023-09/2024-02"
+
+
+def test_the_default_claim_period_is_the_one_the_engine_evaluates() -> None:
+    assert default_claim_period(dt.date(2024, 5, 15)) == "2023-11/2024-04"
+    assert default_claim_period(dt.date(2024, 1, 31)) == "2023-07/2023-12"
+    doc = _case(0, [])
+    row = next(r for r in evaluate(doc, ON, PARAMS)["programs"] if r["program"] == SI.id)
+    cond = next(c for c in row["conditions"] if c["id"] == "contributions_in_period")
+    first, last = default_claim_period(ON).split("/")
+    assert f"申领期{first}至{last}" in cond["message"]
