@@ -40,6 +40,8 @@ from xiangchuang.applications import service
 from xiangchuang.applications.kinds import KINDS, SI_PERIOD
 from xiangchuang.audit import record
 from xiangchuang.chinatime import china_date
+from xiangchuang.engine.assemble import default_claim_year
+from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.money import format_fen
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.engine.programs.employment import default_claim_period
@@ -74,7 +76,7 @@ def default_period(kind: str, on: dt.date) -> str:
     if convention.endswith("once"):
         return "once"
     if convention.startswith("年度"):
-        return str(on.year - 1)
+        return str(default_claim_year(to_day(on)))
     return str(on.year)
 
 

@@ -526,8 +526,11 @@ def _claim_period_facts(facts: Facts, app: Application) -> None:
     subsidy's claim months (``hires.si_period_start``/``si_period_end``), the startup subsidy's claim
     year (``businesses.claim_year``). Without them the engine would evaluate its default period
     whatever the application claims. A period the engine cannot read (an application made before
-    periods were checked) is left out: the engine's default applies, as for a match."""
+    periods were checked), or none at all (the applicant's own check-up, which has no application
+    yet), is left out: the engine's default applies, as for a match."""
     values: dict[str, int]
+    if app.period is None:
+        return
     if app.kind == "social_insurance_subsidy":
         months = month_range(app.period)
         if months is None:

@@ -97,6 +97,12 @@ def _all(a: npt.NDArray[Any]) -> bool:
     return all(a.tolist()) if a.size <= SMALL else bool(a.all())
 
 
+def default_claim_year(on: int) -> int:
+    """The startup subsidy's claim year and the online-sales year when none is given: the last
+    completed calendar year before day ``on`` (README choice 1; applications offer the same)."""
+    return from_day(on).year - 1
+
+
 @dataclass
 class Facts:
     """The input tables, and which optional tables were supplied at all."""
@@ -397,8 +403,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     refresh_pages(max(t.n for t in T.values()))  # registry-wide: huge pages only if memory allows
     persons, businesses, hires, loans = T["persons"], T["businesses"], T["hires"], T["loans"]
 
-    # Claim and sales years default to the last completed calendar year.
-    last_year = from_day(on).year - 1
+    last_year = default_claim_year(on)
     for year_col in ("claim_year", "sales_year"):
         c = businesses[year_col]
         if businesses.n <= SMALL and c.values.dtype.kind in "iu":
