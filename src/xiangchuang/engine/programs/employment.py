@@ -299,7 +299,11 @@ def si_group(ctx: Ctx) -> CondOut:
     grad_unemployed = has_all(g, bit("college_graduate") | bit("registered_unemployed"))
     gd, hd = t["person__graduation_date"], t["hire_date"]
     years = ctx.ints("social_insurance_subsidy.graduate_years")
-    within = tri(hd.values <= anniversary(gd.values.astype(np.int32, copy=False), years), gd.known & hd.known)
+    # 离校2年内: hired on or after leaving school and no later than the anniversary (a person hired
+    # before leaving school was not an unemployed graduate when hired).
+    grad = gd.values.astype(np.int32, copy=False)
+    after = hd.values >= grad
+    within = tri(after & (hd.values <= anniversary(grad, years)), gd.known & hd.known)
     return CondOut(any_of(listed, all_of(grad_unemployed, within)), info={"graduate_years": years})
 
 
@@ -653,7 +657,8 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             CLAUSE,
             si_group,
             "招用人员属于脱贫人口、登记失业离校{graduate_years}年内高校毕业生等群体",
-            "招用人员不属于脱贫人口、登记失业离校{graduate_years}年内高校毕业生等群体",
+            "招用人员不属于脱贫人口、登记失业离校{graduate_years}年内高校毕业生等群体"
+            "（高校毕业生须在离校之日起{graduate_years}年内被招用，离校前招用的不计）",
             facts=("person__groups", "person__graduation_date", "hire_date"),
             params=(
                 "social_insurance_subsidy.groups",
