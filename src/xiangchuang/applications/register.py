@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xiangchuang.applications.kinds import KINDS
-from xiangchuang.engine.assemble import format_month_range
+from xiangchuang.engine.assemble import WORKSHOP_BUILD_PERIOD, format_month_range
 from xiangchuang.engine.parameters import ParameterSet
 from xiangchuang.errors import Conflict, ValidationFailed
 from xiangchuang.models import Application, Carrier, Determination, Employment, Enrolment, Grant, Person
@@ -208,7 +208,12 @@ def register_approval(
         source=f"workflow:{application.application_no}"[:40],
         granted_on=on,
     )
-    grants = _carrier_award_parts(session, application, grant) if program == "carrier_award" else [grant]
+    if program == "carrier_award":
+        grants = _carrier_award_parts(session, application, grant)
+    elif program == "workshop_award":
+        grants = _workshop_award_parts(session, application, grant)
+    else:
+        grants = [grant]
     try:
         with session.begin_nested():
             session.add_all(grants)
@@ -230,6 +235,36 @@ _AWARD_PARTS: Final = (
     ("performance_fen", "performance:{year}"),
     ("national_fen", "national"),
 )
+
+
+def _workshop_award_parts(session: Session, app: Application, template: Grant) -> list[Grant]:
+    """A workshop award is registered as its year's employment award (period = the year) and, when
+    it paid one, the construction subsidy apart (period ``build``): the engine pays a workshop's
+    construction subsidy once (``assemble.WORKSHOP_BUILD_PERIOD``), and the database keeps the
+    ``build`` row unique per workshop."""
+    info = _amount_info(session, app)
+    build = int(info.get("build_fen") or 0)
+    award = int(info.get("employment_award_fen") or 0)
+    if award + build != template.amount_fen:
+        raise ValidationFailed(
+            "车间奖补核准：复审判定中的奖补构成（带动就业奖补、建设补助）与核准金额不一致，请重新复审后再核准"
+        )
+    parts = [(template.period, award), (WORKSHOP_BUILD_PERIOD, build)]
+    return [
+        Grant(
+            program=template.program,
+            subject_kind=template.subject_kind,
+            subject_key=template.subject_key,
+            person_key=None,
+            period=period,
+            amount_fen=fen,
+            district=template.district,
+            source=template.source,
+            granted_on=template.granted_on,
+        )
+        for period, fen in parts
+        if fen > 0 or period == template.period
+    ]
 
 
 def _carrier_award_parts(session: Session, app: Application, template: Grant) -> list[Grant]:

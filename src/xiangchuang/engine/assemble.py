@@ -435,7 +435,12 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     businesses.cols["startup_years_claimed"] = years_min
     businesses.cols["startup_years_claimed_max"] = years_max
     businesses.cols["startup_claimed_this_year"] = _claimed_in_year(facts, "startup_subsidy", businesses)
-    businesses.cols["workshop_claimed_this_year"] = _claimed_in_year(facts, "workshop_award", businesses)
+    businesses.cols["workshop_claimed_this_year"] = _claimed_in_year(
+        facts, "workshop_award", businesses, part=WORKSHOP_BUILD_PERIOD
+    )
+    businesses.cols["workshop_build_received"] = _part_received(
+        facts, "workshop_award", businesses, WORKSHOP_BUILD_PERIOD
+    )
     businesses.cols["online_sales_received"] = _received(facts, "online_sales_subsidy", businesses)[1]
     businesses.cols["workshop_award_received"] = _received(facts, "workshop_award", businesses)[1]
 
@@ -758,12 +763,46 @@ def _row_flag(table: Table, name: str, default: bool) -> BoolArray:
     return np.full(table.n, default, dtype=bool)
 
 
-def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = "claim_year") -> Col:
+# Register periods that name a one-off part of a program rather than a year (the workshop's
+# construction subsidy, paid once per workshop beside its yearly employment awards).
+WORKSHOP_BUILD_PERIOD: Final = "build"
+
+
+def _named_part(facts: Facts, program: str, sel: IntArray, part: str) -> BoolArray:
+    """Which of ``program``'s register rows ``sel`` are the one-off part ``part`` (period text)."""
+    period = facts.tables["received"]["period"]
+    texts = period.values[sel]
+    return np.asarray(
+        [bool(k) and str(x).strip() == part for x, k in zip(texts, period.known[sel], strict=True)],
+        dtype=bool,
+    )
+
+
+def _part_received(facts: Facts, program: str, target: Table, part: str) -> Col:
+    """Per subject, how many register entries of ``program`` are the one-off part ``part``. Unknown
+    where the register is, or where an entry names neither a year nor a part (it may be the part)."""
+    sel, col = _received(facts, program, target)
+    n = target.n
+    if not sel.size or not n:
+        return Col(_zeros(n, np.int64), col.known)
+    rows = facts.tables["received"]["subject_row"].values[sel].astype(np.int64)
+    ok = (rows >= 0) & (rows < n)
+    is_part = _named_part(facts, program, sel, part)
+    vague = ok & (_period_years(facts, program, sel) < 0) & ~is_part
+    unsure = np.zeros(n, dtype=bool)
+    unsure[rows[vague]] = True
+    return Col(_count(rows[ok & is_part], n), _own(col.known & ~unsure))
+
+
+def _claimed_in_year(
+    facts: Facts, program: str, target: Table, year_col: str = "claim_year", part: str | None = None
+) -> Col:
     """Whether the register holds ``program`` for the row's claim year (period = the year).
 
     An entry of the subject whose period is not a year (missing, 「2023年」, 「2023-01」) may be
     for any year: unless another entry names the claim year, whether the year was claimed is
-    then unknown (PROVISIONS §0: unknown is not "not claimed")."""
+    then unknown (PROVISIONS §0: unknown is not "not claimed"). An entry naming the program's
+    one-off ``part`` is not about a year."""
     sel, col = _received(facts, program, target)
     known = col.known
     if sel.size and target.n:  # (no rows: register rows about subjects not read have nothing to mark)
@@ -776,6 +815,8 @@ def _claimed_in_year(facts: Facts, program: str, target: Table, year_col: str = 
         hit = ok & (years == claim[pick(ok, rows, 0)])
         claimed[rows[hit]] = True
         vague = ok & (years < 0)
+        if part is not None:
+            vague &= ~_named_part(facts, program, sel, part)
         if vague.any():
             unsure = np.zeros(target.n, dtype=bool)
             unsure[rows[vague]] = True

@@ -48,6 +48,7 @@ _DERIVED = {
     "startup_years_claimed": "已享受创业补助的年度（received 登记）",
     "startup_claimed_this_year": "本年度创业补助享受记录（received 登记）",
     "workshop_claimed_this_year": "本年度车间奖补享受记录（received 登记）",
+    "workshop_build_received": "车间建设补助享受记录（received 登记中所属期间为 build 的记录）",
     "online_sales_received": "线上销售补助享受记录（received 登记）",
     "job_subsidy_received": "岗位补贴享受记录（received 登记）",
     "si_months_received": "已享受社保补贴月数（received 登记）",

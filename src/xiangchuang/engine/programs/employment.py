@@ -795,26 +795,40 @@ def workshop_build_facts(ctx: Ctx) -> CondOut:
 
 
 def workshop_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
+    """The yearly employment award by tier, plus for a newly built workshop the construction
+    subsidy — once per workshop: not again where the register holds it (period ``build``, written
+    apart from the yearly awards when an award is approved)."""
     t = ctx.t
     award, _ = _tiers(ctx)
     nb = t["workshop_new_build"]
+    done = t["workshop_build_received"]
     new = nb.known & nb.values.astype(bool)
     num, den = ctx.ratio("workshop_award.build_rate")
     cap = ctx.ints("workshop_award.build_cap")
     build = pick(
-        new,
+        new & ~(done.known & (done.values > 0)),
         np.minimum(
             mul_rate_half_up(t["workshop_build_cost_fen"].values.astype(np.int64, copy=False), num, den), cap
         ),
         0,
     )
     # Whether the workshop is newly built decides the construction part: not given, the amount is
-    # unknown (never read as "not new", PROVISIONS §0) unless no construction cost could be paid.
+    # unknown (never read as "not new", PROVISIONS §0) unless no construction cost could be paid;
+    # and for a new one, whether its construction subsidy was already paid must be known.
     cost = t["workshop_build_cost_fen"]
-    known = nb.known | (cost.known & (cost.values == 0))
+    no_cost = cost.known & (cost.values == 0)
+    known = (nb.known | no_cost) & (~new | done.known | no_cost)
     return AmountOut(
         award + build,
-        info={"employment_award_fen": award, "build_fen": build},
+        info={
+            "employment_award_fen": award,
+            "build_fen": build,
+            "build_note": Later(
+                lambda: np.where(
+                    new & done.known & (done.values > 0), "，该车间已享受过建设补助，不再发放", ""
+                )
+            ),
+        },
         known=None if bool(np.all(known)) else known,
     )
 
@@ -864,7 +878,8 @@ WORKSHOP_AWARD = Program(
         ),
     ),
     amount=workshop_amount,
-    amount_msg="带动就业奖补{employment_award_fen}（按档次）+ 建设补助{build_fen}（按建设投入的比例，最高{workshop_award.build_cap}）",
+    amount_msg="带动就业奖补{employment_award_fen}（按档次）+ 建设补助{build_fen}（新建车间按建设投入的比例，"
+    "最高{workshop_award.build_cap}，每个车间一次{build_note}）",
     amount_params=("workshop_award.tiers", "workshop_award.build_rate", "workshop_award.build_cap"),
-    amount_facts=("workshop_new_build",),
+    amount_facts=("workshop_new_build", "workshop_build_received"),
 )
