@@ -250,21 +250,22 @@ def _workshop_award_parts(session: Session, app: Application, template: Grant) -
             "车间奖补核准：复审判定中的奖补构成（带动就业奖补、建设补助）与核准金额不一致，请重新复审后再核准"
         )
     parts = [(template.period, award), (WORKSHOP_BUILD_PERIOD, build)]
-    return [
-        Grant(
-            program=template.program,
-            subject_kind=template.subject_kind,
-            subject_key=template.subject_key,
-            person_key=None,
-            period=period,
-            amount_fen=fen,
-            district=template.district,
-            source=template.source,
-            granted_on=template.granted_on,
-        )
-        for period, fen in parts
-        if fen > 0 or period == template.period
-    ]
+    return [_part(template, period, fen) for period, fen in parts if fen > 0 or period == template.period]
+
+
+def _part(template: Grant, period: str, fen: int) -> Grant:
+    """One part of an award registered as several rows (the same subject, source and date)."""
+    return Grant(
+        program=template.program,
+        subject_kind=template.subject_kind,
+        subject_key=template.subject_key,
+        person_key=None,
+        period=period,
+        amount_fen=fen,
+        district=template.district,
+        source=template.source,
+        granted_on=template.granted_on,
+    )
 
 
 def _carrier_award_parts(session: Session, app: Application, template: Grant) -> list[Grant]:
@@ -275,17 +276,4 @@ def _carrier_award_parts(session: Session, app: Application, template: Grant) ->
         raise ValidationFailed(
             "载体奖补核准：复审判定中没有奖补构成（一次性/绩效/国家级），请重新复审后再核准"
         )
-    return [
-        Grant(
-            program=template.program,
-            subject_kind=template.subject_kind,
-            subject_key=template.subject_key,
-            person_key=None,
-            period=period,
-            amount_fen=fen,
-            district=template.district,
-            source=template.source,
-            granted_on=template.granted_on,
-        )
-        for period, fen in paid
-    ]
+    return [_part(template, period, fen) for period, fen in paid]
