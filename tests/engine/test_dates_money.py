@@ -160,3 +160,23 @@ def test_format_fen_is_yuan_with_thousands_and_two_decimals(fen):
     yuan, cents = divmod(abs(fen), 100)
     assert format_fen(fen) == f"{sign}¥{yuan:,}.{cents:02d}"
     assert format_fen(np.int64(fen)) == format_fen(fen)
+
+
+def test_rotated_tables_look_up_every_day_of_their_range():
+    """The column lookups (rotated tables read by the day itself, negative days counted from the
+    end) give the arithmetic's values for every day 1900-01-01 … 2199-12-31, in int32 and int64."""
+    from xiangchuang.engine import dates as d
+
+    days = np.arange(d._TABLE_FIRST, d._TABLE_FIRST + d._TABLE_Y.size, dtype=np.int32)
+    y, m, day = d._civil_arith(days)
+    for col in (days, days.astype(np.int64)):
+        got = d.civil_from_days(col)
+        assert all(np.array_equal(a, b) for a, b in zip(got, (y, m, day), strict=True))
+        months = d.month_index(col)
+        assert np.array_equal(months, (y - 1970) * 12 + m - 1)
+        assert np.array_equal(d.years_of(col), y)
+        starts = d.month_start(months)
+        assert np.array_equal(d.month_index(starts), months) and bool(
+            (d.civil_from_days(starts)[2] == 1).all()
+        )
+        assert np.array_equal(d.add_months(col[:-400], 12), d._add_months_arith(col[:-400], np.asarray(12)))

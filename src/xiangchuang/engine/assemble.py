@@ -594,12 +594,12 @@ def _person_hires(safe: IntArray, valid: BoolArray, n_persons: int) -> Col:
         counts: dict[int, int] = {}
         for r in rows:
             counts[r] = counts.get(r, 0) + 1
-        values = np.array([counts[r] if r >= 0 else 0 for r in rows], dtype=np.int64)
+        values = np.array([counts[r] if r >= 0 else 0 for r in rows], dtype=np.int32)
         return Col(values, _ones(n))
     at = pick(ok, safe, 0)
     per_person = np.bincount(at, minlength=1)
     per_person[0] -= n - int(np.count_nonzero(ok))  # (rows without a person were counted at 0)
-    return Col(pick(ok, per_person[at], 0).astype(np.int64), _ones(n))
+    return Col(pick(ok, per_person[at], 0).astype(np.int32), _ones(n))  # (a count: int32 halves the reads)
 
 
 def _unsure(col: Col, may: BoolArray | None) -> Col:

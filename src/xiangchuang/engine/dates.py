@@ -91,8 +91,7 @@ def civil_from_days(days: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.int64
     Both are much faster than NumPy's datetime64 unit conversions on millions of rows."""
     d = np.asarray(days)
     if _within(d, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
-        i = d - _TABLE_FIRST
-        return _TABLE_Y[i], _TABLE_M[i], _TABLE_D[i]
+        return _RING_Y.take(d), _RING_M.take(d), _RING_D.take(d)
     return _civil_arith(d)
 
 
@@ -113,7 +112,7 @@ def _civil_arith(days: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.int64], 
 def days_from_civil(y: npt.NDArray[np.int64], m: npt.NDArray[np.int64], d: npt.NDArray[np.int64]) -> DayArray:
     idx = np.asarray(y * 12 + (m - 1) - _MONTH_FIRST)
     if _within(idx, 0, _MONTH_START.size):
-        out_t: DayArray = (_MONTH_START[idx] + d - 1).astype(np.int32)
+        out_t: DayArray = (_MONTH_START.take(idx) + d - 1).astype(np.int32)
         return out_t
     y = y - (m <= 2)
     era = np.floor_divide(y, 400)
@@ -131,14 +130,15 @@ _MONTH_DAYS = np.asarray([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype
 def _month_days(y: npt.NDArray[np.int64], m: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     idx = np.asarray(y * 12 + (m - 1) - _MONTH_FIRST)
     if _within(idx, 0, _MONTH_LEN.size):
-        out_t: npt.NDArray[np.int64] = _MONTH_LEN[idx]
+        out_t: npt.NDArray[np.int64] = _MONTH_LEN.take(idx)
         return out_t
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
     out: npt.NDArray[np.int64] = _MONTH_DAYS[m - 1] + ((m == 2) & leap)
     return out
 
 
-# Lookup tables for 1900-01-01 … 2199-12-31 (built once with the arithmetic versions).
+# Lookup tables for 1900-01-01 … 2199-12-31 (built once with the arithmetic versions), indexed by
+# day - _TABLE_FIRST; columns are looked up in their rotations (:func:`_ring`) by the day itself.
 _TABLE_FIRST: Final = -25567  # 1900-01-01
 _TABLE_Y, _TABLE_M, _TABLE_D = _civil_arith(np.arange(_TABLE_FIRST, _TABLE_FIRST + 109574, dtype=np.int64))
 _TABLE_YEAR: npt.NDArray[np.int32] = _TABLE_Y.astype(np.int32)
@@ -151,6 +151,24 @@ _MONTH_START: npt.NDArray[np.int64] = np.asarray(
 _MONTH_START32: DayArray = _MONTH_START.astype(np.int32)
 _MONTH_LEN: npt.NDArray[np.int64] = np.diff(np.append(_MONTH_START, (dt.date(2200, 1, 1) - EPOCH).days))
 del _ym
+
+
+def _ring(table: npt.NDArray[Any], first: int) -> npt.NDArray[Any]:
+    """``table`` (whose element k is for the number ``first + k``, ``first`` ≤ 0) rotated so that
+    ``ring.take(x)`` is the element for ``x``: ``take`` counts a negative index from the end.
+
+    A column of days (or month numbers) is then looked up by the numbers themselves, without first
+    subtracting the table's start: one pass and one temporary column fewer. ``take`` rather than
+    fancy indexing (the same values): fancy indexing converts every index to intp first; on 2M
+    hire dates the month lookup went from ~4.9 ms (subtract, then index) to ~1.3 ms."""
+    return np.concatenate([table[-first:], table[:-first]])
+
+
+_RING_Y, _RING_M, _RING_D = (_ring(t, _TABLE_FIRST) for t in (_TABLE_Y, _TABLE_M, _TABLE_D))
+_RING_YEAR = _ring(_TABLE_YEAR, _TABLE_FIRST)
+_RING_MONTH = _ring(_TABLE_MONTH, _TABLE_FIRST)
+_MONTH_NUMBER_FIRST: Final = _MONTH_FIRST - 1970 * 12  # month numbers count from 1970-01
+_RING_MONTH_START = _ring(_MONTH_START32, _MONTH_NUMBER_FIRST)
 
 
 def add_months(days: DayArray, months: int | npt.NDArray[np.int64]) -> DayArray:
@@ -168,8 +186,7 @@ def add_months(days: DayArray, months: int | npt.NDArray[np.int64]) -> DayArray:
     shift = np.asarray(months, dtype=np.int64)
     d = np.asarray(days)
     if shift.size == 1 and _within(d, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
-        table = _shift_table(int(shift.reshape(-1)[0]))
-        out_t: DayArray = table[d - _TABLE_FIRST]
+        out_t: DayArray = _shift_ring(int(shift.reshape(-1)[0])).take(d)
         return out_t
     return _add_months_arith(d, shift)
 
@@ -189,6 +206,11 @@ def _shift_table(months: int) -> DayArray:
     return _add_months_arith(all_days, np.asarray(months, dtype=np.int64))
 
 
+@functools.lru_cache(maxsize=256)
+def _shift_ring(months: int) -> DayArray:
+    return _ring(_shift_table(months), _TABLE_FIRST)
+
+
 def anniversary(days: DayArray, years: int | npt.NDArray[np.int64]) -> DayArray:
     """Column version of :func:`anniversary_scalar`."""
     n = years if type(years) is int else _one_row(years)
@@ -205,7 +227,7 @@ def month_index(days: DayArray) -> npt.NDArray[np.int32]:
         return _TABLE_MONTH[i : i + 1].copy()
     d = np.asarray(days)
     if _within(d, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
-        out_t: npt.NDArray[np.int32] = _TABLE_MONTH[d - _TABLE_FIRST]
+        out_t: npt.NDArray[np.int32] = _RING_MONTH.take(d)
         return out_t
     y, m, _ = civil_from_days(days)
     out: npt.NDArray[np.int32] = ((y - 1970) * 12 + m - 1).astype(np.int32)
@@ -219,10 +241,8 @@ def month_start(months: npt.NDArray[np.integer]) -> DayArray:
         i = one + 1970 * 12 - _MONTH_FIRST
         return _MONTH_START32[i : i + 1].copy()
     given = np.asarray(months)
-    # int32 month numbers stay int32 (an index that wraps lands outside the table: the arithmetic).
-    m = (given if given.dtype == np.int32 else given.astype(np.int64)) + (1970 * 12 - _MONTH_FIRST)
-    if _within(m, 0, _MONTH_START.size):
-        out_t: DayArray = _MONTH_START32[m]
+    if _within(given, _MONTH_NUMBER_FIRST, _MONTH_NUMBER_FIRST + _MONTH_START.size):
+        out_t: DayArray = _RING_MONTH_START.take(given)
         return out_t
     y, mo = np.divmod(np.asarray(months, dtype=np.int64), 12)
     return days_from_civil(y + 1970, mo + 1, np.ones_like(y))
@@ -260,7 +280,7 @@ def years_of(days: DayArray) -> npt.NDArray[np.int32]:
         return _TABLE_YEAR[i : i + 1].copy()
     d = np.asarray(days)
     if _within(d, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
-        out_t: npt.NDArray[np.int32] = _TABLE_YEAR[d - _TABLE_FIRST]
+        out_t: npt.NDArray[np.int32] = _RING_YEAR.take(d)
         return out_t
     out: npt.NDArray[np.int32] = civil_from_days(days)[0].astype(np.int32)
     return out
@@ -275,7 +295,7 @@ def completed_years(start: DayArray, on: DayArray) -> npt.NDArray[np.int32]:
     s = np.asarray(start)
     o = np.asarray(on)
     if o.size == 1 and s.size >= _COLUMN and _within(s, _TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size):
-        out_t: npt.NDArray[np.int32] = _years_to_table(int(o.reshape(-1)[0]))[s - _TABLE_FIRST]
+        out_t: npt.NDArray[np.int32] = _years_to_table(int(o.reshape(-1)[0])).take(s)
         return out_t
     return _completed_years_arith(start, on)
 
@@ -285,9 +305,10 @@ _COLUMN: Final = 4096  # below this many rows, arithmetic beats building a table
 
 @functools.lru_cache(maxsize=16)
 def _years_to_table(on: int) -> npt.NDArray[np.int32]:
-    """For every day of the table's range, the whole years completed from it to day ``on``."""
+    """For every day of the table's range, the whole years completed from it to day ``on`` (in the
+    rotated layout of :func:`_ring`: looked up by the day itself)."""
     all_days = np.arange(_TABLE_FIRST, _TABLE_FIRST + _TABLE_Y.size, dtype=np.int32)
-    return _completed_years_arith(all_days, np.asarray([on], dtype=np.int32))
+    return _ring(_completed_years_arith(all_days, np.asarray([on], dtype=np.int32)), _TABLE_FIRST)
 
 
 def _completed_years_arith(start: DayArray, on: DayArray) -> npt.NDArray[np.int32]:

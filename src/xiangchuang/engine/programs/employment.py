@@ -53,7 +53,7 @@ from xiangchuang.engine.programs.common import (
     none_received,
 )
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
-from xiangchuang.engine.vec import pick
+from xiangchuang.engine.vec import lexsort, pick
 
 CLAUSE = "1.3"
 IntArray = npt.NDArray[np.int64]
@@ -73,9 +73,11 @@ def labour_contract(ctx: Ctx) -> CondOut:
 def job_group(ctx: Ctx) -> CondOut:
     """农村建档立卡贫困人员（脱贫人口）, 登记失业的低保家庭人员, and the districts' extensions."""
     g = ctx.t["person__groups"]
-    listed = in_groups(g, ctx.groups_mask("job_subsidy.groups") | ctx.groups_mask("job_subsidy.extra_groups"))
-    unemployed_dibao = has_all(g, bit("registered_unemployed") | bit("dibao"))
-    return CondOut(any_of(listed, unemployed_dibao))
+    listed = ctx.groups_mask("job_subsidy.groups") | ctx.groups_mask("job_subsidy.extra_groups")
+    both = bit("registered_unemployed") | bit("dibao")
+    # in_groups(g, listed) OR has_all(g, both): one fact, so one tri-state of the two tests.
+    v = g.values.astype(np.int64, copy=False)
+    return CondOut(tri(((v & listed) != 0) | ((v & both) == both), g.known))
 
 
 def consecutive_contributions(ctx: Ctx) -> CondOut:
@@ -86,26 +88,32 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     need = ctx.ints("job_subsidy.min_consecutive_months")
     lag = ctx.ints("job_subsidy.reporting_lag_months")
     expected = (month_index(ctx.on_col) - lag).astype(np.int32)
-    current = last.values >= expected
+    last_v = last.values.astype(np.int32, copy=False)
+    current = last_v >= expected
     # Only the months of this employment count: none before the hire month (a month before it is
     # not paid by this employer for this hire; README proposed choice). Hire date unknown: the run
     # as recorded, and the condition is unknown where the months before a hire could matter.
-    hire_m = month_index(hire.values.astype(np.int32, copy=False))
-    since_hire = np.maximum(last.values.astype(np.int32) - hire_m + 1, 0).astype(np.int32)
-    run_v = pick(hire.known, np.minimum(run.values.astype(np.int32), since_hire), run.values).astype(np.int32)
-    run_now = pick(current, run_v, np.int32(0))
+    # (In place on fresh columns: at 2M hires every pass saved is ~0.5 ms.)
+    since_hire = month_index(hire.values.astype(np.int32, copy=False))  # a new column: reused
+    np.subtract(last_v, since_hire, out=since_hire)
+    since_hire += np.int32(1)
+    np.maximum(since_hire, np.int32(0), out=since_hire)
+    run_now = run.values.astype(np.int32)  # (a copy: written below)
+    np.minimum(run_now, since_hire, out=run_now, where=hire.known)
+    run_now *= current  # 0 unless the run is current
     need32 = np.asarray(need, dtype=np.int32)
-    ok = run_now >= need32  # run_now is 0 unless current
-    missing = np.maximum(need32 - run_now, np.int32(0))
+    ok = run_now >= need32
+    missing = need32 - run_now
+    np.maximum(missing, np.int32(0), out=missing)
     # If payments go on, the run reaches the minimum with month last + missing, which is on record
     # (at the latest) once the reporting lag has passed: from the first day of month
     # last + missing + lag the condition holds. As last >= expected = on month - lag and missing
     # >= 1, that day is after the evaluation date. Not current: never.
     passes_on = np.full(ctx.n, np.int32(2**31 - 1), dtype=np.int32)
-    growing = np.flatnonzero(current & ~ok)
+    growing = np.flatnonzero(current > ok)  # current and not ok
     if growing.size:
         lag_rows = ctx.full(np.asarray(lag, dtype=np.int32))[growing]
-        when = month_start(last.values[growing] + missing[growing] + lag_rows)
+        when = month_start(last_v[growing] + missing[growing] + lag_rows)
         passes_on[growing] = np.maximum(when, np.int32(ctx.on + 1))
     return CondOut(
         tri(ok, run.known & (hire.known | ~ok)),
@@ -117,9 +125,7 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
 def job_not_received(ctx: Ctx) -> CondOut:
     """Not received yet. The count is what the entries naming the person add up to; it is unknown
     where an entry naming no one may be the person's (assemble.py), but one entry is enough to fail."""
-    col = ctx.t["job_subsidy_received"]
-    out = none_received(col)
-    return CondOut(pick(col.values > 0, FAIL, out.state).astype(np.int8), info=out.info)
+    return none_received(ctx.t["job_subsidy_received"], any_entry_fails=True)
 
 
 def _memo(test: Callable[[Ctx], CondOut]) -> Callable[[Ctx], CondOut]:
@@ -165,7 +171,7 @@ def one_per_person(ctx: Ctx) -> CondOut:
     dated = hd.known[sub]
     day = hd.values[sub].astype(np.int64, copy=False)
     # Per person: the records with a known hire date first, by (date, row); then the others.
-    order = np.lexsort((sub, np.where(dated, day, 0), ~dated, who[sub]))
+    order = lexsort((np.where(dated, day, 0), ~dated, who[sub]))  # ties: row order
     g_who = who[sub][order]
     g_dated = dated[order]
     g_pass = others[order] == PASS

@@ -93,9 +93,17 @@ def _route_amounts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     cap = ctx.ints("online_sales_subsidy.cap")
     rn, rd = ctx.ratio("online_sales_subsidy.revenue_rate")
     cn, cd = ctx.ratio("online_sales_subsidy.courier_rate")
-    a = np.minimum(mul_rate_half_up(t["online_revenue_fen"].values.astype(np.int64, copy=False), rn, rd), cap)
-    b = np.minimum(mul_rate_half_up(t["courier_fees_fen"].values.astype(np.int64, copy=False), cn, cd), cap)
-    return a, b
+    a = mul_rate_half_up(t["online_revenue_fen"].values.astype(np.int64, copy=False), rn, rd)
+    b = mul_rate_half_up(t["courier_fees_fen"].values.astype(np.int64, copy=False), cn, cd)
+    return _capped(a, cap), _capped(b, cap)
+
+
+def _capped(amount: npt.NDArray[np.int64], cap: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``np.minimum(amount, cap)``, in place where ``amount`` is a fresh column of the result's shape."""
+    if amount.flags.writeable and amount.shape == np.broadcast_shapes(amount.shape, cap.shape):
+        return np.minimum(amount, cap, out=amount)
+    out: npt.NDArray[np.int64] = np.minimum(amount, cap)
+    return out
 
 
 def _by_route(ctx: Ctx, revenue: npt.NDArray[Any], orders: npt.NDArray[Any]) -> npt.NDArray[Any]:
