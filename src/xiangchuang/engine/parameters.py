@@ -270,6 +270,8 @@ def _as_ratio(value: Any) -> tuple[int, int]:
         return value, 1
     if isinstance(value, Fraction):
         return value.numerator, value.denominator
+    if isinstance(value, dt.date):
+        return to_day(value), 1  # a date parameter as a column: its day number (``Ctx.ints``)
     return 0, 1
 
 

@@ -20,7 +20,11 @@ Choices where the notice is not explicit (README “规范不明确处的选择�
 - Social-insurance subsidy: a month whose employer contribution is not given makes the amount
   unknown (never zero). The limit of 36 months extends to retirement when fewer than 5 years
   remain at hire; without the birth date or gender the limit lies between 36 months and the
-  longest such extension, and the result is undetermined only where it depends on it.
+  longest such extension, and the result is undetermined only where it depends on it. From
+  2025-01-01 (evaluation date) the retirement age is the original one plus the gradual delay of
+  the 2024 decision (by birth month: men born from 1965-01 one month more per 4 months of birth,
+  up to 36; women of original age 50 born from 1975-01 one per 2 months, up to 60): README
+  choice 52. The female original age 50 (worker, not cadre) stays an assumption.
 - Social-insurance subsidy, a month is paid once: the claim period (default: the six months before
   the evaluation month, ``default_claim_period``) from the hire month up to the evaluation month
   must not overlap a register entry of the hired person (any employer), whose period is the month
@@ -39,11 +43,11 @@ import numpy as np
 import numpy.typing as npt
 
 from xiangchuang.engine.assemble import format_month_range
-from xiangchuang.engine.dates import anniversary, month_index, month_index_scalar, month_start
+from xiangchuang.engine.dates import add_months, anniversary, month_index, month_index_scalar, month_start
 from xiangchuang.engine.facts import filled
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import ParameterError, thaw, yuan_to_fen
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, DayArray, IntArray, Later, Program
 from xiangchuang.engine.programs.common import (
     bit,
     has_all,
@@ -56,7 +60,6 @@ from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of
 from xiangchuang.engine.vec import lexsort, pick
 
 CLAUSE = "1.3"
-IntArray = npt.NDArray[np.int64]
 
 
 def employer_founded_by_returning(ctx: Ctx) -> CondOut:
@@ -329,7 +332,9 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
     female_age = ctx.ints("social_insurance_subsidy.retirement_age_female")
     birth, gender, hire = t["person__birth_date"], t["person__gender"], t["hire_date"]
     born = birth.values.astype(np.int32, copy=False)
-    # One anniversary per retirement age (table lookups), then pick by gender.
+    # One anniversary per original retirement age (table lookups), then pick by gender. The 2025
+    # delay only moves retirement later, so a hire far from the original retirement is far from
+    # the delayed one too: the delay is worked out only for the rows that may be near.
     retire_f, retire_m = anniversary(born, female_age), anniversary(born, male_age)
     retire = pick(gender.values == 1, retire_f, retire_m)
     hire_v = hire.values.astype(np.int32, copy=False)
@@ -337,11 +342,16 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
     # falls after the retirement date (the anniversary rule of completed years, 29 Feb included).
     hire_near = anniversary(hire_v, near)
     sure = birth.known & gender.known
-    near_rows = np.flatnonzero(sure & hire.known & (hire_near > retire))
+    delays = (_RetirementDelay(ctx, "female", female_age), _RetirementDelay(ctx, "male", male_age))
+    cand = np.flatnonzero(sure & hire.known & (hire_near > retire))
     limit = ctx.full(max_months).astype(np.int64)  # (a copy: written below)
-    if near_rows.size:
+    if cand.size:
+        is_f = ctx.full(gender.values == 1)[cand]
+        ret_c = pick(is_f, delays[0].retirement(born[cand], cand), delays[1].retirement(born[cand], cand))
+        near_c = ctx.full(hire_near)[cand] > ret_c
+        near_rows, ret_near = cand[near_c], ret_c[near_c]
         cap = ctx.full(max_months)[near_rows]
-        months_left = month_index(retire[near_rows]).astype(np.int64) - month_index(hire_v[near_rows])
+        months_left = month_index(ret_near).astype(np.int64) - month_index(hire_v[near_rows])
         limit[near_rows] = pick(months_left > cap, months_left, cap)
     unsure = np.flatnonzero(hire.known & ~ctx.full(sure))
     if not unsure.size:
@@ -357,12 +367,49 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
 
     # Birth date known, gender not: either retirement age. Birth date unknown: retirement may fall
     # anywhere, so the limit is at most the whole ``near`` years.
-    by_f, by_m = extended(ctx.full(retire_f)[unsure]), extended(ctx.full(retire_m)[unsure])
+    born_u = ctx.full(born)[unsure]
+    by_f, by_m = (
+        extended(delays[0].retirement(born_u, unsure)),
+        extended(delays[1].retirement(born_u, unsure)),
+    )
     born_known = ctx.full(birth.known)[unsure]
     longest = np.maximum(cap, ctx.full(near)[unsure].astype(np.int64) * 12)
     lo[unsure] = np.where(born_known, np.minimum(by_f, by_m), cap)
     hi[unsure] = np.where(born_known, np.maximum(by_f, by_m), longest)
     return lo, hi
+
+
+class _RetirementDelay:
+    """The statutory retirement date by the 2024 decision on the gradual delay (渐进式延迟法定退休
+    年龄, in force from 2025-01-01): the original age plus one month per ``step`` months of birth
+    from the ``from`` birth month on, at most ``max`` months (README choice 52). Before the
+    decision is in force at the evaluation date: the original age, and its parameters are not
+    used (not cited, never "not in force")."""
+
+    def __init__(self, ctx: Ctx, sex: str, age: IntArray) -> None:
+        self.ctx, self.age = ctx, age
+        self.names = tuple(
+            f"social_insurance_subsidy.retirement_delay_{k}_{sex}" for k in ("from", "step", "max")
+        )
+        self.on = ctx.in_force(self.names[0])
+        # Read for every row (explanations cite the values in force), before marking the rows
+        # where the decision is not in force (reading a parameter again would unmark them).
+        self.values = tuple(ctx.ints(name) for name in self.names)
+        off = ~ctx.full(self.on)
+        if off.any():
+            for name in self.names:
+                ctx.unused(name, off)
+
+    def retirement(self, born: DayArray, rows: npt.NDArray[np.int64]) -> DayArray:
+        """Retirement dates of the persons born on ``born``, the table's rows ``rows``."""
+        ctx = self.ctx
+        first, step, most = (ctx.full(v)[rows] for v in self.values)
+        age = ctx.full(self.age)[rows]
+        reform = ctx.full(self.on)[rows]
+        # Months of birth from the first delayed month; before it -1, which gives no delay.
+        since = np.maximum(month_index(born) - month_index(first.astype(np.int32)), -1)
+        delay = pick(reform, np.minimum(since // np.maximum(step, 1) + 1, most), 0)
+        return add_months(born, 12 * age + delay)
 
 
 # The default claim period: the six months before the evaluation month (README choice 5).
@@ -719,6 +766,11 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
                 "social_insurance_subsidy.near_retirement_years",
                 "social_insurance_subsidy.retirement_age_male",
                 "social_insurance_subsidy.retirement_age_female",
+                *(
+                    f"social_insurance_subsidy.retirement_delay_{k}_{sex}"
+                    for sex in ("male", "female")
+                    for k in ("from", "step", "max")
+                ),
             ),
         ),
         Condition(
