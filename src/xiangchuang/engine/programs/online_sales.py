@@ -100,7 +100,7 @@ def _route_amounts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
 
 def _capped(amount: npt.NDArray[np.int64], cap: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """``np.minimum(amount, cap)``, in place where ``amount`` is a fresh column of the result's shape."""
-    if amount.flags.writeable and amount.shape == np.broadcast_shapes(amount.shape, cap.shape):
+    if amount.flags.writeable and (cap.size == 1 or cap.shape == amount.shape):
         return np.minimum(amount, cap, out=amount)
     out: npt.NDArray[np.int64] = np.minimum(amount, cap)
     return out
@@ -113,7 +113,7 @@ def _by_route(ctx: Ctx, revenue: npt.NDArray[Any], orders: npt.NDArray[Any]) -> 
     route = ctx.t["online_route"]
     choice: npt.NDArray[Any] = ctx.memo("online_route_choice", lambda: pick(route.known, route.values, 0))
     out: npt.NDArray[Any] = np.maximum(revenue, orders)
-    chosen = np.flatnonzero(choice != _ROUTES.index("auto"))
+    chosen = (choice != _ROUTES.index("auto")).nonzero()[0]  # (a column: np.flatnonzero's ravel not needed)
     if chosen.size:
         out = np.array(ctx.full(out))  # a writable column of its own
         given = choice[chosen]
@@ -144,7 +144,7 @@ def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     open_revenue = (ob == PASS) & (ra == UNKNOWN) & (b < cap)
     unsure = open_orders | open_revenue
     known = None
-    if bool(np.any(unsure)):
+    if unsure.any():
         known = ~_auto_only(ctx, unsure)
     return AmountOut(
         out.astype(np.int64, copy=False),
