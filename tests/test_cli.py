@@ -176,6 +176,25 @@ def test_params_table_is_readable_whole_and_lists_the_history(monkeypatch: pytes
     assert res.exit_code == 0 and "历史版本" in res.output
 
 
+def test_params_with_a_district_says_whose_value_applies(monkeypatch: pytest.MonkeyPatch):
+    """With --district the main table names the scope of the value in force: the district's own
+    version (开州区 in the demo overlay) or the city's (全市) where the district has none."""
+    monkeypatch.setattr(cli_console, "width", 200)
+    overlay = Path(__file__).resolve().parents[1] / "src/xiangchuang/policy/overlays/demo-districts.yaml"
+    rows = {}
+    for code in ("500154", "500101"):
+        args = ["params", "loan_individual.ceiling", "--on", "2024-07-01", "--district", code]
+        res = runner.invoke(app, [*args, "--params-overlay", str(overlay)])
+        assert res.exit_code == 0, res.output
+        main = res.output[: res.output.index("历史版本")]
+        rows[code] = next(line for line in main.splitlines() if line.startswith("│ loan_individual.ceiling"))
+        assert "适用范围" in main
+    assert "开州区" in rows["500154"] and "全市" not in rows["500154"]
+    assert "全市" in rows["500101"] and "¥300,000.00" in rows["500101"]
+    res = runner.invoke(app, ["params", "loan_individual.ceiling", "--on", "2024-07-01"])
+    assert "适用范围" not in res.output[: res.output.index("历史版本")]  # (no district asked: no column)
+
+
 def test_provisions_lists_every_clause():
     res = runner.invoke(app, ["provisions", "--json"])
     data = json.loads(res.stdout)

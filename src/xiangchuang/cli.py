@@ -265,19 +265,32 @@ def params(
     if as_json:
         sys.stdout.write(json.dumps(docs, ensure_ascii=False, indent=2) + "\n")
         return
-    table = RichTable(title=f"参数（{day.isoformat()}{'，区县 ' + str(district) if district else ''}）")
-    for col in ("参数", "说明", "取值", "生效日期", "依据", "状态"):
+    where = f"，区县 {_district_label(district)}" if district is not None else ""
+    table = RichTable(title=f"参数（{day.isoformat()}{where}）")
+    # With --district, whose value applies: the district's own, or the city's (全市).
+    columns = (
+        "参数",
+        "说明",
+        "取值",
+        *(("适用范围",) if district is not None else ()),
+        "生效日期",
+        "依据",
+        "状态",
+    )
+    for col in columns:
         table.add_column(col, no_wrap=col == "生效日期")
     for n in names:
         p = pset[n]
         v = p.version_at(day, district)
+        scope = () if district is None else (("",) if v is None else (_scope(v),))
         if v is None:
-            table.add_row(n, p.label, "（该日无有效值）", "", "", "")
+            table.add_row(n, p.label, "（该日无有效值）", *scope, "", "", "")
             continue
         table.add_row(
             n,
             p.label,
-            format_param(v.value, p.unit) + _paid_by(v),
+            format_param(v.value, p.unit) + _paid_by(v, where=district is None),
+            *scope,
             v.since.isoformat(),
             v.reference,
             _status(v),
@@ -300,7 +313,7 @@ def params(
                 hist.add_row(
                     *cells,
                     v.since.isoformat(),
-                    _district_label(v.district) if v.district else "全市",
+                    _scope(v),
                     format_param(v.value, p.unit) + _paid_by(v, where=False),
                     v.reference,
                     _status(v),
@@ -316,6 +329,11 @@ def _district_label(code: int) -> str:
         return f"{code} {district_by_code(code).name}"
     except KeyError:
         return str(code)
+
+
+def _scope(v: Version) -> str:
+    """Where a version applies: 全市, or the district that set it."""
+    return _district_label(v.district) if v.district else "全市"
 
 
 def _paid_by(v: Version, *, where: bool = True) -> str:
