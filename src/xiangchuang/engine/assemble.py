@@ -52,6 +52,7 @@ TRAINEE_FIELDS: Final = (
     "has_licence",
     "licence_date",
     "training_syb_received",
+    "training_syb_received_fen",
     "training_online_received",
     "training_iyb_received",
     "hukou_district",
@@ -220,6 +221,23 @@ def _received(
         return sel, Col(_zeros(n, np.int64), known)
     rows = rec[row_col].values[sel].astype(np.int64, copy=False)
     return sel, Col(_count(rows, n), known)
+
+
+def _received_fen(facts: Facts, sel: IntArray, n: int, known: BoolArray) -> Col:
+    """Per subject row, the amount its register entries ``sel`` (of one program) add up to, in fen
+    (exact int64 sums); unknown where the register is unknown or an entry's amount is not given."""
+    if not sel.size:
+        return Col(_zeros(n, np.int64), known)
+    rec = facts.tables["received"]
+    rows = rec["subject_row"].values[sel].astype(np.int64, copy=False)
+    amount = rec["amount_fen"]
+    inside = (rows >= 0) & (rows < n)
+    rows = rows[inside]
+    total = np.zeros(n, dtype=np.int64)
+    np.add.at(total, rows, amount.values[sel][inside].astype(np.int64, copy=False))
+    unknown_amount = np.zeros(n, dtype=bool)
+    unknown_amount[rows[~amount.known[sel][inside]]] = True
+    return Col(total, known & ~unknown_amount)
 
 
 def _register_rows(rec: Table) -> dict[str, IntArray]:
@@ -446,7 +464,10 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
 
     # Persons: register and other loans.
     for prog in ("training_syb", "training_online", "training_iyb", "free_workstation"):
-        persons.cols[f"{prog}_received"] = _received(facts, prog, persons)[1]
+        sel, count = _received(facts, prog, persons)
+        persons.cols[f"{prog}_received"] = count
+        if prog == "training_syb":  # (the reduced share may be topped up: README choice 6)
+            persons.cols["training_syb_received_fen"] = _received_fen(facts, sel, persons.n, count.known)
     # The job and social-insurance subsidies' entries are about the hired person (README choice 16).
     sel_job, rows_job, may_job = _hired_person_rows(facts, "job_subsidy", persons, hires)
     known_rec = _received(facts, "job_subsidy", persons)[1].known

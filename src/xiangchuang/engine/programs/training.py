@@ -35,7 +35,7 @@ import numpy.typing as npt
 
 from xiangchuang.engine.dates import add_months, anniversary
 from xiangchuang.engine.facts import FACTS, NO_REF, filled
-from xiangchuang.engine.money import mul_exact, mul_rate_half_up
+from xiangchuang.engine.money import format_fen, mul_exact, mul_rate_half_up
 from xiangchuang.engine.parameters import thaw, yuan_to_fen
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import enum_codes_mask, enum_in, is_true, none_received
@@ -257,6 +257,59 @@ def _not_received(kind: str):  # type: ignore[no-untyped-def]
     return test
 
 
+def syb_not_received(ctx: Ctx) -> CondOut:
+    """每类培训每人限享受一次, but a trainee paid less than the full SYB subsidy (the reduced share,
+    no business registered when it was paid) who registers a business within the window after
+    completion (:func:`syb_registered`) is paid the difference (补足差额, README choice 6): PASS
+    with nothing received, or with less than the full amount received and a business registered
+    in time; FAIL with the full amount received, or a business not registered in time; UNKNOWN
+    where the register, the amount received or the registration is not known."""
+    out: CondOut = ctx.memo("syb_not_received", lambda: _syb_not_received(ctx))
+    return out
+
+
+def _syb_not_received(ctx: Ctx) -> CondOut:
+    t = ctx.t
+    count, paid = t["person__training_syb_received"], t["person__training_syb_received_fen"]
+    full = ctx.ints("training_syb.amount")
+    nothing = tri(count.values == 0, count.known)
+    top_up = all_of(
+        tri(count.values > 0, count.known), tri(paid.values < full, paid.known), syb_registered(ctx)
+    )
+    months = ctx.ints("training_syb.business_within_months")
+
+    def note() -> TextArray:
+        received = np.asarray([format_fen(int(x)) for x in ctx.full(paid.values).tolist()], dtype=np.str_)
+        within = _cat("结业后", np.asarray(months).astype(str), "个月内")
+        short = paid.known & (paid.values < full)
+        return _choose(
+            ctx.n,
+            [
+                (count.known & (count.values == 0), "此前未享受过SYB培训补贴"),
+                (
+                    short & (syb_registered(ctx) == PASS),
+                    _cat("已按比例享受SYB培训补贴", received, "，", within, "已登记经营主体，补足差额"),
+                ),
+                (
+                    short,
+                    _cat(
+                        "已按比例享受SYB培训补贴",
+                        received,
+                        "，",
+                        within,
+                        "未登记经营主体的不补差额（每类培训每人限享受一次）",
+                    ),
+                ),
+            ],
+            np.asarray("已享受过SYB培训补贴（每类培训每人限享受一次）", dtype=np.str_),
+        )
+
+    return CondOut(
+        any_of(nothing, top_up),
+        info={"received_count": count.values, "received_fen": paid.values, "syb_received_note": Later(note)},
+    )
+
+
 def syb_registered(ctx: Ctx) -> TriArray:
     """Whether a business was registered (licence obtained) by the deadline, 6 months after
     completion (the deadline day included): PASS with a licence dated by then, FAIL without a licence
@@ -283,15 +336,31 @@ def syb_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     deadline = add_months(comp.values.astype(np.int32, copy=False), months)
     registered = syb_registered(ctx)
     amount = pick(registered == PASS, full, mul_rate_half_up(full, num, den))
+    # Something received before: only the difference to the full amount (补足差额; the condition
+    # not_received decides whether it is due).
+    count, paid = t["person__training_syb_received"], t["person__training_syb_received_fen"]
+    again = count.known & (count.values > 0)
+    amount = pick(again, np.maximum(full - paid.values, 0), amount)
 
     def note() -> TextArray:
         # The deadline only from a known completion date.
         return _choose(ctx.n, [(ctx.full(~comp.known), "")], _cat("（", _iso(deadline), "及以前）"))
 
+    def top_up_note() -> TextArray:
+        received = np.asarray([format_fen(int(x)) for x in ctx.full(paid.values).tolist()], dtype=np.str_)
+        return _choose(
+            ctx.n, [(ctx.full(again), _cat("；已享受", received, "，本次补足差额"))], np.asarray("")
+        )
+
     return AmountOut(
         amount.astype(np.int64),
-        info={"full_fen": full, "deadline_date": deadline, "deadline_note": Later(note)},
-        known=registered != UNKNOWN,
+        info={
+            "full_fen": full,
+            "deadline_date": deadline,
+            "deadline_note": Later(note),
+            "top_up_note": Later(top_up_note),
+        },
+        known=(registered != UNKNOWN) & (~again | paid.known),
     )
 
 
@@ -362,6 +431,22 @@ def _tail(kind: str, label: str) -> tuple[Condition, ...]:
             f"此前未享受过{label}培训补贴",
             f"已享受过{label}培训补贴（每类培训每人限享受一次）",
             facts=(f"person__training_{kind}_received",),
+        )
+        if kind != "syb"
+        else Condition(
+            "not_received",
+            CLAUSE,
+            syb_not_received,
+            "{syb_received_note}",
+            "{syb_received_note}",
+            facts=(
+                "person__training_syb_received",
+                "person__training_syb_received_fen",
+                "person__has_licence",
+                "person__licence_date",
+                "completion_date",
+            ),
+            params=("training_syb.amount", "training_syb.business_within_months"),
         ),
     )
 
@@ -376,7 +461,7 @@ TRAINING_SYB = Program(
     summary="准备创业或培训前1年内取得营业执照的返乡入乡创业人员参加SYB培训并结业的，按人给予培训补贴。",
     conditions=(*_common("syb", "SYB"), _stage_condition("syb"), *_tail("syb", "SYB")),
     amount=syb_amount,
-    amount_msg="每人{training_syb.amount}；结业后{training_syb.business_within_months}内{deadline_note}未登记经营主体的按{training_syb.no_business_share}支付",
+    amount_msg="每人{training_syb.amount}；结业后{training_syb.business_within_months}内{deadline_note}未登记经营主体的按{training_syb.no_business_share}支付{top_up_note}",
     amount_params=(
         "training_syb.amount",
         "training_syb.no_business_share",
