@@ -279,6 +279,8 @@ def _prepare_rows(engine: Any, data: Path, pii: Any) -> dict[str, pa.Table]:
             "new_eligible_hires": b.column("new_eligible_hires"),
             "workshop_recognised": b.column("workshop_recognised"),
             "workshop_employed": b.column("workshop_employed"),
+            "workshop_new_build": b.column("workshop_new_build"),
+            "workshop_build_cost_fen": b.column("workshop_build_cost_fen"),
         }
     )
     bid = {no: i + 1 for i, no in enumerate(b.column("business_no").to_pylist())}

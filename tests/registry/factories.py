@@ -131,6 +131,9 @@ class Registry:
         staff_count: int | None = 5,
         new_eligible_hires: int | None = 0,
         workshop_recognised: bool | None = False,
+        workshop_employed: int | None = None,
+        workshop_new_build: bool | None = None,
+        workshop_build_cost_fen: int | None = None,
         deregistration_date: dt.date | None = None,
         role: str = "legal_representative",
     ) -> int:
@@ -151,6 +154,9 @@ class Registry:
                 staff_count=staff_count,
                 new_eligible_hires=new_eligible_hires,
                 workshop_recognised=workshop_recognised,
+                workshop_employed=workshop_employed,
+                workshop_new_build=workshop_new_build,
+                workshop_build_cost_fen=workshop_build_cost_fen,
             )
             .returning(Business.id)
         )
@@ -361,7 +367,6 @@ def registry_tables(tables: dict[str, pa.Table], on: dt.date) -> dict[str, pa.Ta
       ``has_licence``/``licence_date`` → the earliest founded business (registered on or before ``on``);
       ``first_business`` → "founded at most one business" (the person-level value; see assembler);
     - businesses: unknown ``honour_city_level``/``credit_rated`` → false (no honour / rating row);
-      ``workshop_new_build``/``workshop_build_cost_fen`` → unknown (no registry column);
     - hires: ``si_period_start``/``si_period_end`` → unknown (no registry column); a duplicate
       (business, person, hire date) is dropped with its contributions;
     - carriers: ``award_year``/``rating`` → unknown (no registry column);
@@ -402,7 +407,7 @@ def registry_tables(tables: dict[str, pa.Table], on: dt.date) -> dict[str, pa.Ta
     b = businesses
     b = _set(b, "honour_city_level", pc.fill_null(b["honour_city_level"], False))
     b = _set(b, "credit_rated", pc.fill_null(b["credit_rated"], False))
-    out["businesses"] = _nulls(b, "workshop_new_build", "workshop_build_cost_fen")
+    out["businesses"] = b
     out["business_years"] = tables["business_years"]
 
     hires = tables["hires"]
@@ -591,6 +596,8 @@ def bulk_load(conn: Connection, reg: dict[str, pa.Table], pii: Pii, on: dt.date)
         new,
         ws,
         wse,
+        wsn,
+        wsc,
         ind,
     ) in enumerate(
         zip(
@@ -608,6 +615,8 @@ def bulk_load(conn: Connection, reg: dict[str, pa.Table], pii: Pii, on: dt.date)
             _col(businesses, "new_eligible_hires"),
             _col(businesses, "workshop_recognised"),
             _col(businesses, "workshop_employed"),
+            _col(businesses, "workshop_new_build"),
+            _col(businesses, "workshop_build_cost_fen"),
             _col(businesses, "industry"),
             strict=True,
         )
@@ -631,6 +640,8 @@ def bulk_load(conn: Connection, reg: dict[str, pa.Table], pii: Pii, on: dt.date)
                 "new_eligible_hires": new,
                 "workshop_recognised": ws,
                 "workshop_employed": wse,
+                "workshop_new_build": wsn,
+                "workshop_build_cost_fen": wsc,
             }
         )
         if founder is not None:

@@ -24,8 +24,9 @@ from typer.testing import CliRunner
 
 from xiangchuang import synth
 from xiangchuang.ids import make_resident_id, make_uscc, mask_resident_id, mask_uscc, validate_mobile
-from xiangchuang.models import Base, Contribution, ImportBatch, Person, PersonGroup
+from xiangchuang.models import Base, Business, Contribution, ImportBatch, Person, PersonGroup
 from xiangchuang.registry import importer
+from xiangchuang.registry.assembler import assemble_facts
 from xiangchuang.registry.demo_data import import_tables, split_employer_fen
 from xiangchuang.registry.importer import (
     ImportFileError,
@@ -78,10 +79,13 @@ SAMPLES: dict[str, tuple[list[str], list[list[Any]]]] = {
         ],
     ),
     "businesses": (
-        ["统一社会信用代码", "注册号", "主体名称", "主体类型", "规模", "登记日期", "所属区县", "行业", "经营状态", "职工人数"],
+        ["统一社会信用代码", "注册号", "主体名称", "主体类型", "规模", "登记日期", "所属区县", "行业", "经营状态", "职工人数",
+         "认定为就业帮扶车间", "车间吸纳就业困难人员人数", "新建车间（申请建设补助）", "车间建设投入"],
         [
-            [USCC1, "", "重庆市万州区兴旺农业发展有限公司", "企业", "小微企业", dt.date(2021, 3, 15), "万州区", "农业种养殖", "正常", "8"],
-            ["", REGNO2, "丰都县春晓农家乐", "个体工商户", "", dt.date(2019, 11, 2), "500230", "乡村旅游", "", "2"],
+            [USCC1, "", "重庆市万州区兴旺农业发展有限公司", "企业", "小微企业", dt.date(2021, 3, 15), "万州区", "农业种养殖", "正常", "8",
+             "是", "25", "是", "186000.50"],
+            ["", REGNO2, "丰都县春晓农家乐", "个体工商户", "", dt.date(2019, 11, 2), "500230", "乡村旅游", "", "2",
+             "", "", "", ""],
         ],
     ),
     "founders": (
@@ -340,6 +344,95 @@ def test_english_aliases_and_fen_columns(db_engine, pii, tmp_path):
     assert run(db_engine, "persons", people, pii).inserted == 1
 
 
+def _workshop_build(engine: Engine) -> dict[str, tuple[Any, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Business.business_no, Business.workshop_new_build, Business.workshop_build_cost_fen)
+        ).all()
+    return {no: (nb, cost) for no, nb, cost in rows}
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_workshop_new_build_and_build_cost_are_imported_and_reach_the_engine(db_engine, pii, tmp_path, fmt):
+    """新建车间（申请建设补助） and 车间建设投入 (yuan by the plain header, fen by 「（分）」 or the English
+    name) are stored, kept when a later file lacks the columns, cleared by a blank cell, and assembled
+    as the engine's ``workshop_new_build`` / ``workshop_build_cost_fen`` (blank = unknown)."""
+    headers, rows = SAMPLES["businesses"]
+    assert run(db_engine, "businesses", write_file(tmp_path / "b", headers, rows, fmt), pii).inserted == 2
+    assert _workshop_build(db_engine) == {USCC1: (True, 18_600_050), REGNO2: (None, None)}
+
+    fen = write_file(
+        tmp_path / "b_fen",
+        ["注册号", "主体名称", "主体类型", "登记日期", "所属区县", "新建车间", "车间建设投入（分）"],
+        [[REGNO2, "丰都县春晓农家乐", "个体工商户", dt.date(2019, 11, 2), "丰都县", "否", "0"]],
+        fmt,
+    )
+    english = write_file(
+        tmp_path / "b_en",
+        [
+            "uscc",
+            "name",
+            "kind",
+            "registration_date",
+            "district",
+            "workshop_new_build",
+            "workshop_build_cost_fen",
+        ],
+        [
+            [
+                USCC1,
+                "重庆市万州区兴旺农业发展有限公司",
+                "企业",
+                dt.date(2021, 3, 15),
+                "万州区",
+                "Y",
+                "12345678",
+            ]
+        ],
+        fmt,
+    )
+    for path in (fen, english):
+        res = run(db_engine, "businesses", path, pii)
+        assert (res.updated, res.rejected) == (1, 0), res.errors
+    assert _workshop_build(db_engine) == {USCC1: (True, 12_345_678), REGNO2: (False, 0)}
+    without = write_file(  # a file without the two columns leaves them alone
+        tmp_path / "b_without",
+        ["统一社会信用代码", "主体名称", "主体类型", "登记日期", "所属区县", "职工人数"],
+        [[USCC1, "重庆市万州区兴旺农业发展有限公司", "企业", dt.date(2021, 3, 15), "万州区", "9"]],
+        fmt,
+    )
+    assert run(db_engine, "businesses", without, pii).updated == 1
+    assert _workshop_build(db_engine)[USCC1] == (True, 12_345_678)
+
+    with db_engine.connect() as conn:
+        b = assemble_facts(conn, on=dt.date(2025, 3, 1), district=None).tables["businesses"]
+    got = {
+        str(no): tuple(
+            b[name].values[i].item() if b[name].known[i] else None
+            for name in ("workshop_new_build", "workshop_build_cost_fen")
+        )
+        for i, no in enumerate(b["id"].values)
+    }
+    assert got == {USCC1: (True, 12_345_678), REGNO2: (False, 0)}
+
+    blank = write_file(  # a blank cell clears the stored value: unknown again
+        tmp_path / "b_blank",
+        [
+            "注册号",
+            "主体名称",
+            "主体类型",
+            "登记日期",
+            "所属区县",
+            "新建车间（申请建设补助）",
+            "车间建设投入",
+        ],
+        [[REGNO2, "丰都县春晓农家乐", "个体工商户", dt.date(2019, 11, 2), "丰都县", "", ""]],
+        fmt,
+    )
+    assert run(db_engine, "businesses", blank, pii).updated == 1
+    assert _workshop_build(db_engine)[REGNO2] == (None, None)
+
+
 @pytest.mark.parametrize(
     ("text_", "fen"),
     [("12.34", 1234), ("0.1", 10), ("1,234.50", 123450), ("¥8", 800), ("100元", 10000), ("0", 0)],
@@ -379,6 +472,9 @@ BAD_USCC = USCC1[:-1] + ("1" if USCC1[-1] != "1" else "2")
         ("businesses", "所属区县", "999999", "999999", "未知的区县代码"),
         ("businesses", "登记日期", "2021/02/30", "2021/02/30", "不是有效的日期"),
         ("businesses", "职工人数", "3000000000", "3000000000", "须在0–2147483647之间"),
+        ("businesses", "车间建设投入", "-1", "-1", "金额不能为负数"),
+        ("businesses", "车间建设投入", "18.005", "18.005", "最多保留2位小数"),
+        ("businesses", "新建车间（申请建设补助）", "也许", "也许", "须为“是”或“否”"),
         (
             "employments",
             "身份证号",

@@ -23,6 +23,9 @@ class Business(Timestamps, Base):
     __tablename__ = "businesses"
     __table_args__ = (
         CheckConstraint("uscc IS NOT NULL OR registration_no IS NOT NULL", name="has_registration"),
+        CheckConstraint(
+            "workshop_build_cost_fen IS NULL OR workshop_build_cost_fen >= 0", name="build_cost_non_negative"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +45,10 @@ class Business(Timestamps, Base):
     new_eligible_hires: Mapped[int | None] = mapped_column(Integer)
     workshop_recognised: Mapped[bool | None] = mapped_column(Boolean)
     workshop_employed: Mapped[int | None] = mapped_column(Integer)
+    # 新建车间（申请建设补助）and its 建设投入 (migration 0028): unknown until filled in (NULL), never
+    # read as "not new" / 0 (PROVISIONS §0; README choice 51).
+    workshop_new_build: Mapped[bool | None] = mapped_column(Boolean)
+    workshop_build_cost_fen: Mapped[int | None] = mapped_column(Fen)
 
 
 class Founder(Base):

@@ -19,7 +19,8 @@ Where each fact comes from (on the evaluation date ``on``):
   Tenancy in force (latest start); ``honour_city_level`` as for persons; ``recommended_by`` = the latest
   Recommendation on or before ``on`` (none → "none"); ``credit_rated`` = a CreditRating of the
   business valid on ``on``. ``claim_year``/``sales_year`` are not stored: the engine's default (the last
-  completed year) applies. Workshop build facts are not in the registry (unknown).
+  completed year) applies. ``workshop_new_build``/``workshop_build_cost_fen`` are the Business columns
+  (migration 0028; NULL = unknown, so a recognised workshop's amount stays undetermined, README choice 51).
 - business_years, hires (``contract`` = Employment.contract, else true when a contract start is
   recorded), contributions (``employer_fen`` = pension + medical + maternity + unemployment + injury
   employer parts; never the individual part; month YYYYMM → month number), carriers, received (Grant:
@@ -255,6 +256,8 @@ def assemble_facts(
             "credit_rated",
             "workshop_recognised",
             "workshop_employed",
+            "workshop_new_build",
+            "workshop_build_cost_fen",
             "tenancy_start",
             "rent_fen",
             "property_fee_fen",

@@ -133,6 +133,8 @@ def import_tables(tables: dict[str, pa.Table], seed: int = 0) -> dict[str, pa.Ta
             "new_eligible_hires": b["new_eligible_hires"],
             "workshop_recognised": b["workshop_recognised"],
             "workshop_employed": b["workshop_employed"],
+            "workshop_new_build": b["workshop_new_build"],
+            "workshop_build_cost_fen": b["workshop_build_cost_fen"],
         }
     )
     role = pc.if_else(pc.equal(b["kind"], "individual_business"), "operator", "legal_representative")

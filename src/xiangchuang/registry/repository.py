@@ -453,6 +453,8 @@ def businesses_query(s: ScopeSql) -> Query:
             case((credit.c.n.is_not(None), 1), else_=0).label("credit_rated"),
             as_int(Business.workshop_recognised).label("workshop_recognised"),
             Business.workshop_employed.label("workshop_employed"),
+            as_int(Business.workshop_new_build).label("workshop_new_build"),
+            Business.workshop_build_cost_fen.label("workshop_build_cost_fen"),
             tenancy.c.carrier_id.label("carrier_pk"),
             day_number(tenancy.c.start).label("tenancy_start"),
             tenancy.c.rent_fen.label("rent_fen"),
@@ -476,6 +478,7 @@ def businesses_query(s: ScopeSql) -> Query:
         "recommended_by",
         "credit_rated",
         "workshop_recognised",
+        "workshop_new_build",
     )
     return _q(stmt.where(*in_scope), Business.id, text=("id",), small=small, weight=12)
 
