@@ -830,6 +830,41 @@ def test_demo_tables_split_contributions_exactly():
     assert employer == total.to_pylist()
 
 
+def test_demo_businesses_carry_the_workshop_build_facts(db_engine, pii):
+    """The demo data imports the synthetic 新建车间 / 建设投入 as they are: a minority of the recognised
+    workshops newly built, each with a cost (100,000–1,500,000 yuan); the others' facts unknown."""
+    generated = synth.generate(400, 7)["businesses"]
+    tables = import_tables(synth.generate(400, 7), seed=7)
+    with db_engine.begin() as conn:
+        for kind in ("persons", "businesses"):
+            assert import_table(
+                conn, kind=kind, source=source_from_table(tables[kind], name=kind), pii=pii
+            ).ok
+    with db_engine.connect() as conn:
+        stored = {
+            no: (ws, nb, cost)
+            for no, ws, nb, cost in conn.execute(
+                select(
+                    Business.business_no,
+                    Business.workshop_recognised,
+                    Business.workshop_new_build,
+                    Business.workshop_build_cost_fen,
+                )
+            )
+        }
+    names = ("id", "workshop_recognised", "workshop_new_build", "workshop_build_cost_fen")
+    want = {
+        no: (ws, nb, cost)
+        for no, ws, nb, cost in zip(*(generated[n].to_pylist() for n in names), strict=True)
+    }
+    assert stored == want
+    recognised = [v for v in stored.values() if v[0]]
+    new = [v for v in recognised if v[1]]
+    assert 0 < len(new) < len(recognised) / 2
+    assert all(10_000_000 <= v[2] <= 150_000_000 for v in new)
+    assert all(v[1] is None and v[2] is None for v in stored.values() if not v[0])
+
+
 # ---- templates and documentation ---------------------------------------------------------------------
 
 
