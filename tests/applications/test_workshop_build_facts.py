@@ -19,23 +19,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy.orm import Session
 
-from tests.applications import (
-    NOW,
-    PARAMS,
-    act,
-    application_in,
-    create,
-    setup,
-    state_of,
-)
+from tests.applications import act, application_in, create, setup, state_of
 from tests.applications.test_register import _approve, _budget, _grants
+from tests.applications.test_si_periods import _determine
 from tests.registry.factories import Registry
-from xiangchuang.applications import service
 from xiangchuang.engine.assemble import WORKSHOP_BUILD_PERIOD
 from xiangchuang.errors import InvalidTransition
-from xiangchuang.models import Application
 
 WS = "workshop_award"
 YEAR_AWARD = 4_000_000  # 25 employed: the 20-person tier, 40,000 yuan
@@ -57,13 +47,6 @@ def _workshop(engine, pii, *, new_build: bool | None, cost: int | None) -> None:
             workshop_new_build=new_build,
             workshop_build_cost_fen=cost,
         )
-
-
-def _determine(engine, app_id: int) -> dict:
-    with Session(engine) as s:
-        app = s.get(Application, app_id)
-        assert app is not None
-        return service.determine(s, app, on=NOW.date(), params=PARAMS)
 
 
 def test_a_new_workshop_with_its_cost_is_determined_passes_review_and_is_registered_in_parts(db_engine, pii):
