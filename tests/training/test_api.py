@@ -145,6 +145,9 @@ def test_enrol_attend_complete_certificate_claim_paid(as_role, db_engine, pii, l
     assert "证书有效" in anon.get(f"/training/verify?code={code}").text
     assert not anon.get("/api/v1/training/certificates/XC-ZZZZZZZZZZZZ").json()["valid"]
 
+    # 补足差额 is SYB's only: the API refuses it for this IYB class with the reason
+    r = provider.api("POST", f"/api/v1/training/classes/{iyb['id']}/top-up", json={})
+    assert r.status_code == 422 and "没有补足差额" in r.text
     # the provider's claim through the application workflow
     claims = provider.api("POST", f"/api/v1/training/classes/{iyb['id']}/claims", json={})
     assert claims.status_code == 201, claims.text

@@ -126,6 +126,10 @@ def test_staff_and_provider_pages(as_role, db_engine, linked):
     assert tp.post(f"{class_url}/complete", {}).status_code == 303
     page = tp.get(class_url).text
     assert "已结业" in page and "XC-" in page
+    # 补足差额 is for SYB classes only: no button here, and the route refuses with the reason.
+    assert "生成补差申请" not in page and "生成补贴申请" in page
+    r = tp.post(f"/training/classes/{class_id}/top-up")
+    assert r.status_code == 422 and "没有补足差额" in r.text
     assert tp.post(f"/training/classes/{class_id}/claims").status_code == 303
     with db_engine.connect() as conn:
         app_id = conn.execute(select(Application.id)).scalar_one()

@@ -18,10 +18,19 @@ from sqlalchemy import func, select
 
 from tests.registry.factories import Registry
 from tests.training.world import CLERK, KEY, NOW, PARAMS, REVIEWER, D, World, build, new_class
+from xiangchuang.applications import disbursement
 from xiangchuang.applications import service as apps
 from xiangchuang.db import make_sessionmaker, transaction
 from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
-from xiangchuang.models import Application, Attendance, AuditEvent, Determination, Enrolment, TrainingClass
+from xiangchuang.models import (
+    Application,
+    Attendance,
+    AuditEvent,
+    Determination,
+    Enrolment,
+    Grant,
+    TrainingClass,
+)
 from xiangchuang.training import service as svc
 from xiangchuang.training.certificate import certificate_pdf
 from xiangchuang.training.excel import roster_xlsx
@@ -164,6 +173,10 @@ def _claim_and_pay(db_engine, world, cls, later: dt.datetime) -> Application:
         res = svc.claim(s, class_id=cls, who=world.provider_actor, audit_key=KEY, data_dir=DATA, now=AFTER)
         assert len(res.created) == 1
         app_id = res.created[0].id
+    return _submit_and_pay(db_engine, world, app_id, later)
+
+
+def _submit_and_pay(db_engine, world, app_id: int, later: dt.datetime) -> Application:
     with _s(db_engine) as s, pytest.raises(ValidationFailed, match="缺少必需材料「身份证明」"):
         svc.submit_claim(
             s, application_id=app_id, who=world.provider_actor, audit_key=KEY, params=PARAMS, now=AFTER
@@ -224,6 +237,123 @@ def test_syb_full_amount_when_the_registry_shows_a_business_within_six_months(db
         )
     app = _claim_and_pay(db_engine, world, cls, dt.datetime(2025, 6, 10, 2, 0, tzinfo=dt.UTC))
     assert app.amount_approved_fen == 100_000
+
+
+def _submit_and_approve(db_engine, world, app_id: int, at: dt.datetime) -> Application:
+    """Submit a claim at ``at`` and take it to 核准 as production does (disbursement.act: the budget
+    reservation and the register row in one savepoint; the other claim tests stop short of the register)."""
+    with _s(db_engine) as s:
+        svc.upload_claim_material(
+            s, application_id=app_id, material="identity", filename="id.pdf", content=PDF,
+            who=world.provider_actor, audit_key=KEY, data_dir=DATA, now=at,
+        )  # fmt: skip
+        svc.submit_claim(
+            s, application_id=app_id, who=world.provider_actor, audit_key=KEY, params=PARAMS, now=at
+        )
+        disbursement.open_budget(s, district=D, amount_fen=10_000_000, at=at, note="测试预算")
+    for action in ("accept", "start_first_review", "pass_first_review"):
+        _drive(db_engine, app_id, action, "window_clerk", "u-clerk", at)
+    assert (
+        _drive(db_engine, app_id, "pass_second_review", "district_reviewer", "u-reviewer", at) == "publicity"
+    )
+    with _s(db_engine) as s:
+        result = disbursement.act(
+            s, application_id=app_id, action="approve", actor="u-reviewer", role="district_reviewer",
+            actor_district=D, audit_key=KEY, now=at + dt.timedelta(days=20), params=PARAMS,
+        )  # fmt: skip
+        assert result.application.state == "approved"
+    with _s(db_engine) as s:
+        return s.get(Application, app_id)
+
+
+def _claim_and_approve(db_engine, world, cls, at: dt.datetime) -> Application:
+    with _s(db_engine) as s:
+        res = svc.claim(s, class_id=cls, who=world.provider_actor, audit_key=KEY, data_dir=DATA, now=at)
+        assert len(res.created) == 1
+    return _submit_and_approve(db_engine, world, res.created[0].id, at)
+
+
+def test_syb_top_up_after_a_business_registered_within_six_months(db_engine, pii, world):
+    """补足差额 (README choice 6): paid the reduced share with no business, the trainee registers one
+    within 6 months of completion; the provider's top-up claim (period 补差) pays the difference once,
+    registered as a second SYB row; a second top-up claim is skipped."""
+    cls = new_class(db_engine, pii.cipher, world, world.syb_course)
+    a = _enrol(db_engine, cls, world.preparing)
+    _attend_all(db_engine, cls, world, [a[2]])
+    with _s(db_engine) as s:
+        svc.complete_class(s, class_id=cls, who=world.provider_actor, audit_key=KEY, params=PARAMS, now=AFTER)
+    with _s(db_engine) as s:
+        early = svc.claim_top_up(
+            s, class_id=cls, who=world.provider_actor, audit_key=KEY, params=PARAMS, data_dir=DATA, now=AFTER
+        )
+        assert not early.created and "尚无已核准" in early.skipped[a[2]]
+    first = _claim_and_approve(db_engine, world, cls, dt.datetime(2025, 3, 11, 2, 0, tzinfo=dt.UTC))
+    assert first.amount_approved_fen == 50_000
+    later = dt.datetime(2025, 6, 10, 2, 0, tzinfo=dt.UTC)
+    with _s(db_engine) as s:  # no business yet: the engine says no top-up is due, with its reason
+        res = svc.claim_top_up(
+            s, class_id=cls, who=world.provider_actor, audit_key=KEY, params=PARAMS, data_dir=DATA, now=later
+        )
+        assert not res.created and "不需补差" in res.skipped[a[2]] and "未登记经营主体" in res.skipped[a[2]]
+    with db_engine.begin() as conn:
+        Registry(conn, pii).business(
+            no="B-PREP", founder=world.preparing, registration_date=dt.date(2025, 6, 1)
+        )
+    with _s(db_engine) as s:
+        res = svc.claim_top_up(
+            s, class_id=cls, who=world.provider_actor, audit_key=KEY, params=PARAMS, data_dir=DATA, now=later
+        )
+        assert len(res.created) == 1 and res.created[0].period == "补差"
+        assert res.created[0].amount_requested_fen == 50_000
+        top_id = res.created[0].id
+    top = _submit_and_approve(db_engine, world, top_id, later)
+    assert top.amount_approved_fen == 50_000  # 1,000 − 500 yuan
+    with _s(db_engine) as s:
+        rows = s.execute(
+            select(Grant.period, Grant.amount_fen).where(Grant.program == "training_syb").order_by(Grant.id)
+        ).all()
+        assert [r.amount_fen for r in rows] == [50_000, 50_000] and rows[1].period == "补差"
+        again = svc.claim_top_up(
+            s, class_id=cls, who=world.provider_actor, audit_key=KEY, params=PARAMS, data_dir=DATA, now=later
+        )
+        assert not again.created and "已有补差申请" in again.skipped[a[2]]
+        # The application service itself refuses a second top-up of the trainee (one per trainee).
+        with pytest.raises(Conflict):
+            apps.create_application(
+                s, kind="training_syb", subject_key=a[2], period="补差", district=D,
+                applicant_user="org:x", actor="org:x", role="applicant", actor_district=None, audit_key=KEY,
+                now=later,
+            )  # fmt: skip
+
+
+def test_syb_top_up_is_not_due_after_the_window_and_only_for_syb(db_engine, pii, world):
+    cls = new_class(db_engine, pii.cipher, world, world.syb_course)
+    a = _enrol(db_engine, cls, world.preparing)
+    _attend_all(db_engine, cls, world, [a[2]])
+    with _s(db_engine) as s:
+        svc.complete_class(s, class_id=cls, who=world.provider_actor, audit_key=KEY, params=PARAMS, now=AFTER)
+    with _s(db_engine) as s, pytest.raises(ValidationFailed, match="不需要补差"):  # nothing registered yet
+        apps.create_application(
+            s, kind="training_syb", subject_key=a[2], period="补差", district=D,
+            applicant_user="org:x", actor="org:x", role="applicant", actor_district=None, audit_key=KEY,
+        )  # fmt: skip
+    _claim_and_approve(db_engine, world, cls, dt.datetime(2025, 3, 11, 2, 0, tzinfo=dt.UTC))
+    with db_engine.begin() as conn:  # registered after completion + 6 months
+        Registry(conn, pii).business(
+            no="B-LATE", founder=world.preparing, registration_date=dt.date(2025, 10, 1)
+        )
+    with _s(db_engine) as s:
+        res = svc.claim_top_up(
+            s, class_id=cls, who=world.provider_actor, audit_key=KEY, params=PARAMS, data_dir=DATA,
+            now=dt.datetime(2025, 10, 10, 2, 0, tzinfo=dt.UTC),
+        )  # fmt: skip
+        assert not res.created and "不补差额" in res.skipped[a[2]]
+        # 补差 is a SYB-only period, and needs a registered claim of the trainee to top up.
+        with pytest.raises(ValidationFailed, match="只用于SYB培训补贴"):
+            apps.create_application(
+                s, kind="training_iyb", subject_key=a[2], period="补差", district=D,
+                applicant_user="org:x", actor="org:x", role="applicant", actor_district=None, audit_key=KEY,
+            )  # fmt: skip
 
 
 def test_purchase_delivery_and_amount_due(db_engine, pii, world):

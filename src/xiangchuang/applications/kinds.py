@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from xiangchuang.engine.assemble import MONTH_RANGE_RULE, format_month_range, month_range
+from xiangchuang.engine.assemble import MONTH_RANGE_RULE, SYB_TOP_UP_PERIOD, format_month_range, month_range
 from xiangchuang.engine.programs import BY_ID
 from xiangchuang.errors import ValidationFailed
 
@@ -110,6 +110,9 @@ class Kind:
 # the social-insurance subsidy's claim months (hires.si_period_start/end; claimed twice a year, in
 # March and September, PROVISIONS §1), the startup subsidy's claim year (businesses.claim_year).
 SI_PERIOD: Final = "月份区间，如 2024-01/2024-06"
+# The kinds with a top-up claim (period SYB_TOP_UP_PERIOD): a second claim of the same trainee, paying
+# the difference to the full subsidy (README choice 6; the engine decides whether it is due).
+TOP_UP_KINDS: Final = ("training_syb",)
 YEAR_PERIOD: Final = "年度，如 2024"
 
 
@@ -120,6 +123,11 @@ def check_period(kind: str, text: str) -> str:
     text (a startup period that is not a four-digit year leaves the engine's default claim year:
     not yet refused, see service._claim_period_facts)."""
     period = text.strip()
+    if period == SYB_TOP_UP_PERIOD and kind not in TOP_UP_KINDS:
+        raise ValidationFailed(
+            f"申请期间「{SYB_TOP_UP_PERIOD}」只用于SYB培训补贴的补足差额（结业后期限内登记经营主体的），"
+            f"「{BY_ID[kind].title}」不能申请补差"
+        )
     if kind == "social_insurance_subsidy":
         months = month_range(period)
         if months is None:

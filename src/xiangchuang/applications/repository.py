@@ -26,6 +26,7 @@ from xiangchuang.models import (
     Employment,
     Enrolment,
     Founder,
+    Grant,
     Invitation,
     MatchResult,
     MatchRun,
@@ -136,6 +137,15 @@ def hired_person_no(session: Session, employment_no: str) -> str | None:
         .where(Employment.employment_no == employment_no)
     ).scalar_one_or_none()
     return None if value is None else str(value)
+
+
+def has_grant(session: Session, program: str, subject_key: str, *, exclude_period: str | None = None) -> bool:
+    """Whether the register holds a grant of ``program`` for ``subject_key`` (optionally not counting
+    the rows of one period)."""
+    stmt = select(Grant.id).where(Grant.program == program, Grant.subject_key == subject_key)
+    if exclude_period is not None:
+        stmt = stmt.where(Grant.period != exclude_period)
+    return session.execute(stmt.limit(1)).first() is not None
 
 
 def trainee_person_no(session: Session, training_no: str) -> str | None:

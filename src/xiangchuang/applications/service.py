@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from xiangchuang.applications import calendar, publicity
 from xiangchuang.applications import repository as repo
 from xiangchuang.applications.attachments import missing_required
-from xiangchuang.applications.kinds import KINDS, check_period
+from xiangchuang.applications.kinds import KINDS, TOP_UP_KINDS, check_period
 from xiangchuang.applications.scope import check_scope
 from xiangchuang.applications.workflow import (
     ROLE_LABELS,
@@ -55,7 +55,7 @@ from xiangchuang.applications.workflow import (
 from xiangchuang.audit import contains_personal_number, record
 from xiangchuang.chinatime import china_date
 from xiangchuang.engine import ENGINE_VERSION
-from xiangchuang.engine.assemble import Facts, month_range
+from xiangchuang.engine.assemble import SYB_TOP_UP_PERIOD, Facts, month_range
 from xiangchuang.engine.explain import STATUS_ZH, Explainer
 from xiangchuang.engine.facts import Col
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
@@ -124,10 +124,14 @@ def _load(session: Session, application_id: int) -> Application:
     return repo.load(session, application_id)
 
 
-def exclusive_key(session: Session, kind: str, subject_key: str) -> str | None:
+def exclusive_key(session: Session, kind: str, subject_key: str, period: str | None = None) -> str | None:
     """The key of the notice's once-only rule for this kind and subject (None: no such rule, or the
-    hired person is not in the registry — the review will not pass then either)."""
+    hired person is not in the registry — the review will not pass then either). A SYB top-up claim
+    (period ``SYB_TOP_UP_PERIOD``) has a key of its own: one top-up per trainee beside the claim."""
     once = KINDS[kind].once_per
+    if period == SYB_TOP_UP_PERIOD and kind in TOP_UP_KINDS:
+        person = repo.trainee_person_no(session, subject_key)
+        return None if person is None else f"{kind}|person:{person}|{SYB_TOP_UP_PERIOD}"
     if once == "subject":
         return f"{kind}|{subject_key}"
     if once == "hired_person":
@@ -137,6 +141,16 @@ def exclusive_key(session: Session, kind: str, subject_key: str) -> str | None:
         person = repo.trainee_person_no(session, subject_key)
         return None if person is None else f"{kind}|person:{person}"
     return None
+
+
+def _check_top_up(session: Session, kind: str, training_no: str) -> None:
+    """A top-up claim needs a registered claim of the trainee to top up (whether it is due — less than
+    the full amount paid, a business registered in time — is the engine's determination)."""
+    person = repo.trainee_person_no(session, training_no)
+    if person is None or not repo.has_grant(session, kind, person, exclude_period=SYB_TOP_UP_PERIOD):
+        raise ValidationFailed(
+            f"补足差额：该学员（{training_no}）没有已享受的「{KINDS[kind].title}」登记，不需要补差，请按培训期次申领"
+        )
 
 
 def _exclusive_message(kind: str, subject_key: str) -> str:
@@ -204,7 +218,9 @@ def create_application(
     else:
         raise Forbidden(f"{ROLE_LABELS.get(role, role)}不能创建申请")
     body = _check_form(form or {})
-    exclusive = exclusive_key(session, kind, subject_key)
+    if period == SYB_TOP_UP_PERIOD:
+        _check_top_up(session, kind, subject_key)
+    exclusive = exclusive_key(session, kind, subject_key, period)
     app = Application(
         application_no=f"SQ{china_date(at):%Y%m%d}{secrets.token_hex(5).upper()}",
         kind=kind,

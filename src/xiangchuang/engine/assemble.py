@@ -787,6 +787,9 @@ def _row_flag(table: Table, name: str, default: bool) -> BoolArray:
 # Register periods that name a one-off part of a program rather than a year (the workshop's
 # construction subsidy, paid once per workshop beside its yearly employment awards).
 WORKSHOP_BUILD_PERIOD: Final = "build"
+# The SYB top-up (补足差额, README choice 6): registered as a second SYB row of the trainee with this
+# period; the engine adds up the trainee's SYB amounts whatever their periods.
+SYB_TOP_UP_PERIOD: Final = "补差"
 
 
 def _named_part(facts: Facts, program: str, sel: IntArray, part: str) -> BoolArray:

@@ -5,7 +5,8 @@ Every rule that says once / 不重复 / at most n years reads it, and the databa
 - startup_subsidy: at most 3 claim years per business — each claim takes a ``slot`` 1..3 and
   (program, subject, slot) is unique;
 - online_sales_subsidy: one per business, ever; job_subsidy: one per hired person, ever;
-  training_*: each kind once per person — partial unique indexes.
+  training_*: each kind once per person — partial unique indexes (a SYB top-up, period 补差, is a
+  second row: README choice 6).
 """
 
 from __future__ import annotations
@@ -18,6 +19,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from xiangchuang.models.base import Base, Fen, Timestamps
 
 ONCE_PER_SUBJECT = ("online_sales_subsidy", "training_syb", "training_online", "training_iyb")
+# The SYB top-up (补足差额, README choice 6) is a second row of the trainee with this period
+# (= engine.assemble.SYB_TOP_UP_PERIOD, checked by a test; models import nothing from the engine):
+# left out of the once-per-subject index; (program, subject_key, period) keeps one per trainee.
+TOP_UP_PERIOD = "补差"
+_ONCE_WHERE = (
+    f"program IN ({','.join(repr(p) for p in ONCE_PER_SUBJECT)}) "
+    f"AND NOT (program = 'training_syb' AND period = '{TOP_UP_PERIOD}')"
+)
 
 
 class Grant(Timestamps, Base):
@@ -33,12 +42,8 @@ class Grant(Timestamps, Base):
             "program",
             "subject_key",
             unique=True,
-            sqlite_where=text(
-                "program IN ('online_sales_subsidy','training_syb','training_online','training_iyb')"
-            ),
-            postgresql_where=text(
-                "program IN ('online_sales_subsidy','training_syb','training_online','training_iyb')"
-            ),
+            sqlite_where=text(_ONCE_WHERE),
+            postgresql_where=text(_ONCE_WHERE),
         ),
         Index(
             "uq_grants_months_chain",

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -40,10 +40,12 @@ from sqlalchemy.orm import Session
 from xiangchuang import fields
 from xiangchuang.applications import attachments
 from xiangchuang.applications import service as applications
+from xiangchuang.applications.kinds import TOP_UP_KINDS
 from xiangchuang.applications.workflow import STATE_LABELS
 from xiangchuang.audit import record
 from xiangchuang.chinatime import china_date
 from xiangchuang.crypto import FieldCipher
+from xiangchuang.engine.assemble import SYB_TOP_UP_PERIOD
 from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.explain import Explainer
 from xiangchuang.engine.parameters import ParameterSet
@@ -966,48 +968,117 @@ def claim(
     """Open one subsidy application per completed trainee of a SYB / 网络创业 / IYB class (draft, the
     certificate and the class roster attached); the provider uploads the trainee's identity proof and
     submits (:func:`submit_claim`). A trainee with a live claim is skipped with the reason."""
-    from xiangchuang.training.certificate import certificate_pdf
-    from xiangchuang.training.excel import roster_xlsx
-
     at = fields.now_utc(now)
+    klass, program = _claimable(session, class_id, who, "只有开班的培训机构可以申领培训补贴")
+
+    def decide(e: Enrolment, old: Application | None) -> str | _Claim:
+        if old is not None and old.live_key is not None:
+            return f"已有申请 {old.application_no}（{STATE_LABELS[old.state]}）"
+        if old is not None and old.state == "disbursed":
+            return f"已拨付（申请 {old.application_no}）"
+        return _Claim(klass.class_no)
+
+    return _file_claims(session, klass, program, _completed(session, class_id, training_nos), decide,
+                        who=who, audit_key=audit_key, data_dir=data_dir, at=at, action="training.claim")  # fmt: skip
+
+
+def claim_top_up(
+    session: Session,
+    *,
+    class_id: int,
+    who: Actor,
+    audit_key: bytes,
+    params: ParameterSet,
+    training_nos: Sequence[str] | None = None,
+    data_dir: Path | None = None,
+    now: dt.datetime | None = None,
+) -> ClaimResult:
+    """补足差额 (README choice 6): one top-up application (period 「补差」) per completed trainee of a SYB
+    class whose claim was approved at the reduced share and who has since registered a business within
+    the window. Whether it is due is the engine's: the trainee's approved claim is determined again on
+    today's date (the register holds what was paid), and a trainee it is not due for is skipped with
+    the engine's reason. The provider then uploads the identity proof and submits, as for a claim."""
+    at = fields.now_utc(now)
+    today = china_date(at)
+    klass, program = _claimable(session, class_id, who, "只有开班的培训机构可以申领补差")
+    if program not in TOP_UP_KINDS:
+        course = repo.course(session, klass.course_id)
+        raise ValidationFailed(
+            f"「{KIND_LABELS[course.kind]}」没有补足差额：只有SYB培训补贴按比例支付后可补差"
+        )
+
+    def decide(e: Enrolment, old: Application | None) -> str | _Claim:
+        if old is not None and old.period == SYB_TOP_UP_PERIOD:
+            return f"已有补差申请 {old.application_no}（{STATE_LABELS[old.state]}）"
+        if old is None or old.state not in ("approved", "disbursed"):
+            return "尚无已核准的补贴申请，不需要补差（请先申领补贴）"
+        due = applications.determine(session, old, on=today, params=params)
+        if due["status"] != "eligible":
+            return f"不需补差：{_first_reason(due)}"
+        return _Claim(SYB_TOP_UP_PERIOD, {"top_up_of": old.application_no}, due["amount_fen"])
+
+    return _file_claims(session, klass, program, _completed(session, class_id, training_nos), decide,
+                        who=who, audit_key=audit_key, data_dir=data_dir, at=at, action="training.claim_top_up")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """What to file for one trainee: the application's period, extra form fields, the amount asked."""
+
+    period: str
+    form: Mapping[str, str] = field(default_factory=dict)
+    amount_fen: int | None = None
+
+
+def _claimable(session: Session, class_id: int, who: Actor, forbidden: str) -> tuple[TrainingClass, str]:
+    """The class and its engine program, for its own provider, once it has finished."""
     klass = repo.klass(session, class_id)
     if who.role != "training_provider" or who.provider_id != klass.provider_id:
-        raise Forbidden("只有开班的培训机构可以申领培训补贴")
+        raise Forbidden(forbidden)
     course = repo.course(session, klass.course_id)
     program = ENGINE_PROGRAMS.get(course.kind)
     if program is None:
         raise ValidationFailed(f"「{KIND_LABELS[course.kind]}」不属于创业培训补贴（SYB、IYB、网络创业）范围")
     if klass.state != "finished":
         raise InvalidTransition("培训班尚未结业，结业后方可申领补贴")
+    return klass, program
+
+
+def _file_claims(
+    session: Session,
+    klass: TrainingClass,
+    program: str,
+    rows: list[tuple[Enrolment, Person]],
+    decide: Callable[[Enrolment, Application | None], str | _Claim],
+    *,
+    who: Actor,
+    audit_key: bytes,
+    data_dir: Path | None,
+    at: dt.datetime,
+    action: str,
+) -> ClaimResult:
+    """One draft application per trainee that ``decide`` files (the certificate and the class roster
+    attached), the others skipped with its reason; one audit record for the batch."""
+    from xiangchuang.training.excel import roster_xlsx
+
     provider = repo.provider(session, klass.provider_id)
-    rows = [(e, p) for e, p in repo.roster(session, class_id) if e.state == "completed"]
-    wanted = set(training_nos) if training_nos is not None else None
-    if wanted is not None:
-        unknown = wanted - {e.training_no for e, _ in rows}
-        if unknown:
-            raise ValidationFailed(f"学员编号：{'、'.join(sorted(unknown)[:5])} 不是本班已结业学员")
-        rows = [(e, p) for e, p in rows if e.training_no in wanted]
-    if not rows:
-        raise ValidationFailed("本班没有可申领补贴的已结业学员")
+    course = repo.course(session, klass.course_id)
     existing = repo.claims(session, [e.training_no for e, _ in rows])
-    roster = roster_xlsx(session, class_id=class_id)
+    roster = roster_xlsx(session, class_id=klass.id)
     created: list[Application] = []
     skipped: dict[str, str] = {}
     me = claimant(provider)
     for e, person in rows:
-        old = existing.get(e.training_no)
-        if old is not None and old.live_key is not None:
-            skipped[e.training_no] = f"已有申请 {old.application_no}（{STATE_LABELS[old.state]}）"
-            continue
-        if old is not None and old.state == "disbursed":
-            skipped[e.training_no] = f"已拨付（申请 {old.application_no}）"
+        what = decide(e, existing.get(e.training_no))
+        if isinstance(what, str):
+            skipped[e.training_no] = what
             continue
         try:
             app = applications.create_application(
                 session,
                 kind=program,
                 subject_key=e.training_no,
-                period=klass.class_no,
+                period=what.period,
                 district=klass.district,
                 applicant_user=me,
                 actor=me,
@@ -1019,42 +1090,86 @@ def claim(
                     "class_no": klass.class_no,
                     "provider": provider.org_code,
                     "course": course.course_code,
+                    **what.form,
                 },
+                amount_requested_fen=what.amount_fen,
                 now=at,
             )
-        except Conflict as exc:  # 每类每人一次: another class's claim for this trainee and kind
+        except (Conflict, ValidationFailed) as exc:  # 每类每人一次: another class's claim of the trainee
             skipped[e.training_no] = exc.message
             continue
-        pdf = certificate_pdf(session, enrolment_id=e.id)
-        for material, name, content in (
-            ("training_certificate", f"{e.certificate_code}.pdf", pdf),
-            ("training_roster", f"{klass.class_no}.xlsx", roster),
-        ):
-            attachments.upload(
-                session,
-                application_id=app.id,
-                material=material,
-                filename=name,
-                content=content,
-                actor=me,
-                role="applicant",
-                actor_district=None,
-                audit_key=audit_key,
-                data_dir=data_dir,
-                now=at,
-            )
+        _attach_claim_materials(session, app, e, klass, roster, me, audit_key, data_dir, at)
         created.append(app)
     _audit(
         session,
         audit_key,
         who,
-        "training.claim",
+        action,
         f"training_classes:{klass.class_no}",
         {"applications": [a.application_no for a in created], "skipped": sorted(skipped)},
         klass.district,
         at,
     )
     return ClaimResult(created, skipped)
+
+
+def _completed(
+    session: Session, class_id: int, training_nos: Sequence[str] | None
+) -> list[tuple[Enrolment, Person]]:
+    """The class's completed trainees (only ``training_nos`` when given: each must be one of them)."""
+    rows = [(e, p) for e, p in repo.roster(session, class_id) if e.state == "completed"]
+    wanted = set(training_nos) if training_nos is not None else None
+    if wanted is not None:
+        unknown = wanted - {e.training_no for e, _ in rows}
+        if unknown:
+            raise ValidationFailed(f"学员编号：{'、'.join(sorted(unknown)[:5])} 不是本班已结业学员")
+        rows = [(e, p) for e, p in rows if e.training_no in wanted]
+    if not rows:
+        raise ValidationFailed("本班没有可申领补贴的已结业学员")
+    return rows
+
+
+def _attach_claim_materials(
+    session: Session,
+    app: Application,
+    e: Enrolment,
+    klass: TrainingClass,
+    roster: bytes,
+    me: str,
+    audit_key: bytes,
+    data_dir: Path | None,
+    at: dt.datetime,
+) -> None:
+    """A claim's certificate (generated) and the class roster, uploaded as the provider."""
+    from xiangchuang.training.certificate import certificate_pdf
+
+    pdf = certificate_pdf(session, enrolment_id=e.id)
+    for material, name, content in (
+        ("training_certificate", f"{e.certificate_code}.pdf", pdf),
+        ("training_roster", f"{klass.class_no}.xlsx", roster),
+    ):
+        attachments.upload(
+            session,
+            application_id=app.id,
+            material=material,
+            filename=name,
+            content=content,
+            actor=me,
+            role="applicant",
+            actor_district=None,
+            audit_key=audit_key,
+            data_dir=data_dir,
+            now=at,
+        )
+
+
+def _first_reason(determination: Mapping[str, Any]) -> str:
+    """The engine's first condition that does not pass (or its status), in Chinese."""
+    result = determination.get("result") or {}
+    for c in result.get("conditions", []):
+        if c.get("status") != "pass":
+            return str(c.get("message"))
+    return str(result.get("message") or result.get("status_label") or determination.get("status"))
 
 
 def claim_application(session: Session, *, application_id: int, who: Actor) -> tuple[Application, Enrolment]:

@@ -553,6 +553,30 @@ def claims(
     return ClaimsOut(created=[_claim_out(a) for a in res.created], skipped=res.skipped)
 
 
+@router.post("/classes/{class_id}/top-up", response_model=ClaimsOut, status_code=201)
+def claims_top_up(
+    class_id: int,
+    request: Request,
+    db: SessionDep,
+    state: StateDep,
+    params: ParamsDep,
+    caller: ApiCaller,
+    body: ClaimsIn | None = None,
+) -> ClaimsOut:
+    """补足差额 (SYB): top-up applications (period 补差) for the trainees the engine finds it due for."""
+    res = svc.claim_top_up(
+        db,
+        class_id=class_id,
+        who=_actor(caller, db),
+        audit_key=state.audit_key,
+        params=params,
+        now=clock(request),
+        training_nos=body.training_nos if body else None,
+        data_dir=state.settings.data_dir,
+    )
+    return ClaimsOut(created=[_claim_out(a) for a in res.created], skipped=res.skipped)
+
+
 @router.post("/claims/{application_id}/materials", response_model=ClaimOut)
 async def claim_material(
     application_id: int,

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from xiangchuang.applications.kinds import KINDS
+from xiangchuang.applications.kinds import KINDS, TOP_UP_KINDS
 from xiangchuang.applications.workflow import STATE_LABELS
 from xiangchuang.chinatime import china_date
 from xiangchuang.engine.districts import district_by_code, district_codes, is_district
@@ -213,6 +213,7 @@ def _class_page(
         ]
         ctx["sessions"] = list(range(1, klass.sessions + 1))
         ctx["claimable"] = course.kind in svc.ENGINE_PROGRAMS
+        ctx["top_up"] = svc.ENGINE_PROGRAMS.get(course.kind) in TOP_UP_KINDS
     elif who is not None and who.role == "applicant" and who.person_id is not None:
         ctx["mine"] = next(
             (e for e, c, _, _ in repo.person_enrolments(db, who.person_id) if c.id == klass.id), None
@@ -621,6 +622,33 @@ def claim(class_id: int, request: Request, db: SessionDep, state: StateDep, user
     return _redirect(
         f"/training/provider?msg=已生成补贴申请 {len(res.created)} 份（草稿），请上传学员身份证明等材料后提交"
         + (f"；{len(res.skipped)} 人已有申请" if res.skipped else "")
+    )
+
+
+@router.post("/training/classes/{class_id}/top-up")
+def claim_top_up(
+    class_id: int, request: Request, db: SessionDep, state: StateDep, params: ParamsDep, user: Provider
+) -> Response:
+    """补足差额: top-up applications for the trainees paid the reduced SYB share who have since
+    registered a business in time (the engine decides who; the others are listed with its reason)."""
+    res, error, status = attempt(
+        db,
+        lambda: svc.claim_top_up(
+            db,
+            class_id=class_id,
+            who=actor_of(db, user),
+            audit_key=state.audit_key,
+            params=params,
+            now=clock(request),
+            data_dir=state.settings.data_dir,
+        ),
+    )
+    if error:
+        return _class_page(request, db, user, class_id, error=error, status=status)
+    skipped = "；".join(f"{no}：{why}" for no, why in sorted(res.skipped.items())[:5])
+    return _redirect(
+        f"/training/provider?msg=已生成补差申请 {len(res.created)} 份（草稿），请上传学员身份证明后提交"
+        + (f"；未生成：{skipped}" if skipped else "")
     )
 
 
