@@ -347,7 +347,11 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
     limit = ctx.full(max_months).astype(np.int64)  # (a copy: written below)
     if cand.size:
         is_f = ctx.full(gender.values == 1)[cand]
-        ret_c = pick(is_f, delays[0].retirement(born[cand], cand), delays[1].retirement(born[cand], cand))
+        ret_c = np.empty(cand.size, dtype=np.int32)  # each row's own sex only (every row is one of them)
+        for delay, mine in zip(delays, (is_f, ~is_f), strict=True):
+            at = mine.nonzero()[0]
+            if at.size:
+                ret_c[at] = delay.retirement(born[cand[at]], cand[at])
         near_c = ctx.full(hire_near)[cand] > ret_c
         near_rows, ret_near = cand[near_c], ret_c[near_c]
         cap = ctx.full(max_months)[near_rows]
