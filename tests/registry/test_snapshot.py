@@ -568,3 +568,23 @@ def test_cli_match_from_db_says_whether_it_used_the_snapshot(registry, monkeypat
         assert cleared.exit_code == 0 and "已删除 2 个" in cleared.output
     finally:
         get_settings.cache_clear()
+
+
+def test_a_builders_late_tidy_never_deletes_a_newer_snapshot(registry, store):
+    """The interleaving behind a rare CI failure: builders A and B both rename their files, then A tidies
+    after B. A's tidy used to delete B's newer file (and B's tidy A's), leaving no snapshot at all."""
+    import os
+    import shutil
+
+    _, use = via(store, registry, rebuild=True)
+    newer = use.path
+    key_id = newer.name.rsplit("-", 1)[0]
+    older = newer.with_name(f"{key_id}-0000000000000000{newer.suffix}")
+    shutil.copyfile(newer, older)
+    stamp = newer.stat().st_mtime_ns
+    os.utime(older, ns=(stamp - 10**9, stamp - 10**9))  # A's file, renamed a second before B's
+    store._tidy(key_id, older)  # A tidies late
+    assert newer.exists()
+    store._tidy(key_id, newer)  # B tidies: A's older file goes
+    assert not older.exists() and newer.exists()
+    assert via(store, registry)[1].outcome == "snapshot"

@@ -827,6 +827,7 @@ def _service_attempts(w: ScopeWorld) -> Attempts:
         upload(tp, f"/training/classes/{cls[own]}/import/enrolments")
         upload(tp, f"/training/classes/{cls[own]}/import/attendance")
         form(tp, f"/training/classes/{cls[own]}/claims")
+        form(tp, f"/training/classes/{cls[own]}/top-up")
         form(tp, f"/training/enrolments/{enr[own]}/withdraw")
         upload(tp, f"/training/claims/{claim[own]}/materials", {"material": "id_card"})
         form(tp, f"/training/claims/{claim[own]}/submit")
@@ -834,6 +835,7 @@ def _service_attempts(w: ScopeWorld) -> Attempts:
         api(tp, "POST", f"/api/v1/training/classes/{cls[own]}/enrolments", {"person_no": "P-VET"})
         api(tp, "POST", f"/api/v1/training/classes/{cls[own]}/attendance", {"session_no": 1, "session_date": today, "present": {}})  # fmt: skip
         api(tp, "POST", f"/api/v1/training/classes/{cls[own]}/claims", {})
+        api(tp, "POST", f"/api/v1/training/classes/{cls[own]}/top-up", {})
         api(tp, "POST", f"/api/v1/training/enrolments/{enr[own]}/withdraw", {})
         upload(tp, f"/api/v1/training/claims/{claim[own]}/materials", {"material": "id_card"})
         api(tp, "POST", f"/api/v1/training/claims/{claim[own]}/submit", {})

@@ -463,8 +463,13 @@ class SnapshotStore:
 
     def _tidy(self, key_id: str, keep: Path) -> None:
         """Delete this key's older files, old temporary files (a crashed build) and the least recently
-        used files beyond ``keep``."""
+        used files beyond ``keep``.
+
+        Only files of the key older than ``keep`` go: two builders finishing together (A renames, B
+        renames, A tidies, B tidies) used to delete each other's fresh file and leave none; now the
+        later file always stays (a file cannot be older than each of two others' that are older than it)."""
         now = time.time()
+        mine = _mtime_ns(keep)
         files = []
         for p in self.root.iterdir():
             if p.name.startswith(".tmp-"):
@@ -472,7 +477,8 @@ class SnapshotStore:
                     _unlink(p)
             elif p.suffix == SUFFIX and p != keep:
                 if p.name.startswith(f"{key_id}-"):
-                    _unlink(p)
+                    if mine is not None and (_mtime_ns(p) or 0) < mine:
+                        _unlink(p)
                 else:
                     files.append(p)
         for p in sorted(files, key=_mtime, reverse=True)[max(self.keep - 1, 0) :]:
@@ -537,6 +543,13 @@ def _mtime(p: Path) -> float:
         return p.stat().st_mtime
     except OSError:
         return 0.0
+
+
+def _mtime_ns(p: Path) -> int | None:
+    try:
+        return p.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def _touch(p: Path) -> None:
