@@ -217,3 +217,34 @@ def test_the_months_chain_serialises_two_approvals_for_one_person(db_engine, pii
     with db_engine.begin() as conn:  # imported rows (no months_from) are not part of the chain
         conn.execute(insert(Grant).values(**{**row, "months_from": None}, period="2019"))
         conn.execute(insert(Grant).values(**{**row, "months_from": None}, period="2018"))
+
+
+def test_an_in_kind_approval_reserves_nothing_and_is_never_disbursed(db_engine, pii):
+    """A rent reduction is granted by the carrier on the tenant's bills: 核准 recognises it and registers it,
+    but reserves no budget and cannot be put in a disbursement batch (a cash payment would pay it twice)."""
+    from xiangchuang.applications.workflow import IN_KIND_KINDS, allowed_actions
+    from xiangchuang.errors import ValidationFailed
+    from xiangchuang.models import Business
+
+    setup(db_engine, pii)
+    with db_engine.begin() as conn:
+        reg = Registry(conn, pii)
+        business = conn.execute(select(Business.id).where(Business.business_no == "B-VET")).scalar_one()
+        reg.tenancy(business, reg.carrier(district=D1), dt.date(2024, 6, 1))
+    _budget(db_engine)
+    app_id = application_in(db_engine, "publicity", kind="carrier_rent_reduction", period="2025")
+    _approve(db_engine, app_id)
+    assert state_of(db_engine, app_id) == "approved" and "carrier_rent_reduction" in IN_KIND_KINDS
+    [g] = _grants(db_engine, program="carrier_rent_reduction")
+    assert g.subject_key == "B-VET" and g.amount_fen > 0  # registered (the bills' reduction), not paid
+    assert _reserved(db_engine, app_id) == 0
+    assert allowed_actions("carrier_rent_reduction", "approved", "district_finance") == []
+    with (
+        make_sessionmaker(db_engine)() as s,
+        s.begin(),
+        pytest.raises(ValidationFailed, match="不能编入拨付批次"),
+    ):
+        disbursement.start_batch(
+            s, application_ids=[app_id], district=D1, actor=ACTORS["district_finance"], role="district_finance",
+            actor_district=D1, at=LATER, params=PARAMS, audit_key=KEY,
+        )  # fmt: skip

@@ -32,6 +32,7 @@ from xiangchuang import ledger
 from xiangchuang.applications import service
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.applications.register import register_approval
+from xiangchuang.applications.workflow import IN_KIND_KINDS
 from xiangchuang.audit import record
 from xiangchuang.chinatime import china_date
 from xiangchuang.crypto import FieldCipher
@@ -129,7 +130,8 @@ def act(
             actor_district=actor_district,
         )
         if action == "approve":
-            approve_with_budget(session, application=result.application)
+            if result.application.kind not in IN_KIND_KINDS:  # (in kind: nothing to reserve or pay)
+                approve_with_budget(session, application=result.application)
             register_approval(
                 session,
                 application=result.application,
@@ -175,6 +177,11 @@ def start_batch(
         raise ValidationFailed("拨付批次：请至少勾选一条已核准的申请")
     lines = []
     for app_id in list(application_ids)[:MAX_BATCH]:
+        kind = session.execute(select(Application.kind).where(Application.id == app_id)).scalar()
+        if kind in IN_KIND_KINDS:
+            raise ValidationFailed(
+                f"拨付批次：「{KINDS[kind].title}」是实物支持或由载体在账单中减免，核准后不拨付资金，不能编入拨付批次"
+            )
         app = act(
             session,
             application_id=app_id,

@@ -1,7 +1,7 @@
 """The workflow as tables you can read: (from, action, to, roles, guard, staff label, applicant label).
 
-One table per application kind (:data:`TABLES`). Today every kind uses :data:`STANDARD`; a kind whose
-procedure differs gets its own tuple here, written out row by row, not generated.
+One table per application kind (:data:`TABLES`): :data:`STANDARD`, or :data:`IN_KIND` for the in-kind kinds
+(the same path ending at 已核准: nothing is disbursed). A kind whose procedure differs gets its own tuple here.
 
 Path: 草稿 → 已提交 → 已受理 → 初审（街道/乡镇）→ 复审（区县）→ 公示 → 已核准 → 拨付中 → 已拨付; with 退回补正
 (say what to fix; the applicant resubmits), 不予受理 / 不予批准 (reason required), 撤回, and 异议 during
@@ -116,9 +116,21 @@ STANDARD: Final[tuple[Row, ...]] = (
     Row("approved",      "start_disbursement",  "disbursing",    (F,),     (),                                             "发起拨付",               "补贴正在拨付"),
     Row("disbursing",    "confirm_disbursement", "disbursed",    (F,),     (),                                             "确认已拨付",             "补贴已拨付，请查收"),
 )
+
+# In-kind support (no public money is paid to the applicant): a free workstation the carrier provides, and a
+# rent / property-fee / utility reduction the carrier grants on the tenant's bills (carriers module, computed by
+# the engine's carrier_rent_reduction). 核准 recognises the entitlement and is the end: nothing is reserved in
+# the ledger or disbursed (a cash payment would pay the reduction a second time).
+IN_KIND_KINDS: Final = ("free_workstation", "carrier_rent_reduction")
+IN_KIND: Final[tuple[Row, ...]] = (
+    *(r for r in STANDARD if r.action not in ("approve", "start_disbursement", "confirm_disbursement")),
+    Row("publicity",     "approve",             "approved",      (R,),     ("publicity_over", "objections_resolved"),      "公示期满无异议，核准",   "您的申请已核准（实物支持或由载体在账单中减免，不拨付资金）"),
+)
 # fmt: on
 
-TABLES: Final[dict[str, tuple[Row, ...]]] = {kind: STANDARD for kind in KIND_IDS}
+TABLES: Final[dict[str, tuple[Row, ...]]] = {
+    kind: IN_KIND if kind in IN_KIND_KINDS else STANDARD for kind in KIND_IDS
+}
 
 ACTIONS: Final = tuple(dict.fromkeys(r.action for r in STANDARD))
 ACTION_LABELS: Final = {r.action: r.staff_label for r in STANDARD}

@@ -27,7 +27,7 @@ from xiangchuang import ledger
 from xiangchuang.applications import attachments, disbursement, invitations, publicity, service
 from xiangchuang.applications import repository as repo
 from xiangchuang.applications.kinds import KINDS
-from xiangchuang.applications.workflow import ACTION_LABELS, STATE_LABELS, find_row
+from xiangchuang.applications.workflow import ACTION_LABELS, IN_KIND_KINDS, STATE_LABELS, find_row
 from xiangchuang.errors import DomainError, NotFound, ValidationFailed
 from xiangchuang.models import (
     Application,
@@ -403,9 +403,13 @@ def invite(run_id: int, request: Request, db: SessionDep, state: StateDep, user:
 
 @router.get("/finance")
 def finance(request: Request, db: SessionDep, user: Finance) -> Response:
-    approved = repo.work_queue(
-        db, **wb.actor_for(db, user).kw(), filters=repo.QueueFilter(states=("approved",)), page_size=200
-    ).items
+    approved = [  # (to be paid: in-kind approvals end at 核准, nothing to disburse)
+        a
+        for a in repo.work_queue(
+            db, **wb.actor_for(db, user).kw(), filters=repo.QueueFilter(states=("approved",)), page_size=200
+        ).items
+        if a.kind not in IN_KIND_KINDS
+    ]
     batches = list(
         db.execute(
             select(DisbursementBatch)
