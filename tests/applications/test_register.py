@@ -248,3 +248,17 @@ def test_an_in_kind_approval_reserves_nothing_and_is_never_disbursed(db_engine, 
             s, application_ids=[app_id], district=D1, actor=ACTORS["district_finance"], role="district_finance",
             actor_district=D1, at=LATER, params=PARAMS, audit_key=KEY,
         )  # fmt: skip
+
+
+def test_a_free_workstation_can_be_approved_although_it_pays_nothing(db_engine, pii):
+    """In kind, amount 0: the approval used to be refused (核准金额为空) because it tried to reserve budget."""
+    setup(db_engine, pii)
+    with db_engine.begin() as conn:
+        Registry(conn, pii).person(
+            no="P-YOUNG", birth_date=dt.date(1996, 4, 1), startup_intention=True, holds_free_workstation=False
+        )
+    app_id = application_in(db_engine, "publicity", kind="free_workstation", subject="P-YOUNG", period="2025")
+    _approve(db_engine, app_id)
+    assert state_of(db_engine, app_id) == "approved" and _reserved(db_engine, app_id) == 0
+    [g] = _grants(db_engine, program="free_workstation")
+    assert (g.subject_key, g.amount_fen) == ("P-YOUNG", 0)
