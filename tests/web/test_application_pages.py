@@ -493,3 +493,21 @@ def test_deliver_messages_command_fills_the_inbox(world, db_engine, monkeypatch)
     assert "您的申请已提交" in page.text and "待办" not in page.text
     again = CliRunner().invoke(cli, ["deliver-messages"])
     assert "投递 0 条" in again.output
+
+
+def test_the_finance_to_pay_list_leaves_out_in_kind_approvals(world, db_engine):
+    """Only money is paid: an approved application of an in-kind kind (here the approved startup claim
+    relabelled as a rent reduction, which the carrier grants on its bills) is not offered for a batch."""
+    from sqlalchemy import update
+
+    vet, clerk, rev, fin = (world.client(n) for n in ("vet", "clerk", "rev", "fin"))
+    app_id = _to_publicity(vet, clerk, rev)
+    world.clock.now = LATER
+    fin.post("/finance/budget", data={"amount": "100000"})
+    _act(rev, app_id, "approve")
+    assert f'id="pay-{app_id}"' in fin.get("/finance").text
+    with db_engine.begin() as conn:
+        conn.execute(
+            update(Application).where(Application.id == app_id).values(kind="carrier_rent_reduction")
+        )
+    assert f'id="pay-{app_id}"' not in fin.get("/finance").text
