@@ -16,6 +16,7 @@ Each file is a YAML list of cases::
           soon: true
           eligible_from: 2022-03-10
           distance_contains: "还差1天"        # substring of a condition's distance or message
+          passes_on: {operated_one_year: 2022-03-10}   # a failed condition's 「X起满足」 date (null: none)
           alternatives: {revenue: 1, orders: 2}
           satisfied_by: [small_new_individual]
           absent: true              # the program must not appear at all
@@ -43,6 +44,7 @@ KEYS = {
     "soon",
     "eligible_from",
     "distance_contains",
+    "passes_on",
     "alternatives",
     "satisfied_by",
     "absent",
@@ -120,6 +122,12 @@ def _check_row(program: str, exp: dict[str, Any], row: dict[str, Any]) -> list[s
                 errors.append(
                     f"{where}.distance_contains: {w!r} not found in any condition's distance/message"
                 )
+    for cid, when in (exp.get("passes_on") or {}).items():
+        if cid in conds:
+            want = None if when is None else _date(when).isoformat()
+            differ(f"conditions.{cid}.passes_on", want, conds[cid].get("passes_on"))
+        else:
+            errors.append(f"{where}.passes_on.{cid}: no such condition (have {sorted(conds)})")
     if "alternatives" in exp:
         got = row.get("alternatives") or {}
         differ("alternatives", dict(exp["alternatives"]), {k: got.get(k) for k in exp["alternatives"]})

@@ -10,7 +10,8 @@ Choices where the notice is not explicit (README “规范不明确处的选择�
   it is on record; the latest month may lag by ``job_subsidy.reporting_lag_months`` (choice 4).
 - 「即将符合」 of the 12-month run: if payments go on and each month is on record by the end of the
   reporting lag, the run reaches the minimum on the first day of month ``last + missing + lag``
-  (always after the evaluation date).
+  (always after the evaluation date); for a hire after the last paid month, counted from the hire
+  month. No date where the hire date is unknown (whether the months count is unknown then).
 - One job subsidy per hired person (每人一次): besides the register (received), among the hire
   records of one person in the same evaluation (one case, or a whole batch / registry) only one
   can be paid: the earliest by hire date (then by row order) among those that meet every other
@@ -111,12 +112,17 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     # If payments go on, the run reaches the minimum with month last + missing, which is on record
     # (at the latest) once the reporting lag has passed: from the first day of month
     # last + missing + lag the condition holds. As last >= expected = on month - lag and missing
-    # >= 1, that day is after the evaluation date. Not current: never.
+    # >= 1, that day is after the evaluation date. A hire after the last paid month: its run
+    # starts with the hire month, that many months later. Not current: never. Hire date unknown:
+    # no date (whether the months count is unknown then, README choice 26).
     passes_on = np.full(ctx.n, np.int32(2**31 - 1), dtype=np.int32)
-    growing = np.flatnonzero(current > ok)  # current and not ok
+    growing = np.flatnonzero((current > ok) & hire.known)  # current and not ok
     if growing.size:
         lag_rows = ctx.full(np.asarray(lag, dtype=np.int32))[growing]
-        when = month_start(last_v[growing] + missing[growing] + lag_rows)
+        last_g = last_v[growing]
+        hire_m = month_index(hire.values[growing].astype(np.int32, copy=False))
+        late = np.maximum(hire_m - last_g - np.int32(1), np.int32(0))
+        when = month_start(last_g + missing[growing] + late + lag_rows)
         passes_on[growing] = np.maximum(when, np.int32(ctx.on + 1))
     return CondOut(
         tri(ok, run.known & (hire.known | ~ok)),
