@@ -853,7 +853,11 @@ def workshop_employment(ctx: Ctx) -> CondOut:
 
 
 def workshop_year_free(ctx: Ctx) -> CondOut:
-    return is_false(ctx.t["workshop_claimed_this_year"])
+    """Not yet awarded for the award year (``claim_year``: by default the last completed year, so
+    the messages name it rather than say 本年度)."""
+    out = is_false(ctx.t["workshop_claimed_this_year"])
+    out.info["claim_year"] = ctx.t["claim_year"].values
+    return out
 
 
 def workshop_build_facts(ctx: Ctx) -> CondOut:
@@ -932,8 +936,8 @@ WORKSHOP_AWARD = Program(
             "year_not_claimed",
             CLAUSE,
             workshop_year_free,
-            "本年度尚未享受带动就业奖补",
-            "本年度已享受带动就业奖补",
+            "{claim_year}年度尚未享受带动就业奖补",
+            "{claim_year}年度已享受带动就业奖补（每年度一次）",
             facts=("workshop_claimed_this_year",),
         ),
         Condition(
