@@ -666,6 +666,17 @@ def si_contributions(ctx: Ctx) -> CondOut:
     state = pick(claim.total > 0, PASS, pick(open_, UNKNOWN, FAIL)).astype(np.int8)
     state = pick(ctx.full(known), state, UNKNOWN).astype(np.int8)
     start, end = si_period(ctx)
+
+    def window(last: bool) -> Later:
+        def make() -> IntArray:
+            """The first or last month the hire may be subsidised for (the hire month, and the
+            hire month plus the limit the claim used, less one): quoted where none is claimed."""
+            hire_m = month_index(t["hire_date"].values.astype(np.int32, copy=False)).astype(np.int64)
+            out: IntArray = ctx.full(hire_m + (_si_limits(ctx)[1] - 1 if last else 0))
+            return out
+
+        return Later(make)
+
     return CondOut(
         state,
         info={
@@ -673,6 +684,8 @@ def si_contributions(ctx: Ctx) -> CondOut:
             "claim_months": claim.months,
             "start_month": start,
             "end_month": end,
+            "window_first_month": window(False),
+            "window_last_month": window(True),
         },
     )
 
@@ -788,7 +801,8 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             CLAUSE,
             si_contributions,
             "申领期{start_month}至{end_month}单位缴纳社会保险费{claim_fen}（{claim_months}个月）",
-            "申领期{start_month}至{end_month}无可补贴的单位缴费",
+            "申领期{start_month}至{end_month}无可补贴的单位缴费"
+            "（本次招用可补贴的月份为{window_first_month}至{window_last_month}，须有单位缴费）",
             unknown_msg="缺少事实，无法判断：{missing}（申领期{start_month}至{end_month}）",
             facts=("si_run_months", "hire_date", "si_employer_fen"),
         ),
