@@ -123,9 +123,48 @@ def _by_route(ctx: Ctx, revenue: npt.NDArray[Any], orders: npt.NDArray[Any]) -> 
 
 
 def chosen_route(ctx: Ctx) -> CondOut:
-    """The route the applicant chose (default: the higher) must itself qualify."""
-    state = _by_route(ctx, revenue_route(ctx).state, orders_route(ctx).state)
-    return CondOut(state.astype(np.int8, copy=False))
+    """The route the applicant chose (default: the higher) must itself qualify. The messages say
+    which route was taken and, where it fails, what the other route's state is: only where the
+    other route qualifies is the applicant told to turn to it."""
+    ra, ob = revenue_route(ctx).state, orders_route(ctx).state
+    state = _by_route(ctx, ra, ob)
+
+    def texts() -> tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]]:
+        route = ctx.t["online_route"]
+        choice = ctx.full(ctx.memo("online_route_choice", lambda: pick(route.known, route.values, 0)))
+        by_revenue = choice == _ROUTES.index("revenue")
+        chosen = np.where(by_revenue, _LABEL["revenue"], _LABEL["orders"])
+        other_name = np.where(by_revenue, _LABEL["orders"], _LABEL["revenue"])
+        other = np.char.add("按", other_name)
+        other_state = np.where(by_revenue, ctx.full(ob), ctx.full(ra))
+        auto = choice == _ROUTES.index("auto")
+        named = np.char.add(np.char.add("所选申领方式（按", chosen), "）")
+        passed = np.where(auto, "未选申领方式，默认取较高者，该方式符合条件", np.char.add(named, "符合条件"))
+        turn = np.char.add(np.char.add(other, "符合条件，可改"), np.char.add(other, "申领"))
+        undecided = np.char.add(other, "是否符合尚缺信息")
+        tail = np.where(
+            other_state == PASS,
+            turn,
+            np.where(other_state == UNKNOWN, undecided, np.char.add(other, "也不符合条件")),
+        )
+        failed = np.where(
+            auto,
+            "按销售额、按销售单数两种方式均不符合条件",
+            np.char.add(np.char.add(named, "不符合条件，"), tail),
+        )
+        return passed, failed
+
+    both = Later(lambda: np.stack(texts()))
+    return CondOut(
+        state.astype(np.int8, copy=False),
+        info={
+            "route_passed": Later(lambda: both.make()[0]),
+            "route_failed": Later(lambda: both.make()[1]),
+        },
+    )
+
+
+_LABEL = {"revenue": "销售额", "orders": "销售单数"}
 
 
 def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -198,8 +237,8 @@ PROGRAM = Program(
             "chosen_route",
             CLAUSE,
             chosen_route,
-            "所选申领方式符合条件",
-            "所选申领方式不符合条件（可改按另一方式申领）",
+            "{route_passed}",
+            "{route_failed}",
             facts=("online_revenue_fen", "online_orders", "courier_fees_fen"),
         ),
     ),
