@@ -282,6 +282,11 @@ def _syb_not_received(ctx: Ctx) -> CondOut:
         received = np.asarray([format_fen(int(x)) for x in ctx.full(paid.values).tolist()], dtype=np.str_)
         within = _cat("结业后", np.asarray(months).astype(str), "个月内")
         short = paid.known & (paid.values < full)
+        # Not registered yet, but the window is still open (the deadline day included): registering
+        # by the deadline still earns the difference, so the window is named, not closed.
+        comp, has = t["completion_date"], t["person__has_licence"]
+        deadline = add_months(comp.values.astype(np.int32, copy=False), months)
+        still_open = comp.known & has.known & ~has.values.astype(bool) & (ctx.on_col <= deadline)
         return _choose(
             ctx.n,
             [
@@ -289,6 +294,18 @@ def _syb_not_received(ctx: Ctx) -> CondOut:
                 (
                     short & (syb_registered(ctx) == PASS),
                     _cat("已按比例享受SYB培训补贴", received, "，", within, "已登记经营主体，补足差额"),
+                ),
+                (
+                    short & still_open,
+                    _cat(
+                        "已按比例享受SYB培训补贴",
+                        received,
+                        "，尚未登记经营主体；",
+                        within,
+                        "（",
+                        _iso(deadline),
+                        "及以前）登记的，可补足差额",
+                    ),
                 ),
                 (
                     short,
