@@ -1,6 +1,7 @@
 """Dated parameters, district overrides and who pays the difference (1.2)."""
 
 import datetime as dt
+from fractions import Fraction
 from importlib import resources
 
 import pytest
@@ -256,3 +257,77 @@ def test_generous_direction_is_checked_and_lower_keeps_the_lower_threshold(tmp_p
     bad = {"x.threshold": {**base["x.threshold"], "generous": "more"}}
     with pytest.raises(ParameterError, match="generous"):
         parse_parameters([("t", bad)])
+
+
+_ABOVE_NOTICE_MAXIMUM = """
+online_sales_subsidy.cap:
+  districts:
+    "500102":
+      - {since: 2021-01-01, value: 300000, paid_by: 区县财政, reference: 测试, status: assumed}
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "city"),
+    [
+        ("online_sales_subsidy.cap", "300000", 200_000 * 100),
+        ("online_sales_subsidy.revenue_rate", '"0.06"', Fraction(5, 100)),
+        ("online_sales_subsidy.courier_rate", '"0.35"', Fraction(30, 100)),
+        ("startup_subsidy.max_years", "4", 3),
+    ],
+)
+def test_a_district_value_above_the_notices_maximum_does_not_apply(tmp_path, name, value, city):
+    """最高不超过20万元、按不超过销售额的5%、不超过快递费用的30%、最长不超过3年 (1.1) are maxima the
+    notice sets: a district may not raise them (1.2 lets districts raise loan ceilings and interest
+    shares, not these). Where a district's value is above the city's, the city's applies there."""
+    overlay = tmp_path / "above.yaml"
+    overlay.write_text(
+        _ABOVE_NOTICE_MAXIMUM.replace("online_sales_subsidy.cap", name).replace("300000", value),
+        encoding="utf-8",
+    )
+    p = load_parameters(str(overlay))[name]
+    assert p.notice_maximum
+    assert p.value_at(dt.date(2024, 3, 1), 500102) == city
+
+
+def test_a_district_cap_above_200000_yuan_is_not_paid(tmp_path):
+    """Before: 500102's 300,000 cap applied, and a business with 5,000,000 yuan of online sales was
+    paid 250,000 yuan (5%), 50,000 of it booked to the district."""
+    overlay = tmp_path / "above.yaml"
+    overlay.write_text(_ABOVE_NOTICE_MAXIMUM, encoding="utf-8")
+    case = {
+        "business": {
+            "id": "B1",
+            "district": "500102",
+            "kind": "enterprise",
+            "registration_date": "2021-03-10",
+            "status": "normal",
+            "founded_by_returning": True,
+            "years": {2023: {"online_revenue_fen": 500_000_000, "online_orders": 100, "courier_fees_fen": 0}},
+        },
+        "received": [],
+    }
+    doc = evaluate(case, dt.date(2024, 3, 20), load_parameters(str(overlay)))
+    prog = next(p for p in doc["programs"] if p["program"] == "online_sales_subsidy")
+    assert prog["status"] == "eligible"
+    assert prog["amount_fen"] == 200_000 * 100
+    assert {f["source"] for f in prog["funding"]} == {"市级及以上资金"}
+
+
+def test_a_district_value_at_the_notices_maximum_applies(tmp_path):
+    overlay = tmp_path / "same.yaml"
+    overlay.write_text(_ABOVE_NOTICE_MAXIMUM.replace("300000", "200000"), encoding="utf-8")
+    p = load_parameters(str(overlay))["online_sales_subsidy.cap"]
+    assert p.value_at(dt.date(2024, 3, 1), 500102) == 200_000 * 100
+
+
+def test_notice_maximum_is_only_for_a_higher_is_generous_number():
+    spec = {
+        "label": "上限",
+        "unit": "count",
+        "clause": "1.1",
+        "notice_maximum": True,
+        "values": [{"since": "2021-01-01", "value": 3, "reference": "测试", "status": "assumed"}],
+    }
+    with pytest.raises(ParameterError, match="notice_maximum"):
+        parse_parameters([("t", {"x.max": spec})])

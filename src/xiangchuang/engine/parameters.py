@@ -118,6 +118,10 @@ class Parameter:
     # district's value is less generous than the city's value in force on the same day (e.g. a city
     # ceiling raised later past a district's own), the city's value applies there.
     generous: str | None = None
+    # Whether the city's value is a maximum the notice sets (不超过 / 最高 / 最长不超过): where a
+    # district's value is above the city's value in force on the same day, the city's applies there
+    # (1.2 lets districts raise loan ceilings and interest shares, not these maxima).
+    notice_maximum: bool = False
     _breaks: npt.NDArray[np.int32] = field(init=False, repr=False)
     _grid: npt.NDArray[np.int32] = field(init=False, repr=False)
     _row_of_code: npt.NDArray[np.int32] = field(init=False, repr=False)
@@ -153,7 +157,10 @@ class Parameter:
                 current = [v for v in timeline if to_day(v.since) <= day]
                 if current:
                     grid[row, col] = max(current, key=lambda v: v.since).index
-                    if row > 0 and self._less_generous(int(grid[row, col]), int(grid[0, col])):
+                    if row > 0 and (
+                        self._less_generous(int(grid[row, col]), int(grid[0, col]))
+                        or self._above_notice_maximum(int(grid[row, col]), int(grid[0, col]))
+                    ):
                         grid[row, col] = grid[0, col]
                 elif row > 0:
                     grid[row, col] = grid[0, col]
@@ -184,6 +191,14 @@ class Parameter:
                 for c in cols:
                     c.setflags(write=False)
                 self._one_numbers[index] = cols
+
+    def _above_notice_maximum(self, district_index: int, city_index: int) -> bool:
+        """Whether a district's version is above the city's where the city's value is the notice's
+        maximum (then the city's applies: the notice does not let a district exceed it)."""
+        if not self.notice_maximum or city_index < 0:
+            return False
+        mine = Fraction(*_as_ratio(self.versions[district_index].value))
+        return mine > Fraction(*_as_ratio(self.versions[city_index].value))
 
     def _less_generous(self, district_index: int, city_index: int) -> bool:
         """Whether a district's version is less generous than the city's (then the city's applies)."""
@@ -431,6 +446,11 @@ def parse_parameters(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> Parameter
             raise ParameterError(
                 f"参数 {name}：generous 须为 higher（越高越优惠）或 lower（越低越优惠），且只用于数值参数"
             )
+        notice_maximum = spec.get("notice_maximum", False)
+        if notice_maximum not in (False, True) or (notice_maximum and generous != "higher"):
+            raise ParameterError(
+                f"参数 {name}：notice_maximum 须为 true 或 false，且只用于 generous: higher 的数值参数"
+            )
         params[name] = Parameter(
             name=name,
             label=str(spec.get("label", name)),
@@ -439,6 +459,7 @@ def parse_parameters(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> Parameter
             versions=versions,
             description=str(spec.get("description", "")),
             generous=generous,
+            notice_maximum=bool(notice_maximum),
         )
     return ParameterSet(params, digest.hexdigest(), tuple(sources))
 
@@ -532,5 +553,6 @@ def with_dated_values(params: ParameterSet, extra: Iterable[DatedValue]) -> Para
             versions=[replace(v, index=i) for i, v in enumerate(versions)],
             description=old.description,
             generous=old.generous,
+            notice_maximum=old.notice_maximum,
         )
     return ParameterSet(out, digest.hexdigest(), (*params.sources, "db:parameter_changes"))
