@@ -23,7 +23,7 @@ from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import is_true, none_received
-from xiangchuang.engine.tri import PASS, UNKNOWN, TriArray, tri
+from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, tri
 from xiangchuang.engine.vec import pick
 
 CLAUSE = "1.1"
@@ -129,42 +129,51 @@ def chosen_route(ctx: Ctx) -> CondOut:
     ra, ob = revenue_route(ctx).state, orders_route(ctx).state
     state = _by_route(ctx, ra, ob)
 
-    def texts() -> tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]]:
+    def texts(failed: bool) -> npt.NDArray[np.object_]:
         route = ctx.t["online_route"]
         choice = ctx.full(ctx.memo("online_route_choice", lambda: pick(route.known, route.values, 0)))
+        if not failed:
+            return np.asarray([_PASSED[c] for c in choice.tolist()], dtype=object)
         by_revenue = choice == _ROUTES.index("revenue")
-        chosen = np.where(by_revenue, _LABEL["revenue"], _LABEL["orders"])
-        other_name = np.where(by_revenue, _LABEL["orders"], _LABEL["revenue"])
-        other = np.char.add("按", other_name)
-        other_state = np.where(by_revenue, ctx.full(ob), ctx.full(ra))
-        auto = choice == _ROUTES.index("auto")
-        named = np.char.add(np.char.add("所选申领方式（按", chosen), "）")
-        passed = np.where(auto, "未选申领方式，默认取较高者，该方式符合条件", np.char.add(named, "符合条件"))
-        turn = np.char.add(np.char.add(other, "符合条件，可改"), np.char.add(other, "申领"))
-        undecided = np.char.add(other, "是否符合尚缺信息")
-        tail = np.where(
-            other_state == PASS,
-            turn,
-            np.where(other_state == UNKNOWN, undecided, np.char.add(other, "也不符合条件")),
-        )
-        failed = np.where(
-            auto,
-            "按销售额、按销售单数两种方式均不符合条件",
-            np.char.add(np.char.add(named, "不符合条件，"), tail),
-        )
-        return passed, failed
+        other_state = pick(by_revenue, ctx.full(ob), ctx.full(ra))
+        rows = zip(choice.tolist(), other_state.tolist(), strict=True)
+        return np.asarray([_FAILED[c, o] for c, o in rows], dtype=object)
 
-    both = Later(lambda: np.stack(texts()))
     return CondOut(
         state.astype(np.int8, copy=False),
-        info={
-            "route_passed": Later(lambda: both.make()[0]),
-            "route_failed": Later(lambda: both.make()[1]),
-        },
+        info={"route_passed": Later(lambda: texts(False)), "route_failed": Later(lambda: texts(True))},
     )
 
 
 _LABEL = {"revenue": "销售额", "orders": "销售单数"}
+
+
+def _route_texts() -> tuple[dict[int, str], dict[tuple[int, int], str]]:
+    """chosen_route's messages by the route taken (code of ``online_route``) and, where it fails,
+    the other route's state: only where the other route qualifies is the applicant told to turn to
+    it. (A table of the few texts: a row's message is a lookup, not string work per row.)"""
+    passed: dict[int, str] = {}
+    failed: dict[tuple[int, int], str] = {}
+    for code, name in enumerate(_ROUTES):
+        if name not in _LABEL:  # 「auto」 (and no choice): the higher of the two
+            passed[code] = "未选申领方式，默认取较高者，该方式符合条件"
+            for state in (FAIL, UNKNOWN, PASS):
+                failed[code, int(state)] = "按销售额、按销售单数两种方式均不符合条件"
+            continue
+        named = f"所选申领方式（按{_LABEL[name]}）"
+        other_name = "按" + _LABEL["orders" if name == "revenue" else "revenue"]
+        passed[code] = named + "符合条件"
+        tails = {
+            int(PASS): f"{other_name}符合条件，可改{other_name}申领",
+            int(UNKNOWN): f"{other_name}是否符合尚缺信息",
+            int(FAIL): f"{other_name}也不符合条件",
+        }
+        for other_state, tail in tails.items():
+            failed[code, other_state] = f"{named}不符合条件，{tail}"
+    return passed, failed
+
+
+_PASSED, _FAILED = _route_texts()
 
 
 def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
