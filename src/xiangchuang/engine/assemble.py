@@ -66,6 +66,7 @@ BUSINESS_FIELDS: Final = (
     "staff_count",
     "new_eligible_hires",
     "honour_city_level",
+    "recommended_by",
     "credit_rated",
     "registration_date",
 )
@@ -564,6 +565,10 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     d = loans["district"]
     bd = loans["business__district"]
     loans.cols["district"] = _prefer(d, bd, np.dtype(np.int32))
+    # The project's recommendation (免除反担保, 1.2): the loan's own where given, else its business's
+    # (as the one-stop service takes it when it accepts a loan).
+    rec = loans["recommended_by"]
+    loans.cols["recommended_by"] = _prefer(rec, loans["business__recommended_by"], rec.values.dtype)
 
     # Trainings: the trainee's facts and register.
     _join(T["trainings"], persons, "person_id", TRAINEE_FIELDS, "person")
