@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -162,6 +163,68 @@ def test_other_loans_evaluated_twice_and_at_another_date_give_the_same_result() 
     assert loan["status"] == "undetermined"
     cond = next(c for c in loan["conditions"] if c["id"] == "no_blocking_loans")
     assert "1笔贷款种类未知，1笔消费贷款金额未知" in cond["message"]
-    # Before the notice no kind is exempt: the loans block whatever they are.
+    # Which loans are exempt is read on the loan's contract date (2023-01-10), not the evaluation
+    # date: evaluated in 2019 the condition is as open as in 2023.
     loan_early = next(p for p in early["programs"] if p["program"] == "loan_individual")
-    assert {c["id"]: c["status"] for c in loan_early["conditions"]}["no_blocking_loans"] == "fail"
+    assert {c["id"]: c["status"] for c in loan_early["conditions"]}["no_blocking_loans"] == "unknown"
+    # A loan contracted before the rules (2020-04-01): no kind exempt, the loans block whatever they are.
+    case["loan"]["contract_date"] = "2020-03-01"
+    before = result_document(run(case_to_tables(case), on, PARAMS), PARAMS, on)
+    loan_before = next(p for p in before["programs"] if p["program"] == "loan_individual")
+    assert {c["id"]: c["status"] for c in loan_before["conditions"]}["no_blocking_loans"] == "fail"
+
+
+_CONSUMER_BOUND_500154 = (
+    "loan.consumer_loan_exempt_below:\n"
+    "  districts:\n"
+    "    500154:\n"
+    "      - {since: 2021-01-01, value: 100000, paid_by: 区县财政, status: assumed, reference: 测试}\n"
+)
+
+
+def test_other_loans_use_each_loans_own_district_value_in_any_order(tmp_path: Path) -> None:
+    """A district that relaxes the small-consumer-loan bound (1.2: 适当放宽申请条件) relaxes it for
+    its own loans only: an 80,000-yuan consumer loan blocks a loan in 渝中 (bound 50,000) and not one
+    in 开州 (bound 100,000), whichever row comes first, and each row as in its single case."""
+    overlay = tmp_path / "o.yaml"
+    overlay.write_text(_CONSUMER_BOUND_500154, encoding="utf-8")
+    params = load_parameters(str(overlay))
+    on = dt.date(2023, 5, 1)
+    person = {
+        "id": "P1",
+        "groups": ["returning_migrant_worker"],
+        "other_loans": [{"kind": "consumer", "amount_fen": 8000000}],
+    }
+    loans = {
+        "L1": {
+            "id": "L1",
+            "kind": "individual",
+            "district": 500103,
+            "contract_date": "2023-05-01",
+            "term_months": 36,
+        },
+        "L2": {
+            "id": "L2",
+            "kind": "individual",
+            "district": 500154,
+            "contract_date": "2023-05-01",
+            "term_months": 36,
+        },
+    }
+    expected = {"L1": "fail", "L2": "pass"}
+
+    def blocking(doc: dict[str, Any]) -> dict[str, tuple[str, str]]:
+        out = {}
+        for p in doc["programs"]:
+            if p["program"] == "loan_individual":
+                c = next(c for c in p["conditions"] if c["id"] == "no_blocking_loans")
+                out[p["subject"]["id"]] = (c["status"], c["message"])
+        return out
+
+    singles: dict[str, tuple[str, str]] = {}
+    for loan in loans.values():
+        singles.update(blocking(evaluate({"person": person, "loan": loan}, on, params)))
+    assert {k: v[0] for k, v in singles.items()} == expected
+    for order in (["L1", "L2"], ["L2", "L1"]):
+        both = blocking(evaluate({"person": person, "loans": [loans[k] for k in order]}, on, params))
+        assert both == singles, order

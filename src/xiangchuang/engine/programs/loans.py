@@ -112,49 +112,67 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
     """No other outstanding loans, except student, housing, car and small consumer loans.
 
     A loan whose kind is unknown (it might be exempt), or a consumer loan whose amount is unknown
-    (it might be small), leaves the condition unknown unless another loan already blocks."""
+    (it might be small), leaves the condition unknown unless another loan already blocks.
+
+    Which loans are exempt is read per loan row, like its ceiling: on its contract date and in its
+    district (a district may relax the application conditions, 1.2)."""
     ol = ctx.tables["other_loans"]
     kinds = FACTS["other_loans"]["kind"].choices
     consumer = kinds.index("consumer")
-    # Before a value is in force (an evaluation date before the notice): no kind exempt, and
-    # no consumer loan small enough; the explanation cites the parameters as without a value.
-    exempt = [kinds.index(k) for k in ctx.value("loan.exempt_loan_kinds") or () if k in kinds]
-    small_fen = ctx.value("loan.consumer_loan_exempt_below")
+    day = _loan_day(ctx)
+    v_kinds = ctx.full(ctx.version("loan.exempt_loan_kinds", day))
+    v_small = ctx.full(ctx.version("loan.consumer_loan_exempt_below", day))
+    kinds_param = ctx.param("loan.exempt_loan_kinds")
+    small_param = ctx.param("loan.consumer_loan_exempt_below")
+    # Before a value is in force (a contract date before the rules): no kind exempt, and no
+    # consumer loan small enough; the explanation cites the parameters as without a value.
+    small_bound = pick(v_small >= 0, small_param.ints(v_small), 0).astype(np.int64)
     b = ctx.t["borrower_id"]
     bi = b.values.astype(np.int64, copy=False)
     valid = b.known & (bi >= 0) & (bi < max(ctx.tables["persons"].n, 1))
     listed = ctx.t["borrower__other_loans_known"]
     supplied = listed.known & listed.values.astype(bool)
+    count = filled(np.int64, 0, ctx.n)
+    unclear_kind = filled(np.int64, 0, ctx.n)
+    unclear_amount = filled(np.int64, 0, ctx.n)
     if ol.n:
         k, a = ol["kind"], ol["amount_fen"]
         kv, kk = k.values, k.known
         av, ak = a.values, a.known
-        exempt_kind = kk & isin(kv, exempt)
         is_consumer = kk & (kv == consumer)
-        if small_fen is None:
-            small = maybe_small = np.zeros(ol.n, dtype=bool)
-        else:
-            # 5万元以下 includes 50,000 (以下 includes the bound, PROVISIONS §0).
-            small = ak & (av <= int(small_fen))
-            maybe_small = ~ak | (av <= int(small_fen))
-        # A loan of unknown kind might be exempt when some kind is, or when it might be a small
-        # consumer loan.
-        could_be_exempt = maybe_small | bool(exempt)
-        blocks = (kk & ~exempt_kind & ~(is_consumer & maybe_small)) | (~kk & ~could_be_exempt)
-        code = (
-            blocks * _BLOCKS
-            + (~kk & could_be_exempt) * _KIND_UNKNOWN
-            + (is_consumer & ~exempt_kind & maybe_small & ~small) * _AMOUNT_UNKNOWN
-            + (~kk | (is_consumer & ~ak)) * _INCOMPLETE
-        ).astype(np.int64)
-        c = _per_borrower(ctx, code)
-        count = c[:, _BLOCKS] + c[:, _BLOCKS + _INCOMPLETE]
-        unclear_kind = c[:, _KIND_UNKNOWN] + c[:, _KIND_UNKNOWN + _INCOMPLETE]
-        unclear_amount = c[:, _AMOUNT_UNKNOWN] + c[:, _AMOUNT_UNKNOWN + _INCOMPLETE]
+        # One pass per distinct pair of parameter versions among the loan rows (a few at most).
+        pairs = np.unique(np.stack([v_kinds, v_small]), axis=1)
+        for vk, vs in pairs.T.tolist():
+            rows = (v_kinds == vk) & (v_small == vs)
+            exempt = [
+                kinds.index(x) for x in (kinds_param.versions[vk].value if vk >= 0 else ()) if x in kinds
+            ]
+            exempt_kind = kk & isin(kv, exempt)
+            if vs < 0:
+                small = maybe_small = np.zeros(ol.n, dtype=bool)
+            else:
+                # 5万元以下 includes 50,000 (以下 includes the bound, PROVISIONS §0).
+                bound = int(small_param.versions[vs].value)
+                small = ak & (av <= bound)
+                maybe_small = ~ak | (av <= bound)
+            # A loan of unknown kind might be exempt when some kind is, or when it might be a
+            # small consumer loan.
+            could_be_exempt = maybe_small | bool(exempt)
+            blocks = (kk & ~exempt_kind & ~(is_consumer & maybe_small)) | (~kk & ~could_be_exempt)
+            code = (
+                blocks * _BLOCKS
+                + (~kk & could_be_exempt) * _KIND_UNKNOWN
+                + (is_consumer & ~exempt_kind & maybe_small & ~small) * _AMOUNT_UNKNOWN
+                + (~kk | (is_consumer & ~ak)) * _INCOMPLETE
+            ).astype(np.int64)
+            c = _per_borrower(ctx, code)
+            count = pick(rows, c[:, _BLOCKS] + c[:, _BLOCKS + _INCOMPLETE], count)
+            unclear_kind = pick(rows, c[:, _KIND_UNKNOWN] + c[:, _KIND_UNKNOWN + _INCOMPLETE], unclear_kind)
+            unclear_amount = pick(
+                rows, c[:, _AMOUNT_UNKNOWN] + c[:, _AMOUNT_UNKNOWN + _INCOMPLETE], unclear_amount
+            )
         # (Where a loan's kind, or a consumer loan's amount, is not given, assemble.py marks the
         # borrower's other-loans information as not known: the explanation names it as missing.)
-    else:
-        count = unclear_kind = unclear_amount = filled(np.int64, 0, ctx.n)
     state = pick(
         valid & (count > 0),
         FAIL,
@@ -164,6 +182,7 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
         state,
         info={
             "blocking_loans": count,
+            "small_consumer_fen": small_bound,
             "unclear_note": Later(lambda: _unclear_note(unclear_kind, unclear_amount)),
         },
     )
@@ -245,7 +264,7 @@ NO_BLOCKING_LOANS = Condition(
     CLAUSE,
     no_blocking_loans,
     "除助学、住房、购车及小额消费贷款外无其他未结清贷款",
-    "有{blocking_loans}笔其他未结清贷款（助学、住房、购车、5万元以下消费贷款除外）",
+    "有{blocking_loans}笔其他未结清贷款（助学、住房、购车贷款及{small_consumer_fen}以下消费贷款除外）",
     "缺少事实，无法判断：{missing}{unclear_note}",
     facts=("borrower__other_loans",),
     params=("loan.exempt_loan_kinds", "loan.consumer_loan_exempt_below"),
