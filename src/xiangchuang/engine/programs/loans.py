@@ -30,6 +30,7 @@ Choices documented here and in the README:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
 
 import numpy as np
 
@@ -108,6 +109,9 @@ def _per_borrower(ctx: Ctx, code: np.ndarray) -> np.ndarray:
     return out
 
 
+_PAIR: Final = 1 << 32
+
+
 def no_blocking_loans(ctx: Ctx) -> CondOut:
     """No other outstanding loans, except student, housing, car and small consumer loans.
 
@@ -141,9 +145,11 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
         av, ak = a.values, a.known
         is_consumer = kk & (kv == consumer)
         # One pass per distinct pair of parameter versions among the loan rows (a few at most).
-        pairs = np.unique(np.stack([v_kinds, v_small]), axis=1)
-        for vk, vs in pairs.T.tolist():
-            rows = (v_kinds == vk) & (v_small == vs)
+        # (Versions are at least NOT_USED = -2: a pair packs into one int64 key.)
+        packed = (v_kinds.astype(np.int64) + 2) * _PAIR + (v_small.astype(np.int64) + 2)
+        for key in np.unique(packed).tolist():
+            vk, vs = (x - 2 for x in divmod(key, _PAIR))
+            rows = packed == key
             exempt = [
                 kinds.index(x) for x in (kinds_param.versions[vk].value if vk >= 0 else ()) if x in kinds
             ]
