@@ -34,7 +34,7 @@ from typing import Final
 
 import numpy as np
 
-from xiangchuang.engine.dates import add_months, anniversary
+from xiangchuang.engine.dates import add_months, anniversary, to_day
 from xiangchuang.engine.facts import FACTS, filled
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
@@ -582,10 +582,18 @@ COUNTER_GUARANTEE_WAIVER = Program(
 
 
 def regime_applies(ctx: Ctx) -> CondOut:
+    """The loan's contract date is on or after the current interest-subsidy rules took effect
+    (the first date the borrower's share parameter has a value, city-wide: quoted on failure)."""
     day = _loan_day(ctx)
-    ok = ctx.in_force("loan_interest_subsidy.borrower_max_below_lpr_bp", day)
+    name = "loan_interest_subsidy.borrower_max_below_lpr_bp"
+    ok = ctx.in_force(name, day)
     cd = ctx.t["contract_date"]
-    return CondOut(tri(ok, cd.known))
+
+    def since() -> np.ndarray:
+        first = min(to_day(v.since) for v in ctx.param(name).versions if v.district is None)
+        return filled(np.int32, first, ctx.n)
+
+    return CondOut(tri(ok, cd.known), info={"regime_since_date": Later(since)})
 
 
 def _rate_cap(ctx: Ctx) -> np.ndarray:
@@ -786,7 +794,7 @@ LOAN_INTEREST_SUBSIDY = Program(
     subject="loans",
     benefit="按季贴息",
     paid_to="借款人（经办银行结算）",
-    summary="符合条件的创业担保贷款，借款人承担LPR减150个基点以下部分，其余利息由财政贴息；"
+    summary="符合条件的创业担保贷款，借款人只承担不超过LPR减规定基点（按合同日期和所在区县取值）的利息，其余由财政贴息；"
     "贴息期限为贷款合同期限，展期、逾期期间不贴息。",
     conditions=(
         Condition(
@@ -794,7 +802,7 @@ LOAN_INTEREST_SUBSIDY = Program(
             CLAUSE,
             regime_applies,
             "合同日期适用现行贴息规则",
-            "合同日期早于现行贴息规则施行日期（2021-01-01），须按原政策核定",
+            "合同日期早于现行贴息规则施行日期（{regime_since_date}），须按原政策核定",
             facts=("contract_date",),
             params=("loan_interest_subsidy.borrower_max_below_lpr_bp",),
         ),
