@@ -75,14 +75,32 @@ def _orders_route(ctx: Ctx) -> CondOut:
     orders, fees = ctx.t["online_orders"], ctx.t["courier_fees_fen"]
     threshold = ctx.ints("online_sales_subsidy.orders_threshold")
     state = tri(orders.values >= threshold, orders.known)
-    # Qualifying by orders but with unknown courier fees: the amount is unknown.
-    state = pick((state == PASS) & ~fees.known, np.int8(1), state).astype(np.int8)
+    # Qualifying by orders: the subsidy is a share of the courier fees. Fees unknown: the amount is
+    # unknown; fees of zero: the route pays nothing and does not qualify (a zero determination
+    # would use up the one-time subsidy, README choice 57).
+    no_fees = ~fees.known | (fees.values <= 0)
+    state = pick((state == PASS) & no_fees, (~fees.known).view(np.int8), state).astype(np.int8)
+
+    def texts(gap: bool) -> npt.NDArray[np.object_]:
+        """Why the route fails: too few orders (and how many more), or no courier fees."""
+        short = ctx.full(np.maximum(threshold - orders.values, 0)).tolist()
+        limit = ctx.full(np.asarray(threshold)).tolist()
+        enough = ctx.full(orders.values >= threshold).tolist()
+        out = [
+            "快递费用为零，按快递费用计算的补助为零"
+            if ok
+            else (f"线上年销售还差{n}单" if gap else f"未达到{t}单")
+            for ok, n, t in zip(enough, short, limit, strict=True)
+        ]
+        return np.asarray(out, dtype=object)
+
     return CondOut(
         state,
         info={
             "orders": orders.values,
             "orders_threshold": threshold,
-            "gap_orders": Later(lambda: np.maximum(threshold - orders.values, 0)),
+            "orders_fail_note": Later(lambda: texts(False)),
+            "orders_gap_note": Later(lambda: texts(True)),
             "courier_fees_fen": fees.values,
         },
     )
@@ -267,10 +285,10 @@ PROGRAM = Program(
             CLAUSE,
             orders_route,
             "线上年销售{orders}单，达到{orders_threshold}单及以上",
-            "线上年销售{orders}单，未达到{orders_threshold}单",
+            "线上年销售{orders}单，{orders_fail_note}",
             facts=("online_orders", "courier_fees_fen"),
             params=("online_sales_subsidy.orders_threshold",),
-            gap_msg="线上年销售还差{gap_orders}单",
+            gap_msg="{orders_gap_note}",
         ),
     ),
     any_of_label="销售额或销售单数满足其一",
