@@ -25,7 +25,7 @@ from xiangchuang.engine.explain import _DERIVED, _PREFIX, STATUS, STATUS_ZH
 from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
-from xiangchuang.engine.program import NOT_USED, Condition, Later
+from xiangchuang.engine.program import NOT_USED, Condition, Later, Projection
 from xiangchuang.engine.tri import FAIL, NAMES, PASS, UNKNOWN
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -175,8 +175,10 @@ class _RefExplainer:
             doc["group"] = group
         if state == 0 and c.gap_msg:
             doc["distance"] = _fill(c.gap_msg, variables)
-        if co.passes_on is not None and state == FAIL and int(co.passes_on[i]) < int(NEVER):
-            doc["passes_on"] = from_day(int(co.passes_on[i])).isoformat()
+        p = co.passes_on
+        day = None if p is None else (p.day(i) if isinstance(p, Projection) else int(p[i]))
+        if day is not None and state == FAIL and day < int(NEVER):
+            doc["passes_on"] = from_day(day).isoformat()
         return doc
 
     def _used_param(self, outcome: Outcome, name: str, i: int) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from xiangchuang.engine.assemble import Facts, assemble
 from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.facts import SHARED_MAX, filled
 from xiangchuang.engine.parameters import NO_VERSION, ParameterSet, load_parameters
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
+from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program, Projection
 from xiangchuang.engine.programs import PROGRAMS
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import pick
@@ -95,12 +95,29 @@ def _soon(
     projected = [c for c in program.conditions if conds[c.id].passes_on is not None]
     if not projected:
         return _none_soon(ctx.n)
-    passing_soon = np.zeros(ctx.n, dtype=bool)
+    # Rows where some time-based condition fails now and will pass within the horizon: a scan of
+    # each dense projection, only the listed rows of a sparse one (:class:`Projection`).
+    passing_soon: npt.NDArray[np.bool_] | None = None
+    listed: list[npt.NDArray[np.intp]] = []
     for c in projected:
         co = conds[c.id]
-        assert co.passes_on is not None
-        passing_soon |= ctx.full((co.state == FAIL) & (co.passes_on <= horizon) & (co.passes_on > on))
-    cand = np.flatnonzero(passing_soon & (status == FAIL))
+        p = co.passes_on
+        if isinstance(p, Projection):
+            r = p.rows
+            listed.append(r[(ctx.full(co.state)[r] == FAIL) & (p.days <= horizon) & (p.days > on)])
+        else:
+            assert p is not None
+            m = ctx.full((co.state == FAIL) & (p <= horizon) & (p > on))
+            passing_soon = m if passing_soon is None else passing_soon | m
+    if passing_soon is not None:
+        if listed:
+            passing_soon = np.array(passing_soon)  # (a writable column of its own)
+            for r in listed:
+                passing_soon[r] = True
+        cand = np.flatnonzero(passing_soon & (status == FAIL))
+    else:
+        cand = listed[0] if len(listed) == 1 else np.unique(np.concatenate(listed))
+        cand = cand[ctx.full(status)[cand] == FAIL]
     if not cand.size:
         return _none_soon(ctx.n)
     soon = np.zeros(ctx.n, dtype=bool)
@@ -113,7 +130,8 @@ def _soon(
         if co.passes_on is None:
             ok &= state == PASS  # neither failed nor unknown
         else:
-            passes_on = ctx.full(co.passes_on)[cand]
+            p = co.passes_on
+            passes_on = p.at(cand) if isinstance(p, Projection) else ctx.full(p)[cand]
             failed = state == FAIL
             ok &= (state == PASS) | (failed & (passes_on <= horizon) & (passes_on > on))
             when = pick(failed, np.maximum(when, passes_on), when)
@@ -154,7 +172,8 @@ def _soon_one(
                     when = NEVER_INT
                     break
                 continue
-            passes_on = int(co.passes_on.item())
+            p = co.passes_on
+            passes_on = p.day(0) if isinstance(p, Projection) else int(p.item())
             if state == FAIL:
                 if not on < passes_on <= horizon:
                     when = NEVER_INT

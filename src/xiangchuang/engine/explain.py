@@ -25,7 +25,7 @@ from xiangchuang.engine.evaluate import AMOUNT_KNOWN, IN_FORCE, NEVER, Outcome, 
 from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
-from xiangchuang.engine.program import NOT_USED, Condition, Later, Program
+from xiangchuang.engine.program import NOT_USED, Condition, Later, Program, Projection
 from xiangchuang.engine.tri import NAMES, UNKNOWN
 
 STATUS = {0: "ineligible", 1: "undetermined", 2: "eligible"}
@@ -423,7 +423,8 @@ class Explainer:
                     gap[0] if len(gap) == 1 else _render(gap, outcome, i, co.info, missing_text, row)
                 )
             if state == 0 and co.passes_on is not None:  # (an unknown fact projects no date)
-                passes_on = int(co.passes_on[i])
+                p = co.passes_on
+                passes_on = p.day(i) if isinstance(p, Projection) else int(p[i])
                 if passes_on < _NEVER:
                     doc["passes_on"] = _day_text(passes_on)
             docs.append(doc)

@@ -48,10 +48,47 @@ class Later:
         return self._got
 
 
+NEVER_DAY = 2**31 - 1  # a passes-on day that never comes
+
+
+class Projection:
+    """A sparse ``passes_on`` column: the day from which a condition will pass, given only for the
+    rows where one is projected (``rows``, ascending); every other row never passes by time alone.
+    For a condition that projects a date for few rows of a large table (the job subsidy's 12-month
+    run: only hires whose run is current and short), 「即将符合」 then looks at those rows alone
+    instead of scanning, and no full column of "never" is written."""
+
+    __slots__ = ("days", "n", "rows")
+
+    def __init__(self, n: int, rows: npt.NDArray[np.intp], days: DayArray) -> None:
+        self.n = n
+        self.rows = rows
+        self.days = days
+
+    def at(self, rows: npt.NDArray[np.intp]) -> DayArray:
+        """The day of each of ``rows`` (any order): its projected day, else ``NEVER_DAY``."""
+        if not self.rows.size:
+            return np.full(rows.shape, NEVER_DAY, dtype=np.int32)
+        pos = np.searchsorted(self.rows, rows)
+        np.minimum(pos, self.rows.size - 1, out=pos)
+        hit = self.rows[pos] == rows
+        out: DayArray = pick(hit, self.days[pos], np.int32(NEVER_DAY)).astype(np.int32, copy=False)
+        return out
+
+    def day(self, row: int) -> int:
+        """The day of one row (an explanation's)."""
+        pos = int(np.searchsorted(self.rows, row))
+        if pos < self.rows.size and int(self.rows[pos]) == row:
+            return int(self.days[pos])
+        return NEVER_DAY
+
+
 @dataclass
 class CondOut:
     state: TriArray
-    passes_on: DayArray | None = None
+    # The day from which a failed condition will pass by time alone (「即将符合」): a column, or a
+    # sparse :class:`Projection`; None when the condition is not time-based.
+    passes_on: DayArray | Projection | None = None
     info: Info = field(default_factory=dict)
 
 

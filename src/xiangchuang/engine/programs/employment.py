@@ -48,7 +48,17 @@ from xiangchuang.engine.dates import add_months, anniversary, month_index, month
 from xiangchuang.engine.facts import filled
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import ParameterError, thaw, yuan_to_fen
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, DayArray, IntArray, Later, Program
+from xiangchuang.engine.program import (
+    AmountOut,
+    Condition,
+    CondOut,
+    Ctx,
+    DayArray,
+    IntArray,
+    Later,
+    Program,
+    Projection,
+)
 from xiangchuang.engine.programs.common import (
     bit,
     has_all,
@@ -107,27 +117,31 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     run_now *= current  # 0 unless the run is current
     need32 = np.asarray(need, dtype=np.int32)
     ok = run_now >= need32
-    missing = need32 - run_now
-    np.maximum(missing, np.int32(0), out=missing)
     # If payments go on, the run reaches the minimum with month last + missing, which is on record
     # (at the latest) once the reporting lag has passed: from the first day of month
     # last + missing + lag the condition holds. As last >= expected = on month - lag and missing
     # >= 1, that day is after the evaluation date. A hire after the last paid month: its run
     # starts with the hire month, that many months later. Not current: never. Hire date unknown:
-    # no date (whether the months count is unknown then, README choice 26).
-    passes_on = np.full(ctx.n, np.int32(2**31 - 1), dtype=np.int32)
+    # no date (whether the months count is unknown then, README choice 26). Only those rows get
+    # a date (a sparse projection: at 2M hires no full column of "never" and no scan of it).
     growing = np.flatnonzero((current > ok) & hire.known)  # current and not ok
+    when = np.zeros(0, dtype=np.int32)
     if growing.size:
         lag_rows = ctx.full(np.asarray(lag, dtype=np.int32))[growing]
         last_g = last_v[growing]
+        missing_g = ctx.full(need32)[growing] - run_now[growing]  # (≥ 1: not ok)
         hire_m = month_index(hire.values[growing].astype(np.int32, copy=False))
         late = np.maximum(hire_m - last_g - np.int32(1), np.int32(0))
-        when = month_start(last_g + missing[growing] + late + lag_rows)
-        passes_on[growing] = np.maximum(when, np.int32(ctx.on + 1))
+        when = np.maximum(month_start(last_g + missing_g + late + lag_rows), np.int32(ctx.on + 1))
+
+    def need_months() -> npt.NDArray[np.int32]:
+        out: npt.NDArray[np.int32] = np.maximum(need32 - run_now, np.int32(0))
+        return out
+
     return CondOut(
         tri(ok, run.known & (hire.known | ~ok)),
-        passes_on=passes_on,
-        info={"run_months": run_now, "min_months": need, "need_months": missing},
+        passes_on=Projection(ctx.n, growing, when.astype(np.int32, copy=False)),
+        info={"run_months": run_now, "min_months": need, "need_months": Later(need_months)},
     )
 
 
