@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 
 from xiangchuang.engine.dates import add_months, anniversary, to_day
 from xiangchuang.engine.facts import FACTS, filled
@@ -93,20 +94,38 @@ _INCOMPLETE = 4  # added where the loan's kind, or a consumer loan's amount, is 
 
 def _per_borrower(ctx: Ctx, code: np.ndarray) -> np.ndarray:
     """For each loan row, how many of its borrower's other loans have each code (columns 0–7);
-    zeros where the borrower is unknown."""
-    persons = ctx.tables["persons"]
-    ol = ctx.tables["other_loans"]
-    who = ol["person_id"]
+    zeros where the borrower is unknown.
+
+    The other loans sorted by person (once per evaluation), each loan row finds its borrower's
+    range by binary search, and the counts are differences of running totals per code: the work
+    is on the (few) other-loan and loan rows, never a table as long as the persons' (at 3M persons
+    a count array per person and code took 192 MB and ~25 ms)."""
+    order, lo, hi, valid = ctx.memo("other_loans_by_borrower", lambda: _borrower_ranges(ctx))
+    sorted_codes = code[order]
+    running = np.zeros((sorted_codes.size + 1, 8), dtype=np.int64)
+    running[np.arange(1, sorted_codes.size + 1), sorted_codes] = 1
+    np.cumsum(running, axis=0, out=running)
+    out: np.ndarray = (running[hi] - running[lo]) * valid[:, None]
+    return out
+
+
+def _borrower_ranges(
+    ctx: Ctx,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """The other-loan rows of known persons in person order, and for each loan row the range of
+    its borrower's among them (empty where the borrower is unknown: ``valid`` False)."""
+    n_persons = ctx.tables["persons"].n
+    who = ctx.tables["other_loans"]["person_id"]
     idx = who.values.astype(np.int64, copy=False)
-    ok = who.known & (idx >= 0) & (idx < persons.n)
-    counts = np.bincount(idx[ok] * 8 + code[ok], minlength=persons.n * 8).reshape(persons.n, 8)
+    rows = np.flatnonzero(who.known & (idx >= 0) & (idx < n_persons))
+    order = rows[np.argsort(idx[rows], kind="stable")]
+    keys = idx[order]
     b = ctx.t["borrower_id"]
     bi = b.values.astype(np.int64, copy=False)
-    valid = b.known & (bi >= 0) & (bi < persons.n)
-    out: np.ndarray = (
-        counts[pick(valid, bi, 0)] * valid[:, None] if persons.n else np.zeros((ctx.n, 8), np.int64)
-    )
-    return out
+    valid = b.known & (bi >= 0) & (bi < n_persons)
+    lo = np.searchsorted(keys, bi, side="left")
+    hi = np.searchsorted(keys, bi, side="right")
+    return order, lo, hi, valid
 
 
 _PAIR: Final = 1 << 32
