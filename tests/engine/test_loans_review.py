@@ -109,8 +109,8 @@ def test_interest_subsidy_in_a_batch_equals_the_single_cases() -> None:
     cases = [
         _interest_case(),
         _interest_case(settle_start="2026-04-01", settle_end="2026-06-30"),
+        _interest_case(term_months=None, settle_start="2025-10-10", settle_end="2026-01-09"),
         _interest_case(term_months=None, settle_start="2025-10-11", settle_end="2026-01-10"),
-        _interest_case(term_months=None, settle_start="2025-10-12", settle_end="2026-01-11"),
         _interest_case(kind=None, term_months=30, settle_start="2025-04-01", settle_end="2025-06-30"),
         _interest_case(kind="partnership"),
         _interest_case(kind="partnership", partners=3),
@@ -124,8 +124,8 @@ def test_interest_subsidy_in_a_batch_equals_the_single_cases() -> None:
     assert [r["status"] for r in singles] == [
         "undetermined",  # a consumer loan of unknown amount
         "ineligible",  # beyond the 36-month term
-        "eligible",  # no term given: 36 months, ends on the last day
-        "ineligible",  # one day beyond
+        "eligible",  # no term given: 36 months; ends the day before maturity (算头不算尾)
+        "ineligible",  # ends on the maturity day, which bears no interest
         "undetermined",  # kind unknown: 30 months is within 36 but not within 24
         "undetermined",  # partners unknown
         "eligible",

@@ -745,9 +745,11 @@ def settlement_period(ctx: Ctx) -> CondOut:
 
 
 def settlement_within_term(ctx: Ctx) -> CondOut:
-    """The settlement period ends by the end of the loan's term: the contract date plus the term
+    """The settlement period ends before the loan's maturity date: the contract date plus the term
     in months (民法典 month rule), the term counted up to its kind's maximum and taken as that
-    maximum when not given (README choice 18)."""
+    maximum when not given (README choice 18). Interest counts the first day and not the last
+    (算头不算尾): the last subsidised day is the day before maturity, as the quarterly settlement
+    (loans/settlement.py) counts it."""
     t = ctx.t
     e, cd, term = t["settle_end"], t["contract_date"], t["term_months"]
     lo, hi = _max_terms(ctx)
@@ -757,7 +759,7 @@ def settlement_within_term(ctx: Ctx) -> CondOut:
     start = cd.values.astype(np.int32, copy=False)
     end_lo = add_months(start, lo)
     end_hi = add_months(start, hi)
-    state = pick(e.values <= end_lo, PASS, pick(e.values > end_hi, FAIL, UNKNOWN))
+    state = pick(e.values < end_lo, PASS, pick(e.values >= end_hi, FAIL, UNKNOWN))
     state = pick(e.known & cd.known, state, UNKNOWN).astype(np.int8)
     return CondOut(
         state,
@@ -880,9 +882,9 @@ LOAN_INTEREST_SUBSIDY = Program(
             "settlement_within_term",
             CLAUSE,
             settlement_within_term,
-            "结算期止于{settle_end_date}，在贴息期限内（合同日期起{loan_term_months}个月，至{term_end_date}）",
-            "结算期止于{settle_end_date}，超出贴息期限（合同日期起{loan_term_months}个月，至{term_end_date}）："
-            "贴息期限为合同期限，且不超过该类贷款最长期限",
+            "结算期止于{settle_end_date}，在贴息期限内（合同日期起{loan_term_months}个月，{term_end_date}到期，到期日不计息）",
+            "结算期止于{settle_end_date}，超出贴息期限（合同日期起{loan_term_months}个月，{term_end_date}到期，"
+            "计息算头不算尾，到期日不计息）：贴息期限为合同期限，且不超过该类贷款最长期限",
             facts=("settle_end", "contract_date", "kind"),
             params=("loan_individual.max_term_months", "loan_small_micro.max_term_months"),
         ),
