@@ -773,9 +773,15 @@ def principal_outstanding(ctx: Ctx) -> CondOut:
 
 
 def excluded_days_given(ctx: Ctx) -> CondOut:
-    """展期、逾期 days are not subsidised: how many there were must be known (0 when none)."""
-    x = ctx.t["excluded_days"]
-    return CondOut(tri(x.known, x.known), info={"excluded_days": x.values})
+    """展期、逾期 days are not subsidised: how many there were must be known (0 when none), and
+    they are days of the settlement period (more than the period has is a data error: it fails,
+    saying so, rather than pass with nothing to pay)."""
+    t = ctx.t
+    x, s, e = t["excluded_days"], t["settle_start"], t["settle_end"]
+    period = e.values.astype(np.int64, copy=False) - s.values.astype(np.int64, copy=False) + 1
+    within = x.values <= np.maximum(period, 0)
+    state = tri(within | ~(s.known & e.known), x.known)
+    return CondOut(state, info={"excluded_days": x.values, "period_days": period})
 
 
 def interest_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -901,7 +907,7 @@ LOAN_INTEREST_SUBSIDY = Program(
             CLAUSE,
             excluded_days_given,
             "结算期内展期、逾期{excluded_days}天，不贴息（从贴息天数中扣除）",
-            "结算期内展期、逾期天数未知",
+            "结算期内展期、逾期{excluded_days}天，多于结算期的{period_days}天，请核对展期、逾期天数",
             "缺少事实，无法判断：{missing}（展期、逾期期间不贴息；没有展期、逾期的填0）",
             facts=("excluded_days",),
         ),
