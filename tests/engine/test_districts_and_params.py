@@ -331,3 +331,26 @@ def test_notice_maximum_is_only_for_a_higher_is_generous_number():
     }
     with pytest.raises(ParameterError, match="notice_maximum"):
         parse_parameters([("t", {"x.max": spec})])
+
+
+def test_the_syb_iyb_licence_boundary_applies_as_a_district_sets_it(tmp_path):
+    """training.licence_window_years is the boundary between SYB (licence within N years before the
+    training) and IYB (licence at least N years): no direction is more generous for both, so a
+    district's value applies as set, raised or lowered (a lower value used to yield to the city's)."""
+    overlay = tmp_path / "boundary.yaml"
+    overlay.write_text(
+        """
+training.licence_window_years:
+  districts:
+    "500102":
+      - {since: 2021-01-01, value: 2, paid_by: 区县财政, reference: 测试, status: assumed}
+    "500103":
+      - {since: 2021-01-01, value: 0, paid_by: 区县财政, reference: 测试, status: assumed}
+""",
+        encoding="utf-8",
+    )
+    p = load_parameters(str(overlay))["training.licence_window_years"]
+    assert p.generous is None
+    assert p.value_at(dt.date(2024, 3, 1), 500102) == 2
+    assert p.value_at(dt.date(2024, 3, 1), 500103) == 0
+    assert p.value_at(dt.date(2024, 3, 1), 500101) == 1
