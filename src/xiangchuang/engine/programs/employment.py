@@ -44,7 +44,14 @@ import numpy as np
 import numpy.typing as npt
 
 from xiangchuang.engine.assemble import format_month_range
-from xiangchuang.engine.dates import add_months, anniversary, month_index, month_index_scalar, month_start
+from xiangchuang.engine.dates import (
+    add_months,
+    anniversary,
+    month_index,
+    month_index_scalar,
+    month_label,
+    month_start,
+)
 from xiangchuang.engine.facts import filled
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import ParameterError, thaw, yuan_to_fen
@@ -138,10 +145,38 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
         out: npt.NDArray[np.int32] = np.maximum(need32 - run_now, np.int32(0))
         return out
 
+    def shortfall() -> npt.NDArray[np.object_]:
+        """Why the run falls short: too few months so far, or payments that stopped (naming the
+        last month paid and the month payments should have reached), or none on record."""
+        rows = zip(
+            ctx.full(current).tolist(),
+            ctx.full(last_v).tolist(),
+            run_now.tolist(),
+            ctx.full(need32).tolist(),
+            ctx.full(expected).tolist(),
+            strict=True,
+        )
+        out = [
+            f"连续缴纳社会保险费{r}个月，不足{m}个月"
+            if cur
+            else (
+                f"无本次招用的社会保险缴费记录（应缴至{month_label(e)}）"
+                if lm < 0
+                else f"最近一次缴费为{month_label(lm)}，此后未再缴纳（应缴至{month_label(e)}），连续缴费已中断"
+            )
+            for cur, lm, r, m, e in rows
+        ]
+        return np.asarray(out, dtype=object)
+
     return CondOut(
         tri(ok, run.known & (hire.known | ~ok)),
         passes_on=Projection(ctx.n, growing, when.astype(np.int32, copy=False)),
-        info={"run_months": run_now, "min_months": need, "need_months": Later(need_months)},
+        info={
+            "run_months": run_now,
+            "min_months": need,
+            "need_months": Later(need_months),
+            "shortfall": Later(shortfall),
+        },
     )
 
 
@@ -283,7 +318,7 @@ JOB_SUBSIDY = Program(
             CLAUSE,
             _JOB_TESTS[3],
             "已连续缴纳社会保险费{run_months}个月且仍在缴纳（不少于{min_months}个月）",
-            "连续缴纳社会保险费{run_months}个月，不足{min_months}个月或已中断",
+            "{shortfall}",
             facts=("si_run_months", "hire_date"),
             params=("job_subsidy.min_consecutive_months", "job_subsidy.reporting_lag_months"),
             gap_msg="还需连续缴纳{need_months}个月",
