@@ -78,3 +78,33 @@ def test_a_case_with_no_subject_says_so(tmp_path: Path) -> None:
     f.write_text("{}", encoding="utf-8")
     res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01"])
     assert res.exit_code == 0 and "没有适用的项目" in res.output.replace("\n", ""), res.output
+
+
+def test_a_yaml_case_with_a_date_that_does_not_exist_names_the_field(tmp_path: Path) -> None:
+    """YAML reads an unquoted 2024-02-30 as a timestamp, which failed inside the YAML loader: a
+    traceback ("day is out of range for month") instead of the field."""
+    f = tmp_path / "case.yaml"
+    f.write_text("on: 2024-03-01\nbusiness: {id: B1, district: 500101, registration_date: 2021-02-30}\n")
+    res = runner.invoke(app, ["check", str(f)])
+    assert res.exit_code == 2, res.output
+    assert "business.registration_date" in res.output and "有效日期" in res.output, res.output
+    f.write_text("on: 2024-02-30\nbusiness: {id: B1}\n")
+    res = runner.invoke(app, ["check", str(f)])
+    assert res.exit_code == 2 and "字段 on" in res.output, res.output
+
+
+def test_a_case_file_that_is_not_utf8_is_a_chinese_error(tmp_path: Path) -> None:
+    f = tmp_path / "case.json"
+    f.write_bytes('{"name": "返乡创业", "business": {"id": "B1"}}'.encode("gbk"))
+    res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01"])
+    assert res.exit_code == 2, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    assert "case.json" in res.output and "UTF-8" in res.output, res.output
+
+
+def test_a_case_file_with_a_utf8_bom_is_read(tmp_path: Path) -> None:
+    """Windows editors save UTF-8 with a byte-order mark; the batch CSV reader accepts it, so does check."""
+    f = tmp_path / "case.json"
+    f.write_bytes(b"\xef\xbb\xbf" + json.dumps({"business": {"id": "B1"}}).encode())
+    res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01", "--json"])
+    assert res.exit_code == 0, res.output

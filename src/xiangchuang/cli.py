@@ -40,9 +40,14 @@ def _load_case(path: Path) -> dict[str, Any]:
     if path.suffix.lower() not in (".json", ".yaml", ".yml"):
         raise _fail(f"案例文件 {path.name}：扩展名须为 .json、.yaml 或 .yml")
     try:
-        text = path.read_text(encoding="utf-8")
+        # (a byte-order mark, as Windows editors write it, is skipped)
+        text = path.read_text(encoding="utf-8-sig")
     except OSError:
         raise _fail(f"无法读取案例文件 {path}") from None
+    except UnicodeDecodeError:
+        raise _fail(
+            f"案例文件 {path.name}：不是 UTF-8 编码，请以 UTF-8 保存（如由 GBK 另存为 UTF-8）"
+        ) from None
     try:
         data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

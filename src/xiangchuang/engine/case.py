@@ -73,6 +73,18 @@ _Yaml12Loader.add_implicit_resolver(
 )
 
 
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """A YAML date, or its text when the day does not exist (2024-02-30): the case loader then
+    names the field (PyYAML raised ValueError from inside the parser, with no field)."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 def load_yaml(text: str) -> Any:
     """Parse case / worked-case YAML (YAML 1.2 booleans: ``on``, ``yes`` and ``no`` stay strings)."""
     return yaml.load(text, Loader=_Yaml12Loader)
