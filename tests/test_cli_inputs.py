@@ -108,3 +108,40 @@ def test_a_case_file_with_a_utf8_bom_is_read(tmp_path: Path) -> None:
     f.write_bytes(b"\xef\xbb\xbf" + json.dumps({"business": {"id": "B1"}}).encode())
     res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01", "--json"])
     assert res.exit_code == 0, res.output
+
+
+def test_a_bad_registration_date_is_named_where_it_was_written(tmp_path: Path) -> None:
+    """The founder's licence date defaults to the business's registration date; a bad registration
+    date was reported as person.licence_date (营业执照取得日期), a field the case did not write."""
+    f = tmp_path / "case.json"
+    case = {
+        "person": {"id": "P1", "groups": ["veteran"]},
+        "business": {"id": "B1", "district": 500101, "registration_date": "2021-02-30"},
+    }
+    f.write_text(json.dumps(case), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01"])
+    assert res.exit_code == 2, res.output
+    assert "business.registration_date" in res.output and "licence_date" not in res.output, res.output
+
+
+def test_an_id_that_is_a_decimal_is_refused(tmp_path: Path) -> None:
+    """README and `schema case`: an id may be text or an integer, not a decimal, a boolean or a list;
+    an id 1.5 was read as the text "1.5"."""
+    f = tmp_path / "case.json"
+    for bad in (1.5, True, [1]):
+        f.write_text(json.dumps({"business": {"id": bad, "district": 500101}}), encoding="utf-8")
+        res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01", "--json"])
+        assert res.exit_code == 2, (bad, res.output)
+        assert "business.id" in res.output, (bad, res.output)
+    f.write_text(json.dumps({"business": {"id": 15, "district": 500101}}), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01", "--json"])
+    assert res.exit_code == 0, res.output
+
+
+def test_a_null_id_takes_the_default_id(tmp_path: Path) -> None:
+    """null means unknown, like a missing key: the default id (B1), not the text "None"."""
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps({"business": {"id": None, "district": 500101}}), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01", "--json"])
+    assert res.exit_code == 0, res.output
+    assert {p["subject"]["id"] for p in json.loads(res.stdout)["programs"]} == {"B1"}

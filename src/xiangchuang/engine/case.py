@@ -494,7 +494,9 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
 
     def add(table: str, path: str, row: dict[str, Any], default_id: str) -> str:
         # (row is the caller's own copy of the document's mapping: it becomes the table's row)
-        rid = str(row.get("id", default_id))
+        raw = row.get("id")
+        # (text or an integer, as every id: a decimal, a boolean or a list is refused, not read as text)
+        rid = default_id if raw is None else str(_parse_value(FACTS[table]["id"], raw, f"{path}.id"))
         row["id"] = rid
         if rid in ids[table]:
             raise CaseError(f"{path}.id", f"编号 {rid} 重复")
@@ -547,6 +549,13 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
             years.append((rpath, ym))
         # The founder's licence is the business's registration, unless the person says otherwise.
         if founder_id is not None and "registration_date" in b:
+            registered = b["registration_date"]
+            if registered is not None and _fast_date(registered) is _SLOW:
+                # (checked here, so that a bad date is named where it was written, not as the
+                # person's licence date, which is built first)
+                _parse_value(
+                    FACTS["businesses"]["registration_date"], registered, "business.registration_date"
+                )
             prow = rows["persons"][ids["persons"][founder_id]][1]
             prow.setdefault("has_licence", True)
             prow.setdefault("licence_date", b["registration_date"])
