@@ -138,3 +138,29 @@ def test_a_month_column_with_no_value_at_all_is_all_unknown_not_an_error(tmp_pat
     code, output, target = _match(tmp_path, d)
     assert code == 0, output
     assert target.exists()
+
+
+def test_a_csv_with_a_column_twice_is_refused_naming_it(good: Path, tmp_path: Path) -> None:
+    """pyarrow's KeyError ('Field "rent_fen" exists 2 times in schema'): a traceback."""
+    _edit(good, tmp_path / "in", "businesses", 1, '"property_fee_fen"', '"rent_fen"')
+    code, output, out = _match(tmp_path, tmp_path / "in")
+    assert code == 2, output
+    assert "Traceback" not in output and "rent_fen" in output and "重复" in output, output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("column", "value"), [(1, "99999999999"), (20, "99999999999999999999999")])
+def test_a_csv_integer_too_large_for_its_column_is_named_by_row(
+    good: Path, tmp_path: Path, column: int, value: str
+) -> None:
+    """The cell passed the digit check, so the message was Arrow's English one, with no row or column."""
+    line = (good / "businesses.csv").read_text(encoding="utf-8").split("\n")[1000]
+    old, new = _bad_cell(line, column, value)
+    _edit(good, tmp_path / "in", "businesses", 1001, old, new)
+    code, output, out = _match(tmp_path, tmp_path / "in")
+    name, rule = (("district", "41个区县"), ("rent_fen", "数值过大"))[column != 1]
+    assert code == 2, output
+    text = output.replace("\n", "")
+    assert "businesses.csv 第1000行数据" in text and name in text and "conversion" not in text, output
+    assert rule in text or "6位数字" in text, output
+    assert not out.exists()

@@ -102,6 +102,9 @@ _KIND_RULE: Final = {
 
 
 def _check_columns(names: list[str], path: Path, table: str) -> None:
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:  # (pyarrow refused it later with a KeyError: a traceback)
+        raise BatchInputError(f"{path.name}：列 {'、'.join(twice)} 重复出现，每列只能有一个")
     allowed = FACTS[table].keys() | REGISTRY_EXTRAS.get(table, frozenset())
     unknown = [c for c in names if c not in allowed]
     if unknown:
@@ -126,7 +129,8 @@ def _csv_value_ok(kind: str, text: str) -> bool:
     if kind == "bool":
         return text in _TRUE or text in _FALSE
     body = text[1:] if text[:1] in "+-" else text
-    return body.isascii() and body.isdigit()
+    bits = 31 if kind in ("code", "division") else 63  # (the column's int32 or int64)
+    return body.isascii() and body.isdigit() and -(2**bits) <= int(text) < 2**bits
 
 
 def _csv_error(path: Path, table: str, exc: pa.ArrowInvalid) -> BatchInputError:
@@ -146,9 +150,11 @@ def _csv_error(path: Path, table: str, exc: pa.ArrowInvalid) -> BatchInputError:
             continue
         for row, value in enumerate(text.column(name).to_pylist(), start=1):
             if value is not None and not _csv_value_ok(fact.kind, value):
+                rule = _KIND_RULE[fact.kind]
+                if fact.kind in ("int", "fen") and value.lstrip("+-").isdigit():
+                    rule = "数值过大（须小于10^15）"
                 return BatchInputError(
-                    f"{path.name} 第{row}行数据（文件第{row + 1}行）列 {name}（{fact.label}）："
-                    f"{value!r} {_KIND_RULE[fact.kind]}"
+                    f"{path.name} 第{row}行数据（文件第{row + 1}行）列 {name}（{fact.label}）：{value!r} {rule}"
                 )
     return BatchInputError(f"{path.name}：无法读取（{exc}）")
 
