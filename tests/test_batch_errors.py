@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -164,3 +165,96 @@ def test_a_csv_integer_too_large_for_its_column_is_named_by_row(
     assert "businesses.csv 第1000行数据" in text and name in text and "conversion" not in text, output
     assert rule in text or "6位数字" in text, output
     assert not out.exists()
+
+
+def _parquet_dir(tmp_path: Path, table: str, column: str, values: pa.Array | None = None) -> Path:
+    """A small Parquet directory whose ``table.column`` is replaced by ``values`` (None: unchanged)."""
+    d = tmp_path / "pq"
+    tables = synth.generate(300, seed=3)
+    if values is not None:
+        t = tables[table]
+        tables[table] = t.set_column(t.schema.get_field_index(column), column, values)
+    synth.write(tables, d, "parquet")
+    return d
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "make", "fragments"),
+    [
+        ("businesses", "rent_fen", lambda n: pa.array(["100"] * n), ["rent_fen", "string", "整数"]),
+        ("businesses", "staff_count", lambda n: pa.array(["x"] * n), ["staff_count", "整数"]),
+        ("businesses", "district", lambda n: pa.array(["500101"] * n), ["district", "整数"]),
+        (
+            "businesses",
+            "founded_by_returning",
+            lambda n: pa.array(["false"] * n),
+            ["founded_by_returning", "true/false"],
+        ),
+        (
+            "businesses",
+            "founded_by_returning",
+            lambda n: pa.array([2] * n),
+            ["founded_by_returning", "int64"],
+        ),
+        ("persons", "groups", lambda n: pa.array([1] * n), ["persons.parquet", "groups", "列表"]),
+    ],
+)
+def test_a_parquet_column_of_another_type_is_named(
+    tmp_path: Path, table: str, column: str, make: Any, fragments: list[str]
+) -> None:
+    """Arrow failed inside the conversion to NumPy (ArrowTypeError …): a traceback, exit 1."""
+    n = synth.generate(300, seed=3)[table].num_rows
+    code, output, out = _match(tmp_path, _parquet_dir(tmp_path, table, column, make(n)))
+    assert code == 2, output
+    assert "Traceback" not in output and "Arrow" not in output, output
+    for fragment in [f"{table}.parquet", *fragments]:
+        assert fragment in output.replace("\n", ""), (fragment, output)
+    assert not out.exists()
+
+
+def test_a_parquet_fraction_in_an_integer_column_is_refused_by_row(tmp_path: Path) -> None:
+    """A float column was truncated to integers: 1.5 fen read as 1, district 500101.7 as 500101."""
+    tables = synth.generate(300, seed=3)
+    rent = tables["businesses"].column("rent_fen").to_pylist()
+    row = next(i for i, v in enumerate(rent) if v is not None)
+    floats = pa.array([None if v is None else float(v) for v in rent], pa.float64())
+    # A float column of whole numbers (pandas writes an integer column with gaps so) reads as before.
+    code, output, out = _match(tmp_path, _parquet_dir(tmp_path, "businesses", "rent_fen", floats))
+    assert code == 0, output
+    import pyarrow.csv as pacsv
+
+    same = pacsv.read_csv(out)
+    code, output, out2 = _match(tmp_path, _parquet_dir(tmp_path / "b", "businesses", "rent_fen"), "out2.csv")
+    assert code == 0 and pacsv.read_csv(out2).equals(same)
+    rent[row] = rent[row] + 0.5
+    d = _parquet_dir(tmp_path / "c", "businesses", "rent_fen", pa.array(rent, pa.float64()))
+    code, output, out3 = _match(tmp_path, d, "out3.csv")
+    assert code == 2, output
+    text = output.replace("\n", "")
+    assert f"businesses.parquet 第{row + 1}行数据" in text and "rent_fen" in text and "小数" in text, output
+    assert not out3.exists()
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("businesses", "rent_fen"),
+        ("businesses", "district"),
+        ("businesses", "founded_by_returning"),
+        ("businesses", "claim_year"),
+        ("businesses", "registration_date"),
+        ("persons", "groups"),
+    ],
+)
+def test_a_parquet_column_of_arrows_null_type_is_all_unknown(tmp_path: Path, table: str, column: str) -> None:
+    """A column with no value at all, as pandas writes an all-None column (Arrow's null type), is
+    unknown in every row, as the same column of typed nulls (a traceback, exit 1, for all kinds but dates)."""
+    n = synth.generate(300, seed=3)[table].num_rows
+    typ = synth.generate(300, seed=3)[table].schema.field(column).type
+    code, output, out = _match(tmp_path, _parquet_dir(tmp_path, table, column, pa.nulls(n)))
+    assert code == 0, output
+    code, output, typed = _match(
+        tmp_path, _parquet_dir(tmp_path / "t", table, column, pa.nulls(n, typ)), "t.csv"
+    )
+    assert code == 0, output
+    assert out.read_bytes() == typed.read_bytes()

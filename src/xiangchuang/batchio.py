@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import os
 import re
 import tempfile
@@ -157,6 +158,52 @@ def _csv_error(path: Path, table: str, exc: pa.ArrowInvalid) -> BatchInputError:
                     f"{path.name} 第{row}行数据（文件第{row + 1}行）列 {name}（{fact.label}）：{value!r} {rule}"
                 )
     return BatchInputError(f"{path.name}：无法读取（{exc}）")
+
+
+_INTEGER_KINDS: Final = ("int", "fen", "code", "division")
+_NULL_AS: Final[dict[str, pa.DataType]] = {
+    **dict.fromkeys(_INTEGER_KINDS, pa.int64()),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+}
+
+
+def _typed(col: pa.ChunkedArray, kind: str, where: str) -> pa.ChunkedArray:
+    """A Parquet column whose type is not the kind's: a Chinese error naming the file, the column and
+    the type (Arrow failed inside the conversion: a traceback). A column of Arrow's null type (no
+    value at all) is all unknown (it failed the same way). A float column of whole numbers (pandas
+    writes an integer column with gaps so) is read as integers; a fraction is refused by row (it
+    was truncated: 1.5 fen read as 1). CSV columns are read with the kind's type already."""
+    t = col.type
+    if pa.types.is_null(t):  # (a column with no value at all, as pandas writes one: all unknown)
+        return pa.chunked_array([pa.nulls(len(col), _NULL_AS.get(kind, pa.string()))])
+    if kind in _INTEGER_KINDS:
+        if pa.types.is_integer(t):
+            return col
+        if pa.types.is_floating(t):
+            whole = pc.fill_null(pc.equal(pc.floor(col), col), True)  # (false for NaN)
+            small = pc.fill_null(pc.less(pc.abs(col), float(INT_LIMIT)), True)
+            for ok, rule, bad in (
+                (whole, "须为整数，不能是小数", lambda x: not math.isfinite(x) or x != int(x)),
+                (small, "数值过大（须小于10^15）", lambda x: abs(x) >= INT_LIMIT),
+            ):
+                if not pc.all(ok).as_py():
+                    row, value = _first_row(col, bad)
+                    raise BatchInputError(f"{_at(where, row)}：{value!r} {rule}")
+            return pc.cast(col, pa.int64())
+        raise BatchInputError(f"{where}：列的类型为 {t}，须为整数类型")
+    if kind == "bool" and not pa.types.is_boolean(t):
+        raise BatchInputError(f"{where}：列的类型为 {t}，须为布尔类型（true/false）")
+    if kind == "groups" and not (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or (
+            (pa.types.is_list(t) or pa.types.is_large_list(t))
+            and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type))
+        )
+    ):
+        raise BatchInputError(f"{where}：列的类型为 {t}，须为字符串列表（或以 | 分隔的文本）")
+    return col
 
 
 def read_table(path: Path, table: str) -> pa.Table:
@@ -459,7 +506,7 @@ def load_directory(
             if fname not in data.column_names:
                 continue
             where = f"{path.name} 列 {fname}（{fact.label}）"
-            col = data.column(fname)
+            col = _typed(data.column(fname), fact.kind, where)
             if fact.kind in ("id", "text"):
                 arr = _ids(col)
                 known = _valid(arr)
