@@ -145,3 +145,15 @@ def test_a_null_id_takes_the_default_id(tmp_path: Path) -> None:
     res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01", "--json"])
     assert res.exit_code == 0, res.output
     assert {p["subject"]["id"] for p in json.loads(res.stdout)["programs"]} == {"B1"}
+
+
+def test_synth_into_a_file_is_a_chinese_error(tmp_path: Path) -> None:
+    """An output path that is a file (or under one) was a FileExistsError / NotADirectoryError traceback."""
+    f = tmp_path / "file"
+    f.write_text("x", encoding="utf-8")
+    for out in (f, f / "sub"):
+        res = runner.invoke(app, ["synth", "--businesses", "10", "-o", str(out)])
+        assert res.exit_code == 2, res.output
+        assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+        assert "输出目录" in res.output, res.output
+    assert f.read_text(encoding="utf-8") == "x"

@@ -405,10 +405,15 @@ def synth(
 
     if fmt not in ("parquet", "csv"):
         raise _fail("--format 须为 parquet 或 csv")
+    if output.exists() and not output.is_dir():
+        raise _fail(f"输出目录 {output}：这是一个文件，须为目录")
     t0 = time.perf_counter()
     with console.status(f"生成 {businesses:,} 个经营主体的合成数据……"):
         tables = synth_mod.generate(businesses, seed)
-        paths = synth_mod.write(tables, output, fmt)  # type: ignore[arg-type]
+        try:
+            paths = synth_mod.write(tables, output, fmt)  # type: ignore[arg-type]
+        except OSError as exc:
+            raise _fail(f"输出目录 {output}：无法写入（{exc.strerror or exc}）") from None
     for p in paths:
         console.print(f"  {p}")
     console.print(
