@@ -157,3 +157,18 @@ def test_synth_into_a_file_is_a_chinese_error(tmp_path: Path) -> None:
         assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
         assert "输出目录" in res.output, res.output
     assert f.read_text(encoding="utf-8") == "x"
+
+
+def test_a_key_written_twice_in_a_case_file_is_refused_naming_it(tmp_path: Path) -> None:
+    """Two ``district:`` lines (or a JSON object with ``id`` twice) used to be read silently with the
+    last value winning; now the key (and, in YAML, its line) is named and nothing is evaluated."""
+    y = tmp_path / "twice.yaml"
+    y.write_text('business:\n  id: B1\n  district: "500101"\n  district: "500102"\n', encoding="utf-8")
+    res = runner.invoke(app, ["check", str(y), "--on", "2024-03-01"])
+    assert res.exit_code != 0
+    assert "第4行：键 district 重复（第3行已写过）" in res.output.replace("\n", "")
+    j = tmp_path / "twice.json"
+    j.write_text('{"business": {"id": "B1", "id": "B2"}}', encoding="utf-8")
+    res = runner.invoke(app, ["check", str(j), "--on", "2024-03-01"])
+    assert res.exit_code != 0
+    assert "键 id 重复" in res.output.replace("\n", "")

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from xiangchuang.cli_common import OnOpt, OverlayOpt, console, err, fail, parameter_set, to_date
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.engine.api import evaluate
-from xiangchuang.engine.case import CaseError, load_yaml
+from xiangchuang.engine.case import CaseError, json_without_repeats, load_yaml
 from xiangchuang.engine.dates import parse_date
 from xiangchuang.engine.explain import STATUS_ZH, format_param
 from xiangchuang.engine.parameters import STATUS_LABELS, Version
@@ -49,8 +49,12 @@ def _load_case(path: Path) -> dict[str, Any]:
             f"案例文件 {path.name}：不是 UTF-8 编码，请以 UTF-8 保存（如由 GBK 另存为 UTF-8）"
         ) from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        data = (
+            json.loads(text, object_pairs_hook=json_without_repeats)
+            if path.suffix == ".json"
+            else load_yaml(text)
+        )
+    except (ValueError, yaml.YAMLError) as exc:  # (json.JSONDecodeError is a ValueError)
         raise _fail(f"案例文件 {path.name} 不是有效的 JSON/YAML：{exc}") from None
     if not isinstance(data, dict):
         raise _fail(f"案例文件 {path.name}：顶层须为对象")

@@ -85,6 +85,40 @@ def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
 _Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
+def _mapping_without_repeats(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    """A YAML mapping whose keys are each written once: a key written twice (two
+    ``registration_date:`` lines) is an error naming the key and its line, not the last one silently
+    winning."""
+    loader.flatten_mapping(node)
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"第{line}行：键 {key} 重复（第{seen[key]}行已写过），每个键只能写一次",
+                key_node.start_mark,
+            )
+        seen[key] = line
+    return loader.construct_mapping(node)
+
+
+_Yaml12Loader.add_constructor("tag:yaml.org,2002:map", _mapping_without_repeats)
+
+
+def json_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``'s ``object_pairs_hook``: an object whose keys are each written once (a repeated
+    key is an error naming it, not the last value silently winning)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"键 {key} 重复，每个键只能写一次")
+        out[key] = value
+    return out
+
+
 def load_yaml(text: str) -> Any:
     """Parse case / worked-case YAML (YAML 1.2 booleans: ``on``, ``yes`` and ``no`` stay strings)."""
     return yaml.load(text, Loader=_Yaml12Loader)
