@@ -22,6 +22,7 @@ from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.assemble import Facts
 from xiangchuang.engine.case import CaseError, case_to_tables, combine
 from xiangchuang.engine.evaluate import AMOUNT_KNOWN, IN_FORCE, run, run_program
+from xiangchuang.engine.explain import result_document
 from xiangchuang.engine.parameters import load_parameters
 from xiangchuang.engine.program import AmountOut, Program
 from xiangchuang.engine.programs import PROGRAMS
@@ -109,6 +110,43 @@ def test_an_amount_that_rests_on_an_unknown_fact_is_undetermined() -> None:
     assert doc["status"] == "undetermined" and doc["amount_fen"] is None
     rule = next(c for c in doc["conditions"] if c["id"] == AMOUNT_KNOWN)
     assert rule["status"] == "unknown" and "金额无法确定" in rule["message"]
+
+
+def _online(bid: str, returning: bool) -> dict[str, Any]:
+    """Online sales with the revenue unknown and the orders route known (choice 7: the amount
+    waits for the revenue)."""
+    return {
+        "person": {"id": f"P{bid}", "returning_entrepreneur": returning},
+        "business": {
+            "id": bid,
+            "district": "500101",
+            "registration_date": "2023-05-01",
+            "founded_by_returning": returning,
+            "sales_year": 2024,
+            "years": {"2024": {"online_orders": 30_000, "courier_fees_fen": 1_000_000}},
+        },
+        "received": [],
+    }
+
+
+def test_a_failed_row_beside_an_undetermined_amount_is_explained_as_alone() -> None:
+    # Found by the large differential (batch vs single case, 2026-11-28): a row that fails on its
+    # own conditions never reaches the amount rule, alone or in a batch. The batch used to list
+    # 「计算金额所需的事实缺失」 (amount_facts_known, unknown) on it, and the fact among the missing
+    # ones, whenever another row of the table was undetermined by that rule.
+    on = dt.date(2025, 3, 1)
+    failed, waiting = _online("B1", returning=False), _online("B2", returning=True)
+    alone = _program(evaluate(failed, on, PARAMS), "online_sales_subsidy")
+    assert alone["status"] == "ineligible"
+    assert all(c["id"] != AMOUNT_KNOWN for c in alone["conditions"])
+    batch = result_document(
+        run(combine([case_to_tables(failed), case_to_tables(waiting)]), on, PARAMS), PARAMS, on
+    )
+    rows = {p["subject"]["id"]: p for p in batch["programs"] if p["program"] == "online_sales_subsidy"}
+    assert rows["B1"] == alone
+    assert rows["B2"] == _program(evaluate(waiting, on, PARAMS), "online_sales_subsidy")
+    rule = next(c for c in rows["B2"]["conditions"] if c["id"] == AMOUNT_KNOWN)
+    assert rows["B2"]["status"] == "undetermined" and rule["status"] == "unknown"
 
 
 # ---- unknown facts project no date --------------------------------------------------------------

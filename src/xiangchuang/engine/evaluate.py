@@ -293,7 +293,9 @@ def _program_rules(
         known = ctx.full(np.asarray(out.known, dtype=bool))
         affected = ~known & (status != FAIL)
         if affected.any():
-            conds[AMOUNT_KNOWN] = CondOut(tri(filled(np.bool_, True, ctx.n), known))
+            # Unknown only where it decides: a row that fails on its own conditions shows no amount
+            # rule, in a batch as alone (whatever the other rows of the table are).
+            conds[AMOUNT_KNOWN] = CondOut(tri(filled(np.bool_, True, ctx.n), ~affected))
             status = pick(affected, UNKNOWN, status).astype(np.int8)
     return status
 
