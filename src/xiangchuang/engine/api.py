@@ -17,4 +17,11 @@ def evaluate(case: Mapping[str, Any], on: dt.date, params: ParameterSet | None =
     params = params or load_parameters()
     facts = case_to_tables(case)
     outcomes = run(facts, on, params)
-    return result_document(outcomes, params, on)
+    doc = result_document(outcomes, params, on)
+    # A condition shared through a context's memo may quote a value computed later (``Later``) by a
+    # closure over that context: a reference cycle. Dropping the memos breaks it, so a case's columns
+    # are freed at once rather than left to the cyclic garbage collector (which, running every few
+    # cases, cost ~70 µs a case at the median and doubled the p99).
+    for o in outcomes:
+        o.ctx.release()
+    return doc
