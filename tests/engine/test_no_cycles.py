@@ -1,0 +1,51 @@
+"""Evaluating a case leaves no reference cycles behind.
+
+A condition memoized in its context may quote a value computed on demand (``Later``) by a closure
+over that context: a reference cycle, so nothing of the case was freed until the cyclic garbage
+collector ran — every few cases, which made single cases ~6% slower at the median and doubled the
+p99. ``api.evaluate`` releases the contexts' memos once the document is built; this checks that
+every worked case (the examples of every program and condition) is freed by reference counting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from pathlib import Path
+from typing import Any
+
+from xiangchuang.engine.api import evaluate
+from xiangchuang.engine.case import CaseError, load_yaml
+from xiangchuang.engine.parameters import load_parameters
+
+CASES = Path(__file__).resolve().parents[2] / "src" / "xiangchuang" / "policy" / "cases"
+PARAMS = load_parameters()
+
+
+def _worked() -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for f in sorted(CASES.glob("*.yaml")):
+        out.extend(load_yaml(f.read_text(encoding="utf-8")))
+    return out
+
+
+def test_a_case_evaluated_leaves_no_reference_cycles() -> None:
+    worked = _worked()
+    assert len(worked) > 300
+    for w in worked[:5]:  # (first use fills module-level caches)
+        evaluate(w["case"], w["on"], PARAMS)
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        left = []
+        for w in worked:
+            with contextlib.suppress(CaseError):
+                evaluate(w["case"], w["on"], PARAMS)
+            n = gc.collect()
+            if n:
+                left.append((w["name"], n))
+    finally:
+        if was:
+            gc.enable()
+    assert left == []
