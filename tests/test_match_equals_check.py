@@ -17,23 +17,13 @@ import pyarrow.csv as pacsv
 import pytest
 from typer.testing import CliRunner
 
+from tests.synth_cases import clean, contributions_and_years
 from xiangchuang import synth
 from xiangchuang.cli import app
 from xiangchuang.engine.api import evaluate
-from xiangchuang.engine.facts import FACTS
 
 ON = dt.date(2026, 1, 20)
 PROGRAMS = ("startup_subsidy", "online_sales_subsidy", "job_subsidy", "social_insurance_subsidy")
-
-
-def _clean(row: dict[str, Any], table: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A table row as a case mapping: documented columns only, dates as ISO text."""
-    out: dict[str, Any] = {}
-    for k, v in row.items():
-        if k not in FACTS[table] or k in drop:
-            continue
-        out[k] = v.isoformat() if isinstance(v, dt.date) else v
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +48,7 @@ def _cases(rows: dict[str, list[dict[str, Any]]]) -> list[tuple[str, dict[str, A
     persons = {p["id"]: p for p in rows["persons"]}
     founded = Counter(b["founder_id"] for b in rows["businesses"])
     hired = Counter(h["person_id"] for h in rows["hires"])
-    contributions: dict[str, list[dict[str, Any]]] = {}
-    for c in rows["contributions"]:
-        contributions.setdefault(c["hire_id"], []).append(_clean(c, "contributions", ("hire_id",)))
-    years: dict[str, dict[str, Any]] = {}
-    for y in rows["business_years"]:
-        years.setdefault(y["business_id"], {})[str(y["year"])] = _clean(
-            y, "business_years", ("business_id", "year")
-        )
+    contributions, years = contributions_and_years(rows)
     hires: dict[str, list[dict[str, Any]]] = {}
     for h in rows["hires"]:
         hires.setdefault(h["business_id"], []).append(h)
@@ -83,22 +66,22 @@ def _cases(rows: dict[str, list[dict[str, Any]]]) -> list[tuple[str, dict[str, A
         people = {founder} | {h["person_id"] for h in bh}
         subjects = {b["id"]} | people
         case: dict[str, Any] = {
-            "person": _clean(persons[founder], "persons"),
-            "business": _clean(b, "businesses", ("founder_id", "carrier_id")),
+            "person": clean(persons[founder], "persons"),
+            "business": clean(b, "businesses", ("founder_id", "carrier_id")),
             "hires": [],
             "received": [
-                _clean(r, "received")
+                clean(r, "received")
                 for r in rows["received"]
                 if r["subject_id"] in subjects or r["person_id"] in people
             ],
         }
         case["person"]["other_loans"] = [
-            _clean(o, "other_loans", ("person_id",)) for o in rows["other_loans"] if o["person_id"] == founder
+            clean(o, "other_loans", ("person_id",)) for o in rows["other_loans"] if o["person_id"] == founder
         ]
         case["business"]["years"] = years.get(b["id"], {})
         for h in bh:
-            hm = _clean(h, "hires", ("business_id", "person_id"))
-            hm["person"] = _clean(persons[h["person_id"]], "persons")
+            hm = clean(h, "hires", ("business_id", "person_id"))
+            hm["person"] = clean(persons[h["person_id"]], "persons")
             hm["contributions"] = contributions.get(h["id"], [])
             case["hires"].append(hm)
         out.append((b["id"], case, [h["id"] for h in bh]))

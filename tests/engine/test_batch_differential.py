@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from tests.synth_cases import clean, contributions_and_years
 from xiangchuang import synth
 from xiangchuang.batchio import load_directory
 from xiangchuang.engine.api import evaluate
@@ -50,14 +51,6 @@ def _blank(tables: dict[str, pa.Table], rate: float, seed: int) -> dict[str, pa.
     return out
 
 
-def _clean(row: dict[str, Any], table: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {
-        k: v.isoformat() if isinstance(v, dt.date) else v
-        for k, v in row.items()
-        if k in FACTS[table] and k not in drop
-    }
-
-
 def _cases(tables: dict[str, pa.Table]) -> list[tuple[dict[str, Any], set[str]]]:
     """(case, the ids of its subjects) for each business a case can hold whole."""
     rows = {n: t.to_pylist() for n, t in tables.items()}
@@ -70,14 +63,7 @@ def _cases(tables: dict[str, pa.Table]) -> list[tuple[dict[str, Any], set[str]]]
     hires: dict[str, list[dict[str, Any]]] = {}
     for h in rows["hires"]:
         hires.setdefault(h["business_id"], []).append(h)
-    contributions: dict[str, list[dict[str, Any]]] = {}
-    for c in rows["contributions"]:
-        contributions.setdefault(c["hire_id"], []).append(_clean(c, "contributions", ("hire_id",)))
-    years: dict[str, dict[str, Any]] = {}
-    for y in rows["business_years"]:
-        years.setdefault(y["business_id"], {})[str(y["year"])] = _clean(
-            y, "business_years", ("business_id", "year")
-        )
+    contributions, years = contributions_and_years(rows)
     out = []
     for b in rows["businesses"]:
         founder, bh = b["founder_id"], hires.get(b["id"], [])
@@ -96,7 +82,7 @@ def _cases(tables: dict[str, pa.Table]) -> list[tuple[dict[str, Any], set[str]]]
             continue
         named = {b["id"]} | people | {h["id"] for h in bh}
         received = [
-            _clean(r, "received")
+            clean(r, "received")
             for r in rows["received"]
             if r["subject_id"] in named
             or r["person_id"] in named
@@ -107,16 +93,16 @@ def _cases(tables: dict[str, pa.Table]) -> list[tuple[dict[str, Any], set[str]]]
                 and RECEIVED_SUBJECT[r["program"]][1] == "person_id"
             )
         ]
-        person = _clean(persons[founder], "persons")
+        person = clean(persons[founder], "persons")
         person["other_loans"] = [
-            _clean(o, "other_loans", ("person_id",)) for o in rows["other_loans"] if o["person_id"] == founder
+            clean(o, "other_loans", ("person_id",)) for o in rows["other_loans"] if o["person_id"] == founder
         ]
-        business = _clean(b, "businesses", ("founder_id", "carrier_id"))
+        business = clean(b, "businesses", ("founder_id", "carrier_id"))
         business["years"] = years.get(b["id"], {})
         case_hires = []
         for h in bh:
-            hm = _clean(h, "hires", ("business_id", "person_id"))
-            hm["person"] = _clean(persons[h["person_id"]], "persons")
+            hm = clean(h, "hires", ("business_id", "person_id"))
+            hm["person"] = clean(persons[h["person_id"]], "persons")
             hm["contributions"] = contributions.get(h["id"], [])
             case_hires.append(hm)
         case = {"person": person, "business": business, "hires": case_hires, "received": received}
