@@ -1,11 +1,31 @@
-"""Turning rows of synthetic tables back into case documents (shared by the batch-versus-case tests)."""
+"""Turning rows of synthetic tables back into case documents, and blanking facts at random
+(shared by the batch-versus-case and the threads-versus-one-thread tests)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from xiangchuang.engine.facts import FACTS
+
+
+def blank_facts(tables: dict[str, pa.Table], rate: float, seed: int) -> dict[str, pa.Table]:
+    """Facts (not ids, references, years or programs) made unknown at random."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, t in tables.items():
+        for j, f in enumerate(t.schema):
+            fact = FACTS[name].get(f.name)
+            if fact is None or fact.kind in ("id", "ref") or f.name in ("year", "program"):
+                continue
+            mask = pa.array(rng.random(t.num_rows) < rate)
+            t = t.set_column(j, f.name, pc.if_else(mask, pa.nulls(t.num_rows, f.type), t.column(j)))
+        out[name] = t
+    return out
 
 
 def clean(row: dict[str, Any], table: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -165,7 +165,8 @@ def match(
     )
     from xiangchuang.engine.assemble import assemble
     from xiangchuang.engine.dates import to_day
-    from xiangchuang.engine.evaluate import run_program
+    from xiangchuang.engine.evaluate import run_programs
+    from xiangchuang.engine.program import Program
 
     if not tables.exists():
         raise _fail(f"输入表目录 {tables} 不存在")
@@ -197,14 +198,15 @@ def match(
         t1 = time.perf_counter()
         assemble(facts, to_day(day))
         task = progress.add_task("评估政策项目", total=len(PROGRAMS))
-        outcomes = []
-        for prog in PROGRAMS:
-            progress.update(task, description=f"评估 {prog.title}")
-            try:
-                outcomes.append(run_program(prog, facts, to_day(day), params, details=False))
-            except OverflowError as exc:  # an input so large that an amount cannot be exact
-                raise _fail(f"{prog.title}（{prog.id}）：{exc}") from None
+
+        def finished(prog: Program) -> None:
+            progress.update(task, description=f"已评估 {prog.title}")
             progress.advance(task)
+
+        try:
+            outcomes = run_programs(PROGRAMS, facts, to_day(day), params, details=False, done=finished)
+        except OverflowError as exc:  # an input so large that an amount cannot be exact
+            raise _fail(str(exc)) from None
         t2 = time.perf_counter()
     result = match_rows(outcomes, include_undetermined)
     try:

@@ -19,36 +19,19 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
-from tests.synth_cases import clean, contributions_and_years
+from tests.synth_cases import blank_facts, clean, contributions_and_years
 from xiangchuang import synth
 from xiangchuang.batchio import load_directory
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import RECEIVED_SUBJECT
 from xiangchuang.engine.evaluate import run
 from xiangchuang.engine.explain import Explainer
-from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.parameters import load_parameters
 
 PARAMS = load_parameters()
 DATES = (dt.date(2024, 3, 20), dt.date(2025, 7, 1))
-
-
-def _blank(tables: dict[str, pa.Table], rate: float, seed: int) -> dict[str, pa.Table]:
-    """Facts (not ids, references, years or programs) made unknown at random."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for name, t in tables.items():
-        for j, f in enumerate(t.schema):
-            fact = FACTS[name].get(f.name)
-            if fact is None or fact.kind in ("id", "ref") or f.name in ("year", "program"):
-                continue
-            mask = pa.array(rng.random(t.num_rows) < rate)
-            t = t.set_column(j, f.name, pc.if_else(mask, pa.nulls(t.num_rows, f.type), t.column(j)))
-        out[name] = t
-    return out
 
 
 def _cases(tables: dict[str, pa.Table]) -> list[tuple[dict[str, Any], set[str]]]:
@@ -125,7 +108,7 @@ def _batch_documents(directory: Path, on: dt.date) -> dict[tuple[str, str], str]
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, pa.Table], Path, Path]:
-    tables = _blank(synth.generate(300, seed=7), 0.05, seed=7)
+    tables = blank_facts(synth.generate(300, seed=7), 0.05, seed=7)
     d = tmp_path_factory.mktemp("differential")
     synth.write(tables, d / "in")
     rng = np.random.default_rng(7)

@@ -8,6 +8,7 @@ one definition.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -346,6 +347,10 @@ class Table:
         self.n = n
         self.cols: dict[str, Col] = dict(cols or {})
         self.lazy: dict[str, Callable[[], Col] | LazyColumns] = {}
+        # Set by :meth:`share` while several threads read the table (``run_programs``): then a lazy
+        # column is built by one thread while the others wait for it (see :meth:`_build_shared`).
+        self._guard: threading.Lock | None = None
+        self._building: dict[str, threading.Lock] = {}
 
     def __len__(self) -> int:
         return self.n
@@ -356,15 +361,53 @@ class Table:
     def __getitem__(self, key: str) -> Col:
         col = self.cols.get(key)
         if col is None:
-            make = self.lazy.pop(key, None)
-            if make is None:
-                col = self._unknown(key)
-            elif isinstance(make, LazyColumns):
-                col = make.column(key)
-            else:
-                col = make()
+            if self._guard is not None:
+                return self._build_shared(key, self._guard)
+            col = self._build(key, self.lazy.pop(key, None))
             self.cols[key] = col
         return col
+
+    def _build(self, key: str, make: Callable[[], Col] | LazyColumns | None) -> Col:
+        if make is None:
+            return self._unknown(key)
+        if isinstance(make, LazyColumns):
+            return make.column(key)
+        return make()
+
+    def share(self, shared: bool) -> None:
+        """Whether several threads may read this table at once. A lazy column is then built by the
+        first thread that asks for it while the others wait (without this, a second thread would
+        find the column neither built nor lazy any more and read it as unknown)."""
+        self._guard = threading.Lock() if shared else None
+
+    def _build_shared(self, key: str, guard: threading.Lock) -> Col:
+        while True:
+            with guard:
+                col = self.cols.get(key)
+                if col is not None:
+                    return col
+                busy = self._building.get(key)
+                if busy is None:
+                    make = self.lazy.pop(key, None)
+                    mine = self._building[key] = threading.Lock()
+                    mine.acquire()
+            if busy is not None:
+                with busy:  # another thread is building it: wait, then read it (or build it anew
+                    continue  # if that thread failed and put its maker back)
+            try:
+                col = self._build(key, make)
+            except BaseException:
+                with guard:
+                    if make is not None:
+                        self.lazy[key] = make
+                    del self._building[key]
+                mine.release()
+                raise
+            with guard:
+                self.cols[key] = col
+                del self._building[key]
+            mine.release()
+            return col
 
     def __setitem__(self, key: str, col: Col) -> None:
         if len(col.values) != self.n:

@@ -24,7 +24,7 @@ from xiangchuang.batchio import match_rows, summarize
 from xiangchuang.engine import ENGINE_VERSION
 from xiangchuang.engine.assemble import Facts, assemble
 from xiangchuang.engine.dates import to_day
-from xiangchuang.engine.evaluate import Outcome, run_program
+from xiangchuang.engine.evaluate import Outcome, run_programs
 from xiangchuang.engine.explain import Explainer
 from xiangchuang.engine.parameters import ParameterSet
 from xiangchuang.engine.program import Program
@@ -57,9 +57,9 @@ def evaluate(
     """The engine over registry facts: assemble, then every program with rows."""
     day = to_day(on)
     assemble(facts, day)
-    return [
-        run_program(p, facts, day, params, details=details) for p in programs if facts.tables[p.subject].n
-    ]
+    return run_programs(
+        [p for p in programs if facts.tables[p.subject].n], facts, day, params, details=details
+    )
 
 
 @dataclass
