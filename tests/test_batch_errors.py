@@ -258,3 +258,83 @@ def test_a_parquet_column_of_arrows_null_type_is_all_unknown(tmp_path: Path, tab
     )
     assert code == 0, output
     assert out.read_bytes() == typed.read_bytes()
+
+
+def _line(good: Path, table: str, row: int) -> str:
+    return (good / f"{table}.csv").read_text(encoding="utf-8").split("\n")[row]
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column", "value", "fragments"),
+    [
+        # An unknown group among known ones: the row (it named only the file and column).
+        ("persons", 4000, 4, '"veteran|martian"', ["persons.csv 第4000行数据", "groups", "martian"]),
+        # A carrier schedule that does not read: the row of the schedule.
+        ("carriers", 3, 8, '"1:999/0/0"', ["carriers.csv 第3行数据", "schedule", "999"]),
+        # An empty id: its row.
+        ("businesses", 1500, 0, "", ["businesses.csv 第1500行数据", "列 id", "编号为空"]),
+    ],
+)
+def test_a_bad_value_found_per_column_is_named_by_its_row(
+    good: Path, tmp_path: Path, table: str, row: int, column: int, value: str, fragments: list[str]
+) -> None:
+    old, new = _bad_cell(_line(good, table, row), column, value)
+    _edit(good, tmp_path / "in", table, row + 1, old, new)
+    code, output, out = _match(tmp_path, tmp_path / "in")
+    assert code == 2, output
+    text = output.replace("\n", "")
+    for fragment in fragments:
+        assert fragment in text, (fragment, output)
+    assert not out.exists()
+
+
+def test_an_id_given_twice_is_named_by_both_rows(good: Path, tmp_path: Path) -> None:
+    """「编号须唯一且不能为空」 named the file and column only: in 6,000 persons, which id, which rows?"""
+    first = _line(good, "persons", 10).split(",")[0]
+    old = _line(good, "persons", 5000).split(",")[0]
+    _edit(good, tmp_path / "in", "persons", 5001, old, first)
+    code, output, out = _match(tmp_path, tmp_path / "in")
+    assert code == 2, output
+    text = output.replace("\n", "")
+    assert (
+        f"persons.csv 第5000行数据 列 id（人员编号）：编号 {first.strip(chr(34))!r} 重复（第10行数据已有）"
+        in text
+    ), output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("change", ["fewer", "more"])
+def test_a_csv_row_with_another_number_of_cells_is_named_by_row_and_line(
+    good: Path, tmp_path: Path, change: str
+) -> None:
+    """pyarrow's "Expected 17 columns, got 16" quoted the row's text but named no row."""
+    line = _line(good, "persons", 3000)
+    new = line.rsplit(",", 1)[0] if change == "fewer" else line + ",x"
+    _edit(good, tmp_path / "in", "persons", 3001, line, new)
+    code, output, out = _match(tmp_path, tmp_path / "in")
+    assert code == 2, output
+    text = output.replace("\n", "")
+    cells = 16 if change == "fewer" else 18
+    assert f"persons.csv 第3000行数据（文件第3001行）：有 {cells} 列，表头有 17 列" in text, output
+    assert "Expected" not in text
+    assert not out.exists()
+
+
+def test_a_parquet_date_written_as_text_that_is_not_a_date_is_named_by_row(tmp_path: Path) -> None:
+    """A date column of text (as a registry export may write it) with a day that does not exist was
+    refused for the whole column (「日期须为 YYYY-MM-DD」), with no row or value."""
+    dates = synth.generate(300, seed=3)["businesses"].column("registration_date").to_pylist()
+    texts = [None if d is None else d.isoformat() for d in dates]
+    code, output, out = _match(
+        tmp_path, _parquet_dir(tmp_path, "businesses", "registration_date", pa.array(texts))
+    )
+    assert code == 0 and out.exists(), output  # (text dates that read: as the date column)
+    row = next(i for i, t in enumerate(texts) if t is not None and i > 40)
+    texts[row] = "2021-02-30"
+    d = _parquet_dir(tmp_path / "b", "businesses", "registration_date", pa.array(texts))
+    code, output, out2 = _match(tmp_path, d, "out2.csv")
+    assert code == 2, output
+    text = output.replace("\n", "")
+    assert f"businesses.parquet 第{row + 1}行数据 列 registration_date" in text, output
+    assert "'2021-02-30'" in text and "YYYY-MM-DD" in text, output
+    assert not out2.exists()

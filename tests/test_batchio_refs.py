@@ -134,11 +134,16 @@ def test_duplicate_or_empty_ids_are_refused_naming_the_file_and_column(tmp_path:
     _write(
         tmp_path, "trainings", {"id": ids["trainings"], "person_id": ["P2"] * len(ids["trainings"])}, "csv"
     )
-    with pytest.raises(BatchInputError, match=rf"{table}\.csv 列 id.*编号须唯一且不能为空"):
+    # (the repeated id by the data rows of both, the first written in row 1)
+    row, first = len(ids[table]), ids[table][0]
+    with pytest.raises(
+        BatchInputError,
+        match=rf"{table}\.csv 第{row}行数据 列 id.*编号 '{first}' 重复（第1行数据已有）.*编号须唯一",
+    ):
         load_directory(tmp_path)
     # (An empty id in a one-column CSV would be a blank line, which is skipped: Parquet keeps it.)
-    _write(tmp_path, table, {"id": [None, *ids[table][1:-1]]}, "parquet")
-    with pytest.raises(BatchInputError, match=rf"{table}\.parquet 列 id.*编号须唯一且不能为空"):
+    _write(tmp_path, table, {"id": [*ids[table][1:-1], None]}, "parquet")
+    with pytest.raises(BatchInputError, match=rf"{table}\.parquet 第{row - 1}行数据 列 id.*编号为空"):
         load_directory(tmp_path)
 
 

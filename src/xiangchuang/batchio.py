@@ -144,7 +144,7 @@ def _csv_error(path: Path, table: str, exc: pa.ArrowInvalid) -> BatchInputError:
             ),
         )
     except pa.ArrowInvalid as exc2:
-        return BatchInputError(f"{path.name}：不是有效的 CSV 文件（{exc2}）")
+        return _ragged_row(path) or BatchInputError(f"{path.name}：不是有效的 CSV 文件（{exc2}）")
     for name in text.column_names:
         fact = FACTS[table].get(name)
         if fact is None or fact.kind not in _CSV_TYPES:
@@ -158,6 +158,25 @@ def _csv_error(path: Path, table: str, exc: pa.ArrowInvalid) -> BatchInputError:
                     f"{path.name} 第{row}行数据（文件第{row + 1}行）列 {name}（{fact.label}）：{value!r} {rule}"
                 )
     return BatchInputError(f"{path.name}：无法读取（{exc}）")
+
+
+def _ragged_row(path: Path) -> BatchInputError | None:
+    """The first data row with more or fewer cells than the header, by its row and line (pyarrow's
+    "Expected 17 columns, got 16" quotes the row but names neither); None if every row has as many."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None) or []
+        row = 0
+        for cells in reader:
+            if not cells:  # (a blank line is skipped, as pyarrow skips it: no data row)
+                continue
+            row += 1
+            if len(cells) != len(header):
+                return BatchInputError(
+                    f"{path.name} 第{row}行数据（文件第{reader.line_num}行）：有 {len(cells)} 列，"
+                    f"表头有 {len(header)} 列，每行的列数须与表头相同"
+                )
+    return None
 
 
 _INTEGER_KINDS: Final = ("int", "fen", "code", "division")
@@ -299,12 +318,16 @@ def _months(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
 def _dates(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
     arr = arr.combine_chunks()
     if not pa.types.is_date32(arr.type):
+        text = pa.types.is_string(arr.type)
         try:
-            arr = pc.cast(
-                pc.cast(arr, pa.timestamp("s")) if pa.types.is_string(arr.type) else arr, pa.date32()
-            )
+            arr = pc.cast(pc.cast(arr, pa.timestamp("s")) if text else arr, pa.date32())
         except pa.ArrowException as exc:
-            raise BatchInputError(f"{where}：日期须为 YYYY-MM-DD") from exc
+            if not text:
+                raise BatchInputError(
+                    f"{where}：列的类型为 {arr.type}，须为日期类型（或 YYYY-MM-DD 文本）"
+                ) from exc
+            row, value = _first_row(arr, lambda x: not _date_text_ok(x))
+            raise BatchInputError(f"{_at(where, row)}：{value!r} 须为有效日期 YYYY-MM-DD") from exc
     v, known = _np(pc.cast(arr, pa.int32()), np.int32, 0)
     out = known & ((v < DAY_MIN) | (v > DAY_MAX))
     if np.any(out):
@@ -313,6 +336,15 @@ def _dates(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
             f"{_at(where, row + 1)}：{from_day(int(v[row])).isoformat()} 超出范围，日期须在1900-01-01至2099-12-31之间"
         )
     return v, known
+
+
+def _date_text_ok(text: str) -> bool:
+    """Whether one text of a date column converts as the column does (the error path only)."""
+    try:
+        pc.cast(pa.array([text]), pa.timestamp("s"))
+    except pa.ArrowException:
+        return False
+    return True
 
 
 def _enum(arr: pa.ChunkedArray, fact: Fact, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -345,8 +377,10 @@ def _groups(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
     parents = parents[np.asarray(nonempty.to_numpy(zero_copy_only=False), dtype=bool)]
     idx = pc.index_in(flat_s, value_set=pa.array(names))
     if pc.any(pc.is_null(idx)).as_py():
-        first = pc.filter(flat_s, pc.is_null(idx))[0].as_py()
-        raise BatchInputError(f"{where}：未知的人员类别 {first!r}（可选：{'、'.join(names)}）")
+        k = int(np.flatnonzero(np.asarray(pc.is_null(idx).to_numpy(zero_copy_only=False)))[0])
+        raise BatchInputError(
+            f"{_at(where, int(parents[k]) + 1)}：未知的人员类别 {flat_s[k].as_py()!r}（可选：{'、'.join(names)}）"
+        )
     bits = np.asarray([1 << GROUPS[g][0] for g in names], dtype=np.int64)[np.asarray(idx.to_numpy())]
     mask = np.zeros(n, dtype=np.int64)
     np.bitwise_or.at(mask, parents, bits)
@@ -355,12 +389,13 @@ def _groups(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _check_texts(arr: pa.Array, check: Callable[[str], object], where: str) -> None:
     """Every distinct text of a formatted column reads (e.g. carriers' schedules), else a Chinese error."""
-    for text in pc.unique(arr).to_pylist():
+    for text in pc.unique(arr).to_pylist():  # (in order of first appearance)
         if text:
             try:
                 check(text)
             except ValueError as exc:
-                raise BatchInputError(f"{where}：{exc}") from None
+                row = pc.index(arr, text).as_py() + 1  # (its first row)
+                raise BatchInputError(f"{_at(where, row)}：{exc}") from None
 
 
 def _ids(arr: pa.ChunkedArray) -> pa.Array:
@@ -405,7 +440,8 @@ class _RefLookups:
     def add_ids(self, table: str, arr: pa.Array, where: str) -> None:
         """A table's id column (checked for uniqueness when resolved; nulls are refused now)."""
         if arr.null_count:
-            raise BatchInputError(f"{where}：编号须唯一且不能为空")
+            row = int(np.flatnonzero(~_valid(arr))[0]) + 1
+            raise BatchInputError(f"{_at(where, row)}：编号为空（编号须唯一且不能为空）")
         self._ids[table] = (arr, where)
 
     def add(self, target: str, col: pa.ChunkedArray | pa.Array, done: _RefDone) -> None:
@@ -422,7 +458,7 @@ class _RefLookups:
             items = self._pending.pop(target, [])
             if not items:
                 if pc.count_distinct(ids).as_py() != len(ids):
-                    raise BatchInputError(f"{where}：编号须唯一且不能为空")
+                    raise _repeated_id(ids, where)
                 continue
             self._resolve(ids, where, items)
         for items in self._pending.values():  # references to a table that was not supplied
@@ -448,7 +484,7 @@ class _RefLookups:
         codes = np.asarray(pc.fill_null(codes_arr, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
         if not np.array_equal(codes[:n], np.arange(n, dtype=np.int64)):
             if pc.count_distinct(ids).as_py() != n:
-                raise BatchInputError(f"{where}：编号须唯一且不能为空")
+                raise _repeated_id(ids, where)
             # (Unique ids whose codes are not in row order: not Arrow's behaviour today; look up.)
             for a, done in items:
                 values, found = _refs(a, ids)
@@ -463,6 +499,18 @@ class _RefLookups:
             if run is not None:
                 values, found = np.repeat(values, run[1]), np.repeat(found, run[1])
             done(values, found, _valid(a))
+
+
+def _repeated_id(ids: pa.Array, where: str) -> BatchInputError:
+    """The first id given twice, by the rows of both (the error path only)."""
+    seen: dict[str, int] = {}
+    for row, value in enumerate(ids.to_pylist(), start=1):
+        if value in seen:
+            return BatchInputError(
+                f"{_at(where, row)}：编号 {value!r} 重复（第{seen[value]}行数据已有），编号须唯一且不能为空"
+            )
+        seen[value] = row
+    return BatchInputError(f"{where}：编号须唯一且不能为空")  # pragma: no cover (not reached)
 
 
 def _valid(a: pa.Array) -> np.ndarray:
