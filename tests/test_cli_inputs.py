@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from xiangchuang.cli import app
@@ -174,3 +175,39 @@ def test_a_key_written_twice_in_a_case_file_is_refused_naming_it(tmp_path: Path)
     res = runner.invoke(app, ["check", str(j), "--on", "2024-03-01"])
     assert res.exit_code != 0
     assert "键 id 重复" in res.output.replace("\n", "")
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "src/xiangchuang/policy/examples/returning_founder.yaml"
+
+
+@pytest.mark.parametrize("on", ["1899-12-31", "2100-01-01", "0001-01-01", "9999-12-31"])
+def test_an_evaluation_date_outside_the_supported_range_is_refused_naming_the_option(
+    tmp_path: Path, on: str
+) -> None:
+    """--on took any date (check evaluated year 9999, params showed the values of year 1); the case
+    facts were already limited to 1900-01-01 … 2099-12-31: check, match and params now refuse
+    --on outside it, as check does the case's own ``on``."""
+    (tmp_path / "tables").mkdir()
+    target = tmp_path / "out.csv"
+    for args in (
+        ["check", str(EXAMPLE), "--json"],
+        ["params", "loan_individual.ceiling", "--json"],
+        ["match", str(tmp_path / "tables"), "-o", str(target)],
+    ):
+        res = runner.invoke(app, [*args, "--on", on])
+        assert res.exit_code == 2, (args, res.output)
+        text = res.output.replace("\n", "")
+        assert f"--on：日期 {on} 超出范围，须在1900-01-01至2099-12-31之间" in text, (args, res.output)
+        assert "{" not in res.stdout, res.stdout
+    assert not target.exists()
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps({"on": on, "business": {"id": "B1"}}), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f), "--json"])
+    assert res.exit_code == 2, res.output
+    assert "字段 on：评估日期" in res.output and "1900-01-01至2099-12-31" in res.output.replace("\n", "")
+
+
+def test_the_first_and_last_supported_days_are_accepted() -> None:
+    for on in ("1900-01-01", "2099-12-31"):
+        res = runner.invoke(app, ["params", "loan_individual.ceiling", "--on", on, "--json"])
+        assert res.exit_code == 0, res.output

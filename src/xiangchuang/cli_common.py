@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as _RichTable
 
-from xiangchuang.engine.dates import parse_date
+from xiangchuang.engine.dates import check_supported, parse_date
 from xiangchuang.engine.parameters import ParameterError, ParameterSet, load_parameters
 
 # Chinese line breaking for everything the CLI prints (reports and table cells). rich breaks lines
@@ -66,13 +66,15 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def to_date(text: str | None, default: dt.date | None = None) -> dt.date:
+def to_date(text: str | None, default: dt.date | None = None, option: str = "--on") -> dt.date:
+    """The date an option gives (YYYY-MM-DD, 1900-01-01 to 2099-12-31), else ``default`` or today;
+    a Chinese error naming the option and the rule."""
     if text is None:
         return default or dt.date.today()
     try:
-        return parse_date(text)
+        return check_supported(parse_date(text))
     except ValueError as exc:
-        raise fail(str(exc)) from None
+        raise fail(f"{option}：{exc}") from None
 
 
 def parameter_set(overlays: list[Path] | None) -> ParameterSet:

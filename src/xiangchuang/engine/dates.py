@@ -17,6 +17,12 @@ import numpy.typing as npt
 EPOCH: Final = dt.date(1970, 1, 1)
 DayArray = npt.NDArray[np.int32]
 
+# The dates a case, a batch file or a command-line option may give (``facts.DAY_MIN``/``DAY_MAX``
+# as day numbers): beyond them a date is an input error, named in Chinese.
+FIRST_DATE: Final = dt.date(1900, 1, 1)
+LAST_DATE: Final = dt.date(2099, 12, 31)
+DATE_RANGE_ZH: Final = "1900-01-01至2099-12-31"
+
 
 def to_day(d: dt.date) -> int:
     """Day number of a date."""
@@ -43,6 +49,13 @@ def parse_date(text: str | dt.date) -> dt.date:
         return dt.date.fromisoformat(s)
     except ValueError:
         raise ValueError(f"日期 {s} 不存在（该月没有这一天）") from None
+
+
+def check_supported(d: dt.date) -> dt.date:
+    """``d`` when it lies in the supported range (FIRST_DATE … LAST_DATE), else ValueError in Chinese."""
+    if not FIRST_DATE <= d <= LAST_DATE:
+        raise ValueError(f"日期 {d.isoformat()} 超出范围，须在{DATE_RANGE_ZH}之间")
+    return d
 
 
 def add_months_scalar(d: dt.date, months: int) -> dt.date:

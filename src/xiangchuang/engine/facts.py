@@ -17,6 +17,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
+from xiangchuang.engine.dates import FIRST_DATE, LAST_DATE, to_day
 from xiangchuang.engine.districts import district_codes
 from xiangchuang.engine.schedule import parse_schedule
 from xiangchuang.engine.vec import pick
@@ -300,8 +301,8 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
 # The range of values a case or a batch file may give (beyond them a value is an input error, named
 # in Chinese, never an overflow deep inside a rule or an explanation): dates 1900-01-01 to
 # 2099-12-31 (days since 1970-01-01), and counts and amounts in fen below 10^15 (10 万亿元).
-DAY_MIN: Final = -25567
-DAY_MAX: Final = 47481
+DAY_MIN: Final = to_day(FIRST_DATE)  # -25567
+DAY_MAX: Final = to_day(LAST_DATE)  # 47481
 INT_LIMIT: Final = 10**15
 
 FACTS: Final[dict[str, dict[str, Fact]]] = {t: {f.name: f for f in fs} for t, fs in TABLES.items()}
