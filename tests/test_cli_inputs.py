@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
 from xiangchuang.cli import app
+from xiangchuang.engine.schema import case_schema
 
 runner = CliRunner()
 
@@ -178,6 +181,41 @@ def test_a_key_written_twice_in_a_case_file_is_refused_naming_it(tmp_path: Path)
 
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "src/xiangchuang/policy/examples/returning_founder.yaml"
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"name": 5}, "name"),
+        ({"name": ["返乡", "创业"]}, "name"),
+        ({"name": {"zh": "返乡创业"}}, "name"),
+        ({"note": 3.5}, "note"),
+        ({"note": True}, "note"),
+        ({"name": "返乡创业", "note": "备注"}, None),
+        ({"name": None, "note": None, "on": None}, None),  # (null, like a missing key)
+        ({"business": {"id": "B1", "years": {"23": {}}}}, "business.years.23"),
+        ({"business": {"id": "B1", "years": {"+2023": {}}}}, "business.years.+2023"),
+        ({"business": {"id": "B1", "years": {"2023": {}}}}, None),
+    ],
+)
+def test_the_case_schema_and_the_loader_agree(tmp_path: Path, doc: dict[str, Any], field: str | None) -> None:
+    """`schema case` says what `check` accepts: a name or a note that is not text (a number, a list,
+    an object) and a year key that is not four digits were read silently, though the schema refused
+    them; now both refuse them, and the error names the field."""
+    validator = jsonschema.Draft202012Validator(case_schema(), format_checker=jsonschema.FormatChecker())
+    valid = not list(validator.iter_errors(doc))
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps(doc), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01", "--json"])
+    assert valid == (field is None), [e.message for e in validator.iter_errors(doc)]
+    if field is None:
+        assert res.exit_code == 0, res.output
+        return
+    assert res.exit_code == 2, res.output
+    text = res.output.replace("\n", "")
+    assert f"字段 {field}：" in text and "错误" in text, res.output
+    assert "须为文本" in text or "四位整数" in text, res.output
+    assert not res.stdout.strip().startswith("{")  # (no partial document)
 
 
 @pytest.mark.parametrize("on", ["1899-12-31", "2100-01-01", "0001-01-01", "9999-12-31"])

@@ -193,7 +193,15 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
         raise CaseError(path, message) from exc
 
 
-_TYPE_ZH: Final[dict[type, str]] = {bool: "真假值", float: "小数", list: "列表", dict: "对象"}
+_TYPE_ZH: Final[dict[type, str]] = {
+    bool: "真假值",
+    int: "数字",
+    float: "小数",
+    list: "列表",
+    dict: "对象",
+    dt.date: "日期",
+    dt.datetime: "日期时间",
+}
 
 _SLOW: Final = object()  # a fast parser's "not the common form: ask _parse_value"
 _EPOCH_ORDINAL: Final = EPOCH.toordinal()
@@ -512,6 +520,8 @@ _TOP: Final = frozenset(
         "note",
     }
 )
+# The case's own free-text fields (the schema: text or null), by their Chinese names.
+_FREE_TEXT: Final = {"name": "案例名称", "note": "备注"}
 _PERSON_EXTRA: Final = frozenset({"other_loans"})
 _BUSINESS_EXTRA: Final = frozenset({"years"})
 _HIRE_EXTRA: Final = frozenset({"person", "contributions"})
@@ -523,6 +533,10 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
     for key in case:
         if key not in _TOP:
             raise CaseError(key, "不是可识别的案例字段（见 xiangchuang schema case）")
+    for key, label in _FREE_TEXT.items():
+        value = case.get(key)
+        if value is not None and not isinstance(value, str):  # (null, like a missing key: none)
+            raise CaseError(key, f"{label}须为文本，不能是{_TYPE_ZH.get(type(value), '此类取值')}")
     rows: dict[str, list[tuple[str, dict[str, Any]]]] = {t: [] for t in FACTS}
     ids: dict[str, dict[str, int]] = {t: {} for t in FACTS}
 
@@ -575,10 +589,10 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
             rpath = f"business.years.{year}"
             ym = dict(_as_map(y, rpath))
             _check_keys(rpath, ym, "business_years")
-            try:
-                ym["year"] = int(year)
-            except ValueError:
-                raise CaseError(rpath, "年度须为四位整数") from None
+            # (as the schema's ^\d{4}$: "23", "+2023", " 2023" or a boolean key are not a year)
+            if isinstance(year, bool) or not re.fullmatch(r"[0-9]{4}", str(year)):
+                raise CaseError(rpath, "年度须为四位整数")
+            ym["year"] = int(year)
             ym["business_id"] = business_id
             years.append((rpath, ym))
         # The founder's licence is the business's registration, unless the person says otherwise.

@@ -74,8 +74,12 @@ def case_schema() -> dict[str, Any]:
         "description": "一个申请人的已知事实。缺省的键表示“未知”，空列表表示“确知没有”。金额单位为分（整数）。",
         "type": "object",
         "properties": {
-            "name": {"type": "string"},
-            "on": {"type": "string", "format": "date", "description": "评估日期（申请日期）"},
+            "name": {"type": ["string", "null"], "description": "案例名称（文本）"},
+            "on": {
+                "type": ["string", "null"],
+                "format": "date",
+                "description": "评估日期（申请日期），1900-01-01至2099-12-31",
+            },
             "person": person,
             "business": business,
             "hires": {"type": "array", "items": hire},
@@ -87,7 +91,7 @@ def case_schema() -> dict[str, Any]:
             "carriers": {"type": "array", "items": _object("carriers")},
             "onjob_trainings": {"type": "array", "items": _object("onjob_trainings")},
             "received": {"type": "array", "items": _object("received")},
-            "note": {"type": "string"},
+            "note": {"type": ["string", "null"], "description": "备注（文本）"},
         },
         "additionalProperties": False,
     }
