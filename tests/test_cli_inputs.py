@@ -249,3 +249,48 @@ def test_the_first_and_last_supported_days_are_accepted() -> None:
     for on in ("1900-01-01", "2099-12-31"):
         res = runner.invoke(app, ["params", "loan_individual.ceiling", "--on", on, "--json"])
         assert res.exit_code == 0, res.output
+
+
+_ENGLISH = ("Usage:", "Error", "Try '", "No such", "Missing", "Invalid value", "Got unexpected", "requires")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["check", "--foo", str(EXAMPLE)], ["用法错误：未知选项 --foo", "用法：", "check --help"]),
+        (["--foo"], ["用法错误：未知选项 --foo"]),
+        (["check"], ["用法错误：缺少参数 case_file：案例文件"]),
+        (["check", "a.yaml", "b.yaml"], ["用法错误：多余的参数 b.yaml"]),
+        (["params", "--district", "abc"], ["用法错误：选项 --district：取值 'abc' 须为整数"]),
+        (["synth", "--businesses", "0"], ["用法错误：选项 --businesses：取值 '0' 须不小于 1"]),
+        (["params", "--on"], ["用法错误：选项 --on 后须跟一个取值"]),
+        (["check", "--json=yes", str(EXAMPLE)], ["用法错误：选项 --json 不接受取值"]),
+        (["nosuch"], ["用法错误：未知命令 nosuch"]),
+        (["chek"], ["用法错误：未知命令 chek（是否想用 check"]),
+        (["loans", "nosuch"], ["用法错误：未知命令 nosuch", "loans --help"]),
+        (["params", "--on", "notadate"], ["--on：日期 'notadate' 须写为 YYYY-MM-DD"]),
+        (["check", "/nonexistent/case.yaml"], ["无法读取案例文件", "文件不存在"]),
+        (
+            ["params", "loan.lpr_1y_bp", "--params-overlay", "/nonexistent/overlay.yaml"],
+            ["--params-overlay /nonexistent/overlay.yaml：无法读取（文件不存在）"],
+        ),
+    ],
+)
+def test_usage_errors_are_chinese_with_exit_code_2(args: list[str], fragments: list[str]) -> None:
+    """Click's usage errors (unknown option or command, missing argument, a value of the wrong type,
+    a missing file) were printed in English in an "Error" panel; now in Chinese, exit code 2."""
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    text = res.output.replace("\n", "")
+    for fragment in fragments:
+        assert fragment in text, (fragment, res.output)
+    for english in _ENGLISH:
+        assert english not in text, (english, res.output)
+
+
+def test_help_and_a_group_without_a_command_still_print_the_help() -> None:
+    res = runner.invoke(app, ["check", "--help"])
+    assert res.exit_code == 0 and "政策体检" in res.output
+    res = runner.invoke(app, ["loans"])
+    assert "创业担保贷款" in res.output and "用法错误" not in res.output, res.output

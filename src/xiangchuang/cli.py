@@ -17,7 +17,17 @@ import typer
 import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from xiangchuang.cli_common import OnOpt, OverlayOpt, console, err, fail, parameter_set, to_date
+from xiangchuang.cli_common import (
+    ChineseUsageGroup,
+    OnOpt,
+    OverlayOpt,
+    console,
+    err,
+    fail,
+    os_reason,
+    parameter_set,
+    to_date,
+)
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import CaseError, json_without_repeats, load_yaml
@@ -27,6 +37,7 @@ from xiangchuang.engine.parameters import STATUS_LABELS, Version
 from xiangchuang.engine.programs import BY_ID, PROGRAMS
 
 app = typer.Typer(
+    cls=ChineseUsageGroup,
     add_completion=False,
     no_args_is_help=True,
     help="乡创通：返乡入乡创业政策规则引擎与一网通办（渝人社发〔2020〕74号）",
@@ -42,8 +53,8 @@ def _load_case(path: Path) -> dict[str, Any]:
     try:
         # (a byte-order mark, as Windows editors write it, is skipped)
         text = path.read_text(encoding="utf-8-sig")
-    except OSError:
-        raise _fail(f"无法读取案例文件 {path}") from None
+    except OSError as exc:
+        raise _fail(f"无法读取案例文件 {path}（{os_reason(exc)}）") from None
     except UnicodeDecodeError:
         raise _fail(
             f"案例文件 {path.name}：不是 UTF-8 编码，请以 UTF-8 保存（如由 GBK 另存为 UTF-8）"

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import rich._wrap
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as _RichTable
+from typer.core import TyperGroup
+
+try:  # Typer ≥ 0.2x vendors Click
+    from typer._click import exceptions as _click_exc
+except ImportError:  # pragma: no cover
+    from click import exceptions as _click_exc  # type: ignore[no-redef]
 
 from xiangchuang.engine.dates import check_supported, parse_date
 from xiangchuang.engine.parameters import ParameterError, ParameterSet, load_parameters
@@ -43,6 +51,8 @@ if callable(getattr(rich._wrap, "words", None)):
 
 console = Console()
 err = Console(stderr=True)
+# (Click raises it for a group called with no command, to print the group's help: left to Typer)
+_NO_ARGS_IS_HELP: Final = getattr(_click_exc, "NoArgsIsHelpError", ())
 
 
 class Table(_RichTable):
@@ -66,6 +76,140 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+# ---- usage errors in Chinese --------------------------------------------------------------------
+# Click (vendored by Typer) reports a usage error (an unknown option, a missing argument, a value
+# of the wrong type) in English, in a panel titled "Error". The app's group (``ChineseUsageGroup``)
+# catches every usage error raised while parsing the command line, or by a command, and reports it
+# as every other error: 「错误：用法错误：…」 naming the option or argument and the rule, the usage
+# line and where the help is, exit code 2 (as Click). ``--help`` and a group called with no command
+# (which prints its help) are left to Typer.
+
+_VALUE_RULES: Final[dict[str, str]] = {
+    "int_parsing": "须为整数",
+    "int_from_float": "须为整数",
+    "int_type": "须为整数",
+    "float_parsing": "须为数字",
+    "float_type": "须为数字",
+    "bool_parsing": "须为 true 或 false",
+    "greater_than_equal": "须不小于 {ge}",
+    "greater_than": "须大于 {gt}",
+    "less_than_equal": "须不大于 {le}",
+    "less_than": "须小于 {lt}",
+}
+_PATH_RULES: Final = (
+    (" does not exist.", "不存在"),
+    (" is a file.", "是文件，须为目录"),
+    (" is a directory.", "是目录，须为文件"),
+    (" is not readable.", "不可读取"),
+    (" is not writable.", "不可写入"),
+)
+_NO_SUCH_COMMAND: Final = re.compile(r"No such command '(.*?)'\.")
+_EXTRA_ARGUMENTS: Final = re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", re.S)
+_REQUIRES: Final = re.compile(r"requires (?:an argument|(\d+) arguments)")
+
+
+def _param_name(param: Any) -> str:
+    """How the help names a parameter: its option (``--district``) or its argument (``case_file``)."""
+    opts = [o for o in getattr(param, "opts", None) or () if o.startswith("-")]
+    if opts:
+        return f"选项 {' / '.join(opts)}"
+    return f"参数 {getattr(param, 'name', None) or '?'}"
+
+
+def _bad_value(exc: Any) -> str:
+    """The rule a bad parameter value broke, in Chinese (Typer checks values with Pydantic)."""
+    cause = exc.__cause__
+    errors = cause.errors() if hasattr(cause, "errors") else []
+    if errors:
+        first = errors[0]
+        rule = _VALUE_RULES.get(first.get("type", ""))
+        shown = repr(first.get("input"))
+        if rule is not None:
+            return f"取值 {shown} {rule.format(**(first.get('ctx') or {}))}"
+        return f"取值 {shown} 无效（{first.get('msg')}）"
+    message = str(exc.message)
+    for ending, rule in _PATH_RULES:
+        if message.endswith(ending):
+            return f"{message.removesuffix(ending).split(' ', 1)[-1]} {rule}"
+    return message if not message.isascii() else f"取值无效（{message}）"
+
+
+def usage_error_zh(exc: Any) -> str:
+    """A Click usage error's message in Chinese, naming the option, argument or command."""
+    message = str(getattr(exc, "message", exc))
+    if isinstance(exc, _click_exc.NoSuchOption):
+        text = f"未知选项 {exc.option_name}"
+        if exc.possibilities:
+            text += f"（是否想用 {'、'.join(sorted(exc.possibilities))}？）"
+        return text
+    if isinstance(exc, _click_exc.MissingParameter):
+        param = exc.param
+        if param is None:
+            return "缺少参数"
+        kind = "缺少" + _param_name(param)
+        help_text = getattr(param, "help", None)
+        return f"{kind}：{help_text}" if help_text else kind
+    if isinstance(exc, _click_exc.BadParameter):
+        where = _param_name(exc.param) if exc.param is not None else "参数"
+        return f"{where}：{_bad_value(exc)}"
+    if isinstance(exc, _click_exc.BadOptionUsage):
+        needs = _REQUIRES.search(message)
+        if needs:
+            return f"选项 {exc.option_name} 后须跟{needs.group(1) or '一'}个取值"
+        if "does not take a value" in message:
+            return f"选项 {exc.option_name} 不接受取值"
+    found = _NO_SUCH_COMMAND.match(message)  # (Typer may add its own "Did you mean …")
+    if found:
+        name = found.group(1)
+        ctx = exc.ctx
+        commands = (
+            ctx.command.list_commands(ctx)
+            if ctx is not None and hasattr(ctx.command, "list_commands")
+            else []
+        )
+        close = difflib.get_close_matches(name, commands, n=3)
+        return f"未知命令 {name}" + (f"（是否想用 {'、'.join(close)}？）" if close else "")
+    if message == "Missing command.":
+        return "缺少命令"
+    extra = _EXTRA_ARGUMENTS.fullmatch(message)
+    if extra:
+        return f"多余的参数 {extra.group(1)}"
+    return message if not message.isascii() else f"命令行用法不正确（{message}）"
+
+
+def usage_exit(exc: Any) -> typer.Exit:
+    """Print a usage error in Chinese (the message, the usage line, the help) and return the exit."""
+    err.print(f"[bold red]错误：[/]用法错误：{escape(usage_error_zh(exc))}")
+    ctx = exc.ctx
+    if ctx is not None:
+        usage = ctx.get_usage().removeprefix("Usage:").strip()
+        err.print(f"用法：{escape(usage)}", highlight=False)
+        if ctx.help_option_names:
+            err.print(f"运行 {escape(ctx.command_path)} {ctx.help_option_names[0]} 查看帮助", highlight=False)
+    return typer.Exit(exc.exit_code)
+
+
+class ChineseUsageGroup(TyperGroup):
+    """The app's command group: usage errors (parsing the command line, or raised by a command, of
+    this group and of every group under it) in Chinese, as ``usage_exit`` prints them."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except _click_exc.UsageError as exc:
+            if isinstance(exc, _NO_ARGS_IS_HELP):
+                raise
+            raise usage_exit(exc) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _click_exc.UsageError as exc:
+            if isinstance(exc, _NO_ARGS_IS_HELP):
+                raise
+            raise usage_exit(exc) from None
+
+
 def to_date(text: str | None, default: dt.date | None = None, option: str = "--on") -> dt.date:
     """The date an option gives (YYYY-MM-DD, 1900-01-01 to 2099-12-31), else ``default`` or today;
     a Chinese error naming the option and the rule."""
@@ -80,5 +224,18 @@ def to_date(text: str | None, default: dt.date | None = None, option: str = "--o
 def parameter_set(overlays: list[Path] | None) -> ParameterSet:
     try:
         return load_parameters(*[str(p) for p in overlays or []])
-    except (ParameterError, OSError) as exc:
+    except ParameterError as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:  # (Python's message is English: "[Errno 2] No such file or directory")
+        raise fail(f"--params-overlay {exc.filename}：无法读取（{os_reason(exc)}）") from None
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be read or written, in Chinese."""
+    if isinstance(exc, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个目录，须为文件"
+    if isinstance(exc, PermissionError):
+        return "没有权限"
+    return exc.strerror or type(exc).__name__
