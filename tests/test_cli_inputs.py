@@ -294,3 +294,33 @@ def test_help_and_a_group_without_a_command_still_print_the_help() -> None:
     assert res.exit_code == 0 and "政策体检" in res.output
     res = runner.invoke(app, ["loans"])
     assert "创业担保贷款" in res.output and "用法错误" not in res.output, res.output
+
+
+def test_params_shows_a_parameter_by_its_exact_name_a_group_at_a_dot_and_refuses_anything_else() -> None:
+    """`params loan` listed every parameter whose name starts with "loan" (loan_individual.*,
+    loan_small_micro.* …) and a misspelt name showed nothing useful; now an exact name shows that
+    parameter, a group name (with or without the dot) that group, anything else is an error listing
+    the closest names."""
+
+    def names(*args: str) -> list[str]:
+        res = runner.invoke(app, ["params", *args, "--json"])
+        assert res.exit_code == 0, res.output
+        return [d["name"] for d in json.loads(res.stdout)]
+
+    assert names("loan_individual.ceiling") == ["loan_individual.ceiling"]
+    group = names("loan")
+    assert group and all(n.startswith("loan.") for n in group), group
+    assert names("loan.") == group
+    assert all(n.startswith("jobs.matching.") for n in names("jobs.matching"))
+    for wrong, closest in (
+        ("loan_individual.ceilng", "loan_individual.ceiling"),
+        ("loan_indiv", "loan_individual"),
+        ("loan.lpr", "loan.lpr_1y_bp"),
+    ):
+        res = runner.invoke(app, ["params", wrong, "--json"])
+        assert res.exit_code == 2, (wrong, res.output)
+        text = res.output.replace("\n", "")
+        assert f"没有名为「{wrong}」的参数或参数组" in text and closest in text, (wrong, res.output)
+        assert not res.stdout.strip(), res.stdout
+    res = runner.invoke(app, ["params", "zzzz"])
+    assert res.exit_code == 2 and "xiangchuang params" in res.output.replace("\n", ""), res.output

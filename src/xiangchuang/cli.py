@@ -6,6 +6,7 @@ provisions: clause coverage; schema: JSON Schemas; synth: synthetic data; demo: 
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 import time
@@ -254,7 +255,14 @@ def match(
 
 @app.command()
 def params(
-    name: Annotated[str | None, typer.Argument(help="参数名或前缀，如 loan_individual")] = None,
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="参数全名（如 loan_individual.ceiling）只显示该参数；参数组名（点号分隔的前段，"
+            "如 loan_individual 或 loan_individual.）显示组内全部参数；缺省显示全部。"
+            "其他名称（含不在点号处截断的前缀）报错，并列出最接近的参数名"
+        ),
+    ] = None,
     on: OnOpt = None,
     district: Annotated[int | None, typer.Option("--district", help="区县代码，如 500101")] = None,
     params_overlay: OverlayOpt = None,
@@ -263,7 +271,11 @@ def params(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """参数树：每个参数在某日、某区县的取值、生效日期、依据和核实状态，以及全部历史。"""
+    """参数树：每个参数在某日、某区县的取值、生效日期、依据和核实状态，以及全部历史。
+
+    NAME 为参数全名时只显示该参数（并列出其历史版本）；为参数组名（点号处的前段，如 loan_individual
+    或 loan_individual.）时显示该组全部参数；不是参数名也不是参数组名时报错（退出码 2），并列出最接近的名称。
+    """
     pset = _params(params_overlay)
     day = _date(on)
     if district is not None:
@@ -271,9 +283,7 @@ def params(
 
         if not is_district(district):
             raise _fail(f"--district {district}：不是重庆市41个区县之一的代码（如 500101 万州区）")
-    names = [n for n in pset if name is None or n == name or n.startswith(name + ".") or n.startswith(name)]
-    if not names:
-        raise _fail(f"没有名为 {name} 的参数")
+    names = _select_parameters(list(pset), name)
     docs = []
     for n in names:
         p = pset[n]
@@ -346,6 +356,24 @@ def params(
                     "适用" if v is current else "",
                 )
         console.print(hist)
+
+
+def _select_parameters(all_names: list[str], name: str | None) -> list[str]:
+    """The parameters ``params NAME`` shows: all (no NAME); the one named NAME exactly; or the group
+    NAME names at a dot boundary (``loan`` or ``loan.``: loan.*, not loan_individual.*). Anything
+    else is an error naming the closest parameter and group names."""
+    if name is None:
+        return all_names
+    if name in all_names:
+        return [name]
+    group = name.removesuffix(".")
+    members = [n for n in all_names if n.startswith(group + ".")] if group else []
+    if members:
+        return members
+    groups = sorted({n[:i] for n in all_names for i, ch in enumerate(n) if ch == "."})
+    close = difflib.get_close_matches(name, [*all_names, *groups], n=5, cutoff=0.6)
+    hint = f"最接近的名称：{'、'.join(close)}" if close else "不带名称运行 xiangchuang params 可列出全部参数"
+    raise _fail(f"没有名为「{name}」的参数或参数组（{hint}）")
 
 
 def _district_label(code: int) -> str:
