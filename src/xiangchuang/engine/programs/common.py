@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from xiangchuang.engine.dates import month_start, years_of
 from xiangchuang.engine.facts import FACTS, GROUPS, Col
 from xiangchuang.engine.parameters import Parameter
-from xiangchuang.engine.program import CondOut, Ctx, one_row_columns
+from xiangchuang.engine.program import CondOut, Ctx, Later, Projection, one_row_columns
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, tri
 from xiangchuang.engine.vec import pick
 
@@ -113,3 +114,52 @@ def date_or_on(ctx: Ctx, col: Col) -> npt.NDArray[np.int32]:
 
 def ceil_div(a: IntArray, b: IntArray) -> IntArray:
     return -((-a) // b)
+
+
+# The last year whose end (1 January of the next year) a completed-year condition projects: the
+# date tables' range (dates are at most 2099-12-31, README choice 28).
+_LAST_PROJECTED_YEAR = 2198
+
+
+def completed_year(ctx: Ctx, year: Col, registration: Col, key: str) -> CondOut:
+    """A claim year or sales year must be a calendar year that has ended by the evaluation date and
+    in which the business existed (not before its registration year; README choices 1, 46).
+
+    Where the only failure is that the year has not ended yet (known, not before registration), the
+    condition passes by time alone on 1 January of the next year: that day is projected (a sparse
+    ``passes_on``, for 「即将符合」 and the explanation's 「X起满足」). A year before registration
+    never passes. The message values: the year (``key``) and, for a failed row, why and from when
+    (``{key}_note``)."""
+    y = year.values
+    reg_year = years_of(registration.values.astype(np.int32, copy=False))
+    on_year = years_of(ctx.on_col)
+    known = year.known & registration.known
+    not_before = y >= reg_year
+    ended = y < on_year
+    state = tri(not_before & ended, known)
+    waiting = not_before & ~ended & known & (y <= _LAST_PROJECTED_YEAR)
+    if ctx.n == 1:  # one row (the single case): no NumPy selection for one value
+        rows = np.arange(1 if waiting.item() else 0, dtype=np.intp)
+    else:
+        rows = np.flatnonzero(ctx.full(waiting))
+    next_year = ctx.full(y)[rows].astype(np.int32) + np.int32(1)
+    days = month_start((next_year - np.int32(1970)) * np.int32(12))
+    projection = Projection(ctx.n, rows, days.astype(np.int32, copy=False))
+
+    def note() -> npt.NDArray[np.object_]:
+        """Why a failed year fails: not ended yet (and from when it passes), or before registration."""
+        full = ctx.full
+        out = np.full(ctx.n, "", dtype=object)
+        failed = np.flatnonzero(full(state) == FAIL)
+        years, regs = full(y)[failed].tolist(), full(reg_year)[failed].tolist()
+        for i, yy, ry, nb in zip(
+            failed.tolist(), years, regs, full(not_before)[failed].tolist(), strict=True
+        ):
+            out[i] = (
+                f"{yy}年度尚未结束，{yy + 1}-01-01起满足"
+                if nb
+                else f"须为主体登记年度（{ry}年）或以后已结束的年度"
+            )
+        return out
+
+    return CondOut(state, passes_on=projection, info={key: y, f"{key}_note": Later(note)})

@@ -18,11 +18,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.dates import years_of
 from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
-from xiangchuang.engine.programs.common import is_true, none_received
+from xiangchuang.engine.programs.common import completed_year, is_true, none_received
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, tri
 from xiangchuang.engine.vec import pick
 
@@ -41,11 +40,9 @@ def not_received_before(ctx: Ctx) -> CondOut:
 def sales_year_complete(ctx: Ctx) -> CondOut:
     """The sales year is a completed calendar year in which the business existed (registered in it
     or before): sales before its registration are not its own (as the startup subsidy's claim year,
-    README choice 1)."""
-    sy, reg = ctx.t["sales_year"], ctx.t["registration_date"]
-    reg_year = years_of(reg.values.astype(np.int32, copy=False))
-    ok = (sy.values < years_of(ctx.on_col)) & (sy.values >= reg_year)
-    return CondOut(tri(ok, sy.known & reg.known), info={"sales_year": sy.values})
+    README choice 1). A year not yet ended passes on 1 January of the next year (「即将符合」,
+    common.completed_year)."""
+    return completed_year(ctx, ctx.t["sales_year"], ctx.t["registration_date"], "sales_year")
 
 
 def revenue_route(ctx: Ctx) -> CondOut:
@@ -259,6 +256,7 @@ PROGRAM = Program(
             "销售年度{sales_year}年已结束且主体已登记",
             "销售年度{sales_year}年尚未结束或早于主体登记年度，须按主体登记后已结束的完整年度申请",
             facts=("sales_year", "registration_date"),
+            gap_msg="{sales_year_note}",
         ),
         Condition(
             "chosen_route",

@@ -10,10 +10,18 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from xiangchuang.engine.dates import anniversary, years_of
+from xiangchuang.engine.dates import anniversary
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
-from xiangchuang.engine.programs.common import enum_codes_mask, enum_in, enum_is, in_groups, is_false, is_true
+from xiangchuang.engine.programs.common import (
+    completed_year,
+    enum_codes_mask,
+    enum_in,
+    enum_is,
+    in_groups,
+    is_false,
+    is_true,
+)
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, tri
 from xiangchuang.engine.vec import pick
 
@@ -55,13 +63,10 @@ def operating_normally(ctx: Ctx) -> CondOut:
 
 
 def claim_year_valid(ctx: Ctx) -> CondOut:
-    """The claim year is a completed calendar year in which the business existed."""
+    """The claim year is a completed calendar year in which the business existed; a year not yet
+    ended passes on 1 January of the next year (「即将符合」, common.completed_year)."""
     t = ctx.t
-    cy, reg = t["claim_year"], t["registration_date"]
-    reg_year = years_of(reg.values.astype(np.int32, copy=False))
-    on_year = years_of(ctx.on_col)
-    ok = (cy.values >= reg_year) & (cy.values < on_year)
-    return CondOut(tri(ok, cy.known & reg.known), info={"claim_year": cy.values})
+    return completed_year(ctx, t["claim_year"], t["registration_date"], "claim_year")
 
 
 def year_not_claimed(ctx: Ctx) -> CondOut:
@@ -155,6 +160,7 @@ PROGRAM = Program(
             "申领年度{claim_year}年为已结束且主体已登记的年度",
             "申领年度{claim_year}年尚未结束或早于主体登记年度",
             facts=("claim_year", "registration_date"),
+            gap_msg="{claim_year_note}",
         ),
         Condition(
             "year_not_claimed",
