@@ -333,6 +333,8 @@ def run_program(
     if lacking is not None:  # no parameter in force: never 「即将符合」 either
         soon = pick(lacking[0], False, soon)
         eligible_from = pick(lacking[0], NEVER, eligible_from).astype(np.int32)
+    if program.soon_rule is not None and ctx.n > 1 and soon.any():
+        soon, eligible_from = program.soon_rule(ctx, status, soon, eligible_from)
 
     if not details:
         # A registry-wide run keeps what its rows need (status, amounts, 「即将符合」 and the

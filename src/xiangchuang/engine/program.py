@@ -117,6 +117,11 @@ class Condition:
     gap_msg: str | None = None  # distance to passing, for a failed condition
 
 
+SoonRule = Callable[
+    ["Ctx", TriArray, npt.NDArray[np.bool_], DayArray], tuple[npt.NDArray[np.bool_], DayArray]
+]
+
+
 @dataclass(frozen=True)
 class Program:
     id: str
@@ -138,6 +143,10 @@ class Program:
     funded: bool = True
     summary: str = ""
     applies: Callable[[Ctx], npt.NDArray[np.bool_]] | None = None
+    # The program's own rule on which rows stay 「即将符合」, applied after the generic one to a table
+    # of several rows: (ctx, status, soon, eligible_from) → (soon, eligible_from). The job subsidy's
+    # 每人一次 lists one record per person (employment.one_listing_per_person).
+    soon_rule: SoonRule | None = None
 
 
 class Ctx:

@@ -47,6 +47,7 @@ from xiangchuang.engine.assemble import format_month_range
 from xiangchuang.engine.dates import (
     add_months,
     anniversary,
+    from_day,
     month_index,
     month_index_scalar,
     month_label,
@@ -56,6 +57,7 @@ from xiangchuang.engine.facts import filled
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import ParameterError, thaw, yuan_to_fen
 from xiangchuang.engine.program import (
+    NEVER_DAY,
     AmountOut,
     Condition,
     CondOut,
@@ -176,8 +178,77 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
             "min_months": need,
             "need_months": Later(need_months),
             "shortfall": Later(shortfall),
+            "soon_note": Later(lambda: _withheld_note(ctx)),
         },
     )
+
+
+_WITHHELD: Final = "job_subsidy.soon_withheld"
+
+
+def one_listing_per_person(
+    ctx: Ctx, status: TriArray, soon: npt.NDArray[np.bool_], eligible_from: DayArray
+) -> tuple[npt.NDArray[np.bool_], DayArray]:
+    """每人一次 and 「即将符合」 (README proposed choice): of one person's hire records, at most one
+    is listed as eligible or 「即将符合」. A record is not 「即将符合」 while another record of the
+    same person is eligible now (the person's one subsidy can be paid now), nor when another of the
+    person's 「即将符合」 records reaches its date first (then by hire date, then row: the order of
+    ``one_per_person``). The generic rule looks at each record alone; here only the 「即将符合」
+    records of persons hired more than once are looked at (no loop over rows)."""
+    t = ctx.t
+    multi = ctx.full(t["person_hires"].values > 1)
+    cand = np.flatnonzero(ctx.full(soon) & multi)
+    if not cand.size:
+        return soon, eligible_from
+    who = t["person_id"].values.astype(np.int64, copy=False)
+    when = ctx.full(eligible_from)
+    # Per person with an eligible record, that record (one_per_person leaves at most one per person).
+    eligible = np.flatnonzero((ctx.full(status) == PASS) & multi)
+    paid_who, first_at = np.unique(who[eligible], return_index=True)
+    if paid_who.size:
+        pos = np.minimum(np.searchsorted(paid_who, who[cand]), paid_who.size - 1)
+        by_paid = paid_who[pos] == who[cand]
+        paid_instead = eligible[first_at[pos[by_paid]]]
+    else:
+        by_paid = np.zeros(cand.size, dtype=bool)
+        paid_instead = np.zeros(0, dtype=np.int64)
+    # The others: per person the record reaching its date first (then hire date, then row) is listed.
+    rest = cand[~by_paid]
+    hire = t["hire_date"].values.astype(np.int64, copy=False)
+    ranked = rest[lexsort((rest, hire[rest], when[rest], who[rest]))]
+    head = np.r_[True, who[ranked][1:] != who[ranked][:-1]] if ranked.size else np.zeros(0, dtype=bool)
+    listed = ranked[head][np.cumsum(head) - 1]  # per ranked record, its person's listed record
+    withheld = np.concatenate([cand[by_paid], ranked[~head]])
+    if not withheld.size:
+        return soon, eligible_from
+    instead = np.concatenate([paid_instead, listed[~head]]).astype(np.int64)
+    instead_day = np.concatenate(
+        [np.full(paid_instead.size, NEVER_DAY, dtype=np.int64), when[listed[~head]].astype(np.int64)]
+    )
+    out_soon = np.array(ctx.full(soon))  # (writable columns of their own)
+    out_from: DayArray = np.array(when, dtype=np.int32)
+    out_soon[withheld] = False
+    out_from[withheld] = NEVER_DAY
+    ctx.memo(_WITHHELD, lambda: (withheld, instead, instead_day))
+    return out_soon, out_from
+
+
+def _withheld_note(ctx: Ctx) -> npt.NDArray[np.object_]:
+    """Per record, why it is not 「即将符合」 although its only failing condition will pass in time
+    (``one_listing_per_person``): the person's record listed instead; "" for every other record."""
+    out = np.full(ctx.n, "", dtype=object)
+    got = ctx.memo(_WITHHELD, lambda: None)
+    if got is None:
+        return out
+    withheld, instead, instead_day = got
+    ids = ctx.t["id"].values
+    for row, other, day in zip(withheld.tolist(), instead.tolist(), instead_day.tolist(), strict=True):
+        out[row] = (
+            f"（该人员的招用记录{ids[other]}现已可享受岗位补贴"
+            if day == NEVER_DAY
+            else f"（该人员的招用记录{ids[other]}将于{from_day(day).isoformat()}起符合"
+        ) + "，每人只享受一次，本条不列为即将符合）"
+    return out
 
 
 def job_not_received(ctx: Ctx) -> CondOut:
@@ -321,7 +392,7 @@ JOB_SUBSIDY = Program(
             "{shortfall}",
             facts=("si_run_months", "hire_date"),
             params=("job_subsidy.min_consecutive_months", "job_subsidy.reporting_lag_months"),
-            gap_msg="还需连续缴纳{need_months}个月",
+            gap_msg="还需连续缴纳{need_months}个月{soon_note}",
         ),
         Condition(
             "not_received",
@@ -345,6 +416,7 @@ JOB_SUBSIDY = Program(
     amount=job_amount,
     amount_msg="每人{job_subsidy.amount}",
     amount_params=("job_subsidy.amount",),
+    soon_rule=one_listing_per_person,
 )
 
 
