@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from xiangchuang.batchio import load_directory
@@ -19,6 +20,7 @@ from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.assemble import format_month_range, month_range
 from xiangchuang.engine.dates import parse_month
 from xiangchuang.engine.evaluate import run
+from xiangchuang.engine.explain import Explainer
 from xiangchuang.engine.parameters import load_parameters
 from xiangchuang.engine.programs import BY_ID
 from xiangchuang.engine.programs.employment import default_claim_period
@@ -46,7 +48,22 @@ VARIANTS: list[tuple[list[tuple[str | None, int | None]], str]] = [
     ([("2023-01/2023-06", 6), ("2024", 3)], "unknown"),
     ([("2023-13/2024-02", 6)], "unknown"),  # not a month: other text
     ([("2024-02/2023-09", 6)], "unknown"),  # last before first: other text
+    # Gap months: a claim period between two subsidised ranges is claimable; one that overlaps a
+    # range fails and names the gap months before it (they may be claimed on their own).
+    ([("2023-05/2023-10", 6), ("2024-05/2024-07", 3)], "pass"),
+    ([("2023-09/2023-10", 2), ("2024-01/2024-02", 2)], "fail"),  # gap 2023-11..2023-12
+    ([("2023-11/2023-12", 2), ("2024-03/2024-03", 1)], "fail"),  # gap 2024-01..2024-02
+    ([("2023", 3), ("2024-01/2024-02", 2)], "fail"),  # 2023-11..12 may be the year's: not named
 ]
+
+# For the failing gap variants, the distance of months_not_subsidised (the gap months and from when on).
+GAP_DISTANCES = {
+    len(VARIANTS)
+    - 3: "申领期中2023-11至2023-12有单位缴费且未享受社保补贴，可按这些月份另行申领；其后可从2024-03起申领",
+    len(VARIANTS)
+    - 2: "申领期中2024-01至2024-02有单位缴费且未享受社保补贴，可按这些月份另行申领；其后可从2024-04起申领",
+    len(VARIANTS) - 1: "可从2024-03起申领",
+}
 
 
 def _case(k: int, entries: list[tuple[str | None, int | None]]) -> dict[str, Any]:
@@ -106,8 +123,7 @@ def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def test_batch_files_equal_single_cases(tmp_path: Path) -> None:
-    docs = [_case(k, VARIANTS[k % len(VARIANTS)][0]) for k in range(45)]  # (90 hires)
+def _write_batch(tmp_path: Path, docs: list[dict[str, Any]]) -> None:
     persons, businesses, hires, contributions, received = [], [], [], [], []
     for doc in docs:
         businesses.append([doc["business"]["id"], "500101", "true"])
@@ -124,6 +140,10 @@ def test_batch_files_equal_single_cases(tmp_path: Path) -> None:
     _csv(tmp_path / "contributions.csv", ["hire_id", "month", "employer_fen"], contributions)
     _csv(tmp_path / "received.csv", ["program", "person_id", "period", "months"], received)
 
+
+def test_batch_files_equal_single_cases(tmp_path: Path) -> None:
+    docs = [_case(k, VARIANTS[k % len(VARIANTS)][0]) for k in range(45)]  # (90 hires)
+    _write_batch(tmp_path, docs)
     single: dict[str, tuple[str, str, int | None]] = {}
     for doc in docs:
         single.update(_single(doc))
@@ -166,3 +186,27 @@ def test_the_default_claim_period_is_the_one_the_engine_evaluates() -> None:
     cond = next(c for c in row["conditions"] if c["id"] == "contributions_in_period")
     first, last = default_claim_period(ON).split("/")
     assert f"申领期{first}至{last}" in cond["message"]
+
+
+def test_gap_months_are_named_alike_in_a_case_and_a_batch(tmp_path: Path) -> None:
+    """A claim period overlapping a subsidised range fails (README choice 49) and says which of its
+    months no entry covers — gap months between or before the ranges, with contributions — and from
+    when on the months are claimable; the batch explains it word for word as the case does."""
+    docs = [_case(k, VARIANTS[k % len(VARIANTS)][0]) for k in range(45)]  # (90 hires)
+    _write_batch(tmp_path, docs)
+    facts, _ = load_directory(tmp_path)
+    outcome = run(facts, ON, PARAMS, programs=(SI,))[0]
+    ids = outcome.ctx.t["id"].values
+    ex = Explainer(PARAMS)
+    for k, doc in enumerate(docs):
+        row = next(
+            r
+            for r in evaluate(doc, ON, PARAMS)["programs"]
+            if r["program"] == SI.id and r["subject"]["id"] == f"H{k}_1"
+        )
+        cond = next(c for c in row["conditions"] if c["id"] == "months_not_subsidised")
+        want = GAP_DISTANCES.get(k % len(VARIANTS))
+        if want is not None:
+            assert cond["distance"] == want, k
+        batch = ex.program(outcome, int(np.flatnonzero(ids == f"H{k}_1")[0]))
+        assert batch == row, k

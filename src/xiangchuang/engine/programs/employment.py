@@ -31,7 +31,12 @@ Choices where the notice is not explicit (README “规范不明确处的选择�
   must not overlap a register entry of the hired person (any employer), whose period is the month
   range it paid, 「YYYY-MM/YYYY-MM」 (or 「YYYY-MM至YYYY-MM」). An entry written as a year that the
   claim touches, or without a readable period, leaves the condition unknown. An entry without
-  ``months`` counts the months of its range (neither: the months received are unknown).
+  ``months`` counts the months of its range (neither: the months received are unknown). Months
+  between subsidised ranges are claimable by a claim period of their own; a claim period that
+  overlaps a range fails as a whole (the register records one month range per grant, README
+  choice 49) and its distance names its months with contributions that no entry may cover.
+- 每人一次 and 「即将符合」: of one person's hire records at most one is listed as eligible or
+  「即将符合」 (``one_listing_per_person``).
 """
 
 from __future__ import annotations
@@ -712,7 +717,10 @@ def months_not_subsidised(ctx: Ctx) -> CondOut:
     register entry of the hired person, across employers (``si_register``, assemble.py).
 
     An entry whose period is a month range that overlaps them fails the condition, naming the
-    overlap and the first month after the overlapping entries. An entry whose period is a year
+    overlap, the months of the claim period that the hire paid contributions for and no entry may
+    cover (gap months, claimable by a period of their own) and the first month after the
+    overlapping entries. The claim is not cut down to its unpaid months (README choice 49: a grant
+    records one month range). An entry whose period is a year
     touching those months, or is missing or other text, may cover them: unknown (README choice
     34). Unknown too where the register was not supplied or an entry naming no one may be the
     person's (as ``months_left``), and where the hire date is unknown and a range overlaps (the
@@ -764,6 +772,25 @@ def months_not_subsidised(ctx: Ctx) -> CondOut:
             out[rows] = [str(x) for x in p.values[entry_of[rows]].tolist()]
         return out
 
+    def gap_text() -> npt.NDArray[np.object_]:
+        """Per failed row whose register is not open: the months of the claim period before the
+        first month after the overlapping entries that the hire paid contributions for and that no
+        entry of the person may cover (gap months between subsidised ranges, or before them),
+        which a claim of their own may take; "" where there are none."""
+        out = np.full(n, "", dtype=object)
+        rows = np.flatnonzero(fail & ~open_)
+        if not rows.size:
+            return out
+        owner, first_m, last_m = _unclaimed_runs(ctx, rows, lo, np.minimum(hi, next_m - 1))
+        texts: dict[int, list[str]] = {}
+        for k, a, b in zip(owner.tolist(), first_m.tolist(), last_m.tolist(), strict=True):
+            texts.setdefault(int(rows[k]), []).append(
+                month_label(a) if a == b else f"{month_label(a)}至{month_label(b)}"
+            )
+        for row, runs in texts.items():
+            out[row] = f"申领期中{'、'.join(runs)}有单位缴费且未享受社保补贴，可按这些月份另行申领；其后"
+        return out
+
     return CondOut(
         state,
         info={
@@ -773,8 +800,52 @@ def months_not_subsidised(ctx: Ctx) -> CondOut:
             "overlap_last_month": over_to,
             "next_month": next_m,
             "received_period": Later(period_text),
+            "unclaimed_note": Later(gap_text),
         },
     )
+
+
+def _unclaimed_runs(
+    ctx: Ctx, rows: npt.NDArray[np.intp], lo: IntArray, top: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """For the hires ``rows`` (ascending): their paid months from ``lo`` to ``top`` that no register
+    entry of the hire's person may cover (a month range, or every month of a year or of an entry
+    without a readable period), as runs of consecutive months: (index into ``rows``, first month,
+    last month), in row and month order. NumPy over the rows' months and entries (no row loop)."""
+    t = ctx.t
+    month = ctx.tables["contribution_months"]["month"].values
+    seg = t["si_months_start"].values[rows].astype(np.int64)
+    cnt = t["si_paid_months"].values[rows].astype(np.int64)
+    offsets = np.cumsum(cnt) - cnt
+    owner = np.repeat(np.arange(rows.size, dtype=np.int64), cnt)
+    m = month[np.repeat(seg - offsets, cnt) + np.arange(int(cnt.sum()), dtype=np.int64)].astype(np.int64)
+    keep = (m >= lo[rows][owner]) & (m <= top[rows][owner])
+    owner, m = owner[keep], m[keep]
+    # The months in (owner, month) order as keys; each entry of an owner's person marks the keys it
+    # spans (a running count of entries open over each month).
+    shift, span = np.int64(1 << 20), np.int64(1 << 32)  # (month numbers of 1900–2199 fit in ±2**20)
+    key = owner * span + (m + shift)
+    reg = ctx.tables["si_register"]
+    h = reg["hire"].values.astype(np.int64, copy=False)
+    at = np.minimum(np.searchsorted(rows, h), rows.size - 1)
+    mine = np.flatnonzero(rows[at] == h)
+    if mine.size and key.size:
+        e_owner = at[mine].astype(np.int64)
+        e_first = np.clip(reg["first"].values[mine].astype(np.int64), -shift, shift - 1) + shift
+        e_last = np.clip(reg["last"].values[mine].astype(np.int64), -shift, shift - 1) + shift
+        opens = np.searchsorted(key, e_owner * span + e_first, side="left")
+        closes = np.searchsorted(key, e_owner * span + e_last, side="right")
+        depth = np.zeros(key.size + 1, dtype=np.int64)
+        np.add.at(depth, opens, 1)
+        np.add.at(depth, closes, -1)
+        free = np.cumsum(depth[:-1]) == 0
+        owner, m = owner[free], m[free]
+    if not m.size:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    starts = np.flatnonzero(np.r_[True, (owner[1:] != owner[:-1]) | (m[1:] != m[:-1] + 1)])
+    ends = np.r_[starts[1:] - 1, m.size - 1]
+    return owner[starts], m[starts], m[ends]
 
 
 def si_contributions(ctx: Ctx) -> CondOut:
@@ -893,7 +964,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
                 "已享受登记的所属期间须写明月份区间，如 2023-09/2024-02）"
             ),
             facts=("si_months_received", "si_received_periods", "hire_date"),
-            gap_msg="可从{next_month}起申领",
+            gap_msg="{unclaimed_note}可从{next_month}起申领",
         ),
         Condition(
             "limit_known",
