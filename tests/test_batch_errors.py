@@ -58,6 +58,26 @@ def _match(tmp_path: Path, tables: Path, out: str = "out.csv") -> tuple[int, str
         ("businesses", 1, "123", ["businesses.csv 第1000行数据", "district", "41个区县之一"]),
         ("businesses", 1, "500999", ["businesses.csv 第1000行数据", "district", "41个区县之一"]),
         ("businesses", 2, '"company"', ["第1000行数据", "kind", "company", "不在允许范围内"]),
+        # Months outside 1900-01 … 2099-12 (README choice 28), as a case's months: they were read.
+        (
+            "contributions",
+            1,
+            '"2100-01"',
+            ["contributions.csv 第5000行数据 列 month", "月份 2100-01 超出范围，须在1900-01至2099-12之间"],
+        ),
+        ("contributions", 1, '"1899-12"', ["contributions.csv 第5000行数据", "月份 1899-12 超出范围"]),
+        ("hires", 5, '"0000-01"', ["hires.csv 第1000行数据 列 si_period_start", "月份 0000-01 超出范围"]),
+        ("hires", 6, '"9999-12"', ["hires.csv 第1000行数据 列 si_period_end", "月份 9999-12 超出范围"]),
+        # A date outside the range: the same rule, in the same words as a case's and --on's.
+        (
+            "persons",
+            1,
+            "2100-01-01",
+            [
+                "persons.csv 第5000行数据 列 birth_date",
+                "日期 2100-01-01 超出范围，须在1900-01-01至2099-12-31之间",
+            ],
+        ),
     ],
 )
 def test_a_bad_value_is_named_by_file_row_and_column(
@@ -338,3 +358,46 @@ def test_a_parquet_date_written_as_text_that_is_not_a_date_is_named_by_row(tmp_p
     assert f"businesses.parquet 第{row + 1}行数据 列 registration_date" in text, output
     assert "'2021-02-30'" in text and "YYYY-MM-DD" in text, output
     assert not out2.exists()
+
+
+def test_a_parquet_integer_month_outside_the_range_is_named_by_row(tmp_path: Path) -> None:
+    """An integer month column (YYYYMM) took any year: 210001 was read as January 2100, and
+    100000000001 wrapped around when stored as int32 (a month of no meaning, silently)."""
+    months = synth.generate(300, seed=3)["contributions"].column("month").to_pylist()
+    whole = [None if m is None else int(m.replace("-", "")) for m in months]
+    code, output, out = _match(
+        tmp_path, _parquet_dir(tmp_path, "contributions", "month", pa.array(whole, pa.int64()))
+    )
+    assert code == 0 and out.exists(), output  # (integer months in the range read as the text ones)
+    row = next(i for i, m in enumerate(whole) if m is not None and i > 40)
+    for k, (value, shown) in enumerate(
+        ((100000000001, "1000000000-01"), (210001, "2100-01"), (189912, "1899-12"))
+    ):
+        bad = list(whole)
+        bad[row] = value
+        d = _parquet_dir(tmp_path / str(k), "contributions", "month", pa.array(bad, pa.int64()))
+        code, output, target = _match(tmp_path, d, f"out{k}.csv")
+        assert code == 2, output
+        text = output.replace("\n", "")
+        assert f"contributions.parquet 第{row + 1}行数据 列 month" in text, output
+        assert f"月份 {shown} 超出范围，须在1900-01至2099-12之间" in text, output
+        assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("period", "shown"),
+    [("2100-01/2100-06", "2100-01"), ("1899-12至1900-02", "1899-12"), ("2023-09/2100-01", "2100-01")],
+)
+def test_a_register_period_naming_months_outside_the_range_is_named_by_row(
+    good: Path, tmp_path: Path, period: str, shown: str
+) -> None:
+    """A register period written as a month range (README choice 5) whose months lie outside 1900-01 …
+    2099-12 read as an unreadable period (any months at all); it is refused as a case's is."""
+    old, new = _bad_cell(_line(good, "received", 300), 3, f'"{period}"')
+    _edit(good, tmp_path / "in", "received", 301, old, new)
+    code, output, out = _match(tmp_path, tmp_path / "in")
+    assert code == 2, output
+    text = output.replace("\n", "")
+    assert "received.csv 第300行数据 列 period（所属期间）" in text, output
+    assert f"月份 {shown} 超出范围，须在1900-01至2099-12之间" in text, output
+    assert not out.exists()

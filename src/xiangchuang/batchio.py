@@ -27,7 +27,15 @@ import pyarrow.parquet as pq
 
 from xiangchuang.engine.assemble import OPTIONAL_LONG, Facts
 from xiangchuang.engine.case import RECEIVED_SUBJECT
-from xiangchuang.engine.dates import from_day, to_day
+from xiangchuang.engine.dates import (
+    FIRST_MONTH,
+    LAST_MONTH,
+    OutOfRange,
+    date_out_of_range,
+    from_day,
+    parse_month,
+    to_day,
+)
 from xiangchuang.engine.evaluate import NEVER, Outcome
 from xiangchuang.engine.facts import (
     CODE_RULE,
@@ -310,9 +318,27 @@ def _months(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
                 raise BatchInputError(f"{_at(where, row)}：{value!r} 须为月份 YYYY-MM（月份1至12）")
             year = pc.cast(pc.utf8_slice_codeunits(text, 0, 4), pa.int64())
             month = pc.cast(pc.utf8_slice_codeunits(text, 5, 7), pa.int64())
-        return pc.add(pc.multiply(pc.subtract(year, 1970), 12), pc.subtract(month, 1))
+        number = pc.add(pc.multiply(pc.subtract(year, 1970), 12), pc.subtract(month, 1))
+        # In the supported range (README choice 28), as a case's months: checked before the values
+        # become int32 (an integer month such as 100000000001 wrapped around silently).
+        bounds = pc.min_max(number)
+        low, high = bounds["min"].as_py(), bounds["max"].as_py()
+        if low is not None and (low < FIRST_MONTH or high > LAST_MONTH):
+            row, value = _first_row(arr, lambda x: _month_out_of_range(x) is not None)
+            raise BatchInputError(f"{_at(where, row)}：{_month_out_of_range(value)}")
+        return number
 
     return _np(_via_dictionary(arr, parse), np.int32, 0)
+
+
+def _month_out_of_range(value: str | int) -> OutOfRange | None:
+    """The range error of one month of a batch file (already of the column's form), as a case's month
+    would be refused (the error path only)."""
+    try:
+        parse_month(value)
+    except OutOfRange as exc:
+        return exc
+    return None
 
 
 def _dates(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -332,9 +358,7 @@ def _dates(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
     out = known & ((v < DAY_MIN) | (v > DAY_MAX))
     if np.any(out):
         row = int(np.flatnonzero(out)[0])
-        raise BatchInputError(
-            f"{_at(where, row + 1)}：{from_day(int(v[row])).isoformat()} 超出范围，日期须在1900-01-01至2099-12-31之间"
-        )
+        raise BatchInputError(f"{_at(where, row + 1)}：{date_out_of_range(from_day(int(v[row])))}")
     return v, known
 
 

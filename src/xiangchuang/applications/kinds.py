@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from xiangchuang.engine.assemble import MONTH_RANGE_RULE, SYB_TOP_UP_PERIOD, format_month_range, month_range
+from xiangchuang.engine.assemble import MONTH_RANGE_RULE, SYB_TOP_UP_PERIOD, format_month_range
+from xiangchuang.engine.dates import month_range
 from xiangchuang.engine.programs import BY_ID
 from xiangchuang.errors import ValidationFailed
 

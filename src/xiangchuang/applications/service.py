@@ -55,7 +55,8 @@ from xiangchuang.applications.workflow import (
 from xiangchuang.audit import contains_personal_number, record
 from xiangchuang.chinatime import china_date
 from xiangchuang.engine import ENGINE_VERSION
-from xiangchuang.engine.assemble import SYB_TOP_UP_PERIOD, Facts, month_range
+from xiangchuang.engine.assemble import SYB_TOP_UP_PERIOD, Facts
+from xiangchuang.engine.dates import month_range
 from xiangchuang.engine.explain import STATUS_ZH, Explainer
 from xiangchuang.engine.facts import Col
 from xiangchuang.engine.parameters import ParameterSet, load_parameters

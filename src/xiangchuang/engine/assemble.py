@@ -9,7 +9,6 @@ more than the work; they give the same tables (tests/engine/test_case_fast.py).
 from __future__ import annotations
 
 import functools
-import re
 from bisect import bisect_right
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.dates import from_day, month_index_scalar, month_label
+from xiangchuang.engine.dates import FIRST_DATE, from_day, month_index_scalar, month_label, month_range
 from xiangchuang.engine.facts import FACTS, NO_REF, Col, LazyColumns, Table, filled
 from xiangchuang.engine.memory import refresh_pages
 from xiangchuang.engine.vec import pick
@@ -934,25 +933,11 @@ def _years_claimed(facts: Facts, program: str, target: Table) -> tuple[Col, Col]
 
 
 # A social-insurance subsidy's register period: the months it paid, 「2023-09/2024-02」 (also
-# 「2023-09至2024-02」, 「2023-09 — 2024-02」 is not accepted). README choice 5.
-_MONTH_RANGE: Final = re.compile(r"\s*(\d{4})-(\d{2})\s*(?:/|至)\s*(\d{4})-(\d{2})\s*")
+# 「2023-09至2024-02」, 「2023-09 — 2024-02」 is not accepted). README choice 5. Read by
+# ``dates.month_range`` (the received table's period is checked there too: ``dates.check_period``).
 MONTH_RANGE_RULE: Final = (
     "须写作 YYYY-MM/YYYY-MM（如 2023-09/2024-02，也可写 2023-09至2024-02），止月不早于起月"
 )
-
-
-def month_range(text: object) -> tuple[int, int] | None:
-    """The first and last month (month numbers) of a period written 「YYYY-MM/YYYY-MM」 or
-    「YYYY-MM至YYYY-MM」; None for any other text, a month outside 01–12 or 1900–2099, or a last
-    month before the first."""
-    m = _MONTH_RANGE.fullmatch(str(text))
-    if m is None:
-        return None
-    y1, m1, y2, m2 = (int(g) for g in m.groups())
-    if not (1 <= m1 <= 12 and 1 <= m2 <= 12 and 1900 <= y1 <= 2099 and 1900 <= y2 <= 2099):
-        return None
-    first, last = (y1 - 1970) * 12 + m1 - 1, (y2 - 1970) * 12 + m2 - 1
-    return (first, last) if first <= last else None
 
 
 def format_month_range(first: int, last: int) -> str:
@@ -983,7 +968,7 @@ def _si_period_ranges(facts: Facts, sel: IntArray) -> tuple[IntArray, IntArray, 
         else:
             year = _year_or(-1, text)
             y0 = (year - 1970) * 12
-            parsed[text] = (y0, y0 + 11, False) if year >= 1900 else (_ANY_FIRST, _ANY_LAST, False)
+            parsed[text] = (y0, y0 + 11, False) if year >= FIRST_DATE.year else (_ANY_FIRST, _ANY_LAST, False)
     got = [parsed[t] for t in texts]
     first = np.asarray([g[0] for g in got], dtype=np.int64)
     last = np.asarray([g[1] for g in got], dtype=np.int64)

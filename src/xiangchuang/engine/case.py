@@ -18,7 +18,17 @@ import numpy as np
 import yaml
 
 from xiangchuang.engine.assemble import Facts
-from xiangchuang.engine.dates import EPOCH, parse_date, parse_month, to_day
+from xiangchuang.engine.dates import (
+    EPOCH,
+    FIRST_MONTH,
+    LAST_MONTH,
+    OutOfRange,
+    check_supported,
+    month_label,
+    parse_date,
+    parse_month,
+    to_day,
+)
 from xiangchuang.engine.facts import (
     CODE_RULE,
     DAY_MAX,
@@ -136,10 +146,7 @@ class CaseError(ValueError):
 def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
     try:
         if fact.kind == "date":
-            day = to_day(parse_date(raw))
-            if not DAY_MIN <= day <= DAY_MAX:
-                raise CaseError(path, f"{fact.label}须在1900-01-01至2099-12-31之间")
-            return day
+            return to_day(check_supported(parse_date(raw)))
         if fact.kind == "month":
             return parse_month(raw)
         if fact.kind == "bool":
@@ -182,6 +189,8 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
         return text
     except CaseError:
         raise
+    except OutOfRange as exc:  # (a date or a month that reads, outside the supported range)
+        raise CaseError(path, exc.rule(fact.label)) from None
     except (TypeError, ValueError, OverflowError) as exc:
         if fact.kind == "date":
             raise CaseError(path, f"{fact.label}须为有效日期 YYYY-MM-DD") from exc
@@ -233,13 +242,9 @@ def _fast_month(raw: Any) -> Any:
         return _SLOW
 
 
-# 'YYYY-MM' → month number for the months contributions are paid in (a static table; any other
-# text goes through parse_month, as before).
-_MONTH_TEXT: Final = {
-    f"{year:04d}-{month:02d}": (year - 1970) * 12 + month - 1
-    for year in range(1970, 2100)
-    for month in range(1, 13)
-}
+# 'YYYY-MM' → month number for the months contributions are paid in, 1970-01 to the last month of
+# the supported range (a static table; any other text goes through parse_month, as before).
+_MONTH_TEXT: Final = {month_label(m): m for m in range(max(FIRST_MONTH, 0), LAST_MONTH + 1)}
 
 
 def _fast_bool(raw: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from typing import Any, Final
 
 import numpy as np
@@ -18,10 +19,37 @@ EPOCH: Final = dt.date(1970, 1, 1)
 DayArray = npt.NDArray[np.int32]
 
 # The dates a case, a batch file or a command-line option may give (``facts.DAY_MIN``/``DAY_MAX``
-# as day numbers): beyond them a date is an input error, named in Chinese.
+# as day numbers), and the months of those dates (``FIRST_MONTH``/``LAST_MONTH`` below): beyond
+# them a date or a month is an input error, named in Chinese (README choice 28). The one definition
+# of the range: every limit, text and pattern about it derives from these two dates.
 FIRST_DATE: Final = dt.date(1900, 1, 1)
 LAST_DATE: Final = dt.date(2099, 12, 31)
-DATE_RANGE_ZH: Final = "1900-01-01至2099-12-31"
+DATE_RANGE_ZH: Final = f"{FIRST_DATE.isoformat()}至{LAST_DATE.isoformat()}"
+MONTH_RANGE_ZH: Final = f"{FIRST_DATE:%Y-%m}至{LAST_DATE:%Y-%m}"
+
+
+class OutOfRange(ValueError):
+    """A well-formed date or month outside the supported range. Its message is the rule in Chinese,
+    「日期 2100-01-01 超出范围，须在1900-01-01至2099-12-31之间」; ``rule(noun)`` says the same of a
+    named value (「登记日期 2100-01-01 超出范围，…」). The one wording of the range rule."""
+
+    def __init__(self, shown: str, span: str, noun: str) -> None:
+        self.shown = shown
+        self.span = span
+        super().__init__(self.rule(noun))
+
+    def rule(self, noun: str) -> str:
+        return f"{noun} {self.shown} 超出范围，须在{self.span}之间"
+
+
+def date_out_of_range(d: dt.date) -> OutOfRange:
+    """The error for a date outside FIRST_DATE … LAST_DATE (whether it is: the caller's test)."""
+    return OutOfRange(d.isoformat(), DATE_RANGE_ZH, "日期")
+
+
+def month_out_of_range(month: int) -> OutOfRange:
+    """The error for a month number outside FIRST_MONTH … LAST_MONTH."""
+    return OutOfRange(month_label(month), MONTH_RANGE_ZH, "月份")
 
 
 def to_day(d: dt.date) -> int:
@@ -52,10 +80,19 @@ def parse_date(text: str | dt.date) -> dt.date:
 
 
 def check_supported(d: dt.date) -> dt.date:
-    """``d`` when it lies in the supported range (FIRST_DATE … LAST_DATE), else ValueError in Chinese."""
+    """``d`` when it lies in the supported range (FIRST_DATE … LAST_DATE), else OutOfRange (a
+    ValueError) in Chinese."""
     if not FIRST_DATE <= d <= LAST_DATE:
-        raise ValueError(f"日期 {d.isoformat()} 超出范围，须在{DATE_RANGE_ZH}之间")
+        raise date_out_of_range(d)
     return d
+
+
+def check_month(month: int) -> int:
+    """``month`` (a month number) when it lies in the months of the supported range (FIRST_MONTH …
+    LAST_MONTH, 1900-01 … 2099-12), else OutOfRange (a ValueError) in Chinese."""
+    if not FIRST_MONTH <= month <= LAST_MONTH:
+        raise month_out_of_range(month)
+    return month
 
 
 def add_months_scalar(d: dt.date, months: int) -> dt.date:
@@ -275,6 +312,10 @@ def month_index_scalar(d: dt.date) -> int:
     return (d.year - 1970) * 12 + d.month - 1
 
 
+FIRST_MONTH: Final = month_index_scalar(FIRST_DATE)  # 1900-01
+LAST_MONTH: Final = month_index_scalar(LAST_DATE)  # 2099-12
+
+
 def month_label(m: int) -> str:
     """'2024-03' for a month number."""
     year, month0 = divmod(int(m), 12)
@@ -282,7 +323,8 @@ def month_label(m: int) -> str:
 
 
 def parse_month(text: str | int) -> int:
-    """Month number from 'YYYY-MM' or an int YYYYMM."""
+    """Month number from 'YYYY-MM' or an int YYYYMM, in 1900-01 … 2099-12: ValueError for another
+    form or a month outside 1–12, OutOfRange (a ValueError, in Chinese) for a month outside the range."""
     if isinstance(text, int):
         year, month = divmod(text, 100)
     else:
@@ -292,7 +334,42 @@ def parse_month(text: str | int) -> int:
         year, month = int(parts[0]), int(parts[1])
     if not 1 <= month <= 12:
         raise ValueError(text)
-    return (year - 1970) * 12 + month - 1
+    return check_month((year - 1970) * 12 + month - 1)
+
+
+# A register period naming the months a social-insurance subsidy paid: 「2023-09/2024-02」 or
+# 「2023-09至2024-02」 (README choice 5).
+_MONTH_RANGE: Final = re.compile(r"\s*(\d{4})-(\d{2})\s*(?:/|至)\s*(\d{4})-(\d{2})\s*")
+
+
+def month_range(text: object) -> tuple[int, int] | None:
+    """The first and last month (month numbers) of a period written 「YYYY-MM/YYYY-MM」 or
+    「YYYY-MM至YYYY-MM」; None for any other text, a month outside 01–12 or outside the supported
+    range (which ``check_period`` refuses in a case or a batch file), or a last month before the first."""
+    m = _MONTH_RANGE.fullmatch(str(text))
+    if m is None:
+        return None
+    y1, m1, y2, m2 = (int(g) for g in m.groups())
+    if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
+        return None
+    first, last = (y1 - 1970) * 12 + m1 - 1, (y2 - 1970) * 12 + m2 - 1
+    if not (FIRST_MONTH <= first <= LAST_MONTH and FIRST_MONTH <= last <= LAST_MONTH):
+        return None
+    return (first, last) if first <= last else None
+
+
+def check_period(text: str) -> str:
+    """A register entry's period (``received.period``) as a case or a batch file gives it: one
+    written as a month range names months in the supported range (OutOfRange, in Chinese, for the
+    first that does not); any other text (a year, 「build」, one the rules cannot read) is left to
+    the rules, as before (README choices 5, 34)."""
+    m = _MONTH_RANGE.fullmatch(text)
+    if m is not None:
+        y1, m1, y2, m2 = (int(g) for g in m.groups())
+        for year, month in ((y1, m1), (y2, m2)):
+            if 1 <= month <= 12:
+                check_month((year - 1970) * 12 + month - 1)
+    return text
 
 
 def years_of(days: DayArray) -> npt.NDArray[np.int32]:

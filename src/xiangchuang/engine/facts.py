@@ -17,7 +17,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.dates import FIRST_DATE, LAST_DATE, to_day
+from xiangchuang.engine.dates import FIRST_DATE, LAST_DATE, check_period, to_day
 from xiangchuang.engine.districts import district_codes
 from xiangchuang.engine.schedule import parse_schedule
 from xiangchuang.engine.vec import pick
@@ -291,7 +291,7 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
         F("program", "text", "已享受项目"),
         F("subject_id", "text", "享受主体编号"),
         F("person_id", "text", "对应人员编号"),
-        F("period", "text", "所属期间"),
+        F("period", "text", "所属期间", check=check_period),
         F("months", "int", "补贴月数"),
         F("amount_fen", "fen", "金额（分）"),
         F("district", "code", "发放区县"),

@@ -4,18 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
+from xiangchuang.engine.dates import DATE_RANGE_ZH, FIRST_DATE, LAST_DATE, MONTH_RANGE_ZH
 from xiangchuang.engine.facts import DISTRICT_CODES, DIVISION_MAX, DIVISION_MIN, FACTS, GROUPS, Fact
 from xiangchuang.engine.programs import PROGRAM_IDS
 
 SCHEMA_ID = "https://xiangchuang.example/schema"
 
 
+def _years_pattern(first: int, last: int) -> str:
+    """A regular expression (alternatives) for the four-digit years ``first`` … ``last``: each run of
+    years sharing a prefix as one alternative (1900 … 2099: ``19\\d{2}|20\\d{2}``)."""
+    parts: list[str] = []
+    year = first
+    while year <= last:
+        digits = next(k for k in (3, 2, 1, 0) if year % 10**k == 0 and year + 10**k - 1 <= last)
+        parts.append(str(year)[: 4 - digits] + (rf"\d{{{digits}}}" if digits else ""))
+        year += 10**digits
+    return "|".join(parts)
+
+
+# A month YYYY-MM of the supported range (README choice 28; its months run from January of the first
+# year to December of the last), as the case loader and the batch reader check it.
+MONTH_PATTERN = rf"^(?:{_years_pattern(FIRST_DATE.year, LAST_DATE.year)})-(0[1-9]|1[0-2])$"
+
+
 def _fact_schema(f: Fact) -> dict[str, Any]:
     base: dict[str, Any] = {"description": f.label + (f"。{f.description}" if f.description else "")}
     if f.kind == "date":
         base.update(type="string", format="date")
+        base["description"] += f"（{DATE_RANGE_ZH}）"
     elif f.kind == "month":
-        base.update(type="string", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+        base.update(type="string", pattern=MONTH_PATTERN)
+        base["description"] += f"（YYYY-MM，{MONTH_RANGE_ZH}）"
     elif f.kind in ("int", "fen"):
         base.update(type="integer", minimum=0)
     elif f.kind == "bool":
@@ -78,7 +98,7 @@ def case_schema() -> dict[str, Any]:
             "on": {
                 "type": ["string", "null"],
                 "format": "date",
-                "description": "评估日期（申请日期），1900-01-01至2099-12-31",
+                "description": f"评估日期（申请日期），{DATE_RANGE_ZH}",
             },
             "person": person,
             "business": business,
