@@ -324,3 +324,34 @@ def test_params_shows_a_parameter_by_its_exact_name_a_group_at_a_dot_and_refuses
         assert not res.stdout.strip(), res.stdout
     res = runner.invoke(app, ["params", "zzzz"])
     assert res.exit_code == 2 and "xiangchuang params" in res.output.replace("\n", ""), res.output
+
+
+@pytest.mark.parametrize(
+    "command", [["closures-pending"], ["outreach", "purge"], ["jobs-match", "QZ0000001"]]
+)
+@pytest.mark.parametrize(
+    ("on", "rule"),
+    [
+        ("2100-01-01", "日期 2100-01-01 超出范围，须在1900-01-01至2099-12-31之间"),
+        ("1899-12-31", "日期 1899-12-31 超出范围，须在1900-01-01至2099-12-31之间"),
+        ("10/03/2025", "日期 '10/03/2025' 须写为 YYYY-MM-DD"),
+    ],
+)
+def test_the_other_date_options_are_read_as_on_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], on: str, rule: str
+) -> None:
+    """closures-pending, outreach purge and jobs-match parsed --on themselves: any year (2100, 1899) went
+    on to the database, and a bad date had a message of its own. They read it as check's --on does,
+    before any database access (the database here does not exist)."""
+    from xiangchuang.config import get_settings
+
+    monkeypatch.setenv("XIANGCHUANG_DATABASE_URL", f"sqlite:///{tmp_path / 'none.db'}")
+    monkeypatch.setenv("XIANGCHUANG_KEYRING_FILE", str(tmp_path / "no-keyring.json"))
+    get_settings.cache_clear()
+    try:
+        res = runner.invoke(app, [*command, "--on", on])
+    finally:
+        get_settings.cache_clear()
+    assert res.exit_code == 2, res.output
+    assert f"--on：{rule}" in res.output.replace("\n", ""), res.output
+    assert not (tmp_path / "none.db").exists()

@@ -211,8 +211,9 @@ class ChineseUsageGroup(TyperGroup):
 
 
 def to_date(text: str | None, default: dt.date | None = None, option: str = "--on") -> dt.date:
-    """The date an option gives (YYYY-MM-DD, 1900-01-01 to 2099-12-31), else ``default`` or today;
-    a Chinese error naming the option and the rule."""
+    """The date an option gives (YYYY-MM-DD, in the supported range: ``engine.dates.check_supported``),
+    else ``default`` or today; a Chinese error naming the option and the rule. Every command's date
+    option reads through here (check, match, params, demo, closures-pending, outreach purge …)."""
     if text is None:
         return default or dt.date.today()
     try:

@@ -78,4 +78,4 @@ def test_purge_command_deletes_and_audits(db_engine, pii, cli_key):
         ).scalar_one()
     assert details["expired_ids"] == [ids[0]] and details["retention_months"] == 36
     bad = runner.invoke(app, ["outreach", "purge", "--on", "2026-13-40"])
-    assert bad.exit_code == 2 and "日期格式错误" in bad.output
+    assert bad.exit_code == 2 and "--on：日期 2026-13-40 不存在" in bad.output, bad.output

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from xiangchuang.audit import audit_key
 from xiangchuang.chinatime import china_date
 from xiangchuang.cli_common import Table as RichTable
-from xiangchuang.cli_common import console, fail
+from xiangchuang.cli_common import console, fail, to_date
 from xiangchuang.community import places as P
 from xiangchuang.community import service as S
 from xiangchuang.community.common import district_label
@@ -72,10 +72,7 @@ def register(app: typer.Typer) -> None:
         offer: Annotated[bool, typer.Option("--offer", help="同时对列出的主体发起帮扶告知")] = False,
     ) -> None:
         """列出新注销、尚未发起创业失败帮扶（就业服务、就业援助、社会救助转介）的经营主体。"""
-        try:
-            day = dt.date.fromisoformat(on) if on else china_date(dt.datetime.now(dt.UTC))
-        except ValueError:
-            raise fail(f"--on：日期格式错误 {on!r}，应为 YYYY-MM-DD") from None
+        day = to_date(on, china_date(dt.datetime.now(dt.UTC)))
         scope = _scope(actor, district)
 
         def work(session: Any, key: bytes) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from xiangchuang.cli_common import Table as RichTable
-from xiangchuang.cli_common import console, fail
+from xiangchuang.cli_common import console, fail, to_date
 from xiangchuang.config import Settings
 from xiangchuang.db import make_sessionmaker, transaction
 from xiangchuang.engine.parameters import load_parameters
@@ -72,10 +72,7 @@ def register(app: typer.Typer) -> None:
         on: Annotated[str | None, typer.Option(help="匹配日期 YYYY-MM-DD（默认今天）")] = None,
     ) -> None:
         """为求职者推荐岗位，或为岗位推荐人选，并列出理由。"""
-        try:
-            day = dt.date.fromisoformat(on) if on else dt.date.today()
-        except ValueError:
-            raise fail(f"日期格式错误：{on!r}") from None
+        day = to_date(on)
         params = load_parameters()
 
         def run(s: Session) -> list[tuple[int, float, str, list[str]]]:

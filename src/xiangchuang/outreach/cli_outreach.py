@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from xiangchuang.audit.chain import audit_key
 from xiangchuang.chinatime import china_date
-from xiangchuang.cli_common import OverlayOpt, console, fail, parameter_set
+from xiangchuang.cli_common import OverlayOpt, console, fail, parameter_set, to_date
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.config import get_settings
 from xiangchuang.crypto import KeyRing, KeyRingError
@@ -46,10 +46,7 @@ def purge_command(
     overlays: OverlayOpt = None,
 ) -> None:
     """删除已撤回同意或超过保存期限的外出人员登记（含联系记录），并写入审计（只记数量和编号）。"""
-    try:
-        today = dt.date.fromisoformat(on) if on else china_date(dt.datetime.now(dt.UTC))
-    except ValueError:
-        raise fail(f"--on 日期格式错误：{on!r}（应为 YYYY-MM-DD）") from None
+    today = to_date(on, china_date(dt.datetime.now(dt.UTC)))
     key = _key()
     base = parameter_set(overlays)
     engine = make_engine(get_settings().resolved_database_url)
