@@ -31,8 +31,8 @@ from xiangchuang.cli_common import (
 )
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.engine.api import evaluate
-from xiangchuang.engine.case import CaseError, json_without_repeats, load_yaml
-from xiangchuang.engine.dates import DATE_RANGE_ZH, FIRST_DATE, LAST_DATE, parse_date
+from xiangchuang.engine.case import CaseError, case_date, json_without_repeats, load_yaml
+from xiangchuang.engine.dates import parse_date
 from xiangchuang.engine.explain import STATUS_ZH, format_param
 from xiangchuang.engine.parameters import STATUS_LABELS, Version
 from xiangchuang.engine.programs import BY_ID, PROGRAMS
@@ -82,14 +82,10 @@ def check(
 ) -> None:
     """政策体检：评估一个案例，逐项说明符合与否、金额、条件、依据和所缺信息。"""
     case = _load_case(case_file)
-    default = None
-    if case.get("on") is not None:
-        try:
-            default = parse_date(case["on"])
-        except (TypeError, ValueError):
-            raise _fail(f"字段 on：评估日期 {case.get('on')!r} 须为 YYYY-MM-DD") from None
-        if not FIRST_DATE <= default <= LAST_DATE:
-            raise _fail(f"字段 on：评估日期 {default.isoformat()} 超出范围，须在{DATE_RANGE_ZH}之间")
+    try:
+        default = case_date(case)
+    except CaseError as exc:
+        raise _fail(str(exc)) from None
     day = _date(on, default)
     params = _params(params_overlay)
     try:

@@ -193,6 +193,43 @@ def test_checkup_api_names_the_bad_field_in_chinese(client):
     assert "registration_date" in r.json()["detail"] and "日期" in r.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("case", "detail"),
+    [
+        (
+            {"on": "2100-01-01", "person": {"id": "P1"}},
+            "字段 on：评估日期 2100-01-01 超出范围，须在1900-01-01至2099-12-31之间",
+        ),
+        (
+            {"on": "1899-12-31", "person": {"id": "P1"}},
+            "字段 on：评估日期 1899-12-31 超出范围，须在1900-01-01至2099-12-31之间",
+        ),
+        (
+            {"on": "2024-03-01", "hires": [{"id": "H1", "contributions": [{"month": "2100-01"}]}]},
+            "字段 hires[0].contributions[0].month：缴费月份 2100-01 超出范围，须在1900-01至2099-12之间",
+        ),
+    ],
+)
+def test_checkup_api_refuses_a_date_or_month_outside_the_supported_range_as_check_does(
+    client, tmp_path, case, detail
+):
+    """The web check-up evaluated a case's own ``on`` of any year (2100, 1899), where ``check`` refused
+    it; now it answers 422 with check's message (README choice 28)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from xiangchuang.cli import app
+
+    r = client.post("/api/v1/checkup", json=case)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == detail
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps(case), encoding="utf-8")
+    res = CliRunner().invoke(app, ["check", str(f), "--json"])
+    assert res.exit_code == 2 and detail in res.output.replace("\n", ""), res.output
+
+
 def test_programs_api_and_pages_are_generated_from_the_definitions(client):
     from xiangchuang.engine.programs import PROGRAMS
 

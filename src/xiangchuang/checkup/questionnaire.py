@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from xiangchuang.engine.dates import FIRST_DATE
 from xiangchuang.engine.districts import is_district, load_districts
 from xiangchuang.engine.facts import GROUPS
 from xiangchuang.errors import ValidationFailed
@@ -94,8 +95,8 @@ def _date(answers: Mapping[str, Any], name: str, label: str, today: dt.date) -> 
         d = dt.date.fromisoformat(text)
     except ValueError:
         raise ValidationFailed(f"{label}：须为有效日期（年-月-日）") from None
-    if d > today or d.year < 1900:
-        raise ValidationFailed(f"{label}：不能晚于今天，也不能早于1900年")
+    if d > today or d < FIRST_DATE:
+        raise ValidationFailed(f"{label}：不能晚于今天，也不能早于{FIRST_DATE.year}年")
     return d
 
 

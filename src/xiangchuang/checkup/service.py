@@ -9,7 +9,7 @@ from typing import Any, Final
 from xiangchuang.chinatime import CHINA
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import CaseError
-from xiangchuang.engine.dates import parse_date
+from xiangchuang.engine.case import case_date as engine_case_date
 from xiangchuang.engine.parameters import ParameterSet
 from xiangchuang.errors import ValidationFailed
 
@@ -22,14 +22,15 @@ def china_today() -> dt.date:
 
 
 def case_date(case: Mapping[str, Any], on: dt.date | None) -> dt.date:
+    """``on`` if given, else the case's own ``on`` (a date in the supported range, as ``check`` reads
+    it: ValidationFailed naming the field otherwise), else today in China."""
     if on is not None:
         return on
-    if case.get("on") is not None:
-        try:
-            return parse_date(case["on"])
-        except (TypeError, ValueError):
-            raise ValidationFailed(f"字段 on：评估日期 {case.get('on')!r} 须为 YYYY-MM-DD") from None
-    return china_today()
+    try:
+        own = engine_case_date(case)
+    except CaseError as exc:
+        raise ValidationFailed(str(exc)) from None
+    return china_today() if own is None else own
 
 
 def run_checkup(

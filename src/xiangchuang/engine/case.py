@@ -737,8 +737,19 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
 
 
 def case_date(case: Mapping[str, Any]) -> dt.date | None:
+    """The case's own evaluation date (``on``; None when not given): a date YYYY-MM-DD in the
+    supported range, else CaseError naming the field ``on`` (as ``check`` and the web check-up say)."""
     on = case.get("on")
-    return None if on is None else parse_date(on)
+    if on is None:
+        return None
+    try:
+        day = parse_date(on)
+    except (TypeError, ValueError):
+        raise CaseError("on", f"评估日期 {on!r} 须为 YYYY-MM-DD") from None
+    try:
+        return check_supported(day)
+    except OutOfRange as exc:
+        raise CaseError("on", exc.rule("评估日期")) from None
 
 
 def combine(parts: Sequence[Facts]) -> Facts:
