@@ -35,6 +35,12 @@ Choices where the notice is not explicit (README “规范不明确处的选择�
   between subsidised ranges are claimable by a claim period of their own; a claim period that
   overlaps a range fails as a whole (the register records one month range per grant, README
   choice 49) and its distance names its months with contributions that no entry may cover.
+- Social-insurance subsidy, a month is paid once within one evaluation too (one case, or a whole
+  batch / registry; ``months_claimed_once``): of one person's hire records, a record whose months
+  (as above, from the hire month) meet the months an earlier record claims (hire date, then row,
+  as ``one_per_person``) fails as a whole while that record meets every other condition and is not
+  itself outdone — as it would fail ``months_not_subsidised`` once the earlier claim is
+  registered; undetermined while the earlier record may, or where the order is not known.
 - 每人一次 and 「即将符合」: of one person's hire records at most one is listed as eligible or
   「即将符合」 (``one_listing_per_person``).
 """
@@ -43,6 +49,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Final
 
 import numpy as np
@@ -68,6 +75,7 @@ from xiangchuang.engine.program import (
     CondOut,
     Ctx,
     DayArray,
+    Info,
     IntArray,
     Later,
     Program,
@@ -262,9 +270,10 @@ def job_not_received(ctx: Ctx) -> CondOut:
     return none_received(ctx.t["job_subsidy_received"], any_entry_fails=True)
 
 
-def _memo(test: Callable[[Ctx], CondOut]) -> Callable[[Ctx], CondOut]:
-    """A condition whose outcome is computed once per evaluation (``one_per_person`` reads it too)."""
-    key = f"job_subsidy.{test.__name__}"
+def _memo(test: Callable[[Ctx], CondOut], program: str = "job_subsidy") -> Callable[[Ctx], CondOut]:
+    """A condition whose outcome is computed once per evaluation (``one_per_person`` and
+    ``months_claimed_once`` read the other conditions of their program too)."""
+    key = f"{program}.{test.__name__}"
 
     def memoized(ctx: Ctx) -> CondOut:
         out: CondOut = ctx.memo(key, lambda: test(ctx))
@@ -711,6 +720,24 @@ def si_limit_known(ctx: Ctx) -> CondOut:
     return CondOut(state, info={"min_limit_months": lo, "max_limit_months": hi})
 
 
+def si_window(ctx: Ctx) -> tuple[IntArray, IntArray]:
+    """Per hire, the months a claim is checked against what was (or will be) subsidised already:
+    the claim period from the hire month (where the hire date is known: else from the period's
+    first month, which covers every month the hire might claim) up to the evaluation month (later
+    months cannot have been paid yet). Full columns; lo > hi where there is no such month."""
+
+    def make() -> tuple[IntArray, IntArray]:
+        start, end = si_period(ctx)
+        hd = ctx.t["hire_date"]
+        hire_m = month_index(hd.values.astype(np.int32, copy=False))
+        lo = pick(hd.known, np.maximum(start, hire_m), start).astype(np.int64)
+        hi = np.minimum(end, month_index(ctx.on_col)).astype(np.int64)
+        return ctx.full(lo), ctx.full(hi)
+
+    result: tuple[IntArray, IntArray] = ctx.memo("si_window", make)
+    return result
+
+
 def months_not_subsidised(ctx: Ctx) -> CondOut:
     """No month of the claim period was subsidised already (a month is paid once): the months
     evaluated (the claim period from the hire month, up to the evaluation month) against every
@@ -729,10 +756,7 @@ def months_not_subsidised(ctx: Ctx) -> CondOut:
     n = ctx.n
     start, end = si_period(ctx)
     hd = t["hire_date"]
-    hire_m = month_index(hd.values.astype(np.int32, copy=False))
-    lo = pick(hd.known, np.maximum(start, hire_m), start).astype(np.int64)
-    hi = np.minimum(end, month_index(ctx.on_col)).astype(np.int64)
-    hi, lo = ctx.full(hi), ctx.full(lo)
+    lo, hi = si_window(ctx)
     reg = ctx.tables["si_register"]
     fail = np.zeros(n, dtype=bool)
     unsure = np.zeros(n, dtype=bool)
@@ -806,12 +830,18 @@ def months_not_subsidised(ctx: Ctx) -> CondOut:
 
 
 def _unclaimed_runs(
-    ctx: Ctx, rows: npt.NDArray[np.intp], lo: IntArray, top: IntArray
+    ctx: Ctx,
+    rows: npt.NDArray[np.intp],
+    lo: IntArray,
+    top: IntArray,
+    extra: tuple[IntArray, IntArray, IntArray] | None = None,
 ) -> tuple[IntArray, IntArray, IntArray]:
     """For the hires ``rows`` (ascending): their paid months from ``lo`` to ``top`` that no register
     entry of the hire's person may cover (a month range, or every month of a year or of an entry
-    without a readable period), as runs of consecutive months: (index into ``rows``, first month,
-    last month), in row and month order. NumPy over the rows' months and entries (no row loop)."""
+    without a readable period), nor any of the ``extra`` month ranges (hire row, first month, last
+    month: what other records of the person claim in the same evaluation), as runs of consecutive
+    months: (index into ``rows``, first month, last month), in row and month order. NumPy over the
+    rows' months and entries (no row loop)."""
     t = ctx.t
     month = ctx.tables["contribution_months"]["month"].values
     seg = t["si_months_start"].values[rows].astype(np.int64)
@@ -827,12 +857,18 @@ def _unclaimed_runs(
     key = owner * span + (m + shift)
     reg = ctx.tables["si_register"]
     h = reg["hire"].values.astype(np.int64, copy=False)
+    first = reg["first"].values.astype(np.int64)
+    last = reg["last"].values.astype(np.int64)
+    if extra is not None:
+        h = np.concatenate([h, extra[0].astype(np.int64)])
+        first = np.concatenate([first, extra[1].astype(np.int64)])
+        last = np.concatenate([last, extra[2].astype(np.int64)])
     at = np.minimum(np.searchsorted(rows, h), rows.size - 1)
     mine = np.flatnonzero(rows[at] == h)
     if mine.size and key.size:
         e_owner = at[mine].astype(np.int64)
-        e_first = np.clip(reg["first"].values[mine].astype(np.int64), -shift, shift - 1) + shift
-        e_last = np.clip(reg["last"].values[mine].astype(np.int64), -shift, shift - 1) + shift
+        e_first = np.clip(first[mine], -shift, shift - 1) + shift
+        e_last = np.clip(last[mine], -shift, shift - 1) + shift
         opens = np.searchsorted(key, e_owner * span + e_first, side="left")
         closes = np.searchsorted(key, e_owner * span + e_last, side="right")
         depth = np.zeros(key.size + 1, dtype=np.int64)
@@ -882,6 +918,171 @@ def si_contributions(ctx: Ctx) -> CondOut:
     )
 
 
+def months_claimed_once(ctx: Ctx) -> CondOut:
+    """A month is paid once within one evaluation too (README proposed choice): of the hire records
+    of one person evaluated together (one case, or a whole batch / registry), a record whose months
+    (``si_window``) meet the months an earlier record claims fails while that record meets every
+    other condition — the months the earlier claim covers (``si_claim``, first to last) are what the
+    grant register records when it is approved, and against them this record would then fail
+    ``months_not_subsidised``. The whole claim period fails, as there (README choice 60: a grant
+    records one month range); the distance names the months no other record claims.
+
+    "Earlier": by hire date, then row (``one_per_person``'s order). A record that fails another
+    condition, or is itself outdone by a still earlier record, claims nothing: a chain is followed
+    record by record. Undetermined where an overlapping earlier record may meet every condition,
+    and where the order is not known (a hire date missing: such a record may claim any month of its
+    claim period, and may come first). Only the records of persons hired more than once are
+    compared (``person_hires``): NumPy over their pairs, one pass per position in a person's order
+    (second records, then third, ...)."""
+    n = ctx.n
+    start, end = si_period(ctx)
+    info: Info = {"start_month": start, "end_month": end}
+    if n <= 1:
+        return CondOut(filled(np.int8, PASS, n), info=info)
+    t = ctx.t
+    sub = np.flatnonzero(t["person_hires"].values > 1)
+    if not sub.size:
+        return CondOut(filled(np.int8, PASS, n), info=info)
+
+    others = all_of(*(ctx.full(f(ctx).state)[sub] for f in _SI_TESTS))
+    who = t["person_id"].values[sub].astype(np.int64)
+    hd = t["hire_date"]
+    dated = ctx.full(hd.known)[sub]
+    day = hd.values[sub].astype(np.int64)
+    w_lo, w_hi = (c[sub] for c in si_window(ctx))
+    # The months each record claims, first to last; where its hire date or contributions are not
+    # known, any month of its window.
+    claim = si_claim(ctx)
+    months = ctx.full(claim.months)[sub]
+    at = ctx.full(claim.at)[sub]
+    month = ctx.tables["contribution_months"]["month"].values
+    exact = dated & ctx.full(t["si_run_months"].known)[sub]
+    some = months > 0
+    r_lo = np.where(exact, np.where(some, month[at].astype(np.int64), 1), w_lo)
+    r_hi = np.where(exact, np.where(some, month[np.maximum(at + months - 1, 0)].astype(np.int64), 0), w_hi)
+
+    # Per person: the dated records by (hire date, row), then the undated ones.
+    order = lexsort((np.where(dated, day, 0), ~dated, who))  # ties: row order
+    g_who, g_dated, g_oth = who[order], dated[order], others[order]
+    g_wlo, g_whi, g_rlo, g_rhi = w_lo[order], w_hi[order], r_lo[order], r_hi[order]
+    m = sub.size
+    head = np.r_[True, g_who[1:] != g_who[:-1]]
+    starts = np.flatnonzero(head)
+    gs = starts[np.cumsum(head) - 1]  # per record, where its person's records start
+    others_n = (np.diff(np.r_[starts, m]) - 1)[np.cumsum(head) - 1].astype(np.int64)
+    # Every ordered pair (q, p) of two records of one person: q may take months p claims.
+    p = np.repeat(np.arange(m, dtype=np.int64), others_n)
+    q = gs[p] + np.arange(p.size, dtype=np.int64) - np.repeat(np.cumsum(others_n) - others_n, others_n)
+    q += q >= p
+    # Only a record that may meet every other condition takes months; only where they meet p's;
+    # of two dated records only the earlier one (an undated record may come first or not).
+    both = g_dated[q] & g_dated[p]
+    keep = (
+        (g_oth[q] != FAIL)
+        & (g_rlo[q] <= g_rhi[q])
+        & (g_rlo[q] <= g_whi[p])
+        & (g_rhi[q] >= g_wlo[p])
+        & (g_wlo[p] <= g_whi[p])
+        & (~both | (q < p))
+    )
+    p, q, both = p[keep], q[keep], both[keep]
+    own = np.full(m, PASS, dtype=np.int8)
+    np.minimum.at(own, p[~both], UNKNOWN)  # an undated record on either side: the order is open
+    sure_p, sure_q = p[both], q[both]
+    if sure_p.size:
+        # A person's second records first, then third, ...: an earlier record's own outcome is
+        # final before the records after it are looked at.
+        rank = sure_p - gs[sure_p]
+        by = np.argsort(rank, kind="stable")
+        sure_p, sure_q, rank = sure_p[by], sure_q[by], rank[by]
+        cuts = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1], True])
+        for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+            pp, qq = sure_p[a:b], sure_q[a:b]
+            took = np.minimum(g_oth[qq], own[qq])  # whether q gets its months: PASS, UNKNOWN, FAIL
+            np.minimum.at(own, pp, (PASS - took).astype(np.int8))  # NOT took
+    state = np.full(n, PASS, dtype=np.int8)
+    rows = sub[order]
+    state[rows] = own
+
+    def details() -> dict[str, npt.NDArray[Any]]:
+        """Per failed or unknown record: the earliest record that takes (or may take) its months,
+        with that record's months and the overlap; for a failed one also the first month after
+        every record taking its months, and the months of its own no record may take."""
+        ids = t["id"].values
+        took = np.minimum(g_oth, own)[q]
+        sure = both & (took == PASS)
+        may = ~both | (took == UNKNOWN)
+        named = np.flatnonzero(np.where(own[p] == FAIL, sure, may & (own[p] == UNKNOWN)))
+        named = named[np.r_[True, p[named][1:] != p[named][:-1]]] if named.size else named
+        np_, nq = p[named], q[named]
+        # (Text columns left empty (None) outside the records compared, which no message of theirs
+        # quotes: at 2M hires a column filled with "" costs ~60 ms, an empty one ~10 ms.)
+        out: dict[str, npt.NDArray[Any]] = {}
+        for key in ("other_hire", "other_months", "overlap_months", "unclaimed_note"):
+            out[key] = np.empty(n, dtype=object)
+            out[key][rows] = ""
+        out["next_month"] = np.zeros(n, dtype=np.int64)
+        r = rows[np_]
+        out["other_hire"][r] = [str(x) for x in ids[rows[nq]].tolist()]
+        out["other_months"][r] = _month_runs(g_rlo[nq], g_rhi[nq])
+        out["overlap_months"][r] = _month_runs(
+            np.maximum(g_rlo[nq], g_wlo[np_]), np.minimum(g_rhi[nq], g_whi[np_])
+        )
+        next_g = np.zeros(m, dtype=np.int64)
+        np.maximum.at(next_g, p[sure], g_rhi[q[sure]] + 1)
+        out["next_month"][rows] = next_g
+        # The months of a failed record's window with contributions, before that month, that
+        # neither the register nor any record that takes or may take months covers.
+        failed = np.sort(rows[(own == FAIL) & ~ctx.full(t["si_register_open"].values)[rows]])
+        if failed.size:
+            lo, hi = si_window(ctx)
+            top = np.minimum(hi, out["next_month"] - 1)
+            cover = sure | may
+            extra = (rows[p[cover]], g_rlo[q[cover]], g_rhi[q[cover]])
+            owner, first_m, last_m = _unclaimed_runs(ctx, failed, lo, top, extra)
+            texts: dict[int, list[str]] = {}
+            for k, run in zip(owner.tolist(), _month_runs(first_m, last_m), strict=True):
+                texts.setdefault(int(failed[k]), []).append(run)
+            for row, runs in texts.items():
+                out["unclaimed_note"][row] = (
+                    f"申领期中{'、'.join(runs)}有单位缴费，未享受社保补贴，该人员其他招用记录也未申领，"
+                    "可按这些月份另行申领；其后"
+                )
+        return out
+
+    made: list[dict[str, npt.NDArray[Any]]] = []  # (this evaluation's: computed once, when asked)
+
+    def value(key: str) -> npt.NDArray[Any]:
+        if not made:
+            made.append(details())
+        return made[0][key]
+
+    for key in ("other_hire", "other_months", "overlap_months", "next_month", "unclaimed_note"):
+        info[key] = Later(partial(value, key))
+    return CondOut(state, info=info)
+
+
+def _month_runs(first: IntArray, last: IntArray) -> list[str]:
+    """Month ranges as text: 「2023-11至2024-01」, one month 「2024-01」."""
+    return [
+        month_label(a) if a == b else f"{month_label(a)}至{month_label(b)}"
+        for a, b in zip(first.tolist(), last.tolist(), strict=True)
+    ]
+
+
+_SI_TESTS = tuple(
+    _memo(f, "social_insurance_subsidy")
+    for f in (
+        si_group,
+        labour_contract,
+        si_months_left,
+        months_not_subsidised,
+        si_limit_known,
+        si_contributions,
+    )
+)
+
+
 def si_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     claim = si_claim(ctx)
     total, months = claim.total, claim.months
@@ -923,7 +1124,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
         Condition(
             "hired_group",
             CLAUSE,
-            si_group,
+            _SI_TESTS[0],
             "招用人员属于脱贫人口、登记失业离校{graduate_years}年内高校毕业生等群体",
             "招用人员不属于脱贫人口、登记失业离校{graduate_years}年内高校毕业生等群体"
             "（高校毕业生须在离校之日起{graduate_years}年内被招用，离校前招用的不计）",
@@ -937,7 +1138,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
         Condition(
             "labour_contract",
             CLAUSE,
-            labour_contract,
+            _SI_TESTS[1],
             "已签订劳动合同",
             "未签订劳动合同",
             facts=("contract",),
@@ -945,7 +1146,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
         Condition(
             "months_left",
             CLAUSE,
-            si_months_left,
+            _SI_TESTS[2],
             "已享受{months_received}个月，未超过{limit_months}个月",
             "已享受{months_received}个月，达到{limit_months}个月上限",
             unknown_msg="缺少事实，无法判断：{missing}（未提供已享受登记，或登记中有社保补贴记录未写明被招用人员（person_id），可能就是该人员）",
@@ -955,7 +1156,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
         Condition(
             "months_not_subsidised",
             CLAUSE,
-            months_not_subsidised,
+            _SI_TESTS[3],
             "申领期{start_month}至{end_month}的月份未享受过社保补贴",
             "申领期{start_month}至{end_month}中{overlap_first_month}至{overlap_last_month}已享受社保补贴"
             "（已享受登记所属期间{received_period}），同一月份不重复补贴",
@@ -969,7 +1170,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
         Condition(
             "limit_known",
             CLAUSE,
-            si_limit_known,
+            _SI_TESTS[4],
             "最长补贴月数可以确定（或不影响本次结果）",
             "最长补贴月数可以确定（或不影响本次结果）",
             unknown_msg=(
@@ -991,12 +1192,28 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
         Condition(
             "contributions_in_period",
             CLAUSE,
-            si_contributions,
+            _SI_TESTS[5],
             "申领期{start_month}至{end_month}单位缴纳社会保险费{claim_fen}（{claim_months}个月）",
             "申领期{start_month}至{end_month}无可补贴的单位缴费"
             "（本次招用可补贴的月份为{window_first_month}至{window_last_month}，须有单位缴费）",
             unknown_msg="缺少事实，无法判断：{missing}（申领期{start_month}至{end_month}）",
             facts=("si_run_months", "hire_date", "si_employer_fen"),
+        ),
+        Condition(
+            "months_claimed_once",
+            CLAUSE,
+            months_claimed_once,
+            "申领期{start_month}至{end_month}的月份没有由该人员更早的招用记录在本次一并申领（同一月份只补贴一次）",
+            "该人员更早的招用记录{other_hire}符合社保补贴各项条件，申领{other_months}，"
+            "与本条申领期{start_month}至{end_month}重叠{overlap_months}"
+            "（同一月份只补贴一次，本条整个申领期不予补贴）",
+            unknown_msg=(
+                "该人员的招用记录{other_hire}可能申领{other_months}，"
+                "与本条申领期{start_month}至{end_month}重叠{overlap_months}；"
+                "该记录尚待判定或与本条的招用先后不明，本条能否享受社保补贴暂无法确定（同一月份只补贴一次）"
+            ),
+            facts=("hire_date",),
+            gap_msg="{unclaimed_note}可从{next_month}起申领",
         ),
     ),
     amount=si_amount,
