@@ -13,7 +13,13 @@ from xiangchuang.engine.dates import month_index_scalar, to_day
 from xiangchuang.engine.facts import FACTS, group_mask
 from xiangchuang.engine.parameters import load_parameters
 from xiangchuang.models import Business
-from xiangchuang.registry.assembler import FIRST_BUSINESS_OVERRIDE, LoadStats, assemble_facts
+from xiangchuang.registry.assembler import (
+    CONTEXT,
+    FIRST_BUSINESS_OVERRIDE,
+    PERSON_DISTRICT,
+    LoadStats,
+    assemble_facts,
+)
 from xiangchuang.registry.matching import evaluate
 from xiangchuang.registry.repository import RegistryDataError
 
@@ -232,6 +238,43 @@ def test_district_reads_only_that_districts_subjects(db_engine, pii):
     assert (
         city.tables["businesses"].n == 2 and city.tables["persons"].n == 5 and city.tables["carriers"].n == 3
     )
+
+
+def test_district_reads_its_hired_persons_other_hires_as_context(db_engine, pii):
+    """P2 works for B1 (D1) and B2 (D2): a D1 read holds H2 and B2 as context (marked, so no program
+    applies to them) with H2's contributions, and nothing more of B2 — not its founder, its other
+    employee, its year figures or its register rows (no condition deciding H2 reads them)."""
+    with db_engine.begin() as conn:
+        reg = Registry(conn, pii)
+        p1, p2, p3, p4 = (reg.person(no=f"P{k}") for k in range(1, 5))
+        b1 = reg.business(no="B1", founder=p1, registration_date=dt.date(2020, 1, 1), district=D1)
+        b2 = reg.business(
+            no="B2",
+            founder=p3,
+            registration_date=dt.date(2020, 1, 1),
+            district=D2,
+            founded_by_returning=False,
+        )
+        reg.year(b2, 2024, employer_si_paid_fen=2)
+        reg.grant("online_sales_subsidy", "B2", period="2023", amount_fen=2)
+        reg.contributions(reg.hire(b1, p2, dt.date(2024, 1, 1), no="H1"), months(202401, 2))
+        reg.contributions(reg.hire(b2, p2, dt.date(2023, 1, 1), no="H2"), months(202301, 3))
+        reg.contributions(reg.hire(b2, p4, dt.date(2023, 1, 1), no="H3"), months(202301, 4))
+        facts = assemble_facts(conn, on=ON, district=D1, stats=(stats := LoadStats()))
+    t = facts.tables
+    assert list(t["businesses"]["id"].values) == ["B1", "B2"]
+    assert t["businesses"][CONTEXT].values.tolist() == [False, True]
+    assert list(t["hires"]["id"].values) == ["H1", "H2"]
+    assert t["hires"][CONTEXT].values.tolist() == [False, True]
+    assert stats.context == {"businesses": 1, "hires": 1}
+    assert sorted(t["persons"]["id"].values) == ["P1", "P2"]
+    assert t["contributions"].n == 2 + 3 and t["business_years"].n == 0 and t["received"].n == 0
+    # What H2 is decided by: its employer's district and founded_by_returning (B2's founder unknown).
+    assert value(t["businesses"], "B2", "district") == D2
+    assert value(t["businesses"], "B2", "founded_by_returning") in (False,)  # known, false
+    assert value(t["businesses"], "B2", "founder_id") is None
+    # The person is filed under the district of the read's own subjects.
+    assert value(t["persons"], "P2", PERSON_DISTRICT) == D1
 
 
 @pytest.mark.parametrize("district", [None, D1])

@@ -19,10 +19,14 @@ from xiangchuang.config import get_settings
 from xiangchuang.db import make_sessionmaker
 from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.evaluate import run
+from xiangchuang.engine.explain import Explainer
 from xiangchuang.engine.parameters import load_parameters
+from xiangchuang.engine.programs import BY_ID
 from xiangchuang.models import MatchResult, MatchRun
+from xiangchuang.registry import repository as repo
 from xiangchuang.registry.assembler import assemble_facts
 from xiangchuang.registry.matching import evaluate, explain_result, run_match
+from xiangchuang.registry.repository import Scope
 
 ON = dt.date(2025, 3, 1)
 D1, D2 = 500101, 500102
@@ -194,6 +198,116 @@ def test_explanation_says_when_the_registry_changed_since_the_run(registry, pii)
         ex = explain_result(session=session, result_id=rid, params=PARAMS)
     assert ex.current_status == "ineligible"
     assert any("不同" in w for w in ex.warnings)
+
+
+# ---- a person hired in two districts: scoped evaluations read the person's other hires as context ------
+
+TWO_ON = dt.date(2025, 3, 20)  # (the 20th: a job subsidy's 12th month, on record from 1 April, is soon)
+
+
+def hired_in_two_districts(conn, pii) -> None:
+    """P-TWO works for B-EARLY (D1) since 2023-01 and for B-LATE (D2) since 2023-06, both records meeting
+    every job-subsidy condition but 每人一次: the whole city pays H-E (the earlier) only. P-SOON2's two
+    records reach 12 months on 1 April, both 「即将符合」 alone: only H-QA (hired earlier, D1) is listed."""
+    reg = Registry(conn, pii, start=1000)
+    early = reg.business(
+        no="B-EARLY", founder=reg.person(no="P-EARLYF"), registration_date=dt.date(2021, 1, 1), district=D1
+    )
+    late = reg.business(no="B-LATE", founder=None, registration_date=dt.date(2021, 1, 1), district=D2)
+    # (also eligible for a free workstation: a person result, filed under the district of each run)
+    two = reg.person(
+        no="P-TWO", groups=["poverty_registered"], startup_intention=True, holds_free_workstation=False
+    )
+    reg.contributions(reg.hire(early, two, dt.date(2023, 1, 10), no="H-E"), months(202302, 25))
+    reg.contributions(reg.hire(late, two, dt.date(2023, 6, 1), no="H-L"), months(202306, 21))
+    soon = reg.person(no="P-SOON2", groups=["poverty_registered"])
+    reg.contributions(reg.hire(early, soon, dt.date(2024, 3, 15), no="H-QA"), months(202404, 11))
+    reg.contributions(reg.hire(late, soon, dt.date(2024, 4, 1), no="H-QB"), months(202404, 11))
+
+
+@pytest.fixture
+def two_districts(db_engine, pii):
+    with db_engine.begin() as conn:
+        hired_in_two_districts(conn, pii)
+    return db_engine
+
+
+def results_of(db_engine, district):
+    report = match(db_engine, district=district, on=TWO_ON)
+    rows = stored(db_engine, report.run.id)
+    return report, {k: (r.status, r.amount_fen, r.eligible_from, r.district) for k, r in rows.items()}
+
+
+def test_district_runs_agree_with_the_city_for_a_person_hired_in_two_districts(two_districts):
+    _, city = results_of(two_districts, None)
+    assert city[("job_subsidy", "H-E")][0] == "eligible"
+    assert ("job_subsidy", "H-L") not in city  # 每人一次: the earlier record is paid
+    assert city[("job_subsidy", "H-QA")][:3] == ("soon", 600_000, dt.date(2025, 4, 1))
+    assert ("job_subsidy", "H-QB") not in city  # one 「即将符合」 listing per person
+    assert {k[1] for k in city if k[0] == "social_insurance_subsidy"} == {"H-E", "H-L", "H-QA", "H-QB"}
+    for district in (D1, D2):
+        _, mine = results_of(two_districts, district)
+        mine = {k: v for k, v in mine.items() if k[1] != "P-TWO"}  # (a person: see the next test)
+        assert mine == {k: v for k, v in city.items() if v[3] == district and k[1] != "P-TWO"}, district
+    # Every in-scope subject, whatever its status (ineligible and undetermined included, condition by
+    # condition): the district's evaluation equals the city's.
+    with two_districts.connect() as conn:
+        whole = flatten(evaluate(assemble_facts(conn, on=TWO_ON, district=None), on=TWO_ON, params=PARAMS))
+        for district, hires in ((D1, {"H-E", "H-QA"}), (D2, {"H-L", "H-QB"})):
+            facts = assemble_facts(conn, on=TWO_ON, district=district)
+            part = flatten(evaluate(facts, on=TWO_ON, params=PARAMS))
+            assert {k[1] for k in part if k[0] == "job_subsidy"} == hires
+            assert part == {k: whole[k] for k in part}, district
+
+
+def test_a_district_run_stores_and_counts_no_context_subject(two_districts):
+    report, mine = results_of(two_districts, D2)
+    assert {k[1] for k in mine} <= {"B-LATE", "H-L", "H-QB", "P-TWO", "P-SOON2"}
+    assert all(v[3] == D2 for v in mine.values())
+    assert report.run.subjects == 1
+    summary = {s["program"]: s for s in report.summary}
+    assert summary["job_subsidy"]["subjects"] == 2 and summary["job_subsidy"]["eligible"] == 0
+    assert summary["job_subsidy"]["soon"] == 0 and "H-QB" not in {k[1] for k in mine if k[0] == "job_subsidy"}
+    assert summary["social_insurance_subsidy"]["subjects"] == 2
+    assert summary["social_insurance_subsidy"]["eligible"] == 2
+    assert report.soon_amount_fen.get("job_subsidy", 0) == 0
+    assert report.context == {"businesses": 1, "hires": 2}  # read as context: B-EARLY, H-E and H-QA
+    # A person hired in both districts is a subject of both runs, filed under the run's district (the
+    # context hire in D2 does not move P-TWO's D1 result there).
+    report, mine = results_of(two_districts, D1)
+    assert mine[("free_workstation", "P-TWO")][:2] == ("eligible", 0)
+    assert all(v[3] == D1 for v in mine.values())
+    assert report.context == {"businesses": 1, "hires": 2}  # B-LATE, H-L and H-QB
+
+
+def test_explaining_a_hire_compares_the_persons_records_in_other_districts(two_districts):
+    """explain_result (and the one-stop service's determination) re-derive a hire from its business's
+    scope, which holds the person's records elsewhere as context: every stored city-wide hire result
+    re-derives as stored, without a warning, and the later record H-L (ineligible city-wide, so not
+    stored) re-derives as the city decided it — its business's scope alone made it eligible."""
+    city, _ = results_of(two_districts, None)
+    with Session(two_districts) as s:
+        rows = s.execute(select(MatchResult).where(MatchResult.run_id == city.run.id)).scalars().all()
+    hires = [r for r in rows if r.subject_table == "hires"]
+    assert len(hires) == 6  # job: H-E, H-QA (soon); social insurance: all four
+    for r in hires:
+        with Session(two_districts) as session, session.begin():
+            ex = explain_result(session=session, result_id=r.id, params=PARAMS)
+        assert (ex.current_status, ex.warnings) == (r.status, []), (r.program, r.subject_key)
+    # The later record (not stored: ineligible) from its own business's scope, as explain_result builds it.
+    with Session(two_districts) as session, session.begin():
+        conn = session.connection()
+        scope = Scope(business_ids=(repo.subject_pk(conn, "businesses", "B-LATE"),))
+        facts = assemble_facts(conn, on=TWO_ON, district=None, subjects=scope)
+        job = evaluate(facts, on=TWO_ON, params=PARAMS, programs=(BY_ID["job_subsidy"],))[0]
+    ids = job.ctx.t["id"].values
+    assert sorted(ids[job.applies].tolist()) == ["H-L", "H-QB"]  # the context rows are no subjects
+    doc = Explainer(PARAMS).program(job, int(np.flatnonzero(ids == "H-L")[0]))
+    assert doc["status"] == "ineligible"
+    once = next(c for c in doc["conditions"] if c["id"] == "one_per_person")
+    assert once["status"] == "fail" and "H-E" in once["message"]
+    qb = Explainer(PARAMS).program(job, int(np.flatnonzero(ids == "H-QB")[0]))
+    assert not qb.get("soon")
 
 
 # ---- the command line ----------------------------------------------------------------------------

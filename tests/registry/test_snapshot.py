@@ -15,7 +15,16 @@ from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlalchemy.sql import visitors
 
 from tests.registry.factories import bulk_load, registry_tables
-from tests.registry.test_matching import D1, D2, ON, PARAMS, scenario, stored
+from tests.registry.test_matching import (
+    D1,
+    D2,
+    ON,
+    PARAMS,
+    TWO_ON,
+    hired_in_two_districts,
+    scenario,
+    stored,
+)
 from xiangchuang import synth
 from xiangchuang.db import make_sessionmaker
 from xiangchuang.engine.assemble import Facts
@@ -194,6 +203,32 @@ def test_district_match_equals_filtering_the_city_match(registry, store):
         assert report.snapshot is not None and report.snapshot.outcome == "snapshot"
         assert mine == {k: v for k, v in city.items() if v[3] == district}
         assert mine
+
+
+def test_a_district_snapshot_keeps_the_context_rows(db_engine, pii, store):
+    """The district's context (its hired persons' records in other districts, registry.assembler) is part
+    of its snapshot: a run from the snapshot compares them and still stores none of them."""
+    with db_engine.begin() as conn:
+        hired_in_two_districts(conn, pii)
+
+    def results(district, snapshots):
+        with make_sessionmaker(db_engine)() as s, s.begin():
+            report = run_match(session=s, on=TWO_ON, district=district, params=PARAMS, snapshots=snapshots)
+        rows = stored(db_engine, report.run.id)
+        return report, {
+            k: (r.status, r.amount_fen, r.eligible_from, r.district)
+            for k, r in rows.items()
+            if r.subject_table in ("businesses", "hires")
+        }
+
+    _, city = results(None, None)
+    assert ("job_subsidy", "H-E") in city and ("job_subsidy", "H-L") not in city
+    for district in (D2, D1):
+        results(district, store)  # builds the district's snapshot
+        report, mine = results(district, store)
+        assert report.snapshot is not None and report.snapshot.outcome == "snapshot"
+        assert mine == {k: v for k, v in city.items() if v[3] == district}
+        assert report.context == {"businesses": 1, "hires": 2}
 
 
 # ---- every write path makes the next match see it ------------------------------------------------------

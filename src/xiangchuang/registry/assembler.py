@@ -49,6 +49,14 @@ carriers the businesses are tenants of plus the district's own carriers, and eve
 any of these subjects (whichever district paid it: 「同一主体不重复享受」 is city-wide). ``None`` reads the
 whole city.
 
+Context (a district, or the subjects of one explanation / application): the other employments of the
+persons hired in scope, wherever they work, with their contributions and their employers' business
+rows (``repository.scope_sql`` says how far and why). The engine compares the hire records of one
+person (每人一次: ``job_subsidy.one_per_person`` and its one 「即将符合」 listing per person), so a
+record in scope is decided as in a whole-city evaluation. Those rows are marked in the column
+``CONTEXT`` of ``businesses`` and ``hires``; ``matching.evaluate`` makes no program apply to them
+(no result, no count), and they do not decide where a person's results are filed (``PERSON_DISTRICT``).
+
 首次创业 (first_business) — the decision. The engine reads ``persons.first_business`` through
 ``businesses.founder_id`` (``founder__first_business``), i.e. per person; the notice means it per
 business (「首次创办」: this business is the founder's first). The registry knows the history (Founder
@@ -101,6 +109,8 @@ from xiangchuang.registry.repository import (
 SUPPLIED: Final = frozenset({"business_years", "contributions", "received"})
 FIRST_BUSINESS_OVERRIDE: Final = "founder_first_business"
 PERSON_DISTRICT: Final = "__district"  # where a person founded / works (for storing person results)
+# businesses / hires: true for a row read only as context (module docstring), never a subject.
+CONTEXT: Final = "__context"
 _TABLE_ZH: Final = {
     "persons": "人员",
     "businesses": "经营主体",
@@ -125,6 +135,8 @@ class LoadStats:
     rows: dict[str, int] = field(default_factory=dict)
     methods: dict[str, str] = field(default_factory=dict)
     connections: int = 1  # > 1: read in parallel on helper connections sharing one snapshot
+    # Of ``rows``, the business and hire rows read only as context (module docstring): not subjects.
+    context: dict[str, int] = field(default_factory=dict)
 
 
 def _connection(conn_or_session: Connection | Session) -> Connection:
@@ -280,6 +292,8 @@ def assemble_facts(
     safe = np.where(founder.known, founder.values, 0)
     is_first = founder.known & (first_business_pk[safe] == b["pk"]) if persons.n else founder.known
     businesses[FIRST_BUSINESS_OVERRIDE] = Col(is_first, founder.known.copy())
+    b_context = b["context"] == 1 if "context" in b else np.zeros(businesses.n, dtype=bool)
+    businesses.cols[CONTEXT] = Col(b_context, np.ones(businesses.n, dtype=bool))
     tables["businesses"] = businesses
 
     years = _table(
@@ -293,6 +307,13 @@ def assemble_facts(
     hires = _table("hires", h, ("id", "hire_date", "contract"))
     hires["business_id"] = _ref(b["pk"], h["business_pk"])
     hires["person_id"] = _ref(p["pk"], h["person_pk"])
+    hb = hires["business_id"]  # (every hire's employer is read: repository.scope_sql)
+    h_context = (
+        hb.known & b_context[np.where(hb.known, hb.values, 0)]
+        if businesses.n
+        else np.zeros(hires.n, dtype=bool)
+    )
+    hires.cols[CONTEXT] = Col(h_context, np.ones(hires.n, dtype=bool))
     tables["hires"] = hires
 
     contributions = Table("contributions", len(c["hire_month"]))
@@ -308,16 +329,29 @@ def assemble_facts(
     tables["received"] = _received(g, tables)
     tables["trainings"] = _trainings(fetched["trainings"][0], p["pk"])
 
-    # Where each person founded (else works): only to file person results under a district.
+    # Where each person founded (else works): only to file person results under a district. The
+    # context rows do not count: a district's run files its persons under the district, as before.
     pdist = np.zeros(persons.n, dtype=np.int32)
-    hp, hb = hires["person_id"], hires["business_id"]
-    both = hp.known & hb.known
+    hp = hires["person_id"]
+    both = hp.known & hb.known & ~h_context
     pdist[hp.values[both]] = businesses["district"].values[hb.values[both]]
-    pdist[founder.values[founder.known]] = businesses["district"].values[founder.known]
+    founding = founder.known & ~b_context
+    pdist[founder.values[founding]] = businesses["district"].values[founding]
     persons.cols[PERSON_DISTRICT] = Col(pdist, pdist != 0)
 
+    stats.context = context_rows(tables)
     stats.seconds = time.perf_counter() - t0
     return Facts(tables, set(SUPPLIED))
+
+
+def context_rows(tables: dict[str, Table]) -> dict[str, int]:
+    """Per table with context rows (``CONTEXT``), how many: rows read that are not subjects."""
+    out: dict[str, int] = {}
+    for name, t in tables.items():
+        col = t.cols.get(CONTEXT)
+        if col is not None:
+            out[name] = int(np.count_nonzero(col.values))
+    return out
 
 
 # ---- trainings (the training service's records) ----------------------------------------------------

@@ -7,6 +7,12 @@ horizon (``soon``): the amount (for ``soon`` the projected amount), the district
 ``eligible_from``; the run records its date, district, engine version and parameter version, so
 :func:`explain_result` can rebuild that subject's facts at the run's date and re-derive the full
 explanation (and say so when the engine, the parameters or the registry changed since).
+
+A district run (and the re-derivation of one explanation) reads, besides its subjects, the other hire
+records of the persons hired in scope as context (``registry.assembler``: 每人一次 compares all the
+hire records of a person), so each subject in scope gets what a whole-city run gives it; the context
+rows are never subjects: :func:`evaluate` makes no program apply to them, so they are neither stored
+nor counted.
 """
 
 from __future__ import annotations
@@ -32,9 +38,11 @@ from xiangchuang.engine.programs import BY_ID, PROGRAMS
 from xiangchuang.models import MatchResult, MatchRun
 from xiangchuang.registry import repository as repo
 from xiangchuang.registry.assembler import (
+    CONTEXT,
     PERSON_DISTRICT,
     LoadStats,
     assemble_facts,
+    context_rows,
 )
 from xiangchuang.registry.repository import Method, Scope
 from xiangchuang.registry.snapshot import SnapshotStore, SnapshotUse
@@ -54,12 +62,19 @@ def evaluate(
     programs: Sequence[Program] = PROGRAMS,
     details: bool = True,
 ) -> list[Outcome]:
-    """The engine over registry facts: assemble, then every program with rows."""
+    """The engine over registry facts: assemble, then every program with rows. A row read only as
+    context (``assembler.CONTEXT``) is evaluated with the others — the rows in scope are compared
+    with it — but no program applies to it: it yields no result and no count."""
     day = to_day(on)
     assemble(facts, day)
-    return run_programs(
+    outcomes = run_programs(
         [p for p in programs if facts.tables[p.subject].n], facts, day, params, details=details
     )
+    for o in outcomes:
+        context = facts.tables[o.program.subject].cols.get(CONTEXT)
+        if context is not None and context.values.any():
+            o.applies = np.logical_and(o.applies, np.logical_not(context.values))
+    return outcomes
 
 
 @dataclass
@@ -73,6 +88,7 @@ class MatchReport:
     store_seconds: float
     soon_amount_fen: dict[str, int] = field(default_factory=dict)
     snapshot: SnapshotUse | None = None  # how the facts were obtained when a snapshot store was given
+    context: dict[str, int] = field(default_factory=dict)  # of ``rows``, those read only as context
 
 
 def run_match(
@@ -117,7 +133,7 @@ def run_match(
         engine_version=ENGINE_VERSION,
         parameters_version=params.version,
         parameter_sources=";".join(params.sources)[:500],
-        subjects=facts.tables["businesses"].n,
+        subjects=facts.tables["businesses"].n - context_rows(facts.tables).get("businesses", 0),  # in scope
         results=len(rows),
         load_seconds=round(stats.seconds, 4),
         evaluate_seconds=round(t2 - t1, 4),
@@ -139,6 +155,7 @@ def run_match(
         store_seconds=t3 - t2,
         soon_amount_fen=soon,
         snapshot=use,
+        context=context_rows(facts.tables),
     )
 
 

@@ -180,6 +180,13 @@ class Scope:
     and employees (and those listed in ``person_ids``), the employees' contributions, the carriers the
     businesses are tenants of (plus the district's carriers and those listed), and every register row
     (grant) about any of them, whatever district paid it.
+
+    Context (read, never a subject of the evaluation): the *other* employments of the persons hired by
+    the businesses in scope — wherever they work — with their contributions and their employers'
+    business rows, so that the rules comparing the hire records of one person (the job subsidy's
+    每人一次 ``one_per_person`` and its one 「即将符合」 listing per person, and any such rule of the
+    social-insurance subsidy) see every record of the person, as a whole-city evaluation does. See
+    :func:`scope_sql` for how far this goes and why no further.
     """
 
     district: int | None = None
@@ -202,15 +209,17 @@ class Scope:
 
 @dataclass
 class ScopeSql:
-    """Subqueries of the primary keys in scope (None: every row)."""
+    """Subqueries of the primary keys read (None: every row)."""
 
-    businesses: AnySelect | None
+    businesses: AnySelect | None  # the businesses in scope (their subjects are the evaluation's)
     persons: AnySelect | None
-    hires: AnySelect | None
+    hires: AnySelect | None  # the hires in scope and, as context, the other hires of their persons
     carriers: AnySelect | None
     on: dt.date
     onjob: AnySelect | None = None  # on-job trainings: the district's, the businesses', those listed
     mentor_services: AnySelect | None = None
+    # The business rows read: those in scope and, as context, the employers of the context hires.
+    businesses_read: AnySelect | None = None
 
 
 def scope_sql(scope: Scope, on: dt.date) -> ScopeSql:
@@ -229,7 +238,27 @@ def scope_sql(scope: Scope, on: dt.date) -> ScopeSql:
     if scope.person_ids:
         people.append(select(Person.id.label("id")).where(Person.id.in_(scope.person_ids)))
     persons = select(union(*people).subquery().c.id)
-    hires = select(Employment.id).where(Employment.business_id.in_(biz))
+    # Context: every employment of the persons hired in scope (their hires in scope among them) and
+    # the business rows of those employments. How far the chain must go — what the engine reads to
+    # decide a context record (engine/assemble.py joins, engine/programs/employment.py):
+    # - a job-subsidy condition reads of a hire record its own columns (hire date, contract), its
+    #   contributions (the consecutive run), its person (groups; the register: job_subsidy_received)
+    #   and of its employer only ``founded_by_returning`` and ``district`` (assemble's
+    #   HIRE_BUSINESS_FIELDS; the district also selects district parameters). A social-insurance
+    #   condition reads the hire, its contributions, its person (groups, graduation, birth date,
+    #   gender, the register) and of the employer only the district.
+    # - the person is in scope already (an employee of a business in scope), with all their register
+    #   rows: job / social-insurance grants are keyed by the hired person (kinds.GRANT_SUBJECT, as the
+    #   importer checks and the workflow writes), so no grant about a context business bears on it.
+    # - so a context business's founder, other employees, carriers, year figures, on-job trainings and
+    #   grants are not read (no condition deciding a hire record reads them; the context rows' own
+    #   results are dropped: assembler.CONTEXT, matching.evaluate), and the chain ends after one step:
+    #   a context record's person is a person in scope, all of whose hires are read. Row order stays
+    #   the primary key, so ties (hire date, then row) are broken as in a whole-city read.
+    hired = select(Employment.person_id).where(Employment.business_id.in_(biz))
+    hires = select(Employment.id).where(Employment.person_id.in_(hired))
+    employers = select(Employment.business_id.label("id")).where(Employment.person_id.in_(hired))
+    businesses_read = select(union(biz, employers).subquery().c.id)
     carrier_conds: list[ColumnElement[bool]] = [
         Carrier.id.in_(
             select(Tenancy.carrier_id).where(
@@ -249,7 +278,14 @@ def scope_sql(scope: Scope, on: dt.date) -> ScopeSql:
         onjob_conds.append(OnjobTraining.id.in_(scope.onjob_ids))
     onjob = select(OnjobTraining.id).where(or_(*onjob_conds))
     return ScopeSql(
-        biz, persons, hires, carriers, on, onjob=onjob, mentor_services=mentor_services_scope(scope)
+        biz,
+        persons,
+        hires,
+        carriers,
+        on,
+        onjob=onjob,
+        mentor_services=mentor_services_scope(scope),
+        businesses_read=businesses_read,
     )
 
 
@@ -373,11 +409,14 @@ def founders_query(s: ScopeSql) -> Query:
 
 
 def businesses_query(s: ScopeSql) -> Query:
+    """The business rows read (:class:`ScopeSql`): in a scoped read, ``context`` is 1 for a business
+    read only as the employer of a context hire (not in scope), else 0."""
     on = s.on
-    in_scope: list[ColumnElement[bool]] = []
+    wanted: list[ColumnElement[bool]] = []
+    read = s.businesses_read if s.businesses_read is not None else s.businesses
 
     def scoped(col: Any) -> list[ColumnElement[bool]]:
-        return [] if s.businesses is None else [col.in_(s.businesses)]
+        return [] if read is None else [col.in_(read)]
 
     honours = (
         select(Honour.business_id.label("business_id"), func.count().label("n"))
@@ -460,6 +499,11 @@ def businesses_query(s: ScopeSql) -> Query:
             tenancy.c.rent_fen.label("rent_fen"),
             tenancy.c.property_fee_fen.label("property_fee_fen"),
             tenancy.c.utilities_fen.label("utilities_fen"),
+            *(
+                []
+                if s.businesses is None
+                else [case((Business.id.in_(s.businesses), 0), else_=1).label("context")]
+            ),
         )
         .select_from(Business)
         .outerjoin(honours, honours.c.business_id == Business.id)
@@ -467,8 +511,8 @@ def businesses_query(s: ScopeSql) -> Query:
         .outerjoin(credit, credit.c.business_id == Business.id)
         .outerjoin(tenancy, and_(tenancy.c.business_id == Business.id, tenancy.c.rn == 1))
     )
-    if s.businesses is not None:
-        in_scope.append(Business.id.in_(s.businesses))
+    if read is not None:
+        wanted.append(Business.id.in_(read))
     small = (
         "kind",
         "size_class",
@@ -479,8 +523,9 @@ def businesses_query(s: ScopeSql) -> Query:
         "credit_rated",
         "workshop_recognised",
         "workshop_new_build",
+        "context",
     )
-    return _q(stmt.where(*in_scope), Business.id, text=("id",), small=small, weight=12)
+    return _q(stmt.where(*wanted), Business.id, text=("id",), small=small, weight=12)
 
 
 def business_years_query(s: ScopeSql) -> Query:
@@ -511,8 +556,8 @@ def hires_query(s: ScopeSql) -> Query:
         day_number(Employment.hire_date).label("hire_date"),
         contract.label("contract"),
     )
-    if s.businesses is not None:
-        stmt = stmt.where(Employment.business_id.in_(s.businesses))
+    if s.hires is not None:
+        stmt = stmt.where(Employment.id.in_(s.hires))
     return _q(stmt, Employment.id, text=("id",), small=("contract",), weight=12)
 
 

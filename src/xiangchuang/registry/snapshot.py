@@ -17,7 +17,8 @@ ratings… in force on that date) and the district.
 
 District: one snapshot per district, built by ``assemble_facts(district=…)`` itself. The district's scope
 (its businesses, their founders and employees, tenancy carriers, every register row about them, its
-on-job trainings and mentor services) is defined once, in SQL (``repository.scope_sql``); filtering the
+on-job trainings and mentor services, and as context the other employments of its hired persons with
+their contributions and employers) is defined once, in SQL (``repository.scope_sql``); filtering the
 city-wide arrays in NumPy would be a second definition of it. A district's snapshot is small.
 
 Atomic and checked: written to a temporary name, flushed to disk, then renamed; the header carries the
@@ -49,7 +50,7 @@ from sqlalchemy.orm import Session
 
 from xiangchuang.engine.assemble import Facts
 from xiangchuang.engine.facts import Col, Table
-from xiangchuang.registry.assembler import LoadStats, assemble_facts
+from xiangchuang.registry.assembler import LoadStats, assemble_facts, context_rows
 from xiangchuang.registry.repository import Method
 
 FORMAT_VERSION: Final = 1
@@ -357,6 +358,7 @@ class SnapshotStore:
                 t2 = time.perf_counter()
                 _touch(path)
                 stats.rows = {name: t.n for name, t in facts.tables.items()}
+                stats.context = context_rows(facts.tables)
                 stats.methods = dict.fromkeys(facts.tables, "snapshot")
                 return facts, SnapshotUse("snapshot", "", path, t1 - t0, t2 - t1, bytes=size)
         t1 = time.perf_counter()
