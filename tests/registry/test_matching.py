@@ -313,18 +313,38 @@ def test_explaining_a_hire_compares_the_persons_records_in_other_districts(two_d
 # ---- the command line ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli_db(registry, monkeypatch):
-    url = registry.url
-    if registry.dialect.name == "postgresql":
-        with registry.connect() as conn:
+def _cli_on(engine, monkeypatch):
+    url = engine.url
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
             schema = conn.execute(text("SELECT current_schema()")).scalar_one()
         url = url.update_query_dict({"options": f"-csearch_path={schema}"})
     monkeypatch.setenv("XIANGCHUANG_DATABASE_URL", url.render_as_string(hide_password=False))
     monkeypatch.setenv("COLUMNS", "200")
     get_settings.cache_clear()
-    yield registry
+    yield engine
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def cli_db(registry, monkeypatch):
+    yield from _cli_on(registry, monkeypatch)
+
+
+@pytest.fixture
+def cli_two(two_districts, monkeypatch):
+    yield from _cli_on(two_districts, monkeypatch)
+
+
+def test_cli_district_run_counts_its_subjects_and_names_the_context_read(cli_two):
+    from xiangchuang.cli import app
+
+    res = CliRunner().invoke(
+        app, ["match-db", "--on", TWO_ON.isoformat(), "--district", str(D2), "--no-snapshot"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "经营主体 1，人员 2，招用记录 2" in res.output
+    assert "另读取本范围所招用人员在范围外的招用记录 2 条（1 个经营主体）" in res.output
 
 
 def test_cli_match_db_stores_a_run_and_prints_a_chinese_summary(cli_db):

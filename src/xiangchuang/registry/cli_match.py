@@ -117,7 +117,7 @@ def match_from_db(
         )
     run = report.run
     counts = "，".join(
-        f"{label} {report.rows.get(name, 0):,}"
+        f"{label} {report.rows.get(name, 0) - report.context.get(name, 0):,}"
         for name, label in (("businesses", "经营主体"), ("persons", "人员"), ("hires", "招用记录"))
     )
     table = RichTable(title=f"政策找人（登记库）{day.isoformat()} {_district_label(district)}（{counts}）")
@@ -144,6 +144,12 @@ def match_from_db(
             f"{report.soon_amount_fen.get(s['program'], 0) / 100:,.2f}",
         )
     console.print(table)
+    if report.context.get("hires"):
+        console.print(
+            f"另读取本范围所招用人员在范围外的招用记录 {report.context['hires']:,} 条"
+            f"（{report.context.get('businesses', 0):,} 个经营主体），仅用于同一人员多条招用记录的比较"
+            "（岗位补贴每人一次），不计入评估对象和结果"
+        )
     console.print(
         f"已保存匹配运行 {run.id}：{run.results:,} 条结果（符合及即将符合），"
         f"引擎 {run.engine_version}，参数版本 {run.parameters_version}"
