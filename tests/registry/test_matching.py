@@ -244,7 +244,9 @@ def test_district_runs_agree_with_the_city_for_a_person_hired_in_two_districts(t
     assert ("job_subsidy", "H-L") not in city  # 每人一次: the earlier record is paid
     assert city[("job_subsidy", "H-QA")][:3] == ("soon", 600_000, dt.date(2025, 4, 1))
     assert ("job_subsidy", "H-QB") not in city  # one 「即将符合」 listing per person
-    assert {k[1] for k in city if k[0] == "social_insurance_subsidy"} == {"H-E", "H-L", "H-QA", "H-QB"}
+    # A social-insurance month is paid once (choice 61): the later records claim months the earlier
+    # ones claim, so only H-E and H-QA are eligible city-wide.
+    assert {k[1] for k in city if k[0] == "social_insurance_subsidy"} == {"H-E", "H-QA"}
     for district in (D1, D2):
         _, mine = results_of(two_districts, district)
         mine = {k: v for k, v in mine.items() if k[1] != "P-TWO"}  # (a person: see the next test)
@@ -269,7 +271,7 @@ def test_a_district_run_stores_and_counts_no_context_subject(two_districts):
     assert summary["job_subsidy"]["subjects"] == 2 and summary["job_subsidy"]["eligible"] == 0
     assert summary["job_subsidy"]["soon"] == 0 and "H-QB" not in {k[1] for k in mine if k[0] == "job_subsidy"}
     assert summary["social_insurance_subsidy"]["subjects"] == 2
-    assert summary["social_insurance_subsidy"]["eligible"] == 2
+    assert summary["social_insurance_subsidy"]["eligible"] == 0  # (H-E, H-QA in D1 claim the months)
     assert report.soon_amount_fen.get("job_subsidy", 0) == 0
     assert report.context == {"businesses": 1, "hires": 2}  # read as context: B-EARLY, H-E and H-QA
     # A person hired in both districts is a subject of both runs, filed under the run's district (the
@@ -289,7 +291,7 @@ def test_explaining_a_hire_compares_the_persons_records_in_other_districts(two_d
     with Session(two_districts) as s:
         rows = s.execute(select(MatchResult).where(MatchResult.run_id == city.run.id)).scalars().all()
     hires = [r for r in rows if r.subject_table == "hires"]
-    assert len(hires) == 6  # job: H-E, H-QA (soon); social insurance: all four
+    assert len(hires) == 4  # job: H-E, H-QA (soon); social insurance: H-E, H-QA (choice 61)
     for r in hires:
         with Session(two_districts) as session, session.begin():
             ex = explain_result(session=session, result_id=r.id, params=PARAMS)
