@@ -422,6 +422,27 @@ def _check_texts(arr: pa.Array, check: Callable[[str], object], where: str) -> N
                 raise BatchInputError(f"{_at(where, row)}：{exc}") from None
 
 
+def _check_range(values: np.ndarray, known: np.ndarray, check: Callable[[int], object], where: str) -> None:
+    """Every known value of an integer column with a range of its own (a year: ``dates.check_year``)
+    lies in it, else the check's Chinese error at the first row that does not. The check is of an
+    interval: the least and the greatest value passing, every value does (two reductions)."""
+    if not known.any():
+        return
+    given = values[known]
+    for value in (int(given.min()), int(given.max())):
+        try:
+            check(value)
+        except ValueError:
+            break
+    else:
+        return
+    for row in np.flatnonzero(known).tolist():  # (the error path only)
+        try:
+            check(int(values[row]))
+        except ValueError as exc:
+            raise BatchInputError(f"{_at(where, row + 1)}：{exc}") from None
+
+
 def _ids(arr: pa.ChunkedArray) -> pa.Array:
     return pc.cast(arr.combine_chunks(), pa.string())
 
@@ -622,6 +643,8 @@ def load_directory(
                     if np.any(bad):
                         row = int(np.flatnonzero(bad)[0])
                         raise BatchInputError(f"{_at(where, row + 1)}：{int(values[row])} {rule}")
+                if fact.check is not None:  # (a year: in the supported range, as a case's)
+                    _check_range(values, known, fact.check, where)
             table[fname] = Col(values, known)
         tables[name] = table
     if raw_received is not None:

@@ -18,7 +18,14 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.dates import FIRST_DATE, from_day, month_index_scalar, month_label, month_range
+from xiangchuang.engine.dates import (
+    FIRST_DATE,
+    from_day,
+    month_index_scalar,
+    month_label,
+    month_range,
+    period_year,
+)
 from xiangchuang.engine.facts import FACTS, NO_REF, Col, LazyColumns, Table, filled
 from xiangchuang.engine.memory import refresh_pages
 from xiangchuang.engine.vec import pick
@@ -1049,9 +1056,9 @@ def _si_register(
 
 
 def _year_or(default: int, text: object) -> int:
-    """The year a register entry's period names (four digits), else ``default``."""
-    s = str(text).strip()
-    return int(s) if len(s) == 4 and s.isdigit() else default
+    """The year a register entry's period names (four digits: ``dates.period_year``), else ``default``."""
+    year = period_year(text)
+    return default if year is None else year
 
 
 def _hired_person_rows(

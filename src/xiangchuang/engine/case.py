@@ -24,6 +24,7 @@ from xiangchuang.engine.dates import (
     LAST_MONTH,
     OutOfRange,
     check_supported,
+    check_year,
     month_label,
     parse_date,
     parse_month,
@@ -161,6 +162,8 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
                 raise CaseError(path, f"{fact.label}不能为负数")
             if raw >= INT_LIMIT:
                 raise CaseError(path, f"{fact.label}过大（须小于10^15）")
+            if fact.check is not None:  # (a year: in the supported range, dates.check_year)
+                fact.check(raw)
             return raw
         if fact.kind in ("code", "division"):
             text = str(raw)
@@ -189,7 +192,7 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
         return text
     except CaseError:
         raise
-    except OutOfRange as exc:  # (a date or a month that reads, outside the supported range)
+    except OutOfRange as exc:  # (a date, a month or a year that reads, outside the supported range)
         raise CaseError(path, exc.rule(fact.label)) from None
     except (TypeError, ValueError, OverflowError) as exc:
         if fact.kind == "date":
@@ -275,17 +278,19 @@ def _fast_text(raw: Any) -> Any:
     return raw if type(raw) is str else _SLOW
 
 
-def _fast_checked(check: Callable[[str], object]) -> Callable[[Any], Any]:
-    """Text with a documented format: the text when it reads, else _SLOW (which names the error)."""
+def _fast_checked(check: Callable[[Any], object], base: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A value with a check of its own (text with a documented format, a year): the value in the
+    kind's common form (``base``) when it passes, else _SLOW (which names the error)."""
 
     def parse(raw: Any) -> Any:
-        if type(raw) is not str:
+        value = base(raw)
+        if value is _SLOW:
             return _SLOW
         try:
-            check(raw)
+            check(value)
         except ValueError:
             return _SLOW
-        return raw
+        return value
 
     return parse
 
@@ -325,9 +330,7 @@ def _fast_parser(fact: Fact) -> Callable[[Any], Any]:
         for i, choice in enumerate(fact.choices):
             codes.setdefault(choice, i)
         return _fast_enum(codes)
-    if fact.check is not None:
-        return _fast_checked(fact.check)
-    return {
+    base = {
         "date": _fast_date,
         "month": _fast_month,
         "bool": _fast_bool,
@@ -337,6 +340,7 @@ def _fast_parser(fact: Fact) -> Callable[[Any], Any]:
         "division": _fast_division,
         "groups": _fast_groups,
     }.get(fact.kind, _fast_text)
+    return base if fact.check is None else _fast_checked(fact.check, base)
 
 
 def _value_dtype(kind: str) -> type[np.generic]:
@@ -594,10 +598,13 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
             rpath = f"business.years.{year}"
             ym = dict(_as_map(y, rpath))
             _check_keys(rpath, ym, "business_years")
-            # (as the schema's ^\d{4}$: "23", "+2023", " 2023" or a boolean key are not a year)
+            # (four digits, as the schema's year keys: "23", "+2023", " 2023" or a boolean key are not a year)
             if isinstance(year, bool) or not re.fullmatch(r"[0-9]{4}", str(year)):
                 raise CaseError(rpath, "年度须为四位整数")
-            ym["year"] = int(year)
+            try:  # (a year of the supported range, as every year fact: named at its key)
+                ym["year"] = check_year(int(year))
+            except OutOfRange as exc:
+                raise CaseError(rpath, exc.rule("年度")) from None
             ym["business_id"] = business_id
             years.append((rpath, ym))
         # The founder's licence is the business's registration, unless the person says otherwise.

@@ -26,6 +26,7 @@ FIRST_DATE: Final = dt.date(1900, 1, 1)
 LAST_DATE: Final = dt.date(2099, 12, 31)
 DATE_RANGE_ZH: Final = f"{FIRST_DATE.isoformat()}至{LAST_DATE.isoformat()}"
 MONTH_RANGE_ZH: Final = f"{FIRST_DATE:%Y-%m}至{LAST_DATE:%Y-%m}"
+YEAR_RANGE_ZH: Final = f"{FIRST_DATE.year}至{LAST_DATE.year}"
 
 
 class OutOfRange(ValueError):
@@ -50,6 +51,11 @@ def date_out_of_range(d: dt.date) -> OutOfRange:
 def month_out_of_range(month: int) -> OutOfRange:
     """The error for a month number outside FIRST_MONTH … LAST_MONTH."""
     return OutOfRange(month_label(month), MONTH_RANGE_ZH, "月份")
+
+
+def year_out_of_range(year: int) -> OutOfRange:
+    """The error for a year outside the years of the supported range (1900 … 2099)."""
+    return OutOfRange(str(year), YEAR_RANGE_ZH, "年份")
 
 
 def to_day(d: dt.date) -> int:
@@ -93,6 +99,15 @@ def check_month(month: int) -> int:
     if not FIRST_MONTH <= month <= LAST_MONTH:
         raise month_out_of_range(month)
     return month
+
+
+def check_year(year: int) -> int:
+    """``year`` (a calendar year: a claim or sales year, a year of business data, a register period
+    written as a year) when it is a year of the supported range (FIRST_DATE.year … LAST_DATE.year,
+    1900 … 2099), else OutOfRange (a ValueError) in Chinese."""
+    if not FIRST_DATE.year <= year <= LAST_DATE.year:
+        raise year_out_of_range(year)
+    return year
 
 
 def add_months_scalar(d: dt.date, months: int) -> dt.date:
@@ -358,17 +373,27 @@ def month_range(text: object) -> tuple[int, int] | None:
     return (first, last) if first <= last else None
 
 
+def period_year(text: object) -> int | None:
+    """The year a register entry's period names when it is written as a year (four digits, spaces
+    around allowed: 「2023」), else None (README choice 34)."""
+    s = str(text).strip()
+    return int(s) if len(s) == 4 and s.isdecimal() else None
+
+
 def check_period(text: str) -> str:
-    """A register entry's period (``received.period``) as a case or a batch file gives it: one
-    written as a month range names months in the supported range (OutOfRange, in Chinese, for the
-    first that does not); any other text (a year, 「build」, one the rules cannot read) is left to
-    the rules, as before (README choices 5, 34)."""
+    """A register entry's period (``received.period``) as a case, a batch file or a registry import
+    gives it: one written as a month range names months in the supported range, one written as a
+    year a year of it (OutOfRange, in Chinese, for the first that does not); any other text
+    (「build」, one the rules cannot read) is left to the rules, as before (README choices 5, 34)."""
     m = _MONTH_RANGE.fullmatch(text)
     if m is not None:
         y1, m1, y2, m2 = (int(g) for g in m.groups())
         for year, month in ((y1, m1), (y2, m2)):
             if 1 <= month <= 12:
                 check_month((year - 1970) * 12 + month - 1)
+    named = period_year(text)
+    if named is not None:
+        check_year(named)
     return text
 
 

@@ -17,7 +17,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.dates import FIRST_DATE, LAST_DATE, check_period, to_day
+from xiangchuang.engine.dates import FIRST_DATE, LAST_DATE, check_period, check_year, to_day
 from xiangchuang.engine.districts import district_codes
 from xiangchuang.engine.schedule import parse_schedule
 from xiangchuang.engine.vec import pick
@@ -99,8 +99,10 @@ class Fact:
     choices: tuple[str, ...] = ()
     ref: str | None = None  # for kind 'ref': the table the id points to
     description: str = ""
-    # For kind 'text' with a documented format: raises ValueError (a Chinese message) on bad text.
-    check: Callable[[str], object] | None = None
+    # For kind 'text' with a documented format (the text), or an 'int' with a range of its own (the
+    # integer: a year, ``dates.check_year``): raises ValueError (a Chinese message) on a bad value,
+    # for a case and a batch file alike.
+    check: Callable[[Any], object] | None = None
 
     def code_of(self, text: str) -> int:
         try:
@@ -119,7 +121,7 @@ def F(
     *choices: str,
     ref: str | None = None,
     description: str = "",
-    check: Callable[[str], object] | None = None,
+    check: Callable[[Any], object] | None = None,
 ) -> Fact:
     return Fact(name, kind, label, tuple(choices), ref, description, check)
 
@@ -177,13 +179,13 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
         F("rent_fen", "fen", "当期场租（分）"),
         F("property_fee_fen", "fen", "当期物业费（分）"),
         F("utilities_fen", "fen", "当期水电费（分）"),
-        F("claim_year", "int", "创业补助申领年度"),
-        F("sales_year", "int", "线上销售年度"),
+        F("claim_year", "int", "创业补助申领年度", check=check_year),
+        F("sales_year", "int", "线上销售年度", check=check_year),
         F("online_route", "enum", "线上销售补助申领方式", "auto", "revenue", "orders"),
     ),
     "business_years": (
         F("business_id", "ref", "经营主体编号", ref="businesses"),
-        F("year", "int", "年度"),
+        F("year", "int", "年度", check=check_year),
         F("employer_si_paid_fen", "fen", "当年实际缴纳社保费单位部分（分）"),
         F("online_revenue_fen", "fen", "线上年销售收入（分）"),
         F("online_orders", "int", "线上年销售单数"),
@@ -268,7 +270,7 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
         F("district", "code", "所在区县"),
         F("municipal_date", "date", "认定为市级载体日期"),
         F("national_date", "date", "认定为国家级载体日期"),
-        F("award_year", "int", "申请奖补年度"),
+        F("award_year", "int", "申请奖补年度", check=check_year),
         F("rating", "enum", "年度绩效评估等次", "A", "B", "C", "none"),
         F(
             "schedule",
@@ -300,7 +302,8 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
 
 # The range of values a case or a batch file may give (beyond them a value is an input error, named
 # in Chinese, never an overflow deep inside a rule or an explanation): dates 1900-01-01 to
-# 2099-12-31 (days since 1970-01-01), and counts and amounts in fen below 10^15 (10 万亿元).
+# 2099-12-31 (days since 1970-01-01), the years of those dates (the year facts' check), and counts
+# and amounts in fen below 10^15 (10 万亿元).
 DAY_MIN: Final = to_day(FIRST_DATE)  # -25567
 DAY_MAX: Final = to_day(LAST_DATE)  # 47481
 INT_LIMIT: Final = 10**15

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from xiangchuang.engine.dates import DATE_RANGE_ZH, FIRST_DATE, LAST_DATE, MONTH_RANGE_ZH
+from xiangchuang.engine.dates import (
+    DATE_RANGE_ZH,
+    FIRST_DATE,
+    LAST_DATE,
+    MONTH_RANGE_ZH,
+    YEAR_RANGE_ZH,
+    check_year,
+)
 from xiangchuang.engine.facts import DISTRICT_CODES, DIVISION_MAX, DIVISION_MIN, FACTS, GROUPS, Fact
 from xiangchuang.engine.programs import PROGRAM_IDS
 
@@ -26,6 +33,8 @@ def _years_pattern(first: int, last: int) -> str:
 # A month YYYY-MM of the supported range (README choice 28; its months run from January of the first
 # year to December of the last), as the case loader and the batch reader check it.
 MONTH_PATTERN = rf"^(?:{_years_pattern(FIRST_DATE.year, LAST_DATE.year)})-(0[1-9]|1[0-2])$"
+# A year of the supported range written as a key (``business.years``), as the case loader checks it.
+YEAR_KEY_PATTERN = rf"^(?:{_years_pattern(FIRST_DATE.year, LAST_DATE.year)})$"
 
 
 def _fact_schema(f: Fact) -> dict[str, Any]:
@@ -38,6 +47,9 @@ def _fact_schema(f: Fact) -> dict[str, Any]:
         base["description"] += f"（YYYY-MM，{MONTH_RANGE_ZH}）"
     elif f.kind in ("int", "fen"):
         base.update(type="integer", minimum=0)
+        if f.check is check_year:  # (a year fact: the years of the supported range)
+            base.update(minimum=FIRST_DATE.year, maximum=LAST_DATE.year)
+            base["description"] += f"（{YEAR_RANGE_ZH}）"
     elif f.kind == "bool":
         base.update(type="boolean")
     elif f.kind == "code":
@@ -76,7 +88,7 @@ def case_schema() -> dict[str, Any]:
     )
     years = {
         "type": "object",
-        "patternProperties": {r"^\d{4}$": _object("business_years", skip=("business_id", "year"))},
+        "patternProperties": {YEAR_KEY_PATTERN: _object("business_years", skip=("business_id", "year"))},
         "additionalProperties": False,
     }
     business = _object("businesses", {"years": years})
