@@ -51,7 +51,20 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from xiangchuang.engine.dates import add_months_scalar
+from xiangchuang.engine.dates import (
+    FIRST_DATE,
+    FIRST_MONTH,
+    LAST_DATE,
+    LAST_MONTH,
+    OutOfRange,
+    add_months_scalar,
+    check_month,
+    check_period,
+    check_supported,
+    date_out_of_range,
+    month_out_of_range,
+    year_out_of_range,
+)
 from xiangchuang.engine.districts import codes_by_short_names, district_by_code, is_district
 from xiangchuang.engine.schedule import ScheduleError, format_schedule, parse_schedule
 from xiangchuang.ids import (
@@ -371,8 +384,6 @@ _MONEY_RE: Final = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)$")
 _REGNO_RE: Final = re.compile(r"^[0-9A-Z]{8,30}$")
 _SCI_RE: Final = re.compile(r"^\d(?:\.\d+)?[eE]\+?\d+$")
 _EXCEL_EPOCH: Final = dt.date(1899, 12, 30)
-_MIN_DATE: Final = dt.date(1900, 1, 1)
-_MAX_DATE: Final = dt.date(2100, 12, 31)
 _TRUE: Final = frozenset({"是", "true", "t", "yes", "y", "1", "有", "√", "✓", "对"})
 _FALSE: Final = frozenset({"否", "false", "f", "no", "n", "0", "无", "×", "✗", "不是"})
 _DATE_MSG: Final = "日期格式错误：应为 YYYY-MM-DD（或 Excel 日期）"
@@ -384,59 +395,76 @@ def _norm(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split()).lower()
 
 
-def _check_date(d: dt.date) -> dt.date:
-    if not _MIN_DATE <= d <= _MAX_DATE:
-        raise _Invalid("日期超出合理范围（1900–2100年）")
-    return d
+# Dates, months and years are those of the engine's supported range (engine.dates, README choice 28):
+# a row the engine would refuse in a case or a batch file is refused here, in the same words, rather
+# than stored and met by ``match --from-db``.
+
+
+def _in_range(check: Callable[[Any], object], value: Any) -> None:
+    """``check`` (engine.dates) of one value; its OutOfRange as the row's reason."""
+    try:
+        check(value)
+    except OutOfRange as exc:
+        raise _Invalid(str(exc)) from None
 
 
 def parse_date_value(u: Any) -> dt.date:
-    """A date from a date, an Excel serial number or text (YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, YYYY年M月D日)."""
+    """A date from a date, an Excel serial number or text (YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, YYYY年M月D日),
+    in the supported range."""
+    d = _date_value(u)
+    _in_range(check_supported, d)
+    return d
+
+
+def _date_value(u: Any) -> dt.date:
+    """:func:`parse_date_value` without the range (a month's date is checked as a month)."""
     if isinstance(u, dt.datetime):
         if u.time() != dt.time(0, 0):
             raise _Invalid("应为日期，不应包含时间")
-        return _check_date(u.date())
+        return u.date()
     if isinstance(u, dt.date):
-        return _check_date(u)
+        return u
     if isinstance(u, bool):
         raise _Invalid(_DATE_MSG)
     if isinstance(u, int | float) and float(u).is_integer() and 10_000 <= u <= 99_999:
-        return _check_date(_EXCEL_EPOCH + dt.timedelta(days=int(u)))
+        return _EXCEL_EPOCH + dt.timedelta(days=int(u))
     s = str(u).strip()
     try:
         if m := _DATE_RE.match(s):
             if any(g and int(g) for g in m.groups()[3:]):
                 raise _Invalid("应为日期，不应包含时间")
-            return _check_date(dt.date(int(m[1]), int(m[2]), int(m[3])))
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
         if m := _DATE8_RE.match(s):
-            return _check_date(dt.date(int(m[1]), int(m[2]), int(m[3])))
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
         if m := _SERIAL_RE.match(s):
-            return _check_date(_EXCEL_EPOCH + dt.timedelta(days=int(m[1])))
+            return _EXCEL_EPOCH + dt.timedelta(days=int(m[1]))
+    except _Invalid:
+        raise
     except ValueError:
         raise _Invalid("不是有效的日期（月或日超出范围）") from None
     raise _Invalid(_DATE_MSG)
 
 
 def parse_month_value(u: Any) -> int:
-    """A month as YYYYMM from YYYY-MM, YYYYMM, YYYY年M月, a date or an Excel date."""
+    """A month as YYYYMM from YYYY-MM, YYYYMM, YYYY年M月, a date or an Excel date, in the supported range."""
     if isinstance(u, dt.date):
-        return u.year * 100 + u.month
-    if isinstance(u, bool):
+        year, month = u.year, u.month
+    elif isinstance(u, bool):
         raise _Invalid(_MONTH_MSG)
-    s = str(int(u)) if isinstance(u, int | float) and float(u).is_integer() else str(u).strip()
-    m = _MONTH_RE.match(s)
-    if m:
-        year, month = int(m[1]), int(m[2] or m[3])
     else:
-        try:
-            d = parse_date_value(s)
-        except _Invalid:
-            raise _Invalid(_MONTH_MSG) from None
-        year, month = d.year, d.month
+        s = str(int(u)) if isinstance(u, int | float) and float(u).is_integer() else str(u).strip()
+        m = _MONTH_RE.match(s)
+        if m:
+            year, month = int(m[1]), int(m[2] or m[3])
+        else:
+            try:
+                d = _date_value(s)
+            except _Invalid:
+                raise _Invalid(_MONTH_MSG) from None
+            year, month = d.year, d.month
     if not 1 <= month <= 12:
         raise _Invalid("月份须在1–12之间")
-    if not 1900 <= year <= 2100:
-        raise _Invalid("年份超出合理范围（1900–2100年）")
+    _in_range(check_month, (year - 1970) * 12 + month - 1)
     return year * 100 + month
 
 
@@ -645,8 +673,9 @@ def _parse_column(
             rows, reasons = empty, list[str]()
         else:
             out, rows, reasons = _map_unique(raw, _parse_int, pa.int64())
-        lo, hi = (1900, 2100) if kind == "year" else (col.minimum, col.maximum or INT_MAX)
-        return _range(out, rows, reasons, lo, hi, year=kind == "year")
+        if kind == "year":
+            return _years(out, rows, reasons)
+        return _range(out, rows, reasons, col.minimum, col.maximum or INT_MAX)
     if kind == "bool":
         if pa.types.is_boolean(t):
             return raw, empty, []
@@ -658,13 +687,13 @@ def _parse_column(
             out = pc.cast(raw, pa.date32())
         else:
             return _map_unique(raw, parse_date_value, pa.date32())
-        bad = _np_bool(pc.or_(pc.less(out, pa.scalar(_MIN_DATE)), pc.greater(out, pa.scalar(_MAX_DATE))))
+        bad = _np_bool(pc.or_(pc.less(out, pa.scalar(FIRST_DATE)), pc.greater(out, pa.scalar(LAST_DATE))))
         rows = np.flatnonzero(bad)
-        return out, rows, ["日期超出合理范围（1900–2100年）"] * rows.size
+        return out, rows, [str(date_out_of_range(d)) for d in pc.take(out, pa.array(rows)).to_pylist()]
     if kind == "month":
         if pa.types.is_date32(t) or pa.types.is_timestamp(t):
             out = pc.cast(pc.add(pc.multiply(pc.year(raw), 100), pc.month(raw)), pa.int64())
-            return out, empty, []
+            return out, *_months_out_of_range(out)
         return _map_unique(raw, parse_month_value, pa.int64())
     if kind == "money":
         yuan = unit != "fen"
@@ -719,8 +748,28 @@ def _parse_column(
     raise AssertionError(f"unknown column type {kind}")
 
 
+def _months_out_of_range(out: pa.Array) -> tuple[Ints, list[str]]:
+    """The rows of a YYYYMM column (months of dates) outside the supported range's months, and why."""
+    v = np.asarray(pc.fill_null(out, 197001).to_numpy(zero_copy_only=False), dtype=np.int64)
+    number = (v // 100 - 1970) * 12 + v % 100 - 1
+    rows = np.flatnonzero((number < FIRST_MONTH) | (number > LAST_MONTH))
+    return rows, [str(month_out_of_range(int(m))) for m in number[rows]]
+
+
+def _years(out: pa.Array, rows: Ints, reasons: list[str]) -> tuple[pa.Array, Ints, list[str]]:
+    """A year column's values outside the years of the supported range as errors (as check_year)."""
+    bad = _np_bool(pc.or_(pc.less(out, FIRST_DATE.year), pc.greater(out, LAST_DATE.year)))
+    bad[rows] = False
+    extra = np.flatnonzero(bad)
+    if extra.size == 0:
+        return out, rows, reasons
+    why = [str(year_out_of_range(y)) for y in pc.take(out, pa.array(extra)).to_pylist()]
+    out = pc.if_else(pa.array(bad), pa.scalar(None, type=out.type), out)
+    return out, np.concatenate([rows, extra]), [*reasons, *why]
+
+
 def _range(
-    out: pa.Array, rows: Ints, reasons: list[str], lo: int | None, hi: int | None, *, year: bool = False
+    out: pa.Array, rows: Ints, reasons: list[str], lo: int | None, hi: int | None
 ) -> tuple[pa.Array, Ints, list[str]]:
     bad = np.zeros(len(out), dtype=bool)
     if lo is not None:
@@ -731,9 +780,7 @@ def _range(
     extra = np.flatnonzero(bad)
     if extra.size == 0:
         return out, rows, reasons
-    if year:
-        msg = "年份须为四位整数（1900–2100）"
-    elif lo is not None and hi is not None:
+    if lo is not None and hi is not None:
         msg = f"须在{lo}–{hi}之间"
     elif lo is not None:
         msg = f"须不小于{lo}"
@@ -1274,8 +1321,19 @@ def _grantee_column(work: _Work) -> str:
     return next((c for c in ("grantee_id_number", "grantee_person_no") if c in work.values), "subject_key")
 
 
+def _check_period(u: Any) -> str:
+    text = str(u)
+    _in_range(check_period, text)
+    return text
+
+
 def _hook_grants(work: _Work, conn: Connection) -> None:
     n = work.n
+    # A period written as a month range or as a year names months or a year of the supported range,
+    # as a register period of a case or a batch file (engine.dates.check_period).
+    if "period" in work.values:
+        _, bad, reasons = _map_unique(work.values["period"], _check_period, pa.string())
+        work.problems.add(bad, "period", reasons)
     programs = work.values["program"].to_pylist()
     kinds = [GRANT_SUBJECT.get(p) if p else None for p in programs]
     work.values["subject_kind"] = pa.array(kinds, type=pa.string())

@@ -18,6 +18,7 @@ from typing import Final, Literal
 
 from sqlalchemy import Table
 
+from xiangchuang.engine.dates import DATE_RANGE_ZH, MONTH_RANGE_ZH, YEAR_RANGE_ZH
 from xiangchuang.engine.facts import GROUPS
 from xiangchuang.engine.programs import PROGRAMS
 from xiangchuang.models import (
@@ -74,9 +75,9 @@ TYPE_FORMATS: Final[dict[str, str]] = {
     "text": "文本",
     "int": "整数",
     "bool": "是 / 否",
-    "date": "日期：YYYY-MM-DD 文本或 Excel 日期",
-    "month": "月份：YYYY-MM 或 YYYYMM",
-    "year": "年份：四位整数",
+    "date": f"日期：YYYY-MM-DD 文本或 Excel 日期，{DATE_RANGE_ZH}",
+    "month": f"月份：YYYY-MM 或 YYYYMM，{MONTH_RANGE_ZH}",
+    "year": f"年份：四位整数，{YEAR_RANGE_ZH}",
     "money": "金额：元，最多2位小数（列名带“（分）”时为整数分）",
     "enum": "取值之一（代码或中文名称均可）",
     "district": "6位区县代码或区县名称（如 500101 或 万州区）",
@@ -931,6 +932,7 @@ GRANTS = KindSpec(
             required=True,
             max_len=40,
             aliases=("期间", "所属年度"),
+            note=f"写作年度或月份区间（YYYY-MM/YYYY-MM）时，年月须在{MONTH_RANGE_ZH}之间",
             example="2023",
         ),
         Column(
