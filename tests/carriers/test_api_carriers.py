@@ -179,6 +179,28 @@ def test_free_workstation_decided_by_the_engine(world):
     assert r.status_code == 201, r.text
 
 
+def test_bill_months_and_rating_years_are_those_of_the_supported_range(world):
+    """A bill month had a floor of its own (2000, which no rule names) and no ceiling: 「1999-03」 was a
+    format error and 「2100-01」 was listed; a rating year had the same floor. Both are now input values
+    of README choice 28 (engine.dates) in its one wording; a month not yet begun and a year not yet
+    ended stay the business rules they are."""
+    rev, op = _setup(world)
+    out_of_range = "账单月份 2100-01 超出范围，须在1900-01至2099-12之间"
+    r = op.get("/api/v1/carriers/C-T1/bills", params={"month": "2100-01"})
+    assert r.status_code == 422 and r.json()["detail"] == out_of_range
+    r = op.post("/api/v1/carriers/C-T1/bills", json={"month": "2100-01"})
+    assert r.status_code == 422 and r.json()["detail"] == out_of_range
+    r = op.get("/api/v1/carriers/C-T1/bills", params={"month": "1999-03"})
+    assert r.status_code == 200 and r.json() == []
+    r = op.post("/api/v1/carriers/C-T1/bills", json={"month": "2099-12"})
+    assert r.status_code == 422 and "尚未开始" in r.json()["detail"]
+    r = rev.post("/api/v1/carriers/C-T1/ratings", json={"year": 1899, "rating": "A", "evidence": "报告一份"})
+    assert r.status_code == 422 and r.json()["detail"] == "评估年度 1899 超出范围，须在1900至2099之间"
+    r = rev.post("/api/v1/carriers/C-T1/ratings", json={"year": 2099, "rating": "A", "evidence": "报告一份"})
+    assert r.status_code == 422 and "须为已结束的年度" in r.json()["detail"]
+    assert _count(world, CarrierBill) == 0
+
+
 def test_bad_input_is_refused_in_chinese_and_nothing_is_written(world):
     rev, op = _setup(world)
     tenancies = _count(world, Tenancy)

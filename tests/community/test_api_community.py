@@ -282,6 +282,21 @@ def test_low_injury_participation_alerts_the_district(db_engine, pii):
     assert res.resolved and not res.opened
 
 
+def test_a_query_month_is_one_of_the_supported_range(as_role):
+    """The injury-participation month had its own range (years 1900–2999): 2100-01 was queried. Now an
+    input month of README choice 28 (engine.dates), refused in its one wording; 2099-12 is still a month."""
+    rev = as_role("c.rev", "district_reviewer")
+    urls = ("/api/v1/community/injury-participation", "/api/v1/community/injury-participation/uninsured")
+    for url in urls:
+        for month, label in ((210001, "2100-01"), (189912, "1899-12"), (300001, "3000-01")):
+            r = rev.api("GET", url, params={"month": month})
+            assert r.status_code == 422, r.text
+            assert r.json()["detail"] == f"月份 {label} 超出范围，须在1900-01至2099-12之间"
+        r = rev.api("GET", url, params={"month": 202413})
+        assert r.status_code == 422 and "应为 YYYYMM" in r.json()["detail"]
+        assert rev.api("GET", url, params={"month": 209912}).status_code == 200
+
+
 # ---- 5.14 places and trades ---------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests.stats.scenario import A, B, C, build
 from xiangchuang.chinatime import CHINA
+from xiangchuang.errors import ValidationFailed
 from xiangchuang.models import Account, DisbursementItem, JournalEntry
 from xiangchuang.stats import indicators as registry
 from xiangchuang.stats.periods import Quarter, Window
@@ -38,6 +39,18 @@ def test_quarters_follow_china_dates():
     assert Quarter.of_instant(dt.datetime(2026, 6, 30, 15, 59, tzinfo=dt.UTC)) == Quarter(2026, 2)
     assert Quarter.of_instant(dt.datetime(2026, 7, 1, 0, 30, tzinfo=CHINA)) == q
     assert Quarter.parse("2026q4").prev() == q and Quarter(2026, 4).next() == Quarter(2027, 1)
+
+
+def test_a_quarter_is_one_of_the_supported_range():
+    """A quarter's year had its own range (2000–2999): 2100Q1 was computed, and its last month then met
+    the community's month rule. Now the years of README choice 28 (engine.dates.check_year)."""
+    assert Quarter.parse("2099Q4") == Quarter(2099, 4) and Quarter.parse("1999Q1") == Quarter(1999, 1)
+    for text, year in (("2100Q1", 2100), ("1899Q4", 1899), ("2999Q1", 2999)):
+        with pytest.raises(ValidationFailed) as exc:
+            Quarter.parse(text)
+        assert str(exc.value) == f"季度 {text}：年份 {year} 超出范围，须在1900至2099之间"
+    with pytest.raises(ValidationFailed, match="格式错误"):
+        Quarter.parse("2026Q5")
 
 
 def v(figs, q, ind, district=CITY, dim=""):

@@ -41,7 +41,8 @@ from xiangchuang.audit import record
 from xiangchuang.carriers import repository as repo
 from xiangchuang.carriers.repository import Actor
 from xiangchuang.chinatime import china_date
-from xiangchuang.engine.dates import add_months_scalar
+from xiangchuang.engine.dates import OutOfRange, add_months_scalar, check_year
+from xiangchuang.engine.dates import parse_month as month_number
 from xiangchuang.engine.districts import is_district
 from xiangchuang.engine.explain import Explainer
 from xiangchuang.engine.facts import Col
@@ -189,10 +190,19 @@ def parse_date(value: object, what: str) -> dt.date:
 
 
 def parse_month(value: object) -> int:
-    """'2025-03' or 202503 → 202503."""
+    """'2025-03' or 202503 → 202503: a bill month is an input month, one of the supported range
+    (``engine.dates.parse_month``, README choice 28). No earlier bound of its own (it was 2000, which
+    no rule names): whether a month's bill has a reduction is the engine's, by its dated parameters,
+    and a month not yet begun is refused by ``generate_bills`` (a business rule)."""
     text = str(value or "").strip().replace("-", "")
-    if len(text) != 6 or not text.isdigit() or not 1 <= int(text[4:]) <= 12 or int(text[:4]) < 2000:
-        raise ValidationFailed("账单月份：须为 YYYY-MM（如 2025-03）")
+    try:
+        if len(text) != 6 or not text.isdigit():
+            raise ValueError(text)
+        month_number(int(text))
+    except OutOfRange as exc:
+        raise ValidationFailed(exc.rule("账单月份")) from None
+    except ValueError:
+        raise ValidationFailed("账单月份：须为 YYYY-MM（如 2025-03）") from None
     return int(text)
 
 
@@ -1181,8 +1191,12 @@ def record_rating(
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _check_staff(actor, carrier.district)
     today = china_date(at)
-    if not 2000 <= year < today.year:
-        raise ValidationFailed(f"评估年度：须为已结束的年度（2000–{today.year - 1}）")
+    try:  # (an input year: one of the supported range, README choice 28)
+        check_year(year)
+    except OutOfRange as exc:
+        raise ValidationFailed(exc.rule("评估年度")) from None
+    if year >= today.year:  # (the business rule: a year is rated once it has ended)
+        raise ValidationFailed(f"评估年度：须为已结束的年度（{today.year - 1}年及以前）")
     if rating not in RATING_LABELS:
         raise ValidationFailed("评估等次：须为 A、B、C 或 不合格（none）")
     evidence = evidence.strip()

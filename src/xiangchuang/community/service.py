@@ -34,6 +34,7 @@ from xiangchuang.community.common import (
     require_staff,
     visible_districts,
 )
+from xiangchuang.engine.dates import OutOfRange, parse_month
 from xiangchuang.engine.parameters import ParameterSet, load_parameters, thaw
 from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from xiangchuang.fields import text
@@ -631,10 +632,15 @@ def list_cases(
 
 
 def month_bounds(month: int) -> tuple[dt.date, dt.date]:
-    """(first day, last day) of a YYYYMM month."""
+    """(first day, last day) of a YYYYMM month. The month a query names is an input month: one of the
+    supported range (``engine.dates.parse_month``, README choice 28), no range of its own."""
+    try:
+        parse_month(month)
+    except OutOfRange as exc:
+        raise ValidationFailed(exc.rule("月份")) from None
+    except ValueError:
+        raise ValidationFailed(f"月份：{month} 无效，应为 YYYYMM") from None
     y, m = divmod(month, 100)
-    if not (1900 <= y <= 2999 and 1 <= m <= 12):
-        raise ValidationFailed(f"月份：{month} 无效，应为 YYYYMM")
     first = dt.date(y, m, 1)
     nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
     return first, nxt - dt.timedelta(days=1)

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, case, null
 from sqlalchemy.sql.elements import ColumnElement as _CE
 
 from xiangchuang.chinatime import CHINA
+from xiangchuang.engine.dates import OutOfRange, check_year
 from xiangchuang.errors import ValidationFailed
 
 _QUARTER = re.compile(r"(\d{4})\s*[Qq]([1-4])")
@@ -35,9 +36,13 @@ class Quarter:
     @classmethod
     def parse(cls, text: str) -> Quarter:
         m = _QUARTER.fullmatch(text.strip())
-        if m is None or not 2000 <= int(m.group(1)) <= 2999:
+        if m is None:
             raise ValidationFailed(f"季度 {text!r} 格式错误，应如 2026Q3（年份 + Q + 1–4）")
-        return cls(int(m.group(1)), int(m.group(2)))
+        try:  # (a year of the supported range, README choice 28: its months are input months)
+            year = check_year(int(m.group(1)))
+        except OutOfRange as exc:
+            raise ValidationFailed(f"季度 {text.strip()}：{exc}") from None
+        return cls(year, int(m.group(2)))
 
     @classmethod
     def of_date(cls, day: dt.date) -> Quarter:
