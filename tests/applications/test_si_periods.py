@@ -70,6 +70,40 @@ def test_a_social_insurance_period_that_is_not_a_month_range_is_refused(db_engin
         create(db_engine, kind=SI, subject="H-POOR", period=bad, materials=False)
 
 
+@pytest.mark.parametrize(
+    ("kind", "subject", "period", "message"),
+    [
+        (
+            SI,
+            "H-POOR",
+            "2099-07/2100-06",
+            "申请期间（社保补贴申领月份） 2100-06 超出范围，须在1900-01至2099-12之间",
+        ),
+        (
+            SI,
+            "H-POOR",
+            "1899-12/1900-05",
+            "申请期间（社保补贴申领月份） 1899-12 超出范围，须在1900-01至2099-12之间",
+        ),
+        ("startup_subsidy", "B-SI", "2100", "申请期间 2100 超出范围，须在1900至2099之间"),
+        ("job_subsidy", "H-POOR", "1899", "申请期间 1899 超出范围，须在1900至2099之间"),
+    ],
+)
+def test_a_period_outside_the_supported_range_gets_the_range_rule(
+    db_engine, pii, kind, subject, period, message
+):
+    """A claim period of 2100 read as a format error (「须写作 YYYY-MM/YYYY-MM…」, which it is written as),
+    or, as a year, was taken and evaluated: now the range's rule (README choice 28), as a case's or a
+    batch file's register period says it; the last months and year are still periods."""
+    _registry(db_engine, pii)
+    with pytest.raises(ValidationFailed) as exc:
+        create(db_engine, kind=kind, subject=subject, period=period, materials=False)
+    assert str(exc.value) == message
+    assert _period(
+        db_engine, create(db_engine, kind=SI, subject="H-POOR", period="2099-07/2099-12", materials=False)
+    )
+
+
 def test_a_period_written_with_zhi_is_stored_in_the_one_form(db_engine, pii):
     _registry(db_engine, pii)
     app_id = create(db_engine, kind=SI, subject="H-POOR", period="2024-01至2024-06", materials=False)

@@ -219,6 +219,19 @@ def test_my_page_masks_records(world):
     assert not re.search(r"\d{17}[0-9X]", page.text)
 
 
+def test_a_period_outside_the_supported_range_gets_the_range_rule(world):
+    """The form and the API took a claim year 2100 (the startup subsidy's period is the engine's claim
+    year): now the range's rule (README choice 28), shown on the form and as the API's 422."""
+    vet = world.client("vet")
+    rule = "申请期间 2100 超出范围，须在1900至2099之间"
+    r = vet.post("/my/apply/startup_subsidy", data={"period": "2100"}, follow_redirects=False)
+    assert r.status_code == 422 and rule in r.text
+    r = vet.post("/api/v1/my/applications", json={"kind": "startup_subsidy", "period": "2100"})
+    assert r.status_code == 422 and r.json()["detail"] == rule
+    r = vet.post("/my/apply/startup_subsidy", data={"period": "2099"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+
+
 def test_batch_accept_and_api_actions(world):
     vet, clerk, rev = (world.client(n) for n in ("vet", "clerk", "rev"))
     ids = []

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from xiangchuang.engine.assemble import MONTH_RANGE_RULE, SYB_TOP_UP_PERIOD, format_month_range
-from xiangchuang.engine.dates import month_range
+from xiangchuang.engine.dates import OutOfRange, month_range
+from xiangchuang.engine.dates import check_period as period_in_range
 from xiangchuang.engine.programs import BY_ID
 from xiangchuang.errors import ValidationFailed
 
@@ -122,17 +123,24 @@ def check_period(kind: str, text: str) -> str:
     and the once-per-period key use: the social-insurance subsidy's claim months are refused (in
     Chinese, naming the field and the rule) unless the engine can read them. Other kinds keep the
     text (a startup period that is not a four-digit year leaves the engine's default claim year:
-    not yet refused, see service._claim_period_facts)."""
+    not yet refused, see service._claim_period_facts). Months, and a period written as a year, are
+    those of the supported range (``engine.dates.check_period``, README choice 28): outside it the
+    range's rule, as a case's or a batch file's register period, not the format's."""
     period = text.strip()
     if period == SYB_TOP_UP_PERIOD and kind not in TOP_UP_KINDS:
         raise ValidationFailed(
             f"申请期间「{SYB_TOP_UP_PERIOD}」只用于SYB培训补贴的补足差额（结业后期限内登记经营主体的），"
             f"「{BY_ID[kind].title}」不能申请补差"
         )
+    label = "申请期间（社保补贴申领月份）" if kind == "social_insurance_subsidy" else "申请期间"
+    try:
+        period_in_range(period)
+    except OutOfRange as exc:
+        raise ValidationFailed(exc.rule(label)) from None
     if kind == "social_insurance_subsidy":
         months = month_range(period)
         if months is None:
-            raise ValidationFailed(f"申请期间（社保补贴申领月份）「{period}」{MONTH_RANGE_RULE}")
+            raise ValidationFailed(f"{label}「{period}」{MONTH_RANGE_RULE}")
         return format_month_range(*months)
     return period
 
