@@ -137,11 +137,15 @@ def completed_year(ctx: Ctx, year: Col, registration: Col, key: str) -> CondOut:
     not_before = y >= reg_year
     ended = y < on_year
     state = tri(not_before & ended, known)
-    waiting = not_before & ~ended & known & (y <= _LAST_PROJECTED_YEAR)
     if ctx.n == 1:  # one row (the single case): no NumPy selection for one value
+        waiting = not_before & ~ended & known & (y <= _LAST_PROJECTED_YEAR)
         rows = np.arange(1 if waiting.item() else 0, dtype=np.intp)
     else:
-        rows = np.flatnonzero(ctx.full(waiting))
+        # Only the few rows whose year has not ended are looked at further (no more passes over
+        # every row).
+        rows = np.flatnonzero(ctx.full(~ended))
+        full = ctx.full
+        rows = rows[full(not_before)[rows] & full(known)[rows] & (full(y)[rows] <= _LAST_PROJECTED_YEAR)]
     next_year = ctx.full(y)[rows].astype(np.int32) + np.int32(1)
     days = month_start((next_year - np.int32(1970)) * np.int32(12))
     projection = Projection(ctx.n, rows, days.astype(np.int32, copy=False))

@@ -209,14 +209,18 @@ def one_listing_per_person(
     ``one_per_person``). The generic rule looks at each record alone; here only the 「即将符合」
     records of persons hired more than once are looked at (no loop over rows)."""
     t = ctx.t
-    multi = ctx.full(t["person_hires"].values > 1)
-    cand = np.flatnonzero(ctx.full(soon) & multi)
+    hires_of = ctx.full(t["person_hires"].values)
+    # (The few 「即将符合」 and eligible rows first, then their persons' record counts: no pass over
+    # every row for the count.)
+    cand = np.flatnonzero(ctx.full(soon))
+    cand = cand[hires_of[cand] > 1]
     if not cand.size:
         return soon, eligible_from
     who = t["person_id"].values.astype(np.int64, copy=False)
     when = ctx.full(eligible_from)
     # Per person with an eligible record, that record (one_per_person leaves at most one per person).
-    eligible = np.flatnonzero((ctx.full(status) == PASS) & multi)
+    eligible = np.flatnonzero(ctx.full(status) == PASS)
+    eligible = eligible[hires_of[eligible] > 1]
     paid_who, first_at = np.unique(who[eligible], return_index=True)
     if paid_who.size:
         pos = np.minimum(np.searchsorted(paid_who, who[cand]), paid_who.size - 1)
