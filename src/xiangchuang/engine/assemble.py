@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_right
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, Final
@@ -138,12 +137,6 @@ def _join(dst: Table, src: Table, ref: str, fields: tuple[str, ...], prefix: str
         for name in field_of:
             cols.pop(name, None)
     dst.lazy.update(dict.fromkeys(field_of, _Join(dst[ref], src, field_of)))
-
-
-# A thread for the contribution runs of a registry-wide ``assemble`` (below this many contribution
-# rows they are worked out in line: a case has a handful).
-_BACKGROUND_MIN_ROWS: Final = 200_000
-_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assemble")
 
 
 @functools.cache
@@ -434,12 +427,6 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
             T[name] = empty_table(name)
     refresh_pages(max(t.n for t in T.values()))  # registry-wide: huge pages only if memory allows
     persons, businesses, hires, loans = T["persons"], T["businesses"], T["hires"], T["loans"]
-    # The contribution runs read only the contributions: for a registry (millions of monthly rows,
-    # mostly sorting, which NumPy does without the GIL) they are worked out on a thread of their
-    # own meanwhile. The columns are the same either way; a case works them out in line below.
-    contributions: Future[tuple[dict[str, Col], Table]] | None = None
-    if T["contributions"].n >= _BACKGROUND_MIN_ROWS:
-        contributions = _BACKGROUND.submit(_contribution_facts, facts, on)
 
     last_year = default_claim_year(on)
     for year_col in ("claim_year", "sales_year"):
@@ -540,10 +527,37 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
         open_ = _zeros(hires.n, np.bool_)
     hires.cols["si_register_open"] = Col(open_, _ones(hires.n))
     del person_id, idx, valid, safe
-    contribution_cols, T["contribution_months"] = (
-        contributions.result() if contributions is not None else _contribution_facts(facts, on)
+    con = T["contributions"]
+    ck = _row_flag(hires, "__contributions_supplied", "contributions" in facts.supplied)
+    fen = con["employer_fen"]
+    # A month after the evaluation month cannot have been paid on the evaluation date: such rows
+    # are left out (the evaluation month itself may already be paid; README choice 4).
+    h_rows, c_months, c_fen, c_fen_known = _paid_by(
+        con["hire_id"].values.astype(np.int64, copy=False),
+        con["month"].values.astype(np.int32, copy=False),
+        fen.values.astype(np.int64, copy=False),
+        fen.known,
+        month_index_scalar(from_day(on)),
     )
-    hires.cols.update(contribution_cols)
+    runs = contribution_runs(h_rows, c_months, hires.n, c_fen)
+    # Months whose employer contribution is not known (a row without ``employer_fen``): the
+    # same runs over a count of such rows give, per distinct month, whether its amount is unknown.
+    unknown_fen = None
+    if not _all(c_fen_known):
+        unknown_fen = contribution_runs(h_rows, c_months, hires.n, (~c_fen_known).astype(np.int64)).fen
+    hires.cols["si_last_month"] = Col(runs.last, _own(ck))
+    hires.cols["si_run_months"] = Col(runs.run, _own(ck))
+    hires.cols["si_paid_months"] = Col(runs.count, _own(ck))
+    # Where each hire's paid months start among the distinct paid months, and the first of them:
+    # a hire whose months are one unbroken run finds a month range by subtraction alone.
+    hires.cols["si_first_month"] = Col(runs.first, _own(ck))
+    hires.cols["si_months_start"] = Col(runs.start, _own(ck))
+    # The distinct paid months in (hire, month) order with the running total of employer
+    # contributions before each: a claim over a month range is a subtraction. A last row holds
+    # the grand total, so every range has an end row.
+    T["contribution_months"] = _contribution_months(runs, unknown_fen)
+    hires.cols["si_employer_fen"] = _unknown_fen_months(T["contribution_months"], runs, hires.n)
+    del runs, unknown_fen
 
     # Loans: the borrower's and the business's facts.
     _join(loans, persons, "borrower_id", BORROWER_FIELDS, "borrower")
@@ -571,47 +585,6 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     ):
         T[name].cols[f"{prog}_received"] = _received(facts, prog, T[name])[1]
     return T
-
-
-def _contribution_facts(facts: Facts, on: int) -> tuple[dict[str, Col], Table]:
-    """The hires' contribution runs (``si_*`` columns) and the table of their distinct paid months.
-    Reads only the contributions and which of them were supplied: for a registry it runs on a
-    thread of its own while ``assemble`` joins the other tables (see there)."""
-    T = facts.tables
-    hires = T["hires"]
-    con = T["contributions"]
-    ck = _row_flag(hires, "__contributions_supplied", "contributions" in facts.supplied)
-    fen = con["employer_fen"]
-    # A month after the evaluation month cannot have been paid on the evaluation date: such rows
-    # are left out (the evaluation month itself may already be paid; README choice 4).
-    h_rows, c_months, c_fen, c_fen_known = _paid_by(
-        con["hire_id"].values.astype(np.int64, copy=False),
-        con["month"].values.astype(np.int32, copy=False),
-        fen.values.astype(np.int64, copy=False),
-        fen.known,
-        month_index_scalar(from_day(on)),
-    )
-    runs = contribution_runs(h_rows, c_months, hires.n, c_fen)
-    # Months whose employer contribution is not known (a row without ``employer_fen``): the
-    # same runs over a count of such rows give, per distinct month, whether its amount is unknown.
-    unknown_fen = None
-    if not _all(c_fen_known):
-        unknown_fen = contribution_runs(h_rows, c_months, hires.n, (~c_fen_known).astype(np.int64)).fen
-    # Where each hire's paid months start among the distinct paid months, and the first of them:
-    # a hire whose months are one unbroken run finds a month range by subtraction alone. The
-    # distinct paid months in (hire, month) order with the running total of employer
-    # contributions before each: a claim over a month range is a subtraction. A last row holds
-    # the grand total, so every range has an end row.
-    months = _contribution_months(runs, unknown_fen)
-    cols = {
-        "si_last_month": Col(runs.last, _own(ck)),
-        "si_run_months": Col(runs.run, _own(ck)),
-        "si_paid_months": Col(runs.count, _own(ck)),
-        "si_first_month": Col(runs.first, _own(ck)),
-        "si_months_start": Col(runs.start, _own(ck)),
-        "si_employer_fen": _unknown_fen_months(months, runs, hires.n),
-    }
-    return cols, months
 
 
 def _prefer(a: Col, b: Col, dtype: np.dtype[Any]) -> Col:
