@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,3 +51,19 @@ def contributions_and_years(
             y, "business_years", ("business_id", "year")
         )
     return contributions, years
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    """A batch input table as CSV (None as an empty cell)."""
+    lines = [",".join(header)] + [",".join("" if v is None else str(v) for v in r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def month_list(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` ("YYYY-MM", both included)."""
+    y, m = map(int, first.split("-"))
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out

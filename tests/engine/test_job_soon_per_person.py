@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tests.synth_cases import month_list
 from xiangchuang.batchio import load_directory, match_rows
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.evaluate import run
@@ -26,15 +27,6 @@ from xiangchuang.engine.programs import BY_ID
 PARAMS = load_parameters()
 ON = dt.date(2024, 5, 15)  # paid months expected up to 2024-04; 11 months to 2024-04: 2024-06-01
 JOB = BY_ID["job_subsidy"]
-
-
-def _months(first: str, last: str) -> list[str]:
-    y, m = map(int, first.split("-"))
-    out = []
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
 
 
 # Per variant, the hire records: (suffix, person suffix, business suffix, hire date, first paid
@@ -78,7 +70,7 @@ def _write(tmp: Path, copies: int) -> dict[str, dict[str, tuple[str, str | None]
                 persons.add(pid)
                 businesses.add(bid)
                 hires.append([hid, bid, pid, hired, "true"])
-                contributions += [[hid, m, 72_000] for m in _months(first, "2024-04")]
+                contributions += [[hid, m, 72_000] for m in month_list(first, "2024-04")]
             expected[tag] = {f"H{tag}{s}": want for s, want in rows.items()}
     _csv(tmp / "persons.csv", ["id", "groups"], [[p, "poverty_registered"] for p in sorted(persons)])
     _csv(
@@ -126,7 +118,7 @@ def test_one_business_explains_as_its_case(tmp_path: Path) -> None:
                 "hire_date": hired,
                 "contract": True,
                 "person": {"id": "E0_1_1", "groups": ["poverty_registered"]},
-                "contributions": [{"month": m, "employer_fen": 72_000} for m in _months(first, "2024-04")],
+                "contributions": [{"month": m, "employer_fen": 72_000} for m in month_list(first, "2024-04")],
             }
             for hid, hired, first in (("H0_1a", "2023-01-10", SOON), ("H0_1b", "2023-03-01", NOW))
         ],

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.synth_cases import month_list, write_csv
 from xiangchuang.batchio import load_directory
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.assemble import assemble
@@ -58,15 +59,6 @@ SPANS = [
 ]
 
 
-def _months(first: str, last: str) -> list[str]:
-    y, m = map(int, first.split("-"))
-    out = []
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
 def _random_case(rng: np.random.Generator, k: int, *, complete: bool = False) -> dict[str, Any]:
     """One business, up to 5 hires of up to 3 persons; unless ``complete``, some facts missing."""
     persons = [f"C{k}E{p}" for p in range(int(rng.integers(1, 4)))]
@@ -87,7 +79,7 @@ def _random_case(rng: np.random.Generator, k: int, *, complete: bool = False) ->
         first, last = SPANS[int(rng.integers(0, len(SPANS)))]
         first = max(first, hired[:7])
         if complete or rng.random() > 0.05:
-            hire["contributions"] = [{"month": m, "employer_fen": 72_000} for m in _months(first, last)]
+            hire["contributions"] = [{"month": m, "employer_fen": 72_000} for m in month_list(first, last)]
             if not complete and hire["contributions"] and rng.random() < 0.08:
                 del hire["contributions"][-1]["employer_fen"]  # an amount not given
         if rng.random() < 0.15:
@@ -265,11 +257,6 @@ def test_together_equals_approving_one_at_a_time(seed: int) -> None:
 # ---- a batch read from files explains each record as its case does ------------------------------
 
 
-def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    lines = [",".join(header)] + [",".join("" if v is None else str(v) for v in r) for r in rows]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def _write_batch(tmp_path: Path, docs: list[dict[str, Any]]) -> None:
     persons, businesses, hires, contributions, received = [], [], [], [], []
     for doc in docs:
@@ -292,15 +279,15 @@ def _write_batch(tmp_path: Path, docs: list[dict[str, Any]]) -> None:
             contributions += [[h["id"], c["month"], c["employer_fen"]] for c in h["contributions"]]
         for r in doc["received"]:
             received.append([r["program"], r["person_id"], r.get("period")])
-    _csv(tmp_path / "persons.csv", ["id", "groups", "birth_date", "gender"], persons)
-    _csv(tmp_path / "businesses.csv", ["id", "district", "founded_by_returning"], businesses)
-    _csv(
+    write_csv(tmp_path / "persons.csv", ["id", "groups", "birth_date", "gender"], persons)
+    write_csv(tmp_path / "businesses.csv", ["id", "district", "founded_by_returning"], businesses)
+    write_csv(
         tmp_path / "hires.csv",
         ["id", "business_id", "person_id", "hire_date", "contract", "si_period_start", "si_period_end"],
         hires,
     )
-    _csv(tmp_path / "contributions.csv", ["hire_id", "month", "employer_fen"], contributions)
-    _csv(tmp_path / "received.csv", ["program", "person_id", "period"], received)
+    write_csv(tmp_path / "contributions.csv", ["hire_id", "month", "employer_fen"], contributions)
+    write_csv(tmp_path / "received.csv", ["program", "person_id", "period"], received)
 
 
 def test_a_batch_explains_each_record_as_its_case(tmp_path: Path) -> None:

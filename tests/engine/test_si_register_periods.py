@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.synth_cases import write_csv
 from xiangchuang.batchio import load_directory
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.assemble import format_month_range, month_range
@@ -118,11 +119,6 @@ def test_one_case(entries: list[tuple[str | None, int | None]], state: str) -> N
     assert got["H0_2"][:2] == ("eligible", "pass")
 
 
-def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    lines = [",".join(header)] + [",".join("" if v is None else str(v) for v in r) for r in rows]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def _write_batch(tmp_path: Path, docs: list[dict[str, Any]]) -> None:
     persons, businesses, hires, contributions, received = [], [], [], [], []
     for doc in docs:
@@ -134,11 +130,11 @@ def _write_batch(tmp_path: Path, docs: list[dict[str, Any]]) -> None:
             contributions += [[h["id"], c["month"], c["employer_fen"]] for c in h["contributions"]]
         for r in doc["received"]:
             received.append([r["program"], r["person_id"], r.get("period"), r.get("months")])
-    _csv(tmp_path / "persons.csv", ["id", "groups", "birth_date", "gender"], persons)
-    _csv(tmp_path / "businesses.csv", ["id", "district", "founded_by_returning"], businesses)
-    _csv(tmp_path / "hires.csv", ["id", "business_id", "person_id", "hire_date", "contract"], hires)
-    _csv(tmp_path / "contributions.csv", ["hire_id", "month", "employer_fen"], contributions)
-    _csv(tmp_path / "received.csv", ["program", "person_id", "period", "months"], received)
+    write_csv(tmp_path / "persons.csv", ["id", "groups", "birth_date", "gender"], persons)
+    write_csv(tmp_path / "businesses.csv", ["id", "district", "founded_by_returning"], businesses)
+    write_csv(tmp_path / "hires.csv", ["id", "business_id", "person_id", "hire_date", "contract"], hires)
+    write_csv(tmp_path / "contributions.csv", ["hire_id", "month", "employer_fen"], contributions)
+    write_csv(tmp_path / "received.csv", ["program", "person_id", "period", "months"], received)
 
 
 def test_batch_files_equal_single_cases(tmp_path: Path) -> None:
