@@ -404,8 +404,9 @@ def run_programs(
     """:func:`run_program` for each of ``programs`` over assembled ``facts``, in their order.
 
     A registry-wide run evaluates the programs on ``workers`` threads (default: every CPU this
-    process may use) when its largest subject table has ``min_rows`` rows or more. Each program's evaluation is independent and NumPy releases the GIL inside
-    its loops over whole columns, so two programs proceed at once; the heaviest programs start
+    process may use) when its largest subject table has ``min_rows`` rows or more. Each program's
+    evaluation is independent and NumPy releases the GIL inside its loops over whole columns, so
+    two programs proceed at once; the heaviest programs start
     first (``BATCH_ORDER``) so that no thread is left with a long program at the end. Results are
     the same as one after the other (the programs share only the tables, whose lazy columns are
     then built once under a lock: ``Table.share``). ``done`` is called, on the calling thread, as
@@ -419,9 +420,10 @@ def run_programs(
             why = str(exc) if not str(exc).isascii() else "金额超出可精确计算的范围"  # (not NumPy's English)
             raise OverflowError(f"{p.title}（{p.id}）：{why}") from exc
 
-    n_workers = default_workers() if workers is None else workers
     largest = max((facts.tables[p.subject].n for p in programs), default=0)
-    if n_workers <= 1 or len(programs) <= 1 or largest < min_rows:
+    # (A case never asks how many CPUs there are: that is a system call.)
+    n_workers = 1 if largest < min_rows else default_workers() if workers is None else workers
+    if n_workers <= 1 or len(programs) <= 1:
         outcomes = []
         for p in programs:
             outcomes.append(one(p))
