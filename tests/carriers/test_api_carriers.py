@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
@@ -361,3 +362,160 @@ def test_quarterly_statistics(world):
         assert figs.get(("carrier_reductions", district, "incubator")) == 150_000 + 15_001
         assert figs.get(("carrier_reduction_tenants", district, "incubator")) == 1
         assert figs.get(("free_workstations_granted", district, "")) == 1
+
+
+# ---- dates a user enters for a carrier: those of the supported range (README choice 28) -----------------
+
+LAST, AFTER, BEFORE = dt.date(2099, 12, 31), dt.date(2100, 1, 1), dt.date(1899, 12, 31)
+
+
+def _rule(noun: str, day: dt.date) -> str:
+    return f"{noun} {day.isoformat()} 超出范围，须在1900-01-01至2099-12-31之间"
+
+
+def _state(world):  # type: ignore[no-untyped-def]
+    """The carriers' rows, audit entries and C-T1's recognition dates and level."""
+    from xiangchuang.models import Carrier
+
+    with make_sessionmaker(world.engine)() as s:
+        c = s.scalars(select(Carrier).where(Carrier.carrier_no == "C-T1")).one()
+        dates = (c.district_date, c.municipal_date, c.national_date, c.level)
+    counts = [_count(world, m) for m in (Carrier, Tenancy, WorkstationAllocation)]
+    return counts, world.audit_count(), dates
+
+
+def _refused_and_nothing_written(world, noun: str, day: dt.date, act) -> None:  # type: ignore[no-untyped-def]
+    """``act(session, day)`` is refused with the range's rule naming ``noun``; the session is committed
+    all the same, and no row, audit entry or date of the carriers has changed."""
+    from xiangchuang.errors import ValidationFailed
+
+    before = _state(world)
+    with transaction(make_sessionmaker(world.engine)) as s:
+        with pytest.raises(ValidationFailed) as refused:
+            act(s, day)
+        assert refused.value.message == _rule(noun, day)
+    assert _state(world) == before
+
+
+def test_carrier_dates_are_those_of_the_supported_range_in_the_service(world, akey):
+    """Recognition dates, a tenancy's start and end, a free workstation's start and end: 2099-12-31 is
+    taken, 2100-01-01 and 1899-12-31 are refused with the range's one wording naming the field, before
+    anything (a row, an audit entry) is written. They were stored as given (any year Python reads)."""
+    from xiangchuang.carriers import service as S
+    from xiangchuang.carriers.repository import Actor
+    from xiangchuang.engine.parameters import load_parameters
+    from xiangchuang.errors import ValidationFailed
+
+    _setup(world)
+    staff, opr = Actor("revw", "district_reviewer", 500101), Actor("opr", "carrier_operator", None, "ORG1")
+    params = load_parameters()
+
+    def carrier(level: str, **dates: dt.date):  # type: ignore[no-untyped-def]
+        base = {k: v for k, v in CARRIER.items() if not k.endswith("_date")}
+        return S.CarrierInput(**{**base, "carrier_no": "C-T9", "level": level, "services": (), **dates})
+
+    recognition = {
+        "认定为区县级载体日期": ("district", "district_date", {}),
+        "认定为市级载体日期": ("municipal", "municipal_date", {}),
+        "认定为国家级载体日期": ("national", "national_date", {"municipal_date": dt.date(2020, 1, 1)}),
+    }
+    for noun, (level, field, other) in recognition.items():
+        for day in (AFTER, BEFORE):
+            _refused_and_nothing_written(
+                world, noun, day,
+                lambda s, d, level=level, field=field, other=other: S.create_carrier(
+                    s, data=carrier(level, **{field: d}, **other), actor=staff, audit_key=akey
+                ),
+            )  # fmt: skip
+            _refused_and_nothing_written(
+                world, noun, day,
+                lambda s, d, level=level: S.set_level(
+                    s, carrier_no="C-T1", level=level, on=d, actor=staff, audit_key=akey
+                ),
+            )  # fmt: skip
+    with transaction(make_sessionmaker(world.engine)) as s:
+        made = S.create_carrier(
+            s, data=carrier("national", municipal_date=LAST, national_date=LAST), actor=staff, audit_key=akey
+        )
+        assert (made.municipal_date, made.national_date) == (LAST, LAST)
+        for level in ("district", "municipal", "national"):
+            S.set_level(s, carrier_no="C-T1", level=level, on=LAST, actor=staff, audit_key=akey)
+    assert _state(world)[2] == (LAST, LAST, LAST, "national")
+
+    def tenant(s, d, no="B-IMP"):  # type: ignore[no-untyped-def]
+        data = S.TenantInput(no, d, None, 100, 0, 0)
+        return S.add_tenant(s, carrier_no="C-T1", data=data, actor=opr, audit_key=akey)
+
+    with make_sessionmaker(world.engine)() as s:
+        ok = s.scalars(select(Tenancy).where(Tenancy.start == dt.date(2024, 9, 1))).one().id
+
+    def end(s, d):  # type: ignore[no-untyped-def]
+        return S.end_tenancy(s, carrier_no="C-T1", tenancy_id=ok, end=d, actor=opr, audit_key=akey)
+
+    def allocate(s, d):  # type: ignore[no-untyped-def]
+        return S.allocate_free_workstation(
+            s, carrier_no="C-T1", person_no="P-YOUNG", start=d, params=params, actor=opr, audit_key=akey
+        )
+
+    for day in (AFTER, BEFORE):
+        _refused_and_nothing_written(world, "入驻日期", day, tenant)
+        _refused_and_nothing_written(world, "退出日期", day, end)
+        _refused_and_nothing_written(world, "开始日期", day, allocate)
+    with transaction(make_sessionmaker(world.engine)) as s:
+        assert tenant(s, LAST).start == LAST
+        assert end(s, LAST).end == LAST
+    # The last day is a date the engine decides on (a refusal then is its own: P-YOUNG is 101).
+    with transaction(make_sessionmaker(world.engine)) as s, pytest.raises(ValidationFailed) as refused:
+        allocate(s, LAST)
+    assert refused.value.message.startswith("不予分配免费工位") and "超出范围" not in refused.value.message
+    with transaction(make_sessionmaker(world.engine)) as s:
+        alloc = allocate(s, dt.date(2025, 6, 10)).allocation_no
+
+    def end_alloc(s, d):  # type: ignore[no-untyped-def]
+        return S.end_allocation(s, allocation_no=alloc, on=d, actor=opr, audit_key=akey)
+
+    for day in (AFTER, BEFORE):
+        _refused_and_nothing_written(world, "退出日期", day, end_alloc)
+    with transaction(make_sessionmaker(world.engine)) as s:
+        ended = end_alloc(s, LAST)
+        assert (ended.status, ended.ended_on) == ("ended", LAST)
+
+
+def test_carrier_dates_outside_the_supported_range_are_a_422_on_the_api_the_pages_and_the_import(world):
+    """The same rule through the API (a 422 with the message, not a 500), a form and an Excel import."""
+    rev, op = _setup(world)
+    tenancies = _count(world, Tenancy)
+    for day in (AFTER, BEFORE):
+        text, rule = day.isoformat(), _rule("认定为国家级载体日期", day)
+        r = rev.post("/api/v1/carriers", json={**CARRIER, "carrier_no": "C-T2", "level": "national",
+                                               "national_date": text})  # fmt: skip
+        assert r.status_code == 422 and r.json()["detail"] == rule
+        r = rev.post("/api/v1/carriers/C-T1/level", json={"level": "national", "on": text})
+        assert r.status_code == 422 and r.json()["detail"] == rule
+        r = op.post("/api/v1/carriers/C-T1/tenants", json={"business_no": "B-IMP", "start": text, "rent_fen": 1,
+                                                           "property_fee_fen": 0, "utilities_fen": 0})  # fmt: skip
+        assert r.status_code == 422 and r.json()["detail"] == _rule("入驻日期", day)
+        tid = op.get("/api/v1/carriers/C-T1").json()["tenant_list"][0]["tenancy_id"]
+        r = op.post(f"/api/v1/carriers/C-T1/tenants/{tid}/end", json={"on": text})
+        assert r.status_code == 422 and r.json()["detail"] == _rule("退出日期", day)
+        r = op.post("/api/v1/carriers/C-T1/free-workstations", json={"person_no": "P-YOUNG", "start": text})
+        assert r.status_code == 422 and r.json()["detail"] == _rule("开始日期", day)
+    token = op.headers["x-csrf-token"]
+    r = op.post(
+        "/carriers/C-T1/tenants",
+        data={"csrf_token": token, "business_no": "B-IMP", "start": "2100-01-01", "rent": "1",
+              "property_fee": "0", "utilities": "0"},
+    )  # fmt: skip
+    assert r.status_code == 422 and _rule("入驻日期", AFTER) in r.text
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["经营主体编号", "入驻日期", "工位号", "月场租（元）", "月物业费（元）", "月水电费（元）"])
+    ws.append(["B-IMP", "2099-12-31", "005", "1", "0", "0"])
+    ws.append(["B-IMP", dt.datetime(2100, 1, 1), "006", "1", "0", "0"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    xlsx = ("t.xlsx", buf.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    r = op.post("/api/v1/carriers/C-T1/tenants/import", files={"file": xlsx})
+    assert r.status_code == 422 and f"第 3 行：{_rule('入驻日期', AFTER)}" in r.json()["detail"]
+    assert "第 2 行" not in r.json()["detail"]
+    assert _count(world, Tenancy) == tenancies

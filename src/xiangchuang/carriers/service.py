@@ -41,7 +41,7 @@ from xiangchuang.audit import record
 from xiangchuang.carriers import repository as repo
 from xiangchuang.carriers.repository import Actor
 from xiangchuang.chinatime import china_date
-from xiangchuang.engine.dates import OutOfRange, add_months_scalar, check_year
+from xiangchuang.engine.dates import OutOfRange, add_months_scalar, check_supported, check_year
 from xiangchuang.engine.dates import parse_month as month_number
 from xiangchuang.engine.districts import is_district
 from xiangchuang.engine.explain import Explainer
@@ -178,7 +178,19 @@ def yuan_to_fen(value: object, what: str) -> int:
     return fen
 
 
+def _supported_date(d: dt.date, what: str) -> dt.date:
+    """``d`` when it lies in the supported range (``engine.dates.check_supported``, README choice 28),
+    else :class:`ValidationFailed` with the range's one wording naming ``what``
+    (「入驻日期 2100-01-01 超出范围，须在1900-01-01至2099-12-31之间」). Every service below that takes a
+    date a user enters (a form, the API, an Excel row) passes it here before anything is written."""
+    try:
+        return check_supported(d)
+    except OutOfRange as exc:
+        raise ValidationFailed(exc.rule(what)) from None
+
+
 def parse_date(value: object, what: str) -> dt.date:
+    """A date as a form or an Excel cell gives it (its range: the service that takes it, ``_supported_date``)."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -311,6 +323,11 @@ class CarrierInput:
     free_workstations: int = 0  # the first n of them are free workstations
 
 
+def _recognition(level: str) -> str:
+    """The name of a level's recognition date (认定为市级载体日期 …)."""
+    return f"认定为{LEVEL_LABELS[level]}载体日期"
+
+
 def _validate_carrier(data: CarrierInput) -> None:
     if not data.carrier_no.strip() or len(data.carrier_no) > 40:
         raise ValidationFailed("载体编号：不能为空，且不超过 40 个字符")
@@ -335,6 +352,13 @@ def _validate_carrier(data: CarrierInput) -> None:
         raise ValidationFailed(f"工位数：须为 0–{MAX_WORKSTATIONS} 的整数")
     if not 0 <= data.free_workstations <= data.workstations:
         raise ValidationFailed("免费工位数：须为 0 到工位数之间的整数")
+    for level, day in (
+        ("district", data.district_date),
+        ("municipal", data.municipal_date),
+        ("national", data.national_date),
+    ):
+        if day is not None:
+            _supported_date(day, _recognition(level))
     if data.level == "national" and data.national_date is None:
         raise ValidationFailed("认定为国家级载体日期：国家级载体须填写")
     if data.level in ("national", "municipal") and data.municipal_date is None:
@@ -463,6 +487,7 @@ def set_level(
     _check_staff(actor, carrier.district)
     if level not in LEVEL_LABELS:
         raise ValidationFailed("载体级别：须为 国家级、市级 或 区县级")
+    _supported_date(on, _recognition(level))
     if level == "national":
         if carrier.municipal_date is None:
             raise ValidationFailed("载体级别：须先认定为市级载体，才能认定为国家级")
@@ -572,6 +597,7 @@ class TenantInput:
 
 
 def _add_tenant(session: Session, carrier: Carrier, data: TenantInput, taken: dict[str, str]) -> Tenancy:
+    _supported_date(data.start, "入驻日期")
     business = repo.business_by_no(session, data.business_no)
     if business is None:
         raise ValidationFailed(f"经营主体编号：{data.business_no} 不在登记库中（请先在登记库登记该主体）")
@@ -662,6 +688,7 @@ def end_tenancy(
         raise NotFound(f"入驻记录 {tenancy_id} 不存在")
     if tenancy.end is not None:
         raise Conflict("该入驻记录已退出")
+    _supported_date(end, "退出日期")
     if end < tenancy.start:
         raise ValidationFailed("退出日期：不能早于入驻日期")
     tenancy.end = end
@@ -1036,6 +1063,7 @@ def allocate_free_workstation(
     at = fields.now_utc(now)
     carrier = get_carrier(session, carrier_no=carrier_no, actor=actor)
     _check_manage(actor, carrier)
+    _supported_date(start, "开始日期")
     person = repo.person_by_no(session, person_no)
     if person is None:
         raise ValidationFailed(f"人员编号：{person_no} 不在登记库中")
@@ -1152,6 +1180,7 @@ def end_allocation(
     _check_manage(actor, carrier)
     if alloc.status != "active":
         raise ValidationFailed("该免费工位已退出")
+    _supported_date(on, "退出日期")
     if on < alloc.start:
         raise ValidationFailed("退出日期：不能早于开始日期")
     alloc.status, alloc.ended_on, alloc.end = "ended", on, min(alloc.end, on)
