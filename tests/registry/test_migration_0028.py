@@ -22,12 +22,12 @@ def _columns(engine: Engine) -> set[str]:
     return {c["name"] for c in inspect(engine).get_columns("businesses")}
 
 
-def _tracked(engine: Engine, statement: str) -> bool:
-    """Whether ``statement`` (a write to businesses) is noted by the change tracking."""
+def _tracked(engine: Engine, statement: str, table: str = "businesses") -> bool:
+    """Whether ``statement`` (a write to ``table``) is noted by the change tracking."""
     with engine.connect() as conn:
         assert snapshot._triggers_present(conn)
     if engine.dialect.name == "sqlite":
-        read = "SELECT version FROM facts_versions WHERE table_name = 'businesses'"
+        read = f"SELECT version FROM facts_versions WHERE table_name = '{table}'"
         with engine.connect() as conn:
             before = conn.execute(text(read)).scalar_one()
         with engine.begin() as conn:
@@ -39,7 +39,7 @@ def _tracked(engine: Engine, statement: str) -> bool:
         return bool(
             conn.execute(
                 text(
-                    "SELECT count(*) FROM facts_changes WHERE table_name = 'businesses' "
+                    f"SELECT count(*) FROM facts_changes WHERE table_name = '{table}' "
                     "AND xid = CAST(CAST(pg_current_xact_id() AS text) AS bigint)"
                 )
             ).scalar_one()

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from xiangchuang.engine.dates import FIRST_DATE, LAST_DATE
 from xiangchuang.models.base import Base, Fen
 
 
@@ -36,8 +37,10 @@ class Contribution(Base):
     __tablename__ = "contributions"
     __table_args__ = (
         UniqueConstraint("employment_id", "month"),
+        # (a month of the supported range, 1900-01 … 2099-12: README choice 28, migration 0030)
         CheckConstraint(
-            "month >= 190001 AND month <= 299912 AND month % 100 BETWEEN 1 AND 12", name="month_valid"
+            f"month >= {FIRST_DATE:%Y%m} AND month <= {LAST_DATE:%Y%m} AND month % 100 BETWEEN 1 AND 12",
+            name="month_valid",
         ),
         CheckConstraint(
             "employer_pension_fen >= 0 AND employer_medical_fen >= 0 AND employer_maternity_fen >= 0 "
