@@ -407,3 +407,21 @@ def test_window_clerk_applies_for_a_mentor_service_subsidy_on_behalf(app, as_rol
     other = as_role("u-clerk2", "window_clerk", 500102)
     r = other.post("/mentors/subsidy-on-behalf", {"service_no": by_mentor["T04"], "period": "2026"})
     assert r.status_code == 422 and "本区县" in r.text
+
+
+def test_acceleration_year_is_one_of_the_supported_range(app, as_role):
+    """The acceleration page had a year range of its own (2000–2100) and showed this year's page, without
+    a word, for any other year asked for (1999, 2101…). Its year is now one of the supported range
+    (engine.dates.check_year, README choice 28): outside it a 422 naming the field, as a stats page's
+    quarter; 1900–2099 (1999 included) is that year's page."""
+    app.state.test_clock = Clock(CREATE_AT)
+    city = as_role("u-acc", "city_admin")
+    for year in (2100, 1899, 2101):
+        r = city.get(f"/mentors/acceleration?year={year}")
+        assert r.status_code == 422, r.text
+        assert f"年度 {year} 超出范围，须在1900至2099之间" in r.text
+    for year in (2099, 1999, 1900):
+        r = city.get(f"/mentors/acceleration?year={year}")
+        assert r.status_code == 200 and f"渝创渝新加速计划 {year} 年" in r.text
+    r = city.get("/mentors/acceleration")
+    assert r.status_code == 200 and "渝创渝新加速计划 2025 年" in r.text

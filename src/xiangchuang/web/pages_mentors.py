@@ -26,6 +26,7 @@ from starlette.datastructures import UploadFile
 
 from xiangchuang.audit import record
 from xiangchuang.chinatime import CHINA, china_date
+from xiangchuang.engine.dates import OutOfRange, check_year
 from xiangchuang.engine.districts import district_by_code, is_district
 from xiangchuang.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from xiangchuang.mentors import draw as D
@@ -795,7 +796,13 @@ def subsidy_create(
 
 @router.get("/mentors/acceleration")
 def acceleration_page(request: Request, db: SessionDep, user: City, year: int | None = None) -> Response:
-    y = year if year is not None and 2000 <= year <= 2100 else china_date(wb.clock(request)).year
+    """The year's selection (this year when none is asked for). A year asked for is one of the supported
+    range (``engine.dates.check_year``, README choice 28): outside it a 422 naming the field, as a stats
+    page's quarter (it fell back to this year without a word, and took 2000–2100 as its own range)."""
+    try:
+        y = check_year(year) if year is not None else china_date(wb.clock(request)).year
+    except OutOfRange as exc:
+        raise ValidationFailed(exc.rule("年度")) from None
     return render(
         request,
         "mentors/acceleration.html",
