@@ -20,6 +20,7 @@ import numpy.typing as npt
 from xiangchuang.engine.dates import (
     FIRST_DATE,
     from_day,
+    month_index,
     month_index_scalar,
     month_label,
     month_range,
@@ -27,7 +28,7 @@ from xiangchuang.engine.dates import (
 )
 from xiangchuang.engine.facts import FACTS, NO_REF, Col, LazyColumns, Table, filled
 from xiangchuang.engine.memory import refresh_pages
-from xiangchuang.engine.vec import pick
+from xiangchuang.engine.vec import lexsort, pick
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -511,6 +512,10 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     # How many hire records the table holds for each hire's person (0: person not given): only the
     # records of persons hired more than once are compared by the job subsidy's 每人一次.
     hires.cols["person_hires"] = _person_hires(safe, valid, persons.n)
+    T["repeat_hires"] = _repeat_hires(hires)
+    # The month number of each hire date (job_subsidy and social_insurance_subsidy count months of
+    # the employment from it): built once, when a program first reads it.
+    hires.lazy["hire_month"] = functools.partial(_hire_month, hires["hire_date"])
     hires.cols["si_months_received"] = _unsure(_take_rows(persons["si_months_received"], safe, valid), may_si)
     # The months already subsidised: each social-insurance entry of the hire's person, as a month
     # range, against the hire (a claim must not pay a month twice; employment.months_not_subsidised).
@@ -632,6 +637,37 @@ def _person_hires(safe: IntArray, valid: BoolArray, n_persons: int) -> Col:
     per_person = np.bincount(at, minlength=1)
     per_person[0] -= n - int(np.count_nonzero(ok))  # (rows without a person were counted at 0)
     return Col(pick(ok, per_person[at], 0).astype(np.int32), _ones(n))  # (a count: int32 halves the reads)
+
+
+def _repeat_hires(hires: Table) -> Table:
+    """The hire records of persons hired more than once (``person_hires`` > 1), grouped by person
+    in the order in which a person's records are compared (``one_per_person``, ``months_claimed_once``,
+    the 「即将符合」 listing): the records with a known hire date by (hire date, row), then those
+    without one by row. Columns: ``row``, the hires row; ``group``, the person's number (0, 1, …
+    in this order); ``start``, where the person's records start in this order. Built once per
+    assembly, so the programs neither scan every hire for them nor sort them again."""
+    sub = np.flatnonzero(hires["person_hires"].values > 1)
+    m = sub.size
+    hd = hires["hire_date"]
+    dated = hd.known[sub]
+    day = hd.values[sub].astype(np.int64, copy=False)
+    who = hires["person_id"].values[sub].astype(np.int64, copy=False)
+    order = lexsort((np.where(dated, day, 0), ~dated, who))  # ties: row order
+    sub, who = sub[order], who[order]
+    head = np.r_[True, who[1:] != who[:-1]] if m else np.zeros(0, dtype=bool)
+    group = np.cumsum(head, dtype=np.int64) - 1
+    start = np.flatnonzero(head)[group]
+    ones = _ones(m)
+    cols = {
+        "row": Col(sub.astype(np.int64, copy=False), ones),
+        "group": Col(group, ones),
+        "start": Col(start, ones),
+    }
+    return Table("repeat_hires", m, cols)
+
+
+def _hire_month(hd: Col) -> Col:
+    return Col(month_index(hd.values.astype(np.int32, copy=False)), hd.known)
 
 
 def _unsure(col: Col, may: BoolArray | None) -> Col:

@@ -130,8 +130,7 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
     # not paid by this employer for this hire; README proposed choice). Hire date unknown: the run
     # as recorded, and the condition is unknown where the months before a hire could matter.
     # (In place on fresh columns: at 2M hires every pass saved is ~0.5 ms.)
-    since_hire = month_index(hire.values.astype(np.int32, copy=False))  # a new column: reused
-    np.subtract(last_v, since_hire, out=since_hire)
+    since_hire = np.subtract(last_v, t["hire_month"].values)  # a new column: reused
     since_hire += np.int32(1)
     np.maximum(since_hire, np.int32(0), out=since_hire)
     run_now = run.values.astype(np.int32)  # (a copy: written below)
@@ -152,7 +151,7 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
         lag_rows = ctx.full(np.asarray(lag, dtype=np.int32))[growing]
         last_g = last_v[growing]
         missing_g = ctx.full(need32)[growing] - run_now[growing]  # (≥ 1: not ok)
-        hire_m = month_index(hire.values[growing].astype(np.int32, copy=False))
+        hire_m = t["hire_month"].values[growing]
         late = np.maximum(hire_m - last_g - np.int32(1), np.int32(0))
         when = np.maximum(month_start(last_g + missing_g + late + lag_rows), np.int32(ctx.on + 1))
 
@@ -209,18 +208,16 @@ def one_listing_per_person(
     ``one_per_person``). The generic rule looks at each record alone; here only the 「即将符合」
     records of persons hired more than once are looked at (no loop over rows)."""
     t = ctx.t
-    hires_of = ctx.full(t["person_hires"].values)
-    # (The few 「即将符合」 and eligible rows first, then their persons' record counts: no pass over
-    # every row for the count.)
-    cand = np.flatnonzero(ctx.full(soon))
-    cand = cand[hires_of[cand] > 1]
+    # Only the records of persons hired more than once (assemble.py lists them): no pass over
+    # every row.
+    repeat = ctx.tables["repeat_hires"]["row"].values
+    cand = np.sort(repeat[ctx.full(soon)[repeat]])
     if not cand.size:
         return soon, eligible_from
     who = t["person_id"].values.astype(np.int64, copy=False)
     when = ctx.full(eligible_from)
     # Per person with an eligible record, that record (one_per_person leaves at most one per person).
-    eligible = np.flatnonzero(ctx.full(status) == PASS)
-    eligible = eligible[hires_of[eligible] > 1]
+    eligible = np.sort(repeat[ctx.full(status)[repeat] == PASS])
     paid_who, first_at = np.unique(who[eligible], return_index=True)
     if paid_who.size:
         pos = np.minimum(np.searchsorted(paid_who, who[cand]), paid_who.size - 1)
@@ -306,34 +303,28 @@ def one_per_person(ctx: Ctx) -> CondOut:
     if n <= 1:
         return CondOut(filled(np.int8, PASS, n))
     t = ctx.t
-    who = t["person_id"].values.astype(np.int64, copy=False)
     state = np.full(n, PASS, dtype=np.int8)
-    # Only the hires of persons with several records are compared (assemble.py counts them).
-    sub = np.flatnonzero(t["person_hires"].values > 1)
-    if not sub.size:
+    # Only the hires of persons with several records are compared, per person in order: the
+    # records with a known hire date by (date, row), then the others (assemble.py lists them).
+    rep = ctx.tables["repeat_hires"]
+    rows = rep["row"].values
+    if not rows.size:
         return CondOut(state)
-
-    others = all_of(*(ctx.full(f(ctx).state)[sub] for f in _JOB_TESTS))
-    hd = t["hire_date"]
-    dated = hd.known[sub]
-    day = hd.values[sub].astype(np.int64, copy=False)
-    # Per person: the records with a known hire date first, by (date, row); then the others.
-    order = lexsort((np.where(dated, day, 0), ~dated, who[sub]))  # ties: row order
-    g_who = who[sub][order]
-    g_dated = dated[order]
-    g_pass = others[order] == PASS
-    g_unk = others[order] == UNKNOWN
-    first = np.flatnonzero(np.r_[True, g_who[1:] != g_who[:-1]])
-    group = np.cumsum(np.r_[True, g_who[1:] != g_who[:-1]]) - 1
+    group, start = rep["group"].values, rep["start"].values
+    persons = int(group[-1]) + 1
+    others = all_of(*(ctx.full(f(ctx).state)[rows] for f in _JOB_TESTS))
+    g_dated = t["hire_date"].known[rows]
+    g_pass = others == PASS
+    g_unk = others == UNKNOWN
 
     def before(x: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
         """Per record, how many records of the same person before it have ``x``."""
         c = np.cumsum(x, dtype=np.int64) - x
-        out: npt.NDArray[np.int64] = c - c[first][group]
+        out: npt.NDArray[np.int64] = c - c[start]
         return out
 
     def total(x: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
-        out: npt.NDArray[np.int64] = np.bincount(group, weights=x, minlength=first.size).astype(np.int64)
+        out: npt.NDArray[np.int64] = np.bincount(group, weights=x, minlength=persons).astype(np.int64)
         return out
 
     # A dated record: its dated predecessors are the records before it; an undated record of the
@@ -347,18 +338,18 @@ def one_per_person(ctx: Ctx) -> CondOut:
     # An undated record: any other record that meets or may meet the other conditions may be earlier.
     open_others = (total(g_pass) + total(g_unk))[group] - (g_pass | g_unk)
     undated_state = np.where(open_others > 0, UNKNOWN, PASS)
-    state[sub[order]] = np.where(g_dated, dated_state, undated_state).astype(np.int8)
+    state[rows] = np.where(g_dated, dated_state, undated_state).astype(np.int8)
 
     def earlier() -> npt.NDArray[np.object_]:
         """Per failed record, the record that is paid instead (the first dated one meeting the rest)."""
         ids = t["id"].values
         out = np.full(n, "", dtype=object)
-        winner_pos = np.full(first.size, -1, dtype=np.int64)
+        winner_pos = np.full(persons, -1, dtype=np.int64)
         hits = np.flatnonzero(g_pass & g_dated)
         groups, at = np.unique(group[hits], return_index=True)  # (the first of each person)
         winner_pos[groups] = hits[at]
         failed = np.flatnonzero(dated_state == FAIL)
-        out[sub[order][failed]] = [str(x) for x in ids[sub[order][winner_pos[group[failed]]]].tolist()]
+        out[rows[failed]] = [str(x) for x in ids[rows[winner_pos[group[failed]]]].tolist()]
         return out
 
     return CondOut(state, info={"earlier_hire": Later(earlier)})
@@ -644,7 +635,7 @@ def _claim(
     lim = sub(limit)
     rec = t["si_months_received"]
     received = sub(pick(rec.known, rec.values, 0))
-    hire_m = month_index(sub(t["hire_date"].values).astype(np.int32, copy=False))
+    hire_m = sub(t["hire_month"].values)
     # Per hire, the first and last claimable month: inside the claim period, not before the hire,
     # and within the subsidy limit counted from the hire month; then at most the months still
     # left under the cap, earliest first.
@@ -733,7 +724,7 @@ def si_window(ctx: Ctx) -> tuple[IntArray, IntArray]:
     def make() -> tuple[IntArray, IntArray]:
         start, end = si_period(ctx)
         hd = ctx.t["hire_date"]
-        hire_m = month_index(hd.values.astype(np.int32, copy=False))
+        hire_m = ctx.t["hire_month"].values
         lo = pick(hd.known, np.maximum(start, hire_m), start).astype(np.int64)
         hi = np.minimum(end, month_index(ctx.on_col)).astype(np.int64)
         return ctx.full(lo), ctx.full(hi)
@@ -903,7 +894,7 @@ def si_contributions(ctx: Ctx) -> CondOut:
         def make() -> IntArray:
             """The first or last month the hire may be subsidised for (the hire month, and the
             hire month plus the limit the claim used, less one): quoted where none is claimed."""
-            hire_m = month_index(t["hire_date"].values.astype(np.int32, copy=False)).astype(np.int64)
+            hire_m = t["hire_month"].values.astype(np.int64)
             out: IntArray = ctx.full(hire_m + (_si_limits(ctx)[1] - 1 if last else 0))
             return out
 
@@ -944,36 +935,30 @@ def months_claimed_once(ctx: Ctx) -> CondOut:
     if n <= 1:
         return CondOut(filled(np.int8, PASS, n), info=info)
     t = ctx.t
-    sub = np.flatnonzero(t["person_hires"].values > 1)
-    if not sub.size:
+    # Per person, in order: the dated records by (hire date, row), then the undated ones
+    # (assemble.py lists them).
+    rep = ctx.tables["repeat_hires"]
+    rows = rep["row"].values
+    if not rows.size:
         return CondOut(filled(np.int8, PASS, n), info=info)
 
-    others = all_of(*(ctx.full(f(ctx).state)[sub] for f in _SI_TESTS))
-    who = t["person_id"].values[sub].astype(np.int64)
-    hd = t["hire_date"]
-    dated = ctx.full(hd.known)[sub]
-    day = hd.values[sub].astype(np.int64)
-    w_lo, w_hi = (c[sub] for c in si_window(ctx))
+    g_oth = all_of(*(ctx.full(f(ctx).state)[rows] for f in _SI_TESTS))
+    g_dated = ctx.full(t["hire_date"].known)[rows]
+    g_wlo, g_whi = (c[rows] for c in si_window(ctx))
     # The months each record claims, first to last; where its hire date or contributions are not
     # known, any month of its window.
     claim = si_claim(ctx)
-    months = ctx.full(claim.months)[sub]
-    at = ctx.full(claim.at)[sub]
+    months = ctx.full(claim.months)[rows]
+    at = ctx.full(claim.at)[rows]
     month = ctx.tables["contribution_months"]["month"].values
-    exact = dated & ctx.full(t["si_run_months"].known)[sub]
+    exact = g_dated & ctx.full(t["si_run_months"].known)[rows]
     some = months > 0
-    r_lo = np.where(exact, np.where(some, month[at].astype(np.int64), 1), w_lo)
-    r_hi = np.where(exact, np.where(some, month[np.maximum(at + months - 1, 0)].astype(np.int64), 0), w_hi)
-
-    # Per person: the dated records by (hire date, row), then the undated ones.
-    order = lexsort((np.where(dated, day, 0), ~dated, who))  # ties: row order
-    g_who, g_dated, g_oth = who[order], dated[order], others[order]
-    g_wlo, g_whi, g_rlo, g_rhi = w_lo[order], w_hi[order], r_lo[order], r_hi[order]
-    m = sub.size
-    head = np.r_[True, g_who[1:] != g_who[:-1]]
-    starts = np.flatnonzero(head)
-    gs = starts[np.cumsum(head) - 1]  # per record, where its person's records start
-    others_n = (np.diff(np.r_[starts, m]) - 1)[np.cumsum(head) - 1].astype(np.int64)
+    g_rlo = np.where(exact, np.where(some, month[at].astype(np.int64), 1), g_wlo)
+    g_rhi = np.where(exact, np.where(some, month[np.maximum(at + months - 1, 0)].astype(np.int64), 0), g_whi)
+    m = rows.size
+    gs = rep["start"].values  # per record, where its person's records start
+    starts = np.flatnonzero(gs == np.arange(m))
+    others_n = (np.diff(np.r_[starts, m]) - 1)[rep["group"].values].astype(np.int64)
     # Every ordered pair (q, p) of two records of one person: q may take months p claims.
     p = np.repeat(np.arange(m, dtype=np.int64), others_n)
     q = gs[p] + np.arange(p.size, dtype=np.int64) - np.repeat(np.cumsum(others_n) - others_n, others_n)
@@ -1005,7 +990,6 @@ def months_claimed_once(ctx: Ctx) -> CondOut:
             took = np.minimum(g_oth[qq], own[qq])  # whether q gets its months: PASS, UNKNOWN, FAIL
             np.minimum.at(own, pp, (PASS - took).astype(np.int8))  # NOT took
     state = np.full(n, PASS, dtype=np.int8)
-    rows = sub[order]
     state[rows] = own
 
     def details() -> dict[str, npt.NDArray[Any]]:
