@@ -25,6 +25,7 @@ from xiangchuang.engine.dates import (
     month_label,
     month_range,
     period_year,
+    years_of,
 )
 from xiangchuang.engine.facts import FACTS, NO_REF, Col, LazyColumns, Table, filled
 from xiangchuang.engine.memory import refresh_pages
@@ -447,6 +448,10 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
             values = pick(c.known, c.values, last_year).astype(np.int64)
         businesses.cols[year_col] = Col(values, _ones(businesses.n))
 
+    # The registration year (the claim and sales years are compared with it): built once, when a
+    # program first reads it, in the years' own type.
+    businesses.lazy["registration_year"] = functools.partial(_year_col, businesses["registration_date"])
+
     # Businesses: founder facts, the year rows for the claim and sales years.
     _join(businesses, persons, "founder_id", PERSON_FIELDS, "founder")
     # 首次创办 is about this business: the registry's per-business value wins over the person's flag.
@@ -664,6 +669,10 @@ def _repeat_hires(hires: Table) -> Table:
         "start": Col(start, ones),
     }
     return Table("repeat_hires", m, cols)
+
+
+def _year_col(day: Col) -> Col:
+    return Col(years_of(day.values.astype(np.int32, copy=False)).astype(np.int64), day.known)
 
 
 def _hire_month(hd: Col) -> Col:

@@ -121,7 +121,7 @@ def ceil_div(a: IntArray, b: IntArray) -> IntArray:
 _LAST_PROJECTED_YEAR = 2198
 
 
-def completed_year(ctx: Ctx, year: Col, registration: Col, key: str) -> CondOut:
+def completed_year(ctx: Ctx, year: Col, key: str) -> CondOut:
     """A claim year or sales year must be a calendar year that has ended by the evaluation date and
     in which the business existed (not before its registration year; README choices 1, 46).
 
@@ -131,7 +131,8 @@ def completed_year(ctx: Ctx, year: Col, registration: Col, key: str) -> CondOut:
     never passes. The message values: the year (``key``) and, for a failed row, why and from when
     (``{key}_note``)."""
     y = year.values
-    reg_year = years_of(registration.values.astype(np.int32, copy=False))
+    registration = ctx.t["registration_year"]  # (the year of registration_date)
+    reg_year = registration.values
     on_year = years_of(ctx.on_col)
     known = year.known & registration.known
     not_before = y >= reg_year

@@ -66,7 +66,7 @@ def claim_year_valid(ctx: Ctx) -> CondOut:
     """The claim year is a completed calendar year in which the business existed; a year not yet
     ended passes on 1 January of the next year (「即将符合」, common.completed_year)."""
     t = ctx.t
-    return completed_year(ctx, t["claim_year"], t["registration_date"], "claim_year")
+    return completed_year(ctx, t["claim_year"], "claim_year")
 
 
 def year_not_claimed(ctx: Ctx) -> CondOut:
