@@ -644,6 +644,10 @@ def _person_hires(safe: IntArray, valid: BoolArray, n_persons: int) -> Col:
     return Col(pick(ok, per_person[at], 0).astype(np.int32), _ones(n))  # (a count: int32 halves the reads)
 
 
+_REPEAT: Final = ("row", "group", "start")
+_NO_REPEAT: Final = Col(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))  # (empty: nothing to write)
+
+
 def _repeat_hires(hires: Table) -> Table:
     """The hire records of persons hired more than once (``person_hires`` > 1), grouped by person
     in the order in which a person's records are compared (``one_per_person``, ``months_claimed_once``,
@@ -651,7 +655,14 @@ def _repeat_hires(hires: Table) -> Table:
     without one by row. Columns: ``row``, the hires row; ``group``, the person's number (0, 1, …
     in this order); ``start``, where the person's records start in this order. Built once per
     assembly, so the programs neither scan every hire for them nor sort them again."""
-    sub = np.flatnonzero(hires["person_hires"].values > 1)
+    counts = hires["person_hires"].values
+    if hires.n <= SMALL:  # a case's few hires: Python, and most often none
+        repeat = [i for i, c in enumerate(counts.tolist()) if c > 1]
+        if not repeat:
+            return Table("repeat_hires", 0, dict.fromkeys(_REPEAT, _NO_REPEAT))
+        sub = np.array(repeat, dtype=np.int64)
+    else:
+        sub = np.flatnonzero(counts > 1)
     m = sub.size
     hd = hires["hire_date"]
     dated = hd.known[sub]
