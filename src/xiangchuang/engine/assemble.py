@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, Final
@@ -145,6 +146,13 @@ def _join(dst: Table, src: Table, ref: str, fields: tuple[str, ...], prefix: str
 def _join_names(prefix: str, fields: tuple[str, ...]) -> dict[str, str]:
     """The joined column's name → the source column (static: one per join of ``assemble``)."""
     return {f"{prefix}__{f}": f for f in fields}
+
+
+def _derived(dst: Table, name: str, make: Callable[[], Col]) -> None:
+    """A column of ``dst`` derived from its own facts, built on first use (a previous assembly's
+    column goes, as a join's does)."""
+    dst.cols.pop(name, None)
+    dst.lazy[name] = make
 
 
 class _Join(LazyColumns):
@@ -450,7 +458,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
 
     # The registration year (the claim and sales years are compared with it): built once, when a
     # program first reads it, in the years' own type.
-    businesses.lazy["registration_year"] = functools.partial(_year_col, businesses["registration_date"])
+    _derived(businesses, "registration_year", functools.partial(_year_col, businesses["registration_date"]))
 
     # Businesses: founder facts, the year rows for the claim and sales years.
     _join(businesses, persons, "founder_id", PERSON_FIELDS, "founder")
@@ -520,7 +528,7 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     T["repeat_hires"] = _repeat_hires(hires)
     # The month number of each hire date (job_subsidy and social_insurance_subsidy count months of
     # the employment from it): built once, when a program first reads it.
-    hires.lazy["hire_month"] = functools.partial(_hire_month, hires["hire_date"])
+    _derived(hires, "hire_month", functools.partial(_hire_month, hires["hire_date"]))
     hires.cols["si_months_received"] = _unsure(_take_rows(persons["si_months_received"], safe, valid), may_si)
     # The months already subsidised: each social-insurance entry of the hire's person, as a month
     # range, against the hire (a claim must not pay a month twice; employment.months_not_subsidised).
