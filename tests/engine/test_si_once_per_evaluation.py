@@ -10,6 +10,10 @@ from files) are each compared with the months the earlier records claim (hire da
   evaluated alone, its claimed months then registered) pays exactly the records, and the amounts,
   that the evaluation of them together finds eligible;
 - a batch read from files explains each record word for word as its business's own case does.
+
+The 36-month limit counts the months of the earlier records of the same evaluation too (README
+choice 63): the same sequential-approval equivalence (with registers and claim periods long enough
+for the limit to bite), and batches against single cases, word for word, facts missing included.
 """
 
 from __future__ import annotations
@@ -209,6 +213,26 @@ def _who(hire: dict[str, Any]) -> str:
     return str(hire["person"]["id"] if "person" in hire else hire["person_id"])
 
 
+def _one_at_a_time(doc: dict[str, Any]) -> dict[str, tuple[str, int | None]]:
+    """Per hire, the SI status and amount when the hires are evaluated alone in hire order (hire
+    date, then row), each approval registered with the months it claimed (``claimed_first_month``
+    .. ``claimed_last_month``, ``claim_months``) before the next is evaluated."""
+    order = sorted(range(len(doc["hires"])), key=lambda j: (doc["hires"][j]["hire_date"], j))
+    approved: list[dict[str, Any]] = []
+    one_by_one = {}
+    for j in order:
+        hire = doc["hires"][j]
+        row = _alone(doc, hire, approved)
+        one_by_one[hire["id"]] = (row["status"], row["amount_fen"])
+        if row["status"] == "eligible":
+            info = row["amount_info"]
+            period = f"{month_label(info['claimed_first_month'])}/{month_label(info['claimed_last_month'])}"
+            approved.append(
+                {"program": SI.id, "person_id": _who(hire), "period": period, "months": info["claim_months"]}
+            )
+    return one_by_one
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_together_equals_approving_one_at_a_time(seed: int) -> None:
     """With every fact known: the records found eligible together are exactly those approved when
@@ -223,27 +247,7 @@ def test_together_equals_approving_one_at_a_time(seed: int) -> None:
             for r in evaluate(doc, ON, PARAMS)["programs"]
             if r["program"] == SI.id
         }
-        order = sorted(range(len(doc["hires"])), key=lambda j: (doc["hires"][j]["hire_date"], j))
-        approved: list[dict[str, Any]] = []
-        one_by_one = {}
-        for j in order:
-            hire = doc["hires"][j]
-            row = _alone(doc, hire, approved)
-            one_by_one[hire["id"]] = (row["status"], row["amount_fen"])
-            if row["status"] == "eligible":
-                info = row["amount_info"]
-                period = (
-                    f"{month_label(info['claimed_first_month'])}/{month_label(info['claimed_last_month'])}"
-                )
-                approved.append(
-                    {
-                        "program": SI.id,
-                        "person_id": _who(hire),
-                        "period": period,
-                        "months": info["claim_months"],
-                    }
-                )
-        assert together == one_by_one, k
+        assert together == _one_at_a_time(doc), k
         overlapping += sum(
             1
             for r in evaluate(doc, ON, PARAMS)["programs"]
@@ -276,9 +280,9 @@ def _write_batch(tmp_path: Path, docs: list[dict[str, Any]]) -> None:
                     h.get("si_period_end"),
                 ]
             )
-            contributions += [[h["id"], c["month"], c["employer_fen"]] for c in h["contributions"]]
+            contributions += [[h["id"], c["month"], c.get("employer_fen")] for c in h["contributions"]]
         for r in doc["received"]:
-            received.append([r["program"], r["person_id"], r.get("period")])
+            received.append([r["program"], r["person_id"], r.get("period"), r.get("months")])
     write_csv(tmp_path / "persons.csv", ["id", "groups", "birth_date", "gender"], persons)
     write_csv(tmp_path / "businesses.csv", ["id", "district", "founded_by_returning"], businesses)
     write_csv(
@@ -287,7 +291,7 @@ def _write_batch(tmp_path: Path, docs: list[dict[str, Any]]) -> None:
         hires,
     )
     write_csv(tmp_path / "contributions.csv", ["hire_id", "month", "employer_fen"], contributions)
-    write_csv(tmp_path / "received.csv", ["program", "person_id", "period"], received)
+    write_csv(tmp_path / "received.csv", ["program", "person_id", "period", "months"], received)
 
 
 def test_a_batch_explains_each_record_as_its_case(tmp_path: Path) -> None:
@@ -314,4 +318,117 @@ def test_a_batch_explains_each_record_as_its_case(tmp_path: Path) -> None:
             seen.add(cond["status"])
             if cond["status"] == "fail":
                 assert "该人员更早的招用记录" in cond["message"] and "起申领" in cond["distance"]
+    assert seen == {"pass", "fail", "unknown"}
+
+
+# ---- the limit counts the months earlier records of the evaluation claim (README choice 63) --------
+
+LIMIT_HIRE_DATES = ["2022-03-01", "2023-01-10", "2023-06-01", "2023-11-01", "2024-01-02", "2024-02-15"]
+LIMIT_SPANS = [
+    ("2022-03", "2023-10"),
+    ("2023-01", "2024-04"),
+    ("2023-06", "2023-12"),
+    ("2023-11", "2024-01"),
+    ("2024-01", "2024-02"),
+    ("2024-02", "2024-04"),
+]
+
+
+def _random_limit_case(rng: np.random.Generator, k: int, *, complete: bool = False) -> dict[str, Any]:
+    """One business, 2 to 4 hires of one or two persons, most with months registered before (20 to
+    35, in a range before any claim) and some with claim periods of up to 26 months, so that the
+    months of a person's records reach the limit together; near retirement (a longer limit) for some
+    persons. Unless ``complete``: some hire dates, contracts, birth dates and amounts missing."""
+    persons = [f"L{k}E{p}" for p in range(int(rng.integers(1, 3)))]
+    declared: set[str] = set()
+    hires = []
+    for j in range(int(rng.integers(2, 5))):
+        who = persons[0] if rng.random() < 0.8 else persons[-1]
+        hired = LIMIT_HIRE_DATES[int(rng.integers(0, len(LIMIT_HIRE_DATES)))]
+        hire: dict[str, Any] = {"id": f"L{k}H{j}", "contract": bool(rng.random() > 0.15)}
+        if complete or rng.random() > 0.15:
+            hire["hire_date"] = hired
+        if not complete and rng.random() < 0.1:
+            del hire["contract"]
+        first, last = LIMIT_SPANS[int(rng.integers(0, len(LIMIT_SPANS)))]
+        first = max(first, hired[:7])
+        fen = 70_000 + 1_000 * j
+        hire["contributions"] = [
+            {"month": m, "employer_fen": fen + i} for i, m in enumerate(month_list(first, last))
+        ]
+        if not complete and hire["contributions"] and rng.random() < 0.08:
+            del hire["contributions"][0]["employer_fen"]  # an amount not given
+        if rng.random() < 0.4:
+            hire["si_period_start"] = ["2022-03", "2023-01", "2023-06"][int(rng.integers(0, 3))]
+            hire["si_period_end"] = "2024-04"
+        if who in declared:
+            hire["person_id"] = who
+        else:
+            declared.add(who)
+            person: dict[str, Any] = {"id": who, "groups": ["poverty_registered"], "gender": "M"}
+            if complete or rng.random() > 0.15:
+                person["birth_date"] = "1985-04-01" if rng.random() > 0.25 else "1966-03-01"
+            hire["person"] = person
+        hires.append(hire)
+    received = [
+        {"program": SI.id, "person_id": who, "period": "2018-01/2020-12", "months": int(rng.integers(20, 36))}
+        for who in sorted(declared)
+        if rng.random() < 0.75
+    ]
+    return {
+        "business": {"id": f"L{k}B", "district": 500101, "founded_by_returning": True},
+        "hires": hires,
+        "received": received,
+    }
+
+
+def _limit_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in evaluate(doc, ON, PARAMS)["programs"] if r["program"] == SI.id]
+
+
+def _months_left(row: dict[str, Any]) -> dict[str, Any]:
+    return next(c for c in row["conditions"] if c["id"] == "months_left")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_limit_together_equals_approving_one_at_a_time(seed: int) -> None:
+    """The records found eligible together, and their amounts (claims cut to the months left), are
+    exactly those of approving them one at a time, each approval registering its months."""
+    rng = np.random.default_rng(300 + seed)
+    cut = none_left = 0
+    for k in range(30):
+        doc = _random_limit_case(rng, k, complete=True)
+        rows = _limit_rows(doc)
+        together = {r["subject"]["id"]: (r["status"], r["amount_fen"]) for r in rows}
+        assert together == _one_at_a_time(doc), k
+        for r in rows:
+            left = _months_left(r)
+            if "在本次评估中申领" in left["message"]:
+                if left["status"] == "fail":
+                    none_left += 1
+                elif r["status"] == "eligible":
+                    cut += 1
+    assert cut and none_left  # (the random cases do reach the limit together)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_limit_batch_explains_each_record_as_its_case(seed: int, tmp_path: Path) -> None:
+    """A batch of cases (tables combined, and the same read from files) explains each hire record
+    word for word as its business's own case does, missing facts and undetermined records included."""
+    rng = np.random.default_rng(400 + seed)
+    docs = [_random_limit_case(rng, k) for k in range(40)]
+    combined = run(combine([case_to_tables(d) for d in docs]), ON, PARAMS, programs=(SI,))[0]
+    _write_batch(tmp_path, docs)
+    from_files = run(load_directory(tmp_path)[0], ON, PARAMS, programs=(SI,))[0]
+    ex = Explainer(PARAMS)
+    seen = set()
+    for doc in docs:
+        for row in _limit_rows(doc):
+            for outcome in (combined, from_files):
+                ids = outcome.ctx.t["id"].values
+                got = ex.program(outcome, int(np.flatnonzero(ids == row["subject"]["id"])[0]))
+                assert got == row, row["subject"]["id"]
+            left = _months_left(row)
+            if "在本次评估中申领" in left["message"]:
+                seen.add(left["status"])
     assert seen == {"pass", "fail", "unknown"}

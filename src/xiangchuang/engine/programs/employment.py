@@ -41,6 +41,14 @@ Choices where the notice is not explicit (README “规范不明确处的选择�
   as ``one_per_person``) fails as a whole while that record meets every other condition and is not
   itself outdone — as it would fail ``months_not_subsidised`` once the earlier claim is
   registered; undetermined while the earlier record may, or where the order is not known.
+- Social-insurance subsidy, the limit within one evaluation (``_si_together``): a record's months
+  left are the limit less the register's months and the months the person's earlier records of
+  the same evaluation claim where they get them (meet every condition, not outdone; hire date,
+  then row). Its claim is cut to them, earliest months first (as against the register), and with
+  none left it fails ``months_left``, naming those records and their months — as approving the
+  earlier records and registering their months would decide it. Undetermined where a record that
+  may get months first (undetermined itself, or of unknown order: a hire date missing) changes
+  the claim or that condition; such a record counts with the most months it may claim.
 - 每人一次 and 「即将符合」: of one person's hire records at most one is listed as eligible or
   「即将符合」 (``one_listing_per_person``).
 """
@@ -610,11 +618,16 @@ def _paid_before(
 
 
 def _claim(
-    ctx: Ctx, limit: IntArray, rows: npt.NDArray[np.int64] | None = None
+    ctx: Ctx,
+    limit: IntArray,
+    rows: npt.NDArray[np.int64] | None = None,
+    extra: IntArray | None = None,
 ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     """Per hire (or per hire of ``rows``) with the subsidy limit ``limit``: the employer contributions
     claimable in the claim period, the months claimed, how many of them have no known amount, and
-    where the months claimed start among the distinct paid months (``contribution_months``)."""
+    where the months claimed start among the distinct paid months (``contribution_months``).
+    ``extra`` (per hire of ``rows``): months used up besides the register's, by the person's earlier
+    records of the same evaluation (``_si_together``)."""
     t = ctx.t
     cm = ctx.tables["contribution_months"]
     month = cm["month"].values
@@ -635,6 +648,8 @@ def _claim(
     lim = sub(limit)
     rec = t["si_months_received"]
     received = sub(pick(rec.known, rec.values, 0))
+    if extra is not None:
+        received = received + extra
     hire_m = sub(t["hire_month"].values)
     # Per hire, the first and last claimable month: inside the claim period, not before the hire,
     # and within the subsidy limit counted from the hire month; then at most the months still
@@ -666,38 +681,87 @@ class _SiClaim:
         self.total, self.months, self.unknown, self.at, self.depends = total, months, unknown, at, depends
 
 
+def _claims(ctx: Ctx, rows: npt.NDArray[np.int64] | None = None, extra: IntArray | None = None) -> _SiClaim:
+    """The claim of every hire, or of the hires ``rows`` with ``extra`` months used up besides the
+    register's: with the fewest months the limit allows and, where the limit may be longer (a
+    missing birth date or gender), with the most (``depends``: where the two differ)."""
+    lo, hi = _si_limits(ctx)
+    total, months, unknown, at = _claim(ctx, lo, rows, extra)
+    depends: npt.NDArray[np.bool_] | None = None
+    if hi is not lo:
+        k = np.flatnonzero(hi != lo if rows is None else hi[rows] != lo[rows])
+        if k.size:
+            t2, m2, u2, a2 = _claim(
+                ctx, hi, k if rows is None else rows[k], None if extra is None else extra[k]
+            )
+            depends = np.zeros(total.shape[0], dtype=bool)
+            depends[k] = (t2 != total[k]) | (m2 != months[k]) | (u2 != unknown[k])
+            total, months, unknown, at = total.copy(), months.copy(), unknown.copy(), at.copy()
+            total[k], months[k], unknown[k], at[k] = t2, m2, u2, a2
+    return _SiClaim(total, months, unknown, at, depends)
+
+
 def si_claim(ctx: Ctx) -> _SiClaim:
-    """Employer contributions and months claimable in the claim period, per hire (exact ints)."""
+    """Employer contributions and months claimable in the claim period, per hire (exact ints): with
+    the months the register leaves, less those the person's earlier records of this evaluation
+    claim (``_si_together``)."""
+    return _si_together(ctx).claim
 
-    def make() -> _SiClaim:
-        lo, hi = _si_limits(ctx)
-        total, months, unknown, at = _claim(ctx, lo)
-        depends: npt.NDArray[np.bool_] | None = None
-        if hi is not lo:
-            rows = np.flatnonzero(hi != lo)
-            if rows.size:
-                t2, m2, u2, a2 = _claim(ctx, hi, rows)
-                depends = np.zeros(ctx.n, dtype=bool)
-                depends[rows] = (t2 != total[rows]) | (m2 != months[rows]) | (u2 != unknown[rows])
-                total, months, unknown, at = total.copy(), months.copy(), unknown.copy(), at.copy()
-                total[rows], months[rows], unknown[rows], at[rows] = t2, m2, u2, a2
-        return _SiClaim(total, months, unknown, at, depends)
 
-    result: _SiClaim = ctx.memo("si_claim", make)
-    return result
+def _left_state(received: npt.NDArray[Any], known: npt.NDArray[np.bool_], hi: IntArray) -> TriArray:
+    """``months_left`` from the months used up (``received``; where not ``known``, at least these):
+    fails at the most months the limit may allow. (Where an entry naming no one may be the person's,
+    the months are unknown but at least the months of the entries naming the person: at the limit
+    already, the condition fails.)"""
+    out: TriArray = pick(received >= hi, FAIL, tri(received < hi, known)).astype(np.int8)
+    return out
+
+
+def _limit_open(
+    received: npt.NDArray[Any],
+    known: npt.NDArray[np.bool_],
+    lo: IntArray,
+    hi: IntArray,
+    depends: npt.NDArray[np.bool_] | None,
+) -> npt.NDArray[np.bool_]:
+    """Where the result rests on the limit's being unknown (``si_limit_known``): months would be
+    left under the most months the limit may allow and not under the fewest, or the claim differs."""
+    differs: npt.NDArray[np.bool_] = known & ((received < lo) != (received < hi))
+    return differs if depends is None else differs | depends
+
+
+def _contributions_state(total: IntArray, unknown: IntArray, known: npt.NDArray[np.bool_]) -> TriArray:
+    """``contributions_in_period`` from the claim: some known contribution (pass), none (fail), or
+    only months whose amount is not given (unknown: never read as zero); unknown where the hire date
+    or the contributions are not known."""
+    state = pick(total > 0, PASS, pick(unknown > 0, UNKNOWN, FAIL)).astype(np.int8)
+    out: TriArray = pick(known, state, UNKNOWN).astype(np.int8)
+    return out
+
+
+_REGISTER_OPEN: Final = "缺少事实，无法判断已享受社保补贴的月数（未提供已享受登记，或登记中有社保补贴记录未写明被招用人员（person_id），可能就是该人员）"
 
 
 def si_months_left(ctx: Ctx) -> CondOut:
     """Months left under the limit (with the most months the limit may allow: where that depends
-    on a missing birth date or gender, ``si_limit_known`` is unknown)."""
+    on a missing birth date or gender, ``si_limit_known`` is unknown). The months used up are the
+    register's and those the person's earlier records of this evaluation claim (``_si_together``):
+    with none left the record fails, naming those records; undetermined where records that may
+    claim months first (undetermined, or of unknown order) change its claim or this condition."""
     rec = ctx.t["si_months_received"]
     lo, hi = _si_limits(ctx)
-    # The limit quoted: the fewest months where fewer were received (true whatever the limit).
-    shown = hi if hi is lo else pick(rec.values < lo, lo, hi)
-    # (Where an entry naming no one may be the person's, the months are unknown but at least the
-    # months of the entries naming the person: at the limit already, the condition fails.)
-    state = pick(rec.values >= hi, FAIL, tri(rec.values < hi, rec.known)).astype(np.int8)
-    return CondOut(state, info={"months_received": rec.values, "limit_months": shown})
+    together = _si_together(ctx)
+    received = rec.values if together.extra is None else rec.values + together.extra
+    # The limit quoted: the fewest months where fewer were used up (true whatever the limit).
+    shown = hi if hi is lo else pick(received < lo, lo, hi)
+    state = _left_state(received, rec.known, hi)
+    unsure = together.unsure
+    if unsure.size:
+        state[unsure] = pick(state[unsure] == PASS, UNKNOWN, state[unsure])
+    info: Info = {"months_received": rec.values, "limit_months": shown}
+    info["earlier_note"] = Later(lambda: _earlier_note(ctx, rec.values))
+    info["unknown_reason"] = Later(lambda: _left_unknown(ctx, state, rec.values, rec.known, shown))
+    return CondOut(state, info=info)
 
 
 def si_limit_known(ctx: Ctx) -> CondOut:
@@ -708,9 +772,9 @@ def si_limit_known(ctx: Ctx) -> CondOut:
     if hi is lo:
         return CondOut(filled(np.int8, PASS, ctx.n))
     rec = ctx.t["si_months_received"]
-    differs = rec.known & ((rec.values < lo) != (rec.values < hi))
-    if claim.depends is not None:
-        differs = differs | claim.depends
+    extra = _si_together(ctx).extra
+    received = rec.values if extra is None else rec.values + extra
+    differs = _limit_open(received, rec.known, lo, hi, claim.depends)
     state = np.where(ctx.full(differs), UNKNOWN, PASS).astype(np.int8)
     return CondOut(state, info={"min_limit_months": lo, "max_limit_months": hi})
 
@@ -885,9 +949,7 @@ def si_contributions(ctx: Ctx) -> CondOut:
     claim = si_claim(ctx)
     t = ctx.t
     known = t["si_run_months"].known & t["hire_date"].known
-    open_ = claim.unknown > 0
-    state = pick(claim.total > 0, PASS, pick(open_, UNKNOWN, FAIL)).astype(np.int8)
-    state = pick(ctx.full(known), state, UNKNOWN).astype(np.int8)
+    state = _contributions_state(claim.total, claim.unknown, ctx.full(known))
     start, end = si_period(ctx)
 
     def window(last: bool) -> Later:
@@ -913,82 +975,387 @@ def si_contributions(ctx: Ctx) -> CondOut:
     )
 
 
-def months_claimed_once(ctx: Ctx) -> CondOut:
-    """A month is paid once within one evaluation too (README proposed choice): of the hire records
-    of one person evaluated together (one case, or a whole batch / registry), a record whose months
-    (``si_window``) meet the months an earlier record claims fails while that record meets every
-    other condition — the months the earlier claim covers (``si_claim``, first to last) are what the
-    grant register records when it is approved, and against them this record would then fail
-    ``months_not_subsidised``. The whole claim period fails, as there (README choice 60: a grant
-    records one month range); the distance names the months no other record claims.
+class _Compared:
+    """The hire records of persons hired more than once as one evaluation decides them, per record
+    in ``repeat_hires`` order (assemble.py: per person the dated records by hire date then row, then
+    the undated ones by row). ``oth``: the conditions other than ``months_claimed_once`` (``once``);
+    ``took``: whether a dated record gets its months (every condition; an undated record's is not
+    used); ``may_take``: whether it may get months in some order (with the register alone no
+    condition fails), at most ``most`` months within ``blo``..``bhi`` (its claim with the register
+    alone, or its window when its hire date or contributions are unknown); ``months``, ``rlo``..
+    ``rhi``: the months it claims; ``wlo``..``whi``: its window (``si_window``); ``sure``: months the
+    person's records before it that get theirs claim; ``may``: at most how many more records that
+    may get months before it (undetermined, or of unknown order) claim. ``p``, ``q``, ``both``: the
+    ordered pairs compared (``q`` may take months ``p`` claims; ``both``: both dated, ``q`` first)."""
 
-    "Earlier": by hire date, then row (``one_per_person``'s order). A record that fails another
-    condition, or is itself outdone by a still earlier record, claims nothing: a chain is followed
-    record by record. Undetermined where an overlapping earlier record may meet every condition,
-    and where the order is not known (a hire date missing: such a record may claim any month of its
-    claim period, and may come first). Only the records of persons hired more than once are
-    compared (``person_hires``): NumPy over their pairs, one pass per position in a person's order
-    (second records, then third, ...)."""
+    def __init__(self, **arrays: npt.NDArray[Any]) -> None:
+        self.rows: IntArray = arrays["rows"]
+        self.group: IntArray = arrays["group"]
+        self.rank: IntArray = arrays["rank"]
+        self.dated: npt.NDArray[np.bool_] = arrays["dated"]
+        self.exact: npt.NDArray[np.bool_] = arrays["exact"]
+        self.oth: TriArray = arrays["oth"]
+        self.once: TriArray = arrays["once"]
+        self.took: TriArray = arrays["took"]
+        self.may_take: npt.NDArray[np.bool_] = arrays["may_take"]
+        self.most: IntArray = arrays["most"]
+        self.blo: IntArray = arrays["blo"]
+        self.bhi: IntArray = arrays["bhi"]
+        self.months: IntArray = arrays["months"]
+        self.rlo: IntArray = arrays["rlo"]
+        self.rhi: IntArray = arrays["rhi"]
+        self.wlo: IntArray = arrays["wlo"]
+        self.whi: IntArray = arrays["whi"]
+        self.sure: IntArray = arrays["sure"]
+        self.may: IntArray = arrays["may"]
+        self.unsure: npt.NDArray[np.bool_] = arrays["unsure"]
+        self.p: IntArray = arrays["p"]
+        self.q: IntArray = arrays["q"]
+        self.both: npt.NDArray[np.bool_] = arrays["both"]
+
+
+class _Together:
+    """What one evaluation's records make of each other (``_si_together``): the claim of every hire
+    (full columns), the months the person's earlier records that get theirs claim (``extra``, full;
+    None where no record has any), the hires whose months left rest on records that may claim
+    months first (``unsure``), and the records compared (None: no person hired more than once)."""
+
+    __slots__ = ("claim", "compared", "extra", "unsure")
+
+    def __init__(
+        self,
+        claim: _SiClaim,
+        extra: IntArray | None,
+        unsure: npt.NDArray[np.int64],
+        compared: _Compared | None,
+    ) -> None:
+        self.claim, self.extra, self.unsure, self.compared = claim, extra, unsure, compared
+
+
+def _si_together(ctx: Ctx) -> _Together:
+    """The hire records of one person evaluated together (one case, a batch, the registry), as
+    approving them one at a time in order (hire date, then row, as ``one_per_person``) and
+    registering each approved record's months would decide them (README choices 61 and 63):
+
+    - a month is paid once (``months_claimed_once``): a record whose months meet the months an
+      earlier record that gets its months claims fails as a whole;
+    - the limit counts every month paid (``months_left``): a record's months left are the limit
+      less the register's months and the months its person's earlier records that get theirs
+      claim; its claim is cut to them (earliest months first, as against the register), and with
+      none left it fails.
+
+    A record that fails a condition, or is outdone, claims nothing. Undetermined where a record
+    that may get months first changes the result: an earlier one that is undetermined, or one
+    whose order is unknown (a hire date missing: it may come first, and claim any month of its
+    window). Such a record counts with the most months it may claim, and records of unknown order
+    are compared with what they may claim in any order (their claim with the register alone).
+
+    NumPy over the records of persons hired more than once (``repeat_hires``), one pass per
+    position in a person's order (second records, then third, ...): an earlier record is decided
+    before a later one reads it. A single case runs the same code."""
+    result: _Together = ctx.memo("si_together", lambda: _together(ctx))
+    return result
+
+
+def _meets(a_lo: IntArray, a_hi: IntArray, b_lo: IntArray, b_hi: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether two month ranges (first > last: none) have a month in common."""
+    out: npt.NDArray[np.bool_] = (a_lo <= a_hi) & (b_lo <= b_hi) & (a_lo <= b_hi) & (a_hi >= b_lo)
+    return out
+
+
+def _together(ctx: Ctx) -> _Together:
+    base: _SiClaim = ctx.memo("si_base_claim", lambda: _claims(ctx))
+    nothing = np.zeros(0, dtype=np.int64)
+    rep = ctx.tables.get("repeat_hires")
+    if ctx.n <= 1 or rep is None or not rep.n:
+        return _Together(base, None, nothing, None)
+    t = ctx.t
+    rows = rep["row"].values.astype(np.int64, copy=False)
+    m = rows.size
+    group = rep["group"].values.astype(np.int64, copy=False)
+    gs = rep["start"].values.astype(np.int64, copy=False)
+    everyone = np.arange(m, dtype=np.int64)
+    rank = everyone - gs
+    persons = int(group[-1]) + 1
+    dated = ctx.full(t["hire_date"].known)[rows]
+    exact = dated & ctx.full(t["si_run_months"].known)[rows]
+    # The conditions that no other record changes.
+    ind = all_of(*(ctx.full(f(ctx).state)[rows] for f in _SI_OWN))
+    rec = t["si_months_received"]
+    rec_v = ctx.full(rec.values)[rows].astype(np.int64)
+    rec_k = ctx.full(rec.known)[rows]
+    lim_lo, lim_hi = (ctx.full(x)[rows].astype(np.int64) for x in _si_limits(ctx))
+    wlo, whi = (c[rows] for c in si_window(ctx))
+    window_months = np.maximum(whi - wlo + 1, 0)
+    month = ctx.tables["contribution_months"]["month"].values
+
+    total = ctx.full(base.total)[rows].astype(np.int64)
+    months = ctx.full(base.months)[rows].astype(np.int64)
+    unknown = ctx.full(base.unknown)[rows].astype(np.int64)
+    at = ctx.full(base.at)[rows].astype(np.int64)
+    depends = np.zeros(m, dtype=bool) if base.depends is None else base.depends[rows]
+
+    def states(
+        k: IntArray, used: IntArray, tot: IntArray, unk: IntArray, dep: npt.NDArray[np.bool_] | None
+    ) -> tuple[TriArray, TriArray, TriArray]:
+        """months_left, limit_known and contributions_in_period of the records ``k`` with ``used``
+        months used up besides the register's and the claim (``tot``, ``unk``, ``dep``)."""
+        received = rec_v[k] + used
+        left = _left_state(received, rec_k[k], lim_hi[k])
+        lk = np.where(_limit_open(received, rec_k[k], lim_lo[k], lim_hi[k], dep), UNKNOWN, PASS)
+        return left, lk.astype(np.int8), _contributions_state(tot, unk, exact[k])
+
+    def claimed(k: IntArray) -> tuple[IntArray, IntArray]:
+        """The first and last month the records ``k`` claim (none: 1, 0); their window where their
+        hire date or contributions are unknown."""
+        mo, a = months[k], at[k]
+        some = mo > 0
+        lo = np.where(exact[k], np.where(some, month[a], 1), wlo[k]).astype(np.int64)
+        hi = np.where(exact[k], np.where(some, month[np.maximum(a + mo - 1, 0)], 0), whi[k]).astype(np.int64)
+        return lo, hi
+
+    left, lk, contrib = states(everyone, np.zeros(m, dtype=np.int64), total, unknown, depends)
+    # In some order (first, with the register alone) a record may get months where no condition
+    # fails then; at most its claim then, which any other claim of it is a part of (a claim is cut
+    # from its end), or any month of its window where its hire date or contributions are unknown.
+    may_take = all_of(ind, left, lk, contrib) != FAIL
+    blo, bhi = claimed(everyone)
+    most = np.where(exact, months, window_months)
+    rlo, rhi = blo.copy(), bhi.copy()
+    sure = np.zeros(m, dtype=np.int64)
+    may = np.zeros(m, dtype=np.int64)
+    unsure = np.zeros(m, dtype=bool)
+    once = np.full(m, PASS, dtype=np.int8)
+    took = np.full(m, FAIL, dtype=np.int8)
+
+    def settle(k: IntArray) -> None:
+        """The claim and the limit's conditions of the records ``k``, once ``sure`` and ``may`` are
+        known for them: the claim cut by ``sure``; months_left unknown where ``may`` more months
+        used up would change the claim or those conditions."""
+        cut = k[sure[k] > 0]
+        if cut.size:
+            c = _claims(ctx, rows[cut], sure[cut])
+            total[cut], months[cut], unknown[cut], at[cut] = c.total, c.months, c.unknown, c.at
+            depends[cut] = False if c.depends is None else c.depends
+        left[k], lk[k], contrib[k] = states(k, sure[k], total[k], unknown[k], depends[k])
+        w = k[may[k] > 0]
+        if w.size:
+            used = sure[w] + may[w]
+            c = _claims(ctx, rows[w], used)
+            l2, lk2, c2 = states(w, used, c.total, c.unknown, c.depends)
+            differ = (c.months != months[w]) | (l2 != left[w]) | (lk2 != lk[w]) | (c2 != contrib[w])
+            unsure[w] = differ
+            left[w] = np.where(differ & (left[w] == PASS), UNKNOWN, left[w])
+
+    # Every ordered pair (p, q) of two records of one person where q may come first: of two dated
+    # records the earlier one; with an undated record either.
+    starts = np.flatnonzero(gs == everyone)
+    others_n = (np.diff(np.r_[starts, m]) - 1)[group].astype(np.int64)
+    p = np.repeat(everyone, others_n)
+    q = gs[p] + np.arange(p.size, dtype=np.int64) - np.repeat(np.cumsum(others_n) - others_n, others_n)
+    q += q >= p
+    both = dated[q] & dated[p]
+    keep = ~both | (q < p)
+    p, q, both = p[keep], q[keep], both[keep]
+    # Of unknown order: undetermined where q may take months p claims (in some order).
+    op, oq = p[~both], q[~both]
+    hit = may_take[oq] & _meets(blo[oq], bhi[oq], wlo[op], whi[op])
+    np.minimum.at(once, op[hit], UNKNOWN)
+
+    # The dated records, a person's second records after the first ones, and so on: an earlier
+    # record is decided (whether it gets its months, and which) before the later ones read it.
+    # The undated records of the person may come before any of them, with at most ``most`` months.
+    open_months = np.bincount(group, weights=np.where(~dated & may_take, most, 0), minlength=persons).astype(
+        np.int64
+    )
+    sure_got = np.zeros(persons, dtype=np.int64)
+    may_got = np.zeros(persons, dtype=np.int64)
+    d = np.flatnonzero(dated)
+    d = d[np.argsort(rank[d], kind="stable")]
+    sp, sq = p[both], q[both]
+    by = np.argsort(rank[sp], kind="stable")
+    sp, sq = sp[by], sq[by]
+    sp_rank = rank[sp]
+    d_rank = rank[d]
+    for r in np.unique(d_rank).tolist():
+        k = d[np.searchsorted(d_rank, r) : np.searchsorted(d_rank, r, side="right")]
+        a, b = np.searchsorted(sp_rank, r), np.searchsorted(sp_rank, r, side="right")
+        if b > a:
+            pp, qq = sp[a:b], sq[a:b]
+            meet = _meets(rlo[qq], rhi[qq], wlo[pp], whi[pp])
+            np.minimum.at(once, pp[meet], (PASS - took[qq[meet]]).astype(np.int8))  # NOT took
+        g = group[k]
+        sure[k], may[k] = sure_got[g], may_got[g] + open_months[g]
+        settle(k)
+        took[k] = all_of(ind[k], left[k], lk[k], contrib[k], once[k])
+        rlo[k], rhi[k] = claimed(k)
+        sure_got[g] += np.where(took[k] == PASS, months[k], 0)
+        may_got[g] += np.where(took[k] == UNKNOWN, np.where(exact[k], months[k], window_months[k]), 0)
+
+    # The undated records: any other record of the person may come first, with the most it may take.
+    u = np.flatnonzero(~dated)
+    if u.size:
+        per_person = np.bincount(group, weights=np.where(may_take, most, 0), minlength=persons)
+        may[u] = per_person.astype(np.int64)[group[u]] - np.where(may_take[u], most[u], 0)
+        settle(u)
+
+    compared = _Compared(
+        rows=rows,
+        group=group,
+        rank=rank,
+        dated=dated,
+        exact=exact,
+        oth=all_of(ind, left, lk, contrib),
+        once=once,
+        took=took,
+        may_take=may_take,
+        most=most,
+        blo=blo,
+        bhi=bhi,
+        months=months,
+        rlo=rlo,
+        rhi=rhi,
+        wlo=wlo,
+        whi=whi,
+        sure=sure,
+        may=may,
+        unsure=unsure,
+        p=p,
+        q=q,
+        both=both,
+    )
+    claim, extra = base, None
+    changed = np.flatnonzero(sure > 0)
+    if changed.size:
+        r = rows[changed]
+
+        def patched(col: IntArray, values: IntArray) -> IntArray:
+            out: IntArray = np.array(ctx.full(col), dtype=np.int64)
+            out[r] = values[changed]
+            return out
+
+        dep = base.depends
+        if dep is not None or depends[changed].any():
+            dep = np.zeros(ctx.n, dtype=bool) if dep is None else np.array(dep)
+            dep[r] = depends[changed]
+        claim = _SiClaim(
+            patched(base.total, total),
+            patched(base.months, months),
+            patched(base.unknown, unknown),
+            patched(base.at, at),
+            dep,
+        )
+        extra = np.zeros(ctx.n, dtype=np.int64)
+        extra[r] = sure[changed]
+    return _Together(claim, extra, rows[unsure], compared)
+
+
+def _earlier_paid(cmp: _Compared, ids: npt.NDArray[Any]) -> dict[int, list[tuple[int, str, str, int]]]:
+    """Per person (group), the dated records that get their months: (rank, id, months claimed as
+    text, months)."""
+    out: dict[int, list[tuple[int, str, str, int]]] = {}
+    k = np.flatnonzero(cmp.dated & (cmp.took == PASS) & (cmp.months > 0))
+    runs = _month_runs(cmp.rlo[k], cmp.rhi[k])
+    for j, run in zip(k.tolist(), runs, strict=True):
+        out.setdefault(int(cmp.group[j]), []).append(
+            (int(cmp.rank[j]), str(ids[cmp.rows[j]]), run, int(cmp.months[j]))
+        )
+    return out
+
+
+def _earlier_note(ctx: Ctx, received: npt.NDArray[Any]) -> npt.NDArray[np.object_]:
+    """Per hire, what its person's earlier records of this evaluation that get their months claim,
+    as counted against the limit (「，该人员更早的招用记录H1符合社保补贴各项条件，在本次评估中申领
+    2023-11至2024-04（6个月），合计36个月」); "" where none (one shared value when no hire has one)."""
+    cmp = _si_together(ctx).compared
+    k = np.zeros(0, dtype=np.int64) if cmp is None else np.flatnonzero(cmp.sure > 0)
+    if cmp is None or not k.size:
+        return np.asarray([""], dtype=object)
+    out = np.full(ctx.n, "", dtype=object)
+    paid = _earlier_paid(cmp, ctx.t["id"].values)
+    rec = ctx.full(received)
+    for j in k.tolist():
+        row = int(cmp.rows[j])
+        before = [x for x in paid.get(int(cmp.group[j]), []) if x[0] < cmp.rank[j]]
+        out[row] = (
+            f"，该人员更早的招用记录{'、'.join(x[1] for x in before)}符合社保补贴各项条件，在本次评估中申领"
+            f"{'、'.join(f'{x[2]}（{x[3]}个月）' for x in before)}，合计{int(rec[row]) + int(cmp.sure[j])}个月"
+        )
+    return out
+
+
+def _left_unknown(
+    ctx: Ctx, state: TriArray, received: npt.NDArray[Any], known: npt.NDArray[np.bool_], shown: IntArray
+) -> npt.NDArray[np.object_]:
+    """Per undetermined hire, why its months left are not known: the register (not supplied, or an
+    entry naming no one may be the person's), and/or records of its person that may claim months
+    first (undetermined, or of unknown order), named with the months they may claim (one shared
+    value when no hire has such records)."""
+    cmp = _si_together(ctx).compared
+    mine = np.zeros(0, dtype=np.int64)
+    if cmp is not None:
+        mine = np.flatnonzero(cmp.unsure & (ctx.full(state)[cmp.rows] == UNKNOWN))
+    if cmp is None or not mine.size:
+        return np.asarray([_REGISTER_OPEN], dtype=object)
+    out = np.full(ctx.n, _REGISTER_OPEN, dtype=object)
+    ids = ctx.t["id"].values
+    note = _earlier_note(ctx, received)
+    rec, rec_known, limit = ctx.full(received), ctx.full(known), ctx.full(shown)
+    # What each record may claim first: a dated record before a dated one, as it claims now (its
+    # earlier records decided); any record before an undated one, as it may claim in any order.
+    in_order = np.where(cmp.exact, cmp.months, np.maximum(cmp.whi - cmp.wlo + 1, 0))
+    texts = (
+        _month_runs(cmp.rlo, cmp.rhi),
+        _month_runs(cmp.blo, cmp.bhi),
+    )
+    groups = set(cmp.group[mine].tolist())
+    by_person: dict[int, list[int]] = {}
+    for j in np.flatnonzero(np.isin(cmp.group, list(groups))).tolist():
+        by_person.setdefault(int(cmp.group[j]), []).append(j)
+    for j in mine.tolist():
+        row = int(cmp.rows[j])
+        ordered = bool(cmp.dated[j])
+        named = []
+        for x in by_person[int(cmp.group[j])]:
+            if x == j:
+                continue
+            if ordered and cmp.dated[x]:  # a dated record before it, undetermined
+                if cmp.rank[x] < cmp.rank[j] and cmp.took[x] == UNKNOWN and in_order[x] > 0:
+                    named.append((str(ids[cmp.rows[x]]), texts[0][x], int(in_order[x])))
+            elif cmp.may_take[x] and cmp.most[x] > 0:  # of unknown order
+                named.append((str(ids[cmp.rows[x]]), texts[1][x], int(cmp.most[x])))
+        text = (
+            f"该人员的招用记录{'、'.join(x[0] for x in named)}尚待判定或与本条的招用先后不明，可能在本次评估中申领"
+            f"{'、'.join(f'{x[1]}（至多{x[2]}个月）' for x in named)}；"
+            f"已享受{int(rec[row])}个月{note[row if note.size > 1 else 0]}，"
+            f"最长补贴{int(limit[row])}个月，本条可补贴的月数暂无法确定"
+        )
+        out[row] = text if rec_known[row] else f"{_REGISTER_OPEN}；{text}"
+    return out
+
+
+def months_claimed_once(ctx: Ctx) -> CondOut:
+    """A month is paid once within one evaluation too (README choice 61): of the hire records of
+    one person evaluated together (one case, or a whole batch / registry), a record whose months
+    (``si_window``) meet the months an earlier record claims fails while that record gets its months
+    (meets every other condition and is not itself outdone) — the months the earlier claim covers
+    (``si_claim``, first to last) are what the grant register records when it is approved, and
+    against them this record would then fail ``months_not_subsidised``. The whole claim period
+    fails, as there (README choice 60: a grant records one month range); the distance names the
+    months no other record claims.
+
+    "Earlier": by hire date, then row (``one_per_person``'s order); a chain is followed record by
+    record. Undetermined where an overlapping earlier record may get its months, and where the order
+    is not known (a hire date missing: such a record may claim any month of its claim period, and
+    may come first). Decided with the limit's months left by ``_si_together``."""
     n = ctx.n
     start, end = si_period(ctx)
     info: Info = {"start_month": start, "end_month": end}
-    if n <= 1:
+    cmp = _si_together(ctx).compared
+    if cmp is None:
         return CondOut(filled(np.int8, PASS, n), info=info)
     t = ctx.t
-    # Per person, in order: the dated records by (hire date, row), then the undated ones
-    # (assemble.py lists them).
-    rep = ctx.tables["repeat_hires"]
-    rows = rep["row"].values
-    if not rows.size:
-        return CondOut(filled(np.int8, PASS, n), info=info)
-
-    g_oth = all_of(*(ctx.full(f(ctx).state)[rows] for f in _SI_TESTS))
-    g_dated = ctx.full(t["hire_date"].known)[rows]
-    g_wlo, g_whi = (c[rows] for c in si_window(ctx))
-    # The months each record claims, first to last; where its hire date or contributions are not
-    # known, any month of its window.
-    claim = si_claim(ctx)
-    months = ctx.full(claim.months)[rows]
-    at = ctx.full(claim.at)[rows]
-    month = ctx.tables["contribution_months"]["month"].values
-    exact = g_dated & ctx.full(t["si_run_months"].known)[rows]
-    some = months > 0
-    g_rlo = np.where(exact, np.where(some, month[at].astype(np.int64), 1), g_wlo)
-    g_rhi = np.where(exact, np.where(some, month[np.maximum(at + months - 1, 0)].astype(np.int64), 0), g_whi)
-    m = rows.size
-    gs = rep["start"].values  # per record, where its person's records start
-    starts = np.flatnonzero(gs == np.arange(m))
-    others_n = (np.diff(np.r_[starts, m]) - 1)[rep["group"].values].astype(np.int64)
-    # Every ordered pair (q, p) of two records of one person: q may take months p claims.
-    p = np.repeat(np.arange(m, dtype=np.int64), others_n)
-    q = gs[p] + np.arange(p.size, dtype=np.int64) - np.repeat(np.cumsum(others_n) - others_n, others_n)
-    q += q >= p
-    # Only a record that may meet every other condition takes months; only where they meet p's;
-    # of two dated records only the earlier one (an undated record may come first or not).
-    both = g_dated[q] & g_dated[p]
-    keep = (
-        (g_oth[q] != FAIL)
-        & (g_rlo[q] <= g_rhi[q])
-        & (g_rlo[q] <= g_whi[p])
-        & (g_rhi[q] >= g_wlo[p])
-        & (g_wlo[p] <= g_whi[p])
-        & (~both | (q < p))
-    )
-    p, q, both = p[keep], q[keep], both[keep]
-    own = np.full(m, PASS, dtype=np.int8)
-    np.minimum.at(own, p[~both], UNKNOWN)  # an undated record on either side: the order is open
-    sure_p, sure_q = p[both], q[both]
-    if sure_p.size:
-        # A person's second records first, then third, ...: an earlier record's own outcome is
-        # final before the records after it are looked at.
-        rank = sure_p - gs[sure_p]
-        by = np.argsort(rank, kind="stable")
-        sure_p, sure_q, rank = sure_p[by], sure_q[by], rank[by]
-        cuts = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1], True])
-        for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
-            pp, qq = sure_p[a:b], sure_q[a:b]
-            took = np.minimum(g_oth[qq], own[qq])  # whether q gets its months: PASS, UNKNOWN, FAIL
-            np.minimum.at(own, pp, (PASS - took).astype(np.int8))  # NOT took
+    rows, own = cmp.rows, cmp.once
     state = np.full(n, PASS, dtype=np.int8)
     state[rows] = own
 
@@ -997,7 +1364,13 @@ def months_claimed_once(ctx: Ctx) -> CondOut:
         with that record's months and the overlap; for a failed one also the first month after
         every record taking its months, and the months of its own no record may take."""
         ids = t["id"].values
-        took = np.minimum(g_oth, own)[q]
+        p, q, both = cmp.p, cmp.q, cmp.both
+        # What q takes (dated pairs, in order) or may take (of unknown order, in any order).
+        q_lo = np.where(both, cmp.rlo[q], cmp.blo[q])
+        q_hi = np.where(both, cmp.rhi[q], cmp.bhi[q])
+        took = np.where(both, cmp.took[q], np.where(cmp.may_take[q], UNKNOWN, FAIL))
+        hit = (took != FAIL) & _meets(q_lo, q_hi, cmp.wlo[p], cmp.whi[p])
+        p, q, both, took, q_lo, q_hi = p[hit], q[hit], both[hit], took[hit], q_lo[hit], q_hi[hit]
         sure = both & (took == PASS)
         may = ~both | (took == UNKNOWN)
         named = np.flatnonzero(np.where(own[p] == FAIL, sure, may & (own[p] == UNKNOWN)))
@@ -1012,12 +1385,12 @@ def months_claimed_once(ctx: Ctx) -> CondOut:
         out["next_month"] = np.zeros(n, dtype=np.int64)
         r = rows[np_]
         out["other_hire"][r] = [str(x) for x in ids[rows[nq]].tolist()]
-        out["other_months"][r] = _month_runs(g_rlo[nq], g_rhi[nq])
+        out["other_months"][r] = _month_runs(q_lo[named], q_hi[named])
         out["overlap_months"][r] = _month_runs(
-            np.maximum(g_rlo[nq], g_wlo[np_]), np.minimum(g_rhi[nq], g_whi[np_])
+            np.maximum(q_lo[named], cmp.wlo[np_]), np.minimum(q_hi[named], cmp.whi[np_])
         )
-        next_g = np.zeros(m, dtype=np.int64)
-        np.maximum.at(next_g, p[sure], g_rhi[q[sure]] + 1)
+        next_g = np.zeros(rows.size, dtype=np.int64)
+        np.maximum.at(next_g, p[sure], q_hi[sure] + 1)
         out["next_month"][rows] = next_g
         # The months of a failed record's window with contributions, before that month, that
         # neither the register nor any record that takes or may take months covers.
@@ -1026,7 +1399,7 @@ def months_claimed_once(ctx: Ctx) -> CondOut:
             lo, hi = si_window(ctx)
             top = np.minimum(hi, out["next_month"] - 1)
             cover = sure | may
-            extra = (rows[p[cover]], g_rlo[q[cover]], g_rhi[q[cover]])
+            extra = (rows[p[cover]], q_lo[cover], q_hi[cover])
             owner, first_m, last_m = _unclaimed_runs(ctx, failed, lo, top, extra)
             texts: dict[int, list[str]] = {}
             for k, run in zip(owner.tolist(), _month_runs(first_m, last_m), strict=True):
@@ -1069,6 +1442,8 @@ _SI_TESTS = tuple(
         si_contributions,
     )
 )
+# The conditions that no other record of the evaluation changes (``_si_together`` reads them).
+_SI_OWN: Final = (_SI_TESTS[0], _SI_TESTS[1], _SI_TESTS[3])
 
 
 def si_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -1135,9 +1510,9 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             "months_left",
             CLAUSE,
             _SI_TESTS[2],
-            "已享受{months_received}个月，未超过{limit_months}个月",
-            "已享受{months_received}个月，达到{limit_months}个月上限",
-            unknown_msg="缺少事实，无法判断：{missing}（未提供已享受登记，或登记中有社保补贴记录未写明被招用人员（person_id），可能就是该人员）",
+            "已享受{months_received}个月{earlier_note}，未超过{limit_months}个月",
+            "已享受{months_received}个月{earlier_note}，达到{limit_months}个月上限",
+            unknown_msg="{unknown_reason}",
             facts=("si_months_received",),
             params=("social_insurance_subsidy.max_months", "social_insurance_subsidy.near_retirement_years"),
         ),
