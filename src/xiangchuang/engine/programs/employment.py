@@ -209,7 +209,7 @@ _WITHHELD: Final = "job_subsidy.soon_withheld"
 def one_listing_per_person(
     ctx: Ctx, status: TriArray, soon: npt.NDArray[np.bool_], eligible_from: DayArray
 ) -> tuple[npt.NDArray[np.bool_], DayArray]:
-    """每人一次 and 「即将符合」 (README proposed choice): of one person's hire records, at most one
+    """每人一次 and 「即将符合」 (README choice 59): of one person's hire records, at most one
     is listed as eligible or 「即将符合」. A record is not 「即将符合」 while another record of the
     same person is eligible now (the person's one subsidy can be paid now), nor when another of the
     person's 「即将符合」 records reaches its date first (then by hire date, then row: the order of
