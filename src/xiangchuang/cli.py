@@ -19,7 +19,7 @@ import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from xiangchuang.cli_common import (
-    ChineseUsageGroup,
+    ChineseTyper,
     OnOpt,
     OverlayOpt,
     console,
@@ -37,8 +37,7 @@ from xiangchuang.engine.explain import STATUS_ZH, format_param
 from xiangchuang.engine.parameters import STATUS_LABELS, Version
 from xiangchuang.engine.programs import BY_ID, PROGRAMS
 
-app = typer.Typer(
-    cls=ChineseUsageGroup,
+app = ChineseTyper(
     add_completion=False,
     no_args_is_help=True,
     help="乡创通：返乡入乡创业政策规则引擎与一网通办（渝人社发〔2020〕74号）",

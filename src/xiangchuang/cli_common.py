@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -14,11 +14,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as _RichTable
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
+from typer.models import CommandFunctionType
 
 try:  # Typer ≥ 0.2x vendors Click
     from typer._click import exceptions as _click_exc
+    from typer._click.core import Command as _ClickCommand
 except ImportError:  # pragma: no cover
+    from click import Command as _ClickCommand  # type: ignore[assignment]
     from click import exceptions as _click_exc  # type: ignore[no-redef]
 
 from xiangchuang.engine.dates import check_supported, parse_date
@@ -182,16 +185,75 @@ def usage_exit(exc: Any) -> typer.Exit:
     err.print(f"[bold red]错误：[/]用法错误：{escape(usage_error_zh(exc))}")
     ctx = exc.ctx
     if ctx is not None:
-        usage = ctx.get_usage().removeprefix("Usage:").strip()
+        usage = ctx.get_usage().removeprefix(USAGE_PREFIX).strip()
         err.print(f"用法：{escape(usage)}", highlight=False)
         if ctx.help_option_names:
             err.print(f"运行 {escape(ctx.command_path)} {ctx.help_option_names[0]} 查看帮助", highlight=False)
     return typer.Exit(exc.exit_code)
 
 
-class ChineseUsageGroup(TyperGroup):
-    """The app's command group: usage errors (parsing the command line, or raised by a command, of
-    this group and of every group under it) in Chinese, as ``usage_exit`` prints them."""
+# ---- help in Chinese ----------------------------------------------------------------------------
+# ``--help`` (and a group called with no command) printed Click's and Typer's English boilerplate:
+# the help option's own help ("Show this message and exit."), the usage line ("Usage: … [OPTIONS]
+# COMMAND [ARGS]..."), the panel titles ("Arguments", "Options", "Commands") and the markers
+# ("[default: …]", "[required]"). Every command and group of the app is built by ``ChineseTyper``
+# (the root app and every sub-app): its commands are ``ChineseCommand``s and its groups
+# ``ChineseUsageGroup``s, whose help is Chinese through Click's and Typer's hooks (the ``cls`` of a
+# command or group, ``options_metavar``/``subcommand_metavar``, ``get_help_option``,
+# ``format_usage``, ``format_help``), except the panel titles and markers: Typer's rich help
+# (typer.rich_utils.rich_format_help) reads them from module constants of typer.rich_utils, with no
+# parameter to give them (they go through gettext at import, which would need a global gettext
+# domain with a compiled catalogue); those constants are set here, just before the help is printed
+# (typer.rich_utils is imported only then: it costs ~0.15 s, not paid by a command that runs).
+
+HELP_OPTION_HELP: Final = "显示本帮助并退出。"
+USAGE_PREFIX: Final = "用法："
+OPTIONS_METAVAR: Final = "[选项]"
+SUBCOMMAND_METAVAR: Final = "命令 [参数]..."
+_RICH_HELP_TEXTS: Final[dict[str, str]] = {
+    "ARGUMENTS_PANEL_TITLE": "参数",
+    "OPTIONS_PANEL_TITLE": "选项",
+    "COMMANDS_PANEL_TITLE": "命令",
+    "DEFAULT_STRING": "[默认：{}]",
+    "REQUIRED_LONG_STRING": "[必填]",
+    "ENVVAR_STRING": "[环境变量：{}]",
+    "DEPRECATED_STRING": "（已停用）",
+}
+
+
+class _ChineseHelp(_ClickCommand):
+    """What a command and a group of the app share: their help in Chinese."""
+
+    rich_markup_mode: Any  # (set by TyperCommand and TyperGroup)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # (made once per command, then kept)
+        if option is not None:
+            option.help = HELP_OPTION_HELP
+        return option
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        pieces = self.collect_usage_pieces(ctx)
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE_PREFIX)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        # Always Typer's rich help (also under TYPER_USE_RICH=0, whose plain help is Click's
+        # English sections): one rendering, in Chinese.
+        from typer import rich_utils
+
+        for name, text in _RICH_HELP_TEXTS.items():
+            setattr(rich_utils, name, text)
+        rich_utils.rich_format_help(obj=self, ctx=ctx, markup_mode=self.rich_markup_mode or "rich")
+
+
+class ChineseCommand(_ChineseHelp, TyperCommand):
+    """A command of the app: its help in Chinese."""
+
+
+class ChineseUsageGroup(_ChineseHelp, TyperGroup):
+    """The app's command groups (the root and every sub-app): the help in Chinese, and usage errors
+    (parsing the command line, or raised by a command, of this group and of every group under it)
+    in Chinese, as ``usage_exit`` prints them."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         try:
@@ -208,6 +270,22 @@ class ChineseUsageGroup(TyperGroup):
             if isinstance(exc, _NO_ARGS_IS_HELP):
                 raise
             raise usage_exit(exc) from None
+
+
+class ChineseTyper(typer.Typer):
+    """``typer.Typer`` for the app and every sub-app: its groups are ``ChineseUsageGroup``s, its
+    commands ``ChineseCommand``s and its usage line Chinese, so that every ``--help`` is Chinese."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("cls", ChineseUsageGroup)
+        kwargs.setdefault("options_metavar", OPTIONS_METAVAR)
+        kwargs.setdefault("subcommand_metavar", SUBCOMMAND_METAVAR)
+        super().__init__(**kwargs)
+
+    def command(
+        self, name: str | None = None, *, cls: type[TyperCommand] | None = None, **kwargs: Any
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        return super().command(name, cls=cls or ChineseCommand, **kwargs)
 
 
 def to_date(text: str | None, default: dt.date | None = None, option: str = "--on") -> dt.date:

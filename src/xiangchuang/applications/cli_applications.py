@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 from xiangchuang.applications import disbursement, invitations, publicity
 from xiangchuang.applications import repository as repo
 from xiangchuang.audit import audit_key
+from xiangchuang.cli_common import ChineseTyper, console, fail
 from xiangchuang.cli_common import Table as RichTable
-from xiangchuang.cli_common import console, fail
 from xiangchuang.config import get_settings
 from xiangchuang.crypto import FieldCipher, KeyRing, KeyRingError
 from xiangchuang.db import make_engine, make_sessionmaker, transaction
@@ -306,7 +306,7 @@ def register(app: typer.Typer) -> None:
     app.command("invite")(invite_command)
     app.command("expire-invitations")(expire_command)
     app.command("publicity")(publicity_command)
-    disburse = typer.Typer(
+    disburse = ChineseTyper(
         help="区县财政：下达预算、拨付批次、支付、银行代发文件、确认拨付", no_args_is_help=True
     )
     disburse.command("budget")(budget_command)

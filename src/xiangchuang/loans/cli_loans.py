@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from xiangchuang.audit.chain import audit_key
-from xiangchuang.cli_common import OverlayOpt, console, fail, parameter_set
+from xiangchuang.cli_common import ChineseTyper, OverlayOpt, console, fail, parameter_set
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.config import get_settings
 from xiangchuang.crypto import KeyRing, KeyRingError
@@ -167,7 +167,7 @@ def statement_command(
 
 
 def register(app: typer.Typer) -> None:
-    loans = typer.Typer(help="创业担保贷款：季度贴息结算、还款计划、结算单", no_args_is_help=True)
+    loans = ChineseTyper(help="创业担保贷款：季度贴息结算、还款计划、结算单", no_args_is_help=True)
     loans.command("settle")(settle_command)
     loans.command("schedule")(schedule_command)
     loans.command("statement")(statement_command)

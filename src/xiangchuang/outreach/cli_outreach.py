@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from xiangchuang.audit.chain import audit_key
 from xiangchuang.chinatime import china_date
-from xiangchuang.cli_common import OverlayOpt, console, fail, parameter_set, to_date
+from xiangchuang.cli_common import ChineseTyper, OverlayOpt, console, fail, parameter_set, to_date
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.config import get_settings
 from xiangchuang.crypto import KeyRing, KeyRingError
@@ -100,7 +100,7 @@ def talent_pool_command(
 
 
 def register(app: typer.Typer) -> None:
-    outreach = typer.Typer(help="外出人员联络（4.12）：定期清理、乡情人才库", no_args_is_help=True)
+    outreach = ChineseTyper(help="外出人员联络（4.12）：定期清理、乡情人才库", no_args_is_help=True)
     outreach.command("purge")(purge_command)
     outreach.command("talent-pool")(talent_pool_command)
     app.add_typer(outreach, name="outreach")

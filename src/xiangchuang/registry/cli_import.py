@@ -15,8 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
+from xiangchuang.cli_common import ChineseTyper, console, err, fail
 from xiangchuang.cli_common import Table as RichTable
-from xiangchuang.cli_common import console, err, fail
 from xiangchuang.config import Settings
 from xiangchuang.crypto import KeyRingError, generate_keyring
 from xiangchuang.db import make_engine
@@ -309,7 +309,7 @@ def register(app: typer.Typer) -> None:
     app.command("template")(template_command)
     app.command("demo-data")(demo_data_command)
     app.command("keygen")(keygen_command)
-    db = typer.Typer(no_args_is_help=True, help="数据库管理")
+    db = ChineseTyper(no_args_is_help=True, help="数据库管理")
     db.command("upgrade")(db_upgrade_command)
     app.add_typer(db, name="db")
 

@@ -17,8 +17,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from xiangchuang.audit.chain import audit_key
 from xiangchuang.chinatime import china_date
+from xiangchuang.cli_common import ChineseTyper, console, fail
 from xiangchuang.cli_common import Table as RichTable
-from xiangchuang.cli_common import console, fail
 from xiangchuang.config import get_settings
 from xiangchuang.crypto import KeyRing, KeyRingError
 from xiangchuang.db import make_engine, make_sessionmaker, transaction
@@ -59,7 +59,7 @@ SECTIONS = (
 
 
 def register(app: typer.Typer) -> None:
-    services = typer.Typer(no_args_is_help=True, help="创业服务窗口、服务超市、领导干部联系企业与会商")
+    services = ChineseTyper(no_args_is_help=True, help="创业服务窗口、服务超市、领导干部联系企业与会商")
     app.add_typer(services, name="services")
 
     @services.command("overdue")

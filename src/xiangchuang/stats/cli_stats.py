@@ -17,8 +17,8 @@ import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from xiangchuang.cli_common import ChineseTyper, console, fail
 from xiangchuang.cli_common import Table as RichTable
-from xiangchuang.cli_common import console, fail
 from xiangchuang.config import get_settings
 from xiangchuang.db import make_engine, make_sessionmaker, transaction
 from xiangchuang.errors import DomainError
@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
         else:
             console.print(f"{q.zh}生成第 {result[0]} 次修订：{result[1]} 项数据变化")
 
-    alerts = typer.Typer(no_args_is_help=True, help="动态监测预警：运行规则、查看、处理")
+    alerts = ChineseTyper(no_args_is_help=True, help="动态监测预警：运行规则、查看、处理")
     app.add_typer(alerts, name="alerts")
 
     @alerts.command("run")
