@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -117,3 +119,86 @@ def test_an_integer_month_far_outside_the_range_is_named_not_an_amount_overflow(
     text = res.output.replace("\n", "")
     assert f"字段 hires[0].contributions[0].month：缴费月份 1000000000-01 {RULE}" in text, res.output
     assert "金额" not in text
+
+
+# The forms a month may be written in (README choice 28): text exactly YYYY-MM, or an integer YYYYMM
+# (a case's JSON/YAML number, a Parquet integer column); in the supported range.
+FORMS: list[tuple[object, bool]] = [
+    ("2024-03", True),
+    ("1900-01", True),
+    ("2099-12", True),
+    (202403, True),
+    (190001, True),
+    (209912, True),
+    ("2024-3", False),
+    (" 2024-03 ", False),
+    ("2024-03 ", False),
+    ("2024-03\n", False),
+    ("2024-03-01", False),
+    ("202403", False),
+    ("2024/03", False),
+    ("2024-13", False),
+    ("2024-00", False),
+    ("+2024-03", False),
+    ("2024-+3", False),
+    ("2_024-03", False),
+    ("２０２４-０３", False),
+    ("20２４-03", False),
+    ("02024-03", False),
+    ("2024-003", False),
+    ("2024 - 03", False),
+    ("2100-01", False),
+    (202413, False),
+    (202400, False),
+    (210001, False),
+    (189912, False),
+    (True, False),
+]
+
+
+@pytest.mark.parametrize("field", ["month", "si_period_start"])
+@pytest.mark.parametrize(("value", "accepted"), FORMS, ids=repr)
+def test_a_case_a_batch_file_and_the_schema_take_the_same_month_forms(
+    tmp_path: Path, field: str, value: object, accepted: bool
+) -> None:
+    """A case read a month's text leniently (「2024-3」, 「 2024-03 」, 「+2024-03」, 「2_024-03」, full-width
+    digits: Python's int() of each part) where a batch file and the case schema refused it; the case
+    schema refused an integer YYYYMM that a case and a Parquet file read. Now one rule (engine.dates
+    MONTH_TEXT, parse_month) for all three: the same inputs accepted, the others refused naming the
+    field (case) or the file, row and column (batch)."""
+    case = _case(field, "2024-03")
+    if field == "month":
+        case["hires"][0]["contributions"][0]["month"] = value
+    else:
+        case["hires"][0][field] = value
+    validator = jsonschema.Draft202012Validator(case_schema())
+    assert (not list(validator.iter_errors(case))) == accepted, value
+
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps(case), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f), "--on", ON, "--json"])
+    assert res.exit_code == (0 if accepted else 2), res.output
+    if not accepted:
+        path = "hires[0].contributions[0].month" if field == "month" else f"hires[0].{field}"
+        assert f"字段 {path}：" in res.output.replace("\n", ""), res.output
+
+    # The batch: a Parquet column of the value's type (text, integer, boolean), and a CSV file (text)
+    table = "contributions" if field == "month" else "hires"
+    column = pa.array([value])
+    doors = []
+    d = _tables(tmp_path / "pq", field, "2024-03")
+    (d / f"{table}.csv").unlink()
+    if table == "contributions":
+        data = {"hire_id": ["H1"], "month": column, "employer_fen": [100]}
+    else:
+        data = {"id": ["H1"], "person_id": ["P1"], "hire_date": ["2023-01-10"], field: column}
+    pq.write_table(pa.table(data), d / f"{table}.parquet")
+    doors.append((d, f"{table}.parquet"))
+    if isinstance(value, str) and "\n" not in value:
+        doors.append((_tables(tmp_path / "csv", field, value), f"{table}.csv"))
+    for directory, file in doors:
+        out = tmp_path / f"{file}.out.csv"
+        res = runner.invoke(app, ["match", str(directory), "--on", ON, "-o", str(out)])
+        assert res.exit_code == (0 if accepted else 2), (file, res.output)
+        if not accepted:
+            assert f"{file} 第1行数据 列 {field}" in res.output.replace("\n", ""), (file, res.output)

@@ -30,6 +30,7 @@ from xiangchuang.engine.case import RECEIVED_SUBJECT
 from xiangchuang.engine.dates import (
     FIRST_MONTH,
     LAST_MONTH,
+    MONTH_TEXT,
     OutOfRange,
     date_out_of_range,
     from_day,
@@ -283,7 +284,7 @@ def _np(arr: pa.ChunkedArray | pa.Array, dtype: Any, fill: Any) -> tuple[np.ndar
     return values, known
 
 
-_MONTH_RE: Final = r"^\d{4}-(0[1-9]|1[0-2])$"
+_MONTH_RE: Final = rf"^(?:{MONTH_TEXT})$"  # (a month as text: engine.dates.MONTH_TEXT, for Arrow)
 
 
 def _first_row(arr: pa.ChunkedArray | pa.Array, bad: Callable[[Any], bool]) -> tuple[int, Any]:

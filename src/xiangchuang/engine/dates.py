@@ -337,17 +337,33 @@ def month_label(m: int) -> str:
     return f"{1970 + year:04d}-{month0 + 1:02d}"
 
 
+# A month written as text (README choice 28): exactly four digits, a hyphen and the month 01–12
+# (「2024-03」) — not 「2024-3」, 「 2024-03 」, 「2024-03-01」, 「202403」, other digits (全角) or signs.
+# The one definition of the form: a case's months (``parse_month``), a batch file's month columns
+# (``batchio``, as an Arrow regular expression) and the case schema's month pattern read it from here.
+def month_text_pattern(years: str = "[0-9]{4}") -> str:
+    """The regular expression of a month as text, its year matching ``years`` (any four digits: the
+    form; the case schema gives the years of the supported range)."""
+    return rf"(?:{years})-(?:0[1-9]|1[0-2])"
+
+
+MONTH_TEXT: Final = month_text_pattern()
+_MONTH_TEXT_RE: Final = re.compile(MONTH_TEXT)
+
+
 def parse_month(text: str | int) -> int:
-    """Month number from 'YYYY-MM' or an int YYYYMM, in 1900-01 … 2099-12: ValueError for another
-    form or a month outside 1–12, OutOfRange (a ValueError, in Chinese) for a month outside the range."""
+    """Month number from text 'YYYY-MM' (exactly ``MONTH_TEXT``) or an int YYYYMM, in 1900-01 …
+    2099-12: ValueError for another form (a boolean is not a month) or a month outside 1–12,
+    OutOfRange (a ValueError, in Chinese) for a month outside the range."""
+    if isinstance(text, bool):
+        raise ValueError(text)
     if isinstance(text, int):
         year, month = divmod(text, 100)
-    else:
-        parts = str(text).strip().split("-")
-        if len(parts) != 2:
+        if not 1 <= month <= 12:
             raise ValueError(text)
-        year, month = int(parts[0]), int(parts[1])
-    if not 1 <= month <= 12:
+    elif isinstance(text, str) and _MONTH_TEXT_RE.fullmatch(text) is not None:
+        year, month = int(text[:4]), int(text[5:])
+    else:
         raise ValueError(text)
     return check_month((year - 1970) * 12 + month - 1)
 

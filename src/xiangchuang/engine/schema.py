@@ -11,6 +11,7 @@ from xiangchuang.engine.dates import (
     MONTH_RANGE_ZH,
     YEAR_RANGE_ZH,
     check_year,
+    month_text_pattern,
 )
 from xiangchuang.engine.facts import DISTRICT_CODES, DIVISION_MAX, DIVISION_MIN, FACTS, GROUPS, Fact
 from xiangchuang.engine.programs import PROGRAM_IDS
@@ -20,19 +21,29 @@ SCHEMA_ID = "https://xiangchuang.example/schema"
 
 def _years_pattern(first: int, last: int) -> str:
     """A regular expression (alternatives) for the four-digit years ``first`` … ``last``: each run of
-    years sharing a prefix as one alternative (1900 … 2099: ``19\\d{2}|20\\d{2}``)."""
+    years sharing a prefix as one alternative (1900 … 2099: ``19[0-9]{2}|20[0-9]{2}``; ``[0-9]``, not
+    ``\\d``, which in Python's re, as jsonschema uses it, also matches other digits such as ２)."""
     parts: list[str] = []
     year = first
     while year <= last:
         digits = next(k for k in (3, 2, 1, 0) if year % 10**k == 0 and year + 10**k - 1 <= last)
-        parts.append(str(year)[: 4 - digits] + (rf"\d{{{digits}}}" if digits else ""))
+        parts.append(str(year)[: 4 - digits] + (f"[0-9]{{{digits}}}" if digits else ""))
         year += 10**digits
     return "|".join(parts)
 
 
-# A month YYYY-MM of the supported range (README choice 28; its months run from January of the first
-# year to December of the last), as the case loader and the batch reader check it.
-MONTH_PATTERN = rf"^(?:{_years_pattern(FIRST_DATE.year, LAST_DATE.year)})-(0[1-9]|1[0-2])$"
+# A month as text of the supported range (README choice 28; its months run from January of the first
+# year to December of the last): the form the case loader and the batch reader read
+# (engine.dates.month_text_pattern), with the years of the range. ("$" in Python's re, which
+# jsonschema uses, also matches before a final newline: the length binds "2024-03\n" out.)
+MONTH_PATTERN = rf"^{month_text_pattern(_years_pattern(FIRST_DATE.year, LAST_DATE.year))}$"
+MONTH_TEXT_LENGTH = len("YYYY-MM")
+# A month as an integer YYYYMM (a case's JSON/YAML number, a Parquet integer column): one of the
+# months 01–12 of a year of the supported range; JSON Schema has no remainder test, so one range a year.
+MONTH_NUMBERS = [
+    {"minimum": year * 100 + 1, "maximum": year * 100 + 12}
+    for year in range(FIRST_DATE.year, LAST_DATE.year + 1)
+]
 # A year of the supported range written as a key (``business.years``), as the case loader checks it.
 YEAR_KEY_PATTERN = rf"^(?:{_years_pattern(FIRST_DATE.year, LAST_DATE.year)})$"
 
@@ -43,8 +54,15 @@ def _fact_schema(f: Fact) -> dict[str, Any]:
         base.update(type="string", format="date")
         base["description"] += f"（{DATE_RANGE_ZH}）"
     elif f.kind == "month":
-        base.update(type="string", pattern=MONTH_PATTERN)
-        base["description"] += f"（YYYY-MM，{MONTH_RANGE_ZH}）"
+        # (pattern and lengths bind a text, the ranges a number: each keyword ignores the other type)
+        base.update(
+            type=["string", "integer"],
+            pattern=MONTH_PATTERN,
+            minLength=MONTH_TEXT_LENGTH,
+            maxLength=MONTH_TEXT_LENGTH,
+            anyOf=MONTH_NUMBERS,
+        )
+        base["description"] += f"（YYYY-MM，或整数 YYYYMM；{MONTH_RANGE_ZH}）"
     elif f.kind in ("int", "fen"):
         base.update(type="integer", minimum=0)
         if f.check is check_year:  # (a year fact: the years of the supported range)
