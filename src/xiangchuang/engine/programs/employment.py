@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final
 
@@ -975,6 +976,7 @@ def si_contributions(ctx: Ctx) -> CondOut:
     )
 
 
+@dataclass(frozen=True, slots=True)
 class _Compared:
     """The hire records of persons hired more than once as one evaluation decides them, per record
     in ``repeat_hires`` order (assemble.py: per person the dated records by hire date then row, then
@@ -988,30 +990,29 @@ class _Compared:
     may get months before it (undetermined, or of unknown order) claim. ``p``, ``q``, ``both``: the
     ordered pairs compared (``q`` may take months ``p`` claims; ``both``: both dated, ``q`` first)."""
 
-    def __init__(self, **arrays: npt.NDArray[Any]) -> None:
-        self.rows: IntArray = arrays["rows"]
-        self.group: IntArray = arrays["group"]
-        self.rank: IntArray = arrays["rank"]
-        self.dated: npt.NDArray[np.bool_] = arrays["dated"]
-        self.exact: npt.NDArray[np.bool_] = arrays["exact"]
-        self.oth: TriArray = arrays["oth"]
-        self.once: TriArray = arrays["once"]
-        self.took: TriArray = arrays["took"]
-        self.may_take: npt.NDArray[np.bool_] = arrays["may_take"]
-        self.most: IntArray = arrays["most"]
-        self.blo: IntArray = arrays["blo"]
-        self.bhi: IntArray = arrays["bhi"]
-        self.months: IntArray = arrays["months"]
-        self.rlo: IntArray = arrays["rlo"]
-        self.rhi: IntArray = arrays["rhi"]
-        self.wlo: IntArray = arrays["wlo"]
-        self.whi: IntArray = arrays["whi"]
-        self.sure: IntArray = arrays["sure"]
-        self.may: IntArray = arrays["may"]
-        self.unsure: npt.NDArray[np.bool_] = arrays["unsure"]
-        self.p: IntArray = arrays["p"]
-        self.q: IntArray = arrays["q"]
-        self.both: npt.NDArray[np.bool_] = arrays["both"]
+    rows: IntArray
+    group: IntArray
+    rank: IntArray
+    dated: npt.NDArray[np.bool_]
+    exact: npt.NDArray[np.bool_]
+    oth: TriArray
+    once: TriArray
+    took: TriArray
+    may_take: npt.NDArray[np.bool_]
+    most: IntArray
+    blo: IntArray
+    bhi: IntArray
+    months: IntArray
+    rlo: IntArray
+    rhi: IntArray
+    wlo: IntArray
+    whi: IntArray
+    sure: IntArray
+    may: IntArray
+    unsure: npt.NDArray[np.bool_]
+    p: IntArray
+    q: IntArray
+    both: npt.NDArray[np.bool_]
 
 
 class _Together:
