@@ -20,6 +20,8 @@ _ENGLISH = re.compile(
     re.IGNORECASE,
 )
 _OPTION_NAME = re.compile(r"--?[A-Za-z][\w-]*")
+# Typer's type column (「<str>」「<int range>」「<list[Path]>」「<bool>」): Chinese words, none for a flag.
+_TYPER_TYPES = re.compile(r"<(?:str|int|int range|float|bool|path|file|directory|datetime|list\[[^\]]*\])>")
 
 
 def _paths(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -47,6 +49,7 @@ def test_help_is_chinese(path: tuple[str, ...]) -> None:
     text = res.output
     assert "用法：" in text and "显示本帮助并退出。" in text and "选项" in text, text
     assert not _english(text), (_english(text), text)
+    assert not _TYPER_TYPES.search(text), text
     if len(path) < 2 and path[:1] in ((), ("loans",), ("db",)):
         assert "命令" in text, text
 
@@ -72,3 +75,20 @@ def test_a_usage_error_shows_the_chinese_usage_line() -> None:
     text = res.output.replace("\n", "")
     assert "用法错误：未知选项 --nosuch" in text and "用法：" in text and "[选项]" in text, res.output
     assert not _english(text), res.output
+
+
+def test_type_column_is_chinese_and_only_while_help_is_drawn() -> None:
+    res = runner.invoke(app, ["check", "--help"])
+    text = res.output
+    assert "<路径>" in text and "<文本>" in text and "<路径>（可多次）" in text, text
+    res = runner.invoke(app, ["deliver-messages", "--help"])
+    assert "<整数>" in res.output, res.output
+    # While the help is drawn only: afterwards each parameter is Typer's own again (a metavar or a
+    # lasting type text would also change the usage line and error messages).
+    check = typer.main.get_command(app).commands["check"]  # type: ignore[attr-defined]
+    ctx = check.make_context("check", ["case.json"])
+    check.format_help(ctx, ctx.make_formatter())
+    assert all("display_type_rich" not in vars(p) for p in check.get_params(ctx))
+    assert check.params[0].display_type_rich(ctx) == "<path>"
+    res = runner.invoke(app, ["alerts", "resolve", "x"])
+    assert res.exit_code == 2 and "参数 alert_id：取值 'x' 须为整数" in res.output, res.output

@@ -221,6 +221,38 @@ _RICH_HELP_TEXTS: Final[dict[str, str]] = {
 }
 
 
+# The type column of an option or argument (Typer's ``<str>``, ``<int range>``, ``<list[Path]>``):
+# Chinese words for Typer's labels; a flag (``<bool>``) shows none. A label not listed here (a
+# metavar the command gives, such as 「<文件名>」, or a choice list) is shown as it is.
+_TYPE_WORDS: Final[dict[str, str]] = {
+    "str": "文本",
+    "int": "整数",
+    "int range": "整数",
+    "float": "数值",
+    "float range": "数值",
+    "path": "路径",
+    "file": "文件",
+    "directory": "目录",
+    "Path": "路径",
+    "datetime": "日期时间",
+}
+
+
+def chinese_type(label: str | None, flag: bool = False) -> str | None:
+    """The type column in Chinese: 「<文本>」 for ``<str>``, 「<路径>（可多次）」 for ``<list[Path]>``,
+    nothing for a flag."""
+    if flag:
+        return None
+    if not label or not (label.startswith("<") and label.endswith(">")):
+        return label
+    inner = label[1:-1]
+    many = inner.startswith("list[") and inner.endswith("]")
+    word = _TYPE_WORDS.get(inner[5:-1] if many else inner)
+    if word is None:
+        return label
+    return f"<{word}>（可多次）" if many else f"<{word}>"
+
+
 class _ChineseHelp(_ClickCommand):
     """What a command and a group of the app share: their help in Chinese."""
 
@@ -243,7 +275,21 @@ class _ChineseHelp(_ClickCommand):
 
         for name, text in _RICH_HELP_TEXTS.items():
             setattr(rich_utils, name, text)
-        rich_utils.rich_format_help(obj=self, ctx=ctx, markup_mode=self.rich_markup_mode or "rich")
+        # The type column: each parameter's ``display_type_rich`` (Typer's hook for that column)
+        # shadowed on the instance while the help is drawn, then the class's again (a metavar
+        # would also rename the parameter in the usage line and in error messages).
+        shadowed = []
+        for param in self.get_params(ctx):
+            shown = getattr(param, "display_type_rich", None)
+            if shown is not None and "display_type_rich" not in vars(param):
+                flag = bool(getattr(param, "is_flag", False))
+                param.display_type_rich = lambda ctx, shown=shown, flag=flag: chinese_type(shown(ctx), flag)  # type: ignore[attr-defined]
+                shadowed.append(param)
+        try:
+            rich_utils.rich_format_help(obj=self, ctx=ctx, markup_mode=self.rich_markup_mode or "rich")
+        finally:
+            for param in shadowed:
+                del param.display_type_rich  # type: ignore[attr-defined]
 
 
 class ChineseCommand(_ChineseHelp, TyperCommand):
