@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from xiangchuang.engine.assemble import Facts, assemble
+from xiangchuang.engine.case import case_to_tables, combine
+from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.facts import FACTS
+from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN
 
 
 def blank_facts(tables: dict[str, pa.Table], rate: float, seed: int) -> dict[str, pa.Table]:
@@ -67,3 +72,18 @@ def month_list(first: str, last: str) -> list[str]:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
+
+
+def check_cases_then_batch(
+    docs: list[dict[str, Any]], on: dt.date, check: Callable[[Facts], set[int]], alone: int = 10
+) -> None:
+    """A rule checked against its reference by ``check`` (which returns the states it saw): on the
+    first ``alone`` cases each assembled alone (the small paths), then on all of them as one batch
+    (more rows than the small paths take), where every state must occur."""
+    for doc in docs[:alone]:
+        facts = case_to_tables(doc)
+        assemble(facts, to_day(on))
+        check(facts)
+    batch = combine([case_to_tables(d) for d in docs])
+    assemble(batch, to_day(on))
+    assert check(batch) == {int(FAIL), int(UNKNOWN), int(PASS)}

@@ -25,10 +25,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.synth_cases import month_list, write_csv
+from tests.synth_cases import check_cases_then_batch, month_list, write_csv
 from xiangchuang.batchio import load_directory
 from xiangchuang.engine.api import evaluate
-from xiangchuang.engine.assemble import assemble
 from xiangchuang.engine.case import case_to_tables, combine
 from xiangchuang.engine.dates import from_day, month_index_scalar, month_label, to_day
 from xiangchuang.engine.evaluate import run, run_program
@@ -183,13 +182,7 @@ def _check_against_reference(facts: Any) -> set[int]:
 def test_matches_the_reference_on_cases_and_batches(seed: int) -> None:
     rng = np.random.default_rng(seed)
     docs = [_random_case(rng, k) for k in range(40)]
-    for doc in docs[:10]:
-        facts = case_to_tables(doc)
-        assemble(facts, to_day(ON))
-        _check_against_reference(facts)
-    batch = combine([case_to_tables(d) for d in docs])  # (more hires than the small paths take)
-    assemble(batch, to_day(ON))
-    assert _check_against_reference(batch) == {FAIL, UNKNOWN, PASS}
+    check_cases_then_batch(docs, ON, _check_against_reference)
     # The batch gives each case's own results (only records of one person are compared).
     outcome = run(combine([case_to_tables(d) for d in docs]), ON, PARAMS, programs=(SI,))[0]
     ids = outcome.ctx.t["id"].values
