@@ -365,6 +365,20 @@ BAD = [
         "received[0].months",
         "补贴月数须为整数，不能是小数或文本",
     ),
+    # With ``loan`` (``carrier``) and ``loans`` (``carriers``) both given, loans[k] is named as written
+    # (it was named loans[k+1]: the single one counted into the list's index).
+    (
+        _at(BASE, (["loans"], [{"kind": "small_micro"}, {"amount_fen": -1}])),
+        C.CaseError,
+        "loans[1].amount_fen",
+        "申请/合同金额（分）不能为负数",
+    ),
+    (
+        _at(BASE, (["carrier"], {"id": "C1"}), (["carriers"], [{"id": "C2", "award_year": "x"}])),
+        C.CaseError,
+        "carriers[0].award_year",
+        "申请奖补年度须为整数，不能是小数或文本",
+    ),
     # Several bad values: the first fact (column) of the table wins, then the first row.
     (
         _at(BASE, (["hires", 0, "person", "birth_date"], "bad1"), (["person", "birth_date"], "bad0")),

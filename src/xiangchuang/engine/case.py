@@ -576,10 +576,12 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
                 other_loans.append((rpath, olm))
 
     carriers = list(_as_list(case.get("carriers", []), "carriers"))
+    shift = 0  # (with ``carrier`` first, the list's own carriers[k] is the (k+1)-th)
     if "carrier" in case:
         carriers.insert(0, case["carrier"])
+        shift = 1
     for j, c in enumerate(carriers):
-        path = "carrier" if ("carrier" in case and j == 0) else f"carriers[{j}]"
+        path = "carrier" if (shift and j == 0) else f"carriers[{j - shift}]"
         cm = dict(_as_map(c, path))
         _check_keys(path, cm, "carriers")
         add("carriers", path, cm, f"C{j + 1}")
@@ -644,10 +646,12 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
                 contributions.append((rpath, cm))
 
     loans = list(_as_list(case.get("loans", []), "loans"))
+    shift = 0  # (as for carriers: with ``loan`` first, loans[k] is the (k+1)-th)
     if "loan" in case:
         loans.insert(0, case["loan"])
+        shift = 1
     for j, ln in enumerate(loans):
-        path = "loan" if ("loan" in case and j == 0) else f"loans[{j}]"
+        path = "loan" if (shift and j == 0) else f"loans[{j - shift}]"
         lm = dict(_as_map(ln, path))
         _check_keys(path, lm, "loans")
         kind = lm.get("kind")
