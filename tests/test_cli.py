@@ -76,7 +76,11 @@ def test_every_worked_case_matches_the_case_schema():
         ('{"person": {"groups": ["martian"]}}', "未知的人员类别"),
         ('{"persons": {}}', "persons"),
         ("{not json", "不是有效的 JSON"),
-        ('{"business": {"district": 500999.0}}', "行政区划代码"),  # was Python's English int() message
+        # (500999.0 is the integer 500999, README choice 64: no such district; it was Python's English
+        # int() message, then a refusal of every decimal)
+        ('{"business": {"district": 500999.0}}', "所在区县 500999：须为重庆市41个区县之一"),
+        ('{"business": {"district": 500101.5}}', "行政区划代码，不能是小数"),
+        ('{"business": {"staff_count": 1e300}}', "无法精确表示为整数"),
         ('{"business": {"district": "万州"}}', "不能是小数或文字"),
     ],
 )

@@ -4,7 +4,9 @@ A case bundles what is known about one applicant: ``person``, ``business`` (with
 ``hires`` (each with its ``person`` and ``contributions``), ``loan``/``loans``, ``trainings``,
 ``mentor_services``, ``carrier``, ``onjob_trainings`` and ``received`` (the register of what was
 already granted). Absent keys are unknown facts; an empty list is a known "none".
-Bad input raises :class:`CaseError` with the field path and the rule, in Chinese.
+Bad input raises :class:`CaseError` with the field path and the rule, in Chinese. An integer may be
+written as a number with a zero fraction (202403.0), as the case schema's "integer" allows (README
+choice 64); 3.5, NaN, a boolean or a float beyond 2^53 are refused.
 """
 
 from __future__ import annotations
@@ -144,11 +146,33 @@ class CaseError(ValueError):
         super().__init__(f"字段 {field}：{rule}")
 
 
+# The largest integer every float up to which is exact: a float beyond it (2**60 written 1.0e18) is
+# no longer the integer its text looks like, so it is refused rather than read as a nearby integer.
+FLOAT_EXACT: Final = 2**53
+
+
+def _integral(raw: Any, fact: Fact, path: str, refusal: str) -> int:
+    """A number with a zero fraction (202403.0, 100000.0) as its integer, as the case schema's
+    "integer" allows it (JSON Schema counts 1.0 an integer; README choice 64); CaseError ``refusal``
+    for anything else (3.5, NaN, infinity, a boolean, text), and one of its own for a float beyond
+    ±2^53. Only ever called on the slow path, once the common forms (int, str) have been ruled out."""
+    if not isinstance(raw, float) or not raw.is_integer():
+        raise CaseError(path, refusal)
+    if abs(raw) > FLOAT_EXACT:
+        raise CaseError(
+            path, f"{fact.label}数值过大（{raw!r}），无法精确表示为整数：超过 2^53 的整数须不带小数写出"
+        )
+    return int(raw)
+
+
 def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
     try:
         if fact.kind == "date":
             return to_day(check_supported(parse_date(raw)))
         if fact.kind == "month":
+            if isinstance(raw, float):  # (integer YYYYMM written 202403.0)
+                refusal = f"{fact.label}须为月份 YYYY-MM 或整数 YYYYMM，不能是小数"
+                return _parse_value(fact, _integral(raw, fact, path, refusal), path)
             return parse_month(raw)
         if fact.kind == "bool":
             if not isinstance(raw, bool):
@@ -157,7 +181,8 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
         if fact.kind in ("int", "fen"):
             if isinstance(raw, bool) or not isinstance(raw, int):
                 unit = "整数（分）" if fact.kind == "fen" else "整数"
-                raise CaseError(path, f"{fact.label}须为{unit}，不能是小数或文本")
+                refusal = f"{fact.label}须为{unit}，不能是小数或文本"
+                return _parse_value(fact, _integral(raw, fact, path, refusal), path)
             if raw < 0:
                 raise CaseError(path, f"{fact.label}不能为负数")
             if raw >= INT_LIMIT:
@@ -168,7 +193,8 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
         if fact.kind in ("code", "division"):
             text = str(raw)
             if isinstance(raw, bool) or not (isinstance(raw, int) or (text.isascii() and text.isdigit())):
-                raise CaseError(path, f"{fact.label}须为6位数字的行政区划代码，不能是小数或文字")
+                refusal = f"{fact.label}须为6位数字的行政区划代码，不能是小数或文字"
+                return _parse_value(fact, _integral(raw, fact, path, refusal), path)
             code = int(text)
             if not code_ok(fact.kind, code):
                 raise CaseError(path, f"{fact.label} {text}：{CODE_RULE[fact.kind]}")
@@ -180,9 +206,8 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
                 raise CaseError(path, "人员类别须为列表，如 [college_graduate, veteran]")
             return group_mask([str(x) for x in raw])
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-            raise CaseError(
-                path, f"{fact.label}须为文本（或整数），不能是{_TYPE_ZH.get(type(raw), '此类取值')}"
-            )
+            refusal = f"{fact.label}须为文本（或整数），不能是{_TYPE_ZH.get(type(raw), '此类取值')}"
+            return _parse_value(fact, _integral(raw, fact, path, refusal), path)
         text = str(raw)
         if fact.check is not None:
             try:
@@ -203,6 +228,15 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
         if message.isascii():  # a library's English message (ours are Chinese): say it in Chinese
             message = f"{fact.label}的取值无法识别（{raw!r}）"
         raise CaseError(path, message) from exc
+
+
+def _id_text(raw: Any, fact: Fact, path: str) -> str:
+    """The text of an id named by a reference not written as text: an integer's digits, and a number
+    with a zero fraction its integer's (1.0 names the id 1, as it does written as an id: README choice
+    64); anything else its text, as before (which then names no id)."""
+    if isinstance(raw, float):
+        return str(_integral(raw, fact, path, f"{fact.label}须为文本（或整数），不能是小数"))
+    return str(raw)
 
 
 _TYPE_ZH: Final[dict[type, str]] = {
@@ -417,7 +451,7 @@ def _build_one(
             continue  # else never given: the table reads it as unknown
         value: Any
         if parse is _REF:
-            key = str(raw)
+            key = raw if type(raw) is str else _id_text(raw, fact, f"{path}.{fname}")
             value = refs.get(fact.ref or "", {}).get(key)
             if value is None:
                 raise CaseError(f"{path}.{fname}", f"引用的编号 {key} 在案例中不存在")
@@ -473,7 +507,7 @@ def _ref_column(
         if raw is None:
             values.append(NO_REF)
             continue
-        key = str(raw)
+        key = raw if type(raw) is str else _id_text(raw, fact, f"{path}.{fname}")
         got = target.get(key)
         if got is None:
             raise CaseError(f"{path}.{fname}", f"引用的编号 {key} 在案例中不存在")
@@ -730,19 +764,17 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
     tables["persons"].cols["__applicant"] = Col(
         np.array(applicant, dtype=np.bool_), filled(np.bool_, True, len(applicant))
     )
+    subject_rows: list[int] = []
+    for path, r in received_rows:
+        subject_table, id_field = RECEIVED_SUBJECT[str(r["program"])]
+        if id_field not in r:
+            subject_rows.append(NO_REF)
+            continue
+        raw = r[id_field]
+        key = raw if type(raw) is str else _id_text(raw, FACTS["received"][id_field], f"{path}.{id_field}")
+        subject_rows.append(ids[subject_table].get(key, NO_REF))
     tables["received"].cols["subject_row"] = Col(
-        np.asarray(
-            [
-                ids[RECEIVED_SUBJECT[str(r["program"])][0]].get(
-                    str(r.get(RECEIVED_SUBJECT[str(r["program"])][1])), NO_REF
-                )
-                if RECEIVED_SUBJECT[str(r["program"])][1] in r
-                else NO_REF
-                for _, r in received_rows
-            ],
-            dtype=np.int64,
-        ),
-        filled(np.bool_, True, len(received_rows)),
+        np.asarray(subject_rows, dtype=np.int64), filled(np.bool_, True, len(received_rows))
     )
     return Facts(tables, {"received"} if "received" in case else set())
 
