@@ -522,14 +522,35 @@ def _ref_column(
 
 _ALLOWED: Final = {table: frozenset(facts) for table, facts in FACTS.items()}
 _NO_EXTRA: Final[frozenset[str]] = frozenset()
+# The keys a nested row takes from where it is written (its parent), as the case schema leaves them
+# out: written again they are refused, not silently replaced by the parent's (README choice 65).
+_PLACED: Final[dict[str, tuple[str, ...]]] = {
+    "other_loans": ("person_id",),
+    "business_years": ("business_id", "year"),
+    "contributions": ("hire_id",),
+}
+_NESTED_ALLOWED: Final = {t: _ALLOWED[t] - frozenset(keys) for t, keys in _PLACED.items()}
+_PARENT_ZH: Final = {
+    "other_loans": "所在的人员",
+    "business_years": "所在的经营主体与年度键",
+    "contributions": "所在的招用记录",
+}
 
 
-def _check_keys(path: str, row: Mapping[str, Any], table: str, extra: frozenset[str] = _NO_EXTRA) -> None:
-    allowed = _ALLOWED[table]
+def _check_keys(
+    path: str, row: Mapping[str, Any], table: str, extra: frozenset[str] = _NO_EXTRA, *, nested: bool = False
+) -> None:
+    """Every key of ``row`` is a fact of ``table`` (or one of ``extra``); for a ``nested`` row (an
+    other loan, a business year, a contribution), not one its position sets (``_PLACED``)."""
+    allowed = _NESTED_ALLOWED[table] if nested else _ALLOWED[table]
     if allowed.issuperset(row):
         return
     for key in row:
         if key not in allowed and key not in extra:
+            if nested and key in _PLACED[table]:
+                raise CaseError(
+                    f"{path}.{key}", f"由{_PARENT_ZH[table]}决定，不能另写（见 xiangchuang schema case）"
+                )
             raise CaseError(f"{path}.{key}", "不是可识别的字段（见 xiangchuang schema case）")
 
 
@@ -605,7 +626,7 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
             for j, ol in enumerate(_as_list(p["other_loans"], "person.other_loans")):
                 rpath = f"person.other_loans[{j}]"
                 olm = dict(_as_map(ol, rpath))
-                _check_keys(rpath, olm, "other_loans")
+                _check_keys(rpath, olm, "other_loans", nested=True)
                 olm["person_id"] = founder_id
                 other_loans.append((rpath, olm))
 
@@ -633,7 +654,7 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         for year, y in _as_map(b.get("years", {}), "business.years").items():
             rpath = f"business.years.{year}"
             ym = dict(_as_map(y, rpath))
-            _check_keys(rpath, ym, "business_years")
+            _check_keys(rpath, ym, "business_years", nested=True)
             # (four digits, as the schema's year keys: "23", "+2023", " 2023" or a boolean key are not a year)
             if isinstance(year, bool) or not re.fullmatch(r"[0-9]{4}", str(year)):
                 raise CaseError(rpath, "年度须为四位整数")
@@ -664,18 +685,33 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         if "person" in hm:
             pm = dict(_as_map(hm.pop("person"), f"{path}.person"))
             _check_keys(f"{path}.person", pm, "persons")
-            hm["person_id"] = add("persons", f"{path}.person", pm, f"H{j + 1}P")
+            # A hire may name its person both ways only if they agree (README choice 65): a person_id
+            # and a person without an id is that person; two different ids are refused, not one
+            # silently dropped.
+            named = hm.get("person_id")
+            if named is not None and pm.get("id") is None:
+                pm["id"] = named
+            pid = add("persons", f"{path}.person", pm, f"H{j + 1}P")
+            if named is not None:
+                fact = FACTS["hires"]["person_id"]
+                text = named if type(named) is str else _id_text(named, fact, f"{path}.person_id")
+                if text != pid:
+                    raise CaseError(
+                        f"{path}.person_id",
+                        f"{fact.label}编号 {text} 与 {path}.person 的编号 {pid} 不一致：只写其一，或写同一编号",
+                    )
+            hm["person_id"] = pid
         if business_id is not None:
             hm.setdefault("business_id", business_id)
         hid = add("hires", path, hm, f"H{j + 1}")
         if "contributions" in hm:
             cpath = f"{path}.contributions"
-            allowed = _ALLOWED["contributions"]
+            allowed = _NESTED_ALLOWED["contributions"]
             for k, c in enumerate(_as_list(hm["contributions"], cpath)):
                 rpath = f"{cpath}[{k}]"
                 cm = dict(c if type(c) is dict else _as_map(c, rpath))
                 if not allowed.issuperset(cm):
-                    _check_keys(rpath, cm, "contributions")
+                    _check_keys(rpath, cm, "contributions", nested=True)
                 cm["hire_id"] = hid
                 contributions.append((rpath, cm))
 
