@@ -149,10 +149,10 @@ def _integer_for(path: Path_, node: dict[str, Any]) -> int:
         return next(v for v in node["enum"] if type(v) is int)
     if "anyOf" in node:  # a month YYYYMM: the one of the example's year 2023 in the middle
         return 202306
+    if node.get("minimum") == 0 and node["type"] == ["integer", "null"]:  # (a count or an amount)
+        return 12
     if "maximum" in node:
         return (node["minimum"] + node["maximum"]) // 2 if "minimum" in node else node["maximum"]
-    if node.get("minimum") == 0 and node["type"] == ["integer", "null"]:
-        return 12
     raise AssertionError(f"no integer chosen for {path}: {node}")
 
 

@@ -168,7 +168,7 @@ def _integral(raw: Any, fact: Fact, path: str, refusal: str) -> int:
 def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
     try:
         if fact.kind == "date":
-            return to_day(check_supported(parse_date(raw)))
+            return to_day(check_supported(_case_date_text(raw)))
         if fact.kind == "month":
             if isinstance(raw, float):  # (integer YYYYMM written 202403.0)
                 refusal = f"{fact.label}须为月份 YYYY-MM 或整数 YYYYMM，不能是小数"
@@ -228,6 +228,15 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
         if message.isascii():  # a library's English message (ours are Chinese): say it in Chinese
             message = f"{fact.label}的取值无法识别（{raw!r}）"
         raise CaseError(path, message) from exc
+
+
+def _case_date_text(raw: Any) -> dt.date:
+    """A date in a case: exactly YYYY-MM-DD (``parse_date``) with no space around it, as the case
+    schema's date pattern and a month's text (README choice 28) — the CLI options and web forms
+    may trim what a person typed, a document is read as written. ValueError otherwise."""
+    if isinstance(raw, str) and raw != raw.strip():
+        raise ValueError(raw)
+    return parse_date(raw)
 
 
 def _id_text(raw: Any, fact: Fact, path: str) -> str:
@@ -601,6 +610,8 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         value = case.get(key)
         if value is not None and not isinstance(value, str):  # (null, like a missing key: none)
             raise CaseError(key, f"{label}须为文本，不能是{_TYPE_ZH.get(type(value), '此类取值')}")
+    if case.get("on") is not None:  # (the case's own evaluation date: checked whoever reads it)
+        case_date(case)
     rows: dict[str, list[tuple[str, dict[str, Any]]]] = {t: [] for t in FACTS}
     ids: dict[str, dict[str, int]] = {t: {} for t in FACTS}
 
@@ -781,7 +792,8 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         path = f"received[{j}]"
         rm = dict(_as_map(r, path))
         _check_keys(path, rm, "received")
-        if rm.get("program") not in RECEIVED_SUBJECT:
+        program = rm.get("program")
+        if type(program) is not str or program not in RECEIVED_SUBJECT:  # (a list is no program either)
             raise CaseError(f"{path}.program", "不是已知的项目编号（见 xiangchuang provisions）")
         subject_table, id_field = RECEIVED_SUBJECT[str(rm["program"])]
         if id_field == "person_id":
@@ -822,7 +834,7 @@ def case_date(case: Mapping[str, Any]) -> dt.date | None:
     if on is None:
         return None
     try:
-        day = parse_date(on)
+        day = _case_date_text(on)
     except (TypeError, ValueError):
         raise CaseError("on", f"评估日期 {on!r} 须为 YYYY-MM-DD") from None
     try:

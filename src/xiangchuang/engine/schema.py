@@ -13,7 +13,15 @@ from xiangchuang.engine.dates import (
     check_year,
     month_text_pattern,
 )
-from xiangchuang.engine.facts import DISTRICT_CODES, DIVISION_MAX, DIVISION_MIN, FACTS, GROUPS, Fact
+from xiangchuang.engine.facts import (
+    DISTRICT_CODES,
+    DIVISION_MAX,
+    DIVISION_MIN,
+    FACTS,
+    GROUPS,
+    INT_LIMIT,
+    Fact,
+)
 from xiangchuang.engine.programs import PROGRAM_IDS
 
 SCHEMA_ID = "https://xiangchuang.example/schema"
@@ -46,12 +54,15 @@ MONTH_NUMBERS = [
 ]
 # A year of the supported range written as a key (``business.years``), as the case loader checks it.
 YEAR_KEY_PATTERN = rf"^(?:{_years_pattern(FIRST_DATE.year, LAST_DATE.year)})$"
+# A date of the supported range: exactly YYYY-MM-DD (no space around it, as the case loader reads it)
+# with a year of the range; ``format: date`` checks that the day exists.
+DATE_PATTERN = rf"^(?:{_years_pattern(FIRST_DATE.year, LAST_DATE.year)})-[0-9]{{2}}-[0-9]{{2}}$"
 
 
 def _fact_schema(f: Fact) -> dict[str, Any]:
     base: dict[str, Any] = {"description": f.label + (f"。{f.description}" if f.description else "")}
     if f.kind == "date":
-        base.update(type="string", format="date")
+        base.update(type="string", format="date", pattern=DATE_PATTERN)
         base["description"] += f"（{DATE_RANGE_ZH}）"
     elif f.kind == "month":
         # (pattern and lengths bind a text, the ranges a number: each keyword ignores the other type)
@@ -64,7 +75,8 @@ def _fact_schema(f: Fact) -> dict[str, Any]:
         )
         base["description"] += f"（YYYY-MM，或整数 YYYYMM；{MONTH_RANGE_ZH}）"
     elif f.kind in ("int", "fen"):
-        base.update(type="integer", minimum=0)
+        # (below 10^15, the case loader's limit for counts and amounts: README choice 28)
+        base.update(type="integer", minimum=0, maximum=INT_LIMIT - 1)
         if f.check is check_year:  # (a year fact: the years of the supported range)
             base.update(minimum=FIRST_DATE.year, maximum=LAST_DATE.year)
             base["description"] += f"（{YEAR_RANGE_ZH}）"
@@ -84,6 +96,8 @@ def _fact_schema(f: Fact) -> dict[str, Any]:
         base.update(type="string", enum=list(f.choices))
     elif f.kind == "groups":
         base.update(type="array", items={"type": "string", "enum": list(GROUPS)}, uniqueItems=True)
+    elif f.name == "program" and f.kind == "text":  # (a register entry's program: one of the 17)
+        base.update(type="string", enum=list(PROGRAM_IDS))
     else:  # id, ref, text: a number is read as its text (e.g. a period 2023)
         base.update(type=["string", "integer"])
     # null, like a missing key, means "unknown" (PROVISIONS §0), which the case loader accepts.
@@ -98,6 +112,17 @@ def _object(table: str, extra: dict[str, Any] | None = None, skip: tuple[str, ..
     props = {name: _fact_schema(f) for name, f in FACTS[table].items() if name not in skip}
     props.update(extra or {})
     return {"type": "object", "properties": props, "additionalProperties": False}
+
+
+def _received() -> dict[str, Any]:
+    """A register entry: its program is required, one of the 17 (the loader cannot tell what an
+    entry without one counts against)."""
+    entry = _object("received")
+    program = entry["properties"]["program"]
+    program["type"] = "string"
+    program["enum"] = [p for p in program["enum"] if p is not None]
+    entry["required"] = ["program"]
+    return entry
 
 
 def case_schema() -> dict[str, Any]:
@@ -128,6 +153,7 @@ def case_schema() -> dict[str, Any]:
             "on": {
                 "type": ["string", "null"],
                 "format": "date",
+                "pattern": DATE_PATTERN,
                 "description": f"评估日期（申请日期），{DATE_RANGE_ZH}",
             },
             "person": person,
@@ -140,7 +166,7 @@ def case_schema() -> dict[str, Any]:
             "carrier": _object("carriers"),
             "carriers": {"type": "array", "items": _object("carriers")},
             "onjob_trainings": {"type": "array", "items": _object("onjob_trainings")},
-            "received": {"type": "array", "items": _object("received")},
+            "received": {"type": "array", "items": _received()},
             "note": {"type": ["string", "null"], "description": "备注（文本）"},
         },
         "additionalProperties": False,
