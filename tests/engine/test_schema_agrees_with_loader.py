@@ -1,13 +1,14 @@
 """The case schema (``xiangchuang schema case``) and the case loader accept the same documents.
 
-Every single edit of the example case, then seeded random multiple edits — a value replaced by one of many right and wrong values
-(text, numbers, floats, booleans, lists, objects, dates and months in and out of form and range,
-ids), a key removed, an unknown or a parent's key added — are given to both. Whatever the loader
-accepts the schema accepts, and the other way round, except for what JSON Schema cannot say: that
-an id is unique, that a reference names a row of the case, that a hire's ``person_id`` and its
-``person`` agree, and that a number written with a fraction stays within 2^53 (README choices 64,
-65). And evaluating any edited case gives a result document or a Chinese ``CaseError``, never
-another exception.
+Every single edit of the example case, then seeded random multiple edits — a value replaced by one
+of many right and wrong values (text, numbers, floats, booleans, lists, objects, dates, months and
+codes in and out of form and range, ids), a key removed, an unknown or a parent's key added — are
+given to both. Whatever the loader accepts the schema accepts, and the other way round, except for
+what JSON Schema cannot say: that an id is unique, that a reference names a row of the case, that a
+hire's ``person_id`` and its ``person`` agree, that a number written with a fraction stays within
+2^53 (README choices 64, 65), and that a register period written as a year or a month range names
+the supported range (README choice 66). And evaluating any edited case gives a result document or a
+Chinese ``CaseError``, never another exception.
 """
 
 from __future__ import annotations
@@ -33,11 +34,16 @@ VALUES: list[Any] = [
     "500101", 500101, 500101.0, "１", " 2024-03-01", "2024-03-01 ", "2024-03-01T00:00", [None], [{}],
     "-5", "00", "P1", "H1", "B1", "E1", "L1", "2024-03", " 2024-03", 202403, 209913, "2023", 2023,
     "individual", "enterprise", ["veteran"], ["zz"], "normal", 1e20, -0.0, 10**15, 10**15 - 1,
-    "job_subsidy", "zz_subsidy",
+    "job_subsidy", "zz_subsidy", "0500101", "500101 ", 5001010, "5001０1", "110101", 110101, "+500101",
+    "2023-09/2024-02", "2023-09至2024-02", "2023", "F", "M", "f", "small_micro", "2024-3", "202403",
+    "0", "+1", "1_000", 1.5e3, -1.0, "１２", "true",
 ]  # fmt: skip
 ADDED_KEYS = ["zz", "id", "person_id", "hire_id", "business_id", "year", "district", "groups", "on", "note"]
 # What JSON Schema cannot say (a rule across the document, or a float's exactness).
 BEYOND_SCHEMA = ("重复", "在案例中不存在", "不一致", "无法精确表示为整数")
+# A register entry's period is free text, but one written as a year or a month range must name the
+# supported range (README choice 28): left to the loader (a year may be written in any digits).
+PERIOD = ".period"
 EDITS = 600
 
 
@@ -138,7 +144,8 @@ def test_the_schema_and_the_loader_accept_the_same_edited_cases(
             case_to_tables(doc)
         except CaseError as exc:
             refused += 1
-            if validator.is_valid(doc) and not any(rule in exc.rule for rule in BEYOND_SCHEMA):
+            beyond = any(rule in exc.rule for rule in BEYOND_SCHEMA) or exc.field.endswith(PERIOD)
+            if validator.is_valid(doc) and not beyond:
                 schema_only.append(str(exc))
             continue
         accepted += 1

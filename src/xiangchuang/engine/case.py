@@ -192,7 +192,9 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
             return raw
         if fact.kind in ("code", "division"):
             text = str(raw)
-            if isinstance(raw, bool) or not (isinstance(raw, int) or (text.isascii() and text.isdigit())):
+            # (as text exactly six digits, as the schema's pattern: not "0500101" nor " 500101")
+            written = isinstance(raw, str) and len(text) == 6 and text.isascii() and text.isdigit()
+            if isinstance(raw, bool) or not (isinstance(raw, int) or written):
                 refusal = f"{fact.label}须为6位数字的行政区划代码，不能是小数或文字"
                 return _parse_value(fact, _integral(raw, fact, path, refusal), path)
             code = int(text)

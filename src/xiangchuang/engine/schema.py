@@ -88,7 +88,7 @@ def _fact_schema(f: Fact) -> dict[str, Any]:
     elif f.kind == "division":
         base.update(
             type=["string", "integer"],
-            pattern=r"^[1-8]\d{5}$",
+            pattern=r"^[1-8][0-9]{5}$",  # ([0-9]: Python's \d, which jsonschema uses, also takes ０–９)
             minimum=DIVISION_MIN,
             maximum=DIVISION_MAX,
         )
