@@ -62,6 +62,28 @@ SPANS = [
 ]
 
 
+def _name_person(
+    hire: dict[str, Any],
+    who: str,
+    declared: set[str],
+    rng: np.random.Generator,
+    *,
+    complete: bool,
+    undated: float,
+    older: float,
+) -> None:
+    """The hired person: by ``person_id`` once declared, else declared here (a key-group man, his
+    birth date missing with chance ``undated`` unless ``complete``, born 1966 with chance ``older``)."""
+    if who in declared:
+        hire["person_id"] = who
+        return
+    declared.add(who)
+    person: dict[str, Any] = {"id": who, "groups": ["poverty_registered"], "gender": "M"}
+    if complete or rng.random() > undated:
+        person["birth_date"] = "1985-04-01" if rng.random() > older else "1966-03-01"
+    hire["person"] = person
+
+
 def _random_case(rng: np.random.Generator, k: int, *, complete: bool = False) -> dict[str, Any]:
     """One business, up to 5 hires of up to 3 persons; unless ``complete``, some facts missing."""
     persons = [f"C{k}E{p}" for p in range(int(rng.integers(1, 4)))]
@@ -89,14 +111,8 @@ def _random_case(rng: np.random.Generator, k: int, *, complete: bool = False) ->
             hire["si_period_start"], hire["si_period_end"] = "2024-01", "2024-04"
         if not complete and rng.random() < 0.05:
             pass  # no person
-        elif who in declared:
-            hire["person_id"] = who
         else:
-            declared.add(who)
-            person: dict[str, Any] = {"id": who, "groups": ["poverty_registered"], "gender": "M"}
-            if complete or rng.random() > 0.1:
-                person["birth_date"] = "1985-04-01" if rng.random() > 0.2 else "1966-03-01"
-            hire["person"] = person
+            _name_person(hire, who, declared, rng, complete=complete, undated=0.1, older=0.2)
         hires.append(hire)
     received = []
     if declared and rng.random() < 0.3:
@@ -354,14 +370,7 @@ def _random_limit_case(rng: np.random.Generator, k: int, *, complete: bool = Fal
         if rng.random() < 0.4:
             hire["si_period_start"] = ["2022-03", "2023-01", "2023-06"][int(rng.integers(0, 3))]
             hire["si_period_end"] = "2024-04"
-        if who in declared:
-            hire["person_id"] = who
-        else:
-            declared.add(who)
-            person: dict[str, Any] = {"id": who, "groups": ["poverty_registered"], "gender": "M"}
-            if complete or rng.random() > 0.15:
-                person["birth_date"] = "1985-04-01" if rng.random() > 0.25 else "1966-03-01"
-            hire["person"] = person
+        _name_person(hire, who, declared, rng, complete=complete, undated=0.15, older=0.25)
         hires.append(hire)
     received = [
         {"program": SI.id, "person_id": who, "period": "2018-01/2020-12", "months": int(rng.integers(20, 36))}
