@@ -55,9 +55,16 @@ def _match(tmp_path: Path, tables: Path, out: str = "out.csv") -> tuple[int, str
         ("contributions", 2, "12.5", ["第5000行数据", "employer_fen", "整数"]),
         ("contributions", 2, "-5", ["第5000行数据", "employer_fen", "不能为负数"]),
         ("hires", 4, "maybe", ["hires.csv 第1000行数据", "contract", "true/false"]),
-        ("businesses", 1, "123", ["businesses.csv 第1000行数据", "district", "41个区县之一"]),
+        ("businesses", 1, "123", ["businesses.csv 第1000行数据", "district", "'123' 须为6位数字"]),
         ("businesses", 1, "500999", ["businesses.csv 第1000行数据", "district", "41个区县之一"]),
         ("businesses", 2, '"company"', ["第1000行数据", "kind", "company", "不在允许范围内"]),
+        # A code is six ASCII digits, as in a case (README choice 67): these were read as 500101.
+        ("businesses", 1, "0500101", ["businesses.csv 第1000行数据", "district", "'0500101' 须为6位数字"]),
+        ("businesses", 1, "+500101", ["第1000行数据", "district", "'+500101' 须为6位数字"]),
+        ("businesses", 1, '" 500101"', ["第1000行数据", "district", "6位数字"]),
+        ("businesses", 1, "500101.0", ["第1000行数据", "district", "'500101.0' 须为6位数字"]),
+        ("businesses", 1, "５００１０１", ["第1000行数据", "district", "6位数字"]),
+        ("businesses", 1, '""', ["第1000行数据", "district", "'' 须为6位数字"]),
         # Months outside 1900-01 … 2099-12 (README choice 28), as a case's months: they were read.
         (
             "contributions",
@@ -203,7 +210,9 @@ def _parquet_dir(tmp_path: Path, table: str, column: str, values: pa.Array | Non
     [
         ("businesses", "rent_fen", lambda n: pa.array(["100"] * n), ["rent_fen", "string", "整数"]),
         ("businesses", "staff_count", lambda n: pa.array(["x"] * n), ["staff_count", "整数"]),
-        ("businesses", "district", lambda n: pa.array(["500101"] * n), ["district", "整数"]),
+        ("businesses", "district", lambda n: pa.array([500101.5] * n), ["district", "整数"]),
+        ("businesses", "district", lambda n: pa.array([True] * n), ["district", "整数"]),
+        ("businesses", "district", lambda n: pa.array(["0500101"] * n), ["第1行数据", "district", "6位数字"]),
         (
             "businesses",
             "founded_by_returning",
@@ -401,3 +410,29 @@ def test_a_register_period_naming_months_outside_the_range_is_named_by_row(
     assert "received.csv 第300行数据 列 period（所属期间）" in text, output
     assert f"月份 {shown} 超出范围，须在1900-01至2099-12之间" in text, output
     assert not out.exists()
+
+
+def test_codes_written_as_text_read_as_the_same_codes(tmp_path: Path) -> None:
+    """A Parquet column of district and 户籍 codes written as text (as a case may write them) gives the
+    same rows as the same codes as integers; in a CSV file a code is read as text before its check."""
+    import pyarrow.csv as pacsv
+
+    tables = synth.generate(300, seed=3)
+    base = tmp_path / "int"
+    synth.write(tables, base, "parquet")
+    text = dict(tables)
+    for table, column in (("businesses", "district"), ("persons", "hukou_district")):
+        t = text[table]
+        as_text = pa.compute.cast(t.column(column), pa.string())
+        text[table] = t.set_column(t.schema.get_field_index(column), column, as_text)
+    synth.write(text, tmp_path / "text", "parquet")
+    csv_dir = tmp_path / "csv"
+    synth.write(tables, csv_dir, "csv")
+    assert pacsv.read_csv(csv_dir / "businesses.csv").column("district").type == pa.int64()  # (unquoted)
+    outputs = []
+    for d in (base, tmp_path / "text", csv_dir):
+        code, output, target = _match(tmp_path, d, f"{d.name}.csv")
+        assert code == 0, output
+        outputs.append(target.read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert outputs[0].count("\n") > 10

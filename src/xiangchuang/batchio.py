@@ -40,6 +40,7 @@ from xiangchuang.engine.dates import (
 from xiangchuang.engine.evaluate import NEVER, Outcome
 from xiangchuang.engine.facts import (
     CODE_RULE,
+    CODE_TEXT_PATTERN,
     DAY_MAX,
     DAY_MIN,
     FACTS,
@@ -49,6 +50,7 @@ from xiangchuang.engine.facts import (
     Col,
     Fact,
     Table,
+    code_text_ok,
     codes_ok,
 )
 
@@ -95,8 +97,10 @@ _CSV_TYPES: Final[dict[str, pa.DataType]] = {
     "int": pa.int64(),
     "fen": pa.int64(),
     "bool": pa.bool_(),
-    "code": pa.int32(),
-    "division": pa.int32(),
+    # Codes are read as text and then held to the case's rule (engine.facts.code_text_ok): as an
+    # integer column, Arrow read "0500101" and "+500101" as 500101.
+    "code": pa.string(),
+    "division": pa.string(),
 }
 _TRUE: Final = ("true", "True", "1", "是")
 _FALSE: Final = ("false", "False", "0", "否")
@@ -139,8 +143,7 @@ def _csv_value_ok(kind: str, text: str) -> bool:
     if kind == "bool":
         return text in _TRUE or text in _FALSE
     body = text[1:] if text[:1] in "+-" else text
-    bits = 31 if kind in ("code", "division") else 63  # (the column's int32 or int64)
-    return body.isascii() and body.isdigit() and -(2**bits) <= int(text) < 2**bits
+    return body.isascii() and body.isdigit() and -(2**63) <= int(text) < 2**63  # (an int64 column)
 
 
 def _csv_error(path: Path, table: str, exc: pa.ArrowInvalid) -> BatchInputError:
@@ -205,6 +208,8 @@ def _typed(col: pa.ChunkedArray, kind: str, where: str) -> pa.ChunkedArray:
     t = col.type
     if pa.types.is_null(t):  # (a column with no value at all, as pandas writes one: all unknown)
         return pa.chunked_array([pa.nulls(len(col), _NULL_AS.get(kind, pa.string()))])
+    if kind in ("code", "division") and (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        return col  # (codes written as text, as a case may write them: _codes holds them to the rule)
     if kind in _INTEGER_KINDS:
         if pa.types.is_integer(t):
             return col
@@ -330,6 +335,23 @@ def _months(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
         return number
 
     return _np(_via_dictionary(arr, parse), np.int32, 0)
+
+
+def _codes(col: pa.ChunkedArray, kind: str, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """A district (``code``) or 户籍 (``division``) column: written as text (every CSV column, a
+    Parquet text column), each value exactly six ASCII digits, as in a case; then one of the codes
+    the kind allows (engine.facts.codes_ok)."""
+    if not pa.types.is_integer(col.type):
+        if not pc.all(pc.match_substring_regex(col, CODE_TEXT_PATTERN), min_count=0).as_py():
+            row, value = _first_row(col, lambda x: not code_text_ok(x))
+            raise BatchInputError(f"{_at(where, row)}：{value!r} {_KIND_RULE[kind]}")
+        col = pc.cast(col, pa.int64())
+    values, known = _np(col, np.int64, 0)
+    bad = known & ~codes_ok(kind, values)
+    if np.any(bad):
+        row = int(np.flatnonzero(bad)[0])
+        raise BatchInputError(f"{_at(where, row + 1)}：{int(values[row])} {CODE_RULE[kind]}")
+    return values.astype(np.int32), known
 
 
 def _month_out_of_range(value: str | int) -> OutOfRange | None:
@@ -629,12 +651,7 @@ def load_directory(
             elif fact.kind == "bool":
                 values, known = _np(col, np.bool_, False)
             elif fact.kind in ("code", "division"):
-                values, known = _np(col, np.int64, 0)
-                bad = known & ~codes_ok(fact.kind, values)
-                if np.any(bad):
-                    row = int(np.flatnonzero(bad)[0])
-                    raise BatchInputError(f"{_at(where, row + 1)}：{int(values[row])} {CODE_RULE[fact.kind]}")
-                values = values.astype(np.int32)
+                values, known = _codes(col, fact.kind, where)
             else:
                 values, known = _np(col, np.int64, 0)
                 for bad, rule in (

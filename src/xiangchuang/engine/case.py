@@ -47,6 +47,7 @@ from xiangchuang.engine.facts import (
     Fact,
     Table,
     code_ok,
+    code_text_ok,
     filled,
     group_mask,
 )
@@ -193,7 +194,7 @@ def _parse_value(fact: Fact, raw: Any, path: str) -> int | bool | str:
         if fact.kind in ("code", "division"):
             text = str(raw)
             # (as text exactly six digits, as the schema's pattern: not "0500101" nor " 500101")
-            written = isinstance(raw, str) and len(text) == 6 and text.isascii() and text.isdigit()
+            written = isinstance(raw, str) and code_text_ok(text)
             if isinstance(raw, bool) or not (isinstance(raw, int) or written):
                 refusal = f"{fact.label}须为6位数字的行政区划代码，不能是小数或文字"
                 return _parse_value(fact, _integral(raw, fact, path, refusal), path)
@@ -304,7 +305,7 @@ def _fast_int(raw: Any) -> Any:
 
 
 def _int_code(raw: Any) -> Any:
-    if type(raw) is str and len(raw) == 6 and raw.isascii() and raw.isdigit():
+    if type(raw) is str and code_text_ok(raw):
         return int(raw)
     return raw if type(raw) is int else _SLOW
 

@@ -59,6 +59,17 @@ CODE_RULE: Final[dict[str, str]] = {
 }
 
 
+# A code written as text is exactly six ASCII digits: not "0500101", "+500101" nor " 500101" (read
+# as 500101 before), nor full-width digits (Python's \d and str.isdigit take them). One rule for a
+# case's value, the case schema's pattern and a batch file's text column.
+CODE_TEXT_PATTERN: Final = "^[0-9]{6}$"
+
+
+def code_text_ok(text: str) -> bool:
+    """Whether ``text`` is a code written as text (:data:`CODE_TEXT_PATTERN`)."""
+    return len(text) == 6 and text.isascii() and text.isdigit()
+
+
 def code_ok(kind: str, code: int) -> bool:
     """Whether ``code`` is a valid value of a ``code`` (district) or ``division`` (户籍) fact."""
     if kind == "code":
