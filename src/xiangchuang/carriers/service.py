@@ -205,12 +205,19 @@ def parse_month(value: object) -> int:
     """'2025-03' or 202503 → 202503: a bill month is an input month, one of the supported range
     (``engine.dates.parse_month``, README choice 28). No earlier bound of its own (it was 2000, which
     no rule names): whether a month's bill has a reduction is the engine's, by its dated parameters,
-    and a month not yet begun is refused by ``generate_bills`` (a business rule)."""
-    text = str(value or "").strip().replace("-", "")
+    and a month not yet begun is refused by ``generate_bills`` (a business rule). The text is a
+    month's text form (``engine.dates.MONTH_TEXT``) or six ASCII digits YYYYMM, spaces around it
+    trimmed (a form field): every hyphen was dropped before, so 「20-2503」 and 「2025-0-3」 read as
+    2025-03, and full-width digits were taken."""
+    text = str(value or "").strip()
     try:
-        if len(text) != 6 or not text.isdigit():
+        if len(text) == 7 and text[4] == "-":  # YYYY-MM: exactly a case's month text
+            month_number(text)
+            text = text[:4] + text[5:]
+        elif len(text) != 6 or not (text.isascii() and text.isdigit()):
             raise ValueError(text)
-        month_number(int(text))
+        else:
+            month_number(int(text))
     except OutOfRange as exc:
         raise ValidationFailed(exc.rule("账单月份")) from None
     except ValueError:
