@@ -312,6 +312,63 @@ def single_case(runs: int) -> dict[str, Any]:
     }
 
 
+def varied_cases(runs: int) -> dict[str, Any]:
+    """Every worked case (src/xiangchuang/policy/cases, each on its own date: one to several
+    programs, one to a few subjects) and the example, in a fixed shuffled order, evaluated with
+    their full explanations until ``runs`` evaluations are timed: the spread of single-case latency
+    over the shapes of case the tests use, beside the one richer example case measured above."""
+    import random
+
+    from xiangchuang.engine.api import evaluate
+    from xiangchuang.engine.case import load_yaml
+    from xiangchuang.engine.parameters import load_parameters
+
+    params = load_parameters()
+    docs: list[tuple[str, Any, dt.date]] = []
+    for path in sorted((ROOT / "src/xiangchuang/policy/cases").glob("*.yaml")):
+        for item in load_yaml(path.read_text(encoding="utf-8")) or []:
+            on = item["on"] if isinstance(item["on"], dt.date) else dt.date.fromisoformat(str(item["on"]))
+            docs.append((f"{path.stem}: {item['name']}", item["case"], on))
+    example = load_yaml(
+        (ROOT / "src/xiangchuang/policy/examples/returning_founder.yaml").read_text(encoding="utf-8")
+    )
+    docs.append(("examples/returning_founder.yaml", example, dt.date(2024, 3, 20)))
+    random.Random(20201230).shuffle(docs)
+    for _name, case, on in docs:  # (warm: every case once)
+        evaluate(case, on, params)
+    times: list[float] = []
+    per_case: dict[int, list[float]] = {}
+    k = 0
+    while len(times) < runs:
+        _name, case, on = docs[k % len(docs)]
+        t = time.perf_counter()
+        evaluate(case, on, params)
+        elapsed = time.perf_counter() - t
+        times.append(elapsed)
+        per_case.setdefault(k % len(docs), []).append(elapsed)
+        k += 1
+    times.sort()
+    medians = sorted((sorted(v)[len(v) // 2], i) for i, v in per_case.items())
+    return {
+        "cases": len(docs),
+        "runs": len(times),
+        "p50_us": times[len(times) // 2] * 1e6,
+        "p99_us": times[int(len(times) * 0.99)] * 1e6,
+        "fastest_case_median_us": medians[0][0] * 1e6,
+        "slowest_case_median_us": medians[-1][0] * 1e6,
+        "slowest_case": docs[medians[-1][1]][0],
+    }
+
+
+def print_varied(varied: dict[str, Any]) -> None:
+    print(
+        f"single cases, {varied['cases']} worked cases and the example in turn: p50 {varied['p50_us']:.0f} µs, "
+        f"p99 {varied['p99_us']:.0f} µs over {varied['runs']} runs; per case median from "
+        f"{varied['fastest_case_median_us']:.0f} to {varied['slowest_case_median_us']:.0f} µs "
+        f"(slowest: {varied['slowest_case']})"
+    )
+
+
 def print_single(single: dict[str, Any]) -> None:
     st = single["stage_p50_us"]
     print(
@@ -328,6 +385,7 @@ def single_only(runs: int) -> None:
     load = os.getloadavg()
     ref = machine_reference()
     single = single_case(runs)
+    varied = varied_cases(runs)
     result = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -338,6 +396,7 @@ def single_only(runs: int) -> None:
             "reference": ref,
         },
         "single_case": single,
+        "single_cases_varied": varied,
         "load_average": {"start": load, "end": os.getloadavg()},
         "targets": {"single_p50_us_max": 300, "single_p99_us_max": 2000},
     }
@@ -345,6 +404,7 @@ def single_only(runs: int) -> None:
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print_reference(ref)
     print_single(single)
+    print_varied(varied)
     print(f"load average at start {load[0]:.2f}, at end {os.getloadavg()[0]:.2f} (2 cores shared)")
     print(f"written {out}")
 
@@ -488,6 +548,7 @@ def main() -> None:
     naive_rate = args.naive_rows / naive_s
     peak = rss_mb()
     single = single_case(args.single_runs)
+    varied = varied_cases(args.single_runs)
 
     result = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -537,6 +598,7 @@ def main() -> None:
             "amounts_equal_to_baseline": agree,
         },
         "single_case": single,
+        "single_cases_varied": varied,
         "load_average": {"start": load_avg_start, "end": os.getloadavg()},
         "targets": {
             "all_programs_businesses_per_s": 1_000_000,
@@ -580,6 +642,7 @@ def main() -> None:
         f"amounts equal: {tp['amounts_equal_to_baseline']}"
     )
     print_single(single)
+    print_varied(varied)
     la = result["load_average"]
     print(f"load average at start {la['start'][0]:.2f}, at end {la['end'][0]:.2f} (2 cores shared)")
     print(f"written {out}")
