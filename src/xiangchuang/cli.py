@@ -19,6 +19,7 @@ import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from xiangchuang.cli_common import (
+    CaseOnOpt,
     ChineseTyper,
     OnOpt,
     OverlayOpt,
@@ -75,7 +76,7 @@ def _load_case(path: Path) -> dict[str, Any]:
 @app.command()
 def check(
     case_file: Annotated[Path, typer.Argument(help="案例文件（JSON 或 YAML）")],
-    on: OnOpt = None,
+    on: CaseOnOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出稳定的 JSON 结果文档")] = False,
     params_overlay: OverlayOpt = None,
 ) -> None:

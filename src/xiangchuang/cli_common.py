@@ -67,7 +67,11 @@ class Table(_RichTable):
         super().add_column(*args, overflow=overflow, **kwargs)
 
 
-OnOpt = Annotated[str | None, typer.Option("--on", help="评估日期 YYYY-MM-DD（默认：案例中的 on，否则今天）")]
+OnOpt = Annotated[str | None, typer.Option("--on", help="评估日期 YYYY-MM-DD（默认今天）")]
+# ``check`` reads a case, which may name its own evaluation date.
+CaseOnOpt = Annotated[
+    str | None, typer.Option("--on", help="评估日期 YYYY-MM-DD（默认：案例中的 on，否则今天）")
+]
 OverlayOpt = Annotated[
     list[Path] | None, typer.Option("--params-overlay", help="区县参数叠加文件（YAML，可多次指定）")
 ]
