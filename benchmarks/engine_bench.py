@@ -362,7 +362,7 @@ def varied_cases(runs: int) -> dict[str, Any]:
 
 def print_varied(varied: dict[str, Any]) -> None:
     print(
-        f"single cases, {varied['cases']} worked cases and the example in turn: p50 {varied['p50_us']:.0f} µs, "
+        f"single cases, {varied['cases']} cases (the worked cases and the example) in turn: p50 {varied['p50_us']:.0f} µs, "
         f"p99 {varied['p99_us']:.0f} µs over {varied['runs']} runs; per case median from "
         f"{varied['fastest_case_median_us']:.0f} to {varied['slowest_case_median_us']:.0f} µs "
         f"(slowest: {varied['slowest_case']})"
