@@ -61,7 +61,8 @@ CODE_RULE: Final[dict[str, str]] = {
 
 # A code written as text is exactly six ASCII digits: not "0500101", "+500101" nor " 500101" (read
 # as 500101 before), nor full-width digits (Python's \d and str.isdigit take them). One rule for a
-# case's value, the case schema's pattern and a batch file's text column.
+# case's value and a batch file's text column; the case schema states it more narrowly (a district's
+# codes as an enum, a division's pattern [1-8][0-9]{5}), and the loader then checks the code itself.
 CODE_TEXT_PATTERN: Final = "^[0-9]{6}$"
 
 
