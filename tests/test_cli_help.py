@@ -83,6 +83,8 @@ def test_type_column_is_chinese_and_only_while_help_is_drawn() -> None:
     assert "<路径>" in text and "<文本>" in text and "<路径>（可多次）" in text, text
     res = runner.invoke(app, ["deliver-messages", "--help"])
     assert "<整数>" in res.output, res.output
+    res = runner.invoke(app, ["alerts", "run", "--help"])
+    assert "<文本>（可多次）" in res.output, res.output
     # While the help is drawn only: afterwards each parameter is Typer's own again (a metavar or a
     # lasting type text would also change the usage line and error messages).
     check = typer.main.get_command(app).commands["check"]  # type: ignore[attr-defined]

@@ -257,7 +257,10 @@ _ENGLISH = ("Usage:", "Error", "Try '", "No such", "Missing", "Invalid value", "
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (["check", "--foo", str(EXAMPLE)], ["用法错误：未知选项 --foo", "用法：", "check --help"]),
+        (
+            ["check", "--foo", str(EXAMPLE)],
+            ["用法错误：未知选项 --foo（是否想用 --on？）", "用法：", "check --help"],
+        ),
         (["--foo"], ["用法错误：未知选项 --foo"]),
         (["check"], ["用法错误：缺少参数 case_file：案例文件"]),
         (["check", "a.yaml", "b.yaml"], ["用法错误：多余的参数 b.yaml"]),
