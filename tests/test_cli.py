@@ -147,6 +147,9 @@ def test_params_shows_dated_values_and_status():
     doc = json.loads(res.stdout)
     assert doc[0]["in_force"]["value"] == 30_000_000 and doc[0]["in_force"]["status"] == "secondary"
     assert len(doc[0]["history"]) == 3
+    # A money value is in fen; its display is in yuan.
+    assert doc[0]["unit"] == "yuan" and doc[0]["in_force"]["display"] == "¥300,000.00"
+    assert [h["display"] for h in doc[0]["history"]] == ["¥200,000.00", "¥300,000.00", "¥500,000.00"]
 
 
 def test_params_table_is_readable_whole_and_lists_the_history(monkeypatch: pytest.MonkeyPatch):

@@ -734,7 +734,10 @@ def match_rows(outcomes: Iterable[Outcome], include_undetermined: bool = False) 
         ef = o.eligible_from[idx]
         ef_dates = pa.array(np.where(ef < NEVER, ef, 0).astype(np.int32), type=pa.int32()).cast(pa.date32())
         ef_dates = pc.if_else(pa.array(ef < NEVER), ef_dates, pa.scalar(None, pa.date32()))
+        # An eligible row's amount; a 「即将符合」 row's projected amount; none for an undetermined
+        # row (unknown is not zero, PROVISIONS §0: what it will get depends on the missing facts).
         amount = np.where(eligible[idx], o.amount[idx], o.amount_out.amount[idx])
+        undetermined = ~eligible[idx] & ~o.soon[idx]
         dpart = o.district_part[idx] if o.district_part is not None else np.zeros(idx.size, dtype=np.int64)
         ids = t["id"].values[idx] if "id" in t else idx.astype(str)
         parts.append(
@@ -747,7 +750,7 @@ def match_rows(outcomes: Iterable[Outcome], include_undetermined: bool = False) 
                     "subject_id": pa.array(ids, pa.string()),
                     "district": pa.array(dcol.astype(np.int32)),
                     "status": pa.array(status, pa.string()),
-                    "amount_fen": pa.array(amount.astype(np.int64)),
+                    "amount_fen": pa.array(amount.astype(np.int64), mask=undetermined),
                     "district_part_fen": pa.array(dpart.astype(np.int64)),
                     "eligible_from": ef_dates,
                 }

@@ -290,8 +290,11 @@ def params(
                 "label": p.label,
                 "unit": p.unit,
                 "clause": p.clause,
-                "in_force": v.as_dict(p.unit) if v else None,
-                "history": [x.as_dict(p.unit) for x in p.versions],
+                # (A money value (unit yuan) is in fen; ``display`` shows it in yuan.)
+                "in_force": {**v.as_dict(p.unit), "display": format_param(v.value, p.unit)} if v else None,
+                "history": [
+                    {**x.as_dict(p.unit), "display": format_param(x.value, p.unit)} for x in p.versions
+                ],
             }
         )
     if as_json:

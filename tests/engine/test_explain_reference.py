@@ -33,6 +33,18 @@ _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # ---- the reference (old code path) ---------------------------------------------------------------
 
 
+def _amount_rule(prog: Any, outcome: Outcome, i: int, status: str, amount_vars: Any) -> str:
+    """The amount rule with its figures; on a row that is not eligible (nor soon) where a fact the
+    figures rest on (``rule_facts``, default the amount facts) is unknown, the missing facts."""
+    names = prog.amount_facts if prog.rule_facts is None else prog.rule_facts
+    t = outcome.ctx.t
+    unknown = [n for n in names if not bool(t[n].known[i])]
+    if _PLACEHOLDER.search(prog.amount_msg) and status != "eligible" and not outcome.soon[i] and unknown:
+        labels = "、".join(_fact_label(prog.subject, n) for n in unknown)
+        return f"尚缺{labels}，暂不计算金额（补齐后按本项目的计算规则核定）"
+    return str(_fill(prog.amount_msg, amount_vars))
+
+
 def _fact_label(table: str, name: str) -> str:
     if name in _DERIVED:
         return _DERIVED[name]
@@ -221,7 +233,7 @@ class _RefExplainer:
             "amount_capital": fen_to_capital(amount) if amount else None,
             "benefit": prog.benefit,
             "paid_to": prog.paid_to,
-            "amount_rule": _fill(prog.amount_msg, amount_vars),
+            "amount_rule": _amount_rule(prog, outcome, i, status, amount_vars),
             "conditions": conditions,
             "missing": missing,
             "parameters": params_docs,
@@ -250,8 +262,12 @@ class _RefExplainer:
             doc["funding"] = self._funding(outcome, i, amount)
         if prog.id == "online_sales_subsidy":
             doc["alternatives"] = {
-                "revenue": int(_resolve(outcome.amount_out.info["route_revenue_fen"])[i]),
-                "orders": int(_resolve(outcome.amount_out.info["route_orders_fen"])[i]),
+                "revenue": None
+                if int(outcome.conds["revenue_route"].state[i]) == UNKNOWN
+                else int(_resolve(outcome.amount_out.info["route_revenue_fen"])[i]),
+                "orders": None
+                if int(outcome.conds["orders_route"].state[i]) == UNKNOWN
+                else int(_resolve(outcome.amount_out.info["route_orders_fen"])[i]),
             }
         return doc
 

@@ -15,14 +15,14 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
 from xiangchuang.engine import ENGINE_VERSION
 from xiangchuang.engine.dates import EPOCH, from_day, month_label
 from xiangchuang.engine.evaluate import AMOUNT_KNOWN, IN_FORCE, NEVER, Outcome, extra_condition
-from xiangchuang.engine.facts import FACTS, GROUPS
+from xiangchuang.engine.facts import FACTS, GROUPS, Table
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
 from xiangchuang.engine.program import NOT_USED, Condition, Later, Program, Projection
@@ -461,9 +461,19 @@ class Explainer:
             if pending_name is not None:
                 pending.append(pending_name)
         info = outcome.amount_out.info
-        amount_rule = (
-            amount_msg[0] if len(amount_msg) == 1 else _render(amount_msg, outcome, i, info, None, row)
+        unknown = (
+            _unknown_rule_facts(prog, ctx.t, i)
+            if len(amount_msg) > 1 and status != "eligible" and not outcome.soon.item(i)
+            else ()
         )
+        if unknown:
+            # The rule's figures would quote an unknown fact's placeholder (0, or another kind's
+            # value) as if it were known (PROVISIONS §0: unknown is not zero): name them instead.
+            amount_rule = AMOUNT_PENDING.format(missing="、".join(fact_label(subject, n) for n in unknown))
+        else:
+            amount_rule = (
+                amount_msg[0] if len(amount_msg) == 1 else _render(amount_msg, outcome, i, info, None, row)
+            )
         t = ctx.t
         doc: dict[str, Any] = {
             "program": prog.id,
@@ -505,9 +515,14 @@ class Explainer:
         if status == "eligible" and amount is not None and prog.funded:
             doc["funding"] = self._funding(outcome, i, amount)
         if prog.id == "online_sales_subsidy":
+            # Each route's amount; none where it is unknown whether the route qualifies.
+            conds = outcome.conds
             doc["alternatives"] = {
-                "revenue": int(_resolve(info["route_revenue_fen"])[i]),
-                "orders": int(_resolve(info["route_orders_fen"])[i]),
+                route: None if conds[cond].state.item(i) == 1 else int(_resolve(info[key])[i])
+                for route, cond, key in (
+                    ("revenue", "revenue_route", "route_revenue_fen"),
+                    ("orders", "orders_route", "route_orders_fen"),
+                )
             }
         return doc
 
@@ -524,6 +539,16 @@ class Explainer:
                 {"source": payer, "amount_fen": extra, "reason": "区县提高标准的部分由区县财政承担（1.2）"}
             )
         return parts
+
+
+# The amount rule of a row (not eligible) where a fact the rule's figures rest on is unknown.
+AMOUNT_PENDING: Final = "尚缺{missing}，暂不计算金额（补齐后按本项目的计算规则核定）"
+
+
+def _unknown_rule_facts(prog: Program, t: Table, i: int) -> list[str]:
+    """The facts of ``prog.rule_facts`` (default: its amount facts) unknown on row ``i``."""
+    names = prog.amount_facts if prog.rule_facts is None else prog.rule_facts
+    return [n for n in names if not t[n].known[i]]
 
 
 def result_document(outcomes: list[Outcome], params: ParameterSet, on: dt.date) -> dict[str, Any]:

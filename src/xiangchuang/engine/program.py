@@ -133,6 +133,12 @@ class Program:
     amount_msg: str
     amount_params: tuple[str, ...] = ()
     amount_facts: tuple[str, ...] = ()  # the facts the amount reads (listed when they are missing)
+    # The facts whose values the amount rule's figures (``amount_msg``) quote or are computed from;
+    # None: ``amount_facts``. On a row that is not eligible where one of them is unknown, the rule
+    # is not quoted with its figures (they would be an unknown fact's placeholder, PROVISIONS §0):
+    # it names the missing facts instead (explain.AMOUNT_PENDING). () for a rule whose text
+    # already says what an unknown fact leaves open (the SYB deadline).
+    rule_facts: tuple[str, ...] | None = None
     any_of: tuple[Condition, ...] = ()
     any_of_label: str = ""
     benefit: str = "补贴"

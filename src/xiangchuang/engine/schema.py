@@ -180,8 +180,13 @@ def result_schema() -> dict[str, Any]:
         "properties": {
             "name": {"type": "string"},
             "label": {"type": "string"},
-            "value": {},
-            "unit": {"type": "string"},
+            "value": {
+                "description": "取值；unit 为 yuan（元）的金额以分计（整数），display 为按元显示的文本"
+            },
+            "unit": {
+                "type": "string",
+                "description": "参数的单位（yuan、ratio、years、months、count、list、table 等）",
+            },
             "since": {"type": ["string", "null"], "format": "date"},
             "reference": {"type": ["string", "null"]},
             "status": {"enum": ["confirmed", "secondary", "assumed", None]},

@@ -260,6 +260,7 @@ CARRIER_RENT_REDUCTION = Program(
     ),
     amount=rent_amount,
     amount_msg="减免场租{rent_cut_fen}、物业费{property_cut_fen}、水电费{utilities_cut_fen}",
+    rule_facts=("tenancy_start", "carrier__schedule", "rent_fen", "property_fee_fen", "utilities_fen"),
     amount_params=("carrier_rent_reduction.default_schedule",),
 )
 
@@ -582,6 +583,7 @@ CARRIER_AWARD = Program(
     any_of_label="一次性奖补、年度绩效奖补、国家级追加奖补至少一项",
     amount=award_amount,
     amount_msg="一次性奖补{oneoff_fen} + 绩效奖补{performance_fen} + 国家级追加{national_fen}",
+    rule_facts=("received", "award_year", "rating", "municipal_date", "national_date", "level"),
     amount_params=(
         "carrier_award.municipal_oneoff",
         "carrier_award.performance",

@@ -1739,6 +1739,12 @@ WORKSHOP_AWARD = Program(
     amount=workshop_amount,
     amount_msg="带动就业奖补{employment_award_fen}（按档次）+ 建设补助{build_fen}（新建车间按建设投入的比例，"
     "最高{workshop_award.build_cap}，每个车间一次{build_note}）",
+    rule_facts=(
+        "workshop_employed",
+        "workshop_new_build",
+        "workshop_build_cost_fen",
+        "workshop_build_received",
+    ),
     amount_params=("workshop_award.tiers", "workshop_award.build_rate", "workshop_award.build_cap"),
     amount_facts=("workshop_new_build", "workshop_build_received"),
 )

@@ -349,6 +349,7 @@ LOAN_INDIVIDUAL = Program(
     ),
     amount=individual_amount,
     amount_msg="可贷额度：申请金额与额度上限{ceiling_fen}中的较小者",
+    rule_facts=("kind", "partners"),
     amount_params=(
         "loan_individual.ceiling",
         "loan_individual.partner_uplift",
@@ -485,6 +486,7 @@ LOAN_SMALL_MICRO = Program(
     ),
     amount=small_micro_amount,
     amount_msg="可贷额度：申请金额与额度上限{ceiling_fen}中的较小者",
+    rule_facts=("kind",),
     amount_params=("loan_small_micro.ceiling",),
 )
 
@@ -916,6 +918,16 @@ LOAN_INTEREST_SUBSIDY = Program(
     amount_msg="贴息 = 贷款余额{principal_fen} × 贴息利率{gov_bp}基点 × {days}天 ÷ {day_count}"
     "（贴息利率 = 合同利率 − 借款人承担的利率：合同日期适用的LPR {lpr_bp}基点减"
     "{loan_interest_subsidy.borrower_max_below_lpr_bp}，不低于0；展期、逾期天数已扣除）",
+    rule_facts=(
+        "kind",
+        "partners",
+        "principal_fen",
+        "rate_bp",
+        "contract_date",
+        "settle_start",
+        "settle_end",
+        "excluded_days",
+    ),
     amount_params=(
         "loan_interest_subsidy.borrower_max_below_lpr_bp",
         "loan_interest_subsidy.day_count",

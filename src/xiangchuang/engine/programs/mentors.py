@@ -161,5 +161,6 @@ PROGRAM = Program(
     ),
     amount=amount,
     amount_msg="工作量{units}次 × 每次{rate_fen} × 服务实效系数{factor}（四舍五入到分）",
+    rule_facts=("units", "activity", "level", "rating"),
     amount_params=("mentor_service_subsidy.rates", "mentor_service_subsidy.rating_factor"),
 )

@@ -190,5 +190,6 @@ PROGRAM = Program(
     ),
     amount=amount,
     amount_msg="按申领年度单位实际缴纳社保费{paid_fen}的{startup_subsidy.rate}计算（四舍五入到分）",
+    rule_facts=("employer_si_paid_fen",),
     amount_params=("startup_subsidy.rate",),
 )

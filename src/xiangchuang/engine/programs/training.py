@@ -479,6 +479,7 @@ TRAINING_SYB = Program(
     conditions=(*_common("syb", "SYB"), _stage_condition("syb"), *_tail("syb", "SYB")),
     amount=syb_amount,
     amount_msg="每人{training_syb.amount}；结业后{training_syb.business_within_months}内{deadline_note}未登记经营主体的按{training_syb.no_business_share}支付{top_up_note}",
+    rule_facts=(),  # (the rule says what an unknown completion date or licence leaves open)
     amount_params=(
         "training_syb.amount",
         "training_syb.no_business_share",
@@ -658,5 +659,6 @@ ONJOB_TRAINING_SUBSIDY = Program(
     ),
     amount=onjob_amount,
     amount_msg="合格人数 × 每人{per_trainee_fen}",
+    rule_facts=("course_level",),
     amount_params=("onjob_training_subsidy.per_trainee",),
 )
