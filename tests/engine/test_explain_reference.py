@@ -20,7 +20,14 @@ import numpy as np
 
 from xiangchuang.engine import ENGINE_VERSION
 from xiangchuang.engine.dates import from_day, month_label
-from xiangchuang.engine.evaluate import AMOUNT_KNOWN, IN_FORCE, NEVER, Outcome, extra_condition
+from xiangchuang.engine.evaluate import (
+    AMOUNT_KNOWN,
+    DISTRICT_KNOWN,
+    IN_FORCE,
+    NEVER,
+    Outcome,
+    extra_condition,
+)
 from xiangchuang.engine.explain import _DERIVED, _PREFIX, STATUS, STATUS_ZH
 from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.money import fen_to_capital, format_fen
@@ -33,12 +40,17 @@ _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # ---- the reference (old code path) ---------------------------------------------------------------
 
 
-def _amount_rule(prog: Any, outcome: Outcome, i: int, status: str, amount_vars: Any) -> str:
+def _amount_rule(
+    prog: Any, outcome: Outcome, i: int, status: str, amount_vars: Any, missing: list[str]
+) -> str:
     """The amount rule with its figures; on a row that is not eligible (nor soon) where a fact the
-    figures rest on (``rule_facts``, default the amount facts) is unknown, the missing facts."""
+    figures rest on (``rule_facts``, default the amount facts) is unknown and matters (a condition
+    lacks it, or the amount reads it), the missing facts."""
     names = prog.amount_facts if prog.rule_facts is None else prog.rule_facts
     t = outcome.ctx.t
-    unknown = [n for n in names if not bool(t[n].known[i])]
+    unknown = [n for n in names if (n in missing or n in prog.amount_facts) and not bool(t[n].known[i])]
+    if DISTRICT_KNOWN in outcome.conds and int(outcome.conds[DISTRICT_KNOWN].state[i]) == UNKNOWN:
+        unknown.append("district" if "district" in FACTS.get(prog.subject, {}) else "business__district")
     if _PLACEHOLDER.search(prog.amount_msg) and status != "eligible" and not outcome.soon[i] and unknown:
         labels = "、".join(_fact_label(prog.subject, n) for n in unknown)
         return f"尚缺{labels}，暂不计算金额（补齐后按本项目的计算规则核定）"
@@ -207,7 +219,7 @@ class _RefExplainer:
         # where they decide the row.
         conditions += [
             self.condition(outcome, extra_condition(prog, cid), i, None)
-            for cid in (IN_FORCE, AMOUNT_KNOWN)
+            for cid in (IN_FORCE, AMOUNT_KNOWN, DISTRICT_KNOWN)
             if cid in outcome.conds and int(outcome.conds[cid].state[i]) != PASS
         ]
         missing: list[dict[str, str]] = []
@@ -233,7 +245,7 @@ class _RefExplainer:
             "amount_capital": fen_to_capital(amount) if amount else None,
             "benefit": prog.benefit,
             "paid_to": prog.paid_to,
-            "amount_rule": _amount_rule(prog, outcome, i, status, amount_vars),
+            "amount_rule": _amount_rule(prog, outcome, i, status, amount_vars, [m["fact"] for m in missing]),
             "conditions": conditions,
             "missing": missing,
             "parameters": params_docs,

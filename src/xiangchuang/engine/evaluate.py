@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from xiangchuang.engine.assemble import Facts, assemble
 from xiangchuang.engine.dates import to_day
-from xiangchuang.engine.facts import SHARED_MAX, filled
+from xiangchuang.engine.facts import FACTS, SHARED_MAX, filled
 from xiangchuang.engine.parameters import NO_VERSION, ParameterSet, load_parameters
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program, Projection
 from xiangchuang.engine.programs import PROGRAMS, batch_rank
@@ -212,6 +212,8 @@ def _horizon_days(params: ParameterSet, on: int) -> int:
 # a condition of its own when it decides something there.
 IN_FORCE = "parameters_in_force"
 AMOUNT_KNOWN = "amount_facts_known"
+DISTRICT_KNOWN = "district_known"
+EXTRA_RULES: Final = (IN_FORCE, AMOUNT_KNOWN, DISTRICT_KNOWN)
 _EXTRA: dict[tuple[str, str], tuple[Program, Condition]] = {}
 
 
@@ -232,6 +234,16 @@ def extra_condition(program: Program, cid: str) -> Condition:
                 _decided_by_run_program,
                 "所需政策参数在该日期均有有效值",
                 "该日期尚无有效的政策参数（{lacking}），不在政策施行期内，不予享受",
+            )
+        elif cid == DISTRICT_KNOWN:
+            cond = Condition(
+                DISTRICT_KNOWN,
+                program.clause,
+                _decided_by_run_program,
+                "所在区县已知",
+                "所在区县已知",
+                unknown_msg="有区县调整了本项目的政策参数（{overridden}），所在区县未知，无法确定：{missing}",
+                facts=(district_fact(program.subject),),
             )
         else:
             cond = Condition(
@@ -278,6 +290,35 @@ def _lacking(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], Later] | None:
     return mask, Later(names)
 
 
+def district_fact(subject: str) -> str:
+    """The column of a subject table that holds its district (the one parameters are looked up by,
+    ``Ctx.district``): its own, or its business's."""
+    return "district" if "district" in FACTS.get(subject, {}) else "business__district"
+
+
+def _district_open(program: Program, ctx: Ctx, conds: dict[str, CondOut]) -> npt.NDArray[np.bool_] | None:
+    """Rows whose district is unknown while a parameter the program used has district values
+    (README choice 69): the city's values were read there, but the row's own district may be more
+    favourable (a failed condition could pass, an amount could be higher). Such a row is undecided
+    unless it fails on a condition that reads no such parameter. None where there is no such row
+    (the usual case: no district values, or every district known)."""
+    overridden = {n for n in ctx.used if ctx.params[n].has_overrides}
+    if not overridden:
+        return None
+    name = district_fact(program.subject)
+    if name not in ctx.t:
+        return None
+    known = ctx.t[name].known
+    if known.all():
+        return None
+    fails_anyway = np.zeros(ctx.n, dtype=bool)
+    for c in program.conditions:
+        if not overridden.intersection(c.params):
+            fails_anyway |= ctx.full(conds[c.id].state == FAIL)
+    open_rows: npt.NDArray[np.bool_] = ctx.full(~known) & ~fails_anyway
+    return open_rows if open_rows.any() else None
+
+
 def _program_rules(
     program: Program,
     ctx: Ctx,
@@ -286,8 +327,9 @@ def _program_rules(
     out: AmountOut,
     lacking: tuple[npt.NDArray[np.bool_], Later] | None,
 ) -> TriArray:
-    """A row is never eligible on a parameter that has no value in force (it fails), and never
-    paid a guessed amount (undetermined where the amount depends on an unknown fact)."""
+    """A row is never eligible on a parameter that has no value in force (it fails), never
+    paid a guessed amount (undetermined where the amount depends on an unknown fact), and never
+    decided on the city's values where its unknown district may have values of its own."""
     if lacking is not None:
         mask, names = lacking
         conds[IN_FORCE] = CondOut(tri(~mask, filled(np.bool_, True, ctx.n)), info={"lacking": names})
@@ -300,6 +342,16 @@ def _program_rules(
             # rule, in a batch as alone (whatever the other rows of the table are).
             conds[AMOUNT_KNOWN] = CondOut(tri(filled(np.bool_, True, ctx.n), ~affected))
             status = pick(affected, UNKNOWN, status).astype(np.int8)
+    open_rows = _district_open(program, ctx, conds)
+    if open_rows is not None:
+        if lacking is not None:  # (no value in force: it fails whatever the district)
+            open_rows = open_rows & ~lacking[0]
+        labels = "、".join(ctx.params[n].label for n in sorted(ctx.used) if ctx.params[n].has_overrides)
+        conds[DISTRICT_KNOWN] = CondOut(
+            tri(filled(np.bool_, True, ctx.n), ~open_rows),
+            info={"overridden": np.asarray([labels], dtype=object)},
+        )
+        status = pick(open_rows, UNKNOWN, status).astype(np.int8)
     return status
 
 

@@ -21,8 +21,15 @@ import numpy as np
 
 from xiangchuang.engine import ENGINE_VERSION
 from xiangchuang.engine.dates import EPOCH, from_day, month_label
-from xiangchuang.engine.evaluate import AMOUNT_KNOWN, IN_FORCE, NEVER, Outcome, extra_condition
-from xiangchuang.engine.facts import FACTS, GROUPS, Table
+from xiangchuang.engine.evaluate import (
+    DISTRICT_KNOWN,
+    EXTRA_RULES,
+    NEVER,
+    Outcome,
+    district_fact,
+    extra_condition,
+)
+from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
 from xiangchuang.engine.program import NOT_USED, Condition, Later, Program, Projection
@@ -436,7 +443,7 @@ class Explainer:
         if len(outcome.conds) > len(specs):  # a program-wide rule decided something (evaluate.py)
             specs = specs + tuple(
                 _cond_spec(extra_condition(prog, cid), None)
-                for cid in (IN_FORCE, AMOUNT_KNOWN)
+                for cid in EXTRA_RULES
                 if cid in outcome.conds and outcome.conds[cid].state.item(i) != 2  # (where it decides)
             )
         ctx = outcome.ctx
@@ -462,7 +469,7 @@ class Explainer:
                 pending.append(pending_name)
         info = outcome.amount_out.info
         unknown = (
-            _unknown_rule_facts(prog, ctx.t, i)
+            _unknown_rule_facts(outcome, i, missing_facts)
             if len(amount_msg) > 1 and status != "eligible" and not outcome.soon.item(i)
             else ()
         )
@@ -545,10 +552,19 @@ class Explainer:
 AMOUNT_PENDING: Final = "尚缺{missing}，暂不计算金额（补齐后按本项目的计算规则核定）"
 
 
-def _unknown_rule_facts(prog: Program, t: Table, i: int) -> list[str]:
-    """The facts of ``prog.rule_facts`` (default: its amount facts) unknown on row ``i``."""
+def _unknown_rule_facts(outcome: Outcome, i: int, missing: Mapping[str, None]) -> list[str]:
+    """The facts of ``rule_facts`` (default: the amount facts) unknown on row ``i`` where they
+    matter: a condition of the row is unknown for want of them (``missing``), or the amount reads
+    them (``amount_facts``). (A partnership's partner count does not matter to an individual's
+    loan.) And the row's district where a district's own values may apply (``district_known``):
+    the figures are the city's."""
+    prog, t = outcome.program, outcome.ctx.t
     names = prog.amount_facts if prog.rule_facts is None else prog.rule_facts
-    return [n for n in names if not t[n].known[i]]
+    out = [n for n in names if (n in missing or n in prog.amount_facts) and not t[n].known[i]]
+    district = outcome.conds.get(DISTRICT_KNOWN)
+    if district is not None and district.state.item(i) == UNKNOWN:
+        out.append(district_fact(prog.subject))
+    return out
 
 
 def result_document(outcomes: list[Outcome], params: ParameterSet, on: dt.date) -> dict[str, Any]:

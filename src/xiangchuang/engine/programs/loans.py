@@ -651,13 +651,38 @@ def lpr_as_published(ctx: Ctx) -> CondOut:
 
 
 def rate_within_cap(ctx: Ctx) -> CondOut:
-    rate = ctx.t["rate_bp"]
+    """The contract rate within the published LPR plus the loan district's cap. Where the district
+    is unknown the cap is one of the city's caps in force (the usual one, or the higher one of the
+    listed districts): a rate within the lowest passes, above the highest fails, between is unknown
+    (README choice 69). A district override of a cap leaves an unknown district unknown."""
+    rate, district = ctx.t["rate_bp"], ctx.t["district"]
     cap = _rate_cap(ctx)
-    limit = _published_lpr(ctx).astype(np.int64, copy=False) + cap
-    return CondOut(
-        tri(rate.values <= limit, rate.known & ctx.t["contract_date"].known & ctx.t["district"].known),
-        info={"rate_bp": rate.values, "limit_bp": limit, "cap_bp": cap},
-    )
+    lpr = _published_lpr(ctx).astype(np.int64, copy=False)
+    limit = lpr + cap
+    known = rate.known & ctx.t["contract_date"].known
+    state = tri(rate.values <= limit, known & district.known)
+    no_district = known & ~district.known
+    if no_district.any() and not any(ctx.param(n).has_overrides for n in _CAPS):
+        day = _loan_day(ctx)
+        normal = ctx.ints("loan.rate_cap_over_lpr_bp", day)
+        high = ctx.ints("loan.rate_cap_high_over_lpr_bp", day)
+        ver = ctx.version("loan.rate_cap_high_districts", day)
+        param = ctx.param("loan.rate_cap_high_districts")
+        listed = np.zeros(ver.shape, dtype=bool)  # (a list of higher-cap districts is in force)
+        for v in np.unique(ver).tolist():
+            if v >= 0 and param.versions[v].value:
+                listed |= ver == v
+        lo = pick(listed, np.minimum(normal, high), normal).astype(np.int64)
+        hi = pick(listed, np.maximum(normal, high), normal).astype(np.int64)
+        within = rate.values <= lpr + lo
+        bounded = pick(within, PASS, pick(rate.values > lpr + hi, FAIL, UNKNOWN))
+        state = pick(no_district, bounded, state).astype(np.int8)
+        cap = pick(no_district, pick(within, lo, hi), cap).astype(np.int64)
+        limit = lpr + cap
+    return CondOut(state, info={"rate_bp": rate.values, "limit_bp": limit, "cap_bp": cap})
+
+
+_CAPS = ("loan.rate_cap_over_lpr_bp", "loan.rate_cap_high_over_lpr_bp", "loan.rate_cap_high_districts")
 
 
 def _max_terms(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
