@@ -42,36 +42,45 @@ STATE = {"fail": FAIL, "unknown": UNKNOWN, "pass": PASS}
 
 
 def reference(rows: list[dict[str, Any]], on: dt.date) -> list[int]:
-    """Per row: FAIL where another training of the same person and kind, completed by ``on`` and
-    meeting its own stage condition (``stage``: the row's ``early_stage`` / ``established`` state),
-    comes first (earlier completion, then earlier start, then the earlier row); else UNKNOWN where
-    such a training whose stage condition is unknown comes first; else PASS. A training not
-    completed by ``on`` comes after every completed one."""
-    first: dict[tuple[Any, str], tuple[dt.date, dt.date, int]] = {}
-    maybe: dict[tuple[Any, str], tuple[dt.date, dt.date, int]] = {}
-    last = (dt.date.max, dt.date.max, len(rows))
-    keys: list[tuple[dt.date, dt.date, int]] = []
+    """Per row, one pair of trainings at a time: FAIL where another training of the same person and
+    kind that surely counts (completed by ``on``, start known and not after the completion, and
+    meeting its own stage condition — ``stage``: the row's ``early_stage`` / ``established`` state)
+    surely comes first; else UNKNOWN where another that may count (its stage condition or, the start
+    unknown, its completion unknown) may come first; else PASS. Order: completion, then start,
+    then row; an unknown start may be any start; a training not completed by ``on`` comes after
+    every completed one."""
+    lo_inf, hi_inf = dt.date.min, dt.date.max
+    far = (dt.date.max, dt.date.max, len(rows))
+    info = []
     for i, r in enumerate(rows):
         s, c = r.get("start_date"), r.get("completion_date")
-        done = r.get("person") is not None and r.get("kind") is not None and s is not None
-        done = done and c is not None and s <= c <= on
-        keys.append((c, s, i) if done else last)
-        if not done:
+        placed = r.get("person") is not None and r.get("kind") is not None and c is not None and c <= on
+        placed = placed and (s is None or s <= c)
+        if not placed:
+            info.append((int(FAIL), far, far))
             continue
-        key = (r["person"], r["kind"])
-        for book, state in ((first, PASS), (maybe, UNKNOWN)):
-            if r["stage"] == state and (key not in book or (c, s, i) < book[key]):
-                book[key] = (c, s, i)
+        done = PASS if s is not None else UNKNOWN
+        counts = min(int(done), int(r["stage"]))
+        lo = (c, s if s is not None else lo_inf, i if s is not None else -1)
+        hi = (c, s if s is not None else hi_inf, i if s is not None else len(rows))
+        info.append((counts, lo, hi))
+    groups: dict[tuple[Any, Any], list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault((r.get("person"), r.get("kind")), []).append(i)
     out = []
     for i, r in enumerate(rows):
-        key = (r.get("person"), r.get("kind"))
-        f, m = (first.get(key), maybe.get(key)) if r.get("person") is not None else (None, None)
-        if f is not None and f < keys[i]:
-            out.append(int(FAIL))
-        elif m is not None and m < keys[i]:
-            out.append(int(UNKNOWN))
-        else:
-            out.append(int(PASS))
+        state = int(PASS)
+        if r.get("person") is not None:
+            for j in groups[(r["person"], r.get("kind"))]:
+                if j == i:
+                    continue
+                counts, lo, _ = info[j]
+                if counts == PASS and lo < info[i][1]:
+                    state = int(FAIL)
+                    break
+                if counts != FAIL and lo < info[i][2]:
+                    state = int(UNKNOWN)
+        out.append(state)
     return out
 
 
@@ -207,7 +216,8 @@ def test_once_per_kind_on_a_large_table() -> None:
     trainings["id"] = Col(np.asarray([f"T{k}" for k in range(n)], dtype=object), ones)
     trainings["person_id"] = Col(person.astype(np.int64), person_known)  # unknown: any value
     trainings["kind"] = Col(kind, ones)
-    trainings["start_date"] = Col(start, ones)
+    start_known = rng.random(n) > 0.05  # (unknown: the training may or may not be completed)
+    trainings["start_date"] = Col(start, start_known)
     trainings["completion_date"] = Col(comp, comp_known)
     facts = Facts({"persons": persons, "trainings": trainings})
     on = to_day(dt.date(2024, 3, 1))
@@ -224,7 +234,7 @@ def test_once_per_kind_on_a_large_table() -> None:
         {
             "person": int(person[i]) if person_known[i] else None,
             "kind": int(kind[i]),
-            "start_date": day0 + dt.timedelta(days=int(start[i])),
+            "start_date": day0 + dt.timedelta(days=int(start[i])) if start_known[i] else None,
             "completion_date": day0 + dt.timedelta(days=int(comp[i])) if comp_known[i] else None,
             "stage": int(stage[i]),
         }
