@@ -444,12 +444,17 @@ def syb_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     comp = t["completion_date"]
     deadline = add_months(comp.values.astype(np.int32, copy=False), months)
     registered = syb_registered(ctx)
-    amount = pick(registered == PASS, full, mul_rate_half_up(full, num, den))
+    reduced = mul_rate_half_up(full, num, den)
+    amount = pick(registered == PASS, full, reduced)
     # Something received before: only the difference to the full amount (补足差额; the condition
-    # not_received decides whether it is due).
+    # not_received decides whether it is due). With the city's values (evaluate.run_program: what
+    # the city pays of a district's raised standard) the grant received counts at the city's part
+    # of it: a top-up follows the reduced share, of which the city paid at most its own reduced
+    # share and the district the rest — so the district pays only its raised part over both grants.
     count, paid = t["person__training_syb_received"], t["person__training_syb_received_fen"]
     again = count.known & (count.values > 0)
-    amount = pick(again, np.maximum(full - paid.values, 0), amount)
+    counted = np.minimum(paid.values, reduced) if ctx.city_only else paid.values
+    amount = pick(again, np.maximum(full - counted, 0), amount)
 
     def note() -> TextArray:
         # The deadline only from a known completion date.
