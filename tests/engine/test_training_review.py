@@ -42,36 +42,45 @@ STATE = {"fail": FAIL, "unknown": UNKNOWN, "pass": PASS}
 
 
 def reference(rows: list[dict[str, Any]], on: dt.date) -> list[int]:
-    """Per row: FAIL where another training of the same person and kind, completed by ``on`` and
-    meeting its own stage condition (``stage``: the row's ``early_stage`` / ``established`` state),
-    comes first (earlier completion, then earlier start, then the earlier row); else UNKNOWN where
-    such a training whose stage condition is unknown comes first; else PASS. A training not
-    completed by ``on`` comes after every completed one."""
-    first: dict[tuple[Any, str], tuple[dt.date, dt.date, int]] = {}
-    maybe: dict[tuple[Any, str], tuple[dt.date, dt.date, int]] = {}
-    last = (dt.date.max, dt.date.max, len(rows))
-    keys: list[tuple[dt.date, dt.date, int]] = []
+    """Per row, one pair of trainings at a time: FAIL where another training of the same person and
+    kind that surely counts (completed by ``on``, start known and not after the completion, and
+    meeting its own stage condition — ``stage``: the row's ``early_stage`` / ``established`` state)
+    surely comes first; else UNKNOWN where another that may count (its stage condition or, the start
+    unknown, its completion unknown) may come first; else PASS. Order: completion, then start,
+    then row; an unknown start may be any start; a training not completed by ``on`` comes after
+    every completed one."""
+    lo_inf, hi_inf = dt.date.min, dt.date.max
+    far = (dt.date.max, dt.date.max, len(rows))
+    info = []
     for i, r in enumerate(rows):
         s, c = r.get("start_date"), r.get("completion_date")
-        done = r.get("person") is not None and r.get("kind") is not None and s is not None
-        done = done and c is not None and s <= c <= on
-        keys.append((c, s, i) if done else last)
-        if not done:
+        placed = r.get("person") is not None and r.get("kind") is not None and c is not None and c <= on
+        placed = placed and (s is None or s <= c)
+        if not placed:
+            info.append((int(FAIL), far, far))
             continue
-        key = (r["person"], r["kind"])
-        for book, state in ((first, PASS), (maybe, UNKNOWN)):
-            if r["stage"] == state and (key not in book or (c, s, i) < book[key]):
-                book[key] = (c, s, i)
+        done = PASS if s is not None else UNKNOWN
+        counts = min(int(done), int(r["stage"]))
+        lo = (c, s if s is not None else lo_inf, i if s is not None else -1)
+        hi = (c, s if s is not None else hi_inf, i if s is not None else len(rows))
+        info.append((counts, lo, hi))
+    groups: dict[tuple[Any, Any], list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault((r.get("person"), r.get("kind")), []).append(i)
     out = []
     for i, r in enumerate(rows):
-        key = (r.get("person"), r.get("kind"))
-        f, m = (first.get(key), maybe.get(key)) if r.get("person") is not None else (None, None)
-        if f is not None and f < keys[i]:
-            out.append(int(FAIL))
-        elif m is not None and m < keys[i]:
-            out.append(int(UNKNOWN))
-        else:
-            out.append(int(PASS))
+        state = int(PASS)
+        if r.get("person") is not None:
+            for j in groups[(r["person"], r.get("kind"))]:
+                if j == i:
+                    continue
+                counts, lo, _ = info[j]
+                if counts == PASS and lo < info[i][1]:
+                    state = int(FAIL)
+                    break
+                if counts != FAIL and lo < info[i][2]:
+                    state = int(UNKNOWN)
+        out.append(state)
     return out
 
 
@@ -207,7 +216,8 @@ def test_once_per_kind_on_a_large_table() -> None:
     trainings["id"] = Col(np.asarray([f"T{k}" for k in range(n)], dtype=object), ones)
     trainings["person_id"] = Col(person.astype(np.int64), person_known)  # unknown: any value
     trainings["kind"] = Col(kind, ones)
-    trainings["start_date"] = Col(start, ones)
+    start_known = rng.random(n) > 0.05  # (unknown: the training may or may not be completed)
+    trainings["start_date"] = Col(start, start_known)
     trainings["completion_date"] = Col(comp, comp_known)
     facts = Facts({"persons": persons, "trainings": trainings})
     on = to_day(dt.date(2024, 3, 1))
@@ -224,7 +234,7 @@ def test_once_per_kind_on_a_large_table() -> None:
         {
             "person": int(person[i]) if person_known[i] else None,
             "kind": int(kind[i]),
-            "start_date": day0 + dt.timedelta(days=int(start[i])),
+            "start_date": day0 + dt.timedelta(days=int(start[i])) if start_known[i] else None,
             "completion_date": day0 + dt.timedelta(days=int(comp[i])) if comp_known[i] else None,
             "stage": int(stage[i]),
         }
@@ -470,3 +480,86 @@ def test_syb_registration_is_unknown_when_has_licence_is_unknown() -> None:
     assert _registered({"licence_date": "2024-11-18"}) == FAIL
     assert _registered({"licence_date": "2024-06-01"}) == UNKNOWN
     assert _registered({"has_licence": True}) == UNKNOWN
+
+
+# ---- the SYB top-up under a district's raised standard -----------------------------------------
+
+_RAISED = """
+training_syb.amount:
+  districts:
+    500101:
+      - {since: 2023-01-01, value: 1200, paid_by: 区县财政, status: assumed, reference: 测试}
+"""
+_RAISED_SHARE = """
+training_syb.no_business_share:
+  districts:
+    500101:
+      - {since: 2023-01-01, value: "0.6", paid_by: 区县财政, status: assumed, reference: 测试}
+"""
+
+
+def _funding(case: dict[str, Any], on: dt.date, params: Any) -> tuple[int, int, int]:
+    """The SYB row's amount and its city and district parts (fen)."""
+    (row,) = [r for r in evaluate(case, on, params)["programs"] if r["program"] == "training_syb"]
+    parts = {f["source"]: f["amount_fen"] for f in row["funding"]}
+    return row["amount_fen"], parts.get("市级及以上资金", 0), parts.get("区县财政", 0)
+
+
+def _syb_case(has_licence: bool, received_fen: int | None) -> dict[str, Any]:
+    person: dict[str, Any] = {"id": "P1", "returning_entrepreneur": True, "startup_intention": True}
+    person |= {"has_licence": True, "licence_date": "2024-07-31"} if has_licence else {"has_licence": False}
+    received = (
+        []
+        if received_fen is None
+        else [{"program": "training_syb", "subject_id": "P1", "amount_fen": received_fen}]
+    )
+    return {
+        "person": person,
+        "trainings": [
+            {
+                "id": "T1",
+                "kind": "syb",
+                "start_date": "2024-01-20",
+                "completion_date": "2024-01-31",
+                "district": 500101,
+            }
+        ],
+        "received": received,
+    }
+
+
+@pytest.mark.parametrize(
+    ("overlays", "first", "top_up"),
+    [
+        # ¥1,200 in the district (city ¥1,000), 50% first: the city pays ¥500 + ¥500, the district ¥100 + ¥100.
+        ((_RAISED,), (60000, 50000, 10000), (60000, 50000, 10000)),
+        # The district's share raised too (60%): its first part (¥220) already exceeds its raised
+        # part over both grants (¥200); the top-up is the city's (never a negative district part).
+        ((_RAISED, _RAISED_SHARE), (72000, 50000, 22000), (48000, 48000, 0)),
+    ],
+)
+def test_syb_top_up_charges_the_district_only_its_raised_part(
+    tmp_path: Path, overlays: tuple[str, ...], first: tuple[int, int, int], top_up: tuple[int, int, int]
+) -> None:
+    paths = []
+    for k, text in enumerate(overlays):
+        path = tmp_path / f"o{k}.yaml"
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    params = load_parameters(*paths)
+    assert _funding(_syb_case(False, None), dt.date(2024, 3, 1), params) == first
+    assert _funding(_syb_case(True, first[0]), dt.date(2024, 9, 1), params) == top_up
+    # A first grant at the city's standard (paid before the district raised it): the city has paid
+    # its ¥500 of the reduced share, the district pays the whole raised part in the top-up.
+    if len(overlays) == 1:
+        assert _funding(_syb_case(True, 50000), dt.date(2024, 9, 1), params) == (70000, 50000, 20000)
+    # A batch (the same top-up beside a training held elsewhere) gives the same district part.
+    elsewhere = _syb_case(True, first[0])
+    elsewhere["person"]["id"] = "P2"
+    elsewhere["received"][0]["subject_id"] = "P2"
+    elsewhere["trainings"][0] |= {"id": "T2", "district": 500102}
+    facts = combine([case_to_tables(_syb_case(True, first[0])), case_to_tables(elsewhere)])
+    assemble(facts, to_day(dt.date(2024, 9, 1)))
+    out = run_program(BY_ID["training_syb"], facts, to_day(dt.date(2024, 9, 1)), params)
+    assert out.amount.tolist() == [top_up[0], 100000 - first[0]]  # (elsewhere: the city standard)
+    assert out.district_part.tolist() == [top_up[2], 0]

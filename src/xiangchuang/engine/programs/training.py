@@ -16,7 +16,11 @@ whose completion is unknown) fails, naming the first one. A training that fails 
 condition was never paid and blocks nothing (e.g. an IYB begun before the licence's first
 anniversary does not bar the IYB taken after it); where an earlier completed one's stage condition
 is unknown, the later ones are unknown (it may be the one paid), as for the job subsidy (README
-choice 33). Trainings not yet completed block nothing; a training whose person is unknown is neither
+choice 33). Likewise a training whose start date is unknown (its completion date known, by the
+evaluation date) may or may not be completed (completed means not before the start): it blocks
+nothing for sure, the trainings after it are unknown (naming its start date), and a later-completed
+training does not fail it; on the same completion day its place by start date is unknown both
+ways. Trainings not yet completed block nothing; a training whose person is unknown is neither
 blocked nor blocks (the register check stays unknown for it). One case and a batch with the same
 rows give the same result.
 
@@ -44,6 +48,8 @@ from xiangchuang.engine.vec import pick
 
 CLAUSE = "2.4"
 _KINDS = FACTS["trainings"]["kind"].choices
+# Start dates (1900–2099) shifted to be positive below 2 * _START_OFFSET, for ordering keys.
+_START_OFFSET = 1 << 20
 TextArray = npt.NDArray[np.str_]
 
 
@@ -177,12 +183,35 @@ def established(ctx: Ctx) -> CondOut:
 
 
 def completed(ctx: Ctx) -> CondOut:
+    """Completed by the evaluation date: the completion date known, not after the evaluation date
+    and not before the start date (README choice 32). Fails where the completion date is after
+    the evaluation date (尚未结业) or, both dates known, before the start date (a completion date
+    that cannot be: not completed as recorded); unknown otherwise."""
     c = ctx.t["completion_date"]
     s = ctx.t["start_date"]
-    return CondOut(
-        tri((c.values <= ctx.on) & (c.values >= s.values), c.known & s.known),
-        info={"completion_date": c.values},
-    )
+    later = c.known & (c.values > ctx.on)
+    state = pick(later, FAIL, tri(c.values >= s.values, c.known & s.known)).astype(np.int8)
+
+    def why() -> TextArray:
+        before_start = c.known & s.known & (c.values < s.values)
+        return _choose(
+            ctx.n,
+            [
+                (
+                    ctx.full(before_start & ~later),
+                    _cat(
+                        "结业日期（",
+                        _iso(c.values),
+                        "）早于培训开始日期（",
+                        _iso(s.values),
+                        "），记录有误，不能认定已结业",
+                    ),
+                )
+            ],
+            np.asarray("尚未结业", dtype=np.str_),
+        )
+
+    return CondOut(state, info={"completion_date": c.values, "completed_reason": Later(why)})
 
 
 def _stage(kind: str, ctx: Ctx) -> CondOut:
@@ -193,11 +222,16 @@ def _stage(kind: str, ctx: Ctx) -> CondOut:
     return out
 
 
-def _once_per_kind(kind: str):  # type: ignore[no-untyped-def]
+def _once_per_kind(kind: str, label: str):  # type: ignore[no-untyped-def]
     """Among the trainings of one person and this kind, only the first completed one that meets its
-    own stage condition passes (see the module docstring). Columns only: the completed rows sorted
-    by (person, completion, start, row); per person the first whose stage condition passes and the
-    first whose stage condition is unknown, found by binary search."""
+    own stage condition passes (see the module docstring). Columns only.
+
+    Each training is placed by (completion, start, row). A training whose start date is unknown
+    (its completion date known, by the evaluation date) may or may not be completed (README choice
+    32: completed means not before the start): it may be the one paid, and its place among trainings
+    completed the same day is unknown, so it spans from before every start to after every start.
+    A row fails where a training that surely counts (completed, stage condition met) surely comes
+    first; else it is unknown where a training that may count may come first; else it passes."""
     code = _KINDS.index(kind)
 
     def test(ctx: Ctx) -> CondOut:
@@ -208,42 +242,100 @@ def _once_per_kind(kind: str):  # type: ignore[no-untyped-def]
         pid, k, c, s = t["person_id"], t["kind"], t["completion_date"], t["start_date"]
         person = pid.values.astype(np.int64, copy=False)
         mine = pid.known & (person != NO_REF) & k.known & (k.values == code)
-        done = mine & c.known & s.known & (c.values <= ctx.on) & (c.values >= s.values)
-        rows = np.flatnonzero(done)
-        if rows.size == 0:
-            return CondOut(filled(np.int8, PASS, n))
-        by = np.lexsort((rows, s.values[rows], c.values[rows], person[rows]))
-        sorted_rows, sorted_person = rows[by], person[rows][by]
-        rank = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)  # (not completed: after every other)
-        rank[sorted_rows] = np.arange(sorted_rows.size)
-        stage = ctx.full(_stage(kind, ctx).state)[sorted_rows]
+        cv = pick(c.known, c.values, 0).astype(np.int64)
+        sv = pick(s.known, s.values, 0).astype(np.int64)
+        by_on = mine & c.known & (cv <= ctx.on)
+        done = pick(by_on & s.known & (cv >= sv), PASS, pick(by_on & ~s.known, UNKNOWN, FAIL))
+        counts = all_of(done.astype(np.int8), ctx.full(_stage(kind, ctx).state))
         cand = np.flatnonzero(mine)
+        if not np.any(counts[cand] != FAIL):
+            return CondOut(filled(np.int8, PASS, n))
+        # The place of each row, earliest and latest: (key, row) with the key (completion, start);
+        # an unknown start spans every start (and every row on the same start), a training not
+        # completed comes after every completed one.
+        row = np.arange(n, dtype=np.int64)
+        base = cv << 21
+        late = np.iinfo(np.int64).max
+        placed = done != FAIL
+        k_lo = pick(placed, base + pick(s.known, sv + _START_OFFSET, 0), late)
+        k_hi = pick(placed, base + pick(s.known, sv + _START_OFFSET, 2 * _START_OFFSET - 1), late)
+        r_lo = pick(placed & ~s.known, -1, row)
+        r_hi = pick(placed & ~s.known, n, row)
 
-        def first_with(state: np.int8) -> npt.NDArray[np.int64]:
-            """Per row, the first completed training of its person whose stage condition is ``state``
-            (-1: none)."""
-            keep = stage == state
-            heads_row, heads_person = sorted_rows[keep], sorted_person[keep]
-            out = np.full(n, -1, dtype=np.int64)
-            if heads_row.size:
-                head = np.ones(heads_row.size, dtype=bool)
-                head[1:] = heads_person[1:] != heads_person[:-1]
-                fp, fr = heads_person[head], heads_row[head]
-                pos = np.minimum(np.searchsorted(fp, person[cand]), fp.size - 1)
-                found = fp[pos] == person[cand]
-                out[cand[found]] = fr[pos[found]]
+        def before(a: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], hi: bool) -> npt.NDArray[np.bool_]:
+            """Whether training ``a`` (at its earliest place) comes before ``rows`` (at their latest
+            place with ``hi``, else their earliest)."""
+            kb, rb = (k_hi, r_hi) if hi else (k_lo, r_lo)
+            out: npt.NDArray[np.bool_] = (k_lo[a] < kb[rows]) | ((k_lo[a] == kb[rows]) & (r_lo[a] < rb[rows]))
             return out
 
-        first, maybe = first_with(PASS), first_with(UNKNOWN)
-        safe = pick(first >= 0, first, 0)
-        blocked = (first >= 0) & (rank[safe] < rank)
-        open_ = ~blocked & (maybe >= 0) & (rank[pick(maybe >= 0, maybe, 0)] < rank)
+        def heads(keep: npt.NDArray[np.bool_], m: int) -> list[npt.NDArray[np.int64]]:
+            """Per candidate row, the first ``m`` trainings of its person among ``keep`` in place
+            order (-1: none)."""
+            sel = np.flatnonzero(keep)
+            order = np.lexsort((r_lo[sel], k_lo[sel], person[sel]))
+            srow, sper = sel[order], person[sel][order]
+            outs = []
+            for j in range(m):
+                out = np.full(n, -1, dtype=np.int64)
+                if srow.size:
+                    pos = np.searchsorted(sper, person[cand]) + j
+                    ok = pos < srow.size
+                    ok[ok] = sper[pos[ok]] == person[cand][ok]
+                    out[cand[ok]] = srow[pos[ok]]
+                outs.append(out)
+            return outs
+
+        (first,) = heads(counts == PASS, 1)
+        g1, g2 = heads(counts != FAIL, 2)
+        other = pick(g1 == row, g2, g1)
+        blocked = (first >= 0) & before(pick(first >= 0, first, 0), row, hi=False)
+        open_ = ~blocked & (other >= 0) & before(pick(other >= 0, other, 0), row, hi=True)
+        earlier = pick(blocked, first, pick(open_, other, 0))
         ids = t["id"].values
+
+        def open_reason() -> TextArray:
+            # The training that may come first: its start date unknown (it may not be completed),
+            # this one's start date unknown (the same completion day: the order is unknown), or
+            # its own stage condition unknown.
+            name = np.asarray([str(x) for x in ids[earlier].tolist()], dtype=np.str_)
+            other = _cat(label, "培训", name, "（", _iso(cv[earlier]), "结业）")
+            tail = "，本条暂无法确定能否享受（每类培训每人限享受一次）"
+            return _choose(
+                n,
+                [
+                    (
+                        ~ctx.full(s.known)[earlier],
+                        _cat(
+                            "缺少事实，无法判断：",
+                            name,
+                            "的培训开始日期（",
+                            other,
+                            "结业不晚于本条，培训开始日期未知，无法判断是否已结业",
+                            tail,
+                            "）",
+                        ),
+                    ),
+                    (
+                        ctx.full(~s.known) & (cv[earlier] == cv),
+                        _cat(
+                            "缺少事实，无法判断：培训开始日期（本条与同日结业的",
+                            other,
+                            "先后不明",
+                            tail,
+                            "）",
+                        ),
+                    ),
+                ],
+                _cat("缺少事实，无法判断：更早结业的", other, "是否符合培训对象条件", tail),
+            )
+
         return CondOut(
             pick(blocked, FAIL, pick(open_, UNKNOWN, PASS)).astype(np.int8),
             info={
-                "earlier_id": Later(lambda: ids[safe]),
-                "earlier_completion_date": c.values[safe],
+                "earlier_id": Later(lambda: ids[earlier]),
+                "earlier_completion_date": c.values[earlier],
+                "open_reason": Later(open_reason),
             },
         )
 
@@ -352,12 +444,17 @@ def syb_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     comp = t["completion_date"]
     deadline = add_months(comp.values.astype(np.int32, copy=False), months)
     registered = syb_registered(ctx)
-    amount = pick(registered == PASS, full, mul_rate_half_up(full, num, den))
+    reduced = mul_rate_half_up(full, num, den)
+    amount = pick(registered == PASS, full, reduced)
     # Something received before: only the difference to the full amount (补足差额; the condition
-    # not_received decides whether it is due).
+    # not_received decides whether it is due). With the city's values (evaluate.run_program: what
+    # the city pays of a district's raised standard) the grant received counts at the city's part
+    # of it: a top-up follows the reduced share, of which the city paid at most its own reduced
+    # share and the district the rest — so the district pays only its raised part over both grants.
     count, paid = t["person__training_syb_received"], t["person__training_syb_received_fen"]
     again = count.known & (count.values > 0)
-    amount = pick(again, np.maximum(full - paid.values, 0), amount)
+    counted = np.minimum(paid.values, reduced) if ctx.city_only else paid.values
+    amount = pick(again, np.maximum(full - counted, 0), amount)
 
     def note() -> TextArray:
         # The deadline only from a known completion date.
@@ -428,18 +525,20 @@ def _tail(kind: str, label: str) -> tuple[Condition, ...]:
             CLAUSE,
             completed,
             "已于{completion_date}结业",
-            "尚未结业",
-            facts=("completion_date",),
+            "{completed_reason}",
+            facts=("completion_date", "start_date"),
         ),
         Condition(
             "once_per_kind",
             CLAUSE,
-            _once_per_kind(kind),
+            _once_per_kind(kind, label),
             f"该学员没有更早结业且符合条件的{label}培训（每类培训每人限享受一次）",
             f"该学员已有更早结业且符合条件的{label}培训（{{earlier_id}}，{{earlier_completion_date}}结业），"
             "每类培训每人限享受一次",
-            # (unknown where an earlier training's own stage condition is: the person's facts)
-            facts=("person_id", "completion_date", *_STAGE_FACTS[kind]),
+            "{open_reason}",
+            # (unknown where an earlier training's own stage condition is: the person's facts; where
+            # this training's start date is: its place among those completed the same day)
+            facts=("person_id", "completion_date", "start_date", *_STAGE_FACTS[kind]),
         ),
         Condition(
             "not_received",
