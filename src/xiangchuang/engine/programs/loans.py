@@ -75,7 +75,9 @@ def _loan_day(ctx: Ctx) -> np.ndarray:
 
 
 def borrower_group(ctx: Ctx) -> CondOut:
-    """In the borrower list, or a college graduate within N years of leaving school."""
+    """In the borrower list, or a college graduate within N years of leaving school: left school on
+    or before the contract date and contracted by the N-th anniversary of leaving (README choice 71;
+    one who has not yet left school is not yet a graduate, as for the social-insurance subsidy)."""
     t = ctx.t
     day = _loan_day(ctx)
     groups = t["borrower__groups"]
@@ -83,7 +85,8 @@ def borrower_group(ctx: Ctx) -> CondOut:
     grad = t["borrower__graduation_date"]
     years = ctx.ints("loan.graduate_years", day)
     is_grad = in_groups(groups, bit("college_graduate"))
-    within = tri(day <= anniversary(grad.values.astype(np.int32, copy=False), years), grad.known)
+    left = grad.values.astype(np.int32, copy=False)
+    within = tri((left <= day) & (day <= anniversary(left, years)), grad.known)
     return CondOut(any_of(listed, all_of(is_grad, within)), info={"graduate_years": years})
 
 
