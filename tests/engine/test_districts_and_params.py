@@ -354,3 +354,94 @@ training.licence_window_years:
     assert p.value_at(dt.date(2024, 3, 1), 500102) == 2
     assert p.value_at(dt.date(2024, 3, 1), 500103) == 0
     assert p.value_at(dt.date(2024, 3, 1), 500101) == 1
+
+
+_MENTOR_RATES_OVERLAY = """
+mentor_service_subsidy.rates:
+  districts:
+    500101:
+      - since: 2021-01-01
+        value:
+          lecture: {city: 100, district: 600}
+          assessment: {city: 500, district: 300}
+          pairing: {city: 2000, district: 1200}
+          other: {city: 300, district: 200}
+        paid_by: 区县财政
+        status: assumed
+        reference: 测试
+    500102:
+      - since: 2021-01-01
+        value:
+          lecture: {city: 1200, district: 600}
+          assessment: {city: 500, district: 300}
+          pairing: {city: 2000, district: 1200}
+          other: {city: 300, district: 200}
+        paid_by: 区县财政
+        status: assumed
+        reference: 测试
+"""
+
+
+def test_a_district_table_less_generous_in_any_entry_yields_to_the_citys(tmp_path):
+    """A table of amounts (mentor rates, per-trainee rates, performance awards, rating factors) is
+    more favourable only if no entry is lower than the city's (README choice 72): 500101 lowers the
+    city-level lecture rate to 100 yuan, so the city's table applies there; 500102 raises it to
+    1,200 yuan and the district pays the 200 yuan difference per unit."""
+    city = load_parameters()["mentor_service_subsidy.rates"].value_at(dt.date(2024, 3, 1))
+    overlay = tmp_path / "mentor.yaml"
+    overlay.write_text(_MENTOR_RATES_OVERLAY, encoding="utf-8")
+    params = load_parameters(str(overlay))
+    p = params["mentor_service_subsidy.rates"]
+    assert p.generous == "higher"
+    assert p.value_at(dt.date(2024, 3, 1), 500101) == city  # lower in one entry: the city's table
+    assert p.value_at(dt.date(2024, 3, 1), 500102) != city
+
+    def service(district: str) -> dict:
+        case = {
+            "mentor_services": [
+                {
+                    "id": "S1",
+                    "mentor_id": "M1",
+                    "district": district,
+                    "level": "city",
+                    "activity": "lecture",
+                    "units": 3,
+                    "rating": "good",
+                    "confirmed": True,
+                }
+            ],
+            "received": [],
+        }
+        doc = evaluate(case, dt.date(2024, 3, 1), params)
+        return next(x for x in doc["programs"] if x["program"] == "mentor_service_subsidy")
+
+    low, high = service("500101"), service("500102")
+    assert low["status"] == high["status"] == "eligible"
+    assert low["amount_fen"] == 3 * 1000 * 100  # the city's rate, nothing for the district to pay
+    assert [f["source"] for f in low["funding"]] == ["市级及以上资金"]
+    assert high["amount_fen"] == 3 * 1200 * 100
+    assert {f["source"]: f["amount_fen"] for f in high["funding"]} == {
+        "市级及以上资金": 300000,
+        "区县财政": 60000,
+    }
+
+
+def test_generous_is_refused_on_a_table_that_is_not_of_numbers():
+    doc = {
+        "x.tiers": {
+            "label": "档次",
+            "unit": "table",
+            "clause": "1.3",
+            "generous": "higher",
+            "values": [
+                {
+                    "since": "2021-01-01",
+                    "value": [{"min": 10, "award": 1}],
+                    "reference": "测试",
+                    "status": "assumed",
+                }
+            ],
+        }
+    }
+    with pytest.raises(ParameterError, match="各项均为数值的表格参数"):
+        parse_parameters([("t", doc)])

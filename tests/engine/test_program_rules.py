@@ -289,7 +289,7 @@ def test_a_mentor_rate_with_half_a_yuan_is_paid_exactly(tmp_path: Path) -> None:
         "mentor_service_subsidy.rates:\n"
         "  districts:\n"
         "    500101:\n"
-        "      - {since: 2024-01-01, value: {lecture: {city: 150.5, district: 150.5}, assessment: {city: 500, "
+        "      - {since: 2024-01-01, value: {lecture: {city: 1000.5, district: 600.5}, assessment: {city: 500, "
         "district: 300}, pairing: {city: 2000, district: 1200}, other: {city: 300, district: 200}}, "
         "paid_by: 区县财政, status: assumed, reference: 测试}\n",
         encoding="utf-8",
@@ -310,8 +310,9 @@ def test_a_mentor_rate_with_half_a_yuan_is_paid_exactly(tmp_path: Path) -> None:
         "received": [],
     }
     p = _program(evaluate(case, dt.date(2024, 6, 1), load_parameters(str(overlay))), "mentor_service_subsidy")
-    assert p["status"] == "eligible" and p["amount_fen"] == 30100  # 2 × ¥150.50 × 1.0
-    assert p["amount_rule"].startswith("工作量2次 × 每次¥150.50 × 服务实效系数1")
+    # (Above the city's rates in every entry, so the district's table applies: README choice 72.)
+    assert p["status"] == "eligible" and p["amount_fen"] == 200100  # 2 × ¥1,000.50 × 1.0
+    assert p["amount_rule"].startswith("工作量2次 × 每次¥1,000.50 × 服务实效系数1")
 
 
 def test_a_carrier_award_pays_the_parts_that_are_known_and_lists_what_the_rest_needs() -> None:

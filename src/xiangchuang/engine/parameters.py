@@ -201,9 +201,18 @@ class Parameter:
         return mine > Fraction(*_as_ratio(self.versions[city_index].value))
 
     def _less_generous(self, district_index: int, city_index: int) -> bool:
-        """Whether a district's version is less generous than the city's (then the city's applies)."""
+        """Whether a district's version is less generous than the city's (then the city's applies).
+        A table of numbers is less generous where any of the city's entries is missing from it or
+        less generous in it (README choice 72)."""
         if self.generous is None or city_index < 0:
             return False
+        if self.unit == "table":
+            mine_t = table_numbers(self.versions[district_index].value) or {}
+            city_t = table_numbers(self.versions[city_index].value) or {}
+            return any(
+                k not in mine_t or (mine_t[k] < v if self.generous == "higher" else mine_t[k] > v)
+                for k, v in city_t.items()
+            )
         mine = Fraction(*_as_ratio(self.versions[district_index].value))
         city = Fraction(*_as_ratio(self.versions[city_index].value))
         return mine < city if self.generous == "higher" else mine > city
@@ -288,6 +297,33 @@ def _as_ratio(value: Any) -> tuple[int, int]:
     if isinstance(value, dt.date):
         return to_day(value), 1  # a date parameter as a column: its day number (``Ctx.ints``)
     return 0, 1
+
+
+def table_numbers(value: Any) -> dict[tuple[str, ...], Fraction] | None:
+    """A table parameter whose entries are numbers (a mapping, possibly nested: ``{A: 300000}``,
+    ``{lecture: {city: 1000}}``) as its numbers by key path; None for any other table (a list of
+    rows, a text or a list entry)."""
+    out: dict[tuple[str, ...], Fraction] = {}
+
+    def walk(v: Any, path: tuple[str, ...]) -> bool:
+        if (
+            isinstance(v, tuple)
+            and v
+            and all(isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str) for x in v)
+        ):
+            return all(walk(x, (*path, k)) for k, x in v)
+        if isinstance(v, bool) or not path:
+            return False
+        if isinstance(v, (int, Fraction)):
+            out[path] = Fraction(v)
+            return True
+        try:
+            out[path] = Fraction(Decimal(str(v)))
+        except (ArithmeticError, ValueError):
+            return False
+        return True
+
+    return out if walk(value, ()) else None
 
 
 def yuan_to_fen(raw: Any, where: str) -> int:
@@ -442,9 +478,13 @@ def parse_parameters(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> Parameter
                 raise ParameterError(f"参数 {name}：区县代码 {code} 不在重庆市范围（500xxx）")
             versions += _parse_versions(name, spec, entries, code_int, len(versions), unit)
         generous = spec.get("generous")
-        if generous not in (None, "higher", "lower") or (generous is not None and unit in _WHOLE_UNITS):
+        numbers_table = unit == "table" and all(table_numbers(v.value) is not None for v in versions)
+        if generous not in (None, "higher", "lower") or (
+            generous is not None and unit in _WHOLE_UNITS and not numbers_table
+        ):
             raise ParameterError(
-                f"参数 {name}：generous 须为 higher（越高越优惠）或 lower（越低越优惠），且只用于数值参数"
+                f"参数 {name}：generous 须为 higher（越高越优惠）或 lower（越低越优惠），"
+                "且只用于数值参数或各项均为数值的表格参数"
             )
         notice_maximum = spec.get("notice_maximum", False)
         if notice_maximum not in (False, True) or (notice_maximum and generous != "higher"):
