@@ -92,6 +92,7 @@ from xiangchuang.engine.program import (
 )
 from xiangchuang.engine.programs.common import (
     bit,
+    completed_year,
     has_all,
     in_groups,
     is_false,
@@ -1639,6 +1640,13 @@ def workshop_employment(ctx: Ctx) -> CondOut:
     )
 
 
+def workshop_year_valid(ctx: Ctx) -> CondOut:
+    """The award year (``claim_year``) is a completed calendar year in which the business existed
+    (README choice 1, as the startup subsidy's claim year); a year not yet ended passes on 1 January
+    of the next year (「即将符合」, common.completed_year)."""
+    return completed_year(ctx, ctx.t["claim_year"], "claim_year")
+
+
 def workshop_year_free(ctx: Ctx) -> CondOut:
     """Not yet awarded for the award year (``claim_year``: by default the last completed year, so
     the messages name it rather than say 本年度)."""
@@ -1718,6 +1726,15 @@ WORKSHOP_AWARD = Program(
             facts=("workshop_employed",),
             params=("workshop_award.tiers",),
             gap_msg="还需吸纳{need}名脱贫人口等就业困难人员",
+        ),
+        Condition(
+            "claim_year_valid",
+            CLAUSE,
+            workshop_year_valid,
+            "奖补年度{claim_year}年为已结束且主体已登记的年度",
+            "奖补年度{claim_year}年尚未结束或早于主体登记年度",
+            facts=("claim_year", "registration_date"),
+            gap_msg="{claim_year_note}",
         ),
         Condition(
             "year_not_claimed",
