@@ -52,6 +52,7 @@ from xiangchuang.engine.facts import (
     Table,
     code_text_ok,
     codes_ok,
+    period_out_of_order,
 )
 
 ID_DTYPE: Final = np.dtypes.StringDType()
@@ -664,6 +665,13 @@ def load_directory(
                 if fact.check is not None:  # (a year: in the supported range, as a case's)
                     _check_range(values, known, fact.check, where)
             table[fname] = Col(values, known)
+        # A period given as two months (a hire's claim period): not out of order (README choice 5).
+        wrong = period_out_of_order(name, table.cols)
+        if wrong is not None:
+            row, field, rule = wrong
+            raise BatchInputError(
+                f"{_at(f'{path.name} 列 {field}（{FACTS[name][field].label}）', row + 1)}：{rule}"
+            )
         tables[name] = table
     if raw_received is not None:
         rec = tables["received"]

@@ -287,6 +287,7 @@ def test_an_unknown_new_build_decides_only_where_a_construction_part_could_be_pa
         "id": "B1",
         "district": "500101",
         "kind": "enterprise",
+        "registration_date": "2021-03-10",
         "status": "normal",
         "workshop_recognised": True,
         "workshop_employed": 10,

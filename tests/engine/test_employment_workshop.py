@@ -18,6 +18,7 @@ CASE = {
         "id": "B1",
         "district": 500101,
         "founded_by_returning": True,
+        "registration_date": "2021-03-10",
         "workshop_recognised": True,
         "workshop_employed": 6,
         "workshop_new_build": True,

@@ -5,7 +5,8 @@ of many right and wrong values (text, numbers, floats, booleans, lists, objects,
 codes in and out of form and range, ids), a key removed, an unknown or a parent's key added — are
 given to both. Whatever the loader accepts the schema accepts, and the other way round, except for
 what JSON Schema cannot say: that an id is unique, that a reference names a row of the case, that a
-hire's ``person_id`` and its ``person`` agree, that a number written with a fraction stays within
+hire's ``person_id`` and its ``person`` agree, that a hire's claim period does not end before it
+starts (README choice 5), that a number written with a fraction stays within
 2^53 (README choices 64, 65), and that a register period written as a year or a month range names
 the supported range (README choice 66). And evaluating any edited case gives a result document or a
 Chinese ``CaseError``, never another exception.
@@ -40,7 +41,7 @@ VALUES: list[Any] = [
 ]  # fmt: skip
 ADDED_KEYS = ["zz", "id", "person_id", "hire_id", "business_id", "year", "district", "groups", "on", "note"]
 # What JSON Schema cannot say (a rule across the document, or a float's exactness).
-BEYOND_SCHEMA = ("重复", "在案例中不存在", "不一致", "无法精确表示为整数")
+BEYOND_SCHEMA = ("重复", "在案例中不存在", "不一致", "无法精确表示为整数", "止月不早于起月")
 # A register entry's period is free text, but one written as a year or a month range must name the
 # supported range (README choice 28): left to the loader (a year may be written in any digits).
 PERIOD = ".period"

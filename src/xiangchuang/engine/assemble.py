@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from xiangchuang.engine.dates import (
     FIRST_DATE,
+    MONTH_ORDER_RULE,
     from_day,
     month_index,
     month_index_scalar,
@@ -980,7 +981,7 @@ def _years_claimed(facts: Facts, program: str, target: Table) -> tuple[Col, Col]
 # 「2023-09至2024-02」, 「2023-09 — 2024-02」 is not accepted). README choice 5. Read by
 # ``dates.month_range`` (the received table's period is checked there too: ``dates.check_period``).
 MONTH_RANGE_RULE: Final = (
-    "须写作 YYYY-MM/YYYY-MM（如 2023-09/2024-02，也可写 2023-09至2024-02），止月不早于起月"
+    f"须写作 YYYY-MM/YYYY-MM（如 2023-09/2024-02，也可写 2023-09至2024-02），{MONTH_ORDER_RULE}"
 )
 
 

@@ -42,6 +42,7 @@ from xiangchuang.engine.facts import (
     FACTS,
     GROUPS,
     INT_LIMIT,
+    MONTH_PERIODS,
     NO_REF,
     Col,
     Fact,
@@ -50,6 +51,7 @@ from xiangchuang.engine.facts import (
     code_text_ok,
     filled,
     group_mask,
+    period_out_of_order,
 )
 
 # Which table the subject of a received (already granted) entry lives in, and which id names it.
@@ -774,6 +776,12 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         "mentor_services": _build("mentor_services", rows["mentor_services"], ids),
         "onjob_trainings": _build("onjob_trainings", rows["onjob_trainings"], ids),
     }
+    # A period given as two months (a hire's claim period): not out of order (README choice 5).
+    for table in MONTH_PERIODS:
+        wrong = period_out_of_order(table, tables[table].cols)
+        if wrong is not None:
+            row, field, rule = wrong
+            raise CaseError(f"{rows[table][row][0]}.{field}", rule)
 
     # Which optional facts were given at all (absent → unknown; [] → known none), per row.
     def flags(table: str, key: str, found: list[bool]) -> None:

@@ -368,6 +368,17 @@ def parse_month(text: str | int) -> int:
     return check_month((year - 1970) * 12 + month - 1)
 
 
+# A month range's order (README choice 5): its last month is not before its first — a register
+# period written as a month range (``month_range``) and a claim period given as two months
+# (``facts.MONTH_PERIODS``) alike.
+MONTH_ORDER_RULE: Final = "止月不早于起月"
+
+
+def months_in_order(first: Any, last: Any) -> Any:
+    """Whether the month range ``first``..``last`` (month numbers, scalars or arrays) is in order."""
+    return first <= last
+
+
 # A register period naming the months a social-insurance subsidy paid: 「2023-09/2024-02」 or
 # 「2023-09至2024-02」 (README choice 5).
 _MONTH_RANGE: Final = re.compile(r"\s*(\d{4})-(\d{2})\s*(?:/|至)\s*(\d{4})-(\d{2})\s*")
@@ -386,7 +397,7 @@ def month_range(text: object) -> tuple[int, int] | None:
     first, last = (y1 - 1970) * 12 + m1 - 1, (y2 - 1970) * 12 + m2 - 1
     if not (FIRST_MONTH <= first <= LAST_MONTH and FIRST_MONTH <= last <= LAST_MONTH):
         return None
-    return (first, last) if first <= last else None
+    return (first, last) if months_in_order(first, last) else None
 
 
 def period_year(text: object) -> int | None:

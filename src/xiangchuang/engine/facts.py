@@ -17,7 +17,16 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.dates import FIRST_DATE, LAST_DATE, check_period, check_year, to_day
+from xiangchuang.engine.dates import (
+    FIRST_DATE,
+    LAST_DATE,
+    MONTH_ORDER_RULE,
+    check_period,
+    check_year,
+    month_label,
+    months_in_order,
+    to_day,
+)
 from xiangchuang.engine.districts import district_codes
 from xiangchuang.engine.schedule import parse_schedule
 from xiangchuang.engine.vec import pick
@@ -210,7 +219,12 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
         F("hire_date", "date", "招用日期"),
         F("contract", "bool", "已签订劳动合同"),
         F("si_period_start", "month", "社保补贴申领期起（月）"),
-        F("si_period_end", "month", "社保补贴申领期止（月）"),
+        F(
+            "si_period_end",
+            "month",
+            "社保补贴申领期止（月）",
+            description=f"与申领期起（月）同时写明时，{MONTH_ORDER_RULE}",
+        ),
     ),
     "contributions": (
         F("hire_id", "ref", "招用记录编号", ref="hires"),
@@ -472,3 +486,28 @@ def filled(dtype: npt.DTypeLike, value: object, n: int) -> npt.NDArray[Any]:
         got.setflags(write=False)
         _SHARED[key] = got
     return got
+
+
+# The month facts that bound a period, (first, last) per table: the last month is not before the
+# first (dates.MONTH_ORDER_RULE, as a register period's month range). The case loader and the batch
+# reader refuse a period out of order where both months are given (``period_out_of_order``).
+MONTH_PERIODS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "hires": (("si_period_start", "si_period_end"),),
+}
+
+
+def period_out_of_order(table: str, cols: Mapping[str, Col]) -> tuple[int, str, str] | None:
+    """The first row of ``table`` (its columns ``cols``) whose period's last month is before its
+    first, as (row, the last month's field, the rule in Chinese naming both months); None if none."""
+    for first_name, last_name in MONTH_PERIODS.get(table, ()):
+        first, last = cols.get(first_name), cols.get(last_name)
+        if first is None or last is None:
+            continue
+        bad = np.flatnonzero(first.known & last.known & ~months_in_order(first.values, last.values))
+        if bad.size:
+            row = int(bad[0])
+            f, lf = FACTS[table][first_name], FACTS[table][last_name]
+            a, b = int(first.values[row]), int(last.values[row])
+            rule = f"{lf.label} {month_label(b)} 早于{f.label} {month_label(a)}（{MONTH_ORDER_RULE}）"
+            return row, last_name, rule
+    return None

@@ -129,24 +129,28 @@ def completed_year(ctx: Ctx, year: Col, key: str) -> CondOut:
     condition passes by time alone on 1 January of the next year: that day is projected (a sparse
     ``passes_on``, for 「即将符合」 and the explanation's 「X起满足」). A year before registration
     never passes. The message values: the year (``key``) and, for a failed row, why and from when
-    (``{key}_note``)."""
+    (``{key}_note``).
+
+    Kleene AND of the two halves: a known year that has not ended fails even where the registration
+    date is unknown (no projection then: on 1 January the condition still depends on it)."""
     y = year.values
     registration = ctx.t["registration_year"]  # (the year of registration_date)
     reg_year = registration.values
     on_year = years_of(ctx.on_col)
-    known = year.known & registration.known
-    not_before = y >= reg_year
     ended = y < on_year
+    both = year.known & registration.known
+    known = both | (year.known & ~ended)
+    not_before = y >= reg_year
     state = tri(not_before & ended, known)
     if ctx.n == 1:  # one row (the single case): no NumPy selection for one value
-        waiting = not_before & ~ended & known & (y <= _LAST_PROJECTED_YEAR)
+        waiting = not_before & ~ended & both & (y <= _LAST_PROJECTED_YEAR)
         rows = np.arange(1 if waiting.item() else 0, dtype=np.intp)
     else:
         # Only the few rows whose year has not ended are looked at further (no more passes over
         # every row).
         rows = np.flatnonzero(ctx.full(~ended))
         full = ctx.full
-        rows = rows[full(not_before)[rows] & full(known)[rows] & (full(y)[rows] <= _LAST_PROJECTED_YEAR)]
+        rows = rows[full(not_before)[rows] & full(both)[rows] & (full(y)[rows] <= _LAST_PROJECTED_YEAR)]
     next_year = ctx.full(y)[rows].astype(np.int32) + np.int32(1)
     days = month_start((next_year - np.int32(1970)) * np.int32(12))
     projection = Projection(ctx.n, rows, days.astype(np.int32, copy=False))
@@ -157,11 +161,14 @@ def completed_year(ctx: Ctx, year: Col, key: str) -> CondOut:
         out = np.full(ctx.n, "", dtype=object)
         failed = np.flatnonzero(full(state) == FAIL)
         years, regs = full(y)[failed].tolist(), full(reg_year)[failed].tolist()
-        for i, yy, ry, nb in zip(
-            failed.tolist(), years, regs, full(not_before)[failed].tolist(), strict=True
+        reg_known = full(registration.known)[failed].tolist()
+        for i, yy, ry, nb, rk in zip(
+            failed.tolist(), years, regs, full(not_before)[failed].tolist(), reg_known, strict=True
         ):
             out[i] = (
-                f"{yy}年度尚未结束，{yy + 1}-01-01起满足"
+                f"{yy}年度尚未结束（主体登记日期未知，此后是否满足待定）"
+                if not rk
+                else f"{yy}年度尚未结束，{yy + 1}-01-01起满足"
                 if nb
                 else f"须为主体登记年度（{ry}年）或以后已结束的年度"
             )

@@ -75,7 +75,7 @@ from xiangchuang.engine.dates import (
     month_start,
 )
 from xiangchuang.engine.facts import filled
-from xiangchuang.engine.money import mul_rate_half_up
+from xiangchuang.engine.money import format_fen, mul_rate_half_up
 from xiangchuang.engine.parameters import ParameterError, thaw, yuan_to_fen
 from xiangchuang.engine.program import (
     NEVER_DAY,
@@ -92,6 +92,7 @@ from xiangchuang.engine.program import (
 )
 from xiangchuang.engine.programs.common import (
     bit,
+    completed_year,
     has_all,
     in_groups,
     is_false,
@@ -623,12 +624,16 @@ def _claim(
     limit: IntArray,
     rows: npt.NDArray[np.int64] | None = None,
     extra: IntArray | None = None,
+    *,
+    used_up: bool = True,
 ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     """Per hire (or per hire of ``rows``) with the subsidy limit ``limit``: the employer contributions
     claimable in the claim period, the months claimed, how many of them have no known amount, and
     where the months claimed start among the distinct paid months (``contribution_months``).
     ``extra`` (per hire of ``rows``): months used up besides the register's, by the person's earlier
-    records of the same evaluation (``_si_together``)."""
+    records of the same evaluation (``_si_together``). Without ``used_up``: the months of the claim
+    period within the subsidy window before the months already used up cut them
+    (``_si_period_paid``)."""
     t = ctx.t
     cm = ctx.tables["contribution_months"]
     month = cm["month"].values
@@ -658,7 +663,8 @@ def _claim(
     lo = np.maximum(start, hire_m)
     hi = np.minimum(end, hire_m + lim - 1)
     below_lo, up_to_hi = _paid_before(month, seg, count, first, broken, lo, hi + 1)
-    months = pick(hi >= lo, np.minimum(up_to_hi - below_lo, np.maximum(lim - received, 0)), 0)
+    in_window = up_to_hi - below_lo
+    months = pick(hi >= lo, np.minimum(in_window, np.maximum(lim - received, 0)) if used_up else in_window, 0)
     at = seg + below_lo
     total = before[at + months] - before[at]
     if unknown_before is None:
@@ -944,14 +950,90 @@ def _unclaimed_runs(
     return owner[starts], m[starts], m[ends]
 
 
+def _si_period_paid(ctx: Ctx) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Per hire (full columns): the employer contributions of the claim period within the subsidy
+    window (from the hire month, the most months the limit may allow), before the months already
+    used up (register, earlier records of this evaluation) cut them; as ``_claim``."""
+
+    def make() -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        total, months, unknown, at = _claim(ctx, _si_limits(ctx)[1], used_up=False)
+        return ctx.full(total), ctx.full(months), ctx.full(unknown), ctx.full(at)
+
+    result: tuple[IntArray, IntArray, IntArray, IntArray] = ctx.memo("si_period_paid", make)
+    return result
+
+
+def _unknown_months_text(ctx: Ctx, months: IntArray, unknown: IntArray, at: IntArray) -> Later:
+    """Per hire, 「，其中YYYY-MM、…的单位缴费金额未知」 for the months ``months`` from ``at`` (among the
+    distinct paid months) whose employer contribution is not given; "" where there is none (a sum
+    over such months is only the known part, PROVISIONS §0: unknown is not zero)."""
+
+    def make() -> npt.NDArray[np.object_]:
+        out = np.full(ctx.n, "", dtype=object)
+        ub = ctx.tables["contribution_months"].cols.get("unknown_before")
+        rows = np.flatnonzero(ctx.full(unknown) > 0)
+        if ub is None or not rows.size:
+            return out
+        month = ctx.tables["contribution_months"]["month"].values
+        flags, first, count = ub.values, ctx.full(at), ctx.full(months)
+        for i in rows.tolist():
+            j = np.arange(int(first[i]), int(first[i] + count[i]), dtype=np.int64)
+            gone = month[j[flags[j + 1] > flags[j]]].astype(np.int64)
+            out[i] = "，其中" + "、".join(month_label(int(m)) for m in gone.tolist()) + "的单位缴费金额未知"
+        return out
+
+    return Later(make)
+
+
+def _known_part(ctx: Ctx, unknown: IntArray) -> Later:
+    """Per hire, 「已知部分」 before a sum that leaves out months whose amount is not given."""
+    return Later(lambda: np.where(ctx.full(unknown) > 0, "已知部分", "").astype(object))
+
+
 def si_contributions(ctx: Ctx) -> CondOut:
     """Employer contributions in the claim period: some known and positive (pass), none (fail), or
-    only months whose amount is not given (unknown: never read as zero)."""
+    only months whose amount is not given (unknown: never read as zero).
+
+    The claim as the limit leaves it is tested, except where the months already used up leave it no
+    month at all: ``months_left`` fails then (the limit is its job), and this condition tests the
+    period's contributions before that cut (so it never says the period has none when it has). Its
+    messages give the period's contributions and, where the limit cut them, what is left
+    (「其中按最长补贴月数可补贴…」). (``_si_together`` decides with the claim as cut: it differs
+    only where ``months_left`` fails.)"""
     claim = si_claim(ctx)
     t = ctx.t
     known = t["si_run_months"].known & t["hire_date"].known
-    state = _contributions_state(claim.total, claim.unknown, ctx.full(known))
+    p_total, p_months, p_unknown, p_at = _si_period_paid(ctx)
+    c_months = ctx.full(claim.months)
+    cut_out = (c_months == 0) & (p_months > 0)
+    state = _contributions_state(
+        pick(cut_out, p_total, ctx.full(claim.total)),
+        pick(cut_out, p_unknown, ctx.full(claim.unknown)),
+        ctx.full(known),
+    )
     start, end = si_period(ctx)
+
+    def cut_note() -> npt.NDArray[np.object_]:
+        """Where the months already used up cut the period's months: what the limit leaves."""
+        out = np.full(ctx.n, "", dtype=object)
+        rows = np.flatnonzero(c_months != p_months)
+        if not rows.size:
+            return out
+        c_total, c_unknown = ctx.full(claim.total), ctx.full(claim.unknown)
+        unknown_text = _unknown_months_text(ctx, claim.months, claim.unknown, claim.at).make()
+        for i in rows.tolist():
+            m = int(c_months[i])
+            if m == 0:
+                out[i] = "，已享受月数已达最长补贴月数，本次无可补贴月份"
+                continue
+            part = "已知部分" if c_unknown[i] > 0 else ""
+            text = f"{part}{format_fen(int(c_total[i]))}（{m}个月{unknown_text[i]}）"
+            out[i] = (
+                f"，其中按最长补贴月数可补贴{text}"
+                if state[i] != FAIL
+                else f"；按最长补贴月数可补贴的{m}个月无单位缴费"
+            )
+        return out
 
     def window(last: bool) -> Later:
         def make() -> IntArray:
@@ -968,6 +1050,11 @@ def si_contributions(ctx: Ctx) -> CondOut:
         info={
             "claim_fen": claim.total,
             "claim_months": claim.months,
+            "period_fen": p_total,
+            "period_months": p_months,
+            "period_known_part": _known_part(ctx, p_unknown),
+            "period_unknown_note": _unknown_months_text(ctx, p_months, p_unknown, p_at),
+            "cut_note": Later(cut_note),
             "start_month": start,
             "end_month": end,
             "window_first_month": window(False),
@@ -1469,6 +1556,8 @@ def si_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         info={
             "claim_fen": total,
             "claim_months": months,
+            "known_part": _known_part(ctx, claim.unknown),
+            "unknown_note": _unknown_months_text(ctx, claim.months, claim.unknown, claim.at),
             "claimed_first_month": Later(claimed(0)),
             "claimed_last_month": Later(claimed(-1)),
         },
@@ -1557,9 +1646,10 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             "contributions_in_period",
             CLAUSE,
             _SI_TESTS[5],
-            "申领期{start_month}至{end_month}单位缴纳社会保险费{claim_fen}（{claim_months}个月）",
+            "申领期{start_month}至{end_month}单位缴纳社会保险费{period_known_part}{period_fen}"
+            "（{period_months}个月{period_unknown_note}）{cut_note}",
             "申领期{start_month}至{end_month}无可补贴的单位缴费"
-            "（本次招用可补贴的月份为{window_first_month}至{window_last_month}，须有单位缴费）",
+            "（本次招用可补贴的月份为{window_first_month}至{window_last_month}，须有单位缴费）{cut_note}",
             unknown_msg="缺少事实，无法判断：{missing}（申领期{start_month}至{end_month}）",
             facts=("si_run_months", "hire_date", "si_employer_fen"),
         ),
@@ -1581,7 +1671,8 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
         ),
     ),
     amount=si_amount,
-    amount_msg="按申领期内单位实际缴纳的养老、医疗（含大额）、生育、失业、工伤保险费计{claim_fen}（{claim_months}个月），不含个人缴费",
+    amount_msg="按申领期内单位实际缴纳的养老、医疗（含大额）、生育、失业、工伤保险费计{known_part}{claim_fen}"
+    "（{claim_months}个月{unknown_note}），不含个人缴费",
     amount_params=("social_insurance_subsidy.max_months",),
     amount_facts=("si_employer_fen",),
 )
@@ -1637,6 +1728,13 @@ def workshop_employment(ctx: Ctx) -> CondOut:
             "need": Later(lambda: np.maximum(lowest - e.values, 0)),
         },
     )
+
+
+def workshop_year_valid(ctx: Ctx) -> CondOut:
+    """The award year (``claim_year``) is a completed calendar year in which the business existed
+    (README choice 1, as the startup subsidy's claim year); a year not yet ended passes on 1 January
+    of the next year (「即将符合」, common.completed_year)."""
+    return completed_year(ctx, ctx.t["claim_year"], "claim_year")
 
 
 def workshop_year_free(ctx: Ctx) -> CondOut:
@@ -1718,6 +1816,15 @@ WORKSHOP_AWARD = Program(
             facts=("workshop_employed",),
             params=("workshop_award.tiers",),
             gap_msg="还需吸纳{need}名脱贫人口等就业困难人员",
+        ),
+        Condition(
+            "claim_year_valid",
+            CLAUSE,
+            workshop_year_valid,
+            "奖补年度{claim_year}年为已结束且主体已登记的年度",
+            "奖补年度{claim_year}年尚未结束或早于主体登记年度",
+            facts=("claim_year", "registration_date"),
+            gap_msg="{claim_year_note}",
         ),
         Condition(
             "year_not_claimed",

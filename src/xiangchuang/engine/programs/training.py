@@ -642,14 +642,12 @@ def provider_returning(ctx: Ctx) -> CondOut:
 
 
 def skilled_post(ctx: Ctx) -> CondOut:
-    """Businesses train staff in skilled posts; other providers train anyone."""
+    """Businesses train staff in skilled posts; other providers train anyone: the provider is not a
+    business, or the post is a skilled one (Kleene OR — a known skilled post passes whatever the
+    provider kind, a known non-business provider whatever the post)."""
     pk, sp = ctx.t["provider_kind"], ctx.t["skilled_post"]
-    business = pk.known & (pk.values == FACTS["onjob_trainings"]["provider_kind"].code_of("business"))
-    return CondOut(
-        pick(business, tri(sp.values.astype(bool), sp.known), pick(pk.known, PASS, np.int8(1))).astype(
-            np.int8
-        )
-    )
+    business = pk.values == FACTS["onjob_trainings"]["provider_kind"].code_of("business")
+    return CondOut(any_of(tri(~business, pk.known), tri(sp.values.astype(bool), sp.known)))
 
 
 def trainees_completed(ctx: Ctx) -> CondOut:
