@@ -1675,6 +1675,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
     "（{claim_months}个月{unknown_note}），不含个人缴费",
     amount_params=("social_insurance_subsidy.max_months",),
     amount_facts=("si_employer_fen",),
+    rule_facts=(),  # (the rule names the months whose contribution is unknown: 「已知部分」)
 )
 
 
