@@ -269,6 +269,9 @@ CARRIER_RENT_REDUCTION = Program(
 
 
 def startup_intention(ctx: Ctx) -> CondOut:
+    """「向有创业意愿的青年人才、农村建档立卡贫困人员提供」: the intention qualifies both groups (two
+    nouns joined by 、 share the attribute; a workstation is for starting a business), so it is a
+    condition of its own beside the youth-or-poverty ground (README choice 74)."""
     return is_true(ctx.t["startup_intention"])
 
 
