@@ -950,14 +950,35 @@ def _unclaimed_runs(
     return owner[starts], m[starts], m[ends]
 
 
+def _used_months(ctx: Ctx, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Per hire of ``rows``, the months already used up: the register's (where known) and those the
+    person's earlier records of this evaluation claim (``_si_together``)."""
+    rec = ctx.t["si_months_received"]
+    used: npt.NDArray[np.int64] = (ctx.full(rec.values)[rows] * ctx.full(rec.known)[rows]).astype(np.int64)
+    extra = _si_together(ctx).extra
+    if extra is not None:
+        used = used + ctx.full(extra)[rows]
+    return used
+
+
 def _si_period_paid(ctx: Ctx) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     """Per hire (full columns): the employer contributions of the claim period within the subsidy
     window (from the hire month, the most months the limit may allow), before the months already
     used up (register, earlier records of this evaluation) cut them; as ``_claim``."""
 
     def make() -> tuple[IntArray, IntArray, IntArray, IntArray]:
-        total, months, unknown, at = _claim(ctx, _si_limits(ctx)[1], used_up=False)
-        return ctx.full(total), ctx.full(months), ctx.full(unknown), ctx.full(at)
+        # Where no month is used up the claim is the period's own (the same window, nothing cut):
+        # the period is worked out again only for the hires with months used up.
+        claim = si_claim(ctx)
+        cols = [ctx.full(x) for x in (claim.total, claim.months, claim.unknown, claim.at)]
+        every = np.arange(ctx.n, dtype=np.int64)
+        rows = every[_used_months(ctx, every) > 0]
+        if rows.size:
+            again = _claim(ctx, _si_limits(ctx)[1], rows, used_up=False)
+            cols = [c.copy() for c in cols]
+            for c, a in zip(cols, again, strict=True):
+                c[rows] = a
+        return cols[0], cols[1], cols[2], cols[3]
 
     result: tuple[IntArray, IntArray, IntArray, IntArray] = ctx.memo("si_period_paid", make)
     return result
@@ -969,11 +990,11 @@ def _unknown_months_text(ctx: Ctx, months: IntArray, unknown: IntArray, at: IntA
     over such months is only the known part, PROVISIONS §0: unknown is not zero)."""
 
     def make() -> npt.NDArray[np.object_]:
-        out = np.full(ctx.n, "", dtype=object)
         ub = ctx.tables["contribution_months"].cols.get("unknown_before")
+        if ub is None or not unknown.any():
+            return _NO_TEXT
+        out = np.full(ctx.n, "", dtype=object)
         rows = np.flatnonzero(ctx.full(unknown) > 0)
-        if ub is None or not rows.size:
-            return out
         month = ctx.tables["contribution_months"]["month"].values
         flags, first, count = ub.values, ctx.full(at), ctx.full(months)
         for i in rows.tolist():
@@ -987,7 +1008,19 @@ def _unknown_months_text(ctx: Ctx, months: IntArray, unknown: IntArray, at: IntA
 
 def _known_part(ctx: Ctx, unknown: IntArray) -> Later:
     """Per hire, 「已知部分」 before a sum that leaves out months whose amount is not given."""
-    return Later(lambda: np.where(ctx.full(unknown) > 0, "已知部分", "").astype(object))
+
+    def make() -> npt.NDArray[np.object_]:
+        if not unknown.any():  # (the usual case: one shared "" serves every row)
+            return _NO_TEXT
+        out: npt.NDArray[np.object_] = np.where(ctx.full(unknown) > 0, "已知部分", "").astype(object)
+        return out
+
+    return Later(make)
+
+
+# A message value that is empty on every row (a one-row column quoted for any row).
+_NO_TEXT: Final = np.asarray([""], dtype=object)
+_NO_TEXT.setflags(write=False)
 
 
 def si_contributions(ctx: Ctx) -> CondOut:
@@ -1003,24 +1036,34 @@ def si_contributions(ctx: Ctx) -> CondOut:
     claim = si_claim(ctx)
     t = ctx.t
     known = t["si_run_months"].known & t["hire_date"].known
-    p_total, p_months, p_unknown, p_at = _si_period_paid(ctx)
     c_months = ctx.full(claim.months)
-    cut_out = (c_months == 0) & (p_months > 0)
-    state = _contributions_state(
-        pick(cut_out, p_total, ctx.full(claim.total)),
-        pick(cut_out, p_unknown, ctx.full(claim.unknown)),
-        ctx.full(known),
-    )
+    total, unknown = ctx.full(claim.total), ctx.full(claim.unknown)
+    # Only a hire with months already used up can have its claim cut to nothing by them: the
+    # period's own claim is worked out for those few here (the whole column only to explain).
+    cut = np.flatnonzero(c_months == 0)
+    cut = cut[_used_months(ctx, cut) > 0]
+    if cut.size:
+        p_total, p_months, p_unknown, _ = _claim(ctx, _si_limits(ctx)[1], cut, used_up=False)
+        some = p_months > 0
+        total, unknown = total.copy(), unknown.copy()
+        total[cut[some]], unknown[cut[some]] = p_total[some], p_unknown[some]
+    state = _contributions_state(total, unknown, ctx.full(known))
+
+    def period(k: int) -> Later:
+        return Later(lambda: _si_period_paid(ctx)[k])
+
     start, end = si_period(ctx)
 
     def cut_note() -> npt.NDArray[np.object_]:
         """Where the months already used up cut the period's months: what the limit leaves."""
-        out = np.full(ctx.n, "", dtype=object)
-        rows = np.flatnonzero(c_months != p_months)
+        rows = np.flatnonzero(c_months != _si_period_paid(ctx)[1])
         if not rows.size:
-            return out
+            return _NO_TEXT
+        out = np.full(ctx.n, "", dtype=object)
         c_total, c_unknown = ctx.full(claim.total), ctx.full(claim.unknown)
-        unknown_text = _unknown_months_text(ctx, claim.months, claim.unknown, claim.at).make()
+        unknown_text = np.broadcast_to(
+            _unknown_months_text(ctx, claim.months, claim.unknown, claim.at).make(), (ctx.n,)
+        )
         for i in rows.tolist():
             m = int(c_months[i])
             if m == 0:
@@ -1050,10 +1093,10 @@ def si_contributions(ctx: Ctx) -> CondOut:
         info={
             "claim_fen": claim.total,
             "claim_months": claim.months,
-            "period_fen": p_total,
-            "period_months": p_months,
-            "period_known_part": _known_part(ctx, p_unknown),
-            "period_unknown_note": _unknown_months_text(ctx, p_months, p_unknown, p_at),
+            "period_fen": period(0),
+            "period_months": period(1),
+            "period_known_part": Later(lambda: _known_part(ctx, _si_period_paid(ctx)[2]).make()),
+            "period_unknown_note": Later(lambda: _unknown_months_text(ctx, *_si_period_paid(ctx)[1:]).make()),
             "cut_note": Later(cut_note),
             "start_month": start,
             "end_month": end,
