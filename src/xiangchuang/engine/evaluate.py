@@ -302,7 +302,9 @@ def _district_open(program: Program, ctx: Ctx, conds: dict[str, CondOut]) -> npt
     favourable (a failed condition could pass, an amount could be higher). Such a row is undecided
     unless it fails on a condition that reads no such parameter. None where there is no such row
     (the usual case: no district values, or every district known)."""
-    overridden = {n for n in ctx.used if ctx.params[n].has_overrides}
+    if not ctx.params.overridden:
+        return None
+    overridden = ctx.params.overridden.intersection(ctx.used)
     if not overridden:
         return None
     name = district_fact(program.subject)

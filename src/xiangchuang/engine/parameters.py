@@ -393,6 +393,8 @@ class ParameterSet(Mapping[str, Parameter]):
         self._params = params
         self.digest = digest
         self.sources = sources
+        # The parameters some district has values of its own for (none without overlays).
+        self.overridden: frozenset[str] = frozenset(n for n, p in params.items() if p.has_overrides)
 
     @property
     def version(self) -> str:
