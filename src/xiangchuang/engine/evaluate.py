@@ -19,9 +19,18 @@ import numpy.typing as npt
 
 from xiangchuang.engine.assemble import Facts, assemble
 from xiangchuang.engine.dates import to_day
-from xiangchuang.engine.facts import FACTS, SHARED_MAX, filled
+from xiangchuang.engine.facts import SHARED_MAX, filled
 from xiangchuang.engine.parameters import NO_VERSION, ParameterSet, load_parameters
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program, Projection
+from xiangchuang.engine.program import (
+    AmountOut,
+    Condition,
+    CondOut,
+    Ctx,
+    Later,
+    Program,
+    Projection,
+    district_fact,
+)
 from xiangchuang.engine.programs import PROGRAMS, batch_rank
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import pick
@@ -288,12 +297,6 @@ def _lacking(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], Later] | None:
         return out
 
     return mask, Later(names)
-
-
-def district_fact(subject: str) -> str:
-    """The column of a subject table that holds its district (the one parameters are looked up by,
-    ``Ctx.district``): its own, or its business's."""
-    return "district" if "district" in FACTS.get(subject, {}) else "business__district"
 
 
 def _district_open(program: Program, ctx: Ctx, conds: dict[str, CondOut]) -> npt.NDArray[np.bool_] | None:

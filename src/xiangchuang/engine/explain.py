@@ -26,13 +26,12 @@ from xiangchuang.engine.evaluate import (
     EXTRA_RULES,
     NEVER,
     Outcome,
-    district_fact,
     extra_condition,
 )
 from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
-from xiangchuang.engine.program import NOT_USED, Condition, Later, Program, Projection
+from xiangchuang.engine.program import NOT_USED, Condition, Later, Program, Projection, district_fact
 from xiangchuang.engine.tri import NAMES, UNKNOWN
 
 STATUS = {0: "ineligible", 1: "undetermined", 2: "eligible"}

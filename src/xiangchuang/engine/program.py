@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.facts import GROUPS, Table, group_mask
+from xiangchuang.engine.facts import FACTS, GROUPS, Table, group_mask
 from xiangchuang.engine.money import FenArray
 from xiangchuang.engine.parameters import NO_VERSION, Parameter, ParameterSet
 from xiangchuang.engine.tri import TriArray
@@ -29,6 +29,12 @@ Info = dict[str, "npt.NDArray[Any] | Later"]
 # In ``Ctx.used``: a row that read the parameter but whose result it did not decide (e.g. a carrier's
 # own rent schedule instead of the default): not cited, not 「参数待核实」, never "not in force".
 NOT_USED = -2
+
+
+def district_fact(subject: str) -> str:
+    """The column of a subject table that holds its district (parameters are looked up by it,
+    ``Ctx.district``): its own, or its business's."""
+    return "district" if "district" in FACTS.get(subject, {}) else "business__district"
 
 
 class Later:
@@ -197,11 +203,9 @@ class Ctx:
     def district(self) -> npt.NDArray[np.int32] | None:
         got = self._district
         if got is None:
-            got = (None,)
-            for name in ("district", "business__district"):
-                if name in self.t:
-                    got = (self.t[name].values,)  # type: ignore[assignment]
-                    break
+            name = district_fact(self.t.name)
+            values: npt.NDArray[np.int32] | None = self.t[name].values if name in self.t else None  # type: ignore[assignment]
+            got = (values,)
             self._district = got
         return got[0]
 

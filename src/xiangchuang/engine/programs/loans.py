@@ -620,19 +620,26 @@ def regime_applies(ctx: Ctx) -> CondOut:
     return CondOut(tri(ok, cd.known), info={"regime_since_date": Later(since)})
 
 
-def _rate_cap(ctx: Ctx) -> np.ndarray:
+def _caps(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, list[int]]]]:
+    """On each loan's contract date: the usual cap, the higher cap, and the list of districts with
+    the higher cap in force (per version of that list: its rows and its district codes)."""
     day = _loan_day(ctx)
     normal = ctx.ints("loan.rate_cap_over_lpr_bp", day)
     high = ctx.ints("loan.rate_cap_high_over_lpr_bp", day)
-    # The list of districts with the higher cap in force on each loan's contract date.
     param = ctx.param("loan.rate_cap_high_districts")
     ver = ctx.version("loan.rate_cap_high_districts", day)
+    lists = [
+        (ver == v, [int(c) for c in param.versions[v].value or ()]) for v in np.unique(ver).tolist() if v >= 0
+    ]
+    return normal, high, lists
+
+
+def _rate_cap(ctx: Ctx) -> np.ndarray:
+    normal, high, lists = _caps(ctx)
     d = ctx.t["district"].values
     high_district = np.zeros(d.shape, dtype=bool)
-    for v in np.unique(ver).tolist():
-        if v >= 0:
-            codes = [int(c) for c in param.versions[v].value or ()]
-            high_district |= (ver == v) & isin(d, codes)
+    for rows, codes in lists:
+        high_district |= rows & isin(d, codes)
     return pick(high_district, high, normal).astype(np.int64)
 
 
@@ -665,16 +672,12 @@ def rate_within_cap(ctx: Ctx) -> CondOut:
     known = rate.known & ctx.t["contract_date"].known
     state = tri(rate.values <= limit, known & district.known)
     no_district = known & ~district.known
-    if no_district.any() and not any(ctx.param(n).has_overrides for n in _CAPS):
-        day = _loan_day(ctx)
-        normal = ctx.ints("loan.rate_cap_over_lpr_bp", day)
-        high = ctx.ints("loan.rate_cap_high_over_lpr_bp", day)
-        ver = ctx.version("loan.rate_cap_high_districts", day)
-        param = ctx.param("loan.rate_cap_high_districts")
-        listed = np.zeros(ver.shape, dtype=bool)  # (a list of higher-cap districts is in force)
-        for v in np.unique(ver).tolist():
-            if v >= 0 and param.versions[v].value:
-                listed |= ver == v
+    if no_district.any() and ctx.params.overridden.isdisjoint(_CAPS):
+        normal, high, lists = _caps(ctx)
+        listed = np.zeros(no_district.shape, dtype=bool)  # (a list of higher-cap districts in force)
+        for rows, codes in lists:
+            if codes:
+                listed |= rows
         lo = pick(listed, np.minimum(normal, high), normal).astype(np.int64)
         hi = pick(listed, np.maximum(normal, high), normal).astype(np.int64)
         within = rate.values <= lpr + lo
