@@ -210,3 +210,33 @@ def test_ids_are_compact_strings_that_explanations_and_match_rows_read_as_str(tm
     rows = match_rows(outcomes, include_undetermined=True).to_pylist()
     assert {r["subject_id"] for r in rows if r["subject_table"] == "businesses"} <= set(subjects)
     assert any(r["subject_id"] == "B-乙-一个很长的编号超过十五个字节" for r in rows)
+
+
+def test_match_rows_leave_an_unknown_district_empty(tmp_path: Path) -> None:
+    """A row's district is the one its values were looked up by: empty where the table does not
+    give it (never 0, which is no district code), the code where it does."""
+    import datetime as dt
+
+    from xiangchuang.batchio import match_rows
+    from xiangchuang.engine.evaluate import run
+    from xiangchuang.engine.parameters import load_parameters
+
+    _write(tmp_path, "persons", {"id": ["P1", "P2"], "groups": ["veteran", "veteran"]}, "csv")
+    _write(
+        tmp_path,
+        "businesses",
+        {
+            "id": ["B1", "B2"],
+            "founder_id": ["P1", "P2"],
+            "district": ["500101", None],
+            "kind": ["enterprise", "enterprise"],
+            "registration_date": ["2022-01-10", "2022-01-10"],
+            "status": ["normal", "normal"],
+        },
+        "csv",
+    )
+    facts, _ = load_directory(tmp_path)
+    outcomes = run(facts, dt.date(2024, 3, 20), load_parameters())
+    rows = match_rows(outcomes, include_undetermined=True).to_pylist()
+    by_subject = {r["subject_id"]: r["district"] for r in rows if r["program"] == "startup_subsidy"}
+    assert by_subject == {"B1": 500101, "B2": None}

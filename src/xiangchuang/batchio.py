@@ -54,6 +54,7 @@ from xiangchuang.engine.facts import (
     codes_ok,
     period_out_of_order,
 )
+from xiangchuang.engine.program import district_fact
 
 ID_DTYPE: Final = np.dtypes.StringDType()
 
@@ -737,8 +738,10 @@ def match_rows(outcomes: Iterable[Outcome], include_undetermined: bool = False) 
         if not idx.size:
             continue
         status = np.where(eligible[idx], "eligible", np.where(o.soon[idx], "soon", "undetermined"))
-        district = o.ctx.district()
-        dcol = district[idx] if district is not None else np.zeros(idx.size, dtype=np.int32)
+        # The district the row's values were looked up by; empty where it is not known (never 0).
+        dname = district_fact(t.name)
+        dcol = t[dname].values[idx] if dname in t else np.zeros(idx.size, dtype=np.int32)
+        dunknown = ~t[dname].known[idx] if dname in t else np.ones(idx.size, dtype=bool)
         ef = o.eligible_from[idx]
         ef_dates = pa.array(np.where(ef < NEVER, ef, 0).astype(np.int32), type=pa.int32()).cast(pa.date32())
         ef_dates = pc.if_else(pa.array(ef < NEVER), ef_dates, pa.scalar(None, pa.date32()))
@@ -756,7 +759,7 @@ def match_rows(outcomes: Iterable[Outcome], include_undetermined: bool = False) 
                         np.full(idx.size, o.program.subject, dtype=object), pa.string()
                     ),
                     "subject_id": pa.array(ids, pa.string()),
-                    "district": pa.array(dcol.astype(np.int32)),
+                    "district": pa.array(dcol.astype(np.int32), mask=dunknown),
                     "status": pa.array(status, pa.string()),
                     "amount_fen": pa.array(amount.astype(np.int64), mask=undetermined),
                     "district_part_fen": pa.array(dpart.astype(np.int64)),

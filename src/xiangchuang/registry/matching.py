@@ -174,6 +174,8 @@ def result_rows(facts: Facts, outcomes: Sequence[Outcome], *, district: int | No
                     zip(p["id"].values.tolist(), np.where(d.known, d.values, 0).tolist(), strict=True)
                 )
             r["district"] = person_district.get(r["subject_key"], 0) or (district or 0)
+        elif r["district"] is None:  # (a stored result keeps 0 for a district not known)
+            r["district"] = 0
     return out
 
 
