@@ -93,6 +93,7 @@ from xiangchuang.engine.program import (
 from xiangchuang.engine.programs.common import (
     bit,
     completed_year,
+    group_names,
     has_all,
     in_groups,
     is_false,
@@ -123,7 +124,9 @@ def job_group(ctx: Ctx) -> CondOut:
     both = bit("registered_unemployed") | bit("dibao")
     # in_groups(g, listed) OR has_all(g, both): one fact, so one tri-state of the two tests.
     v = g.values.astype(np.int64, copy=False)
-    return CondOut(tri(((v & listed) != 0) | ((v & both) == both), g.known))
+    return CondOut(
+        tri(((v & listed) != 0) | ((v & both) == both), g.known), info={"groups": group_names(listed)}
+    )
 
 
 def consecutive_contributions(ctx: Ctx) -> CondOut:
@@ -390,8 +393,8 @@ JOB_SUBSIDY = Program(
             "hired_group",
             CLAUSE,
             _JOB_TESTS[1],
-            "招用人员属于脱贫人口、登记失业的低保家庭人员等群体",
-            "招用人员不属于脱贫人口、登记失业的低保家庭人员等群体",
+            "招用人员属于岗位补贴人员范围（{groups}、登记失业的低保家庭人员）",
+            "招用人员不属于岗位补贴人员范围（{groups}、登记失业的低保家庭人员）",
             facts=("person__groups",),
             params=("job_subsidy.groups", "job_subsidy.extra_groups"),
         ),
