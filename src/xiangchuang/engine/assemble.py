@@ -493,6 +493,11 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     own = businesses["founder_first_business"]
     joined = businesses["founder__first_business"]
     businesses.cols["founder__first_business"] = _prefer(own, joined, np.dtype(np.bool_))
+    # 由返乡入乡创业人员创办 (online sales, job subsidy): the business's own flag where given, else
+    # whether its founder is a returning/incoming entrepreneur (the hires read it through the join).
+    businesses.cols["founded_by_returning"] = _prefer(
+        businesses["founded_by_returning"], businesses["founder__returning_entrepreneur"], np.dtype(np.bool_)
+    )
     _join(businesses, T["carriers"], "carrier_id", CARRIER_FIELDS, "carrier")
     _year_facts(businesses, T["business_years"])
 
