@@ -181,6 +181,8 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
             run_now.tolist(),
             ctx.full(need32).tolist(),
             ctx.full(expected).tolist(),
+            # (the hire month where known: a month paid before it is not this hire's, README choice 39)
+            ctx.full(pick(hire.known, t["hire_month"].values, -1)).tolist(),
             strict=True,
         )
         out = [
@@ -188,10 +190,10 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
             if cur
             else (
                 f"无本次招用的社会保险缴费记录（应缴至{month_label(e)}）"
-                if lm < 0
+                if lm < 0 or lm < hm
                 else f"最近一次缴费为{month_label(lm)}，此后未再缴纳（应缴至{month_label(e)}），连续缴费已中断"
             )
-            for cur, lm, r, m, e in rows
+            for cur, lm, r, m, e, hm in rows
         ]
         return np.asarray(out, dtype=object)
 
