@@ -20,13 +20,20 @@ from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN
 
 
 def blank_facts(tables: dict[str, pa.Table], rate: float, seed: int) -> dict[str, pa.Table]:
-    """Facts (not ids, references, years or programs) made unknown at random."""
+    """Facts (not ids, references, years or programs) made unknown at random. A register entry's
+    subject and person are references too: an entry naming no one may be any subject's (README
+    choice 16), which a case of one business cannot hold (tests/engine/test_register_no_subject.py)."""
     rng = np.random.default_rng(seed)
     out = {}
     for name, t in tables.items():
         for j, f in enumerate(t.schema):
             fact = FACTS[name].get(f.name)
-            if fact is None or fact.kind in ("id", "ref") or f.name in ("year", "program"):
+            if (
+                fact is None
+                or fact.kind in ("id", "ref")
+                or f.name in ("year", "program")
+                or (name == "received" and f.name in ("subject_id", "person_id"))
+            ):
                 continue
             mask = pa.array(rng.random(t.num_rows) < rate)
             t = t.set_column(j, f.name, pc.if_else(mask, pa.nulls(t.num_rows, f.type), t.column(j)))

@@ -762,7 +762,8 @@ def match_rows(outcomes: Iterable[Outcome], include_undetermined: bool = False) 
                     "district": pa.array(dcol.astype(np.int32), mask=dunknown),
                     "status": pa.array(status, pa.string()),
                     "amount_fen": pa.array(amount.astype(np.int64), mask=undetermined),
-                    "district_part_fen": pa.array(dpart.astype(np.int64)),
+                    # (none where the amount is none: an undetermined row's share is not known)
+                    "district_part_fen": pa.array(dpart.astype(np.int64), mask=undetermined),
                     "eligible_from": ef_dates,
                 }
             )

@@ -270,6 +270,8 @@ class _RefExplainer:
             doc["eligible_from"] = from_day(int(outcome.eligible_from[i])).isoformat()
             doc["status_label"] = STATUS_ZH["soon"] + f"（{doc['eligible_from']}起）"
             doc["projected_amount_fen"] = int(outcome.amount_out.amount[i])
+            if prog.funded:  # (added since: who will pay the projected amount)
+                doc["funding"] = self._funding(outcome, i, doc["projected_amount_fen"])
         if status == "eligible" and amount is not None and prog.funded:
             doc["funding"] = self._funding(outcome, i, amount)
         if prog.id == "online_sales_subsidy":

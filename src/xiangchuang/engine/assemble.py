@@ -238,7 +238,33 @@ def _received(
     if not sel.size:
         return sel, Col(_zeros(n, np.int64), known)
     rows = rec[row_col].values[sel].astype(np.int64, copy=False)
+    if (
+        row_col == "subject_row"
+        and program not in _HIRED_PERSON_PROGRAMS
+        and _names_no_subject(rec, sel, rows)
+    ):
+        # An entry naming no subject (a batch file's empty subject_id) may be any row's: whether
+        # each received the program is unknown (README choice 16, as for the job subsidy's).
+        known = np.zeros(n, dtype=bool)
     return sel, Col(_count(rows, n), known)
+
+
+# Programs whose register entries are about the hired person: an entry naming no one is handled
+# by :func:`_hired_person_rows` (it may be any hire's).
+_HIRED_PERSON_PROGRAMS: Final = frozenset({"job_subsidy", "social_insurance_subsidy"})
+
+
+def _names_no_subject(rec: Table, sel: IntArray, rows: IntArray) -> bool:
+    """Whether any of the register rows ``sel`` (resolved to ``rows``) gives no subject at all (an
+    id given but not in the data is someone else's: it concerns none of the rows)."""
+    unresolved = rows < 0
+    if not unresolved.any():
+        return False
+    subject = rec.cols.get("subject_id")
+    if subject is None:
+        return True
+    at = sel[unresolved]
+    return bool(np.any(~subject.known[at] | (subject.values[at] == "")))
 
 
 def _received_fen(facts: Facts, sel: IntArray, n: int, known: BoolArray) -> Col:
@@ -467,6 +493,11 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     own = businesses["founder_first_business"]
     joined = businesses["founder__first_business"]
     businesses.cols["founder__first_business"] = _prefer(own, joined, np.dtype(np.bool_))
+    # 由返乡入乡创业人员创办 (online sales, job subsidy): the business's own flag where given, else
+    # whether its founder is a returning/incoming entrepreneur (the hires read it through the join).
+    businesses.cols["founded_by_returning"] = _prefer(
+        businesses["founded_by_returning"], businesses["founder__returning_entrepreneur"], np.dtype(np.bool_)
+    )
     _join(businesses, T["carriers"], "carrier_id", CARRIER_FIELDS, "carrier")
     _year_facts(businesses, T["business_years"])
 

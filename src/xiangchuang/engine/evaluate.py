@@ -201,6 +201,28 @@ def _soon_one(
     return soon, np.asarray([when], dtype=np.int32)
 
 
+def _soon_amount_known(
+    ctx: Ctx, out: AmountOut, soon: npt.NDArray[np.bool_], eligible_from: npt.NDArray[np.int32]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int32]]:
+    """A row is 「即将符合」 only with its projected amount known (README choices 11 and 26): not
+    where the amount rests on an unknown fact, nor where its district is unknown while a parameter
+    the program read has district values (the district's own values may give another amount,
+    choice 69). Such a row is not listed in advance with a figure it may not get."""
+    if not (soon.item() if soon.shape == (1,) else soon.any()):
+        return soon, eligible_from
+    drop: npt.NDArray[np.bool_] | None = None
+    if out.known is not None:
+        drop = ~ctx.full(np.asarray(out.known, dtype=bool))
+    if ctx.params.overridden and ctx.params.overridden.intersection(ctx.used):
+        name = district_fact(ctx.t.name)
+        if name in ctx.t:
+            unknown = ~ctx.t[name].known
+            drop = unknown if drop is None else drop | unknown
+    if drop is None or not (soon & drop).any():
+        return soon, eligible_from
+    return soon & ~drop, pick(drop, NEVER, eligible_from).astype(np.int32)
+
+
 NEVER_INT = int(NEVER)
 _HORIZON: dict[tuple[str, int], int] = {}
 
@@ -390,6 +412,7 @@ def run_program(
     if lacking is not None:  # no parameter in force: never 「即将符合」 either
         soon = pick(lacking[0], False, soon)
         eligible_from = pick(lacking[0], NEVER, eligible_from).astype(np.int32)
+    soon, eligible_from = _soon_amount_known(ctx, out, soon, eligible_from)
     if program.soon_rule is not None and ctx.n > 1 and soon.any():
         soon, eligible_from = program.soon_rule(ctx, status, soon, eligible_from)
 
@@ -407,10 +430,19 @@ def run_program(
     elif overridden and ctx.n:
         # What the city's own values would give; the rest is the district's (区县财政) to pay.
         city = Ctx(params, table, on, tables=facts.tables, supplied=facts.supplied, city_only=True)
-        c_conds, c_status, _ = _states(program, city)
-        c_amount = program.amount(city, {k: v.state for k, v in c_conds.items()}).amount
-        c_amount = pick(ctx.full(c_status) == PASS, c_amount, 0)
-        outcome.district_part = np.maximum(amount - np.minimum(c_amount, amount), 0).astype(np.int64)
+        c_conds, c_status, c_grp = _states(program, city)
+        c_raw = city.full(np.asarray(program.amount(city, {k: v.state for k, v in c_conds.items()}).amount))
+        c_status = city.full(c_status)
+        c_gives = c_status == PASS
+        paid = amount
+        if soon.item() if soon.shape == (1,) else soon.any():
+            # A 「即将符合」 row's projected amount is split as it will be paid from its eligible date:
+            # the city pays what its own values give by then (eligible or 即将符合 by that date).
+            paid = pick(soon, out.amount, amount)
+            c_soon, c_from = _soon(program, city, c_conds, c_status, c_grp, on, horizon)
+            c_gives = c_gives | (c_soon & (c_from <= eligible_from))
+        c_amount = pick(c_gives, c_raw, 0)
+        outcome.district_part = np.maximum(paid - np.minimum(c_amount, paid), 0).astype(np.int64)
         outcome.city_used = city.used
     if not details:
         ctx.release()

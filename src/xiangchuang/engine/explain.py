@@ -518,6 +518,8 @@ class Explainer:
             doc["eligible_from"] = _day_text(int(outcome.eligible_from[i]))
             doc["status_label"] = STATUS_ZH["soon"] + f"（{doc['eligible_from']}起）"
             doc["projected_amount_fen"] = int(outcome.amount_out.amount[i])
+            if prog.funded:  # (who will pay the projected amount: as for an eligible row)
+                doc["funding"] = self._funding(outcome, i, doc["projected_amount_fen"])
         if status == "eligible" and amount is not None and prog.funded:
             doc["funding"] = self._funding(outcome, i, amount)
         if prog.id == "online_sales_subsidy":

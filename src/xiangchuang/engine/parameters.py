@@ -203,8 +203,14 @@ class Parameter:
     def _less_generous(self, district_index: int, city_index: int) -> bool:
         """Whether a district's version is less generous than the city's (then the city's applies).
         A table of numbers is less generous where any of the city's entries is missing from it or
-        less generous in it (README choice 72)."""
-        if self.generous is None or city_index < 0:
+        less generous in it (README choice 72). A list (key groups, kinds of business, ...) is less
+        generous where it lacks any of the city's entries: a district may extend the city's list,
+        not narrow it (PROVISIONS §0, 等; 1.2)."""
+        if city_index < 0:
+            return False
+        if self.unit == "list":
+            return not set(self.versions[city_index].value) <= set(self.versions[district_index].value)
+        if self.generous is None:
             return False
         if self.unit == "table":
             mine_t = table_numbers(self.versions[district_index].value) or {}

@@ -176,6 +176,8 @@ def result_rows(facts: Facts, outcomes: Sequence[Outcome], *, district: int | No
             r["district"] = person_district.get(r["subject_key"], 0) or (district or 0)
         elif r["district"] is None:  # (a stored result keeps 0 for a district not known)
             r["district"] = 0
+        if r["district_part_fen"] is None:  # (only an undetermined row has none; not stored)
+            r["district_part_fen"] = 0
     return out
 
 

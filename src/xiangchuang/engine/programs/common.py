@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 from xiangchuang.engine.dates import month_start, years_of
-from xiangchuang.engine.facts import FACTS, GROUPS, Col
+from xiangchuang.engine.facts import FACTS, GROUPS, Col, group_labels
 from xiangchuang.engine.parameters import Parameter
 from xiangchuang.engine.program import CondOut, Ctx, Later, Projection, one_row_columns
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, tri
@@ -32,6 +32,23 @@ def is_false(col: Col) -> CondOut:
 def in_groups(col: Col, mask: IntArray | int) -> TriArray:
     """Membership of a person's groups in a set of groups (bit mask)."""
     return tri((col.values.astype(np.int64, copy=False) & mask) != 0, col.known)
+
+
+def group_names(mask: IntArray | int) -> Later:
+    """Per row, the groups of a bit mask (the group lists in force for the row, a district's
+    extension included) as 「、」-joined labels: what a condition's message names (README choice 72
+    for lists), never a fixed text that a district's list may contradict."""
+
+    def make() -> npt.NDArray[np.object_]:
+        m = np.asarray(mask, dtype=np.int64).reshape(-1)
+        if m.size == 1:
+            return np.asarray(["、".join(group_labels(int(m[0])))], dtype=object)
+        masks, inverse = np.unique(m, return_inverse=True)
+        texts = np.asarray(["、".join(group_labels(int(x))) for x in masks.tolist()], dtype=object)
+        out: npt.NDArray[np.object_] = texts[inverse.reshape(-1)]
+        return out
+
+    return Later(make)
 
 
 def has_all(col: Col, mask: int) -> TriArray:

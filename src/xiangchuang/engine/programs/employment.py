@@ -93,6 +93,7 @@ from xiangchuang.engine.program import (
 from xiangchuang.engine.programs.common import (
     bit,
     completed_year,
+    group_names,
     has_all,
     in_groups,
     is_false,
@@ -123,7 +124,9 @@ def job_group(ctx: Ctx) -> CondOut:
     both = bit("registered_unemployed") | bit("dibao")
     # in_groups(g, listed) OR has_all(g, both): one fact, so one tri-state of the two tests.
     v = g.values.astype(np.int64, copy=False)
-    return CondOut(tri(((v & listed) != 0) | ((v & both) == both), g.known))
+    return CondOut(
+        tri(((v & listed) != 0) | ((v & both) == both), g.known), info={"groups": group_names(listed)}
+    )
 
 
 def consecutive_contributions(ctx: Ctx) -> CondOut:
@@ -178,6 +181,8 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
             run_now.tolist(),
             ctx.full(need32).tolist(),
             ctx.full(expected).tolist(),
+            # (the hire month where known: a month paid before it is not this hire's, README choice 39)
+            ctx.full(pick(hire.known, t["hire_month"].values, -1)).tolist(),
             strict=True,
         )
         out = [
@@ -185,10 +190,10 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
             if cur
             else (
                 f"无本次招用的社会保险缴费记录（应缴至{month_label(e)}）"
-                if lm < 0
+                if lm < 0 or lm < hm
                 else f"最近一次缴费为{month_label(lm)}，此后未再缴纳（应缴至{month_label(e)}），连续缴费已中断"
             )
-            for cur, lm, r, m, e in rows
+            for cur, lm, r, m, e, hm in rows
         ]
         return np.asarray(out, dtype=object)
 
@@ -390,8 +395,8 @@ JOB_SUBSIDY = Program(
             "hired_group",
             CLAUSE,
             _JOB_TESTS[1],
-            "招用人员属于脱贫人口、登记失业的低保家庭人员等群体",
-            "招用人员不属于脱贫人口、登记失业的低保家庭人员等群体",
+            "招用人员属于岗位补贴人员范围（{groups}、登记失业的低保家庭人员）",
+            "招用人员不属于岗位补贴人员范围（{groups}、登记失业的低保家庭人员）",
             facts=("person__groups",),
             params=("job_subsidy.groups", "job_subsidy.extra_groups"),
         ),

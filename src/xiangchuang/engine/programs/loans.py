@@ -44,6 +44,7 @@ from xiangchuang.engine.programs.common import (
     ceil_div,
     date_or_on,
     enum_is,
+    group_names,
     in_groups,
     is_true,
     pass_if_unknown,
@@ -81,13 +82,17 @@ def borrower_group(ctx: Ctx) -> CondOut:
     t = ctx.t
     day = _loan_day(ctx)
     groups = t["borrower__groups"]
-    listed = in_groups(groups, ctx.groups_mask("loan.borrower_groups", day))
+    mask = ctx.groups_mask("loan.borrower_groups", day)
+    listed = in_groups(groups, mask)
     grad = t["borrower__graduation_date"]
     years = ctx.ints("loan.graduate_years", day)
     is_grad = in_groups(groups, bit("college_graduate"))
     left = grad.values.astype(np.int32, copy=False)
     within = tri((left <= day) & (day <= anniversary(left, years)), grad.known)
-    return CondOut(any_of(listed, all_of(is_grad, within)), info={"graduate_years": years})
+    return CondOut(
+        any_of(listed, all_of(is_grad, within)),
+        info={"graduate_years": years, "borrower_groups": group_names(mask)},
+    )
 
 
 # What one of the borrower's other loans does to the application (a code per other-loan row).
@@ -282,7 +287,7 @@ BORROWER_GROUP = Condition(
     CLAUSE,
     borrower_group,
     "借款人属于创业担保贷款扶持范围",
-    "借款人不属于创业担保贷款扶持范围（登记失业、退役军人、离校{graduate_years}年内高校毕业生、返乡农民工、脱贫人口等）",
+    "借款人不属于创业担保贷款扶持范围（{borrower_groups}、离校{graduate_years}年内高校毕业生）",
     facts=("borrower__groups", "borrower__graduation_date"),
     params=("loan.borrower_groups", "loan.graduate_years"),
 )

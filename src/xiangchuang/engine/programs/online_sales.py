@@ -13,13 +13,13 @@ qualifying route already reaches the cap, or the other route's amount is known n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
 from xiangchuang.engine.facts import FACTS
-from xiangchuang.engine.money import mul_rate_half_up
+from xiangchuang.engine.money import format_fen, mul_rate_half_up
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import completed_year, is_true, none_received
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, tri
@@ -226,9 +226,43 @@ def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         known = ~_auto_only(ctx, unsure)
     return AmountOut(
         out.astype(np.int64, copy=False),
-        info={"route_revenue_fen": a, "route_orders_fen": b},
+        info={
+            "route_revenue_fen": a,
+            "route_orders_fen": b,
+            # What the amount rule quotes: a route's amount, or that it cannot be computed where
+            # whether the route qualifies is unknown (never ¥0.00 for an unknown revenue, §0);
+            # and whether the higher route is taken or the applicant chose one.
+            "route_revenue": Later(lambda: _route_amount_texts(ra, a)),
+            "route_orders": Later(lambda: _route_amount_texts(ob, b)),
+            "route_choice": Later(lambda: _choice_texts(ctx)),
+        },
         known=known,
     )
+
+
+def _route_amount_texts(state: TriArray, fen: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
+    """Per row, a route's amount as money, or 「无法计算（缺少事实）」 where its state is unknown."""
+    out = np.asarray(
+        [
+            "无法计算（缺少事实）" if s == UNKNOWN else format_fen(int(x))
+            for s, x in zip(state.tolist(), np.broadcast_to(fen, state.shape).tolist(), strict=True)
+        ],
+        dtype=object,
+    )
+    return out
+
+
+_CHOICE_TEXTS: Final = {"revenue": "申请人选择按销售额申领", "orders": "申请人选择按快递费申领"}
+
+
+def _choice_texts(ctx: Ctx) -> npt.NDArray[np.object_]:
+    """Per row, which route's amount is paid: the applicant's choice, else the higher (default)."""
+    route = ctx.t["online_route"]
+    texts = np.asarray([_CHOICE_TEXTS.get(name, "默认取较高者") for name in _ROUTES], dtype=object)
+    out: npt.NDArray[np.object_] = texts[
+        pick(route.known, route.values, _ROUTES.index("auto")).astype(np.intp)
+    ]
+    return out
 
 
 def _auto_only(ctx: Ctx, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
@@ -307,8 +341,8 @@ PROGRAM = Program(
     any_of_label="销售额或销售单数满足其一",
     amount=amount,
     amount_msg=(
-        "按销售额：{route_revenue_fen}；按快递费：{route_orders_fen}；"
-        "默认取较高者，各自最高{online_sales_subsidy.cap}"
+        "按销售额：{route_revenue}；按快递费：{route_orders}；"
+        "{route_choice}，各自最高{online_sales_subsidy.cap}"
     ),
     amount_params=(
         "online_sales_subsidy.revenue_rate",

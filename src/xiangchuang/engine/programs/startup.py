@@ -18,6 +18,7 @@ from xiangchuang.engine.programs.common import (
     enum_codes_mask,
     enum_in,
     enum_is,
+    group_names,
     in_groups,
     is_false,
     is_true,
@@ -30,7 +31,7 @@ CLAUSE = "1.1"
 
 def founder_key_group(ctx: Ctx) -> CondOut:
     mask = ctx.groups_mask("startup_subsidy.key_groups")
-    return CondOut(in_groups(ctx.t["founder__groups"], mask))
+    return CondOut(in_groups(ctx.t["founder__groups"], mask), info={"key_groups": group_names(mask)})
 
 
 def first_business(ctx: Ctx) -> CondOut:
@@ -113,8 +114,8 @@ PROGRAM = Program(
             "founder_key_group",
             CLAUSE,
             founder_key_group,
-            "创办人属于重点群体（高校毕业生、退役军人、返乡农民工等）",
-            "创办人不属于创业补助重点群体（高校毕业生、退役军人、返乡农民工等）",
+            "创办人属于创业补助重点群体（{key_groups}）",
+            "创办人不属于创业补助重点群体（{key_groups}）",
             facts=("founder__groups",),
             params=("startup_subsidy.key_groups",),
         ),
