@@ -152,6 +152,34 @@ def test_params_shows_dated_values_and_status():
     assert [h["display"] for h in doc[0]["history"]] == ["¥200,000.00", "¥300,000.00", "¥500,000.00"]
 
 
+def test_table_parameters_are_mappings_in_json(tmp_path):
+    """A table parameter comes out as written in the YAML (a mapping, or a list of mappings), not
+    as the frozen [key, value] pairs the engine keeps: in ``params --json`` and in a result."""
+    import yaml
+
+    res = runner.invoke(app, ["params", "carrier_award.performance", "--on", "2024-06-01", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)[0]["in_force"]["value"] == {"A": 300000, "B": 200000, "C": 100000}
+    res = runner.invoke(app, ["params", "carrier_rent_reduction.default_schedule", "--json"])
+    rows = json.loads(res.stdout)[0]["in_force"]["value"]
+    assert rows[0] == {"year": 1, "rent": 10000, "property": 5000, "utilities": 0}
+    res = runner.invoke(app, ["params", "mentor_service_subsidy.rates", "--json"])
+    assert json.loads(res.stdout)[0]["in_force"]["value"]["lecture"] == {"city": 1000, "district": 600}
+    cases = Path(__file__).resolve().parents[1] / "src/xiangchuang/policy/cases/carriers.yaml"
+    case = tmp_path / "case.yaml"
+    case.write_text(
+        yaml.safe_dump(yaml.safe_load(cases.read_text(encoding="utf-8"))[0]["case"], allow_unicode=True),
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["check", str(case), "--on", "2024-03-31", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    jsonschema.validate(doc, result_schema())
+    rent = next(p for p in doc["programs"] if p["program"] == "carrier_rent_reduction")
+    cited = next(p for p in rent["parameters"] if p["name"] == "carrier_rent_reduction.default_schedule")
+    assert cited["value"][1] == {"year": 2, "rent": 5000, "property": 0, "utilities": 0}
+
+
 def test_params_table_is_readable_whole_and_lists_the_history(monkeypatch: pytest.MonkeyPatch):
     """In a narrow terminal the cells wrap rather than end in "…"; asking for one parameter lists
     every dated version (district versions with their district and payer) and marks the one in force."""

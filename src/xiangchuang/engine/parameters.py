@@ -82,7 +82,8 @@ class Version:
     def as_dict(self, unit: str) -> dict[str, Any]:
         return {
             "name": self.name,
-            "value": _jsonable(self.value),
+            # (a table as written in the YAML: mappings and lists, not the frozen pairs)
+            "value": _jsonable(thaw(self.value)),
             "unit": unit,
             "since": self.since.isoformat(),
             "reference": self.reference,
@@ -96,8 +97,10 @@ class Version:
 def _jsonable(v: Any) -> Any:
     if isinstance(v, Fraction):
         return str(Decimal(v.numerator) / Decimal(v.denominator))
-    if isinstance(v, tuple):
+    if isinstance(v, (tuple, list)):
         return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
     if isinstance(v, dt.date):
         return v.isoformat()
     return v
