@@ -163,7 +163,9 @@ def _param_doc(params: ParameterSet, name: str, version: int) -> dict[str, Any]:
             "since": None,
             "reference": None,
             "status": None,
-            "pending": True,
+            # 「参数待核实」 is about a value's status (secondary, assumed): a parameter with no value in
+            # force has none to check (the rule parameters_in_force says so), whatever its status.
+            "pending": False,
             "display": "该日期无有效参数",
         }
     v: Version = p.versions[version]
