@@ -66,3 +66,27 @@ def test_a_confirmed_parameter_without_a_value_in_force_is_not_pending():
         evaluate({"carrier": {"id": "C1", "kind": "incubator"}}, dt.date(2019, 3, 31)), "carrier_award"
     )
     assert "carrier_award.kinds" not in award["pending_parameters"]
+
+
+# ---- carrier_award: a part whose basis is unknown is 「待定」, not ¥0.00 (README 36, 68) ----
+
+
+def test_award_part_with_unknown_basis_is_pending_not_zero():
+    case = {
+        "carrier": {
+            "id": "C1",
+            "kind": "returning_park",
+            "level": "municipal",
+            "district": 500235,
+            "municipal_date": "2021-06-01",
+            "award_year": 2023,
+        },
+        "received": [],
+    }
+    r = _program(evaluate(case, dt.date(2024, 3, 1)), "carrier_award")
+    assert r["status"] == "eligible" and r["amount_fen"] == 60_000_000
+    assert r["amount_rule"] == "一次性奖补¥600,000.00 + 绩效奖补待定（缺年度绩效评估等次） + 国家级追加¥0.00"
+    # Known parts keep their figures: the national bonus failed (¥0.00 is its real value).
+    case["carrier"]["rating"] = "B"
+    r = _program(evaluate(case, dt.date(2024, 3, 1)), "carrier_award")
+    assert r["amount_rule"] == "一次性奖补¥600,000.00 + 绩效奖补¥200,000.00 + 国家级追加¥0.00"

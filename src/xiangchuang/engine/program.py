@@ -145,6 +145,11 @@ class Program:
     # it names the missing facts instead (explain.AMOUNT_PENDING). () for a rule whose text
     # already says what an unknown fact leaves open (the SYB deadline).
     rule_facts: tuple[str, ...] | None = None
+    # Parts of the amount that are separate awards, each behind a condition of its own (README choice
+    # 36): (the ``amount_msg`` placeholder of the part, the condition id). Where the condition is
+    # unknown on a row, the part is quoted as 「待定（缺…）」 naming that condition's missing facts,
+    # never as the ¥0.00 it adds to the amount (explain.PART_PENDING, README choice 68).
+    pending_parts: tuple[tuple[str, str], ...] = ()
     any_of: tuple[Condition, ...] = ()
     any_of_label: str = ""
     benefit: str = "补贴"

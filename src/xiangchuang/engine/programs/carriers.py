@@ -586,6 +586,11 @@ CARRIER_AWARD = Program(
     any_of_label="一次性奖补、年度绩效奖补、国家级追加奖补至少一项",
     amount=award_amount,
     amount_msg="一次性奖补{oneoff_fen} + 绩效奖补{performance_fen} + 国家级追加{national_fen}",
+    pending_parts=(
+        ("oneoff_fen", "oneoff"),
+        ("performance_fen", "performance"),
+        ("national_fen", "national"),
+    ),
     rule_facts=("received", "award_year", "rating", "municipal_date", "national_date", "level"),
     amount_params=(
         "carrier_award.municipal_oneoff",
