@@ -20,7 +20,7 @@ from xiangchuang.engine.programs.common import (
     is_true,
 )
 from xiangchuang.engine.schedule import PERMYRIAD, parse_schedule
-from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, tri
+from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import keep, pick
 
 # ---- carrier_rent_reduction ------------------------------------------------------------------------
@@ -398,16 +398,28 @@ def award_kind(ctx: Ctx) -> CondOut:
 
 
 def municipal(ctx: Ctx) -> CondOut:
-    """Recognised at municipal level or above: the current level decides when known, else the date."""
-    d, lvl = ctx.t["municipal_date"], ctx.t["level"]
+    """Recognised at municipal level or above: the current level decides when known, else the
+    dates: recognised at municipal level, or at national level (above it), by the evaluation date
+    (a Kleene OR: either known past date passes)."""
+    d, lvl, nat = ctx.t["municipal_date"], ctx.t["level"], ctx.t["national_date"]
     by_level = tri(lvl.values != FACTS["carriers"]["level"].code_of("district"), lvl.known)
-    by_date = tri(d.values <= ctx.on, d.known)
-    since = Later(
-        lambda: np.where(
-            ctx.full(d.known), [f"（认定日期{from_day(int(x)).isoformat()}）" for x in ctx.full(d.values)], ""
-        ).astype(object)
-    )
-    return CondOut(pick(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_since": since})
+    by_date = any_of(tri(d.values <= ctx.on, d.known), tri(nat.values <= ctx.on, nat.known))
+
+    def since() -> np.ndarray:
+        full = ctx.full
+        m_known, m_day = full(d.known).tolist(), full(d.values).tolist()
+        n_known, n_day = full(nat.known).tolist(), full(nat.values).tolist()
+        out = np.empty(ctx.n, dtype=object)
+        for i in range(ctx.n):
+            if m_known[i]:
+                out[i] = f"（认定日期{from_day(int(m_day[i])).isoformat()}）"
+            elif n_known[i] and n_day[i] <= ctx.on:
+                out[i] = f"（国家级认定日期{from_day(int(n_day[i])).isoformat()}）"
+            else:
+                out[i] = ""
+        return out
+
+    return CondOut(pick(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_since": Later(since)})
 
 
 def _received_state(ctx: Ctx, flags: np.ndarray) -> TriArray:
@@ -441,7 +453,10 @@ def performance(ctx: Ctx) -> CondOut:
     ended = ay.values < this_year
     rated = rating.values != FACTS["carriers"]["rating"].code_of("none")
     received = _received_state(ctx, p)
-    state = all_of(tri(in_years & ended, ay.known & md.known), tri(rated, rating.known), received)
+    # A year not yet ended fails whatever the recognition date; only the window waits for it.
+    state = all_of(
+        tri(ended, ay.known), tri(in_years, ay.known & md.known), tri(rated, rating.known), received
+    )
 
     def reason() -> np.ndarray:  # (quoted by a failed condition's message only: why, row by row)
         full = ctx.full
@@ -543,7 +558,7 @@ CARRIER_AWARD = Program(
             municipal,
             "已认定为市级及以上载体{municipal_since}",
             "尚未认定为市级及以上载体",
-            facts=("level", "municipal_date"),
+            facts=("level", "municipal_date", "national_date"),
         ),
         Condition(
             "register_clear",
