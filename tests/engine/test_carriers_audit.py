@@ -4,11 +4,19 @@ output: each test fails on the code before its fix."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from xiangchuang.engine.api import evaluate
+from xiangchuang.engine.case import case_to_tables, combine
+from xiangchuang.engine.evaluate import run
+from xiangchuang.engine.explain import Explainer
+from xiangchuang.engine.parameters import ParameterSet, load_parameters
 
 KINDS = "carrier_rent_reduction.carrier_kinds"
+ON = dt.date(2024, 3, 31)
 
 
 def _tenant(on_carrier: dict[str, Any] | None = None, **business: Any) -> dict[str, Any]:
@@ -90,3 +98,70 @@ def test_award_part_with_unknown_basis_is_pending_not_zero():
     case["carrier"]["rating"] = "B"
     r = _program(evaluate(case, dt.date(2024, 3, 1)), "carrier_award")
     assert r["amount_rule"] == "一次性奖补¥600,000.00 + 绩效奖补¥200,000.00 + 国家级追加¥0.00"
+
+
+# ---- district_known: only the district a row's value was looked up by, only where it was used ----
+
+_FAR_OVERLAY = (
+    "carrier_rent_reduction.default_schedule:\n"
+    "  districts:\n"
+    "    500120:\n"
+    "      - since: 2022-01-01\n"
+    "        paid_by: 区县财政\n"
+    "        status: assumed\n"
+    "        reference: 测试\n"
+    "        value:\n"
+    "          - {year: 1, rent: 10000, property: 10000, utilities: 5000}\n"
+)
+
+
+def _far_params(tmp_path: Path) -> ParameterSet:
+    overlay = tmp_path / "far.yaml"
+    overlay.write_text(_FAR_OVERLAY, encoding="utf-8")
+    return load_parameters(str(overlay))
+
+
+def _no_business_district(carrier: dict[str, Any] | None = None) -> dict[str, Any]:
+    case = _tenant(carrier)
+    del case["business"]["district"]
+    return case
+
+
+@pytest.mark.parametrize(
+    ("carrier", "status", "amount"),
+    [
+        ({}, "eligible", 306173),  # the carrier's district (500101) decides the default: known
+        ({"schedule": "1:100/100/100;2:50/50/50"}, "eligible", 362345),  # its own: no default used
+        ({"district": None}, "undetermined", None),  # neither district known: 500120 may be it
+    ],
+)
+def test_district_known_asks_only_for_the_district_the_schedule_is_looked_up_by(
+    tmp_path: Path, carrier: dict[str, Any], status: str, amount: int | None
+):
+    params = _far_params(tmp_path)
+    case = _no_business_district(carrier)
+    if carrier.get("district", 0) is None:
+        del case["carrier"]["district"]
+    r = _program(evaluate(case, ON, params), "carrier_rent_reduction")
+    assert r["status"] == status, r["conditions"]
+    assert r["amount_fen"] == amount
+    known = [c for c in r["conditions"] if c["id"] == "district_known"]
+    assert [c["status"] for c in known] == ([] if status == "eligible" else ["unknown"])
+
+
+def test_district_known_in_a_batch_is_as_each_case_alone(tmp_path: Path):
+    params = _far_params(tmp_path)
+    cases = [
+        _no_business_district(),
+        _no_business_district({"schedule": "1:80/0/0"}),
+        _tenant({"district": 500120}),
+        _tenant(),
+    ]
+    del cases[3]["carrier"]["district"]
+    del cases[3]["business"]["district"]
+    singles = [_program(evaluate(c, ON, params), "carrier_rent_reduction") for c in cases]
+    assert [s["status"] for s in singles] == ["eligible", "eligible", "eligible", "undetermined"]
+    outcomes = run(combine([case_to_tables(c) for c in cases]), ON, params)
+    o = next(o for o in outcomes if o.program.id == "carrier_rent_reduction")
+    ex = Explainer(params)
+    assert [ex.program(o, i) for i in range(len(cases))] == singles

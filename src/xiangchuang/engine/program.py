@@ -193,6 +193,10 @@ class Ctx:
         self._on_col: DayArray | None = None
         self.district_differs = False
         self._district: tuple[npt.NDArray[np.int32] | None] | None = None
+        # Per parameter looked up by districts other than the subject's own (``version(...,
+        # districts=, districts_known=)``): where the district of that lookup is known. The rule
+        # district_known (evaluate.py) reads it; other parameters go by the subject's district fact.
+        self.lookup_known: dict[str, npt.NDArray[np.bool_]] = {}
 
     @property
     def on_col(self) -> DayArray:
@@ -215,11 +219,22 @@ class Ctx:
         return got[0]
 
     def version(
-        self, name: str, days: DayArray | None = None, districts: npt.NDArray[np.int32] | None = None
+        self,
+        name: str,
+        days: DayArray | None = None,
+        districts: npt.NDArray[np.int32] | None = None,
+        districts_known: npt.NDArray[np.bool_] | None = None,
     ) -> npt.NDArray[np.int32]:
-        """Version index of a parameter for each row (at ``days``, default the evaluation date)."""
+        """Version index of a parameter for each row (at ``days``, default the evaluation date).
+        ``districts``: the district each row's value is looked up by, when not the subject's own
+        (``district_fact``), with ``districts_known`` where it is known (the rule district_known
+        then asks for that district, README choice 69)."""
         if days is None and districts is None and self.n == 1:
             return self._version_one(name)
+        if districts is not None:
+            if districts_known is None:
+                raise ValueError(f"参数 {name}：按其他区县取值时须给出该区县是否已知（districts_known）")
+            self.lookup_known[name] = districts_known
         key = (name, id(days), id(districts))
         got = self._memo.get(key)
         if got is None:

@@ -10,7 +10,15 @@ from xiangchuang.engine.dates import anniversary, completed_years, from_day, yea
 from xiangchuang.engine.facts import FACTS, NO_REF
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw, yuan_to_fen
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
+from xiangchuang.engine.program import (
+    AmountOut,
+    Condition,
+    CondOut,
+    Ctx,
+    Later,
+    Program,
+    district_fact,
+)
 from xiangchuang.engine.programs.common import (
     enum_codes_mask,
     enum_in,
@@ -77,7 +85,8 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         # own (the others do not use it: it is neither cited nor 「参数待核实」 for them): one
         # schedule per version of the parameter, and none before any is in force (no reductions).
         param = ctx.param(_DEFAULT)
-        ver = ctx.full(ctx.version(_DEFAULT, districts=_carrier_districts(ctx))).astype(np.int64)
+        districts, known = _carrier_districts(ctx)
+        ver = ctx.full(ctx.version(_DEFAULT, districts=districts, districts_known=known)).astype(np.int64)
         ctx.unused(_DEFAULT, inv > 0)
         defaults = [
             [(int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"])) for r in thaw(v.value)]
@@ -101,23 +110,23 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     return result
 
 
-def _carrier_districts(ctx: Ctx) -> np.ndarray | None:
+def _carrier_districts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     """The district of each row's carrier, where the carrier and its district are known; else the
-    business's own district (the only district known for that row)."""
-    own = ctx.district()
+    business's own district (the only district known for that row); and where that district is
+    known (neither known: the default schedule's district is unknown)."""
+    own = ctx.t[district_fact(ctx.t.name)]  # (a column not given reads as unknown)
+    own_values, own_known = ctx.full(own.values), ctx.full(own.known)
     carriers = ctx.tables.get("carriers")
     if carriers is None or carriers.n == 0 or "district" not in carriers:
-        return own
+        return own_values.astype(np.int32), own_known
     ref = ctx.t["carrier_id"]
     idx = ref.values.astype(np.int64, copy=False)
     valid = ref.known & (idx != NO_REF)
     safe = keep(valid, idx)
     dist = carriers["district"]
-    has = valid & dist.known[safe]
+    has = ctx.full(valid & dist.known[safe])
     theirs = dist.values.astype(np.int32, copy=False)[safe]
-    if own is None:
-        return pick(has, theirs, 0).astype(np.int32)
-    return pick(has, theirs, ctx.full(own)).astype(np.int32)
+    return pick(has, theirs, own_values).astype(np.int32), has | own_known
 
 
 def _schedule_codes(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
