@@ -13,7 +13,7 @@ from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import case_to_tables, combine
 from xiangchuang.engine.evaluate import run
 from xiangchuang.engine.explain import Explainer
-from xiangchuang.engine.parameters import ParameterSet, load_parameters
+from xiangchuang.engine.parameters import ParameterError, ParameterSet, load_parameters
 
 KINDS = "carrier_rent_reduction.carrier_kinds"
 ON = dt.date(2024, 3, 31)
@@ -112,6 +112,8 @@ _FAR_OVERLAY = (
     "        reference: 测试\n"
     "        value:\n"
     "          - {year: 1, rent: 10000, property: 10000, utilities: 5000}\n"
+    "          - {year: 2, rent: 5000, property: 0, utilities: 0}\n"
+    "          - {year: 3, rent: 3000, property: 0, utilities: 0}\n"
 )
 
 
@@ -165,3 +167,79 @@ def test_district_known_in_a_batch_is_as_each_case_alone(tmp_path: Path):
     o = next(o for o in outcomes if o.program.id == "carrier_rent_reduction")
     ex = Explainer(params)
     assert [ex.program(o, i) for i in range(len(cases))] == singles
+
+
+# ---- a district's default schedule applies only where it is no less generous (README 72) ----
+
+
+def _schedule_overlay(tmp_path: Path, rows: list[str]) -> ParameterSet:
+    overlay = tmp_path / "schedule.yaml"
+    overlay.write_text(
+        "carrier_rent_reduction.default_schedule:\n"
+        "  districts:\n"
+        "    500101:\n"
+        "      - since: 2022-01-01\n"
+        "        paid_by: 区县财政\n"
+        "        status: assumed\n"
+        "        reference: 测试\n"
+        "        value:\n" + "".join(f"          - {r}\n" for r in rows),
+        encoding="utf-8",
+    )
+    return load_parameters(str(overlay))
+
+
+@pytest.mark.parametrize(
+    ("rows", "amount", "district_part"),
+    [
+        # lower in year 1 (rent 20% < 100%): the city's schedule applies in 500101
+        (
+            [
+                "{year: 1, rent: 2000, property: 5000, utilities: 0}",
+                "{year: 2, rent: 5000, property: 0, utilities: 0}",
+                "{year: 3, rent: 3000, property: 0, utilities: 0}",
+            ],
+            306173,
+            0,
+        ),
+        # higher in year 1 but lacking year 3 (counts as 0 < 30%): the city's applies
+        (
+            [
+                "{year: 1, rent: 10000, property: 10000, utilities: 5000}",
+                "{year: 2, rent: 5000, property: 0, utilities: 0}",
+            ],
+            306173,
+            0,
+        ),
+        # no cell below the city's (a year 4 of its own is extra): the district's, it pays the rest
+        (
+            [
+                "{year: 1, rent: 10000, property: 10000, utilities: 5000}",
+                "{year: 2, rent: 5000, property: 0, utilities: 0}",
+                "{year: 3, rent: 3000, property: 0, utilities: 0}",
+                "{year: 4, rent: 1000, property: 0, utilities: 0}",
+            ],
+            337345,
+            31172,
+        ),
+    ],
+)
+def test_district_default_schedule_applies_only_if_no_less_generous(
+    tmp_path: Path, rows: list[str], amount: int, district_part: int
+):
+    params = _schedule_overlay(tmp_path, rows)
+    r = _program(evaluate(_tenant(), ON, params), "carrier_rent_reduction")
+    assert r["status"] == "eligible" and r["amount_fen"] == amount
+    parts = {f["source"]: f["amount_fen"] for f in r["funding"]}
+    assert parts.get("区县财政", 0) == district_part
+
+
+def test_row_key_is_refused_on_rows_without_it(tmp_path: Path):
+    overlay = tmp_path / "bad.yaml"
+    overlay.write_text(
+        "x.rows:\n  label: 测试\n  unit: table\n  clause: '1.1'\n  reference: 测试\n  status: assumed\n"
+        "  generous: higher\n  row_key: year\n  values:\n"
+        "    - {since: 2020-01-01, value: [{rent: 1}]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ParameterError, match="row_key"):
+        load_parameters(str(overlay))

@@ -221,6 +221,7 @@ def test_each_row_gets_its_own_districts_default_schedule(tmp_path: Path) -> Non
         "        value:\n"
         "          - {year: 1, rent: 10000, property: 10000, utilities: 10000}\n"
         "          - {year: 2, rent: 10000, property: 0, utilities: 0}\n"
+        "          - {year: 3, rent: 3000, property: 0, utilities: 0}\n"  # (no year below the city's)
         "        paid_by: 区县财政\n"
         "        status: assumed\n"
         "        reference: 测试\n",
