@@ -184,6 +184,8 @@ def test_schedules_are_read_exactly() -> None:
         ("1:100.01/0/0", "超过100%"),
         ("2:100/0/0;1:50/0/0", "依次递增"),
         ("0:100/0/0", "依次递增"),
+        ("2:50/0/0", "从1起依次递增"),  # not from year 1
+        ("1:100/0/0;3:50/0/0", "从1起依次递增"),  # year 2 skipped
     ],
 )
 def test_a_bad_schedule_is_refused_in_chinese(text: str, says: str) -> None:
