@@ -180,6 +180,34 @@ def test_table_parameters_are_mappings_in_json(tmp_path):
     assert cited["value"][1] == {"year": 2, "rent": 5000, "property": 0, "utilities": 0}
 
 
+def test_params_of_a_city_only_program_never_show_a_district_value_in_force(tmp_path, monkeypatch):
+    """Free workstations are for persons, who have no district (README choice 38): a district's
+    value of their parameters is never applied, and ``params --district`` says so."""
+    monkeypatch.setattr(cli_console, "width", 200)
+    overlay = tmp_path / "ws.yaml"
+    overlay.write_text(
+        "free_workstation.youth_max_age:\n  districts:\n    500101:\n"
+        "      - {since: 2022-01-01, value: 40, paid_by: 区县财政, status: assumed, reference: 测试}\n",
+        encoding="utf-8",
+    )
+    args = ["params", "free_workstation.youth_max_age", "--on", "2024-06-01", "--district", "500101"]
+    res = runner.invoke(app, [*args, "--params-overlay", str(overlay), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)[0]
+    assert doc["in_force"]["value"] == 35 and doc["in_force"]["district"] is None
+    assert doc["city_only"] is True and "只按全市取值" in doc["note"]
+    res = runner.invoke(app, [*args, "--params-overlay", str(overlay)])
+    assert res.exit_code == 0, res.output
+    main, hist = res.output.split("历史版本", 1)
+    assert "只按全市取值" in main and "40年" not in main and "35年" in main
+    assert "不适用：只按全市取值" in hist  # (the district's version is listed, as not applying)
+    applied = [line for line in res.output.splitlines() if line.rstrip("│ ").endswith("适用")]
+    assert len(applied) == 1 and "全市" in applied[0]
+    # A parameter with district values that apply is not marked.
+    res = runner.invoke(app, ["params", "loan_individual.ceiling", "--json"])
+    assert "city_only" not in json.loads(res.stdout)[0]
+
+
 def test_params_table_is_readable_whole_and_lists_the_history(monkeypatch: pytest.MonkeyPatch):
     """In a narrow terminal the cells wrap rather than end in "…"; asking for one parameter lists
     every dated version (district versions with their district and payer) and marks the one in force."""

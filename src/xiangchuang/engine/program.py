@@ -37,6 +37,14 @@ def district_fact(subject: str) -> str:
     return "district" if "district" in FACTS.get(subject, {}) else "business__district"
 
 
+def has_district(subject: str) -> bool:
+    """Whether rows of ``subject`` have a district to look parameters up by (``district_fact``):
+    their own, or their business's. A person has neither (free workstations, README choice 38):
+    such a program is evaluated at the city's values only."""
+    facts = FACTS.get(subject, {})
+    return "district" in facts or "business_id" in facts
+
+
 class Later:
     """A value a message may quote that costs a pass over the rows: computed only when an
     explanation asks for it (registry-wide runs never do), and then once (an explanation may quote
