@@ -280,6 +280,9 @@ def test_provisions_lists_every_clause():
     ]
     covered = {p for c in data.values() for p in c["programs"]}
     assert covered == set(PROGRAM_IDS)
+    # 3.8 also asks for 示范山村（街） and 孵化实训基地 covering every district: not built, so partial.
+    assert data["3.8"]["status"] == "partial"
+    assert "示范山村（街）" in data["3.8"]["missing"] and "孵化实训基地" in data["3.8"]["missing"]
 
 
 @pytest.mark.parametrize("which", ["case", "result", "tables"])
