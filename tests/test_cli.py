@@ -152,6 +152,62 @@ def test_params_shows_dated_values_and_status():
     assert [h["display"] for h in doc[0]["history"]] == ["¥200,000.00", "¥300,000.00", "¥500,000.00"]
 
 
+def test_table_parameters_are_mappings_in_json(tmp_path):
+    """A table parameter comes out as written in the YAML (a mapping, or a list of mappings), not
+    as the frozen [key, value] pairs the engine keeps: in ``params --json`` and in a result."""
+    import yaml
+
+    res = runner.invoke(app, ["params", "carrier_award.performance", "--on", "2024-06-01", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)[0]["in_force"]["value"] == {"A": 300000, "B": 200000, "C": 100000}
+    res = runner.invoke(app, ["params", "carrier_rent_reduction.default_schedule", "--json"])
+    rows = json.loads(res.stdout)[0]["in_force"]["value"]
+    assert rows[0] == {"year": 1, "rent": 10000, "property": 5000, "utilities": 0}
+    res = runner.invoke(app, ["params", "mentor_service_subsidy.rates", "--json"])
+    assert json.loads(res.stdout)[0]["in_force"]["value"]["lecture"] == {"city": 1000, "district": 600}
+    cases = Path(__file__).resolve().parents[1] / "src/xiangchuang/policy/cases/carriers.yaml"
+    case = tmp_path / "case.yaml"
+    case.write_text(
+        yaml.safe_dump(yaml.safe_load(cases.read_text(encoding="utf-8"))[0]["case"], allow_unicode=True),
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["check", str(case), "--on", "2024-03-31", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    jsonschema.validate(doc, result_schema())
+    rent = next(p for p in doc["programs"] if p["program"] == "carrier_rent_reduction")
+    cited = next(p for p in rent["parameters"] if p["name"] == "carrier_rent_reduction.default_schedule")
+    assert cited["value"][1] == {"year": 2, "rent": 5000, "property": 0, "utilities": 0}
+
+
+def test_params_of_a_city_only_program_never_show_a_district_value_in_force(tmp_path, monkeypatch):
+    """Free workstations are for persons, who have no district (README choice 38): a district's
+    value of their parameters is never applied, and ``params --district`` says so."""
+    monkeypatch.setattr(cli_console, "width", 200)
+    overlay = tmp_path / "ws.yaml"
+    overlay.write_text(
+        "free_workstation.youth_max_age:\n  districts:\n    500101:\n"
+        "      - {since: 2022-01-01, value: 40, paid_by: 区县财政, status: assumed, reference: 测试}\n",
+        encoding="utf-8",
+    )
+    args = ["params", "free_workstation.youth_max_age", "--on", "2024-06-01", "--district", "500101"]
+    res = runner.invoke(app, [*args, "--params-overlay", str(overlay), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)[0]
+    assert doc["in_force"]["value"] == 35 and doc["in_force"]["district"] is None
+    assert doc["city_only"] is True and "只按全市取值" in doc["note"]
+    res = runner.invoke(app, [*args, "--params-overlay", str(overlay)])
+    assert res.exit_code == 0, res.output
+    main, hist = res.output.split("历史版本", 1)
+    assert "只按全市取值" in main and "40年" not in main and "35年" in main
+    assert "不适用：只按全市取值" in hist  # (the district's version is listed, as not applying)
+    applied = [line for line in res.output.splitlines() if line.rstrip("│ ").endswith("适用")]
+    assert len(applied) == 1 and "全市" in applied[0]
+    # A parameter with district values that apply is not marked.
+    res = runner.invoke(app, ["params", "loan_individual.ceiling", "--json"])
+    assert "city_only" not in json.loads(res.stdout)[0]
+
+
 def test_params_table_is_readable_whole_and_lists_the_history(monkeypatch: pytest.MonkeyPatch):
     """In a narrow terminal the cells wrap rather than end in "…"; asking for one parameter lists
     every dated version (district versions with their district and payer) and marks the one in force."""
@@ -224,6 +280,9 @@ def test_provisions_lists_every_clause():
     ]
     covered = {p for c in data.values() for p in c["programs"]}
     assert covered == set(PROGRAM_IDS)
+    # 3.8 also asks for 示范山村（街） and 孵化实训基地 covering every district: not built, so partial.
+    assert data["3.8"]["status"] == "partial"
+    assert "示范山村（街）" in data["3.8"]["missing"] and "孵化实训基地" in data["3.8"]["missing"]
 
 
 @pytest.mark.parametrize("which", ["case", "result", "tables"])

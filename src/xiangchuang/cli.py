@@ -36,7 +36,7 @@ from xiangchuang.engine.case import CaseError, case_date, json_without_repeats, 
 from xiangchuang.engine.dates import parse_date
 from xiangchuang.engine.explain import STATUS_ZH, format_param
 from xiangchuang.engine.parameters import STATUS_LABELS, Version
-from xiangchuang.engine.programs import BY_ID, PROGRAMS
+from xiangchuang.engine.programs import BY_ID, PROGRAMS, city_only_parameters
 
 app = ChineseTyper(
     add_completion=False,
@@ -280,23 +280,30 @@ def params(
         if not is_district(district):
             raise _fail(f"--district {district}：不是重庆市41个区县之一的代码（如 500101 万州区）")
     names = _select_parameters(list(pset), name)
+    # Parameters the engine reads at the city's values only (their programs' subjects have no
+    # district: free workstations): a district's value of them is shown as such, never as in force.
+    city_only = city_only_parameters()
+
+    def applied(n: str) -> Version | None:
+        return pset[n].version_at(day, None if n in city_only else district)
+
     docs = []
     for n in names:
         p = pset[n]
-        v = p.version_at(day, district)
-        docs.append(
-            {
-                "name": n,
-                "label": p.label,
-                "unit": p.unit,
-                "clause": p.clause,
-                # (A money value (unit yuan) is in fen; ``display`` shows it in yuan.)
-                "in_force": {**v.as_dict(p.unit), "display": format_param(v.value, p.unit)} if v else None,
-                "history": [
-                    {**x.as_dict(p.unit), "display": format_param(x.value, p.unit)} for x in p.versions
-                ],
-            }
-        )
+        v = applied(n)
+        doc: dict[str, Any] = {
+            "name": n,
+            "label": p.label,
+            "unit": p.unit,
+            "clause": p.clause,
+            # (A money value (unit yuan) is in fen; ``display`` shows it in yuan.)
+            "in_force": {**v.as_dict(p.unit), "display": format_param(v.value, p.unit)} if v else None,
+            "history": [{**x.as_dict(p.unit), "display": format_param(x.value, p.unit)} for x in p.versions],
+        }
+        if n in city_only:
+            doc["city_only"] = True
+            doc["note"] = CITY_ONLY_NOTE
+        docs.append(doc)
     if as_json:
         sys.stdout.write(json.dumps(docs, ensure_ascii=False, indent=2) + "\n")
         return
@@ -316,8 +323,8 @@ def params(
         table.add_column(col, no_wrap=col == "生效日期")
     for n in names:
         p = pset[n]
-        v = p.version_at(day, district)
-        scope = () if district is None else (("",) if v is None else (_scope(v),))
+        v = applied(n)
+        scope = () if district is None else (("",) if v is None else (_scope(v, n in city_only),))
         if v is None:
             table.add_row(n, p.label, "（该日无有效值）", *scope, "", "", "")
             continue
@@ -331,6 +338,9 @@ def params(
             _status(v),
         )
     console.print(table)
+    shown_city_only = [n for n in names if n in city_only and pset[n].has_overrides]
+    if shown_city_only or (district is not None and any(n in city_only for n in names)):
+        console.print(f"[yellow]注意：{'、'.join(n for n in names if n in city_only)}——{CITY_ONLY_NOTE}[/]")
     if history or len(names) == 1:
         several = len(names) > 1
         hist = RichTable(title="历史版本（按生效日期；「适用」为上表所查日期、区县适用的版本）")
@@ -342,13 +352,13 @@ def params(
         hist.add_column("", no_wrap=True)
         for n in names:
             p = pset[n]
-            current = p.version_at(day, district)
+            current = applied(n)
             for k, v in enumerate(sorted(p.versions, key=lambda x: (x.district or 0, x.since))):
                 cells = [n if k == 0 else ""] if several else []
                 hist.add_row(
                     *cells,
                     v.since.isoformat(),
-                    _scope(v),
+                    _scope(v, n in city_only),
                     format_param(v.value, p.unit) + _paid_by(v, where=False),
                     v.reference,
                     _status(v),
@@ -384,9 +394,19 @@ def _district_label(code: int) -> str:
         return str(code)
 
 
-def _scope(v: Version) -> str:
-    """Where a version applies: 全市, or the district that set it."""
-    return _district_label(v.district) if v.district else "全市"
+# Why a parameter's district values never apply (``city_only_parameters``, README choice 38).
+CITY_ONLY_NOTE = (
+    "只按全市取值：使用该参数的项目（免费创业工位）的对象是人员，系统没有其所在区县，"
+    "区县设定的取值不会适用（README 选择 38）"
+)
+
+
+def _scope(v: Version, city_only: bool = False) -> str:
+    """Where a version applies: 全市, or the district that set it (which never applies to a
+    parameter read at city values only)."""
+    if not v.district:
+        return "全市"
+    return _district_label(v.district) + ("（不适用：只按全市取值）" if city_only else "")
 
 
 def _paid_by(v: Version, *, where: bool = True) -> str:

@@ -166,6 +166,8 @@ _OVERLAY_500102 = (
     "        reference: 测试\n"
     "        value:\n"
     "          - {year: 1, rent: 10000, property: 10000, utilities: 10000}\n"
+    "          - {year: 2, rent: 5000, property: 0, utilities: 0}\n"  # (no year below the city's)
+    "          - {year: 3, rent: 3000, property: 0, utilities: 0}\n"
 )
 
 

@@ -54,6 +54,11 @@ def _amount_rule(
     if _PLACEHOLDER.search(prog.amount_msg) and status != "eligible" and not outcome.soon[i] and unknown:
         labels = "、".join(_fact_label(prog.subject, n) for n in unknown)
         return f"尚缺{labels}，暂不计算金额（补齐后按本项目的计算规则核定）"
+    for key, cid in prog.pending_parts:  # a separate part whose own condition is unknown: 待定
+        if int(outcome.conds[cid].state[i]) == UNKNOWN:
+            cond = next(c for c in (*prog.conditions, *prog.any_of) if c.id == cid)
+            lacking = "、".join(_fact_label(prog.subject, n) for n in cond.facts if not bool(t[n].known[i]))
+            amount_vars.extra[key] = f"待定（缺{lacking}）" if lacking else "待定"
     return str(_fill(prog.amount_msg, amount_vars))
 
 
@@ -163,7 +168,9 @@ def _param_doc(params: ParameterSet, name: str, version: int) -> dict[str, Any]:
             "since": None,
             "reference": None,
             "status": None,
-            "pending": True,
+            # 「参数待核实」 is about a value's status (secondary, assumed): a parameter with no value in
+            # force has none to check (the rule parameters_in_force says so), whatever its status.
+            "pending": False,
             "display": "该日期无有效参数",
         }
     v: Version = p.versions[version]

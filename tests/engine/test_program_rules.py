@@ -184,6 +184,8 @@ def test_schedules_are_read_exactly() -> None:
         ("1:100.01/0/0", "超过100%"),
         ("2:100/0/0;1:50/0/0", "依次递增"),
         ("0:100/0/0", "依次递增"),
+        ("2:50/0/0", "从1起依次递增"),  # not from year 1
+        ("1:100/0/0;3:50/0/0", "从1起依次递增"),  # year 2 skipped
     ],
 )
 def test_a_bad_schedule_is_refused_in_chinese(text: str, says: str) -> None:
@@ -221,6 +223,7 @@ def test_each_row_gets_its_own_districts_default_schedule(tmp_path: Path) -> Non
         "        value:\n"
         "          - {year: 1, rent: 10000, property: 10000, utilities: 10000}\n"
         "          - {year: 2, rent: 10000, property: 0, utilities: 0}\n"
+        "          - {year: 3, rent: 3000, property: 0, utilities: 0}\n"  # (no year below the city's)
         "        paid_by: 区县财政\n"
         "        status: assumed\n"
         "        reference: 测试\n",

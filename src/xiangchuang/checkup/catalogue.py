@@ -107,7 +107,7 @@ def _parameter(name: str, params: ParameterSet, on: dt.date) -> dict[str, Any] |
         "since": v.since.isoformat() if v else None,
         "reference": v.reference if v else None,
         "status": v.status if v else None,
-        "pending": bool(v.pending) if v else True,
+        "pending": bool(v.pending) if v else False,  # (no value in force: nothing to check)
     }
 
 

@@ -22,6 +22,7 @@ from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.facts import SHARED_MAX, filled
 from xiangchuang.engine.parameters import NO_VERSION, ParameterSet, load_parameters
 from xiangchuang.engine.program import (
+    NOT_USED,
     AmountOut,
     Condition,
     CondOut,
@@ -321,29 +322,46 @@ def _lacking(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], Later] | None:
     return mask, Later(names)
 
 
-def _district_open(program: Program, ctx: Ctx, conds: dict[str, CondOut]) -> npt.NDArray[np.bool_] | None:
-    """Rows whose district is unknown while a parameter the program used has district values
-    (README choice 69): the city's values were read there, but the row's own district may be more
-    favourable (a failed condition could pass, an amount could be higher). Such a row is undecided
-    unless it fails on a condition that reads no such parameter. None where there is no such row
-    (the usual case: no district values, or every district known)."""
+def _district_open(
+    program: Program, ctx: Ctx, conds: dict[str, CondOut]
+) -> tuple[npt.NDArray[np.bool_], list[str]] | None:
+    """Rows where a parameter the row used has district values while the district its value was
+    looked up by is unknown (README choice 69): the city's values were read there, but the row's
+    own district may be more favourable (a failed condition could pass, an amount could be higher).
+    The district is the subject's own (``district_fact``) unless the program looked the parameter
+    up by another (``Ctx.lookup_known``: the rent reduction's default schedule goes by the
+    carrier's district); a row marked ``NOT_USED`` for a parameter (a carrier's own schedule) does
+    not depend on it. Such a row is undecided unless it fails on a condition that reads no such
+    parameter. With those parameters; None where there is no such row (the usual case: no district
+    values, or every district known)."""
     if not ctx.params.overridden:
         return None
     overridden = ctx.params.overridden.intersection(ctx.used)
     if not overridden:
         return None
     name = district_fact(program.subject)
-    if name not in ctx.t:
-        return None
-    known = ctx.t[name].known
-    if known.all():
+    own_known = ctx.t[name].known if name in ctx.t else None
+    open_rows: npt.NDArray[np.bool_] | None = None
+    open_params: list[str] = []
+    for param in sorted(overridden):
+        known = ctx.lookup_known.get(param, own_known)
+        if known is None or known.all():
+            continue
+        rows = ctx.full(~known)
+        ver = ctx.used[param]
+        if (ver == NOT_USED).any():
+            rows = rows & ctx.full(ver != NOT_USED)
+        if rows.any():
+            open_rows = rows if open_rows is None else open_rows | rows
+            open_params.append(param)
+    if open_rows is None:
         return None
     fails_anyway = np.zeros(ctx.n, dtype=bool)
     for c in program.conditions:
-        if not overridden.intersection(c.params):
+        if not set(open_params).intersection(c.params):
             fails_anyway |= ctx.full(conds[c.id].state == FAIL)
-    open_rows: npt.NDArray[np.bool_] = ctx.full(~known) & ~fails_anyway
-    return open_rows if open_rows.any() else None
+    open_rows = open_rows & ~fails_anyway
+    return (open_rows, open_params) if open_rows.any() else None
 
 
 def _program_rules(
@@ -369,11 +387,12 @@ def _program_rules(
             # rule, in a batch as alone (whatever the other rows of the table are).
             conds[AMOUNT_KNOWN] = CondOut(tri(filled(np.bool_, True, ctx.n), ~affected))
             status = pick(affected, UNKNOWN, status).astype(np.int8)
-    open_rows = _district_open(program, ctx, conds)
-    if open_rows is not None:
+    got = _district_open(program, ctx, conds)
+    if got is not None:
+        open_rows, open_params = got
         if lacking is not None:  # (no value in force: it fails whatever the district)
             open_rows = open_rows & ~lacking[0]
-        labels = "、".join(ctx.params[n].label for n in sorted(ctx.used) if ctx.params[n].has_overrides)
+        labels = "、".join(ctx.params[n].label for n in open_params)
         conds[DISTRICT_KNOWN] = CondOut(
             tri(filled(np.bool_, True, ctx.n), ~open_rows),
             info={"overridden": np.asarray([labels], dtype=object)},

@@ -242,7 +242,9 @@ def _param_doc_uncached(params: ParameterSet, name: str, version: int) -> dict[s
             "since": None,
             "reference": None,
             "status": None,
-            "pending": True,
+            # 「参数待核实」 is about a value's status (secondary, assumed): a parameter with no value in
+            # force has none to check (the rule parameters_in_force says so), whatever its status.
+            "pending": False,
             "display": "该日期无有效参数",
         }
     v: Version = p.versions[version]
@@ -477,8 +479,11 @@ class Explainer:
             # value) as if it were known (PROVISIONS §0: unknown is not zero): name them instead.
             amount_rule = AMOUNT_PENDING.format(missing="、".join(fact_label(subject, n) for n in unknown))
         else:
+            parts = _pending_parts(outcome, i) if prog.pending_parts else None
             amount_rule = (
-                amount_msg[0] if len(amount_msg) == 1 else _render(amount_msg, outcome, i, info, None, row)
+                amount_msg[0]
+                if len(amount_msg) == 1
+                else _render(amount_msg, outcome, i, {**info, **parts} if parts else info, None, row)
             )
         t = ctx.t
         doc: dict[str, Any] = {
@@ -551,6 +556,26 @@ class Explainer:
 
 # The amount rule of a row (not eligible) where a fact the rule's figures rest on is unknown.
 AMOUNT_PENDING: Final = "尚缺{missing}，暂不计算金额（补齐后按本项目的计算规则核定）"
+
+
+# A part of an amount (``Program.pending_parts``) whose own condition is unknown on the row.
+PART_PENDING: Final = "待定（缺{missing}）"
+
+
+def _pending_parts(outcome: Outcome, i: int) -> dict[str, Any]:
+    """The amount message's values of the parts whose condition is unknown on row ``i``: 「待定（缺
+    …）」 naming the condition's missing facts instead of the part's placeholder figure."""
+    prog, t = outcome.program, outcome.ctx.t
+    by_id = {c.id: c for c in (*prog.conditions, *prog.any_of)}
+    out: dict[str, Any] = {}
+    for key, cid in prog.pending_parts:
+        co = outcome.conds.get(cid)
+        if co is None or co.state.item(i) != UNKNOWN:
+            continue
+        missing = [fact_label(prog.subject, n) for n in by_id[cid].facts if not t[n].known[i]]
+        text = PART_PENDING.format(missing="、".join(missing)) if missing else "待定"
+        out[key] = np.asarray([text], dtype=object)
+    return out
 
 
 def _unknown_rule_facts(outcome: Outcome, i: int, missing: Mapping[str, None]) -> list[str]:

@@ -82,7 +82,8 @@ class Version:
     def as_dict(self, unit: str) -> dict[str, Any]:
         return {
             "name": self.name,
-            "value": _jsonable(self.value),
+            # (a table as written in the YAML: mappings and lists, not the frozen pairs)
+            "value": _jsonable(thaw(self.value)),
             "unit": unit,
             "since": self.since.isoformat(),
             "reference": self.reference,
@@ -96,8 +97,10 @@ class Version:
 def _jsonable(v: Any) -> Any:
     if isinstance(v, Fraction):
         return str(Decimal(v.numerator) / Decimal(v.denominator))
-    if isinstance(v, tuple):
+    if isinstance(v, (tuple, list)):
         return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
     if isinstance(v, dt.date):
         return v.isoformat()
     return v
@@ -122,6 +125,10 @@ class Parameter:
     # district's value is above the city's value in force on the same day, the city's applies there
     # (1.2 lets districts raise loan ceilings and interest shares, not these maxima).
     notice_maximum: bool = False
+    # For a table of rows (a list of mappings, e.g. the default rent schedule), the column that
+    # names each row (``year``): the rows are then compared entry by entry with ``generous``, a
+    # row one table lacks counting as 0 in every other column (README choice 72).
+    row_key: str | None = None
     _breaks: npt.NDArray[np.int32] = field(init=False, repr=False)
     _grid: npt.NDArray[np.int32] = field(init=False, repr=False)
     _row_of_code: npt.NDArray[np.int32] = field(init=False, repr=False)
@@ -212,6 +219,16 @@ class Parameter:
             return not set(self.versions[city_index].value) <= set(self.versions[district_index].value)
         if self.generous is None:
             return False
+        if self.unit == "table" and self.row_key is not None:
+            mine_r = row_table_numbers(self.versions[district_index].value, self.row_key) or {}
+            city_r = row_table_numbers(self.versions[city_index].value, self.row_key) or {}
+            zero = Fraction(0)
+            return any(
+                mine_r.get(k, zero) < city_r.get(k, zero)
+                if self.generous == "higher"
+                else mine_r.get(k, zero) > city_r.get(k, zero)
+                for k in city_r.keys() | mine_r.keys()
+            )
         if self.unit == "table":
             mine_t = table_numbers(self.versions[district_index].value) or {}
             city_t = table_numbers(self.versions[city_index].value) or {}
@@ -330,6 +347,32 @@ def table_numbers(value: Any) -> dict[tuple[str, ...], Fraction] | None:
         return True
 
     return out if walk(value, ()) else None
+
+
+def row_table_numbers(value: Any, key: str) -> dict[tuple[str, ...], Fraction] | None:
+    """A table of rows (a list of mappings, each naming itself by column ``key``: ``[{year: 1,
+    rent: 10000, …}, …]``) as its numbers by (row, column); None where it is not one (a row
+    without the key, twice the same row, or an entry that is not a number)."""
+    rows = thaw(value)
+    if not isinstance(rows, list):
+        return None
+    out: dict[tuple[str, ...], Fraction] = {}
+    seen: set[str] = set()
+    for row in rows:
+        if not isinstance(row, dict) or key not in row or str(row[key]) in seen:
+            return None
+        name = str(row[key])
+        seen.add(name)
+        for col, v in row.items():
+            if col == key:
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, Fraction, str, float)):
+                return None
+            try:
+                out[(name, str(col))] = Fraction(Decimal(str(v)))
+            except (ArithmeticError, ValueError):
+                return None
+    return out
 
 
 def yuan_to_fen(raw: Any, where: str) -> int:
@@ -486,7 +529,19 @@ def parse_parameters(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> Parameter
                 raise ParameterError(f"参数 {name}：区县代码 {code} 不在重庆市范围（500xxx）")
             versions += _parse_versions(name, spec, entries, code_int, len(versions), unit)
         generous = spec.get("generous")
-        numbers_table = unit == "table" and all(table_numbers(v.value) is not None for v in versions)
+        row_key = spec.get("row_key")
+        if row_key is not None and (
+            unit != "table"
+            or not isinstance(row_key, str)
+            or any(row_table_numbers(v.value, row_key) is None for v in versions)
+        ):
+            raise ParameterError(
+                f"参数 {name}：row_key 只用于按行排列的表格参数，每行须有该列且不重复，其余各项均为数值"
+            )
+        numbers_table = unit == "table" and all(
+            (table_numbers(v.value) if row_key is None else row_table_numbers(v.value, row_key)) is not None
+            for v in versions
+        )
         if generous not in (None, "higher", "lower") or (
             generous is not None and unit in _WHOLE_UNITS and not numbers_table
         ):
@@ -508,6 +563,7 @@ def parse_parameters(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> Parameter
             description=str(spec.get("description", "")),
             generous=generous,
             notice_maximum=bool(notice_maximum),
+            row_key=row_key,
         )
     return ParameterSet(params, digest.hexdigest(), tuple(sources))
 
@@ -602,5 +658,6 @@ def with_dated_values(params: ParameterSet, extra: Iterable[DatedValue]) -> Para
             description=old.description,
             generous=old.generous,
             notice_maximum=old.notice_maximum,
+            row_key=old.row_key,
         )
     return ParameterSet(out, digest.hexdigest(), (*params.sources, "db:parameter_changes"))

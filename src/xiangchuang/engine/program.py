@@ -37,6 +37,14 @@ def district_fact(subject: str) -> str:
     return "district" if "district" in FACTS.get(subject, {}) else "business__district"
 
 
+def has_district(subject: str) -> bool:
+    """Whether rows of ``subject`` have a district to look parameters up by (``district_fact``):
+    their own, or their business's. A person has neither (free workstations, README choice 38):
+    such a program is evaluated at the city's values only."""
+    facts = FACTS.get(subject, {})
+    return "district" in facts or "business_id" in facts
+
+
 class Later:
     """A value a message may quote that costs a pass over the rows: computed only when an
     explanation asks for it (registry-wide runs never do), and then once (an explanation may quote
@@ -145,6 +153,11 @@ class Program:
     # it names the missing facts instead (explain.AMOUNT_PENDING). () for a rule whose text
     # already says what an unknown fact leaves open (the SYB deadline).
     rule_facts: tuple[str, ...] | None = None
+    # Parts of the amount that are separate awards, each behind a condition of its own (README choice
+    # 36): (the ``amount_msg`` placeholder of the part, the condition id). Where the condition is
+    # unknown on a row, the part is quoted as 「待定（缺…）」 naming that condition's missing facts,
+    # never as the ¥0.00 it adds to the amount (explain.PART_PENDING, README choice 68).
+    pending_parts: tuple[tuple[str, str], ...] = ()
     any_of: tuple[Condition, ...] = ()
     any_of_label: str = ""
     benefit: str = "补贴"
@@ -188,6 +201,10 @@ class Ctx:
         self._on_col: DayArray | None = None
         self.district_differs = False
         self._district: tuple[npt.NDArray[np.int32] | None] | None = None
+        # Per parameter looked up by districts other than the subject's own (``version(...,
+        # districts=, districts_known=)``): where the district of that lookup is known. The rule
+        # district_known (evaluate.py) reads it; other parameters go by the subject's district fact.
+        self.lookup_known: dict[str, npt.NDArray[np.bool_]] = {}
 
     @property
     def on_col(self) -> DayArray:
@@ -210,11 +227,22 @@ class Ctx:
         return got[0]
 
     def version(
-        self, name: str, days: DayArray | None = None, districts: npt.NDArray[np.int32] | None = None
+        self,
+        name: str,
+        days: DayArray | None = None,
+        districts: npt.NDArray[np.int32] | None = None,
+        districts_known: npt.NDArray[np.bool_] | None = None,
     ) -> npt.NDArray[np.int32]:
-        """Version index of a parameter for each row (at ``days``, default the evaluation date)."""
+        """Version index of a parameter for each row (at ``days``, default the evaluation date).
+        ``districts``: the district each row's value is looked up by, when not the subject's own
+        (``district_fact``), with ``districts_known`` where it is known (the rule district_known
+        then asks for that district, README choice 69)."""
         if days is None and districts is None and self.n == 1:
             return self._version_one(name)
+        if districts is not None:
+            if districts_known is None:
+                raise ValueError(f"参数 {name}：按其他区县取值时须给出该区县是否已知（districts_known）")
+            self.lookup_known[name] = districts_known
         key = (name, id(days), id(districts))
         got = self._memo.get(key)
         if got is None:

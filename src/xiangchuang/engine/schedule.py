@@ -1,7 +1,7 @@
 """载体减免方案: the one definition of a carrier's own rent-reduction schedule text (clause 3.8).
 
-``"1:100/50/0;2:50/0/0"`` — per tenancy year (入驻第几年, from 1, increasing), the share of rent,
-property fee and utilities taken off, in percent. Read exactly (no binary floats, PROVISIONS §0):
+``"1:100/50/0;2:50/0/0"`` — per tenancy year (入驻第几年: 1, 2, 3, … in order, none skipped), the
+share of rent, property fee and utilities taken off, in percent. Read exactly (no binary floats, PROVISIONS §0):
 a percentage is 0–100 with at most two decimals, kept as an integer number of per-myriad (‱),
 so 33.35% is 3335‱ and 0.05% is 5‱. A share with more decimals is refused, never rounded.
 Full-width separators (；：／) are read as their ASCII forms. Every reader uses this: the case
@@ -43,7 +43,7 @@ def parse_schedule(text: str) -> list[Step]:
         if len(pieces) != 2 or not _YEAR.match(pieces[0].strip()):
             raise ScheduleError(f"载体减免方案格式错误：“{part}”（{FORMAT_HINT}）")
         year = int(pieces[0])
-        if year <= last:
+        if year != last + 1:  # (from year 1, no year skipped: README choice 27)
             raise ScheduleError(f"载体减免方案格式错误：“{part}”（入驻年次须从1起依次递增）")
         shares = pieces[1].split("/")
         if len(shares) != 3:

@@ -181,7 +181,8 @@ def result_schema() -> dict[str, Any]:
             "name": {"type": "string"},
             "label": {"type": "string"},
             "value": {
-                "description": "取值；unit 为 yuan（元）的金额以分计（整数），display 为按元显示的文本"
+                "description": "取值；unit 为 yuan（元）的金额以分计（整数），display 为按元显示的文本；"
+                "unit 为 table 的表格参数与参数文件写法相同（映射，或映射的列表）"
             },
             "unit": {
                 "type": "string",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from xiangchuang.engine.programs.mentors import RATING_LABELS
 from xiangchuang.registry.kinds import MENTOR_SPECIALTY_CHOICES
 
 SPECIALTY: Final = {c.code: c.label for c in MENTOR_SPECIALTY_CHOICES}
@@ -29,7 +30,7 @@ ACTIVITY: Final = {
     "pairing": "一对一结对帮扶",
     "other": "其他",
 }
-RATING: Final = {"excellent": "优秀", "good": "良好", "pass": "合格", "poor": "较差"}
+RATING: Final = RATING_LABELS
 RELATION: Final = {
     "spouse": "配偶",
     "lineal": "直系血亲",

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from xiangchuang.engine.facts import FACTS, filled
-from xiangchuang.engine.program import Ctx, Program
+from xiangchuang.engine.program import Ctx, Program, has_district
 from xiangchuang.engine.programs import carriers, employment, loans, mentors, online_sales, startup, training
 from xiangchuang.engine.vec import isin
 
@@ -106,3 +106,14 @@ _RANK: dict[str, int] = {pid: k for k, pid in enumerate(BATCH_ORDER)}
 def batch_rank(program: Program) -> int:
     """A program's place in :data:`BATCH_ORDER` (a program not listed goes last)."""
     return _RANK.get(program.id, len(BATCH_ORDER))
+
+
+def city_only_parameters(programs: tuple[Program, ...] | list[Program] | None = None) -> frozenset[str]:
+    """The parameters only programs without a district read (``has_district``: free workstations,
+    whose subject is a person): a district's values of them are never applied (README choice 38)."""
+    with_district: set[str] = set()
+    without: set[str] = set()
+    for p in PROGRAMS if programs is None else programs:
+        names = {n for c in (*p.conditions, *p.any_of) for n in c.params} | set(p.amount_params)
+        (with_district if has_district(p.subject) else without).update(names)
+    return frozenset(without - with_district)

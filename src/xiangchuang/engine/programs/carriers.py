@@ -10,7 +10,15 @@ from xiangchuang.engine.dates import anniversary, completed_years, from_day, yea
 from xiangchuang.engine.facts import FACTS, NO_REF
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw, yuan_to_fen
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
+from xiangchuang.engine.program import (
+    AmountOut,
+    Condition,
+    CondOut,
+    Ctx,
+    Later,
+    Program,
+    district_fact,
+)
 from xiangchuang.engine.programs.common import (
     enum_codes_mask,
     enum_in,
@@ -20,7 +28,7 @@ from xiangchuang.engine.programs.common import (
     is_true,
 )
 from xiangchuang.engine.schedule import PERMYRIAD, parse_schedule
-from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, tri
+from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import keep, pick
 
 # ---- carrier_rent_reduction ------------------------------------------------------------------------
@@ -77,7 +85,8 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         # own (the others do not use it: it is neither cited nor 「参数待核实」 for them): one
         # schedule per version of the parameter, and none before any is in force (no reductions).
         param = ctx.param(_DEFAULT)
-        ver = ctx.full(ctx.version(_DEFAULT, districts=_carrier_districts(ctx))).astype(np.int64)
+        districts, known = _carrier_districts(ctx)
+        ver = ctx.full(ctx.version(_DEFAULT, districts=districts, districts_known=known)).astype(np.int64)
         ctx.unused(_DEFAULT, inv > 0)
         defaults = [
             [(int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"])) for r in thaw(v.value)]
@@ -101,23 +110,23 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     return result
 
 
-def _carrier_districts(ctx: Ctx) -> np.ndarray | None:
+def _carrier_districts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     """The district of each row's carrier, where the carrier and its district are known; else the
-    business's own district (the only district known for that row)."""
-    own = ctx.district()
+    business's own district (the only district known for that row); and where that district is
+    known (neither known: the default schedule's district is unknown)."""
+    own = ctx.t[district_fact(ctx.t.name)]  # (a column not given reads as unknown)
+    own_values, own_known = ctx.full(own.values), ctx.full(own.known)
     carriers = ctx.tables.get("carriers")
     if carriers is None or carriers.n == 0 or "district" not in carriers:
-        return own
+        return own_values.astype(np.int32), own_known
     ref = ctx.t["carrier_id"]
     idx = ref.values.astype(np.int64, copy=False)
     valid = ref.known & (idx != NO_REF)
     safe = keep(valid, idx)
     dist = carriers["district"]
-    has = valid & dist.known[safe]
+    has = ctx.full(valid & dist.known[safe])
     theirs = dist.values.astype(np.int32, copy=False)[safe]
-    if own is None:
-        return pick(has, theirs, 0).astype(np.int32)
-    return pick(has, theirs, ctx.full(own)).astype(np.int32)
+    return pick(has, theirs, own_values).astype(np.int32), has | own_known
 
 
 def _schedule_codes(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
@@ -398,16 +407,28 @@ def award_kind(ctx: Ctx) -> CondOut:
 
 
 def municipal(ctx: Ctx) -> CondOut:
-    """Recognised at municipal level or above: the current level decides when known, else the date."""
-    d, lvl = ctx.t["municipal_date"], ctx.t["level"]
+    """Recognised at municipal level or above: the current level decides when known, else the
+    dates: recognised at municipal level, or at national level (above it), by the evaluation date
+    (a Kleene OR: either known past date passes)."""
+    d, lvl, nat = ctx.t["municipal_date"], ctx.t["level"], ctx.t["national_date"]
     by_level = tri(lvl.values != FACTS["carriers"]["level"].code_of("district"), lvl.known)
-    by_date = tri(d.values <= ctx.on, d.known)
-    since = Later(
-        lambda: np.where(
-            ctx.full(d.known), [f"（认定日期{from_day(int(x)).isoformat()}）" for x in ctx.full(d.values)], ""
-        ).astype(object)
-    )
-    return CondOut(pick(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_since": since})
+    by_date = any_of(tri(d.values <= ctx.on, d.known), tri(nat.values <= ctx.on, nat.known))
+
+    def since() -> np.ndarray:
+        full = ctx.full
+        m_known, m_day = full(d.known).tolist(), full(d.values).tolist()
+        n_known, n_day = full(nat.known).tolist(), full(nat.values).tolist()
+        out = np.empty(ctx.n, dtype=object)
+        for i in range(ctx.n):
+            if m_known[i]:
+                out[i] = f"（认定日期{from_day(int(m_day[i])).isoformat()}）"
+            elif n_known[i] and n_day[i] <= ctx.on:
+                out[i] = f"（国家级认定日期{from_day(int(n_day[i])).isoformat()}）"
+            else:
+                out[i] = ""
+        return out
+
+    return CondOut(pick(lvl.known, by_level, by_date).astype(np.int8), info={"municipal_since": Later(since)})
 
 
 def _received_state(ctx: Ctx, flags: np.ndarray) -> TriArray:
@@ -441,7 +462,10 @@ def performance(ctx: Ctx) -> CondOut:
     ended = ay.values < this_year
     rated = rating.values != FACTS["carriers"]["rating"].code_of("none")
     received = _received_state(ctx, p)
-    state = all_of(tri(in_years & ended, ay.known & md.known), tri(rated, rating.known), received)
+    # A year not yet ended fails whatever the recognition date; only the window waits for it.
+    state = all_of(
+        tri(ended, ay.known), tri(in_years, ay.known & md.known), tri(rated, rating.known), received
+    )
 
     def reason() -> np.ndarray:  # (quoted by a failed condition's message only: why, row by row)
         full = ctx.full
@@ -543,7 +567,7 @@ CARRIER_AWARD = Program(
             municipal,
             "已认定为市级及以上载体{municipal_since}",
             "尚未认定为市级及以上载体",
-            facts=("level", "municipal_date"),
+            facts=("level", "municipal_date", "national_date"),
         ),
         Condition(
             "register_clear",
@@ -586,6 +610,11 @@ CARRIER_AWARD = Program(
     any_of_label="一次性奖补、年度绩效奖补、国家级追加奖补至少一项",
     amount=award_amount,
     amount_msg="一次性奖补{oneoff_fen} + 绩效奖补{performance_fen} + 国家级追加{national_fen}",
+    pending_parts=(
+        ("oneoff_fen", "oneoff"),
+        ("performance_fen", "performance"),
+        ("national_fen", "national"),
+    ),
     rule_facts=("received", "award_year", "rating", "municipal_date", "national_date", "level"),
     amount_params=(
         "carrier_award.municipal_oneoff",

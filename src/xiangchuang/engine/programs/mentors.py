@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
+from typing import Final
 
 import numpy as np
 
@@ -17,13 +18,15 @@ from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw, yuan_to_fen
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import is_true, none_received
-from xiangchuang.engine.tri import TriArray, tri
+from xiangchuang.engine.tri import TriArray, all_of, tri
 
 CLAUSE = "2.6"
 _RATES_WHERE = "参数 mentor_service_subsidy.rates"
 _ACT = FACTS["mentor_services"]["activity"].choices
 _LVL = FACTS["mentor_services"]["level"].choices
 _RATING = FACTS["mentor_services"]["rating"].choices
+# The ratings' Chinese names (the one definition; the mentor pool's pages use it too).
+RATING_LABELS: Final = {"excellent": "优秀", "good": "良好", "pass": "合格", "poor": "较差"}
 
 
 def _tables(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -68,15 +71,39 @@ def confirmed(ctx: Ctx) -> CondOut:
 
 
 def workload(ctx: Ctx) -> CondOut:
+    """Some workload, of a kind with a rate: no workload (units ≤ 0) fails whatever the activity
+    and level (nothing to pay however they turn out), only the rate waits for them."""
     u = ctx.t["units"]
     rate, _, _ = _tables(ctx)
-    known = u.known & ctx.t["activity"].known & ctx.t["level"].known
-    return CondOut(tri((u.values > 0) & (rate > 0), known), info={"units": u.values, "rate_fen": rate})
+    state = all_of(tri(u.values > 0, u.known), tri(rate > 0, ctx.t["activity"].known & ctx.t["level"].known))
+    return CondOut(state, info={"units": u.values, "rate_fen": rate})
+
+
+def _factor_text(ctx: Ctx) -> Later:
+    """Each row's rating factor, exact (「1.2」), for the messages."""
+    _, fnum, fden = _tables(ctx)
+    return Later(
+        lambda: np.asarray(
+            [
+                f"{(Decimal(int(n)) / Decimal(int(d))).normalize():f}"
+                for n, d in zip(ctx.full(fnum), ctx.full(fden), strict=True)
+            ],
+            dtype=object,
+        )
+    )
 
 
 def effective(ctx: Ctx) -> CondOut:
     _, fnum, _ = _tables(ctx)
-    return CondOut(tri(fnum > 0, ctx.t["rating"].known))
+    rating = ctx.t["rating"]
+    labels = np.asarray([RATING_LABELS[r] for r in _RATING], dtype=object)
+    return CondOut(
+        tri(fnum > 0, rating.known),
+        info={
+            "rating_label": Later(lambda: labels[ctx.full(rating.values).astype(np.int64)]),
+            "factor": _factor_text(ctx),
+        },
+    )
 
 
 def not_received(ctx: Ctx) -> CondOut:
@@ -102,16 +129,9 @@ def _units_amount(units: np.ndarray, per_unit: np.ndarray, fnum: np.ndarray, fde
 def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     rate, fnum, fden = _tables(ctx)
     units = ctx.t["units"].values.astype(np.int64, copy=False)
-
-    def factor() -> np.ndarray:  # (quoted by the explanation only: the row's own factor, exact)
-        return np.asarray(
-            [f"{(Decimal(int(n)) / Decimal(int(d))).normalize():f}" for n, d in zip(fnum, fden, strict=True)],
-            dtype=object,
-        )
-
     return AmountOut(
         _units_amount(units, rate, fnum, fden),
-        info={"rate_fen": rate, "units": units, "factor": Later(factor)},
+        info={"rate_fen": rate, "units": units, "factor": _factor_text(ctx)},
     )
 
 
@@ -145,8 +165,8 @@ PROGRAM = Program(
             "effective",
             CLAUSE,
             effective,
-            "服务实效评价合格",
-            "服务实效评价为差，不予补助",
+            "服务实效评价为{rating_label}（系数{factor}）",
+            "服务实效评价为{rating_label}（系数{factor}），不予补助",
             facts=("rating",),
             params=("mentor_service_subsidy.rating_factor",),
         ),
@@ -161,6 +181,9 @@ PROGRAM = Program(
     ),
     amount=amount,
     amount_msg="工作量{units}次 × 每次{rate_fen} × 服务实效系数{factor}（四舍五入到分）",
+    # (The amount reads all four: a row that fails on no workload while its activity is unknown does
+    # not quote a placeholder rate, README choice 68.)
+    amount_facts=("units", "activity", "level", "rating"),
     rule_facts=("units", "activity", "level", "rating"),
     amount_params=("mentor_service_subsidy.rates", "mentor_service_subsidy.rating_factor"),
 )
