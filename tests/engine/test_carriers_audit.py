@@ -169,6 +169,24 @@ def test_district_known_in_a_batch_is_as_each_case_alone(tmp_path: Path):
     assert [ex.program(o, i) for i in range(len(cases))] == singles
 
 
+@pytest.mark.parametrize(("carrier", "soon"), [({}, True), ({"district": None}, False)])
+def test_soon_asks_only_for_the_district_the_schedule_is_looked_up_by(
+    tmp_path: Path, carrier: dict[str, Any], soon: bool
+):
+    """A tenancy starting within 30 days is 「即将符合」 with the carrier's district known, even with the
+    business's unknown (the default schedule goes by the carrier's); with neither, it is not listed
+    (README choices 11 and 69: one definition of the rows whose district is open)."""
+    params = _far_params(tmp_path)
+    case = _no_business_district()
+    if carrier.get("district", 0) is None:
+        del case["carrier"]["district"]
+    start = ON + dt.timedelta(days=10)
+    case["business"]["tenancy_start"] = start.isoformat()
+    r = _program(evaluate(case, ON, params), "carrier_rent_reduction")
+    assert r.get("soon", False) is soon, r["conditions"]
+    assert r.get("eligible_from") == (start.isoformat() if soon else None)
+
+
 # ---- a district's default schedule applies only where it is no less generous (README 72) ----
 
 

@@ -214,11 +214,9 @@ def _soon_amount_known(
     drop: npt.NDArray[np.bool_] | None = None
     if out.known is not None:
         drop = ~ctx.full(np.asarray(out.known, dtype=bool))
-    if ctx.params.overridden and ctx.params.overridden.intersection(ctx.used):
-        name = district_fact(ctx.t.name)
-        if name in ctx.t:
-            unknown = ~ctx.t[name].known
-            drop = unknown if drop is None else drop | unknown
+    unknown = _district_unknown(ctx)
+    if unknown is not None:
+        drop = unknown[0] if drop is None else drop | unknown[0]
     if drop is None or not (soon & drop).any():
         return soon, eligible_from
     return soon & ~drop, pick(drop, NEVER, eligible_from).astype(np.int32)
@@ -334,12 +332,29 @@ def _district_open(
     not depend on it. Such a row is undecided unless it fails on a condition that reads no such
     parameter. With those parameters; None where there is no such row (the usual case: no district
     values, or every district known)."""
+    got = _district_unknown(ctx)
+    if got is None:
+        return None
+    open_rows, open_params = got
+    fails_anyway = np.zeros(ctx.n, dtype=bool)
+    for c in program.conditions:
+        if not set(open_params).intersection(c.params):
+            fails_anyway |= ctx.full(conds[c.id].state == FAIL)
+    open_rows = open_rows & ~fails_anyway
+    return (open_rows, open_params) if open_rows.any() else None
+
+
+def _district_unknown(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], list[str]] | None:
+    """Rows that used a parameter with district values while the district it was looked up by is
+    unknown, with those parameters (README choice 69); None where there is none. One definition for
+    the program-wide rule ``district_known`` and for 「即将符合」 (a projected amount is not quoted
+    from the city's values where the district's may differ)."""
     if not ctx.params.overridden:
         return None
     overridden = ctx.params.overridden.intersection(ctx.used)
     if not overridden:
         return None
-    name = district_fact(program.subject)
+    name = district_fact(ctx.t.name)
     own_known = ctx.t[name].known if name in ctx.t else None
     open_rows: npt.NDArray[np.bool_] | None = None
     open_params: list[str] = []
@@ -356,12 +371,7 @@ def _district_open(
             open_params.append(param)
     if open_rows is None:
         return None
-    fails_anyway = np.zeros(ctx.n, dtype=bool)
-    for c in program.conditions:
-        if not set(open_params).intersection(c.params):
-            fails_anyway |= ctx.full(conds[c.id].state == FAIL)
-    open_rows = open_rows & ~fails_anyway
-    return (open_rows, open_params) if open_rows.any() else None
+    return open_rows, open_params
 
 
 def _program_rules(
