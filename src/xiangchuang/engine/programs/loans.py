@@ -65,6 +65,11 @@ def _kind_is(ctx: Ctx, *codes: int) -> np.ndarray:
     return out
 
 
+def _kind_in(ctx: Ctx, *codes: int) -> TriArray:
+    """Whether the loan is of one of these kinds: unknown where its kind is not given."""
+    return tri(_kind_is(ctx, *codes), ctx.t["kind"].known)
+
+
 def _loan_day(ctx: Ctx) -> np.ndarray:
     """The date that selects dated loan parameters: the contract date, else the evaluation date."""
     day: np.ndarray = ctx.memo("loan_day", lambda: date_or_on(ctx, ctx.t["contract_date"]))
@@ -226,14 +231,17 @@ def _unclear_note(kind: np.ndarray, amount: np.ndarray) -> np.ndarray:
 
 
 def individual_kind(ctx: Ctx) -> CondOut:
-    return CondOut(pick(_kind_is(ctx, INDIVIDUAL, PARTNERSHIP), PASS, FAIL).astype(np.int8))
+    return CondOut(_kind_in(ctx, INDIVIDUAL, PARTNERSHIP))
 
 
 def partners_given(ctx: Ctx) -> CondOut:
-    """A partnership names at least two partners."""
+    """A partnership names at least two partners. Where the loan's kind is unknown it might be a
+    partnership: at least two partners pass, anything else is unknown."""
     p = ctx.t["partners"]
+    k = ctx.t["kind"]
     is_p = _kind_is(ctx, PARTNERSHIP)
-    state = pick(is_p, tri(p.values >= 2, p.known), PASS)
+    enough = tri(p.values >= 2, p.known)
+    state = pick(is_p, enough, pick(k.known, PASS, pick(enough == PASS, PASS, UNKNOWN)))
     return CondOut(state.astype(np.int8), info={"partners": p.values})
 
 
@@ -365,7 +373,7 @@ LOAN_INDIVIDUAL = Program(
 
 
 def small_micro_kind(ctx: Ctx) -> CondOut:
-    return CondOut(pick(_kind_is(ctx, SMALL_MICRO), PASS, FAIL).astype(np.int8))
+    return CondOut(_kind_in(ctx, SMALL_MICRO))
 
 
 def is_small_micro(ctx: Ctx) -> CondOut:
@@ -407,19 +415,69 @@ def hire_ratio(ctx: Ctx) -> CondOut:
     large = sv > threshold
     num = pick(large, n2, n1)
     den = pick(large, d2, d1)
-    ok = (sv > 0) & (hv * den >= num * sv)
+    # The staff count includes the new hires: more new hires than staff is a data error (it
+    # fails, saying so, as 展期/逾期 days longer than the period do: README choice 18).
+    consistent = hv <= sv
+    ok = (sv > 0) & consistent & (hv * den >= num * sv)
+    # No new hires fails whatever the staff count (a business with no staff has no ratio to meet);
+    # so does no staff whatever the hires.
+    known = (h.known & s.known) | (h.known & (hv == 0)) | (s.known & (sv == 0))
+    state = tri(ok, known)
     need = _needed_hires(hv, sv, n1, d1, n2, d2, threshold)
     ratio = pick(sv > 0, (hv * 10000) // np.maximum(sv, 1), 0)
+    required = num * 10000 // den
+    staff_known = s.known
+    h_known = h.known
+
+    made: list[np.ndarray] = []
+
+    def texts(which: int) -> np.ndarray:
+        if not made:
+            made.extend(_texts())
+        return made[which]
+
+    def _texts() -> tuple[np.ndarray, np.ndarray]:
+        full = ctx.full
+        fail_text = np.full(ctx.n, "", dtype=object)
+        gap_text = np.full(ctx.n, "", dtype=object)
+        failed = np.flatnonzero(full(state) == FAIL)
+        cols = (full(hv), full(sv), full(staff_known), full(h_known), full(ratio), full(required), full(need))
+        for i in failed.tolist():
+            hi, si, sk, hk, r, q, k = (int(c[i]) for c in cols)
+            if not sk:  # no new hires, staff unknown
+                fail_text[i] = f"当年新招用符合条件人员{hi}名，任何职工人数下均未达到新招用比例要求"
+                gap_text[i] = "还需新招用符合条件人员（人数视现有职工人数而定）"
+            elif hk and hi > si:
+                fail_text[i] = (
+                    f"当年新招用符合条件人员{hi}名，多于现有职工{si}名：现有职工人数须含当年新招用人员，请核对"
+                )
+                gap_text[i] = "请核对现有职工人数（含当年新招用人员）与当年新招用人数"
+            else:
+                fail_text[i] = (
+                    f"当年新招用符合条件人员{hi}名，占现有职工{si}名的{_percent(r)}，未达到{_percent(q)}"
+                    if hk
+                    else f"现有职工{si}名，无从达到新招用比例要求"
+                )
+                gap_text[i] = f"还需新招用{k}名符合条件人员"
+        return fail_text, gap_text
+
     return CondOut(
-        tri(ok, h.known & s.known),
+        state,
         info={
             "hires": hv,
             "staff": sv,
-            "need_hires": need,
             "ratio_permyriad": ratio,
-            "required_permyriad": num * 10000 // den,
+            "required_permyriad": required,
+            "fail_text": Later(lambda: texts(0)),
+            "gap_text": Later(lambda: texts(1)),
         },
     )
+
+
+def _percent(permyriad: int) -> str:
+    """A ratio in 1/10000 as a percentage, trailing fraction zeros dropped (1500 → 15%)."""
+    whole, frac = divmod(permyriad, 100)
+    return f"{whole}.{frac:02d}".rstrip("0").rstrip(".") + "%"
 
 
 def small_micro_term(ctx: Ctx) -> CondOut:
@@ -447,14 +505,14 @@ HIRE_RATIO = Condition(
     CLAUSE,
     hire_ratio,
     "当年新招用符合条件人员{hires}名，占现有职工{staff}名的{ratio_permyriad}，达到{required_permyriad}",
-    "当年新招用符合条件人员{hires}名，占现有职工{staff}名的{ratio_permyriad}，未达到{required_permyriad}",
+    "{fail_text}",
     facts=("business__new_eligible_hires", "business__staff_count"),
     params=(
         "loan_small_micro.hire_ratio",
         "loan_small_micro.hire_ratio_large",
         "loan_small_micro.large_staff_threshold",
     ),
-    gap_msg="还需新招用{need_hires}名符合条件人员",
+    gap_msg="{gap_text}",
 )
 
 
@@ -501,7 +559,7 @@ def small_new_individual(ctx: Ctx) -> CondOut:
     t = ctx.t
     amount, new = t["amount_fen"], t["new_loan"]
     limit = ctx.ints("counter_guarantee_waiver.small_loan_max", _loan_day(ctx))
-    individual = pick(_kind_is(ctx, INDIVIDUAL, PARTNERSHIP), PASS, FAIL).astype(np.int8)
+    individual = _kind_in(ctx, INDIVIDUAL, PARTNERSHIP)
     return CondOut(
         all_of(
             individual, tri(new.values.astype(bool), new.known), tri(amount.values <= limit, amount.known)
@@ -529,7 +587,7 @@ def credit_rated(ctx: Ctx) -> CondOut:
     """A credit-rated small/micro firm, merchant (商户: an online merchant or a 个体工商户) or farmer."""
     t = ctx.t
     rated = any_of(is_true(t["credit_rated"]).state, is_true(t["business__credit_rated"]).state)
-    sm = pick(_kind_is(ctx, SMALL_MICRO), PASS, FAIL).astype(np.int8)
+    sm = _kind_in(ctx, SMALL_MICRO)
     merchant_or_farmer = in_groups(t["borrower__groups"], bit("online_merchant") | bit("farmer"))
     individual_business = enum_is(t["business__kind"], "businesses", "kind", "individual_business")
     return CondOut(all_of(rated, any_of(sm, merchant_or_farmer, individual_business)))
@@ -585,7 +643,7 @@ COUNTER_GUARANTEE_WAIVER = Program(
             credit_rated,
             "经金融机构评估认定的信用小微企业、商户（含个体工商户）或农户",
             "不是经金融机构评估认定的信用小微企业、商户（含个体工商户）或农户",
-            facts=("credit_rated", "business__credit_rated", "borrower__groups", "business__kind"),
+            facts=("kind", "credit_rated", "business__credit_rated", "borrower__groups", "business__kind"),
         ),
         Condition(
             "second_time_founder",
@@ -726,8 +784,9 @@ def loan_term_within_limit(ctx: Ctx) -> CondOut:
 
 def _only_for(kinds: tuple[int, ...], cond: Condition, pass_text: str) -> Condition:
     """One of loan_individual's / loan_small_micro's own conditions (the same definition), checked
-    for loans of ``kinds``; loans of another kind pass it as not applicable, an unknown kind leaves
-    it unknown. ``pass_text`` may quote the condition's integer values ({hires})."""
+    for loans of ``kinds``; loans of another kind pass it as not applicable; where the kind is
+    unknown it passes if the condition passes (then it holds whichever the kind) and is unknown
+    otherwise. ``pass_text`` may quote the condition's integer values ({hires})."""
     labels = {
         INDIVIDUAL: "个人创业担保贷款",
         PARTNERSHIP: "合伙创业担保贷款",
@@ -738,7 +797,11 @@ def _only_for(kinds: tuple[int, ...], cond: Condition, pass_text: str) -> Condit
         inner = cond.test(ctx)
         k = ctx.t["kind"]
         mine = _kind_is(ctx, *kinds)
-        state = pick(mine, inner.state, pick(k.known, PASS, UNKNOWN)).astype(np.int8)
+        # Another kind: not applicable (passes). An unknown kind: passes where the condition
+        # passes (it then holds whichever the kind), else unknown.
+        other = pick(k.known, PASS, pick(inner.state == PASS, PASS, UNKNOWN))
+        state = pick(mine, inner.state, other).astype(np.int8)
+        shown = mine | (~k.known & (inner.state == PASS))
         info = dict(inner.info)
         kind_values = k.values
         values = {name: np.atleast_1d(v) for name, v in inner.info.items() if isinstance(v, np.ndarray)}
@@ -746,7 +809,7 @@ def _only_for(kinds: tuple[int, ...], cond: Condition, pass_text: str) -> Condit
         def texts() -> np.ndarray:
             out = []
             for j in range(ctx.n):
-                if mine.item(j if mine.shape[0] > j else 0):
+                if shown.item(j if shown.shape[0] > j else 0):
                     row = {name: v.item(j if v.shape[0] > j else 0) for name, v in values.items()}
                     out.append(pass_text.format(**row))
                 else:
@@ -803,6 +866,18 @@ def settlement_within_term(ctx: Ctx) -> CondOut:
 def principal_outstanding(ctx: Ctx) -> CondOut:
     p = ctx.t["principal_fen"]
     return CondOut(tri(p.values > 0, p.known))
+
+
+def principal_within_amount(ctx: Ctx) -> CondOut:
+    """The settlement period's balance is at most the loan's amount: a larger balance is a data
+    error (it fails, saying so, as 展期/逾期 days longer than the period do; README choice 18),
+    never paid on. Nothing to compare where either is not given (the balance is still capped at
+    the ceiling; an unknown balance leaves principal_outstanding unknown)."""
+    p, a = ctx.t["principal_fen"], ctx.t["amount_fen"]
+    ok = ~(p.known & a.known) | (p.values <= a.values)
+    return CondOut(
+        pick(ok, PASS, FAIL).astype(np.int8), info={"principal_fen": p.values, "loan_amount_fen": a.values}
+    )
 
 
 def excluded_days_given(ctx: Ctx) -> CondOut:
@@ -934,6 +1009,14 @@ LOAN_INTEREST_SUBSIDY = Program(
             "结算期有贷款余额",
             "结算期无贷款余额",
             facts=("principal_fen",),
+        ),
+        Condition(
+            "principal_within_amount",
+            CLAUSE,
+            principal_within_amount,
+            "结算期贷款余额不超过贷款金额",
+            "结算期贷款余额{principal_fen}多于贷款金额{loan_amount_fen}，请核对贷款余额与贷款金额",
+            facts=("principal_fen", "amount_fen"),
         ),
         Condition(
             "excluded_days_given",
