@@ -29,7 +29,7 @@ Choices documented here and in the README:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final
 
 import numpy as np
@@ -37,8 +37,8 @@ import numpy.typing as npt
 
 from xiangchuang.engine.dates import add_months, anniversary, to_day
 from xiangchuang.engine.facts import FACTS, filled
-from xiangchuang.engine.money import mul_rate_half_up
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
+from xiangchuang.engine.money import format_fen, mul_rate_half_up
+from xiangchuang.engine.program import NEVER_DAY, AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
     bit,
     ceil_div,
@@ -74,6 +74,40 @@ def _loan_day(ctx: Ctx) -> np.ndarray:
     """The date that selects dated loan parameters: the contract date, else the evaluation date."""
     day: np.ndarray = ctx.memo("loan_day", lambda: date_or_on(ctx, ctx.t["contract_date"]))
     return day
+
+
+def _figure(
+    ctx: Ctx,
+    names: tuple[str, ...],
+    values: np.ndarray,
+    fmt: Callable[[int], str],
+    pending: np.ndarray | None = None,
+    pending_text: str | np.ndarray = "",
+) -> Later:
+    """A parameter-derived figure as a message quotes it, per row: ``fmt(value)``; 「（无有效值）」
+    where one of the parameters it comes from has no value in force on the loan's date (never the
+    earliest value as a placeholder), and ``pending_text`` where it depends on a fact not given
+    (README choice 68)."""
+    day = _loan_day(ctx)
+    ok = ctx.full(np.ones(1, dtype=bool))
+    for name in names:
+        ok = ok & ctx.full(ctx.in_force(name, day))
+    open_rows = ctx.full(np.zeros(1, dtype=bool) if pending is None else pending)
+
+    def make() -> np.ndarray:
+        v = ctx.full(np.asarray(values)).tolist()
+        waiting = ctx.full(
+            np.asarray([pending_text] if isinstance(pending_text, str) else pending_text)
+        ).tolist()
+        return np.asarray(
+            [
+                w if o else fmt(int(x)) if k else "（无有效值）"
+                for x, k, o, w in zip(v, ok.tolist(), open_rows.tolist(), waiting, strict=True)
+            ],
+            dtype=object,
+        )
+
+    return Later(make)
 
 
 # ---- loan_individual -------------------------------------------------------------------------
@@ -259,30 +293,159 @@ def individual_ceiling(ctx: Ctx) -> np.ndarray:
     return pick(_kind_is(ctx, PARTNERSHIP), partnership, single).astype(np.int64)
 
 
-def _term_within(ctx: Ctx, limit: np.ndarray) -> CondOut:
+def _term_within(ctx: Ctx, limit: np.ndarray, name: str) -> CondOut:
     term = ctx.t["term_months"]
     return CondOut(
         pass_if_unknown(tri(term.values <= limit, term.known)),
-        info={"term_months": term.values, "max_term_months": limit},
+        info={
+            "term_months": term.values,
+            "max_term_text": _figure(ctx, (name,), limit, lambda m: f"{m}个月"),
+        },
     )
 
 
 def individual_term(ctx: Ctx) -> CondOut:
-    return _term_within(ctx, ctx.ints("loan_individual.max_term_months", _loan_day(ctx)))
+    name = "loan_individual.max_term_months"
+    return _term_within(ctx, ctx.ints(name, _loan_day(ctx)), name)
 
 
 def individual_amount_within(ctx: Ctx) -> CondOut:
     """A requested amount above the ceiling is granted only up to the ceiling (never refused)."""
     ceiling = individual_ceiling(ctx)
     req = ctx.t["amount_fen"]
-    return CondOut(filled(np.int8, PASS, ctx.n), info={"ceiling_fen": ceiling, "requested_fen": req.values})
+    return CondOut(
+        filled(np.int8, PASS, ctx.n),
+        info={"ceiling_text": _individual_ceiling_text(ctx, ceiling), "requested_fen": req.values},
+    )
+
+
+_CEILING_PARAMS = (
+    "loan_individual.ceiling",
+    "loan_individual.partner_uplift",
+    "loan_individual.partnership_total",
+)
+
+
+def _individual_ceiling_text(ctx: Ctx, ceiling: np.ndarray) -> Later:
+    """The individual ceiling as quoted: it depends on the kind (and a partnership's on the number
+    of partners), so where those are not given it is not quoted as a figure."""
+    k, p = ctx.t["kind"], ctx.t["partners"]
+    kind_open = ~k.known
+    partners_open = _kind_is(ctx, PARTNERSHIP) & ~p.known
+    text = np.where(kind_open, "视贷款类型而定", "视合伙人数而定").astype(object)
+    return _figure(ctx, _CEILING_PARAMS, ceiling, format_fen, kind_open | partners_open, text)
 
 
 def individual_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     ceiling = individual_ceiling(ctx)
     req = ctx.t["amount_fen"]
     granted = pick(req.known, np.minimum(req.values, ceiling), ceiling)
-    return AmountOut(granted.astype(np.int64), info={"ceiling_fen": ceiling})
+    return AmountOut(granted.astype(np.int64), info={"ceiling_text": _individual_ceiling_text(ctx, ceiling)})
+
+
+def one_loan_per_borrower(ctx: Ctx) -> CondOut:
+    """One borrower (the person for an individual or partnership loan, the business for a
+    small/micro-firm loan) has one loan in progress at a time (README choice 18): a loan fails where
+    the same borrower has another loan contracted before it (on the same day: earlier in record
+    order) that has not matured on its contract date (a loan not yet contracted: on the evaluation
+    date). Maturity is the contract date plus the term in months; a loan not yet contracted blocks
+    nothing.
+
+    Unknown where it might hold: the other loan's kind is not given (it might be the same
+    borrower's), its term is not given (it may have matured: at the latest after its kind's maximum
+    term), or a contract date is not given for a loan being settled (which came first is unknown).
+    Only borrowers with more than one loan in the table are looked at (rare in a registry)."""
+    t = ctx.t
+    n = ctx.n
+    state = filled(np.int8, PASS, n)
+    other_day = filled(np.int32, NEVER_DAY, n)
+    if n < 2:
+        return CondOut(state, info={"other_contract_date": other_day})
+    k, b, biz = t["kind"], t["borrower_id"], t["business_id"]
+    cd, term = t["contract_date"], t["term_months"]
+    kind = ctx.full(k.values).astype(np.int64)
+    kk = ctx.full(k.known)
+    person_ok = ctx.full(b.known) & ~(kk & (kind == SMALL_MICRO))
+    business_ok = ctx.full(biz.known) & ~(kk & ((kind == INDIVIDUAL) | (kind == PARTNERSHIP)))
+    groups: list[list[int]] = []  # the rows of one person's, or one business's, loans
+    for ok, ref in ((person_ok, b), (business_ok, biz)):
+        rows = np.flatnonzero(ok)
+        if rows.size < 2:
+            continue
+        keys = ctx.full(ref.values).astype(np.int64)[rows]
+        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        shared = counts[inverse] > 1
+        if not shared.any():
+            continue
+        by_key: dict[int, list[int]] = {}
+        for r, key in zip(rows[shared].tolist(), keys[shared].tolist(), strict=True):
+            by_key.setdefault(key, []).append(r)
+        groups.extend(by_key.values())
+    if not groups:
+        return CondOut(state, info={"other_contract_date": other_day})
+    involved = np.asarray(sorted({r for g in groups for r in g}), dtype=np.intp)
+    cdk = ctx.full(cd.known)[involved]
+    cdv = ctx.full(cd.values).astype(np.int32)[involved]
+    tk = ctx.full(term.known)[involved]
+    tv = ctx.full(term.values).astype(np.int64)[involved]
+    _, hi = _max_terms(ctx)
+    hi_v = ctx.full(hi).astype(np.int64)[involved]
+    settled = (
+        ctx.full(t["settle_start"].known)
+        | ctx.full(t["settle_end"].known)
+        | ctx.full(t["principal_fen"].known)
+    )[involved]
+    day = pick(cdk, cdv, np.int32(ctx.on)).astype(np.int32)
+    start = pick(cdk, cdv, 0).astype(np.int32)
+    mature = add_months(start, pick(tk, tv, 0).astype(np.int64))
+    mature_hi = add_months(start, np.maximum(pick(tk, tv, hi_v), hi_v).astype(np.int64))
+    at = {int(r): j for j, r in enumerate(involved.tolist())}
+    out = {int(r): int(PASS) for r in involved.tolist()}
+    first = {int(r): int(NEVER_DAY) for r in involved.tolist()}
+    for g in groups:
+        for i in g:
+            a = at[i]
+            i_sure = bool(kk[i]) and bool(cdk[a] or not settled[a])  # (kind and own date known)
+            for j in g:
+                if j == i:
+                    continue
+                c = at[j]
+                contracted = bool(cdk[c])
+                if not contracted and not settled[c]:
+                    continue  # an application: blocks nothing
+                share = i_sure and bool(kk[j])
+                if contracted and (cdk[a] or not settled[a]):
+                    earlier = int(cdv[c]) < int(day[a]) or (int(cdv[c]) == int(day[a]) and j < i)
+                    if not earlier:
+                        continue
+                    sure_order = True
+                else:
+                    sure_order = False
+                running = contracted and bool(tk[c]) and int(day[a]) < int(mature[c])
+                maybe_running = not contracted or int(day[a]) < int(mature_hi[c])
+                if share and sure_order and running:
+                    out[i] = int(FAIL)
+                    first[i] = min(first[i], int(cdv[c]))
+                elif maybe_running and out[i] != FAIL:
+                    out[i] = int(UNKNOWN)
+    rows = np.asarray(list(out), dtype=np.intp)
+    state = ctx.full(state).copy()
+    state[rows] = np.asarray(list(out.values()), dtype=np.int8)
+    other_day = ctx.full(other_day).copy()
+    other_day[rows] = np.asarray(list(first.values()), dtype=np.int32)
+    return CondOut(state, info={"other_contract_date": other_day})
+
+
+ONE_LOAN_PER_BORROWER = Condition(
+    "one_loan_per_borrower",
+    CLAUSE,
+    one_loan_per_borrower,
+    "同一借款主体没有其他在途的创业担保贷款",
+    "同一借款主体已有一笔在此之前签订、尚未到期的创业担保贷款（合同日期{other_contract_date}），"
+    "同一借款主体只能有一笔在途贷款",
+    "同一借款主体另有贷款，其贷款类型、合同日期或期限不全，无法判断是否已有在途贷款",
+    facts=(),
+)
 
 
 BORROWER_GROUP = Condition(
@@ -337,20 +500,21 @@ LOAN_INDIVIDUAL = Program(
         BORROWER_GROUP,
         NO_BLOCKING_LOANS,
         PARTNERS_GIVEN,
+        ONE_LOAN_PER_BORROWER,
         Condition(
             "term_within_limit",
             CLAUSE,
             individual_term,
-            "贷款期限不超过{max_term_months}个月",
-            "贷款期限{term_months}个月，超过{max_term_months}个月",
+            "贷款期限不超过{max_term_text}",
+            "贷款期限{term_months}个月，超过{max_term_text}",
             params=("loan_individual.max_term_months",),
         ),
         Condition(
             "amount_within_ceiling",
             CLAUSE,
             individual_amount_within,
-            "额度上限{ceiling_fen}（按合同日期适用）",
-            "额度上限{ceiling_fen}",
+            "额度上限{ceiling_text}（按合同日期适用）",
+            "额度上限{ceiling_text}",
             params=(
                 "loan_individual.ceiling",
                 "loan_individual.partner_uplift",
@@ -359,7 +523,7 @@ LOAN_INDIVIDUAL = Program(
         ),
     ),
     amount=individual_amount,
-    amount_msg="可贷额度：申请金额与额度上限{ceiling_fen}中的较小者",
+    amount_msg="可贷额度：申请金额与额度上限{ceiling_text}中的较小者",
     rule_facts=("kind", "partners"),
     amount_params=(
         "loan_individual.ceiling",
@@ -481,14 +645,18 @@ def _percent(permyriad: int) -> str:
 
 
 def small_micro_term(ctx: Ctx) -> CondOut:
-    return _term_within(ctx, ctx.ints("loan_small_micro.max_term_months", _loan_day(ctx)))
+    name = "loan_small_micro.max_term_months"
+    return _term_within(ctx, ctx.ints(name, _loan_day(ctx)), name)
 
 
 def small_micro_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
-    ceiling = ctx.ints("loan_small_micro.ceiling", _loan_day(ctx))
+    name = "loan_small_micro.ceiling"
+    ceiling = ctx.ints(name, _loan_day(ctx))
     req = ctx.t["amount_fen"]
     granted = pick(req.known, np.minimum(req.values, ceiling), ceiling)
-    return AmountOut(granted.astype(np.int64), info={"ceiling_fen": ceiling})
+    return AmountOut(
+        granted.astype(np.int64), info={"ceiling_text": _figure(ctx, (name,), ceiling, format_fen)}
+    )
 
 
 IS_SMALL_MICRO = Condition(
@@ -536,17 +704,18 @@ LOAN_SMALL_MICRO = Program(
         ),
         IS_SMALL_MICRO,
         HIRE_RATIO,
+        ONE_LOAN_PER_BORROWER,
         Condition(
             "term_within_limit",
             CLAUSE,
             small_micro_term,
-            "贷款期限不超过{max_term_months}个月",
-            "贷款期限{term_months}个月，超过{max_term_months}个月",
+            "贷款期限不超过{max_term_text}",
+            "贷款期限{term_months}个月，超过{max_term_text}",
             params=("loan_small_micro.max_term_months",),
         ),
     ),
     amount=small_micro_amount,
-    amount_msg="可贷额度：申请金额与额度上限{ceiling_fen}中的较小者",
+    amount_msg="可贷额度：申请金额与额度上限{ceiling_text}中的较小者",
     rule_facts=("kind",),
     amount_params=("loan_small_micro.ceiling",),
 )
@@ -564,7 +733,10 @@ def small_new_individual(ctx: Ctx) -> CondOut:
         all_of(
             individual, tri(new.values.astype(bool), new.known), tri(amount.values <= limit, amount.known)
         ),
-        info={"amount_fen": amount.values, "limit_fen": limit},
+        info={
+            "amount_fen": amount.values,
+            "limit_text": _figure(ctx, ("counter_guarantee_waiver.small_loan_max",), limit, format_fen),
+        },
     )
 
 
@@ -616,8 +788,8 @@ COUNTER_GUARANTEE_WAIVER = Program(
             "small_new_individual",
             CLAUSE,
             small_new_individual,
-            "新发放的个人创业担保贷款{amount_fen}，在{limit_fen}及以下",
-            "不是新发放的{limit_fen}及以下个人创业担保贷款",
+            "新发放的个人创业担保贷款{amount_fen}，在{limit_text}及以下",
+            "不是新发放的{limit_text}及以下个人创业担保贷款",
             facts=("kind", "new_loan", "amount_fen"),
             params=("counter_guarantee_waiver.small_loan_max",),
         ),
@@ -951,6 +1123,7 @@ LOAN_INTEREST_SUBSIDY = Program(
             HIRE_RATIO,
             "当年新招用符合条件人员{hires}名，占现有职工{staff}名，达到小微企业创业担保贷款的比例要求",
         ),
+        ONE_LOAN_PER_BORROWER,
         Condition(
             "loan_term_within_limit",
             CLAUSE,
