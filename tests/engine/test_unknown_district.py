@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from xiangchuang.engine.api import evaluate
-from xiangchuang.engine.case import case_to_tables
+from xiangchuang.engine.case import case_to_tables, combine
 from xiangchuang.engine.evaluate import DISTRICT_KNOWN, run
 from xiangchuang.engine.explain import Explainer
 from xiangchuang.engine.parameters import load_parameters
@@ -119,9 +119,9 @@ def test_a_registry_gives_the_same_as_each_case_alone() -> None:
         }
         for c in cases
     ]
-    merged = {**CASE, "loan": None, "loans": [{**c["loan"], "id": f"L{k}"} for k, c in enumerate(cases)]}
-    del merged["loan"]
-    outcomes = run(case_to_tables(merged), ON, params)
+    # The cases as one batch, each with its own borrower (one person's several loans in progress
+    # would decide each other: one_loan_per_borrower, README choice 18).
+    outcomes = run(combine([case_to_tables(c) for c in cases]), ON, params)
     ex = Explainer(params)
     seen = 0
     for o in outcomes:

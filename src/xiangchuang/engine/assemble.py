@@ -79,7 +79,13 @@ BUSINESS_FIELDS: Final = (
     "recommended_by",
     "credit_rated",
     "registration_date",
+    # The founder's facts that count for a loan naming no borrowing person (a small/micro-firm loan:
+    # the waiver's honour and 二次创业 grounds are the 创业人员's, 1.2).
+    "founder__honour_city_level",
+    "founder__second_time_founder_stable",
 )
+# Borrower facts read from the business's founder where the loan names no borrower.
+BORROWER_OR_FOUNDER: Final = ("honour_city_level", "second_time_founder_stable")
 
 
 # Tables of at most this many rows (one case) take the small paths below: Python over the few
@@ -618,6 +624,14 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
         flag.known & flag.values.astype(bool) & complete.known & complete.values.astype(bool),
     )
     _join(loans, businesses, "business_id", BUSINESS_FIELDS, "business")
+    for f in BORROWER_OR_FOUNDER:
+        # (The makers hold the joins and the reference column, never the table: no reference cycle.)
+        own_make, founder_make = (loans.lazy[f"{p}__{f}"] for p in ("borrower", "business__founder"))
+        _derived(
+            loans,
+            f"borrower__{f}",
+            functools.partial(_borrower_or_founder, loans["borrower_id"], own_make, founder_make, f),
+        )
     d = loans["district"]
     bd = loans["business__district"]
     loans.cols["district"] = _prefer(d, bd, np.dtype(np.int32))
@@ -635,6 +649,24 @@ def assemble(facts: Facts, on: int) -> dict[str, Table]:
     ):
         T[name].cols[f"{prog}_received"] = _received(facts, prog, T[name])[1]
     return T
+
+
+def _borrower_or_founder(
+    ref: Col,
+    own_join: Callable[[], Col] | LazyColumns,
+    founder_join: Callable[[], Col] | LazyColumns,
+    field: str,
+) -> Col:
+    """The borrower's fact where the loan names a borrower, else its business's founder's (a
+    small/micro-firm loan: the person who founded the borrowing business)."""
+    own = _lazy_col(own_join, f"borrower__{field}")
+    founder = _lazy_col(founder_join, f"business__founder__{field}")
+    named = ref.known & (ref.values != NO_REF)
+    return Col(pick(named, own.values, founder.values), pick(named, own.known, founder.known))
+
+
+def _lazy_col(make: Callable[[], Col] | LazyColumns, name: str) -> Col:
+    return make.column(name) if isinstance(make, LazyColumns) else make()
 
 
 def _prefer(a: Col, b: Col, dtype: np.dtype[Any]) -> Col:

@@ -741,7 +741,9 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         lm = dict(_as_map(ln, path))
         _check_keys(path, lm, "loans")
         kind = lm.get("kind")
-        if kind in ("individual", "partnership") and founder_id is not None:
+        # The person borrows for an individual or partnership loan, and may for a loan of kind not
+        # given (a small/micro-firm loan is the business's).
+        if kind != "small_micro" and founder_id is not None:
             lm.setdefault("borrower_id", founder_id)
         if business_id is not None:
             # The applicant's business: its size, honours and credit rating count for the loan.

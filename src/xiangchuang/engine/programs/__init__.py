@@ -13,18 +13,27 @@ from xiangchuang.engine.vec import isin
 
 
 def _loan_kinds(*kinds: str):  # type: ignore[no-untyped-def]
+    """Loans of these kinds, and loans whose kind is not given (they might be of these kinds: the
+    program's kind condition is then unknown, never a vanished row)."""
     codes = [FACTS["loans"]["kind"].code_of(k) for k in kinds]
 
     def applies(ctx: Ctx) -> np.ndarray:
         k = ctx.t["kind"]
-        ok: np.ndarray = k.known & isin(k.values, codes)
+        ok: np.ndarray = ~k.known | isin(k.values, codes)
         return ok
 
     return applies
 
 
 def _contracted(ctx: Ctx) -> np.ndarray:
-    return ctx.t["contract_date"].known
+    """Loans that have been contracted: a contract date, or a settlement period or outstanding
+    balance given (a loan being settled was contracted, on a date not given: undetermined). A loan
+    with none of these is an application not yet contracted: no interest subsidy applies yet."""
+    t = ctx.t
+    ok: np.ndarray = (
+        t["contract_date"].known | t["settle_start"].known | t["settle_end"].known | t["principal_fen"].known
+    )
+    return ok
 
 
 def _training_kind(kind: str):  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ Choices documented here and in the README:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final
 
 import numpy as np
@@ -37,8 +37,8 @@ import numpy.typing as npt
 
 from xiangchuang.engine.dates import add_months, anniversary, to_day
 from xiangchuang.engine.facts import FACTS, filled
-from xiangchuang.engine.money import mul_rate_half_up
-from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
+from xiangchuang.engine.money import format_fen, mul_rate_half_up
+from xiangchuang.engine.program import NEVER_DAY, AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
     bit,
     ceil_div,
@@ -66,10 +66,49 @@ def _kind_is(ctx: Ctx, *codes: int) -> np.ndarray:
     return out
 
 
+def _kind_in(ctx: Ctx, *codes: int) -> TriArray:
+    """Whether the loan is of one of these kinds: unknown where its kind is not given."""
+    return tri(_kind_is(ctx, *codes), ctx.t["kind"].known)
+
+
 def _loan_day(ctx: Ctx) -> np.ndarray:
     """The date that selects dated loan parameters: the contract date, else the evaluation date."""
     day: np.ndarray = ctx.memo("loan_day", lambda: date_or_on(ctx, ctx.t["contract_date"]))
     return day
+
+
+def _figure(
+    ctx: Ctx,
+    names: tuple[str, ...],
+    values: np.ndarray,
+    fmt: Callable[[int], str],
+    pending: np.ndarray | None = None,
+    pending_text: str | np.ndarray = "",
+) -> Later:
+    """A parameter-derived figure as a message quotes it, per row: ``fmt(value)``; 「（无有效值）」
+    where one of the parameters it comes from has no value in force on the loan's date (never the
+    earliest value as a placeholder), and ``pending_text`` where it depends on a fact not given
+    (README choice 68)."""
+    day = _loan_day(ctx)
+    ok = ctx.full(np.ones(1, dtype=bool))
+    for name in names:
+        ok = ok & ctx.full(ctx.in_force(name, day))
+    open_rows = ctx.full(np.zeros(1, dtype=bool) if pending is None else pending)
+
+    def make() -> np.ndarray:
+        v = ctx.full(np.asarray(values)).tolist()
+        waiting = ctx.full(
+            np.asarray([pending_text] if isinstance(pending_text, str) else pending_text)
+        ).tolist()
+        return np.asarray(
+            [
+                w if o else fmt(int(x)) if k else "（无有效值）"
+                for x, k, o, w in zip(v, ok.tolist(), open_rows.tolist(), waiting, strict=True)
+            ],
+            dtype=object,
+        )
+
+    return Later(make)
 
 
 # ---- loan_individual -------------------------------------------------------------------------
@@ -231,14 +270,17 @@ def _unclear_note(kind: np.ndarray, amount: np.ndarray) -> np.ndarray:
 
 
 def individual_kind(ctx: Ctx) -> CondOut:
-    return CondOut(pick(_kind_is(ctx, INDIVIDUAL, PARTNERSHIP), PASS, FAIL).astype(np.int8))
+    return CondOut(_kind_in(ctx, INDIVIDUAL, PARTNERSHIP))
 
 
 def partners_given(ctx: Ctx) -> CondOut:
-    """A partnership names at least two partners."""
+    """A partnership names at least two partners. Where the loan's kind is unknown it might be a
+    partnership: at least two partners pass, anything else is unknown."""
     p = ctx.t["partners"]
+    k = ctx.t["kind"]
     is_p = _kind_is(ctx, PARTNERSHIP)
-    state = pick(is_p, tri(p.values >= 2, p.known), PASS)
+    enough = tri(p.values >= 2, p.known)
+    state = pick(is_p, enough, pick(k.known, PASS, pick(enough == PASS, PASS, UNKNOWN)))
     return CondOut(state.astype(np.int8), info={"partners": p.values})
 
 
@@ -256,30 +298,159 @@ def individual_ceiling(ctx: Ctx) -> np.ndarray:
     return pick(_kind_is(ctx, PARTNERSHIP), partnership, single).astype(np.int64)
 
 
-def _term_within(ctx: Ctx, limit: np.ndarray) -> CondOut:
+def _term_within(ctx: Ctx, limit: np.ndarray, name: str) -> CondOut:
     term = ctx.t["term_months"]
     return CondOut(
         pass_if_unknown(tri(term.values <= limit, term.known)),
-        info={"term_months": term.values, "max_term_months": limit},
+        info={
+            "term_months": term.values,
+            "max_term_text": _figure(ctx, (name,), limit, lambda m: f"{m}个月"),
+        },
     )
 
 
 def individual_term(ctx: Ctx) -> CondOut:
-    return _term_within(ctx, ctx.ints("loan_individual.max_term_months", _loan_day(ctx)))
+    name = "loan_individual.max_term_months"
+    return _term_within(ctx, ctx.ints(name, _loan_day(ctx)), name)
 
 
 def individual_amount_within(ctx: Ctx) -> CondOut:
     """A requested amount above the ceiling is granted only up to the ceiling (never refused)."""
     ceiling = individual_ceiling(ctx)
     req = ctx.t["amount_fen"]
-    return CondOut(filled(np.int8, PASS, ctx.n), info={"ceiling_fen": ceiling, "requested_fen": req.values})
+    return CondOut(
+        filled(np.int8, PASS, ctx.n),
+        info={"ceiling_text": _individual_ceiling_text(ctx, ceiling), "requested_fen": req.values},
+    )
+
+
+_CEILING_PARAMS = (
+    "loan_individual.ceiling",
+    "loan_individual.partner_uplift",
+    "loan_individual.partnership_total",
+)
+
+
+def _individual_ceiling_text(ctx: Ctx, ceiling: np.ndarray) -> Later:
+    """The individual ceiling as quoted: it depends on the kind (and a partnership's on the number
+    of partners), so where those are not given it is not quoted as a figure."""
+    k, p = ctx.t["kind"], ctx.t["partners"]
+    kind_open = ~k.known
+    partners_open = _kind_is(ctx, PARTNERSHIP) & ~p.known
+    text = np.where(kind_open, "视贷款类型而定", "视合伙人数而定").astype(object)
+    return _figure(ctx, _CEILING_PARAMS, ceiling, format_fen, kind_open | partners_open, text)
 
 
 def individual_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     ceiling = individual_ceiling(ctx)
     req = ctx.t["amount_fen"]
     granted = pick(req.known, np.minimum(req.values, ceiling), ceiling)
-    return AmountOut(granted.astype(np.int64), info={"ceiling_fen": ceiling})
+    return AmountOut(granted.astype(np.int64), info={"ceiling_text": _individual_ceiling_text(ctx, ceiling)})
+
+
+def one_loan_per_borrower(ctx: Ctx) -> CondOut:
+    """One borrower (the person for an individual or partnership loan, the business for a
+    small/micro-firm loan) has one loan in progress at a time (README choice 18): a loan fails where
+    the same borrower has another loan contracted before it (on the same day: earlier in record
+    order) that has not matured on its contract date (a loan not yet contracted: on the evaluation
+    date). Maturity is the contract date plus the term in months; a loan not yet contracted blocks
+    nothing.
+
+    Unknown where it might hold: the other loan's kind is not given (it might be the same
+    borrower's), its term is not given (it may have matured: at the latest after its kind's maximum
+    term), or a contract date is not given for a loan being settled (which came first is unknown).
+    Only borrowers with more than one loan in the table are looked at (rare in a registry)."""
+    t = ctx.t
+    n = ctx.n
+    state = filled(np.int8, PASS, n)
+    other_day = filled(np.int32, NEVER_DAY, n)
+    if n < 2:
+        return CondOut(state, info={"other_contract_date": other_day})
+    k, b, biz = t["kind"], t["borrower_id"], t["business_id"]
+    cd, term = t["contract_date"], t["term_months"]
+    kind = ctx.full(k.values).astype(np.int64)
+    kk = ctx.full(k.known)
+    person_ok = ctx.full(b.known) & ~(kk & (kind == SMALL_MICRO))
+    business_ok = ctx.full(biz.known) & ~(kk & ((kind == INDIVIDUAL) | (kind == PARTNERSHIP)))
+    groups: list[list[int]] = []  # the rows of one person's, or one business's, loans
+    for ok, ref in ((person_ok, b), (business_ok, biz)):
+        rows = np.flatnonzero(ok)
+        if rows.size < 2:
+            continue
+        keys = ctx.full(ref.values).astype(np.int64)[rows]
+        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        shared = counts[inverse] > 1
+        if not shared.any():
+            continue
+        by_key: dict[int, list[int]] = {}
+        for r, key in zip(rows[shared].tolist(), keys[shared].tolist(), strict=True):
+            by_key.setdefault(key, []).append(r)
+        groups.extend(by_key.values())
+    if not groups:
+        return CondOut(state, info={"other_contract_date": other_day})
+    involved = np.asarray(sorted({r for g in groups for r in g}), dtype=np.intp)
+    cdk = ctx.full(cd.known)[involved]
+    cdv = ctx.full(cd.values).astype(np.int32)[involved]
+    tk = ctx.full(term.known)[involved]
+    tv = ctx.full(term.values).astype(np.int64)[involved]
+    _, hi = _max_terms(ctx)
+    hi_v = ctx.full(hi).astype(np.int64)[involved]
+    settled = (
+        ctx.full(t["settle_start"].known)
+        | ctx.full(t["settle_end"].known)
+        | ctx.full(t["principal_fen"].known)
+    )[involved]
+    day = pick(cdk, cdv, np.int32(ctx.on)).astype(np.int32)
+    start = pick(cdk, cdv, 0).astype(np.int32)
+    mature = add_months(start, pick(tk, tv, 0).astype(np.int64))
+    mature_hi = add_months(start, np.maximum(pick(tk, tv, hi_v), hi_v).astype(np.int64))
+    at = {int(r): j for j, r in enumerate(involved.tolist())}
+    out = {int(r): int(PASS) for r in involved.tolist()}
+    first = {int(r): int(NEVER_DAY) for r in involved.tolist()}
+    for g in groups:
+        for i in g:
+            a = at[i]
+            i_sure = bool(kk[i]) and bool(cdk[a] or not settled[a])  # (kind and own date known)
+            for j in g:
+                if j == i:
+                    continue
+                c = at[j]
+                contracted = bool(cdk[c])
+                if not contracted and not settled[c]:
+                    continue  # an application: blocks nothing
+                share = i_sure and bool(kk[j])
+                if contracted and (cdk[a] or not settled[a]):
+                    earlier = int(cdv[c]) < int(day[a]) or (int(cdv[c]) == int(day[a]) and j < i)
+                    if not earlier:
+                        continue
+                    sure_order = True
+                else:
+                    sure_order = False
+                running = contracted and bool(tk[c]) and int(day[a]) < int(mature[c])
+                maybe_running = not contracted or int(day[a]) < int(mature_hi[c])
+                if share and sure_order and running:
+                    out[i] = int(FAIL)
+                    first[i] = min(first[i], int(cdv[c]))
+                elif maybe_running and out[i] != FAIL:
+                    out[i] = int(UNKNOWN)
+    rows = np.asarray(list(out), dtype=np.intp)
+    state = ctx.full(state).copy()
+    state[rows] = np.asarray(list(out.values()), dtype=np.int8)
+    other_day = ctx.full(other_day).copy()
+    other_day[rows] = np.asarray(list(first.values()), dtype=np.int32)
+    return CondOut(state, info={"other_contract_date": other_day})
+
+
+ONE_LOAN_PER_BORROWER = Condition(
+    "one_loan_per_borrower",
+    CLAUSE,
+    one_loan_per_borrower,
+    "同一借款主体没有其他在途的创业担保贷款",
+    "同一借款主体已有一笔在此之前签订、尚未到期的创业担保贷款（合同日期{other_contract_date}），"
+    "同一借款主体只能有一笔在途贷款",
+    "同一借款主体另有贷款，其贷款类型、合同日期或期限不全，无法判断是否已有在途贷款",
+    facts=(),
+)
 
 
 BORROWER_GROUP = Condition(
@@ -334,20 +505,21 @@ LOAN_INDIVIDUAL = Program(
         BORROWER_GROUP,
         NO_BLOCKING_LOANS,
         PARTNERS_GIVEN,
+        ONE_LOAN_PER_BORROWER,
         Condition(
             "term_within_limit",
             CLAUSE,
             individual_term,
-            "贷款期限不超过{max_term_months}个月",
-            "贷款期限{term_months}个月，超过{max_term_months}个月",
+            "贷款期限不超过{max_term_text}",
+            "贷款期限{term_months}个月，超过{max_term_text}",
             params=("loan_individual.max_term_months",),
         ),
         Condition(
             "amount_within_ceiling",
             CLAUSE,
             individual_amount_within,
-            "额度上限{ceiling_fen}（按合同日期适用）",
-            "额度上限{ceiling_fen}",
+            "额度上限{ceiling_text}（按合同日期适用）",
+            "额度上限{ceiling_text}",
             params=(
                 "loan_individual.ceiling",
                 "loan_individual.partner_uplift",
@@ -356,7 +528,7 @@ LOAN_INDIVIDUAL = Program(
         ),
     ),
     amount=individual_amount,
-    amount_msg="可贷额度：申请金额与额度上限{ceiling_fen}中的较小者",
+    amount_msg="可贷额度：申请金额与额度上限{ceiling_text}中的较小者",
     rule_facts=("kind", "partners"),
     amount_params=(
         "loan_individual.ceiling",
@@ -370,7 +542,7 @@ LOAN_INDIVIDUAL = Program(
 
 
 def small_micro_kind(ctx: Ctx) -> CondOut:
-    return CondOut(pick(_kind_is(ctx, SMALL_MICRO), PASS, FAIL).astype(np.int8))
+    return CondOut(_kind_in(ctx, SMALL_MICRO))
 
 
 def is_small_micro(ctx: Ctx) -> CondOut:
@@ -412,30 +584,84 @@ def hire_ratio(ctx: Ctx) -> CondOut:
     large = sv > threshold
     num = pick(large, n2, n1)
     den = pick(large, d2, d1)
-    ok = (sv > 0) & (hv * den >= num * sv)
+    # The staff count includes the new hires: more new hires than staff is a data error (it
+    # fails, saying so, as 展期/逾期 days longer than the period do: README choice 18).
+    consistent = hv <= sv
+    ok = (sv > 0) & consistent & (hv * den >= num * sv)
+    # No new hires fails whatever the staff count (a business with no staff has no ratio to meet);
+    # so does no staff whatever the hires.
+    known = (h.known & s.known) | (h.known & (hv == 0)) | (s.known & (sv == 0))
+    state = tri(ok, known)
     need = _needed_hires(hv, sv, n1, d1, n2, d2, threshold)
     ratio = pick(sv > 0, (hv * 10000) // np.maximum(sv, 1), 0)
+    required = num * 10000 // den
+    staff_known = s.known
+    h_known = h.known
+
+    made: list[np.ndarray] = []
+
+    def texts(which: int) -> np.ndarray:
+        if not made:
+            made.extend(_texts())
+        return made[which]
+
+    def _texts() -> tuple[np.ndarray, np.ndarray]:
+        full = ctx.full
+        fail_text = np.full(ctx.n, "", dtype=object)
+        gap_text = np.full(ctx.n, "", dtype=object)
+        failed = np.flatnonzero(full(state) == FAIL)
+        cols = (full(hv), full(sv), full(staff_known), full(h_known), full(ratio), full(required), full(need))
+        for i in failed.tolist():
+            hi, si, sk, hk, r, q, k = (int(c[i]) for c in cols)
+            if not sk:  # no new hires, staff unknown
+                fail_text[i] = f"当年新招用符合条件人员{hi}名，任何职工人数下均未达到新招用比例要求"
+                gap_text[i] = "还需新招用符合条件人员（人数视现有职工人数而定）"
+            elif hk and hi > si:
+                fail_text[i] = (
+                    f"当年新招用符合条件人员{hi}名，多于现有职工{si}名：现有职工人数须含当年新招用人员，请核对"
+                )
+                gap_text[i] = "请核对现有职工人数（含当年新招用人员）与当年新招用人数"
+            else:
+                fail_text[i] = (
+                    f"当年新招用符合条件人员{hi}名，占现有职工{si}名的{_percent(r)}，未达到{_percent(q)}"
+                    if hk
+                    else f"现有职工{si}名，无从达到新招用比例要求"
+                )
+                gap_text[i] = f"还需新招用{k}名符合条件人员"
+        return fail_text, gap_text
+
     return CondOut(
-        tri(ok, h.known & s.known),
+        state,
         info={
             "hires": hv,
             "staff": sv,
-            "need_hires": need,
             "ratio_permyriad": ratio,
-            "required_permyriad": num * 10000 // den,
+            "required_permyriad": required,
+            "fail_text": Later(lambda: texts(0)),
+            "gap_text": Later(lambda: texts(1)),
         },
     )
 
 
+def _percent(permyriad: int) -> str:
+    """A ratio in 1/10000 as a percentage, trailing fraction zeros dropped (1500 → 15%)."""
+    whole, frac = divmod(permyriad, 100)
+    return f"{whole}.{frac:02d}".rstrip("0").rstrip(".") + "%"
+
+
 def small_micro_term(ctx: Ctx) -> CondOut:
-    return _term_within(ctx, ctx.ints("loan_small_micro.max_term_months", _loan_day(ctx)))
+    name = "loan_small_micro.max_term_months"
+    return _term_within(ctx, ctx.ints(name, _loan_day(ctx)), name)
 
 
 def small_micro_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
-    ceiling = ctx.ints("loan_small_micro.ceiling", _loan_day(ctx))
+    name = "loan_small_micro.ceiling"
+    ceiling = ctx.ints(name, _loan_day(ctx))
     req = ctx.t["amount_fen"]
     granted = pick(req.known, np.minimum(req.values, ceiling), ceiling)
-    return AmountOut(granted.astype(np.int64), info={"ceiling_fen": ceiling})
+    return AmountOut(
+        granted.astype(np.int64), info={"ceiling_text": _figure(ctx, (name,), ceiling, format_fen)}
+    )
 
 
 IS_SMALL_MICRO = Condition(
@@ -452,14 +678,14 @@ HIRE_RATIO = Condition(
     CLAUSE,
     hire_ratio,
     "当年新招用符合条件人员{hires}名，占现有职工{staff}名的{ratio_permyriad}，达到{required_permyriad}",
-    "当年新招用符合条件人员{hires}名，占现有职工{staff}名的{ratio_permyriad}，未达到{required_permyriad}",
+    "{fail_text}",
     facts=("business__new_eligible_hires", "business__staff_count"),
     params=(
         "loan_small_micro.hire_ratio",
         "loan_small_micro.hire_ratio_large",
         "loan_small_micro.large_staff_threshold",
     ),
-    gap_msg="还需新招用{need_hires}名符合条件人员",
+    gap_msg="{gap_text}",
 )
 
 
@@ -483,17 +709,18 @@ LOAN_SMALL_MICRO = Program(
         ),
         IS_SMALL_MICRO,
         HIRE_RATIO,
+        ONE_LOAN_PER_BORROWER,
         Condition(
             "term_within_limit",
             CLAUSE,
             small_micro_term,
-            "贷款期限不超过{max_term_months}个月",
-            "贷款期限{term_months}个月，超过{max_term_months}个月",
+            "贷款期限不超过{max_term_text}",
+            "贷款期限{term_months}个月，超过{max_term_text}",
             params=("loan_small_micro.max_term_months",),
         ),
     ),
     amount=small_micro_amount,
-    amount_msg="可贷额度：申请金额与额度上限{ceiling_fen}中的较小者",
+    amount_msg="可贷额度：申请金额与额度上限{ceiling_text}中的较小者",
     rule_facts=("kind",),
     amount_params=("loan_small_micro.ceiling",),
 )
@@ -506,12 +733,15 @@ def small_new_individual(ctx: Ctx) -> CondOut:
     t = ctx.t
     amount, new = t["amount_fen"], t["new_loan"]
     limit = ctx.ints("counter_guarantee_waiver.small_loan_max", _loan_day(ctx))
-    individual = pick(_kind_is(ctx, INDIVIDUAL, PARTNERSHIP), PASS, FAIL).astype(np.int8)
+    individual = _kind_in(ctx, INDIVIDUAL, PARTNERSHIP)
     return CondOut(
         all_of(
             individual, tri(new.values.astype(bool), new.known), tri(amount.values <= limit, amount.known)
         ),
-        info={"amount_fen": amount.values, "limit_fen": limit},
+        info={
+            "amount_fen": amount.values,
+            "limit_text": _figure(ctx, ("counter_guarantee_waiver.small_loan_max",), limit, format_fen),
+        },
     )
 
 
@@ -534,7 +764,7 @@ def credit_rated(ctx: Ctx) -> CondOut:
     """A credit-rated small/micro firm, merchant (商户: an online merchant or a 个体工商户) or farmer."""
     t = ctx.t
     rated = any_of(is_true(t["credit_rated"]).state, is_true(t["business__credit_rated"]).state)
-    sm = pick(_kind_is(ctx, SMALL_MICRO), PASS, FAIL).astype(np.int8)
+    sm = _kind_in(ctx, SMALL_MICRO)
     merchant_or_farmer = in_groups(t["borrower__groups"], bit("online_merchant") | bit("farmer"))
     individual_business = enum_is(t["business__kind"], "businesses", "kind", "individual_business")
     return CondOut(all_of(rated, any_of(sm, merchant_or_farmer, individual_business)))
@@ -563,8 +793,8 @@ COUNTER_GUARANTEE_WAIVER = Program(
             "small_new_individual",
             CLAUSE,
             small_new_individual,
-            "新发放的个人创业担保贷款{amount_fen}，在{limit_fen}及以下",
-            "不是新发放的{limit_fen}及以下个人创业担保贷款",
+            "新发放的个人创业担保贷款{amount_fen}，在{limit_text}及以下",
+            "不是新发放的{limit_text}及以下个人创业担保贷款",
             facts=("kind", "new_loan", "amount_fen"),
             params=("counter_guarantee_waiver.small_loan_max",),
         ),
@@ -590,7 +820,7 @@ COUNTER_GUARANTEE_WAIVER = Program(
             credit_rated,
             "经金融机构评估认定的信用小微企业、商户（含个体工商户）或农户",
             "不是经金融机构评估认定的信用小微企业、商户（含个体工商户）或农户",
-            facts=("credit_rated", "business__credit_rated", "borrower__groups", "business__kind"),
+            facts=("kind", "credit_rated", "business__credit_rated", "borrower__groups", "business__kind"),
         ),
         Condition(
             "second_time_founder",
@@ -731,8 +961,9 @@ def loan_term_within_limit(ctx: Ctx) -> CondOut:
 
 def _only_for(kinds: tuple[int, ...], cond: Condition, pass_text: str) -> Condition:
     """One of loan_individual's / loan_small_micro's own conditions (the same definition), checked
-    for loans of ``kinds``; loans of another kind pass it as not applicable, an unknown kind leaves
-    it unknown. ``pass_text`` may quote the condition's integer values ({hires})."""
+    for loans of ``kinds``; loans of another kind pass it as not applicable; where the kind is
+    unknown it passes if the condition passes (then it holds whichever the kind) and is unknown
+    otherwise. ``pass_text`` may quote the condition's integer values ({hires})."""
     labels = {
         INDIVIDUAL: "个人创业担保贷款",
         PARTNERSHIP: "合伙创业担保贷款",
@@ -743,7 +974,11 @@ def _only_for(kinds: tuple[int, ...], cond: Condition, pass_text: str) -> Condit
         inner = cond.test(ctx)
         k = ctx.t["kind"]
         mine = _kind_is(ctx, *kinds)
-        state = pick(mine, inner.state, pick(k.known, PASS, UNKNOWN)).astype(np.int8)
+        # Another kind: not applicable (passes). An unknown kind: passes where the condition
+        # passes (it then holds whichever the kind), else unknown.
+        other = pick(k.known, PASS, pick(inner.state == PASS, PASS, UNKNOWN))
+        state = pick(mine, inner.state, other).astype(np.int8)
+        shown = mine | (~k.known & (inner.state == PASS))
         info = dict(inner.info)
         kind_values = k.values
         values = {name: np.atleast_1d(v) for name, v in inner.info.items() if isinstance(v, np.ndarray)}
@@ -751,7 +986,7 @@ def _only_for(kinds: tuple[int, ...], cond: Condition, pass_text: str) -> Condit
         def texts() -> np.ndarray:
             out = []
             for j in range(ctx.n):
-                if mine.item(j if mine.shape[0] > j else 0):
+                if shown.item(j if shown.shape[0] > j else 0):
                     row = {name: v.item(j if v.shape[0] > j else 0) for name, v in values.items()}
                     out.append(pass_text.format(**row))
                 else:
@@ -808,6 +1043,18 @@ def settlement_within_term(ctx: Ctx) -> CondOut:
 def principal_outstanding(ctx: Ctx) -> CondOut:
     p = ctx.t["principal_fen"]
     return CondOut(tri(p.values > 0, p.known))
+
+
+def principal_within_amount(ctx: Ctx) -> CondOut:
+    """The settlement period's balance is at most the loan's amount: a larger balance is a data
+    error (it fails, saying so, as 展期/逾期 days longer than the period do; README choice 18),
+    never paid on. Nothing to compare where either is not given (the balance is still capped at
+    the ceiling; an unknown balance leaves principal_outstanding unknown)."""
+    p, a = ctx.t["principal_fen"], ctx.t["amount_fen"]
+    ok = ~(p.known & a.known) | (p.values <= a.values)
+    return CondOut(
+        pick(ok, PASS, FAIL).astype(np.int8), info={"principal_fen": p.values, "loan_amount_fen": a.values}
+    )
 
 
 def excluded_days_given(ctx: Ctx) -> CondOut:
@@ -881,6 +1128,7 @@ LOAN_INTEREST_SUBSIDY = Program(
             HIRE_RATIO,
             "当年新招用符合条件人员{hires}名，占现有职工{staff}名，达到小微企业创业担保贷款的比例要求",
         ),
+        ONE_LOAN_PER_BORROWER,
         Condition(
             "loan_term_within_limit",
             CLAUSE,
@@ -939,6 +1187,14 @@ LOAN_INTEREST_SUBSIDY = Program(
             "结算期有贷款余额",
             "结算期无贷款余额",
             facts=("principal_fen",),
+        ),
+        Condition(
+            "principal_within_amount",
+            CLAUSE,
+            principal_within_amount,
+            "结算期贷款余额不超过贷款金额",
+            "结算期贷款余额{principal_fen}多于贷款金额{loan_amount_fen}，请核对贷款余额与贷款金额",
+            facts=("principal_fen", "amount_fen"),
         ),
         Condition(
             "excluded_days_given",
