@@ -372,23 +372,23 @@ def one_loan_per_borrower(ctx: Ctx) -> CondOut:
     kk = ctx.full(k.known)
     person_ok = ctx.full(b.known) & ~(kk & (kind == SMALL_MICRO))
     business_ok = ctx.full(biz.known) & ~(kk & ((kind == INDIVIDUAL) | (kind == PARTNERSHIP)))
-    groups: list[list[int]] = []  # the rows of one person's, or one business's, loans
+    # Every ordered pair (this loan, another) of one person's, or one business's, loans: built with
+    # NumPy over the borrowers with more than one loan (no Python loop per loan at a registry's size).
+    this_rows: list[npt.NDArray[np.intp]] = []
+    other_rows: list[npt.NDArray[np.intp]] = []
     for ok, ref in ((person_ok, b), (business_ok, biz)):
         rows = np.flatnonzero(ok)
         if rows.size < 2:
             continue
-        keys = ctx.full(ref.values).astype(np.int64)[rows]
-        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        shared = counts[inverse] > 1
-        if not shared.any():
-            continue
-        by_key: dict[int, list[int]] = {}
-        for r, key in zip(rows[shared].tolist(), keys[shared].tolist(), strict=True):
-            by_key.setdefault(key, []).append(r)
-        groups.extend(by_key.values())
-    if not groups:
+        pair = _same_key_pairs(rows, ctx.full(ref.values).astype(np.int64)[rows])
+        if pair is not None:
+            this_rows.append(pair[0])
+            other_rows.append(pair[1])
+    if not this_rows:
         return CondOut(state, info={"other_contract_date": other_day})
-    involved = np.asarray(sorted({r for g in groups for r in g}), dtype=np.intp)
+    pi, pj = np.concatenate(this_rows), np.concatenate(other_rows)
+    involved = np.unique(pi)
+    ia, ja = np.searchsorted(involved, pi), np.searchsorted(involved, pj)
     cdk = ctx.full(cd.known)[involved]
     cdv = ctx.full(cd.values).astype(np.int32)[involved]
     tk = ctx.full(term.known)[involved]
@@ -400,45 +400,61 @@ def one_loan_per_borrower(ctx: Ctx) -> CondOut:
         | ctx.full(t["settle_end"].known)
         | ctx.full(t["principal_fen"].known)
     )[involved]
+    kki = kk[involved]
     day = pick(cdk, cdv, np.int32(ctx.on)).astype(np.int32)
     start = pick(cdk, cdv, 0).astype(np.int32)
     mature = add_months(start, pick(tk, tv, 0).astype(np.int64))
     mature_hi = add_months(start, np.maximum(pick(tk, tv, hi_v), hi_v).astype(np.int64))
-    at = {int(r): j for j, r in enumerate(involved.tolist())}
-    out = {int(r): int(PASS) for r in involved.tolist()}
-    first = {int(r): int(NEVER_DAY) for r in involved.tolist()}
-    for g in groups:
-        for i in g:
-            a = at[i]
-            i_sure = bool(kk[i]) and bool(cdk[a] or not settled[a])  # (kind and own date known)
-            for j in g:
-                if j == i:
-                    continue
-                c = at[j]
-                contracted = bool(cdk[c])
-                if not contracted and not settled[c]:
-                    continue  # an application: blocks nothing
-                share = i_sure and bool(kk[j])
-                if contracted and (cdk[a] or not settled[a]):
-                    earlier = int(cdv[c]) < int(day[a]) or (int(cdv[c]) == int(day[a]) and j < i)
-                    if not earlier:
-                        continue
-                    sure_order = True
-                else:
-                    sure_order = False
-                running = contracted and bool(tk[c]) and int(day[a]) < int(mature[c])
-                maybe_running = not contracted or int(day[a]) < int(mature_hi[c])
-                if share and sure_order and running:
-                    out[i] = int(FAIL)
-                    first[i] = min(first[i], int(cdv[c]))
-                elif maybe_running and out[i] != FAIL:
-                    out[i] = int(UNKNOWN)
-    rows = np.asarray(list(out), dtype=np.intp)
+    own_date = cdk | ~settled  # this loan's date is known (its contract date, or the evaluation date)
+    contracted = cdk[ja]
+    counts = contracted | settled[ja]  # an application (neither) blocks nothing
+    sure_order = contracted & own_date[ia]
+    earlier = (cdv[ja] < day[ia]) | ((cdv[ja] == day[ia]) & (pj < pi))
+    counts &= ~sure_order | earlier  # a known later loan does not block an earlier one
+    share = kki[ia] & own_date[ia] & kki[ja]
+    running = contracted & tk[ja] & (day[ia] < mature[ja])
+    maybe_running = ~contracted | (day[ia] < mature_hi[ja])
+    fails = counts & share & sure_order & running
+    open_ = counts & ~fails & maybe_running
+    m = involved.size
+    fail_any = np.bincount(ia[fails], minlength=m) > 0
+    open_any = np.bincount(ia[open_], minlength=m) > 0
+    first = np.full(m, NEVER_DAY, dtype=np.int32)
+    np.minimum.at(first, ia[fails], cdv[ja][fails])
     state = ctx.full(state).copy()
-    state[rows] = np.asarray(list(out.values()), dtype=np.int8)
+    state[involved] = pick(fail_any, FAIL, pick(open_any, UNKNOWN, PASS)).astype(np.int8)
     other_day = ctx.full(other_day).copy()
-    other_day[rows] = np.asarray(list(first.values()), dtype=np.int32)
+    other_day[involved] = first
     return CondOut(state, info={"other_contract_date": other_day})
+
+
+def _same_key_pairs(
+    rows: npt.NDArray[np.intp], keys: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]] | None:
+    """Every ordered pair (i, j), i ≠ j, of ``rows`` that share a key (one borrower's loans); None
+    where no key is shared."""
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    shared = counts[inverse] > 1
+    if not shared.any():
+        return None
+    order = np.argsort(inverse[shared], kind="stable")
+    grouped = rows[shared][order]
+    size = counts[inverse[shared]][order]
+    group_start = np.arange(grouped.size) - _rank_in_group(inverse[shared][order])
+    this = np.repeat(np.arange(grouped.size), size)
+    offset = np.arange(this.size) - np.repeat(np.cumsum(size) - size, size)
+    other = np.repeat(group_start, size) + offset
+    keep = this != other
+    return grouped[this[keep]], grouped[other[keep]]
+
+
+def _rank_in_group(sorted_groups: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """For a sorted array of group numbers, each element's position within its group."""
+    n = sorted_groups.size
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, n]))
+    out: npt.NDArray[np.intp] = np.arange(n) - first
+    return out
 
 
 ONE_LOAN_PER_BORROWER = Condition(
