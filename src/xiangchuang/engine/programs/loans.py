@@ -83,12 +83,13 @@ def _figure(
     values: np.ndarray,
     fmt: Callable[[int], str],
     pending: np.ndarray | None = None,
-    pending_text: str | np.ndarray = "",
+    pending_text: str | Callable[[], np.ndarray] = "",
 ) -> Later:
     """A parameter-derived figure as a message quotes it, per row: ``fmt(value)``; 「（无有效值）」
     where one of the parameters it comes from has no value in force on the loan's date (never the
     earliest value as a placeholder), and ``pending_text`` where it depends on a fact not given
-    (README choice 68)."""
+    (README choice 68): a text, or a function giving one per row (called only when a message is
+    made)."""
     day = _loan_day(ctx)
     ok = ctx.full(np.ones(1, dtype=bool))
     for name in names:
@@ -98,7 +99,7 @@ def _figure(
     def make() -> np.ndarray:
         v = ctx.full(np.asarray(values)).tolist()
         waiting = ctx.full(
-            np.asarray([pending_text] if isinstance(pending_text, str) else pending_text)
+            np.asarray([pending_text] if isinstance(pending_text, str) else pending_text())
         ).tolist()
         return np.asarray(
             [
@@ -337,7 +338,10 @@ def _individual_ceiling_text(ctx: Ctx, ceiling: np.ndarray) -> Later:
     k, p = ctx.t["kind"], ctx.t["partners"]
     kind_open = ~k.known
     partners_open = _kind_is(ctx, PARTNERSHIP) & ~p.known
-    text = np.where(kind_open, "视贷款类型而定", "视合伙人数而定").astype(object)
+
+    def text() -> np.ndarray:
+        return np.where(kind_open, "视贷款类型而定", "视合伙人数而定").astype(object)
+
     return _figure(ctx, _CEILING_PARAMS, ceiling, format_fen, kind_open | partners_open, text)
 
 
