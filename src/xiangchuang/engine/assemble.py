@@ -228,7 +228,13 @@ def _count(rows: IntArray, n: int, weights: IntArray | None = None) -> IntArray:
 def _received(
     facts: Facts, program: str, target: Table, row_col: str = "subject_row"
 ) -> tuple[IntArray, Col]:
-    """Rows of the register for ``program`` (as row numbers of the subject table), and a count column."""
+    """Rows of the register for ``program`` (as row numbers of the subject table), and a count column.
+
+    The count is of the entries naming the row, so it is never more than the row received: where it
+    is unknown only because some entry names no subject (it may be any row's, README choice 16),
+    a count above zero still decides "received" — every reader takes an entry naming the row as
+    enough to fail (``known | received``: ``common.none_received``, :func:`_claimed_in_year`,
+    :func:`_part_received`, ``startup.within_max_years``)."""
     rec = facts.tables.get("received")
     n = target.n
     supplied = "received" in facts.supplied
@@ -954,7 +960,9 @@ def _part_received(facts: Facts, program: str, target: Table, part: str) -> Col:
     vague = ok & (_period_years(facts, program, sel) < 0) & ~is_part
     unsure = np.zeros(n, dtype=bool)
     unsure[rows[vague]] = True
-    return Col(_count(rows[ok & is_part], n), _own(col.known & ~unsure))
+    count = _count(rows[ok & is_part], n)
+    # An entry naming the row and the part decides, whatever other entries leave open (_received).
+    return Col(count, _own((col.known & ~unsure) | (count > 0)))
 
 
 def _claimed_in_year(
@@ -986,7 +994,8 @@ def _claimed_in_year(
             known = known & ~(unsure & ~claimed)
     else:
         claimed = _zeros(target.n, np.bool_)
-    return Col(claimed, _own(known))
+    # An entry naming the row and the year decides, whatever other entries leave open (_received).
+    return Col(claimed, _own(known | claimed))
 
 
 def _period_years(facts: Facts, program: str, sel: IntArray) -> IntArray:
