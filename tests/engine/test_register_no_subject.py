@@ -189,3 +189,50 @@ def test_an_entry_naming_the_business_still_fails_beside_one_naming_no_subject(t
     assert built.values.tolist()[0] == 1
     claimed = by_program["startup_subsidy"].ctx.t["workshop_claimed_this_year"]
     assert claimed.known.tolist() == [False, False]  # 2023 may be the anonymous entries' year
+
+
+def _award_batch(directory: Path, subjects: list[str | None]) -> None:
+    directory.mkdir()
+    write_csv(
+        directory / "carriers.csv",
+        ["id", "kind", "level", "district", "municipal_date", "award_year", "rating"],
+        [
+            ["C1", "returning_park", "municipal", 500235, "2021-06-01", 2023, "B"],
+            ["C2", "returning_park", "municipal", 500235, "2021-06-01", 2023, "B"],
+        ],
+    )
+    write_csv(
+        directory / "received.csv",
+        ["program", "subject_id", "person_id", "period", "months", "amount_fen", "district"],
+        [["carrier_award", s, None, "oneoff", None, 60_000_000, None] for s in subjects],
+    )
+
+
+def _award_states(outcomes: list[Outcome]) -> dict[str, tuple[str, dict[str, str]]]:
+    o = next(o for o in outcomes if o.program.id == "carrier_award")
+    explainer = Explainer(PARAMS)
+    out = {}
+    for i, cid in enumerate(o.ctx.t["id"].values.tolist()):
+        doc = explainer.program(o, i)
+        out[str(cid)] = (doc["status"], {c["id"]: c["status"] for c in doc["conditions"]})
+    return out
+
+
+def test_a_carrier_award_entry_naming_no_carrier_may_be_any_carriers(tmp_path: Path) -> None:
+    """README choice 16: a carrier-award one-off naming no carrier may be any carrier's, so no
+    carrier's one-off is paid as if the register were empty; one naming the carrier still fails."""
+    on = dt.date(2024, 3, 1)
+    _award_batch(tmp_path / "anon", [None])
+    facts, _ = load_directory(tmp_path / "anon")
+    states = _award_states(run(facts, on, PARAMS))
+    for cid in ("C1", "C2"):
+        status, conditions = states[cid]
+        assert status == "undetermined"
+        assert conditions["oneoff"] == "unknown"
+        assert conditions["register_clear"] == "unknown"
+    _award_batch(tmp_path / "both", ["C1", None])
+    facts, _ = load_directory(tmp_path / "both")
+    states = _award_states(run(facts, on, PARAMS))
+    assert states["C1"][1]["oneoff"] == "fail"
+    assert states["C2"][1]["oneoff"] == "unknown"
+    assert states["C2"][0] == "undetermined"

@@ -253,7 +253,7 @@ def _received(
     if (
         row_col == "subject_row"
         and program not in _HIRED_PERSON_PROGRAMS
-        and _names_no_subject(rec, sel, rows)
+        and names_no_subject(rec, sel, rows)
     ):
         # An entry naming no subject (a batch file's empty subject_id) may be any row's: whether
         # each received the program is unknown (README choice 16, as for the job subsidy's).
@@ -266,7 +266,7 @@ def _received(
 _HIRED_PERSON_PROGRAMS: Final = frozenset({"job_subsidy", "social_insurance_subsidy"})
 
 
-def _names_no_subject(rec: Table, sel: IntArray, rows: IntArray) -> bool:
+def names_no_subject(rec: Table, sel: IntArray, rows: IntArray) -> bool:
     """Whether any of the register rows ``sel`` (resolved to ``rows``) gives no subject at all (an
     id given but not in the data is someone else's: it concerns none of the rows)."""
     unresolved = rows < 0
