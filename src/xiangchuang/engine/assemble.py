@@ -281,7 +281,8 @@ def names_no_subject(rec: Table, sel: IntArray, rows: IntArray) -> bool:
 
 def _received_fen(facts: Facts, sel: IntArray, n: int, known: BoolArray) -> Col:
     """Per subject row, the amount its register entries ``sel`` (of one program) add up to, in fen
-    (exact int64 sums); unknown where the register is unknown or an entry's amount is not given."""
+    (exact int64 sums); unknown where the register is unknown or an entry's amount is not given (the
+    amounts given still add up: the least the row received)."""
     if not sel.size:
         return Col(_zeros(n, np.int64), known)
     rec = facts.tables["received"]
@@ -290,9 +291,11 @@ def _received_fen(facts: Facts, sel: IntArray, n: int, known: BoolArray) -> Col:
     inside = (rows >= 0) & (rows < n)
     rows = rows[inside]
     total = np.zeros(n, dtype=np.int64)
-    np.add.at(total, rows, amount.values[sel][inside].astype(np.int64, copy=False))
+    given = amount.known[sel][inside]
+    # Only the amounts given add up: the total is then never more than the row received (_received).
+    np.add.at(total, rows, pick(given, amount.values[sel][inside].astype(np.int64, copy=False), 0))
     unknown_amount = np.zeros(n, dtype=bool)
-    unknown_amount[rows[~amount.known[sel][inside]]] = True
+    unknown_amount[rows[~given]] = True
     return Col(total, known & ~unknown_amount)
 
 

@@ -367,7 +367,8 @@ def _syb_not_received(ctx: Ctx) -> CondOut:
     nothing = none_received(count).state
     top_up = all_of(
         tri(count.values > 0, count.known | (count.values > 0)),
-        tri(paid.values < full, paid.known),
+        # (the amount is the least received: reaching the full amount fails whatever else is open)
+        tri(paid.values < full, paid.known | (paid.values >= full)),
         syb_registered(ctx),
     )
     months = ctx.ints("training_syb.business_within_months")
