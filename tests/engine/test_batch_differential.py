@@ -29,6 +29,7 @@ from xiangchuang.engine.case import RECEIVED_SUBJECT
 from xiangchuang.engine.evaluate import run
 from xiangchuang.engine.explain import Explainer
 from xiangchuang.engine.parameters import load_parameters
+from xiangchuang.engine.tri import PASS, UNKNOWN
 
 PARAMS = load_parameters()
 DATES = (dt.date(2024, 3, 20), dt.date(2025, 7, 1))
@@ -136,3 +137,65 @@ def test_batch_documents_equal_single_cases_and_ignore_row_order(
             assert json.loads(batch[key]) == p, key
             compared["soon" if p.get("soon") else p["status"]] += 1
     assert min(compared["eligible"], compared["ineligible"], compared["undetermined"]) >= 20, compared
+
+
+def _states(directory: Path, on: dt.date) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]]:
+    facts, _ = load_directory(directory)
+    return {
+        o.program.id: (o.status.copy(), {c: v.state.copy() for c, v in o.conds.items()}, o.amount.copy())
+        for o in run(facts, on, PARAMS)
+    }
+
+
+def test_a_register_entry_naming_no_one_only_leaves_states_open(
+    registry: tuple[dict[str, pa.Table], Path, Path], tmp_path: Path
+) -> None:
+    """The register's subject and person blanked at random (which a one-business case cannot hold,
+    README choice 16): the entry may be anyone's, so every state the batch still decides is the one it
+    decides with the entries named (itself equal to the single cases above), and an amount paid is the
+    same; nothing that failed passes, nothing unknown is decided."""
+    tables, directory, _ = registry
+    rng = np.random.default_rng(11)
+    rec = tables["received"]
+    blank = pa.array(rng.random(rec.num_rows) < 0.2)
+    for field in ("subject_id", "person_id"):
+        j = rec.schema.get_field_index(field)
+        col = rec.column(j)
+        rec = rec.set_column(j, field, pa.compute.if_else(blank, pa.nulls(rec.num_rows, col.type), col))
+    anon = dict(tables, received=rec)
+    synth.write(anon, tmp_path / "anon")
+    on = DATES[0]
+    named, loose = _states(directory, on), _states(tmp_path / "anon", on)
+    opened = 0
+    for program, (status, conds, amount) in named.items():
+        a_status, a_conds, a_amount = loose[program]
+        assert np.all((a_status == status) | (a_status == UNKNOWN)), program
+        paid = (a_status == PASS) & (status == PASS)
+        assert np.array_equal(a_amount[paid], amount[paid]), program
+        for c, state in conds.items():
+            assert np.all((a_conds[c] == state) | (a_conds[c] == UNKNOWN)), (program, c)
+        opened += int(np.count_nonzero(a_status != status))
+    assert opened > 0
+
+
+def test_an_added_entry_naming_no_one_never_reopens_a_fail(
+    registry: tuple[dict[str, pa.Table], Path, Path], tmp_path: Path
+) -> None:
+    """Some register entries copied with their subject and person blanked (README choice 16): every
+    entry naming a subject is still there, so whatever failed still fails (an entry naming the subject
+    is enough, whatever the anonymous one leaves open), and what passed passes or is left open."""
+    tables, directory, _ = registry
+    rng = np.random.default_rng(13)
+    rec = tables["received"]
+    copies = rec.take(pa.array(np.flatnonzero(rng.random(rec.num_rows) < 0.2)))
+    for field in ("subject_id", "person_id"):
+        j = copies.schema.get_field_index(field)
+        copies = copies.set_column(j, field, pa.nulls(copies.num_rows, copies.column(j).type))
+    synth.write(dict(tables, received=pa.concat_tables([rec, copies])), tmp_path / "more")
+    on = DATES[0]
+    named, more = _states(directory, on), _states(tmp_path / "more", on)
+    for program, (status, conds, _) in named.items():
+        m_status, m_conds, _ = more[program]
+        assert np.all((m_status == status) | ((m_status == UNKNOWN) & (status == PASS))), program
+        for c, state in conds.items():
+            assert np.all((m_conds[c] == state) | ((m_conds[c] == UNKNOWN) & (state == PASS))), (program, c)

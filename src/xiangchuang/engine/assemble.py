@@ -228,7 +228,13 @@ def _count(rows: IntArray, n: int, weights: IntArray | None = None) -> IntArray:
 def _received(
     facts: Facts, program: str, target: Table, row_col: str = "subject_row"
 ) -> tuple[IntArray, Col]:
-    """Rows of the register for ``program`` (as row numbers of the subject table), and a count column."""
+    """Rows of the register for ``program`` (as row numbers of the subject table), and a count column.
+
+    The count is of the entries naming the row, so it is never more than the row received: where it
+    is unknown only because some entry names no subject (it may be any row's, README choice 16),
+    a count above zero still decides "received" — every reader takes an entry naming the row as
+    enough to fail (``known | received``: ``common.none_received``, :func:`_claimed_in_year`,
+    :func:`_part_received`, ``startup.within_max_years``)."""
     rec = facts.tables.get("received")
     n = target.n
     supplied = "received" in facts.supplied
@@ -247,7 +253,7 @@ def _received(
     if (
         row_col == "subject_row"
         and program not in _HIRED_PERSON_PROGRAMS
-        and _names_no_subject(rec, sel, rows)
+        and names_no_subject(rec, sel, rows)
     ):
         # An entry naming no subject (a batch file's empty subject_id) may be any row's: whether
         # each received the program is unknown (README choice 16, as for the job subsidy's).
@@ -260,7 +266,7 @@ def _received(
 _HIRED_PERSON_PROGRAMS: Final = frozenset({"job_subsidy", "social_insurance_subsidy"})
 
 
-def _names_no_subject(rec: Table, sel: IntArray, rows: IntArray) -> bool:
+def names_no_subject(rec: Table, sel: IntArray, rows: IntArray) -> bool:
     """Whether any of the register rows ``sel`` (resolved to ``rows``) gives no subject at all (an
     id given but not in the data is someone else's: it concerns none of the rows)."""
     unresolved = rows < 0
@@ -275,7 +281,8 @@ def _names_no_subject(rec: Table, sel: IntArray, rows: IntArray) -> bool:
 
 def _received_fen(facts: Facts, sel: IntArray, n: int, known: BoolArray) -> Col:
     """Per subject row, the amount its register entries ``sel`` (of one program) add up to, in fen
-    (exact int64 sums); unknown where the register is unknown or an entry's amount is not given."""
+    (exact int64 sums); unknown where the register is unknown or an entry's amount is not given (the
+    amounts given still add up: the least the row received)."""
     if not sel.size:
         return Col(_zeros(n, np.int64), known)
     rec = facts.tables["received"]
@@ -284,9 +291,11 @@ def _received_fen(facts: Facts, sel: IntArray, n: int, known: BoolArray) -> Col:
     inside = (rows >= 0) & (rows < n)
     rows = rows[inside]
     total = np.zeros(n, dtype=np.int64)
-    np.add.at(total, rows, amount.values[sel][inside].astype(np.int64, copy=False))
+    given = amount.known[sel][inside]
+    # Only the amounts given add up: the total is then never more than the row received (_received).
+    np.add.at(total, rows, pick(given, amount.values[sel][inside].astype(np.int64, copy=False), 0))
     unknown_amount = np.zeros(n, dtype=bool)
-    unknown_amount[rows[~amount.known[sel][inside]]] = True
+    unknown_amount[rows[~given]] = True
     return Col(total, known & ~unknown_amount)
 
 
@@ -954,7 +963,9 @@ def _part_received(facts: Facts, program: str, target: Table, part: str) -> Col:
     vague = ok & (_period_years(facts, program, sel) < 0) & ~is_part
     unsure = np.zeros(n, dtype=bool)
     unsure[rows[vague]] = True
-    return Col(_count(rows[ok & is_part], n), _own(col.known & ~unsure))
+    count = _count(rows[ok & is_part], n)
+    # An entry naming the row and the part decides, whatever other entries leave open (_received).
+    return Col(count, _own((col.known & ~unsure) | (count > 0)))
 
 
 def _claimed_in_year(
@@ -986,7 +997,8 @@ def _claimed_in_year(
             known = known & ~(unsure & ~claimed)
     else:
         claimed = _zeros(target.n, np.bool_)
-    return Col(claimed, _own(known))
+    # An entry naming the row and the year decides, whatever other entries leave open (_received).
+    return Col(claimed, _own(known | claimed))
 
 
 def _period_years(facts: Facts, program: str, sel: IntArray) -> IntArray:

@@ -165,15 +165,22 @@ def _up_to_end(w: Window) -> Window:
 # --- who counts ------------------------------------------------------------------------------------------
 
 
+def founded_by_returning(own_flag: Any, founder_returning: ColumnElement[bool]) -> ColumnElement[bool]:
+    """由返乡入乡创业人员创办 as the engine reads it (README choice 76; engine.assemble): the business's
+    own flag where given — ``False`` is not overridden by a returning founder — else whether its founder
+    is a 返乡入乡创业人员 (``founder_returning``)."""
+    return or_(own_flag.is_(True), and_(own_flag.is_(None), founder_returning))
+
+
 def is_returning(business: Any = Business) -> ColumnElement[bool]:
-    """A business founded by returning / incoming entrepreneurs: flagged on the business, or with a founder
-    flagged as 返乡入乡创业人员."""
+    """A business founded by returning / incoming entrepreneurs (:func:`founded_by_returning`): flagged on
+    the business, or, where the business gives no flag, with a founder flagged as 返乡入乡创业人员."""
     flagged_founder = (  # uncorrelated: one hashed set, not a probe per business
         select(Founder.business_id)
         .join(Person, Person.id == Founder.person_id)
         .where(Person.returning_entrepreneur == true())  # "=": the (returning_entrepreneur, id) index
     )
-    return or_(business.founded_by_returning.is_(True), business.id.in_(flagged_founder))
+    return founded_by_returning(business.founded_by_returning, business.id.in_(flagged_founder))
 
 
 def _in_window(column: Any, w: Window, kind: TimeKind) -> list[ColumnElement[bool]]:
@@ -195,7 +202,7 @@ def _first_foundings_select(w: Window) -> Any:
         .join(b2, b2.id == f2.business_id)
         .where(
             f2.person_id == f.person_id,
-            or_(p.returning_entrepreneur.is_(True), b2.founded_by_returning.is_(True)),
+            founded_by_returning(b2.founded_by_returning, p.returning_entrepreneur.is_(True)),
             or_(
                 start2 < start,
                 and_(start2 == start, or_(b2.id < b.id, and_(b2.id == b.id, f2.id < f.id))),
@@ -206,7 +213,7 @@ def _first_foundings_select(w: Window) -> Any:
         select(f.person_id.label("person_id"), b.district.label("district"), start.label("start"))
         .join(b, b.id == f.business_id)
         .join(p, p.id == f.person_id)
-        .where(or_(p.returning_entrepreneur.is_(True), b.founded_by_returning.is_(True)))
+        .where(founded_by_returning(b.founded_by_returning, p.returning_entrepreneur.is_(True)))
         .where(*_in_window(start, w, "date"), ~earlier)
     )
 
@@ -216,7 +223,8 @@ FIRST_FOUNDINGS: Final = Shared("first_foundings", _first_foundings_select, wide
 
 def _first_foundings(w: Window) -> Any:
     """Each returning / incoming entrepreneur's first founding — (person, district of that business, start)
-    — the earliest by (start, business id, founder row id) among the person's qualifying foundings, where
+    — the earliest by (start, business id, founder row id) among the person's qualifying foundings (the
+    business founded by returning entrepreneurs, :func:`founded_by_returning` with the person as founder), where
     start is the founder's 起始日期, or else the business's registration date. Candidates are the foundings
     starting in the window; NOT EXISTS an earlier qualifying founding of the same person. Shared by the new
     and the cumulative figures (everything up to the window's end, so the window's own bounds are applied

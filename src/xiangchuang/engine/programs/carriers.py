@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from xiangchuang.engine.assemble import names_no_subject
 from xiangchuang.engine.dates import anniversary, completed_years, from_day, years_of
 from xiangchuang.engine.facts import FACTS, NO_REF
 from xiangchuang.engine.money import mul_rate_half_up
@@ -367,7 +368,9 @@ def _award_register(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     """Per carrier: one-off received, national bonus received, performance received for award_year,
     and whether the register holds a carrier award whose period is none of ``oneoff``, ``national``
     or ``performance:<four-digit year>`` (missing, 「2023」, …): such an entry may be any part, so
-    whether a part not otherwise recorded was received is unknown (as README choice 34)."""
+    whether a part not otherwise recorded was received is unknown (as README choice 34). An entry
+    naming no carrier (a batch file's empty subject_id) may be any carrier's: it leaves every
+    carrier's parts not otherwise recorded unknown alike (README choice 16; assemble._received)."""
 
     def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         n = ctx.n
@@ -395,6 +398,8 @@ def _award_register(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
                     perf[r] |= int(year) == int(award_year[r])
                 else:
                     unclear[r] = True
+            if names_no_subject(rec, sel, rows):
+                unclear[:] = True
         return oneoff, national, perf, unclear
 
     result: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = ctx.memo("award_register", make)
@@ -576,7 +581,7 @@ CARRIER_AWARD = Program(
             "已享受政策登记已提供，其中的载体奖补记录均写明构成",
             "已享受政策登记已提供，其中的载体奖补记录均写明构成",
             unknown_msg="无法判断已领取哪些奖补：未提供已享受政策登记，或其中有期间不明的载体奖补记录"
-            "（期间应为 oneoff、performance:年度 或 national）",
+            "（期间应为 oneoff、performance:年度 或 national），或有未写明载体的载体奖补记录",
             facts=("received",),
         ),
     ),

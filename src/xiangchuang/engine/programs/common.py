@@ -97,12 +97,12 @@ def enum_is(col: Col, table: str, field: str, choice: str) -> TriArray:
     return tri(col.values == code, col.known)
 
 
-def none_received(col: Col, *, any_entry_fails: bool = False) -> CondOut:
-    """Nothing received. With ``any_entry_fails``, a count above zero fails even where the count is
-    not known in full (one entry on record is enough: the rest can only add to it)."""
+def none_received(col: Col) -> CondOut:
+    """Nothing received (a register count). A count above zero fails even where the count is not
+    known in full: the entries naming the subject are counted, and an entry naming no one, or one
+    of a hire's other entries, can only add to them (README choice 16)."""
     v = col.values
-    known = col.known | (v > 0) if any_entry_fails else col.known
-    return CondOut(tri(v == 0, known), info={"received_count": v})
+    return CondOut(tri(v == 0, col.known | (v > 0)), info={"received_count": v})
 
 
 def date_not_after(date: Col, limit: npt.NDArray[np.int32]) -> TriArray:

@@ -283,7 +283,7 @@ def _withheld_note(ctx: Ctx) -> npt.NDArray[np.object_]:
 def job_not_received(ctx: Ctx) -> CondOut:
     """Not received yet. The count is what the entries naming the person add up to; it is unknown
     where an entry naming no one may be the person's (assemble.py), but one entry is enough to fail."""
-    return none_received(ctx.t["job_subsidy_received"], any_entry_fails=True)
+    return none_received(ctx.t["job_subsidy_received"])
 
 
 def _memo(test: Callable[[Ctx], CondOut], program: str = "job_subsidy") -> Callable[[Ctx], CondOut]:

@@ -80,12 +80,14 @@ def within_max_years(ctx: Ctx) -> CondOut:
     Register entries naming the same year count once; an entry whose period is not a year may be a
     year not yet counted: PASS when even the most possible is below the maximum, FAIL when the least
     reaches it, UNKNOWN in between (the least is then not known: README choice 34). Without the
-    register (not supplied) both are unknown."""
+    register (not supplied) both are unknown. The least counts only entries naming the business: it
+    reaches the maximum — FAIL — even where an entry naming no one leaves the most unknown (README
+    choice 16)."""
     least, most = ctx.t["startup_years_claimed"], ctx.t["startup_years_claimed_max"]
     max_years = ctx.ints("startup_subsidy.max_years")
     state = pick(least.values >= max_years, FAIL, pick(most.values < max_years, PASS, UNKNOWN))
     return CondOut(
-        pick(most.known, state, UNKNOWN).astype(np.int8),
+        pick(most.known | (least.values >= max_years), state, UNKNOWN).astype(np.int8),
         info={"years_claimed": least.values, "max_years": max_years},
     )
 

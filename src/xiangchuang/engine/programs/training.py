@@ -364,9 +364,12 @@ def _syb_not_received(ctx: Ctx) -> CondOut:
     t = ctx.t
     count, paid = t["person__training_syb_received"], t["person__training_syb_received_fen"]
     full = ctx.ints("training_syb.amount")
-    nothing = tri(count.values == 0, count.known)
+    nothing = none_received(count).state
     top_up = all_of(
-        tri(count.values > 0, count.known), tri(paid.values < full, paid.known), syb_registered(ctx)
+        tri(count.values > 0, count.known | (count.values > 0)),
+        # (the amount is the least received: reaching the full amount fails whatever else is open)
+        tri(paid.values < full, paid.known | (paid.values >= full)),
+        syb_registered(ctx),
     )
     months = ctx.ints("training_syb.business_within_months")
 
