@@ -404,7 +404,8 @@ def one_loan_per_borrower(ctx: Ctx) -> CondOut:
     day = pick(cdk, cdv, np.int32(ctx.on)).astype(np.int32)
     start = pick(cdk, cdv, 0).astype(np.int32)
     mature = add_months(start, pick(tk, tv, 0).astype(np.int64))
-    mature_hi = add_months(start, np.maximum(pick(tk, tv, hi_v), hi_v).astype(np.int64))
+    # A loan's latest maturity: its own term where given, else its kind's longest term.
+    mature_hi = pick(tk, mature, add_months(start, hi_v)).astype(np.int32)
     own_date = cdk | ~settled  # this loan's date is known (its contract date, or the evaluation date)
     contracted = cdk[ja]
     counts = contracted | settled[ja]  # an application (neither) blocks nothing
