@@ -274,6 +274,19 @@ class Ctx:
         self.used[name] = got
         return got
 
+    def version_for(
+        self, name: str, rows: npt.NDArray[np.bool_], days: DayArray | None = None
+    ) -> npt.NDArray[np.int32]:
+        """:meth:`version` for every row, cited only for ``rows`` (the rows whose result the value
+        decides; e.g. another loan's term limit). A row citing it already (another condition read
+        it for every row, before or after) keeps its citation, so the result does not depend on
+        the order of the conditions nor on the other rows of the table."""
+        before = self.used.get(name)
+        got = self.version(name, days)
+        base = self.full(before) if before is not None else np.int32(NOT_USED)
+        self.used[name] = pick(self.full(rows), self.full(got), base).astype(np.int32)
+        return got
+
     def unused(self, name: str, rows: npt.NDArray[np.bool_]) -> None:
         """Mark ``rows`` as not using parameter ``name`` (read for every row by :meth:`version`):
         their explanations neither cite it nor list it as pending, and its having no value in force
