@@ -420,7 +420,9 @@ def municipal(ctx: Ctx) -> CondOut:
         n_known, n_day = full(nat.known).tolist(), full(nat.values).tolist()
         out = np.empty(ctx.n, dtype=object)
         for i in range(ctx.n):
-            if m_known[i]:
+            # The date the condition passed on: the municipal one when it has passed, else the
+            # national one when it has (a future municipal date is no ground).
+            if m_known[i] and m_day[i] <= ctx.on:
                 out[i] = f"（认定日期{from_day(int(m_day[i])).isoformat()}）"
             elif n_known[i] and n_day[i] <= ctx.on:
                 out[i] = f"（国家级认定日期{from_day(int(n_day[i])).isoformat()}）"
