@@ -1,5 +1,6 @@
 """Follow-ups to the carrier audit (review of e0882fc..fe822cd): the district of a ``match`` row,
-the municipal-level message. Each test fails on the code before its fix."""
+the municipal-level message, a stored schedule the reader refuses. Each test fails on the code
+before its fix."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from typing import Any
 import pytest
 
 from tests.engine.test_carriers_audit import ON, _cond, _far_params, _program, _tenant
-from xiangchuang.batchio import match_rows
+from xiangchuang.batchio import BatchInputError, load_directory, match_rows
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.assemble import assemble
 from xiangchuang.engine.case import case_to_tables, combine
 from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.evaluate import run, run_program
+from xiangchuang.engine.explain import Explainer
+from xiangchuang.engine.facts import Col
+from xiangchuang.engine.parameters import load_parameters
 from xiangchuang.engine.programs import PROGRAMS
+from xiangchuang.registry.assembler import _readable_schedules, schedule_warnings
 
 # ---- the district of a match row is the one its values were looked up by ----
 
@@ -90,3 +95,56 @@ def test_municipal_quotes_the_date_that_passed(dates: dict[str, str], quoted: st
     c = _cond(r, "municipal")
     assert c["status"] == "pass"
     assert c["message"] == f"已认定为市级及以上载体{quoted}"
+
+
+# ---- a stored schedule the reader refuses: that carrier's tenants undetermined, not a failed run ----
+
+LEGACY = "1:100/0/0;3:50/0/0"  # skipped years: accepted before 7bfc44c, refused since
+
+
+def _with_stored(facts: Any, text: str) -> Any:
+    """The carriers' schedules as the registry assembler gives them: ``text`` for the first."""
+    carriers = facts.tables["carriers"]
+    values = carriers["schedule"].values.copy()
+    known = carriers["schedule"].known.copy()
+    values[0], known[0] = text, True
+    carriers.cols["schedule"] = _readable_schedules(Col(values, known))
+    return facts
+
+
+def test_an_unreadable_stored_schedule_leaves_only_its_tenants_undetermined():
+    legacy, other = _tenant({"district": 500101}), _tenant()
+    other["business"]["id"], other["person"]["id"], other["carrier"]["id"] = "B2", "P2", "C2"
+    facts = _with_stored(combine([case_to_tables(legacy), case_to_tables(other)]), LEGACY)
+    assert schedule_warnings(facts.tables) == [
+        "载体 C1：载体减免方案格式错误：“3:50/0/0”（入驻年次须从1起依次递增）；"
+        "其在驻经营主体的场租减免按待定处理，请重新保存该载体的减免方案"
+    ]
+    outcomes = run(facts, ON)  # (raised ScheduleError for the whole run, naming no carrier)
+    o = next(o for o in outcomes if o.program.id == "carrier_rent_reduction")
+    ex = Explainer(load_parameters())
+    first, second = ex.program(o, 0), ex.program(o, 1)
+    assert first["status"] == "undetermined"
+    assert _cond(first, "within_schedule")["status"] == "unknown"
+    assert "carrier__schedule" in [m["fact"] for m in first["missing"]]
+    assert "carrier_rent_reduction.default_schedule" not in [p["name"] for p in first["parameters"]]
+    assert second == _program(evaluate(other, ON), "carrier_rent_reduction")
+    assert second["status"] == "eligible"
+
+
+def test_a_readable_stored_schedule_is_read_as_before():
+    facts = _with_stored(combine([case_to_tables(_tenant())]), "1:100/0/0;2:50/0/0")
+    assert schedule_warnings(facts.tables) == []
+    o = next(o for o in run(facts, ON) if o.program.id == "carrier_rent_reduction")
+    assert Explainer(load_parameters()).program(o, 0)["status"] == "eligible"
+
+
+def test_the_batch_reader_names_the_row_of_an_unreadable_schedule(tmp_path: Path):
+    (tmp_path / "carriers.csv").write_text(
+        f"id,kind,district,schedule\nC1,incubator,500101,1:100/0/0\nC2,incubator,500101,{LEGACY}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(BatchInputError) as refused:
+        load_directory(tmp_path)
+    assert "carriers.csv" in str(refused.value) and "3:50/0/0" in str(refused.value)
+    assert "行" in str(refused.value)
