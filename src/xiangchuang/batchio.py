@@ -54,7 +54,6 @@ from xiangchuang.engine.facts import (
     codes_ok,
     period_out_of_order,
 )
-from xiangchuang.engine.program import district_fact
 
 ID_DTYPE: Final = np.dtypes.StringDType()
 
@@ -738,10 +737,11 @@ def match_rows(outcomes: Iterable[Outcome], include_undetermined: bool = False) 
         if not idx.size:
             continue
         status = np.where(eligible[idx], "eligible", np.where(o.soon[idx], "soon", "undetermined"))
-        # The district the row's values were looked up by; empty where it is not known (never 0).
-        dname = district_fact(t.name)
-        dcol = t[dname].values[idx] if dname in t else np.zeros(idx.size, dtype=np.int32)
-        dunknown = ~t[dname].known[idx] if dname in t else np.ones(idx.size, dtype=bool)
+        # The district the row's values were looked up by (the subject's own, or e.g. the carrier's
+        # for the rent reduction's default schedule); empty where it is not known (never 0).
+        lookup = o.ctx.lookup_district()
+        dcol = lookup[0][idx] if lookup is not None else np.zeros(idx.size, dtype=np.int32)
+        dunknown = ~lookup[1][idx] if lookup is not None else np.ones(idx.size, dtype=bool)
         ef = o.eligible_from[idx]
         ef_dates = pa.array(np.where(ef < NEVER, ef, 0).astype(np.int32), type=pa.int32()).cast(pa.date32())
         ef_dates = pc.if_else(pa.array(ef < NEVER), ef_dates, pa.scalar(None, pa.date32()))

@@ -519,3 +519,35 @@ def test_carrier_dates_outside_the_supported_range_are_a_422_on_the_api_the_page
     assert r.status_code == 422 and f"第 3 行：{_rule('入驻日期', AFTER)}" in r.json()["detail"]
     assert "第 2 行" not in r.json()["detail"]
     assert _count(world, Tenancy) == tenancies
+
+
+def test_free_workstation_term_is_the_citys_value(world, akey, tmp_path):
+    """A district's term for free workstations is not applied (README choice 38, as the engine's
+    free_workstation and `xiangchuang params --district` say): 500101 setting 24 months still allots
+    and renews 12. (The service used the carrier's district: 24.)"""
+    from xiangchuang.carriers import service as S
+    from xiangchuang.carriers.repository import Actor
+    from xiangchuang.engine.parameters import load_parameters
+    from xiangchuang.engine.programs import city_only_parameters
+
+    overlay = tmp_path / "term.yaml"
+    overlay.write_text(
+        "free_workstation.term_months:\n  districts:\n    500101:\n"
+        "      - {since: 2021-01-01, value: 24, paid_by: 区县财政, status: assumed, reference: 测试}\n",
+        encoding="utf-8",
+    )
+    params = load_parameters(str(overlay))
+    assert params["free_workstation.term_months"].value_at(dt.date(2025, 6, 10), CARRIER["district"]) == 24
+    assert "free_workstation.term_months" in city_only_parameters()
+    _setup(world)
+    opr = Actor("opr", "carrier_operator", None, "ORG1")
+    with transaction(make_sessionmaker(world.engine)) as s:
+        a = S.allocate_free_workstation(
+            s, carrier_no="C-T1", person_no="P-YOUNG", start=dt.date(2025, 6, 10), params=params,
+            actor=opr, audit_key=akey,
+        )  # fmt: skip
+        assert a.end == dt.date(2026, 6, 9)
+        renewed = S.renew_allocation(
+            s, allocation_no=a.allocation_no, params=params, actor=opr, audit_key=akey
+        )
+        assert renewed.end == dt.date(2027, 6, 9)

@@ -12,8 +12,8 @@
   ``carrier_rent_reduction`` over the registry facts (assembled as for a review) with the month's amounts;
   the bill stores the engine's status and Chinese explanation.
 - Free workstations: ``free_workstation`` decides on the registry facts of the person; a refusal raises
-  :class:`ValidationFailed` with the engine's reason. Term (parameter ``free_workstation.term_months``) and
-  renewal (the engine decides again, the workstation being renewed not counting as "already held").
+  :class:`ValidationFailed` with the engine's reason. Term (parameter ``free_workstation.term_months``,
+  the city's value as in the engine) and renewal (the engine decides again, the workstation being renewed not counting as "already held").
 - Ratings with their evidence (district staff); awards through the application workflow (kind
   ``carrier_award``, the operator organisation is the applicant ``org:<code>``).
 
@@ -1053,6 +1053,13 @@ def _decide_free_workstation(
     return False, f"无法判定：登记库缺少 {missing or '所需信息'}，请先补充后再分配"
 
 
+def _workstation_term(params: ParameterSet, on: dt.date) -> int:
+    """A free workstation's term (months): the city's value, as the engine's ``free_workstation``
+    quotes it and ``xiangchuang params --district`` shows it (its subject is a person, evaluated at
+    the city's values; README choice 38): a district's value is not applied here either."""
+    return int(params["free_workstation.term_months"].value_at(on))
+
+
 def allocate_free_workstation(
     session: Session,
     *,
@@ -1092,7 +1099,7 @@ def allocate_free_workstation(
     ok, reason = _decide_free_workstation(session, person, on=start, params=params, renewing=False)
     if not ok:
         raise ValidationFailed(f"不予分配免费工位：{reason}")
-    term = int(params["free_workstation.term_months"].value_at(start, carrier.district))
+    term = _workstation_term(params, start)
     alloc = WorkstationAllocation(
         allocation_no=f"GW{start:%Y%m}{secrets.token_hex(4).upper()}",
         workstation_id=chosen.id,
@@ -1150,7 +1157,7 @@ def renew_allocation(
     ok, reason = _decide_free_workstation(session, person, on=new_start, params=params, renewing=True)
     if not ok:
         raise ValidationFailed(f"不予续期：{reason}")
-    term = int(params["free_workstation.term_months"].value_at(new_start, carrier.district))
+    term = _workstation_term(params, new_start)
     alloc.end = add_months_scalar(new_start, term) - dt.timedelta(days=1)
     alloc.renewals += 1
     alloc.decision = reason[:2000]

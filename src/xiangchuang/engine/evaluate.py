@@ -327,7 +327,7 @@ def _district_open(
     looked up by is unknown (README choice 69): the city's values were read there, but the row's
     own district may be more favourable (a failed condition could pass, an amount could be higher).
     The district is the subject's own (``district_fact``) unless the program looked the parameter
-    up by another (``Ctx.lookup_known``: the rent reduction's default schedule goes by the
+    up by another (``Ctx.lookup_district``: the rent reduction's default schedule goes by the
     carrier's district); a row marked ``NOT_USED`` for a parameter (a carrier's own schedule) does
     not depend on it. Such a row is undecided unless it fails on a condition that reads no such
     parameter. With those parameters; None where there is no such row (the usual case: no district
@@ -354,14 +354,13 @@ def _district_unknown(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], list[str]] | Non
     overridden = ctx.params.overridden.intersection(ctx.used)
     if not overridden:
         return None
-    name = district_fact(ctx.t.name)
-    own_known = ctx.t[name].known if name in ctx.t else None
     open_rows: npt.NDArray[np.bool_] | None = None
     open_params: list[str] = []
     for param in sorted(overridden):
-        known = ctx.lookup_known.get(param, own_known)
-        if known is None or known.all():
+        lookup = ctx.lookup_district(param)
+        if lookup is None or lookup[1].all():
             continue
+        known = lookup[1]
         rows = ctx.full(~known)
         ver = ctx.used[param]
         if (ver == NOT_USED).any():

@@ -202,9 +202,10 @@ class Ctx:
         self.district_differs = False
         self._district: tuple[npt.NDArray[np.int32] | None] | None = None
         # Per parameter looked up by districts other than the subject's own (``version(...,
-        # districts=, districts_known=)``): where the district of that lookup is known. The rule
-        # district_known (evaluate.py) reads it; other parameters go by the subject's district fact.
-        self.lookup_known: dict[str, npt.NDArray[np.bool_]] = {}
+        # districts=, districts_known=)``): those districts and where they are known. Read through
+        # :meth:`lookup_district` (the rule district_known, the district of a ``match`` row); kept
+        # by :meth:`release`. Other parameters go by the subject's district fact.
+        self._lookup_by: dict[str, tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]] = {}
 
     @property
     def on_col(self) -> DayArray:
@@ -226,6 +227,35 @@ class Ctx:
             self._district = got
         return got[0]
 
+    def lookup_district(
+        self, name: str | None = None
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]] | None:
+        """The district each row's parameter values were looked up by, and where it is known (full
+        columns); None where the subject has no district (its values are the city's, README choice
+        38). For parameter ``name``: the districts it was looked up by (``version(...,
+        districts=)``; the rent reduction's default schedule goes by the carrier's district), else
+        the subject's own (``district_fact``). For the row as a whole (no ``name``): the subject's
+        own, except where the row used a parameter looked up by another district (not
+        ``NOT_USED``: a carrier with a schedule of its own does not use the default)."""
+        if name is not None and name in self._lookup_by:
+            values, known = self._lookup_by[name]
+            return self.full(values), self.full(known)
+        column = district_fact(self.t.name)
+        own = (
+            (self.full(self.t[column].values).astype(np.int32, copy=False), self.full(self.t[column].known))
+            if column in self.t
+            else None
+        )
+        if name is not None or not self._lookup_by:
+            return own
+        values, known = own if own is not None else (np.zeros(self.n, np.int32), np.zeros(self.n, bool))
+        for param in sorted(self._lookup_by):
+            theirs, theirs_known = self._lookup_by[param]
+            rows = self.full(self.used[param] != NOT_USED)
+            values = pick(rows, self.full(theirs), values).astype(np.int32)
+            known = pick(rows, self.full(theirs_known), known).astype(bool)
+        return values, known
+
     def version(
         self,
         name: str,
@@ -242,7 +272,7 @@ class Ctx:
         if districts is not None:
             if districts_known is None:
                 raise ValueError(f"参数 {name}：按其他区县取值时须给出该区县是否已知（districts_known）")
-            self.lookup_known[name] = districts_known
+            self._lookup_by[name] = (districts, districts_known)
         key = (name, id(days), id(districts))
         got = self._memo.get(key)
         if got is None:
@@ -272,6 +302,19 @@ class Ctx:
                     self.district_differs = True
             self._at_on[name] = got
         self.used[name] = got
+        return got
+
+    def version_for(
+        self, name: str, rows: npt.NDArray[np.bool_], days: DayArray | None = None
+    ) -> npt.NDArray[np.int32]:
+        """:meth:`version` for every row, cited only for ``rows`` (the rows whose result the value
+        decides; e.g. another loan's term limit). A row citing it already (another condition read
+        it for every row, before or after) keeps its citation, so the result does not depend on
+        the order of the conditions nor on the other rows of the table."""
+        before = self.used.get(name)
+        got = self.version(name, days)
+        base = self.full(before) if before is not None else np.int32(NOT_USED)
+        self.used[name] = pick(self.full(rows), self.full(got), base).astype(np.int32)
         return got
 
     def unused(self, name: str, rows: npt.NDArray[np.bool_]) -> None:

@@ -79,6 +79,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -93,6 +94,7 @@ from xiangchuang.engine.assemble import Facts
 from xiangchuang.engine.case import RECEIVED_SUBJECT
 from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.facts import FACTS, GROUPS, NO_REF, Col, Table
+from xiangchuang.engine.schedule import ScheduleError, parse_schedule
 from xiangchuang.models import Business, OnjobTraining
 from xiangchuang.registry import repository as repo
 from xiangchuang.registry.repository import (
@@ -247,7 +249,7 @@ def assemble_facts(
         cr,
         ("id", "kind", "level", "district", "municipal_date", "national_date", "award_year", "rating"),
     )
-    carriers["schedule"] = _text(cr["schedule"])
+    carriers["schedule"] = _readable_schedules(_text(cr["schedule"]))
     tables["carriers"] = carriers
 
     businesses = _table(
@@ -497,6 +499,40 @@ def _ref(target_pks: I64, pks: I64) -> Col:
     idx = np.minimum(np.searchsorted(target_pks, pks), target_pks.size - 1)
     found = given & (target_pks[idx] == pks)
     return Col(np.where(found, idx, NO_REF).astype(np.int64), found)
+
+
+def _readable_schedules(col: Col) -> Col:
+    """Carriers' stored rent schedules, a schedule the engine's reader refuses marked not known
+    (its text kept): one stored before the reader became stricter (e.g. with skipped years). The
+    engine then leaves that carrier's tenants' rent reduction undetermined, naming the schedule as
+    the missing fact (not the default schedule, not a failed run); ``schedule_warnings`` names the
+    carrier. Each distinct text is read once (schedules are few)."""
+    bad = [t for t in np.unique(col.values[col.known].astype(str)).tolist() if _schedule_error(t)]
+    if not bad:
+        return col
+    return Col(col.values, col.known & ~np.isin(col.values, np.asarray(bad, dtype=object)))
+
+
+def _schedule_error(text: str) -> str | None:
+    try:
+        parse_schedule(text)
+    except ScheduleError as exc:
+        return str(exc)
+    return None
+
+
+def schedule_warnings(tables: Mapping[str, Table]) -> list[str]:
+    """A warning per carrier whose stored rent schedule cannot be read (``_readable_schedules``)."""
+    carriers = tables.get("carriers")
+    if carriers is None or "schedule" not in carriers:
+        return []
+    sched = carriers["schedule"]
+    rows = np.flatnonzero(~sched.known & np.asarray(sched.values, dtype=object).astype(bool))  # (text given)
+    return [
+        f"载体 {carriers['id'].values[r]}：{_schedule_error(str(sched.values[r]))}；"
+        "其在驻经营主体的场租减免按待定处理，请重新保存该载体的减免方案"
+        for r in rows.tolist()
+    ]
 
 
 def _text(values: npt.NDArray[np.object_]) -> Col:

@@ -144,6 +144,8 @@ def match_from_db(
             f"{report.soon_amount_fen.get(s['program'], 0) / 100:,.2f}",
         )
     console.print(table)
+    for w in report.warnings:
+        console.print(f"[yellow]注意：{w}[/]")
     if report.context.get("hires"):
         console.print(
             f"另读取本范围所招用人员在范围外的招用记录 {report.context['hires']:,} 条"

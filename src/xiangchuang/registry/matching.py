@@ -43,6 +43,7 @@ from xiangchuang.registry.assembler import (
     LoadStats,
     assemble_facts,
     context_rows,
+    schedule_warnings,
 )
 from xiangchuang.registry.repository import Method, Scope
 from xiangchuang.registry.snapshot import SnapshotStore, SnapshotUse
@@ -89,6 +90,8 @@ class MatchReport:
     soon_amount_fen: dict[str, int] = field(default_factory=dict)
     snapshot: SnapshotUse | None = None  # how the facts were obtained when a snapshot store was given
     context: dict[str, int] = field(default_factory=dict)  # of ``rows``, those read only as context
+    # Stored values the run could not read, each left unknown for its rows (a carrier's schedule).
+    warnings: list[str] = field(default_factory=list)
 
 
 def run_match(
@@ -156,6 +159,7 @@ def run_match(
         soon_amount_fen=soon,
         snapshot=use,
         context=context_rows(facts.tables),
+        warnings=schedule_warnings(facts.tables),
     )
 
 

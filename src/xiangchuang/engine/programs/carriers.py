@@ -88,14 +88,17 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         param = ctx.param(_DEFAULT)
         districts, known = _carrier_districts(ctx)
         ver = ctx.full(ctx.version(_DEFAULT, districts=districts, districts_known=known)).astype(np.int64)
-        ctx.unused(_DEFAULT, inv > 0)
+        ctx.unused(_DEFAULT, inv != 0)
         defaults = [
             [(int(r["year"]), int(r["rent"]), int(r["property"]), int(r["utilities"])) for r in thaw(v.value)]
             for v in param.versions
         ] + [[]]
         # Slots: the carriers' own schedules (code k ≥ 1 → slot k - 1), then the defaults by version.
         parsed = [parse_schedule(u) for u in uniq[1:]] + defaults
+        # (An unreadable schedule, code -1, reads the empty slot after the defaults: no reductions;
+        # within_schedule is unknown there.)
         slot = pick(inv > 0, inv - 1, len(uniq) - 1 + pick(ver >= 0, ver, len(param.versions)))
+        slot = pick(inv < 0, len(parsed) - 1, slot)
         max_year = max([1] + [r[0] for rows in parsed for r in rows])
         # One table per rate (rent, property, utilities) of slot × tenancy year; each row's rates
         # are read at one flat cell, each as its own contiguous column.
@@ -132,9 +135,11 @@ def _carrier_districts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
 
 def _schedule_codes(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     """The carrier's schedule (``carrier__schedule``) of each row as a code: 0 for none (the default
-    schedule), k for the k-th of the distinct schedule texts ``uniq[k]``. Schedules are few and
-    belong to carriers, so each distinct text is found once among the carriers rows refer to, not
-    once per row."""
+    schedule), k for the k-th of the distinct schedule texts ``uniq[k]``, -1 for a schedule stored
+    but not readable (a text marked not known: the registry assembler's mark for a schedule stored
+    before the reader became stricter; the row's reductions are unknown, not the default's).
+    Schedules are few and belong to carriers, so each distinct text is found once among the
+    carriers rows refer to, not once per row."""
     ref = ctx.t["carrier_id"]
     carriers = ctx.tables.get("carriers")
     idx = ref.values.astype(np.int64, copy=False)
@@ -148,6 +153,8 @@ def _schedule_codes(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     uniq_named, inv_named = np.unique(sched.values[named].astype(str), return_inverse=True)
     code = np.zeros(carriers.n, dtype=np.int64)
     code[named] = inv_named.reshape(-1) + 1
+    unreadable = referred & ~sched.known & np.asarray(sched.values, dtype=object).astype(bool)  # (text given)
+    code[unreadable] = -1
     return np.concatenate([np.asarray([""]), uniq_named]), keep(valid, code[safe])
 
 
@@ -157,7 +164,7 @@ def within_schedule(ctx: Ctx) -> CondOut:
     start = ctx.t["tenancy_start"]
     _, inv = _schedule_codes(ctx)
     return CondOut(
-        tri(any_rate, start.known),
+        tri(any_rate, start.known & (inv >= 0)),
         info={
             "tenancy_year": year,
             "rent_permyriad": r,
@@ -425,7 +432,9 @@ def municipal(ctx: Ctx) -> CondOut:
         n_known, n_day = full(nat.known).tolist(), full(nat.values).tolist()
         out = np.empty(ctx.n, dtype=object)
         for i in range(ctx.n):
-            if m_known[i]:
+            # The date the condition passed on: the municipal one when it has passed, else the
+            # national one when it has (a future municipal date is no ground).
+            if m_known[i] and m_day[i] <= ctx.on:
                 out[i] = f"（认定日期{from_day(int(m_day[i])).isoformat()}）"
             elif n_known[i] and n_day[i] <= ctx.on:
                 out[i] = f"（国家级认定日期{from_day(int(n_day[i])).isoformat()}）"

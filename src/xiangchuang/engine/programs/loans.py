@@ -397,18 +397,18 @@ def one_loan_per_borrower(ctx: Ctx) -> CondOut:
     cdv = ctx.full(cd.values).astype(np.int32)[involved]
     tk = ctx.full(term.known)[involved]
     tv = ctx.full(term.values).astype(np.int64)[involved]
-    _, hi = _max_terms(ctx)
-    hi_v = ctx.full(hi).astype(np.int64)[involved]
     settled = (
         ctx.full(t["settle_start"].known)
         | ctx.full(t["settle_end"].known)
         | ctx.full(t["principal_fen"].known)
     )[involved]
     kki = kk[involved]
+    hi_v = _other_max_terms(ctx, involved, ia, ja, kind[involved], kki, cdk & ~tk)
     day = pick(cdk, cdv, np.int32(ctx.on)).astype(np.int32)
     start = pick(cdk, cdv, 0).astype(np.int32)
     mature = add_months(start, pick(tk, tv, 0).astype(np.int64))
-    mature_hi = add_months(start, np.maximum(pick(tk, tv, hi_v), hi_v).astype(np.int64))
+    # A loan's latest maturity: its own term where given, else its kind's longest term.
+    mature_hi = pick(tk, mature, add_months(start, hi_v)).astype(np.int32)
     own_date = cdk | ~settled  # this loan's date is known (its contract date, or the evaluation date)
     contracted = cdk[ja]
     counts = contracted | settled[ja]  # an application (neither) blocks nothing
@@ -430,6 +430,42 @@ def one_loan_per_borrower(ctx: Ctx) -> CondOut:
     other_day = ctx.full(other_day).copy()
     other_day[involved] = first
     return CondOut(state, info={"other_contract_date": other_day})
+
+
+def _other_max_terms(
+    ctx: Ctx,
+    involved: npt.NDArray[np.intp],
+    ia: npt.NDArray[np.intp],
+    ja: npt.NDArray[np.intp],
+    kind: npt.NDArray[np.int64],
+    kind_known: npt.NDArray[np.bool_],
+    open_term: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.int64]:
+    """The highest term (months) of each ``involved`` loan's kind (both kinds' where its kind is
+    not given), for a contracted loan whose own term is not given (``open_term``): it may run that
+    long. A loan cites the limit only where another loan of its borrower is such a loan (the limit
+    decides its result there), so a row cites the same alone as in a registry (not both loan
+    kinds' limits because some other borrower's loans needed them)."""
+    need = open_term[ja]
+    small_kind = kind_known[ja] & (kind[ja] == SMALL_MICRO)
+    other_kind = kind_known[ja] & ~small_kind
+    hi = np.zeros(involved.size, dtype=np.int64)
+    if not need.any():
+        return hi
+    day = _loan_day(ctx)
+    limits = []
+    for name, used_by in (
+        ("loan_individual.max_term_months", ~small_kind),
+        ("loan_small_micro.max_term_months", ~other_kind),
+    ):
+        rows = np.zeros(ctx.n, dtype=bool)
+        rows[involved[ia[need & used_by]]] = True
+        limits.append(
+            ctx.full(ctx.params[name].ints(ctx.version_for(name, rows, day))).astype(np.int64)[involved]
+        )
+    ind, small = limits
+    one = pick(kind_known & (kind == SMALL_MICRO), small, ind)
+    return pick(kind_known, one, np.maximum(ind, small)).astype(np.int64)
 
 
 def _same_key_pairs(
