@@ -551,3 +551,24 @@ def test_free_workstation_term_is_the_citys_value(world, akey, tmp_path):
             s, allocation_no=a.allocation_no, params=params, actor=opr, audit_key=akey
         )
         assert renewed.end == dt.date(2027, 6, 9)
+
+
+def test_a_stored_schedule_the_reader_now_refuses_is_shown_not_failed(world):
+    """A schedule stored before the reader refused skipped years: the carrier's API detail and page
+    still open (they failed with the reader's error), say the schedule cannot be read and ask for it
+    to be saved again, and show neither it nor the default as the carrier's."""
+    from xiangchuang.models import Carrier
+
+    _, op = _setup(world)
+    with transaction(make_sessionmaker(world.engine)) as s:
+        c = s.scalars(select(Carrier).where(Carrier.carrier_no == "C-T1")).one()
+        c.schedule = "1:100/0/0;3:50/0/0"
+    r = op.get("/api/v1/carriers/C-T1")
+    assert r.status_code == 200, r.text
+    detail = r.json()
+    assert detail["schedule"] == [] and detail["schedule_is_default"] is False
+    assert (
+        "入驻年次须从1起依次递增" in detail["schedule_problem"] and "请重新保存" in detail["schedule_problem"]
+    )
+    page = op.get("/carriers/C-T1")
+    assert page.status_code == 200 and "无法读取" in page.text and "未自定，按默认方案" not in page.text

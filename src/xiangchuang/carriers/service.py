@@ -283,14 +283,23 @@ def validate_schedule(steps: Sequence[Mapping[str, Any]]) -> str:
     return text
 
 
-def schedule_steps(carrier: Carrier) -> list[dict[str, Any]]:
-    """The carrier's own schedule as rows (percent), via the engine's parser; [] = none (default applies)."""
+def schedule_steps(carrier: Carrier) -> tuple[list[dict[str, Any]], str | None]:
+    """The carrier's own schedule as rows (percent), via the engine's parser; [] = none (default
+    applies). A schedule stored before the reader became stricter (e.g. a skipped year) is not read:
+    no rows and the reader's Chinese message, so that the page says so instead of failing (the
+    engine treats its tenants' reduction as undetermined until the schedule is saved again)."""
     if not carrier.schedule:
-        return []
+        return [], None
+    try:
+        steps = parse_schedule(carrier.schedule)
+    except ScheduleError as exc:
+        return (
+            [],
+            f"保存的减免方案“{carrier.schedule}”无法读取：{exc}；在驻经营主体的场租减免暂为待定，请重新保存减免方案",
+        )
     return [
-        {"year": y, "rent": r / 100, "property": p / 100, "utilities": u / 100}
-        for y, r, p, u in parse_schedule(carrier.schedule)
-    ]
+        {"year": y, "rent": r / 100, "property": p / 100, "utilities": u / 100} for y, r, p, u in steps
+    ], None
 
 
 def default_schedule(params: ParameterSet, on: dt.date) -> list[dict[str, Any]]:

@@ -115,6 +115,10 @@ class CarrierDetail(CarrierSummary):
     operator_org_code: str | None
     schedule: list[ScheduleRow] = Field(description="载体自定减免方案；为空时按默认方案")
     schedule_is_default: bool
+    schedule_problem: str | None = Field(
+        default=None,
+        description="保存的减免方案无法读取时的说明（此时 schedule 为空，在驻主体的场租减免待定）",
+    )
     workstation_list: list[WorkstationOut]
     tenant_list: list[TenantOut]
     allocations: list[AllocationOut]
@@ -244,7 +248,7 @@ def detail(db: SessionDep, c: Carrier, on: dt.date, params: Any) -> CarrierDetai
     taken = repo.occupied_numbers(db, c.id, on)
     reduced = {no: red for no, _, _, _, red in repo.reductions_by_tenant(db, c.id)}
     gross, red = repo.reduction_total(db, c.id)
-    own = carriers.schedule_steps(c)
+    own, problem = carriers.schedule_steps(c)
     return CarrierDetail(
         **summary(db, c, on).model_dump(),
         address=c.address,
@@ -253,8 +257,11 @@ def detail(db: SessionDep, c: Carrier, on: dt.date, params: Any) -> CarrierDetai
         municipal_date=c.municipal_date,
         national_date=c.national_date,
         operator_org_code=c.operator_org_code,
-        schedule=[ScheduleRow(**r) for r in (own or carriers.default_schedule(params, on))],
-        schedule_is_default=not own,
+        schedule=[
+            ScheduleRow(**r) for r in (own or ([] if problem else carriers.default_schedule(params, on)))
+        ],
+        schedule_is_default=not own and problem is None,
+        schedule_problem=problem,
         workstation_list=[
             WorkstationOut(number=w.number, free=w.free, used_by=taken.get(w.number))
             for w in repo.workstations(db, c.id)

@@ -178,7 +178,7 @@ def _detail_page(
     on = china_day(clock(request))
     occ = carriers.occupancy(db, carrier, on)
     taken = repo.occupied_numbers(db, carrier.id, on)
-    own = carriers.schedule_steps(carrier)
+    own, schedule_problem = carriers.schedule_steps(carrier)
     bills = repo.bills(db, carrier.id, month=month)
     months = sorted({b.month for b, _ in repo.bills(db, carrier.id)}, reverse=True)
     gross, red = repo.reduction_total(db, carrier.id)
@@ -197,8 +197,9 @@ def _detail_page(
             "workstations": [(w, taken.get(w.number)) for w in repo.workstations(db, carrier.id)],
             "tenants": repo.tenancies(db, carrier.id),
             "by_tenant": repo.reductions_by_tenant(db, carrier.id),
-            "schedule": own or carriers.default_schedule(params, on),
-            "schedule_default": not own,
+            "schedule": own or ([] if schedule_problem else carriers.default_schedule(params, on)),
+            "schedule_default": not own and schedule_problem is None,
+            "schedule_problem": schedule_problem,
             "bills": bills,
             "months": months,
             "month": month,
