@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.engine.test_carriers_review import _cond, _program, _tenant
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import case_to_tables, combine
 from xiangchuang.engine.evaluate import run
@@ -17,45 +18,6 @@ from xiangchuang.engine.parameters import ParameterError, ParameterSet, load_par
 
 KINDS = "carrier_rent_reduction.carrier_kinds"
 ON = dt.date(2024, 3, 31)
-
-
-def _tenant(on_carrier: dict[str, Any] | None = None, **business: Any) -> dict[str, Any]:
-    carrier = {
-        "id": "C1",
-        "kind": "incubator",
-        "level": "municipal",
-        "district": 500101,
-        **(on_carrier or {}),
-    }
-    b = {
-        "id": "B1",
-        "district": 500101,
-        "kind": "enterprise",
-        "size_class": "small_micro",
-        "registration_date": "2023-03-01",
-        "status": "normal",
-        "founded_by_returning": True,
-        "tenancy_start": "2023-04-01",
-        "rent_fen": 300000,
-        "property_fee_fen": 12345,
-        "utilities_fen": 50000,
-        **business,
-    }
-    return {
-        "person": {"id": "P1", "groups": ["returning_migrant_worker"], "returning_entrepreneur": True},
-        "carrier": carrier,
-        "business": b,
-    }
-
-
-def _program(doc: dict[str, Any], program: str) -> dict[str, Any]:
-    rows = [p for p in doc["programs"] if p["program"] == program]
-    assert len(rows) == 1, rows
-    return rows[0]
-
-
-def _cond(result: dict[str, Any], cid: str) -> dict[str, Any]:
-    return next(c for c in result["conditions"] if c["id"] == cid)
 
 
 # ---- 「参数待核实」 lists only values whose status is secondary or assumed ----
