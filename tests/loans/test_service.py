@@ -43,6 +43,8 @@ from xiangchuang.models import (
     LoanPeriod,
     LoanTransition,
     OutboxMessage,
+    Person,
+    PersonGroup,
 )
 
 
@@ -344,6 +346,23 @@ def test_a_waiver_is_recorded_with_its_ground_and_checked_by_the_engine(db_engin
     # the contract may not exceed the guaranteed amount
     with pytest.raises(ValidationFailed, match="超过担保金额"):
         sign(db_engine, loan_id, amount_fen=10_000_001)
+
+
+def test_a_waiver_needs_the_loan_itself_to_qualify(db_engine, pii):
+    """README choice 80: the ground (a new loan of 100,000) holds, but the borrower's group record was
+    withdrawn after the 人社 review; the engine's waiver is then ineligible and the fund may not waive."""
+    setup(db_engine, pii)
+    loan_id = create(db_engine, amount_yuan=100_000)
+    submit_and_accept(db_engine, loan_id)
+    eligible(db_engine, loan_id)
+    with db_engine.begin() as conn:
+        pid = conn.scalar(select(Person.id).where(Person.person_no == "P-LOAN"))
+        conn.execute(PersonGroup.__table__.delete().where(PersonGroup.person_id == pid))
+    with pytest.raises(ValidationFailed, match=r"成立，但贷款本身须符合.*扶持范围"):
+        guarantee(
+            db_engine, loan_id, 100_000, counter_guarantee="waived", waiver_ground="small_new_individual"
+        )
+    assert loan_row(db_engine, loan_id).state == "guarantee_review"
 
 
 def test_loan_determinations_cannot_be_updated(db_engine, pii):

@@ -798,6 +798,12 @@ def approve_guarantee(
                 f"免除反担保依据（waiver_ground）「{ground}」不成立：{said}（74号文 一、（二）；"
                 f"按登记库复核，成立的依据：{'、'.join(det.result.get('any_of', {}).get('satisfied_by', [])) or '无'}）"
             )
+        if det.status != "eligible":
+            # The ground holds but the loan itself does not qualify (README choice 80): no waiver.
+            raise ValidationFailed(
+                f"免除反担保依据（waiver_ground）「{ground}」成立，但贷款本身须符合创业担保贷款条件才能免除反担保"
+                f"（74号文 一、（二））：{_failed_reasons(det)}"
+            )
     loan = _finish(
         session,
         loan=loan,

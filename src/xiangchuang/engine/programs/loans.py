@@ -834,65 +834,6 @@ def waiver_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     return AmountOut(np.zeros(ctx.n, dtype=np.int64))
 
 
-COUNTER_GUARANTEE_WAIVER = Program(
-    funded=False,  # a loan (or a waiver) is not a payment from public funds
-    id="counter_guarantee_waiver",
-    clause=CLAUSE,
-    title="免除反担保",
-    subject="loans",
-    benefit="免除反担保要求",
-    paid_to="借款人",
-    summary="10万元及以下个人新发放贷款、示范基地或信用社区推荐项目、市级以上荣誉、信用主体、稳定守信的二次创业者，免除反担保。",
-    conditions=(),
-    any_of=(
-        Condition(
-            "small_new_individual",
-            CLAUSE,
-            small_new_individual,
-            "新发放的个人创业担保贷款{amount_fen}，在{limit_text}及以下",
-            "不是新发放的{limit_text}及以下个人创业担保贷款",
-            facts=("kind", "new_loan", "amount_fen"),
-            params=("counter_guarantee_waiver.small_loan_max",),
-        ),
-        Condition(
-            "recommended",
-            CLAUSE,
-            recommended,
-            "项目由全国创业孵化示范基地或信用社区（乡村）推荐",
-            "项目未经全国创业孵化示范基地或信用社区（乡村）推荐",
-            facts=("recommended_by",),
-        ),
-        Condition(
-            "honoured",
-            CLAUSE,
-            honoured,
-            "创业人员、项目或企业获得设区的市级以上荣誉称号",
-            "未获得设区的市级以上荣誉称号",
-            facts=("borrower__honour_city_level", "business__honour_city_level"),
-        ),
-        Condition(
-            "credit_rated",
-            CLAUSE,
-            credit_rated,
-            "经金融机构评估认定的信用小微企业、商户（含个体工商户）或农户",
-            "不是经金融机构评估认定的信用小微企业、商户（含个体工商户）或农户",
-            facts=("kind", "credit_rated", "business__credit_rated", "borrower__groups", "business__kind"),
-        ),
-        Condition(
-            "second_time_founder",
-            CLAUSE,
-            second_time_founder,
-            "经营稳定守信的二次创业者",
-            "不是经营稳定守信的二次创业者",
-            facts=("borrower__second_time_founder_stable",),
-        ),
-    ),
-    any_of_label="符合任一免除反担保情形",
-    amount=waiver_amount,
-    amount_msg="免除反担保，无资金补助",
-)
-
-
 # ---- loan_interest_subsidy -----------------------------------------------------------------------
 
 
@@ -1155,6 +1096,92 @@ def interest_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
 
 _INDIVIDUAL_KINDS = (INDIVIDUAL, PARTNERSHIP)
 
+# The loan itself is an eligible guaranteed loan: loan_individual's / loan_small_micro's own
+# conditions (the same definitions), each checked for the loan's own kind. The interest subsidy and
+# the counter-guarantee waiver both require them: both exist only for an eligible 创业担保贷款
+# (README choice 80).
+LOAN_ITSELF_ELIGIBLE: tuple[Condition, ...] = (
+    _only_for(_INDIVIDUAL_KINDS, BORROWER_GROUP, "借款人属于创业担保贷款扶持范围"),
+    _only_for(_INDIVIDUAL_KINDS, NO_BLOCKING_LOANS, "除助学、住房、购车及小额消费贷款外无其他未结清贷款"),
+    _only_for((PARTNERSHIP,), PARTNERS_GIVEN, "合伙人数{partners}名，符合要求"),
+    _only_for((SMALL_MICRO,), IS_SMALL_MICRO, "借款主体为小微企业"),
+    _only_for(
+        (SMALL_MICRO,),
+        HIRE_RATIO,
+        "当年新招用符合条件人员{hires}名，占现有职工{staff}名，达到小微企业创业担保贷款的比例要求",
+    ),
+    ONE_LOAN_PER_BORROWER,
+    Condition(
+        "loan_term_within_limit",
+        CLAUSE,
+        loan_term_within_limit,
+        "贷款期限不超过{max_term_months}个月",
+        "贷款期限{term_months}个月，超过{max_term_months}个月",
+        facts=("kind",),
+        params=("loan_individual.max_term_months", "loan_small_micro.max_term_months"),
+    ),
+)
+
+COUNTER_GUARANTEE_WAIVER = Program(
+    funded=False,  # a loan (or a waiver) is not a payment from public funds
+    id="counter_guarantee_waiver",
+    clause=CLAUSE,
+    title="免除反担保",
+    subject="loans",
+    benefit="免除反担保要求",
+    paid_to="借款人",
+    summary="10万元及以下个人新发放贷款、示范基地或信用社区推荐项目、市级以上荣誉、信用主体、稳定守信的二次创业者，免除反担保。",
+    # A waiver is a term of an eligible guaranteed loan: the loan itself must qualify (README choice 80).
+    conditions=LOAN_ITSELF_ELIGIBLE,
+    any_of=(
+        Condition(
+            "small_new_individual",
+            CLAUSE,
+            small_new_individual,
+            "新发放的个人创业担保贷款{amount_fen}，在{limit_text}及以下",
+            "不是新发放的{limit_text}及以下个人创业担保贷款",
+            facts=("kind", "new_loan", "amount_fen"),
+            params=("counter_guarantee_waiver.small_loan_max",),
+        ),
+        Condition(
+            "recommended",
+            CLAUSE,
+            recommended,
+            "项目由全国创业孵化示范基地或信用社区（乡村）推荐",
+            "项目未经全国创业孵化示范基地或信用社区（乡村）推荐",
+            facts=("recommended_by",),
+        ),
+        Condition(
+            "honoured",
+            CLAUSE,
+            honoured,
+            "创业人员、项目或企业获得设区的市级以上荣誉称号",
+            "未获得设区的市级以上荣誉称号",
+            facts=("borrower__honour_city_level", "business__honour_city_level"),
+        ),
+        Condition(
+            "credit_rated",
+            CLAUSE,
+            credit_rated,
+            "经金融机构评估认定的信用小微企业、商户（含个体工商户）或农户",
+            "不是经金融机构评估认定的信用小微企业、商户（含个体工商户）或农户",
+            facts=("kind", "credit_rated", "business__credit_rated", "borrower__groups", "business__kind"),
+        ),
+        Condition(
+            "second_time_founder",
+            CLAUSE,
+            second_time_founder,
+            "经营稳定守信的二次创业者",
+            "不是经营稳定守信的二次创业者",
+            facts=("borrower__second_time_founder_stable",),
+        ),
+    ),
+    any_of_label="符合任一免除反担保情形",
+    amount=waiver_amount,
+    amount_msg="免除反担保，无资金补助",
+)
+
+
 LOAN_INTEREST_SUBSIDY = Program(
     id="loan_interest_subsidy",
     clause=CLAUSE,
@@ -1174,26 +1201,7 @@ LOAN_INTEREST_SUBSIDY = Program(
             facts=("contract_date",),
             params=("loan_interest_subsidy.borrower_max_below_lpr_bp",),
         ),
-        # The loan itself must be eligible: loan_individual's / loan_small_micro's own conditions.
-        _only_for(_INDIVIDUAL_KINDS, BORROWER_GROUP, "借款人属于创业担保贷款扶持范围"),
-        _only_for(_INDIVIDUAL_KINDS, NO_BLOCKING_LOANS, "除助学、住房、购车及小额消费贷款外无其他未结清贷款"),
-        _only_for((PARTNERSHIP,), PARTNERS_GIVEN, "合伙人数{partners}名，符合要求"),
-        _only_for((SMALL_MICRO,), IS_SMALL_MICRO, "借款主体为小微企业"),
-        _only_for(
-            (SMALL_MICRO,),
-            HIRE_RATIO,
-            "当年新招用符合条件人员{hires}名，占现有职工{staff}名，达到小微企业创业担保贷款的比例要求",
-        ),
-        ONE_LOAN_PER_BORROWER,
-        Condition(
-            "loan_term_within_limit",
-            CLAUSE,
-            loan_term_within_limit,
-            "贷款期限不超过{max_term_months}个月",
-            "贷款期限{term_months}个月，超过{max_term_months}个月",
-            facts=("kind",),
-            params=("loan_individual.max_term_months", "loan_small_micro.max_term_months"),
-        ),
+        *LOAN_ITSELF_ELIGIBLE,
         Condition(
             "lpr_as_published",
             CLAUSE,
