@@ -475,6 +475,41 @@ def _si_limits(ctx: Ctx) -> tuple[IntArray, IntArray]:
     return result
 
 
+def _month_labels(months: npt.NDArray[Any]) -> npt.NDArray[np.str_]:
+    """Month numbers as 「YYYY-MM」, a text column (``month_label`` for every row at once)."""
+    year, month0 = np.divmod(np.asarray(months, dtype=np.int64), 12)
+    out: npt.NDArray[np.str_] = np.char.add(
+        np.char.add(np.char.zfill((year + 1970).astype(str), 4), "-"),
+        np.char.zfill((month0 + 1).astype(str), 2),
+    )
+    return out
+
+
+def _retirement_note(ctx: Ctx) -> Later:
+    """Per hire whose limit is known and set by retirement (not the usual ``max_months``): 「（招用时
+    距法定退休不足N年，补贴至退休）」, or where the person had reached retirement age when hired
+    (limit 0) 「（招用时已达法定退休年龄，退休后的月份不予补贴）」; "" elsewhere (README choice 5: no month
+    after retirement is subsidised)."""
+
+    def make() -> npt.NDArray[np.object_]:
+        lo, hi = (ctx.full(x) for x in _si_limits(ctx))
+        sure = (lo == hi) & ctx.full(ctx.t["hire_date"].known)
+        usual = ctx.full(ctx.ints("social_insurance_subsidy.max_months"))
+        near = ctx.full(ctx.ints("social_insurance_subsidy.near_retirement_years")).astype(str)
+        by_retirement = sure & (lo != usual)
+        if not by_retirement.any():
+            return _NO_TEXT
+        text = np.char.add(np.char.add("（招用时距法定退休不足", near), "年，补贴至退休）")
+        out: npt.NDArray[np.object_] = np.where(
+            by_retirement,
+            np.where(lo == 0, "（招用时已达法定退休年龄，退休后的月份不予补贴）", text),
+            "",
+        ).astype(object)
+        return out
+
+    return Later(make)
+
+
 def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
     t = ctx.t
     max_months = ctx.ints("social_insurance_subsidy.max_months")
@@ -507,7 +542,9 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
         near_rows, ret_near = cand[near_c], ret_c[near_c]
         cap = ctx.full(max_months)[near_rows]
         months_left = month_index(ret_near).astype(np.int64) - month_index(hire_v[near_rows])
-        limit[near_rows] = pick(months_left > cap, months_left, cap)
+        # Until retirement, whether longer or shorter than the usual limit: no month after the
+        # retirement date (a person already retired when hired: none).
+        limit[near_rows] = np.maximum(months_left, 0)
     unsure = np.flatnonzero(hire.known & ~ctx.full(sure))
     if not unsure.size:
         return limit, limit
@@ -517,7 +554,7 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
 
     def extended(ret: npt.NDArray[np.int32]) -> IntArray:
         left = month_index(ret).astype(np.int64) - month_index(hire_u)
-        out: IntArray = np.where(near_u > ret, np.maximum(left, cap), cap)
+        out: IntArray = np.where(near_u > ret, np.maximum(left, 0), cap)
         return out
 
     # Birth date known, gender not: either retirement age. Birth date unknown: retirement may fall
@@ -529,7 +566,8 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
     )
     born_known = ctx.full(birth.known)[unsure]
     longest = np.maximum(cap, ctx.full(near)[unsure].astype(np.int64) * 12)
-    lo[unsure] = np.where(born_known, np.minimum(by_f, by_m), cap)
+    # (Birth date unknown: the person may have retired already, so no month is sure.)
+    lo[unsure] = np.where(born_known, np.minimum(by_f, by_m), 0)
     hi[unsure] = np.where(born_known, np.maximum(by_f, by_m), longest)
     return lo, hi
 
@@ -581,14 +619,21 @@ def default_claim_period(on: dt.date) -> str:
 
 
 def si_period(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
-    """The claim period's first and last month per hire (default: the six months before ``on``)."""
+    """The claim period's first and last month per hire (default: the six months before ``on``).
+    A period given by one bound only takes the default for the other, but never past the bound
+    given: start only, the end is the default end or the start month if later; end only, the start
+    is the default start or the end month if earlier (a one-sided period is never inverted into
+    one with no month, which would read as "no contributions"; both bounds given and inverted are
+    an input error, README choice 73)."""
 
     def make() -> tuple[np.ndarray, np.ndarray]:
         t = ctx.t
         on_month = month_index(ctx.on_col)
         s, e = t["si_period_start"], t["si_period_end"]
-        start = pick(s.known, s.values, on_month - DEFAULT_PERIOD_FIRST).astype(np.int32, copy=False)
-        end = pick(e.known, e.values, on_month - DEFAULT_PERIOD_LAST).astype(np.int32, copy=False)
+        start = pick(s.known, s.values, on_month - DEFAULT_PERIOD_FIRST)
+        end = pick(e.known, e.values, on_month - DEFAULT_PERIOD_LAST)
+        start = pick(~s.known & e.known, np.minimum(start, end), start).astype(np.int32, copy=False)
+        end = pick(s.known & ~e.known, np.maximum(start, end), end).astype(np.int32, copy=False)
         return start, end
 
     result: tuple[np.ndarray, np.ndarray] = ctx.memo("si_period", make)
@@ -737,8 +782,13 @@ def _limit_open(
     depends: npt.NDArray[np.bool_] | None,
 ) -> npt.NDArray[np.bool_]:
     """Where the result rests on the limit's being unknown (``si_limit_known``): months would be
-    left under the most months the limit may allow and not under the fewest, or the claim differs."""
-    differs: npt.NDArray[np.bool_] = known & ((received < lo) != (received < hi))
+    left under the most months the limit may allow and not under the fewest, or the claim differs.
+    Where the months used up are not ``known`` (at least ``received``), wherever months may be left
+    under the most and the two limits differ: the months used up may lie between them (so that an
+    unknown register never decides what a known one leaves open)."""
+    differs: npt.NDArray[np.bool_] = np.where(
+        known, (received < lo) != (received < hi), (received < hi) & (lo != hi)
+    )
     return differs if depends is None else differs | depends
 
 
@@ -770,7 +820,28 @@ def si_months_left(ctx: Ctx) -> CondOut:
     unsure = together.unsure
     if unsure.size:
         state[unsure] = pick(state[unsure] == PASS, UNKNOWN, state[unsure])
-    info: Info = {"months_received": rec.values, "limit_months": shown}
+    info: Info = {
+        "months_received": rec.values,
+        "limit_months": shown,
+        "retirement_note": _retirement_note(ctx),
+    }
+
+    def limit_text() -> npt.NDArray[np.object_]:
+        """The limit a passing row is under: 「36个月」, or where it rests on a missing birth date or
+        gender and the months used up are not below the fewest, both bounds (not the longest as if
+        known)."""
+        lo_f, hi_f, shown_f = (ctx.full(x).astype(np.int64) for x in (lo, hi, shown))
+        sure = np.char.add(shown_f.astype(str), "个月")
+        if hi is lo:
+            return sure.astype(object)
+        open_ = np.char.add(
+            np.char.add(np.char.add("最长补贴月数（在", lo_f.astype(str)), "至"),
+            np.char.add(hi_f.astype(str), "个月之间，视出生日期、性别而定）"),
+        )
+        out: npt.NDArray[np.object_] = np.where(shown_f == lo_f, sure, open_).astype(object)
+        return out
+
+    info["limit_text"] = Later(limit_text)
     info["earlier_note"] = Later(lambda: _earlier_note(ctx, rec.values))
     info["unknown_reason"] = Later(lambda: _left_unknown(ctx, state, rec.values, rec.known, shown))
     return CondOut(state, info=info)
@@ -1083,15 +1154,25 @@ def si_contributions(ctx: Ctx) -> CondOut:
             )
         return out
 
-    def window(last: bool) -> Later:
-        def make() -> IntArray:
-            """The first or last month the hire may be subsidised for (the hire month, and the
-            hire month plus the limit the claim used, less one): quoted where none is claimed."""
-            hire_m = t["hire_month"].values.astype(np.int64)
-            out: IntArray = ctx.full(hire_m + (_si_limits(ctx)[1] - 1 if last else 0))
-            return out
-
-        return Later(make)
+    def window() -> npt.NDArray[np.object_]:
+        """The months the hire may be subsidised for, quoted where none is claimed: from the hire
+        month for the limit (「本次招用可补贴的月份为2024-03至2027-02」); where the limit rests on a
+        missing birth date or gender, both bounds, not the longest as if known (README choice 5);
+        none where the person had reached retirement age when hired."""
+        lo, hi = (ctx.full(x).astype(np.int64) for x in _si_limits(ctx))
+        first = ctx.full(t["hire_month"].values).astype(np.int64)
+        start = _month_labels(first)
+        span = np.char.add(
+            np.char.add(np.char.add("本次招用可补贴的月份为", start), "至"), _month_labels(first + hi - 1)
+        )
+        open_ = np.char.add(
+            np.char.add(np.char.add(np.char.add("本次招用可补贴的月份自", start), "起最长"), lo.astype(str)),
+            np.char.add(np.char.add("至", hi.astype(str)), "个月（视出生日期、性别而定）"),
+        )
+        out: npt.NDArray[np.object_] = np.where(
+            lo != hi, open_, np.where(hi > 0, span, "招用时已达法定退休年龄，本次招用无可补贴的月份")
+        ).astype(object)
+        return out
 
     return CondOut(
         state,
@@ -1105,8 +1186,8 @@ def si_contributions(ctx: Ctx) -> CondOut:
             "cut_note": Later(cut_note),
             "start_month": start,
             "end_month": end,
-            "window_first_month": window(False),
-            "window_last_month": window(True),
+            "window_text": Later(window),
+            "retirement_note": _retirement_note(ctx),
         },
     )
 
@@ -1648,8 +1729,8 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             "months_left",
             CLAUSE,
             _SI_TESTS[2],
-            "已享受{months_received}个月{earlier_note}，未超过{limit_months}个月",
-            "已享受{months_received}个月{earlier_note}，达到{limit_months}个月上限",
+            "已享受{months_received}个月{earlier_note}，未超过{limit_text}{retirement_note}",
+            "已享受{months_received}个月{earlier_note}，达到{limit_months}个月上限{retirement_note}",
             unknown_msg="{unknown_reason}",
             facts=("si_months_received",),
             params=("social_insurance_subsidy.max_months", "social_insurance_subsidy.near_retirement_years"),
@@ -1675,7 +1756,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             "最长补贴月数可以确定（或不影响本次结果）",
             "最长补贴月数可以确定（或不影响本次结果）",
             unknown_msg=(
-                "招用时距退休不足{social_insurance_subsidy.near_retirement_years}的可补贴至退休，"
+                "法定退休之后的月份不予补贴，招用时距退休不足{social_insurance_subsidy.near_retirement_years}的补贴至退休；"
                 "缺少{missing}，最长补贴月数在{min_limit_months}至{max_limit_months}个月之间，影响本次结果"
             ),
             facts=("person__birth_date", "person__gender"),
@@ -1697,7 +1778,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             "申领期{start_month}至{end_month}单位缴纳社会保险费{period_known_part}{period_fen}"
             "（{period_months}个月{period_unknown_note}）{cut_note}",
             "申领期{start_month}至{end_month}无可补贴的单位缴费"
-            "（本次招用可补贴的月份为{window_first_month}至{window_last_month}，须有单位缴费）{cut_note}",
+            "（{window_text}{retirement_note}，须有单位缴费）{cut_note}",
             unknown_msg="缺少事实，无法判断：{missing}（申领期{start_month}至{end_month}）",
             facts=("si_run_months", "hire_date", "si_employer_fen"),
         ),
@@ -1723,7 +1804,10 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
     "（{claim_months}个月{unknown_note}），不含个人缴费",
     amount_params=("social_insurance_subsidy.max_months",),
     amount_facts=("si_employer_fen",),
-    rule_facts=(),  # (the rule names the months whose contribution is unknown: 「已知部分」)
+    # The months claimed rest on the hire date and (the limit) the birth date and gender: a row not
+    # eligible for want of them quotes no figure (README choice 68). The months whose contribution
+    # is unknown are not here: the rule names them (「已知部分」, README choice 73).
+    rule_facts=("hire_date", "person__birth_date", "person__gender"),
 )
 
 
