@@ -6,11 +6,14 @@ published bounds (refused when the parameters load). Each test fails on the code
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
 from xiangchuang.engine.api import evaluate
-from xiangchuang.engine.explain import AMOUNT_PENDING
+from xiangchuang.engine.case import case_to_tables, combine
+from xiangchuang.engine.evaluate import run
+from xiangchuang.engine.explain import AMOUNT_PENDING, result_document
 from xiangchuang.engine.parameters import load_parameters
 
 PARAMS = load_parameters()
@@ -53,3 +56,80 @@ def test_si_rule_without_the_hire_date_quotes_no_figure() -> None:
     # Known: the figures as before.
     row = _program(_si_case(hire_date="2023-01-01"), "2024-01-20", "social_insurance_subsidy")
     assert row["status"] == "eligible" and "¥4,320.00（6个月）" in row["amount_rule"], row["amount_rule"]
+
+
+def test_syb_rule_with_an_unknown_amount_received_quotes_no_figure() -> None:
+    case = {
+        "person": {
+            "id": "P1",
+            "returning_entrepreneur": True,
+            "startup_intention": True,
+            "has_licence": True,
+            "licence_date": "2024-03-01",
+        },
+        "trainings": [
+            {"id": "T1", "kind": "syb", "start_date": "2024-01-06", "completion_date": "2024-01-17"}
+        ],
+        "received": [{"program": "training_syb", "period": "2024-01"}],
+    }
+    row = _program(case, "2024-06-01", "training_syb")
+    assert row["status"] == "undetermined"
+    assert "已享受¥" not in row["amount_rule"], row["amount_rule"]
+    assert "已享受金额未知" in row["amount_rule"], row["amount_rule"]
+    (cond,) = [c for c in row["conditions"] if c["id"] == "amount_facts_known"]
+    assert "所需信息" not in cond["message"] and "已享受的SYB培训补贴金额" in cond["message"], cond["message"]
+    # With the amount: 「已享受¥500.00，本次补足差额」.
+    case["received"][0]["amount_fen"] = 50000
+    row = _program(case, "2024-06-01", "training_syb")
+    assert row["status"] == "eligible" and "已享受¥500.00，本次补足差额" in row["amount_rule"]
+
+
+def _onjob(trainees: int, level: str = "senior", oid: str = "O1") -> dict[str, Any]:
+    return {
+        "onjob_trainings": [
+            {
+                "id": oid,
+                "provider_kind": "business",
+                "founded_by_returning": True,
+                "district": 500101,
+                "course_level": level,
+                "trainees": trainees,
+                "skilled_post": True,
+                "completion_date": "2024-01-10",
+            }
+        ],
+        "received": [],
+    }
+
+
+def test_onjob_count_past_the_amount_bound_fails_its_row_only_in_a_batch() -> None:
+    """A schema-valid count whose amount would pass 10^15 fen: that row fails (data error, named),
+    the batch runs and its other rows are what they are alone (README choice 28; batch = single)."""
+    on = dt.date(2024, 3, 15)
+    cases = [_onjob(30), _onjob(999_999_999_999_999), _onjob(10**12), _onjob(1, "junior")]
+    singles = [
+        [
+            p
+            for p in evaluate(copy.deepcopy(c), on, PARAMS)["programs"]
+            if p["program"] == "onjob_training_subsidy"
+        ]
+        for c in cases
+    ]
+    assert [s[0]["status"] for s in singles] == ["eligible", "ineligible", "ineligible", "eligible"]
+    assert singles[0][0]["amount_fen"] > 0 and singles[3][0]["amount_fen"] > 0
+    for s in singles[1:3]:
+        (cond,) = [c for c in s[0]["conditions"] if c["id"] == "amount_in_range"]
+        assert cond["status"] == "fail" and "数据有误" in cond["message"], cond
+    renamed = []
+    for k, c in enumerate(cases):
+        c = copy.deepcopy(c)
+        c["onjob_trainings"][0]["id"] = f"O{k}"
+        renamed.append(c)
+    outs = run(combine([case_to_tables(c) for c in renamed]), on, PARAMS)
+    batch = [
+        p for p in result_document(outs, PARAMS, on)["programs"] if p["program"] == "onjob_training_subsidy"
+    ]
+    assert len(batch) == len(cases)
+    for alone, together in zip(singles, batch, strict=True):
+        together = dict(together, subject=alone[0]["subject"])
+        assert together == alone[0]

@@ -31,15 +31,17 @@ the condition is unknown and lists the missing fact.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from xiangchuang.engine.dates import add_months, anniversary
-from xiangchuang.engine.facts import FACTS, NO_REF, filled
-from xiangchuang.engine.money import format_fen, mul_exact, mul_rate_half_up
+from xiangchuang.engine.assemble import SYB_TOP_UP_PERIOD, _register_rows
+from xiangchuang.engine.dates import add_months, anniversary, month_range, month_start, period_year, to_day
+from xiangchuang.engine.facts import FACTS, INT_LIMIT, NO_REF, filled
+from xiangchuang.engine.money import format_fen, mul_rate_half_up
 from xiangchuang.engine.parameters import thaw, yuan_to_fen
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import enum_codes_mask, enum_in, is_true, none_received
@@ -360,23 +362,90 @@ def syb_not_received(ctx: Ctx) -> CondOut:
     return out
 
 
+def _syb_paid_before(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """Per SYB training: whether the trainee's SYB register holds an entry dated before this
+    training's completion — its period a year, a month or a month range ending before the
+    completion date — which was then paid for an earlier class (a subsidy is paid on completion),
+    and that entry (row of the register, -1 where none). SYB is paid once per person (PROVISIONS
+    §1, README choice 6): the reduced share of an earlier class is not topped up by another class.
+    An entry whose period is no date (a class number, 「补差」, missing) may be this class's."""
+    n = ctx.n
+    none = np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
+    rec = ctx.tables.get("received")
+    if rec is None or not rec.n:
+        return none
+    sel = _register_rows(rec).get("training_syb")
+    if sel is None or not sel.size:
+        return none
+    owner = rec["subject_row"].values[sel].astype(np.int64, copy=False)
+    period = rec["period"]
+    # The last day each entry's period covers (one pass over the program's entries, as assemble
+    # reads register periods); undated: none.
+    ends = np.full(sel.size, np.iinfo(np.int64).max, dtype=np.int64)
+    for k, (text, known) in enumerate(
+        zip(period.values[sel].tolist(), period.known[sel].tolist(), strict=True)
+    ):
+        if not known or str(text).strip() == SYB_TOP_UP_PERIOD:
+            continue
+        year = period_year(text)
+        if year is not None:
+            ends[k] = to_day(dt.date(year, 12, 31))
+            continue
+        months = month_range(text) or _one_month(str(text))
+        if months is not None:
+            ends[k] = int(month_start(np.asarray([months[1] + 1]))[0]) - 1
+    dated = np.flatnonzero((owner >= 0) & (ends < np.iinfo(np.int64).max))
+    if not dated.size:
+        return none
+    # Per person the earliest-ending dated entry.
+    order = dated[np.lexsort((ends[dated], owner[dated]))]
+    persons, first = np.unique(owner[order], return_index=True)
+    entry, end = order[first], ends[order[first]]
+    t = ctx.t
+    pid, comp = t["person_id"], t["completion_date"]
+    person = pid.values.astype(np.int64, copy=False)
+    at = np.minimum(np.searchsorted(persons, person), persons.size - 1)
+    mine = pid.known & (person != NO_REF) & (persons[at] == person)
+    before = ctx.full(mine & comp.known & (end[at] < comp.values))
+    return before, np.where(before, ctx.full(sel[entry[at]]), -1).astype(np.int64)
+
+
+def _one_month(text: str) -> tuple[int, int] | None:
+    """A period written as one month 「2024-01」: (month, month), else None."""
+    return month_range(f"{text}/{text}")
+
+
 def _syb_not_received(ctx: Ctx) -> CondOut:
     t = ctx.t
     count, paid = t["person__training_syb_received"], t["person__training_syb_received_fen"]
     full = ctx.ints("training_syb.amount")
     nothing = none_received(count).state
+    earlier, entry = _syb_paid_before(ctx)
     top_up = all_of(
         tri(count.values > 0, count.known | (count.values > 0)),
         # (the amount is the least received: reaching the full amount fails whatever else is open)
         tri(paid.values < full, paid.known | (paid.values >= full)),
         syb_registered(ctx),
+        # (the reduced share of an earlier class is not this class's to top up)
+        pick(earlier, FAIL, PASS).astype(np.int8),
     )
     months = ctx.ints("training_syb.business_within_months")
 
     def note() -> TextArray:
-        received = np.asarray([format_fen(int(x)) for x in ctx.full(paid.values).tolist()], dtype=np.str_)
+        received = np.asarray(
+            [
+                format_fen(int(x)) if k else "（金额未登记）"
+                for x, k in zip(ctx.full(paid.values).tolist(), ctx.full(paid.known).tolist(), strict=True)
+            ],
+            dtype=np.str_,
+        )
         within = _cat("结业后", np.asarray(months).astype(str), "个月内")
         short = paid.known & (paid.values < full)
+        rows = np.flatnonzero(earlier)
+        before = np.full(ctx.n, "", dtype=object)
+        if rows.size:
+            texts = ctx.tables["received"]["period"].values
+            before[rows] = [str(texts[e]) for e in entry[rows].tolist()]
         # Not registered yet, but the window is still open (the deadline day included): registering
         # by the deadline still earns the difference, so the window is named, not closed.
         comp, has = t["completion_date"], t["person__has_licence"]
@@ -386,6 +455,16 @@ def _syb_not_received(ctx: Ctx) -> CondOut:
             ctx.n,
             [
                 (count.known & (count.values == 0), "此前未享受过SYB培训补贴"),
+                (
+                    earlier,
+                    _cat(
+                        "已享受SYB培训补贴",
+                        received,
+                        "（已享受登记所属期间",
+                        before.astype(np.str_),
+                        "，早于本次培训结业，是此前培训班的补贴），每人限享受一次，本次培训不予补贴，也不补差额",
+                    ),
+                ),
                 (
                     short & (syb_registered(ctx) == PASS),
                     _cat("已按比例享受SYB培训补贴", received, "，", within, "已登记经营主体，补足差额"),
@@ -464,9 +543,19 @@ def syb_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         return _choose(ctx.n, [(ctx.full(~comp.known), "")], _cat("（", _iso(deadline), "及以前）"))
 
     def top_up_note() -> TextArray:
+        # (an amount received that the register does not give is not written as a figure:
+        # README choice 68)
         received = np.asarray([format_fen(int(x)) for x in ctx.full(paid.values).tolist()], dtype=np.str_)
         return _choose(
-            ctx.n, [(ctx.full(again), _cat("；已享受", received, "，本次补足差额"))], np.asarray("")
+            ctx.n,
+            [
+                (
+                    ctx.full(again & ~paid.known),
+                    "；已享受金额未知（已享受登记未写金额 amount_fen），补足差额待定",
+                ),
+                (ctx.full(again), _cat("；已享受", received, "，本次补足差额")),
+            ],
+            np.asarray(""),
         )
 
     return AmountOut(
@@ -587,7 +676,12 @@ TRAINING_SYB = Program(
         "training_syb.no_business_share",
         "training_syb.business_within_months",
     ),
-    amount_facts=("person__has_licence", "person__licence_date", "completion_date"),
+    amount_facts=(
+        "person__has_licence",
+        "person__licence_date",
+        "completion_date",
+        "person__training_syb_received_fen",
+    ),
 )
 
 TRAINING_ONLINE = Program(
@@ -666,9 +760,16 @@ def onjob_not_received(ctx: Ctx) -> CondOut:
 
 
 def _per_trainee(ctx: Ctx) -> np.ndarray:
+    return _per_trainee_and_most(ctx)[0]
+
+
+def _per_trainee_and_most(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the amount per trainee of its course level, and the most of any level (for a row
+    whose level is unknown)."""
     levels = FACTS["onjob_trainings"]["course_level"].choices
     ver = ctx.version("onjob_training_subsidy.per_trainee")
     out = np.zeros(ctx.n, dtype=np.int64)
+    most = np.zeros(ctx.n, dtype=np.int64)
     lv = ctx.t["course_level"].values.astype(np.int64, copy=False)
     for v in np.unique(ver):
         if v < 0:
@@ -680,7 +781,28 @@ def _per_trainee(ctx: Ctx) -> np.ndarray:
         )
         rows = ctx.full(ver == v)
         out[rows] = fen[lv[rows]]
+        most[rows] = fen.max(initial=0)
+    return out, most
+
+
+def _within_bound(count: npt.NDArray[np.int64], per: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Whether ``count × per`` (non-negative) is below the bound of amounts (README choice 28:
+    amounts in fen below 10^15), tested without forming the product."""
+    out: npt.NDArray[np.bool_] = (per <= 0) | (count <= (INT_LIMIT - 1) // np.maximum(per, 1))
     return out
+
+
+def amount_in_range(ctx: Ctx) -> CondOut:
+    """The subsidy (trainees × the amount per trainee) is below the bound of amounts (README choice
+    28: amounts in fen below 10^15): a count past it is a data error of this row, which fails naming
+    the count (never an overflow that stops the whole case or batch); unknown where the course
+    level is unknown and the count is past the bound for some level."""
+    n, lv = ctx.t["trainees"], ctx.t["course_level"]
+    per, most = _per_trainee_and_most(ctx)
+    count = n.values.astype(np.int64, copy=False)
+    own, any_level = _within_bound(count, per), _within_bound(count, most)
+    state = pick(n.known & lv.known & ~own, FAIL, pick(n.known & ~lv.known & ~any_level, UNKNOWN, PASS))
+    return CondOut(state.astype(np.int8), info={"trainees": n.values, "per_trainee_fen": per})
 
 
 def level_configured(ctx: Ctx) -> CondOut:
@@ -691,10 +813,12 @@ def level_configured(ctx: Ctx) -> CondOut:
 
 def onjob_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     per = _per_trainee(ctx)
-    return AmountOut(
-        mul_exact(ctx.t["trainees"].values.astype(np.int64, copy=False), per, "培训合格人数（trainees）"),
-        info={"per_trainee_fen": per},
-    )
+    count = ctx.t["trainees"].values.astype(np.int64, copy=False)
+    # A row past the bound fails ``amount_in_range`` (its amount is not paid): 0 here. Every other
+    # row's product is below 10^15, so none overflows (README choice 28), whatever other rows hold.
+    count = pick(_within_bound(count, per), count, 0)
+    amount: npt.NDArray[np.int64] = (count * per).astype(np.int64, copy=False)
+    return AmountOut(amount, info={"per_trainee_fen": per})
 
 
 ONJOB_TRAINING_SUBSIDY = Program(
@@ -746,6 +870,16 @@ ONJOB_TRAINING_SUBSIDY = Program(
             "培训等级补贴标准每人{per_trainee_fen}",
             "该培训等级未配置补贴标准",
             facts=("course_level",),
+            params=("onjob_training_subsidy.per_trainee",),
+        ),
+        Condition(
+            "amount_in_range",
+            "4.11",
+            amount_in_range,
+            "补贴金额在可核定的范围内",
+            "培训合格人数{trainees}人 × 每人{per_trainee_fen}超出金额上限（须小于10^15分），数据有误，请核对培训合格人数",
+            unknown_msg="缺少事实，无法判断：{missing}（培训合格人数{trainees}人，按部分培训等级的标准计算超出金额上限）",
+            facts=("trainees", "course_level"),
             params=("onjob_training_subsidy.per_trainee",),
         ),
         Condition(
