@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import case_to_tables, combine
@@ -133,3 +136,60 @@ def test_onjob_count_past_the_amount_bound_fails_its_row_only_in_a_batch() -> No
     for alone, together in zip(singles, batch, strict=True):
         together = dict(together, subject=alone[0]["subject"])
         assert together == alone[0]
+
+
+def _workshop(employed: int, new: bool = False, cost: int | None = None) -> dict[str, Any]:
+    b: dict[str, Any] = {
+        "id": "B1",
+        "district": 500238,
+        "registration_date": "2019-05-01",
+        "workshop_recognised": True,
+        "workshop_employed": employed,
+        "workshop_new_build": new,
+        "claim_year": 2023,
+    }
+    if cost is not None:
+        b["workshop_build_cost_fen"] = cost
+    return {"business": b, "received": []}
+
+
+def _overlay(tmp_path: Path, text: str) -> Any:
+    path = tmp_path / "overlay.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_parameters(str(path))
+
+
+@pytest.mark.parametrize("award", [10000, 150000])
+def test_workshop_tier_award_outside_the_published_range_is_refused(tmp_path: Path, award: int) -> None:
+    """A district tier award outside 20,000–100,000 yuan (渝人社发〔2022〕21号, the dated parameters
+    workshop_award.award_min/award_max) is a parameter error naming the table, the district and the
+    range — never paid (before: ¥10,000.00 and ¥150,000.00 were paid)."""
+    from xiangchuang.engine.parameters import ParameterError
+
+    params = _overlay(
+        tmp_path,
+        "workshop_award.tiers:\n  districts:\n    500238:\n      - since: 2020-08-05\n"
+        "        paid_by: 区县财政\n        status: assumed\n        value:\n"
+        f"          - {{min_employed: 10, award: 20000}}\n          - {{min_employed: 60, award: {award}}}\n",
+    )
+    with pytest.raises(
+        ParameterError, match=r"workshop_award\.tiers（区县 500238.*公布范围¥20,000\.00至¥100,000\.00"
+    ):
+        evaluate(_workshop(25), dt.date(2024, 3, 1), params)
+
+
+def test_workshop_build_cap_above_the_published_maximum_is_not_applied(tmp_path: Path) -> None:
+    """A district construction cap above the published 500,000 yuan (notice_maximum, README choice 54):
+    the city's 500,000 applies (before: ¥800,000.00 was paid)."""
+    params = _overlay(
+        tmp_path,
+        "workshop_award.build_cap:\n  districts:\n    500238:\n"
+        "      - {since: 2020-08-05, value: 800000, paid_by: 区县财政, status: assumed}\n",
+    )
+    (row,) = [
+        p
+        for p in evaluate(_workshop(10, True, 200_000_000), dt.date(2024, 3, 1), params)["programs"]
+        if p["program"] == "workshop_award"
+    ]
+    assert row["status"] == "eligible"
+    assert row["amount_info"]["build_fen"] == 50_000_000, row["amount_info"]

@@ -1819,24 +1819,42 @@ def _tiers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     t = ctx.t
     employed = t["workshop_employed"].values.astype(np.int64, copy=False)
     ver = ctx.version("workshop_award.tiers")
+    least = ctx.full(ctx.ints("workshop_award.award_min"))
+    most = ctx.full(ctx.ints("workshop_award.award_max"))
     award = np.zeros(ctx.n, dtype=np.int64)
     lowest = np.zeros(ctx.n, dtype=np.int64)
     for v in np.unique(ver):
         if v < 0:
             continue
         rows = ctx.full(ver == v)
-        tiers = sorted(
-            thaw(ctx.param("workshop_award.tiers").versions[int(v)].value), key=lambda x: x["min_employed"]
-        )
+        version = ctx.param("workshop_award.tiers").versions[int(v)]
+        tiers = sorted(thaw(version.value), key=lambda x: x["min_employed"])
         mins = np.asarray([_head_count(x["min_employed"]) for x in tiers], dtype=np.int64)
         # (Yuan exactly to fen: an award of 25000.50 yuan is 2500050 fen, never truncated.)
         awards = np.asarray(
             [yuan_to_fen(x["award"], "参数 workshop_award.tiers") for x in tiers], dtype=np.int64
         )
+        _award_in_range(version, awards, least[rows], most[rows])
         idx = np.searchsorted(mins, employed[rows], side="right") - 1
         award[rows] = pick(idx >= 0, awards[np.maximum(idx, 0)], 0)
         lowest[rows] = mins[0]
     return award, lowest
+
+
+def _award_in_range(version: Any, awards: IntArray, least: IntArray, most: IntArray) -> None:
+    """Every tier's award of a tier table (city or district) within the published range of the yearly
+    award (``workshop_award.award_min``/``award_max`` in force for the rows that use the table,
+    渝人社发〔2022〕21号: 2万元至10万元): else a parameter error naming the table, its district and
+    date and the range — an award outside it is not paid (README choice 81)."""
+    lo, hi = int(least.max(initial=0)), int(most.min(initial=np.iinfo(np.int64).max))
+    bad = awards[(awards < lo) | (awards > hi)]
+    if bad.size:
+        where = "全市" if version.district is None else f"区县 {version.district}"
+        raise ParameterError(
+            f"参数 workshop_award.tiers（{where}，{version.since.isoformat()}起的取值）：奖补金额"
+            f"{format_fen(int(bad[0]))}超出年度奖补的公布范围{format_fen(lo)}至{format_fen(hi)}"
+            "（参数 workshop_award.award_min、workshop_award.award_max）"
+        )
 
 
 def _head_count(raw: Any) -> int:
@@ -1985,6 +2003,12 @@ WORKSHOP_AWARD = Program(
         "workshop_build_cost_fen",
         "workshop_build_received",
     ),
-    amount_params=("workshop_award.tiers", "workshop_award.build_rate", "workshop_award.build_cap"),
+    amount_params=(
+        "workshop_award.tiers",
+        "workshop_award.award_min",
+        "workshop_award.award_max",
+        "workshop_award.build_rate",
+        "workshop_award.build_cap",
+    ),
     amount_facts=("workshop_new_build", "workshop_build_received"),
 )
