@@ -379,22 +379,22 @@ def _syb_paid_before(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.in
         return none
     owner = rec["subject_row"].values[sel].astype(np.int64, copy=False)
     period = rec["period"]
-    # The last day each entry's period covers (one pass over the program's entries, as assemble
-    # reads register periods); undated: none.
-    ends = np.full(sel.size, np.iinfo(np.int64).max, dtype=np.int64)
-    for k, (text, known) in enumerate(
-        zip(period.values[sel].tolist(), period.known[sel].tolist(), strict=True)
-    ):
-        if not known or str(text).strip() == SYB_TOP_UP_PERIOD:
-            continue
-        year = period_year(text)
-        if year is not None:
-            ends[k] = to_day(dt.date(year, 12, 31))
-            continue
-        months = month_range(text) or _one_month(str(text))
-        if months is not None:
-            ends[k] = int(month_start(np.asarray([months[1] + 1]))[0]) - 1
-    dated = np.flatnonzero((owner >= 0) & (ends < np.iinfo(np.int64).max))
+    # The last day each entry's period covers, undated: none. Each distinct period text is read
+    # once (a batch has tens of thousands of entries but few distinct periods).
+    never = np.iinfo(np.int64).max
+    texts, inverse = np.unique(
+        np.asarray(
+            [
+                str(x) if k else ""
+                for x, k in zip(period.values[sel].tolist(), period.known[sel].tolist(), strict=True)
+            ],
+            dtype=object,
+        ),
+        return_inverse=True,
+    )
+    text_ends = np.asarray([_period_end(str(text)) for text in texts.tolist()], dtype=np.int64)
+    ends = text_ends[inverse.reshape(-1)] if text_ends.size else np.full(sel.size, never, dtype=np.int64)
+    dated = np.flatnonzero((owner >= 0) & (ends < never))
     if not dated.size:
         return none
     # Per person the earliest-ending dated entry.
@@ -408,6 +408,20 @@ def _syb_paid_before(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.in
     mine = pid.known & (person != NO_REF) & (persons[at] == person)
     before = ctx.full(mine & comp.known & (end[at] < comp.values))
     return before, np.where(before, ctx.full(sel[entry[at]]), -1).astype(np.int64)
+
+
+def _period_end(text: str) -> int:
+    """The last day (day number) a register period written as a year, a month range or one month
+    covers; the int64 maximum for any other text (a class number, 「补差」, none)."""
+    if not text or text.strip() == SYB_TOP_UP_PERIOD:
+        return int(np.iinfo(np.int64).max)
+    year = period_year(text)
+    if year is not None:
+        return to_day(dt.date(year, 12, 31))
+    months = month_range(text) or _one_month(text)
+    if months is None:
+        return int(np.iinfo(np.int64).max)
+    return int(month_start(np.asarray([months[1] + 1]))[0]) - 1
 
 
 def _one_month(text: str) -> tuple[int, int] | None:
