@@ -146,7 +146,7 @@ PROGRAM = Program(
             "正常经营未满{years}年",
             facts=("registration_date",),
             params=("startup_subsidy.min_operation_years",),
-            gap_msg="还差{gap_days}天满{years}年（{anniversary_date}起符合）",
+            gap_msg="还差{gap_days}天满{years}年（{anniversary_date}起满足）",
         ),
         Condition(
             "operating_normally",
