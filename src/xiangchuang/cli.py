@@ -297,8 +297,10 @@ def params(
             "unit": p.unit,
             "clause": p.clause,
             # (A money value (unit yuan) is in fen; ``display`` shows it in yuan.)
-            "in_force": {**v.as_dict(p.unit), "display": format_param(v.value, p.unit)} if v else None,
-            "history": [{**x.as_dict(p.unit), "display": format_param(x.value, p.unit)} for x in p.versions],
+            "in_force": {**v.as_dict(p.unit), "display": format_param(v.value, p.unit, n)} if v else None,
+            "history": [
+                {**x.as_dict(p.unit), "display": format_param(x.value, p.unit, n)} for x in p.versions
+            ],
         }
         if n in city_only:
             doc["city_only"] = True
@@ -331,7 +333,7 @@ def params(
         table.add_row(
             n,
             p.label,
-            format_param(v.value, p.unit) + _paid_by(v, where=district is None),
+            format_param(v.value, p.unit, n) + _paid_by(v, where=district is None),
             *scope,
             v.since.isoformat(),
             v.reference,
@@ -359,7 +361,7 @@ def params(
                     *cells,
                     v.since.isoformat(),
                     _scope(v, n in city_only),
-                    format_param(v.value, p.unit) + _paid_by(v, where=False),
+                    format_param(v.value, p.unit, n) + _paid_by(v, where=False),
                     v.reference,
                     _status(v),
                     "适用" if v is current else "",
