@@ -31,11 +31,12 @@ from xiangchuang.cli_common import (
     to_date,
 )
 from xiangchuang.cli_common import Table as RichTable
+from xiangchuang.cli_report import district_label, paid_by_text, print_program, status_text
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import CaseError, case_date, json_without_repeats, load_yaml
 from xiangchuang.engine.dates import parse_date
 from xiangchuang.engine.explain import STATUS_ZH, format_param
-from xiangchuang.engine.parameters import STATUS_LABELS, Version
+from xiangchuang.engine.parameters import Version
 from xiangchuang.engine.programs import BY_ID, PROGRAMS, city_only_parameters
 
 app = ChineseTyper(
@@ -101,6 +102,7 @@ def check(
 
 
 def print_report(doc: dict[str, Any]) -> None:
+    """The readable check-up: the same facts as ``check --json`` (``cli_report.print_program``)."""
     console.print(
         f"[bold]政策体检结果[/]  评估日期 {doc['on']}  引擎 {doc['engine_version']}  参数版本 {doc['parameters_version']}"
     )
@@ -110,29 +112,7 @@ def print_report(doc: dict[str, Any]) -> None:
             "mentor_services、carrier、onjob_trainings 之一）[/]"
         )
     for p in doc["programs"]:
-        colour = {"eligible": "green", "ineligible": "red", "undetermined": "yellow"}[p["status"]]
-        amount = p["amount"] or "—"
-        console.rule(f"[bold]{p['title']}[/]（{p['program']}，第{p['clause']}条）  主体 {p['subject']['id']}")
-        console.print(f"结论：[{colour}]{p['status_label']}[/]    金额：{amount}    {p['benefit']}")
-        if p.get("amount_capital"):
-            console.print(f"大写：{p['amount_capital']}")
-        console.print(f"计算：{p['amount_rule']}")
-        for c in p["conditions"]:
-            mark = {"pass": "[green]✓[/]", "fail": "[red]✗[/]", "unknown": "[yellow]?[/]"}[c["status"]]
-            extra = f"  [red]{c['distance']}[/]" if c.get("distance") else ""
-            grp = "（任一）" if c.get("group") else ""
-            console.print(f"  {mark} {grp}{c['message']}  [dim]〔{c['clause']}〕[/]{extra}")
-        if p["missing"]:
-            console.print("  [yellow]缺少信息：[/]" + "、".join(m["label"] for m in p["missing"]))
-        if p.get("soon"):
-            console.print(f"  [cyan]即将符合：{p['eligible_from']}起[/]")
-        if p.get("funding") and len(p["funding"]) > 1:
-            console.print(
-                "  资金来源："
-                + "；".join(f"{f['source']} {f['amount_fen'] / 100:,.2f}元" for f in p["funding"])
-            )
-        if p["pending_parameters"]:
-            console.print("  [magenta]参数待核实：[/]" + "、".join(p["pending_parameters"]))
+        print_program(p)
 
 
 @app.command()
@@ -297,8 +277,10 @@ def params(
             "unit": p.unit,
             "clause": p.clause,
             # (A money value (unit yuan) is in fen; ``display`` shows it in yuan.)
-            "in_force": {**v.as_dict(p.unit), "display": format_param(v.value, p.unit)} if v else None,
-            "history": [{**x.as_dict(p.unit), "display": format_param(x.value, p.unit)} for x in p.versions],
+            "in_force": {**v.as_dict(p.unit), "display": format_param(v.value, p.unit, n)} if v else None,
+            "history": [
+                {**x.as_dict(p.unit), "display": format_param(x.value, p.unit, n)} for x in p.versions
+            ],
         }
         if n in city_only:
             doc["city_only"] = True
@@ -307,7 +289,7 @@ def params(
     if as_json:
         sys.stdout.write(json.dumps(docs, ensure_ascii=False, indent=2) + "\n")
         return
-    where = f"，区县 {_district_label(district)}" if district is not None else ""
+    where = f"，区县 {district_label(district)}" if district is not None else ""
     table = RichTable(title=f"参数（{day.isoformat()}{where}）")
     # With --district, whose value applies: the district's own, or the city's (全市).
     columns = (
@@ -331,7 +313,7 @@ def params(
         table.add_row(
             n,
             p.label,
-            format_param(v.value, p.unit) + _paid_by(v, where=district is None),
+            format_param(v.value, p.unit, n) + _paid_by(v, where=district is None),
             *scope,
             v.since.isoformat(),
             v.reference,
@@ -359,7 +341,7 @@ def params(
                     *cells,
                     v.since.isoformat(),
                     _scope(v, n in city_only),
-                    format_param(v.value, p.unit) + _paid_by(v, where=False),
+                    format_param(v.value, p.unit, n) + _paid_by(v, where=False),
                     v.reference,
                     _status(v),
                     "适用" if v is current else "",
@@ -385,15 +367,6 @@ def _select_parameters(all_names: list[str], name: str | None) -> list[str]:
     raise _fail(f"没有名为「{name}」的参数或参数组（{hint}）")
 
 
-def _district_label(code: int) -> str:
-    from xiangchuang.engine.districts import district_by_code
-
-    try:
-        return f"{code} {district_by_code(code).name}"
-    except KeyError:
-        return str(code)
-
-
 # Why a parameter's district values never apply (``city_only_parameters``, README choice 38).
 CITY_ONLY_NOTE = (
     "只按全市取值：使用该参数的项目（免费创业工位）的对象是人员，系统没有其所在区县，"
@@ -406,18 +379,15 @@ def _scope(v: Version, city_only: bool = False) -> str:
     parameter read at city values only)."""
     if not v.district:
         return "全市"
-    return _district_label(v.district) + ("（不适用：只按全市取值）" if city_only else "")
+    return district_label(v.district) + ("（不适用：只按全市取值）" if city_only else "")
 
 
 def _paid_by(v: Version, *, where: bool = True) -> str:
-    if not v.district:
-        return ""
-    return f"（{_district_label(v.district) + '，' if where else ''}{v.paid_by}承担差额）"
+    return paid_by_text(v.district, v.paid_by, where=where)
 
 
 def _status(v: Version) -> str:
-    status = STATUS_LABELS[v.status]
-    return status if v.status == "confirmed" else f"[magenta]{status}[/]"
+    return status_text(v.status)
 
 
 @app.command()

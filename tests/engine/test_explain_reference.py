@@ -29,7 +29,7 @@ from xiangchuang.engine.evaluate import (
     extra_condition,
 )
 from xiangchuang.engine.explain import _DERIVED, _PREFIX, STATUS, STATUS_ZH
-from xiangchuang.engine.facts import FACTS, GROUPS
+from xiangchuang.engine.facts import FACTS, list_labels
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
 from xiangchuang.engine.program import NOT_USED, Condition, Later, Projection
@@ -77,7 +77,7 @@ def _fact_label(table: str, name: str) -> str:
     return fact.label if fact else name
 
 
-def _format_param(value: Any, unit: str) -> str:
+def _format_param(value: Any, unit: str, name: str) -> str:
     if value is None:
         return "（无有效值）"
     if unit == "yuan":
@@ -85,9 +85,8 @@ def _format_param(value: Any, unit: str) -> str:
     if unit == "ratio":
         pct = Decimal(value.numerator) / Decimal(value.denominator) * 100
         return f"{pct.normalize():f}%"
-    if unit == "list":
-        labels = [GROUPS[v][1] if v in GROUPS else str(v) for v in value]
-        return "、".join(labels)
+    if unit == "list":  # (kinds and groups by their Chinese labels: README choice 75)
+        return "、".join(list_labels(name, value))
     if unit == "table":
         return str(thaw(value))
     suffix = {"days": "天", "months": "个月", "years": "年", "bp": "个基点", "count": ""}.get(unit, "")
@@ -146,7 +145,7 @@ class _Vars:
         if ver is not None and _uses(self._outcome, key, i):
             v = int(ver[i]) if len(ver) > i else int(ver[0])
             p = self._ex.params[key]
-            return _format_param(p.versions[v].value if v >= 0 else None, p.unit)
+            return _format_param(p.versions[v].value if v >= 0 else None, p.unit, key)
         return default
 
 
@@ -176,7 +175,7 @@ def _param_doc(params: ParameterSet, name: str, version: int) -> dict[str, Any]:
     v: Version = p.versions[version]
     doc = v.as_dict(p.unit)
     doc["label"] = p.label
-    doc["display"] = _format_param(v.value, p.unit)
+    doc["display"] = _format_param(v.value, p.unit, name)
     return doc
 
 

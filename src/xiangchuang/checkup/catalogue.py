@@ -67,7 +67,7 @@ def describe(template: str, names: tuple[str, ...], params: ParameterSet, on: dt
         if full is None or full not in params:
             return None
         p = params[full]
-        shown = format_param(p.value_at(on), p.unit)
+        shown = format_param(p.value_at(on), p.unit, full)
         suffix = _SUFFIX.get(p.unit, "")
         if (
             suffix and shown.endswith(suffix) and after.startswith((suffix, "周" + suffix))
@@ -103,7 +103,7 @@ def _parameter(name: str, params: ParameterSet, on: dt.date) -> dict[str, Any] |
     return {
         "name": name,
         "label": p.label,
-        "display": format_param(v.value, p.unit) if v else "（该日无有效值）",
+        "display": format_param(v.value, p.unit, name) if v else "（该日无有效值）",
         "since": v.since.isoformat() if v else None,
         "reference": v.reference if v else None,
         "status": v.status if v else None,

@@ -28,7 +28,7 @@ from xiangchuang.engine.evaluate import (
     Outcome,
     extra_condition,
 )
-from xiangchuang.engine.facts import FACTS, GROUPS
+from xiangchuang.engine.facts import FACTS, NO_VALUE, list_labels
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, Version, thaw
 from xiangchuang.engine.program import NOT_USED, Condition, Later, Program, Projection, district_fact
@@ -103,17 +103,18 @@ def _fact_label(table: str, name: str) -> str:
     return fact.label if fact else name
 
 
-def format_param(value: Any, unit: str) -> str:
+def format_param(value: Any, unit: str, name: str) -> str:
+    """A parameter's value as shown (``name``, the parameter's: a ``list`` value shows the labels of
+    what it lists, ``facts.list_labels``)."""
     if value is None:
-        return "（无有效值）"
+        return NO_VALUE
     if unit == "yuan":
         return format_fen(int(value))
     if unit == "ratio":
         pct = Decimal(value.numerator) / Decimal(value.denominator) * 100
         return f"{pct.normalize():f}%"
     if unit == "list":
-        labels = [GROUPS[v][1] if v in GROUPS else str(v) for v in value]
-        return "、".join(labels)
+        return "、".join(list_labels(name, value))
     if unit == "table":
         return str(thaw(value))
     suffix = {"days": "天", "months": "个月", "years": "年", "bp": "个基点", "count": ""}.get(unit, "")
@@ -225,7 +226,7 @@ def _cited(params: ParameterSet, docs: _ByName, name: str, version: int) -> _Cit
     if got is None:
         p = params[name]
         doc = _param_doc_uncached(params, name, version)
-        quoted = format_param(p.versions[version].value if version >= 0 else None, p.unit)
+        quoted = format_param(p.versions[version].value if version >= 0 else None, p.unit, name)
         got = (doc, quoted, doc["name"] if doc.get("pending") else None)
         versions[version] = got
     return got
@@ -250,7 +251,7 @@ def _param_doc_uncached(params: ParameterSet, name: str, version: int) -> dict[s
     v: Version = p.versions[version]
     doc = v.as_dict(p.unit)
     doc["label"] = p.label
-    doc["display"] = format_param(v.value, p.unit)
+    doc["display"] = format_param(v.value, p.unit, name)
     return doc
 
 

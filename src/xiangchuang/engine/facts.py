@@ -124,6 +124,18 @@ class Fact:
     # integer: a year, ``dates.check_year``): raises ValueError (a Chinese message) on a bad value,
     # for a case and a batch file alike.
     check: Callable[[Any], object] | None = None
+    # For an enum whose choices a list parameter names (a kind of business, carrier, loan or
+    # training provider): each choice's Chinese label, in the order of ``choices``. What messages
+    # and parameter values show instead of the code (README choice 75).
+    labels: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.labels and len(self.labels) != len(self.choices):
+            raise ValueError(f"{self.name}: one label per choice")
+
+    def label_of(self, code: str) -> str:
+        """A choice's Chinese label (the code itself where the fact has no labels)."""
+        return self.labels[self.choices.index(code)] if self.labels and code in self.choices else code
 
     def code_of(self, text: str) -> int:
         try:
@@ -143,8 +155,9 @@ def F(
     ref: str | None = None,
     description: str = "",
     check: Callable[[Any], object] | None = None,
+    labels: tuple[str, ...] = (),
 ) -> Fact:
-    return Fact(name, kind, label, tuple(choices), ref, description, check)
+    return Fact(name, kind, label, tuple(choices), ref, description, check, labels)
 
 
 # The input tables. Column names are the documented names of the batch files (Parquet or CSV) and
@@ -174,7 +187,16 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
     "businesses": (
         F("id", "id", "经营主体编号"),
         F("district", "code", "所在区县"),
-        F("kind", "enum", "主体类型", "enterprise", "individual_business", "farmer_cooperative", "other"),
+        F(
+            "kind",
+            "enum",
+            "主体类型",
+            "enterprise",
+            "individual_business",
+            "farmer_cooperative",
+            "other",
+            labels=("企业", "个体工商户", "农民专业合作社", "其他"),
+        ),
         F("size_class", "enum", "规模", "small_micro", "medium", "large"),
         F("registration_date", "date", "登记日期"),
         F("status", "enum", "经营状态", "normal", "abnormal", "deregistered", "revoked"),
@@ -257,7 +279,18 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
     ),
     "other_loans": (
         F("person_id", "ref", "借款人", ref="persons"),
-        F("kind", "enum", "贷款种类", "student", "housing", "car", "consumer", "business", "other"),
+        F(
+            "kind",
+            "enum",
+            "贷款种类",
+            "student",
+            "housing",
+            "car",
+            "consumer",
+            "business",
+            "other",
+            labels=("助学贷款", "住房贷款", "购车贷款", "消费贷款", "经营贷款", "其他贷款"),
+        ),
         F("amount_fen", "fen", "贷款余额（分）"),
     ),
     "trainings": (
@@ -291,6 +324,7 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
             "station",
             "ecommerce_center",
             "logistics_park",
+            labels=("创业孵化基地", "返乡创业园", "创业服务站", "电子商务服务中心", "物流园区"),
         ),
         F("level", "enum", "载体级别", "national", "municipal", "district"),
         F("district", "code", "所在区县"),
@@ -307,7 +341,16 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
     ),
     "onjob_trainings": (
         F("id", "id", "培训补贴申请编号"),
-        F("provider_kind", "enum", "培训主体", "business", "cooperative", "association", "artisan"),
+        F(
+            "provider_kind",
+            "enum",
+            "培训主体",
+            "business",
+            "cooperative",
+            "association",
+            "artisan",
+            labels=("企业", "农民专业合作社", "专业技术协会", "手工艺传承人"),
+        ),
         F("founded_by_returning", "bool", "返乡入乡创业主体"),
         F("district", "code", "所在区县"),
         F("course_level", "enum", "培训等级", "junior", "intermediate", "senior", "special"),
@@ -335,6 +378,33 @@ DAY_MAX: Final = to_day(LAST_DATE)  # 47481
 INT_LIMIT: Final = 10**15
 
 FACTS: Final[dict[str, dict[str, Fact]]] = {t: {f.name: f for f in fs} for t, fs in TABLES.items()}
+
+# The list parameters whose entries are the choices of an enum fact (table, field): the kinds a
+# program admits. The other lists name key groups (GROUPS) or codes shown as written.
+LIST_CHOICES: Final[dict[str, tuple[str, str]]] = {
+    "startup_subsidy.business_kinds": ("businesses", "kind"),
+    "carrier_rent_reduction.carrier_kinds": ("carriers", "kind"),
+    "carrier_award.kinds": ("carriers", "kind"),
+    "loan.exempt_loan_kinds": ("other_loans", "kind"),
+    "onjob_training_subsidy.provider_kinds": ("onjob_trainings", "provider_kind"),
+}
+
+# How a message or a parameter's display quotes a value not in force on the date (never the
+# earliest value in its place: README choices 25, 68).
+NO_VALUE: Final = "（无有效值）"
+
+
+def list_labels(name: str | None, values: Any) -> list[str]:
+    """A list parameter's entries in Chinese: the labels of a kind's choices (``LIST_CHOICES``),
+    of key groups (``GROUPS``), else as written (e.g. district codes). What a message naming the
+    list in force and a parameter's displayed value show (README choice 75): one definition."""
+    where = LIST_CHOICES.get(name) if name is not None else None
+    if where is not None:
+        fact = FACTS[where[0]][where[1]]
+        return [fact.label_of(str(v)) for v in values]
+    return [GROUPS[v][1] if v in GROUPS else str(v) for v in values]
+
+
 NO_REF: Final = -1
 
 Values = npt.NDArray[np.generic]

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from xiangchuang.cli_common import OverlayOpt, console, fail, parameter_set, to_date
 from xiangchuang.cli_common import Table as RichTable
+from xiangchuang.cli_report import print_program
 from xiangchuang.config import get_settings
 from xiangchuang.db import make_engine, make_sessionmaker, transaction
 from xiangchuang.engine.districts import district_by_code, is_district
@@ -172,37 +173,10 @@ def match_from_db(
 def print_explanation(doc: dict[str, Any], warnings: list[str]) -> None:
     for w in warnings:
         console.print(f"[yellow]注意：{w}[/]")
-    console.rule(
-        f"[bold]{doc['title']}[/]（{doc['program']}，第{doc['clause']}条）  主体 {doc['subject']['id']}"
+    print_program(
+        doc,
+        subtitle=f"评估日期 {doc['on']}  引擎 {doc['engine_version']}  参数版本 {doc['parameters_version']}",
     )
-    console.print(f"评估日期 {doc['on']}  引擎 {doc['engine_version']}  参数版本 {doc['parameters_version']}")
-    colour = {"eligible": "green", "ineligible": "red", "undetermined": "yellow"}[doc["status"]]
-    amount = "—" if doc.get("soon") else (doc["amount"] or "—")
-    console.print(f"结论：[{colour}]{doc['status_label']}[/]    金额：{amount}    {doc['benefit']}")
-    if doc.get("soon"):
-        console.print(
-            f"即将符合：{doc['eligible_from']}起，预计金额 {format_fen(int(doc['projected_amount_fen']))}"
-        )
-    if doc.get("amount_capital"):
-        console.print(f"大写：{doc['amount_capital']}")
-    console.print(f"计算：{doc['amount_rule']}")
-    for c in doc["conditions"]:
-        mark = {"pass": "[green]✓[/]", "fail": "[red]✗[/]", "unknown": "[yellow]?[/]"}[c["status"]]
-        extra = f"  [red]{c['distance']}[/]" if c.get("distance") else ""
-        grp = "（任一）" if c.get("group") else ""
-        console.print(f"  {mark} {grp}{c['message']}  〔{c['clause']}〕{extra}")
-    if doc["missing"]:
-        console.print("  [yellow]缺少信息：[/]" + "、".join(m["label"] for m in doc["missing"]))
-    if doc.get("funding") and len(doc["funding"]) > 1:
-        console.print(
-            "  资金来源："
-            + "；".join(f"{f['source']} {format_fen(int(f['amount_fen']))}" for f in doc["funding"])
-        )
-    for p in doc["parameters"]:
-        flag = "" if p.get("status") == "confirmed" else "  [magenta]参数待核实[/]"
-        console.print(
-            f"  参数 {p['label']}：{p['display']}（{p.get('since') or '—'}起，{p.get('reference') or '—'}）{flag}"
-        )
 
 
 def register(app: typer.Typer) -> None:

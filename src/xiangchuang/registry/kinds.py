@@ -19,7 +19,7 @@ from typing import Final, Literal
 from sqlalchemy import Table
 
 from xiangchuang.engine.dates import DATE_RANGE_ZH, MONTH_RANGE_ZH, YEAR_RANGE_ZH
-from xiangchuang.engine.facts import GROUPS
+from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.engine.programs import PROGRAMS
 from xiangchuang.models import (
     Business,
@@ -393,11 +393,13 @@ PERSON_GROUPS = KindSpec(
     conflict_keys=(("person_id", "group_code", "since"),),
 )
 
+# (The labels of kinds are the engine's, which its messages and parameter values show.)
+_BUSINESS_KIND = FACTS["businesses"]["kind"]
 BUSINESS_KIND_CHOICES: Final = (
-    Choice("enterprise", "企业", ("公司", "有限公司")),
-    Choice("individual_business", "个体工商户", ("个体户", "个体")),
-    Choice("farmer_cooperative", "农民专业合作社", ("合作社",)),
-    Choice("other", "其他"),
+    Choice("enterprise", _BUSINESS_KIND.label_of("enterprise"), ("公司", "有限公司")),
+    Choice("individual_business", _BUSINESS_KIND.label_of("individual_business"), ("个体户", "个体")),
+    Choice("farmer_cooperative", _BUSINESS_KIND.label_of("farmer_cooperative"), ("合作社",)),
+    Choice("other", _BUSINESS_KIND.label_of("other")),
 )
 
 BUSINESSES = KindSpec(
@@ -808,12 +810,13 @@ CREDIT_RATINGS = KindSpec(
     conflict_keys=(("person_id", "business_id", "institution", "rated_on"),),
 )
 
+_CARRIER_KIND = FACTS["carriers"]["kind"]
 CARRIER_KIND_CHOICES: Final = (
-    Choice("incubator", "创业孵化基地", ("孵化基地",)),
-    Choice("returning_park", "返乡创业园", ("创业园",)),
-    Choice("station", "创业服务站", ("服务站",)),
-    Choice("ecommerce_center", "电子商务服务中心", ("电商服务中心",)),
-    Choice("logistics_park", "物流园区", ("物流园",)),
+    Choice("incubator", _CARRIER_KIND.label_of("incubator"), ("孵化基地",)),
+    Choice("returning_park", _CARRIER_KIND.label_of("returning_park"), ("创业园",)),
+    Choice("station", _CARRIER_KIND.label_of("station"), ("服务站",)),
+    Choice("ecommerce_center", _CARRIER_KIND.label_of("ecommerce_center"), ("电商服务中心",)),
+    Choice("logistics_park", _CARRIER_KIND.label_of("logistics_park"), ("物流园",)),
 )
 
 CARRIERS = KindSpec(

@@ -21,12 +21,11 @@ from xiangchuang.engine.program import (
     district_fact,
 )
 from xiangchuang.engine.programs.common import (
-    enum_codes_mask,
-    enum_in,
     enum_is,
     in_groups,
     is_false,
     is_true,
+    kind_in_list,
 )
 from xiangchuang.engine.schedule import PERMYRIAD, parse_schedule
 from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of, tri
@@ -44,8 +43,7 @@ def founded_by_returning(ctx: Ctx) -> CondOut:
 
 
 def in_carrier(ctx: Ctx) -> CondOut:
-    mask = enum_codes_mask(ctx, "carrier_rent_reduction.carrier_kinds", "carriers", "kind")
-    return CondOut(enum_in(ctx.t["carrier__kind"], mask))
+    return kind_in_list(ctx, "carrier_rent_reduction.carrier_kinds", "carrier__kind", "carrier_kinds")
 
 
 _NEVER = np.int32(2**31 - 1)  # (evaluate.NEVER: no date from which it passes by itself)
@@ -242,8 +240,8 @@ CARRIER_RENT_REDUCTION = Program(
             "in_carrier",
             "3.8",
             in_carrier,
-            "入驻载体为创业孵化基地或返乡创业园",
-            "入驻载体不是创业孵化基地或返乡创业园",
+            "入驻载体类型属于{carrier_kinds}（本载体为{kind_name}）",
+            "入驻载体为{kind_name}，不属于可享受减免的载体类型（{carrier_kinds}）",
             facts=("carrier__kind",),
             params=("carrier_rent_reduction.carrier_kinds",),
         ),
@@ -414,8 +412,7 @@ def _award_register(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
 
 def award_kind(ctx: Ctx) -> CondOut:
-    mask = enum_codes_mask(ctx, "carrier_award.kinds", "carriers", "kind")
-    return CondOut(enum_in(ctx.t["kind"], mask))
+    return kind_in_list(ctx, "carrier_award.kinds", "kind", "kinds")
 
 
 def municipal(ctx: Ctx) -> CondOut:
@@ -570,8 +567,8 @@ CARRIER_AWARD = Program(
             "carrier_kind",
             "3.8",
             award_kind,
-            "载体为创业孵化基地或返乡创业园",
-            "载体类型不在奖补范围",
+            "载体类型属于{kinds}（本载体为{kind_name}）",
+            "载体为{kind_name}，不在奖补范围（{kinds}）",
             facts=("kind",),
             params=("carrier_award.kinds",),
         ),

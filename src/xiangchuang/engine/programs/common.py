@@ -6,9 +6,9 @@ import numpy as np
 import numpy.typing as npt
 
 from xiangchuang.engine.dates import month_start, years_of
-from xiangchuang.engine.facts import FACTS, GROUPS, Col, group_labels
+from xiangchuang.engine.facts import FACTS, GROUPS, LIST_CHOICES, NO_VALUE, Col, group_labels, list_labels
 from xiangchuang.engine.parameters import Parameter
-from xiangchuang.engine.program import CondOut, Ctx, Later, Projection, one_row_columns
+from xiangchuang.engine.program import CondOut, Ctx, DayArray, Later, Projection, one_row_columns
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, tri
 from xiangchuang.engine.vec import pick
 
@@ -51,12 +51,49 @@ def group_names(mask: IntArray | int) -> Later:
     return Later(make)
 
 
+def list_names(ctx: Ctx, param: str, days: DayArray | None = None) -> Later:
+    """Per row, the entries of the list parameter in force for the row (its date, its district's
+    extension included) as 「、」-joined Chinese labels (``facts.list_labels``); 「（无有效值）」 where
+    none is in force. What a condition's message names for a list of kinds (README choice 75),
+    never a fixed text that a district's list may contradict."""
+    ver = ctx.version(param, days)
+    p = ctx.param(param)
+
+    def make() -> npt.NDArray[np.object_]:
+        texts = {
+            v: "、".join(list_labels(param, p.versions[v].value)) if v >= 0 else NO_VALUE
+            for v in np.unique(ver).tolist()
+        }
+        return np.asarray([texts[v] for v in ctx.full(ver).tolist()], dtype=object)
+
+    return Later(make)
+
+
+def choice_names(col: Col, table: str, field: str) -> Later:
+    """Per row, the Chinese label of an enum fact's value (e.g. the business's kind); 「未知」 where
+    it is not given."""
+    fact = FACTS[table][field]
+
+    def make() -> npt.NDArray[np.object_]:
+        labels = [fact.label_of(c) for c in fact.choices]
+        codes = np.asarray(col.values).tolist()
+        known = np.broadcast_to(col.known, np.shape(col.values)).tolist()
+        return np.asarray(
+            [labels[c] if k and 0 <= c < len(labels) else "未知" for c, k in zip(codes, known, strict=True)],
+            dtype=object,
+        )
+
+    return Later(make)
+
+
 def has_all(col: Col, mask: int) -> TriArray:
     return tri((col.values.astype(np.int64, copy=False) & mask) == mask, col.known)
 
 
 def enum_codes_mask(ctx: Ctx, param: str, table: str, field: str) -> IntArray:
     """Per row, a bit mask of the enum codes listed in a list parameter (e.g. allowed kinds)."""
+    if LIST_CHOICES.get(param) != (table, field):  # (what its value and messages show: its labels)
+        raise ValueError(f"{param}: not listed in facts.LIST_CHOICES as choices of {table}.{field}")
     masks, one_row = _enum_masks(ctx.param(param), table, field)
     ver = ctx.version(param)
     if ver.shape == (1,):  # one row (the single case)
@@ -86,6 +123,18 @@ def _enum_masks(p: Parameter, table: str, field: str) -> tuple[IntArray, tuple[I
         got = (p, arr, one_row_columns(arr))
         _ENUM_MASKS[key] = got
     return got[1], got[2]
+
+
+def kind_in_list(ctx: Ctx, param: str, col: str, key: str) -> CondOut:
+    """The row's kind (the enum fact ``col``) is one the list parameter ``param`` admits for the row
+    (its district's extension included). The message values: the list in force (``key``) and the
+    row's own kind (``kind_name``), in Chinese (README choice 75)."""
+    table, field = LIST_CHOICES[param]
+    kind = ctx.t[col]
+    return CondOut(
+        enum_in(kind, enum_codes_mask(ctx, param, table, field)),
+        info={key: list_names(ctx, param), "kind_name": choice_names(kind, table, field)},
+    )
 
 
 def enum_in(col: Col, mask: IntArray | int) -> TriArray:

@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from xiangchuang.engine.dates import add_months, anniversary, to_day
-from xiangchuang.engine.facts import FACTS, filled
+from xiangchuang.engine.facts import FACTS, NO_VALUE, filled
 from xiangchuang.engine.money import format_fen, mul_rate_half_up
 from xiangchuang.engine.program import NEVER_DAY, AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
@@ -47,6 +47,7 @@ from xiangchuang.engine.programs.common import (
     group_names,
     in_groups,
     is_true,
+    list_names,
     pass_if_unknown,
 )
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
@@ -103,7 +104,7 @@ def _figure(
         ).tolist()
         return np.asarray(
             [
-                w if o else fmt(int(x)) if k else "（无有效值）"
+                w if o else fmt(int(x)) if k else NO_VALUE
                 for x, k, o, w in zip(v, ok.tolist(), open_rows.tolist(), waiting, strict=True)
             ],
             dtype=object,
@@ -255,7 +256,10 @@ def no_blocking_loans(ctx: Ctx) -> CondOut:
         state,
         info={
             "blocking_loans": count,
-            "small_consumer_fen": small_bound,
+            # The exempt kinds and the small consumer loans' bound in force for the loan row (its
+            # contract date, its district's list: README choice 75); 「（无有效值）」 before the rules.
+            "exempt_loan_kinds": list_names(ctx, "loan.exempt_loan_kinds", day),
+            "exempt_below_fen": _figure(ctx, ("loan.consumer_loan_exempt_below",), small_bound, format_fen),
             "unclear_note": Later(lambda: _unclear_note(unclear_kind, unclear_amount)),
         },
     )
@@ -519,12 +523,15 @@ BORROWER_GROUP = Condition(
     params=("loan.borrower_groups", "loan.graduate_years"),
 )
 
+# (Also the pass text of the interest subsidy's and the waiver's copy of the condition.)
+_NO_BLOCKING_PASS: Final = "除{exempt_loan_kinds}及{exempt_below_fen}以下消费贷款外无其他未结清贷款"
+
 NO_BLOCKING_LOANS = Condition(
     "no_blocking_loans",
     CLAUSE,
     no_blocking_loans,
-    "除助学、住房、购车及小额消费贷款外无其他未结清贷款",
-    "有{blocking_loans}笔其他未结清贷款（助学、住房、购车贷款及{small_consumer_fen}以下消费贷款除外）",
+    _NO_BLOCKING_PASS,
+    "有{blocking_loans}笔其他未结清贷款（{exempt_loan_kinds}及{exempt_below_fen}以下消费贷款除外）",
     "缺少事实，无法判断：{missing}{unclear_note}",
     facts=("borrower__other_loans",),
     params=("loan.exempt_loan_kinds", "loan.consumer_loan_exempt_below"),
@@ -960,7 +967,8 @@ def _only_for(kinds: tuple[int, ...], cond: Condition, pass_text: str) -> Condit
     """One of loan_individual's / loan_small_micro's own conditions (the same definition), checked
     for loans of ``kinds``; loans of another kind pass it as not applicable; where the kind is
     unknown it passes if the condition passes (then it holds whichever the kind) and is unknown
-    otherwise. ``pass_text`` may quote the condition's integer values ({hires})."""
+    otherwise. ``pass_text`` may quote the condition's integer values ({hires}) and its texts (a
+    ``Later``: {exempt_loan_kinds})."""
     labels = {
         INDIVIDUAL: "个人创业担保贷款",
         PARTNERSHIP: "合伙创业担保贷款",
@@ -978,9 +986,14 @@ def _only_for(kinds: tuple[int, ...], cond: Condition, pass_text: str) -> Condit
         shown = mine | (~k.known & (inner.state == PASS))
         info = dict(inner.info)
         kind_values = k.values
-        values = {name: np.atleast_1d(v) for name, v in inner.info.items() if isinstance(v, np.ndarray)}
 
         def texts() -> np.ndarray:
+            # (the condition's integer values, and its texts made on demand: e.g. the list in force)
+            values = {
+                name: np.atleast_1d(v.make() if isinstance(v, Later) else v)
+                for name, v in inner.info.items()
+                if isinstance(v, (np.ndarray, Later))
+            }
             out = []
             for j in range(ctx.n):
                 if shown.item(j if shown.shape[0] > j else 0):
@@ -1102,7 +1115,7 @@ _INDIVIDUAL_KINDS = (INDIVIDUAL, PARTNERSHIP)
 # (README choice 80).
 LOAN_ITSELF_ELIGIBLE: tuple[Condition, ...] = (
     _only_for(_INDIVIDUAL_KINDS, BORROWER_GROUP, "借款人属于创业担保贷款扶持范围"),
-    _only_for(_INDIVIDUAL_KINDS, NO_BLOCKING_LOANS, "除助学、住房、购车及小额消费贷款外无其他未结清贷款"),
+    _only_for(_INDIVIDUAL_KINDS, NO_BLOCKING_LOANS, _NO_BLOCKING_PASS),
     _only_for((PARTNERSHIP,), PARTNERS_GIVEN, "合伙人数{partners}名，符合要求"),
     _only_for((SMALL_MICRO,), IS_SMALL_MICRO, "借款主体为小微企业"),
     _only_for(

@@ -15,13 +15,12 @@ from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
 from xiangchuang.engine.programs.common import (
     completed_year,
-    enum_codes_mask,
-    enum_in,
     enum_is,
     group_names,
     in_groups,
     is_false,
     is_true,
+    kind_in_list,
 )
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, tri
 from xiangchuang.engine.vec import pick
@@ -39,8 +38,9 @@ def first_business(ctx: Ctx) -> CondOut:
 
 
 def business_kind(ctx: Ctx) -> CondOut:
-    mask = enum_codes_mask(ctx, "startup_subsidy.business_kinds", "businesses", "kind")
-    return CondOut(enum_in(ctx.t["kind"], mask))
+    """The business's kind is in the list in force for the row (a district may extend it: the
+    message names the list, README choice 75)."""
+    return kind_in_list(ctx, "startup_subsidy.business_kinds", "kind", "business_kinds")
 
 
 def operated_one_year(ctx: Ctx) -> CondOut:
@@ -133,8 +133,8 @@ PROGRAM = Program(
             "business_kind",
             CLAUSE,
             business_kind,
-            "主体为企业或个体工商户",
-            "主体类型不是企业或个体工商户",
+            "主体类型属于{business_kinds}（本主体为{kind_name}）",
+            "主体类型为{kind_name}，不属于可享受创业补助的主体类型（{business_kinds}）",
             facts=("kind",),
             params=("startup_subsidy.business_kinds",),
         ),
@@ -146,7 +146,7 @@ PROGRAM = Program(
             "正常经营未满{years}年",
             facts=("registration_date",),
             params=("startup_subsidy.min_operation_years",),
-            gap_msg="还差{gap_days}天满{years}年（{anniversary_date}起符合）",
+            gap_msg="还差{gap_days}天满{years}年（{anniversary_date}起满足）",
         ),
         Condition(
             "operating_normally",
