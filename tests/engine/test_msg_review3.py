@@ -136,3 +136,23 @@ def test_every_list_of_kinds_shows_chinese_labels() -> None:
             for code in v.value:
                 assert code in fact.choices, (name, code)
                 assert code not in shown.split("、"), (name, shown)
+
+
+def test_the_training_providers_kinds_are_named_from_the_list_in_force() -> None:
+    """Before: 「培训主体类型符合规定」, a fixed text naming neither the list nor the provider's kind."""
+    row = {
+        "id": "O1",
+        "provider_kind": "cooperative",
+        "founded_by_returning": True,
+        "district": "500101",
+        "course_level": "senior",
+        "trainees": 12,
+        "skilled_post": True,
+        "completion_date": "2024-01-10",
+    }
+    doc = evaluate({"onjob_trainings": [row]}, dt.date(2024, 3, 1))
+    kind = _cond(doc, "onjob_training_subsidy", "provider_kind")
+    assert kind["status"] == "pass"
+    assert kind["message"] == (
+        "培训主体类型属于企业、农民专业合作社、专业技术协会、手工艺传承人（本主体为农民专业合作社）"
+    )

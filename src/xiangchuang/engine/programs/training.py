@@ -44,7 +44,7 @@ from xiangchuang.engine.facts import FACTS, INT_LIMIT, NO_REF, filled
 from xiangchuang.engine.money import format_fen, mul_rate_half_up
 from xiangchuang.engine.parameters import thaw, yuan_to_fen
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
-from xiangchuang.engine.programs.common import enum_codes_mask, enum_in, is_true, none_received
+from xiangchuang.engine.programs.common import is_true, kind_in_list, none_received
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import pick
 
@@ -744,8 +744,9 @@ TRAINING_IYB = Program(
 
 
 def provider_kind(ctx: Ctx) -> CondOut:
-    mask = enum_codes_mask(ctx, "onjob_training_subsidy.provider_kinds", "onjob_trainings", "provider_kind")
-    return CondOut(enum_in(ctx.t["provider_kind"], mask))
+    """The provider's kind is in the list in force for the row (a district may extend it: the
+    message names the list, README choice 75)."""
+    return kind_in_list(ctx, "onjob_training_subsidy.provider_kinds", "provider_kind", "provider_kinds")
 
 
 def provider_returning(ctx: Ctx) -> CondOut:
@@ -848,8 +849,8 @@ ONJOB_TRAINING_SUBSIDY = Program(
             "provider_kind",
             "4.11",
             provider_kind,
-            "培训主体类型符合规定",
-            "培训主体类型不在补贴范围内",
+            "培训主体类型属于{provider_kinds}（本主体为{kind_name}）",
+            "培训主体类型为{kind_name}，不属于可享受补贴的培训主体类型（{provider_kinds}）",
             facts=("provider_kind",),
             params=("onjob_training_subsidy.provider_kinds",),
         ),
