@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from xiangchuang.engine.money import format_fen
 from xiangchuang.users.service import ROLE_LABELS
 from xiangchuang.web import nav
 from xiangchuang.web.deps import ANON_CSRF_COOKIE, csrf_for
@@ -20,6 +21,7 @@ def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(resources.files("xiangchuang.web").joinpath("templates")))
     t.env.globals["role_labels"] = ROLE_LABELS
     t.env.globals["nav_for"] = nav.for_role
+    t.env.globals["fen"] = format_fen  # an amount in fen as the engine writes it (¥1,234.56)
     return t
 
 
