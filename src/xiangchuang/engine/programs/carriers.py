@@ -157,12 +157,17 @@ def _schedule_codes(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
 
 
 def within_schedule(ctx: Ctx) -> CondOut:
+    """The tenancy year has a reduction under the carrier's schedule (its own, or its district's
+    default where it has none). Unknown where the carrier is not given: whether it has a schedule
+    of its own, and so which schedule applies, is then unknown (README choice 42)."""
     year, r, p, u = _schedule_rates(ctx)
     any_rate = (r + p + u) > 0
     start = ctx.t["tenancy_start"]
     _, inv = _schedule_codes(ctx)
+    ref = ctx.t["carrier_id"]
+    carrier_given = ref.known & (ref.values != NO_REF)
     return CondOut(
-        tri(any_rate, start.known & (inv >= 0)),
+        tri(any_rate, start.known & (inv >= 0) & carrier_given),
         info={
             "tenancy_year": year,
             "rent_permyriad": r,
@@ -275,7 +280,14 @@ CARRIER_RENT_REDUCTION = Program(
     ),
     amount=rent_amount,
     amount_msg="减免场租{rent_cut_fen}、物业费{property_cut_fen}、水电费{utilities_cut_fen}",
-    rule_facts=("tenancy_start", "carrier__schedule", "rent_fen", "property_fee_fen", "utilities_fen"),
+    rule_facts=(
+        "tenancy_start",
+        "carrier_id",
+        "carrier__schedule",
+        "rent_fen",
+        "property_fee_fen",
+        "utilities_fen",
+    ),
     amount_params=("carrier_rent_reduction.default_schedule",),
 )
 
