@@ -29,7 +29,7 @@ from xiangchuang.engine.dates import (
     period_year,
     years_of,
 )
-from xiangchuang.engine.facts import FACTS, NO_REF, Col, LazyColumns, Table, filled
+from xiangchuang.engine.facts import FACTS, NO_REF, UNRESOLVED_REF, Col, LazyColumns, Table, filled
 from xiangchuang.engine.memory import refresh_pages
 from xiangchuang.engine.vec import lexsort, pick
 
@@ -667,10 +667,12 @@ def _borrower_or_founder(
     field: str,
 ) -> Col:
     """The borrower's fact where the loan names a borrower, else its business's founder's (a
-    small/micro-firm loan: the person who founded the borrowing business)."""
+    small/micro-firm loan: the person who founded the borrowing business, README choice 79). A
+    loan naming a borrower who is not among the persons (``UNRESOLVED_REF``) names a borrower all
+    the same: that borrower's facts are unknown, never the founder's."""
     own = _lazy_col(own_join, f"borrower__{field}")
     founder = _lazy_col(founder_join, f"business__founder__{field}")
-    named = ref.known & (ref.values != NO_REF)
+    named = (ref.known & (ref.values != NO_REF)) | (ref.values == UNRESOLVED_REF)
     return Col(pick(named, own.values, founder.values), pick(named, own.known, founder.known))
 
 

@@ -336,6 +336,11 @@ INT_LIMIT: Final = 10**15
 
 FACTS: Final[dict[str, dict[str, Fact]]] = {t: {f.name: f for f in fs} for t, fs in TABLES.items()}
 NO_REF: Final = -1
+# A reference that was given but names no row of the table it refers to (a batch file naming an id
+# that is not in the referred table): unknown like NO_REF (``known`` False), but not "not given" —
+# e.g. a loan naming a borrower who is not among the persons has an unknown borrower, not the
+# founder as its borrower (assemble._borrower_or_founder).
+UNRESOLVED_REF: Final = -2
 
 Values = npt.NDArray[np.generic]
 BoolArray = npt.NDArray[np.bool_]
