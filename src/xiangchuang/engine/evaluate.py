@@ -251,6 +251,9 @@ def _horizon_days(params: ParameterSet, on: int) -> int:
 IN_FORCE = "parameters_in_force"
 AMOUNT_KNOWN = "amount_facts_known"
 DISTRICT_KNOWN = "district_known"
+# The info key of a condition that cites a parameter without a value in force on the row: the
+# parameters' labels per row ("" where it has them all; ``_without_value``).
+NO_VALUE = "no_value"
 EXTRA_RULES: Final = (IN_FORCE, AMOUNT_KNOWN, DISTRICT_KNOWN)
 _EXTRA: dict[tuple[str, str], tuple[Program, Condition]] = {}
 
@@ -356,6 +359,31 @@ def _row_labels(
     return Later(make)
 
 
+def _without_value(
+    program: Program, ctx: Ctx, conds: dict[str, CondOut], bad: list[tuple[str, npt.NDArray[np.bool_]]]
+) -> None:
+    """A condition citing a parameter that has no value in force on a row (README choice 25) cannot
+    be met there: it fails on that row, and its explanation names those parameters instead of
+    quoting a group list, a figure or a date computed from another date's value (the earliest
+    value is never borrowed, not even for a message); it projects no date (explain.py,
+    ``NO_VALUE``). Conditions whose messages already say 「（无有效值）」 themselves
+    (``Condition.quotes_no_value``: the loans' dated figures) keep their own."""
+    lacking = dict(bad)
+    for c in program.conditions + program.any_of:
+        if c.quotes_no_value:
+            continue
+        hit = [(n, lacking[n]) for n in c.params if n in lacking]
+        if not hit:
+            continue
+        rows = _union(ctx, [m for _, m in hit])
+        co = conds[c.id]
+        conds[c.id] = CondOut(
+            pick(rows, FAIL, ctx.full(co.state)).astype(np.int8),
+            co.passes_on,
+            {**co.info, NO_VALUE: _row_labels(ctx, hit, rows)},
+        )
+
+
 def _district_open(
     program: Program, ctx: Ctx, conds: dict[str, CondOut]
 ) -> tuple[npt.NDArray[np.bool_], dict[str, npt.NDArray[np.bool_]]] | None:
@@ -422,7 +450,8 @@ def _program_rules(
     paid a guessed amount (undetermined where the amount depends on an unknown fact), and never
     decided on the city's values where its unknown district may have values of its own."""
     if lacking is not None:
-        mask, names, _ = lacking
+        mask, names, bad = lacking
+        _without_value(program, ctx, conds, bad)
         conds[IN_FORCE] = CondOut(tri(~mask, filled(np.bool_, True, ctx.n)), info={"lacking": names})
         status = pick(mask, FAIL, status).astype(np.int8)
     if out.known is not None:

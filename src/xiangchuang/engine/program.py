@@ -129,6 +129,10 @@ class Condition:
     facts: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
     gap_msg: str | None = None  # distance to passing, for a failed condition
+    # Whether the messages themselves write 「（无有效值）」 for a cited parameter without a value in
+    # force on the row's date (the loans' dated figures, loans._figure). Otherwise such a row's
+    # condition fails with a message naming those parameters (evaluate._without_value).
+    quotes_no_value: bool = False
 
 
 # The ``Ctx.memo`` key of the rows that would be 「即将符合」 but were not listed because their
