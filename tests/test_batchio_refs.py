@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from xiangchuang.batchio import BatchInputError, load_directory
-from xiangchuang.engine.facts import NO_REF
+from xiangchuang.engine.facts import NO_REF, UNRESOLVED_REF
 
 
 def _write(directory: Path, name: str, columns: dict[str, list[object]], fmt: str) -> None:
@@ -30,7 +30,8 @@ def _write(directory: Path, name: str, columns: dict[str, list[object]], fmt: st
 
 def _expected(ids: list[str], refs: list[str | None]) -> tuple[list[int], list[bool]]:
     row = {x: k for k, x in enumerate(ids)}
-    values = [row.get(r, NO_REF) if r is not None else NO_REF for r in refs]
+    # (An id given that names no row is UNRESOLVED_REF: unknown, but given; an empty cell NO_REF.)
+    values = [row.get(r, UNRESOLVED_REF) if r is not None else NO_REF for r in refs]
     return values, [r is not None and r in row for r in refs]
 
 
@@ -171,7 +172,7 @@ def test_references_resolve_the_same_when_codes_come_in_another_order(
     got = load_directory(tmp_path)[0].tables["trainings"]["person_id"]
     assert got.values.tolist() == expected.values.tolist()
     assert got.known.tolist() == expected.known.tolist()
-    assert expected.values.tolist() == [persons.index(r) if r in persons else NO_REF for r in refs]
+    assert expected.values.tolist() == [persons.index(r) if r in persons else UNRESOLVED_REF for r in refs]
 
 
 def test_ids_are_compact_strings_that_explanations_and_match_rows_read_as_str(tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ from xiangchuang.engine.facts import (
     GROUPS,
     INT_LIMIT,
     NO_REF,
+    UNRESOLVED_REF,
     Col,
     Fact,
     Table,
@@ -704,10 +705,12 @@ def _set_ref(table: Table, fname: str, label: str, unresolved: dict[str, int]) -
     """Store a resolved reference column and count the given ids that name no row."""
 
     def done(values: np.ndarray, known: np.ndarray, given: np.ndarray) -> None:
-        table[fname] = Col(values, known)
-        missing = int(np.count_nonzero(~known & given))
+        dangling = ~known & given
+        missing = int(np.count_nonzero(dangling))
         if missing:
             unresolved[label] = missing
+            values = np.where(dangling, UNRESOLVED_REF, values)  # (given, unlike an empty cell)
+        table[fname] = Col(values, known)
 
     return done
 

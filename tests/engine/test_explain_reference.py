@@ -25,6 +25,7 @@ from xiangchuang.engine.evaluate import (
     DISTRICT_KNOWN,
     IN_FORCE,
     NEVER,
+    NO_VALUE,
     Outcome,
     extra_condition,
 )
@@ -193,21 +194,26 @@ class _RefExplainer:
         missing = [n for n in c.facts if not outcome.ctx.t[n].known[i]] if state == UNKNOWN else []
         variables.extra["missing"] = "、".join(_fact_label(table, n) for n in missing) or "所需信息"
         template = c.pass_msg if state == PASS else (c.unknown_msg if state == UNKNOWN else c.fail_msg)
+        # A parameter without a value in force on the row (README choice 25): its labels, not figures.
+        no_value = co.info.get(NO_VALUE)
+        lacks = "" if no_value is None else str(np.asarray(_resolve(no_value))[i])
+        if lacks:
+            template = f"该日期尚无有效的政策参数（{lacks}），本条件不能满足"
         doc: dict[str, Any] = {
             "id": c.id,
             "status": NAMES[state],
             "clause": c.clause,
-            "message": _fill(template, variables),
+            "message": template if lacks else _fill(template, variables),
             "parameters": [self._used_param(outcome, n, i) for n in c.params if _uses(outcome, n, i)],
             "missing": missing,
         }
         if group:
             doc["group"] = group
-        if state == 0 and c.gap_msg:
+        if state == 0 and c.gap_msg and not lacks:
             doc["distance"] = _fill(c.gap_msg, variables)
         p = co.passes_on
         day = None if p is None else (p.day(i) if isinstance(p, Projection) else int(p[i]))
-        if day is not None and state == FAIL and day < int(NEVER):
+        if day is not None and state == FAIL and day < int(NEVER) and not lacks:
             doc["passes_on"] = from_day(day).isoformat()
         return doc
 

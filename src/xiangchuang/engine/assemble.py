@@ -29,7 +29,7 @@ from xiangchuang.engine.dates import (
     period_year,
     years_of,
 )
-from xiangchuang.engine.facts import FACTS, NO_REF, Col, LazyColumns, Table, filled
+from xiangchuang.engine.facts import FACTS, NO_REF, UNRESOLVED_REF, Col, LazyColumns, Table, filled
 from xiangchuang.engine.memory import refresh_pages
 from xiangchuang.engine.vec import lexsort, pick
 
@@ -667,10 +667,12 @@ def _borrower_or_founder(
     field: str,
 ) -> Col:
     """The borrower's fact where the loan names a borrower, else its business's founder's (a
-    small/micro-firm loan: the person who founded the borrowing business)."""
+    small/micro-firm loan: the person who founded the borrowing business, README choice 79). A
+    loan naming a borrower who is not among the persons (``UNRESOLVED_REF``) names a borrower all
+    the same: that borrower's facts are unknown, never the founder's."""
     own = _lazy_col(own_join, f"borrower__{field}")
     founder = _lazy_col(founder_join, f"business__founder__{field}")
-    named = ref.known & (ref.values != NO_REF)
+    named = (ref.known & (ref.values != NO_REF)) | (ref.values == UNRESOLVED_REF)
     return Col(pick(named, own.values, founder.values), pick(named, own.known, founder.known))
 
 
@@ -1098,17 +1100,49 @@ def _si_period_ranges(facts: Facts, sel: IntArray) -> tuple[IntArray, IntArray, 
 
 def _si_months(facts: Facts, sel: IntArray, rows: IntArray, n: int) -> tuple[IntArray, BoolArray]:
     """Per person, the months of social-insurance subsidy the register shows, and whether that is
-    known: an entry's ``months``, else the length of its month-range period; an entry with neither
+    known. Months are counted once each (PROVISIONS §1 "up to 36 months per person"; README choice
+    49): the month-range periods of a person's entries count as the distinct months they cover
+    together (the same range registered twice, or two overlapping ranges, count their common months
+    once). An entry whose ``months`` differs from the length of its range (a subsidy for some months
+    of it), or that has ``months`` and no month range, adds its ``months``; an entry with neither
     leaves the person's months unknown (never zero, PROVISIONS §0)."""
     months = facts.tables["received"]["months"]
     first, last, exact = _si_period_ranges(facts, sel)
     m_known = months.known[sel]
-    values = pick(m_known, months.values[sel].astype(np.int64), pick(exact, last - first + 1, 0))
+    m_values = months.values[sel].astype(np.int64)
     ok = (rows >= 0) & (rows < n)
+    span = last - first + 1
+    # The entries whose months are exactly their range's: counted as a union of ranges per person.
+    ranged = ok & exact & (~m_known | (m_values == span))
+    added = pick(m_known & ~ranged, m_values, 0).astype(np.int64)
     unknown_rows = rows[ok & ~m_known & ~exact]
     known = np.ones(n, dtype=bool)
     known[unknown_rows] = False
-    return _count(rows, n, values.astype(np.int64)), known
+    total = _count(rows, n, added)
+    if ranged.any():
+        who, adds = _distinct_months(rows[ranged], first[ranged], last[ranged])
+        total = total + _count(who, n, adds)
+    return total, known
+
+
+def _distinct_months(who: IntArray, first: IntArray, last: IntArray) -> tuple[IntArray, IntArray]:
+    """For month ranges ``first``–``last`` of owners ``who``: per range (in owner and first-month
+    order) its owner and the months it adds to that owner's earlier-starting ranges, so that the
+    owner's sum is the number of distinct months its ranges cover. Sorted once; a cumulative maximum
+    of the last month within each owner (offset per owner, so one running maximum over the whole
+    column never crosses owners) says how far the earlier ranges reach."""
+    order = lexsort((first, who))
+    who, first, last = who[order], first[order], last[order]
+    base = int(min(first.min(), last.min()))
+    f, t = first - base, last - base  # (≥ 0)
+    width = int(max(f.max(), t.max())) + 2
+    offset = who.astype(np.int64) * width
+    reach = np.maximum.accumulate(offset + t)
+    # The furthest month reached by the owner's earlier ranges (below 0 for the owner's first range:
+    # the previous owner's reach minus this owner's offset is at most -1).
+    before = np.concatenate(([-1], reach[:-1])) - offset
+    adds = np.maximum(t - np.maximum(f - 1, before), 0)
+    return who, adds.astype(np.int64)
 
 
 def _si_register(

@@ -23,6 +23,7 @@ from xiangchuang.engine.facts import SHARED_MAX, filled
 from xiangchuang.engine.parameters import NO_VERSION, ParameterSet, load_parameters
 from xiangchuang.engine.program import (
     NOT_USED,
+    SOON_UNPRICED,
     AmountOut,
     Condition,
     CondOut,
@@ -203,7 +204,11 @@ def _soon_one(
 
 
 def _soon_amount_known(
-    ctx: Ctx, out: AmountOut, soon: npt.NDArray[np.bool_], eligible_from: npt.NDArray[np.int32]
+    program: Program,
+    ctx: Ctx,
+    out: AmountOut,
+    soon: npt.NDArray[np.bool_],
+    eligible_from: npt.NDArray[np.int32],
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int32]]:
     """A row is 「即将符合」 only with its projected amount known (README choices 11 and 26): not
     where the amount rests on an unknown fact, nor where its district is unknown while a parameter
@@ -214,11 +219,14 @@ def _soon_amount_known(
     drop: npt.NDArray[np.bool_] | None = None
     if out.known is not None:
         drop = ~ctx.full(np.asarray(out.known, dtype=bool))
-    unknown = _district_unknown(ctx)
+    unknown = _district_unknown(program, ctx)
     if unknown is not None:
-        drop = unknown[0] if drop is None else drop | unknown[0]
+        rows = _union(ctx, list(unknown.values()))
+        drop = rows if drop is None else drop | rows
     if drop is None or not (soon & drop).any():
         return soon, eligible_from
+    # (Kept for the explanation of a record the program's own rule withheld in favour of this row.)
+    ctx.memo(SOON_UNPRICED, lambda: ctx.full(soon & drop))
     return soon & ~drop, pick(drop, NEVER, eligible_from).astype(np.int32)
 
 
@@ -243,6 +251,9 @@ def _horizon_days(params: ParameterSet, on: int) -> int:
 IN_FORCE = "parameters_in_force"
 AMOUNT_KNOWN = "amount_facts_known"
 DISTRICT_KNOWN = "district_known"
+# The info key of a condition that cites a parameter without a value in force on the row: the
+# parameters' labels per row ("" where it has them all; ``_without_value``).
+NO_VALUE = "no_value"
 EXTRA_RULES: Final = (IN_FORCE, AMOUNT_KNOWN, DISTRICT_KNOWN)
 _EXTRA: dict[tuple[str, str], tuple[Program, Condition]] = {}
 
@@ -290,10 +301,14 @@ def extra_condition(program: Program, cid: str) -> Condition:
     return got[1]
 
 
-def _lacking(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], Later] | None:
+# Rows lacking a parameter in force, their labels, and each such parameter's rows (``_lacking``).
+Lacking = tuple[npt.NDArray[np.bool_], Later, list[tuple[str, npt.NDArray[np.bool_]]]]
+
+
+def _lacking(ctx: Ctx) -> Lacking | None:
     """Rows for which a parameter the program used has no value in force at the date it was read
     (before the notice, or a loan contracted before its ceiling existed), with the parameters'
-    labels; None when there is none (the usual case)."""
+    labels and each such parameter's rows; None when there is none (the usual case)."""
     bad: list[tuple[str, npt.NDArray[np.bool_]]] = []
     for name, ver in ctx.used.items():
         if ver.shape == (1,):
@@ -306,56 +321,109 @@ def _lacking(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], Later] | None:
                 bad.append((name, ctx.full(miss)))
     if not bad:
         return None
-    mask = bad[0][1]
-    for _, m in bad[1:]:
-        mask = mask | m
+    mask = _union(ctx, [m for _, m in bad])
+    return mask, _row_labels(ctx, bad, mask), bad
+
+
+def _union(ctx: Ctx, masks: Sequence[npt.NDArray[np.bool_]]) -> npt.NDArray[np.bool_]:
+    """The rows in any of ``masks`` (a full column)."""
+    out = np.zeros(ctx.n, dtype=bool)
+    for m in masks:
+        out |= ctx.full(m)
+    return out
+
+
+def _row_labels(
+    ctx: Ctx, by_param: Sequence[tuple[str, npt.NDArray[np.bool_]]], rows: npt.NDArray[np.bool_]
+) -> Later:
+    """Per row of ``rows``, the labels of the parameters whose rows (``by_param``) include it, in
+    the order given and joined by 「、」 ("" elsewhere): each row names its own parameters, never
+    another row's. Made when an explanation asks, one text per distinct combination of parameters
+    (no loop over rows)."""
     params = ctx.params
 
-    def names() -> npt.NDArray[np.object_]:
-        out = np.empty(ctx.n, dtype=object)
-        for i in np.flatnonzero(mask):
-            out[i] = "、".join(params[n].label for n, m in bad if m[i])
+    def make() -> npt.NDArray[np.object_]:
+        out = np.full(ctx.n, "", dtype=object)
+        at = np.flatnonzero(ctx.full(rows))
+        if not at.size:
+            return out
+        bits = np.stack([ctx.full(m)[at] for _, m in by_param])
+        combos, which = np.unique(bits, axis=1, return_inverse=True)
+        names = [name for name, _ in by_param]
+        texts = np.empty(combos.shape[1], dtype=object)
+        for k in range(combos.shape[1]):  # (one per combination of parameters: a handful)
+            texts[k] = "、".join(params[names[j]].label for j in np.flatnonzero(combos[:, k]).tolist())
+        out[at] = texts[np.asarray(which).reshape(-1)]
         return out
 
-    return mask, Later(names)
+    return Later(make)
+
+
+def _without_value(
+    program: Program, ctx: Ctx, conds: dict[str, CondOut], bad: list[tuple[str, npt.NDArray[np.bool_]]]
+) -> None:
+    """A condition citing a parameter that has no value in force on a row (README choice 25) cannot
+    be met there: it fails on that row, and its explanation names those parameters instead of
+    quoting a group list, a figure or a date computed from another date's value (the earliest
+    value is never borrowed, not even for a message); it projects no date (explain.py,
+    ``NO_VALUE``). Conditions whose messages already say 「（无有效值）」 themselves
+    (``Condition.quotes_no_value``: the loans' dated figures) keep their own."""
+    lacking = dict(bad)
+    for c in program.conditions + program.any_of:
+        if c.quotes_no_value:
+            continue
+        hit = [(n, lacking[n]) for n in c.params if n in lacking]
+        if not hit:
+            continue
+        rows = _union(ctx, [m for _, m in hit])
+        co = conds[c.id]
+        conds[c.id] = CondOut(
+            pick(rows, FAIL, ctx.full(co.state)).astype(np.int8),
+            co.passes_on,
+            {**co.info, NO_VALUE: _row_labels(ctx, hit, rows)},
+        )
 
 
 def _district_open(
     program: Program, ctx: Ctx, conds: dict[str, CondOut]
-) -> tuple[npt.NDArray[np.bool_], list[str]] | None:
+) -> tuple[npt.NDArray[np.bool_], dict[str, npt.NDArray[np.bool_]]] | None:
     """Rows where a parameter the row used has district values while the district its value was
     looked up by is unknown (README choice 69): the city's values were read there, but the row's
     own district may be more favourable (a failed condition could pass, an amount could be higher).
     The district is the subject's own (``district_fact``) unless the program looked the parameter
     up by another (``Ctx.lookup_district``: the rent reduction's default schedule goes by the
     carrier's district); a row marked ``NOT_USED`` for a parameter (a carrier's own schedule) does
-    not depend on it. Such a row is undecided unless it fails on a condition that reads no such
-    parameter. With those parameters; None where there is no such row (the usual case: no district
-    values, or every district known)."""
-    got = _district_unknown(ctx)
-    if got is None:
+    not depend on it. Such a row is undecided unless it fails on a condition that reads none of
+    the parameters open *for that row* (per row: which parameters another row of the table left
+    open changes nothing here, README choice 69). With those parameters' rows; None where there is
+    no such row (the usual case: no district values, or every district known)."""
+    open_by = _district_unknown(program, ctx)
+    if open_by is None:
         return None
-    open_rows, open_params = got
+    open_rows = _union(ctx, list(open_by.values()))
     fails_anyway = np.zeros(ctx.n, dtype=bool)
     for c in program.conditions:
-        if not set(open_params).intersection(c.params):
-            fails_anyway |= ctx.full(conds[c.id].state == FAIL)
+        failed = ctx.full(conds[c.id].state == FAIL)
+        if not failed.any():
+            continue
+        blocked = _union(ctx, [open_by[p] for p in c.params if p in open_by])
+        fails_anyway |= failed & ~blocked
     open_rows = open_rows & ~fails_anyway
-    return (open_rows, open_params) if open_rows.any() else None
+    return (open_rows, open_by) if open_rows.any() else None
 
 
-def _district_unknown(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], list[str]] | None:
-    """Rows that used a parameter with district values while the district it was looked up by is
-    unknown, with those parameters (README choice 69); None where there is none. One definition for
-    the program-wide rule ``district_known`` and for 「即将符合」 (a projected amount is not quoted
-    from the city's values where the district's may differ)."""
-    if not ctx.params.overridden:
+def _district_unknown(program: Program, ctx: Ctx) -> dict[str, npt.NDArray[np.bool_]] | None:
+    """Per parameter with district values that rows used while the district it was looked up by is
+    unknown, those rows (README choice 69); None where there is none, or where the program takes the
+    city's values for a row without a district (``Program.city_without_district``, choice 38). One
+    definition for the program-wide rule ``district_known`` and for 「即将符合」 (a projected amount
+    is not quoted from the city's values where the district's may differ)."""
+    if not ctx.params.overridden or program.city_without_district:
         return None
     overridden = ctx.params.overridden.intersection(ctx.used)
     if not overridden:
         return None
-    open_rows: npt.NDArray[np.bool_] | None = None
-    open_params: list[str] = []
+    open_by: dict[str, npt.NDArray[np.bool_]] = {}
     for param in sorted(overridden):
         lookup = ctx.lookup_district(param)
         if lookup is None or lookup[1].all():
@@ -366,11 +434,8 @@ def _district_unknown(ctx: Ctx) -> tuple[npt.NDArray[np.bool_], list[str]] | Non
         if (ver == NOT_USED).any():
             rows = rows & ctx.full(ver != NOT_USED)
         if rows.any():
-            open_rows = rows if open_rows is None else open_rows | rows
-            open_params.append(param)
-    if open_rows is None:
-        return None
-    return open_rows, open_params
+            open_by[param] = rows
+    return open_by or None
 
 
 def _program_rules(
@@ -379,13 +444,14 @@ def _program_rules(
     conds: dict[str, CondOut],
     status: TriArray,
     out: AmountOut,
-    lacking: tuple[npt.NDArray[np.bool_], Later] | None,
+    lacking: Lacking | None,
 ) -> TriArray:
     """A row is never eligible on a parameter that has no value in force (it fails), never
     paid a guessed amount (undetermined where the amount depends on an unknown fact), and never
     decided on the city's values where its unknown district may have values of its own."""
     if lacking is not None:
-        mask, names = lacking
+        mask, names, bad = lacking
+        _without_value(program, ctx, conds, bad)
         conds[IN_FORCE] = CondOut(tri(~mask, filled(np.bool_, True, ctx.n)), info={"lacking": names})
         status = pick(mask, FAIL, status).astype(np.int8)
     if out.known is not None:
@@ -398,13 +464,13 @@ def _program_rules(
             status = pick(affected, UNKNOWN, status).astype(np.int8)
     got = _district_open(program, ctx, conds)
     if got is not None:
-        open_rows, open_params = got
+        open_rows, open_by = got
         if lacking is not None:  # (no value in force: it fails whatever the district)
             open_rows = open_rows & ~lacking[0]
-        labels = "、".join(ctx.params[n].label for n in open_params)
         conds[DISTRICT_KNOWN] = CondOut(
             tri(filled(np.bool_, True, ctx.n), ~open_rows),
-            info={"overridden": np.asarray([labels], dtype=object)},
+            # Each row names the parameters open for it (not those another row left open).
+            info={"overridden": _row_labels(ctx, list(open_by.items()), open_rows)},
         )
         status = pick(open_rows, UNKNOWN, status).astype(np.int8)
     return status
@@ -440,9 +506,12 @@ def run_program(
     if lacking is not None:  # no parameter in force: never 「即将符合」 either
         soon = pick(lacking[0], False, soon)
         eligible_from = pick(lacking[0], NEVER, eligible_from).astype(np.int32)
-    soon, eligible_from = _soon_amount_known(ctx, out, soon, eligible_from)
+    # The program's own rule on which row is listed (the job subsidy's one per person) first: a
+    # row it would list that has no known projected amount is then not listed, and the rule has
+    # already withheld the person's other rows (never listed in its place, README choice 59).
     if program.soon_rule is not None and ctx.n > 1 and soon.any():
         soon, eligible_from = program.soon_rule(ctx, status, soon, eligible_from)
+    soon, eligible_from = _soon_amount_known(program, ctx, out, soon, eligible_from)
 
     if not details:
         # A registry-wide run keeps what its rows need (status, amounts, 「即将符合」 and the

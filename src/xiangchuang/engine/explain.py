@@ -25,6 +25,7 @@ from xiangchuang.engine.evaluate import (
     DISTRICT_KNOWN,
     EXTRA_RULES,
     NEVER,
+    NO_VALUE,
     Outcome,
     extra_condition,
 )
@@ -353,6 +354,10 @@ def _spec(prog: Program) -> _ProgSpec:
     return got
 
 
+# A condition citing a parameter without a value in force on the row (evaluate._without_value,
+# README choice 25): no figure, group list or date from another date's value.
+NO_VALUE_MSG: Final = "该日期尚无有效的政策参数（{}），本条件不能满足"
+
 _NO_DETAILS = (
     "该结果来自登记库批量运行（details=False），未保留各条件的结论与取值；"
     "请对该主体重新评估（details=True）后再生成解释"
@@ -409,10 +414,15 @@ class Explainer:
                 missing = ()
                 missing_text = "所需信息"
             doc = heads[state].copy()  # id, status, clause
-            parts = messages[state]
-            doc["message"] = (
-                parts[0] if len(parts) == 1 else _render(parts, outcome, i, co.info, missing_text, row)
-            )
+            no_value = co.info.get(NO_VALUE)
+            lacks = "" if no_value is None else _resolve(no_value)[i]
+            if lacks:
+                doc["message"] = NO_VALUE_MSG.format(lacks)
+            else:
+                parts = messages[state]
+                doc["message"] = (
+                    parts[0] if len(parts) == 1 else _render(parts, outcome, i, co.info, missing_text, row)
+                )
             cites = c.params
             if not cites:
                 doc["parameters"] = []
@@ -427,11 +437,11 @@ class Explainer:
                 doc["group"] = group
                 if state == 2:
                     satisfied_by.append(c.id)
-            if state == 0 and gap is not None:
+            if state == 0 and gap is not None and not lacks:  # (none from a value not in force)
                 doc["distance"] = (
                     gap[0] if len(gap) == 1 else _render(gap, outcome, i, co.info, missing_text, row)
                 )
-            if state == 0 and co.passes_on is not None:  # (an unknown fact projects no date)
+            if state == 0 and co.passes_on is not None and not lacks:  # (nor from an unknown fact)
                 p = co.passes_on
                 passes_on = p.day(i) if isinstance(p, Projection) else int(p[i])
                 if passes_on < _NEVER:

@@ -406,6 +406,11 @@ def list_labels(name: str | None, values: Any) -> list[str]:
 
 
 NO_REF: Final = -1
+# A reference that was given but names no row of the table it refers to (a batch file naming an id
+# that is not in the referred table): unknown like NO_REF (``known`` False), but not "not given" —
+# e.g. a loan naming a borrower who is not among the persons has an unknown borrower, not the
+# founder as its borrower (assemble._borrower_or_founder).
+UNRESOLVED_REF: Final = -2
 
 Values = npt.NDArray[np.generic]
 BoolArray = npt.NDArray[np.bool_]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -129,7 +129,16 @@ class Condition:
     facts: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
     gap_msg: str | None = None  # distance to passing, for a failed condition
+    # Whether the messages themselves write 「（无有效值）」 for a cited parameter without a value in
+    # force on the row's date (the loans' dated figures, loans._figure). Otherwise such a row's
+    # condition fails with a message naming those parameters (evaluate._without_value).
+    quotes_no_value: bool = False
 
+
+# The ``Ctx.memo`` key of the rows that would be 「即将符合」 but were not listed because their
+# projected amount is not known (evaluate._soon_amount_known): a rule's explanation of a row it
+# withheld in favour of such a row says so (employment._withheld_note).
+SOON_UNPRICED: Final = "soon_unpriced"
 
 SoonRule = Callable[
     ["Ctx", TriArray, npt.NDArray[np.bool_], DayArray], tuple[npt.NDArray[np.bool_], DayArray]
@@ -172,6 +181,11 @@ class Program:
     # of several rows: (ctx, status, soon, eligible_from) → (soon, eligible_from). The job subsidy's
     # 每人一次 lists one record per person (employment.one_listing_per_person).
     soon_rule: SoonRule | None = None
+    # Whether a row whose district is not given takes the city's values as its own (README choice
+    # 38: a training record without the district where it was held gets the city standard). Else
+    # such a row is undecided where a parameter it read has district values (choice 69, the rule
+    # district_known): an on-the-job training, a mentor service, a loan, a business.
+    city_without_district: bool = False
 
 
 class Ctx:
@@ -231,21 +245,30 @@ class Ctx:
         self, name: str | None = None
     ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]] | None:
         """The district each row's parameter values were looked up by, and where it is known (full
-        columns); None where the subject has no district (its values are the city's, README choice
-        38). For parameter ``name``: the districts it was looked up by (``version(...,
+        columns); None where the subject has no district (a person: its values are the city's,
+        README choice 38). For parameter ``name``: the districts it was looked up by (``version(...,
         districts=)``; the rent reduction's default schedule goes by the carrier's district), else
         the subject's own (``district_fact``). For the row as a whole (no ``name``): the subject's
         own, except where the row used a parameter looked up by another district (not
-        ``NOT_USED``: a carrier with a schedule of its own does not use the default)."""
+        ``NOT_USED``: a carrier with a schedule of its own does not use the default).
+
+        Whether the subject has a district is the schema's (``has_district``), not whether the
+        table happens to hold the column: a training record without a district is unknown there
+        whether or not another row of the table names one (README choice 69; batch = single)."""
         if name is not None and name in self._lookup_by:
             values, known = self._lookup_by[name]
             return self.full(values), self.full(known)
         column = district_fact(self.t.name)
-        own = (
-            (self.full(self.t[column].values).astype(np.int32, copy=False), self.full(self.t[column].known))
-            if column in self.t
-            else None
-        )
+        own: tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]] | None
+        if column in self.t:
+            own = (
+                self.full(self.t[column].values).astype(np.int32, copy=False),
+                self.full(self.t[column].known),
+            )
+        elif has_district(self.t.name):  # (no row gave it: unknown on every row)
+            own = (np.zeros(self.n, dtype=np.int32), np.zeros(self.n, dtype=bool))
+        else:
+            own = None
         if name is not None or not self._lookup_by:
             return own
         values, known = own if own is not None else (np.zeros(self.n, np.int32), np.zeros(self.n, bool))

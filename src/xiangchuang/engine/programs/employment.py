@@ -79,6 +79,7 @@ from xiangchuang.engine.money import format_fen, mul_rate_half_up
 from xiangchuang.engine.parameters import ParameterError, thaw, yuan_to_fen
 from xiangchuang.engine.program import (
     NEVER_DAY,
+    SOON_UNPRICED,
     AmountOut,
     Condition,
     CondOut,
@@ -271,12 +272,20 @@ def _withheld_note(ctx: Ctx) -> npt.NDArray[np.object_]:
         return out
     withheld, instead, instead_day = got
     ids = ctx.t["id"].values
+    # The record listed instead may itself have been left out for want of a known projected amount
+    # (evaluate._soon_amount_known): it still comes first, so this record is not listed either.
+    unpriced = ctx.memo(SOON_UNPRICED, lambda: None)
     for row, other, day in zip(withheld.tolist(), instead.tolist(), instead_day.tolist(), strict=True):
-        out[row] = (
-            f"（该人员的招用记录{ids[other]}现已可享受岗位补贴"
-            if day == NEVER_DAY
-            else f"（该人员的招用记录{ids[other]}将于{from_day(day).isoformat()}起符合"
-        ) + "，每人只享受一次，本条不列为即将符合）"
+        if day == NEVER_DAY:
+            first = f"（该人员的招用记录{ids[other]}现已可享受岗位补贴"
+        elif unpriced is not None and unpriced[other]:
+            first = (
+                f"（该人员的招用记录{ids[other]}将于{from_day(day).isoformat()}起满足各项条件"
+                "（预计金额待定，未列为即将符合），先于本条"
+            )
+        else:
+            first = f"（该人员的招用记录{ids[other]}将于{from_day(day).isoformat()}起符合"
+        out[row] = first + "，每人只享受一次，本条不列为即将符合）"
     return out
 
 

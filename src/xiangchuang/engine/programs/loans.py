@@ -576,6 +576,7 @@ LOAN_INDIVIDUAL = Program(
             "贷款期限不超过{max_term_text}",
             "贷款期限{term_months}个月，超过{max_term_text}",
             params=("loan_individual.max_term_months",),
+            quotes_no_value=True,
         ),
         Condition(
             "amount_within_ceiling",
@@ -588,6 +589,7 @@ LOAN_INDIVIDUAL = Program(
                 "loan_individual.partner_uplift",
                 "loan_individual.partnership_total",
             ),
+            quotes_no_value=True,
         ),
     ),
     amount=individual_amount,
@@ -780,6 +782,7 @@ LOAN_SMALL_MICRO = Program(
             "贷款期限不超过{max_term_text}",
             "贷款期限{term_months}个月，超过{max_term_text}",
             params=("loan_small_micro.max_term_months",),
+            quotes_no_value=True,
         ),
     ),
     amount=small_micro_amount,
@@ -1155,6 +1158,7 @@ COUNTER_GUARANTEE_WAIVER = Program(
             "不是新发放的{limit_text}及以下个人创业担保贷款",
             facts=("kind", "new_loan", "amount_fen"),
             params=("counter_guarantee_waiver.small_loan_max",),
+            quotes_no_value=True,
         ),
         Condition(
             "recommended",
@@ -1213,6 +1217,7 @@ LOAN_INTEREST_SUBSIDY = Program(
             "合同日期早于现行贴息规则施行日期（{regime_since_date}），须按原政策核定",
             facts=("contract_date",),
             params=("loan_interest_subsidy.borrower_max_below_lpr_bp",),
+            quotes_no_value=True,  # (it is the rule saying so, quoting the rules' first date)
         ),
         *LOAN_ITSELF_ELIGIBLE,
         Condition(
