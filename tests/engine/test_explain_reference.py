@@ -25,7 +25,7 @@ from xiangchuang.engine.evaluate import (
     DISTRICT_KNOWN,
     IN_FORCE,
     NEVER,
-    NO_VALUE,
+    NO_VALUE_KEY,
     Outcome,
     extra_condition,
 )
@@ -195,7 +195,7 @@ class _RefExplainer:
         variables.extra["missing"] = "、".join(_fact_label(table, n) for n in missing) or "所需信息"
         template = c.pass_msg if state == PASS else (c.unknown_msg if state == UNKNOWN else c.fail_msg)
         # A parameter without a value in force on the row (README choice 25): its labels, not figures.
-        no_value = co.info.get(NO_VALUE)
+        no_value = co.info.get(NO_VALUE_KEY)
         lacks = "" if no_value is None else str(np.asarray(_resolve(no_value))[i])
         if lacks:
             template = f"该日期尚无有效的政策参数（{lacks}），本条件不能满足"

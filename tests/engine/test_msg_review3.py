@@ -122,7 +122,13 @@ def test_before_the_rules_a_kinds_list_is_quoted_as_without_a_value() -> None:
     case["loan"]["contract_date"] = "2019-06-01"
     doc = evaluate(case, dt.date(2019, 6, 10))
     loans = _cond(doc, "loan_individual", "no_blocking_loans")
-    assert loans["message"] == "有1笔其他未结清贷款（（无有效值）及（无有效值）以下消费贷款除外）"
+    # (a condition citing parameters with no value in force says so and fails: README choice 25)
+    assert loans["status"] == "fail"
+    assert loans["message"] == (
+        "该日期尚无有效的政策参数（不影响申请的其他贷款种类、不影响申请的小额消费贷款上限（含本数：“5万元以下”）），"
+        "本条件不能满足"
+    )
+    assert [p["display"] for p in loans["parameters"]] == ["该日期无有效参数"] * 2
 
 
 def test_every_list_of_kinds_shows_chinese_labels() -> None:

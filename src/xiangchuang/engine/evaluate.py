@@ -253,7 +253,7 @@ AMOUNT_KNOWN = "amount_facts_known"
 DISTRICT_KNOWN = "district_known"
 # The info key of a condition that cites a parameter without a value in force on the row: the
 # parameters' labels per row ("" where it has them all; ``_without_value``).
-NO_VALUE = "no_value"
+NO_VALUE_KEY = "no_value"  # (the info key of the rows whose parameters have no value in force)
 EXTRA_RULES: Final = (IN_FORCE, AMOUNT_KNOWN, DISTRICT_KNOWN)
 _EXTRA: dict[tuple[str, str], tuple[Program, Condition]] = {}
 
@@ -366,7 +366,7 @@ def _without_value(
     be met there: it fails on that row, and its explanation names those parameters instead of
     quoting a group list, a figure or a date computed from another date's value (the earliest
     value is never borrowed, not even for a message); it projects no date (explain.py,
-    ``NO_VALUE``). Conditions whose messages already say 「（无有效值）」 themselves
+    ``NO_VALUE_KEY``). Conditions whose messages already say 「（无有效值）」 themselves
     (``Condition.quotes_no_value``: the loans' dated figures) keep their own."""
     lacking = dict(bad)
     for c in program.conditions + program.any_of:
@@ -380,7 +380,7 @@ def _without_value(
         conds[c.id] = CondOut(
             pick(rows, FAIL, ctx.full(co.state)).astype(np.int8),
             co.passes_on,
-            {**co.info, NO_VALUE: _row_labels(ctx, hit, rows)},
+            {**co.info, NO_VALUE_KEY: _row_labels(ctx, hit, rows)},
         )
 
 

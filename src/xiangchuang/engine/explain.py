@@ -25,7 +25,7 @@ from xiangchuang.engine.evaluate import (
     DISTRICT_KNOWN,
     EXTRA_RULES,
     NEVER,
-    NO_VALUE,
+    NO_VALUE_KEY,
     Outcome,
     extra_condition,
 )
@@ -414,7 +414,7 @@ class Explainer:
                 missing = ()
                 missing_text = "所需信息"
             doc = heads[state].copy()  # id, status, clause
-            no_value = co.info.get(NO_VALUE)
+            no_value = co.info.get(NO_VALUE_KEY)
             lacks = "" if no_value is None else _resolve(no_value)[i]
             if lacks:
                 doc["message"] = NO_VALUE_MSG.format(lacks)
