@@ -34,7 +34,8 @@ def test_check_refuses_a_case_file_with_another_extension(tmp_path: Path) -> Non
 
 def test_an_amount_too_large_to_compute_exactly_is_a_chinese_error_not_a_wrong_amount(tmp_path: Path) -> None:
     """99,999,999,999,999 trainees × a per-head amount in fen does not fit in int64: it used to wrap
-    around (a wrong amount) and then crash in the amount-in-capitals step."""
+    around (a wrong amount) and then crash in the amount-in-capitals step; then it stopped the whole
+    case; now (README choice 28, condition amount_in_range) the row fails as a data error."""
     f = tmp_path / "onjob.json"
     trainees = 99_999_999_999_999
     row = {
@@ -48,11 +49,12 @@ def test_an_amount_too_large_to_compute_exactly_is_a_chinese_error_not_a_wrong_a
         "completion_date": "2024-01-10",
     }
     f.write_text(json.dumps({"onjob_trainings": [row]}), encoding="utf-8")
-    res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01"])
-    assert res.exit_code == 2, res.output
-    said = res.output.replace("\n", "")  # (the console wraps long lines)
-    assert "金额超出可精确计算的范围" in said and "trainees" in said
-    assert "onjob_training_subsidy" in said  # the program is named
+    res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    (prog,) = [p for p in doc["programs"] if p["program"] == "onjob_training_subsidy"]
+    (cond,) = [c for c in prog["conditions"] if c["id"] == "amount_in_range"]
+    assert prog["status"] == "ineligible" and cond["status"] == "fail" and "超出金额上限" in cond["message"]
     f.write_text(f.read_text(encoding="utf-8").replace(str(trainees), "12"), encoding="utf-8")
     res = runner.invoke(app, ["check", str(f), "--on", "2024-03-01", "--json"])
     assert res.exit_code == 0, res.output
