@@ -142,7 +142,9 @@ def test_duplicate_or_empty_ids_are_refused_naming_the_file_and_column(tmp_path:
         match=rf"{table}\.csv 第{row}行数据 列 id.*编号 '{first}' 重复（第1行数据已有）.*编号须唯一",
     ):
         load_directory(tmp_path)
-    # (An empty id in a one-column CSV would be a blank line, which is skipped: Parquet keeps it.)
+    # (An empty id in a one-column CSV would be a blank line, which is skipped: Parquet keeps it.
+    # The CSV goes: a directory holding both files of a table is refused.)
+    (tmp_path / f"{table}.csv").unlink()
     _write(tmp_path, table, {"id": [*ids[table][1:-1], None]}, "parquet")
     with pytest.raises(BatchInputError, match=rf"{table}\.parquet 第{row - 1}行数据 列 id.*编号为空"):
         load_directory(tmp_path)

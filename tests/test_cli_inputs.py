@@ -269,7 +269,7 @@ _ENGLISH = ("Usage:", "Error", "Try '", "No such", "Missing", "Invalid value", "
         (["--foo"], ["用法错误：未知选项 --foo"]),
         (["check"], ["用法错误：缺少参数 case_file：案例文件"]),
         (["check", "a.yaml", "b.yaml"], ["用法错误：多余的参数 b.yaml"]),
-        (["params", "--district", "abc"], ["用法错误：选项 --district：取值 'abc' 须为整数"]),
+        (["params", "--district", "abc"], ["--district abc：须为重庆市41个区县之一的代码"]),
         (["synth", "--businesses", "0"], ["用法错误：选项 --businesses：取值 '0' 须不小于 1"]),
         (["params", "--on"], ["用法错误：选项 --on 后须跟一个取值"]),
         (["check", "--json=yes", str(EXAMPLE)], ["用法错误：选项 --json 不接受取值"]),

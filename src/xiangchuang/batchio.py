@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from xiangchuang.engine.assemble import OPTIONAL_LONG, Facts
 from xiangchuang.engine.case import RECEIVED_SUBJECT
 from xiangchuang.engine.dates import (
+    DATE_RANGE_ZH,
     FIRST_MONTH,
     LAST_MONTH,
     MONTH_TEXT,
@@ -46,6 +47,7 @@ from xiangchuang.engine.facts import (
     FACTS,
     GROUPS,
     INT_LIMIT,
+    NATURAL_KEYS,
     NO_REF,
     UNRESOLVED_REF,
     Col,
@@ -54,7 +56,10 @@ from xiangchuang.engine.facts import (
     code_text_ok,
     codes_ok,
     period_out_of_order,
+    repeated_key,
+    repeated_key_rule,
 )
+from xiangchuang.errors import NOT_UTF8, os_reason
 
 ID_DTYPE: Final = np.dtypes.StringDType()
 
@@ -79,11 +84,15 @@ class BatchInputError(ValueError):
 
 
 def find_file(directory: Path, table: str) -> Path | None:
-    for ext in (".parquet", ".csv"):
-        p = directory / f"{table}{ext}"
-        if p.exists():
-            return p
-    return None
+    """The table's file in ``directory`` (``<table>.parquet`` or ``<table>.csv``), None if neither;
+    both is an error naming them (one of them is stale: which was meant cannot be known)."""
+    found = [p for p in (directory / f"{table}.parquet", directory / f"{table}.csv") if p.exists()]
+    if len(found) > 1:
+        raise BatchInputError(
+            f"目录 {directory} 中同时有 {found[0].name} 和 {found[1].name}：每张表只能有一个文件，"
+            "请删除或移走其中一个（不知道哪一个是要用的数据）"
+        )
+    return found[0] if found else None
 
 
 # Columns a registry export or the synthetic data carries beside the engine's (names, 身份证号, phone,
@@ -158,7 +167,7 @@ def _csv_error(path: Path, table: str, exc: pa.ArrowInvalid) -> BatchInputError:
             ),
         )
     except pa.ArrowInvalid as exc2:
-        return _ragged_row(path) or BatchInputError(f"{path.name}：不是有效的 CSV 文件（{exc2}）")
+        return _ragged_row(path) or _unreadable(path, exc2)
     for name in text.column_names:
         fact = FACTS[table].get(name)
         if fact is None or fact.kind not in _CSV_TYPES:
@@ -171,7 +180,7 @@ def _csv_error(path: Path, table: str, exc: pa.ArrowInvalid) -> BatchInputError:
                 return BatchInputError(
                     f"{path.name} 第{row}行数据（文件第{row + 1}行）列 {name}（{fact.label}）：{value!r} {rule}"
                 )
-    return BatchInputError(f"{path.name}：无法读取（{exc}）")
+    return _unreadable(path, exc)
 
 
 def _ragged_row(path: Path) -> BatchInputError | None:
@@ -213,6 +222,11 @@ def _typed(col: pa.ChunkedArray, kind: str, where: str) -> pa.ChunkedArray:
     if kind in ("code", "division") and (pa.types.is_string(t) or pa.types.is_large_string(t)):
         return col  # (codes written as text, as a case may write them: _codes holds them to the rule)
     if kind in _INTEGER_KINDS:
+        if pa.types.is_uint64(t) and pc.any(pc.greater_equal(col, pa.scalar(INT_LIMIT, t))).as_py():
+            # (read as int64 first, 2^64-5 became -5: 「-5 不能为负数」)
+            row, value = _first_row(col, lambda x: x >= INT_LIMIT)
+            rule = "数值过大（须小于10^15）" if kind in ("int", "fen") else CODE_RULE[kind]
+            raise BatchInputError(f"{_at(where, row)}：{value} {rule}")
         if pa.types.is_integer(t):
             return col
         if pa.types.is_floating(t):
@@ -271,9 +285,32 @@ def read_table(path: Path, table: str) -> pa.Table:
             raise _csv_error(path, table, exc) from None
     except BatchInputError:
         raise
-    except (pa.ArrowException, OSError, UnicodeDecodeError, csv.Error) as exc:
-        kind = "Parquet" if path.suffix == ".parquet" else "CSV"
-        raise BatchInputError(f"{path.name}：不是可读取的 {kind} 文件（{exc}）") from None
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
+    except OSError as exc:
+        raise BatchInputError(f"{path.name}：无法读取（{os_reason(exc)}）") from None
+    except (pa.ArrowException, csv.Error) as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: Exception) -> BatchInputError:
+    """A file pyarrow or Python's csv could not read, in Chinese (their texts are English)."""
+    if path.suffix == ".parquet":
+        return BatchInputError(f"{path.name}：不是可读取的 Parquet 文件（文件已损坏，或不是 Parquet 格式）")
+    if "UTF8" in str(exc) or "UTF-8" in str(exc):  # (pyarrow's check of a text column)
+        return _not_utf8(path)
+    return BatchInputError(f"{path.name}：不是可读取的 CSV 文件（格式有误）")
+
+
+def _not_utf8(path: Path) -> BatchInputError:
+    """A CSV file that is not UTF-8, at its first such line (the error path only: Python per line)."""
+    with path.open("rb") as f:
+        for number, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return BatchInputError(f"{path.name} 文件第{number}行：{NOT_UTF8}")
+    return BatchInputError(f"{path.name}：{NOT_UTF8}")
 
 
 def _via_dictionary(arr: pa.ChunkedArray | pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
@@ -367,9 +404,20 @@ def _month_out_of_range(value: str | int) -> OutOfRange | None:
 
 
 def _dates(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """A date column: a date (date32, date64), a timestamp, or text YYYY-MM-DD. An integer column
+    is refused, whatever its width: int32 was read as days since 1970 (20240101 as the year 57,000,
+    7309 silently as 1990-01-05) while int64 was refused."""
     arr = arr.combine_chunks()
+    t = arr.type
+    if not (
+        pa.types.is_date(t)
+        or pa.types.is_timestamp(t)
+        or pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+    ):
+        raise BatchInputError(f"{where}：列的类型为 {t}，须为日期类型（或 YYYY-MM-DD 文本）")
     if not pa.types.is_date32(arr.type):
-        text = pa.types.is_string(arr.type)
+        text = pa.types.is_string(t) or pa.types.is_large_string(t)
         try:
             arr = pc.cast(pc.cast(arr, pa.timestamp("s")) if text else arr, pa.date32())
         except pa.ArrowException as exc:
@@ -383,8 +431,17 @@ def _dates(arr: pa.ChunkedArray, where: str) -> tuple[np.ndarray, np.ndarray]:
     out = known & ((v < DAY_MIN) | (v > DAY_MAX))
     if np.any(out):
         row = int(np.flatnonzero(out)[0])
-        raise BatchInputError(f"{_at(where, row + 1)}：{date_out_of_range(from_day(int(v[row])))}")
+        raise BatchInputError(f"{_at(where, row + 1)}：{_day_out_of_range(int(v[row]))}")
     return v, known
+
+
+def _day_out_of_range(day: int) -> OutOfRange:
+    """The range error of a day number outside the supported dates, also of one beyond the years
+    Python's dates hold (a date32 of 20240101 days: OverflowError, a traceback)."""
+    try:
+        return date_out_of_range(from_day(day))
+    except OverflowError:
+        return OutOfRange(f"第{day}天（自1970-01-01起）", DATE_RANGE_ZH, "日期")
 
 
 def _date_text_ok(text: str) -> bool:
@@ -509,8 +566,10 @@ class _RefLookups:
 
     def add_ids(self, table: str, arr: pa.Array, where: str) -> None:
         """A table's id column (checked for uniqueness when resolved; nulls are refused now)."""
-        if arr.null_count:
-            row = int(np.flatnonzero(~_valid(arr))[0]) + 1
+        # (a quoted "" reads as a known empty text, " " as a blank: no id either, README)
+        blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), ""), True)
+        if pc.any(blank).as_py():
+            row = int(np.flatnonzero(np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool))[0]) + 1
             raise BatchInputError(f"{_at(where, row)}：编号为空（编号须唯一且不能为空）")
         self._ids[table] = (arr, where)
 
@@ -693,12 +752,30 @@ def load_directory(
             f"目录 {directory} 中没有任何输入表：须有 <表名>.parquet 或 <表名>.csv，表名为 {'、'.join(LOAD_ORDER)}"
         )
     refs.resolve()
+    _refuse_repeated_keys(tables, files)
     # Arrow's allocator (mimalloc) keeps the freed buffers of the files just read: ~540 MB at 1M
     # businesses, which the evaluation (NumPy, another allocator) can never reuse.
     pa.default_memory_pool().release_unused()
     order = {f"{t}.{c}": (k, j) for k, t in enumerate(LOAD_ORDER) for j, c in enumerate(FACTS[t])}
     unresolved = dict(sorted(unresolved.items(), key=lambda kv: order.get(kv[0], (len(order), 0))))
     return Facts(tables, supplied), LoadReport(rows, files, unresolved)
+
+
+def _refuse_repeated_keys(tables: dict[str, Table], files: dict[str, str]) -> None:
+    """A second row of a natural key (a hire's month, a business's year: ``facts.repeated_key``) is
+    an error naming the file, both rows and the key, as a repeated id."""
+
+    def id_of(target: str, row: int) -> str:
+        return str(tables[target]["id"].values[row])
+
+    for name in NATURAL_KEYS:
+        if name not in tables:
+            continue
+        found = repeated_key(name, tables[name].cols)
+        if found is not None:
+            row, earlier = found
+            rule = repeated_key_rule(name, tables[name].cols, row, f"第{earlier + 1}行数据", id_of)
+            raise BatchInputError(f"{files[name]} 第{row + 1}行数据：{rule}")
 
 
 def _set_ref(table: Table, fname: str, label: str, unresolved: dict[str, int]) -> _RefDone:
@@ -813,6 +890,7 @@ def write_output(table: pa.Table, path: Path) -> None:
             pq.write_table(table, tmp)
         else:
             pacsv.write_csv(table, tmp)
+        os.chmod(tmp, _output_mode(path))  # (mkstemp's file is 0600 whatever the umask)
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
@@ -820,6 +898,31 @@ def write_output(table: pa.Table, path: Path) -> None:
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+
+
+def _output_mode(path: Path) -> int:
+    """The permissions of an output file: those of the file it replaces, else a new file's under the
+    process's umask (as ``touch`` or ``synth`` would create it)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0o022)  # (the only way to read it: set, then set back at once)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def check_not_input(output: Path, directory: Path) -> None:
+    """Refuse an output path that is, or would become, one of the input tables of ``directory``
+    (``<table>.csv`` or ``<table>.parquet`` there, also through a symbolic or hard link or another
+    spelling of the path): writing it would replace or add to the data being read."""
+    target = output.resolve()
+    inputs = [directory / f"{t}{ext}" for t in LOAD_ORDER for ext in (".parquet", ".csv")]
+    named = target.parent == directory.resolve() and target.name in {p.name for p in inputs}
+    if named or (target.exists() and any(p.exists() and os.path.samefile(p, target) for p in inputs)):
+        raise BatchInputError(
+            f"输出文件 {output}：是输入目录 {directory} 中的输入表文件，写出会覆盖或混入输入数据；"
+            "请另选输出文件名或目录"
+        )
 
 
 def summarize(outcomes: Iterable[Outcome]) -> list[dict[str, Any]]:

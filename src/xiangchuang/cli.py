@@ -12,7 +12,7 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import typer
 import yaml
@@ -24,6 +24,7 @@ from xiangchuang.cli_common import (
     OnOpt,
     OverlayOpt,
     console,
+    district_option,
     err,
     fail,
     os_reason,
@@ -38,6 +39,7 @@ from xiangchuang.engine.dates import parse_date
 from xiangchuang.engine.explain import STATUS_ZH, format_param
 from xiangchuang.engine.parameters import Version
 from xiangchuang.engine.programs import BY_ID, PROGRAMS, city_only_parameters
+from xiangchuang.errors import NOT_UTF8
 
 app = ChineseTyper(
     add_completion=False,
@@ -58,20 +60,55 @@ def _load_case(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise _fail(f"无法读取案例文件 {path}（{os_reason(exc)}）") from None
     except UnicodeDecodeError:
-        raise _fail(
-            f"案例文件 {path.name}：不是 UTF-8 编码，请以 UTF-8 保存（如由 GBK 另存为 UTF-8）"
-        ) from None
+        raise _fail(f"案例文件 {path.name}：{NOT_UTF8}") from None
+    is_json = path.suffix.lower() == ".json"  # (as the extension check above: .JSON is JSON)
     try:
-        data = (
-            json.loads(text, object_pairs_hook=json_without_repeats)
-            if path.suffix == ".json"
-            else load_yaml(text)
-        )
+        data = json.loads(text, object_pairs_hook=json_without_repeats) if is_json else load_yaml(text)
     except (ValueError, yaml.YAMLError) as exc:  # (json.JSONDecodeError is a ValueError)
-        raise _fail(f"案例文件 {path.name} 不是有效的 JSON/YAML：{exc}") from None
+        raise _fail(
+            f"案例文件 {path.name} 不是有效的 {'JSON' if is_json else 'YAML'}：{_syntax_zh(exc)}"
+        ) from None
     if not isinstance(data, dict):
         raise _fail(f"案例文件 {path.name}：顶层须为对象")
     return data
+
+
+# The parsers' English problems, by a phrase each contains, in Chinese (the first that matches).
+_SYNTAX_ZH: Final = (
+    ("Expecting value", "此处缺少取值（或文件为空）"),
+    ("Expecting ',' delimiter", "缺少逗号"),
+    ("Expecting ':' delimiter", "缺少冒号"),
+    ("Expecting property name", "键须为双引号括起的文本（或多了一个逗号）"),
+    ("Unterminated string", "字符串缺少结束的引号"),
+    ("Invalid control character", "字符串中有控制字符（如制表符或换行）"),
+    ("Invalid \\escape", "无效的转义字符"),
+    ("Extra data", "完整的 JSON 之后还有多余的内容"),
+    ("'\\t' that cannot start any token", "有制表符：YAML 须用空格缩进"),
+    ("mapping values are not allowed", "此处不能出现「键: 值」（缩进有误，或值中的冒号须加引号）"),
+    ("could not find expected ':'", "缺少冒号"),
+    ("found unexpected end of stream", "文件意外结束（引号或括号未闭合）"),
+    ("expected ',' or ']'", "列表 [ ] 未闭合，或缺少逗号"),
+    ("expected ',' or '}'", "对象 { } 未闭合，或缺少逗号"),
+    ("undefined alias", "引用了未定义的锚点"),
+    ("could not determine a constructor", "不支持的标签（!!…）"),
+)
+
+
+def _syntax_zh(exc: Exception) -> str:
+    """A JSON or YAML syntax error in Chinese, at its line and column (the parsers' texts are
+    English); a message already in Chinese (a key written twice) as it is."""
+    if isinstance(exc, json.JSONDecodeError):
+        problem, line, column = exc.msg, exc.lineno, exc.colno
+    elif isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or ""
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    else:
+        problem, line, column = str(exc), 0, 0
+    if not problem.isascii():  # (ours: 「第4行：键 district 重复（第3行已写过）…」)
+        return problem
+    reason = next((zh for phrase, zh in _SYNTAX_ZH if phrase in problem), "语法错误")
+    return f"第{line}行第{column}列：{reason}" if line else reason
 
 
 @app.command()
@@ -130,8 +167,8 @@ def match(
     from_db: Annotated[
         bool, typer.Option("--from-db", help="从登记库读取并保存匹配结果（同 match-db）")
     ] = False,
-    district: Annotated[
-        int | None, typer.Option("--district", help="与 --from-db 同用：只评估该区县")
+    district_text: Annotated[
+        str | None, typer.Option("--district", help="与 --from-db 同用：只评估该区县（6位数字，如 500101）")
     ] = None,
     rebuild_snapshot: Annotated[
         bool, typer.Option("--rebuild-snapshot", help="与 --from-db 同用：重建事实快照（不使用现有快照）")
@@ -142,13 +179,17 @@ def match(
         from xiangchuang.registry.cli_match import match_from_db
 
         match_from_db(
-            on=on, district=district, params_overlay=params_overlay, rebuild_snapshot=rebuild_snapshot
+            on=on,
+            district=district_option(district_text),
+            params_overlay=params_overlay,
+            rebuild_snapshot=rebuild_snapshot,
         )
         return
     if tables is None:
         raise _fail("请指定输入表目录，或使用 --from-db 从登记库读取")
     from xiangchuang.batchio import (
         BatchInputError,
+        check_not_input,
         check_output,
         load_directory,
         match_rows,
@@ -170,6 +211,7 @@ def match(
     params = _params(params_overlay)
     try:
         check_output(output)
+        check_not_input(output, tables)
     except BatchInputError as exc:
         raise _fail(str(exc)) from None
     t0 = time.perf_counter()
@@ -240,7 +282,9 @@ def params(
         ),
     ] = None,
     on: OnOpt = None,
-    district: Annotated[int | None, typer.Option("--district", help="区县代码，如 500101")] = None,
+    district_text: Annotated[
+        str | None, typer.Option("--district", help="区县代码，6位数字，如 500101")
+    ] = None,
     params_overlay: OverlayOpt = None,
     history: Annotated[
         bool, typer.Option("--history", help="列出每个参数的全部历史版本（只查一个参数时自动列出）")
@@ -254,11 +298,7 @@ def params(
     """
     pset = _params(params_overlay)
     day = _date(on)
-    if district is not None:
-        from xiangchuang.engine.districts import is_district
-
-        if not is_district(district):
-            raise _fail(f"--district {district}：不是重庆市41个区县之一的代码（如 500101 万州区）")
+    district = district_option(district_text)
     names = _select_parameters(list(pset), name)
     # Parameters the engine reads at the city's values only (their programs' subjects have no
     # district: free workstations): a district's value of them is shown as such, never as in force.
@@ -431,10 +471,17 @@ def schema(which: Annotated[str, typer.Argument(help="case | result | tables")])
     sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 
 
+# The most businesses ``synth`` generates: ten times the 1M benchmark data. A larger number is a
+# usage error in Chinese (10^20 ended in NumPy's "Maximum allowed dimension exceeded" traceback).
+SYNTH_MAX_BUSINESSES = 10_000_000
+
+
 @app.command()
 def synth(
-    businesses: Annotated[int, typer.Option("--businesses", min=1, help="经营主体数量")] = 10000,
-    seed: Annotated[int, typer.Option("--seed")] = 1,
+    businesses: Annotated[
+        int, typer.Option("--businesses", min=1, max=SYNTH_MAX_BUSINESSES, help="经营主体数量")
+    ] = 10000,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="随机种子（非负整数）")] = 1,
     output: Annotated[Path, typer.Option("-o", "--output", help="输出目录")] = Path("data/synth"),
     fmt: Annotated[str, typer.Option("--format", help="parquet 或 csv")] = "parquet",
 ) -> None:
@@ -447,11 +494,15 @@ def synth(
         raise _fail(f"输出目录 {output}：这是一个文件，须为目录")
     t0 = time.perf_counter()
     with console.status(f"生成 {businesses:,} 个经营主体的合成数据……"):
-        tables = synth_mod.generate(businesses, seed)
+        try:
+            tables = synth_mod.generate(businesses, seed)
+        except MemoryError:
+            raise _fail(f"--businesses {businesses:,}：内存不足，无法生成这么多经营主体的数据") from None
         try:
             paths = synth_mod.write(tables, output, fmt)  # type: ignore[arg-type]
-        except OSError as exc:
-            raise _fail(f"输出目录 {output}：无法写入（{exc.strerror or exc}）") from None
+        except OSError as exc:  # (all or nothing: the directory is as it was)
+            where = f" {exc.filename}" if exc.filename else ""
+            raise _fail(f"输出目录 {output}：无法写入{where}（{os_reason(exc)}），未写出任何文件") from None
     for p in paths:
         console.print(f"  {p}")
     console.print(

@@ -25,7 +25,9 @@ except ImportError:  # pragma: no cover
     from click import exceptions as _click_exc  # type: ignore[no-redef]
 
 from xiangchuang.engine.dates import check_supported, parse_date
+from xiangchuang.engine.facts import CODE_RULE, code_ok, code_text_ok
 from xiangchuang.engine.parameters import ParameterError, ParameterSet, load_parameters
+from xiangchuang.errors import os_reason as os_reason  # (re-exported: the commands import it from here)
 
 # Chinese line breaking for everything the CLI prints (reports and table cells). rich breaks lines
 # only at spaces, so a Chinese sentence (no spaces) was folded at the exact width, even inside an
@@ -350,6 +352,19 @@ def to_date(text: str | None, default: dt.date | None = None, option: str = "--o
         raise fail(f"{option}：{exc}") from None
 
 
+def district_option(text: str | None, option: str = "--district") -> int | None:
+    """The district code an option gives, held to the rule of a case's and a batch file's code
+    (``engine.facts.code_text_ok`` and ``code_ok``, README choice 67): exactly six ASCII digits
+    ("0500101", "+500101", " 500101" and "500101.0" are refused), one of the 41 districts; else a
+    Chinese error naming the option."""
+    if text is None:
+        return None
+    if not code_text_ok(text) or not code_ok("code", int(text)):
+        shown = text if text and text == text.strip() else repr(text)
+        raise fail(f"{option} {shown}：{CODE_RULE['code']}，写作6位数字")
+    return int(text)
+
+
 def parameter_set(overlays: list[Path] | None) -> ParameterSet:
     try:
         return load_parameters(*[str(p) for p in overlays or []])
@@ -357,14 +372,3 @@ def parameter_set(overlays: list[Path] | None) -> ParameterSet:
         raise fail(str(exc)) from None
     except OSError as exc:  # (Python's message is English: "[Errno 2] No such file or directory")
         raise fail(f"--params-overlay {exc.filename}：无法读取（{os_reason(exc)}）") from None
-
-
-def os_reason(exc: OSError) -> str:
-    """Why a file could not be read or written, in Chinese."""
-    if isinstance(exc, FileNotFoundError):
-        return "文件不存在"
-    if isinstance(exc, IsADirectoryError):
-        return "这是一个目录，须为文件"
-    if isinstance(exc, PermissionError):
-        return "没有权限"
-    return exc.strerror or type(exc).__name__

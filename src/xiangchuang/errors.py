@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import errno
+import re
+from typing import ClassVar, Final
 
 
 class DomainError(Exception):
@@ -53,3 +55,42 @@ def page_status(error: str | None) -> int:
     if not error:
         return 200
     return error.status if isinstance(error, Refusal) else 422
+
+
+# A text file (a case, a batch CSV) that is not UTF-8, as a spreadsheet on Chinese Windows saves it.
+NOT_UTF8: Final = "不是 UTF-8 编码，请以 UTF-8 保存（如由 GBK 另存为 UTF-8）"
+
+# Why a file could not be read or written, by errno, in Chinese (Python's and pyarrow's texts are English).
+_ERRNO_ZH: Final[dict[int, str]] = {
+    errno.ENOENT: "文件不存在",
+    errno.EISDIR: "这是一个目录，须为文件",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.ENOTDIR: "路径中有一项不是目录",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EROFS: "文件系统只读",
+    errno.EEXIST: "文件已存在",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.EIO: "输入输出错误",
+    errno.EMFILE: "打开的文件过多",
+    errno.EBUSY: "文件正被占用",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be read or written, in Chinese (by the errno, also one that pyarrow
+    quotes only in its text: 「… Detail: [errno 28] …」)."""
+    number = exc.errno
+    if number is None:
+        found = re.search(r"\[errno (\d+)\]", str(exc), re.I)
+        number = int(found.group(1)) if found else None
+    if number is not None and number in _ERRNO_ZH:
+        return _ERRNO_ZH[number]
+    if isinstance(exc, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个目录，须为文件"
+    if isinstance(exc, PermissionError):
+        return "没有权限"
+    return f"操作系统错误 {number}" if number is not None else "操作系统错误"

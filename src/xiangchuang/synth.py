@@ -20,6 +20,10 @@ functional-zone codes 500190/500192/500193, which are not GB/T 2260 codes, the r
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -490,12 +494,22 @@ class _Gen:
         self.b_founder = founder
         self.b_returning = rng.random(n) < 0.70
 
-        # Carriers (tenants take the carrier's district).
+        # Carriers, in districts drawn by population. About 8 % of businesses are tenants, each of a
+        # carrier in its own district: a business keeps the district drawn by population (moving
+        # tenants to a carrier's district put 8 % of all businesses into the few carriers'
+        # districts, far off the weights at small sizes). The tenants come from the districts that
+        # have a carrier, at the rate that keeps their share at 8 %.
         self.carriers_n = max(5, n // 2000)
         self.c_dist = _weighted(rng, d.weights, self.carriers_n)
-        tenant = rng.random(n) < 0.08
-        self.b_carrier = np.where(tenant, rng.integers(0, self.carriers_n, n), -1)
-        self.b_dist = np.where(tenant, self.c_dist[np.maximum(self.b_carrier, 0)], self.b_dist)
+        by_dist = np.argsort(self.c_dist, kind="stable")  # carriers grouped by district
+        count = np.bincount(self.c_dist, minlength=len(d.weights))
+        start = np.concatenate(([0], np.cumsum(count)[:-1]))
+        here = count[self.b_dist]
+        hosted = here > 0
+        rate = min(1.0, 0.08 * n / max(1, int(np.count_nonzero(hosted))))
+        tenant = hosted & (rng.random(n) < rate)
+        pick = start[self.b_dist] + (rng.random(n) * np.maximum(here, 1)).astype(np.int64)
+        self.b_carrier = np.where(tenant, by_dist[np.minimum(pick, self.carriers_n - 1)], -1)
         self.c_ids = _ids("C", self.carriers_n)
 
         si_share = np.array([0.90, 0.55, 0.70, 0.70])
@@ -1416,21 +1430,42 @@ def write(
 
     CSV: dates ISO, bools ``true``/``false``, groups ``|``-joined; strings are always quoted, so an
     unquoted empty field is a null (unknown) and ``""`` an empty string (for groups: known none).
+
+    All or nothing: every table is first written into a staging directory inside ``out_dir`` (the
+    same file system), then each is renamed into place and the same table's file of the other
+    format is removed (``match`` refuses a directory holding both). A failure while writing leaves
+    ``out_dir`` as it was; a target that is a directory is refused before anything is written.
+    OSError (``filename`` set) otherwise.
     """
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"不支持的格式：{fmt}")
     out_dir = Path(out_dir)
+    other = "csv" if fmt == "parquet" else "parquet"
+    for name in tables:
+        for path in (out_dir / f"{name}.{fmt}", out_dir / f"{name}.{other}"):
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
-    for name, table in tables.items():
-        if fmt == "parquet":
-            path = out_dir / f"{name}.parquet"
-            pq.write_table(table, path)
-        elif fmt == "csv":
-            path = out_dir / f"{name}.csv"
-            pacsv.write_csv(_for_csv(table), path)
-        else:
-            raise ValueError(f"不支持的格式：{fmt}")
-        paths.append(path)
-    return paths
+    staging = Path(tempfile.mkdtemp(prefix=".synth-", suffix=".part", dir=out_dir))
+    try:
+        for name, table in tables.items():
+            path = staging / f"{name}.{fmt}"
+            try:
+                if fmt == "parquet":
+                    pq.write_table(table, path)
+                else:
+                    pacsv.write_csv(_for_csv(table), path)
+            except (OSError, pa.ArrowException) as exc:  # (pyarrow's carry no filename)
+                raise OSError(getattr(exc, "errno", None), str(exc), str(out_dir / path.name)) from None
+        paths: list[Path] = []
+        for name in tables:
+            path = out_dir / f"{name}.{fmt}"
+            os.replace(staging / path.name, path)
+            (out_dir / f"{name}.{other}").unlink(missing_ok=True)
+            paths.append(path)
+        return paths
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def read(path: Path, schema: pa.Schema | None = None) -> pa.Table:

@@ -240,17 +240,22 @@ def _mentor(units: int, **kw: Any) -> dict[str, Any]:
 
 
 def test_mentor_amount_is_exact_for_a_large_workload():
-    """3 × 10^12 units × ¥2,000 × 1.2 = 7.2 × 10^17 fen fits in an amount; it used to be refused
-    (the intermediate units × rate × 2 × 6 passed 2^61)."""
-    r = _program(evaluate(_mentor(3 * 10**12), dt.date(2024, 6, 1)), "mentor_service_subsidy")
-    assert r["amount_fen"] == 3 * 10**12 * 200000 * 6 // 5
+    """4 × 10^9 units × ¥2,000 × 1.2 = 9.6 × 10^14 fen, below the bound of amounts (README choice
+    28), is exact; it used to be refused (the intermediate units × rate × 2 × 6 passed 2^61)."""
+    r = _program(evaluate(_mentor(4 * 10**9), dt.date(2024, 6, 1)), "mentor_service_subsidy")
+    assert r["amount_fen"] == 4 * 10**9 * 200000 * 6 // 5
 
 
-def test_mentor_amount_too_large_to_hold_is_an_error_not_a_wrapped_amount():
+@pytest.mark.parametrize("units", [3 * 10**12, 99_999_999_999_999])
+def test_mentor_amount_past_the_bound_is_a_data_error_of_the_row(units: int):
     """99,999,999,999,999 units × ¥2,000 wrapped around in int64 and was reported eligible with a
-    wrong amount of ¥15,532,559,262,902,483.84 (then the capitals crashed)."""
-    with pytest.raises(OverflowError, match="units"):
-        evaluate(_mentor(99_999_999_999_999, rating="good"), dt.date(2024, 6, 1))
+    wrong amount of ¥15,532,559,262,902,483.84 (then the capitals crashed); then it raised an
+    OverflowError, which stopped the whole case or batch; now the row fails amount_in_range (README
+    choice 28: amounts below 10^15 fen, as the on-the-job training's), naming the workload."""
+    r = _program(evaluate(_mentor(units, rating="good"), dt.date(2024, 6, 1)), "mentor_service_subsidy")
+    (cond,) = [c for c in r["conditions"] if c["id"] == "amount_in_range"]
+    assert r["status"] == "ineligible" and cond["status"] == "fail"
+    assert f"服务工作量{units}" in cond["message"] and "超出金额上限" in cond["message"]
 
 
 @pytest.mark.parametrize(("units", "rating"), [(1, "pass"), (3, "excellent"), (7, "good"), (13, "pass")])

@@ -149,7 +149,7 @@ def test_a_case_with_unknown_facts_several_hires_and_a_register():
                 "contributions": [
                     {"month": "2023-05", "employer_fen": 3},
                     {"month": "2023-03", "employer_fen": 1},
-                    {"month": "2023-05", "employer_fen": 4},
+                    {"month": "2023-06", "employer_fen": 4},
                     {"month": "2023-04"},
                 ],
             },
@@ -436,9 +436,14 @@ def test_the_common_forms_and_the_others_parse_alike():
     for t in got:
         assert t["birth_date"].values.tolist() == [to_day(dt.date(1990, 6, 15))]
         assert t["hukou_district"].values.tolist() == [500101]
-    hire = {"contributions": [{"month": 202303}, {"month": "2023-03"}]}
-    months = C.case_to_tables({"hires": [hire]})["contributions"]["month"].values.tolist()
+    months = [
+        C.case_to_tables({"hires": [{"contributions": [{"month": m}]}]})["contributions"]["month"].values[0]
+        for m in (202303, "2023-03")
+    ]
     assert len(set(months)) == 1
+    # (and written both ways in one hire, the same month twice: refused, as the registry's unique key)
+    with pytest.raises(C.CaseError, match="缴费月份 2023-03 重复"):
+        C.case_to_tables({"hires": [{"contributions": [{"month": 202303}, {"month": "2023-03"}]}]})
     # A date in a case is read as written: with a space around it, refused on both paths as the
     # schema refuses it (README choice 66).
     for general in (False, True):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xiangchuang.engine.api import evaluate
+from xiangchuang.engine.case import CaseError
 
 
 def _case(contributions):
@@ -35,15 +37,18 @@ def _program(doc, pid):
     return next(p for p in doc["programs"] if p["program"] == pid)
 
 
-def test_several_rows_for_one_month_add_up_and_count_as_one_month():
+def test_a_month_given_twice_is_refused_not_added_up():
+    """A hire's month is one row (the registry's unique key on employment and month): a second row for
+    the month (e.g. injury insurance reported separately) was added to the first; it is now refused,
+    naming both rows, so that a repeated row is never paid twice (¥4,320.00 became ¥14,040.00)."""
     months = [f"2023-{m:02d}" for m in range(7, 13)]
     rows = [{"month": m, "employer_fen": 50_000} for m in months]
-    rows += [{"month": "2023-12", "employer_fen": 7_000}]  # e.g. injury insurance reported separately
     doc = evaluate(_case(rows), dt.date(2024, 1, 15))
     si = _program(doc, "social_insurance_subsidy")
-    assert si["status"] == "eligible"
-    assert si["amount_fen"] == 6 * 50_000 + 7_000
-    assert "6个月" in si["amount_rule"]
+    assert si["status"] == "eligible" and si["amount_fen"] == 6 * 50_000 and "6个月" in si["amount_rule"]
+    rows += [{"month": "2023-12", "employer_fen": 7_000}]
+    with pytest.raises(CaseError, match=r"缴费月份 2023-12 重复（hires\[0\]\.contributions\[5\] 已有）"):
+        evaluate(_case(rows), dt.date(2024, 1, 15))
 
 
 def test_unsorted_rows_give_the_same_results_as_sorted_rows():
@@ -87,9 +92,9 @@ def _month(m: int) -> str:
     st.randoms(use_true_random=False),
 )
 def test_social_insurance_claims_equal_a_month_by_month_count(hires, rnd):
-    """Several hires in one case, paid months with and without gaps, rows in any order, one month
-    sometimes split over two rows: each claim is the earliest months paid in the period, from the
-    hire month on, within 36 months of the hire and the months left under the cap."""
+    """Several hires in one case, paid months with and without gaps, rows in any order: each claim is
+    the earliest months paid in the period, from the hire month on, within 36 months of the hire and
+    the months left under the cap. (A month split over two rows, once added up, is refused now.)"""
     case = _case([])
     case["hires"], case["received"] = [], []
     expected = {}
@@ -97,13 +102,7 @@ def test_social_insurance_claims_equal_a_month_by_month_count(hires, rnd):
         rows = []
         for m in paid:
             fen = 10_000 + 137 * m + j
-            if m % 5 == 0:
-                rows += [
-                    {"month": _month(m), "employer_fen": fen - 1_000},
-                    {"month": _month(m), "employer_fen": 1_000},
-                ]
-            else:
-                rows.append({"month": _month(m), "employer_fen": fen})
+            rows.append({"month": _month(m), "employer_fen": fen})
         rnd.shuffle(rows)
         end = start + length
         hire = {

@@ -92,6 +92,9 @@ BY_PATH: dict[Path_, int] = {
     ("hires", 0, "person_id"): 1,  # (the hire as a reference, without its person: see _base_for)
     ("received", 0, "person_id"): 4,  # the hired person
     ("trainings", 0, "person_id"): 1,
+    # (the example's own first month, 2023-02, as YYYYMM: another month of the hire's would be that
+    # month given twice, which is refused: a hire's month once, as the registry's unique key)
+    ("hires", 0, "contributions", 0, "month"): 202302,
 }
 # Places where no integer is a valid value for the loader: the float is refused as the integer is.
 PROGRAM: Path_ = ("received", 0, "program")  # (checked against the programs before it is read)

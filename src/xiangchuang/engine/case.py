@@ -24,6 +24,7 @@ from xiangchuang.engine.dates import (
     EPOCH,
     FIRST_MONTH,
     LAST_MONTH,
+    NoSuchDate,
     OutOfRange,
     check_supported,
     check_year,
@@ -52,6 +53,8 @@ from xiangchuang.engine.facts import (
     filled,
     group_mask,
     period_out_of_order,
+    repeated_key,
+    repeated_key_rule,
 )
 
 # Which table the subject of a received (already granted) entry lives in, and which id names it.
@@ -785,6 +788,17 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
             row, field, rule = wrong
             raise CaseError(f"{rows[table][row][0]}.{field}", rule)
 
+    # A hire's month or a business's year given twice (README: the registry's unique keys).
+    for table, given in (("contributions", contributions), ("business_years", years)):
+        found = repeated_key(table, tables[table].cols)
+        if found is not None:
+            row, earlier = found
+            path, before = given[row][0], given[earlier][0]
+            # (a YAML year key written 2023 and "2023": the same year at the same path)
+            before = f"{before} " if before != path else '前面以另一种写法（如 2023 与 "2023"）写出的同一键'
+            rule = repeated_key_rule(table, tables[table].cols, row, before, lambda t, r: list(ids[t])[r])
+            raise CaseError(path, rule)
+
     # Which optional facts were given at all (absent → unknown; [] → known none), per row.
     def flags(table: str, key: str, found: list[bool]) -> None:
         tables[table].cols[key] = Col(np.array(found, dtype=np.bool_), filled(np.bool_, True, len(found)))
@@ -848,6 +862,8 @@ def case_date(case: Mapping[str, Any]) -> dt.date | None:
         return None
     try:
         day = _case_date_text(on)
+    except NoSuchDate as exc:  # (the right form, a month or day that does not exist: say which)
+        raise CaseError("on", f"评估{exc}") from None
     except (TypeError, ValueError):
         raise CaseError("on", f"评估日期 {on!r} 须为 YYYY-MM-DD") from None
     try:

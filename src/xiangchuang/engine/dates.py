@@ -71,18 +71,34 @@ def from_day(n: int) -> dt.date:
 def parse_date(text: str | dt.date) -> dt.date:
     """A date written YYYY-MM-DD (only that form: Python's fromisoformat also takes 20240101 and
     2024-W01-1, which no one here writes on purpose), or a date object. ValueError in Chinese: a
-    malformed text, or a date that does not exist (2024-02-30)."""
+    malformed text, or (NoSuchDate) a date that does not exist, naming its month or day."""
     if isinstance(text, dt.datetime):
         return text.date()
     if isinstance(text, dt.date):
         return text
     s = str(text).strip()
-    if len(s) != 10 or s[4] != "-" or s[7] != "-" or not (s[:4] + s[5:7] + s[8:]).isdigit():
+    digits = s[:4] + s[5:7] + s[8:]
+    if len(s) != 10 or s[4] != "-" or s[7] != "-" or not (digits.isascii() and digits.isdigit()):
         raise ValueError(f"日期 {s!r} 须写为 YYYY-MM-DD")
-    try:
-        return dt.date.fromisoformat(s)
-    except ValueError:
-        raise ValueError(f"日期 {s} 不存在（该月没有这一天）") from None
+    return date_of(int(s[:4]), int(s[5:7]), int(s[8:]), s)
+
+
+class NoSuchDate(ValueError):
+    """A date written in the right form that does not exist: its message names what is wrong (the
+    month, or the day of that month), in Chinese."""
+
+
+def date_of(year: int, month: int, day: int, shown: str) -> dt.date:
+    """The date ``year-month-day`` (written ``shown``), else NoSuchDate naming the month (2023-13-01:
+    「没有13月」) or the day of the month (2023-02-29: 「2023年2月只有28天」)."""
+    if not 1 <= month <= 12:
+        raise NoSuchDate(f"日期 {shown} 不存在（月份须为01至12，没有{month}月）")
+    if year < 1:
+        raise NoSuchDate(f"日期 {shown} 不存在（没有公元0年）")
+    days = _month_length(year, month)
+    if not 1 <= day <= days:
+        raise NoSuchDate(f"日期 {shown} 不存在（{year}年{month}月只有{days}天，没有{day}日）")
+    return dt.date(year, month, day)
 
 
 def check_supported(d: dt.date) -> dt.date:

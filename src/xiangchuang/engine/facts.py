@@ -586,3 +586,70 @@ def period_out_of_order(table: str, cols: Mapping[str, Col]) -> tuple[int, str, 
             rule = f"{lf.label} {month_label(b)} 早于{f.label} {month_label(a)}（{MONTH_ORDER_RULE}）"
             return row, last_name, rule
     return None
+
+
+# The rows a table may hold once only, by their natural key (the table has no id): a hire's month of
+# contributions, a business's year of data. The registry forbids a second row by unique constraints
+# (models/employment.py, models/businesses.py); a case and a batch file refuse it the same way
+# (``repeated_key``), instead of summing the contributions or letting the last year win.
+NATURAL_KEYS: Final[dict[str, tuple[str, str]]] = {
+    "contributions": ("hire_id", "month"),
+    "business_years": ("business_id", "year"),
+}
+NATURAL_KEY_RULE: Final[dict[str, str]] = {
+    "contributions": "同一招用记录每个缴费月份只能有一行",
+    "business_years": "同一经营主体每个年度只能有一行",
+}
+
+
+def repeated_key(table: str, cols: Mapping[str, Col]) -> tuple[int, int] | None:
+    """The first row of ``table`` (in row order) whose natural key (:data:`NATURAL_KEYS`) an earlier
+    row has, as (row, earlier row); None if none. Rows with a part of the key unknown (an unknown
+    month, a reference to no row) are not compared. Vectorized: the two parts as one int64 key (a
+    row number times the span of the second part), checked strictly increasing in one pass (the
+    usual order: a hire's months in turn), else sorted."""
+    names = NATURAL_KEYS.get(table)
+    if names is None or names[0] not in cols or names[1] not in cols:
+        return None
+    first, second = cols[names[0]], cols[names[1]]
+    known = first.known & second.known
+    rows = None if known.all() else np.flatnonzero(known)
+    a = np.asarray(first.values, dtype=np.int64)
+    b = np.asarray(second.values, dtype=np.int64)
+    if rows is not None:
+        a, b = a[rows], b[rows]
+    if a.size < 2:
+        return None
+    low = int(b.min())
+    key = a * (int(b.max()) - low + 1) + (b - low)  # (row numbers × a span of months or years: no overflow)
+    if bool(np.all(key[1:] > key[:-1])):
+        return None
+    order = np.argsort(key, kind="stable")  # (equal keys keep their row order)
+    same = np.flatnonzero(key[order[1:]] == key[order[:-1]])
+    if not same.size:
+        return None
+    later, earlier = order[same + 1], order[same]
+    k = int(np.argmin(later))
+    row, before = int(later[k]), int(earlier[k])
+    if rows is not None:
+        row, before = int(rows[row]), int(rows[before])
+    return row, before
+
+
+def repeated_key_rule(
+    table: str, cols: Mapping[str, Col], row: int, earlier: str, id_of: Callable[[str, int], str]
+) -> str:
+    """What :func:`repeated_key` found, in Chinese: 「招用记录编号 'H1'、缴费月份 2024-02 重复（第3行数据
+    已有）：同一招用记录每个缴费月份只能有一行」; ``earlier`` names the earlier row, ``id_of(table,
+    row)`` gives the id of a referenced row."""
+    shown = []
+    for name in NATURAL_KEYS[table]:
+        fact, value = FACTS[table][name], int(cols[name].values[row])
+        if fact.kind == "ref":
+            text = repr(id_of(fact.ref or "", value))
+        elif fact.kind == "month":
+            text = month_label(value)
+        else:
+            text = str(value)
+        shown.append(f"{fact.label} {text}")
+    return f"{'、'.join(shown)} 重复（{earlier}已有）：{NATURAL_KEY_RULE[table]}"

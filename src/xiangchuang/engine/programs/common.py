@@ -6,7 +6,16 @@ import numpy as np
 import numpy.typing as npt
 
 from xiangchuang.engine.dates import month_start, years_of
-from xiangchuang.engine.facts import FACTS, GROUPS, LIST_CHOICES, NO_VALUE, Col, group_labels, list_labels
+from xiangchuang.engine.facts import (
+    FACTS,
+    GROUPS,
+    INT_LIMIT,
+    LIST_CHOICES,
+    NO_VALUE,
+    Col,
+    group_labels,
+    list_labels,
+)
 from xiangchuang.engine.parameters import Parameter
 from xiangchuang.engine.program import CondOut, Ctx, DayArray, Later, Projection, one_row_columns
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, tri
@@ -14,6 +23,14 @@ from xiangchuang.engine.vec import pick
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+def within_amount_bound(count: IntArray, per: IntArray) -> BoolArray:
+    """Whether ``count × per`` (non-negative) is below the bound of amounts (README choice 28:
+    amounts in fen below 10^15), tested without forming the product. A row past it is a data error
+    of that row (a condition ``amount_in_range`` fails), never an overflow stopping the case or batch."""
+    out: BoolArray = (per <= 0) | (count <= (INT_LIMIT - 1) // np.maximum(per, 1))
+    return out
 
 
 def bit(name: str) -> int:

@@ -17,8 +17,9 @@ from xiangchuang.engine.facts import FACTS
 from xiangchuang.engine.money import mul_rate_half_up
 from xiangchuang.engine.parameters import thaw, yuan_to_fen
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
-from xiangchuang.engine.programs.common import is_true, none_received
-from xiangchuang.engine.tri import TriArray, all_of, tri
+from xiangchuang.engine.programs.common import is_true, none_received, within_amount_bound
+from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, tri
+from xiangchuang.engine.vec import pick
 
 CLAUSE = "2.6"
 _RATES_WHERE = "参数 mentor_service_subsidy.rates"
@@ -110,20 +111,39 @@ def not_received(ctx: Ctx) -> CondOut:
     return none_received(ctx.t["mentor_service_subsidy_received"])
 
 
-_LIMIT = 2**62
+def _within(units: np.ndarray, num: np.ndarray, fden: np.ndarray) -> np.ndarray:
+    """Per row, whether units × rate × factor (``num / fden``, num = rate × factor numerator) is
+    below the bound of amounts (README choice 28, ``within_amount_bound``): the amount is
+    whole × num plus less than num more (whole = units // fden, the rest rounded), so (whole + 1) ×
+    num below the bound is enough."""
+    return within_amount_bound(units // fden + 1, num)
 
 
 def _units_amount(units: np.ndarray, per_unit: np.ndarray, fnum: np.ndarray, fden: np.ndarray) -> np.ndarray:
     """units × per_unit × fnum / fden rounded half-up to the fen, exact: the whole multiples of the
-    denominator are multiplied exactly and only the rest (< fden units) is rounded, so no product
-    wraps around in int64 (a silent wrong amount); an amount that cannot be held in fen at all is
-    an error, never a guess."""
+    denominator are multiplied exactly and only the rest (< fden units) is rounded. A row past the
+    bound of amounts fails ``amount_in_range`` (a data error of that row, its amount not paid): 0
+    here; every other row's amount is below 10^15, so none wraps around in int64, whatever other
+    rows hold (a huge workload stopped the whole case or batch with an OverflowError)."""
     num = per_unit * fnum  # (a rate in fen times a small factor numerator)
+    units = pick(_within(units, num, fden), units, 0)
     whole, rest = np.divmod(units, fden)
-    if whole.size and int(np.abs(whole).max()) * int(np.abs(num).max()) >= _LIMIT:
-        raise OverflowError("金额超出可精确计算的范围：服务工作量（units）过大")
     out: np.ndarray = whole * num + mul_rate_half_up(rest, num, fden)
     return out
+
+
+def amount_in_range(ctx: Ctx) -> CondOut:
+    """The subsidy (units × rate × factor) is below the bound of amounts (README choice 28, as the
+    on-the-job training's ``amount_in_range``): past it the row fails as a data error naming the
+    workload, never an overflow that stops the whole case or batch. Decided where the workload, the
+    activity, the level and the rating are known (otherwise the rate is not known: passes, the
+    workload condition waits for them)."""
+    t = ctx.t
+    rate, fnum, fden = _tables(ctx)
+    units = t["units"].values.astype(np.int64, copy=False)
+    known = t["units"].known & t["activity"].known & t["level"].known & t["rating"].known
+    state = pick(known & ~_within(units, rate * fnum, fden), FAIL, PASS)
+    return CondOut(state.astype(np.int8), info={"units": t["units"].values, "rate_fen": rate})
 
 
 def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -169,6 +189,15 @@ PROGRAM = Program(
             "服务实效评价为{rating_label}（系数{factor}），不予补助",
             facts=("rating",),
             params=("mentor_service_subsidy.rating_factor",),
+        ),
+        Condition(
+            "amount_in_range",
+            CLAUSE,
+            amount_in_range,
+            "补助金额在可核定的范围内",
+            "服务工作量{units} × 每次{rate_fen}超出金额上限（须小于10^15分），数据有误，请核对服务工作量",
+            facts=("units", "activity", "level", "rating"),
+            params=("mentor_service_subsidy.rates", "mentor_service_subsidy.rating_factor"),
         ),
         Condition(
             "not_received",

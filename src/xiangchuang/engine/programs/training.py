@@ -40,11 +40,11 @@ import numpy.typing as npt
 
 from xiangchuang.engine.assemble import SYB_TOP_UP_PERIOD, _register_rows
 from xiangchuang.engine.dates import add_months, anniversary, month_range, month_start, period_year, to_day
-from xiangchuang.engine.facts import FACTS, INT_LIMIT, NO_REF, filled
+from xiangchuang.engine.facts import FACTS, NO_REF, filled
 from xiangchuang.engine.money import format_fen, mul_rate_half_up
 from xiangchuang.engine.parameters import thaw, yuan_to_fen
 from xiangchuang.engine.program import AmountOut, Condition, CondOut, Ctx, Later, Program
-from xiangchuang.engine.programs.common import is_true, kind_in_list, none_received
+from xiangchuang.engine.programs.common import is_true, kind_in_list, none_received, within_amount_bound
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import pick
 
@@ -803,13 +803,6 @@ def _per_trainee_and_most(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     return out, most
 
 
-def _within_bound(count: npt.NDArray[np.int64], per: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
-    """Whether ``count × per`` (non-negative) is below the bound of amounts (README choice 28:
-    amounts in fen below 10^15), tested without forming the product."""
-    out: npt.NDArray[np.bool_] = (per <= 0) | (count <= (INT_LIMIT - 1) // np.maximum(per, 1))
-    return out
-
-
 def amount_in_range(ctx: Ctx) -> CondOut:
     """The subsidy (trainees × the amount per trainee) is below the bound of amounts (README choice
     28: amounts in fen below 10^15): a count past it is a data error of this row, which fails naming
@@ -818,7 +811,7 @@ def amount_in_range(ctx: Ctx) -> CondOut:
     n, lv = ctx.t["trainees"], ctx.t["course_level"]
     per, most = _per_trainee_and_most(ctx)
     count = n.values.astype(np.int64, copy=False)
-    own, any_level = _within_bound(count, per), _within_bound(count, most)
+    own, any_level = within_amount_bound(count, per), within_amount_bound(count, most)
     state = pick(n.known & lv.known & ~own, FAIL, pick(n.known & ~lv.known & ~any_level, UNKNOWN, PASS))
     return CondOut(state.astype(np.int8), info={"trainees": n.values, "per_trainee_fen": per})
 
@@ -834,7 +827,7 @@ def onjob_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     count = ctx.t["trainees"].values.astype(np.int64, copy=False)
     # A row past the bound fails ``amount_in_range`` (its amount is not paid): 0 here. Every other
     # row's product is below 10^15, so none overflows (README choice 28), whatever other rows hold.
-    count = pick(_within_bound(count, per), count, 0)
+    count = pick(within_amount_bound(count, per), count, 0)
     amount: npt.NDArray[np.int64] = (count * per).astype(np.int64, copy=False)
     return AmountOut(amount, info={"per_trainee_fen": per})
 
