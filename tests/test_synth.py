@@ -319,3 +319,13 @@ def test_ages_and_dates_are_plausible() -> None:
             assert 18 <= age(p["birth_date"], p["graduation_date"]) <= 35, p["id"]
     for c in t["contributions"].to_pylist():
         assert c["month"] >= hires[c["hire_id"]]["hire_date"].strftime("%Y-%m"), c
+
+
+def test_the_register_pays_one_job_subsidy_per_person() -> None:
+    """The register and the rule allow one job subsidy per hired person across employers: a person
+    hired twice used to get two entries, which the demo's registry import then refused (seed 2020)."""
+    for n, seed in ((N, 11), (5000, 2020)):
+        rec = synth.generate(n, seed=seed)["received"]
+        job = rec.filter(pc.equal(rec.column("program"), "job_subsidy"))
+        persons = job.column("person_id").to_pylist()
+        assert persons and len(persons) == len(set(persons)), (n, seed)

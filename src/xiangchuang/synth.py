@@ -1259,6 +1259,10 @@ class _Gen:
         hb = self.h_bus
         job = (poor | udb) & (self.h_count >= 12) & (rng.random(self.h_n) < 0.3)
         jh = np.flatnonzero(job)
+        # One job subsidy per hired person across employers (the register and the rule allow no
+        # more): a person hired more than once is paid for the first of those hires only.
+        _, first_hire = np.unique(self.h_person[jh], return_index=True)
+        jh = jh[np.sort(first_hire)]
         jy = np.minimum(self.h_first_month[jh] // 12 + 1970 + 1, self.end_year)
         add(
             "job_subsidy",
