@@ -902,7 +902,13 @@ def test_demo_businesses_carry_the_workshop_build_facts(db_engine, pii):
     assert stored == want
     recognised = [v for v in stored.values() if v[0]]
     new = [v for v in recognised if v[1]]
-    assert 0 < len(new) < len(recognised) / 2
+    assert 0 < len(new) < len(recognised)
+    # A minority newly built (30% in the generator): counted over more workshops than the 8 or so of
+    # 400 businesses, where a majority happens by chance (seed 7 gave 6 of 10 once the districts'
+    # draws changed).
+    many = synth.generate(4000, 7)["businesses"]
+    flags = [nb for ws, nb in zip(*(many[n].to_pylist() for n in names[1:3]), strict=True) if ws]
+    assert len(flags) >= 50 and 0 < sum(map(bool, flags)) < len(flags) / 2
     assert all(10_000_000 <= v[2] <= 150_000_000 for v in new)
     assert all(v[1] is None and v[2] is None for v in stored.values() if not v[0])
 
