@@ -11,26 +11,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tests.test_cli_report import STARTUP_SOON as SOON_CASE
 from xiangchuang.checkup.service import PUBLIC_STATUS
 from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import load_yaml
 from xiangchuang.engine.money import format_fen
-from xiangchuang.engine.parameters import load_parameters
+from xiangchuang.engine.parameters import STATUS_LABELS, load_parameters
 from xiangchuang.web.render import templates
-
-SOON_CASE: dict[str, Any] = {
-    "person": {"id": "P1", "groups": ["returning_migrant_worker"], "first_business": True},
-    "business": {
-        "id": "B1",
-        "district": "500101",
-        "kind": "enterprise",
-        "size_class": "small_micro",
-        "registration_date": "2021-03-10",
-        "status": "normal",
-        "years": {"2021": {"employer_si_paid_fen": 1234567}},
-    },
-    "received": [],
-}
 
 
 def _render(doc: dict[str, Any]) -> str:
@@ -75,5 +62,7 @@ def test_every_parameter_used_is_listed_with_its_value_date_reference_and_status
             assert cells in section, (row["program"], q["name"])
             assert (q["since"] or "该日期无有效参数") in section
             assert (q["reference"] or "—") in section
+            if q["status"]:
+                assert STATUS_LABELS[q["status"]] in section
             shown += 1
     assert shown >= 10

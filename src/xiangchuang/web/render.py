@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from xiangchuang.engine.money import format_fen
+from xiangchuang.engine.parameters import STATUS_LABELS
 from xiangchuang.users.service import ROLE_LABELS
 from xiangchuang.web import nav
 from xiangchuang.web.deps import ANON_CSRF_COOKIE, csrf_for
@@ -22,6 +23,7 @@ def templates() -> Jinja2Templates:
     t.env.globals["role_labels"] = ROLE_LABELS
     t.env.globals["nav_for"] = nav.for_role
     t.env.globals["fen"] = format_fen  # an amount in fen as the engine writes it (¥1,234.56)
+    t.env.globals["param_status"] = STATUS_LABELS  # a parameter's status as `check` names it
     return t
 
 
