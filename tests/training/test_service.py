@@ -21,6 +21,9 @@ from tests.training.world import CLERK, KEY, NOW, PARAMS, REVIEWER, D, World, bu
 from xiangchuang.applications import disbursement
 from xiangchuang.applications import service as apps
 from xiangchuang.db import make_sessionmaker, transaction
+from xiangchuang.engine.evaluate import run
+from xiangchuang.engine.explain import Explainer
+from xiangchuang.engine.tri import FAIL, PASS
 from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from xiangchuang.models import (
     Application,
@@ -31,6 +34,8 @@ from xiangchuang.models import (
     Grant,
     TrainingClass,
 )
+from xiangchuang.registry.assembler import assemble_facts
+from xiangchuang.registry.repository import Scope
 from xiangchuang.training import service as svc
 from xiangchuang.training.certificate import certificate_pdf
 from xiangchuang.training.excel import roster_xlsx
@@ -515,3 +520,73 @@ def test_only_the_providers_district_accredits_it(db_engine, pii, world):
             valid_from=dt.date(2025, 1, 1), valid_until=dt.date(2026, 12, 31), who=REVIEWER, audit_key=KEY,
             now=NOW,
         )  # fmt: skip
+
+
+def test_an_earlier_classs_reduced_share_is_not_topped_up_by_a_later_class(db_engine, pii, world):
+    """README choice 6: SYB is paid once per person. A trainee enrolled in two SYB classes, paid the
+    reduced share for class A (no business yet), who completes class B and then registers a
+    business, gets no difference through class B: the register row of A's claim names the month A
+    was completed (its period), so the engine sees it was paid for an earlier class. A's own top-up
+    stays due. (The row used to carry A's class number, which dates nothing: B's claim was due.)"""
+    a_cls = new_class(db_engine, pii.cipher, world, world.syb_course)
+    b_cls = new_class(
+        db_engine, pii.cipher, world, world.syb_course, start=dt.date(2025, 4, 7), end=dt.date(2025, 4, 11)
+    )
+    a = _enrol(db_engine, a_cls, world.preparing)
+    b = _enrol(db_engine, b_cls, world.preparing)
+    _attend_all(db_engine, a_cls, world, [a[2]])
+    with _s(db_engine) as s:
+        svc.complete_class(
+            s, class_id=a_cls, who=world.provider_actor, audit_key=KEY, params=PARAMS, now=AFTER
+        )
+    first = _claim_and_approve(db_engine, world, a_cls, dt.datetime(2025, 3, 11, 2, 0, tzinfo=dt.UTC))
+    assert first.amount_approved_fen == 50_000
+    with _s(db_engine) as s:  # the register row's period is the month class A was completed
+        assert (
+            s.execute(select(Grant.period).where(Grant.program == "training_syb")).scalar_one() == "2025-03"
+        )
+    b_done = dt.datetime(2025, 4, 14, 2, 0, tzinfo=dt.UTC)
+    for k in range(1, 6):
+        with _s(db_engine) as s:
+            svc.record_attendance(
+                s, class_id=b_cls, session_no=k, session_date=dt.date(2025, 4, 6 + k),
+                present={b[2]: True}, who=world.provider_actor, audit_key=KEY, now=b_done,
+            )  # fmt: skip
+    with _s(db_engine) as s:
+        svc.complete_class(
+            s, class_id=b_cls, who=world.provider_actor, audit_key=KEY, params=PARAMS, now=b_done
+        )
+    with db_engine.begin() as conn:
+        Registry(conn, pii).business(
+            no="B-PREP", founder=world.preparing, registration_date=dt.date(2025, 6, 1)
+        )
+    later = dt.datetime(2025, 6, 10, 2, 0, tzinfo=dt.UTC)
+    with _s(db_engine) as s:  # the one-stop service refuses a second SYB claim of the trainee …
+        res = svc.claim(s, class_id=b_cls, who=world.provider_actor, audit_key=KEY, data_dir=DATA, now=later)
+        assert not res.created and "每类培训补贴每人只能享受一次" in res.skipped[b[2]]
+    # … and the engine over the registry (政策找人) no longer lists class B for the difference.
+    with _s(db_engine) as s:
+        facts = assemble_facts(
+            s, on=later.date(), district=None, subjects=Scope(person_ids=(world.preparing,))
+        )
+    syb = next(o for o in run(facts, later.date(), PARAMS) if o.program.id == "training_syb")
+    ids = facts.tables["trainings"]["id"].values.tolist()
+    row_a, row_b = ids.index(a[2]), ids.index(b[2])
+    assert syb.status[row_b] == FAIL and not syb.soon[row_b]
+    # (the earlier training record fails B's once_per_kind too; the register row alone must also
+    # say that A's reduced share is not B's to top up — it did not when its period was A's class no.)
+    conds = {c["id"]: c for c in Explainer(PARAMS).program(syb, row_b)["conditions"]}
+    assert conds["not_received"]["status"] == "fail", conds["not_received"]
+    assert "2025-03" in conds["not_received"]["message"] and "不补差额" in conds["not_received"]["message"]
+    assert syb.status[row_a] == PASS and syb.amount[row_a] == 50_000  # A's own difference
+    with _s(db_engine) as s:  # class A's own difference is still due
+        top = svc.claim_top_up(
+            s,
+            class_id=a_cls,
+            who=world.provider_actor,
+            audit_key=KEY,
+            params=PARAMS,
+            data_dir=DATA,
+            now=later,
+        )
+        assert len(top.created) == 1 and top.created[0].amount_requested_fen == 50_000, top.skipped

@@ -41,7 +41,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xiangchuang.applications.kinds import KINDS
-from xiangchuang.engine.assemble import WORKSHOP_BUILD_PERIOD, format_month_range
+from xiangchuang.engine.assemble import SYB_TOP_UP_PERIOD, WORKSHOP_BUILD_PERIOD, format_month_range
+from xiangchuang.engine.dates import month_index_scalar, month_label
 from xiangchuang.engine.parameters import ParameterSet
 from xiangchuang.errors import Conflict, ValidationFailed
 from xiangchuang.models import Application, Carrier, Determination, Employment, Enrolment, Grant, Person
@@ -158,6 +159,19 @@ def _si_period(session: Session, app: Application) -> str:
     return format_month_range(first, last)
 
 
+def _training_period(session: Session, app: Application) -> str:
+    """A training subsidy's register period: the month the trainee completed the class 「YYYY-MM」
+    (the application's period is the class number, which dates nothing). The engine reads an entry
+    dated before a later class's completion as paid for an earlier class, whose reduced SYB share
+    that class does not top up (README choice 6); the month of the class itself never does."""
+    done = session.execute(
+        select(Enrolment.completion_date).where(Enrolment.training_no == app.subject_key)
+    ).scalar_one_or_none()
+    if done is None:
+        raise ValidationFailed(f"已享受登记：培训记录 {app.subject_key} 没有结业日期，不能登记培训补贴")
+    return month_label(month_index_scalar(done))
+
+
 def _si_months(
     session: Session, app: Application, subject: RegisterSubject, *, on: dt.date, params: ParameterSet
 ) -> tuple[int, int]:
@@ -194,6 +208,8 @@ def register_approval(
     elif program == "social_insurance_subsidy":
         months, months_from = _si_months(session, application, subject, on=on, params=params)
         period = _si_period(session, application)
+    elif application.subject_table == "trainings" and period != SYB_TOP_UP_PERIOD:
+        period = _training_period(session, application)
     grant = Grant(
         program=program,
         subject_kind=subject.kind,
