@@ -16,6 +16,7 @@ Each file is a YAML list of cases::
           soon: true
           eligible_from: 2022-03-10
           distance_contains: "还差1天"        # substring of a condition's distance or message
+          rule_contains: "计金额未知"         # substring (or list of them) of the amount rule
           passes_on: {operated_one_year: 2022-03-10}   # a failed condition's 「X起满足」 date (null: none)
           alternatives: {revenue: 1, orders: 2}
           satisfied_by: [small_new_individual]
@@ -50,6 +51,7 @@ KEYS = {
     "soon",
     "eligible_from",
     "distance_contains",
+    "rule_contains",
     "passes_on",
     "alternatives",
     "satisfied_by",
@@ -128,6 +130,13 @@ def _check_row(program: str, exp: dict[str, Any], row: dict[str, Any]) -> list[s
             if not any(w in t for t in texts):
                 errors.append(
                     f"{where}.distance_contains: {w!r} not found in any condition's distance/message"
+                )
+    if "rule_contains" in exp:  # substrings of the program's amount rule (``amount_rule``)
+        wanted = exp["rule_contains"]
+        for w in [wanted] if isinstance(wanted, str) else wanted:
+            if w not in (row.get("amount_rule") or ""):
+                errors.append(
+                    f"{where}.rule_contains: {w!r} not in the amount rule {row.get('amount_rule')!r}"
                 )
     for cid, when in (exp.get("passes_on") or {}).items():
         if cid in conds:

@@ -1085,19 +1085,35 @@ def _unknown_months_text(ctx: Ctx, months: IntArray, unknown: IntArray, at: IntA
         for i in rows.tolist():
             j = np.arange(int(first[i]), int(first[i] + count[i]), dtype=np.int64)
             gone = month[j[flags[j + 1] > flags[j]]].astype(np.int64)
+            if gone.size >= count[i]:
+                out[i] = "，各月的单位缴费金额均未知"
+                continue
             out[i] = "，其中" + "、".join(month_label(int(m)) for m in gone.tolist()) + "的单位缴费金额未知"
         return out
 
     return Later(make)
 
 
-def _known_part(ctx: Ctx, unknown: IntArray) -> Later:
-    """Per hire, 「已知部分」 before a sum that leaves out months whose amount is not given."""
+def _sum_words(total: int, months: int, unknown: int) -> str | None:
+    """A sum of employer contributions over ``months`` months of which ``unknown`` have no amount
+    given, as a message quotes it where it is not the plain figure: 「已知部分¥X」 (some unknown),
+    「金额未知」 (all: no ¥0.00, PROVISIONS §0 unknown is not zero); None for the plain figure."""
+    if unknown <= 0:
+        return None
+    return "金额未知" if unknown >= months else "已知部分" + format_fen(total)
+
+
+def _sum_fen(ctx: Ctx, total: IntArray, months: IntArray, unknown: IntArray) -> Later:
+    """Per hire, a sum of employer contributions as quoted (``_sum_words``): the amount in fen
+    where every month's is known, else the words (a ``_fen`` column of Python ints and texts:
+    always of objects, so that it is never one of the amount's own figures, ``amount_info``)."""
 
     def make() -> npt.NDArray[np.object_]:
-        if not unknown.any():  # (the usual case: one shared "" serves every row)
-            return _NO_TEXT
-        out: npt.NDArray[np.object_] = np.where(ctx.full(unknown) > 0, "已知部分", "").astype(object)
+        u = ctx.full(unknown)
+        out: npt.NDArray[np.object_] = ctx.full(total).astype(object)
+        t, m = ctx.full(total), ctx.full(months)
+        for i in np.flatnonzero(u > 0).tolist():
+            out[i] = _sum_words(int(t[i]), int(m[i]), int(u[i]))
         return out
 
     return Later(make)
@@ -1154,8 +1170,8 @@ def si_contributions(ctx: Ctx) -> CondOut:
             if m == 0:
                 out[i] = "，已享受月数已达最长补贴月数，本次无可补贴月份"
                 continue
-            part = "已知部分" if c_unknown[i] > 0 else ""
-            text = f"{part}{format_fen(int(c_total[i]))}（{m}个月{unknown_text[i]}）"
+            words = _sum_words(int(c_total[i]), m, int(c_unknown[i]))
+            text = f"{words or format_fen(int(c_total[i]))}（{m}个月{unknown_text[i]}）"
             out[i] = (
                 f"，其中按最长补贴月数可补贴{text}"
                 if state[i] != FAIL
@@ -1188,9 +1204,8 @@ def si_contributions(ctx: Ctx) -> CondOut:
         info={
             "claim_fen": claim.total,
             "claim_months": claim.months,
-            "period_fen": period(0),
             "period_months": period(1),
-            "period_known_part": Later(lambda: _known_part(ctx, _si_period_paid(ctx)[2]).make()),
+            "period_sum_fen": Later(lambda: _sum_fen(ctx, *_si_period_paid(ctx)[:3]).make()),
             "period_unknown_note": Later(lambda: _unknown_months_text(ctx, *_si_period_paid(ctx)[1:]).make()),
             "cut_note": Later(cut_note),
             "start_month": start,
@@ -1694,7 +1709,7 @@ def si_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         info={
             "claim_fen": total,
             "claim_months": months,
-            "known_part": _known_part(ctx, claim.unknown),
+            "claim_sum_fen": _sum_fen(ctx, total, months, claim.unknown),
             "unknown_note": _unknown_months_text(ctx, claim.months, claim.unknown, claim.at),
             "claimed_first_month": Later(claimed(0)),
             "claimed_last_month": Later(claimed(-1)),
@@ -1784,7 +1799,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             "contributions_in_period",
             CLAUSE,
             _SI_TESTS[5],
-            "申领期{start_month}至{end_month}单位缴纳社会保险费{period_known_part}{period_fen}"
+            "申领期{start_month}至{end_month}单位缴纳社会保险费{period_sum_fen}"
             "（{period_months}个月{period_unknown_note}）{cut_note}",
             "申领期{start_month}至{end_month}无可补贴的单位缴费"
             "（{window_text}{retirement_note}，须有单位缴费）{cut_note}",
@@ -1809,7 +1824,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
         ),
     ),
     amount=si_amount,
-    amount_msg="按申领期内单位实际缴纳的养老、医疗（含大额）、生育、失业、工伤保险费计{known_part}{claim_fen}"
+    amount_msg="按申领期内单位实际缴纳的养老、医疗（含大额）、生育、失业、工伤保险费计{claim_sum_fen}"
     "（{claim_months}个月{unknown_note}），不含个人缴费",
     amount_params=("social_insurance_subsidy.max_months",),
     amount_facts=("si_employer_fen",),
