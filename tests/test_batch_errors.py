@@ -436,3 +436,34 @@ def test_codes_written_as_text_read_as_the_same_codes(tmp_path: Path) -> None:
         outputs.append(target.read_text(encoding="utf-8"))
     assert outputs[0] == outputs[1] == outputs[2]
     assert outputs[0].count("\n") > 10
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "fragments"),
+    [
+        (
+            "persons",
+            1,
+            ["persons.csv 第5000行数据（文件第5001行）列 birth_date", "'' 须为有效日期 YYYY-MM-DD"],
+        ),
+        (
+            "contributions",
+            2,
+            ["contributions.csv 第5000行数据（文件第5001行）列 employer_fen", "'' 须为整数"],
+        ),
+        ("hires", 4, ["hires.csv 第1000行数据（文件第1001行）列 contract", "'' 须为 true/false"]),
+    ],
+)
+def test_a_quoted_empty_text_in_a_typed_csv_column_is_named_by_row(
+    good: Path, tmp_path: Path, table: str, column: int, fragments: list[str]
+) -> None:
+    """A quoted "" is a known empty text (an unquoted empty cell is unknown): no date, number or
+    true/false; it was reported as 「不是可读取的 CSV 文件」 naming neither row nor column."""
+    row = 5000 if table in ("persons", "contributions") else 1000
+    line = (good / f"{table}.csv").read_text(encoding="utf-8").split("\n")[row]
+    old, new = _bad_cell(line, column, '""')
+    _edit(good, tmp_path / "in", table, row + 1, old, new)
+    code, output, out = _match(tmp_path, tmp_path / "in")
+    assert code != 0 and not out.exists()
+    for fragment in fragments:
+        assert fragment in output.replace("\n", ""), (fragment, output)

@@ -140,9 +140,9 @@ def _check_columns(names: list[str], path: Path, table: str) -> None:
 
 
 def _csv_value_ok(kind: str, text: str) -> bool:
-    """Whether one CSV cell converts to the column's type (the error path only: Python per cell)."""
-    if text in _NULLS:
-        return True
+    """Whether one CSV cell converts to the column's type (the error path only: Python per cell). A
+    cell read as unknown (unquoted empty, NULL, NA) is never asked about: a quoted 「""」 is a known
+    empty text, which no date, number or true/false is."""
     if kind == "date":
         if len(text) != 10 or text[4] != "-" or text[7] != "-":
             return False
@@ -162,8 +162,12 @@ def _csv_error(path: Path, table: str, exc: pa.ArrowInvalid) -> BatchInputError:
     try:
         text = pacsv.read_csv(
             path,
+            # (the unknowns as the typed read has them: only a quoted "" is an empty text)
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(FACTS[table], pa.string()), strings_can_be_null=False
+                column_types=dict.fromkeys(FACTS[table], pa.string()),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                null_values=list(_NULLS),
             ),
         )
     except pa.ArrowInvalid as exc2:

@@ -185,6 +185,7 @@ def test_shared_columns_are_read_only_and_large_tables_get_their_own():
     assert col.known is not big["birth_date"].known
 
 
+ID_BLANK = "编号为空（编号须唯一且不能为空；不写时由系统编号）"
 BASE: dict[str, Any] = {
     "person": {"id": "P1", "birth_date": "1990-06-15", "gender": "M", "groups": ["farmer"]},
     "business": {
@@ -346,6 +347,14 @@ BAD = [
         C.CaseError,
         "business.carrier_id",
         "引用的编号 C9 在案例中不存在",
+    ),
+    (_at(BASE, (["hires", 1, "id"], " ")), C.CaseError, "hires[1].id", ID_BLANK),
+    (_at(BASE, (["person", "id"], "")), C.CaseError, "person.id", ID_BLANK),
+    (
+        _at(BASE, (["business", "carrier_id"], "")),
+        C.CaseError,
+        "business.carrier_id",
+        "引用的编号为空（须写明案例中已有的编号，未知时不写该字段）",
     ),
     (
         _at(BASE, (["received", 0, "program"], "nope")),

@@ -471,7 +471,7 @@ def _build_one(
             key = raw if type(raw) is str else _id_text(raw, fact, f"{path}.{fname}")
             value = refs.get(fact.ref or "", {}).get(key)
             if value is None:
-                raise CaseError(f"{path}.{fname}", f"引用的编号 {key} 在案例中不存在")
+                raise _no_such_ref(f"{path}.{fname}", key)
         else:
             value = parse(raw)
             if value is _SLOW:
@@ -527,7 +527,7 @@ def _ref_column(
         key = raw if type(raw) is str else _id_text(raw, fact, f"{path}.{fname}")
         got = target.get(key)
         if got is None:
-            raise CaseError(f"{path}.{fname}", f"引用的编号 {key} 在案例中不存在")
+            raise _no_such_ref(f"{path}.{fname}", key)
         values.append(got)
     n = len(values)
     if NO_REF not in values:
@@ -628,6 +628,8 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         raw = row.get("id")
         # (text or an integer, as every id: a decimal, a boolean or a list is refused, not read as text)
         rid = default_id if raw is None else str(_parse_value(FACTS[table]["id"], raw, f"{path}.id"))
+        if not rid.strip():  # (as a batch file's blank id: README choice 82)
+            raise CaseError(f"{path}.id", "编号为空（编号须唯一且不能为空；不写时由系统编号）")
         row["id"] = rid
         if rid in ids[table]:
             raise CaseError(f"{path}.id", f"编号 {rid} 重复")
@@ -852,6 +854,13 @@ def case_to_tables(case: Mapping[str, Any]) -> Facts:
         np.asarray(subject_rows, dtype=np.int64), filled(np.bool_, True, len(received_rows))
     )
     return Facts(tables, {"received"} if "received" in case else set())
+
+
+def _no_such_ref(where: str, key: str) -> CaseError:
+    """A reference naming no row of the case: a blank one says so (no 「编号  」 with nothing between)."""
+    if not key.strip():
+        return CaseError(where, "引用的编号为空（须写明案例中已有的编号，未知时不写该字段）")
+    return CaseError(where, f"引用的编号 {key} 在案例中不存在")
 
 
 def case_date(case: Mapping[str, Any]) -> dt.date | None:

@@ -98,7 +98,9 @@ def _fact_schema(f: Fact) -> dict[str, Any]:
         base.update(type="array", items={"type": "string", "enum": list(GROUPS)}, uniqueItems=True)
     elif f.name == "program" and f.kind == "text":  # (a register entry's program: one of the 17)
         base.update(type="string", enum=list(PROGRAM_IDS))
-    else:  # id, ref, text: a number is read as its text (e.g. a period 2023)
+    elif f.kind in ("id", "ref"):  # a number is read as its text; never empty or blank (README choice 82)
+        base.update(type=["string", "integer"], pattern=r"\S")
+    else:  # text: a number is read as its text (e.g. a period 2023)
         base.update(type=["string", "integer"])
     # null, like a missing key, means "unknown" (PROVISIONS §0), which the case loader accepts.
     types = base["type"]
