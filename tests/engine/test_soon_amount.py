@@ -127,3 +127,48 @@ def test_soon_rows_carry_the_district_part_of_the_projected_amount(tmp_path: Pat
         )
     assert rows["B4"]["status"] == "undetermined"
     assert rows["B4"]["amount_fen"] is None and rows["B4"]["district_part_fen"] is None
+
+
+_CHANGE_OVERLAY = """\
+startup_subsidy.rate:
+  districts:
+    500101:
+      - {since: 2022-01-01, value: "0.25", paid_by: 区县财政, status: assumed, reference: 测试（2022-01-01起提高）}
+"""
+
+
+def test_a_soon_rows_projected_amount_is_at_the_values_in_force_on_its_eligible_date(tmp_path: Path) -> None:
+    """README choice 11: 500101 raises the startup rate to 25% from 2022-01-01. On 2021-12-20 a claim
+    for 2021 is 即将符合 from 2022-01-01 (the claim year's end): it will be paid 25%, ¥500 of it by
+    the district — as it is on that day — not 20% all from the city (the values of the evaluation
+    date, as before). Another district's row keeps the city's 20%; alone and in a batch alike, and
+    the amount rule quotes the rate it is priced at, citing the district's version."""
+    overlay = tmp_path / "districts.yaml"
+    overlay.write_text(_CHANGE_OVERLAY, encoding="utf-8")
+    params = load_parameters(str(overlay))
+    before, on_day = dt.date(2021, 12, 20), dt.date(2022, 1, 1)
+    raised = _startup("B1", 500101, "veteran", registration_date="2020-03-01", claim_year=2021)
+    raised["business"]["years"] = {2021: {"employer_si_paid_fen": 1_000_000}}
+    city = _startup("B2", 500102, "veteran", registration_date="2020-03-01", claim_year=2021)
+    city["business"]["years"] = {2021: {"employer_si_paid_fen": 1_000_000}}
+    paid = _program(evaluate(raised, on_day, params), "startup_subsidy")
+    assert (paid["status"], paid["amount_fen"]) == ("eligible", 250_000)
+    soon = _program(evaluate(raised, before, params), "startup_subsidy")
+    assert soon["soon"] is True and soon["eligible_from"] == "2022-01-01"
+    assert soon["projected_amount_fen"] == 250_000
+    assert {f["source"]: f["amount_fen"] for f in soon["funding"]} == {
+        "市级及以上资金": 200_000,
+        "区县财政": 50_000,
+    }
+    assert "的25%计算" in soon["amount_rule"]
+    rate = [p for p in soon["parameters"] if p["name"] == "startup_subsidy.rate"]
+    assert rate and rate[0]["since"] == "2022-01-01" and rate[0]["status"] == "assumed"
+    other = _program(evaluate(city, before, params), "startup_subsidy")
+    assert other["projected_amount_fen"] == 200_000 and "的20%计算" in other["amount_rule"]
+    rows = _rows(_batch([raised, city], before, params), "startup_subsidy")
+    assert (rows["B1"]["status"], rows["B1"]["amount_fen"], rows["B1"]["district_part_fen"]) == (
+        "soon",
+        250_000,
+        50_000,
+    )
+    assert (rows["B2"]["amount_fen"], rows["B2"]["district_part_fen"]) == (200_000, 0)

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -511,6 +511,11 @@ def run_program(
     # already withheld the person's other rows (never listed in its place, README choice 59).
     if program.soon_rule is not None and ctx.n > 1 and soon.any():
         soon, eligible_from = program.soon_rule(ctx, status, soon, eligible_from)
+    # A 「即将符合」 row's projected amount is what it will be paid on its eligible date: at the values
+    # in force then, where one takes effect before that date (README choice 11).
+    shifts = _param_shifts(ctx, soon, eligible_from, on)
+    if shifts:
+        out = _projected(program, ctx, out, states, shifts, lambda day: _ctx_at(ctx, facts, day))
     soon, eligible_from = _soon_amount_known(program, ctx, out, soon, eligible_from)
 
     if not details:
@@ -528,7 +533,12 @@ def run_program(
         # What the city's own values would give; the rest is the district's (区县财政) to pay.
         city = Ctx(params, table, on, tables=facts.tables, supplied=facts.supplied, city_only=True)
         c_conds, c_status, c_grp = _states(program, city)
-        c_raw = city.full(np.asarray(program.amount(city, {k: v.state for k, v in c_conds.items()}).amount))
+        c_states = {k: v.state for k, v in c_conds.items()}
+        c_raw = city.full(np.asarray(program.amount(city, c_states).amount))
+        for day, rows in shifts:  # (a projected amount: the city's values on the eligible date)
+            at_day = _ctx_at(city, facts, day)
+            c_raw = pick(rows, at_day.full(np.asarray(program.amount(at_day, c_states).amount)), c_raw)
+            _cite_from(city, at_day, rows)
         c_status = city.full(c_status)
         c_gives = c_status == PASS
         paid = amount
@@ -544,6 +554,92 @@ def run_program(
     if not details:
         ctx.release()
     return outcome
+
+
+def _param_shifts(
+    ctx: Ctx, soon: npt.NDArray[np.bool_], eligible_from: npt.NDArray[np.int32], on: int
+) -> list[tuple[int, npt.NDArray[np.bool_]]]:
+    """The 「即将符合」 rows whose parameter values will have changed by their eligible date, by the
+    day of the last change before it: [(day, rows)], none in the usual case (no parameter the
+    program read takes a new value within the horizon)."""
+    if not (soon.item() if soon.shape == (1,) else soon.any()):
+        return []
+    days = ctx.full(eligible_from)
+    latest = int(days.max(initial=on, where=ctx.full(soon)))
+    changes = sorted({c for name in ctx.used for c in ctx.params[name].changes_within(on, latest)})
+    if not changes:
+        return []
+    shifts = []
+    for k, day in enumerate(changes):
+        until = changes[k + 1] if k + 1 < len(changes) else NEVER_INT
+        rows = ctx.full(soon) & (days >= day) & (days < until)
+        if rows.any():
+            shifts.append((day, rows))
+    return shifts
+
+
+def _ctx_at(ctx: Ctx, facts: Facts, day: int) -> Ctx:
+    """A context like ``ctx`` (the same rows, evaluation date and city-only choice) whose parameter
+    values are those in force on ``day``."""
+    return Ctx(
+        ctx.params,
+        ctx.t,
+        ctx.on,
+        tables=facts.tables,
+        supplied=facts.supplied,
+        city_only=ctx.city_only,
+        param_day=day,
+    )
+
+
+def _cite_from(ctx: Ctx, other: Ctx, rows: npt.NDArray[np.bool_]) -> None:
+    """``rows`` cite the parameter versions ``other`` used (a projected amount's values)."""
+    for name, ver in other.used.items():
+        before = ctx.used.get(name)
+        base = ctx.full(before) if before is not None else np.int32(NOT_USED)
+        ctx.used[name] = pick(rows, ctx.full(ver), base).astype(np.int32)
+
+
+def _projected(
+    program: Program,
+    ctx: Ctx,
+    out: AmountOut,
+    states: dict[str, TriArray],
+    shifts: list[tuple[int, npt.NDArray[np.bool_]]],
+    at: Callable[[int], Ctx],
+) -> AmountOut:
+    """``out`` with the rows of each shift priced at the parameter values of its day: amount,
+    whether it is known, the values its rule quotes, and the versions they cite."""
+    for day, rows in shifts:
+        p_ctx = at(day)
+        p = program.amount(p_ctx, states)
+        p_amount = ctx.full(np.asarray(p.amount, dtype=np.int64))
+        known = None
+        if out.known is not None or p.known is not None:
+            known = pick(
+                rows,
+                ctx.full(np.asarray(p.known if p.known is not None else True, dtype=bool)),
+                ctx.full(np.asarray(out.known if out.known is not None else True, dtype=bool)),
+            ).astype(bool)
+        info = {k: _merged(ctx.n, rows, v, p.info[k]) if k in p.info else v for k, v in out.info.items()}
+        out = AmountOut(pick(rows, p_amount, out.amount).astype(np.int64), info, known)
+        _cite_from(ctx, p_ctx, rows)
+        ctx.district_differs = ctx.district_differs or p_ctx.district_differs
+    return out
+
+
+def _merged(
+    n: int, rows: npt.NDArray[np.bool_], base: npt.NDArray[Any] | Later, shifted: npt.NDArray[Any] | Later
+) -> Later:
+    """A message value: ``shifted``'s on ``rows``, ``base``'s elsewhere (computed when quoted)."""
+
+    def make() -> npt.NDArray[Any]:
+        a = np.broadcast_to(shifted.make() if isinstance(shifted, Later) else np.asarray(shifted), (n,))
+        b = np.broadcast_to(base.make() if isinstance(base, Later) else np.asarray(base), (n,))
+        merged: npt.NDArray[Any] = np.where(rows, a, b)
+        return merged
+
+    return Later(make)
 
 
 def run(

@@ -295,6 +295,13 @@ class Parameter:
         num, den = self.numbers(version)
         return num // den
 
+    def changes_within(self, after: int, until: int) -> list[int]:
+        """The days in (``after``, ``until``] from which a value (the city's or a district's) takes
+        effect, ascending: where a lookup's result may change between the two days."""
+        lo = bisect.bisect_right(self._breaks_list, after)
+        hi = bisect.bisect_right(self._breaks_list, until)
+        return self._breaks_list[lo:hi]
+
     def value_at(self, on: dt.date, district: int | None = None) -> Any:
         v = self.version_at(on, district)
         return None if v is None else v.value

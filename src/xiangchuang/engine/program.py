@@ -200,8 +200,14 @@ class Ctx:
         tables: Mapping[str, Table] | None = None,
         supplied: frozenset[str] | set[str] = frozenset(),
         city_only: bool = False,
+        param_day: int | None = None,
     ) -> None:
         self._supplied = supplied
+        # The day parameter values are looked up at (default the evaluation date): a later day for
+        # the projected amount of a 「即将符合」 row, paid at the values in force on its eligible date
+        # (README choice 11). The facts and the evaluation date (``on``) stay as they are.
+        self.param_day = on if param_day is None else param_day
+        self._param_col: DayArray | None = None
         self._cache: dict[str, Any] = {}
         self.params = params
         self.t = table
@@ -301,7 +307,7 @@ class Ctx:
         if got is None:
             param = self.params[name]
             d = districts if districts is not None else self.district()
-            at = days if days is not None else self.on_col
+            at = days if days is not None else self._param_days()
             got = param.lookup(d, at, city_only=self.city_only)
             self._memo[key] = got
             if not self.city_only and not self.district_differs and d is not None and param.has_overrides:
@@ -309,6 +315,14 @@ class Ctx:
                 self.district_differs = bool(np.any(got != param.lookup(None, at, city_only=True)))
         self.used[name] = got
         return got
+
+    def _param_days(self) -> DayArray:
+        """The day parameter values are looked up at, as a length-1 column (``param_day``)."""
+        if self.param_day == self.on:
+            return self.on_col
+        if self._param_col is None:
+            self._param_col = np.asarray([self.param_day], dtype=np.int32)
+        return self._param_col
 
     def _version_one(self, name: str) -> npt.NDArray[np.int32]:
         """:meth:`version` at the evaluation date for a table of one row (the single case): the
@@ -318,10 +332,10 @@ class Ctx:
             param = self.params[name]
             d = self.district()
             if d is None or self.city_only or not param.has_overrides:
-                got = param.lookup_one(None, self.on)
+                got = param.lookup_one(None, self.param_day)
             else:
-                got = param.lookup_one(int(d.item()), self.on)
-                if not self.district_differs and got.item() != param.lookup_one(None, self.on).item():
+                got = param.lookup_one(int(d.item()), self.param_day)
+                if not self.district_differs and got.item() != param.lookup_one(None, self.param_day).item():
                     self.district_differs = True
             self._at_on[name] = got
         self.used[name] = got
@@ -390,11 +404,7 @@ class Ctx:
     def value(self, name: str) -> Any:
         """A scalar (city) value at the evaluation date, for tables and lists used as a whole."""
         ver = self.version(name)
-        idx = (
-            int(ver[0])
-            if self.n
-            else int(self.params[name].lookup(None, np.asarray([self.on], dtype=np.int32))[0])
-        )
+        idx = int(ver[0]) if self.n else int(self.params[name].lookup(None, self._param_days())[0])
         return self.params[name].versions[idx].value if idx >= 0 else None
 
 
