@@ -245,6 +245,22 @@ class _RefExplainer:
         amount_vars = _Vars(self, outcome, i, outcome.amount_out.info)
         used_names = sorted(n for n in outcome.ctx.used if _uses(outcome, n, i))
         params_docs = [self._used_param(outcome, n, i) for n in used_names]
+        # Parameters only grounds that did not hold cite, where one did: not pending (README 42).
+        held = [c["id"] for c in conditions if c.get("group") and c["status"] == "pass"]
+        moot: set[str] = set()
+        if held:
+            other = set(prog.amount_params)
+            for c in (*prog.conditions, *prog.any_of):
+                if c in prog.any_of and c.id not in held:
+                    moot.update(c.params)
+                else:
+                    other.update(c.params)
+            other.update(
+                p
+                for cid in (IN_FORCE, AMOUNT_KNOWN, DISTRICT_KNOWN)
+                for p in extra_condition(prog, cid).params
+            )
+            moot -= other
         doc: dict[str, Any] = {
             "program": prog.id,
             "title": prog.title,
@@ -261,7 +277,9 @@ class _RefExplainer:
             "conditions": conditions,
             "missing": missing,
             "parameters": params_docs,
-            "pending_parameters": [d["name"] for d in params_docs if d.get("pending")],
+            "pending_parameters": [
+                d["name"] for d in params_docs if d.get("pending") and d["name"] not in moot
+            ],
         }
         if status == "eligible" and outcome.amount_out.info:
             # The amount's own figures (e.g. claim_months of the social-insurance subsidy): what the

@@ -472,12 +472,13 @@ class Explainer:
         amount = outcome.amount.item(i) if status == "eligible" else (0 if status == "ineligible" else None)
         params_docs: list[dict[str, Any]] = []
         pending: list[str] = []
+        moot = _moot_grounds(prog, specs, satisfied_by)
         for name in sorted(ctx.used):
             if name in row.skipped:
                 continue
             cited, _, pending_name = row[name]
             params_docs.append(cited.copy())
-            if pending_name is not None:
+            if pending_name is not None and pending_name not in moot:
                 pending.append(pending_name)
         info = outcome.amount_out.info
         unknown = (
@@ -567,6 +568,19 @@ class Explainer:
 
 # The amount rule of a row (not eligible) where a fact the rule's figures rest on is unknown.
 AMOUNT_PENDING: Final = "尚缺{missing}，暂不计算金额（补齐后按本项目的计算规则核定）"
+
+
+def _moot_grounds(prog: Program, specs: tuple[_CondSpec, ...], satisfied_by: list[str]) -> frozenset[str]:
+    """The parameters only grounds that did not hold cite, where another ground holds (``any_of``):
+    they did not decide the row, so an unverified value among them does not make its result
+    「参数待核实」 (README choice 42). Each is still cited by its own ground's condition."""
+    if not satisfied_by:
+        return frozenset()
+    other: set[str] = set(prog.amount_params)
+    idle: set[str] = set()
+    for c, group, *_ in specs:
+        (idle if group and c.id not in satisfied_by else other).update(c.params)
+    return frozenset(idle - other)
 
 
 # A part of an amount (``Program.pending_parts``) whose own condition is unknown on the row.

@@ -121,13 +121,23 @@ def labour_contract(ctx: Ctx) -> CondOut:
 def job_group(ctx: Ctx) -> CondOut:
     """农村建档立卡贫困人员（脱贫人口）, 登记失业的低保家庭人员, and the districts' extensions."""
     g = ctx.t["person__groups"]
-    listed = ctx.groups_mask("job_subsidy.groups") | ctx.groups_mask("job_subsidy.extra_groups")
+    notice = ctx.groups_mask("job_subsidy.groups")
+    listed = notice | ctx.groups_mask("job_subsidy.extra_groups")
     both = bit("registered_unemployed") | bit("dibao")
     # in_groups(g, listed) OR has_all(g, both): one fact, so one tri-state of the two tests.
     v = g.values.astype(np.int64, copy=False)
+    _extension_moot(ctx, "job_subsidy.extra_groups", g.known & (((v & notice) != 0) | ((v & both) == both)))
     return CondOut(
         tri(((v & listed) != 0) | ((v & both) == both), g.known), info={"groups": group_names(listed)}
     )
+
+
+def _extension_moot(ctx: Ctx, extension: str, by_notice: npt.NDArray[np.bool_]) -> None:
+    """A list extending the notice's groups (Chongqing's or a district's) did not decide the rows
+    the notice's own groups admit: not cited there, nor 「参数待核实」, nor a district's to pay
+    (README choice 42)."""
+    if by_notice.any():
+        ctx.unused(extension, ctx.full(by_notice))
 
 
 def consecutive_contributions(ctx: Ctx) -> CondOut:
@@ -460,11 +470,8 @@ def si_group(ctx: Ctx) -> CondOut:
     """脱贫人口 (and CQ extensions), or a 登记失业 college graduate hired within 2 years of leaving school."""
     t = ctx.t
     g = t["person__groups"]
-    listed = in_groups(
-        g,
-        ctx.groups_mask("social_insurance_subsidy.groups")
-        | ctx.groups_mask("social_insurance_subsidy.extra_groups"),
-    )
+    notice = ctx.groups_mask("social_insurance_subsidy.groups")
+    listed = in_groups(g, notice | ctx.groups_mask("social_insurance_subsidy.extra_groups"))
     grad_unemployed = has_all(g, bit("college_graduate") | bit("registered_unemployed"))
     gd, hd = t["person__graduation_date"], t["hire_date"]
     years = ctx.ints("social_insurance_subsidy.graduate_years")
@@ -473,7 +480,13 @@ def si_group(ctx: Ctx) -> CondOut:
     grad = gd.values.astype(np.int32, copy=False)
     after = hd.values >= grad
     within = tri(after & (hd.values <= anniversary(grad, years)), gd.known & hd.known)
-    return CondOut(any_of(listed, all_of(grad_unemployed, within)), info={"graduate_years": years})
+    graduate = all_of(grad_unemployed, within)
+    _extension_moot(
+        ctx,
+        "social_insurance_subsidy.extra_groups",
+        (in_groups(g, notice) == PASS) | (graduate == PASS),
+    )
+    return CondOut(any_of(listed, graduate), info={"graduate_years": years})
 
 
 def _si_limits(ctx: Ctx) -> tuple[IntArray, IntArray]:
