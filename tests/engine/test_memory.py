@@ -104,3 +104,22 @@ def test_registry_wide_assembly_decides_again_and_a_single_case_does_not(monkeyp
     monkeypatch.setattr(memory, "REFRESH_ROWS", 13)  # the case's largest table counts as registry-wide
     assemble(_case_facts(), 19_800)
     assert calls == [1] and memory.PAGES is fresh
+
+
+def test_freezing_the_startup_heap_leaves_later_garbage_collectable() -> None:
+    """What the server's startup built is frozen (out of the collector's walks); a reference cycle
+    made afterwards (a request's) is still collected. In a child process: freezing is process-wide."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, weakref\n"
+        "from xiangchuang.engine.memory import freeze_startup_heap\n"
+        "frozen = freeze_startup_heap()\n"
+        "class A: pass\n"
+        "a = A(); a.me = a; w = weakref.ref(a); del a\n"
+        "gc.collect()\n"
+        "print(frozen > 1000, w() is None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]

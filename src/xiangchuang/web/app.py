@@ -31,6 +31,7 @@ from xiangchuang.audit import audit_key
 from xiangchuang.config import Settings, get_settings
 from xiangchuang.crypto import FieldCipher, KeyRing
 from xiangchuang.db import make_counter_engine, make_engine, make_sessionmaker
+from xiangchuang.engine.memory import freeze_startup_heap
 from xiangchuang.engine.parameters import load_parameters
 from xiangchuang.errors import DomainError
 from xiangchuang.paramchanges.service import RecentParameters
@@ -361,4 +362,8 @@ def app_from_environment() -> FastAPI:
     from xiangchuang.web.logs import configure_logging
 
     configure_logging()
-    return create_app(get_settings())
+    app = create_app(get_settings())
+    # What startup built (modules, parameters, the engine's tables) lives as long as the server:
+    # out of the cyclic collector's way (engine/memory.py). Not in create_app: a test makes many apps.
+    freeze_startup_heap()
+    return app
