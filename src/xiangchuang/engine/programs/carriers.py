@@ -43,7 +43,11 @@ def founded_by_returning(ctx: Ctx) -> CondOut:
 
 
 def in_carrier(ctx: Ctx) -> CondOut:
-    return kind_in_list(ctx, "carrier_rent_reduction.carrier_kinds", "carrier__kind", "carrier_kinds")
+    """The carrier's kind is on the list of the carrier's district (a district may add kinds and pays
+    for what only it admits), as the default schedule: one district governs the row (README 42)."""
+    return kind_in_list(
+        ctx, "carrier_rent_reduction.carrier_kinds", "carrier__kind", "carrier_kinds", _carrier_districts(ctx)
+    )
 
 
 _NEVER = np.int32(2**31 - 1)  # (evaluate.NEVER: no date from which it passes by itself)
@@ -115,7 +119,16 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 def _carrier_districts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     """The district of each row's carrier, where the carrier and its district are known; else the
     business's own district (the only district known for that row); and where that district is
-    known (neither known: the default schedule's district is unknown)."""
+    known (neither known: the district is unknown). The district that governs the row: the carrier
+    kinds and the default schedule are looked up by it (one pair of columns per evaluation, so each
+    parameter's lookup is shared)."""
+    result: tuple[np.ndarray, np.ndarray] = ctx.memo(
+        "carrier_districts", lambda: _find_carrier_districts(ctx)
+    )
+    return result
+
+
+def _find_carrier_districts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     own = ctx.t[district_fact(ctx.t.name)]  # (a column not given reads as unknown)
     own_values, own_known = ctx.full(own.values), ctx.full(own.known)
     carriers = ctx.tables.get("carriers")
