@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -169,18 +169,29 @@ def _schedule_codes(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([np.asarray([""]), uniq_named]), keep(valid, code[safe])
 
 
+def _schedule_known(ctx: Ctx) -> np.ndarray:
+    """Where the row's schedule, and so its tenancy year's rates, are known: the tenancy start is
+    given, the carrier is given (whether it has a schedule of its own is otherwise unknown, README
+    choice 42) and its schedule is readable."""
+
+    def make() -> np.ndarray:
+        _, inv = _schedule_codes(ctx)
+        ref = ctx.t["carrier_id"]
+        known: np.ndarray = ctx.t["tenancy_start"].known & (inv >= 0) & ref.known & (ref.values != NO_REF)
+        return known
+
+    result: np.ndarray = ctx.memo("schedule_known", make)
+    return result
+
+
 def within_schedule(ctx: Ctx) -> CondOut:
     """The tenancy year has a reduction under the carrier's schedule (its own, or its district's
-    default where it has none). Unknown where the carrier is not given: whether it has a schedule
-    of its own, and so which schedule applies, is then unknown (README choice 42)."""
+    default where it has none). Unknown where the schedule is not known (``_schedule_known``)."""
     year, r, p, u = _schedule_rates(ctx)
     any_rate = (r + p + u) > 0
-    start = ctx.t["tenancy_start"]
     _, inv = _schedule_codes(ctx)
-    ref = ctx.t["carrier_id"]
-    carrier_given = ref.known & (ref.values != NO_REF)
     return CondOut(
-        tri(any_rate, start.known & (inv >= 0) & carrier_given),
+        tri(any_rate, _schedule_known(ctx)),
         info={
             "tenancy_year": year,
             "rent_permyriad": r,
@@ -193,10 +204,31 @@ def within_schedule(ctx: Ctx) -> CondOut:
     )
 
 
-def bills_known(ctx: Ctx) -> CondOut:
-    t = ctx.t
-    known = t["rent_fen"].known & t["property_fee_fen"].known & t["utilities_fen"].known
-    return CondOut(tri(np.ones(ctx.n, dtype=bool), known))
+def _bill_given(fee: str, rate: int, label: str) -> Callable[[Ctx], CondOut]:
+    """The test that the current bill of ``fee`` (``label``) is given where the row needs it: where
+    its reduction rate for the tenancy year (``_schedule_rates`` item ``rate``) is above 0, or the
+    schedule is not known. A fee reduced by 0% that year reduces nothing whatever it is: it is not
+    needed, and its absence leaves nothing undetermined (README choice 41)."""
+
+    def test(ctx: Ctx) -> CondOut:
+        rates = _schedule_rates(ctx)
+        col = ctx.t[fee]
+        needed = (rates[rate] > 0) | ~_schedule_known(ctx)
+        year = rates[0]
+
+        def note() -> np.ndarray:
+            given, years = ctx.full(col.known).tolist(), ctx.full(year).tolist()
+            return np.asarray(
+                [
+                    f"当期{label}已提供" if g else f"入驻第{y}年{label}减免比例为0，无需提供当期{label}"
+                    for g, y in zip(given, years, strict=True)
+                ],
+                dtype=object,
+            )
+
+        return CondOut(tri(np.ones(ctx.n, dtype=bool), col.known | ~needed), info={"bill_note": Later(note)})
+
+    return test
 
 
 _DEN = np.asarray([PERMYRIAD], dtype=np.int64)  # broadcasts against every row
@@ -282,13 +314,20 @@ CARRIER_RENT_REDUCTION = Program(
             facts=("tenancy_start", "carrier__schedule"),
             params=("carrier_rent_reduction.default_schedule",),
         ),
-        Condition(
-            "bills_known",
-            "3.8",
-            bills_known,
-            "当期场租、物业费、水电费已提供",
-            "当期费用未提供",
-            facts=("rent_fen", "property_fee_fen", "utilities_fen"),
+        *(
+            Condition(
+                f"{fee.removesuffix('_fen')}_given",
+                "3.8",
+                _bill_given(fee, rate, label),
+                "{bill_note}",
+                f"当期{label}未提供",
+                facts=(fee,),
+            )
+            for fee, rate, label in (
+                ("rent_fen", 1, "场租"),
+                ("property_fee_fen", 2, "物业费"),
+                ("utilities_fen", 3, "水电费"),
+            )
         ),
     ),
     amount=rent_amount,
