@@ -1,6 +1,7 @@
-"""Audit of the carrier programs (P-F2): one district governs a rent-reduction row — the carrier
-kinds are looked up by the carrier's district, as the default schedule is. Each test fails on the
-code before its fix."""
+"""Audit of the carrier programs (P-F2, P-F6): one district governs a rent-reduction row — the
+carrier kinds are looked up by the carrier's district, as the default schedule is — and the
+carrier award's messages name what is missing. Each test fails on the code before its fix. (The
+fees a reduction of 0% does not need, P-F3, are worked cases: policy/cases/carriers_review.yaml.)"""
 
 from __future__ import annotations
 
@@ -113,3 +114,49 @@ def test_a_batch_gives_each_row_as_alone_and_names_the_governing_district(params
     assert {
         k: (r["status"], r["amount_fen"], r["district_part_fen"], r["district"]) for k, r in got.items()
     } == expected
+
+
+# ---- carrier_award: an unknown award year is never quoted as a number; the register is named ----
+
+
+def _award(carrier: dict[str, Any], received: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    case: dict[str, Any] = {
+        "carrier": {
+            "id": "C1",
+            "kind": "incubator",
+            "district": 500101,
+            "municipal_date": "2021-06-01",
+            **carrier,
+        }
+    }
+    if received is not None:
+        case["received"] = received
+    return _program(evaluate(case, ON), "carrier_award")
+
+
+def test_an_unknown_award_year_is_not_quoted_as_year_0() -> None:
+    r = _award({"level": "municipal", "rating": "none"})
+    perf = _cond(r, "performance")
+    assert perf["status"] == "fail"
+    assert perf["message"] == "申请奖补年度未知，不能享受绩效奖补：未评定绩效等次"
+    assert not any("0年度" in c["message"] for c in r["conditions"])
+
+
+def test_parts_unknown_for_want_of_the_register_name_it() -> None:
+    r = _award({"level": "national", "national_date": "2023-03-01", "award_year": 2023, "rating": "A"})
+    assert r["status"] == "undetermined"
+    for cid in ("oneoff", "performance", "national"):
+        assert _cond(r, cid)["message"] == "缺少事实，无法判断：已享受政策登记（received）", cid
+    assert [m["fact"] for m in r["missing"]] == ["received"]
+
+
+def test_a_part_unknown_for_its_own_fact_does_not_name_a_register_supplied() -> None:
+    r = _award(
+        {"level": "national", "national_date": "2023-03-01", "award_year": 2023},
+        [{"program": "carrier_award", "subject_id": "C1", "period": "oneoff", "amount_fen": 60000000}],
+    )
+    assert _cond(r, "performance")["message"] == "缺少事实，无法判断：年度绩效评估等次"
+    assert _cond(r, "national")["status"] == "pass"
+    # Level and national date both unknown: whether it was promoted is open; both are named.
+    r = _award({"award_year": 2023, "rating": "A"}, [])
+    assert _cond(r, "national")["message"] == "缺少事实，无法判断：认定为国家级载体日期、载体级别"

@@ -28,7 +28,7 @@ from xiangchuang.engine.programs.common import (
     kind_in_list,
 )
 from xiangchuang.engine.schedule import PERMYRIAD, parse_schedule
-from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of, tri
+from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import keep, pick
 
 # ---- carrier_rent_reduction ------------------------------------------------------------------------
@@ -521,9 +521,42 @@ def register_clear(ctx: Ctx) -> CondOut:
     return CondOut(tri(np.ones(ctx.n, dtype=bool), ctx.supplied("received") & ~unclear))
 
 
+# What an award part's unknown condition lacks (README choice 43): the register, where it was not
+# supplied, or which part its unclear entries are.
+_REGISTER_MISSING = "已享受政策登记（received）"
+_REGISTER_UNCLEAR = "已享受政策登记中期间不明或未写明载体的载体奖补记录属于哪一项"
+
+
+def _lacking(ctx: Ctx, parts: tuple[tuple[TriArray, tuple[str, ...]], ...], received: TriArray) -> Later:
+    """Per row, what an award part's condition lacks where it is unknown, for its message: the facts
+    not given of each of its ``parts`` (a state and the carrier facts it reads) that is unknown, and
+    the register where whether the part was received is unknown. Never 「所需信息」: the register
+    is not a carrier fact, so the generic list of missing facts cannot name it."""
+
+    def make() -> np.ndarray:
+        full, t = ctx.full, ctx.t
+        supplied = ctx.supplied("received")
+        states = [full(state).tolist() for state, _ in parts]
+        known = {n: full(t[n].known).tolist() for _, names in parts for n in names}
+        got = full(received).tolist()
+        labels = FACTS["carriers"]
+        out = np.empty(ctx.n, dtype=object)
+        for i in range(ctx.n):
+            names: dict[str, None] = {}
+            for (_, facts), state in zip(parts, states, strict=True):
+                if state[i] == UNKNOWN:
+                    names.update((labels[n].label, None) for n in facts if not known[n][i])
+            if got[i] == UNKNOWN:
+                names[_REGISTER_UNCLEAR if supplied else _REGISTER_MISSING] = None
+            out[i] = "、".join(names)
+        return out
+
+    return Later(make)
+
+
 def oneoff(ctx: Ctx) -> CondOut:
-    o = _award_register(ctx)[0]
-    return CondOut(_received_state(ctx, o))
+    received = _received_state(ctx, _award_register(ctx)[0])
+    return CondOut(received, info={"lacking": _lacking(ctx, (), received)})
 
 
 def performance(ctx: Ctx) -> CondOut:
@@ -538,8 +571,16 @@ def performance(ctx: Ctx) -> CondOut:
     rated = rating.values != FACTS["carriers"]["rating"].code_of("none")
     received = _received_state(ctx, p)
     # A year not yet ended fails whatever the recognition date; only the window waits for it.
-    state = all_of(
-        tri(ended, ay.known), tri(in_years, ay.known & md.known), tri(rated, rating.known), received
+    year_ended, window, is_rated = (
+        tri(ended, ay.known),
+        tri(in_years, ay.known & md.known),
+        tri(rated, rating.known),
+    )
+    state = all_of(year_ended, window, is_rated, received)
+    parts = (
+        (year_ended, ("award_year",)),
+        (window, ("award_year", "municipal_date")),
+        (is_rated, ("rating",)),
     )
 
     def reason() -> np.ndarray:  # (quoted by a failed condition's message only: why, row by row)
@@ -557,13 +598,29 @@ def performance(ctx: Ctx) -> CondOut:
             if a_known[i] and a_year[i] >= now:
                 why.append(f"{a_year[i]}年度尚未结束，结束后按评估等次核定")
             if r_known[i] and not rated_[i]:
-                why.append("该年度未评定绩效等次")
+                why.append("该年度未评定绩效等次" if a_known[i] else "未评定绩效等次")
             if got[i] == 0:
                 why.append("该年度绩效奖补已领取")
             out[i] = "；".join(why)
         return out
 
-    return CondOut(state, info={"award_year": ay.values, "years": years, "perf_reason": Later(reason)})
+    def year_text() -> np.ndarray:  # (a year not given is never quoted as a number, PROVISIONS §0)
+        a_year, a_known = ctx.full(ay.values).tolist(), ctx.full(ay.known).tolist()
+        return np.asarray(
+            [f"{y}年度" if k else "申请奖补年度未知，" for y, k in zip(a_year, a_known, strict=True)],
+            dtype=object,
+        )
+
+    return CondOut(
+        state,
+        info={
+            "award_year": ay.values,
+            "years": years,
+            "perf_reason": Later(reason),
+            "perf_year": Later(year_text),
+            "lacking": _lacking(ctx, parts, received),
+        },
+    )
 
 
 def national(ctx: Ctx) -> CondOut:
@@ -588,7 +645,14 @@ def national(ctx: Ctx) -> CondOut:
             )
         return out
 
-    return CondOut(all_of(promoted, _received_state(ctx, nat)), info={"national_reason": Later(reason)})
+    received = _received_state(ctx, nat)
+    return CondOut(
+        all_of(promoted, received),
+        info={
+            "national_reason": Later(reason),
+            "lacking": _lacking(ctx, ((promoted, ("national_date", "level")),), received),
+        },
+    )
 
 
 def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -617,6 +681,8 @@ def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         info={"oneoff_fen": one, "performance_fen": perf, "national_fen": nat},
     )
 
+
+_LACKING_MSG = "缺少事实，无法判断：{lacking}"
 
 CARRIER_AWARD = Program(
     id="carrier_award",
@@ -662,6 +728,7 @@ CARRIER_AWARD = Program(
             oneoff,
             "尚未领取市级认定一次性奖补",
             "已领取市级认定一次性奖补",
+            _LACKING_MSG,
             facts=("received",),
         ),
         Condition(
@@ -669,7 +736,8 @@ CARRIER_AWARD = Program(
             "3.8",
             performance,
             "{award_year}年度在认定后{years}年内且已评定绩效等次",
-            "{award_year}年度不能享受绩效奖补：{perf_reason}",
+            "{perf_year}不能享受绩效奖补：{perf_reason}",
+            _LACKING_MSG,
             facts=("award_year", "rating", "municipal_date"),
             params=("carrier_award.performance_years",),
         ),
@@ -679,6 +747,7 @@ CARRIER_AWARD = Program(
             national,
             "已晋升国家级且未领取追加奖补",
             "不能享受国家级追加奖补：{national_reason}",
+            _LACKING_MSG,
             facts=("national_date", "level"),
         ),
     ),
