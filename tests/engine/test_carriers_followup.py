@@ -58,7 +58,7 @@ def test_match_district_is_the_carriers_where_the_default_schedule_goes_by_it(tm
     assert {k: (r["district"], r["district_part_fen"] > 0) for k, r in rows.items()} == {
         "B1": (500120, True),  # before: None (stored as 0) for a part 500120 pays
         "B2": (500120, True),  # before: 500101, yet the part is 500120's raise
-        "B3": (500101, False),  # its carrier's own schedule: the business's district
+        "B3": (500120, False),  # its carrier's own schedule: the carrier kinds still go by 500120
     }
 
 
@@ -74,7 +74,7 @@ def test_match_district_survives_a_registry_run(tmp_path: Path):
     assert {k: r["district"] for k, r in _rent_rows([outcome]).items()} == {
         "B1": 500120,
         "B2": 500120,
-        "B3": 500101,
+        "B3": 500120,
     }
 
 

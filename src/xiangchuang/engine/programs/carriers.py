@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from xiangchuang.engine.programs.common import (
     kind_in_list,
 )
 from xiangchuang.engine.schedule import PERMYRIAD, parse_schedule
-from xiangchuang.engine.tri import FAIL, PASS, TriArray, all_of, any_of, tri
+from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
 from xiangchuang.engine.vec import keep, pick
 
 # ---- carrier_rent_reduction ------------------------------------------------------------------------
@@ -43,7 +43,11 @@ def founded_by_returning(ctx: Ctx) -> CondOut:
 
 
 def in_carrier(ctx: Ctx) -> CondOut:
-    return kind_in_list(ctx, "carrier_rent_reduction.carrier_kinds", "carrier__kind", "carrier_kinds")
+    """The carrier's kind is on the list of the carrier's district (a district may add kinds and pays
+    for what only it admits), as the default schedule: one district governs the row (README 42)."""
+    return kind_in_list(
+        ctx, "carrier_rent_reduction.carrier_kinds", "carrier__kind", "carrier_kinds", _carrier_districts(ctx)
+    )
 
 
 _NEVER = np.int32(2**31 - 1)  # (evaluate.NEVER: no date from which it passes by itself)
@@ -115,7 +119,16 @@ def _schedule_rates(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 def _carrier_districts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     """The district of each row's carrier, where the carrier and its district are known; else the
     business's own district (the only district known for that row); and where that district is
-    known (neither known: the default schedule's district is unknown)."""
+    known (neither known: the district is unknown). The district that governs the row: the carrier
+    kinds and the default schedule are looked up by it (one pair of columns per evaluation, so each
+    parameter's lookup is shared)."""
+    result: tuple[np.ndarray, np.ndarray] = ctx.memo(
+        "carrier_districts", lambda: _find_carrier_districts(ctx)
+    )
+    return result
+
+
+def _find_carrier_districts(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     own = ctx.t[district_fact(ctx.t.name)]  # (a column not given reads as unknown)
     own_values, own_known = ctx.full(own.values), ctx.full(own.known)
     carriers = ctx.tables.get("carriers")
@@ -156,18 +169,29 @@ def _schedule_codes(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([np.asarray([""]), uniq_named]), keep(valid, code[safe])
 
 
+def _schedule_known(ctx: Ctx) -> np.ndarray:
+    """Where the row's schedule, and so its tenancy year's rates, are known: the tenancy start is
+    given, the carrier is given (whether it has a schedule of its own is otherwise unknown, README
+    choice 42) and its schedule is readable."""
+
+    def make() -> np.ndarray:
+        _, inv = _schedule_codes(ctx)
+        ref = ctx.t["carrier_id"]
+        known: np.ndarray = ctx.t["tenancy_start"].known & (inv >= 0) & ref.known & (ref.values != NO_REF)
+        return known
+
+    result: np.ndarray = ctx.memo("schedule_known", make)
+    return result
+
+
 def within_schedule(ctx: Ctx) -> CondOut:
     """The tenancy year has a reduction under the carrier's schedule (its own, or its district's
-    default where it has none). Unknown where the carrier is not given: whether it has a schedule
-    of its own, and so which schedule applies, is then unknown (README choice 42)."""
+    default where it has none). Unknown where the schedule is not known (``_schedule_known``)."""
     year, r, p, u = _schedule_rates(ctx)
     any_rate = (r + p + u) > 0
-    start = ctx.t["tenancy_start"]
     _, inv = _schedule_codes(ctx)
-    ref = ctx.t["carrier_id"]
-    carrier_given = ref.known & (ref.values != NO_REF)
     return CondOut(
-        tri(any_rate, start.known & (inv >= 0) & carrier_given),
+        tri(any_rate, _schedule_known(ctx)),
         info={
             "tenancy_year": year,
             "rent_permyriad": r,
@@ -180,10 +204,31 @@ def within_schedule(ctx: Ctx) -> CondOut:
     )
 
 
-def bills_known(ctx: Ctx) -> CondOut:
-    t = ctx.t
-    known = t["rent_fen"].known & t["property_fee_fen"].known & t["utilities_fen"].known
-    return CondOut(tri(np.ones(ctx.n, dtype=bool), known))
+def _bill_given(fee: str, rate: int, label: str) -> Callable[[Ctx], CondOut]:
+    """The test that the current bill of ``fee`` (``label``) is given where the row needs it: where
+    its reduction rate for the tenancy year (``_schedule_rates`` item ``rate``) is above 0, or the
+    schedule is not known. A fee reduced by 0% that year reduces nothing whatever it is: it is not
+    needed, and its absence leaves nothing undetermined (README choice 41)."""
+
+    def test(ctx: Ctx) -> CondOut:
+        rates = _schedule_rates(ctx)
+        col = ctx.t[fee]
+        needed = (rates[rate] > 0) | ~_schedule_known(ctx)
+        year = rates[0]
+
+        def note() -> np.ndarray:
+            given, years = ctx.full(col.known).tolist(), ctx.full(year).tolist()
+            return np.asarray(
+                [
+                    f"当期{label}已提供" if g else f"入驻第{y}年{label}减免比例为0，无需提供当期{label}"
+                    for g, y in zip(given, years, strict=True)
+                ],
+                dtype=object,
+            )
+
+        return CondOut(tri(np.ones(ctx.n, dtype=bool), col.known | ~needed), info={"bill_note": Later(note)})
+
+    return test
 
 
 _DEN = np.asarray([PERMYRIAD], dtype=np.int64)  # broadcasts against every row
@@ -269,13 +314,20 @@ CARRIER_RENT_REDUCTION = Program(
             facts=("tenancy_start", "carrier__schedule"),
             params=("carrier_rent_reduction.default_schedule",),
         ),
-        Condition(
-            "bills_known",
-            "3.8",
-            bills_known,
-            "当期场租、物业费、水电费已提供",
-            "当期费用未提供",
-            facts=("rent_fen", "property_fee_fen", "utilities_fen"),
+        *(
+            Condition(
+                f"{fee.removesuffix('_fen')}_given",
+                "3.8",
+                _bill_given(fee, rate, label),
+                "{bill_note}",
+                f"当期{label}未提供",
+                facts=(fee,),
+            )
+            for fee, rate, label in (
+                ("rent_fen", 1, "场租"),
+                ("property_fee_fen", 2, "物业费"),
+                ("utilities_fen", 3, "水电费"),
+            )
         ),
     ),
     amount=rent_amount,
@@ -469,9 +521,42 @@ def register_clear(ctx: Ctx) -> CondOut:
     return CondOut(tri(np.ones(ctx.n, dtype=bool), ctx.supplied("received") & ~unclear))
 
 
+# What an award part's unknown condition lacks (README choice 43): the register, where it was not
+# supplied, or which part its unclear entries are.
+_REGISTER_MISSING = "已享受政策登记（received）"
+_REGISTER_UNCLEAR = "已享受政策登记中期间不明或未写明载体的载体奖补记录属于哪一项"
+
+
+def _lacking(ctx: Ctx, parts: tuple[tuple[TriArray, tuple[str, ...]], ...], received: TriArray) -> Later:
+    """Per row, what an award part's condition lacks where it is unknown, for its message: the facts
+    not given of each of its ``parts`` (a state and the carrier facts it reads) that is unknown, and
+    the register where whether the part was received is unknown. Never 「所需信息」: the register
+    is not a carrier fact, so the generic list of missing facts cannot name it."""
+
+    def make() -> np.ndarray:
+        full, t = ctx.full, ctx.t
+        supplied = ctx.supplied("received")
+        states = [full(state).tolist() for state, _ in parts]
+        known = {n: full(t[n].known).tolist() for _, names in parts for n in names}
+        got = full(received).tolist()
+        labels = FACTS["carriers"]
+        out = np.empty(ctx.n, dtype=object)
+        for i in range(ctx.n):
+            names: dict[str, None] = {}
+            for (_, facts), state in zip(parts, states, strict=True):
+                if state[i] == UNKNOWN:
+                    names.update((labels[n].label, None) for n in facts if not known[n][i])
+            if got[i] == UNKNOWN:
+                names[_REGISTER_UNCLEAR if supplied else _REGISTER_MISSING] = None
+            out[i] = "、".join(names)
+        return out
+
+    return Later(make)
+
+
 def oneoff(ctx: Ctx) -> CondOut:
-    o = _award_register(ctx)[0]
-    return CondOut(_received_state(ctx, o))
+    received = _received_state(ctx, _award_register(ctx)[0])
+    return CondOut(received, info={"lacking": _lacking(ctx, (), received)})
 
 
 def performance(ctx: Ctx) -> CondOut:
@@ -486,8 +571,16 @@ def performance(ctx: Ctx) -> CondOut:
     rated = rating.values != FACTS["carriers"]["rating"].code_of("none")
     received = _received_state(ctx, p)
     # A year not yet ended fails whatever the recognition date; only the window waits for it.
-    state = all_of(
-        tri(ended, ay.known), tri(in_years, ay.known & md.known), tri(rated, rating.known), received
+    year_ended, window, is_rated = (
+        tri(ended, ay.known),
+        tri(in_years, ay.known & md.known),
+        tri(rated, rating.known),
+    )
+    state = all_of(year_ended, window, is_rated, received)
+    parts = (
+        (year_ended, ("award_year",)),
+        (window, ("award_year", "municipal_date")),
+        (is_rated, ("rating",)),
     )
 
     def reason() -> np.ndarray:  # (quoted by a failed condition's message only: why, row by row)
@@ -505,13 +598,29 @@ def performance(ctx: Ctx) -> CondOut:
             if a_known[i] and a_year[i] >= now:
                 why.append(f"{a_year[i]}年度尚未结束，结束后按评估等次核定")
             if r_known[i] and not rated_[i]:
-                why.append("该年度未评定绩效等次")
+                why.append("该年度未评定绩效等次" if a_known[i] else "未评定绩效等次")
             if got[i] == 0:
                 why.append("该年度绩效奖补已领取")
             out[i] = "；".join(why)
         return out
 
-    return CondOut(state, info={"award_year": ay.values, "years": years, "perf_reason": Later(reason)})
+    def year_text() -> np.ndarray:  # (a year not given is never quoted as a number, PROVISIONS §0)
+        a_year, a_known = ctx.full(ay.values).tolist(), ctx.full(ay.known).tolist()
+        return np.asarray(
+            [f"{y}年度" if k else "申请奖补年度未知，" for y, k in zip(a_year, a_known, strict=True)],
+            dtype=object,
+        )
+
+    return CondOut(
+        state,
+        info={
+            "award_year": ay.values,
+            "years": years,
+            "perf_reason": Later(reason),
+            "perf_year": Later(year_text),
+            "lacking": _lacking(ctx, parts, received),
+        },
+    )
 
 
 def national(ctx: Ctx) -> CondOut:
@@ -536,7 +645,14 @@ def national(ctx: Ctx) -> CondOut:
             )
         return out
 
-    return CondOut(all_of(promoted, _received_state(ctx, nat)), info={"national_reason": Later(reason)})
+    received = _received_state(ctx, nat)
+    return CondOut(
+        all_of(promoted, received),
+        info={
+            "national_reason": Later(reason),
+            "lacking": _lacking(ctx, ((promoted, ("national_date", "level")),), received),
+        },
+    )
 
 
 def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -565,6 +681,8 @@ def award_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         info={"oneoff_fen": one, "performance_fen": perf, "national_fen": nat},
     )
 
+
+_LACKING_MSG = "缺少事实，无法判断：{lacking}"
 
 CARRIER_AWARD = Program(
     id="carrier_award",
@@ -610,6 +728,7 @@ CARRIER_AWARD = Program(
             oneoff,
             "尚未领取市级认定一次性奖补",
             "已领取市级认定一次性奖补",
+            _LACKING_MSG,
             facts=("received",),
         ),
         Condition(
@@ -617,7 +736,8 @@ CARRIER_AWARD = Program(
             "3.8",
             performance,
             "{award_year}年度在认定后{years}年内且已评定绩效等次",
-            "{award_year}年度不能享受绩效奖补：{perf_reason}",
+            "{perf_year}不能享受绩效奖补：{perf_reason}",
+            _LACKING_MSG,
             facts=("award_year", "rating", "municipal_date"),
             params=("carrier_award.performance_years",),
         ),
@@ -627,6 +747,7 @@ CARRIER_AWARD = Program(
             national,
             "已晋升国家级且未领取追加奖补",
             "不能享受国家级追加奖补：{national_reason}",
+            _LACKING_MSG,
             facts=("national_date", "level"),
         ),
     ),

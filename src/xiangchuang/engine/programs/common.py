@@ -23,6 +23,17 @@ from xiangchuang.engine.vec import pick
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+# Per row, the district a parameter is looked up by when not the subject's own, and where it is
+# known (``Ctx.version(..., districts=, districts_known=)``).
+Districts = tuple[npt.NDArray[np.int32], BoolArray]
+
+
+def _version(
+    ctx: Ctx, param: str, days: DayArray | None, districts: Districts | None
+) -> npt.NDArray[np.int32]:
+    if districts is None:
+        return ctx.version(param, days)
+    return ctx.version(param, days, districts=districts[0], districts_known=districts[1])
 
 
 def within_amount_bound(count: IntArray, per: IntArray) -> BoolArray:
@@ -68,12 +79,15 @@ def group_names(mask: IntArray | int) -> Later:
     return Later(make)
 
 
-def list_names(ctx: Ctx, param: str, days: DayArray | None = None) -> Later:
+def list_names(
+    ctx: Ctx, param: str, days: DayArray | None = None, districts: Districts | None = None
+) -> Later:
     """Per row, the entries of the list parameter in force for the row (its date, its district's
-    extension included) as 「、」-joined Chinese labels (``facts.list_labels``); 「（无有效值）」 where
-    none is in force. What a condition's message names for a list of kinds (README choice 75),
-    never a fixed text that a district's list may contradict."""
-    ver = ctx.version(param, days)
+    extension included; ``districts``: looked up by those, not the subject's own) as 「、」-joined
+    Chinese labels (``facts.list_labels``); 「（无有效值）」 where none is in force. What a condition's
+    message names for a list of kinds (README choice 75), never a fixed text that a district's list
+    may contradict."""
+    ver = _version(ctx, param, days, districts)
     p = ctx.param(param)
 
     def make() -> npt.NDArray[np.object_]:
@@ -107,12 +121,15 @@ def has_all(col: Col, mask: int) -> TriArray:
     return tri((col.values.astype(np.int64, copy=False) & mask) == mask, col.known)
 
 
-def enum_codes_mask(ctx: Ctx, param: str, table: str, field: str) -> IntArray:
-    """Per row, a bit mask of the enum codes listed in a list parameter (e.g. allowed kinds)."""
+def enum_codes_mask(
+    ctx: Ctx, param: str, table: str, field: str, districts: Districts | None = None
+) -> IntArray:
+    """Per row, a bit mask of the enum codes listed in a list parameter (e.g. allowed kinds), looked
+    up by the subject's district or by ``districts``."""
     if LIST_CHOICES.get(param) != (table, field):  # (what its value and messages show: its labels)
         raise ValueError(f"{param}: not listed in facts.LIST_CHOICES as choices of {table}.{field}")
     masks, one_row = _enum_masks(ctx.param(param), table, field)
-    ver = ctx.version(param)
+    ver = _version(ctx, param, None, districts)
     if ver.shape == (1,):  # one row (the single case)
         v = ver.item()
         return one_row[v if v >= 0 else 0]
@@ -142,15 +159,16 @@ def _enum_masks(p: Parameter, table: str, field: str) -> tuple[IntArray, tuple[I
     return got[1], got[2]
 
 
-def kind_in_list(ctx: Ctx, param: str, col: str, key: str) -> CondOut:
+def kind_in_list(ctx: Ctx, param: str, col: str, key: str, districts: Districts | None = None) -> CondOut:
     """The row's kind (the enum fact ``col``) is one the list parameter ``param`` admits for the row
-    (its district's extension included). The message values: the list in force (``key``) and the
-    row's own kind (``kind_name``), in Chinese (README choice 75)."""
+    (its district's extension included: the subject's district, or ``districts`` where another's
+    governs the row). The message values: the list in force (``key``) and the row's own kind
+    (``kind_name``), in Chinese (README choice 75)."""
     table, field = LIST_CHOICES[param]
     kind = ctx.t[col]
     return CondOut(
-        enum_in(kind, enum_codes_mask(ctx, param, table, field)),
-        info={key: list_names(ctx, param), "kind_name": choice_names(kind, table, field)},
+        enum_in(kind, enum_codes_mask(ctx, param, table, field, districts)),
+        info={key: list_names(ctx, param, None, districts), "kind_name": choice_names(kind, table, field)},
     )
 
 
