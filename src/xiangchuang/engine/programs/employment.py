@@ -1876,12 +1876,12 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
 
 
 def _tiers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: the award for the employed count, and the lowest tier's threshold (district tables)."""
+    """Per row, the award for the employed count, and the lowest tier's threshold (district tables).
+    Every tier's award lies within the published range (``workshop_award.award_min``/``award_max``,
+    the table's ``bounds``): checked when the parameters are built, never here (README choice 81)."""
     t = ctx.t
     employed = t["workshop_employed"].values.astype(np.int64, copy=False)
     ver = ctx.version("workshop_award.tiers")
-    least = ctx.full(ctx.ints("workshop_award.award_min"))
-    most = ctx.full(ctx.ints("workshop_award.award_max"))
     award = np.zeros(ctx.n, dtype=np.int64)
     lowest = np.zeros(ctx.n, dtype=np.int64)
     for v in np.unique(ver):
@@ -1895,27 +1895,10 @@ def _tiers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         awards = np.asarray(
             [yuan_to_fen(x["award"], "参数 workshop_award.tiers") for x in tiers], dtype=np.int64
         )
-        _award_in_range(version, awards, least[rows], most[rows])
         idx = np.searchsorted(mins, employed[rows], side="right") - 1
         award[rows] = pick(idx >= 0, awards[np.maximum(idx, 0)], 0)
         lowest[rows] = mins[0]
     return award, lowest
-
-
-def _award_in_range(version: Any, awards: IntArray, least: IntArray, most: IntArray) -> None:
-    """Every tier's award of a tier table (city or district) within the published range of the yearly
-    award (``workshop_award.award_min``/``award_max`` in force for the rows that use the table,
-    渝人社发〔2022〕21号: 2万元至10万元): else a parameter error naming the table, its district and
-    date and the range — an award outside it is not paid (README choice 81)."""
-    lo, hi = int(least.max(initial=0)), int(most.min(initial=np.iinfo(np.int64).max))
-    bad = awards[(awards < lo) | (awards > hi)]
-    if bad.size:
-        where = "全市" if version.district is None else f"区县 {version.district}"
-        raise ParameterError(
-            f"参数 workshop_award.tiers（{where}，{version.since.isoformat()}起的取值）：奖补金额"
-            f"{format_fen(int(bad[0]))}超出年度奖补的公布范围{format_fen(lo)}至{format_fen(hi)}"
-            "（参数 workshop_award.award_min、workshop_award.award_max）"
-        )
 
 
 def _head_count(raw: Any) -> int:
