@@ -1750,6 +1750,10 @@ def si_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
             "unknown_note": _unknown_months_text(ctx, claim.months, claim.unknown, claim.at),
             "claimed_first_month": Later(claimed(0)),
             "claimed_last_month": Later(claimed(-1)),
+            # The most months the person may be subsidised for (36, or to retirement: README choice 5;
+            # the fewest the limit may be where a birth date or gender is missing, which an eligible
+            # claim does not rest on): the one-stop register holds an approval to it.
+            "claim_limit_months": _si_limits(ctx)[0],
         },
         known=None if bool(known.all()) else known,
     )
