@@ -305,7 +305,9 @@ class ChineseCommand(_ChineseHelp, TyperCommand):
 class ChineseUsageGroup(_ChineseHelp, TyperGroup):
     """The app's command groups (the root and every sub-app): the help in Chinese, and usage errors
     (parsing the command line, or raised by a command, of this group and of every group under it)
-    in Chinese, as ``usage_exit`` prints them."""
+    in Chinese, as ``usage_exit`` prints them. A parameter error raised by any command (parameters
+    that are not consistent, e.g. approved changes read from the registry, README choice 81) is
+    reported as every other error, 「错误：参数 …」, never a traceback."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         try:
@@ -322,6 +324,8 @@ class ChineseUsageGroup(_ChineseHelp, TyperGroup):
             if isinstance(exc, _NO_ARGS_IS_HELP):
                 raise
             raise usage_exit(exc) from None
+        except ParameterError as exc:
+            raise fail(str(exc)) from None
 
 
 class ChineseTyper(typer.Typer):

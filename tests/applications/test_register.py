@@ -1,6 +1,6 @@
 """核准 writes the register of what was granted, and the register refuses what the notice caps: the
-startup subsidy's 3 years (slots, a database check), the social-insurance subsidy's 36 months per person
-(a unique months chain), once-only programs — on both databases, with the approval left undone when
+startup subsidy's 3 years (slots, a database check), the social-insurance subsidy's months per person (the
+engine's limit and its count of distinct months; a unique months chain), once-only programs — on both databases, with the approval left undone when
 refused (application state, ledger and register unchanged)."""
 
 from __future__ import annotations
@@ -262,3 +262,92 @@ def test_a_free_workstation_can_be_approved_although_it_pays_nothing(db_engine, 
     assert state_of(db_engine, app_id) == "approved" and _reserved(db_engine, app_id) == 0
     [g] = _grants(db_engine, program="free_workstation")
     assert (g.subject_key, g.amount_fen) == ("P-YOUNG", 0)
+
+
+# ---- the social-insurance limit and months as the engine defines them (README choices 5 and 49) ----------
+# The approval used to cap a person's months at social_insurance_subsidy.max_months (36) and to add up the
+# registered Grant.months, while the engine's limit runs to retirement when fewer than 5 years remain at hire
+# (more or fewer than 36) and counts distinct months: a claim the second review found eligible could never
+# be approved (and re-review found it eligible again), and one past a shorter retirement limit was approved.
+
+
+def _si_claim(engine, pii, *, born: dt.date, hired: dt.date, period: str, grants, start: int) -> int:
+    """A 社保补贴 application in publicity for the hire H-<start> of a man born ``born`` (registered
+    ``grants`` before the second review), employer contributions every month from the hire on."""
+    with engine.begin() as conn:
+        reg = Registry(conn, pii, start=start)
+        founder = reg.person(no=f"P-BOSS{start}", groups=["veteran"])
+        b = reg.business(no=f"B-SI{start}", founder=founder, registration_date=dt.date(2018, 5, 1))
+        worker = reg.person(no="P-OLD", groups=["poverty_registered"], birth_date=born, gender="M")
+        h = reg.hire(b, worker, hired, no=f"H-{start}")
+        first = hired.year * 100 + hired.month
+        reg.contributions(
+            h, [y * 100 + m for y in range(hired.year, 2025) for m in range(1, 13) if y * 100 + m >= first]
+        )
+        _register(reg, grants)
+    return application_in(
+        engine, "publicity", kind="social_insurance_subsidy", subject=f"H-{start}", period=period
+    )
+
+
+def _register(reg: Registry, grants) -> None:
+    for period, months in grants:
+        reg.grant(
+            "social_insurance_subsidy",
+            "P-OLD",
+            period=period,
+            amount_fen=1,
+            person_key="P-OLD",
+            months=months,
+        )
+
+
+def _months_left_text(engine, app_id: int) -> str:
+    doc = _si_determination(engine, app_id)
+    assert doc["status"] == "eligible", doc
+    return next(c["message"] for c in doc["conditions"] if c["id"] == "months_left")
+
+
+@pytest.mark.parametrize(
+    ("grants", "received"),
+    [
+        ([("2019-03/2022-02", 36)], 36),
+        # two overlapping ranges (e.g. imported twice): 24 distinct months, 36 by their sum
+        ([("2019-03/2020-12", 22), ("2020-01/2021-02", 14)], 24),
+    ],
+)
+def test_a_claim_within_the_limit_to_retirement_is_approved(db_engine, pii, grants, received):
+    """A man born 1964-01-15 (retires 2024-01-15) hired 2019-03-01, fewer than 5 years before it: his limit is
+    58 months (2019-03 to 2023-12). The review finds 2022-03/2022-08 eligible; the approval registers it,
+    its months chain starting at the distinct months registered."""
+    setup(db_engine, pii)
+    _budget(db_engine)
+    app_id = _si_claim(
+        db_engine, pii, born=dt.date(1964, 1, 15), hired=dt.date(2019, 3, 1), period="2022-03/2022-08",
+        grants=grants, start=700,
+    )  # fmt: skip
+    assert f"已享受{received}个月，未超过58个月" in _months_left_text(db_engine, app_id)
+    _approve(db_engine, app_id)
+    assert state_of(db_engine, app_id) == "approved"
+    assert _si_determination(db_engine, app_id)["amount_info"]["claim_limit_months"] == 58
+    mine = [g for g in _grants(db_engine, program="social_insurance_subsidy") if g.months_from is not None]
+    assert [(g.period, g.months, g.months_from) for g in mine] == [("2022-03/2022-08", 6, received)]
+
+
+def test_a_claim_past_the_limit_to_retirement_is_refused(db_engine, pii):
+    """A man born 1963-06-10 (retires 2023-06-10) hired 2021-06-01: his limit is 24 months. The review finds
+    6 of 2022-10/2023-03 eligible with 16 registered; 5 more months registered for him since (approved
+    elsewhere) make 27 > 24: refused with the engine's limit, nothing changed (before: 27 ≤ 36, approved)."""
+    setup(db_engine, pii)
+    _budget(db_engine)
+    app_id = _si_claim(
+        db_engine, pii, born=dt.date(1963, 6, 10), hired=dt.date(2021, 6, 1), period="2022-10/2023-03",
+        grants=[("2021-06/2022-09", 16)], start=720,
+    )  # fmt: skip
+    assert "已享受16个月，未超过24个月" in _months_left_text(db_engine, app_id)
+    with db_engine.begin() as conn:
+        _register(Registry(conn, pii, start=740), [("2021-01/2021-05", 5)])
+    with pytest.raises(Conflict, match="已享受 21 个月，本次 6 个月将超过最长 24 个月的上限"):
+        _approve(db_engine, app_id)
+    assert state_of(db_engine, app_id) == "publicity" and _reserved(db_engine, app_id) == 0
+    assert all(g.months_from is None for g in _grants(db_engine, program="social_insurance_subsidy"))

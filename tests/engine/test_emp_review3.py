@@ -163,19 +163,20 @@ def _overlay(tmp_path: Path, text: str) -> Any:
 def test_workshop_tier_award_outside_the_published_range_is_refused(tmp_path: Path, award: int) -> None:
     """A district tier award outside 20,000–100,000 yuan (渝人社发〔2022〕21号, the dated parameters
     workshop_award.award_min/award_max) is a parameter error naming the table, the district and the
-    range — never paid (before: ¥10,000.00 and ¥150,000.00 were paid)."""
+    range — never paid (before: ¥10,000.00 and ¥150,000.00 were paid). It is raised when the overlay
+    is read, not in the middle of an evaluation (README choice 81: that was a traceback in ``check``
+    and ``match`` and an HTTP 500 in the public check-up)."""
     from xiangchuang.engine.parameters import ParameterError
 
-    params = _overlay(
-        tmp_path,
-        "workshop_award.tiers:\n  districts:\n    500238:\n      - since: 2020-08-05\n"
-        "        paid_by: 区县财政\n        status: assumed\n        value:\n"
-        f"          - {{min_employed: 10, award: 20000}}\n          - {{min_employed: 60, award: {award}}}\n",
-    )
     with pytest.raises(
         ParameterError, match=r"workshop_award\.tiers（区县 500238.*公布范围¥20,000\.00至¥100,000\.00"
     ):
-        evaluate(_workshop(25), dt.date(2024, 3, 1), params)
+        _overlay(
+            tmp_path,
+            "workshop_award.tiers:\n  districts:\n    500238:\n      - since: 2020-08-05\n"
+            "        paid_by: 区县财政\n        status: assumed\n        value:\n"
+            f"          - {{min_employed: 10, award: 20000}}\n          - {{min_employed: 60, award: {award}}}\n",
+        )
 
 
 def test_workshop_build_cap_above_the_published_maximum_is_not_applied(tmp_path: Path) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
+from tests.engine.test_parameter_bounds import workshop_case
 from xiangchuang.engine.parameters import DatedValue, load_parameters, with_dated_values
 from xiangchuang.models import AuditEvent
 from xiangchuang.web.api import CASE_EXAMPLE
@@ -175,3 +177,107 @@ def test_city_api_changes_parameter_history_and_districts(as_role):
         "/api/v1/city/districts",
     ):
         assert other.get(url).status_code == 403
+
+
+# ---- the workshop tier table within its published range (README choice 81) -------------------------------
+# A change that would leave a tier of workshop_award.tiers outside workshop_award.award_min/award_max in force
+# is refused when it is requested or approved, naming the parameters and the rule, and nothing is written.
+# Before, the form accepted award_max 80,000 (the city's top tier is 100,000) and, once approved, every
+# check-up of a workshop answered HTTP 500.
+
+TOP_80K = "[{min_employed: 10, award: 20000}, {min_employed: 50, award: 80000}]"
+TOP_100K = "[{min_employed: 10, award: 20000}, {min_employed: 50, award: 100000}]"
+
+
+def _workshop_case(on: dt.date) -> dict:
+    return {"on": on.isoformat(), **workshop_case()}
+
+
+def _changes(client, name: str) -> list[dict]:
+    return client.get(f"/api/v1/city/parameter-changes?name={name}").json()
+
+
+def _request(client, name: str, value: str, since: dt.date):
+    form = {
+        "value": value,
+        "since": since.isoformat(),
+        "reason": "调整档次",
+        "reference": "渝人社〔2026〕1号",
+    }
+    return client.post(f"/city/parameters/{name}/changes", form)
+
+
+def test_a_change_leaving_a_workshop_tier_outside_the_published_range_is_refused(as_role, db_engine):
+    a = as_role("city.a", "city_admin")
+    b = as_role("city.b", "city_admin")
+    since = dt.date.today() + dt.timedelta(days=30)
+    # The range lowered below the city's table: refused on request, nothing written.
+    r = _request(a, "workshop_award.award_max", "80000", since)
+    assert r.status_code == 422, r.text
+    assert "workshop_award.tiers" in r.text and "公布范围¥20,000.00至¥80,000.00" in r.text, r.text
+    assert _changes(a, "workshop_award.award_max") == []
+    # The table lowered first (approved), then the range: accepted.
+    assert _request(a, "workshop_award.tiers", TOP_80K, since).status_code == 303
+    (tiers,) = _changes(a, "workshop_award.tiers")
+    assert b.post(f"/city/changes/{tiers['id']}/approve").status_code == 303
+    assert _request(a, "workshop_award.award_max", "80000", since).status_code == 303
+    (rng,) = _changes(a, "workshop_award.award_max")
+    # A table raised back on the same day is valid while the range change is pending …
+    assert _request(a, "workshop_award.tiers", TOP_100K, since).status_code == 303
+    raised = next(c for c in _changes(a, "workshop_award.tiers") if c["state"] == "pending")
+    assert b.post(f"/city/changes/{rng['id']}/approve").status_code == 303
+    # … and refused on approval once the range is in force: it stays pending, nothing is recorded.
+    r = b.post(f"/city/changes/{raised['id']}/approve")
+    assert r.status_code == 422 and "不能批准" in r.text and "¥100,000.00" in r.text, r.text
+    assert (
+        next(c for c in _changes(a, "workshop_award.tiers") if c["id"] == raised["id"])["state"] == "pending"
+    )
+    with db_engine.connect() as conn:
+        approvals = conn.execute(
+            select(AuditEvent.subject).where(AuditEvent.action == "parameter_change.approve")
+        ).scalars()
+        assert f"parameter_changes:{raised['id']}" not in list(approvals)
+    # The engine pays the table in force: 100,000 before the day, 80,000 from it.
+    for day, fen in ((since - dt.timedelta(days=1), 10_000_000), (since, 8_000_000)):
+        got = a.api("POST", "/api/v1/checkup", json=_workshop_case(day))
+        assert got.status_code == 200, got.text
+        (row,) = [p for p in got.json()["programs"] if p["program"] == "workshop_award"]
+        assert row["amount_fen"] == fen, row
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("workshop_award.award_max", 80000, "公布范围¥20,000.00至¥80,000.00"),
+        # (not a range error: a parameter error the evaluation meets)
+        ("workshop_award.tiers", [{"min_employed": 5.5, "award": 20000}], "吸纳人数下限须为非负整数"),
+    ],
+)
+def test_a_parameter_error_in_the_public_check_up_is_a_chinese_503_not_a_500(
+    client, db_engine, name, value, says
+):
+    """Parameters made inconsistent before the check (a change approved by an earlier version) or a
+    parameter error the evaluation meets: the check-up answers with the engine's Chinese error, naming the
+    parameter (503), not 「系统内部错误」 (500)."""
+    from xiangchuang.models import ParameterChange
+
+    now = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    with db_engine.begin() as conn:
+        conn.execute(
+            ParameterChange.__table__.insert().values(
+                name=name,
+                value=value,
+                since=dt.date(2024, 1, 1),
+                reference="旧版本批准",
+                reason="旧版本批准",
+                state="approved",
+                requested_by="user:1",
+                requested_at=now,
+                decided_by="user:2",
+                decided_at=now,
+            )
+        )
+    r = client.post("/api/v1/checkup", json=_workshop_case(dt.date(2024, 3, 20)))
+    assert r.status_code == 503, r.text
+    detail = r.json()["detail"]
+    assert detail.startswith("政策参数配置有误") and "参数 workshop_award.tiers" in detail and says in detail

@@ -97,7 +97,16 @@ def _change(db_engine, akey, make_user, value: str, since: dt.date, *, other_pro
             audit_key=akey,
             now=now,
         )
-        service.decide(s, user=b, change_id=change.id, decision="approve", note=None, audit_key=akey, now=now)
+        service.decide(
+            s,
+            user=b,
+            params=load_parameters(),
+            change_id=change.id,
+            decision="approve",
+            note=None,
+            audit_key=akey,
+            now=now,
+        )
     if other_process:
         service._decisions[0] = seen  # this process did not see the decision happen
 

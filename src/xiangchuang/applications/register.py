@@ -22,9 +22,10 @@ What the database holds, so that two approvals racing each other cannot both pas
   ``amount_info``) and the period is the months claimed, 「YYYY-MM/YYYY-MM」 (``claimed_first_month`` to
   ``claimed_last_month``: two claims of one year are two periods, and the engine refuses a claim
   overlapping them); each row records ``months_from``, the months already registered for the person
-  before it, and ``(program, person_key, months_from)`` is unique — two concurrent approvals for one person
-  compute the same ``months_from`` and the second fails, so the running total can be checked against
-  ``social_insurance_subsidy.max_months`` (36) without a lost update;
+  before it (counted as the engine counts them: distinct months), and ``(program, person_key,
+  months_from)`` is unique — two concurrent approvals for one person compute the same ``months_from`` and
+  the second fails, so the running total can be checked against the person's limit as the engine
+  determined it (``claim_limit_months``: 36 months, or up to retirement) without a lost update;
 - online sales, training and job subsidies: the partial unique indexes of models/grants.py;
 - every program: ``(program, subject_key, period)`` unique.
 """
@@ -36,12 +37,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xiangchuang.applications.kinds import KINDS
-from xiangchuang.engine.assemble import SYB_TOP_UP_PERIOD, WORKSHOP_BUILD_PERIOD, format_month_range
+from xiangchuang.engine.assemble import (
+    SYB_TOP_UP_PERIOD,
+    WORKSHOP_BUILD_PERIOD,
+    format_month_range,
+    si_months_registered,
+)
 from xiangchuang.engine.dates import month_index_scalar, month_label
 from xiangchuang.engine.parameters import ParameterSet
 from xiangchuang.errors import Conflict, ValidationFailed
@@ -172,24 +178,36 @@ def _training_period(session: Session, app: Application) -> str:
     return month_label(month_index_scalar(done))
 
 
-def _si_months(
-    session: Session, app: Application, subject: RegisterSubject, *, on: dt.date, params: ParameterSet
-) -> tuple[int, int]:
-    """(months of this claim, months registered before it) within the cap."""
-    months = _amount_info(session, app).get("claim_months")
+def _si_months(session: Session, app: Application, subject: RegisterSubject) -> tuple[int, int]:
+    """(months of this claim, months registered for the person before it), held to the engine's own
+    rule: the months registered are counted as the engine counts them (distinct months,
+    ``si_months_registered``, README choice 49) and, with this claim's, may not pass the person's limit
+    as the second review determined it (``claim_limit_months``: 36, or up to retirement where fewer
+    than 5 years remained at hire, README choice 5). Other approvals registered since the review are
+    counted, so a claim the register has overtaken is sent back to review."""
+    info = _amount_info(session, app)
+    months, limit = info.get("claim_months"), info.get("claim_limit_months")
     if not isinstance(months, int) or months <= 0:
         raise ValidationFailed("社保补贴核准：复审判定中没有补贴月数（claim_months），请重新复审后再核准")
-    registered: int | None = session.execute(
-        select(func.coalesce(func.sum(Grant.months), 0)).where(
+    if not isinstance(limit, int) or limit < 0:
+        raise ValidationFailed(
+            "社保补贴核准：复审判定中没有该人员的最长补贴月数（claim_limit_months），请重新复审后再核准"
+        )
+    entries = session.execute(
+        select(Grant.period, Grant.months).where(
             Grant.program == "social_insurance_subsidy", Grant.person_key == subject.person_key
         )
-    ).scalar_one()
-    before = int(registered or 0)
-    cap = int(params["social_insurance_subsidy.max_months"].value_at(on))
-    if before + months > cap:
+    ).all()
+    before = si_months_registered([(period, got) for period, got in entries])
+    if before is None:
+        raise Conflict(
+            f"社保补贴：人员 {subject.person_key} 的已享受登记中有既未写补贴月数、也未写月份区间的记录，"
+            "已享受月数无法确定，不能核准；请核对已享受登记后退回复审重新判定"
+        )
+    if before + months > limit:
         raise Conflict(
             f"社保补贴：人员 {subject.person_key} 已享受 {before} 个月，本次 {months} 个月将超过"
-            f"最长 {cap} 个月的上限（已享受登记），不能核准；请退回复审按剩余月数重新判定"
+            f"最长 {limit} 个月的上限（复审认定；已享受登记按不同月份计），不能核准；请退回复审按剩余月数重新判定"
         )
     return months, before
 
@@ -206,7 +224,7 @@ def register_approval(
     if program == "startup_subsidy":
         slot = _startup_slot(session, subject, on=on, params=params)
     elif program == "social_insurance_subsidy":
-        months, months_from = _si_months(session, application, subject, on=on, params=params)
+        months, months_from = _si_months(session, application, subject)
         period = _si_period(session, application)
     elif application.subject_table == "trainings" and period != SYB_TOP_UP_PERIOD:
         period = _training_period(session, application)

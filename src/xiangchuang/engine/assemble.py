@@ -1082,6 +1082,11 @@ def _si_period_ranges(facts: Facts, sel: IntArray) -> tuple[IntArray, IntArray, 
         str(p) if k else ""
         for p, k in zip(period.values[sel].tolist(), period.known[sel].tolist(), strict=True)
     ]
+    return _period_ranges(texts)
+
+
+def _period_ranges(texts: list[str]) -> tuple[IntArray, IntArray, BoolArray]:
+    """``_si_period_ranges`` of the period texts ``texts`` ("" where the period is unknown)."""
     parsed: dict[str, tuple[int, int, bool]] = {}
     for text in set(texts):
         r = month_range(text)
@@ -1108,8 +1113,34 @@ def _si_months(facts: Facts, sel: IntArray, rows: IntArray, n: int) -> tuple[Int
     leaves the person's months unknown (never zero, PROVISIONS §0)."""
     months = facts.tables["received"]["months"]
     first, last, exact = _si_period_ranges(facts, sel)
-    m_known = months.known[sel]
-    m_values = months.values[sel].astype(np.int64)
+    return _months_used(first, last, exact, months.values[sel].astype(np.int64), months.known[sel], rows, n)
+
+
+def si_months_registered(entries: list[tuple[str | None, int | None]]) -> int | None:
+    """The months of social-insurance subsidy one person's register entries (period, months; None
+    where not written) show, counted as the engine counts ``si_months_received`` (``_si_months``:
+    distinct months, README choice 49); None where they are not known (an entry with neither a month
+    range nor months). The one-stop register checks an approval with it (``applications/register``)."""
+    if not entries:
+        return 0
+    first, last, exact = _period_ranges(["" if p is None else str(p) for p, _ in entries])
+    values = np.asarray([0 if m is None else m for _, m in entries], dtype=np.int64)
+    known = np.asarray([m is not None for _, m in entries], dtype=np.bool_)
+    total, ok = _months_used(first, last, exact, values, known, np.zeros(len(entries), dtype=np.int64), 1)
+    return int(total[0]) if bool(ok[0]) else None
+
+
+def _months_used(
+    first: IntArray,
+    last: IntArray,
+    exact: BoolArray,
+    m_values: IntArray,
+    m_known: BoolArray,
+    rows: IntArray,
+    n: int,
+) -> tuple[IntArray, BoolArray]:
+    """``_si_months`` of register rows given by their ranges (``_si_period_ranges``), months and
+    owners ``rows`` (of ``n``)."""
     ok = (rows >= 0) & (rows < n)
     span = last - first + 1
     # The entries whose months are exactly their range's: counted as a union of ranges per person.

@@ -15,6 +15,10 @@ Each parameter lives in ``xiangchuang/policy/parameters/*.yaml``::
         500101:
           - {since: 2024-06-01, value: 350000, paid_by: 区县财政, status: assumed}
 
+A table of rows may declare a published range for one column (``bounds: {column, label, min, max,
+rule}``, ``min``/``max`` naming two amount parameters): every set built (files, overlays, approved
+changes) is checked against it, so no evaluation meets a table outside it (``_check_bounds``).
+
 Lookups take a column of district codes and a column of dates and return a column of version
 indices (vectorized: one ``searchsorted`` and one fancy index, no Python loop over rows). The
 version tells value, effective date, reference, status and who pays a district's difference.
@@ -38,7 +42,8 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
-from xiangchuang.engine.dates import parse_date, to_day
+from xiangchuang.engine.dates import from_day, parse_date, to_day
+from xiangchuang.engine.money import format_fen
 from xiangchuang.engine.vec import pick
 
 Status = Literal["confirmed", "secondary", "assumed"]
@@ -106,6 +111,39 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """A published range for one column of a table of rows (``bounds:`` in the YAML): every row's
+    ``column`` (an amount in yuan, ``label`` in messages) lies within the values of the parameters
+    ``least`` and ``most`` in force on the same day for the same district (``rule`` names the
+    range). Checked whenever a parameter set is built (files, overlays, approved changes:
+    :func:`_check_bounds`), so that no evaluation meets a table outside it (README choice 81)."""
+
+    column: str
+    label: str
+    least: str
+    most: str
+    rule: str
+
+
+_BOUNDS_KEYS: Final = {"column": "column", "label": "label", "min": "least", "max": "most", "rule": "rule"}
+
+
+def _parse_bounds(name: str, unit: str, raw: Any) -> Bounds | None:
+    if raw is None:
+        return None
+    if (
+        unit != "table"
+        or not isinstance(raw, dict)
+        or set(raw) != set(_BOUNDS_KEYS)
+        or not all(isinstance(v, str) and v for v in raw.values())
+    ):
+        raise ParameterError(
+            f"参数 {name}：bounds 只用于按行排列的表格参数，须写明 column、label、min、max、rule（均为文本）"
+        )
+    return Bounds(**{field_: raw[key] for key, field_ in _BOUNDS_KEYS.items()})
+
+
 @dataclass
 class Parameter:
     """A named parameter with its city timeline, district overrides and a compiled lookup grid."""
@@ -129,6 +167,8 @@ class Parameter:
     # names each row (``year``): the rows are then compared entry by entry with ``generous``, a
     # row one table lacks counting as 0 in every other column (README choice 72).
     row_key: str | None = None
+    # A published range for one column of the table's rows (``Bounds``), or None.
+    bounds: Bounds | None = None
     _breaks: npt.NDArray[np.int32] = field(init=False, repr=False)
     _grid: npt.NDArray[np.int32] = field(init=False, repr=False)
     _row_of_code: npt.NDArray[np.int32] = field(init=False, repr=False)
@@ -446,6 +486,7 @@ class ParameterSet(Mapping[str, Parameter]):
     """All parameters, with a content hash as ``version`` so a determination can name them."""
 
     def __init__(self, params: dict[str, Parameter], digest: str, sources: tuple[str, ...]) -> None:
+        _check_bounds(params)
         self._params = params
         self.digest = digest
         self.sources = sources
@@ -571,8 +612,50 @@ def parse_parameters(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> Parameter
             generous=generous,
             notice_maximum=bool(notice_maximum),
             row_key=row_key,
+            bounds=_parse_bounds(name, unit, spec.get("bounds")),
         )
     return ParameterSet(params, digest.hexdigest(), tuple(sources))
+
+
+def _check_bounds(params: Mapping[str, Parameter]) -> None:
+    """Every table with ``bounds`` within its published range on every day and in every district:
+    the table in force there against the range in force there (the days on which any of the three
+    parameters changes, the city and each district any of them names). Else a parameter error naming
+    the table's value (district, start date), the amount, the range, the parameters that set it and
+    the day and district it applies to (README choice 81)."""
+    for p in params.values():
+        b = p.bounds
+        if b is None:
+            continue
+        least, most = params.get(b.least), params.get(b.most)
+        if least is None or most is None or least.unit != "yuan" or most.unit != "yuan":
+            raise ParameterError(f"参数 {p.name}：bounds 的 min、max 须为已定义的金额参数（单位 yuan）")
+        trio = (p, least, most)
+        days = sorted({to_day(v.since) for q in trio for v in q.versions})
+        codes = sorted({v.district for q in trio for v in q.versions if v.district is not None})
+        for district in (None, *codes):
+            for day in days:
+                at = [int(q.lookup_one(district, day)[0]) for q in trio]
+                if min(at) < 0:
+                    continue
+                version = p.versions[at[0]]
+                lo, hi = int(least.versions[at[1]].value), int(most.versions[at[2]].value)
+                where = "全市" if version.district is None else f"区县 {version.district}"
+                rows = thaw(version.value)
+                if not isinstance(rows, list) or not all(isinstance(r, dict) and b.column in r for r in rows):
+                    raise ParameterError(
+                        f"参数 {p.name}（{where}，{version.since.isoformat()}起的取值）：须为按行排列的表格，"
+                        f"每行须有 {b.column}（{b.label}）"
+                    )
+                for r in rows:
+                    fen = yuan_to_fen(r[b.column], f"参数 {p.name}（{b.label}）")
+                    if not lo <= fen <= hi:
+                        scope = "全市" if district is None else f"区县 {district}"
+                        raise ParameterError(
+                            f"参数 {p.name}（{where}，{version.since.isoformat()}起的取值）：{b.label}"
+                            f"{format_fen(fen)}超出{b.rule}{format_fen(lo)}至{format_fen(hi)}"
+                            f"（{from_day(day).isoformat()}起{scope}适用的参数 {b.least}、{b.most}），请更正其中之一"
+                        )
 
 
 def _builtin_docs() -> list[tuple[str, Mapping[str, Any]]]:
@@ -666,5 +749,6 @@ def with_dated_values(params: ParameterSet, extra: Iterable[DatedValue]) -> Para
             generous=old.generous,
             notice_maximum=old.notice_maximum,
             row_key=old.row_key,
+            bounds=old.bounds,
         )
     return ParameterSet(out, digest.hexdigest(), (*params.sources, "db:parameter_changes"))

@@ -101,6 +101,9 @@ def request_change(
     if not reference or len(reference) > 200:
         raise ValidationFailed("依据（文号及条款）：不能为空，且不超过 200 个字符")
     _not_in_past(since, now)
+    _consistent(
+        session, params, DatedValue(name=name, since=since, value=value, reference=reference), "新取值"
+    )
     change = ParameterChange(
         name=name,
         value=value,
@@ -135,17 +138,30 @@ def _pending(session: Session, change_id: int) -> ParameterChange:
     return change
 
 
+def _consistent(session: Session, base: ParameterSet, change: DatedValue, what: str) -> None:
+    """The parameters in force (``base`` and the approved changes) with ``change`` laid over them are
+    consistent: else (e.g. a workshop tier award outside the published range, or a range that leaves
+    a tier outside it, README choice 81) the change is refused with the engine's Chinese error, which
+    names the parameters and the rule, and nothing is written."""
+    try:
+        with_dated_values(effective_parameters(session, base), [change])
+    except ParameterError as exc:
+        raise ValidationFailed(f"{what}：{exc}") from None
+
+
 def decide(
     session: Session,
     *,
     user: User,
+    params: ParameterSet,
     change_id: int,
     decision: str,
     note: str | None,
     audit_key: bytes,
     now: dt.datetime,
 ) -> ParameterChange:
-    """``approve`` / ``reject`` by a different city administrator; ``withdraw`` by the requester."""
+    """``approve`` / ``reject`` by a different city administrator; ``withdraw`` by the requester.
+    ``params``: the YAML parameters (an approval is checked against them and the approved changes)."""
     _require_city_admin(user)
     change = _pending(session, change_id)
     me = _actor_id(user)
@@ -157,6 +173,7 @@ def decide(
             raise ValidationFailed("驳回理由：驳回时必须填写")
         if decision == "approve":
             _not_in_past(change.since, now)
+            _consistent(session, params, _dated(change), "不能批准")
         new_state = "approved" if decision == "approve" else "rejected"
     elif decision == "withdraw":
         if change.requested_by != me:
@@ -214,16 +231,18 @@ def approved_values(session: Session) -> list[DatedValue]:
         .where(ParameterChange.state == "approved")
         .order_by(ParameterChange.decided_at, ParameterChange.id)
     ).scalars()
-    return [
-        DatedValue(
-            name=r.name,
-            since=r.since,
-            value=r.value,
-            reference=f"{r.reference}（市级调整 #{r.id}，已复核）",
-            note=r.reason,
-        )
-        for r in rows
-    ]
+    return [_dated(r) for r in rows]
+
+
+def _dated(change: ParameterChange) -> DatedValue:
+    """A change as the dated value laid over the parameters once approved."""
+    return DatedValue(
+        name=change.name,
+        since=change.since,
+        value=change.value,
+        reference=f"{change.reference}（市级调整 #{change.id}，已复核）",
+        note=change.reason,
+    )
 
 
 _cache: dict[tuple[int, str], ParameterSet] = {}

@@ -51,7 +51,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "与当前状态冲突（已处理、重复提交或版本已变）",
         429: "请求过于频繁",
         422: "请求格式错误（中文说明指明字段与规则）",
-        503: "数据库暂时无法访问",
+        503: "数据库暂时无法访问，或政策参数配置有误",
     }
     return {c: {"model": ErrorBody, "description": labels[c]} for c in codes}
 
@@ -76,7 +76,7 @@ IDEMPOTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "幂等键已用于不同的请求，或首次请求仍在处理"},
     422: {"model": ErrorBody, "description": "案例格式错误（中文说明指明字段）"},
     429: {"model": ErrorBody, "description": "请求过于频繁"},
-    503: {"model": ErrorBody, "description": "数据库暂时无法访问"},
+    503: {"model": ErrorBody, "description": "数据库暂时无法访问，或政策参数配置有误"},
 }
 
 

@@ -32,7 +32,7 @@ from xiangchuang.config import Settings, get_settings
 from xiangchuang.crypto import FieldCipher, KeyRing
 from xiangchuang.db import make_counter_engine, make_engine, make_sessionmaker
 from xiangchuang.engine.memory import freeze_startup_heap
-from xiangchuang.engine.parameters import load_parameters
+from xiangchuang.engine.parameters import ParameterError, load_parameters
 from xiangchuang.errors import DomainError
 from xiangchuang.paramchanges.service import RecentParameters
 from xiangchuang.users.ratelimit import Limit
@@ -92,6 +92,7 @@ DOCS_HEADERS: Final = tuple(
     (k, v.replace(b"style-src 'self'", b"style-src 'self' 'unsafe-inline'")) for k, v in SECURITY_HEADERS
 )
 DB_DOWN: Final = "数据库暂时无法访问，请稍后再试（系统已记录，无需重复提交）"
+PARAMETERS_BROKEN: Final = "政策参数配置有误，暂时无法评估，请联系市级管理员更正（系统已记录）"
 # Connections per worker process (PostgreSQL): 20 at most, so two workers stay well inside the server's
 # default max_connections (100) beside the command-line jobs; also the bound on requests in flight.
 POOL_SIZE: Final = 10
@@ -185,6 +186,13 @@ def _install_handlers(app: FastAPI) -> None:
     async def database_down(request: Request, exc: Exception) -> Response:
         logger().error("database error", extra={"event": "db_error", "error": type(exc).__name__})
         return _error(request, 503, DB_DOWN, {"Retry-After": "10"})
+
+    @app.exception_handler(ParameterError)
+    async def parameter_error(request: Request, exc: ParameterError) -> Response:
+        # Parameters that are not consistent (e.g. a change approved before the check, README choice 81):
+        # the engine's Chinese error, naming the parameter and the rule, not 「系统内部错误」.
+        logger().error("parameter error", extra={"event": "parameter_error", "error": str(exc)})
+        return _error(request, 503, f"{PARAMETERS_BROKEN}：{exc}")
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -124,6 +124,7 @@ def decide_change(
     change = changes.decide(
         db,
         user=user,
+        params=state.params,
         change_id=change_id,
         decision=decision,
         note=note,

@@ -36,11 +36,13 @@ def _version(
     return ctx.version(param, days, districts=districts[0], districts_known=districts[1])
 
 
-def within_amount_bound(count: IntArray, per: IntArray) -> BoolArray:
-    """Whether ``count × per`` (non-negative) is below the bound of amounts (README choice 28:
-    amounts in fen below 10^15), tested without forming the product. A row past it is a data error
-    of that row (a condition ``amount_in_range`` fails), never an overflow stopping the case or batch."""
-    out: BoolArray = (per <= 0) | (count <= (INT_LIMIT - 1) // np.maximum(per, 1))
+def within_amount_bound(count: IntArray, per: IntArray, plus: IntArray | int = 0) -> BoolArray:
+    """Whether ``count × per + plus`` (all non-negative) is below the bound of amounts (README choice
+    28: amounts in fen below 10^15), exactly and without forming the product. A row past it is a data
+    error of that row (a condition ``amount_in_range`` fails), never an overflow stopping the case or
+    batch. (``plus``: an amount's part that is not a whole multiple, e.g. a rounded remainder.)"""
+    room = (INT_LIMIT - 1) - np.asarray(plus, dtype=np.int64)
+    out: BoolArray = (room >= 0) & ((per <= 0) | (count <= np.maximum(room, 0) // np.maximum(per, 1)))
     return out
 
 

@@ -493,7 +493,26 @@ def _si_limits(ctx: Ctx) -> tuple[IntArray, IntArray]:
     """Per hire, the fewest and the most months it may be subsidised for: 36, or up to retirement
     when fewer than 5 years remain at hire. The two differ only where the birth date or gender is
     missing: then the limit lies between 36 months and the longest extension possible."""
-    result: tuple[IntArray, IntArray] = ctx.memo("si_limits", lambda: _si_limits_uncached(ctx))
+    lo, hi, _retired = _si_limits_and_retired(ctx)
+    return lo, hi
+
+
+def _retired_at_hire(ctx: Ctx) -> npt.NDArray[np.int8]:
+    """Per hire (a full column), whether the person had reached statutory retirement age on the hire
+    date: ``RETIRED_SURE``, ``RETIRED_MAYBE`` (by one of the two retirement ages, the gender missing)
+    or 0. A limit of 0 months without it: the person reaches retirement age in the hire month, after
+    the hire date (no whole month before it)."""
+    return _si_limits_and_retired(ctx)[2]
+
+
+RETIRED_SURE: Final = 2
+RETIRED_MAYBE: Final = 1
+
+
+def _si_limits_and_retired(ctx: Ctx) -> tuple[IntArray, IntArray, npt.NDArray[np.int8]]:
+    result: tuple[IntArray, IntArray, npt.NDArray[np.int8]] = ctx.memo(
+        "si_limits", lambda: _si_limits_uncached(ctx)
+    )
     return result
 
 
@@ -507,32 +526,49 @@ def _month_labels(months: npt.NDArray[Any]) -> npt.NDArray[np.str_]:
     return out
 
 
-def _retirement_note(ctx: Ctx) -> Later:
+# Why a hire has no month to subsidise (limit 0, README choice 5): the person had reached retirement
+# age when hired, or reaches it in the hire month after the hire date (no whole month before it), or
+# (the gender missing) one or the other.
+_NONE_RETIRED: Final = "招用时已达法定退休年龄"
+_NONE_RETIRING: Final = "招用当月即达法定退休年龄"
+_NONE_EITHER: Final = "视性别而定，招用时已达或招用当月即达法定退休年龄"
+
+
+def _no_month_reason(ctx: Ctx) -> npt.NDArray[np.str_]:
+    """Per hire (a full column), which of them a limit of 0 months means."""
+    retired = _retired_at_hire(ctx)
+    out: npt.NDArray[np.str_] = np.where(
+        retired == RETIRED_SURE, _NONE_RETIRED, np.where(retired == 0, _NONE_RETIRING, _NONE_EITHER)
+    )
+    return out
+
+
+def _retirement_note(ctx: Ctx, *, none_left: bool = True) -> Later:
     """Per hire whose limit is known and set by retirement (not the usual ``max_months``): 「（招用时
-    距法定退休不足N年，补贴至退休）」, or where the person had reached retirement age when hired
-    (limit 0) 「（招用时已达法定退休年龄，退休后的月份不予补贴）」; "" elsewhere (README choice 5: no month
-    after retirement is subsidised)."""
+    距法定退休不足N年，补贴至退休）」, or where the limit is 0 why (``_no_month_reason``: 「（招用当月即达
+    法定退休年龄，退休当月及以后的月份不予补贴）」); "" elsewhere (README choice 5: the months up to the one
+    before retirement). Without ``none_left``, "" where the limit is 0 too (for a message that gives
+    the reason already: it is said once)."""
 
     def make() -> npt.NDArray[np.object_]:
         lo, hi = (ctx.full(x) for x in _si_limits(ctx))
         sure = (lo == hi) & ctx.full(ctx.t["hire_date"].known)
         usual = ctx.full(ctx.ints("social_insurance_subsidy.max_months"))
         near = ctx.full(ctx.ints("social_insurance_subsidy.near_retirement_years")).astype(str)
-        by_retirement = sure & (lo != usual)
+        by_retirement = sure & (lo != usual) & (none_left | (lo != 0))
         if not by_retirement.any():
             return _NO_TEXT
         text = np.char.add(np.char.add("（招用时距法定退休不足", near), "年，补贴至退休）")
-        out: npt.NDArray[np.object_] = np.where(
-            by_retirement,
-            np.where(lo == 0, "（招用时已达法定退休年龄，退休后的月份不予补贴）", text),
-            "",
-        ).astype(object)
+        none = np.char.add(np.char.add("（", _no_month_reason(ctx)), "，退休当月及以后的月份不予补贴）")
+        out: npt.NDArray[np.object_] = np.where(by_retirement, np.where(lo == 0, none, text), "").astype(
+            object
+        )
         return out
 
     return Later(make)
 
 
-def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
+def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray, npt.NDArray[np.int8]]:
     t = ctx.t
     max_months = ctx.ints("social_insurance_subsidy.max_months")
     near = ctx.ints("social_insurance_subsidy.near_retirement_years")
@@ -553,6 +589,7 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
     delays = (_RetirementDelay(ctx, "female", female_age), _RetirementDelay(ctx, "male", male_age))
     cand = np.flatnonzero(sure & hire.known & (hire_near > retire))
     limit = ctx.full(max_months).astype(np.int64)  # (a copy: written below)
+    retired = np.zeros(limit.shape, dtype=np.int8)  # (``_retired_at_hire``)
     if cand.size:
         is_f = ctx.full(gender.values == 1)[cand]
         ret_c = np.empty(cand.size, dtype=np.int32)  # each row's own sex only (every row is one of them)
@@ -567,9 +604,10 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
         # Until retirement, whether longer or shorter than the usual limit: no month after the
         # retirement date (a person already retired when hired: none).
         limit[near_rows] = np.maximum(months_left, 0)
+        retired[near_rows] = np.where(hire_v[near_rows] >= ret_near, RETIRED_SURE, 0)
     unsure = np.flatnonzero(hire.known & ~ctx.full(sure))
     if not unsure.size:
-        return limit, limit
+        return limit, limit, retired
     lo, hi = limit, limit.copy()
     cap = ctx.full(max_months)[unsure].astype(np.int64)
     hire_u, near_u = hire_v[unsure], ctx.full(hire_near)[unsure]
@@ -582,16 +620,15 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray]:
     # Birth date known, gender not: either retirement age. Birth date unknown: retirement may fall
     # anywhere, so the limit is at most the whole ``near`` years.
     born_u = ctx.full(born)[unsure]
-    by_f, by_m = (
-        extended(delays[0].retirement(born_u, unsure)),
-        extended(delays[1].retirement(born_u, unsure)),
-    )
+    ret_f_u, ret_m_u = (delays[0].retirement(born_u, unsure), delays[1].retirement(born_u, unsure))
+    by_f, by_m = extended(ret_f_u), extended(ret_m_u)
     born_known = ctx.full(birth.known)[unsure]
+    retired[unsure] = born_known * ((hire_u >= ret_f_u).astype(np.int8) + (hire_u >= ret_m_u))
     longest = np.maximum(cap, ctx.full(near)[unsure].astype(np.int64) * 12)
     # (Birth date unknown: the person may have retired already, so no month is sure.)
     lo[unsure] = np.where(born_known, np.minimum(by_f, by_m), 0)
     hi[unsure] = np.where(born_known, np.maximum(by_f, by_m), longest)
-    return lo, hi
+    return lo, hi, retired
 
 
 class _RetirementDelay:
@@ -1196,7 +1233,7 @@ def si_contributions(ctx: Ctx) -> CondOut:
         """The months the hire may be subsidised for, quoted where none is claimed: from the hire
         month for the limit (「本次招用可补贴的月份为2024-03至2027-02」); where the limit rests on a
         missing birth date or gender, both bounds, not the longest as if known (README choice 5);
-        none where the person had reached retirement age when hired."""
+        none, and why, where the limit is 0 (``_no_month_reason``)."""
         lo, hi = (ctx.full(x).astype(np.int64) for x in _si_limits(ctx))
         first = ctx.full(t["hire_month"].values).astype(np.int64)
         start = _month_labels(first)
@@ -1207,9 +1244,8 @@ def si_contributions(ctx: Ctx) -> CondOut:
             np.char.add(np.char.add(np.char.add("本次招用可补贴的月份自", start), "起最长"), lo.astype(str)),
             np.char.add(np.char.add("至", hi.astype(str)), "个月（视出生日期、性别而定）"),
         )
-        out: npt.NDArray[np.object_] = np.where(
-            lo != hi, open_, np.where(hi > 0, span, "招用时已达法定退休年龄，本次招用无可补贴的月份")
-        ).astype(object)
+        none = np.char.add(_no_month_reason(ctx), "，本次招用无可补贴的月份")
+        out: npt.NDArray[np.object_] = np.where(lo != hi, open_, np.where(hi > 0, span, none)).astype(object)
         return out
 
     return CondOut(
@@ -1224,7 +1260,8 @@ def si_contributions(ctx: Ctx) -> CondOut:
             "start_month": start,
             "end_month": end,
             "window_text": Later(window),
-            "retirement_note": _retirement_note(ctx),
+            # (where the window says there is no month, it says why: the note is not repeated)
+            "retirement_note": _retirement_note(ctx, none_left=False),
         },
     )
 
@@ -1726,6 +1763,10 @@ def si_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
             "unknown_note": _unknown_months_text(ctx, claim.months, claim.unknown, claim.at),
             "claimed_first_month": Later(claimed(0)),
             "claimed_last_month": Later(claimed(-1)),
+            # The most months the person may be subsidised for (36, or to retirement: README choice 5;
+            # the fewest the limit may be where a birth date or gender is missing, which an eligible
+            # claim does not rest on): the one-stop register holds an approval to it.
+            "claim_limit_months": _si_limits(ctx)[0],
         },
         known=None if bool(known.all()) else known,
     )
@@ -1852,12 +1893,12 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
 
 
 def _tiers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: the award for the employed count, and the lowest tier's threshold (district tables)."""
+    """Per row, the award for the employed count, and the lowest tier's threshold (district tables).
+    Every tier's award lies within the published range (``workshop_award.award_min``/``award_max``,
+    the table's ``bounds``): checked when the parameters are built, never here (README choice 81)."""
     t = ctx.t
     employed = t["workshop_employed"].values.astype(np.int64, copy=False)
     ver = ctx.version("workshop_award.tiers")
-    least = ctx.full(ctx.ints("workshop_award.award_min"))
-    most = ctx.full(ctx.ints("workshop_award.award_max"))
     award = np.zeros(ctx.n, dtype=np.int64)
     lowest = np.zeros(ctx.n, dtype=np.int64)
     for v in np.unique(ver):
@@ -1871,27 +1912,10 @@ def _tiers(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         awards = np.asarray(
             [yuan_to_fen(x["award"], "参数 workshop_award.tiers") for x in tiers], dtype=np.int64
         )
-        _award_in_range(version, awards, least[rows], most[rows])
         idx = np.searchsorted(mins, employed[rows], side="right") - 1
         award[rows] = pick(idx >= 0, awards[np.maximum(idx, 0)], 0)
         lowest[rows] = mins[0]
     return award, lowest
-
-
-def _award_in_range(version: Any, awards: IntArray, least: IntArray, most: IntArray) -> None:
-    """Every tier's award of a tier table (city or district) within the published range of the yearly
-    award (``workshop_award.award_min``/``award_max`` in force for the rows that use the table,
-    渝人社发〔2022〕21号: 2万元至10万元): else a parameter error naming the table, its district and
-    date and the range — an award outside it is not paid (README choice 81)."""
-    lo, hi = int(least.max(initial=0)), int(most.min(initial=np.iinfo(np.int64).max))
-    bad = awards[(awards < lo) | (awards > hi)]
-    if bad.size:
-        where = "全市" if version.district is None else f"区县 {version.district}"
-        raise ParameterError(
-            f"参数 workshop_award.tiers（{where}，{version.since.isoformat()}起的取值）：奖补金额"
-            f"{format_fen(int(bad[0]))}超出年度奖补的公布范围{format_fen(lo)}至{format_fen(hi)}"
-            "（参数 workshop_award.award_min、workshop_award.award_max）"
-        )
 
 
 def _head_count(raw: Any) -> int:

@@ -111,24 +111,31 @@ def not_received(ctx: Ctx) -> CondOut:
     return none_received(ctx.t["mentor_service_subsidy_received"])
 
 
+def _parts(units: np.ndarray, num: np.ndarray, fden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """units × rate × factor (``num / fden``, num = rate × factor numerator) in two parts, exact: the
+    whole multiples of the denominator (``whole``, to be multiplied by ``num``) and the rest (< fden
+    units) times the rate, rounded half-up to the fen."""
+    whole, rest = np.divmod(units, fden)
+    return whole, mul_rate_half_up(rest, num, fden)
+
+
 def _within(units: np.ndarray, num: np.ndarray, fden: np.ndarray) -> np.ndarray:
-    """Per row, whether units × rate × factor (``num / fden``, num = rate × factor numerator) is
-    below the bound of amounts (README choice 28, ``within_amount_bound``): the amount is
-    whole × num plus less than num more (whole = units // fden, the rest rounded), so (whole + 1) ×
-    num below the bound is enough."""
-    return within_amount_bound(units // fden + 1, num)
+    """Per row, whether the amount (whole × num + the rounded rest, ``_parts``) is below the bound of
+    amounts (README choice 28), exactly: the same test as the on-the-job training's
+    (``within_amount_bound``)."""
+    whole, rest = _parts(units, num, fden)
+    return within_amount_bound(whole, num, rest)
 
 
 def _units_amount(units: np.ndarray, per_unit: np.ndarray, fnum: np.ndarray, fden: np.ndarray) -> np.ndarray:
-    """units × per_unit × fnum / fden rounded half-up to the fen, exact: the whole multiples of the
-    denominator are multiplied exactly and only the rest (< fden units) is rounded. A row past the
+    """units × per_unit × fnum / fden rounded half-up to the fen, exact (``_parts``). A row past the
     bound of amounts fails ``amount_in_range`` (a data error of that row, its amount not paid): 0
     here; every other row's amount is below 10^15, so none wraps around in int64, whatever other
     rows hold (a huge workload stopped the whole case or batch with an OverflowError)."""
     num = per_unit * fnum  # (a rate in fen times a small factor numerator)
     units = pick(_within(units, num, fden), units, 0)
-    whole, rest = np.divmod(units, fden)
-    out: np.ndarray = whole * num + mul_rate_half_up(rest, num, fden)
+    whole, rest = _parts(units, num, fden)
+    out: np.ndarray = whole * num + rest
     return out
 
 
@@ -143,7 +150,10 @@ def amount_in_range(ctx: Ctx) -> CondOut:
     units = t["units"].values.astype(np.int64, copy=False)
     known = t["units"].known & t["activity"].known & t["level"].known & t["rating"].known
     state = pick(known & ~_within(units, rate * fnum, fden), FAIL, PASS)
-    return CondOut(state.astype(np.int8), info={"units": t["units"].values, "rate_fen": rate})
+    return CondOut(
+        state.astype(np.int8),
+        info={"units": t["units"].values, "rate_fen": rate, "factor": _factor_text(ctx)},
+    )
 
 
 def amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
@@ -195,7 +205,7 @@ PROGRAM = Program(
             CLAUSE,
             amount_in_range,
             "补助金额在可核定的范围内",
-            "服务工作量{units} × 每次{rate_fen}超出金额上限（须小于10^15分），数据有误，请核对服务工作量",
+            "服务工作量{units} × 每次{rate_fen} × 系数{factor}超出金额上限（须小于10^15分），数据有误，请核对服务工作量",
             facts=("units", "activity", "level", "rating"),
             params=("mentor_service_subsidy.rates", "mentor_service_subsidy.rating_factor"),
         ),
