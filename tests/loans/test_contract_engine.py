@@ -1,5 +1,7 @@
-"""Signing follows the engine's own determinations: a loan the engine no longer finds eligible on the
-contract date is not signed, a subsidy it finds ineligible is dropped with its reasons (README choice 84)."""
+"""Signing and settlement follow the engine's own determinations: a loan the engine no longer finds
+eligible on the contract date is not signed, a subsidy it finds ineligible is dropped with its reasons
+(README choice 84), and the quarterly settlement ends the subsidy term where the engine's
+``settlement_within_term`` does — the contract date plus the term (README choices 18, 29)."""
 
 from __future__ import annotations
 
@@ -15,17 +17,20 @@ from tests.loans import (
     PARAMS,
     SIGN,
     budgets,
+    contracted,
     create,
     eligible,
     guarantee,
     loan_row,
+    repay,
     run,
     setup,
     sign,
     submit_and_accept,
 )
-from tests.loans.test_settlement import _settle
+from tests.loans.test_settlement import _lines, _plan, _settle
 from tests.registry.factories import Registry
+from xiangchuang.engine.api import evaluate
 from xiangchuang.errors import InvalidTransition
 from xiangchuang.loans import service
 from xiangchuang.models import LoanDetermination, LoanInstalment, LoanSubsidyLine, OutboxMessage
@@ -41,6 +46,15 @@ def _graduate(engine, pii):
         )
 
 
+def _at_the_bank(engine, person="P-LOAN"):
+    """A loan through the 人社 and guarantee reviews, waiting for the bank (on 2026-04-08)."""
+    loan_id = create(engine, person=person)
+    submit_and_accept(engine, loan_id)
+    eligible(engine, loan_id)
+    guarantee(engine, loan_id)
+    return loan_id
+
+
 def _count(engine, model, **where):
     with Session(engine) as s:
         q = select(func.count()).select_from(model)
@@ -52,10 +66,8 @@ def _count(engine, model, **where):
 def test_a_loan_no_longer_eligible_on_the_contract_date_is_not_signed(db_engine, pii):
     _graduate(db_engine, pii)
     budgets(db_engine)
-    loan_id = create(db_engine, person="P-GRAD")
-    submit_and_accept(db_engine, loan_id)
-    assert eligible(db_engine, loan_id).loan.subsidy_eligible is True  # within the window on the review day
-    guarantee(db_engine, loan_id)
+    loan_id = _at_the_bank(db_engine, person="P-GRAD")  # within the 10-year window on the review day
+    assert loan_row(db_engine, loan_id).subsidy_eligible is True
     with pytest.raises(InvalidTransition) as err:
         sign(db_engine, loan_id)
     text = str(err.value)
@@ -85,10 +97,7 @@ def test_a_subsidy_the_engine_finds_ineligible_is_dropped_with_its_reasons(db_en
     # A contract dated before the current subsidy rules (loan_interest_subsidy.* from 2021-01-01): the
     # loan itself qualifies, the engine's loan_interest_subsidy does not.
     setup(db_engine, pii)
-    loan_id = create(db_engine)
-    submit_and_accept(db_engine, loan_id)
-    eligible(db_engine, loan_id)
-    guarantee(db_engine, loan_id)
+    loan_id = _at_the_bank(db_engine)
     result = sign(db_engine, loan_id, contract_date=dt.date(2020, 6, 1), start_date=dt.date(2020, 6, 1))
     dets = {d.program: d.status for d in result.determinations}
     assert dets == {"loan_individual": "eligible", "loan_interest_subsidy": "ineligible"}
@@ -106,13 +115,58 @@ def test_a_subsidy_the_engine_finds_ineligible_is_dropped_with_its_reasons(db_en
 
 def test_an_eligible_contract_keeps_the_subsidy_without_a_reason(db_engine, pii):
     setup(db_engine, pii)
-    loan_id = create(db_engine)
-    submit_and_accept(db_engine, loan_id)
-    eligible(db_engine, loan_id)
-    guarantee(db_engine, loan_id)
+    loan_id = _at_the_bank(db_engine)
     result = sign(db_engine, loan_id)
     assert {d.program: d.status for d in result.determinations} == {
         "loan_individual": "eligible",
         "loan_interest_subsidy": "undetermined",  # only the settlement facts are open
     }
     assert result.loan.subsidy_eligible is True and "no_subsidy" not in result.details
+
+
+def _within_term(settle_end: str) -> str:
+    """The engine's settlement_within_term on the loan below, for 2026-07-01 … settle_end."""
+    case = {
+        "person": {"id": "P1", "groups": ["returning_migrant_worker"], "other_loans": []},
+        "loan": {
+            "kind": "individual",
+            "district": 500103,
+            "contract_date": "2026-04-10",
+            "amount_fen": 20_000_000,
+            "term_months": 3,
+            "rate_bp": 350,
+            "settle_start": "2026-07-01",
+            "settle_end": settle_end,
+            "principal_fen": 13_333_333,
+            "excluded_days": 0,
+        },
+    }
+    doc = evaluate(case, dt.date(2026, 10, 8), PARAMS)
+    prog = next(p for p in doc["programs"] if p["program"] == "loan_interest_subsidy")
+    return str(next(c for c in prog["conditions"] if c["id"] == "settlement_within_term")["status"])
+
+
+def test_the_settlement_ends_the_subsidy_term_where_the_engine_does(db_engine, pii):
+    # Contract 2026-04-10, start (起息日) 2026-05-10, 3 months: the engine's term ends on 2026-07-10
+    # (the contract date plus 3 months, not subsidised), not on the schedule's last due date 2026-08-10.
+    setup(db_engine, pii)
+    budgets(db_engine)
+    loan_id = contracted(
+        db_engine, contract_date=dt.date(2026, 4, 10), start_date=dt.date(2026, 5, 10), term_months=3
+    )
+    loan = loan_row(db_engine, loan_id)
+    assert loan.maturity_date == dt.date(2026, 8, 10)  # the repayment schedule's end
+    for k, inst in enumerate(_plan(db_engine, loan_id), start=1):
+        repay(db_engine, loan_id, f"R{k}", inst.due_date, inst.principal_fen, inst.interest_fen)
+    report = _settle(db_engine)
+    line = _lines(db_engine)[loan_id]
+    paid = [s for s in line.detail["segments"] if s["excluded"] is None]
+    assert [(s["from"], s["to"], s["balance_fen"]) for s in paid] == [
+        ("2026-07-01", "2026-07-09", 13_333_333)
+    ]
+    assert line.subsidised_days == 9
+    # 9 days × 13,333,333 fen × (350 − (300 − 150))bp / (10,000 × 360) = 6,666.67 → 6,667 fen
+    assert report.settled == [(loan.loan_no, 6_667, 0)]
+    # The same boundary as the engine's own condition.
+    assert _within_term("2026-07-09") == "pass"
+    assert _within_term("2026-07-10") == "fail"
