@@ -26,6 +26,11 @@ Choices where PROVISIONS.md is silent (also in the README's list):
 - At 人社 review the contract date is not known yet: dated parameters are taken on the review day, and
   "subsidy eligible" means the subsidy regime (``loan_interest_subsidy.borrower_max_below_lpr_bp``) is in
   force then; at signing it is decided again on the contract date with the contract rate (rate cap).
+- At signing the engine's determinations on the contract date decide (README choice 84): a loan its own
+  program no longer finds eligible (e.g. a graduate's 10-year window ended since the review) cannot be
+  signed (the bank refuses it, with the reasons); the subsidy is kept unless the engine's
+  ``loan_interest_subsidy`` is "ineligible", in which case the contract is signed without it and the
+  reasons are stated (details ``no_subsidy``, the borrower's notice).
 - The LPR of a contract is the 1-year LPR in force on the contract date (``loan.lpr_1y_bp``); the bank
   does not type it.
 - A partnership's partners must be persons in the registry; the engine checks the borrower (the partner
@@ -611,11 +616,13 @@ def _condition(det: LoanDetermination, cond_id: str) -> dict[str, Any] | None:
     return None
 
 
-def _failed_reasons(det: LoanDetermination) -> str:
+def _failed_reasons(det: LoanDetermination, *, only_failed: bool = False) -> str:
+    """The messages of the conditions that did not pass (``only_failed``: that failed, leaving out the
+    unknown ones, e.g. a subsidy's settlement facts before any quarter is settled)."""
     parts = [
         str(c["message"])
         for c in det.result.get("conditions", [])
-        if c.get("status") != "pass" and not c.get("group")
+        if c.get("status") != "pass" and not c.get("group") and (c.get("status") == "fail" or not only_failed)
     ]
     return "；".join(parts) or _STATUS_ZH.get(det.status, det.status)
 
@@ -862,7 +869,8 @@ def sign_contract(
     expected_version: int | None = None,
 ) -> MoveResult:
     """The bank signs the contract: checks every term against the parameters on the contract date,
-    stores the LPR in force, re-runs the subsidy determination with the contract, writes the schedule."""
+    stores the LPR in force, re-runs the loan and subsidy determinations with the contract (a loan no
+    longer eligible is not signed; an ineligible subsidy is dropped, with the reasons), writes the schedule."""
     at = fields.now_utc(now)
     today = china_date(at)
     params = params or load_parameters()
@@ -929,9 +937,21 @@ def sign_contract(
         params=params,
         terms=facts_terms,
     )
+    det = dets[LOAN_PROGRAM[loan.kind]]
+    if det.status != "eligible":
+        # Re-determined on the contract date (e.g. a graduate's 10-year window ended since the review):
+        # not a guaranteed loan, so the bank may not sign it as one (README choice 84).
+        raise InvalidTransition(
+            f"按登记库当前数据于合同日期 {t.contract_date} 复核，{BY_ID[det.program].title}结论为"
+            f"「{_STATUS_ZH.get(det.status, det.status)}」（{_failed_reasons(det)}），"
+            "不能签订创业担保贷款合同：请不予贷款并写明原因"
+        )
+    # The subsidy on the engine's own status: only its settlement facts (period, balance, excluded
+    # days) are unknown before a quarter is settled, so "undetermined" keeps the subsidy and
+    # "ineligible" (a failed condition, e.g. the regime not in force on the contract date) drops it.
     sub = dets["loan_interest_subsidy"]
-    checks = [_condition(sub, c) for c in ("regime_applies", "rate_within_cap")]
-    subsidy = bool(loan.subsidy_eligible) and all(c is not None and c.get("status") == "pass" for c in checks)
+    subsidy = bool(loan.subsidy_eligible) and sub.status != "ineligible"
+    no_subsidy = "" if subsidy or not loan.subsidy_eligible else _failed_reasons(sub, only_failed=True)
     maturity = add_months_scalar(t.start_date, term)
     months_per_year = int(_param(params, "loan.schedule_months_per_year", t.contract_date))
     plan = build_schedule(
@@ -980,7 +1000,11 @@ def sign_contract(
                 audit_key=audit_key,
                 at=at,
                 values=values,
-                details={**{k: str(v) for k, v in values.items()}, "instalments": len(plan)},
+                details={
+                    **{k: str(v) for k, v in values.items()},
+                    "instalments": len(plan),
+                    **({"no_subsidy": no_subsidy} if no_subsidy else {}),
+                },
                 notice={
                     "contract_no": contract_no,
                     "amount": format_fen(amount),
@@ -988,11 +1012,16 @@ def sign_contract(
                     "lpr_bp": lpr,
                     "maturity_date": maturity.isoformat(),
                     "method": METHOD_LABELS[t.repayment_method],
+                    "subsidy_eligible": subsidy,
+                    **({"no_subsidy": f"本笔贷款不享受贴息：{no_subsidy}"} if no_subsidy else {}),
                 },
             )
     except IntegrityError:
         raise Conflict(f"合同编号（contract_no）{contract_no} 已被其他贷款使用") from None
-    return MoveResult(loan, row, list(dets.values()), {"lpr_bp": lpr, "subsidy_eligible": subsidy})
+    extra: dict[str, Any] = {"lpr_bp": lpr, "subsidy_eligible": subsidy}
+    if no_subsidy:
+        extra["no_subsidy"] = no_subsidy
+    return MoveResult(loan, row, list(dets.values()), extra)
 
 
 def _cover(session: Session, loan: Loan, paid_on: dt.date) -> tuple[list[LoanInstalment], int]:

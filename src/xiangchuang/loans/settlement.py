@@ -13,8 +13,10 @@ outstanding each day, times the subsidised share of the rate::
   contract date.
 - Days counted: from the later of the quarter start and the loan's start date, to the earlier of the
   quarter end and the day before the subsidy term ends. The subsidy term is the contract term from the
-  start date, and never longer than the maximum term of the loan kind (``loan_*.max_term_months``): an
-  extension (展期) therefore gets nothing. Days inside an overdue (逾期) or extension period — including
+  contract date, never longer than the maximum term of the loan kind (``loan_*.max_term_months``) — the
+  engine's own definition (:func:`xiangchuang.engine.programs.loans.subsidy_term_end`, also read by its
+  condition ``settlement_within_term``), so with a start date (起息日) after the contract date the last
+  days of the repayment schedule get nothing; an extension (展期) gets nothing either. Days inside an overdue (逾期) or extension period — including
   arrears the bank has not marked: from the day after the due date of the first instalment still
   uncovered when the quarter is settled — and days past
   the subsidy term, are excluded (and counted as such on the statement); days after the loan is repaid
@@ -47,6 +49,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import openpyxl
 from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
@@ -55,9 +58,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from xiangchuang.audit import record
 from xiangchuang.chinatime import CHINA
-from xiangchuang.engine.dates import add_months_scalar
+from xiangchuang.engine.dates import add_months_scalar, from_day, to_day
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
+from xiangchuang.engine.programs.loans import subsidy_term_end
 from xiangchuang.errors import DomainError, Forbidden, ValidationFailed
 from xiangchuang.ids.masking import mask_name
 from xiangchuang.ledger.service import (
@@ -190,7 +194,9 @@ def subsidy_for(session: Session, loan: Loan, quarter: str, params: ParameterSet
     assert loan.contract_amount_fen and loan.rate_bp is not None and loan.lpr_bp is not None
     cd = loan.contract_date
     limit = max_term_months(params, loan.kind, cd, loan.district)
-    subsidy_end = min(loan.maturity_date, add_months_scalar(loan.start_date, limit))
+    subsidy_end = from_day(
+        int(subsidy_term_end(np.array([to_day(cd)]), np.array([loan.term_months]), np.array([limit]))[0])
+    )
     below = params["loan_interest_subsidy.borrower_max_below_lpr_bp"]
     city_below, total_below = below.value_at(cd, None), below.value_at(cd, loan.district)
     if city_below is None or total_below is None:

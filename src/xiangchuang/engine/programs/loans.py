@@ -1030,6 +1030,18 @@ def settlement_period(ctx: Ctx) -> CondOut:
     return CondOut(tri(ok, s.known & e.known & cd.known))
 
 
+def subsidy_term_end(
+    contract_day: np.ndarray, term_months: np.ndarray, max_term_months: np.ndarray
+) -> np.ndarray:
+    """The loan's maturity date, the first day past the subsidy term (算头不算尾: not subsidised): the
+    contract date plus the term in months, a term above its kind's maximum counted as the maximum
+    (README choices 18, 29). The one definition: ``settlement_within_term`` and the quarterly settlement
+    (loans/settlement.py) both call it."""
+    months = np.minimum(np.asarray(term_months, dtype=np.int64), max_term_months).astype(np.int64)
+    end: np.ndarray = add_months(np.asarray(contract_day, dtype=np.int32), months)
+    return end
+
+
 def settlement_within_term(ctx: Ctx) -> CondOut:
     """The settlement period ends before the loan's maturity date: the contract date plus the term
     in months (民法典 month rule), the term counted up to its kind's maximum and taken as that
@@ -1040,11 +1052,10 @@ def settlement_within_term(ctx: Ctx) -> CondOut:
     e, cd, term = t["settle_end"], t["contract_date"], t["term_months"]
     lo, hi = _max_terms(ctx)
     months = term.values.astype(np.int64, copy=False)
-    lo = pick(term.known, np.minimum(months, lo), lo).astype(np.int64)
-    hi = pick(term.known, np.minimum(months, hi), hi).astype(np.int64)
     start = cd.values.astype(np.int32, copy=False)
-    end_lo = add_months(start, lo)
-    end_hi = add_months(start, hi)
+    end_lo = subsidy_term_end(start, pick(term.known, months, lo), lo)
+    end_hi = subsidy_term_end(start, pick(term.known, months, hi), hi)
+    hi = pick(term.known, np.minimum(months, hi), hi).astype(np.int64)
     state = pick(e.values < end_lo, PASS, pick(e.values >= end_hi, FAIL, UNKNOWN))
     state = pick(e.known & cd.known, state, UNKNOWN).astype(np.int8)
     return CondOut(
