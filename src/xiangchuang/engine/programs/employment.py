@@ -11,7 +11,8 @@ Choices where the notice is not explicit (README “规范不明确处的选择�
 - 「即将符合」 of the 12-month run: if payments go on and each month is on record by the end of the
   reporting lag, the run reaches the minimum on the first day of month ``last + missing + lag``
   (always after the evaluation date); for a hire after the last paid month, counted from the hire
-  month. No date where the hire date is unknown (whether the months count is unknown then).
+  month. No date where the hire date is unknown (whether the months count is unknown then), and
+  the months still needed are then a lower bound (「至少还需…」, README choice 39).
 - One job subsidy per hired person (每人一次): besides the register (received), among the hire
   records of one person in the same evaluation (one case, or a whole batch / registry) only one
   can be paid: the earliest by hire date (then by row order) among those that meet every other
@@ -170,9 +171,18 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
         late = np.maximum(hire_m - last_g - np.int32(1), np.int32(0))
         when = np.maximum(month_start(last_g + missing_g + late + lag_rows), np.int32(ctx.on + 1))
 
-    def need_months() -> npt.NDArray[np.int32]:
-        out: npt.NDArray[np.int32] = np.maximum(need32 - run_now, np.int32(0))
-        return out
+    def need_text() -> npt.NDArray[np.object_]:
+        """The months still needed: exact with the hire date; without it the run may hold months
+        before the hire, so the need is a lower bound (no date from it, README choice 26)."""
+        need_n = np.maximum(need32 - run_now, np.int32(0))
+        bound = ~ctx.full(hire.known) & (run_now > 0)
+        out = [
+            f"至少还需连续缴纳{k}个月（招用日期未知，招用前的缴费月份不计入）"
+            if b
+            else f"还需连续缴纳{k}个月"
+            for k, b in zip(ctx.full(need_n).tolist(), bound.tolist(), strict=True)
+        ]
+        return np.asarray(out, dtype=object)
 
     def shortfall() -> npt.NDArray[np.object_]:
         """Why the run falls short: too few months so far, or payments that stopped (naming the
@@ -205,7 +215,7 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
         info={
             "run_months": run_now,
             "min_months": need,
-            "need_months": Later(need_months),
+            "need_text": Later(need_text),
             "shortfall": Later(shortfall),
             "soon_note": Later(lambda: _withheld_note(ctx)),
         },
@@ -444,7 +454,7 @@ JOB_SUBSIDY = Program(
             "{shortfall}",
             facts=("si_run_months", "hire_date"),
             params=("job_subsidy.min_consecutive_months", "job_subsidy.reporting_lag_months"),
-            gap_msg="还需连续缴纳{need_months}个月{soon_note}",
+            gap_msg="{need_text}{soon_note}",
         ),
         Condition(
             "not_received",
