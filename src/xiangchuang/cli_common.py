@@ -7,7 +7,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, overload
 
 import rich._wrap
 import typer
@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover
     from click import exceptions as _click_exc  # type: ignore[no-redef]
 
 from xiangchuang.engine.dates import check_supported, parse_date
+from xiangchuang.engine.districts import codes_by_short_names
 from xiangchuang.engine.facts import CODE_RULE, code_ok, code_text_ok
 from xiangchuang.engine.parameters import ParameterError, ParameterSet, load_parameters
 from xiangchuang.errors import os_reason as os_reason  # (re-exported: the commands import it from here)
@@ -356,13 +357,27 @@ def to_date(text: str | None, default: dt.date | None = None, option: str = "--o
         raise fail(f"{option}：{exc}") from None
 
 
-def district_option(text: str | None, option: str = "--district") -> int | None:
+@overload
+def district_option(text: str, option: str = ..., *, names: bool = ...) -> int: ...
+@overload
+def district_option(text: None, option: str = ..., *, names: bool = ...) -> None: ...
+@overload
+def district_option(text: str | None, option: str = ..., *, names: bool = ...) -> int | None: ...
+def district_option(text: str | None, option: str = "--district", *, names: bool = False) -> int | None:
     """The district code an option gives, held to the rule of a case's and a batch file's code
     (``engine.facts.code_text_ok`` and ``code_ok``, README choice 67): exactly six ASCII digits
     ("0500101", "+500101", " 500101" and "500101.0" are refused), one of the 41 districts; else a
-    Chinese error naming the option."""
+    Chinese error naming the option. Every command's ``--district`` reads through here (README
+    choice 82). With ``names`` (the commands whose option takes a code or a name) a text without a
+    digit is a district's name (「万州区」, 「万州」, 「重庆市万州区」); any other is held to the code rule."""
     if text is None:
         return None
+    if names and not any(c.isdigit() for c in text):
+        name = text.strip().removeprefix("重庆市").removeprefix("重庆").strip() or text
+        try:
+            return codes_by_short_names(name)[0]
+        except ValueError:
+            raise fail(f"{option} {text!r}：未知的区县名称，应为区县名称（如 万州区）或6位区县代码") from None
     if not code_text_ok(text) or not code_ok("code", int(text)):
         shown = text if text and text == text.strip() else repr(text)
         raise fail(f"{option} {shown}：{CODE_RULE['code']}，写作6位数字")

@@ -143,7 +143,7 @@ def test_budget_batch_run_export_confirm_end_to_end(db_engine, pii, tmp_path):
 def test_bad_input_is_refused_before_touching_the_database(db_engine, pii):
     setup(db_engine, pii)
     for args, text in [
-        (["disburse", "budget", "--district", "123", "--amount-yuan", "10"], "不是重庆市的区县"),
+        (["disburse", "budget", "--district", "123", "--amount-yuan", "10"], "须为重庆市41个区县之一的代码"),
         (["disburse", "budget", "--district", str(D1), "--amount-yuan", "abc"], "--amount-yuan"),
         (["disburse", "budget", "--district", str(D1), "--amount-yuan", "0"], "下达预算金额：须大于 0"),
         (["disburse", "budget", "--district", str(D1), "--amount-yuan", "1.001"], "--amount-yuan"),

@@ -76,7 +76,7 @@ def test_closures_pending_and_tag_report(tmp_path: Path, monkeypatch: pytest.Mon
         res = runner.invoke(app, ["closures-pending", "--on", "10/03/2025"])
         assert res.exit_code != 0 and "--on：日期 '10/03/2025' 须写为 YYYY-MM-DD" in res.output
         res = runner.invoke(app, ["closures-pending", "--district", "123"])
-        assert res.exit_code != 0 and "区县代码" in res.output
+        assert res.exit_code != 0 and "须为重庆市41个区县之一的代码" in res.output
         with Session(engine) as s:
             assert sorted(s.execute(select(ClosureCase.case_no)).scalars()) == [
                 "BF-B-NEW",

@@ -175,6 +175,9 @@ def test_an_entry_naming_the_business_still_fails_beside_one_naming_no_subject(t
         assert doc["status"] == "ineligible", program
         got = {c["id"]: c["status"] for c in doc["conditions"] if c["id"] in conditions}
         assert got == conditions, program
+        if program == "startup_subsidy":  # (the entry naming no one may be a 4th year: a least)
+            years = next(c["message"] for c in doc["conditions"] if c["id"] == "within_max_years")
+            assert years == "已享受至少3个年度，达到最长3年的上限"
         # Every condition the batch decides for B1 is decided the same way in B1's own case.
         own = {c["id"]: c["status"] for c in _program(single, program)["conditions"]}
         for c, state in got.items():

@@ -380,7 +380,7 @@ def test_cli_errors_are_chinese(cli_db):
     res = runner.invoke(app, ["match-db", "--on", "2025-13-01"])
     assert res.exit_code == 2 and "日期" in res.output
     res = runner.invoke(app, ["match-db", "--district", "123456"])
-    assert res.exit_code == 2 and "区县代码" in res.output
+    assert res.exit_code == 2 and "须为重庆市41个区县之一的代码" in res.output
     res = runner.invoke(app, ["explain-match", "999999"])
     assert res.exit_code == 1 and "不存在" in res.output
 

@@ -30,12 +30,11 @@ from sqlalchemy.orm import Session
 from xiangchuang.applications import disbursement, invitations, publicity
 from xiangchuang.applications import repository as repo
 from xiangchuang.audit import audit_key
-from xiangchuang.cli_common import ChineseTyper, console, fail
+from xiangchuang.cli_common import ChineseTyper, console, district_option, fail
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.config import get_settings
 from xiangchuang.crypto import FieldCipher, KeyRing, KeyRingError
 from xiangchuang.db import make_engine, make_sessionmaker, transaction
-from xiangchuang.engine.districts import is_district
 from xiangchuang.engine.money import format_fen, yuan_to_fen
 from xiangchuang.errors import DomainError
 from xiangchuang.models import DisbursementItem
@@ -71,7 +70,7 @@ def _session() -> Iterator[Session]:
 def invite_command(
     run_id: Annotated[int, typer.Argument(help="政策找人运行编号（xiangchuang match-results 显示）")],
     district: Annotated[
-        int | None, typer.Option("--district", help="区县人社审核：只邀请本区县的结果")
+        str | None, typer.Option("--district", help="区县人社审核：只邀请本区县的结果（6位数字）")
     ] = None,
     program: Annotated[
         list[str] | None, typer.Option("--program", help="只邀请这些项目（可多次指定）")
@@ -79,16 +78,15 @@ def invite_command(
     actor: ActorOpt = "system:invitations",
 ) -> None:
     """免申即享：把一次政策找人运行中“符合”的结果变成待确认的申请，并通知申请人（可重复运行，不会重复邀请）。"""
-    if district is not None and not is_district(district):
-        raise fail(f"区县代码 {district} 不是重庆市的区县")
+    code = district_option(district)
     key = audit_key(_ring())
     with _session() as s:
         report = invitations.create_invitations(
             s,
             run_id=run_id,
             actor=actor,
-            role="district_reviewer" if district is not None else "system",
-            actor_district=district,
+            role="district_reviewer" if code is not None else "system",
+            actor_district=code,
             audit_key=key,
             programs=program or None,
         )
@@ -142,16 +140,10 @@ def publicity_command(
 
 # --- disburse (区县财政) ----------------------------------------------------------------------------
 
-DistrictOpt = Annotated[int, typer.Option("--district", help="区县代码（以该区县财政的身份办理）")]
+DistrictOpt = Annotated[str, typer.Option("--district", help="区县代码，6位数字（以该区县财政的身份办理）")]
 FinanceActorOpt = Annotated[str, typer.Option("--actor", help="区县财政操作人账号（写入审计日志）")]
 BatchArg = Annotated[int, typer.Argument(help="拨付批次编号（xiangchuang disburse batch 显示）")]
 FINANCE = "district_finance"
-
-
-def _district(district: int) -> int:
-    if not is_district(district):
-        raise fail(f"区县代码 {district} 不是重庆市的区县")
-    return district
 
 
 def _actor(actor: str) -> str:
@@ -170,14 +162,14 @@ def budget_command(
     note: Annotated[str, typer.Option("--note", help="备注（如文号）")] = "",
 ) -> None:
     """下达（追加）本区县市级及以上资金预算。"""
-    _district(district)
+    code = district_option(district)
     try:
         fen = yuan_to_fen(amount_yuan.replace(",", "").strip())
     except (ValueError, ArithmeticError):
         raise fail(f"--amount-yuan：须为金额数字（元，最多两位小数），不是 {amount_yuan!r}") from None
     with _session() as s:
-        disbursement.open_budget(s, district=district, amount_fen=fen, at=_now(), note=note)
-    console.print(f"已下达预算 {format_fen(fen)}（区县 {district}）")
+        disbursement.open_budget(s, district=code, amount_fen=fen, at=_now(), note=note)
+    console.print(f"已下达预算 {format_fen(fen)}（区县 {code}）")
 
 
 def batch_command(
@@ -186,7 +178,7 @@ def batch_command(
     actor: FinanceActorOpt,
 ) -> None:
     """把已核准的申请转为拨付中，并生成拨付批次。"""
-    _district(district)
+    code = district_option(district)
     parts = [p.strip() for p in ids.replace("，", ",").split(",") if p.strip()]
     if not parts or not all(p.isdigit() for p in parts):
         raise fail(f"--ids：须为逗号分隔的申请编号，如 1,2,3，不是 {ids!r}")
@@ -195,13 +187,13 @@ def batch_command(
         batch = disbursement.start_batch(
             s,
             application_ids=[int(p) for p in parts],
-            district=district,
+            district=code,
             at=_now(),
             params=None,
             audit_key=key,
             actor=_actor(actor),
             role=FINANCE,
-            actor_district=district,
+            actor_district=code,
         )
         count, total = s.execute(
             select(func.count(), func.coalesce(func.sum(DisbursementItem.amount_fen), 0)).where(
@@ -221,7 +213,7 @@ def payee_account_command(
     actor: FinanceActorOpt,
 ) -> None:
     """登记（或更正）收款单位对公账户：以单位名义申请的补贴（培训机构、载体运营单位）拨付到该账户。"""
-    _district(district)
+    code = district_option(district)
     ring = _ring()
     with _session() as s:
         row = disbursement.register_payee_account(
@@ -230,10 +222,10 @@ def payee_account_command(
             org_name=org_name,
             bank_name=bank_name,
             account=account,
-            district=district,
+            district=code,
             actor=_actor(actor),
             role=FINANCE,
-            actor_district=district,
+            actor_district=code,
             cipher=FieldCipher(ring),
             audit_key=audit_key(ring),
             at=_now(),
@@ -244,12 +236,10 @@ def payee_account_command(
 
 def run_command(batch_id: BatchArg, district: DistrictOpt) -> None:
     """支付拨付批次中尚未支付的各笔（每笔单独记账，可重复运行，不会重复支付）。"""
-    _district(district)
+    code = district_option(district)
     engine = make_engine(get_settings().resolved_database_url)
     try:
-        result = disbursement.run_disbursement(
-            make_sessionmaker(engine), batch_id=batch_id, district=district
-        )
+        result = disbursement.run_disbursement(make_sessionmaker(engine), batch_id=batch_id, district=code)
     except (OperationalError, ProgrammingError) as exc:
         raise fail(f"数据库访问失败（是否已运行 xiangchuang db upgrade？）：{exc.orig}") from None
     except DomainError as exc:
@@ -268,13 +258,13 @@ def export_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="银行代发文件（Excel）")],
 ) -> None:
     """导出银行代发文件（含完整账号，导出写审计日志）。"""
-    _district(district)
+    code = district_option(district)
     ring = _ring()
     with _session() as s:
         n = disbursement.export_bank_file(
             s,
             batch_id=batch_id,
-            district=district,
+            district=code,
             pii=Pii(FieldCipher(ring)),
             path=output,
             actor=_actor(actor),
@@ -285,19 +275,19 @@ def export_command(
 
 def confirm_command(batch_id: BatchArg, district: DistrictOpt, actor: FinanceActorOpt) -> None:
     """把批次中已支付各笔对应的申请标记为已拨付。"""
-    _district(district)
+    code = district_option(district)
     key = audit_key(_ring())
     with _session() as s:
         done = disbursement.confirm_batch(
             s,
             batch_id=batch_id,
-            district=district,
+            district=code,
             at=_now(),
             params=None,
             audit_key=key,
             actor=_actor(actor),
             role=FINANCE,
-            actor_district=district,
+            actor_district=code,
         )
     console.print(f"已确认拨付 {done} 份申请")
 

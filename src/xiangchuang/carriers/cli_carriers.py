@@ -18,7 +18,7 @@ from xiangchuang.carriers import repository as repo
 from xiangchuang.carriers import service as S
 from xiangchuang.carriers.repository import Actor
 from xiangchuang.cli_common import Table as RichTable
-from xiangchuang.cli_common import console, fail
+from xiangchuang.cli_common import console, district_option, fail
 from xiangchuang.config import Settings
 from xiangchuang.crypto import KeyRing, KeyRingError
 from xiangchuang.db import make_sessionmaker, transaction
@@ -31,7 +31,7 @@ __all__ = ["register"]
 
 AsOpt = Annotated[str, typer.Option("--as", help="操作人账号")]
 RoleOpt = Annotated[str, typer.Option("--role", help="角色：" + "、".join(repo.READ_ROLES))]
-DistrictOpt = Annotated[int | None, typer.Option("--district", help="区县代码（区县工作人员）")]
+DistrictOpt = Annotated[str | None, typer.Option("--district", help="区县代码，6位数字（区县工作人员）")]
 OrgOpt = Annotated[str | None, typer.Option("--org", help="运营单位代码（载体运营方）")]
 
 
@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         actor_login: AsOpt, role: RoleOpt, district: DistrictOpt = None, org: OrgOpt = None
     ) -> None:
         """列出操作人范围内的创业载体：类型、级别、工位占用、累计减免。"""
-        actor = Actor(actor_login, role, district, org)
+        actor = Actor(actor_login, role, district_option(district), org)
         today = dt.date.today()
 
         def work(session: Any, key: bytes) -> None:
@@ -99,7 +99,7 @@ def register(app: typer.Typer) -> None:
         xlsx: Annotated[Path | None, typer.Option("--xlsx", help="同时导出该月账单到 Excel 文件")] = None,
     ) -> None:
         """生成载体某月入驻企业账单（场租、物业费、水电费减免由政策引擎 carrier_rent_reduction 计算）。"""
-        actor = Actor(actor_login, role, district, org)
+        actor = Actor(actor_login, role, district_option(district), org)
 
         def work(session: Any, key: bytes) -> None:
             m = S.parse_month(month)

@@ -17,14 +17,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from xiangchuang.audit import audit_key
 from xiangchuang.chinatime import china_date
 from xiangchuang.cli_common import Table as RichTable
-from xiangchuang.cli_common import console, fail, to_date
+from xiangchuang.cli_common import console, district_option, fail, to_date
 from xiangchuang.community import places as P
 from xiangchuang.community import service as S
 from xiangchuang.community.common import district_label
 from xiangchuang.config import Settings
 from xiangchuang.crypto import KeyRing, KeyRingError
 from xiangchuang.db import make_sessionmaker, transaction
-from xiangchuang.engine.districts import is_district
 from xiangchuang.errors import DomainError
 from xiangchuang.registry.cli_import import _db_reason, _migrated_engine
 from xiangchuang.users.service import UserScope
@@ -32,14 +31,13 @@ from xiangchuang.users.service import UserScope
 __all__ = ["register"]
 
 AsOpt = Annotated[str, typer.Option("--as", help="操作人账号（记入审计日志）")]
-DistrictOpt = Annotated[int | None, typer.Option("--district", help="区县代码（缺省为全市）")]
+DistrictOpt = Annotated[str | None, typer.Option("--district", help="区县代码，6位数字（缺省为全市）")]
 
 
-def _scope(login: str, district: int | None) -> UserScope:
+def _scope(login: str, district_text: str | None) -> UserScope:
+    district = district_option(district_text)
     if district is None:
         return UserScope(level="city", user_id=0, login=login, role="city_admin")
-    if not is_district(district):
-        raise fail(f"--district：{district} 不是重庆市的区县代码")
     return UserScope(level="district", user_id=0, login=login, role="district_reviewer", district=district)
 
 
@@ -84,7 +82,7 @@ def register(app: typer.Typer) -> None:
 
         rows = _run(work)
         table = RichTable(
-            title=f"新注销未发起帮扶的经营主体（{district_label(district)}，{day.isoformat()}）"
+            title=f"新注销未发起帮扶的经营主体（{district_label(scope.district)}，{day.isoformat()}）"
         )
         for col in ("主体编号", "名称", "区县", "注销日期", "创办人编号", "已注销天数"):
             table.add_column(col)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from xiangchuang.cli_common import Table as RichTable
-from xiangchuang.cli_common import console, fail, to_date
+from xiangchuang.cli_common import console, district_option, fail, to_date
 from xiangchuang.config import Settings
 from xiangchuang.db import make_sessionmaker, transaction
 from xiangchuang.engine.parameters import load_parameters
@@ -40,11 +40,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("jobs-board")
     def board(
-        district: Annotated[int | None, typer.Option(help="区县代码")] = None,
+        district_text: Annotated[str | None, typer.Option("--district", help="区县代码（6位数字）")] = None,
         trade: Annotated[str | None, typer.Option(help="行业：" + "、".join(TRADES))] = None,
         min_wage: Annotated[int | None, typer.Option(help="月工资（元）不低于")] = None,
     ) -> None:
         """列出已发布的招聘岗位（公开信息）。"""
+        district = district_option(district_text)
         if trade is not None and trade not in TRADES:
             raise fail(f"行业须为 {'、'.join(TRADES)} 之一")
         f = repo.BoardFilter(

@@ -23,12 +23,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from xiangchuang.audit.chain import audit_key
-from xiangchuang.cli_common import ChineseTyper, OverlayOpt, console, fail, parameter_set
+from xiangchuang.cli_common import ChineseTyper, OverlayOpt, console, district_option, fail, parameter_set
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.config import get_settings
 from xiangchuang.crypto import KeyRing, KeyRingError
 from xiangchuang.db import make_engine, make_sessionmaker, transaction
-from xiangchuang.engine.districts import is_district
 from xiangchuang.engine.money import fen_to_capital, format_fen
 from xiangchuang.errors import DomainError
 from xiangchuang.loans import repository as repo
@@ -41,7 +40,7 @@ from xiangchuang.paramchanges.service import effective_parameters
 __all__ = ["register"]
 
 QuarterOpt = Annotated[str, typer.Option("--quarter", help="结算季度，如 2026Q3")]
-DistrictOpt = Annotated[int | None, typer.Option("--district", help="只结算该区县（6位代码）；缺省为全市")]
+DistrictOpt = Annotated[str | None, typer.Option("--district", help="只结算该区县（6位数字）；缺省为全市")]
 BankOpt = Annotated[str | None, typer.Option("--bank", help="只结算该经办银行（银行代码）")]
 
 
@@ -70,12 +69,6 @@ def _engine() -> Iterator[Engine]:
         engine.dispose()
 
 
-def _district(code: int | None) -> int | None:
-    if code is not None and not is_district(code):
-        raise fail(f"区县代码 {code} 不是重庆市的区县")
-    return code
-
-
 def settle_command(
     quarter: QuarterOpt,
     district: DistrictOpt = None,
@@ -83,6 +76,7 @@ def settle_command(
     params_overlay: OverlayOpt = None,
 ) -> None:
     """季度贴息结算：逐笔贷款按实际余额、贴息利率、贴息天数计算，市级与区县财政部分分别记账（重复运行不重复支付）。"""
+    code = district_option(district)
     params = parameter_set(params_overlay)
     key = _key()
     with _engine() as engine:
@@ -93,7 +87,7 @@ def settle_command(
             quarter=quarter,
             actor=_actor(),
             audit_key=key,
-            district=_district(district),
+            district=code,
             bank=bank,
             params=params,
         )
@@ -152,6 +146,7 @@ def statement_command(
     bank: BankOpt = None,
 ) -> None:
     """导出季度贴息结算单（Excel，借款人姓名脱敏，金额含中文大写），导出写审计。"""
+    code = district_option(district)
     key = _key()
     with _engine() as engine, transaction(make_sessionmaker(engine)) as session:
         rows = export_statement(
@@ -160,7 +155,7 @@ def statement_command(
             path=out,
             actor=_actor(),
             audit_key=key,
-            district=_district(district),
+            district=code,
             bank=bank,
         )
     console.print(f"已导出 {rows} 笔贴息结算明细：{out}")

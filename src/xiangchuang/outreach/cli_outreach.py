@@ -19,7 +19,15 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from xiangchuang.audit.chain import audit_key
 from xiangchuang.chinatime import china_date
-from xiangchuang.cli_common import ChineseTyper, OverlayOpt, console, fail, parameter_set, to_date
+from xiangchuang.cli_common import (
+    ChineseTyper,
+    OverlayOpt,
+    console,
+    district_option,
+    fail,
+    parameter_set,
+    to_date,
+)
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.config import get_settings
 from xiangchuang.crypto import KeyRing, KeyRingError
@@ -71,9 +79,10 @@ def purge_command(
 
 
 def talent_pool_command(
-    district: Annotated[int, typer.Option("--district", help="区县代码（6位）")],
+    district_text: Annotated[str, typer.Option("--district", help="区县代码（6位数字）")],
 ) -> None:
     """列出区县的乡情人才（田秀才、土专家、乡创客、能工巧匠）及其技能，供人岗匹配使用。"""
+    district = district_option(district_text)
     engine = make_engine(get_settings().resolved_database_url)
     try:
         with transaction(make_sessionmaker(engine)) as session:

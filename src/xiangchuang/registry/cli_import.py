@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from xiangchuang.cli_common import ChineseTyper, console, err, fail
+from xiangchuang.cli_common import ChineseTyper, console, district_option, err, fail
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.config import Settings
 from xiangchuang.crypto import KeyRingError, generate_keyring
@@ -26,7 +26,6 @@ from xiangchuang.registry.importer import (
     ImportResult,
     Mode,
     import_table,
-    parse_district_value,
     read_source,
     write_error_report,
 )
@@ -176,12 +175,7 @@ def import_command(
     kind = _kind(kind)
     if mode not in MODES:
         raise _fail("--mode 须为 all-or-nothing 或 accept-valid")
-    scope: int | None = None
-    if district is not None:
-        try:
-            scope = parse_district_value(district)
-        except ValueError as exc:
-            raise _fail(f"--district：{exc}") from None
+    scope = district_option(district, names=True)
     settings = Settings()
     pii = _pii(settings)
     try:

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from xiangchuang.cli_common import OverlayOpt, console, fail, parameter_set, to_date
+from xiangchuang.cli_common import OverlayOpt, console, district_option, fail, parameter_set, to_date
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.cli_report import print_program
 from xiangchuang.config import get_settings
@@ -41,7 +41,7 @@ from xiangchuang.registry.snapshot import SnapshotStore
 
 OnOpt = Annotated[str | None, typer.Option("--on", help="评估日期 YYYY-MM-DD（默认今天）")]
 DistrictOpt = Annotated[
-    int | None, typer.Option("--district", help="只评估该区县（6位代码，如 500101）；缺省为全市")
+    str | None, typer.Option("--district", help="只评估该区县（6位数字，如 500101）；缺省为全市")
 ]
 
 
@@ -199,7 +199,7 @@ def register(app: typer.Typer) -> None:
         登记库未变动时从事实快照（数据目录 facts-snapshots/）读取；任何写入后的下一次运行自动重建快照。"""
         match_from_db(
             on=on,
-            district=district,
+            district=district_option(district),
             params_overlay=params_overlay,
             workers=workers,
             rebuild_snapshot=rebuild_snapshot,
@@ -216,16 +216,15 @@ def register(app: typer.Typer) -> None:
         clear: Annotated[bool, typer.Option("--clear", help="删除全部事实快照文件")] = False,
     ) -> None:
         """事实快照：列出数据目录中的快照及其是否仍与登记库一致；可重建或清除。"""
+        code = district_option(district)
         store = snapshot_store()
         if clear:
             console.print(f"已删除 {store.clear()} 个事实快照文件（{store.root}）")
             return
-        if district is not None and not is_district(district):
-            raise _fail(f"区县代码 {district} 不是重庆市的区县（见 xiangchuang params 或 districts.yaml）")
         with _session() as session:
             if rebuild:
-                _, use = store.facts(session, on=_date(on), district=district, rebuild=True)
-                console.print(f"{_date(on).isoformat()} {_district_label(district)}：{use.message}")
+                _, use = store.facts(session, on=_date(on), district=code, rebuild=True)
+                console.print(f"{_date(on).isoformat()} {_district_label(code)}：{use.message}")
             listing = store.status(session)
         table = RichTable(title=f"事实快照（{store.root}）")
         for col in ("评估日期", "范围", "主体数", "大小（MB）", "生成时间", "状态"):

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from xiangchuang.audit.chain import audit_key
 from xiangchuang.chinatime import china_date
-from xiangchuang.cli_common import ChineseTyper, console, fail
+from xiangchuang.cli_common import ChineseTyper, console, district_option, fail
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.config import get_settings
 from xiangchuang.crypto import KeyRing, KeyRingError
@@ -89,9 +89,10 @@ def register(app: typer.Typer) -> None:
 
     @services.command("summary")
     def summary(
-        district: Annotated[int | None, typer.Option("--district", help="只看该区县（6位代码）")] = None,
+        district_text: Annotated[str | None, typer.Option("--district", help="只看该区县（6位数字）")] = None,
     ) -> None:
         """按区县汇总：窗口、服务请求与评价、购买服务交付、走访、问题与会商任务。"""
+        district = district_option(district_text)
         engine = make_engine(get_settings().resolved_database_url)
         try:
             with transaction(make_sessionmaker(engine)) as s:

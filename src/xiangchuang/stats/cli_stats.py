@@ -17,7 +17,7 @@ import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from xiangchuang.cli_common import ChineseTyper, console, fail
+from xiangchuang.cli_common import ChineseTyper, console, district_option, fail
 from xiangchuang.cli_common import Table as RichTable
 from xiangchuang.config import get_settings
 from xiangchuang.db import make_engine, make_sessionmaker, transaction
@@ -65,17 +65,6 @@ def _quarter(text: str):  # type: ignore[no-untyped-def]
         raise fail(exc.message) from None
 
 
-def _district(text: str | None) -> int | None:
-    if text is None:
-        return None
-    from xiangchuang.registry.importer import parse_district_value
-
-    try:
-        return parse_district_value(text)
-    except Exception:  # the importer's own invalid-value error
-        raise fail(f"区县 {text!r} 无效：应为区县名称（如 万州区）或6位区县代码") from None
-
-
 def _actor(actor: str | None) -> str:
     return actor or f"cli:{getpass.getuser()}"
 
@@ -96,7 +85,7 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in FORMATS:
             raise fail(f"--format 须为 {' | '.join(FORMATS)}，而不是 {fmt!r}")
-        q, code = _quarter(quarter), _district(district)
+        q, code = _quarter(quarter), district_option(district, names=True)
         with _session() as s:
             rep = quarter_report(s, quarter=q)
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +157,7 @@ def register(app: typer.Typer) -> None:
 
         if state not in ("open", "resolved", "all"):
             raise fail("--state 须为 open、resolved 或 all")
-        code = _district(district)
+        code = district_option(district, names=True)
         with _session() as s:
             rows = list_alerts(s, state=None if state == "all" else state, district=code)
         table = RichTable(

@@ -11,7 +11,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from xiangchuang.cli_common import Table as RichTable
-from xiangchuang.cli_common import console, fail
+from xiangchuang.cli_common import console, district_option, fail
 from xiangchuang.config import Settings
 from xiangchuang.db import make_sessionmaker, transaction
 from xiangchuang.errors import DomainError
@@ -41,10 +41,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("training-classes")
     def classes(
-        district: Annotated[int | None, typer.Option("--district", help="举办区县代码")] = None,
+        district_text: Annotated[
+            str | None, typer.Option("--district", help="举办区县代码（6位数字）")
+        ] = None,
         open_only: Annotated[bool, typer.Option("--open", help="只列报名中的培训班")] = False,
     ) -> None:
         """列出培训班（类别、方式、日期、人数、状态）。"""
+        district = district_option(district_text)
 
         def go(s: Any) -> None:
             t = RichTable("班级", "课程", "类别", "方式", "区县", "日期", "人数", "状态", "培训机构")
@@ -76,9 +79,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("training-purchases")
     def purchases(
-        district: Annotated[int | None, typer.Option("--district", help="区县代码")] = None,
+        district_text: Annotated[str | None, typer.Option("--district", help="区县代码（6位数字）")] = None,
     ) -> None:
         """项目制购买合同及完成情况：购买人数、已结业、计价人数、应付金额。"""
+        district = district_option(district_text)
 
         def go(s: Any) -> None:
             t = RichTable(

@@ -11,13 +11,15 @@ Choices where the notice is not explicit (README “规范不明确处的选择�
 - 「即将符合」 of the 12-month run: if payments go on and each month is on record by the end of the
   reporting lag, the run reaches the minimum on the first day of month ``last + missing + lag``
   (always after the evaluation date); for a hire after the last paid month, counted from the hire
-  month. No date where the hire date is unknown (whether the months count is unknown then).
+  month. No date where the hire date is unknown (whether the months count is unknown then), and
+  the months still needed are then a lower bound (「至少还需…」, README choice 39).
 - One job subsidy per hired person (每人一次): besides the register (received), among the hire
   records of one person in the same evaluation (one case, or a whole batch / registry) only one
   can be paid: the earliest by hire date (then by row order) among those that meet every other
   condition. A later record fails while an earlier one meets every other condition; it is
   undetermined while an earlier one is undetermined or when the order is not known (a hire date
-  missing). Hires whose person is not given are not compared.
+  missing). Hires whose person is not given are not compared. A failed record's message names the
+  record paid instead only where that one qualifies; else the candidates, one of which will be.
 - Social-insurance subsidy: a month whose employer contribution is not given makes the amount
   unknown (never zero). The limit of 36 months extends to retirement when fewer than 5 years
   remain at hire; without the birth date or gender the limit lies between 36 months and the
@@ -179,9 +181,18 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
         late = np.maximum(hire_m - last_g - np.int32(1), np.int32(0))
         when = np.maximum(month_start(last_g + missing_g + late + lag_rows), np.int32(ctx.on + 1))
 
-    def need_months() -> npt.NDArray[np.int32]:
-        out: npt.NDArray[np.int32] = np.maximum(need32 - run_now, np.int32(0))
-        return out
+    def need_text() -> npt.NDArray[np.object_]:
+        """The months still needed: exact with the hire date; without it the run may hold months
+        before the hire, so the need is a lower bound (no date from it, README choice 26)."""
+        need_n = np.maximum(need32 - run_now, np.int32(0))
+        bound = ~ctx.full(hire.known) & (run_now > 0)
+        out = [
+            f"至少还需连续缴纳{k}个月（招用日期未知，招用前的缴费月份不计入）"
+            if b
+            else f"还需连续缴纳{k}个月"
+            for k, b in zip(ctx.full(need_n).tolist(), bound.tolist(), strict=True)
+        ]
+        return np.asarray(out, dtype=object)
 
     def shortfall() -> npt.NDArray[np.object_]:
         """Why the run falls short: too few months so far, or payments that stopped (naming the
@@ -214,7 +225,7 @@ def consecutive_contributions(ctx: Ctx) -> CondOut:
         info={
             "run_months": run_now,
             "min_months": need,
-            "need_months": Later(need_months),
+            "need_text": Later(need_text),
             "shortfall": Later(shortfall),
             "soon_note": Later(lambda: _withheld_note(ctx)),
         },
@@ -375,7 +386,10 @@ def one_per_person(ctx: Ctx) -> CondOut:
     state[rows] = np.where(g_dated, dated_state, undated_state).astype(np.int8)
 
     def earlier() -> npt.NDArray[np.object_]:
-        """Per failed record, the record that is paid instead (the first dated one meeting the rest)."""
+        """Per failed record, which earlier record is paid instead: the first dated one meeting the
+        rest where it is eligible itself; else the candidates, one of which will be (it, the open
+        dated records before it and the open records without a hire date, any of which may come
+        first): whichever it is comes before the failed record."""
         ids = t["id"].values
         out = np.full(n, "", dtype=object)
         winner_pos = np.full(persons, -1, dtype=np.int64)
@@ -383,7 +397,22 @@ def one_per_person(ctx: Ctx) -> CondOut:
         groups, at = np.unique(group[hits], return_index=True)  # (the first of each person)
         winner_pos[groups] = hits[at]
         failed = np.flatnonzero(dated_state == FAIL)
-        out[rows[failed]] = [str(x) for x in ids[rows[winner_pos[group[failed]]]].tolist()]
+        winner = winner_pos[group[failed]]
+        sure = dated_state[winner] == PASS
+        out[rows[failed[sure]]] = [
+            f"更早的招用记录{x}已可享受岗位补贴" for x in ids[rows[winner[sure]]].tolist()
+        ]
+        # (A person's records: the dated ones first, in order; so all before the winner are dated.)
+        open_undated = ~g_dated & (g_pass | g_unk)
+        for f, w in zip(failed[~sure].tolist(), winner[~sure].tolist(), strict=True):
+            first, end = int(start[f]), int(np.searchsorted(group, group[f], side="right"))
+            dated = [str(ids[rows[p]]) for p in range(first, w + 1) if g_unk[p] or p == w]
+            undated = [str(ids[rows[p]]) for p in range(w + 1, end) if open_undated[p]]
+            maybe = f"或招用日期未知的{'、'.join(undated)}" if undated else ""
+            out[rows[f]] = (
+                f"更早的招用记录{'、'.join(dated)}{maybe}之一将享受岗位补贴"
+                f"（{ids[rows[w]]}已满足其他各项条件，哪一条享受尚待判定），本条不能享受"
+            )
         return out
 
     return CondOut(state, info={"earlier_hire": Later(earlier)})
@@ -435,7 +464,7 @@ JOB_SUBSIDY = Program(
             "{shortfall}",
             facts=("si_run_months", "hire_date"),
             params=("job_subsidy.min_consecutive_months", "job_subsidy.reporting_lag_months"),
-            gap_msg="还需连续缴纳{need_months}个月{soon_note}",
+            gap_msg="{need_text}{soon_note}",
         ),
         Condition(
             "not_received",
@@ -451,7 +480,7 @@ JOB_SUBSIDY = Program(
             CLAUSE,
             one_per_person,
             "该人员在本次评估中没有更早的可享受岗位补贴的招用记录",
-            "该人员更早的招用记录{earlier_hire}已可享受岗位补贴（每人只享受一次）",
+            "该人员{earlier_hire}（每人只享受一次）",
             unknown_msg="该人员另有招用记录尚待判定或招用先后不明，本条能否享受岗位补贴暂无法确定（每人只享受一次）",
             facts=("hire_date",),
         ),

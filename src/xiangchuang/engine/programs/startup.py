@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 
 from xiangchuang.engine.dates import anniversary
 from xiangchuang.engine.money import mul_rate_half_up
@@ -88,8 +89,25 @@ def within_max_years(ctx: Ctx) -> CondOut:
     state = pick(least.values >= max_years, FAIL, pick(most.values < max_years, PASS, UNKNOWN))
     return CondOut(
         pick(most.known | (least.values >= max_years), state, UNKNOWN).astype(np.int8),
-        info={"years_claimed": least.values, "max_years": max_years},
+        info={"years_claimed": Later(lambda: _years_text(ctx)), "max_years": max_years},
     )
+
+
+def _years_text(ctx: Ctx) -> npt.NDArray[np.object_]:
+    """The years already received as the register shows them: exact, a range where entries whose
+    period is not a year may or may not be years already counted (「1至2」), or a least where an
+    entry naming no one may be the business's (「至少3」: FAIL needs only the least)."""
+    least, most = ctx.t["startup_years_claimed"], ctx.t["startup_years_claimed_max"]
+    rows = zip(
+        ctx.full(least.values).tolist(),
+        ctx.full(most.values).tolist(),
+        ctx.full(most.known).tolist(),
+        strict=True,
+    )
+    out = [
+        f"{lo}至{hi}" if known and hi > lo else str(lo) if known else f"至少{lo}" for lo, hi, known in rows
+    ]
+    return np.asarray(out, dtype=object)
 
 
 def contributions_paid(ctx: Ctx) -> CondOut:
