@@ -279,7 +279,8 @@ def assemble_facts(
         ),
     )
     businesses["carrier_id"] = _ref(cr["pk"], b["carrier_pk"])
-    # The founder (legal representative / operator in force): earliest since, then lowest record id.
+    # The founder (legal representative / operator in force): earliest since, then lowest record id
+    # (the same rule as repository.founder_in_force, which the one-stop service uses for one business).
     cand = (f["is_founder"] == 1) & (f["in_force"] == 1)
     cb, cp, cs, cid = f["business_pk"][cand], f["person_pk"][cand], f["since"][cand], f["pk"][cand]
     order = np.lexsort((cid, cs, cb))  # NULL since (NULL_INT) sorts first: "since the beginning"

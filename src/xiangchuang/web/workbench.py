@@ -3,8 +3,8 @@
 The applicant's actor id (one mapping, used everywhere applications, invitations and messages name an
 applicant): **the registry person number (``persons.person_no``) of the person the account speaks for**
 — the account's linked person, or, for an account linked only to a business, that business's founder
-(legal representative), the same rule :func:`~xiangchuang.applications.repository.person_no_for_subject`
-uses when a 免申即享 invitation is made before the person has an account. So an invitation made from a
+(the legal representative / operator in force today, as the engine reads it), the same rule
+:func:`~xiangchuang.applications.repository.person_no_for_subject` uses when a 免申即享 invitation is made before the person has an account. So an invitation made from a
 政策找人 result reaches the person as soon as they sign in, ``Application.applicant_user`` and the
 in-app messages' ``recipient_user`` hold that number, and a login name (which the security administrator
 may change) never ends up in a record. Staff act as their login name.
@@ -44,12 +44,13 @@ def clock(request: Request) -> dt.datetime:
     return hook() if hook is not None else now_utc()
 
 
-def applicant_person(db: Session, user: User) -> Person | None:
-    """The registry person an applicant account speaks for (see the module docstring)."""
+def applicant_person(db: Session, user: User, *, on: dt.date | None = None) -> Person | None:
+    """The registry person an applicant account speaks for (see the module docstring); for an account
+    linked only to a business, its legal representative in force on ``on`` (default: today in China)."""
     if user.person_id is not None:
         return db.get(Person, user.person_id)
     if user.business_id is not None:
-        return repo.founder_of(db, user.business_id)
+        return repo.founder_of(db, user.business_id, on=on or china_day(now_utc()))
     return None
 
 
