@@ -407,6 +407,7 @@ def test_demo_applicant_actor_is_the_person_invitations_go_to(db_engine, pii, ak
     invitation for that business is addressed to."""
     from tests.applications import registry
     from xiangchuang.applications import repository as repo
+    from xiangchuang.chinatime import china_date
     from xiangchuang.config import Settings
     from xiangchuang.db import make_sessionmaker, transaction
     from xiangchuang.models import Business, User
@@ -421,7 +422,8 @@ def test_demo_applicant_actor_is_the_person_invitations_go_to(db_engine, pii, ak
         user = s.execute(select(User).where(User.role == "applicant")).scalar_one()
         business = s.get(Business, user.business_id)
         assert business is not None
-        expected = repo.person_no_for_subject(s, "businesses", business.business_no)
+        today = china_date(dt.datetime.now(dt.UTC))
+        expected = repo.person_no_for_subject(s, "businesses", business.business_no, on=today)
         assert expected is not None and applicant_actor(s, user) == expected
         assert actor_for(s, user).role == "applicant" and actor_for(s, user).district is None
         # an account linked only to its business acts as the business's representative as well

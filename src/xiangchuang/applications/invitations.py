@@ -148,7 +148,7 @@ def _invite(
     report: InvitationReport,
 ) -> str | None:
     kind = KINDS[result.program]
-    person_no = repo.person_no_for_subject(session, kind.subject_table, result.subject_key)
+    person_no = repo.person_no_for_subject(session, kind.subject_table, result.subject_key, on=run.on)
     if person_no is None:
         return "登记库中找不到该主体的申请人（个人或经营主体的法定代表人）"
     period = default_period(kind.id, run.on)

@@ -89,7 +89,7 @@ def list_application(
 ) -> PublicityLine:
     """Put an application that passed 复审 on its district's batch of ``today`` (see the module docstring)."""
     batch = _open_batch(session, district=app.district, today=today, actor=actor, at=at)
-    names = repo.subject_names(session, app)
+    names = repo.subject_names(session, app, on=today)
     again = repo.line_in_batch(session, batch_id=batch.id, application_id=app.id)
     if again is not None:  # withdrawn after an upheld objection and passed again on the same day
         again.status, again.amount_fen = "listed", amount_fen

@@ -25,7 +25,6 @@ from xiangchuang.models import (
     Determination,
     Employment,
     Enrolment,
-    Founder,
     Grant,
     Invitation,
     MatchResult,
@@ -37,6 +36,7 @@ from xiangchuang.models import (
     TransitionLog,
 )
 from xiangchuang.models.applications import APPLICATION_STATES
+from xiangchuang.registry.repository import founder_in_force
 
 # --- one application -------------------------------------------------------------------------------
 
@@ -158,16 +158,10 @@ def trainee_person_no(session: Session, training_no: str) -> str | None:
     return None if value is None else str(value)
 
 
-def founder_of(session: Session, business_id: int) -> Person | None:
-    """The business's legal representative / operator (the earliest founder row when several)."""
-    return session.execute(
-        select(Person)
-        .join(Founder, Founder.person_id == Person.id)
-        .where(Founder.business_id == business_id)
-        .where(Founder.role.in_(("legal_representative", "operator")))
-        .order_by(Founder.since.is_(None), Founder.since, Founder.id)
-        .limit(1)
-    ).scalar_one_or_none()
+def founder_of(session: Session, business_id: int, *, on: dt.date) -> Person | None:
+    """The business's legal representative / operator in force on ``on``: the founder the engine sees
+    (one definition, :func:`xiangchuang.registry.repository.founder_in_force`; README choice 23)."""
+    return founder_in_force(session, business_id, on)
 
 
 @dataclass(frozen=True)
@@ -176,8 +170,9 @@ class SubjectNames:
     business_name: str | None
 
 
-def subject_names(session: Session, app: Application) -> SubjectNames:
-    """The person and business to show for an application on a publicity list."""
+def subject_names(session: Session, app: Application, *, on: dt.date) -> SubjectNames:
+    """The person and business to show for an application on a publicity list of ``on`` (a business
+    application without a person: the legal representative in force on ``on``)."""
     person: Person | None = None
     business_name: str | None = None
     if app.applicant_person_no:
@@ -206,13 +201,15 @@ def subject_names(session: Session, app: Application) -> SubjectNames:
     if business is not None:
         business_name = business.name
         if person is None:
-            person = founder_of(session, business.id)
+            person = founder_of(session, business.id, on=on)
     return SubjectNames(person, business_name)
 
 
-def person_no_for_subject(session: Session, subject_table: str, subject_key: str) -> str | None:
-    """Whose account an invitation goes to: the person, or the business's legal representative (for a
-    hire, the employer's)."""
+def person_no_for_subject(
+    session: Session, subject_table: str, subject_key: str, *, on: dt.date
+) -> str | None:
+    """Whose account an invitation goes to: the person, or the business's legal representative in
+    force on ``on`` (the match date; for a hire, the employer's)."""
     if subject_table == "persons":
         found = session.execute(select(Person.person_no).where(Person.person_no == subject_key)).scalar()
         return None if found is None else str(found)
@@ -225,7 +222,7 @@ def person_no_for_subject(session: Session, subject_table: str, subject_key: str
         ).scalar()
     if business_id is None:
         return None
-    person = founder_of(session, int(business_id))
+    person = founder_of(session, int(business_id), on=on)
     return None if person is None else person.person_no
 
 

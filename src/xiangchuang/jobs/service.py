@@ -313,7 +313,7 @@ def get_post(session: Session, *, actor: Actor | None, post_no: str) -> JobPost:
 def _notify_business(session: Session, post: JobPost, template: str, payload: dict[str, Any]) -> None:
     """A message to the business's account (addressed, as in the workflow, by the legal representative's
     registry person number); none when the registry names no representative."""
-    founder = founder_of(session, post.business_id)
+    founder = founder_of(session, post.business_id, on=china_date(fields.now_utc()))
     if founder is not None:
         enqueue(session, template=template, payload=payload, user=founder.person_no)
 
@@ -1035,7 +1035,7 @@ def training_applicant(session: Session, training: OnjobTraining) -> str:
         if person is not None:
             return person.person_no
     if training.business_id is not None:
-        founder = founder_of(session, training.business_id)
+        founder = founder_of(session, training.business_id, on=china_date(fields.now_utc()))
         if founder is not None:
             return founder.person_no
     return f"org:{training.training_no}"

@@ -112,7 +112,7 @@ LOAN_PROGRAM: Final = {
 OTHER_LOAN_KINDS: Final = FACTS["other_loans"]["kind"].choices
 WAIVER_GROUNDS: Final = {c.id: c.pass_msg for c in BY_ID["counter_guarantee_waiver"].any_of}
 _BANK_CODE: Final = re.compile(r"^[A-Za-z0-9]{2,20}$")
-_STATUS_ZH: Final = {**STATUS_ZH, "not_in_registry": "登记库中无此借款人"}
+_STATUS_ZH: Final = {**STATUS_ZH, "not_in_registry": "登记库中没有该借款人或经营主体"}
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ from xiangchuang.engine.case import RECEIVED_SUBJECT
 from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.facts import FACTS, GROUPS, NO_REF, Col, Table
 from xiangchuang.engine.schedule import ScheduleError, parse_schedule
-from xiangchuang.models import Business, OnjobTraining
+from xiangchuang.models import Business, Employment, Founder, OnjobTraining, Person
 from xiangchuang.registry import repository as repo
 from xiangchuang.registry.repository import (
     BAD_CODE,
@@ -279,7 +279,8 @@ def assemble_facts(
         ),
     )
     businesses["carrier_id"] = _ref(cr["pk"], b["carrier_pk"])
-    # The founder (legal representative / operator in force): earliest since, then lowest record id.
+    # The founder (legal representative / operator in force): earliest since, then lowest record id
+    # (the same rule as repository.founder_in_force, which the one-stop service uses for one business).
     cand = (f["is_founder"] == 1) & (f["in_force"] == 1)
     cb, cp, cs, cid = f["business_pk"][cand], f["person_pk"][cand], f["since"][cand], f["pk"][cand]
     order = np.lexsort((cid, cs, cb))  # NULL since (NULL_INT) sorts first: "since the beginning"
@@ -344,6 +345,28 @@ def assemble_facts(
     stats.context = context_rows(tables)
     stats.seconds = time.perf_counter() - t0
     return Facts(tables, set(SUPPLIED))
+
+
+def person_district(conn_or_session: Connection | Session, person_no: str, *, on: dt.date) -> int | None:
+    """The district the engine files one person under on ``on`` (``PERSON_DISTRICT``: where the person
+    founded, else works); None when the registry places the person nowhere or has no such person.
+    Never the 户籍 (README choice 12: no rule reads it, and it may be any county in China)."""
+    conn = _connection(conn_or_session)
+    pk = conn.execute(select(Person.id).where(Person.person_no == person_no)).scalar()
+    if pk is None:
+        return None
+    # The businesses that can place the person: those they founded and their employers (as in a
+    # whole-city run, which reads them all).
+    founded = select(Founder.business_id).where(Founder.person_id == pk, Founder.role.in_(repo.FOUNDER_ROLES))
+    employers = select(Employment.business_id).where(Employment.person_id == pk)
+    related = tuple(sorted({int(b) for b in conn.execute(founded.union(employers)).scalars()}))
+    scope = Scope(person_ids=(int(pk),), business_ids=related)
+    persons = assemble_facts(conn, on=on, district=None, subjects=scope).tables["persons"]
+    where = persons[PERSON_DISTRICT]
+    for row, no in enumerate(persons["id"].values.tolist()):
+        if no == person_no and where.known[row]:
+            return int(where.values[row])
+    return None
 
 
 def context_rows(tables: dict[str, Table]) -> dict[str, int]:

@@ -162,6 +162,24 @@ def _in_force(since: Any, until: Any, on: dt.date) -> ColumnElement[bool]:
     return and_(or_(since.is_(None), since <= on), or_(until.is_(None), until >= on))
 
 
+def founder_in_force(session: Session, business_id: int, on: dt.date) -> Person | None:
+    """The business's founder the engine sees on ``on`` (``businesses.founder_id``, the assembler): the
+    legal representative / operator (FOUNDER_ROLES) whose row is in force on ``on`` (since ≤ on ≤ until,
+    NULL bounds open); when several, the earliest ``since`` (NULL first: "since the beginning"), then
+    the lowest record id. None when no such row is in force (README choice 23)."""
+    return session.execute(
+        select(Person)
+        .join(Founder, Founder.person_id == Person.id)
+        .where(
+            Founder.business_id == business_id,
+            Founder.role.in_(FOUNDER_ROLES),
+            _in_force(Founder.since, Founder.until, on),
+        )
+        .order_by(Founder.since.is_not(None), Founder.since, Founder.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def _group_bit() -> ColumnElement[int]:
     whens: list[tuple[ColumnElement[bool], Any]] = [
         (PersonGroup.group_code == name, 1 << bit) for name, (bit, _) in GROUPS.items()

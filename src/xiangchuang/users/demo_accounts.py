@@ -17,7 +17,9 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xiangchuang import fields
 from xiangchuang.applications.repository import founder_of
+from xiangchuang.chinatime import china_date
 from xiangchuang.config import Settings
 from xiangchuang.crypto import FieldCipher
 from xiangchuang.errors import Forbidden, ValidationFailed
@@ -110,7 +112,7 @@ def seed_demo_accounts(
     # The applicant's actor id is the registry person number of the person the account speaks for
     # (xiangchuang.web.workbench); link the business's legal representative, the person 免申即享
     # invitations for the business go to, so both name the same person.
-    representative = founder_of(session, int(linked.id))
+    representative = founder_of(session, int(linked.id), on=china_date(fields.now_utc(now)))
     person_id = representative.id if representative is not None else int(linked.person_id)
     out: list[DemoAccount] = []
     made: list[tuple[str, User]] = []

@@ -167,6 +167,9 @@ class CreateRequest(BaseModel):
     period: str = Field(max_length=20)
     amount_requested_fen: int | None = Field(None, ge=0)
     description: str | None = Field(None, max_length=1000)
+    district: int | None = Field(
+        None, description="所在区县代码：仅当登记库中没有申请人创办或就业的经营主体时使用（不读取户籍）"
+    )
 
 
 def _materials(db: Any, app: Application) -> list[MaterialFiles]:
@@ -293,7 +296,7 @@ def create_mine(
     request: Request, db: SessionDep, state: StateDep, user: Applicant, body: Annotated[CreateRequest, Body()]
 ) -> ApplicantApplication:
     from xiangchuang.errors import ValidationFailed
-    from xiangchuang.web.pages_applicant import _district, form_answers
+    from xiangchuang.web.pages_applicant import form_answers
 
     kind = KINDS.get(body.kind)
     subject = my_subjects(db, user).get(kind.subject_table) if kind else None
@@ -305,7 +308,9 @@ def create_mine(
         kind=kind.id,
         subject_key=subject,
         period=body.period,
-        district=_district(db, user),
+        district=wb.applicant_district(
+            db, user, on=wb.china_day(wb.clock(request)), chosen=str(body.district or "")
+        ),
         applicant_user=actor,
         applicant_person_no=actor,
         actor=actor,

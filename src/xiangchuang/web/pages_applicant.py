@@ -73,19 +73,6 @@ def my_subjects(db: Session, user: User) -> dict[str, str]:
     return out
 
 
-def _district(db: Session, user: User) -> int:
-    if user.business_id is not None:
-        business = db.get(Business, user.business_id)
-        if business is not None:
-            return business.district
-    if user.district is not None:
-        return user.district
-    person = wb.applicant_person(db, user)
-    if person is not None and person.hukou_district is not None:
-        return person.hukou_district
-    raise ValidationFailed("无法确定您所属的区县：请到街道/乡镇窗口办理")
-
-
 def _mine(db: Session, user: User, application_id: int) -> Application:
     actor = wb.applicant_actor(db, user)
     return service.get_application(
@@ -186,7 +173,15 @@ def _answers_page(
     return render(
         request,
         "applicant/answers.html",
-        {"kind": kind, "v": values, "error": error, "app": app, "steps": STEPS, "step": 1},
+        {
+            "kind": kind,
+            "v": values,
+            "error": error,
+            "app": app,
+            "steps": STEPS,
+            "step": 1,
+            "districts": wb.district_options(),
+        },
         status=422 if error else 200,
     )
 
@@ -210,9 +205,10 @@ def apply_create(
     period: Annotated[str, Form(max_length=20)] = "",
     amount: Annotated[str, Form(max_length=20)] = "",
     description: Annotated[str, Form(max_length=2000)] = "",
+    district: Annotated[str, Form(max_length=6)] = "",
 ) -> Response:
     kind = _kind(kind_id)
-    values = {"period": period, "amount": amount, "description": description}
+    values = {"period": period, "amount": amount, "description": description, "district": district}
     subject = my_subjects(db, user).get(kind.subject_table)
     if subject is None:
         return _answers_page(request, kind, values, "您的账号没有关联可申请该项目的主体")
@@ -224,7 +220,7 @@ def apply_create(
                 kind=kind.id,
                 subject_key=subject,
                 period=period,
-                district=_district(db, user),
+                district=wb.applicant_district(db, user, on=wb.china_day(wb.clock(request)), chosen=district),
                 applicant_user=actor,
                 applicant_person_no=actor,
                 actor=actor,

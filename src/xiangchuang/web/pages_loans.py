@@ -25,6 +25,8 @@ from xiangchuang.loans import service as loans
 from xiangchuang.loans.workflow import LOAN_ROLES, STATE_LABELS, allowed_actions, find_row
 from xiangchuang.models import Business, Founder, Person, User
 from xiangchuang.models.loans import LOAN_KINDS, REPAYMENT_METHODS
+from xiangchuang.registry.assembler import person_district
+from xiangchuang.web import workbench as wb
 from xiangchuang.web.deps import MAX_ROW_ID, ParamsDep, SessionDep, StateDep, now_utc, require_role
 from xiangchuang.web.loan_actor import user_actor
 from xiangchuang.web.render import render
@@ -96,7 +98,13 @@ def loan_list(request: Request, user: LoanUser, db: SessionDep, state: str | Non
 @router.get("/loans/new")
 def new_loan(request: Request, user: Applicant, db: SessionDep) -> Response:
     return render(
-        request, "loans/new.html", {"kinds": KIND_LABELS, "has_business": user.business_id is not None}
+        request,
+        "loans/new.html",
+        {
+            "kinds": KIND_LABELS,
+            "has_business": user.business_id is not None,
+            "districts": wb.district_options(),
+        },
     )
 
 
@@ -112,6 +120,7 @@ def create_loan(
     term_months: Annotated[str, Form(max_length=4)],
     purpose: Annotated[str, Form(max_length=200)],
     other_housing: Annotated[str | None, Form(max_length=20)] = None,
+    district: Annotated[str, Form(max_length=6)] = "",
 ) -> Response:
     if kind not in LOAN_KINDS or kind == "partnership":
         raise ValidationFailed(
@@ -123,14 +132,18 @@ def create_loan(
         raise ValidationFailed("借款人：您的账号未关联登记库中的人员，请到街道/乡镇经办核实")
     if business is None and kind == "small_micro":
         raise ValidationFailed("经营主体：您的账号未关联经营主体，不能申请小微企业贷款")
+    today = china_date(now_utc())
+    if person is None and business is not None:
+        # An account linked only to its business borrows as the business's legal representative in
+        # force (README choice 23), the person the engine reads as its founder.
+        person = wb.applicant_person(db, user, on=today)
+        if person is None:
+            raise ValidationFailed(
+                f"借款人：经营主体 {business.business_no} 在登记库中没有现任法定代表人（经营者），"
+                "请到街道/乡镇经办核实"
+            )
     borrower = person.person_no if person is not None else ""
-    district = business.district if business is not None else None
-    if district is None and person is not None:
-        district = person.hukou_district
-    if kind == "small_micro" and business is not None and not borrower:
-        borrower = business.business_no
-    if district is None:
-        raise ValidationFailed("所在区县：登记库中没有您经营主体的区县，请到街道/乡镇经办核实")
+    where = wb.applicant_district(db, user, on=today, chosen=district)
     other = (("housing", fen(other_housing, "住房贷款余额")),) if (other_housing or "").strip() else ()
     me = f"user:{user.id}"
     loan = loans.create_loan(
@@ -139,7 +152,7 @@ def create_loan(
             kind=kind,
             borrower_person_no=borrower,
             business_no=business.business_no if (business is not None and kind == "small_micro") else None,
-            district=district,
+            district=where,
             bank_code=bank_code.strip(),
             amount_requested_fen=fen(amount, "申请金额"),
             term_months=_int(term_months, "申请期限（月）"),
@@ -189,11 +202,12 @@ def create_on_behalf(
         raise ValidationFailed("借款人编号：登记库中没有该人员，或该人员尚未开通申请人账号")
     person = db.get(Person, account.person_id)
     business = db.get(Business, account.business_id) if account.business_id is not None else None
-    home = {
-        d for d in (person.hukou_district if person else None, business.district if business else None) if d
-    }
+    # The borrower's districts: the account's business and where the engine files the person (where
+    # they founded, else work) — never the 户籍 (README choice 12).
+    filed = person_district(db, person.person_no, on=china_date(now_utc())) if person is not None else None
+    home = {d for d in (filed, business.district if business else None) if d}
     if user.district not in home:
-        raise Forbidden("借款人不属于本区县（户籍和经营主体均不在本区县），不能代办")
+        raise Forbidden("借款人不属于本区县（登记库中其创办或就业的经营主体均不在本区县），不能代办")
     assert user.district is not None
     named_no = (business_no or "").strip()
     if named_no:  # the borrowing business: one of this district's, founded by the borrower

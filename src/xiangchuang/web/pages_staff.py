@@ -274,9 +274,9 @@ def on_behalf_create(
             raise NotFound(f"本区县登记库中没有经营主体 {business_no}")
         if kind not in KINDS or KINDS[kind].subject_table != "businesses":
             raise ValidationFailed(f"申请类型 {kind!r} 不能代办")
-        founder = repo.founder_of(db, business.id)
+        founder = repo.founder_of(db, business.id, on=wb.china_day(wb.clock(request)))
         if founder is None:
-            raise ValidationFailed(f"经营主体 {business_no} 没有登记创办人，无法确定申请人")
+            raise ValidationFailed(f"经营主体 {business_no} 没有现任法定代表人（经营者），无法确定申请人")
         with db.begin_nested():
             app = service.create_application(
                 db,

@@ -3,8 +3,8 @@
 The applicant's actor id (one mapping, used everywhere applications, invitations and messages name an
 applicant): **the registry person number (``persons.person_no``) of the person the account speaks for**
 — the account's linked person, or, for an account linked only to a business, that business's founder
-(legal representative), the same rule :func:`~xiangchuang.applications.repository.person_no_for_subject`
-uses when a 免申即享 invitation is made before the person has an account. So an invitation made from a
+(the legal representative / operator in force today, as the engine reads it), the same rule
+:func:`~xiangchuang.applications.repository.person_no_for_subject` uses when a 免申即享 invitation is made before the person has an account. So an invitation made from a
 政策找人 result reaches the person as soon as they sign in, ``Application.applicant_user`` and the
 in-app messages' ``recipient_user`` hold that number, and a login name (which the security administrator
 may change) never ends up in a record. Staff act as their login name.
@@ -30,8 +30,10 @@ from xiangchuang.applications import repository as repo
 from xiangchuang.applications.disbursement import BATCH_ACTIONS
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.applications.workflow import STATE_LABELS, Row, allowed_actions, table_for
-from xiangchuang.errors import Forbidden
+from xiangchuang.engine.districts import is_district, load_districts
+from xiangchuang.errors import Forbidden, ValidationFailed
 from xiangchuang.models import Application, Attachment, Business, Person, TransitionLog, User
+from xiangchuang.registry.assembler import person_district
 from xiangchuang.registry.pii import Pii
 from xiangchuang.web.deps import AppState, now_utc
 
@@ -44,13 +46,47 @@ def clock(request: Request) -> dt.datetime:
     return hook() if hook is not None else now_utc()
 
 
-def applicant_person(db: Session, user: User) -> Person | None:
-    """The registry person an applicant account speaks for (see the module docstring)."""
+def applicant_person(db: Session, user: User, *, on: dt.date | None = None) -> Person | None:
+    """The registry person an applicant account speaks for (see the module docstring); for an account
+    linked only to a business, its legal representative in force on ``on`` (default: today in China)."""
     if user.person_id is not None:
         return db.get(Person, user.person_id)
     if user.business_id is not None:
-        return repo.founder_of(db, user.business_id)
+        return repo.founder_of(db, user.business_id, on=on or china_day(now_utc()))
     return None
+
+
+def district_options() -> list[tuple[int, str]]:
+    """(code, name) of the 41 districts, for the 「所在区县」 field of an applicant's form."""
+    return [(d.code, d.name) for d in load_districts()]
+
+
+def applicant_district(db: Session, user: User, *, on: dt.date, chosen: str = "") -> int:
+    """The district an applicant's application or loan is filed under: the account's business, else
+    the account's district, else the district the engine files the person under on ``on`` (where they
+    founded, else work: registry.assembler.person_district), else the district the applicant chose on
+    the form (「所在区县」). Never the 户籍 (README choice 12: no rule reads it, and an incoming
+    entrepreneur's may be any county in China)."""
+    if user.business_id is not None:
+        business = db.get(Business, user.business_id)
+        if business is not None:
+            return business.district
+    if user.district is not None:
+        return user.district
+    person = applicant_person(db, user, on=on)
+    if person is not None:
+        found = person_district(db, person.person_no, on=on)
+        if found is not None:
+            return found
+    raw = chosen.strip()
+    if not raw:
+        raise ValidationFailed(
+            "所在区县：登记库中没有您创办或就业的经营主体，无法确定区县，请选择您申请的区县"
+        )
+    code = int(raw) if raw.isdigit() else 0
+    if not is_district(code):
+        raise ValidationFailed(f"所在区县：{raw} 不是重庆市的区县代码，请从列表中选择")
+    return code
 
 
 def applicant_actor(db: Session, user: User) -> str:
