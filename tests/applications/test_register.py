@@ -257,7 +257,7 @@ def test_a_free_workstation_can_be_approved_although_it_pays_nothing(db_engine, 
         Registry(conn, pii).person(
             no="P-YOUNG", birth_date=dt.date(1996, 4, 1), startup_intention=True, holds_free_workstation=False
         )
-    app_id = application_in(db_engine, "publicity", kind="free_workstation", subject="P-YOUNG", period="2025")
+    app_id = application_in(db_engine, "publicity", kind="free_workstation", subject="P-YOUNG", period="once")
     _approve(db_engine, app_id)
     assert state_of(db_engine, app_id) == "approved" and _reserved(db_engine, app_id) == 0
     [g] = _grants(db_engine, program="free_workstation")

@@ -9,8 +9,9 @@
   full calendar year, as the engine assumes; otherwise the run's year), the amount the engine found as the
   requested amount;
 - the engine's determination attached: the program re-derived on the registry facts at the run's date
-  with the current parameters, stored as the application's check-up determination, naming the run and
-  result it came from;
+  with the parameters in force (the YAML with the city's approved changes,
+  ``paramchanges.service.effective_parameters``, as the web's), stored as the application's check-up
+  determination, naming the run and result it came from;
 - addressed to the subject's person (a person, or the business's legal representative): the account
   of an applicant is their registry person number (the login layer maps accounts to persons);
 - an outbox notice to that person, an audit record per invitation.
@@ -48,6 +49,7 @@ from xiangchuang.engine.programs.employment import default_claim_period
 from xiangchuang.errors import Forbidden
 from xiangchuang.models import Application, Determination, Invitation, MatchResult, MatchRun
 from xiangchuang.outbox.service import enqueue
+from xiangchuang.paramchanges.service import effective_parameters
 
 SYSTEM_ACTOR: Final = "system:invitations"
 
@@ -104,7 +106,7 @@ def create_invitations(
         district = None
     else:
         raise Forbidden("只有区县人社审核人员（或定时任务）可以发出免申即享邀请")
-    ps = params or load_parameters()
+    ps = params if params is not None else effective_parameters(session, load_parameters())
     run = repo.match_run(session, run_id)
     wanted = [p for p in (programs or KINDS) if p in KINDS]
     expires_on = today + dt.timedelta(days=valid_days(today, ps))

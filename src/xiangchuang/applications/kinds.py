@@ -91,6 +91,9 @@ class Kind:
     # "hired_person" — once per hired person across employers (岗位补贴, PROVISIONS §1 job_subsidy [A]);
     # "trainee" — once per trainee and kind across classes and providers (创业培训补贴：每类每人一次, 2.4).
     once_per: str | None = None
+    # The one period the kind is claimed for (None: written by the applicant in ``period``'s convention):
+    # a free workstation is granted once (ONCE_PERIOD), so a second application is the same period.
+    fixed_period: str | None = None
 
     def material(self, material_id: str) -> Material | None:
         return next((m for m in self.materials if m.id == material_id), None)
@@ -116,17 +119,24 @@ SI_PERIOD: Final = "月份区间，如 2024-01/2024-06"
 # the difference to the full subsidy (README choice 6; the engine decides whether it is due).
 TOP_UP_KINDS: Final = ("training_syb",)
 YEAR_PERIOD: Final = "年度，如 2024"
+ONCE_PERIOD: Final = "once"
 
 
 def check_period(kind: str, text: str) -> str:
     """The application's claim period in its kind's convention, written the one way the register
     and the once-per-period key use: the social-insurance subsidy's claim months are refused (in
-    Chinese, naming the field and the rule) unless the engine can read them. Other kinds keep the
+    Chinese, naming the field and the rule) unless the engine can read them; a kind with a fixed
+    period (the free workstation: ``once``) refuses any other. Other kinds keep the
     text (a startup period that is not a four-digit year leaves the engine's default claim year:
     not yet refused, see service._claim_period_facts). Months, and a period written as a year, are
     those of the supported range (``engine.dates.check_period``, README choice 28): outside it the
     range's rule, as a case's or a batch file's register period, not the format's."""
     period = text.strip()
+    fixed = KINDS[kind].fixed_period if kind in KINDS else None
+    if fixed is not None and period != fixed:
+        raise ValidationFailed(
+            f"申请期间「{period}」：「{BY_ID[kind].title}」为一次性支持，申请期间只能填写「{fixed}」"
+        )
     if period == SYB_TOP_UP_PERIOD and kind not in TOP_UP_KINDS:
         raise ValidationFailed(
             f"申请期间「{SYB_TOP_UP_PERIOD}」只用于SYB培训补贴的补足差额（结业后期限内登记经营主体的），"
@@ -222,6 +232,7 @@ _KINDS: Final = (
             Material("business_plan", "创业计划书", _DOC, 20 * MB, True),
             Material("poverty_proof", "建档立卡贫困人员证明", _SCAN, 10 * MB, False),
         ),
+        fixed_period=ONCE_PERIOD,
     ),
     Kind(
         "carrier_rent_reduction",

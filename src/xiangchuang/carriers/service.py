@@ -1041,6 +1041,16 @@ def _decide_free_workstation(
         values[rows] = False
         known[rows] = True
         persons["holds_free_workstation"] = Col(values, known)
+    if rows.size:
+        # The allocation delivers a workstation; an approved application registered for the person is
+        # the grant it may deliver, not a second one (README choice 86): the carrier's decision reads
+        # only whether the person holds one, as before the register was read.
+        granted = persons["free_workstation_received"]
+        counts = np.asarray(granted.values, dtype=np.int64).copy()
+        seen = np.asarray(granted.known).copy()
+        counts[rows] = 0
+        seen[rows] = True
+        persons["free_workstation_received"] = Col(counts, seen)
     outcomes = evaluate(facts, on=on, params=params, programs=(BY_ID["free_workstation"],))
     if not outcomes or not rows.size:
         return False, "登记库中没有该人员，无法判定"

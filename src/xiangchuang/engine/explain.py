@@ -57,6 +57,7 @@ _DERIVED = {
     "workshop_claimed_this_year": "本年度车间奖补享受记录（received 登记）",
     "workshop_build_received": "车间建设补助享受记录（received 登记中所属期间为 build 的记录）",
     "online_sales_received": "线上销售补助享受记录（received 登记）",
+    "free_workstation_received": "免费创业工位享受记录（received 登记）",
     "person__training_syb_received_fen": "该学员已享受的SYB培训补贴金额（received 登记的 amount_fen）",
     "job_subsidy_received": "岗位补贴享受记录（received 登记）",
     "si_months_received": "已享受社保补贴月数（received 登记）",

@@ -9,6 +9,10 @@
   or delete all.
 
 ``xiangchuang match --from-db`` delegates to :func:`match_from_db` (see cli.py).
+
+Every command here evaluates with the parameters in force: the YAML (with any ``--params-overlay``) and
+the city's approved parameter changes over it (``paramchanges.service.effective_parameters``), as the web
+service and ``invite`` do, so a stored result and the determination attached to its invitation agree.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from xiangchuang.engine.districts import district_by_code, is_district
 from xiangchuang.engine.explain import STATUS_ZH
 from xiangchuang.engine.money import format_fen
 from xiangchuang.engine.programs import BY_ID
+from xiangchuang.paramchanges.service import effective_parameters
 from xiangchuang.registry.matching import MatchError, explain_result, run_match, run_results
 from xiangchuang.registry.repository import RegistryDataError
 from xiangchuang.registry.snapshot import SnapshotStore
@@ -111,7 +116,7 @@ def match_from_db(
             session=session,
             on=day,
             district=district,
-            params=params,
+            params=effective_parameters(session, params),
             workers=workers,
             snapshots=snapshot_store() if use_snapshot else None,
             rebuild_snapshot=rebuild_snapshot,
@@ -289,7 +294,9 @@ def register(app: typer.Typer) -> None:
         """重新推导一条已保存匹配结果的完整解释（按运行日期从登记库重建该主体的事实）。"""
         params = _params(params_overlay)
         with _session() as session:
-            ex = explain_result(session=session, result_id=result_id, params=params)
+            ex = explain_result(
+                session=session, result_id=result_id, params=effective_parameters(session, params)
+            )
         if as_json:
             doc = dict(
                 ex.document,

@@ -192,7 +192,8 @@ STEPS = ("填写申请信息", "上传材料", "核对信息", "提交完成")
 @router.get("/my/apply/{kind_id}")
 def apply_form(kind_id: str, request: Request, user: Applicant) -> Response:
     kind = _kind(kind_id)
-    return _answers_page(request, kind, {"period": str(wb.china_day(wb.clock(request)).year - 1)}, None)
+    period = kind.fixed_period or str(wb.china_day(wb.clock(request)).year - 1)
+    return _answers_page(request, kind, {"period": period}, None)
 
 
 @router.post("/my/apply/{kind_id}")

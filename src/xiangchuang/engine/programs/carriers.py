@@ -26,6 +26,7 @@ from xiangchuang.engine.programs.common import (
     is_false,
     is_true,
     kind_in_list,
+    none_received,
 )
 from xiangchuang.engine.schedule import PERMYRIAD, parse_schedule
 from xiangchuang.engine.tri import FAIL, PASS, UNKNOWN, TriArray, all_of, any_of, tri
@@ -370,6 +371,13 @@ def not_holding(ctx: Ctx) -> CondOut:
     return is_false(ctx.t["holds_free_workstation"])
 
 
+def not_granted(ctx: Ctx) -> CondOut:
+    """No free workstation registered as granted to the person (the register ``received``, which an
+    approval writes with the period ``once``): a registered grant is not granted again (README choice
+    84). Unknown where the register is not given (PROVISIONS §0)."""
+    return none_received(ctx.t["free_workstation_received"])
+
+
 def workstation_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
     return AmountOut(
         np.zeros(ctx.n, dtype=np.int64), info={"term_months": ctx.ints("free_workstation.term_months")}
@@ -400,6 +408,14 @@ FREE_WORKSTATION = Program(
             "目前未使用免费工位",
             "目前已在使用免费工位",
             facts=("holds_free_workstation",),
+        ),
+        Condition(
+            "not_granted",
+            "1.1",
+            not_granted,
+            "此前未登记享受过免费创业工位",
+            "已登记享受过免费创业工位（已核准的不重复提供）",
+            facts=("free_workstation_received",),
         ),
     ),
     any_of=(
