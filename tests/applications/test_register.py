@@ -17,7 +17,7 @@ from tests.registry.factories import Registry
 from xiangchuang import ledger
 from xiangchuang.applications import disbursement
 from xiangchuang.db import make_sessionmaker
-from xiangchuang.errors import Conflict
+from xiangchuang.errors import InvalidTransition
 from xiangchuang.models import Application, Determination, Grant
 
 AMOUNT = 197_531  # B-VET's 创业补助 (tests.applications.registry)
@@ -79,7 +79,9 @@ def test_approval_registers_the_grant_with_the_next_startup_slot(db_engine, pii)
 
 def test_a_fourth_startup_year_is_refused_and_the_approval_undone(db_engine, pii):
     """Three years registered while this application was in publicity (another approval, an import):
-    the approval is refused in Chinese; the application stays in publicity, nothing is reserved."""
+    the approval, which determines the application again on the day, is refused in Chinese with the
+    engine's reason; the application stays in publicity, nothing is reserved. (The register's own
+    slot check behind it is tested by test_the_database_itself_holds_the_startup_slots.)"""
     setup(db_engine, pii)
     _budget(db_engine)
     # (The claim year is evaluated: 2024, a completed year on the review date 2025-03-03.)
@@ -88,7 +90,7 @@ def test_a_fourth_startup_year_is_refused_and_the_approval_undone(db_engine, pii
         reg = Registry(conn, pii)
         for slot, year in ((1, "2021"), (2, "2022"), (3, "2023")):
             reg.grant("startup_subsidy", "B-VET", period=year, amount_fen=AMOUNT, slot=slot)
-    with pytest.raises(Conflict, match="已达最多 3 年的上限"):
+    with pytest.raises(InvalidTransition, match=r"核准前按登记库当前数据.*重新判定.*已享受3个年度"):
         _approve(db_engine, app_id)
     assert state_of(db_engine, app_id) == "publicity"
     assert _reserved(db_engine, app_id) == 0
@@ -120,7 +122,8 @@ def test_the_same_period_twice_is_refused(db_engine, pii):
     app_id = application_in(db_engine, "publicity", period="2024")
     with db_engine.begin() as conn:
         Registry(conn, pii).grant("startup_subsidy", "B-VET", period="2024", amount_fen=AMOUNT, slot=2)
-    with pytest.raises(Conflict, match="同一主体不重复享受"):
+    # (核准 determines again first: the engine's once-per-year rule refuses it before the register's)
+    with pytest.raises(InvalidTransition, match=r"重新判定.*该年度已享受过创业补助"):
         _approve(db_engine, app_id)
     assert state_of(db_engine, app_id) == "publicity" and _reserved(db_engine, app_id) == 0
 
@@ -187,7 +190,10 @@ def test_social_insurance_over_36_months_is_refused(db_engine, pii):
             person_key="P-POOR",
             months=31,
         )
-    with pytest.raises(Conflict, match="已享受 31 个月，本次 6 个月将超过最长 36 个月"):
+    # (核准 determines again first: the engine cannot tell which months 「2020-2022」 paid — 待定)
+    with pytest.raises(
+        InvalidTransition, match=r"重新判定.*结论为「待定（缺少信息）」.*已享受社保补贴的所属期间"
+    ):
         _approve(db_engine, app_id)
     assert state_of(db_engine, app_id) == "publicity" and _reserved(db_engine, app_id) == 0
     with Session(db_engine) as s:
@@ -347,7 +353,8 @@ def test_a_claim_past_the_limit_to_retirement_is_refused(db_engine, pii):
     assert "已享受16个月，未超过24个月" in _months_left_text(db_engine, app_id)
     with db_engine.begin() as conn:
         _register(Registry(conn, pii, start=740), [("2021-01/2021-05", 5)])
-    with pytest.raises(Conflict, match="已享受 21 个月，本次 6 个月将超过最长 24 个月的上限"):
+    # (核准 determines again first: 3 months are left, ¥762.00 — less than the ¥1,524.00 publicised)
+    with pytest.raises(InvalidTransition, match=r"重新判定.*「符合 ¥762.00」.*「符合 ¥1,524.00」不一致"):
         _approve(db_engine, app_id)
     assert state_of(db_engine, app_id) == "publicity" and _reserved(db_engine, app_id) == 0
     assert all(g.months_from is None for g in _grants(db_engine, program="social_insurance_subsidy"))

@@ -16,6 +16,7 @@ materials); a district adds to them here. Sizes are upload limits of the system,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -152,7 +153,17 @@ def check_period(kind: str, text: str) -> str:
         if months is None:
             raise ValidationFailed(f"{label}「{period}」{MONTH_RANGE_RULE}")
         return format_month_range(*months)
+    if KINDS[kind].period == YEAR_PERIOD:
+        # One way to write a year (「2024年」 and 「2024年度」 are 2024): the once-per-year key and the
+        # register hold the year the engine evaluates (README choice 85), never two texts of it. Other
+        # texts are kept (the engine then evaluates its default year; approval determines again).
+        year = _YEAR.fullmatch(period)
+        if year is not None:
+            return year.group(1)
     return period
+
+
+_YEAR: Final = re.compile(r"([0-9]{4})(?:年度?)?")
 
 
 _KINDS: Final = (
@@ -181,7 +192,7 @@ _KINDS: Final = (
         "job_subsidy",
         "hires",
         "employment_no",
-        "年度，如 2024",
+        YEAR_PERIOD,
         (LICENCE, CONTRACT, SI_RECORD, HIRED_ID),
         once_per="hired_person",
     ),
@@ -238,14 +249,14 @@ _KINDS: Final = (
         "carrier_rent_reduction",
         "businesses",
         "business_no",
-        "年度，如 2024",
+        YEAR_PERIOD,
         (LICENCE, LEASE, Material("tenancy_agreement", "入驻协议", (*_SCAN, "docx"), 20 * MB, False)),
     ),
     Kind(
         "workshop_award",
         "businesses",
         "business_no",
-        "年度，如 2024",
+        YEAR_PERIOD,
         (
             LICENCE,
             Material("workshop_recognition", "就业帮扶车间认定文件", _SCAN, 10 * MB, True),
@@ -256,7 +267,7 @@ _KINDS: Final = (
         "carrier_award",
         "carriers",
         "carrier_no",
-        "年度，如 2024",
+        YEAR_PERIOD,
         (
             Material("carrier_recognition", "载体认定文件", _SCAN, 10 * MB, True),
             Material("performance_report", "绩效评估报告", _DOC, 20 * MB, True),

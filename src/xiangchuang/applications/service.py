@@ -59,6 +59,7 @@ from xiangchuang.engine.assemble import SYB_TOP_UP_PERIOD, Facts
 from xiangchuang.engine.dates import month_range
 from xiangchuang.engine.explain import STATUS_ZH, Explainer
 from xiangchuang.engine.facts import Col
+from xiangchuang.engine.money import format_fen
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.engine.programs import BY_ID
 from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
@@ -333,6 +334,8 @@ def transition(
         _check_guard(
             guard, session=session, app=app, row=row, reason=reason, today=today, determination=determination
         )
+    if row.action == "approve":
+        _still_due(session, app, today=today, params=params or load_parameters())
 
     seen = app.version
     values: dict[str, Any] = {"state": row.to_state, "version": seen + 1}
@@ -541,7 +544,7 @@ def _snapshot(facts: Facts) -> dict[str, Any]:
 def _claim_period_facts(facts: Facts, app: Application) -> None:
     """The application's own claim period as the engine's facts of its subject: the social-insurance
     subsidy's claim months (``hires.si_period_start``/``si_period_end``), the startup subsidy's claim
-    year (``businesses.claim_year``). Without them the engine would evaluate its default period
+    year and the workshop award's award year (``businesses.claim_year``, which both read). Without them the engine would evaluate its default period
     whatever the application claims. A period the engine cannot read (an application made before
     periods were checked), or none at all (the applicant's own check-up, which has no application
     yet), is left out: the engine's default applies, as for a match."""
@@ -553,7 +556,7 @@ def _claim_period_facts(facts: Facts, app: Application) -> None:
         if months is None:
             return
         table, values = facts.tables["hires"], {"si_period_start": months[0], "si_period_end": months[1]}
-    elif app.kind == "startup_subsidy":
+    elif app.kind in ("startup_subsidy", "workshop_award"):  # (the claim / award year: claim_year)
         text = app.period.strip()
         if not (len(text) == 4 and text.isdigit()):
             return
@@ -627,6 +630,39 @@ def determine(session: Session, app: Application, *, on: dt.date, params: Parame
         "facts": snapshot,
         "result": doc,
     }
+
+
+def _still_due(session: Session, app: Application, *, today: dt.date, params: ParameterSet) -> None:
+    """核准 determines the application again on the day, against the registry as it is then: what
+    was granted since the second review (another application of the same subject approved meanwhile,
+    an imported register entry) counts before this one is approved, so nothing is paid twice (the
+    social-insurance months of two overlapping claims, a year claimed twice). Approval is refused
+    unless the engine still finds it eligible for at least the amount reviewed and publicised (the
+    amount approved stays the one publicised: a higher figure on the day is not approved unseen)."""
+    reviewed = repo.latest_amount(session, app.id)
+    now = determine(session, app, on=today, params=params)
+    amount = now["amount_fen"]
+    if now["status"] == "eligible" and amount is not None and (reviewed is None or amount >= reviewed):
+        return
+    verdict = _STATUS_ZH.get(now["status"], now["status"])
+    if now["status"] == "eligible" and amount is not None:
+        verdict += f" {format_fen(amount)}"
+    why = _first_failure(now)
+    raise InvalidTransition(
+        f"核准前按登记库当前数据（{today.isoformat()}）重新判定，结论为「{verdict}」"
+        f"{f'（{why}）' if why else ''}，与复审并公示的"
+        f"{'「符合」' if reviewed is None else f'「符合 {format_fen(reviewed)}」'}不一致，不能核准："
+        "请登记公示异议并选择「异议成立，重新复审」，按当前数据重新判定"
+    )
+
+
+def _first_failure(determination: dict[str, Any]) -> str:
+    """The first condition of an engine result that does not pass (its message), else ""."""
+    result = determination.get("result") or {}
+    for c in result.get("conditions") or []:
+        if c.get("status") != "pass":
+            return str(c.get("message") or "")
+    return str(result.get("message") or "") if result.get("status") != "eligible" else ""
 
 
 def _notify(session: Session, app: Application, row: Row, reason: str | None) -> None:
