@@ -1,7 +1,7 @@
 """A free workstation is granted once: the application's period is ``once`` (any other is refused in
 Chinese), and an approval's register row (``grants``, read by the engine as ``received``) makes the engine
 find the person ineligible afterwards, in a review and in 政策找人; a carrier's allocation of the
-workstation is not refused for the grant it delivers (README choice 86)."""
+workstation is not refused for the grant it delivers (README choice 85)."""
 
 from __future__ import annotations
 

@@ -155,7 +155,7 @@ def check_period(kind: str, text: str) -> str:
         return format_month_range(*months)
     if KINDS[kind].period == YEAR_PERIOD:
         # One way to write a year (「2024年」 and 「2024年度」 are 2024): the once-per-year key and the
-        # register hold the year the engine evaluates (README choice 85), never two texts of it. Other
+        # register hold the year the engine evaluates (README choice 86), never two texts of it. Other
         # texts are kept (the engine then evaluates its default year; approval determines again).
         year = _YEAR.fullmatch(period)
         if year is not None:

@@ -1043,7 +1043,7 @@ def _decide_free_workstation(
         persons["holds_free_workstation"] = Col(values, known)
     if rows.size:
         # The allocation delivers a workstation; an approved application registered for the person is
-        # the grant it may deliver, not a second one (README choice 86): the carrier's decision reads
+        # the grant it may deliver, not a second one (README choice 85): the carrier's decision reads
         # only whether the person holds one, as before the register was read.
         granted = persons["free_workstation_received"]
         counts = np.asarray(granted.values, dtype=np.int64).copy()
