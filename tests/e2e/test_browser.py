@@ -80,7 +80,8 @@ def test_startup_subsidy_end_to_end(server, browser, tmp_path):
         for e in form.find_elements(By.CSS_SELECTOR, "input, textarea, select")
         if e.get_attribute("type") != "hidden"
     ]
-    assert [f.get_attribute("id") for f in fields] == ["period", "amount", "description"]
+    # (the district is chosen only where the registry files the applicant nowhere: README choice 12)
+    assert [f.get_attribute("id") for f in fields] == ["period", "amount", "district", "description"]
     for f in fields:
         labels = d.find_elements(By.CSS_SELECTOR, f"label[for='{f.get_attribute('id')}']")
         assert len(labels) == 1 and labels[0].text.strip(), f"field {f.get_attribute('id')} has no label"
@@ -94,8 +95,8 @@ def test_startup_subsidy_end_to_end(server, browser, tmp_path):
         reached.append(ident)
         if ident == "apply-next":
             break
-    order = [x for x in reached if x in ("period", "amount", "description", "apply-next")]
-    assert order == ["period", "amount", "description", "apply-next"], reached
+    order = [x for x in reached if x in ("period", "amount", "district", "description", "apply-next")]
+    assert order == ["period", "amount", "district", "description", "apply-next"], reached
     # type and submit with the keyboard only
     period = d.find_element(By.ID, "period")
     period.send_keys(Keys.CONTROL, "a")

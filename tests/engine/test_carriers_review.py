@@ -278,7 +278,8 @@ def test_free_workstation_is_in_kind_and_lists_no_funding_source():
             "groups": [],
             "startup_intention": True,
             "holds_free_workstation": False,
-        }
+        },
+        "received": [],  # (none granted: README choice 85)
     }
     r = _program(evaluate(case, dt.date(2024, 6, 1)), "free_workstation")
     assert r["status"] == "eligible"

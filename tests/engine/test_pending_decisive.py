@@ -28,7 +28,8 @@ def _workstation(birth_date: str, groups: list[str]) -> dict[str, Any]:
             "groups": groups,
             "startup_intention": True,
             "holds_free_workstation": False,
-        }
+        },
+        "received": [],  # (none granted: README choice 85)
     }
 
 

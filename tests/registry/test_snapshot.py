@@ -119,7 +119,8 @@ def test_source_tables_are_exactly_what_the_assembler_reads():
     assert read == set(SOURCE_TABLES)
     # The assembler's own statements name no other table.
     source = Path(assembler.__file__).read_text(encoding="utf-8")
-    assert "from xiangchuang.models import Business, OnjobTraining" in source
+    # (person_district reads founders, employments and persons: source tables all three)
+    assert "from xiangchuang.models import Business, Employment, Founder, OnjobTraining, Person" in source
     spec = importlib.util.spec_from_file_location(
         "m0025", ROOT / "src/xiangchuang/migrations/versions/0025_facts_change_tracking.py"
     )
