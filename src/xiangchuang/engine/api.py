@@ -28,6 +28,12 @@ def evaluate(case: Mapping[str, Any], on: dt.date, params: ParameterSet | None =
         # by a closure over that context: a reference cycle. Dropping the memos breaks it, so a
         # case's columns are freed at once rather than left to the cyclic garbage collector (which,
         # running every few cases, cost ~70 µs a case at the median and doubled the p99).
-        for o in outcomes:
-            o.ctx.release()
+        while outcomes:
+            outcomes.pop().ctx.release()
+        # The case's tables and outcomes are freed here, while the collector is still paused: left
+        # alive until the function returns, they were young objects when it resumed, so the first
+        # allocation after it started a generation-0 pass over all of them (one per case, nothing
+        # ever collected: ~180 µs CPU a case under load, measured with gc.callbacks). Only the
+        # document (~200 containers) is left young now.
+        del facts, outcomes
     return doc
