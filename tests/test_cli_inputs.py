@@ -363,3 +363,19 @@ def test_the_other_date_options_are_read_as_on_is(
     assert res.exit_code == 2, res.output
     assert f"--on：{rule}" in res.output.replace("\n", ""), res.output
     assert not (tmp_path / "none.db").exists()
+
+
+def test_an_error_quoting_square_brackets_is_printed_whole(tmp_path: Path) -> None:
+    """Errors are printed through Rich: text in square brackets (an example list in the rule, a
+    value quoted from the input, a file name) used to be read as markup and dropped, truncating the
+    message or naming another file."""
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps({"person": {"id": "P1", "groups": "veteran"}}), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f)])
+    assert res.exit_code == 2 and "如 [college_graduate, veteran]" in res.output, res.output
+    f.write_text(json.dumps({"person": {"id": "P1", "groups": ["[x]"]}}), encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f)])
+    assert res.exit_code == 2 and "[x]" in res.output, res.output
+    missing = tmp_path / "[draft]case.json"
+    res = runner.invoke(app, ["check", str(missing)])
+    assert res.exit_code != 0 and "[draft]case.json" in res.output, res.output

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Final
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from xiangchuang.cli_common import (
@@ -594,7 +595,7 @@ def verify_audit_command() -> None:
     finally:
         engine.dispose()
     if not result.ok:
-        err.print(f"[bold red]{result.message}[/]")
+        err.print(f"[bold red]{escape(result.message)}[/]")
         raise typer.Exit(1)
     console.print(result.message)
 

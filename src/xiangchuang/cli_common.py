@@ -81,8 +81,10 @@ OverlayOpt = Annotated[
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print a Chinese error and return the exit to raise."""
-    err.print(f"[bold red]错误：[/]{message}")
+    """Print a Chinese error and return the exit to raise. The message is printed as written:
+    text in square brackets (a value quoted from the input, an example list, a file name) is not
+    read as Rich markup, which would drop it."""
+    err.print(f"[bold red]错误：[/]{escape(message)}")
     return typer.Exit(code)
 
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from xiangchuang.chinatime import CHINA
@@ -285,7 +286,7 @@ def register(app: typer.Typer) -> None:
             )
         console.print(t)
         if view.failure:
-            console.print(f"[yellow]{view.failure}[/]")
+            console.print(f"[yellow]{escape(view.failure)}[/]")
 
     @app.command("mentor-export")
     def export_cmd(

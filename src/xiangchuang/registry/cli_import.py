@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
@@ -209,7 +210,7 @@ def import_command(
         write_error_report(result, report)
     _summary([result], f"导入 {KINDS[kind].label}")
     if result.ignored_columns:
-        console.print(f"[yellow]未识别的列（已忽略）：{'、'.join(result.ignored_columns)}[/]")
+        console.print(f"[yellow]未识别的列（已忽略）：{escape('、'.join(result.ignored_columns))}[/]")
     _print_errors(result)
     if result.warnings:
         console.print(f"[yellow]提示 {len(result.warnings):,} 条（不影响导入），见报告[/]")

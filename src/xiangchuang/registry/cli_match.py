@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
@@ -151,7 +152,7 @@ def match_from_db(
         )
     console.print(table)
     for w in report.warnings:
-        console.print(f"[yellow]注意：{w}[/]")
+        console.print(f"[yellow]注意：{escape(w)}[/]")
     if report.context.get("hires"):
         console.print(
             f"另读取本范围所招用人员在范围外的招用记录 {report.context['hires']:,} 条"
@@ -177,7 +178,7 @@ def match_from_db(
 
 def print_explanation(doc: dict[str, Any], warnings: list[str]) -> None:
     for w in warnings:
-        console.print(f"[yellow]注意：{w}[/]")
+        console.print(f"[yellow]注意：{escape(w)}[/]")
     print_program(
         doc,
         subtitle=f"评估日期 {doc['on']}  引擎 {doc['engine_version']}  参数版本 {doc['parameters_version']}",
