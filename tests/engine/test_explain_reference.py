@@ -73,7 +73,11 @@ def _fact_label(table: str, name: str) -> str:
             if base.endswith("_received"):
                 return f"{who}的{base}（received 登记）"
             fact = FACTS[t].get(base)
-            return f"{who}{fact.label if fact else base}"
+            if fact is None:
+                return f"{who}{base}"
+            # (the words whose and the label share, two characters or more, said once)
+            shared = max((k for k in range(2, len(who) + 1) if who.endswith(fact.label[:k])), default=0)
+            return who + fact.label[shared:]
     fact = FACTS.get(table, {}).get(name)
     return fact.label if fact else name
 

@@ -162,3 +162,37 @@ def test_the_training_providers_kinds_are_named_from_the_list_in_force() -> None
     assert kind["message"] == (
         "培训主体类型属于企业、农民专业合作社、专业技术协会、手工艺传承人（本主体为农民专业合作社）"
     )
+
+
+def test_a_missing_fact_of_another_subject_says_their_shared_words_once() -> None:
+    """A loan's missing business fact was labelled 「经营主体主体类型」 (whose + the fact's label,
+    both saying 主体); now 「经营主体类型」. Every prefixed label says no two-character word twice."""
+    from xiangchuang.engine.explain import _PREFIX, fact_label
+
+    case = {
+        "person": {
+            "id": "P1",
+            "groups": ["registered_unemployed"],
+            "other_loans": [],
+            "second_time_founder_stable": False,
+            "honour_city_level": False,
+        },
+        "loan": {
+            "kind": "individual",
+            "new_loan": True,
+            "recommended_by": "none",
+            "credit_rated": False,
+            "contract_date": "2024-06-01",
+            "amount_fen": 10000000,
+        },
+        "received": [],
+    }
+    doc = evaluate(case, dt.date(2024, 7, 1), load_parameters())
+    assert "经营主体类型" in str(doc) and "经营主体主体" not in str(doc)
+    for prefix, (table, who) in _PREFIX.items():
+        for name in FACTS[table]:
+            label = fact_label("loans", f"{prefix}__{name}")
+            assert label.startswith(who)
+            rest = label[len(who) :]
+            assert not any(rest.startswith(who[-k:]) for k in range(2, len(who) + 1)), label
+    assert fact_label("loans", "business__kind") == "经营主体类型"

@@ -100,9 +100,19 @@ def _fact_label(table: str, name: str) -> str:
             if base.endswith("_received"):
                 return f"{who}的{base}（received 登记）"
             fact = FACTS[t].get(base)
-            return f"{who}{fact.label if fact else base}"
+            return _joined(who, fact.label) if fact else f"{who}{base}"
     fact = FACTS.get(table, {}).get(name)
     return fact.label if fact else name
+
+
+def _joined(who: str, label: str) -> str:
+    """Whose fact and its label, the words they share said once: 经营主体 + 主体类型 → 经营主体类型,
+    入驻载体 + 载体类型 → 入驻载体类型, 该人员 + 人员类别 → 该人员类别. Only an overlap of two
+    characters or more: 借款人 + 人员类别 stays 借款人人员类别 (not 借款人员类别)."""
+    for k in range(len(who), 1, -1):
+        if label.startswith(who[-k:]):
+            return who + label[k:]
+    return who + label
 
 
 def format_param(value: Any, unit: str, name: str) -> str:
