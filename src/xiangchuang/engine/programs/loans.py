@@ -67,6 +67,13 @@ def _kind_is(ctx: Ctx, *codes: int) -> np.ndarray:
     return out
 
 
+def _may_be(ctx: Ctx, *codes: int) -> np.ndarray:
+    """Loans that are, or may be (kind not given), of one of these kinds: the rows whose result a
+    parameter of those kinds can decide (``Ctx.cited_for``)."""
+    out: np.ndarray = ctx.full(_kind_is(ctx, *codes) | ~ctx.t["kind"].known)
+    return out
+
+
 def _kind_in(ctx: Ctx, *codes: int) -> TriArray:
     """Whether the loan is of one of these kinds: unknown where its kind is not given."""
     return tri(_kind_is(ctx, *codes), ctx.t["kind"].known)
@@ -796,18 +803,22 @@ LOAN_SMALL_MICRO = Program(
 
 
 def small_new_individual(ctx: Ctx) -> CondOut:
+    """A new individual (or partnership) loan within the small-loan limit. The limit decides those
+    loans (and those of unknown kind) only: a small/micro-firm loan does not cite it."""
+    return ctx.cited_for(_may_be(ctx, INDIVIDUAL, PARTNERSHIP), lambda: _small_new_individual(ctx))
+
+
+def _small_new_individual(ctx: Ctx) -> CondOut:
     t = ctx.t
     amount, new = t["amount_fen"], t["new_loan"]
-    limit = ctx.ints("counter_guarantee_waiver.small_loan_max", _loan_day(ctx))
+    name = "counter_guarantee_waiver.small_loan_max"
+    limit = ctx.ints(name, _loan_day(ctx))
     individual = _kind_in(ctx, INDIVIDUAL, PARTNERSHIP)
     return CondOut(
         all_of(
             individual, tri(new.values.astype(bool), new.known), tri(amount.values <= limit, amount.known)
         ),
-        info={
-            "amount_fen": amount.values,
-            "limit_text": _figure(ctx, ("counter_guarantee_waiver.small_loan_max",), limit, format_fen),
-        },
+        info={"amount_fen": amount.values, "limit_text": _figure(ctx, (name,), limit, format_fen)},
     )
 
 
@@ -942,8 +953,13 @@ def _max_terms(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         day = _loan_day(ctx)
         k = ctx.t["kind"]
         sm = _kind_is(ctx, SMALL_MICRO)
-        ind = ctx.ints("loan_individual.max_term_months", day)
-        small = ctx.ints("loan_small_micro.max_term_months", day)
+        # Each kind's limit is cited by the loans of that kind and those of unknown kind only.
+        ind = ctx.cited_for(
+            _may_be(ctx, INDIVIDUAL, PARTNERSHIP), lambda: ctx.ints("loan_individual.max_term_months", day)
+        )
+        small = ctx.cited_for(
+            _may_be(ctx, SMALL_MICRO), lambda: ctx.ints("loan_small_micro.max_term_months", day)
+        )
         one = pick(sm, small, ind).astype(np.int64)
         lo = pick(k.known, one, np.minimum(ind, small)).astype(np.int64)
         hi = pick(k.known, one, np.maximum(ind, small)).astype(np.int64)
@@ -979,9 +995,12 @@ def _only_for(kinds: tuple[int, ...], cond: Condition, pass_text: str) -> Condit
     }
 
     def test(ctx: Ctx) -> CondOut:
-        inner = cond.test(ctx)
         k = ctx.t["kind"]
         mine = _kind_is(ctx, *kinds)
+        # The condition's parameters decide only the loans it is checked for (and those of unknown
+        # kind): a loan of another kind neither cites them nor waits for its district's values of
+        # them (README choice 69), nor fails for want of a value in force (choice 25).
+        inner = ctx.cited_for(mine | ~ctx.full(k.known), lambda: cond.test(ctx))
         # Another kind: not applicable (passes). An unknown kind: passes where the condition
         # passes (it then holds whichever the kind), else unknown.
         other = pick(k.known, PASS, pick(inner.state == PASS, PASS, UNKNOWN))
@@ -1111,8 +1130,11 @@ def interest_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         - t["excluded_days"].values.astype(np.int64, copy=False)
     )
     days = np.maximum(days, 0)
-    small = ctx.ints("loan_small_micro.ceiling", day)
-    ceiling = pick(_kind_is(ctx, SMALL_MICRO), small, individual_ceiling(ctx))
+    # Each kind's ceiling is cited by the loans of that kind (and those of unknown kind) only: a
+    # district's own individual ceiling does not leave a small/micro-firm loan undecided.
+    small = ctx.cited_for(_may_be(ctx, SMALL_MICRO), lambda: ctx.ints("loan_small_micro.ceiling", day))
+    individual = ctx.cited_for(_may_be(ctx, INDIVIDUAL, PARTNERSHIP), lambda: individual_ceiling(ctx))
+    ceiling = pick(_kind_is(ctx, SMALL_MICRO), small, individual)
     principal = np.minimum(t["principal_fen"].values.astype(np.int64, copy=False), ceiling)
     amount = mul_rate_half_up(principal * days, gov_bp, 10000 * np.maximum(basis, 1))
     return AmountOut(
