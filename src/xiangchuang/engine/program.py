@@ -27,6 +27,12 @@ DayArray = npt.NDArray[np.int32]
 Info = dict[str, "npt.NDArray[Any] | Later"]
 _T = TypeVar("_T")
 
+# The info key of a condition that cites a parameter without a value in force on the row: the
+# parameters' labels per row ("" where it has them all). Set by ``evaluate._without_value`` for a
+# condition's declared parameters, or by a condition itself for a parameter it reads for some rows
+# only (loans.one_loan_per_borrower); explain.py then names them instead of the condition's message.
+NO_VALUE_KEY: Final = "no_value"
+
 # In ``Ctx.used``: a row that read the parameter but whose result it did not decide (e.g. a carrier's
 # own rent schedule instead of the default): not cited, not 「参数待核实」, never "not in force".
 NOT_USED = -2
@@ -130,9 +136,11 @@ class Condition:
     facts: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
     gap_msg: str | None = None  # distance to passing, for a failed condition
-    # Whether the messages themselves write 「（无有效值）」 for a cited parameter without a value in
-    # force on the row's date (the loans' dated figures, loans._figure). Otherwise such a row's
-    # condition fails with a message naming those parameters (evaluate._without_value).
+    # Whether the condition says itself what a parameter without a value in force on the row's date
+    # means, its state already failing there (the interest subsidy's regime_applies, quoting the
+    # rules' first date). Otherwise such a row's condition fails with a message naming those
+    # parameters (evaluate._without_value): never a pass, a fail or a figure from another date's
+    # value (README choices 25 and 88).
     quotes_no_value: bool = False
 
 

@@ -38,7 +38,17 @@ import numpy.typing as npt
 from xiangchuang.engine.dates import add_months, anniversary, to_day
 from xiangchuang.engine.facts import FACTS, NO_VALUE, filled
 from xiangchuang.engine.money import format_fen, mul_rate_half_up
-from xiangchuang.engine.program import NEVER_DAY, AmountOut, Condition, CondOut, Ctx, Later, Program
+from xiangchuang.engine.parameters import NO_VERSION
+from xiangchuang.engine.program import (
+    NEVER_DAY,
+    NO_VALUE_KEY,
+    AmountOut,
+    Condition,
+    CondOut,
+    Ctx,
+    Later,
+    Program,
+)
 from xiangchuang.engine.programs.common import (
     bit,
     ceil_div,
@@ -414,7 +424,7 @@ def one_loan_per_borrower(ctx: Ctx) -> CondOut:
         | ctx.full(t["principal_fen"].known)
     )[involved]
     kki = kk[involved]
-    hi_v = _other_max_terms(ctx, involved, ia, ja, kind[involved], kki, cdk & ~tk)
+    hi_v, lacking = _other_max_terms(ctx, involved, ia, ja, kind[involved], kki, cdk & ~tk)
     day = pick(cdk, cdv, np.int32(ctx.on)).astype(np.int32)
     start = pick(cdk, cdv, 0).astype(np.int32)
     mature = add_months(start, pick(tk, tv, 0).astype(np.int64))
@@ -440,7 +450,37 @@ def one_loan_per_borrower(ctx: Ctx) -> CondOut:
     state[involved] = pick(fail_any, FAIL, pick(open_any, UNKNOWN, PASS)).astype(np.int8)
     other_day = ctx.full(other_day).copy()
     other_day[involved] = first
-    return CondOut(state, info={"other_contract_date": other_day})
+    info: dict[str, np.ndarray | Later] = {"other_contract_date": other_day}
+    if lacking:
+        # Another loan's longest term has no value in force on this loan's date: not met, naming
+        # the limit (not decided on another date's value, README choice 25; a loan that fails on a
+        # loan surely running keeps that reason).
+        blind = _union_rows(ctx.n, [m for _, m in lacking]) & (state != FAIL)
+        state = pick(blind, FAIL, state).astype(np.int8)
+        info[NO_VALUE_KEY] = _lacking_labels(ctx, lacking, blind)
+    return CondOut(state, info=info)
+
+
+def _union_rows(n: int, masks: list[npt.NDArray[np.bool_]]) -> npt.NDArray[np.bool_]:
+    out = np.zeros(n, dtype=bool)
+    for m in masks:
+        out |= m
+    return out
+
+
+def _lacking_labels(
+    ctx: Ctx, lacking: list[tuple[str, npt.NDArray[np.bool_]]], rows: npt.NDArray[np.bool_]
+) -> Later:
+    """Per row of ``rows``, the labels of the parameters of ``lacking`` it lacks (「、」-joined; ""
+    elsewhere): what a condition's message names instead of a figure (``NO_VALUE_KEY``)."""
+
+    def make() -> np.ndarray:
+        out = np.full(ctx.n, "", dtype=object)
+        for i in np.flatnonzero(rows).tolist():
+            out[i] = "、".join(ctx.param(name).label for name, m in lacking if m[i])
+        return out
+
+    return Later(make)
 
 
 def _other_max_terms(
@@ -451,18 +491,21 @@ def _other_max_terms(
     kind: npt.NDArray[np.int64],
     kind_known: npt.NDArray[np.bool_],
     open_term: npt.NDArray[np.bool_],
-) -> npt.NDArray[np.int64]:
+) -> tuple[npt.NDArray[np.int64], list[tuple[str, npt.NDArray[np.bool_]]]]:
     """The highest term (months) of each ``involved`` loan's kind (both kinds' where its kind is
     not given), for a contracted loan whose own term is not given (``open_term``): it may run that
     long. A loan cites the limit only where another loan of its borrower is such a loan (the limit
     decides its result there), so a row cites the same alone as in a registry (not both loan
-    kinds' limits because some other borrower's loans needed them)."""
+    kinds' limits because some other borrower's loans needed them). With, per limit without a
+    value in force on the loan's date, the loans that needed it (README choice 25: never decided
+    on another date's limit)."""
     need = open_term[ja]
     small_kind = kind_known[ja] & (kind[ja] == SMALL_MICRO)
     other_kind = kind_known[ja] & ~small_kind
     hi = np.zeros(involved.size, dtype=np.int64)
+    lacking: list[tuple[str, npt.NDArray[np.bool_]]] = []
     if not need.any():
-        return hi
+        return hi, lacking
     day = _loan_day(ctx)
     limits = []
     for name, used_by in (
@@ -471,12 +514,14 @@ def _other_max_terms(
     ):
         rows = np.zeros(ctx.n, dtype=bool)
         rows[involved[ia[need & used_by]]] = True
-        limits.append(
-            ctx.full(ctx.params[name].ints(ctx.version_for(name, rows, day))).astype(np.int64)[involved]
-        )
+        ver = ctx.full(ctx.version_for(name, rows, day))
+        missing = rows & (ver == NO_VERSION)
+        if missing.any():
+            lacking.append((name, missing))
+        limits.append(ctx.full(ctx.params[name].ints(ver)).astype(np.int64)[involved])
     ind, small = limits
     one = pick(kind_known & (kind == SMALL_MICRO), small, ind)
-    return pick(kind_known, one, np.maximum(ind, small)).astype(np.int64)
+    return pick(kind_known, one, np.maximum(ind, small)).astype(np.int64), lacking
 
 
 def _same_key_pairs(
@@ -583,7 +628,6 @@ LOAN_INDIVIDUAL = Program(
             "贷款期限不超过{max_term_text}",
             "贷款期限{term_months}个月，超过{max_term_text}",
             params=("loan_individual.max_term_months",),
-            quotes_no_value=True,
         ),
         Condition(
             "amount_within_ceiling",
@@ -596,7 +640,6 @@ LOAN_INDIVIDUAL = Program(
                 "loan_individual.partner_uplift",
                 "loan_individual.partnership_total",
             ),
-            quotes_no_value=True,
         ),
     ),
     amount=individual_amount,
@@ -789,7 +832,6 @@ LOAN_SMALL_MICRO = Program(
             "贷款期限不超过{max_term_text}",
             "贷款期限{term_months}个月，超过{max_term_text}",
             params=("loan_small_micro.max_term_months",),
-            quotes_no_value=True,
         ),
     ),
     amount=small_micro_amount,
@@ -1191,7 +1233,6 @@ COUNTER_GUARANTEE_WAIVER = Program(
             "不是新发放的{limit_text}及以下个人创业担保贷款",
             facts=("kind", "new_loan", "amount_fen"),
             params=("counter_guarantee_waiver.small_loan_max",),
-            quotes_no_value=True,
         ),
         Condition(
             "recommended",

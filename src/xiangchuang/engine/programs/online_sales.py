@@ -349,6 +349,13 @@ PROGRAM = Program(
             "{route_passed}",
             "{route_failed}",
             facts=("online_revenue_fen", "online_orders", "courier_fees_fen"),
+            # (Decided by the routes' thresholds and the courier rate: without a value in force on
+            # the date it is not met, README choice 25.)
+            params=(
+                "online_sales_subsidy.revenue_threshold",
+                "online_sales_subsidy.orders_threshold",
+                "online_sales_subsidy.courier_rate",
+            ),
         ),
     ),
     any_of=(
