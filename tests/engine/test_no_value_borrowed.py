@@ -207,3 +207,20 @@ def test_no_horizon_in_force_lists_nothing_soon() -> None:
     row = _row(evaluate(case, on, _later("general.soon_horizon_days", "2023-01-01")), "startup_subsidy")
     assert row["status"] == "ineligible"
     assert not row.get("soon")
+
+
+def test_a_soon_rows_city_part_borrows_no_value_either() -> None:
+    """A 「即将符合」 row (its sales year ends within the horizon) whose district's rate is in force
+    before the city has one: the projected amount is all the district's (before: the city's later
+    rate was borrowed for the city's part)."""
+    name = "online_sales_subsidy.revenue_rate"
+    params = _later(name, "2025-06-01", {500154: "0.05"})
+    case = copy.deepcopy(ONLINE)
+    case["business"]["sales_year"] = 2024
+    case["business"]["years"] = {2024: case["business"]["years"][2023]}
+    row = _row(evaluate(case, dt.date(2024, 12, 20), params), "online_sales_subsidy")
+    assert row.get("soon") is True and row["projected_amount_fen"] == 3000000
+    assert [(f["source"], f["amount_fen"]) for f in row["funding"]] == [
+        ("市级及以上资金", 0),
+        ("区县财政", 3000000),
+    ]

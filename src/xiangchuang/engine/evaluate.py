@@ -556,6 +556,8 @@ def run_program(
             # the city pays what its own values give by then (eligible or 即将符合 by that date).
             paid = pick(soon, out.amount, amount)
             c_soon, c_from = _soon(program, city, c_conds, c_status, c_grp, on, horizon)
+            if c_lacking is not None:  # (no city value in force: nothing 即将符合 on the city's values)
+                c_soon = c_soon & ~c_lacking[0]
             c_gives = c_gives | (c_soon & (c_from <= eligible_from))
         c_amount = pick(c_gives, c_raw, 0)
         outcome.district_part = np.maximum(paid - np.minimum(c_amount, paid), 0).astype(np.int64)
