@@ -25,15 +25,14 @@ from xiangchuang.engine.evaluate import (
     DISTRICT_KNOWN,
     IN_FORCE,
     NEVER,
-    NO_VALUE_KEY,
     Outcome,
     extra_condition,
 )
 from xiangchuang.engine.explain import _DERIVED, _PREFIX, STATUS, STATUS_ZH
 from xiangchuang.engine.facts import FACTS, list_labels
 from xiangchuang.engine.money import fen_to_capital, format_fen
-from xiangchuang.engine.parameters import ParameterSet, Version, thaw
-from xiangchuang.engine.program import NOT_USED, Condition, Later, Projection
+from xiangchuang.engine.parameters import NO_VERSION, ParameterSet, Version, thaw
+from xiangchuang.engine.program import NO_VALUE_KEY, NOT_USED, Condition, Later, Projection
 from xiangchuang.engine.tri import FAIL, NAMES, PASS, UNKNOWN
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -47,6 +46,11 @@ def _amount_rule(
     """The amount rule with its figures; on a row that is not eligible (nor soon) where a fact the
     figures rest on (``rule_facts``, default the amount facts) is unknown and matters (a condition
     lacks it, or the amount reads it), the missing facts."""
+    in_force = outcome.conds.get(IN_FORCE)
+    if in_force is not None and int(in_force.state[i]) == FAIL:
+        # (README choice 25: no figure computed from another date's value; the parameters named.)
+        lacking = _resolve(in_force.info["lacking"])[i]
+        return f"该日期尚无有效的政策参数（{lacking}），不计算金额"
     names = prog.amount_facts if prog.rule_facts is None else prog.rule_facts
     t = outcome.ctx.t
     unknown = [n for n in names if (n in missing or n in prog.amount_facts) and not bool(t[n].known[i])]
@@ -309,12 +313,29 @@ class _RefExplainer:
         if status == "eligible" and amount is not None and prog.funded:
             doc["funding"] = self._funding(outcome, i, amount)
         if prog.id == "online_sales_subsidy":
+            used = outcome.ctx.used
+
+            def lacks(*names: str) -> bool:  # (a parameter of the route read without a value in force)
+                return any(
+                    n in used and int(used[n][i if len(used[n]) > i else 0]) == NO_VERSION for n in names
+                )
+
             doc["alternatives"] = {
                 "revenue": None
                 if int(outcome.conds["revenue_route"].state[i]) == UNKNOWN
+                or lacks(
+                    "online_sales_subsidy.revenue_threshold",
+                    "online_sales_subsidy.revenue_rate",
+                    "online_sales_subsidy.cap",
+                )
                 else int(_resolve(outcome.amount_out.info["route_revenue_fen"])[i]),
                 "orders": None
                 if int(outcome.conds["orders_route"].state[i]) == UNKNOWN
+                or lacks(
+                    "online_sales_subsidy.orders_threshold",
+                    "online_sales_subsidy.courier_rate",
+                    "online_sales_subsidy.cap",
+                )
                 else int(_resolve(outcome.amount_out.info["route_orders_fen"])[i]),
             }
         return doc

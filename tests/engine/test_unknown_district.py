@@ -19,7 +19,7 @@ from xiangchuang.engine.api import evaluate
 from xiangchuang.engine.case import case_to_tables, combine
 from xiangchuang.engine.evaluate import DISTRICT_KNOWN, run
 from xiangchuang.engine.explain import Explainer
-from xiangchuang.engine.parameters import load_parameters
+from xiangchuang.engine.parameters import DatedValue, load_parameters, with_dated_values
 
 OVERLAY = str(resources.files("xiangchuang.policy").joinpath("overlays", "demo-districts.yaml"))
 ON = dt.date(2024, 10, 5)
@@ -135,3 +135,58 @@ def test_a_registry_gives_the_same_as_each_case_alone() -> None:
             )
             seen += 1
     assert seen >= 3 * len(cases)
+
+
+# A small/micro-firm loan, its district (and its business's) not given.
+SMALL_MICRO_CASE: dict[str, Any] = {
+    "person": {"id": "P1", "groups": ["returning_migrant_worker"], "other_loans": []},
+    "business": {"id": "B1", "size_class": "small_micro", "new_eligible_hires": 3, "staff_count": 10},
+    "loan": {
+        "kind": "small_micro",
+        "contract_date": "2024-06-01",
+        "amount_fen": 30000000,
+        "term_months": 24,
+        "rate_bp": 480,
+        "settle_start": "2024-07-01",
+        "settle_end": "2024-09-30",
+        "principal_fen": 30000000,
+        "excluded_days": 0,
+        "credit_rated": True,
+    },
+    "received": [],
+}
+
+
+def _district_value(name: str, value: Any) -> Any:
+    """The built-in parameters with one district's own value of ``name`` only (开州, 2024-06-01)."""
+    extra = DatedValue(name, dt.date(2024, 6, 1), value, "测试", district=500154, paid_by="区县财政")
+    return with_dated_values(load_parameters(), [extra])
+
+
+def test_a_district_value_of_another_kinds_parameter_leaves_a_small_micro_loan_decided() -> None:
+    """Before: a district's own individual-loan ceiling (or the individual loans' waiver limit, or
+    their term limit) left a small/micro-firm loan of unknown district undetermined in the interest
+    subsidy (the ceiling of every kind was read and cited for every loan). A parameter that cannot
+    change the row's result does not wait for its district (README choice 69)."""
+    plain = {p["program"]: p for p in evaluate(SMALL_MICRO_CASE, ON, load_parameters())["programs"]}
+    for name, value in (
+        ("loan_individual.ceiling", 400000),
+        ("counter_guarantee_waiver.small_loan_max", 150000),
+        ("loan_individual.max_term_months", 48),
+        ("loan.borrower_groups", ["returning_migrant_worker", "college_graduate", "veteran", "dibao"]),
+    ):
+        params = _district_value(name, value)
+        doc = {p["program"]: p for p in evaluate(SMALL_MICRO_CASE, ON, params)["programs"]}
+        for pid in ("loan_small_micro", "loan_interest_subsidy", "counter_guarantee_waiver"):
+            assert doc[pid]["status"] == plain[pid]["status"] == "eligible", (name, pid, doc[pid]["status"])
+            assert doc[pid]["amount_fen"] == plain[pid]["amount_fen"], (name, pid)
+            assert _cond(doc[pid], DISTRICT_KNOWN) is None, (name, pid)
+            assert name not in {c["name"] for c in doc[pid]["parameters"]}, (name, pid)
+    # An individual loan of unknown district still waits for it: the ceiling is its own.
+    case = copy.deepcopy(SMALL_MICRO_CASE)
+    case["loan"]["kind"] = "individual"
+    doc = evaluate(case, ON, _district_value("loan_individual.ceiling", 400000))
+    for pid in ("loan_individual", "loan_interest_subsidy"):
+        row = _row(doc, pid)
+        assert row["status"] == "undetermined", pid
+        assert _cond(row, DISTRICT_KNOWN) is not None, pid

@@ -22,6 +22,7 @@ from xiangchuang.engine.dates import to_day
 from xiangchuang.engine.facts import SHARED_MAX, filled
 from xiangchuang.engine.parameters import NO_VERSION, ParameterSet, load_parameters
 from xiangchuang.engine.program import (
+    NO_VALUE_KEY,
     NOT_USED,
     SOON_UNPRICED,
     AmountOut,
@@ -240,7 +241,10 @@ def _horizon_days(params: ParameterSet, on: int) -> int:
     got = _HORIZON.get(key)
     if got is None:
         p = params["general.soon_horizon_days"]
-        got = int(p.ints(p.lookup(None, np.asarray([on], dtype=np.int32)))[0])
+        ver = p.lookup(None, np.asarray([on], dtype=np.int32))
+        # No value in force on the date: nothing is 「即将符合」 (never another date's horizon, README
+        # choice 25).
+        got = int(p.ints(ver)[0]) if int(ver[0]) != NO_VERSION else 0
         if len(_HORIZON) < 4096:
             _HORIZON[key] = got
     return got
@@ -251,9 +255,7 @@ def _horizon_days(params: ParameterSet, on: int) -> int:
 IN_FORCE = "parameters_in_force"
 AMOUNT_KNOWN = "amount_facts_known"
 DISTRICT_KNOWN = "district_known"
-# The info key of a condition that cites a parameter without a value in force on the row: the
-# parameters' labels per row ("" where it has them all; ``_without_value``).
-NO_VALUE_KEY = "no_value"  # (the info key of the rows whose parameters have no value in force)
+# (``NO_VALUE_KEY``, program.py: the info key naming a row's parameters without a value in force.)
 EXTRA_RULES: Final = (IN_FORCE, AMOUNT_KNOWN, DISTRICT_KNOWN)
 _EXTRA: dict[tuple[str, str], tuple[Program, Condition]] = {}
 
@@ -366,8 +368,9 @@ def _without_value(
     be met there: it fails on that row, and its explanation names those parameters instead of
     quoting a group list, a figure or a date computed from another date's value (the earliest
     value is never borrowed, not even for a message); it projects no date (explain.py,
-    ``NO_VALUE_KEY``). Conditions whose messages already say 「（无有效值）」 themselves
-    (``Condition.quotes_no_value``: the loans' dated figures) keep their own."""
+    ``NO_VALUE_KEY``). A condition that says so itself, failing there already
+    (``Condition.quotes_no_value``: the interest subsidy's regime_applies), keeps its own message;
+    the loans' ceilings and term limits fail here like any other (README choice 88)."""
     lacking = dict(bad)
     for c in program.conditions + program.any_of:
         if c.quotes_no_value:
@@ -540,6 +543,12 @@ def run_program(
             c_raw = pick(rows, at_day.full(np.asarray(program.amount(at_day, c_states).amount)), c_raw)
             _cite_from(city, at_day, rows)
         c_status = city.full(c_status)
+        c_lacking = _lacking(city)
+        if c_lacking is not None:
+            # A district's value in force before the city has one: the city's own values give
+            # nothing on that date (no earlier or later city value is borrowed, README choice 25);
+            # the whole amount is the district's to pay.
+            c_status = pick(c_lacking[0], FAIL, c_status).astype(np.int8)
         c_gives = c_status == PASS
         paid = amount
         if soon.item() if soon.shape == (1,) else soon.any():
@@ -547,6 +556,8 @@ def run_program(
             # the city pays what its own values give by then (eligible or 即将符合 by that date).
             paid = pick(soon, out.amount, amount)
             c_soon, c_from = _soon(program, city, c_conds, c_status, c_grp, on, horizon)
+            if c_lacking is not None:  # (no city value in force: nothing 即将符合 on the city's values)
+                c_soon = c_soon & ~c_lacking[0]
             c_gives = c_gives | (c_soon & (c_from <= eligible_from))
         c_amount = pick(c_gives, c_raw, 0)
         outcome.district_part = np.maximum(paid - np.minimum(c_amount, paid), 0).astype(np.int64)

@@ -24,15 +24,23 @@ from xiangchuang.engine.dates import EPOCH, from_day, month_label
 from xiangchuang.engine.evaluate import (
     DISTRICT_KNOWN,
     EXTRA_RULES,
+    IN_FORCE,
     NEVER,
-    NO_VALUE_KEY,
     Outcome,
     extra_condition,
 )
 from xiangchuang.engine.facts import FACTS, NO_VALUE, list_labels
 from xiangchuang.engine.money import fen_to_capital, format_fen
-from xiangchuang.engine.parameters import ParameterSet, Version, thaw
-from xiangchuang.engine.program import NOT_USED, Condition, Later, Program, Projection, district_fact
+from xiangchuang.engine.parameters import NO_VERSION, ParameterSet, Version, thaw
+from xiangchuang.engine.program import (
+    NO_VALUE_KEY,
+    NOT_USED,
+    Condition,
+    Later,
+    Program,
+    Projection,
+    district_fact,
+)
 from xiangchuang.engine.tri import NAMES, UNKNOWN
 
 STATUS = {0: "ineligible", 1: "undetermined", 2: "eligible"}
@@ -492,12 +500,22 @@ class Explainer:
             if pending_name is not None and pending_name not in moot:
                 pending.append(pending_name)
         info = outcome.amount_out.info
+        in_force = outcome.conds.get(IN_FORCE)
+        lacking = (
+            _resolve(in_force.info["lacking"])[i]
+            if in_force is not None and in_force.state.item(i) == 0
+            else ""
+        )
         unknown = (
             _unknown_rule_facts(outcome, i, missing_facts)
-            if len(amount_msg) > 1 and status != "eligible" and not outcome.soon.item(i)
+            if len(amount_msg) > 1 and status != "eligible" and not outcome.soon.item(i) and not lacking
             else ()
         )
-        if unknown:
+        if lacking:
+            # No figure of the rule from another date's value (README choice 25): the parameters
+            # without a value in force on the row are named instead.
+            amount_rule = AMOUNT_NO_VALUE.format(lacking)
+        elif unknown:
             # The rule's figures would quote an unknown fact's placeholder (0, or another kind's
             # value) as if it were known (PROVISIONS §0: unknown is not zero): name them instead.
             amount_rule = AMOUNT_PENDING.format(missing="、".join(fact_label(subject, n) for n in unknown))
@@ -552,13 +570,14 @@ class Explainer:
             doc["funding"] = self._funding(outcome, i, amount)
         if prog.id == "online_sales_subsidy":
             # Each route's amount; none where it is unknown whether the route qualifies.
+            # Each route's amount; none where it is unknown whether the route qualifies, nor where
+            # a parameter of its amount has no value in force on the row (README choice 25).
             conds = outcome.conds
             doc["alternatives"] = {
-                route: None if conds[cond].state.item(i) == 1 else int(_resolve(info[key])[i])
-                for route, cond, key in (
-                    ("revenue", "revenue_route", "route_revenue_fen"),
-                    ("orders", "orders_route", "route_orders_fen"),
-                )
+                route: None
+                if conds[cond].state.item(i) == 1 or _without_value(outcome, i, params)
+                else int(_resolve(info[key])[i])
+                for route, cond, key, params in _ROUTE_AMOUNTS
             }
         return doc
 
@@ -576,6 +595,45 @@ class Explainer:
             )
         return parts
 
+
+# The online-sales routes shown side by side: (route, its condition, its amount's key in the amount
+# info, the parameters whether it qualifies and its amount read).
+_ROUTE_AMOUNTS: Final = (
+    (
+        "revenue",
+        "revenue_route",
+        "route_revenue_fen",
+        (
+            "online_sales_subsidy.revenue_threshold",
+            "online_sales_subsidy.revenue_rate",
+            "online_sales_subsidy.cap",
+        ),
+    ),
+    (
+        "orders",
+        "orders_route",
+        "route_orders_fen",
+        (
+            "online_sales_subsidy.orders_threshold",
+            "online_sales_subsidy.courier_rate",
+            "online_sales_subsidy.cap",
+        ),
+    ),
+)
+
+
+def _without_value(outcome: Outcome, i: int, names: tuple[str, ...]) -> bool:
+    """Whether row ``i`` read one of the parameters ``names`` at a date without a value in force."""
+    used = outcome.ctx.used
+    for name in names:
+        ver = used.get(name)
+        if ver is not None and ver.item(i if ver.shape[0] > i else 0) == NO_VERSION:
+            return True
+    return False
+
+
+# The amount rule of a row that read a parameter without a value in force (README choice 25).
+AMOUNT_NO_VALUE: Final = "该日期尚无有效的政策参数（{}），不计算金额"
 
 # The amount rule of a row (not eligible) where a fact the rule's figures rest on is unknown.
 AMOUNT_PENDING: Final = "尚缺{missing}，暂不计算金额（补齐后按本项目的计算规则核定）"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,13 @@ from xiangchuang.engine.vec import pick
 IntArray = npt.NDArray[np.int64]
 DayArray = npt.NDArray[np.int32]
 Info = dict[str, "npt.NDArray[Any] | Later"]
+_T = TypeVar("_T")
+
+# The info key of a condition that cites a parameter without a value in force on the row: the
+# parameters' labels per row ("" where it has them all). Set by ``evaluate._without_value`` for a
+# condition's declared parameters, or by a condition itself for a parameter it reads for some rows
+# only (loans.one_loan_per_borrower); explain.py then names them instead of the condition's message.
+NO_VALUE_KEY: Final = "no_value"
 
 # In ``Ctx.used``: a row that read the parameter but whose result it did not decide (e.g. a carrier's
 # own rent schedule instead of the default): not cited, not 「参数待核实」, never "not in force".
@@ -129,9 +136,11 @@ class Condition:
     facts: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
     gap_msg: str | None = None  # distance to passing, for a failed condition
-    # Whether the messages themselves write 「（无有效值）」 for a cited parameter without a value in
-    # force on the row's date (the loans' dated figures, loans._figure). Otherwise such a row's
-    # condition fails with a message naming those parameters (evaluate._without_value).
+    # Whether the condition says itself what a parameter without a value in force on the row's date
+    # means, its state already failing there (the interest subsidy's regime_applies, quoting the
+    # rules' first date). Otherwise such a row's condition fails with a message naming those
+    # parameters (evaluate._without_value): never a pass, a fail or a figure from another date's
+    # value (README choices 25 and 88).
     quotes_no_value: bool = False
 
 
@@ -352,6 +361,24 @@ class Ctx:
         got = self.version(name, days)
         base = self.full(before) if before is not None else np.int32(NOT_USED)
         self.used[name] = pick(self.full(rows), self.full(got), base).astype(np.int32)
+        return got
+
+    def cited_for(self, rows: npt.NDArray[np.bool_], read: Callable[[], _T]) -> _T:
+        """``read()``, with the parameters it reads cited only for ``rows`` (the rows whose result
+        they can decide: e.g. a small/micro-firm loan's ceiling, not an individual loan's), as
+        :meth:`version_for` does for one parameter: a row citing one already (another condition read
+        it for every row, before or after) keeps its citation. A row that does not cite a parameter
+        neither waits for its district's values of it (README choice 69) nor fails for want of a
+        value in force (choice 25)."""
+        before = dict(self.used)
+        got = read()
+        mask = self.full(rows)
+        for name, ver in list(self.used.items()):
+            prev = before.get(name)
+            if prev is ver:
+                continue
+            base = self.full(prev) if prev is not None else np.int32(NOT_USED)
+            self.used[name] = pick(mask, self.full(ver), base).astype(np.int32)
         return got
 
     def unused(self, name: str, rows: npt.NDArray[np.bool_]) -> None:

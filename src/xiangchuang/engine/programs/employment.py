@@ -660,6 +660,18 @@ def _si_limits_uncached(ctx: Ctx) -> tuple[IntArray, IntArray, npt.NDArray[np.in
     return lo, hi, retired
 
 
+# The statutory retirement date's parameters (``_si_limits_uncached``, ``_RetirementDelay``).
+RETIREMENT_PARAMS: Final = (
+    "social_insurance_subsidy.retirement_age_male",
+    "social_insurance_subsidy.retirement_age_female",
+    *(
+        f"social_insurance_subsidy.retirement_delay_{k}_{sex}"
+        for sex in ("male", "female")
+        for k in ("from", "step", "max")
+    ),
+)
+
+
 class _RetirementDelay:
     """The statutory retirement date by the 2024 decision on the gradual delay (渐进式延迟法定退休
     年龄, in force from 2025-01-01): the original age plus one month per ``step`` months of birth
@@ -1840,7 +1852,13 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
             "已享受{months_received}个月{earlier_note}，达到{limit_months}个月上限{retirement_note}",
             unknown_msg="{unknown_reason}",
             facts=("si_months_received",),
-            params=("social_insurance_subsidy.max_months", "social_insurance_subsidy.near_retirement_years"),
+            # (The retirement date the limit runs to: without a value in force on the date the
+            # condition is not met, never computed from another date's age, README choice 25.)
+            params=(
+                "social_insurance_subsidy.max_months",
+                "social_insurance_subsidy.near_retirement_years",
+                *RETIREMENT_PARAMS,
+            ),
         ),
         Condition(
             "months_not_subsidised",

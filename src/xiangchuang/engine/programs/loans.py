@@ -38,7 +38,17 @@ import numpy.typing as npt
 from xiangchuang.engine.dates import add_months, anniversary, to_day
 from xiangchuang.engine.facts import FACTS, NO_VALUE, filled
 from xiangchuang.engine.money import format_fen, mul_rate_half_up
-from xiangchuang.engine.program import NEVER_DAY, AmountOut, Condition, CondOut, Ctx, Later, Program
+from xiangchuang.engine.parameters import NO_VERSION
+from xiangchuang.engine.program import (
+    NEVER_DAY,
+    NO_VALUE_KEY,
+    AmountOut,
+    Condition,
+    CondOut,
+    Ctx,
+    Later,
+    Program,
+)
 from xiangchuang.engine.programs.common import (
     bit,
     ceil_div,
@@ -64,6 +74,13 @@ def _kind_is(ctx: Ctx, *codes: int) -> np.ndarray:
     for c in codes[1:]:
         hit |= k.values == c
     out: np.ndarray = k.known & hit
+    return out
+
+
+def _may_be(ctx: Ctx, *codes: int) -> np.ndarray:
+    """Loans that are, or may be (kind not given), of one of these kinds: the rows whose result a
+    parameter of those kinds can decide (``Ctx.cited_for``)."""
+    out: np.ndarray = ctx.full(_kind_is(ctx, *codes) | ~ctx.t["kind"].known)
     return out
 
 
@@ -407,7 +424,7 @@ def one_loan_per_borrower(ctx: Ctx) -> CondOut:
         | ctx.full(t["principal_fen"].known)
     )[involved]
     kki = kk[involved]
-    hi_v = _other_max_terms(ctx, involved, ia, ja, kind[involved], kki, cdk & ~tk)
+    hi_v, lacking = _other_max_terms(ctx, involved, ia, ja, kind[involved], kki, cdk & ~tk)
     day = pick(cdk, cdv, np.int32(ctx.on)).astype(np.int32)
     start = pick(cdk, cdv, 0).astype(np.int32)
     mature = add_months(start, pick(tk, tv, 0).astype(np.int64))
@@ -433,7 +450,37 @@ def one_loan_per_borrower(ctx: Ctx) -> CondOut:
     state[involved] = pick(fail_any, FAIL, pick(open_any, UNKNOWN, PASS)).astype(np.int8)
     other_day = ctx.full(other_day).copy()
     other_day[involved] = first
-    return CondOut(state, info={"other_contract_date": other_day})
+    info: dict[str, np.ndarray | Later] = {"other_contract_date": other_day}
+    if lacking:
+        # Another loan's longest term has no value in force on this loan's date: not met, naming
+        # the limit (not decided on another date's value, README choice 25; a loan that fails on a
+        # loan surely running keeps that reason).
+        blind = _union_rows(ctx.n, [m for _, m in lacking]) & (state != FAIL)
+        state = pick(blind, FAIL, state).astype(np.int8)
+        info[NO_VALUE_KEY] = _lacking_labels(ctx, lacking, blind)
+    return CondOut(state, info=info)
+
+
+def _union_rows(n: int, masks: list[npt.NDArray[np.bool_]]) -> npt.NDArray[np.bool_]:
+    out = np.zeros(n, dtype=bool)
+    for m in masks:
+        out |= m
+    return out
+
+
+def _lacking_labels(
+    ctx: Ctx, lacking: list[tuple[str, npt.NDArray[np.bool_]]], rows: npt.NDArray[np.bool_]
+) -> Later:
+    """Per row of ``rows``, the labels of the parameters of ``lacking`` it lacks (「、」-joined; ""
+    elsewhere): what a condition's message names instead of a figure (``NO_VALUE_KEY``)."""
+
+    def make() -> np.ndarray:
+        out = np.full(ctx.n, "", dtype=object)
+        for i in np.flatnonzero(rows).tolist():
+            out[i] = "、".join(ctx.param(name).label for name, m in lacking if m[i])
+        return out
+
+    return Later(make)
 
 
 def _other_max_terms(
@@ -444,18 +491,21 @@ def _other_max_terms(
     kind: npt.NDArray[np.int64],
     kind_known: npt.NDArray[np.bool_],
     open_term: npt.NDArray[np.bool_],
-) -> npt.NDArray[np.int64]:
+) -> tuple[npt.NDArray[np.int64], list[tuple[str, npt.NDArray[np.bool_]]]]:
     """The highest term (months) of each ``involved`` loan's kind (both kinds' where its kind is
     not given), for a contracted loan whose own term is not given (``open_term``): it may run that
     long. A loan cites the limit only where another loan of its borrower is such a loan (the limit
     decides its result there), so a row cites the same alone as in a registry (not both loan
-    kinds' limits because some other borrower's loans needed them)."""
+    kinds' limits because some other borrower's loans needed them). With, per limit without a
+    value in force on the loan's date, the loans that needed it (README choice 25: never decided
+    on another date's limit)."""
     need = open_term[ja]
     small_kind = kind_known[ja] & (kind[ja] == SMALL_MICRO)
     other_kind = kind_known[ja] & ~small_kind
     hi = np.zeros(involved.size, dtype=np.int64)
+    lacking: list[tuple[str, npt.NDArray[np.bool_]]] = []
     if not need.any():
-        return hi
+        return hi, lacking
     day = _loan_day(ctx)
     limits = []
     for name, used_by in (
@@ -464,12 +514,14 @@ def _other_max_terms(
     ):
         rows = np.zeros(ctx.n, dtype=bool)
         rows[involved[ia[need & used_by]]] = True
-        limits.append(
-            ctx.full(ctx.params[name].ints(ctx.version_for(name, rows, day))).astype(np.int64)[involved]
-        )
+        ver = ctx.full(ctx.version_for(name, rows, day))
+        missing = rows & (ver == NO_VERSION)
+        if missing.any():
+            lacking.append((name, missing))
+        limits.append(ctx.full(ctx.params[name].ints(ver)).astype(np.int64)[involved])
     ind, small = limits
     one = pick(kind_known & (kind == SMALL_MICRO), small, ind)
-    return pick(kind_known, one, np.maximum(ind, small)).astype(np.int64)
+    return pick(kind_known, one, np.maximum(ind, small)).astype(np.int64), lacking
 
 
 def _same_key_pairs(
@@ -576,7 +628,6 @@ LOAN_INDIVIDUAL = Program(
             "贷款期限不超过{max_term_text}",
             "贷款期限{term_months}个月，超过{max_term_text}",
             params=("loan_individual.max_term_months",),
-            quotes_no_value=True,
         ),
         Condition(
             "amount_within_ceiling",
@@ -589,7 +640,6 @@ LOAN_INDIVIDUAL = Program(
                 "loan_individual.partner_uplift",
                 "loan_individual.partnership_total",
             ),
-            quotes_no_value=True,
         ),
     ),
     amount=individual_amount,
@@ -782,7 +832,6 @@ LOAN_SMALL_MICRO = Program(
             "贷款期限不超过{max_term_text}",
             "贷款期限{term_months}个月，超过{max_term_text}",
             params=("loan_small_micro.max_term_months",),
-            quotes_no_value=True,
         ),
     ),
     amount=small_micro_amount,
@@ -796,18 +845,22 @@ LOAN_SMALL_MICRO = Program(
 
 
 def small_new_individual(ctx: Ctx) -> CondOut:
+    """A new individual (or partnership) loan within the small-loan limit. The limit decides those
+    loans (and those of unknown kind) only: a small/micro-firm loan does not cite it."""
+    return ctx.cited_for(_may_be(ctx, INDIVIDUAL, PARTNERSHIP), lambda: _small_new_individual(ctx))
+
+
+def _small_new_individual(ctx: Ctx) -> CondOut:
     t = ctx.t
     amount, new = t["amount_fen"], t["new_loan"]
-    limit = ctx.ints("counter_guarantee_waiver.small_loan_max", _loan_day(ctx))
+    name = "counter_guarantee_waiver.small_loan_max"
+    limit = ctx.ints(name, _loan_day(ctx))
     individual = _kind_in(ctx, INDIVIDUAL, PARTNERSHIP)
     return CondOut(
         all_of(
             individual, tri(new.values.astype(bool), new.known), tri(amount.values <= limit, amount.known)
         ),
-        info={
-            "amount_fen": amount.values,
-            "limit_text": _figure(ctx, ("counter_guarantee_waiver.small_loan_max",), limit, format_fen),
-        },
+        info={"amount_fen": amount.values, "limit_text": _figure(ctx, (name,), limit, format_fen)},
     )
 
 
@@ -942,8 +995,13 @@ def _max_terms(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
         day = _loan_day(ctx)
         k = ctx.t["kind"]
         sm = _kind_is(ctx, SMALL_MICRO)
-        ind = ctx.ints("loan_individual.max_term_months", day)
-        small = ctx.ints("loan_small_micro.max_term_months", day)
+        # Each kind's limit is cited by the loans of that kind and those of unknown kind only.
+        ind = ctx.cited_for(
+            _may_be(ctx, INDIVIDUAL, PARTNERSHIP), lambda: ctx.ints("loan_individual.max_term_months", day)
+        )
+        small = ctx.cited_for(
+            _may_be(ctx, SMALL_MICRO), lambda: ctx.ints("loan_small_micro.max_term_months", day)
+        )
         one = pick(sm, small, ind).astype(np.int64)
         lo = pick(k.known, one, np.minimum(ind, small)).astype(np.int64)
         hi = pick(k.known, one, np.maximum(ind, small)).astype(np.int64)
@@ -979,9 +1037,12 @@ def _only_for(kinds: tuple[int, ...], cond: Condition, pass_text: str) -> Condit
     }
 
     def test(ctx: Ctx) -> CondOut:
-        inner = cond.test(ctx)
         k = ctx.t["kind"]
         mine = _kind_is(ctx, *kinds)
+        # The condition's parameters decide only the loans it is checked for (and those of unknown
+        # kind): a loan of another kind neither cites them nor waits for its district's values of
+        # them (README choice 69), nor fails for want of a value in force (choice 25).
+        inner = ctx.cited_for(mine | ~ctx.full(k.known), lambda: cond.test(ctx))
         # Another kind: not applicable (passes). An unknown kind: passes where the condition
         # passes (it then holds whichever the kind), else unknown.
         other = pick(k.known, PASS, pick(inner.state == PASS, PASS, UNKNOWN))
@@ -1111,8 +1172,11 @@ def interest_amount(ctx: Ctx, states: Mapping[str, TriArray]) -> AmountOut:
         - t["excluded_days"].values.astype(np.int64, copy=False)
     )
     days = np.maximum(days, 0)
-    small = ctx.ints("loan_small_micro.ceiling", day)
-    ceiling = pick(_kind_is(ctx, SMALL_MICRO), small, individual_ceiling(ctx))
+    # Each kind's ceiling is cited by the loans of that kind (and those of unknown kind) only: a
+    # district's own individual ceiling does not leave a small/micro-firm loan undecided.
+    small = ctx.cited_for(_may_be(ctx, SMALL_MICRO), lambda: ctx.ints("loan_small_micro.ceiling", day))
+    individual = ctx.cited_for(_may_be(ctx, INDIVIDUAL, PARTNERSHIP), lambda: individual_ceiling(ctx))
+    ceiling = pick(_kind_is(ctx, SMALL_MICRO), small, individual)
     principal = np.minimum(t["principal_fen"].values.astype(np.int64, copy=False), ceiling)
     amount = mul_rate_half_up(principal * days, gov_bp, 10000 * np.maximum(basis, 1))
     return AmountOut(
@@ -1169,7 +1233,6 @@ COUNTER_GUARANTEE_WAIVER = Program(
             "不是新发放的{limit_text}及以下个人创业担保贷款",
             facts=("kind", "new_loan", "amount_fen"),
             params=("counter_guarantee_waiver.small_loan_max",),
-            quotes_no_value=True,
         ),
         Condition(
             "recommended",

@@ -13,6 +13,7 @@ qualifying route already reaches the cap, or the other route's amount is known n
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Final
 
 import numpy as np
@@ -69,26 +70,54 @@ def orders_route(ctx: Ctx) -> CondOut:
 
 
 def _orders_route(ctx: Ctx) -> CondOut:
+    """Route B: online orders in the year at least the threshold, paid as a share of the year's
+    courier fees. Where the fees are known to give nothing — none, or so few that the share rounds
+    to 0 fen — the route fails whatever the order count, known or not (README choices 57 and 87: a
+    determination of ¥0.00 would use up the one-time subsidy, and a route that pays nothing is not
+    undetermined for want of an order count). Fees unknown: a qualifying order count leaves the
+    route unknown (its amount is)."""
     orders, fees = ctx.t["online_orders"], ctx.t["courier_fees_fen"]
     threshold = ctx.ints("online_sales_subsidy.orders_threshold")
+    num, den = ctx.ratio("online_sales_subsidy.courier_rate")
+    fee_v = np.maximum(fees.values.astype(np.int64, copy=False), 0)
+    # Known fees whose share is 0 fen: none (README choice 57), or rounding half up to 0 (choice
+    # 87): fees × rate < ½ fen, i.e. fees below ⌈den / (2·num)⌉ (no product that could overflow).
+    least = pick(num > 0, -(-den // (2 * np.maximum(num, 1))), np.iinfo(np.int64).max)
+    pays_nothing = fees.known & (fee_v < least)
     state = tri(orders.values >= threshold, orders.known)
-    # Qualifying by orders: the subsidy is a share of the courier fees. Fees unknown: the amount is
-    # unknown; fees of zero: the route pays nothing and does not qualify (a zero determination
-    # would use up the one-time subsidy, README choice 57).
-    no_fees = ~fees.known | (fees.values <= 0)
-    state = pick((state == PASS) & no_fees, (~fees.known).view(np.int8), state).astype(np.int8)
+    state = pick((state == PASS) & ~fees.known, UNKNOWN, state)
+    state = pick(pays_nothing, FAIL, state).astype(np.int8)
+    rate_text = Later(
+        lambda: np.asarray(
+            [
+                _ratio_text(int(n), int(d))
+                for n, d in zip(
+                    ctx.full(np.asarray(num)).tolist(), ctx.full(np.asarray(den)).tolist(), strict=True
+                )
+            ],
+            dtype=object,
+        )
+    )
 
     def texts(gap: bool) -> npt.NDArray[np.object_]:
-        """Why the route fails: too few orders (and how many more), or no courier fees."""
+        """Why the route fails: the courier fees give nothing, or too few orders (how many more)."""
         short = ctx.full(np.maximum(threshold - orders.values, 0)).tolist()
         limit = ctx.full(np.asarray(threshold)).tolist()
-        enough = ctx.full(orders.values >= threshold).tolist()
-        out = [
-            "快递费用为零，按快递费用计算的补助为零"
-            if ok
-            else (f"线上年销售还差{n}单" if gap else f"未达到{t}单")
-            for ok, n, t in zip(enough, short, limit, strict=True)
-        ]
+        count = ctx.full(orders.values).tolist()
+        counted = ctx.full(orders.known).tolist()
+        nothing = ctx.full(pays_nothing).tolist()
+        fee = ctx.full(fee_v).tolist()
+        rates = ctx.full(rate_text.make()).tolist()
+        out = []
+        for n, t, c, k, z, f, r in zip(short, limit, count, counted, nothing, fee, rates, strict=True):
+            head = "" if gap else (f"线上年销售{c}单，" if k else "")
+            if z and f <= 0:
+                why = "快递费用为零，按快递费用计算的补助为零" + ("" if k else "，无论销售单数多少均不符合")
+            elif z:
+                why = f"快递费用{format_fen(f)}按{r}计算的补助四舍五入到分为零，按快递费用不能享受"
+            else:
+                why = f"线上年销售还差{n}单" if gap else f"未达到{t}单"
+            out.append(head + why)
         return np.asarray(out, dtype=object)
 
     return CondOut(
@@ -96,11 +125,17 @@ def _orders_route(ctx: Ctx) -> CondOut:
         info={
             "orders": orders.values,
             "orders_threshold": threshold,
-            "orders_fail_note": Later(lambda: texts(False)),
+            "orders_fail_text": Later(lambda: texts(False)),
             "orders_gap_note": Later(lambda: texts(True)),
             "courier_fees_fen": fees.values,
         },
     )
+
+
+def _ratio_text(num: int, den: int) -> str:
+    """A rate as a percentage (3/10 → 30%)."""
+    pct = Decimal(num) * 100 / Decimal(den)
+    return f"{pct.normalize():f}%"
 
 
 def _route_amount(ctx: Ctx, fact: str, rate: str, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
@@ -314,6 +349,13 @@ PROGRAM = Program(
             "{route_passed}",
             "{route_failed}",
             facts=("online_revenue_fen", "online_orders", "courier_fees_fen"),
+            # (Decided by the routes' thresholds and the courier rate: without a value in force on
+            # the date it is not met, README choice 25.)
+            params=(
+                "online_sales_subsidy.revenue_threshold",
+                "online_sales_subsidy.orders_threshold",
+                "online_sales_subsidy.courier_rate",
+            ),
         ),
     ),
     any_of=(
@@ -332,9 +374,9 @@ PROGRAM = Program(
             CLAUSE,
             orders_route,
             "线上年销售{orders}单，达到{orders_threshold}单及以上",
-            "线上年销售{orders}单，{orders_fail_note}",
+            "{orders_fail_text}",
             facts=("online_orders", "courier_fees_fen"),
-            params=("online_sales_subsidy.orders_threshold",),
+            params=("online_sales_subsidy.orders_threshold", "online_sales_subsidy.courier_rate"),
             gap_msg="{orders_gap_note}",
         ),
     ),
