@@ -541,14 +541,18 @@ def _snapshot(facts: Facts) -> dict[str, Any]:
     return dict(json.loads(json.dumps(out, default=str)))
 
 
-def _claim_period_facts(facts: Facts, app: Application) -> None:
+def _claim_period_facts(session: Session, facts: Facts, app: Application) -> None:
     """The application's own claim period as the engine's facts of its subject: the social-insurance
     subsidy's claim months (``hires.si_period_start``/``si_period_end``), the startup subsidy's claim
-    year and the workshop award's award year (``businesses.claim_year``, which both read). Without them the engine would evaluate its default period
+    year and the workshop award's award year (``businesses.claim_year``, which both read), the carrier
+    award's award year with the carrier's 等次 of that year (``carriers.award_year``/``rating``: the
+    registry's rating of the year claimed, unknown when none is recorded — README choice 87; the
+    assembler's own is that of the last completed year, which a review or an approval in a later
+    year would otherwise judge). Without them the engine would evaluate its default period
     whatever the application claims. A period the engine cannot read (an application made before
     periods were checked), or none at all (the applicant's own check-up, which has no application
     yet), is left out: the engine's default applies, as for a match."""
-    values: dict[str, int]
+    values: dict[str, int | None]
     if app.period is None:
         return
     if app.kind == "social_insurance_subsidy":
@@ -556,11 +560,16 @@ def _claim_period_facts(facts: Facts, app: Application) -> None:
         if months is None:
             return
         table, values = facts.tables["hires"], {"si_period_start": months[0], "si_period_end": months[1]}
-    elif app.kind in ("startup_subsidy", "workshop_award"):  # (the claim / award year: claim_year)
+    elif app.kind in ("startup_subsidy", "workshop_award", "carrier_award"):  # (the claim / award year)
         text = app.period.strip()
         if not (len(text) == 4 and text.isdigit()):
             return
-        table, values = facts.tables["businesses"], {"claim_year": int(text)}
+        year = int(text)
+        if app.kind == "carrier_award":
+            rating = registry_repo.carrier_rating(session.connection(), app.subject_key, year)
+            table, values = facts.tables["carriers"], {"award_year": year, "rating": rating}
+        else:
+            table, values = facts.tables["businesses"], {"claim_year": year}
     else:
         return
     ids = table.cols.get("id")
@@ -571,7 +580,9 @@ def _claim_period_facts(facts: Facts, app: Application) -> None:
         col = table[name]
         got: Any = np.array(col.values, copy=True)
         known = np.array(col.known, dtype=bool, copy=True)
-        got[rows], known[rows] = value, True
+        if value is not None:
+            got[rows] = value
+        known[rows] = value is not None
         table.cols[name] = Col(got, known)
 
 
@@ -595,7 +606,7 @@ def determine(session: Session, app: Application, *, on: dt.date, params: Parame
     if scope is None:
         return missing
     facts = assemble_facts(session, on=on, district=None, subjects=scope)
-    _claim_period_facts(facts, app)
+    _claim_period_facts(session, facts, app)
     snapshot = _snapshot(facts)
     outcomes = evaluate(facts, on=on, params=params, programs=(program,))
     if not outcomes:
