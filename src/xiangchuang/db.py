@@ -10,6 +10,8 @@ from typing import Any, Final
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from xiangchuang.errors import DomainError
+
 SQLITE_CHANGES_AT_BEGIN: Final = "xiangchuang.sqlite_changes_at_begin"
 
 
@@ -61,6 +63,20 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """The caller (a request or a command) owns the transaction; services never commit."""
-    with factory() as session, session.begin():
-        yield session
+    """The caller (a request or a command) owns the transaction; services never commit. A refusal that
+    is itself a record (``DomainError.keeps_record``: a refused approval's determination) is committed
+    before it is raised again; any other exception rolls the transaction back."""
+    with factory() as session:
+        session.begin()
+        try:
+            yield session
+        except DomainError as exc:
+            if exc.keeps_record:
+                session.commit()
+            else:
+                session.rollback()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()

@@ -11,6 +11,10 @@ class DomainError(Exception):
     """A refusal a user can understand: ``status`` is the HTTP status, ``message`` is in Chinese."""
 
     status: ClassVar[int] = 400
+    # A refusal that is itself a record: what the service wrote before refusing (the evidence of the
+    # refusal, e.g. a refused approval's determination) is committed by the caller that owns the
+    # transaction (``db.transaction``, the web request), not rolled back with the rest.
+    keeps_record: ClassVar[bool] = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -27,6 +31,12 @@ class Conflict(DomainError):
 
 class InvalidTransition(DomainError):
     status = 409
+
+
+class RefusalRecorded(InvalidTransition):
+    """An invalid transition whose refusal the service recorded (see ``DomainError.keeps_record``)."""
+
+    keeps_record = True
 
 
 class Forbidden(DomainError):

@@ -4,11 +4,17 @@ second review counts before it is approved, so nothing is paid twice — on SQLi
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from tests.applications import application_in, state_of
+from tests.applications import ACTORS, D1, KEY, LATER, PARAMS, application_in, state_of
 from tests.applications.test_register import _approve, _budget, _grants, _reserved
 from tests.applications.test_si_periods import SI, _registry
+from xiangchuang.applications import disbursement
+from xiangchuang.applications.service import ApprovalRefused
+from xiangchuang.db import make_sessionmaker, transaction
 from xiangchuang.errors import InvalidTransition
+from xiangchuang.models import AuditEvent, Determination
 
 
 def test_the_second_of_two_overlapping_social_insurance_claims_is_not_approved(db_engine, pii):
@@ -72,3 +78,121 @@ def test_a_yearly_period_is_written_one_way() -> None:
     for kind in ("startup_subsidy", "workshop_award", "carrier_award", "job_subsidy"):
         assert [check_period(kind, t) for t in ("2024", " 2024年 ", "2024年度")] == ["2024"] * 3
         assert check_period(kind, "２０２４") == "２０２４"  # (not ASCII digits: not read as a year)
+
+
+# ---- a refused approval names the engine's reasons and keeps its determination (README choice 88) ----
+
+
+def _approve_committing(engine, app_id: int, now=LATER) -> None:
+    """Approve as a request or a command does (``db.transaction``: a refusal that is a record is
+    committed before it is raised again)."""
+    with transaction(make_sessionmaker(engine)) as s:
+        disbursement.act(
+            s,
+            application_id=app_id,
+            action="approve",
+            actor=ACTORS["district_reviewer"],
+            role="district_reviewer",
+            actor_district=D1,
+            audit_key=KEY,
+            now=now,
+            params=PARAMS,
+        )
+
+
+def _kept(engine, app_id: int) -> list[Determination]:
+    with Session(engine) as s:
+        return list(
+            s.scalars(
+                select(Determination)
+                .where(Determination.application_id == app_id, Determination.stage == "approval")
+                .order_by(Determination.id)
+            )
+        )
+
+
+def _refusal_audits(engine) -> list[AuditEvent]:
+    with Session(engine) as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == "application.approve_refused")))
+
+
+def test_a_refused_approval_names_the_failed_conditions_and_keeps_its_determination(db_engine, pii):
+    """The overlapping social-insurance claim: the refusal quotes every condition the engine finds
+    unmet (its own messages), the day's determination is stored with the application (stage
+    approval) and the audit entry of the refusal names it. Before, only the first condition was
+    quoted and the determination was lost with the refusal."""
+    _registry(db_engine, pii)
+    _budget(db_engine)
+    a = application_in(db_engine, "publicity", kind=SI, subject="H-POOR", period="2024-01/2024-06")
+    b = application_in(db_engine, "publicity", kind=SI, subject="H-POOR", period="2024-04/2024-09")
+    _approve(db_engine, a)
+    with pytest.raises(ApprovalRefused) as refused:
+        _approve_committing(db_engine, b)
+    (kept,) = _kept(db_engine, b)
+    assert kept.status == "ineligible" and kept.on == LATER.date()
+    assert refused.value.stored_id == kept.id
+    failed = [c["message"] for c in kept.result["conditions"] if c["status"] != "pass"]
+    assert failed and all(m in refused.value.message for m in failed)
+    assert "本次判定已随申请保存" in refused.value.message
+    assert state_of(db_engine, b) == "publicity" and _reserved(db_engine, b) == 0
+    (audit,) = _refusal_audits(db_engine)
+    assert audit.outcome == "denied" and audit.details["determination_id"] == kept.id
+    assert audit.details["determination"] == "ineligible"
+    # (a caller that rolls back on any error keeps nothing: the record is the caller's to commit)
+    with pytest.raises(ApprovalRefused):
+        _approve(db_engine, b)
+    assert len(_kept(db_engine, b)) == 1
+
+
+def test_an_undetermined_approval_names_the_missing_facts(db_engine, pii):
+    """A startup subsidy whose year's employer contributions were cleared after the review (unknown):
+    待定, the refusal names the missing fact by its Chinese label (the engine's ``missing``), and the
+    stored determination lists it. Before, the refusal quoted the first unmet condition only."""
+    from sqlalchemy import update
+
+    from tests.applications import setup
+    from xiangchuang.models import BusinessYear
+
+    setup(db_engine, pii)
+    _budget(db_engine)
+    app = application_in(db_engine, "publicity", period="2024")
+    with db_engine.begin() as conn:
+        conn.execute(update(BusinessYear).values(employer_si_paid_fen=None))
+    with pytest.raises(ApprovalRefused) as refused:
+        _approve_committing(db_engine, app)
+    (kept,) = _kept(db_engine, app)
+    assert kept.status == "undetermined"
+    labels = [m["label"] for m in kept.result["missing"]]
+    assert labels and all(label in refused.value.message for label in labels)
+    unknown = [c["message"] for c in kept.result["conditions"] if c["status"] == "unknown"]
+    assert unknown and all(m in refused.value.message for m in unknown)
+    assert "结论为「待定" in refused.value.message and state_of(db_engine, app) == "publicity"
+
+
+def test_refusal_reasons_follow_the_engines_document() -> None:
+    from xiangchuang.applications.service import refusal_reasons
+
+    doc = {
+        "status": "undetermined",
+        "conditions": [
+            {"id": "a", "status": "pass", "message": "甲"},
+            {"id": "b", "status": "fail", "message": "乙不满足"},
+            {"id": "g1", "status": "fail", "message": "丙", "group": "g"},
+            {"id": "g2", "status": "pass", "message": "丁", "group": "g"},
+            {"id": "h1", "status": "unknown", "message": "戊待核实", "group": "h"},
+        ],
+        "missing": [{"fact": "rating", "label": "年度绩效评估等次"}],
+    }
+    assert refusal_reasons(doc) == "乙不满足；丙；戊待核实；尚缺：年度绩效评估等次"
+    named = {**doc, "conditions": [{"id": "r", "status": "unknown", "message": "缺少事实：年度绩效评估等次"}]}
+    assert refusal_reasons(named) == "缺少事实：年度绩效评估等次"  # (named once)
+    assert (
+        refusal_reasons({"status": "not_in_registry", "message": "登记库中没有该主体"})
+        == "登记库中没有该主体"
+    )
+    lower = {
+        "status": "eligible",
+        "amount_rule": "一次性奖补¥1.00 + 绩效奖补待定",
+        "conditions": doc["conditions"][:2],
+    }
+    assert refusal_reasons(lower) == "金额：一次性奖补¥1.00 + 绩效奖补待定；乙不满足"

@@ -1,4 +1,4 @@
-"""Values not yet in force are never borrowed (README choices 25 and 88).
+"""Values not yet in force are never borrowed (README choices 25 and 90).
 
 Each test makes a parameter set in which one parameter's values start later than the date it is
 read (the evaluation date, or a loan's contract date): the engine must not quote, nor decide

@@ -526,3 +526,44 @@ def test_the_finance_to_pay_list_leaves_out_in_kind_approvals(world, db_engine):
             update(Application).where(Application.id == app_id).values(kind="carrier_rent_reduction")
         )
     assert f'id="pay-{app_id}"' not in fin.get("/finance").text
+
+
+def test_a_refused_approval_shows_its_reasons_and_keeps_its_determination(world, db_engine, pii):
+    """核准 determined again on the day finds the subsidy already registered (an imported entry): the page
+    and the API refuse naming the engine's unmet condition, and each refused determination is kept
+    with the application — listed on the staff page (核准前重新判定) and in the staff API view, with
+    an audit entry naming it (README choice 88). Before, the refusal was lost with its determination."""
+    from tests.registry.factories import Registry
+    from xiangchuang.models import Determination
+
+    vet, clerk, rev = (world.client(n) for n in ("vet", "clerk", "rev"))
+    app_id = _to_publicity(vet, clerk, rev)
+    with db_engine.begin() as conn:
+        Registry(conn, pii).grant("startup_subsidy", "B-VET", period="2024", amount_fen=197_531)
+    world.clock.now = LATER
+    r = rev.post(f"/staff/applications/{app_id}/act", data={"action": "approve"})
+    assert r.status_code == 409 and "不能核准" in r.text and "本次判定已随申请保存" in r.text
+    with db_engine.connect() as conn:
+        kept = conn.execute(
+            select(Determination).where(
+                Determination.application_id == app_id, Determination.stage == "approval"
+            )
+        ).all()
+    assert len(kept) == 1 and kept[0].status == "ineligible"
+    failed = [c["message"] for c in kept[0].result["conditions"] if c["status"] != "pass"]
+    assert failed and all(m in r.text for m in failed)
+    page = rev.get(f"/staff/applications/{app_id}")
+    assert "核准前重新判定（不予核准）" in page.text and failed[0] in page.text and "公示中" in page.text
+
+    api = rev.post(f"/api/v1/applications/{app_id}/actions", json={"action": "approve"})
+    assert api.status_code == 409 and failed[0] in api.json()["detail"]
+    view = rev.get(f"/api/v1/staff/applications/{app_id}").json()
+    approval = [d for d in view["determinations"] if d["stage"] == "approval"]
+    assert len(approval) == 2 and all(d["status"] == "ineligible" for d in approval)  # (the API's kept too)
+    assert failed[0] in [c["message"] for c in approval[-1]["conditions"]]
+    with db_engine.connect() as conn:
+        audits = conn.execute(
+            select(AuditEvent).where(AuditEvent.action == "application.approve_refused")
+        ).all()
+        ids = [d.id for d in conn.execute(select(Determination.id).where(Determination.stage == "approval"))]
+    assert sorted(a.details["determination_id"] for a in audits) == sorted(ids)

@@ -110,11 +110,48 @@ def act(
 
     Every edge that moves an application calls this, so no approval escapes the ledger. 发起拨付 and
     确认已拨付 are refused here unless a batch function makes them (``via_batch``): an application is paid
-    only as an item of a disbursement batch, and 已拨付 only once the ledger has paid that item."""
+    only as an item of a disbursement batch, and 已拨付 only once the ledger has paid that item.
+
+    A 核准 refused by the determination on the day (``service.ApprovalRefused``) keeps that determination
+    with the application, and an audit entry naming it, once the savepoint is rolled back
+    (``service.keep_refused_approval``; the caller commits it, README choice 88)."""
     if action in BATCH_ACTIONS and not via_batch:
         raise ValidationFailed(
             "拨付须通过拨付批次办理：请在“资金拨付”中把已核准的申请编入批次、支付并确认（不能逐件标记已拨付）"
         )
+    try:
+        return _act(
+            session,
+            application_id=application_id,
+            action=action,
+            actor=actor,
+            role=role,
+            actor_district=actor_district,
+            audit_key=audit_key,
+            reason=reason,
+            now=now,
+            params=params,
+            expected_version=expected_version,
+        )
+    except service.ApprovalRefused as refused:
+        service.keep_refused_approval(session, refused, actor=actor, role=role, audit_key=audit_key, now=now)
+        raise
+
+
+def _act(
+    session: Session,
+    *,
+    application_id: int,
+    action: str,
+    actor: str,
+    role: str,
+    actor_district: int | None,
+    audit_key: bytes,
+    reason: str | None,
+    now: dt.datetime | None,
+    params: ParameterSet | None,
+    expected_version: int | None,
+) -> service.TransitionResult:
     with session.begin_nested():
         result = service.transition(
             session,

@@ -62,7 +62,7 @@ from xiangchuang.engine.facts import Col
 from xiangchuang.engine.money import format_fen
 from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.engine.programs import BY_ID
-from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from xiangchuang.errors import Conflict, Forbidden, InvalidTransition, RefusalRecorded, ValidationFailed
 from xiangchuang.models import Application, Determination, Objection, TransitionLog
 from xiangchuang.models.applications import ENDED_STATES
 from xiangchuang.outbox.service import enqueue
@@ -82,6 +82,19 @@ class TransitionResult:
     row: Row
     determination: Determination | None = None
     difference: dict[str, Any] = field(default_factory=dict)  # from the check-up: status / amount
+
+
+class ApprovalRefused(RefusalRecorded):
+    """核准 refused by the determination on the day (:func:`_still_due`): the message names the engine's
+    reasons; the determination is kept with the application by :func:`keep_refused_approval` (which
+    :func:`xiangchuang.applications.disbursement.act`, the door of every approval, calls once the
+    approval's savepoint is rolled back), and the caller commits it (``DomainError.keeps_record``)."""
+
+    def __init__(self, message: str, *, application_id: int, determination: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.application_id = application_id
+        self.determination = determination
+        self.stored_id: int | None = None  # the Determination row, once kept
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -463,9 +476,10 @@ def _check_guard(
     elif guard == "determination_eligible":
         status = determination["status"] if determination else "not_in_registry"
         if status != "eligible":
+            why = refusal_reasons(determination["result"]) if determination else ""
             raise InvalidTransition(
-                f"按登记库当前数据复核，结论为「{_STATUS_ZH.get(status, status)}」，不能审核通过："
-                "请退回补正或不予批准"
+                f"按登记库当前数据复核，结论为「{_STATUS_ZH.get(status, status)}」"
+                f"{f'（{why}）' if why else ''}，不能审核通过：请退回补正或不予批准"
             )
     elif guard == "publicity_over":
         if app.publicity_end is None or today <= app.publicity_end:
@@ -541,14 +555,18 @@ def _snapshot(facts: Facts) -> dict[str, Any]:
     return dict(json.loads(json.dumps(out, default=str)))
 
 
-def _claim_period_facts(facts: Facts, app: Application) -> None:
+def _claim_period_facts(session: Session, facts: Facts, app: Application) -> None:
     """The application's own claim period as the engine's facts of its subject: the social-insurance
     subsidy's claim months (``hires.si_period_start``/``si_period_end``), the startup subsidy's claim
-    year and the workshop award's award year (``businesses.claim_year``, which both read). Without them the engine would evaluate its default period
+    year and the workshop award's award year (``businesses.claim_year``, which both read), the carrier
+    award's award year with the carrier's 等次 of that year (``carriers.award_year``/``rating``: the
+    registry's rating of the year claimed, unknown when none is recorded — README choice 87; the
+    assembler's own is that of the last completed year, which a review or an approval in a later
+    year would otherwise judge). Without them the engine would evaluate its default period
     whatever the application claims. A period the engine cannot read (an application made before
     periods were checked), or none at all (the applicant's own check-up, which has no application
     yet), is left out: the engine's default applies, as for a match."""
-    values: dict[str, int]
+    values: dict[str, int | None]
     if app.period is None:
         return
     if app.kind == "social_insurance_subsidy":
@@ -556,11 +574,16 @@ def _claim_period_facts(facts: Facts, app: Application) -> None:
         if months is None:
             return
         table, values = facts.tables["hires"], {"si_period_start": months[0], "si_period_end": months[1]}
-    elif app.kind in ("startup_subsidy", "workshop_award"):  # (the claim / award year: claim_year)
+    elif app.kind in ("startup_subsidy", "workshop_award", "carrier_award"):  # (the claim / award year)
         text = app.period.strip()
         if not (len(text) == 4 and text.isdigit()):
             return
-        table, values = facts.tables["businesses"], {"claim_year": int(text)}
+        year = int(text)
+        if app.kind == "carrier_award":
+            rating = registry_repo.carrier_rating(session.connection(), app.subject_key, year)
+            table, values = facts.tables["carriers"], {"award_year": year, "rating": rating}
+        else:
+            table, values = facts.tables["businesses"], {"claim_year": year}
     else:
         return
     ids = table.cols.get("id")
@@ -571,7 +594,9 @@ def _claim_period_facts(facts: Facts, app: Application) -> None:
         col = table[name]
         got: Any = np.array(col.values, copy=True)
         known = np.array(col.known, dtype=bool, copy=True)
-        got[rows], known[rows] = value, True
+        if value is not None:
+            got[rows] = value
+        known[rows] = value is not None
         table.cols[name] = Col(got, known)
 
 
@@ -595,7 +620,7 @@ def determine(session: Session, app: Application, *, on: dt.date, params: Parame
     if scope is None:
         return missing
     facts = assemble_facts(session, on=on, district=None, subjects=scope)
-    _claim_period_facts(facts, app)
+    _claim_period_facts(session, facts, app)
     snapshot = _snapshot(facts)
     outcomes = evaluate(facts, on=on, params=params, programs=(program,))
     if not outcomes:
@@ -638,7 +663,9 @@ def _still_due(session: Session, app: Application, *, today: dt.date, params: Pa
     an imported register entry) counts before this one is approved, so nothing is paid twice (the
     social-insurance months of two overlapping claims, a year claimed twice). Approval is refused
     unless the engine still finds it eligible for at least the amount reviewed and publicised (the
-    amount approved stays the one publicised: a higher figure on the day is not approved unseen)."""
+    amount approved stays the one publicised: a higher figure on the day is not approved unseen).
+    The refusal (:class:`ApprovalRefused`) names the engine's reasons (:func:`refusal_reasons`) and
+    carries the day's determination, which is kept with the application (README choice 88)."""
     reviewed = repo.latest_amount(session, app.id)
     now = determine(session, app, on=today, params=params)
     amount = now["amount_fen"]
@@ -647,22 +674,80 @@ def _still_due(session: Session, app: Application, *, today: dt.date, params: Pa
     verdict = _STATUS_ZH.get(now["status"], now["status"])
     if now["status"] == "eligible" and amount is not None:
         verdict += f" {format_fen(amount)}"
-    why = _first_failure(now)
-    raise InvalidTransition(
+    why = refusal_reasons(now["result"])
+    raise ApprovalRefused(
         f"核准前按登记库当前数据（{today.isoformat()}）重新判定，结论为「{verdict}」"
         f"{f'（{why}）' if why else ''}，与复审并公示的"
-        f"{'「符合」' if reviewed is None else f'「符合 {format_fen(reviewed)}」'}不一致，不能核准："
-        "请登记公示异议并选择「异议成立，重新复审」，按当前数据重新判定"
+        f"{'「符合」' if reviewed is None else f'「符合 {format_fen(reviewed)}」'}不一致，不能核准"
+        "（本次判定已随申请保存）："
+        "请登记公示异议并选择「异议成立，重新复审」，按当前数据重新判定",
+        application_id=app.id,
+        determination=now,
     )
 
 
-def _first_failure(determination: dict[str, Any]) -> str:
-    """The first condition of an engine result that does not pass (its message), else ""."""
-    result = determination.get("result") or {}
-    for c in result.get("conditions") or []:
-        if c.get("status") != "pass":
-            return str(c.get("message") or "")
-    return str(result.get("message") or "") if result.get("status") != "eligible" else ""
+def refusal_reasons(result: Mapping[str, Any]) -> str:
+    """Why the engine's result document is not the one reviewed, in the engine's own words: for an
+    eligible result (a lower amount) its amount rule first (the parts and what each lacks); the
+    messages of its conditions that do not pass (failed or unknown, each ground of an 「之一」 group
+    too: a ground that does not pass is a part not paid); then the facts it misses by their Chinese
+    labels (``missing``: why it is 待定; those a condition's message does not already name); a result
+    without conditions (not in the registry, not applicable) by its message."""
+    parts: list[str] = []
+    if result.get("status") == "eligible" and result.get("amount_rule"):
+        parts.append(f"金额：{result['amount_rule']}")
+    conds = result.get("conditions") or []
+    parts += [str(c.get("message") or c.get("id")) for c in conds if c.get("status") != "pass"]
+    said = "；".join(parts)
+    missing = [
+        label
+        for label in (str(m.get("label") or m.get("fact")) for m in result.get("missing") or [])
+        if label not in said  # (a condition's own message already names it: not twice)
+    ]
+    if missing:
+        parts.append(f"尚缺：{'、'.join(missing)}")
+    if not parts and result.get("status") != "eligible" and result.get("message"):
+        parts.append(str(result["message"]))
+    return "；".join(parts)
+
+
+def keep_refused_approval(
+    session: Session,
+    refused: ApprovalRefused,
+    *,
+    actor: str,
+    role: str,
+    audit_key: bytes,
+    now: dt.datetime | None = None,
+) -> Determination:
+    """Store a refused approval's determination with the application (stage ``approval``) and an audit
+    entry (``application.approve_refused``, outcome denied) that names it; the application stays where
+    it was. In the caller's transaction (which commits it: ``DomainError.keeps_record``)."""
+    at = _now(now)
+    app = _load(session, refused.application_id)
+    stored = Determination(application_id=app.id, stage="approval", **refused.determination)
+    session.add(stored)
+    session.flush()
+    refused.stored_id = stored.id
+    record(
+        session,
+        key=audit_key,
+        actor=actor,
+        actor_role=role,
+        district=app.district,
+        action="application.approve_refused",
+        subject=f"applications:{app.application_no}",
+        outcome="denied",
+        details={
+            "kind": app.kind,
+            "state": app.state,
+            "determination_id": stored.id,
+            "determination": stored.status,
+            "amount_fen": stored.amount_fen,
+        },
+        at=at,
+    )
+    return stored
 
 
 def _notify(session: Session, app: Application, row: Row, reason: str | None) -> None:

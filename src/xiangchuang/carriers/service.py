@@ -1321,8 +1321,9 @@ def apply_award(
     _operator(actor, carrier)
     last = china_date(at).year - 1
     if year != last:
-        # The review reads the rating of the last completed year (registry assembler): the application
-        # names that year, so the performance award judged is the one applied for.
+        # One applies for the last completed year (its rating is recorded early in the next year); the
+        # review, publicity and approval judge the performance award of the year applied for, with
+        # that year's rating, whenever they happen (applications.service._claim_period_facts).
         raise ValidationFailed(
             f"申请年度：载体奖补按上一完整年度申请，须为 {last}（绩效奖补按该年度的评估等次判定）"
         )

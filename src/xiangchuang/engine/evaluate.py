@@ -370,7 +370,7 @@ def _without_value(
     value is never borrowed, not even for a message); it projects no date (explain.py,
     ``NO_VALUE_KEY``). A condition that says so itself, failing there already
     (``Condition.quotes_no_value``: the interest subsidy's regime_applies), keeps its own message;
-    the loans' ceilings and term limits fail here like any other (README choice 88)."""
+    the loans' ceilings and term limits fail here like any other (README choice 90)."""
     lacking = dict(bad)
     for c in program.conditions + program.any_of:
         if c.quotes_no_value:

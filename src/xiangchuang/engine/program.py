@@ -140,7 +140,7 @@ class Condition:
     # means, its state already failing there (the interest subsidy's regime_applies, quoting the
     # rules' first date). Otherwise such a row's condition fails with a message naming those
     # parameters (evaluate._without_value): never a pass, a fail or a figure from another date's
-    # value (README choices 25 and 88).
+    # value (README choices 25 and 90).
     quotes_no_value: bool = False
 
 

@@ -60,7 +60,12 @@ ENDED_STATES = (
     "declined",
     "expired",
 )  # no longer live: live_key is NULL
-DETERMINATION_STAGES = ("checkup", "first_review", "second_review")
+DETERMINATION_STAGES = (
+    "checkup",
+    "first_review",
+    "second_review",
+    "approval",
+)  # approval: a refused 核准 (0031)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -27,8 +27,9 @@ Where each fact comes from (on the evaluation date ``on``):
   subject_key → subject_id, person_key → person_id; ``subject_row`` resolved per program through
   ``engine.case.RECEIVED_SUBJECT`` exactly as batchio does). carriers: ``award_year`` and ``rating`` =
   the CarrierRating of the last completed year before ``on`` (recorded by district staff with its
-  evidence; none recorded → both unknown), so a carrier_award review judges the yearly performance
-  award on the recorded 等次. business_years, contributions and received
+  evidence; none recorded → both unknown), so a match judges the yearly performance award on the
+  recorded 等次 (an application: the year it claims and that year's 等次, set by
+  ``applications.service._claim_period_facts``, README choice 87). business_years, contributions and received
   are *supplied* tables: a missing row is a known "none".
 - trainings: the training records of the persons in scope (:func:`_trainings`, read from the training
   service's enrolments: SYB / IYB / 网络创业 classes, enrolled or finished, ``id`` = ``training_no``,

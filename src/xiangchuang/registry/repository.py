@@ -596,23 +596,38 @@ def contributions_query(s: ScopeSql) -> Query:
     return _q(stmt, Contribution.id, weight=30)
 
 
-def _last_year_ratings(on: dt.date) -> Any:
-    """The carriers' performance ratings (CarrierRating) of the last completed year before ``on``: the
-    award year of a carrier_award review and its 等次 (a carrier without a rating for that year: both
-    unknown, as in a batch file without them)."""
+def _year_ratings(year: int) -> Any:
+    """The carriers' performance ratings (CarrierRating) of ``year``: the award year of a carrier_award
+    review and its 等次 (a carrier without a rating for that year: both unknown, as in a batch file
+    without them). A match reads the last completed year before its date (:func:`carriers_query`); an
+    application its own claimed year (:func:`carrier_rating`, README choice 87)."""
     return (
         select(
             CarrierRating.carrier_id.label("carrier_id"),
             CarrierRating.year.label("year"),
             CarrierRating.rating.label("rating"),
         )
-        .where(CarrierRating.year == on.year - 1)
+        .where(CarrierRating.year == year)
         .subquery("rating")
     )
 
 
+def carrier_rating(conn: Connection, carrier_no: str, year: int) -> int | None:
+    """The engine's code of the carrier's 等次 for ``year`` (``carriers.rating``), read as
+    :func:`carriers_query` reads it; ``None`` when no rating of that year is recorded (unknown)."""
+    rated = _year_ratings(year)
+    stmt = (
+        select(enum_code(rated.c.rating, "carriers", "rating"))
+        .select_from(Carrier)
+        .join(rated, rated.c.carrier_id == Carrier.id)
+        .where(Carrier.carrier_no == carrier_no)
+    )
+    value = conn.execute(stmt).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
 def carriers_query(s: ScopeSql) -> Query:
-    rated = _last_year_ratings(s.on)
+    rated = _year_ratings(s.on.year - 1)  # (the last completed year: engine.assemble.default_claim_year)
     stmt = select(
         Carrier.id.label("pk"),
         Carrier.carrier_no.label("id"),

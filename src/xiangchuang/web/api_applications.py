@@ -90,6 +90,7 @@ class DeterminationView(BaseModel):
     parameters_version: str
     difference_from_checkup: dict[str, Any] | None
     conditions: list[dict[str, Any]]
+    missing: list[str] = []  # the facts the engine lacked (Chinese labels): why a result is 待定
 
 
 class StaffApplication(BaseModel):
@@ -252,6 +253,7 @@ def staff_view(db: Any, app: Application, role: str) -> StaffApplication:
                     {k: c.get(k) for k in ("id", "status", "clause", "message")}
                     for c in d.result.get("conditions", [])
                 ],
+                missing=[str(m.get("label") or m.get("fact")) for m in d.result.get("missing") or []],
             )
             for d in repo.determinations(db, app.id)
         ],

@@ -137,6 +137,9 @@ async def get_db(state: StateDep) -> AsyncIterator[Session]:
     try:
         yield session
         ok = True
+    except DomainError as exc:
+        ok = exc.keeps_record  # (a refusal that is itself a record: committed, see DomainError)
+        raise
     finally:
         if session.info.get(CONNECTED) or session.new or session.dirty or session.deleted:
             await run_in_threadpool(_end, session, ok)  # (objects added but not yet flushed: written too)

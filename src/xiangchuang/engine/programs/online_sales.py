@@ -72,7 +72,7 @@ def orders_route(ctx: Ctx) -> CondOut:
 def _orders_route(ctx: Ctx) -> CondOut:
     """Route B: online orders in the year at least the threshold, paid as a share of the year's
     courier fees. Where the fees are known to give nothing — none, or so few that the share rounds
-    to 0 fen — the route fails whatever the order count, known or not (README choices 57 and 87: a
+    to 0 fen — the route fails whatever the order count, known or not (README choices 57 and 89: a
     determination of ¥0.00 would use up the one-time subsidy, and a route that pays nothing is not
     undetermined for want of an order count). Fees unknown: a qualifying order count leaves the
     route unknown (its amount is)."""
