@@ -141,6 +141,28 @@ def test_match_rejects_a_bad_enum_naming_file_and_column(synth_dirs, tmp_path):
     assert "businesses.csv" in res.output and "size_class" in res.output and "tiny" in res.output
 
 
+def test_match_refuses_a_misspelt_table_file_and_names_absent_tables(synth_dirs, tmp_path):
+    """A register saved as recieved.csv used to be skipped in silence: every grant then unknown
+    (here the startup subsidy's and the free workstation's rows disappeared from the list). A file
+    whose name is close to a table without a file is refused; an unrelated file is named as not
+    read; tables without a file are named as unknown."""
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(synth_dirs / "csv", bad)
+    (bad / "received.csv").rename(bad / "recieved.csv")
+    res = runner.invoke(app, ["match", str(bad), "--on", "2025-03-31", "-o", str(tmp_path / "x.csv")])
+    assert res.exit_code == 2, res.output
+    assert "recieved.csv" in res.output and "是否应为 received.csv" in res.output
+    (bad / "recieved.csv").rename(bad / "notes.csv")
+    (bad / "trainings.csv").unlink()
+    res = runner.invoke(app, ["match", str(bad), "--on", "2025-03-31", "-o", str(tmp_path / "x.csv")])
+    assert res.exit_code == 0, res.output
+    out = " ".join(res.output.split())
+    assert "未读取的文件" in out and "notes.csv" in out
+    assert "没有这些表的文件" in out and "received" in out and "trainings" in out
+
+
 def test_params_shows_dated_values_and_status():
     res = runner.invoke(app, ["params", "loan_individual.ceiling", "--on", "2024-06-01", "--json"])
     assert res.exit_code == 0

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import math
 import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -655,6 +656,32 @@ class LoadReport:
     rows: dict[str, int]
     files: dict[str, str]
     unresolved: dict[str, int]
+    # Tables with no file in the directory (every fact of theirs unknown: a notice says so) and the
+    # other .csv/.parquet files there, not read (a notice names them).
+    absent: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def other_files(directory: Path) -> list[str]:
+    """The .csv and .parquet files in ``directory`` that are not a table's file (not read). One
+    whose name is close to a table with no file of its own is refused as a misspelling: read as
+    absent, that table's facts would all be unknown (a missing register makes most results 待定 or
+    drops them) with nothing but a notice to say why."""
+    names = [
+        p.name
+        for p in sorted(directory.iterdir())
+        if p.is_file() and p.suffix in (".csv", ".parquet") and p.stem not in LOAD_ORDER
+    ]
+    absent = [t for t in LOAD_ORDER if find_file(directory, t) is None]
+    for name in names:
+        close = difflib.get_close_matches(Path(name).stem, absent, n=1, cutoff=0.8)
+        if close:
+            raise BatchInputError(
+                f"目录 {directory} 中的文件 {name} 不是数据表的文件名（可用的表见 xiangchuang schema tables）："
+                f"是否应为 {close[0]}{Path(name).suffix}？目录中没有 {close[0]} 表的文件，"
+                "若按原名运行，该表的全部事实都按“未知”处理；请改正文件名后重新运行"
+            )
+    return names
 
 
 def load_directory(
@@ -669,6 +696,7 @@ def load_directory(
     unresolved: dict[str, int] = {}
     raw_received: pa.Table | None = None
     refs = _RefLookups()
+    ignored = other_files(directory)
     for name in LOAD_ORDER:
         path = find_file(directory, name)
         if path is None:
@@ -762,7 +790,8 @@ def load_directory(
     pa.default_memory_pool().release_unused()
     order = {f"{t}.{c}": (k, j) for k, t in enumerate(LOAD_ORDER) for j, c in enumerate(FACTS[t])}
     unresolved = dict(sorted(unresolved.items(), key=lambda kv: order.get(kv[0], (len(order), 0))))
-    return Facts(tables, supplied), LoadReport(rows, files, unresolved)
+    absent = [name for name in LOAD_ORDER if name not in files]
+    return Facts(tables, supplied), LoadReport(rows, files, unresolved, absent, ignored)
 
 
 def _refuse_repeated_keys(tables: dict[str, Table], files: dict[str, str]) -> None:

@@ -267,6 +267,15 @@ def match(
     console.print(table)
     for ref, n in report.unresolved.items():
         console.print(f"[yellow]提示：{ref} 有 {n} 行引用的编号不存在，按“未知”处理[/]")
+    if report.absent:
+        console.print(
+            f"[yellow]提示：目录中没有这些表的文件，其事实均按“未知”处理（可用的表见 xiangchuang schema tables）："
+            f"{escape('、'.join(report.absent))}[/]"
+        )
+    if report.ignored:
+        console.print(
+            f"[yellow]提示：未读取的文件（不是数据表的文件名）：{escape('、'.join(report.ignored))}[/]"
+        )
     console.print(
         f"写出 {result.num_rows:,} 行 → {output}；读取 {t1 - t0:.2f}s，评估 {t2 - t1:.2f}s，写出 {t3 - t2:.2f}s"
     )
