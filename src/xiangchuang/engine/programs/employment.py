@@ -892,6 +892,39 @@ def _limit_open(
     return differs if depends is None else differs | depends
 
 
+def _si_exhausted(ctx: Ctx) -> npt.NDArray[np.bool_]:
+    """Per hire, whether the months used up are at the most months the limit may allow (as
+    ``months_left`` fails: the register's, at least, and those the person's earlier records of
+    this evaluation claim): no later month can be subsidised."""
+    rec = ctx.t["si_months_received"]
+    _lo, hi = _si_limits(ctx)
+    extra = _si_together(ctx).extra
+    received = rec.values if extra is None else rec.values + extra
+    return ctx.full(np.asarray(received >= hi))
+
+
+def _next_claim(
+    ctx: Ctx, next_month: IntArray, note: npt.NDArray[np.object_]
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+    """The distance of a claim period that meets months already subsidised: the months of it that
+    may still be claimed on their own (``note``) and the first month after those subsidised
+    (「可从2024-01起申领」); where the limit is used up, neither (no month can be claimed any more)
+    but 「已达最长补贴月数，不能再申领」. Texts for the rows with a first month (``next_month`` > 0)."""
+    n = ctx.n
+    nxt = ctx.full(np.asarray(next_month))
+    out = np.full(n, "", dtype=object)
+    kept = np.array(note, dtype=object)
+    rows = np.flatnonzero(nxt > 0)
+    if rows.size:
+        used_up = _si_exhausted(ctx)[rows]
+        out[rows] = [
+            "已享受的月数已达最长补贴月数，此后各月均不能再申领" if u else f"可从{month_label(m)}起申领"
+            for m, u in zip(nxt[rows].tolist(), used_up.tolist(), strict=True)
+        ]
+        kept[rows[used_up]] = ""
+    return out, kept
+
+
 def _contributions_state(total: IntArray, unknown: IntArray, known: npt.NDArray[np.bool_]) -> TriArray:
     """``contributions_in_period`` from the claim: some known contribution (pass), none (fail), or
     only months whose amount is not given (unknown: never read as zero); unknown where the hire date
@@ -1057,6 +1090,13 @@ def months_not_subsidised(ctx: Ctx) -> CondOut:
             out[row] = f"申领期中{'、'.join(runs)}有单位缴费且未享受社保补贴，可按这些月份另行申领；其后"
         return out
 
+    made: list[tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]] = []
+
+    def claim() -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+        if not made:
+            made.append(_next_claim(ctx, next_m, gap_text()))
+        return made[0]
+
     return CondOut(
         state,
         info={
@@ -1066,7 +1106,8 @@ def months_not_subsidised(ctx: Ctx) -> CondOut:
             "overlap_last_month": over_to,
             "next_month": next_m,
             "received_period": Later(period_text),
-            "unclaimed_note": Later(gap_text),
+            "unclaimed_note": Later(lambda: claim()[1]),
+            "next_claim": Later(lambda: claim()[0]),
         },
     )
 
@@ -1750,8 +1791,17 @@ def months_claimed_once(ctx: Ctx) -> CondOut:
             made.append(details())
         return made[0][key]
 
-    for key in ("other_hire", "other_months", "overlap_months", "next_month", "unclaimed_note"):
+    for key in ("other_hire", "other_months", "overlap_months", "next_month"):
         info[key] = Later(partial(value, key))
+    claimed: list[tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]] = []
+
+    def claim() -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+        if not claimed:
+            claimed.append(_next_claim(ctx, value("next_month"), value("unclaimed_note")))
+        return claimed[0]
+
+    info["unclaimed_note"] = Later(lambda: claim()[1])
+    info["next_claim"] = Later(lambda: claim()[0])
     return CondOut(state, info=info)
 
 
@@ -1872,7 +1922,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
                 "已享受登记的所属期间须写明月份区间，如 2023-09/2024-02）"
             ),
             facts=("si_months_received", "si_received_periods", "hire_date"),
-            gap_msg="{unclaimed_note}可从{next_month}起申领",
+            gap_msg="{unclaimed_note}{next_claim}",
         ),
         Condition(
             "limit_known",
@@ -1921,7 +1971,7 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
                 "该记录尚待判定或与本条的招用先后不明，本条能否享受社保补贴暂无法确定（同一月份只补贴一次）"
             ),
             facts=("hire_date",),
-            gap_msg="{unclaimed_note}可从{next_month}起申领",
+            gap_msg="{unclaimed_note}{next_claim}",
         ),
     ),
     amount=si_amount,
@@ -1931,8 +1981,10 @@ SOCIAL_INSURANCE_SUBSIDY = Program(
     amount_facts=("si_employer_fen",),
     # The months claimed rest on the hire date and (the limit) the birth date and gender: a row not
     # eligible for want of them quotes no figure (README choice 68). The months whose contribution
-    # is unknown are not here: the rule names them (「已知部分」, README choice 73).
-    rule_facts=("hire_date", "person__birth_date", "person__gender"),
+    # is unknown are not here: the rule names them (「已知部分」, README choice 73). Nor is the
+    # contribution record as a whole, where it matters and is unknown (no contributions given for
+    # the person: ``si_run_months``): the rule then says what is missing, not 「计¥0.00（0个月）」.
+    rule_facts=("hire_date", "person__birth_date", "person__gender", "si_run_months"),
 )
 
 
