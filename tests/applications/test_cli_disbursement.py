@@ -4,6 +4,8 @@ the ledger reconciled, every step audited."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import openpyxl
 import pytest
 from sqlalchemy import select, update
@@ -154,3 +156,28 @@ def test_bad_input_is_refused_before_touching_the_database(db_engine, pii):
         assert result.exit_code != 0 and text in result.output, (args, result.output)
     with Session(db_engine) as s:
         assert ledger.reconcile(s) == []
+
+
+def test_cli_refuses_or_holds_a_business_payee_no_longer_in_force(db_engine, pii):
+    """README choice 93 through the commands: a batch is refused (the refusal audited), a run holds the
+    item (exit 1 naming it, audited); the command's date is today's."""
+    from tests.applications.test_payee_recheck import _approved, _change_representative, _start
+
+    app_id, app_no = _approved(db_engine, pii)
+    batch_id = _start(db_engine, app_id)  # (made on LATER, the representative then P-VET)
+    _change_representative(db_engine, LATER.date() + dt.timedelta(days=5))
+    refused = runner.invoke(
+        app, ["disburse", "batch", "--district", str(D1), "--ids", str(app_id), "--actor", "u-fin"]
+    )
+    assert refused.exit_code == 1 and "拨付批次未生成" in refused.output and "P-NEW" in refused.output
+    ran = runner.invoke(app, ["disburse", "run", str(batch_id), "--district", str(D1), "--actor", "u-fin"])
+    assert ran.exit_code == 1, ran.output
+    assert "本次支付 0 笔" in ran.output and "1 笔暂缓拨付" in ran.output and app_no in ran.output
+    with Session(db_engine) as s:
+        holds = s.execute(
+            select(AuditEvent.actor).where(AuditEvent.action == "disbursement.payee_held")
+        ).scalars()
+        assert list(holds) == ["u-fin", "u-fin"]  # the batch's refusal, then the run's hold
+        assert s.execute(select(DisbursementItem.status)).scalar_one() == "pending"
+    with db_engine.connect() as conn:
+        assert verify(conn, KEY) is None

@@ -82,7 +82,15 @@ def test_an_organisation_is_paid_to_its_registered_account(db_engine, pii, tmp_p
         batch_id = disbursement.start_batch(
             s, application_ids=[app_id], district=D1, at=LATER, params=PARAMS, audit_key=KEY, **FIN
         ).id
-    disbursement.run_disbursement(factory, batch_id=batch_id, district=D1)
+    disbursement.run_disbursement(
+        factory,
+        batch_id=batch_id,
+        district=D1,
+        audit_key=KEY,
+        actor=FIN["actor"],
+        role="district_finance",
+        at=LATER,
+    )
     path = tmp_path / "bank.xlsx"
     with factory() as s, s.begin():
         assert (

@@ -68,7 +68,7 @@ from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 USERS = (
     ("e2e.vet", "applicant", None),
@@ -146,7 +146,13 @@ def make_server(
     clock.write_text(NOW.isoformat())
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("XIANGCHUANG_")}
-    env.update({"XIANGCHUANG_DATA_DIR": str(data), "XC_E2E_CLOCK_FILE": str(clock), "PYTHONPATH": str(ROOT)})
+    env.update(
+        {
+            "XIANGCHUANG_DATA_DIR": str(data),
+            "XC_E2E_CLOCK_FILE": str(clock),
+            "PYTHONPATH": os.pathsep.join((str(ROOT / "src"), str(ROOT))),
+        }
+    )
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -297,6 +303,7 @@ __all__ = [
     "By",
     "Journey",
     "Keys",
+    "Select",
     "WebDriverWait",
     "chromium",
     "ec",

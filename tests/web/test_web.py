@@ -270,12 +270,17 @@ def test_checkup_page_walks_three_steps_and_renders_chinese_results(client):
             "kind": "enterprise",
             "size_class": "small_micro",
             "registration_date": "2022-03-10",
+            "business_status": "normal",
             "district": "500101",
             "si_paid_yuan": "86400",
         }
     )
     step3 = client.post("/checkup", data=answers)
     assert "第三步" in step3.text
+    # the status answer is carried through step 3 and shown again on going back
+    assert '<input type="hidden" name="business_status" value="normal">' in step3.text
+    back = client.post("/checkup", data={**answers, "step": "3", "action": "back"})
+    assert "第二步" in back.text and '<option value="normal" selected>正常</option>' in back.text
     answers.update(
         {
             "step": "3",
@@ -291,6 +296,66 @@ def test_checkup_page_walks_three_steps_and_renders_chinese_results(client):
     assert "政策体检结果" in result.text and "创业补助" in result.text
     assert "符合" in result.text and "〔第1.1条〕" in result.text
     assert "¥17,280.00" in result.text  # 20% of 86,400 yuan
+
+
+def test_checkup_business_status_offers_the_case_schema_choices_and_their_labels():
+    from xiangchuang.checkup import questionnaire as q
+    from xiangchuang.engine.facts import FACTS
+
+    status = FACTS["businesses"]["status"]
+    assert [c for c, _ in q.BUSINESS_STATUSES] == list(status.choices)
+    assert dict(q.BUSINESS_STATUSES) == {
+        "normal": "正常",
+        "abnormal": "经营异常",
+        "deregistered": "注销",
+        "revoked": "吊销",
+    }
+    assert "business_status" in q.STEP_FIELDS[1] and q.FIELDS.count("business_status") == 1
+    today = dt.date(2026, 6, 1)
+    case = q.build_case({"has_business": "yes", "business_status": "revoked"}, today)
+    assert case["business"]["status"] == "revoked"
+    # 不清楚 (no answer) leaves the key out: unknown is not 正常
+    assert "status" not in q.build_case({"has_business": "yes"}, today)["business"]
+    with pytest.raises(Exception, match="经营状态：请从列表中选择"):
+        q.build_case({"has_business": "yes", "business_status": "open"}, today)
+
+
+def _checkup_to_the_end(client, status: str | None):
+    token = _csrf(client.get("/checkup").text)
+    answers = {
+        "csrf_token": token,
+        "step": "2",
+        "action": "finish",
+        "birth_date": "1990-06-15",
+        "groups": "returning_migrant_worker",
+        "returning_entrepreneur": "yes",
+        "first_business": "yes",
+        "has_business": "yes",
+        "kind": "enterprise",
+        "size_class": "small_micro",
+        "registration_date": "2022-03-10",
+        "district": "500101",
+        "si_paid_yuan": "86400",
+        "received": "none",
+        **({"business_status": status} if status is not None else {}),
+    }
+    return client.post("/checkup", data=answers)
+
+
+def test_checkup_status_unknown_is_undetermined_and_named_missing(client):
+    """不清楚 for the business's status: the startup subsidy (which requires normal operation) is 待确定
+    with 经营状态 named among the missing facts — not 符合 as if 正常 had been answered."""
+    known = _checkup_to_the_end(client, "normal")
+    assert known.status_code == 200 and "¥17,280.00" in known.text
+    unknown = _checkup_to_the_end(client, None)
+    assert unknown.status_code == 200 and "¥17,280.00" not in unknown.text
+    section = unknown.text.split("创业补助", 1)[1].split("</section>", 1)[0]
+    assert "待确定" in section
+    missing = re.search(r'<p class="missing">还缺少的信息：([^<]*)', section)
+    assert missing and "经营状态" in missing.group(1)
+    revoked = _checkup_to_the_end(client, "revoked")
+    section = revoked.text.split("创业补助", 1)[1].split("</section>", 1)[0]
+    assert "暂不符合" in section and "主体已注销、吊销或列入经营异常名录" in section
 
 
 def test_checkup_page_names_a_bad_answer(client):

@@ -183,24 +183,34 @@ def batch_command(
     if not parts or not all(p.isdigit() for p in parts):
         raise fail(f"--ids：须为逗号分隔的申请编号，如 1,2,3，不是 {ids!r}")
     key = audit_key(_ring())
+    at, who = _now(), _actor(actor)
+    held: str | None = None
     with _session() as s:
-        batch = disbursement.start_batch(
-            s,
-            application_ids=[int(p) for p in parts],
-            district=code,
-            at=_now(),
-            params=None,
-            audit_key=key,
-            actor=_actor(actor),
-            role=FINANCE,
-            actor_district=code,
-        )
-        count, total = s.execute(
-            select(func.count(), func.coalesce(func.sum(DisbursementItem.amount_fen), 0)).where(
-                DisbursementItem.batch_id == batch.id
-            )
-        ).one()
-        batch_id, batch_no = batch.id, batch.batch_no
+        try:
+            with s.begin_nested():
+                batch = disbursement.start_batch(
+                    s,
+                    application_ids=[int(p) for p in parts],
+                    district=code,
+                    at=at,
+                    params=None,
+                    audit_key=key,
+                    actor=who,
+                    role=FINANCE,
+                    actor_district=code,
+                )
+        except disbursement.PayeeHeld as exc:  # refused as a whole; the holds are audited (committed)
+            exc.record(s, audit_key=key, actor=who, role=FINANCE, at=at)
+            held = exc.message
+        else:
+            count, total = s.execute(
+                select(func.count(), func.coalesce(func.sum(DisbursementItem.amount_fen), 0)).where(
+                    DisbursementItem.batch_id == batch.id
+                )
+            ).one()
+            batch_id, batch_no = batch.id, batch.batch_no
+    if held is not None:
+        raise fail(held, code=1)
     console.print(f"拨付批次 {batch_id}（{batch_no}）：{count} 笔，合计 {format_fen(int(total))}")
 
 
@@ -234,12 +244,28 @@ def payee_account_command(
     console.print(f"已登记收款单位账户：{shown}")
 
 
-def run_command(batch_id: BatchArg, district: DistrictOpt) -> None:
-    """支付拨付批次中尚未支付的各笔（每笔单独记账，可重复运行，不会重复支付）。"""
+def run_command(
+    batch_id: BatchArg,
+    district: DistrictOpt,
+    actor: Annotated[
+        str, typer.Option("--actor", help="区县财政操作人账号（写入审计日志；缺省 cli）")
+    ] = "cli",
+) -> None:
+    """支付拨付批次中尚未支付的各笔（每笔单独记账，可重复运行，不会重复支付）。
+    经营主体的申请在支付日重新核对收款人：已不是现任法定代表人（经营者）的暂缓拨付（写入审计日志）。"""
     code = district_option(district)
+    key = audit_key(_ring())
     engine = make_engine(get_settings().resolved_database_url)
     try:
-        result = disbursement.run_disbursement(make_sessionmaker(engine), batch_id=batch_id, district=code)
+        result = disbursement.run_disbursement(
+            make_sessionmaker(engine),
+            batch_id=batch_id,
+            district=code,
+            audit_key=key,
+            actor=_actor(actor),
+            role=FINANCE,
+            at=_now(),
+        )
     except (OperationalError, ProgrammingError) as exc:
         raise fail(f"数据库访问失败（是否已运行 xiangchuang db upgrade？）：{exc.orig}") from None
     except DomainError as exc:
@@ -249,6 +275,8 @@ def run_command(batch_id: BatchArg, district: DistrictOpt) -> None:
     console.print(
         f"本次支付 {result.paid} 笔；此前已支付 {result.already_paid} 笔；合计 {format_fen(result.total_fen)}"
     )
+    if result.held:
+        raise fail(f"{len(result.held)} 笔暂缓拨付：" + "；".join(result.held), code=1)
 
 
 def export_command(

@@ -13,6 +13,16 @@ The rules every edge (pages, API, CLI) goes through:
 - :func:`export_bank_file` writes the bank's file (audited);
 - :func:`confirm_batch` marks 已拨付 every application whose item the ledger has paid.
 
+A business's application (its subject a business or a hire of one) is paid to the business's legal
+representative / operator in force (``registry.repository.founder_in_force``), recorded as the applicant.
+The payee is checked again when the batch is made, on the payment date and before the bank file is written
+(README choice 93): if the representative in force that day is someone else (or nobody), the application is
+not paid to the recorded payee — :func:`start_batch` refuses the whole batch (:class:`PayeeHeld`, nothing
+written; the edge audits the refusal with :meth:`PayeeHeld.record`), :func:`run_disbursement` holds the item
+(left pending, audited in its own transaction, reported in ``BatchRun.held``), :func:`export_bank_file`
+refuses the file. An individual's application (a person, a training …) and an organisation's are not
+affected.
+
 Keyword-only functions taking a Session; they never commit (except :func:`run_disbursement`, which takes
 a session factory because the batch runner commits each payment on its own). Errors are Chinese
 :class:`~xiangchuang.errors.DomainError`\\ s.
@@ -23,13 +33,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from xiangchuang import ledger
-from xiangchuang.applications import service
+from xiangchuang.applications import repository, service
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.applications.register import register_approval
 from xiangchuang.applications.workflow import IN_KIND_KINDS
@@ -40,12 +51,21 @@ from xiangchuang.engine.parameters import ParameterSet, load_parameters
 from xiangchuang.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from xiangchuang.ids.masking import mask_bank_card
 from xiangchuang.ledger import batches
-from xiangchuang.models import Application, DisbursementBatch, DisbursementItem, PayeeAccount, Person
+from xiangchuang.models import (
+    Application,
+    Business,
+    DisbursementBatch,
+    DisbursementItem,
+    PayeeAccount,
+    Person,
+)
 from xiangchuang.registry.pii import Pii
 
 __all__ = [
     "FUNDING_SOURCE",
     "MAX_BATCH",
+    "PayeeChange",
+    "PayeeHeld",
     "act",
     "approve_with_budget",
     "confirm_batch",
@@ -54,6 +74,7 @@ __all__ = [
     "ledger_refusal",
     "open_budget",
     "payee_accounts",
+    "payee_change",
     "register_payee_account",
     "run_disbursement",
     "start_batch",
@@ -71,6 +92,111 @@ def ledger_refusal(exc: ledger.LedgerError) -> DomainError:
     if isinstance(exc, ledger.AccountNotFound):
         text += "（本区县尚未登记该资金来源的预算：请区县财政先下达预算）"
     return ValidationFailed(text) if exc.status == 422 else Conflict(text)
+
+
+@dataclass(frozen=True)
+class PayeeChange:
+    """A business's application whose recorded payee is not the legal representative / operator in force
+    on the payment date ``on`` (``current_*`` None: nobody in force that day)."""
+
+    application_no: str
+    district: int
+    business_no: str
+    business_name: str
+    recorded_no: str
+    recorded_name: str
+    current_no: str | None
+    current_name: str | None
+    on: dt.date
+
+    @property
+    def message(self) -> str:
+        now = (
+            f"{self.on.isoformat()} 在任的法定代表人（经营者）是 {self.current_name}（{self.current_no}）"
+            if self.current_no is not None
+            else f"登记库中 {self.on.isoformat()} 没有在任的法定代表人（经营者）"
+        )
+        return (
+            f"申请 {self.application_no}：暂缓拨付——登记的收款人 {self.recorded_name}（{self.recorded_no}）"
+            f"已不是经营主体 {self.business_name}（{self.business_no}）的法定代表人（经营者），{now}。"
+            "不向原收款人拨付：请核实法定代表人变更，登记库有误的先更正登记库再拨付；确已变更的，"
+            "请与现任法定代表人（经营者）核实后按规定办理（如由其重新申请）"
+        )
+
+    def record(
+        self, session: Session, *, audit_key: bytes, actor: str, role: str | None, at: dt.datetime | None
+    ) -> None:
+        """The audit entry of the hold (registry numbers only, no names)."""
+        record(
+            session,
+            key=audit_key,
+            actor=actor,
+            actor_role=role,
+            action="disbursement.payee_held",
+            subject=f"applications:{self.application_no}",
+            outcome="denied",
+            district=self.district,
+            details={
+                "business": self.business_no,
+                "recorded_payee": self.recorded_no,
+                "in_force": self.current_no,
+                "on": self.on.isoformat(),
+            },
+            at=at,
+        )
+
+
+class PayeeHeld(ValidationFailed):
+    """:func:`start_batch` refused: the payee of one or more applications changed (nothing written)."""
+
+    def __init__(self, changes: Sequence[PayeeChange]) -> None:
+        super().__init__("拨付批次未生成：" + "；".join(c.message for c in changes))
+        self.changes = tuple(changes)
+
+    def record(
+        self, session: Session, *, audit_key: bytes, actor: str, role: str | None, at: dt.datetime | None
+    ) -> None:
+        """Audit each hold (the edge calls this in a fresh transaction after rolling back the refused one)."""
+        for change in self.changes:
+            change.record(session, audit_key=audit_key, actor=actor, role=role, at=at)
+
+
+def payee_change(
+    session: Session, *, application: Application, payee_person_id: int | None, on: dt.date
+) -> PayeeChange | None:
+    """Whether a business's application would pay someone other than the business's legal representative
+    / operator in force on ``on`` (one definition: ``founder_of``, README choice 23); None when the payee is
+    that person, or the application is not a business's (an individual's, an organisation's)."""
+    if payee_person_id is None or application.applicant_user.startswith(ORG_PREFIX):
+        return None
+    business_id = repository.business_id_of(session, application.subject_table, application.subject_key)
+    if business_id is None:
+        return None
+    current = repository.founder_of(session, business_id, on=on)
+    if current is not None and current.id == payee_person_id:
+        return None
+    recorded = session.get(Person, payee_person_id)
+    business = session.get(Business, business_id)
+    assert recorded is not None and business is not None
+    return PayeeChange(
+        application_no=application.application_no,
+        district=application.district,
+        business_no=business.business_no,
+        business_name=business.name,
+        recorded_no=recorded.person_no,
+        recorded_name=recorded.name,
+        current_no=None if current is None else current.person_no,
+        current_name=None if current is None else current.name,
+        on=on,
+    )
+
+
+def _applicant_person_id(session: Session, application: Application) -> int | None:
+    """The registry person an application is paid to (its applicant); None for an organisation's."""
+    if application.applicant_user.startswith(ORG_PREFIX):
+        return None
+    found = session.execute(select(Person.id).where(Person.person_no == application.applicant_user)).scalar()
+    return None if found is None else int(found)
 
 
 def approve_with_budget(session: Session, *, application: Application) -> None:
@@ -209,11 +335,28 @@ def start_batch(
     params: ParameterSet | None,
     audit_key: bytes,
 ) -> DisbursementBatch:
-    """Move each approved application to 拨付中 and list it in a new batch of the district."""
+    """Move each approved application to 拨付中 and list it in a new batch of the district.
+
+    Refused as a whole (:class:`PayeeHeld`, before anything is written) when a business's application
+    would pay someone no longer its legal representative on the day (China date of ``at``)."""
     if not application_ids:
         raise ValidationFailed("拨付批次：请至少勾选一条已核准的申请")
+    ids = list(application_ids)[:MAX_BATCH]
+    on = china_date(at)
+    changes = []
+    for app_id in ids:
+        application = session.get(Application, app_id)
+        if application is None or application.kind in IN_KIND_KINDS:
+            continue  # (refused below, as before)
+        payee_id = _applicant_person_id(session, application)
+        if (
+            change := payee_change(session, application=application, payee_person_id=payee_id, on=on)
+        ) is not None:
+            changes.append(change)
+    if changes:
+        raise PayeeHeld(changes)
     lines = []
-    for app_id in list(application_ids)[:MAX_BATCH]:
+    for app_id in ids:
         kind = session.execute(select(Application.kind).where(Application.id == app_id)).scalar()
         if kind in IN_KIND_KINDS:
             raise ValidationFailed(
@@ -241,10 +384,10 @@ def start_batch(
                 )
             lines.append(batches.BatchLine(app.application_no, None, amount, purpose, payee_org_code=code))
             continue
-        payee = session.execute(select(Person.id).where(Person.person_no == app.applicant_user)).scalar()
+        payee = _applicant_person_id(session, app)
         if payee is None:
             raise ValidationFailed(f"申请 {app.application_no}：登记库中没有申请人，无法拨付")
-        lines.append(batches.BatchLine(app.application_no, int(payee), amount, purpose))
+        lines.append(batches.BatchLine(app.application_no, payee, amount, purpose))
     return batches.create_batch(
         session,
         batch_no=f"BF{district}{at:%Y%m%d%H%M%S%f}"[:40],
@@ -265,14 +408,44 @@ def get_batch(session: Session, *, batch_id: int, district: int | None) -> Disbu
     return batch
 
 
+def _item_change(session: Session, item: DisbursementItem, on: dt.date) -> PayeeChange | None:
+    application = session.execute(
+        select(Application).where(Application.application_no == item.application_ref)
+    ).scalar_one_or_none()
+    if application is None:
+        return None
+    return payee_change(session, application=application, payee_person_id=item.payee_person_id, on=on)
+
+
 def run_disbursement(
-    factory: sessionmaker[Session], *, batch_id: int, district: int | None
+    factory: sessionmaker[Session],
+    *,
+    batch_id: int,
+    district: int | None,
+    audit_key: bytes,
+    actor: str,
+    role: str | None,
+    at: dt.datetime | None = None,
 ) -> batches.BatchRun:
-    """Pay the pending items of a batch of the district (each payment commits on its own)."""
+    """Pay the pending items of a batch of the district (each payment commits on its own).
+
+    The payee of each business's item is checked on the payment date (China date of ``at``, default now):
+    an item whose recorded payee is no longer the legal representative in force is held — not paid, left
+    pending, audited, its reason in ``BatchRun.held`` — and paid by a later run once the registry shows the
+    recorded payee in force again."""
+    on = china_date(at or dt.datetime.now(dt.UTC))
+
+    def verify(session: Session, item: DisbursementItem) -> str | None:
+        change = _item_change(session, item, on)
+        if change is None:
+            return None
+        change.record(session, audit_key=audit_key, actor=actor, role=role, at=at)
+        return change.message
+
     with factory() as session:
         get_batch(session, batch_id=batch_id, district=district)
     try:
-        return batches.run_batch(factory, batch_id=batch_id)
+        return batches.run_batch(factory, batch_id=batch_id, verify=verify)
     except ledger.LedgerError as exc:
         raise ledger_refusal(exc) from None
 
@@ -286,9 +459,22 @@ def export_bank_file(
     path: Path,
     actor: str,
     audit_key: bytes,
+    at: dt.datetime | None = None,
 ) -> int:
-    """The bank's payment file of a batch of the district (audited); returns the row count."""
+    """The bank's payment file of a batch of the district (audited); returns the row count.
+
+    Refused while an item not yet paid would go to a payee no longer the business's legal representative
+    (checked on the export date, China date of ``at``, default now): the bank must not pay the stale payee."""
     get_batch(session, batch_id=batch_id, district=district)
+    on = china_date(at or dt.datetime.now(dt.UTC))
+    pending = session.execute(
+        select(DisbursementItem)
+        .where(DisbursementItem.batch_id == batch_id, DisbursementItem.status != "paid")
+        .order_by(DisbursementItem.seq)
+    ).scalars()
+    changes = [c for item in pending if (c := _item_change(session, item, on)) is not None]
+    if changes:
+        raise ValidationFailed("无法生成银行拨付文件：" + "；".join(c.message for c in changes))
     return batches.export_bank_file(
         session, batch_id=batch_id, pii=pii, path=path, actor=actor, audit_key=audit_key
     )

@@ -205,6 +205,19 @@ def subject_names(session: Session, app: Application, *, on: dt.date) -> Subject
     return SubjectNames(person, business_name)
 
 
+def business_id_of(session: Session, subject_table: str, subject_key: str) -> int | None:
+    """The registry business an application's subject belongs to: the business itself, or a hire's
+    employer; None for any other subject (a person, a training, a carrier …) or a key not in the registry."""
+    business_id: Any = None
+    if subject_table == "businesses":
+        business_id = session.execute(select(Business.id).where(Business.business_no == subject_key)).scalar()
+    elif subject_table == "hires":
+        business_id = session.execute(
+            select(Employment.business_id).where(Employment.employment_no == subject_key)
+        ).scalar()
+    return None if business_id is None else int(business_id)
+
+
 def person_no_for_subject(
     session: Session, subject_table: str, subject_key: str, *, on: dt.date
 ) -> str | None:
@@ -213,13 +226,7 @@ def person_no_for_subject(
     if subject_table == "persons":
         found = session.execute(select(Person.person_no).where(Person.person_no == subject_key)).scalar()
         return None if found is None else str(found)
-    business_id: Any = None
-    if subject_table == "businesses":
-        business_id = session.execute(select(Business.id).where(Business.business_no == subject_key)).scalar()
-    elif subject_table == "hires":
-        business_id = session.execute(
-            select(Employment.business_id).where(Employment.employment_no == subject_key)
-        ).scalar()
+    business_id = business_id_of(session, subject_table, subject_key)
     if business_id is None:
         return None
     person = founder_of(session, int(business_id), on=on)

@@ -2,7 +2,9 @@
 
 Step 1 — 您的情况: birth date, gender, hukou district (recorded only: hukou changes no result, 1.1), key
 groups, returning entrepreneur, first business, graduation date, wish to start a business.
-Step 2 — 您的经营主体: whether there is one; kind, size, registration date, district, staff and new hires,
+Step 2 — 您的经营主体: whether there is one; kind, size, registration date, operating status (经营状态:
+the case schema's choices and labels, ``facts``; 不清楚 leaves it out — never assumed 正常), district,
+staff and new hires,
 employer social insurance paid and online sales in the last full year (in yuan; the case holds fen).
 Step 3 — 贷款: the loan wanted (kind, amount, term, partners) and other outstanding loans; whether any
 support was received before.
@@ -21,7 +23,7 @@ from typing import Any, Final
 
 from xiangchuang.engine.dates import FIRST_DATE
 from xiangchuang.engine.districts import is_district, load_districts
-from xiangchuang.engine.facts import GROUPS
+from xiangchuang.engine.facts import FACTS, GROUPS
 from xiangchuang.errors import ValidationFailed
 
 STEPS: Final = (
@@ -35,6 +37,10 @@ BUSINESS_KINDS: Final = (
     ("individual_business", "个体工商户"),
     ("farmer_cooperative", "农民专业合作社"),
     ("other", "其他"),
+)
+# The operating status: the engine's choices with their labels (one definition, ``facts``).
+BUSINESS_STATUSES: Final = tuple(
+    (code, FACTS["businesses"]["status"].label_of(code)) for code in FACTS["businesses"]["status"].choices
 )
 SIZE_CLASSES: Final = (("small_micro", "小微企业"), ("medium", "中型企业"), ("large", "大型企业"))
 LOAN_KINDS: Final = (
@@ -50,18 +56,20 @@ OTHER_LOANS: Final = (
     ("unknown", "不清楚"),
 )
 RECEIVED: Final = (("none", "没有享受过本通知的扶持"), ("unknown", "享受过或不清楚"))
-FIELDS: Final = (
-    "birth_date", "gender", "hukou_district", "groups", "groups_none", "returning_entrepreneur", "first_business",
-    "graduation_date", "startup_intention",
-    "has_business", "kind", "size_class", "registration_date", "district", "staff_count",
-    "new_eligible_hires", "si_paid_yuan", "online_revenue_yuan", "online_orders",
-    "loan_kind", "loan_amount_yuan", "loan_term_months", "partners", "other_loans", "received",
-)  # fmt: skip
 STEP_FIELDS: Final = (
-    FIELDS[:9],  # 您的情况
-    FIELDS[9:19],  # 您的经营主体
-    FIELDS[19:],  # 贷款与已享受的扶持
-)
+    (  # 您的情况
+        "birth_date", "gender", "hukou_district", "groups", "groups_none", "returning_entrepreneur",
+        "first_business", "graduation_date", "startup_intention",
+    ),
+    (  # 您的经营主体
+        "has_business", "kind", "size_class", "registration_date", "business_status", "district", "staff_count",
+        "new_eligible_hires", "si_paid_yuan", "online_revenue_yuan", "online_orders",
+    ),
+    (  # 贷款与已享受的扶持
+        "loan_kind", "loan_amount_yuan", "loan_term_months", "partners", "other_loans", "received",
+    ),
+)  # fmt: skip
+FIELDS: Final = tuple(name for step in STEP_FIELDS for name in step)
 _MAX_YUAN: Final = Decimal("100000000")
 
 
@@ -177,13 +185,16 @@ def build_case(answers: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
     case: dict[str, Any] = {"on": today.isoformat(), "person": person}
 
     if answers.get("has_business") == "yes":
-        business: dict[str, Any] = {"id": "B1", "status": "normal", "founder_id": "P1"}
+        # (the status only as answered: 不清楚 leaves it out, and the programs it decides are 待确定)
+        business: dict[str, Any] = {"id": "B1", "founder_id": "P1"}
         if (k := _choice(answers, "kind", "主体类型", BUSINESS_KINDS)) is not None:
             business["kind"] = k
         if (sz := _choice(answers, "size_class", "规模", SIZE_CLASSES)) is not None:
             business["size_class"] = sz
         if (d := _date(answers, "registration_date", "登记日期", today)) is not None:
             business["registration_date"] = d.isoformat()
+        if (st := _choice(answers, "business_status", "经营状态", BUSINESS_STATUSES)) is not None:
+            business["status"] = st
         if (dist := _district(answers, "district", "经营所在区县")) is not None:
             business["district"] = dist
         if (r := _tri(answers, "returning_entrepreneur")) is not None:

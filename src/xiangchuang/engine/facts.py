@@ -125,8 +125,9 @@ class Fact:
     # for a case and a batch file alike.
     check: Callable[[Any], object] | None = None
     # For an enum whose choices a list parameter names (a kind of business, carrier, loan or
-    # training provider): each choice's Chinese label, in the order of ``choices``. What messages
-    # and parameter values show instead of the code (README choice 75).
+    # training provider) or that a form offers (a business's status: the public check-up's
+    # question, the import's choices): each choice's Chinese label, in the order of ``choices``.
+    # What messages, parameter values and forms show instead of the code (README choice 75).
     labels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -199,7 +200,16 @@ TABLES: Final[dict[str, tuple[Fact, ...]]] = {
         ),
         F("size_class", "enum", "规模", "small_micro", "medium", "large"),
         F("registration_date", "date", "登记日期"),
-        F("status", "enum", "经营状态", "normal", "abnormal", "deregistered", "revoked"),
+        F(
+            "status",
+            "enum",
+            "经营状态",
+            "normal",
+            "abnormal",
+            "deregistered",
+            "revoked",
+            labels=("正常", "经营异常", "注销", "吊销"),
+        ),
         F("founder_id", "ref", "创办人（法定代表人/经营者）", ref="persons"),
         F("founded_by_returning", "bool", "由返乡入乡创业人员创办"),
         F(

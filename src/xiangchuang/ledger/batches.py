@@ -3,7 +3,9 @@
 A batch lists approved applications to pay. ``run_batch`` pays the pending items one by one, each in
 its own transaction: the ledger posting (idempotent on ``<batch_no>:<seq>``) and the item's 'paid'
 mark commit together, so a crash at any step leaves no partial entry and a rerun pays every item
-exactly once. ``export_bank_file`` writes the Excel file a bank needs — the only place the full
+exactly once. A caller's ``verify`` may hold an item in its transaction (README choice 93: a business's
+payee no longer its legal representative on the payment date): the item is not paid and stays pending,
+its reason is reported in :attr:`BatchRun.held`, and whatever ``verify`` wrote (its audit entry) commits. ``export_bank_file`` writes the Excel file a bank needs — the only place the full
 account number leaves the database — with amounts also in Chinese capitals, and audits the export.
 """
 
@@ -42,6 +44,11 @@ class BatchRun:
     paid: int
     already_paid: int
     total_fen: int
+    held: tuple[str, ...] = ()  # why each held item was not paid (Chinese), in item order
+
+
+# Checks an item in its payment transaction: None to pay it, or the (Chinese) reason it is held.
+Verify = Callable[[Session, DisbursementItem], str | None]
 
 
 def create_batch(
@@ -83,10 +90,14 @@ def create_batch(
     return batch
 
 
-def _pay_one(session: Session, *, item_id: int) -> LedgerResult | None:
+def _pay_one(session: Session, *, item_id: int, verify: Verify | None = None) -> LedgerResult | str | None:
+    """Pay one item: its ledger result, None when there is nothing to pay, or the reason ``verify``
+    holds it (not paid, left pending)."""
     item = session.get(DisbursementItem, item_id)
     if item is None or item.status == "paid":
         return None
+    if verify is not None and (reason := verify(session, item)) is not None:
+        return reason
     batch = session.get(DisbursementBatch, item.batch_id)
     assert batch is not None
     if item.payee_org_code is not None:
@@ -112,8 +123,8 @@ def _pay_one(session: Session, *, item_id: int) -> LedgerResult | None:
     return result
 
 
-def _pay_item(session: Session, *, item_id: int) -> LedgerResult | None:
-    return _pay_one(session, item_id=item_id)
+def _pay_item(session: Session, *, item_id: int, verify: Verify | None = None) -> LedgerResult | str | None:
+    return _pay_one(session, item_id=item_id, verify=verify)
 
 
 def run_batch(
@@ -121,8 +132,10 @@ def run_batch(
     *,
     batch_id: int,
     after_each: Callable[[int], None] | None = None,
+    verify: Verify | None = None,
 ) -> BatchRun:
-    """Pay every pending item, one transaction per item (``after_each`` is a test hook)."""
+    """Pay every pending item, one transaction per item (``after_each`` is a test hook); an item that
+    ``verify`` holds is left pending and its reason reported."""
     with factory() as session:
         if session.get(DisbursementBatch, batch_id) is None:
             raise NotFound(f"拨付批次 {batch_id} 不存在")
@@ -142,9 +155,12 @@ def run_batch(
             or 0
         )
     paid = 0
+    held: list[str] = []
     for item_id in pending:
-        result = run_in_transaction(factory, functools.partial(_pay_item, item_id=item_id))
-        if result is not None:
+        result = run_in_transaction(factory, functools.partial(_pay_item, item_id=item_id, verify=verify))
+        if isinstance(result, str):
+            held.append(result)
+        elif result is not None:
             paid += 1
         if after_each is not None:
             after_each(item_id)
@@ -157,7 +173,7 @@ def run_batch(
             )
             or 0
         )
-    return BatchRun(paid=paid, already_paid=int(already), total_fen=int(total))
+    return BatchRun(paid=paid, already_paid=int(already), total_fen=int(total), held=tuple(held))
 
 
 HEADERS = ("序号", "收款人", "收款账号", "金额（元）", "金额大写", "申请编号", "用途")

@@ -401,6 +401,13 @@ BUSINESS_KIND_CHOICES: Final = (
     Choice("farmer_cooperative", _BUSINESS_KIND.label_of("farmer_cooperative"), ("合作社",)),
     Choice("other", _BUSINESS_KIND.label_of("other")),
 )
+_BUSINESS_STATUS = FACTS["businesses"]["status"]
+BUSINESS_STATUS_CHOICES: Final = (
+    Choice("normal", _BUSINESS_STATUS.label_of("normal"), ("存续", "在业", "开业")),
+    Choice("abnormal", _BUSINESS_STATUS.label_of("abnormal"), ("异常",)),
+    Choice("deregistered", _BUSINESS_STATUS.label_of("deregistered"), ("已注销",)),
+    Choice("revoked", _BUSINESS_STATUS.label_of("revoked"), ("已吊销",)),
+)
 
 BUSINESSES = KindSpec(
     name="businesses",
@@ -472,12 +479,7 @@ BUSINESSES = KindSpec(
             "经营状态",
             "enum",
             aliases=("登记状态",),
-            choices=(
-                Choice("normal", "正常", ("存续", "在业", "开业")),
-                Choice("abnormal", "经营异常", ("异常",)),
-                Choice("deregistered", "注销", ("已注销",)),
-                Choice("revoked", "吊销", ("已吊销",)),
-            ),
+            choices=BUSINESS_STATUS_CHOICES,
             default="normal",
             note="空白为“正常”",
             example="正常",

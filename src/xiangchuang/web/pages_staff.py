@@ -28,7 +28,7 @@ from xiangchuang.applications import attachments, disbursement, invitations, pub
 from xiangchuang.applications import repository as repo
 from xiangchuang.applications.kinds import KINDS
 from xiangchuang.applications.workflow import ACTION_LABELS, IN_KIND_KINDS, STATE_LABELS, find_row
-from xiangchuang.errors import DomainError, NotFound, ValidationFailed
+from xiangchuang.errors import Conflict, DomainError, NotFound, ValidationFailed
 from xiangchuang.models import (
     Application,
     Business,
@@ -503,19 +503,30 @@ def open_budget(
 async def new_batch(request: Request, db: SessionDep, state: StateDep, user: Finance) -> Response:
     form = await request.form()
     ids = row_ids(form.getlist("ids"))
+    at = wb.clock(request)
 
     def run() -> int:
         return disbursement.start_batch(
             db,
             application_ids=ids,
             district=user.district or 0,
-            at=wb.clock(request),
+            at=at,
             params=current_params(state, db),
             audit_key=state.audit_key,
             **wb.actor_for(db, user).kw(),
         ).id
 
-    await run_in_threadpool(run)
+    def audit_hold(exc: disbursement.PayeeHeld) -> None:
+        # The refused batch is rolled back; its audit entries are written in a transaction of their own.
+        db.rollback()
+        exc.record(db, audit_key=state.audit_key, actor=user.login, role=user.role, at=at)
+        db.commit()
+
+    try:
+        await run_in_threadpool(run)
+    except disbursement.PayeeHeld as exc:
+        await run_in_threadpool(audit_hold, exc)
+        raise
     return RedirectResponse("/finance?msg=batch", status_code=303)
 
 
@@ -524,15 +535,27 @@ def _my_batch(db: Any, user: User, batch_id: int) -> DisbursementBatch:
 
 
 @router.post("/finance/batches/{batch_id}/run")
-def run_disbursement(batch_id: int, db: SessionDep, state: StateDep, user: Finance) -> Response:
+def run_disbursement(
+    batch_id: int, request: Request, db: SessionDep, state: StateDep, user: Finance
+) -> Response:
     _my_batch(db, user, batch_id)
     db.commit()  # the batch runner uses one transaction per item of its own
-    result = disbursement.run_disbursement(state.sessions, batch_id=batch_id, district=user.district)
+    result = disbursement.run_disbursement(
+        state.sessions,
+        batch_id=batch_id,
+        district=user.district,
+        audit_key=state.audit_key,
+        actor=user.login,
+        role=user.role,
+        at=wb.clock(request),
+    )
+    if result.held:  # the others are paid (and committed); the held ones are named
+        raise Conflict(f"本次支付 {result.paid} 笔；{len(result.held)} 笔暂缓拨付：" + "；".join(result.held))
     return RedirectResponse(f"/finance?msg=paid{result.paid}", status_code=303)
 
 
 @router.get("/finance/batches/{batch_id}/bank.xlsx")
-def bank_file(batch_id: int, db: SessionDep, state: StateDep, user: Finance) -> Response:
+def bank_file(batch_id: int, request: Request, db: SessionDep, state: StateDep, user: Finance) -> Response:
     batch = _my_batch(db, user, batch_id)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bank.xlsx"
@@ -544,6 +567,7 @@ def bank_file(batch_id: int, db: SessionDep, state: StateDep, user: Finance) -> 
             path=path,
             actor=user.login,
             audit_key=state.audit_key,
+            at=wb.clock(request),
         )
         content = path.read_bytes()
     return Response(
