@@ -164,12 +164,13 @@ def test_cli_refuses_or_holds_a_business_payee_no_longer_in_force(db_engine, pii
     from tests.applications.test_payee_recheck import _approved, _change_representative, _start
 
     app_id, app_no = _approved(db_engine, pii)
-    batch_id = _start(db_engine, app_id)  # (made on LATER, the representative then P-VET)
     _change_representative(db_engine, LATER.date() + dt.timedelta(days=5))
+    # (today's batch of the approved application: refused, the representative now P-NEW)
     refused = runner.invoke(
         app, ["disburse", "batch", "--district", str(D1), "--ids", str(app_id), "--actor", "u-fin"]
     )
     assert refused.exit_code == 1 and "拨付批次未生成" in refused.output and "P-NEW" in refused.output
+    batch_id = _start(db_engine, app_id)  # (made on LATER, the representative then still P-VET)
     ran = runner.invoke(app, ["disburse", "run", str(batch_id), "--district", str(D1), "--actor", "u-fin"])
     assert ran.exit_code == 1, ran.output
     assert "本次支付 0 笔" in ran.output and "1 笔暂缓拨付" in ran.output and app_no in ran.output

@@ -17,7 +17,7 @@ from tests.applications.test_register import _approve, _budget
 from tests.registry.factories import Registry
 from xiangchuang.applications import disbursement
 from xiangchuang.db import make_sessionmaker
-from xiangchuang.errors import ValidationFailed
+from xiangchuang.errors import DomainError, ValidationFailed
 from xiangchuang.models import (
     Application,
     AuditEvent,
@@ -234,3 +234,31 @@ def test_an_individuals_application_is_not_rechecked(db_engine, pii):
             district=D1,
         )
         assert disbursement.payee_change(s, application=business_app, payee_person_id=vet, on=PAY_DAY.date())
+
+
+def test_another_districts_finance_user_is_refused_by_scope_and_told_no_names(db_engine, pii):
+    """The payee re-check reads and names a business's representatives: it runs only on the batch's
+    own district's approved applications. A finance user of another district naming this one's
+    application gets the scope refusal, as before the re-check, not its payee's names (review of
+    choice 93: application ids are sequential, so every district's names could be read)."""
+    app_id, _app_no = _approved(db_engine, pii)
+    _change_representative(db_engine, CHANGE)
+    old_name, new_name = _names(db_engine)
+    other = 500102 if D1 != 500102 else 500103
+    at = dt.datetime(2025, 3, 26, 2, 0, tzinfo=dt.UTC)
+    with make_sessionmaker(db_engine)() as s, s.begin(), pytest.raises(DomainError) as caught:
+        disbursement.start_batch(
+            s,
+            application_ids=[app_id],
+            district=other,
+            at=at,
+            params=PARAMS,
+            audit_key=KEY,
+            actor="fin-other",
+            role="district_finance",
+            actor_district=other,
+        )
+    assert not isinstance(caught.value, disbursement.PayeeHeld), caught.value.message
+    assert old_name not in caught.value.message and new_name not in caught.value.message
+    assert "P-NEW" not in caught.value.message and "P-VET" not in caught.value.message
+    assert state_of(db_engine, app_id) == "approved"

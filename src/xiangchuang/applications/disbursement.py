@@ -120,7 +120,7 @@ class PayeeChange:
             f"申请 {self.application_no}：暂缓拨付——登记的收款人 {self.recorded_name}（{self.recorded_no}）"
             f"已不是经营主体 {self.business_name}（{self.business_no}）的法定代表人（经营者），{now}。"
             "不向原收款人拨付：请核实法定代表人变更，登记库有误的先更正登记库再拨付；确已变更的，"
-            "请与现任法定代表人（经营者）核实后按规定办理（如由其重新申请）"
+            "本笔保持暂缓，请与现任法定代表人（经营者）核实后报区县人社部门按规定处理"
         )
 
     def record(
@@ -346,8 +346,18 @@ def start_batch(
     changes = []
     for app_id in ids:
         application = session.get(Application, app_id)
-        if application is None or application.kind in IN_KIND_KINDS:
-            continue  # (refused below, as before)
+        if (
+            application is None
+            or application.kind in IN_KIND_KINDS
+            or application.state != "approved"
+            or application.district != district
+            or (actor_district is not None and application.district != actor_district)
+        ):
+            # Refused below, as before (by kind, state or scope): the re-check reads and names a
+            # business's payee and representatives, so it never runs on another district's
+            # application (nor on one not approved) — a user of one district could otherwise read
+            # another's names by the refusal.
+            continue
         payee_id = _applicant_person_id(session, application)
         if (
             change := payee_change(session, application=application, payee_person_id=payee_id, on=on)
