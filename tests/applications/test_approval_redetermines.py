@@ -183,7 +183,11 @@ def test_refusal_reasons_follow_the_engines_document() -> None:
         ],
         "missing": [{"fact": "rating", "label": "年度绩效评估等次"}],
     }
-    assert refusal_reasons(doc) == "乙不满足；丙；戊待核实；尚缺：年度绩效评估等次"
+    # (丙, a ground of g, not quoted: g holds by 丁 — an either/or route not taken is no reason)
+    assert refusal_reasons(doc) == "乙不满足；戊待核实；尚缺：年度绩效评估等次"
+    # (where the amount is what differs, a ground not passing may be a part not paid: quoted)
+    lower = {**doc, "status": "eligible", "amount_rule": "甲部分¥1.00", "missing": []}
+    assert refusal_reasons(lower) == "金额：甲部分¥1.00；乙不满足；丙；戊待核实"
     named = {**doc, "conditions": [{"id": "r", "status": "unknown", "message": "缺少事实：年度绩效评估等次"}]}
     assert refusal_reasons(named) == "缺少事实：年度绩效评估等次"  # (named once)
     assert (
@@ -196,3 +200,51 @@ def test_refusal_reasons_follow_the_engines_document() -> None:
         "conditions": doc["conditions"][:2],
     }
     assert refusal_reasons(lower) == "金额：一次性奖补¥1.00 + 绩效奖补待定；乙不满足"
+
+
+def test_a_refusal_is_not_kept_against_an_application_another_transaction_approved_meanwhile(
+    db_engine, pii, monkeypatch
+):
+    """Two approvals of one application at once (PostgreSQL; SQLite's writer lock serialises them):
+    the second read the application before the first committed, and its determination then saw the
+    first's grant of this very application (「已享受」). It used to keep that refusal — a 不予核准
+    determination and audit entry against an application now approved. Its version has moved on:
+    a conflict, nothing kept."""
+    from tests.applications import setup
+    from xiangchuang.applications import service
+    from xiangchuang.errors import Conflict
+
+    if db_engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE serialises the two approvals: the race cannot happen")
+    setup(db_engine, pii)
+    _budget(db_engine)
+    app_id = application_in(db_engine, "publicity", period="2024")
+    real = service._check_scope
+    fired: list[int] = []
+
+    def first_approves_meanwhile(app, **kw):  # (this one has loaded the application: publicity)
+        real(app, **kw)
+        if not fired:
+            fired.append(1)
+            _approve(db_engine, app_id)
+
+    monkeypatch.setattr(service, "_check_scope", first_approves_meanwhile)
+    with pytest.raises(Conflict), transaction(make_sessionmaker(db_engine)) as s:
+        disbursement.act(
+            s,
+            application_id=app_id,
+            action="approve",
+            actor=ACTORS["district_reviewer"],
+            role="district_reviewer",
+            actor_district=D1,
+            audit_key=KEY,
+            now=LATER,
+            params=PARAMS,
+        )
+    assert state_of(db_engine, app_id) == "approved"
+    with Session(db_engine) as s:
+        stages = s.scalars(select(Determination.stage).where(Determination.application_id == app_id)).all()
+        refused = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "application.approve_refused")
+        ).all()
+    assert "approval" not in stages and refused == []

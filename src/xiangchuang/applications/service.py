@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -90,10 +90,13 @@ class ApprovalRefused(RefusalRecorded):
     :func:`xiangchuang.applications.disbursement.act`, the door of every approval, calls once the
     approval's savepoint is rolled back), and the caller commits it (``DomainError.keeps_record``)."""
 
-    def __init__(self, message: str, *, application_id: int, determination: dict[str, Any]) -> None:
+    def __init__(
+        self, message: str, *, application_id: int, determination: dict[str, Any], version: int | None = None
+    ) -> None:
         super().__init__(message)
         self.application_id = application_id
         self.determination = determination
+        self.version = version  # the application's version the determination was made on
         self.stored_id: int | None = None  # the Determination row, once kept
 
 
@@ -683,21 +686,30 @@ def _still_due(session: Session, app: Application, *, today: dt.date, params: Pa
         "请登记公示异议并选择「异议成立，重新复审」，按当前数据重新判定",
         application_id=app.id,
         determination=now,
+        version=app.version,
     )
 
 
 def refusal_reasons(result: Mapping[str, Any]) -> str:
     """Why the engine's result document is not the one reviewed, in the engine's own words: for an
     eligible result (a lower amount) its amount rule first (the parts and what each lacks); the
-    messages of its conditions that do not pass (failed or unknown, each ground of an 「之一」 group
-    too: a ground that does not pass is a part not paid); then the facts it misses by their Chinese
+    messages of its conditions that do not pass (failed or unknown; a ground of an 「之一」 group only
+    where no ground of the group passes, or where the amount is what differs — a ground that does not
+    pass may be a part not paid; where another ground holds, an either/or route not taken, such as the
+    online-sales orders route of a business qualifying by sales, is no reason); then the facts it misses by their Chinese
     labels (``missing``: why it is 待定; those a condition's message does not already name); a result
     without conditions (not in the registry, not applicable) by its message."""
     parts: list[str] = []
     if result.get("status") == "eligible" and result.get("amount_rule"):
         parts.append(f"金额：{result['amount_rule']}")
     conds = result.get("conditions") or []
-    parts += [str(c.get("message") or c.get("id")) for c in conds if c.get("status") != "pass"]
+    eligible = result.get("status") == "eligible"
+    met = {c.get("group") for c in conds if c.get("group") and c.get("status") == "pass"}
+    parts += [
+        str(c.get("message") or c.get("id"))
+        for c in conds
+        if c.get("status") != "pass" and (eligible or c.get("group") not in met)
+    ]
     said = "；".join(parts)
     missing = [
         label
@@ -722,9 +734,25 @@ def keep_refused_approval(
 ) -> Determination:
     """Store a refused approval's determination with the application (stage ``approval``) and an audit
     entry (``application.approve_refused``, outcome denied) that names it; the application stays where
-    it was. In the caller's transaction (which commits it: ``DomainError.keeps_record``)."""
+    it was. In the caller's transaction (which commits it: ``DomainError.keeps_record``).
+
+    The application's row is read again under a row lock (PostgreSQL; SQLite's writer already holds
+    the database): where another transaction has acted on it since this one read it (its version
+    moved on: e.g. approved it, so that this determination saw that approval's own grant), nothing
+    is kept and :class:`Conflict` is raised instead — a refusal recorded against an application
+    already approved would be false evidence."""
     at = _now(now)
-    app = _load(session, refused.application_id)
+    app = session.execute(
+        select(Application)
+        .where(Application.id == refused.application_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if refused.version is not None and app.version != refused.version:
+        raise Conflict(
+            f"申请 {app.application_no} 已由他人办理（当前状态「{STATE_LABELS.get(app.state, app.state)}」），"
+            "本次核准未执行，重新判定也未保存：请刷新后查看"
+        )
     stored = Determination(application_id=app.id, stage="approval", **refused.determination)
     session.add(stored)
     session.flush()

@@ -988,8 +988,9 @@ _CAPS = ("loan.rate_cap_over_lpr_bp", "loan.rate_cap_high_over_lpr_bp", "loan.ra
 
 def _max_terms(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
     """The maximum term (months) of each row's loan kind, as a range: (lowest, highest). One value
-    where the kind is known; the two kinds' limits where it is not. (Both parameters are looked up
-    and cited whatever the rows' kinds, so a row is explained the same alone or in a registry.)"""
+    where the kind is known; the two kinds' limits where it is not. Both parameters are looked up
+    for every row, each cited only by the loans of its own kind and those of unknown kind
+    (``Ctx.cited_for``, README choice 91), the same for a row alone or in a registry."""
 
     def make() -> tuple[np.ndarray, np.ndarray]:
         day = _loan_day(ctx)
