@@ -892,15 +892,20 @@ def _limit_open(
     return differs if depends is None else differs | depends
 
 
-def _si_exhausted(ctx: Ctx) -> npt.NDArray[np.bool_]:
-    """Per hire, whether the months used up are at the most months the limit may allow (as
-    ``months_left`` fails: the register's, at least, and those the person's earlier records of
-    this evaluation claim): no later month can be subsidised."""
+def _si_received(ctx: Ctx) -> npt.NDArray[Any]:
+    """Per hire, the months used up as ``months_left`` counts them: the register's (where not
+    known, at least these) and those the person's earlier records of this evaluation claim
+    (``_si_together``)."""
     rec = ctx.t["si_months_received"]
-    _lo, hi = _si_limits(ctx)
     extra = _si_together(ctx).extra
-    received = rec.values if extra is None else rec.values + extra
-    return ctx.full(np.asarray(received >= hi))
+    return rec.values if extra is None else rec.values + extra
+
+
+def _si_exhausted(ctx: Ctx) -> npt.NDArray[np.bool_]:
+    """Per hire, whether the months used up are at the most months the limit may allow (where
+    ``months_left`` fails): no later month can be subsidised."""
+    _lo, hi = _si_limits(ctx)
+    return ctx.full(np.asarray(_si_received(ctx) >= hi))
 
 
 def _next_claim(
@@ -946,7 +951,7 @@ def si_months_left(ctx: Ctx) -> CondOut:
     rec = ctx.t["si_months_received"]
     lo, hi = _si_limits(ctx)
     together = _si_together(ctx)
-    received = rec.values if together.extra is None else rec.values + together.extra
+    received = _si_received(ctx)
     # The limit quoted: the fewest months where fewer were used up (true whatever the limit).
     shown = hi if hi is lo else pick(received < lo, lo, hi)
     state = _left_state(received, rec.known, hi)
@@ -988,9 +993,7 @@ def si_limit_known(ctx: Ctx) -> CondOut:
     if hi is lo:
         return CondOut(filled(np.int8, PASS, ctx.n))
     rec = ctx.t["si_months_received"]
-    extra = _si_together(ctx).extra
-    received = rec.values if extra is None else rec.values + extra
-    differs = _limit_open(received, rec.known, lo, hi, claim.depends)
+    differs = _limit_open(_si_received(ctx), rec.known, lo, hi, claim.depends)
     state = np.where(ctx.full(differs), UNKNOWN, PASS).astype(np.int8)
     return CondOut(state, info={"min_limit_months": lo, "max_limit_months": hi})
 
